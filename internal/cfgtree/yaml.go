@@ -1,0 +1,166 @@
+package cfgtree
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/driftless-dev/driftless/internal/diag"
+)
+
+// ParseJSON decodes a JSON document. The syntax is checked by encoding/json
+// (so that JSON is strict JSON); positions come from the YAML parser, of
+// which JSON is a subset.
+func ParseJSON(file string, src []byte) (*Node, error) {
+	dec := json.NewDecoder(bytes.NewReader(src))
+	var v any
+	err := dec.Decode(&v)
+	if err == nil && dec.More() {
+		err = errors.New("unexpected content after the top-level value")
+	}
+	if err != nil {
+		off := dec.InputOffset()
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			off = se.Offset
+		}
+		return nil, &diag.Error{File: file, Pos: offsetPos(src, off), Msg: "JSON syntax: " + err.Error()}
+	}
+	// YAML forbids tabs where JSON allows them as white space outside
+	// strings; they carry no meaning in JSON, so they become spaces.
+	return ParseYAML(file, detab(src))
+}
+
+func detab(src []byte) []byte {
+	if !bytes.ContainsRune(src, '\t') {
+		return src
+	}
+	out := bytes.Clone(src)
+	inStr, esc := false, false
+	for i, c := range out {
+		switch {
+		case esc:
+			esc = false
+		case inStr && c == '\\':
+			esc = true
+		case c == '"':
+			inStr = !inStr
+		case !inStr && c == '\t':
+			out[i] = ' '
+		}
+	}
+	return out
+}
+
+func offsetPos(src []byte, off int64) diag.Pos {
+	off = min(max(off, 0), int64(len(src)))
+	before := src[:off]
+	line := bytes.Count(before, []byte("\n")) + 1
+	col := len([]rune(string(before[bytes.LastIndexByte(before, '\n')+1:]))) + 1
+	return diag.Pos{Line: line, Col: col}
+}
+
+var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// ParseYAML decodes a YAML document.
+func ParseYAML(file string, src []byte) (*Node, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		msg := err.Error()
+		pos := diag.Pos{}
+		if m := yamlLineRe.FindStringSubmatch(msg); m != nil {
+			n, _ := strconv.Atoi(m[1])
+			pos = diag.Pos{Line: n, Col: 1}
+			msg = m[2]
+		}
+		msg = strings.TrimPrefix(msg, "yaml: ")
+		return nil, &diag.Error{File: file, Pos: pos, Msg: "YAML syntax: " + msg}
+	}
+	if len(doc.Content) == 0 {
+		return &Node{Kind: Map, Pos: diag.Pos{Line: 1, Col: 1}}, nil
+	}
+	root := &Node{}
+	if err := fromYAML(file, root, doc.Content[0], 0); err != nil {
+		return nil, err
+	}
+	return root, nil
+}
+
+func fromYAML(file string, n *Node, y *yaml.Node, depth int) error {
+	if depth > 100 {
+		return &diag.Error{File: file, Pos: diag.Pos{Line: y.Line, Col: y.Column}, Msg: "YAML nesting too deep"}
+	}
+	if n.Pos.Line == 0 {
+		n.Pos = diag.Pos{Line: y.Line, Col: y.Column}
+	}
+	switch y.Kind {
+	case yaml.AliasNode:
+		if y.Alias == nil {
+			return &diag.Error{File: file, Pos: n.Pos, Msg: "YAML: unknown alias"}
+		}
+		return fromYAML(file, n, y.Alias, depth+1)
+	case yaml.DocumentNode:
+		if len(y.Content) == 0 {
+			return nil
+		}
+		return fromYAML(file, n, y.Content[0], depth+1)
+	case yaml.MappingNode:
+		n.Kind = Map
+		for i := 0; i+1 < len(y.Content); i += 2 {
+			k, v := y.Content[i], y.Content[i+1]
+			if k.Kind != yaml.ScalarNode {
+				return &diag.Error{File: file, Pos: diag.Pos{Line: k.Line, Col: k.Column}, Msg: "YAML: keys must be plain strings"}
+			}
+			if n.Get(k.Value) != nil {
+				return &diag.Error{File: file, Pos: diag.Pos{Line: k.Line, Col: k.Column}, Key: childPath(n.Path, k.Value), Msg: "duplicate key"}
+			}
+			c := &Node{Key: k.Value, Path: childPath(n.Path, k.Value), Pos: diag.Pos{Line: k.Line, Col: k.Column}}
+			if err := fromYAML(file, c, v, depth+1); err != nil {
+				return err
+			}
+			n.Entries = append(n.Entries, c)
+		}
+	case yaml.SequenceNode:
+		n.Kind = List
+		for i, it := range y.Content {
+			c := &Node{Path: itemPath(n.Path, i), Pos: diag.Pos{Line: it.Line, Col: it.Column}}
+			if err := fromYAML(file, c, it, depth+1); err != nil {
+				return err
+			}
+			n.Items = append(n.Items, c)
+		}
+	case yaml.ScalarNode:
+		switch y.ShortTag() {
+		case "!!null":
+			n.Kind = Null
+		case "!!bool":
+			n.Kind = Bool
+			if err := y.Decode(&n.Bool); err != nil {
+				return yamlErr(file, y, err)
+			}
+		case "!!int":
+			n.Kind = Int
+			if err := y.Decode(&n.Int); err != nil {
+				return yamlErr(file, y, err)
+			}
+		case "!!float":
+			n.Kind = Float
+			if err := y.Decode(&n.Float); err != nil {
+				return yamlErr(file, y, err)
+			}
+		default:
+			n.Kind, n.Str = String, y.Value
+		}
+	}
+	return nil
+}
+
+func yamlErr(file string, y *yaml.Node, err error) error {
+	return &diag.Error{File: file, Pos: diag.Pos{Line: y.Line, Col: y.Column}, Msg: fmt.Sprintf("YAML: %v", err)}
+}
