@@ -32,15 +32,23 @@ func ParseTOML(file string, src []byte) (*Node, error) {
 	}
 	positions := locateTOML(string(src))
 	root := &Node{Kind: Map, Pos: diag.Pos{Line: 1, Col: 1}}
-	fillMap(root, m, nil, positions)
+	fillMap(root, m, "", positions)
 	return root, nil
 }
 
-func fillMap(n *Node, m map[string]any, segs []string, positions map[string]diag.Pos) {
+// join appends a segment to a NUL-separated position key.
+func join(prefix, seg string) string {
+	if prefix == "" {
+		return seg
+	}
+	return prefix + "\x00" + seg
+}
+
+func fillMap(n *Node, m map[string]any, prefix string, positions map[string]diag.Pos) {
 	n.Kind = Map
 	n.Entries = make([]*Node, 0, len(m))
 	for k, v := range m {
-		s := append(slices.Clip(segs), k)
+		s := join(prefix, k)
 		c := &Node{Key: k, Path: childPath(n.Path, k), Pos: posOf(positions, s, n.Pos)}
 		fillValue(c, v, s, positions)
 		n.Entries = append(n.Entries, c)
@@ -50,14 +58,14 @@ func fillMap(n *Node, m map[string]any, segs []string, positions map[string]diag
 	})
 }
 
-func fillValue(n *Node, v any, segs []string, positions map[string]diag.Pos) {
+func fillValue(n *Node, v any, prefix string, positions map[string]diag.Pos) {
 	switch v := v.(type) {
 	case map[string]any:
-		fillMap(n, v, segs, positions)
+		fillMap(n, v, prefix, positions)
 	case []map[string]any:
 		n.Kind = List
 		for i, m := range v {
-			s := append(slices.Clip(segs), "["+strconv.Itoa(i)+"]")
+			s := join(prefix, "["+strconv.Itoa(i)+"]")
 			c := &Node{Path: itemPath(n.Path, i), Pos: posOf(positions, s, n.Pos)}
 			fillMap(c, m, s, positions)
 			n.Items = append(n.Items, c)
@@ -65,7 +73,7 @@ func fillValue(n *Node, v any, segs []string, positions map[string]diag.Pos) {
 	case []any:
 		n.Kind = List
 		for i, x := range v {
-			s := append(slices.Clip(segs), "["+strconv.Itoa(i)+"]")
+			s := join(prefix, "["+strconv.Itoa(i)+"]")
 			c := &Node{Path: itemPath(n.Path, i), Pos: posOf(positions, s, n.Pos)}
 			fillValue(c, x, s, positions)
 			n.Items = append(n.Items, c)
@@ -87,8 +95,8 @@ func fillValue(n *Node, v any, segs []string, positions map[string]diag.Pos) {
 	}
 }
 
-func posOf(positions map[string]diag.Pos, segs []string, fallback diag.Pos) diag.Pos {
-	if p, ok := positions[strings.Join(segs, "\x00")]; ok {
+func posOf(positions map[string]diag.Pos, key string, fallback diag.Pos) diag.Pos {
+	if p, ok := positions[key]; ok {
 		return p
 	}
 	return fallback
@@ -100,7 +108,7 @@ func posOf(positions map[string]diag.Pos, segs []string, fallback diag.Pos) diag
 // forever and never panics. Keys of the result are path segments joined by
 // NUL, with array indices as "[i]" segments.
 func locateTOML(src string) map[string]diag.Pos {
-	l := &locator{src: src, pos: make(map[string]diag.Pos), aot: make(map[string]int)}
+	l := &locator{src: src, pos: make(map[string]diag.Pos, 2*strings.Count(src, "\n")+8), aot: make(map[string]int)}
 	l.run()
 	return l.pos
 }
