@@ -146,16 +146,16 @@ var connKeys = []string{"user", "port", "transport", "identity_files", "known_ho
 // a host); nil means "not set here".
 type settings struct {
 	user, transport, hostKeyPolicy, jump, become, becomePassEnv, passwordEnv, address *string
-	port                                                                      *int
-	identityFiles, knownHosts                                                 []string
-	identitySet, knownHostsSet                                                bool
-	connectTimeout                                                            *time.Duration
-	sshConfig                                                                 *bool
-	winrmHTTPS, winrmInsecure                                                 *bool
-	winrmPort                                                                 *int
-	winrmCAFile, winrmAuth                                                    *string
-	vars                                                                      map[string]string
-	varsOrder                                                                 []string
+	port                                                                              *int
+	identityFiles, knownHosts                                                         []string
+	identitySet, knownHostsSet                                                        bool
+	connectTimeout                                                                    *time.Duration
+	sshConfig                                                                         *bool
+	winrmHTTPS, winrmInsecure                                                         *bool
+	winrmPort                                                                         *int
+	winrmCAFile, winrmAuth                                                            *string
+	vars                                                                              map[string]string
+	varsOrder                                                                         []string
 }
 
 // Load reads and validates the inventory file at path. The returned
@@ -708,4 +708,3 @@ func deref[T any](p *T, def T) T {
 	}
 	return def
 }
-
