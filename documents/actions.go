@@ -1,0 +1,390 @@
+package documents
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/driftless-dev/driftless/internal/cfgtree"
+	"github.com/driftless-dev/driftless/internal/diag"
+)
+
+// Actions (SPEC §2.2).
+const (
+	ActionShell      = "shell"
+	ActionPowerShell = "powershell"
+	ActionFile       = "file"
+	ActionDirectory  = "directory"
+	ActionLine       = "line"
+	ActionPackage    = "package"
+	ActionService    = "service"
+	ActionPatch      = "patch"
+	ActionDownload   = "download"
+	ActionDocument   = "document"
+)
+
+type inputKind int
+
+const (
+	inStr    inputKind = iota // a string (template)
+	inList                    // a string or a list of strings
+	inBool                    // true/false, or a template that renders to one
+	inMap                     // a table of strings
+	inParams                  // a table of strings or lists of strings
+	inEnum                    // one of enum, or a template that renders to one
+	inMode                    // an octal file mode written as a string
+	inRegexp                  // a regular expression
+	inSHA256                  // 64 hex digits
+	inURL                     // http(s) URL
+)
+
+type inputSpec struct {
+	name     string
+	kind     inputKind
+	required bool
+	enum     []string
+}
+
+type actionSpec struct {
+	name   string
+	inputs []inputSpec
+	// check enforces rules between inputs.
+	check func(c cfgtree.Checker, n *cfgtree.Node, s *Step)
+}
+
+func (a *actionSpec) inputNames() []string {
+	out := make([]string, len(a.inputs))
+	for i, in := range a.inputs {
+		out[i] = in.name
+	}
+	return out
+}
+
+var ownership = []inputSpec{{name: "mode", kind: inMode}, {name: "owner", kind: inStr}, {name: "group", kind: inStr}}
+
+var scriptInputs = []inputSpec{
+	{name: "run", kind: inList, required: true},
+	{name: "check", kind: inList},
+	{name: "working_directory", kind: inStr},
+	{name: "env", kind: inMap},
+}
+
+// Managers lists the package managers of the package action.
+var Managers = []string{"auto", "apt", "dnf", "yum", "apk", "zypper", "pacman", "brew", "winget", "choco"}
+
+var actionSpecs = map[string]*actionSpec{
+	ActionShell:      {name: ActionShell, inputs: scriptInputs, check: checkEnvNames},
+	ActionPowerShell: {name: ActionPowerShell, inputs: scriptInputs, check: checkEnvNames},
+	ActionFile: {name: ActionFile, inputs: append([]inputSpec{
+		{name: "path", kind: inStr, required: true},
+		{name: "content", kind: inStr},
+		{name: "source", kind: inStr},
+		{name: "state", kind: inEnum, enum: []string{"present", "absent"}},
+	}, ownership...), check: func(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
+		content, source := s.Inputs["content"], s.Inputs["source"]
+		if content != nil && source != nil {
+			c.Errf(n.Get("source"), "give either content or source, not both")
+		}
+		if content == nil && source == nil && literal(s.Inputs["state"]) != "absent" {
+			c.Errf(n, "a file step needs content or source (or state = \"absent\")")
+		}
+	}},
+	ActionDirectory: {name: ActionDirectory, inputs: append([]inputSpec{
+		{name: "path", kind: inStr, required: true},
+		{name: "state", kind: inEnum, enum: []string{"present", "absent"}},
+	}, ownership...)},
+	ActionLine: {name: ActionLine, inputs: []inputSpec{
+		{name: "path", kind: inStr, required: true},
+		{name: "line", kind: inStr},
+		{name: "regexp", kind: inRegexp},
+		{name: "state", kind: inEnum, enum: []string{"present", "absent"}},
+		{name: "create", kind: inBool},
+	}, check: func(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
+		if literal(s.Inputs["state"]) == "absent" {
+			if s.Inputs["line"] == nil && s.Inputs["regexp"] == nil {
+				c.Errf(n, "a line step with state = \"absent\" needs line or regexp")
+			}
+			return
+		}
+		if s.Inputs["line"] == nil {
+			c.Errf(n, "a line step needs line (the line that must be present)")
+		}
+	}},
+	ActionPackage: {name: ActionPackage, inputs: []inputSpec{
+		{name: "names", kind: inList, required: true},
+		{name: "state", kind: inEnum, enum: []string{"present", "latest", "absent"}},
+		{name: "manager", kind: inEnum, enum: Managers},
+	}},
+	ActionService: {name: ActionService, inputs: []inputSpec{
+		{name: "name", kind: inStr, required: true},
+		{name: "state", kind: inEnum, enum: []string{"running", "stopped"}},
+		{name: "enabled", kind: inBool},
+	}, check: func(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
+		if s.Inputs["state"] == nil && s.Inputs["enabled"] == nil {
+			c.Errf(n, "a service step needs state and/or enabled")
+		}
+	}},
+	ActionPatch: {name: ActionPatch, inputs: []inputSpec{
+		{name: "operation", kind: inEnum, enum: []string{"scan", "install"}},
+		{name: "reboot", kind: inEnum, enum: []string{"never", "if-needed"}},
+		{name: "reboot_timeout", kind: inStr},
+	}},
+	ActionDownload: {name: ActionDownload, inputs: []inputSpec{
+		{name: "url", kind: inURL},
+		{name: "source", kind: inStr},
+		{name: "destination", kind: inStr, required: true},
+		{name: "sha256", kind: inSHA256},
+		{name: "mode", kind: inMode},
+	}, check: func(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
+		if (s.Inputs["url"] == nil) == (s.Inputs["source"] == nil) {
+			c.Errf(n, "a download step needs exactly one of url or source")
+		}
+	}},
+	ActionDocument: {name: ActionDocument, inputs: []inputSpec{
+		{name: "document", kind: inStr, required: true},
+		{name: "parameters", kind: inParams},
+	}},
+}
+
+// ActionNames lists the actions, in SPEC order.
+var ActionNames = []string{ActionShell, ActionPowerShell, ActionFile, ActionDirectory, ActionLine, ActionPackage, ActionService, ActionPatch, ActionDownload, ActionDocument}
+
+var envVarRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+func checkEnvNames(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
+	env := n.Get("env")
+	if env == nil || env.Kind != cfgtree.Map {
+		return
+	}
+	for _, e := range env.Entries {
+		if !envVarRe.MatchString(e.Key) {
+			c.Errf(e, "invalid environment variable name %q", e.Key)
+		}
+	}
+}
+
+// literal returns the text of an input without references, or "".
+func literal(in *Input) string {
+	if in == nil || in.Str == nil || in.Str.HasRefs() {
+		return ""
+	}
+	return in.Str.Raw
+}
+
+// Input is one input of a step, references unresolved.
+type Input struct {
+	Name string
+	Pos  diag.Pos
+	Path string
+	Str  *Template   // scalar inputs; booleans and numbers as text
+	List []*Template // list inputs
+	Map  []MapItem   // table inputs, in file order
+	kind inputKind
+	enum []string
+}
+
+// MapItem is one entry of a table input.
+type MapItem struct {
+	Key   string
+	Value *Input
+}
+
+// IsList reports whether the input holds a list.
+func (in *Input) IsList() bool { return in.kind == inList }
+
+// Templates returns every template of the input.
+func (in *Input) Templates() []*Template {
+	var out []*Template
+	if in.Str != nil {
+		out = append(out, in.Str)
+	}
+	out = append(out, in.List...)
+	for _, m := range in.Map {
+		out = append(out, m.Value.Templates()...)
+	}
+	return out
+}
+
+// RenderString resolves a scalar input.
+func (in *Input) RenderString(s *Scope) (string, error) {
+	if in.Str == nil {
+		list, err := in.RenderList(s)
+		return strings.Join(list, "\n"), err
+	}
+	v, err := in.Str.Render(s)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", in.Name, err)
+	}
+	return v, in.checkRendered(v)
+}
+
+// checkRendered validates what a templated enum, boolean or mode input
+// became.
+func (in *Input) checkRendered(v string) error {
+	switch in.kind {
+	case inEnum:
+		if !slices.Contains(in.enum, v) {
+			return fmt.Errorf("%s: expected one of %s, got %q", in.Name, strings.Join(in.enum, ", "), v)
+		}
+	case inBool:
+		if _, err := strconv.ParseBool(strings.ToLower(v)); err != nil {
+			return fmt.Errorf("%s: expected true or false, got %q", in.Name, v)
+		}
+	case inMode:
+		if !modeRe.MatchString(v) {
+			return fmt.Errorf("%s: expected an octal mode such as \"0644\", got %q", in.Name, v)
+		}
+	}
+	return nil
+}
+
+// RenderBool resolves a boolean input.
+func (in *Input) RenderBool(s *Scope) (bool, error) {
+	v, err := in.RenderString(s)
+	if err != nil {
+		return false, err
+	}
+	return strconv.ParseBool(strings.ToLower(v))
+}
+
+// RenderList resolves a list input. An item that is exactly one StringList
+// parameter ("{{ commands }}") expands into that list's items.
+func (in *Input) RenderList(s *Scope) ([]string, error) {
+	items := in.List
+	if items == nil && in.Str != nil {
+		items = []*Template{in.Str}
+	}
+	out := make([]string, 0, len(items))
+	for _, t := range items {
+		if name, ok := t.SoleParam(); ok {
+			if v, ok := s.Params[name]; ok && v.IsList {
+				out = append(out, v.List...)
+				continue
+			}
+		}
+		v, err := t.Render(s)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", in.Name, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+var (
+	modeRe   = regexp.MustCompile(`^0?[0-7]{3,4}$`)
+	sha256Re = regexp.MustCompile(`^[0-9a-fA-F]{64}$`)
+)
+
+// parseInput reads one input of kind spec from n.
+func parseInput(c cfgtree.Checker, n *cfgtree.Node, spec inputSpec) *Input {
+	in := &Input{Name: spec.name, Pos: n.Pos, Path: n.Path, kind: spec.kind, enum: spec.enum}
+	tmpl := func(node *cfgtree.Node, s string) *Template {
+		t, err := ParseTemplate(s)
+		if err != nil {
+			c.Errf(node, "%v", err)
+			return nil
+		}
+		return t
+	}
+	switch spec.kind {
+	case inList:
+		items, ok := c.StrOrList(n)
+		if !ok {
+			return nil
+		}
+		if len(items) == 0 {
+			c.Errf(n, "must not be empty")
+			return nil
+		}
+		for i, s := range items {
+			node := n
+			if n.Kind == cfgtree.List {
+				node = n.Items[i]
+			}
+			t := tmpl(node, s)
+			if t == nil {
+				return nil
+			}
+			in.List = append(in.List, t)
+		}
+		return in
+	case inMap, inParams:
+		if !c.Map(n) {
+			return nil
+		}
+		for _, e := range n.Entries {
+			sub := inputSpec{name: e.Key, kind: inStr}
+			if spec.kind == inParams && e.Kind == cfgtree.List {
+				sub.kind = inList
+			}
+			v := parseInput(c, e, sub)
+			if v == nil {
+				return nil
+			}
+			in.Map = append(in.Map, MapItem{Key: e.Key, Value: v})
+		}
+		return in
+	case inBool:
+		if n.Kind == cfgtree.Bool {
+			in.Str = Literal(strconv.FormatBool(n.Bool))
+			return in
+		}
+	}
+	s, ok := c.ScalarString(n)
+	if !ok {
+		return nil
+	}
+	if spec.kind == inMode && n.Kind == cfgtree.Int {
+		e := c.Errf(n, "a mode is written as a string: mode = \"%04d\"", n.Int)
+		e.Hint = "TOML reads an unquoted 0644 as a decimal number"
+		return nil
+	}
+	t := tmpl(n, s)
+	if t == nil {
+		return nil
+	}
+	in.Str = t
+	if t.HasRefs() {
+		return in // checked once rendered
+	}
+	switch spec.kind {
+	case inStr:
+		if spec.required && strings.TrimSpace(s) == "" {
+			c.Errf(n, "must not be empty")
+			return nil
+		}
+	case inEnum:
+		if _, ok := c.OneOf(n, spec.enum...); !ok {
+			return nil
+		}
+	case inBool:
+		if _, ok := c.Bool(n); !ok {
+			return nil
+		}
+	case inMode:
+		if !modeRe.MatchString(s) {
+			c.Errf(n, "expected an octal mode such as \"0644\", got %q", s)
+			return nil
+		}
+	case inRegexp:
+		if _, ok := c.Regexp(n); !ok {
+			return nil
+		}
+	case inSHA256:
+		if !sha256Re.MatchString(s) {
+			c.Errf(n, "expected a SHA-256 checksum (64 hexadecimal digits), got %q", s)
+			return nil
+		}
+	case inURL:
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			c.Errf(n, "expected an http:// or https:// URL, got %q", s)
+			return nil
+		}
+	}
+	return in
+}

@@ -1,0 +1,653 @@
+package documents
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/driftless-dev/driftless/internal/cfgtree"
+	"github.com/driftless-dev/driftless/internal/diag"
+)
+
+// Formats of documents.
+const (
+	FormatNative = "native"
+	FormatSSM    = "ssm"
+)
+
+// Platforms a precondition can name.
+var Platforms = []string{"Linux", "MacOS", "Windows"}
+
+// On-failure behaviours.
+const (
+	OnFailureStop           = "stop"
+	OnFailureContinue       = "continue"
+	OnFailureSuccessAndExit = "successAndExit"
+)
+
+// Defaults of step keys.
+const (
+	DefaultStepTimeout = time.Hour
+	MaxStepTimeout     = 48 * time.Hour
+)
+
+// Document is a parsed document, native or SSM, in one model.
+type Document struct {
+	Name        string
+	File        string // as given; "" for a built-in
+	Format      string
+	Description string
+	Params      []*Parameter
+	Steps       []*Step
+	// Hash is the SHA-256 of the document's bytes: a change of the
+	// document makes its associations due again.
+	Hash string
+}
+
+// Param returns the parameter named name, or nil.
+func (d *Document) Param(name string) *Parameter {
+	for _, p := range d.Params {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Step is one step of a document.
+type Step struct {
+	Name         string
+	Action       string // one of ActionNames
+	SourceAction string // as written: "file" or "aws:runShellScript"
+	Description  string
+	Precondition *Precondition
+	OnFailure    string // stop | continue | successAndExit
+	OnSuccessEnd bool   // SSM onSuccess: exit
+	Finally      bool   // SSM finallyStep
+	Timeout      time.Duration
+	// TimeoutExpr is a timeout written with references ("{{ t }}"): it
+	// renders to seconds or a duration and replaces Timeout.
+	TimeoutExpr *Template
+	MaxAttempts int
+	Inputs      map[string]*Input
+	Pos         diag.Pos
+}
+
+// StepTimeout returns the step's timeout, rendering TimeoutExpr if set.
+func (s *Step) StepTimeout(sc *Scope) (time.Duration, error) {
+	if s.TimeoutExpr == nil {
+		return s.Timeout, nil
+	}
+	v, err := s.TimeoutExpr.Render(sc)
+	if err != nil {
+		return 0, fmt.Errorf("timeout: %w", err)
+	}
+	v = strings.TrimSpace(v)
+	if n, err := strconv.Atoi(v); err == nil && n > 0 {
+		return time.Duration(n) * time.Second, nil
+	}
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return d, nil
+	}
+	return 0, fmt.Errorf("timeout: expected seconds or a duration, got %q", v)
+}
+
+// Input returns the input named name, or nil.
+func (s *Step) Input(name string) *Input { return s.Inputs[name] }
+
+// InputNames returns the names of the step's inputs in the action's order.
+func (s *Step) InputNames() []string {
+	var out []string
+	for _, n := range actionSpecs[s.Action].inputNames() {
+		if s.Inputs[n] != nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Precondition decides whether a step runs on a host.
+type Precondition struct {
+	Platform string       // Linux | MacOS | Windows, or ""
+	Equals   [2]*Template // both nil when unused
+}
+
+func (p *Precondition) String() string {
+	if p.Platform != "" {
+		return "platform = " + p.Platform
+	}
+	return fmt.Sprintf("%q == %q", p.Equals[0].Raw, p.Equals[1].Raw)
+}
+
+var stepNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+
+// LoadFile reads a document from documents/NAME.{toml,json,yaml,yml}.
+func LoadFile(path string, list *diag.List) *Document {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		list.Addf(path, diag.Pos{}, "", "cannot read the document: %v", err)
+		return nil
+	}
+	base := filepath.Base(path)
+	ext := filepath.Ext(base)
+	return Parse(path, strings.TrimSuffix(base, ext), ext, src, list)
+}
+
+// Parse reads a document from src. ext (".toml", ".json", ".yaml", ".yml")
+// selects the format; file names it in messages.
+func Parse(file, name, ext string, src []byte, list *diag.List) *Document {
+	c := cfgtree.Checker{File: file, L: list}
+	var root *cfgtree.Node
+	var err error
+	switch ext {
+	case ".toml":
+		root, err = cfgtree.ParseTOML(file, src)
+	case ".json":
+		root, err = cfgtree.ParseJSON(file, src)
+	case ".yaml", ".yml":
+		root, err = cfgtree.ParseYAML(file, src)
+	default:
+		list.Addf(file, diag.Pos{}, "", "unknown document format %q: use .toml (native) or .json/.yaml/.yml (SSM)", ext)
+		return nil
+	}
+	if err != nil {
+		list.Add(err.(*diag.Error))
+		return nil
+	}
+	if !c.Map(root) {
+		return nil
+	}
+	sum := sha256.Sum256(src)
+	d := &Document{Name: name, File: file, Hash: hex.EncodeToString(sum[:])}
+	if ext == ".toml" {
+		d.Format = FormatNative
+		parseNative(c, root, d)
+	} else {
+		d.Format = FormatSSM
+		parseSSM(c, root, d)
+	}
+	checkDocument(c, root, d)
+	return d
+}
+
+func parseNative(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
+	c.Keys(root, "description", "parameters", "steps")
+	if n := root.Get("description"); n != nil {
+		d.Description, _ = c.Str(n)
+	}
+	d.Params = parseParams(c, root.Get("parameters"), nativeParamKeys)
+	steps := root.Get("steps")
+	if steps == nil {
+		c.Errf(root, "the document has no steps: add [[steps]]")
+		return
+	}
+	if steps.Kind != cfgtree.List {
+		c.Errf(steps, "expected [[steps]] tables, got %s", steps.Describe())
+		return
+	}
+	for _, sn := range steps.Items {
+		if !c.Map(sn) {
+			continue
+		}
+		if s := parseNativeStep(c, sn); s != nil {
+			d.Steps = append(d.Steps, s)
+		}
+	}
+}
+
+var commonStepKeys = []string{"name", "action", "description", "precondition", "on_failure", "timeout", "max_attempts"}
+
+func parseNativeStep(c cfgtree.Checker, n *cfgtree.Node) *Step {
+	s := &Step{Pos: n.Pos, OnFailure: OnFailureStop, Timeout: DefaultStepTimeout, MaxAttempts: 1, Inputs: map[string]*Input{}}
+	if nn := n.Get("name"); nn != nil {
+		s.Name, _ = c.NonEmpty(nn)
+	} else {
+		c.Errf(n, "the step has no name")
+	}
+	an := n.Get("action")
+	if an == nil {
+		c.Errf(n, "step %q has no action: expected one of %s", s.Name, strings.Join(ActionNames, ", "))
+		return nil
+	}
+	action, ok := c.Str(an)
+	if !ok {
+		return nil
+	}
+	spec := actionSpecs[action]
+	if spec == nil {
+		e := c.Errf(an, "unknown action %q", action)
+		if strings.HasPrefix(action, "aws:") {
+			if native, ok := ssmAliases[action]; ok {
+				e.Msg += fmt.Sprintf(": in a native document write action = %q", native)
+			} else {
+				e.Hint = "aws: actions belong in SSM documents (documents/NAME.json or .yaml)"
+			}
+		} else if sug := diag.Suggest(action, ActionNames); sug != "" {
+			e.Msg += fmt.Sprintf(" (did you mean %q?)", sug)
+		} else {
+			e.Hint = "expected one of: " + strings.Join(ActionNames, ", ")
+		}
+		return nil
+	}
+	s.Action, s.SourceAction = action, action
+	c.Keys(n, append(append([]string{}, commonStepKeys...), spec.inputNames()...)...)
+	if v := n.Get("description"); v != nil {
+		s.Description, _ = c.Str(v)
+	}
+	if v := n.Get("on_failure"); v != nil {
+		s.OnFailure, _ = c.OneOf(v, OnFailureStop, OnFailureContinue)
+	}
+	if v := n.Get("timeout"); v != nil {
+		if t, err := ParseTemplate(v.Str); v.Kind == cfgtree.String && err == nil && t.HasRefs() {
+			s.TimeoutExpr = t
+		} else if d, ok := c.Duration(v); ok {
+			s.Timeout = d
+		}
+	}
+	if v := n.Get("max_attempts"); v != nil {
+		if x, ok := c.IntRange(v, 1, 100); ok {
+			s.MaxAttempts = int(x)
+		}
+	}
+	if v := n.Get("precondition"); v != nil && c.Map(v) {
+		c.Keys(v, "platform", "equals")
+		s.Precondition = &Precondition{}
+		if p := v.Get("platform"); p != nil {
+			s.Precondition.Platform, _ = c.OneOf(p, Platforms...)
+		}
+		if eq := v.Get("equals"); eq != nil {
+			s.Precondition.Equals = parseEquals(c, eq)
+		}
+		if (v.Get("platform") == nil) == (v.Get("equals") == nil) {
+			c.Errf(v, "a precondition needs exactly one of platform or equals")
+		}
+	}
+	for _, in := range spec.inputs {
+		if v := n.Get(in.name); v != nil {
+			if x := parseInput(c, v, in); x != nil {
+				s.Inputs[in.name] = x
+			}
+		} else if in.required {
+			c.Errf(n, "%s step %q needs %s", action, s.Name, in.name)
+		}
+	}
+	if spec.check != nil {
+		spec.check(c, n, s)
+	}
+	return s
+}
+
+func parseEquals(c cfgtree.Checker, n *cfgtree.Node) [2]*Template {
+	var out [2]*Template
+	items, ok := c.StrList(n)
+	if !ok {
+		return out
+	}
+	if len(items) != 2 {
+		c.Errf(n, "expected two values to compare, got %d", len(items))
+		return out
+	}
+	for i, s := range items {
+		t, err := ParseTemplate(s)
+		if err != nil {
+			c.Errf(n.Items[i], "%v", err)
+			return [2]*Template{}
+		}
+		out[i] = t
+	}
+	return out
+}
+
+// checkDocument enforces the rules that span steps: unique names, a
+// finally step last, every parameter reference declared.
+func checkDocument(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
+	seen := map[string]bool{}
+	for i, s := range d.Steps {
+		if s.Name != "" {
+			if !stepNameRe.MatchString(s.Name) {
+				c.L.Addf(c.File, s.Pos, "", "invalid step name %q: use letters, digits, '.', '_' and '-'", s.Name)
+			}
+			if seen[s.Name] {
+				c.L.Addf(c.File, s.Pos, "", "duplicate step name %q: step names are unique in a document", s.Name)
+			}
+			seen[s.Name] = true
+		}
+		if s.Finally && i != len(d.Steps)-1 {
+			c.L.Addf(c.File, s.Pos, "", "step %q: finallyStep must be the last step", s.Name)
+		}
+		check := func(t *Template, pos diag.Pos, path string) {
+			for _, r := range t.Refs() {
+				if r.Kind == RefParam && d.Param(r.Name) == nil {
+					e := c.L.Addf(c.File, pos, path, "{{ %s }}: the document declares no parameter %q", r.Name, r.Name)
+					names := make([]string, len(d.Params))
+					for i, p := range d.Params {
+						names[i] = p.Name
+					}
+					if sug := diag.Suggest(r.Name, names); sug != "" {
+						e.Msg += fmt.Sprintf(" (did you mean %q?)", sug)
+					}
+				}
+			}
+		}
+		for _, name := range s.InputNames() {
+			in := s.Inputs[name]
+			for _, t := range in.Templates() {
+				check(t, in.Pos, in.Path)
+			}
+		}
+		if s.TimeoutExpr != nil {
+			check(s.TimeoutExpr, s.Pos, "")
+		}
+		if p := s.Precondition; p != nil && p.Equals[0] != nil {
+			check(p.Equals[0], s.Pos, "")
+			check(p.Equals[1], s.Pos, "")
+		}
+	}
+}
+
+// ssmAliases maps the SSM actions driftless runs to its own.
+var ssmAliases = map[string]string{
+	"aws:runShellScript":      ActionShell,
+	"aws:runPowerShellScript": ActionPowerShell,
+	"aws:configurePackage":    ActionPackage,
+	"aws:downloadContent":     ActionDownload,
+	"aws:runDocument":         ActionDocument,
+}
+
+func parseSSM(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
+	c.Keys(root, "schemaVersion", "description", "parameters", "mainSteps")
+	sv := root.Get("schemaVersion")
+	if sv == nil {
+		c.Errf(root, "an SSM document needs schemaVersion: \"2.2\"")
+	} else if v, ok := c.ScalarString(sv); ok && v != "2.2" {
+		c.Errf(sv, "schemaVersion %q is not supported: driftless runs SSM Command documents of schema 2.2", v)
+	}
+	if n := root.Get("description"); n != nil {
+		d.Description, _ = c.Str(n)
+	}
+	d.Params = parseParams(c, root.Get("parameters"), ssmParamKeys, "displayType")
+	steps := root.Get("mainSteps")
+	if steps == nil {
+		c.Errf(root, "an SSM document needs mainSteps")
+		return
+	}
+	if steps.Kind != cfgtree.List {
+		c.Errf(steps, "expected a list of steps, got %s", steps.Describe())
+		return
+	}
+	for _, sn := range steps.Items {
+		if !c.Map(sn) {
+			continue
+		}
+		if s := parseSSMStep(c, sn); s != nil {
+			d.Steps = append(d.Steps, s)
+		}
+	}
+}
+
+// ssmStepControls are the keys SSM accepts both on a step and in its
+// inputs.
+var ssmStepControls = []string{"onFailure", "onSuccess", "finallyStep", "maxAttempts", "timeoutSeconds"}
+
+func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node) *Step {
+	// SSM command documents run every step unless onFailure says exit.
+	s := &Step{Pos: n.Pos, OnFailure: OnFailureContinue, Timeout: DefaultStepTimeout, MaxAttempts: 1, Inputs: map[string]*Input{}}
+	c.Keys(n, append([]string{"action", "name", "description", "precondition", "inputs"}, ssmStepControls...)...)
+	if nn := n.Get("name"); nn != nil {
+		s.Name, _ = c.NonEmpty(nn)
+	} else {
+		c.Errf(n, "the step has no name")
+	}
+	an := n.Get("action")
+	if an == nil {
+		c.Errf(n, "step %q has no action", s.Name)
+		return nil
+	}
+	action, ok := c.Str(an)
+	if !ok {
+		return nil
+	}
+	native, ok := ssmAliases[action]
+	if !ok {
+		e := c.Errf(an, "SSM action %q is not supported by driftless", action)
+		names := make([]string, 0, len(ssmAliases))
+		for k := range ssmAliases {
+			names = append(names, k)
+		}
+		if sug := diag.Suggest(action, names); sug != "" {
+			e.Msg += fmt.Sprintf(" (did you mean %q?)", sug)
+		} else {
+			e.Hint = "supported SSM actions: aws:runShellScript, aws:runPowerShellScript, aws:configurePackage, aws:downloadContent, aws:runDocument"
+		}
+		return nil
+	}
+	s.Action, s.SourceAction = native, action
+	if v := n.Get("description"); v != nil {
+		s.Description, _ = c.Str(v)
+	}
+	if v := n.Get("precondition"); v != nil && c.Map(v) {
+		c.Keys(v, "StringEquals")
+		if eq := v.Get("StringEquals"); eq != nil {
+			vals := parseEquals(c, eq)
+			if vals[0] != nil {
+				if vals[0].Raw == "platformType" {
+					p, ok := c.OneOf(eq.Items[1], Platforms...)
+					if ok {
+						s.Precondition = &Precondition{Platform: p}
+					}
+				} else {
+					s.Precondition = &Precondition{Equals: vals}
+				}
+			}
+		}
+	}
+	inputs := n.Get("inputs")
+	if inputs == nil {
+		c.Errf(n, "step %q has no inputs", s.Name)
+		return nil
+	}
+	if !c.Map(inputs) {
+		return nil
+	}
+	ssmControls(c, n, s)
+	ssmControls(c, inputs, s)
+	tr := ssmInputs[action]
+	c.Keys(inputs, append(tr.keys(), ssmStepControls...)...)
+	tr.convert(c, inputs, s)
+	for _, in := range actionSpecs[native].inputs {
+		if in.required && s.Inputs[in.name] == nil {
+			c.Errf(inputs, "%s step %q needs %s", action, s.Name, tr.ssmName(in.name))
+		}
+	}
+	return s
+}
+
+func ssmControls(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
+	if v := n.Get("onFailure"); v != nil {
+		if x, ok := c.OneOf(v, "exit", "successAndExit", "continue"); ok {
+			s.OnFailure = map[string]string{"exit": OnFailureStop, "successAndExit": OnFailureSuccessAndExit, "continue": OnFailureContinue}[x]
+		}
+	}
+	if v := n.Get("onSuccess"); v != nil {
+		if _, ok := c.OneOf(v, "exit"); ok {
+			s.OnSuccessEnd = true
+		}
+	}
+	if v := n.Get("finallyStep"); v != nil {
+		s.Finally, _ = c.Bool(v)
+	}
+	if v := n.Get("maxAttempts"); v != nil {
+		if x, ok := c.IntRange(v, 1, 100); ok {
+			s.MaxAttempts = int(x)
+		}
+	}
+	if v := n.Get("timeoutSeconds"); v != nil {
+		if x, ok := c.IntRange(v, 1, int64(MaxStepTimeout/time.Second)); ok {
+			s.Timeout = time.Duration(x) * time.Second
+		}
+	}
+}
+
+// ssmTranslation maps one SSM action's inputs to driftless's.
+type ssmTranslation struct {
+	names map[string]string // SSM input -> native input, for plain renames
+	extra []string          // other SSM inputs handled by custom
+	// custom converts the inputs that are not plain renames.
+	custom func(c cfgtree.Checker, in *cfgtree.Node, s *Step)
+}
+
+func (t *ssmTranslation) keys() []string {
+	out := append([]string{}, t.extra...)
+	for k := range t.names {
+		out = append(out, k)
+	}
+	return out
+}
+
+func (t *ssmTranslation) ssmName(native string) string {
+	for k, v := range t.names {
+		if v == native {
+			return k
+		}
+	}
+	return native
+}
+
+func (t *ssmTranslation) convert(c cfgtree.Checker, in *cfgtree.Node, s *Step) {
+	spec := actionSpecs[s.Action]
+	for ssm, native := range t.names {
+		v := in.Get(ssm)
+		if v == nil {
+			continue
+		}
+		for _, is := range spec.inputs {
+			if is.name == native {
+				if x := parseInput(c, v, is); x != nil {
+					s.Inputs[native] = x
+				}
+			}
+		}
+	}
+	if t.custom != nil {
+		t.custom(c, in, s)
+	}
+}
+
+var ssmInputs = map[string]*ssmTranslation{
+	"aws:runShellScript":      {names: map[string]string{"runCommand": "run", "workingDirectory": "working_directory"}},
+	"aws:runPowerShellScript": {names: map[string]string{"runCommand": "run", "workingDirectory": "working_directory"}},
+	"aws:configurePackage": {extra: []string{"name", "action", "installationType", "version", "additionalArguments"},
+		custom: func(c cfgtree.Checker, in *cfgtree.Node, s *Step) {
+			if v := in.Get("name"); v != nil {
+				if x := parseInput(c, v, inputSpec{name: "names", kind: inList}); x != nil {
+					s.Inputs["names"] = x
+				}
+			}
+			if v := in.Get("action"); v != nil {
+				if a, ok := c.OneOf(v, "Install", "Uninstall"); ok {
+					state := map[string]string{"Install": "present", "Uninstall": "absent"}[a]
+					s.Inputs["state"] = &Input{Name: "state", Pos: v.Pos, Path: v.Path, Str: Literal(state), kind: inEnum, enum: []string{"present", "latest", "absent"}}
+				}
+			} else {
+				c.Errf(in, "aws:configurePackage needs action: Install or Uninstall")
+			}
+			for _, k := range []string{"version", "additionalArguments"} {
+				if v := in.Get(k); v != nil {
+					if x, _ := v.Scalar(); strings.TrimSpace(x) != "" {
+						c.Errf(v, "aws:configurePackage %s is not supported: driftless installs the distribution's package", k)
+					}
+				}
+			}
+		}},
+	"aws:downloadContent": {names: map[string]string{"destinationPath": "destination"}, extra: []string{"sourceType", "sourceInfo"},
+		custom: func(c cfgtree.Checker, in *cfgtree.Node, s *Step) {
+			st := in.Get("sourceType")
+			if st == nil {
+				c.Errf(in, "aws:downloadContent needs sourceType")
+				return
+			}
+			typ, ok := c.Str(st)
+			if !ok {
+				return
+			}
+			if typ != "HTTP" {
+				c.Errf(st, "aws:downloadContent sourceType %q is not supported: driftless downloads HTTP sources", typ)
+				return
+			}
+			si := in.Get("sourceInfo")
+			if si == nil {
+				c.Errf(in, "aws:downloadContent needs sourceInfo with a url")
+				return
+			}
+			info := si
+			if si.Kind == cfgtree.String {
+				var m map[string]any
+				if err := json.Unmarshal([]byte(si.Str), &m); err != nil {
+					c.Errf(si, "sourceInfo is not valid JSON: %v", err)
+					return
+				}
+				info = &cfgtree.Node{Kind: cfgtree.Map, Pos: si.Pos, Path: si.Path}
+				for k, v := range m {
+					e := &cfgtree.Node{Kind: cfgtree.String, Key: k, Pos: si.Pos, Path: si.Path + "." + k, Str: fmt.Sprint(v)}
+					info.Entries = append(info.Entries, e)
+				}
+			}
+			if !c.Map(info) {
+				return
+			}
+			c.Keys(info, "url", "sha256")
+			if u := info.Get("url"); u != nil {
+				if x := parseInput(c, u, inputSpec{name: "url", kind: inURL}); x != nil {
+					s.Inputs["url"] = x
+				}
+			} else {
+				c.Errf(si, "sourceInfo needs a url")
+			}
+			if h := info.Get("sha256"); h != nil {
+				if x := parseInput(c, h, inputSpec{name: "sha256", kind: inSHA256}); x != nil {
+					s.Inputs["sha256"] = x
+				}
+			}
+		}},
+	"aws:runDocument": {names: map[string]string{"documentPath": "document"}, extra: []string{"documentType", "documentParameters"},
+		custom: func(c cfgtree.Checker, in *cfgtree.Node, s *Step) {
+			if t := in.Get("documentType"); t != nil {
+				if typ, ok := c.Str(t); ok && typ != "SSMDocument" {
+					c.Errf(t, "aws:runDocument documentType %q is not supported: use SSMDocument with the name of a document in documents/", typ)
+				}
+			}
+			if p := in.Get("documentParameters"); p != nil {
+				node := p
+				if p.Kind == cfgtree.String {
+					var m map[string]any
+					if err := json.Unmarshal([]byte(p.Str), &m); err != nil {
+						c.Errf(p, "documentParameters is not valid JSON: %v", err)
+						return
+					}
+					node = &cfgtree.Node{Kind: cfgtree.Map, Pos: p.Pos, Path: p.Path}
+					for k, v := range m {
+						e := &cfgtree.Node{Key: k, Pos: p.Pos, Path: p.Path + "." + k}
+						if list, ok := v.([]any); ok {
+							e.Kind = cfgtree.List
+							for i, it := range list {
+								e.Items = append(e.Items, &cfgtree.Node{Kind: cfgtree.String, Str: fmt.Sprint(it), Pos: p.Pos, Path: e.Path + "[" + strconv.Itoa(i) + "]"})
+							}
+						} else {
+							e.Kind, e.Str = cfgtree.String, fmt.Sprint(v)
+						}
+						node.Entries = append(node.Entries, e)
+					}
+				}
+				if x := parseInput(c, node, inputSpec{name: "parameters", kind: inParams}); x != nil {
+					s.Inputs["parameters"] = x
+				}
+			}
+		}},
+}

@@ -1,0 +1,247 @@
+package documents
+
+import (
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/driftless-dev/driftless/internal/cfgtree"
+	"github.com/driftless-dev/driftless/internal/diag"
+)
+
+// Parameter types.
+const (
+	TypeString     = "String"
+	TypeStringList = "StringList"
+	TypeInteger    = "Integer"
+	TypeBoolean    = "Boolean"
+)
+
+// Value is a parameter value: a string, or a list of strings for a
+// StringList.
+type Value struct {
+	Str    string
+	List   []string
+	IsList bool
+}
+
+// Str returns a string value.
+func Str(s string) Value { return Value{Str: s} }
+
+// List returns a list value.
+func List(items ...string) Value { return Value{List: items, IsList: true} }
+
+// String renders the value as text: a list is joined with commas.
+func (v Value) String() string {
+	if v.IsList {
+		return strings.Join(v.List, ",")
+	}
+	return v.Str
+}
+
+// Items returns the value as a list (a string is one item).
+func (v Value) Items() []string {
+	if v.IsList {
+		return v.List
+	}
+	return []string{v.Str}
+}
+
+// Parameter is a declared document parameter.
+type Parameter struct {
+	Name           string
+	Type           string
+	Description    string
+	Default        *Value // nil: required
+	AllowedPattern *regexp.Regexp
+	AllowedValues  []string
+	MinItems       int // -1: no bound
+	MaxItems       int // -1: no bound
+	Secret         bool
+	Pos            diag.Pos
+}
+
+// Required reports whether the parameter has no default.
+func (p *Parameter) Required() bool { return p.Default == nil }
+
+// paramKeys maps the spelling of each parameter key in one format.
+type paramKeys struct {
+	typ, def, desc, pattern, values, minItems, maxItems, secret string
+}
+
+var (
+	nativeParamKeys = paramKeys{"type", "default", "description", "allowed_pattern", "allowed_values", "min_items", "max_items", "secret"}
+	ssmParamKeys    = paramKeys{"type", "default", "description", "allowedPattern", "allowedValues", "minItems", "maxItems", "secret"}
+)
+
+func (k paramKeys) all() []string {
+	return []string{k.typ, k.def, k.desc, k.pattern, k.values, k.minItems, k.maxItems, k.secret}
+}
+
+func parseParams(c cfgtree.Checker, n *cfgtree.Node, keys paramKeys, extra ...string) []*Parameter {
+	if n == nil || !c.Map(n) {
+		return nil
+	}
+	var out []*Parameter
+	for _, pn := range n.Entries {
+		if !paramNameRe.MatchString(pn.Key) {
+			c.Errf(pn, "invalid parameter name %q: use letters, digits and '_'", pn.Key)
+			continue
+		}
+		if pn.Key == "host" {
+			c.Errf(pn, "a parameter cannot be named \"host\": {{ host.* }} refers to the target host")
+			continue
+		}
+		if !c.Map(pn) {
+			continue
+		}
+		c.Keys(pn, append(keys.all(), extra...)...)
+		p := &Parameter{Name: pn.Key, Type: TypeString, MinItems: -1, MaxItems: -1, Pos: pn.Pos}
+		ok := true
+		if t := pn.Get(keys.typ); t != nil {
+			s, good := c.Str(t)
+			switch {
+			case !good:
+				ok = false
+			case slices.Contains([]string{TypeString, TypeStringList, TypeInteger, TypeBoolean}, s):
+				p.Type = s
+			case s == "StringMap" || s == "MapList":
+				c.Errf(t, "parameter type %q is not supported: use String, StringList, Integer or Boolean", s)
+				ok = false
+			default:
+				e := c.Errf(t, "expected one of \"String\", \"StringList\", \"Integer\" or \"Boolean\", got %q", s)
+				if sug := diag.Suggest(s, []string{TypeString, TypeStringList, TypeInteger, TypeBoolean}); sug != "" {
+					e.Msg += fmt.Sprintf(" (did you mean %q?)", sug)
+				}
+				ok = false
+			}
+		} else {
+			c.Errf(pn, "parameter %q has no %s", pn.Key, keys.typ)
+		}
+		if d := pn.Get(keys.desc); d != nil {
+			p.Description, _ = c.Str(d)
+		}
+		if s := pn.Get(keys.secret); s != nil {
+			p.Secret, _ = c.Bool(s)
+		}
+		if r := pn.Get(keys.pattern); r != nil {
+			p.AllowedPattern, _ = c.Regexp(r)
+		}
+		if v := pn.Get(keys.values); v != nil {
+			if v.Kind == cfgtree.List {
+				for _, it := range v.Items {
+					if s, good := c.ScalarString(it); good {
+						p.AllowedValues = append(p.AllowedValues, s)
+					}
+				}
+			} else {
+				c.Errf(v, "expected a list, got %s", v.Describe())
+			}
+		}
+		for _, b := range []struct {
+			key string
+			dst *int
+		}{{keys.minItems, &p.MinItems}, {keys.maxItems, &p.MaxItems}} {
+			if v := pn.Get(b.key); v != nil {
+				if p.Type != TypeStringList && ok {
+					c.Errf(v, "%s applies only to a StringList", b.key)
+				}
+				if x, good := c.IntRange(v, 0, 1<<31-1); good {
+					*b.dst = int(x)
+				}
+			}
+		}
+		if p.MinItems >= 0 && p.MaxItems >= 0 && p.MinItems > p.MaxItems {
+			c.Errf(pn, "%s (%d) is greater than %s (%d)", keys.minItems, p.MinItems, keys.maxItems, p.MaxItems)
+		}
+		if d := pn.Get(keys.def); d != nil && ok {
+			if v, good := nodeValue(c, d, p.Type); good {
+				if err := p.Check(v); err != nil {
+					c.Errf(d, "default value: %v", err)
+				} else {
+					p.Default = &v
+				}
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// nodeValue reads a parameter value of type typ from a file.
+func nodeValue(c cfgtree.Checker, n *cfgtree.Node, typ string) (Value, bool) {
+	if typ == TypeStringList {
+		if n.Kind == cfgtree.List {
+			var items []string
+			for _, it := range n.Items {
+				s, ok := c.ScalarString(it)
+				if !ok {
+					return Value{}, false
+				}
+				items = append(items, s)
+			}
+			return List(items...), true
+		}
+		if n.Kind == cfgtree.String {
+			return List(n.Str), true
+		}
+		c.Errf(n, "expected a list of strings, got %s", n.Describe())
+		return Value{}, false
+	}
+	s, ok := c.ScalarString(n)
+	return Str(s), ok
+}
+
+// Check validates a value against the parameter's type and constraints.
+func (p *Parameter) Check(v Value) error {
+	switch p.Type {
+	case TypeStringList:
+		n := len(v.Items())
+		if p.MinItems >= 0 && n < p.MinItems {
+			return fmt.Errorf("has %d items, fewer than the minimum %d", n, p.MinItems)
+		}
+		if p.MaxItems >= 0 && n > p.MaxItems {
+			return fmt.Errorf("has %d items, more than the maximum %d", n, p.MaxItems)
+		}
+	case TypeInteger:
+		if v.IsList {
+			return fmt.Errorf("expected an integer, got a list")
+		}
+		if _, err := strconv.ParseInt(strings.TrimSpace(v.Str), 10, 64); err != nil {
+			return fmt.Errorf("expected an integer, got %q", p.show(v.Str))
+		}
+	case TypeBoolean:
+		if v.IsList {
+			return fmt.Errorf("expected true or false, got a list")
+		}
+		if _, err := strconv.ParseBool(strings.ToLower(v.Str)); err != nil {
+			return fmt.Errorf("expected true or false, got %q", p.show(v.Str))
+		}
+	default:
+		if v.IsList {
+			return fmt.Errorf("expected a string, got a list")
+		}
+	}
+	for _, item := range v.Items() {
+		if p.AllowedPattern != nil && !p.AllowedPattern.MatchString(item) {
+			return fmt.Errorf("value %q does not match the allowed pattern %s", p.show(item), p.AllowedPattern)
+		}
+		if len(p.AllowedValues) > 0 && !slices.Contains(p.AllowedValues, item) {
+			return fmt.Errorf("value %q is not one of the allowed values %s", p.show(item), strings.Join(p.AllowedValues, ", "))
+		}
+	}
+	return nil
+}
+
+// show hides a secret value in messages.
+func (p *Parameter) show(s string) string {
+	if p.Secret {
+		return Redacted
+	}
+	return s
+}
+
+// Redacted replaces secret values everywhere driftless prints or records.
+const Redacted = "******"
