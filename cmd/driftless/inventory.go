@@ -1,0 +1,140 @@
+package main
+
+import (
+	"errors"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/driftless-dev/driftless/inventory"
+)
+
+func inventoryCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "inventory",
+		Usage: "list hosts with transport, address, groups and tags; resolve selectors",
+		Description: `Examples:
+   driftless inventory
+   driftless inventory --targets 'tag:role=web & !group:canary'
+   driftless inventory --targets web-1 --targets 'group:db' --json`,
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "targets", Aliases: []string{"t"}, Usage: "only hosts matching `SEL` (repeat for a union)"},
+		},
+		Action: runInventory,
+	}
+}
+
+// hostJSON is a resolved host in JSON output.
+type hostJSON struct {
+	Name           string            `json:"name"`
+	Transport      string            `json:"transport"`
+	Address        string            `json:"address"`
+	Port           int               `json:"port"`
+	User           string            `json:"user"`
+	Groups         []string          `json:"groups"`
+	Tags           map[string]string `json:"tags"`
+	Vars           map[string]string `json:"vars"`
+	Jump           []string          `json:"jump,omitempty"`
+	Become         string            `json:"become,omitempty"`
+	HostKeyPolicy  string            `json:"host_key_policy,omitempty"`
+	KnownHosts     []string          `json:"known_hosts,omitempty"`
+	IdentityFiles  []string          `json:"identity_files,omitempty"`
+	ConnectTimeout string            `json:"connect_timeout"`
+}
+
+func runInventory(c *cli.Context) error {
+	u, err := newUI(c)
+	if err != nil {
+		return err
+	}
+	opts := configOptions(c)
+	path := opts.Inventory
+	if path == "" {
+		path = filepath.Join(opts.Dir, "inventory.toml")
+	}
+	inv, list := inventory.Load(path, opts.Inv)
+	if err := u.diagnostics(list); err != nil {
+		return err
+	}
+	hosts := inv.Hosts
+	if sels := c.StringSlice("targets"); len(sels) > 0 {
+		hosts, err = inv.ResolveTargets(sels)
+		if err != nil {
+			return targetsError(err)
+		}
+	}
+	if u.json {
+		out := make([]hostJSON, 0, len(hosts))
+		for _, h := range hosts {
+			j := hostJSON{Name: h.Name, Transport: h.Transport, Address: h.Address, Port: h.Port, User: h.User,
+				Groups: nonNil(h.Groups), Tags: h.Tags, Vars: h.Vars, Become: h.Become, ConnectTimeout: h.ConnectTimeout.String()}
+			if h.Transport == inventory.SSH {
+				j.HostKeyPolicy, j.KnownHosts, j.IdentityFiles = h.HostKeyPolicy, h.KnownHosts, h.IdentityFiles
+				for _, hop := range h.Jump {
+					j.Jump = append(j.Jump, hop.String())
+				}
+			}
+			out = append(out, j)
+		}
+		return u.printJSON(out)
+	}
+	rows := make([][]string, 0, len(hosts))
+	for _, h := range hosts {
+		addr := h.Address
+		if h.Transport != inventory.Local {
+			addr = h.User + "@" + hostPort(h.Address, h.Port)
+		}
+		if len(h.Jump) > 0 {
+			var hops []string
+			for _, hop := range h.Jump {
+				hops = append(hops, hop.String())
+			}
+			addr += " via " + strings.Join(hops, ",")
+		}
+		rows = append(rows, []string{h.Name, h.Transport, addr, strings.Join(h.Groups, ","), formatMap(h.Tags)})
+	}
+	u.table([]string{"HOST", "TRANSPORT", "ADDRESS", "GROUPS", "TAGS"}, rows)
+	u.notef("%d %s", len(hosts), plural(len(hosts), "host"))
+	return nil
+}
+
+func hostPort(addr string, port int) string {
+	if strings.Contains(addr, ":") {
+		return "[" + addr + "]:" + strconv.Itoa(port)
+	}
+	return addr + ":" + strconv.Itoa(port)
+}
+
+func formatMap(m map[string]string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + m[k]
+	}
+	return strings.Join(parts, ",")
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// targetsError explains a bad --targets selector, with a caret under the
+// column at fault.
+func targetsError(err error) error {
+	var se *inventory.SelectorError
+	if errors.As(err, &se) {
+		return usageError("--targets: %s at column %d\n  %s", se.Msg, se.Col, strings.ReplaceAll(se.Caret(), "\n", "\n  "))
+	}
+	return usageError("--targets: %v", err)
+}
+

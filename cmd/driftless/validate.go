@@ -1,0 +1,55 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/driftless-dev/driftless/config"
+)
+
+func validateCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "validate",
+		Usage: "check every file of the config dir; exit 1 with all errors",
+		Description: `Reads inventory.toml, associations.toml and every document, and reports every problem
+as file:line:col: key: message. Nothing is contacted.
+
+Examples:
+   driftless validate
+   driftless validate -C ops --json`,
+		Action: runValidate,
+	}
+}
+
+func runValidate(c *cli.Context) error {
+	u, err := newUI(c)
+	if err != nil {
+		return err
+	}
+	cfg, list := config.Load(configOptions(c))
+	if u.json {
+		errs, warns := list.Errors(), list.Warnings()
+		out := map[string]any{"valid": len(errs) == 0, "errors": toJSONDiags(errs), "warnings": toJSONDiags(warns)}
+		if cfg != nil && cfg.Inventory != nil && len(errs) == 0 {
+			out["hosts"] = len(cfg.Inventory.Hosts)
+			out["documents"] = len(cfg.Documents)
+			out["associations"] = len(cfg.Associations)
+		}
+		if err := u.printJSON(out); err != nil {
+			return err
+		}
+		if len(errs) > 0 {
+			return exitWith(exitInvalid, nil)
+		}
+		return nil
+	}
+	if err := u.diagnostics(list); err != nil {
+		return err
+	}
+	fmt.Fprintf(u.out, "ok: %d %s, %d %s, %d %s\n",
+		len(cfg.Inventory.Hosts), plural(len(cfg.Inventory.Hosts), "host"),
+		len(cfg.Documents), plural(len(cfg.Documents), "document"),
+		len(cfg.Associations), plural(len(cfg.Associations), "association"))
+	return nil
+}
