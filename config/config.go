@@ -321,8 +321,10 @@ func parseAssociation(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, checkHost
 		}
 	}
 	if a.Doc != nil {
+		errs := c.L.Len()
 		a.Params = resolveParams(cfg, c, n, a)
-		checkDocTree(cfg, c, n, a)
+		// With a bad parameter, rendering would only repeat the error.
+		checkDocTree(cfg, c, n, a, c.L.Len() == errs)
 	}
 	if c.L.Len() > before {
 		return a
@@ -524,7 +526,7 @@ func renderEnv(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, p *documents.Par
 // it nests: nested references, environment references, the host fields
 // templates use (on every target host), and templated inputs that depend
 // only on parameters (rendered with the association's values).
-func checkDocTree(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, a *Association) {
+func checkDocTree(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, a *Association, paramsOK bool) {
 	var walk func(d *documents.Document, params map[string]documents.Value, stack []string)
 	walk = func(d *documents.Document, params map[string]documents.Value, stack []string) {
 		if slices.Contains(stack, d.Name) {
@@ -540,13 +542,13 @@ func checkDocTree(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, a *Associatio
 				for _, t := range in.Templates() {
 					checkRefs(cfg, c, n, a, t, where)
 				}
-				if paramsOnly(in) && params != nil {
+				if paramsOnly(d, in) && params != nil {
 					if _, err := in.RenderString(scope); err != nil {
 						c.Errf(n, "%s: %v", where, err)
 					}
 				}
 			}
-			if s.TimeoutExpr != nil && params != nil {
+			if s.TimeoutExpr != nil && params != nil && declared(d, s.TimeoutExpr) {
 				if _, err := s.StepTimeout(scope); err != nil {
 					c.Errf(n, "%s: %v", where, err)
 				}
@@ -566,16 +568,20 @@ func checkDocTree(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, a *Associatio
 				}
 				continue
 			}
-			walk(nested, nestedParams(c, n, where, s, nested, scope), stack)
+			walk(nested, nestedParams(c, n, where, d, s, nested, scope), stack)
 		}
 	}
-	walk(a.Doc, a.Params, nil)
+	params := a.Params
+	if !paramsOK {
+		params = nil
+	}
+	walk(a.Doc, params, nil)
 }
 
 // nestedParams checks the parameters a document step passes and returns
 // them rendered when they depend only on parameters (else nil: checked at
 // run time).
-func nestedParams(c cfgtree.Checker, n *cfgtree.Node, where string, s *documents.Step, nested *documents.Document, scope *documents.Scope) map[string]documents.Value {
+func nestedParams(c cfgtree.Checker, n *cfgtree.Node, where string, parent *documents.Document, s *documents.Step, nested *documents.Document, scope *documents.Scope) map[string]documents.Value {
 	out := map[string]documents.Value{}
 	renderable := true
 	if in := s.Input("parameters"); in != nil {
@@ -585,7 +591,7 @@ func nestedParams(c cfgtree.Checker, n *cfgtree.Node, where string, s *documents
 				c.Errf(n, "%s: document %q has no parameter %q", where, nested.Name, m.Key)
 				continue
 			}
-			if !paramsOnly(m.Value) || scope.Params == nil {
+			if !paramsOnly(parent, m.Value) || scope.Params == nil {
 				renderable = false
 				continue
 			}
@@ -640,14 +646,22 @@ func hasKey(in *documents.Input, k string) bool {
 	return false
 }
 
-// paramsOnly reports whether an input's templates refer to parameters and
-// nothing else (so it can be rendered before a host is known).
-func paramsOnly(in *documents.Input) bool {
+// paramsOnly reports whether an input's templates refer to parameters of
+// d and nothing else (so it can be rendered before a host is known; an
+// undeclared parameter is reported with the document).
+func paramsOnly(d *documents.Document, in *documents.Input) bool {
 	for _, t := range in.Templates() {
-		for _, r := range t.Refs() {
-			if r.Kind != documents.RefParam {
-				return false
-			}
+		if !declared(d, t) {
+			return false
+		}
+	}
+	return true
+}
+
+func declared(d *documents.Document, t *documents.Template) bool {
+	for _, r := range t.Refs() {
+		if r.Kind != documents.RefParam || d.Param(r.Name) == nil {
+			return false
 		}
 	}
 	return true

@@ -51,6 +51,9 @@ type Host struct {
 	Groups []string // groups the host belongs to, in file order
 
 	Pos diag.Pos // where [hosts.NAME] is written
+
+	jumpAt   diag.Pos // where the jump setting in force is written
+	jumpPath string
 }
 
 // Hop is one host of a ProxyJump chain.
@@ -156,6 +159,8 @@ type settings struct {
 	winrmCAFile, winrmAuth                                                            *string
 	vars                                                                              map[string]string
 	varsOrder                                                                         []string
+	jumpAt                                                                            diag.Pos
+	jumpPath                                                                          string
 }
 
 // Load reads and validates the inventory file at path. The returned
@@ -313,6 +318,9 @@ func (p *parser) settings(n *cfgtree.Node) settings {
 		return p.c.OneOf(v, "strict", "accept-new")
 	})
 	s.jump = str("jump", p.c.Str)
+	if v := n.Get("jump"); v != nil {
+		s.jumpAt, s.jumpPath = v.Pos, v.Path
+	}
 	s.become = str("become", func(v *cfgtree.Node) (string, bool) { return p.c.OneOf(v, "", "sudo") })
 	s.becomePassEnv = str("become_password_env", p.c.EnvName)
 	s.passwordEnv = str("password_env", p.c.EnvName)
@@ -500,6 +508,10 @@ func (p *parser) resolveHosts(inv *Inventory, defaults settings, hostSettings ma
 		h.User = deref(eff.user, p.opts.CurrentUser)
 		h.HostKeyPolicy = deref(eff.hostKeyPolicy, "strict")
 		h.JumpSpec = deref(eff.jump, "")
+		h.jumpAt, h.jumpPath = eff.jumpAt, eff.jumpPath
+		if h.jumpPath == "" {
+			h.jumpAt, h.jumpPath = h.Pos, "hosts."+h.Name+".jump"
+		}
 		h.Become = deref(eff.become, "")
 		h.BecomePassEnv = deref(eff.becomePassEnv, "")
 		h.PasswordEnv = deref(eff.passwordEnv, "")
@@ -563,7 +575,7 @@ func (p *parser) resolveHosts(inv *Inventory, defaults settings, hostSettings ma
 		}
 		chain, err := p.jumpChain(inv, h, nil)
 		if err != nil {
-			p.c.L.Addf(inv.File, h.Pos, "hosts."+h.Name+".jump", "%v", err)
+			p.c.L.Addf(inv.File, h.jumpAt, h.jumpPath, "%v", err)
 			continue
 		}
 		h.Jump = chain
@@ -651,7 +663,9 @@ func (s *settings) merge(o settings) {
 	set(&s.user, o.user)
 	set(&s.transport, o.transport)
 	set(&s.hostKeyPolicy, o.hostKeyPolicy)
-	set(&s.jump, o.jump)
+	if o.jump != nil {
+		s.jump, s.jumpAt, s.jumpPath = o.jump, o.jumpAt, o.jumpPath
+	}
 	set(&s.become, o.become)
 	set(&s.becomePassEnv, o.becomePassEnv)
 	set(&s.passwordEnv, o.passwordEnv)

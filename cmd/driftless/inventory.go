@@ -137,4 +137,3 @@ func targetsError(err error) error {
 	}
 	return usageError("--targets: %v", err)
 }
-
