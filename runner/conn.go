@@ -59,3 +59,7 @@ var (
 	ErrTimeout        = errors.New("timed out")
 	ErrConnLost       = errors.New("connection lost")
 )
+
+// ErrUnsupportedAction is a step whose action this build of driftless
+// cannot execute on hosts.
+var ErrUnsupportedAction = errors.New("action not available in this version of driftless")

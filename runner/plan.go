@@ -1,0 +1,256 @@
+package runner
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/driftless-dev/driftless/documents"
+)
+
+// step is one step of a host's plan: a document step with its inputs
+// rendered for that host. Nested documents (the document action) are
+// flattened into their steps, named "outer/inner".
+type step struct {
+	idx          int
+	name         string
+	action       string
+	sourceDoc    string
+	platform     string // platform precondition, checked on the host
+	skip         string // precondition false, decided here
+	onFailure    string
+	onSuccessEnd bool
+	finally      bool
+	timeout      time.Duration
+	attempts     int
+	env          map[string]string // DL_PARAM_* and the step's env
+	err          error             // rendering failed: the step fails
+
+	// shell / powershell
+	run, check string
+	hasCheck   bool
+	workdir    string
+	// file, directory, line
+	path         string
+	content      []byte
+	contentText  bool // content is text (a diff is kept)
+	mode         string
+	owner, group string
+	absent       bool
+	line, lineRe string
+	create       bool
+}
+
+// planOptions are what planning needs besides the document.
+type planOptions struct {
+	dir     string // config dir, for file sources
+	docs    func(name string) *documents.Document
+	secrets *redactor
+}
+
+// plan renders doc for one host.
+func plan(doc *documents.Document, scope *documents.Scope, po planOptions) []*step {
+	var out []*step
+	var walk func(d *documents.Document, sc *documents.Scope, prefix string, depth int)
+	walk = func(d *documents.Document, sc *documents.Scope, prefix string, depth int) {
+		env := paramEnv(d, sc.Params)
+		for _, ds := range d.Steps {
+			s := &step{
+				idx: len(out), name: prefix + ds.Name, action: ds.Action, sourceDoc: d.Name,
+				onFailure: ds.OnFailure, onSuccessEnd: ds.OnSuccessEnd, finally: ds.Finally,
+				attempts: ds.MaxAttempts, env: env,
+			}
+			s.timeout, s.err = ds.StepTimeout(sc)
+			if p := ds.Precondition; p != nil {
+				if p.Platform != "" {
+					s.platform = p.Platform
+				} else if s.err == nil {
+					a, err1 := p.Equals[0].Render(sc)
+					b, err2 := p.Equals[1].Render(sc)
+					switch {
+					case err1 != nil || err2 != nil:
+						s.err = fmt.Errorf("precondition: %w", firstErr(err1, err2))
+					case a != b:
+						s.skip = fmt.Sprintf("precondition false: %q != %q", po.secrets.redact(a), po.secrets.redact(b))
+					}
+				}
+			}
+			if ds.Action == documents.ActionDocument {
+				if depth > 10 {
+					s.err = fmt.Errorf("documents nested more than 10 deep")
+					out = append(out, s)
+					continue
+				}
+				nested, nsc, err := nestedScope(ds, sc, po)
+				if err != nil {
+					s.err = err
+					out = append(out, s)
+					continue
+				}
+				walk(nested, nsc, prefix+ds.Name+"/", depth+1)
+				continue
+			}
+			if s.err == nil {
+				s.err = render(s, ds, sc, po)
+			}
+			out = append(out, s)
+		}
+	}
+	walk(doc, scope, "", 0)
+	return out
+}
+
+func firstErr(errs ...error) error {
+	for _, e := range errs {
+		if e != nil {
+			return e
+		}
+	}
+	return nil
+}
+
+// paramEnv is DL_PARAM_<name> for every parameter: the safe way for a
+// script to use a value. A StringList is one item per line.
+func paramEnv(d *documents.Document, params map[string]documents.Value) map[string]string {
+	env := make(map[string]string, len(params))
+	for _, p := range d.Params {
+		if v, ok := params[p.Name]; ok {
+			env["DL_PARAM_"+p.Name] = strings.Join(v.Items(), "\n")
+		}
+	}
+	return env
+}
+
+func nestedScope(ds *documents.Step, sc *documents.Scope, po planOptions) (*documents.Document, *documents.Scope, error) {
+	name, err := ds.Input("document").RenderString(sc)
+	if err != nil {
+		return nil, nil, err
+	}
+	nested := po.docs(name)
+	if nested == nil {
+		return nil, nil, fmt.Errorf("unknown document %q", name)
+	}
+	params := map[string]documents.Value{}
+	if in := ds.Input("parameters"); in != nil {
+		for _, m := range in.Map {
+			p := nested.Param(m.Key)
+			if p == nil {
+				return nil, nil, fmt.Errorf("document %q has no parameter %q", name, m.Key)
+			}
+			var v documents.Value
+			if m.Value.IsList() || p.Type == documents.TypeStringList {
+				items, err := m.Value.RenderList(sc)
+				if err != nil {
+					return nil, nil, err
+				}
+				v = documents.List(items...)
+			} else {
+				s, err := m.Value.RenderString(sc)
+				if err != nil {
+					return nil, nil, err
+				}
+				v = documents.Str(s)
+			}
+			if err := p.Check(v); err != nil {
+				return nil, nil, fmt.Errorf("parameter %s of document %q: %w", p.Name, name, err)
+			}
+			if p.Secret {
+				po.secrets.add(v.Items()...)
+			}
+			params[p.Name] = v
+		}
+	}
+	for _, p := range nested.Params {
+		if _, ok := params[p.Name]; ok {
+			continue
+		}
+		if p.Default == nil {
+			return nil, nil, fmt.Errorf("document %q needs parameter %q", name, p.Name)
+		}
+		params[p.Name] = *p.Default
+	}
+	nsc := *sc
+	nsc.Params = params
+	return nested, &nsc, nil
+}
+
+// render resolves the inputs the runner executes.
+func render(s *step, ds *documents.Step, sc *documents.Scope, po planOptions) error {
+	str := func(name string) (string, error) {
+		in := ds.Input(name)
+		if in == nil {
+			return "", nil
+		}
+		return in.RenderString(sc)
+	}
+	var err error
+	get := func(name string) string {
+		if err != nil {
+			return ""
+		}
+		var v string
+		v, err = str(name)
+		return v
+	}
+	switch ds.Action {
+	case documents.ActionShell, documents.ActionPowerShell:
+		s.run = get("run")
+		s.check = get("check")
+		s.hasCheck = ds.Input("check") != nil
+		s.workdir = get("working_directory")
+		if in := ds.Input("env"); in != nil && err == nil {
+			env := make(map[string]string, len(s.env)+len(in.Map))
+			for k, v := range s.env {
+				env[k] = v
+			}
+			for _, m := range in.Map {
+				var v string
+				if v, err = m.Value.RenderString(sc); err != nil {
+					break
+				}
+				env[m.Key] = v
+			}
+			s.env = env
+		}
+	case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
+		s.path = get("path")
+		s.mode = get("mode")
+		s.owner = get("owner")
+		s.group = get("group")
+		s.absent = get("state") == "absent"
+		if ds.Action == documents.ActionFile && !s.absent {
+			if ds.Input("content") != nil {
+				s.content, s.contentText = []byte(get("content")), true
+			} else if src := get("source"); err == nil {
+				if !filepath.IsAbs(src) {
+					src = filepath.Join(po.dir, src)
+				}
+				s.content, err = os.ReadFile(src)
+				if err != nil {
+					err = fmt.Errorf("source: %w", err)
+				}
+				s.contentText = isText(s.content)
+			}
+		}
+		if ds.Action == documents.ActionLine {
+			s.line = get("line")
+			s.lineRe = get("regexp")
+			if c := ds.Input("create"); c != nil && err == nil {
+				s.create, err = c.RenderBool(sc)
+			}
+		}
+		if err == nil && strings.TrimSpace(s.path) == "" {
+			err = fmt.Errorf("path is empty")
+		}
+	default:
+		return fmt.Errorf("%w: %s", ErrUnsupportedAction, ds.Action)
+	}
+	return err
+}
+
+func isText(b []byte) bool {
+	return !slices.Contains(b, 0) && len(b) <= maxDiffBytes
+}

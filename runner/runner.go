@@ -1,0 +1,460 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/documents"
+	"github.com/driftless-dev/driftless/inventory"
+	"github.com/driftless-dev/driftless/journal"
+)
+
+// Dialer opens a connection to a host.
+type Dialer func(ctx context.Context, h *inventory.Host) (Conn, error)
+
+// Events receives progress as hosts start and end. Implementations must
+// be safe for concurrent use.
+type Events interface {
+	RunStarted(assoc string, hosts int)
+	HostStarted(assoc, host string)
+	HostDone(assoc string, r *journal.HostResult)
+}
+
+// Options of a Runner.
+type Options struct {
+	Config  *config.Config
+	Dial    Dialer
+	Journal *journal.Journal // nil: nothing recorded
+	Events  Events           // nil: no progress
+	Env     func(string) (string, bool)
+	// HostDetail returns a note about a host once connected, e.g. "host
+	// key SHA256:… recorded (accept-new)"; it goes into the journal.
+	HostDetail func(host string) string
+}
+
+// Runner runs associations and ad-hoc commands. It opens one connection
+// per host for its whole life, shared by every association and step on
+// that host; Close ends them.
+type Runner struct {
+	opts  Options
+	mu    sync.Mutex
+	conns map[string]*lazyConn
+}
+
+type lazyConn struct {
+	once sync.Once
+	conn Conn
+	err  error
+}
+
+// New returns a Runner.
+func New(opts Options) *Runner {
+	if opts.Env == nil {
+		opts.Env = os.LookupEnv
+	}
+	return &Runner{opts: opts, conns: map[string]*lazyConn{}}
+}
+
+// conn returns the connection to h, dialing it on first use. A host that
+// could not be reached is not dialed again in the same invocation.
+func (r *Runner) conn(ctx context.Context, h *inventory.Host) (Conn, error) {
+	r.mu.Lock()
+	lc := r.conns[h.Name]
+	if lc == nil {
+		lc = &lazyConn{}
+		r.conns[h.Name] = lc
+	}
+	r.mu.Unlock()
+	lc.once.Do(func() { lc.conn, lc.err = r.opts.Dial(ctx, h) })
+	return lc.conn, lc.err
+}
+
+// Close ends every connection.
+func (r *Runner) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var errs []error
+	for _, lc := range r.conns {
+		if lc.conn != nil {
+			errs = append(errs, lc.conn.Close())
+		}
+	}
+	r.conns = map[string]*lazyConn{}
+	return errors.Join(errs...)
+}
+
+// Job is one association to run on some of its hosts.
+type Job struct {
+	Assoc   *config.Association
+	Hosts   []*inventory.Host // default: the association's targets
+	Check   bool              // force check mode
+	Trigger string            // default manual
+	// MaxConcurrency and MaxErrors override the association's.
+	MaxConcurrency *config.Rate
+	MaxErrors      *config.Rate
+}
+
+// RunResult is what one association did.
+type RunResult struct {
+	Run   journal.Run
+	Hosts []journal.HostResult // in target order
+}
+
+// Drifted reports whether a check found drift on any host.
+func (r *RunResult) Drifted() bool {
+	for _, h := range r.Hosts {
+		for _, s := range h.Steps {
+			if s.Status == journal.StatusDrifted {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Failed reports whether a host failed, timed out, was unreachable or was
+// skipped by max_errors.
+func (r *RunResult) Failed() bool {
+	for _, h := range r.Hosts {
+		switch h.Status {
+		case journal.StatusFailed, journal.StatusTimedOut, journal.StatusUnreachable, journal.StatusSkipped:
+			return true
+		}
+	}
+	return false
+}
+
+// Run runs one association on its hosts with State Manager's rate control:
+// at most max_concurrency hosts at once (a sliding window); once failures
+// exceed max_errors no further host starts and those not started are
+// Skipped; hosts already running finish. Cancelling ctx stops starting
+// hosts, cancels running steps and records Cancelled.
+func (r *Runner) Run(ctx context.Context, job Job) (*RunResult, error) {
+	a := job.Assoc
+	hosts := job.Hosts
+	if hosts == nil {
+		hosts = a.Hosts
+	}
+	mode := a.Mode
+	if job.Check {
+		mode = journal.ModeCheck
+	}
+	trigger := job.Trigger
+	if trigger == "" {
+		trigger = journal.TriggerManual
+	}
+	res := &RunResult{Run: journal.Run{Association: a.Name, Document: a.DocumentName, DocHash: a.Doc.Hash, ParamsHash: a.Hash,
+		Trigger: trigger, Mode: mode, Severity: a.Severity, StartedAt: time.Now().UTC()}}
+	if j := r.opts.Journal; j != nil {
+		id, err := j.StartRun(context.WithoutCancel(ctx), &res.Run)
+		if err != nil {
+			return nil, fmt.Errorf("journal: %w", err)
+		}
+		res.Run.ID = id
+	}
+	if ev := r.opts.Events; ev != nil {
+		ev.RunStarted(a.Name, len(hosts))
+	}
+	conc, maxErr := a.MaxConcurrency, a.MaxErrors
+	if job.MaxConcurrency != nil {
+		conc = *job.MaxConcurrency
+	}
+	if job.MaxErrors != nil {
+		maxErr = *job.MaxErrors
+	}
+	limit, tolerated := conc.Concurrency(len(hosts)), maxErr.Errors(len(hosts))
+
+	res.Hosts = make([]journal.HostResult, len(hosts))
+	r.fanOut(ctx, a.Name, a.Hash, res, hosts, limit, tolerated, maxErr, func(h *inventory.Host, hr *journal.HostResult) {
+		r.runHost(ctx, a, mode, h, hr)
+	})
+	return res, r.finishRun(ctx, res)
+}
+
+// fanOut runs one function per host with rate control, recording hosts
+// not started as Skipped (max_errors) or Cancelled.
+func (r *Runner) fanOut(ctx context.Context, name, defHash string, res *RunResult, hosts []*inventory.Host, limit, tolerated int, maxErr config.Rate, one func(*inventory.Host, *journal.HostResult)) {
+	var failures atomic.Int64
+	var g errgroup.Group
+	g.SetLimit(limit)
+	for i, h := range hosts {
+		hr := &res.Hosts[i]
+		*hr = journal.HostResult{RunID: res.Run.ID, Host: h.Name, DefHash: defHash}
+		if ctx.Err() != nil {
+			r.finishHost(ctx, name, hr, journal.StatusCancelled, "not started: the run was interrupted")
+			continue
+		}
+		// Go blocks at the limit, so the count is read right before
+		// each start: a sliding window, not waves.
+		if n := failures.Load(); n > int64(tolerated) {
+			r.finishHost(ctx, name, hr, journal.StatusSkipped, fmt.Sprintf("not started: %d hosts failed, more than max_errors = %s", n, maxErr))
+			continue
+		}
+		g.Go(func() error {
+			one(h, hr)
+			switch hr.Status {
+			case journal.StatusFailed, journal.StatusTimedOut, journal.StatusUnreachable:
+				failures.Add(1)
+			}
+			return nil
+		})
+	}
+	g.Wait()
+}
+
+func (r *Runner) finishRun(ctx context.Context, res *RunResult) error {
+	res.Run.EndedAt = time.Now().UTC()
+	res.Run.Counts = map[string]int{}
+	for _, h := range res.Hosts {
+		res.Run.Counts[h.Status]++
+	}
+	res.Run.Status = runStatus(ctx, res)
+	if j := r.opts.Journal; j != nil {
+		if err := j.FinishRun(context.WithoutCancel(ctx), res.Run.ID, res.Run.Status, res.Run.Counts, res.Run.EndedAt); err != nil {
+			return fmt.Errorf("journal: %w", err)
+		}
+	}
+	return nil
+}
+
+// ExecJob is an ad-hoc command (like SSM Run Command), journaled.
+type ExecJob struct {
+	Command        string
+	Hosts          []*inventory.Host
+	MaxConcurrency config.Rate
+	Timeout        time.Duration // per host; 0 = none
+}
+
+// Exec runs an ad-hoc shell command on hosts.
+func (r *Runner) Exec(ctx context.Context, job ExecJob) (*RunResult, error) {
+	res := &RunResult{Run: journal.Run{Association: "", Document: "exec", Trigger: journal.TriggerExec, Mode: journal.ModeExec,
+		Command: job.Command, StartedAt: time.Now().UTC()}}
+	if j := r.opts.Journal; j != nil {
+		id, err := j.StartRun(context.WithoutCancel(ctx), &res.Run)
+		if err != nil {
+			return nil, fmt.Errorf("journal: %w", err)
+		}
+		res.Run.ID = id
+	}
+	if ev := r.opts.Events; ev != nil {
+		ev.RunStarted("exec", len(job.Hosts))
+	}
+	res.Hosts = make([]journal.HostResult, len(job.Hosts))
+	all := config.Rate{N: 100, Percent: true}
+	r.fanOut(ctx, "exec", "", res, job.Hosts, job.MaxConcurrency.Concurrency(len(job.Hosts)), len(job.Hosts), all, func(h *inventory.Host, hr *journal.HostResult) {
+		r.execHost(ctx, job, h, hr)
+	})
+	return res, r.finishRun(ctx, res)
+}
+
+func (r *Runner) execHost(ctx context.Context, job ExecJob, h *inventory.Host, hr *journal.HostResult) {
+	hr.StartedAt = time.Now().UTC()
+	if ev := r.opts.Events; ev != nil {
+		ev.HostStarted("exec", h.Name)
+	}
+	hctx, cancel := ctx, context.CancelFunc(func() {})
+	if job.Timeout > 0 {
+		hctx, cancel = context.WithTimeout(ctx, job.Timeout)
+	}
+	defer cancel()
+	conn, err := r.conn(hctx, h)
+	if err != nil {
+		r.failHost(ctx, "exec", hr, err)
+		return
+	}
+	r.noteHost(h, hr)
+	var stdout, stderr outputBuffer
+	start := time.Now()
+	code, err := conn.Run(hctx, &Command{Script: job.Command, Stdout: &stdout, Stderr: &stderr})
+	step := journal.StepResult{Name: "command", Action: "shell", Stdout: stdout.String(), Stderr: stderr.String(), Duration: time.Since(start), StartedAt: hr.StartedAt}
+	status := journal.StatusSuccess
+	switch {
+	case err != nil && ctx.Err() != nil:
+		status, step.Status, hr.Error = journal.StatusCancelled, journal.StatusCancelled, err.Error()
+	case err != nil && hctx.Err() != nil:
+		status, step.Status, hr.Error = journal.StatusTimedOut, journal.StatusTimedOut, fmt.Sprintf("timed out after %s", job.Timeout)
+	case err != nil:
+		status, step.Status, hr.Error = journal.StatusFailed, journal.StatusFailed, err.Error()
+		if errors.Is(err, ErrConnLost) {
+			status = journal.StatusUnreachable
+		}
+	case code != 0:
+		step.ExitCode = &code
+		status, step.Status, step.Error = journal.StatusFailed, journal.StatusFailed, fmt.Sprintf("exited %d", code)
+	default:
+		step.ExitCode = &code
+		step.Status = journal.StatusSuccess
+	}
+	hr.Steps = []journal.StepResult{step}
+	r.finishHost(ctx, "exec", hr, status, "")
+}
+
+// failHost records a host whose connection could not be opened.
+func (r *Runner) failHost(ctx context.Context, assoc string, hr *journal.HostResult, err error) {
+	hr.Error = err.Error()
+	status := journal.StatusFailed
+	switch {
+	case ctx.Err() != nil:
+		status = journal.StatusCancelled
+	case errors.Is(err, ErrUnreachable) || errors.Is(err, ErrTimeout):
+		status = journal.StatusUnreachable
+	}
+	r.finishHost(ctx, assoc, hr, status, "")
+}
+
+// noteHost adds what the transport has to say about the host (e.g. a host
+// key recorded under accept-new) to its result.
+func (r *Runner) noteHost(h *inventory.Host, hr *journal.HostResult) {
+	if r.opts.HostDetail != nil {
+		if d := r.opts.HostDetail(h.Name); d != "" {
+			hr.Detail = d
+		}
+	}
+}
+
+// outputBuffer keeps the first MaxOutput bytes written and counts the
+// rest.
+type outputBuffer struct {
+	mu      sync.Mutex
+	b       []byte
+	dropped int64
+}
+
+func (o *outputBuffer) Write(p []byte) (int, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	room := MaxOutput - len(o.b)
+	if room > 0 {
+		o.b = append(o.b, p[:min(room, len(p))]...)
+	}
+	o.dropped += int64(len(p) - min(max(room, 0), len(p)))
+	return len(p), nil
+}
+
+func (o *outputBuffer) String() string {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.dropped > 0 {
+		return string(o.b) + fmt.Sprintf("\n[driftless: output truncated, %d bytes omitted]", o.dropped)
+	}
+	return string(o.b)
+}
+
+func runStatus(ctx context.Context, res *RunResult) string {
+	if ctx.Err() != nil || res.Run.Counts[journal.StatusCancelled] > 0 {
+		return journal.StatusCancelled
+	}
+	switch {
+	case res.Run.Counts[journal.StatusFailed]+res.Run.Counts[journal.StatusUnreachable]+res.Run.Counts[journal.StatusSkipped] > 0:
+		return journal.StatusFailed
+	case res.Run.Counts[journal.StatusTimedOut] > 0:
+		return journal.StatusTimedOut
+	}
+	return journal.StatusSuccess
+}
+
+func (r *Runner) finishHost(ctx context.Context, assoc string, hr *journal.HostResult, status, detail string) {
+	now := time.Now().UTC()
+	if hr.StartedAt.IsZero() {
+		hr.StartedAt = now
+	}
+	hr.EndedAt = now
+	hr.Status = status
+	if detail != "" {
+		hr.Detail = detail
+	}
+	if j := r.opts.Journal; j != nil {
+		if err := j.RecordHost(context.WithoutCancel(ctx), *hr); err != nil && hr.Error == "" {
+			hr.Error = "journal: " + err.Error()
+		}
+	}
+	if ev := r.opts.Events; ev != nil {
+		ev.HostDone(assoc, hr)
+	}
+}
+
+// runHost runs the association's document on one host.
+func (r *Runner) runHost(ctx context.Context, a *config.Association, mode string, h *inventory.Host, hr *journal.HostResult) {
+	hr.StartedAt = time.Now().UTC()
+	if ev := r.opts.Events; ev != nil {
+		ev.HostStarted(a.Name, h.Name)
+	}
+	if j := r.opts.Journal; j != nil {
+		_ = j.StartHost(context.WithoutCancel(ctx), hr.RunID, h.Name, hr.StartedAt)
+	}
+	hctx, cancel := ctx, context.CancelFunc(func() {})
+	if a.Timeout > 0 {
+		hctx, cancel = context.WithTimeout(ctx, a.Timeout)
+	}
+	defer cancel()
+
+	red := &redactor{}
+	for _, p := range a.Doc.Params {
+		if v, ok := a.Params[p.Name]; ok && p.Secret {
+			red.add(v.Items()...)
+		}
+	}
+	if h.BecomePassEnv != "" {
+		if v, ok := r.opts.Env(h.BecomePassEnv); ok {
+			red.add(v)
+		}
+	}
+	scope := &documents.Scope{Params: a.Params, HostName: h.Name, HostAddress: h.Address, Tags: h.Tags, Vars: h.Vars, Env: r.opts.Env}
+	steps := plan(a.Doc, scope, planOptions{dir: r.opts.Config.Dir, docs: r.opts.Config.Document, secrets: red})
+
+	conn, err := r.conn(hctx, h)
+	if err != nil {
+		r.failHost(ctx, a.Name, hr, err)
+		return
+	}
+	r.noteHost(h, hr)
+	run := &hostRun{conn: conn, steps: steps, check: mode == journal.ModeCheck, red: red}
+	err = run.run(hctx)
+	hr.Steps = run.results
+	status := journal.StatusSuccess
+	for i := range hr.Steps {
+		s := &hr.Steps[i]
+		if s.Status == "" {
+			s.Status, s.SkipReason = journal.StatusSkipped, journal.SkipStopped
+			if err != nil {
+				s.Status, s.SkipReason = journal.StatusCancelled, ""
+			}
+		}
+		switch s.Status {
+		case journal.StatusFailed:
+			status = journal.StatusFailed
+		case journal.StatusTimedOut:
+			if status == journal.StatusSuccess {
+				status = journal.StatusTimedOut
+			}
+		}
+	}
+	if err != nil {
+		hr.Error = red.redact(err.Error())
+		switch {
+		case ctx.Err() != nil:
+			status = journal.StatusCancelled
+		case hctx.Err() != nil:
+			status = journal.StatusTimedOut
+			hr.Error = fmt.Sprintf("timed out after %s (association timeout)", a.Timeout)
+		case errors.Is(err, ErrConnLost):
+			status = journal.StatusUnreachable
+		default:
+			status = journal.StatusFailed
+		}
+		for i := range hr.Steps {
+			if s := &hr.Steps[i]; s.Status == journal.StatusCancelled && status == journal.StatusTimedOut {
+				s.Status = journal.StatusTimedOut
+			}
+		}
+	}
+	r.finishHost(ctx, a.Name, hr, status, "")
+}

@@ -1,0 +1,225 @@
+package runner_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/internal/sshtest"
+	"github.com/driftless-dev/driftless/inventory"
+	"github.com/driftless-dev/driftless/journal"
+	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/ssh"
+)
+
+const doc = `
+[parameters.port]
+type = "String"
+default = "8080"
+[parameters.token]
+type = "String"
+secret = true
+
+[[steps]]
+name = "dir"
+action = "directory"
+path = "~/app/conf"
+mode = "0750"
+
+[[steps]]
+name = "config"
+action = "file"
+path = "~/app/conf/app.toml"
+content = "port = {{ port }}\nhost = \"{{ host.name }}\"\n"
+mode = "0640"
+
+[[steps]]
+name = "profile"
+action = "line"
+path = "~/.profile"
+line = "export APP_PORT={{ port }}"
+regexp = "^export APP_PORT="
+create = true
+
+[[steps]]
+name = "installed"
+action = "shell"
+check = "test -f ~/app/.installed"
+run = "echo token=$DL_PARAM_token; echo installing; touch ~/app/.installed"
+
+[[steps]]
+name = "linux-only"
+action = "shell"
+run = "echo on $(uname -s)"
+precondition = { platform = "Windows" }
+`
+
+type fleet struct {
+	hosts []*sshtest.Host
+	cfg   *config.Config
+	dir   string
+}
+
+func newFleet(t *testing.T, n int, assoc string) *fleet {
+	t.Helper()
+	dir := t.TempDir()
+	key, _ := sshtest.NewClientKey(t)
+	f := &fleet{dir: dir}
+	var inv strings.Builder
+	fmt.Fprintf(&inv, "[defaults]\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\n", key, filepath.Join(dir, "known_hosts"))
+	for i := range n {
+		h := sshtest.StartSSHD(t, sshtest.Options{Name: fmt.Sprintf("web-%d", i+1), Addr: fmt.Sprintf("127.0.0.%d", i+2), ClientKeyPath: key})
+		f.hosts = append(f.hosts, h)
+		fmt.Fprintf(&inv, "[hosts.%s]\naddress = %q\nport = %d\nuser = %q\ntags = { role = \"web\" }\n", h.Name, h.Addr, h.Port, h.User)
+	}
+	sshtest.WriteKnownHosts(t, filepath.Join(dir, "known_hosts"), f.hosts...)
+	os.WriteFile(filepath.Join(dir, "inventory.toml"), []byte(inv.String()), 0o600)
+	os.MkdirAll(filepath.Join(dir, "documents"), 0o755)
+	os.WriteFile(filepath.Join(dir, "documents", "app.toml"), []byte(doc), 0o600)
+	os.WriteFile(filepath.Join(dir, "associations.toml"), []byte(assoc), 0o600)
+	cfg, list := config.Load(config.Options{Dir: dir, Env: func(k string) (string, bool) {
+		if k == "APP_TOKEN" {
+			return "sup3r-s3cret-value", true
+		}
+		return "", false
+	}})
+	if err := list.Err(); err != nil {
+		t.Fatal(err)
+	}
+	f.cfg = cfg
+	return f
+}
+
+func (f *fleet) run(t *testing.T, check bool, j *journal.Journal) *runner.RunResult {
+	t.Helper()
+	dial := func(ctx context.Context, h *inventory.Host) (runner.Conn, error) {
+		return ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User,
+			IdentityFiles: h.IdentityFiles, KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy})
+	}
+	r := runner.New(runner.Options{Config: f.cfg, Dial: dial, Journal: j})
+	defer r.Close()
+	res, err := r.Run(context.Background(), runner.Job{Assoc: f.cfg.Associations[0], Check: check})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func statuses(h journal.HostResult) string {
+	var s []string
+	for _, st := range h.Steps {
+		s = append(s, st.Name+"="+st.Status)
+	}
+	return strings.Join(s, " ")
+}
+
+const assoc = `[associations.app]
+document = "app"
+targets = ["tag:role=web"]
+parameters = { port = "9090", token = "{{ env:APP_TOKEN }}" }
+`
+
+func TestApplyConvergesAndDetectsDrift(t *testing.T) {
+	f := newFleet(t, 2, assoc)
+	j, err := journal.Open(filepath.Join(f.dir, "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+
+	first := f.run(t, false, j)
+	for _, h := range first.Hosts {
+		if h.Status != journal.StatusSuccess {
+			t.Fatalf("%s: %s %s: %s", h.Host, h.Status, h.Error, statuses(h))
+		}
+		want := "dir=Corrected config=Corrected profile=Corrected installed=Corrected linux-only=Skipped"
+		if got := statuses(h); got != want {
+			t.Errorf("%s first apply: %s", h.Host, got)
+		}
+		if out := h.Steps[3].Stdout; !strings.Contains(out, "token=******") || strings.Contains(out, "sup3r") {
+			t.Errorf("secret not redacted in output: %q", out)
+		}
+	}
+	// Files on the hosts.
+	for _, h := range f.hosts {
+		b, err := os.ReadFile(filepath.Join(h.Home, "app/conf/app.toml"))
+		if err != nil || string(b) != fmt.Sprintf("port = 9090\nhost = %q\n", h.Name) {
+			t.Errorf("%s app.toml = %q, %v", h.Name, b, err)
+		}
+		st, _ := os.Stat(filepath.Join(h.Home, "app/conf/app.toml"))
+		if st == nil || st.Mode().Perm() != 0o640 {
+			t.Errorf("%s mode = %v", h.Name, st)
+		}
+		p, _ := os.ReadFile(filepath.Join(h.Home, ".profile"))
+		if !strings.Contains(string(p), "export APP_PORT=9090\n") {
+			t.Errorf("%s .profile = %q", h.Name, p)
+		}
+	}
+
+	second := f.run(t, false, j)
+	for _, h := range second.Hosts {
+		want := "dir=Compliant config=Compliant profile=Compliant installed=Compliant linux-only=Skipped"
+		if got := statuses(h); got != want {
+			t.Errorf("%s second apply: %s", h.Host, got)
+		}
+	}
+	// One connection per host per invocation: two invocations so far.
+	for _, h := range f.hosts {
+		if n := h.ConnectionCount(); n != 2 {
+			t.Errorf("%s: %d connections, want 2", h.Name, n)
+		}
+	}
+
+	// Tamper with one host.
+	os.WriteFile(filepath.Join(f.hosts[1].Home, "app/conf/app.toml"), []byte("port = 1\n"), 0o640)
+	check := f.run(t, true, j)
+	if !check.Drifted() || check.Failed() {
+		t.Fatalf("check: drifted=%v failed=%v", check.Drifted(), check.Failed())
+	}
+	h0, h1 := check.Hosts[0], check.Hosts[1]
+	if statuses(h0) != "dir=Compliant config=Compliant profile=Compliant installed=Compliant linux-only=Skipped" {
+		t.Errorf("untouched host: %s", statuses(h0))
+	}
+	cfgStep := h1.Steps[1]
+	if cfgStep.Status != journal.StatusDrifted || !strings.Contains(cfgStep.Differ, "-port = 1\n+port = 9090") {
+		t.Errorf("drifted step: %s %q", cfgStep.Status, cfgStep.Differ)
+	}
+	b, _ := os.ReadFile(filepath.Join(f.hosts[1].Home, "app/conf/app.toml"))
+	if string(b) != "port = 1\n" {
+		t.Errorf("check changed the host: %q", b)
+	}
+	rows, err := j.Status(context.Background(), journal.StatusFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		want := journal.Compliant
+		if r.Host == "web-2" {
+			want = journal.NonCompliant
+		}
+		if r.Compliance != want {
+			t.Errorf("status %s: %s, want %s", r.Host, r.Compliance, want)
+		}
+	}
+	fix := f.run(t, false, j)
+	if got := fix.Hosts[1].Steps[1].Status; got != journal.StatusCorrected {
+		t.Errorf("after tamper, apply: %s", got)
+	}
+}
+
+func TestFailureStopsAndSkips(t *testing.T) {
+	f := newFleet(t, 1, `[associations.fail]
+document = "driftless:RunShellScript"
+targets = ["*"]
+parameters = { commands = ["echo before", "exit 7"] }
+`)
+	res := f.run(t, false, nil)
+	h := res.Hosts[0]
+	if h.Status != journal.StatusFailed || h.Steps[0].Status != journal.StatusFailed || *h.Steps[0].ExitCode != 7 || h.Steps[0].Stdout != "before\n" {
+		t.Fatalf("got %s %+v", h.Status, h.Steps[0])
+	}
+}
