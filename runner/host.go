@@ -17,7 +17,7 @@ import (
 // SkipNoCheck marks a step that has no check, in check mode: it would
 // run, but check mode never changes a host. It does not make the host
 // non-compliant.
-const SkipNoCheck = "no-check"
+const SkipNoCheck = journal.SkipNoCheck
 
 // hostRun is one document on one host.
 type hostRun struct {

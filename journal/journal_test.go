@@ -1,0 +1,324 @@
+package journal
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// base is a fixed point in time the tests count from.
+var base = time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+
+func tempPath(t testing.TB) string {
+	return filepath.Join(t.TempDir(), "cfg", ".driftless", "journal.db")
+}
+
+func openT(t testing.TB, path string) *Journal {
+	t.Helper()
+	j, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j
+}
+
+func startRunT(t testing.TB, j *Journal, assoc, mode string, at time.Time) int64 {
+	t.Helper()
+	trigger := TriggerManual
+	if mode == ModeExec {
+		trigger = TriggerExec
+	}
+	id, err := j.StartRun(context.Background(), &Run{
+		Association: assoc, Document: "baseline", DocHash: "doc-" + assoc, ParamsHash: "params",
+		Trigger: trigger, Mode: mode, Severity: SeverityHigh, StartedAt: at,
+	})
+	if err != nil {
+		t.Fatalf("StartRun: %v", err)
+	}
+	return id
+}
+
+func recordT(t testing.TB, j *Journal, h HostResult) {
+	t.Helper()
+	if err := j.RecordHost(context.Background(), h); err != nil {
+		t.Fatalf("RecordHost %s: %v", h.Host, err)
+	}
+}
+
+func finishT(t testing.TB, j *Journal, id int64, status string, at time.Time) {
+	t.Helper()
+	if err := j.FinishRun(context.Background(), id, status, nil, at); err != nil {
+		t.Fatalf("FinishRun: %v", err)
+	}
+}
+
+func step(i int, status string) StepResult {
+	s := StepResult{Index: i, Name: fmt.Sprintf("step-%d", i), Action: "shell", Status: status,
+		Duration: time.Duration(i+1) * time.Millisecond}
+	switch status {
+	case StatusCorrected, StatusDrifted:
+		s.Drifted = true
+		s.Differ = fmt.Sprintf("mode 0644 -> 0600 (step %d)", i)
+	case StatusSkipped:
+		s.SkipReason = SkipStopped
+	}
+	return s
+}
+
+func skipped(i int, reason string) StepResult {
+	s := step(i, StatusSkipped)
+	s.SkipReason = reason
+	return s
+}
+
+func host(runID int64, name, status string, at time.Time, steps ...StepResult) HostResult {
+	return HostResult{RunID: runID, Host: name, Status: status, DefHash: "def-1",
+		StartedAt: at, EndedAt: at.Add(time.Second), Steps: steps}
+}
+
+// deadPID returns the pid of a process that has exited and been reaped.
+func deadPID(t *testing.T) int {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("run helper process: %v", err)
+	}
+	pid := cmd.Process.Pid
+	if pidAlive(pid) {
+		t.Skipf("pid %d was reused already", pid)
+	}
+	return pid
+}
+
+func userVersion(t *testing.T, j *Journal) int {
+	t.Helper()
+	var v int
+	if err := j.r.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestOpenMigratesAndReopens(t *testing.T) {
+	path := tempPath(t)
+	j, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := userVersion(t, j), schemaVersion(migrations); got != want {
+		t.Errorf("user_version = %d, want %d", got, want)
+	}
+	var tables []string
+	rows, err := j.r.Query(`SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	rows.Close()
+	want := []string{"associations", "host_results", "latest", "leases", "runs", "step_results"}
+	if !slices.Equal(tables, want) {
+		t.Errorf("tables = %v, want %v", tables, want)
+	}
+	var mode string
+	j.r.QueryRow(`PRAGMA journal_mode`).Scan(&mode)
+	if mode != "wal" {
+		t.Errorf("journal_mode = %q, want wal", mode)
+	}
+	var fk int
+	j.w.QueryRow(`PRAGMA foreign_keys`).Scan(&fk)
+	if fk != 1 {
+		t.Errorf("foreign_keys = %d, want 1", fk)
+	}
+	id := startRunT(t, j, "web", ModeApply, base)
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// Reopening applies nothing and keeps the data.
+	j = openT(t, path)
+	if got, want := userVersion(t, j), schemaVersion(migrations); got != want {
+		t.Errorf("after reopen: user_version = %d, want %d", got, want)
+	}
+	runs, err := j.History(context.Background(), HistoryFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].ID != id || runs[0].Status != StatusInProgress {
+		t.Errorf("after reopen: runs = %+v, want run %d InProgress", runs, id)
+	}
+}
+
+func TestMigrationsUpgradeAndRefuseNewer(t *testing.T) {
+	ctx := context.Background()
+	path := tempPath(t)
+	j := openT(t, path)
+	id := startRunT(t, j, "web", ModeApply, base)
+	j.Close()
+
+	// A migration that fails half-way leaves the journal at its version,
+	// without the half.
+	bad := append(slices.Clone(migrations), migration{version: 2, stmts: []string{
+		`CREATE TABLE half (x INTEGER)`,
+		`CREATE TABLE broken (`,
+	}})
+	if _, err := open(ctx, path, bad); err == nil {
+		t.Fatal("open with a broken migration: no error")
+	}
+	j = openT(t, path)
+	if v := userVersion(t, j); v != 1 {
+		t.Errorf("after failed migration: user_version = %d, want 1", v)
+	}
+	var n int
+	j.r.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'half'`).Scan(&n)
+	if n != 0 {
+		t.Error("failed migration left table 'half' behind")
+	}
+	j.Close()
+
+	// A newer build migrates to version 2, keeping the data.
+	next := append(slices.Clone(migrations), migration{version: 2, stmts: []string{
+		`ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT ''`,
+	}})
+	j2, err := open(ctx, path, next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := userVersion(t, j2); v != 2 {
+		t.Errorf("user_version = %d, want 2", v)
+	}
+	if _, _, err := j2.Show(ctx, id, ""); err != nil {
+		t.Errorf("Show after upgrade: %v", err)
+	}
+	j2.Close()
+
+	// This build then refuses the journal.
+	_, err = Open(path)
+	if !errors.Is(err, ErrNewerSchema) {
+		t.Fatalf("Open of a newer journal: err = %v, want ErrNewerSchema", err)
+	}
+}
+
+func TestConcurrentOpenOfFreshFile(t *testing.T) {
+	path := tempPath(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 6)
+	js := make([]*Journal, 6)
+	for i := range js {
+		wg.Go(func() { js[i], errs[i] = Open(path) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open %d: %v", i, err)
+		}
+		defer js[i].Close()
+		if v := userVersion(t, js[i]); v != schemaVersion(migrations) {
+			t.Errorf("journal %d: user_version = %d", i, v)
+		}
+	}
+}
+
+func TestFileModes(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix file modes")
+	}
+	path := tempPath(t)
+	j := openT(t, path)
+	id := startRunT(t, j, "web", ModeApply, base)
+	recordT(t, j, host(id, "web-1", StatusSuccess, base, step(0, StatusCompliant)))
+	if err := j.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// While the journal is open, the WAL and shared-memory files exist.
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := fi.Mode().Perm(); m != 0o600 {
+			t.Errorf("%s: mode %04o, want 0600", filepath.Base(p), m)
+		}
+	}
+	fi, err := os.Stat(filepath.Dir(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := fi.Mode().Perm(); m != 0o700 {
+		t.Errorf("journal directory: mode %04o, want 0700", m)
+	}
+}
+
+func TestErrors(t *testing.T) {
+	ctx := context.Background()
+	j := openT(t, tempPath(t))
+	id := startRunT(t, j, "web", ModeApply, base)
+
+	if _, _, err := j.Show(ctx, id+100, ""); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Show of a missing run: %v, want ErrNotFound", err)
+	}
+	if _, _, err := j.Show(ctx, id, "nope"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Show of a missing host: %v, want ErrNotFound", err)
+	}
+	for name, h := range map[string]HostResult{
+		"unknown host status": host(id, "a", "Done", base),
+		"no host":             host(id, "", StatusSuccess, base),
+		"no run":              host(0, "a", StatusSuccess, base),
+		"unknown step status": host(id, "a", StatusSuccess, base, step(0, "Fine")),
+		"skip without reason": host(id, "a", StatusSuccess, base, skipped(0, "")),
+		"reason without skip": host(id, "a", StatusSuccess, base, StepResult{Index: 0, Status: StatusSuccess, SkipReason: SkipStopped}),
+		"same index twice":    host(id, "a", StatusSuccess, base, step(0, StatusSuccess), step(0, StatusSuccess)),
+	} {
+		if err := j.RecordHost(ctx, h); !errors.Is(err, ErrInvalid) {
+			t.Errorf("RecordHost, %s: %v, want ErrInvalid", name, err)
+		}
+	}
+	if _, err := j.StartRun(ctx, &Run{Association: "web", Trigger: "cron", Mode: ModeApply, StartedAt: base}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("StartRun with an unknown trigger: %v, want ErrInvalid", err)
+	}
+	if err := j.FinishRun(ctx, id, StatusInProgress, nil, base); !errors.Is(err, ErrInvalid) {
+		t.Errorf("FinishRun InProgress: %v, want ErrInvalid", err)
+	}
+	if err := j.FinishRun(ctx, id+100, StatusSuccess, nil, base); !errors.Is(err, ErrNotFound) {
+		t.Errorf("FinishRun of a missing run: %v, want ErrNotFound", err)
+	}
+
+	// A record for a missing run is accepted (it is only queued) and the
+	// failure surfaces when the journal is closed; the good records of the
+	// same batch are written.
+	recordT(t, j, host(id+100, "ghost", StatusSuccess, base))
+	recordT(t, j, host(id, "web-1", StatusSuccess, base, step(0, StatusCompliant)))
+	if err := j.Close(); !errors.Is(err, ErrNotFound) {
+		t.Errorf("Close after a record of a missing run: %v, want ErrNotFound", err)
+	}
+	if err := j.RecordHost(ctx, host(id, "web-2", StatusSuccess, base)); !errors.Is(err, ErrClosed) {
+		t.Errorf("RecordHost after Close: %v, want ErrClosed", err)
+	}
+	if _, err := j.Status(ctx, StatusFilter{}); !errors.Is(err, ErrClosed) {
+		t.Errorf("Status after Close: %v, want ErrClosed", err)
+	}
+	if err := j.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+
+	j = openT(t, j.Path())
+	_, hosts, err := j.Show(ctx, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hosts) != 1 || hosts[0].Host != "web-1" {
+		t.Errorf("hosts = %+v, want web-1 only", hosts)
+	}
+}

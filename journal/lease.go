@@ -1,0 +1,218 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Leases make sure two driftless processes sharing a journal never run the
+// same association on the same host at once (SPEC §4.3). A lease names its
+// holder and expires at a time the holder pushes back with RenewLeases. A
+// lease is free when it has expired, or when its holder ran on this machine
+// and its process is gone (kill -9, power loss): a crashed run does not
+// block the hosts it held until expiry.
+
+// Self returns the Holder for the current process doing run runID.
+func (j *Journal) Self(runID int64) Holder {
+	return Holder{PID: os.Getpid(), Hostname: j.hostname, RunID: runID}
+}
+
+// AcquireLeases takes, for holder, the leases of association assoc on each
+// of hosts that nobody else holds, for ttl, in one transaction: of two
+// processes asking at once, one sees the other's leases. It returns the
+// hosts acquired (in the order given; a lease holder already has is
+// renewed and counts as acquired) and, for every other host, who holds it.
+// A zero PID or empty Hostname in holder means the current process.
+func (j *Journal) AcquireLeases(ctx context.Context, holder Holder, assoc string, hosts []string, ttl time.Duration) (acquired []string, held map[string]Holder, err error) {
+	holder = j.fill(holder)
+	if assoc == "" || ttl <= 0 {
+		return nil, nil, fmt.Errorf("journal: acquire leases: %w: association %q, ttl %v", ErrInvalid, assoc, ttl)
+	}
+	if err := j.live(); err != nil {
+		return nil, nil, fmt.Errorf("journal: acquire leases: %w", err)
+	}
+	hosts = dedupe(hosts)
+	if len(hosts) == 0 {
+		return nil, map[string]Holder{}, nil
+	}
+	list, err := json.Marshal(hosts)
+	if err != nil {
+		return nil, nil, fmt.Errorf("journal: acquire leases: %w", err)
+	}
+	token := procToken(holder.PID)
+	held = make(map[string]Holder)
+	err = j.inTx(ctx, func(tx *sql.Tx) error {
+		now := time.Now()
+		rows, err := tx.QueryContext(ctx, `
+			SELECT host, holder_pid, holder_hostname, holder_run_id, holder_token, expires_at
+			FROM leases WHERE association = ? AND host IN (SELECT value FROM json_each(?))`,
+			assoc, string(list))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var (
+				host, tok string
+				h         Holder
+				expires   int64
+			)
+			if err := rows.Scan(&host, &h.PID, &h.Hostname, &h.RunID, &tok, &expires); err != nil {
+				return err
+			}
+			if h != holder && !j.leaseFree(h, tok, expires, now) {
+				held[host] = h
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		rows.Close()
+
+		st, err := tx.PrepareContext(ctx, `
+			INSERT INTO leases (association, host, holder_pid, holder_hostname, holder_run_id,
+				holder_token, acquired_at, expires_at)
+			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+			ON CONFLICT (association, host) DO UPDATE SET
+				holder_pid = excluded.holder_pid, holder_hostname = excluded.holder_hostname,
+				holder_run_id = excluded.holder_run_id, holder_token = excluded.holder_token,
+				acquired_at = CASE WHEN (leases.holder_pid, leases.holder_hostname, leases.holder_run_id)
+					= (excluded.holder_pid, excluded.holder_hostname, excluded.holder_run_id)
+					THEN leases.acquired_at ELSE excluded.acquired_at END,
+				expires_at = excluded.expires_at`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		acquired = acquired[:0]
+		for _, host := range hosts {
+			if _, ok := held[host]; ok {
+				continue
+			}
+			if _, err := st.ExecContext(ctx, assoc, host, holder.PID, holder.Hostname, holder.RunID,
+				token, unixNano(now), unixNano(now.Add(ttl))); err != nil {
+				return err
+			}
+			acquired = append(acquired, host)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, wrap("acquire leases", err)
+	}
+	return acquired, held, nil
+}
+
+// RenewLeases pushes back to now+ttl the expiry of holder's leases of
+// assoc on hosts (every lease holder has on assoc if hosts is empty). It
+// returns the hosts whose lease holder no longer has: it expired and
+// another process took it over. A long run renews well before ttl passes.
+func (j *Journal) RenewLeases(ctx context.Context, holder Holder, assoc string, hosts []string, ttl time.Duration) (lost []string, err error) {
+	holder = j.fill(holder)
+	if assoc == "" || ttl <= 0 {
+		return nil, fmt.Errorf("journal: renew leases: %w: association %q, ttl %v", ErrInvalid, assoc, ttl)
+	}
+	if err := j.live(); err != nil {
+		return nil, fmt.Errorf("journal: renew leases: %w", err)
+	}
+	hosts = dedupe(hosts)
+	err = j.inTx(ctx, func(tx *sql.Tx) error {
+		expires := unixNano(time.Now().Add(ttl))
+		if len(hosts) == 0 {
+			_, err := tx.ExecContext(ctx, `
+				UPDATE leases SET expires_at = ?
+				WHERE association = ? AND holder_pid = ? AND holder_hostname = ? AND holder_run_id = ?`,
+				expires, assoc, holder.PID, holder.Hostname, holder.RunID)
+			return err
+		}
+		st, err := tx.PrepareContext(ctx, `
+			UPDATE leases SET expires_at = ?
+			WHERE association = ? AND host = ? AND holder_pid = ? AND holder_hostname = ? AND holder_run_id = ?`)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		lost = lost[:0]
+		for _, host := range hosts {
+			res, err := st.ExecContext(ctx, expires, assoc, host, holder.PID, holder.Hostname, holder.RunID)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				lost = append(lost, host)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("renew leases", err)
+	}
+	return lost, nil
+}
+
+// ReleaseLeases gives up holder's leases of assoc on hosts (every lease
+// holder has on assoc if hosts is empty). Leases that another holder has
+// meanwhile taken over are left alone, so releasing what one asked for is
+// always safe.
+func (j *Journal) ReleaseLeases(ctx context.Context, holder Holder, assoc string, hosts []string) error {
+	holder = j.fill(holder)
+	if err := j.live(); err != nil {
+		return fmt.Errorf("journal: release leases: %w", err)
+	}
+	hosts = dedupe(hosts)
+	var err error
+	if len(hosts) == 0 {
+		_, err = j.w.ExecContext(ctx, `
+			DELETE FROM leases
+			WHERE association = ? AND holder_pid = ? AND holder_hostname = ? AND holder_run_id = ?`,
+			assoc, holder.PID, holder.Hostname, holder.RunID)
+	} else {
+		var list []byte
+		if list, err = json.Marshal(hosts); err == nil {
+			_, err = j.w.ExecContext(ctx, `
+				DELETE FROM leases
+				WHERE association = ? AND host IN (SELECT value FROM json_each(?))
+					AND holder_pid = ? AND holder_hostname = ? AND holder_run_id = ?`,
+				assoc, string(list), holder.PID, holder.Hostname, holder.RunID)
+		}
+	}
+	return wrap("release leases", err)
+}
+
+// leaseFree reports whether a lease held by h may be taken over.
+func (j *Journal) leaseFree(h Holder, token string, expires int64, now time.Time) bool {
+	if expires <= unixNano(now) {
+		return true
+	}
+	return h.Hostname == j.hostname && procState(h.PID, token) == dead
+}
+
+func (j *Journal) fill(h Holder) Holder {
+	if h.PID == 0 {
+		h.PID = os.Getpid()
+	}
+	if h.Hostname == "" {
+		h.Hostname = j.hostname
+	}
+	return h
+}
+
+// dedupe drops empty and repeated names, keeping the first order.
+func dedupe(hosts []string) []string {
+	seen := make(map[string]bool, len(hosts))
+	out := make([]string, 0, len(hosts))
+	for _, h := range hosts {
+		if h == "" || seen[h] {
+			continue
+		}
+		seen[h] = true
+		out = append(out, h)
+	}
+	return out
+}

@@ -1,0 +1,122 @@
+package journal
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRecoverInterrupted(t *testing.T) {
+	ctx := context.Background()
+	j := openT(t, tempPath(t))
+	now := time.Now().UTC()
+	start := func(pid int, hostname string, at time.Time) int64 {
+		t.Helper()
+		id, err := j.StartRun(ctx, &Run{Association: "web", Trigger: TriggerSchedule, Mode: ModeApply,
+			StartedAt: at, PID: pid, Hostname: hostname})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+
+	// A run of this machine whose process is gone, with one host finished
+	// and one still going, and a lease.
+	pid := deadPID(t)
+	dead := start(pid, j.hostname, now.Add(-time.Minute))
+	if err := j.StartHost(ctx, dead, "web-1", now.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	done := host(dead, "web-2", StatusSuccess, now.Add(-time.Minute), step(0, StatusCompliant))
+	recordT(t, j, done)
+	if _, _, err := j.AcquireLeases(ctx, Holder{PID: pid, Hostname: j.hostname, RunID: dead}, "web", []string{"web-1"}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	// A run of this very process: alive.
+	live := start(os.Getpid(), j.hostname, now.Add(-time.Minute))
+	// Runs of another machine: recent (alive as far as we know), old, and
+	// old but still renewing a lease.
+	recent := start(4242, "bastion-2", now.Add(-time.Hour))
+	old := start(4242, "bastion-2", now.Add(-ForeignRunAge-time.Hour))
+	leased := start(4243, "bastion-2", now.Add(-ForeignRunAge-time.Hour))
+	if _, _, err := j.AcquireLeases(ctx, Holder{PID: 4243, Hostname: "bastion-2", RunID: leased}, "web", []string{"db-1"}, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+
+	ids, err := j.RecoverInterrupted(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ids, []int64{dead, old}) {
+		t.Fatalf("recovered %v, want [%d %d]", ids, dead, old)
+	}
+
+	run, hosts, err := j.Show(ctx, dead, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Status != StatusInterrupted || run.Counts[StatusInterrupted] != 1 || run.Counts[StatusSuccess] != 1 ||
+		!run.EndedAt.Equal(done.EndedAt) {
+		t.Errorf("dead run = %+v", run)
+	}
+	if len(hosts) != 2 || hosts[0].Status != StatusInterrupted || hosts[1].Status != StatusSuccess {
+		t.Errorf("dead run hosts = %+v", hosts)
+	}
+	for id, want := range map[int64]string{live: StatusInProgress, recent: StatusInProgress, old: StatusInterrupted, leased: StatusInProgress} {
+		r, _, err := j.Show(ctx, id, "")
+		if err != nil || r.Status != want {
+			t.Errorf("run %d: %s, %v; want %s", id, r.Status, err, want)
+		}
+	}
+	// The interrupted host counts as its latest execution: not compliant,
+	// and without a definition hash, so the scheduler runs it again.
+	rows, _ := j.Status(ctx, StatusFilter{Host: "web-1"})
+	if len(rows) != 1 || rows[0].Compliance != NonCompliant || rows[0].HostStatus != StatusInterrupted {
+		t.Errorf("Status(web-1) = %+v", rows)
+	}
+	last, _ := j.LastRuns(ctx, "web", ModeApply)
+	if lr := last["web-1"]; lr.Status != StatusInterrupted || lr.DefHash != "" || lr.RunID != dead {
+		t.Errorf("LastRuns[web-1] = %+v", lr)
+	}
+	// Its lease is gone.
+	if acq, held, _ := j.AcquireLeases(ctx, j.Self(live), "web", []string{"web-1"}, time.Hour); len(acq) != 1 || len(held) != 0 {
+		t.Errorf("lease of the interrupted run: acquired %v, held %v", acq, held)
+	}
+
+	// Nothing left to do the second time.
+	if ids, err := j.RecoverInterrupted(ctx); err != nil || len(ids) != 0 {
+		t.Errorf("second RecoverInterrupted = %v, %v", ids, err)
+	}
+}
+
+// TestRecoverOtherPIDNamespace: a run recorded on this hostname from
+// another pid namespace (a container sharing the hostname) cannot be
+// checked by pid, so it is judged by age like a run of another machine.
+func TestRecoverOtherPIDNamespace(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("pid namespaces are Linux")
+	}
+	ctx := context.Background()
+	j := openT(t, tempPath(t))
+	boot, _, _ := strings.Cut(selfNS(), "/")
+	var ids []int64
+	for _, age := range []time.Duration{time.Hour, ForeignRunAge + time.Hour} {
+		id, err := j.StartRun(ctx, &Run{Association: "web", Trigger: TriggerSchedule, Mode: ModeApply,
+			StartedAt: time.Now().Add(-age), PID: 1}) // pid 1 is alive here, and means nothing
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := j.w.Exec(`UPDATE runs SET proc_token = ? WHERE id = ?`, boot+"/pid:[1]/1", id); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	got, err := j.RecoverInterrupted(ctx)
+	if err != nil || !slices.Equal(got, ids[1:]) {
+		t.Errorf("recovered %v, %v; want %v", got, err, ids[1:])
+	}
+}
