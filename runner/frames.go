@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // frame is one report of a script (see script.go).
@@ -15,7 +16,8 @@ type frame struct {
 	kind    string
 	fields  []string
 	payload []byte
-	size    int64 // full size of the payload on the host
+	size    int64     // full size of the payload on the host
+	at      time.Time // when the frame arrived
 }
 
 func newMarker() string {
@@ -49,6 +51,7 @@ func (w *frameWriter) Write(p []byte) (int, error) {
 			if w.need > 0 {
 				return len(p), nil
 			}
+			w.cur.at = time.Now()
 			w.frames = append(w.frames, *w.cur)
 			w.cur = nil
 		}
@@ -73,6 +76,7 @@ func (w *frameWriter) Write(p []byte) (int, error) {
 			continue
 		}
 		if capped == 0 {
+			f.at = time.Now()
 			w.frames = append(w.frames, f)
 			continue
 		}
@@ -107,6 +111,31 @@ func parseHeader(h string) (frame, int64, bool) {
 		}
 	}
 	return f, n, true
+}
+
+// durations gives each step the time from the previous step's last
+// frame (or start) to its own last frame: how long it took on the host,
+// as seen from here.
+func durations(frames []frame, start time.Time) map[int]time.Duration {
+	out := map[int]time.Duration{}
+	prev, step := start, -2
+	var last time.Time
+	for _, f := range frames {
+		if f.step != step {
+			if step >= 0 {
+				out[step] += last.Sub(prev)
+				prev = last
+			} else if step == -1 {
+				prev = last
+			}
+			step = f.step
+		}
+		last = f.at
+	}
+	if step >= 0 {
+		out[step] += last.Sub(prev)
+	}
+	return out
 }
 
 // byStep groups frames per step index.

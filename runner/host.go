@@ -45,6 +45,10 @@ func (h *hostRun) run(ctx context.Context) error {
 		return err
 	}
 	per := byStep(frames)
+	took := durations(frames, started)
+	for _, s := range h.steps {
+		h.results[s.idx].Duration = took[s.idx]
+	}
 	if f := per[-1]; len(f) > 0 && len(f[0].fields) > 0 {
 		h.os = f[0].fields[0]
 	}
@@ -115,8 +119,10 @@ func (h *hostRun) run(ctx context.Context) error {
 		return err
 	}
 	per = byStep(frames)
+	took = durations(frames, applyStarted)
 	for _, a := range todo {
 		h.applied(a, per[a.s.idx], applyStarted)
+		h.result(a.s).Duration += took[a.s.idx]
 	}
 	return nil
 }

@@ -184,7 +184,10 @@ func (r *Runner) Run(ctx context.Context, job Job) (*RunResult, error) {
 func (r *Runner) fanOut(ctx context.Context, name, defHash string, res *RunResult, hosts []*inventory.Host, limit, tolerated int, maxErr config.Rate, one func(*inventory.Host, *journal.HostResult)) {
 	var failures atomic.Int64
 	var g errgroup.Group
-	g.SetLimit(limit)
+	// A slot is taken before the failure count is read, so that a host
+	// starts only once the hosts before it that could fail have ended
+	// or are still running: a sliding window, not waves.
+	slots := make(chan struct{}, limit)
 	for i, h := range hosts {
 		hr := &res.Hosts[i]
 		*hr = journal.HostResult{RunID: res.Run.ID, Host: h.Name, DefHash: defHash}
@@ -192,13 +195,19 @@ func (r *Runner) fanOut(ctx context.Context, name, defHash string, res *RunResul
 			r.finishHost(ctx, name, hr, journal.StatusCancelled, "not started: the run was interrupted")
 			continue
 		}
-		// Go blocks at the limit, so the count is read right before
-		// each start: a sliding window, not waves.
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			r.finishHost(ctx, name, hr, journal.StatusCancelled, "not started: the run was interrupted")
+			continue
+		}
 		if n := failures.Load(); n > int64(tolerated) {
+			<-slots
 			r.finishHost(ctx, name, hr, journal.StatusSkipped, fmt.Sprintf("not started: %d hosts failed, more than max_errors = %s", n, maxErr))
 			continue
 		}
 		g.Go(func() error {
+			defer func() { <-slots }()
 			one(h, hr)
 			switch hr.Status {
 			case journal.StatusFailed, journal.StatusTimedOut, journal.StatusUnreachable:

@@ -50,9 +50,14 @@ dl_sha() {
 	if command -v sha256sum >/dev/null 2>&1; then sha256sum <"$1"; else shasum -a 256 <"$1"; fi | cut -d' ' -f1
 }
 dl_stat() { stat -c '%a %U %G %s' -- "$1" 2>/dev/null || stat -f '%Lp %Su %Sg %z' -- "$1"; }
+# Step timeouts use GNU timeout in --foreground mode, which keeps the
+# command in this script's process group, so that cancelling the run
+# kills it too. Without it, the run's own timeout still applies.
+dl_to=
+if timeout --foreground 5 true 2>/dev/null; then dl_to=1; fi
 dl_run() {
-	if [ "$1" -gt 0 ] && command -v timeout >/dev/null 2>&1; then
-		timeout -k 5 "$1" sh -c "$2"
+	if [ "$1" -gt 0 ] && [ -n "$dl_to" ]; then
+		timeout --foreground -k 5 "$1" sh -c "$2"
 	else
 		sh -c "$2"
 	fi

@@ -46,16 +46,18 @@ func usageError(format string, args ...any) error {
 	return exitWith(exitInvalid, fmt.Errorf(format, args...))
 }
 
-var globalFlags = []cli.Flag{
-	&cli.StringFlag{Name: "dir", Aliases: []string{"C"}, Usage: "config dir holding inventory.toml, associations.toml and documents/", EnvVars: []string{"DRIFTLESS_DIR"}, Value: "."},
-	&cli.StringFlag{Name: "journal", Usage: "journal file (default DIR/.driftless/journal.db)", EnvVars: []string{"DRIFTLESS_JOURNAL"}},
-	&cli.StringFlag{Name: "inventory", Usage: "inventory file (default DIR/inventory.toml)"},
-	&cli.StringFlag{Name: "associations", Usage: "associations file (default DIR/associations.toml)"},
-	&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json", Value: "text"},
-	&cli.BoolFlag{Name: "json", Usage: "short for --output json"},
-	&cli.BoolFlag{Name: "no-color", Usage: "no colours (also NO_COLOR)"},
-	&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and the result"},
-	&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print debug logs"},
+func globalFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringFlag{Name: "dir", Aliases: []string{"C"}, Usage: "config dir holding inventory.toml, associations.toml and documents/", EnvVars: []string{"DRIFTLESS_DIR"}, Value: "."},
+		&cli.StringFlag{Name: "journal", Usage: "journal file (default DIR/.driftless/journal.db)", EnvVars: []string{"DRIFTLESS_JOURNAL"}},
+		&cli.StringFlag{Name: "inventory", Usage: "inventory file (default DIR/inventory.toml)"},
+		&cli.StringFlag{Name: "associations", Usage: "associations file (default DIR/associations.toml)"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json", Value: "text"},
+		&cli.BoolFlag{Name: "json", Usage: "short for --output json"},
+		&cli.BoolFlag{Name: "no-color", Usage: "no colours (also NO_COLOR)"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and the result"},
+		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print debug logs"},
+	}
 }
 
 // NewApp builds the command line application on the given streams.
@@ -67,10 +69,17 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Reader:               stdin,
 		Writer:               stdout,
 		ErrWriter:            stderr,
-		Flags:                globalFlags,
+		Flags:                globalFlags(),
 		HideHelpCommand:      true,
 		EnableBashCompletion: true,
 		Commands: []*cli.Command{
+			applyCommand(),
+			checkCommand(),
+			execCommand(),
+			statusCommand(),
+			historyCommand(),
+			showCommand(),
+			driftCommand(),
 			validateCommand(),
 			inventoryCommand(),
 			documentsCommand(),

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"path/filepath"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/driftless-dev/driftless/config"
@@ -13,4 +15,12 @@ func configOptions(c *cli.Context) config.Options {
 		Inventory:    c.String("inventory"),
 		Associations: c.String("associations"),
 	}
+}
+
+// pathOr returns path, or dir/name when path is empty.
+func pathOr(path, dir, name string) string {
+	if path != "" {
+		return path
+	}
+	return filepath.Join(dir, name)
 }

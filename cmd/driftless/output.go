@@ -103,9 +103,13 @@ func (u *ui) table(header []string, rows [][]string) {
 	}
 	headerStyle := u.r.NewStyle().Bold(true).Padding(0, 1)
 	cell := u.r.NewStyle().Padding(0, 1)
+	border := u.r.NewStyle()
+	if u.color {
+		border = border.Foreground(lipgloss.Color("240"))
+	}
 	t := table.New().
 		Border(lipgloss.RoundedBorder()).
-		BorderStyle(u.r.NewStyle().Foreground(lipgloss.Color("240"))).
+		BorderStyle(border).
 		Headers(header...).
 		Rows(rows...).
 		Width(min(u.width, tableWidth(header, rows))).
@@ -182,3 +186,22 @@ func toJSONDiags(errs []*diag.Error) []jsonDiag {
 	}
 	return out
 }
+
+// status colours a status word on a terminal.
+func (u *ui) status(s string) string {
+	if !u.color {
+		return s
+	}
+	color := map[string]string{
+		"Success": "2", "Compliant": "2", "Corrected": "6", "COMPLIANT": "2",
+		"Drifted": "3", "Skipped": "8", "Cancelled": "8",
+		"Failed": "1", "TimedOut": "1", "Unreachable": "1", "NON_COMPLIANT": "1", "Interrupted": "1",
+	}[s]
+	if color == "" {
+		return s
+	}
+	return u.r.NewStyle().Foreground(lipgloss.Color(color)).Render(s)
+}
+
+func (u *ui) printf(format string, args ...any)  { fmt.Fprintf(u.out, format, args...) }
+func (u *ui) eprintf(format string, args ...any) { fmt.Fprintf(u.err, format, args...) }

@@ -12,6 +12,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,8 +55,9 @@ type Options struct {
 	// it asks for none, like a NOPASSWD rule).
 	Sudo         bool
 	SudoPassword string
-	// Config holds extra sshd_config lines, appended to the generated
-	// ones ("AllowTcpForwarding no", "MaxSessions 2", ...).
+	// Config holds extra sshd_config lines ("AllowTcpForwarding no",
+	// "MaxSessions 2", ...). They come before the generated ones, so they
+	// win (sshd keeps the first value of a keyword); no Match blocks.
 	Config []string
 }
 
@@ -208,7 +210,8 @@ func StartSSHD(t testing.TB, opts Options) *Host {
 		// after a test's deliberate authentication failure.
 		base = append(base, "PerSourcePenalties no")
 	}
-	base = append(base, opts.Config...)
+	// sshd keeps the first value of a keyword: extra lines go first.
+	base = append(slices.Clone(opts.Config), base...)
 
 	const attempts = 5
 	for i := 1; ; i++ {
@@ -320,7 +323,7 @@ func (h *Host) DropConnections() {
 		return
 	}
 	for _, pid := range descendants(h.cmd.Process.Pid) {
-		_ = syscall.Kill(pid, syscall.SIGKILL)
+		killPID(pid)
 	}
 }
 
@@ -439,7 +442,8 @@ func createUser(t testing.TB, home string) (string, int) {
 	t.Cleanup(func() {
 		// Registered before sshd's cleanup, so it runs after it.
 		killUserProcesses(uid)
-		if err := retryAdmin("userdel", name); err != nil {
+		// --force: a zombie left for init to reap must not block it.
+		if err := retryAdmin("userdel", "--force", name); err != nil {
 			t.Errorf("sshtest: %v", err)
 		}
 	})
@@ -489,7 +493,7 @@ func retryAdmin(name string, args ...string) error {
 
 // killUserProcesses kills every process whose real or effective uid is
 // uid (all started by the test that created the user) and waits, up to 2s,
-// until none is left.
+// until none is left but zombies.
 func killUserProcesses(uid int) {
 	deadline := time.Now().Add(2 * time.Second)
 	for {
@@ -498,7 +502,7 @@ func killUserProcesses(uid int) {
 			return
 		}
 		for _, pid := range pids {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
+			killPID(pid)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -520,14 +524,19 @@ func userProcesses(uid int) []int {
 		if err != nil {
 			continue
 		}
+		zombie, mine := false, false
 		for line := range strings.SplitSeq(string(status), "\n") {
+			if rest, ok := strings.CutPrefix(line, "State:"); ok {
+				zombie = strings.HasPrefix(strings.TrimSpace(rest), "Z")
+			}
 			if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
 				f := strings.Fields(rest)
-				if len(f) >= 2 && (f[0] == want || f[1] == want) {
-					pids = append(pids, pid)
-				}
+				mine = len(f) >= 2 && (f[0] == want || f[1] == want)
 				break
 			}
+		}
+		if mine && !zombie {
+			pids = append(pids, pid)
 		}
 	}
 	return pids

@@ -1,0 +1,407 @@
+package main
+
+import (
+	"encoding/xml"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/internal/diag"
+	"github.com/driftless-dev/driftless/inventory"
+	"github.com/driftless-dev/driftless/journal"
+	"github.com/driftless-dev/driftless/runner"
+)
+
+func runFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "targets", Aliases: []string{"t"}, Usage: "narrow each association's targets to hosts matching `SEL` (repeat for a union)"},
+		&cli.StringFlag{Name: "max-concurrency", Usage: "hosts at once, `N` or N% (overrides the associations')"},
+		&cli.StringFlag{Name: "max-errors", Usage: "failures tolerated before the rest is skipped, `N` or N%"},
+		&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report (one testcase per association × host) to `FILE`"},
+	}
+}
+
+func applyCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "apply",
+		Usage:     "run associations now: check every step and correct what drifted",
+		ArgsUsage: "[ASSOC...]",
+		Description: `Runs the named associations (all if none) on their targets, narrowed by --targets.
+Exit 0 when everything ran, 2 when --check found drift, 3 when a host failed, 130 when interrupted.
+
+Examples:
+   driftless apply
+   driftless apply web-baseline --targets 'group:canary'
+   driftless apply --check --junit report.xml`,
+		Flags:  append(runFlags(), &cli.BoolFlag{Name: "check", Usage: "only detect drift; change nothing"}),
+		Action: func(c *cli.Context) error { return runAssociations(c, c.Bool("check")) },
+	}
+}
+
+func checkCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "check",
+		Usage:     "detect drift and change nothing (apply --check)",
+		ArgsUsage: "[ASSOC...]",
+		Description: `Examples:
+   driftless check
+   driftless check web-baseline --targets web-1 --json`,
+		Flags:  runFlags(),
+		Action: func(c *cli.Context) error { return runAssociations(c, true) },
+	}
+}
+
+// loadConfig loads and validates the config dir; problems exit 1.
+func loadConfig(c *cli.Context, u *ui) (*config.Config, error) {
+	cfg, list := config.Load(configOptions(c))
+	if err := u.diagnostics(list); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func parseRateFlag(c *cli.Context, name string, min int) (*config.Rate, error) {
+	if !c.IsSet(name) {
+		return nil, nil
+	}
+	r, err := config.ParseRate(c.String(name), min)
+	if err != nil {
+		return nil, usageError("--%s: %v", name, err)
+	}
+	return &r, nil
+}
+
+// runJSON is the JSON summary of apply, check, exec and tick.
+type runJSON struct {
+	Runs []runResultJSON `json:"runs"`
+}
+
+type runResultJSON struct {
+	ID          int64            `json:"id"`
+	Association string           `json:"association,omitempty"`
+	Document    string           `json:"document,omitempty"`
+	Mode        string           `json:"mode"`
+	Trigger     string           `json:"trigger"`
+	Status      string           `json:"status"`
+	StartedAt   time.Time        `json:"started_at"`
+	EndedAt     time.Time        `json:"ended_at"`
+	Counts      map[string]int   `json:"counts"`
+	Hosts       []hostResultJSON `json:"hosts"`
+}
+
+type hostResultJSON struct {
+	Host     string           `json:"host"`
+	Status   string           `json:"status"`
+	Error    string           `json:"error,omitempty"`
+	Detail   string           `json:"detail,omitempty"`
+	Duration string           `json:"duration"`
+	Steps    []stepResultJSON `json:"steps"`
+}
+
+type stepResultJSON struct {
+	Name       string `json:"name"`
+	Action     string `json:"action"`
+	Status     string `json:"status"`
+	SkipReason string `json:"skip_reason,omitempty"`
+	Drifted    bool   `json:"drifted"`
+	Differ     string `json:"differ,omitempty"`
+	ExitCode   *int   `json:"exit_code,omitempty"`
+	Stdout     string `json:"stdout,omitempty"`
+	Stderr     string `json:"stderr,omitempty"`
+	Error      string `json:"error,omitempty"`
+}
+
+func toRunJSON(results []*runner.RunResult) runJSON {
+	out := runJSON{Runs: []runResultJSON{}}
+	for _, r := range results {
+		rj := runResultJSON{ID: r.Run.ID, Association: r.Run.Association, Document: r.Run.Document, Mode: r.Run.Mode, Trigger: r.Run.Trigger,
+			Status: r.Run.Status, StartedAt: r.Run.StartedAt, EndedAt: r.Run.EndedAt, Counts: r.Run.Counts, Hosts: []hostResultJSON{}}
+		for _, h := range r.Hosts {
+			hj := hostResultJSON{Host: h.Host, Status: h.Status, Error: h.Error, Detail: h.Detail, Duration: h.EndedAt.Sub(h.StartedAt).Round(time.Millisecond).String(), Steps: []stepResultJSON{}}
+			for _, s := range h.Steps {
+				hj.Steps = append(hj.Steps, stepResultJSON{Name: s.Name, Action: s.Action, Status: s.Status, SkipReason: s.SkipReason, Drifted: s.Drifted,
+					Differ: s.Differ, ExitCode: s.ExitCode, Stdout: s.Stdout, Stderr: s.Stderr, Error: s.Error})
+			}
+			rj.Hosts = append(rj.Hosts, hj)
+		}
+		out.Runs = append(out.Runs, rj)
+	}
+	return out
+}
+
+func runAssociations(c *cli.Context, check bool) error {
+	u, err := newUI(c)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(c, u)
+	if err != nil {
+		return err
+	}
+	conc, err := parseRateFlag(c, "max-concurrency", 1)
+	if err != nil {
+		return err
+	}
+	maxErr, err := parseRateFlag(c, "max-errors", 0)
+	if err != nil {
+		return err
+	}
+	assocs := cfg.Associations
+	if c.NArg() > 0 {
+		assocs = nil
+		for _, name := range c.Args().Slice() {
+			a := cfg.Association(name)
+			if a == nil {
+				msg := fmt.Sprintf("unknown association %q", name)
+				if s := diag.Suggest(name, cfg.AssociationNames()); s != "" {
+					msg += fmt.Sprintf(" (did you mean %q?)", s)
+				}
+				return usageError("%s", msg)
+			}
+			assocs = append(assocs, a)
+		}
+	}
+	if len(assocs) == 0 {
+		return usageError("no associations to run: add one to %s", configOptions(c).Dir+"/associations.toml")
+	}
+	var narrow map[string]bool
+	if sels := c.StringSlice("targets"); len(sels) > 0 {
+		hosts, err := cfg.Inventory.ResolveTargets(sels)
+		if err != nil {
+			return targetsError(err)
+		}
+		narrow = map[string]bool{}
+		for _, h := range hosts {
+			narrow[h.Name] = true
+		}
+	}
+	var jobs []runner.Job
+	for _, a := range assocs {
+		hosts := a.Hosts
+		if narrow != nil {
+			hosts = slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !narrow[h.Name] })
+		}
+		if len(hosts) == 0 {
+			u.notef("%s: no target host%s; skipped", a.Name, map[bool]string{true: " among --targets", false: ""}[narrow != nil])
+			continue
+		}
+		jobs = append(jobs, runner.Job{Assoc: a, Hosts: hosts, Check: check, MaxConcurrency: conc, MaxErrors: maxErr})
+	}
+	if len(jobs) == 0 {
+		return usageError("empty target set: no association has a host to run on")
+	}
+	j, err := openJournal(c)
+	if err != nil {
+		return exitWith(exitInvalid, err)
+	}
+	defer j.Close()
+
+	d := newDialer()
+	prog := newProgress(u)
+	r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note})
+	defer r.Close()
+	var results []*runner.RunResult
+	for _, job := range jobs {
+		res, err := r.Run(c.Context, job)
+		if res != nil {
+			results = append(results, res)
+		}
+		if err != nil {
+			return exitWith(exitFailed, err)
+		}
+		if c.Context.Err() != nil {
+			break
+		}
+	}
+	prog.done()
+	return finishRuns(c, u, results)
+}
+
+// finishRuns prints the summary, writes the JUnit report and picks the
+// exit code.
+func finishRuns(c *cli.Context, u *ui, results []*runner.RunResult) error {
+	if path := c.String("junit"); path != "" {
+		if err := writeJUnit(path, results); err != nil {
+			return exitWith(exitFailed, fmt.Errorf("junit: %w", err))
+		}
+	}
+	if u.json {
+		if err := u.printJSON(toRunJSON(results)); err != nil {
+			return err
+		}
+	} else {
+		summary(u, results)
+	}
+	failed, drifted := false, false
+	for _, r := range results {
+		failed = failed || r.Failed()
+		drifted = drifted || r.Drifted()
+	}
+	switch {
+	case c.Context.Err() != nil:
+		return exitWith(exitInterrupted, fmt.Errorf("interrupted: the run is recorded as Cancelled"))
+	case failed:
+		return exitWith(exitFailed, nil)
+	case drifted:
+		return exitWith(exitDrift, nil)
+	}
+	return nil
+}
+
+// stepCounts summarises step statuses: "2 Compliant, 1 Corrected".
+func stepCounts(steps []journal.StepResult) string {
+	order := []string{journal.StatusCompliant, journal.StatusCorrected, journal.StatusDrifted, journal.StatusSuccess,
+		journal.StatusFailed, journal.StatusTimedOut, journal.StatusSkipped, journal.StatusCancelled}
+	n := map[string]int{}
+	for _, s := range steps {
+		n[s.Status]++
+	}
+	var parts []string
+	for _, st := range order {
+		if n[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n[st], st))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func hostNote(h journal.HostResult) string {
+	if h.Error != "" {
+		return firstLine(h.Error, 100)
+	}
+	for _, s := range h.Steps {
+		if s.Status == journal.StatusFailed || s.Status == journal.StatusTimedOut {
+			msg := s.Error
+			if msg == "" {
+				msg = s.Status
+			}
+			return firstLine(s.Name+": "+msg, 100)
+		}
+	}
+	return firstLine(h.Detail, 100)
+}
+
+func summary(u *ui, results []*runner.RunResult) {
+	var rows [][]string
+	total := map[string]int{}
+	for _, r := range results {
+		for _, h := range r.Hosts {
+			total[h.Status]++
+			name := r.Run.Association
+			if name == "" {
+				name = "exec"
+			}
+			rows = append(rows, []string{name, h.Host, u.status(h.Status), stepCounts(h.Steps), hostNote(h)})
+		}
+	}
+	if u.tty && !u.quiet {
+		u.table([]string{"ASSOCIATION", "HOST", "STATUS", "STEPS", "NOTE"}, rows)
+	}
+	var parts []string
+	for _, st := range []string{journal.StatusSuccess, journal.StatusFailed, journal.StatusTimedOut, journal.StatusUnreachable, journal.StatusSkipped, journal.StatusCancelled} {
+		if total[st] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", total[st], st))
+		}
+	}
+	var ids []string
+	for _, r := range results {
+		if r.Run.ID > 0 {
+			ids = append(ids, fmt.Sprint(r.Run.ID))
+		}
+	}
+	line := fmt.Sprintf("%d %s: %s", len(results), plural(len(results), "run"), strings.Join(parts, ", "))
+	if len(ids) > 0 {
+		line += fmt.Sprintf(" (driftless show %s)", ids[len(ids)-1])
+	}
+	fmt.Fprintln(u.err, line)
+}
+
+// JUnit report: one testsuite per run, one testcase per host.
+type junitSuites struct {
+	XMLName xml.Name     `xml:"testsuites"`
+	Suites  []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name     string      `xml:"name,attr"`
+	Tests    int         `xml:"tests,attr"`
+	Failures int         `xml:"failures,attr"`
+	Errors   int         `xml:"errors,attr"`
+	Skipped  int         `xml:"skipped,attr"`
+	Time     string      `xml:"time,attr"`
+	Cases    []junitCase `xml:"testcase"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
+	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
+}
+
+type junitMessage struct {
+	Message string `xml:"message,attr"`
+	Text    string `xml:",chardata"`
+}
+
+func writeJUnit(path string, results []*runner.RunResult) error {
+	var out junitSuites
+	for _, r := range results {
+		name := r.Run.Association
+		if name == "" {
+			name = "exec"
+		}
+		s := junitSuite{Name: name, Time: secondsStr(r.Run.EndedAt.Sub(r.Run.StartedAt))}
+		for _, h := range r.Hosts {
+			tc := junitCase{Name: name + " on " + h.Host, Classname: "driftless." + name, Time: secondsStr(h.EndedAt.Sub(h.StartedAt))}
+			var detail strings.Builder
+			drifted := false
+			for _, st := range h.Steps {
+				fmt.Fprintf(&detail, "%s: %s", st.Name, st.Status)
+				if st.Differ != "" {
+					fmt.Fprintf(&detail, "\n%s", st.Differ)
+				}
+				if st.Error != "" {
+					fmt.Fprintf(&detail, " (%s)", st.Error)
+				}
+				detail.WriteString("\n")
+				drifted = drifted || st.Status == journal.StatusDrifted
+			}
+			tc.SystemOut = detail.String()
+			switch h.Status {
+			case journal.StatusFailed, journal.StatusTimedOut:
+				tc.Failure = &junitMessage{Message: h.Status + ": " + hostNote(h), Text: detail.String()}
+				s.Failures++
+			case journal.StatusUnreachable, journal.StatusCancelled:
+				tc.Error = &junitMessage{Message: h.Status + ": " + hostNote(h), Text: h.Error}
+				s.Errors++
+			case journal.StatusSkipped:
+				tc.Skipped = &junitMessage{Message: h.Detail}
+				s.Skipped++
+			default:
+				if drifted {
+					tc.Failure = &junitMessage{Message: "drift found", Text: detail.String()}
+					s.Failures++
+				}
+			}
+			s.Cases = append(s.Cases, tc)
+			s.Tests++
+		}
+		out.Suites = append(out.Suites, s)
+	}
+	b, err := xml.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, append([]byte(xml.Header), append(b, '\n')...), 0o644)
+}
+
+func secondsStr(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }

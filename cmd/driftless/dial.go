@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+
+	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/term"
+
+	"github.com/driftless-dev/driftless/inventory"
+	"github.com/driftless-dev/driftless/local"
+	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/ssh"
+)
+
+// dialer connects to hosts by their transport, and remembers what the
+// user should know about each (a host key recorded under accept-new).
+type dialer struct {
+	mu    sync.Mutex
+	notes map[string]string
+	// passphrase caches key passphrases asked once per file.
+	passMu sync.Mutex
+	pass   map[string][]byte
+}
+
+func newDialer() *dialer { return &dialer{notes: map[string]string{}, pass: map[string][]byte{}} }
+
+func (d *dialer) note(host string) string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.notes[host]
+}
+
+func (d *dialer) dial(ctx context.Context, h *inventory.Host) (runner.Conn, error) {
+	switch h.Transport {
+	case inventory.Local:
+		return local.New(h.Name), nil
+	case inventory.SSH:
+		cfg, err := d.sshConfig(h)
+		if err != nil {
+			return nil, err
+		}
+		c, err := ssh.Dial(ctx, cfg)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return c, nil
+	}
+	return nil, fmt.Errorf("dial %s: the %s transport is not available in this version of driftless", h.Name, h.Transport)
+}
+
+func (d *dialer) sshConfig(h *inventory.Host) (ssh.Config, error) {
+	cfg := ssh.Config{
+		Name: h.Name, Address: h.Address, Port: h.Port, User: h.User,
+		Agent: os.Getenv("SSH_AUTH_SOCK") != "", KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy,
+		ConnectTimeout: h.ConnectTimeout, Become: h.Become, Passphrase: d.passphrase,
+	}
+	if h.IdentityExplicit {
+		cfg.IdentityFiles = h.IdentityFiles
+	} else {
+		cfg.DefaultIdentityFiles = h.IdentityFiles
+	}
+	if h.PasswordEnv != "" {
+		v, ok := os.LookupEnv(h.PasswordEnv)
+		if !ok {
+			return cfg, fmt.Errorf("dial %s: %w: password_env %s is not set", h.Name, runner.ErrAuth, h.PasswordEnv)
+		}
+		cfg.Password = v
+	}
+	if h.Become != "" && h.BecomePassEnv != "" {
+		v, ok := os.LookupEnv(h.BecomePassEnv)
+		if !ok {
+			return cfg, fmt.Errorf("dial %s: become_password_env %s is not set", h.Name, h.BecomePassEnv)
+		}
+		cfg.BecomePassword = v
+	}
+	name := h.Name
+	cfg.OnHostKeyAdded = func(host string, key gossh.PublicKey) {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		d.notes[name] = fmt.Sprintf("host key %s %s of %s recorded in %s (accept-new)", key.Type(), gossh.FingerprintSHA256(key), host, h.KnownHosts[0])
+	}
+	for _, hop := range h.Jump {
+		hc := ssh.Config{Name: hop.String(), Address: hop.Address, Port: hop.Port, User: hop.User,
+			Agent: cfg.Agent, KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy, ConnectTimeout: h.ConnectTimeout,
+			IdentityFiles: cfg.IdentityFiles, DefaultIdentityFiles: cfg.DefaultIdentityFiles, Passphrase: d.passphrase}
+		if hop.Host != nil {
+			sub, err := d.sshConfig(&inventory.Host{Name: hop.Host.Name, Address: hop.Host.Address, Port: hop.Host.Port, User: hop.Host.User,
+				IdentityFiles: hop.Host.IdentityFiles, IdentityExplicit: hop.Host.IdentityExplicit, KnownHosts: hop.Host.KnownHosts,
+				HostKeyPolicy: hop.Host.HostKeyPolicy, ConnectTimeout: hop.Host.ConnectTimeout, Transport: inventory.SSH})
+			if err != nil {
+				return cfg, err
+			}
+			hc = sub
+		}
+		cfg.Jump = append(cfg.Jump, hc)
+	}
+	return cfg, nil
+}
+
+// passphrase decrypts an encrypted key: DRIFTLESS_KEY_PASSPHRASE, or a
+// prompt when a terminal is there to answer.
+func (d *dialer) passphrase(file string) ([]byte, error) {
+	if v, ok := os.LookupEnv("DRIFTLESS_KEY_PASSPHRASE"); ok {
+		return []byte(v), nil
+	}
+	d.passMu.Lock()
+	defer d.passMu.Unlock()
+	if p, ok := d.pass[file]; ok {
+		return p, nil
+	}
+	fd := int(os.Stdin.Fd())
+	if !term.IsTerminal(fd) {
+		return nil, fmt.Errorf("%s is encrypted: set DRIFTLESS_KEY_PASSPHRASE or run on a terminal", file)
+	}
+	fmt.Fprintf(os.Stderr, "Passphrase for %s: ", file)
+	p, err := term.ReadPassword(fd)
+	fmt.Fprintln(os.Stderr)
+	if err != nil {
+		return nil, fmt.Errorf("read passphrase: %w", err)
+	}
+	d.pass[file] = p
+	return p, nil
+}

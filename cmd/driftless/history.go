@@ -1,0 +1,152 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/driftless-dev/driftless/journal"
+)
+
+const defaultHistoryLimit = 20
+
+func historyCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "history",
+		Usage: "past runs, newest first",
+		Description: `One row per run of an association (or of driftless exec): when it started, how long
+it took, its status and how many hosts ended in each status. driftless show RUN
+gives one run in full.
+
+Examples:
+   driftless history
+   driftless history --association web-baseline --limit 5
+   driftless history --host web-1 --json
+   driftless history --limit 0      # every run`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "association", Usage: "only runs of association `NAME`"},
+			&cli.StringFlag{Name: "host", Usage: "only runs that touched host `NAME`"},
+			&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Value: defaultHistoryLimit, Usage: "show the newest `N` runs (0: all)"},
+		},
+		Action: runHistory,
+	}
+}
+
+// runJournalJSON is a run in `history --json` and `show --json`.
+type runJournalJSON struct {
+	ID              int64          `json:"id"`
+	Association     string         `json:"association"`
+	Document        string         `json:"document"`
+	DocHash         string         `json:"doc_hash"`
+	ParamsHash      string         `json:"params_hash"`
+	Mode            string         `json:"mode"`
+	Trigger         string         `json:"trigger"`
+	Severity        string         `json:"severity"`
+	Command         string         `json:"command,omitempty"`
+	Status          string         `json:"status"`
+	StartedAt       *string        `json:"started_at"`
+	EndedAt         *string        `json:"ended_at"`
+	DurationSeconds *float64       `json:"duration_seconds"`
+	Hosts           map[string]int `json:"hosts"`
+	PID             int            `json:"pid"`
+	Hostname        string         `json:"hostname"`
+}
+
+func toRunJournalJSON(r *journal.Run) runJournalJSON {
+	counts := r.Counts
+	if counts == nil {
+		counts = map[string]int{}
+	}
+	return runJournalJSON{
+		ID: r.ID, Association: r.Association, Document: r.Document, DocHash: r.DocHash, ParamsHash: r.ParamsHash,
+		Mode: r.Mode, Trigger: r.Trigger, Severity: r.Severity, Command: r.Command, Status: r.Status,
+		StartedAt: rfc3339(r.StartedAt), EndedAt: rfc3339(r.EndedAt), DurationSeconds: spanSeconds(r.StartedAt, r.EndedAt),
+		Hosts: counts, PID: r.PID, Hostname: r.Hostname,
+	}
+}
+
+func runHistory(c *cli.Context) (err error) {
+	u, err := newUI(c)
+	if err != nil {
+		return err
+	}
+	if c.NArg() > 0 {
+		return usageError("history takes no arguments, got %q\n\thint: use --association or --host to narrow it", c.Args().First())
+	}
+	limit := c.Int("limit")
+	if limit < 0 {
+		return usageError("--limit: expected a number of runs, 0 or more, got %d", limit)
+	}
+	f := journal.HistoryFilter{Association: c.String("association"), Host: c.String("host")}
+	if limit > 0 {
+		f.Limit = limit + 1 // one more, to tell whether there are more
+	}
+
+	runs := []journal.Run{}
+	j, err := openJournalToRead(c, u)
+	if err != nil {
+		return err
+	}
+	if j != nil {
+		defer closeJournal(j, &err)
+		if runs, err = j.History(c.Context, f); err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+	}
+	more := limit > 0 && len(runs) > limit
+	if more {
+		runs = runs[:limit]
+	}
+
+	if u.json {
+		out := make([]runJournalJSON, 0, len(runs))
+		for i := range runs {
+			out = append(out, toRunJournalJSON(&runs[i]))
+		}
+		return u.printJSON(out)
+	}
+	if j == nil {
+		return nil
+	}
+	if len(runs) == 0 {
+		if f.Association == "" && f.Host == "" {
+			u.notef("no runs recorded yet (journal %s)", journalPath(c))
+		} else {
+			u.notef("no run matches %s", describeFilter(f.Association, f.Host, ""))
+		}
+		return nil
+	}
+	rows := make([][]string, 0, len(runs))
+	for i := range runs {
+		r := &runs[i]
+		rows = append(rows, []string{strconv.FormatInt(r.ID, 10), runLabel(r), r.Mode, r.Trigger,
+			textTime(r.StartedAt), runDuration(r), u.status(r.Status), countsText(r.Counts)})
+	}
+	u.table([]string{"RUN", "ASSOCIATION", "MODE", "TRIGGER", "STARTED", "DURATION", "STATUS", "HOSTS"}, rows)
+	if more {
+		u.notef("newest %d %s shown; --limit 0 shows all", limit, plural(limit, "run"))
+	}
+	return nil
+}
+
+// runLabel names a run in a table: its association, or for an exec run
+// without one, its command.
+func runLabel(r *journal.Run) string {
+	switch {
+	case r.Association != "":
+		return r.Association
+	case r.Command != "":
+		return "exec: " + oneLine(safeText(r.Command), 40)
+	}
+	return "-"
+}
+
+// runDuration is how long a run took, "-" while it runs and for an
+// Interrupted run, whose end is not known.
+func runDuration(r *journal.Run) string {
+	if r.Status == journal.StatusInterrupted {
+		return "-"
+	}
+	return spanText(r.StartedAt, r.EndedAt)
+}

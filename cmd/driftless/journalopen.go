@@ -1,0 +1,224 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/driftless-dev/driftless/journal"
+)
+
+// journalPath is where the journal is (SPEC §1): --journal (or
+// DRIFTLESS_JOURNAL), else DIR/.driftless/journal.db.
+func journalPath(c *cli.Context) string {
+	if p := c.String("journal"); p != "" {
+		return p
+	}
+	return filepath.Join(c.String("dir"), ".driftless", "journal.db")
+}
+
+// openJournal opens the journal, creating it when it does not exist, and
+// marks the runs of processes that are gone (kill -9, power loss) as
+// Interrupted, saying so on stderr.
+func openJournal(c *cli.Context) (*journal.Journal, error) {
+	path := journalPath(c)
+	j, err := journal.Open(path)
+	if err != nil {
+		if !strings.Contains(err.Error(), path) {
+			return nil, fmt.Errorf("open journal %s: %w", path, err)
+		}
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	ids, err := j.RecoverInterrupted(c.Context)
+	if err != nil {
+		j.Close()
+		return nil, fmt.Errorf("recover interrupted runs: %w", err)
+	}
+	if len(ids) > 0 && !c.Bool("quiet") {
+		list := make([]string, len(ids))
+		for i, id := range ids {
+			list[i] = strconv.FormatInt(id, 10)
+		}
+		why := "the process recording it is gone"
+		if len(ids) > 1 {
+			why = "the processes recording them are gone"
+		}
+		fmt.Fprintf(c.App.ErrWriter, "marked %s %s Interrupted: %s\n", plural(len(ids), "run"), strings.Join(list, ", "), why)
+	}
+	return j, nil
+}
+
+// openJournalToRead opens the journal for a command that only reads it.
+// When there is no journal file yet it says "no runs recorded yet" and
+// returns nil, nil: nothing ran, which is not an error, and reading must
+// not create the file.
+func openJournalToRead(c *cli.Context, u *ui) (*journal.Journal, error) {
+	path := journalPath(c)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		u.notef("no runs recorded yet (journal %s)", path)
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	return openJournal(c)
+}
+
+// closeJournal closes j and reports its error into *err unless an error
+// is already there. For use in a defer.
+func closeJournal(j *journal.Journal, err *error) {
+	if cerr := j.Close(); cerr != nil && *err == nil {
+		*err = fmt.Errorf("close journal: %w", cerr)
+	}
+}
+
+// Times: UTC everywhere, never the local zone. Text shows them to the
+// second, JSON in RFC 3339 with the precision recorded.
+
+const textTimeLayout = "2006-01-02 15:04:05Z"
+
+// textTime is t for people ("2026-11-25 21:04:05Z"), "-" when zero.
+func textTime(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(textTimeLayout)
+}
+
+// rfc3339 is t for JSON, nil (null) when zero.
+func rfc3339(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339Nano)
+	return &s
+}
+
+// spanSeconds is the time from start to end in seconds for JSON, nil when
+// either end is unknown (still running).
+func spanSeconds(start, end time.Time) *float64 {
+	if start.IsZero() || end.IsZero() {
+		return nil
+	}
+	s := end.Sub(start).Seconds()
+	return &s
+}
+
+// durationText rounds d for people: 850ms, 4.2s, 3m12s, 2h5m0s.
+func durationText(d time.Duration) string {
+	switch {
+	case d < 0:
+		return "-"
+	case d < time.Second:
+		return d.Round(time.Millisecond).String()
+	case d < 10*time.Second:
+		return d.Round(100 * time.Millisecond).String()
+	}
+	return d.Round(time.Second).String()
+}
+
+// spanText is the time from start to end for people, "-" when either end
+// is unknown.
+func spanText(start, end time.Time) string {
+	if start.IsZero() || end.IsZero() {
+		return "-"
+	}
+	return durationText(end.Sub(start))
+}
+
+// hostStatusOrder is the order host statuses are listed in.
+var hostStatusOrder = []string{
+	journal.StatusSuccess, journal.StatusFailed, journal.StatusTimedOut, journal.StatusUnreachable,
+	journal.StatusSkipped, journal.StatusCancelled, journal.StatusInterrupted, journal.StatusInProgress,
+}
+
+// countsText lists hosts by status: "3 Success, 1 Failed"; "-" for none.
+func countsText(counts map[string]int) string {
+	keys := make([]string, 0, len(counts))
+	for k, n := range counts {
+		if n > 0 {
+			keys = append(keys, k)
+		}
+	}
+	rank := func(s string) int {
+		if i := slices.Index(hostStatusOrder, s); i >= 0 {
+			return i
+		}
+		return len(hostStatusOrder)
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if d := rank(a) - rank(b); d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%d %s", counts[k], k)
+	}
+	if len(parts) == 0 {
+		return "-"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// safeText makes text recorded from a host safe to print on a terminal:
+// control characters other than tab and newline (escape sequences could
+// rewrite the screen) are shown as \xNN, and CR before LF is dropped.
+func safeText(s string) string {
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	clean := true
+	for _, r := range s {
+		if isControl(r) || r == utf8.RuneError {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case isControl(r):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func isControl(r rune) bool {
+	return r != '\n' && r != '\t' && (r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0)
+}
+
+// oneLine is the first non-empty line of s, cut to max characters.
+func oneLine(s string, max int) string {
+	for l := range strings.SplitSeq(s, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			return cutRunes(l, max)
+		}
+	}
+	return ""
+}
+
+// cutRunes cuts s to max characters, ending it with "…" when cut.
+func cutRunes(s string, max int) string {
+	if utf8.RuneCountInString(s) <= max {
+		return s
+	}
+	return string([]rune(s)[:max-1]) + "…"
+}

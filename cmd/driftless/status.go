@@ -1,0 +1,177 @@
+package main
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/driftless-dev/driftless/journal"
+)
+
+func statusCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "status",
+		Usage: "compliance now: one row per association × host, from its latest run there",
+		Description: `An association is COMPLIANT on a host when its latest run there (apply or check)
+succeeded and every step was Compliant, Corrected, Success or skipped by its
+precondition; otherwise NON_COMPLIANT, with the association's severity. status
+exits 0 whatever it shows, unless --fail-on-noncompliant is given.
+
+STEPS counts the steps of that run: "drifted" were found out of state and left so
+(check mode, or the apply failed), "corrected" were out of state and put back,
+"failed" failed or timed out (a failed apply is both drifted and failed).
+
+Examples:
+   driftless status
+   driftless status --association web-baseline --severity HIGH
+   driftless status --host web-1 --json
+   driftless status --fail-on-noncompliant    # exit 2 if anything is NON_COMPLIANT`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "association", Usage: "only association `NAME`"},
+			&cli.StringFlag{Name: "host", Usage: "only host `NAME`"},
+			&cli.StringFlag{Name: "severity", Usage: "only associations of severity `S`: CRITICAL, HIGH, MEDIUM, LOW or UNSPECIFIED"},
+			&cli.BoolFlag{Name: "fail-on-noncompliant", Usage: "exit 2 when any row is NON_COMPLIANT"},
+		},
+		Action: runStatus,
+	}
+}
+
+var severityNames = []string{
+	journal.SeverityCritical, journal.SeverityHigh, journal.SeverityMedium, journal.SeverityLow, journal.SeverityUnspecified,
+}
+
+// complianceJSON is one association × host in `status --json`.
+type complianceJSON struct {
+	Association    string  `json:"association"`
+	Host           string  `json:"host"`
+	Compliance     string  `json:"compliance"`
+	Severity       string  `json:"severity"`
+	RunID          int64   `json:"run_id"`
+	Mode           string  `json:"mode"`
+	RunAt          *string `json:"run_at"`
+	HostStatus     string  `json:"host_status"`
+	Error          string  `json:"error,omitempty"`
+	Steps          int     `json:"steps"`
+	DriftedSteps   int     `json:"drifted_steps"`
+	CorrectedSteps int     `json:"corrected_steps"`
+	FailedSteps    int     `json:"failed_steps"`
+}
+
+func runStatus(c *cli.Context) (err error) {
+	u, err := newUI(c)
+	if err != nil {
+		return err
+	}
+	if c.NArg() > 0 {
+		return usageError("status takes no arguments, got %q\n\thint: use --association or --host to narrow it", c.Args().First())
+	}
+	f := journal.StatusFilter{Association: c.String("association"), Host: c.String("host")}
+	if s := c.String("severity"); s != "" {
+		f.Severity = strings.ToUpper(s)
+		if !slices.Contains(severityNames, f.Severity) {
+			return usageError("--severity: expected one of %s, got %q", strings.Join(severityNames, ", "), s)
+		}
+	}
+
+	rows := []journal.ComplianceRow{}
+	j, err := openJournalToRead(c, u)
+	if err != nil {
+		return err
+	}
+	if j != nil {
+		defer closeJournal(j, &err)
+		if rows, err = j.Status(c.Context, f); err != nil {
+			return fmt.Errorf("status: %w", err)
+		}
+	}
+
+	nonCompliant := 0
+	for _, r := range rows {
+		if r.Compliance != journal.Compliant {
+			nonCompliant++
+		}
+	}
+	if u.json {
+		out := make([]complianceJSON, 0, len(rows))
+		for _, r := range rows {
+			out = append(out, complianceJSON{
+				Association: r.Association, Host: r.Host, Compliance: r.Compliance, Severity: r.Severity,
+				RunID: r.RunID, Mode: r.Mode, RunAt: rfc3339(r.At), HostStatus: r.HostStatus, Error: r.Error,
+				Steps: r.Steps, DriftedSteps: r.DriftedSteps, CorrectedSteps: r.CorrectedSteps, FailedSteps: r.FailedSteps,
+			})
+		}
+		if err := u.printJSON(out); err != nil {
+			return err
+		}
+	} else if j != nil {
+		printStatus(u, rows, nonCompliant, f)
+	}
+	if c.Bool("fail-on-noncompliant") && nonCompliant > 0 {
+		verb := "are"
+		if nonCompliant == 1 {
+			verb = "is"
+		}
+		return exitWith(exitDrift, fmt.Errorf("%d of %d association × host %s %s NON_COMPLIANT",
+			nonCompliant, len(rows), plural(len(rows), "pair"), verb))
+	}
+	return nil
+}
+
+func printStatus(u *ui, rows []journal.ComplianceRow, nonCompliant int, f journal.StatusFilter) {
+	if len(rows) == 0 {
+		if f == (journal.StatusFilter{}) {
+			u.notef("no association has run yet")
+		} else {
+			u.notef("no association × host matches %s", describeFilter(f.Association, f.Host, f.Severity))
+		}
+		return
+	}
+	table := make([][]string, 0, len(rows))
+	for _, r := range rows {
+		last := fmt.Sprintf("#%d %s", r.RunID, textTime(r.At))
+		if r.Mode == journal.ModeCheck {
+			last += " (check)"
+		}
+		table = append(table, []string{r.Association, r.Host, u.status(r.Compliance), r.Severity, last,
+			stepsText(r), u.status(r.HostStatus)})
+	}
+	u.table([]string{"ASSOCIATION", "HOST", "COMPLIANCE", "SEVERITY", "LAST RUN", "STEPS", "HOST STATUS"}, table)
+	u.notef("%d compliant, %d non-compliant", len(rows)-nonCompliant, nonCompliant)
+}
+
+// stepsText sums up the steps of the run behind a compliance row:
+// "5 steps, 1 drifted, 1 corrected". Drifted counts the steps found out of
+// state and not corrected; a step whose apply failed counts as drifted and
+// as failed.
+func stepsText(r journal.ComplianceRow) string {
+	if r.Steps == 0 {
+		return "no steps"
+	}
+	parts := []string{fmt.Sprintf("%d %s", r.Steps, plural(r.Steps, "step"))}
+	for _, p := range []struct {
+		n    int
+		what string
+	}{{r.DriftedSteps - r.CorrectedSteps, "drifted"}, {r.CorrectedSteps, "corrected"}, {r.FailedSteps, "failed"}} {
+		if p.n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", p.n, p.what))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// describeFilter names the filters given, for "nothing matches" notes.
+func describeFilter(assoc, host, severity string) string {
+	var parts []string
+	if assoc != "" {
+		parts = append(parts, "--association "+assoc)
+	}
+	if host != "" {
+		parts = append(parts, "--host "+host)
+	}
+	if severity != "" {
+		parts = append(parts, "--severity "+severity)
+	}
+	return strings.Join(parts, " ")
+}

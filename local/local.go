@@ -1,0 +1,163 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/driftless-dev/driftless/runner"
+)
+
+// waitDelay is how long Run waits for the output pipes to close after the
+// process group was killed.
+const waitDelay = 2 * time.Second
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Conn runs steps on the local machine. It is safe for concurrent use.
+type Conn struct {
+	name string
+}
+
+var _ runner.Conn = (*Conn)(nil)
+
+// New returns the local transport for the inventory host name (used in
+// errors).
+func New(name string) *Conn {
+	return &Conn{name: name}
+}
+
+// Run runs cmd.Script with the local shell, with the environment of this
+// process plus cmd.Env, and returns its exit status (128+N when killed
+// by signal N). When ctx ends first, the script's whole process group is
+// killed and ctx.Err() is returned wrapped (with runner.ErrTimeout for a
+// deadline).
+func (c *Conn) Run(ctx context.Context, cmd *runner.Command) (int, error) {
+	op := "run " + c.name
+	if cmd == nil {
+		return -1, fmt.Errorf("%s: no command", op)
+	}
+	if err := ctx.Err(); err != nil {
+		return -1, ctxErr(op, err)
+	}
+	x := exec.Command(shell[0], append(shell[1:], cmd.Script)...)
+	x.Env = os.Environ()
+	for k, v := range cmd.Env {
+		if !envNameRE.MatchString(k) {
+			return -1, fmt.Errorf("%s: env: invalid variable name %q", op, k)
+		}
+		if strings.IndexByte(v, 0) >= 0 {
+			return -1, fmt.Errorf("%s: env: %s: value holds a NUL byte", op, k)
+		}
+		x.Env = append(x.Env, k+"="+v)
+	}
+	x.Stdin, x.Stdout, x.Stderr = cmd.Stdin, cmd.Stdout, cmd.Stderr
+	x.WaitDelay = waitDelay
+	setProcessGroup(x)
+	if err := x.Start(); err != nil {
+		return -1, fmt.Errorf("%s: %w", op, err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- x.Wait() }()
+	var err error
+	select {
+	case err = <-waited:
+	case <-ctx.Done():
+		killProcessGroup(x)
+		<-waited
+		return -1, ctxErr(op, ctx.Err())
+	}
+	if err == nil {
+		return 0, nil
+	}
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		if code := exitCode(exit); code >= 0 {
+			return code, nil
+		}
+	}
+	return -1, fmt.Errorf("%s: %w", op, err)
+}
+
+// PutFile writes r to path atomically: a temporary file in the same
+// directory, synced and chmod'ed, renamed over path. The temporary file
+// is removed on any error. The directory must exist.
+func (c *Conn) PutFile(ctx context.Context, path string, r io.Reader, mode fs.FileMode) (err error) {
+	op := "put " + c.name + " " + path
+	if !filepath.IsAbs(path) {
+		return fmt.Errorf("%s: path is not absolute", op)
+	}
+	if err := ctx.Err(); err != nil {
+		return ctxErr(op, err)
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".dl-tmp-*")
+	if err != nil {
+		return fmt.Errorf("%s: create temporary file: %w", op, err)
+	}
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	// CreateTemp makes it 0600: the content is never readable by others
+	// before the chmod.
+	if _, err := io.Copy(f, &ctxReader{ctx: ctx, r: r}); err != nil {
+		if ctx.Err() != nil {
+			return ctxErr(op, ctx.Err())
+		}
+		return fmt.Errorf("%s: write: %w", op, err)
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("%s: fsync: %w", op, err)
+	}
+	if err := f.Chmod(mode & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)); err != nil {
+		return fmt.Errorf("%s: chmod: %w", op, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("%s: close: %w", op, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("%s: rename: %w", op, err)
+	}
+	return nil
+}
+
+// Close does nothing: there is no connection.
+func (c *Conn) Close() error { return nil }
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (r *ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}
+
+func ctxErr(op string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%s: %w: %w", op, runner.ErrTimeout, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// exitCode is the script's exit status, 128+N for signal N, or -1.
+func exitCode(exit *exec.ExitError) int {
+	if ws, ok := exit.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return exit.ExitCode()
+}

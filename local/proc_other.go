@@ -1,0 +1,15 @@
+//go:build !unix
+
+package local
+
+import "os/exec"
+
+var shell = []string{"powershell.exe", "-NoProfile", "-NonInteractive", "-Command"}
+
+func setProcessGroup(*exec.Cmd) {}
+
+// killProcessGroup kills the script (Windows has no process groups to
+// signal; children it started may survive).
+func killProcessGroup(x *exec.Cmd) {
+	_ = x.Process.Kill()
+}

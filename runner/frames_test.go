@@ -1,0 +1,120 @@
+package runner
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func encodeFrames(marker string, frames []frame) string {
+	var b strings.Builder
+	b.WriteString("noise before\n")
+	for _, f := range frames {
+		step := fmt.Sprint(f.step)
+		if f.step < 0 {
+			step = "-"
+		}
+		if len(f.payload) == 0 {
+			fmt.Fprintf(&b, "\n%s %s %s 0 %s\n", marker, step, f.kind, strings.Join(f.fields, " "))
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s %s %s %d %d\n%s", marker, step, f.kind, len(f.payload), f.size, f.payload)
+	}
+	return b.String()
+}
+
+func TestFrameWriterChunking(t *testing.T) {
+	m := newMarker()
+	want := []frame{
+		{step: -1, kind: "facts", fields: []string{"Linux", "0"}},
+		{step: 0, kind: "check", fields: []string{"1"}},
+		// A payload that contains a fake marker and newlines.
+		{step: 0, kind: "out", payload: []byte("x\n" + m + " 9 check 0 0\n\ny"), size: 20},
+		{step: 1, kind: "stat", fields: []string{"1", "abc", "644", "root", "root", "3"}},
+		{step: 1, kind: "cur", payload: []byte("abc"), size: 3},
+	}
+	want[2].size = int64(len(want[2].payload))
+	enc := encodeFrames(m, want)
+	for _, chunk := range []int{1, 2, 3, 7, 64, len(enc)} {
+		w := newFrameWriter(m)
+		for i := 0; i < len(enc); i += chunk {
+			w.Write([]byte(enc[i:min(i+chunk, len(enc))]))
+		}
+		if len(w.frames) != len(want) {
+			t.Fatalf("chunk %d: %d frames, want %d", chunk, len(w.frames), len(want))
+		}
+		for i, f := range w.frames {
+			if f.step != want[i].step || f.kind != want[i].kind || string(f.payload) != string(want[i].payload) ||
+				strings.Join(f.fields[min(len(f.fields), boolInt(len(want[i].payload) > 0)):], " ") != strings.Join(want[i].fields, " ") {
+				t.Errorf("chunk %d frame %d: %+v, want %+v", chunk, i, f, want[i])
+			}
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func FuzzFrameWriter(f *testing.F) {
+	m := "@@DL-0011223344556677"
+	f.Add(encodeFrames(m, []frame{{step: 0, kind: "out", payload: []byte("hello"), size: 5}}), 3)
+	f.Add("\n"+m+" 1 check 0 0\n\n"+m+" x y z\n", 1)
+	f.Fuzz(func(t *testing.T, s string, chunk int) {
+		if chunk <= 0 {
+			chunk = 1
+		}
+		w := newFrameWriter(m)
+		for i := 0; i < len(s); i += chunk {
+			w.Write([]byte(s[i:min(i+chunk, len(s))]))
+		}
+		whole := newFrameWriter(m)
+		whole.Write([]byte(s))
+		if len(w.frames) != len(whole.frames) {
+			t.Fatalf("chunked %d frames, whole %d", len(w.frames), len(whole.frames))
+		}
+		for _, fr := range w.frames {
+			if int64(len(fr.payload)) > maxLineFile {
+				t.Fatal("payload over the cap")
+			}
+		}
+	})
+}
+
+func TestEditLine(t *testing.T) {
+	cases := []struct {
+		cur, line, re string
+		absent        bool
+		want          string
+	}{
+		{"a\nb\n", "c", "", false, "a\nb\nc\n"},
+		{"a\nb", "c", "", false, "a\nb\nc\n"},
+		{"", "c", "", false, "c\n"},
+		{"a\nc\nb\n", "c", "", false, "a\nc\nb\n"},
+		{"PORT=1\nx\nPORT=2\n", "PORT=9", "^PORT=", false, "PORT=1\nx\nPORT=9\n"},
+		{"PORT=9\n", "PORT=9", "^PORT=", false, "PORT=9\n"},
+		{"a\nsecret\nb\n", "secret", "", true, "a\nb\n"},
+		{"a\nPORT=1\nb\n", "", "^PORT=", true, "a\nb\n"},
+	}
+	for _, c := range cases {
+		got, err := editLine([]byte(c.cur), &step{line: c.line, lineRe: c.re, absent: c.absent})
+		if err != nil || string(got) != c.want {
+			t.Errorf("editLine(%q, %q, %q, absent=%v) = %q, %v; want %q", c.cur, c.line, c.re, c.absent, got, err, c.want)
+		}
+	}
+}
+
+func TestPrintfBytesRoundTrip(t *testing.T) {
+	// The script writes bytes with printf; every byte must survive.
+	var all []byte
+	for i := range 256 {
+		all = append(all, byte(i))
+	}
+	s := printfBytes(all, "/dev/null")
+	if strings.ContainsAny(s[strings.Index(s, "'"):], "\x00\n%") {
+		t.Fatalf("unescaped bytes in %q", s)
+	}
+}

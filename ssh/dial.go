@@ -1,0 +1,158 @@
+package ssh
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/driftless-dev/driftless/runner"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// clientVersion is the SSH identification string sent to servers.
+const clientVersion = "SSH-2.0-driftless"
+
+// Dial connects to the host cfg describes (through its jump hosts),
+// verifies its host key and logs in. The context bounds the whole dial;
+// cfg.ConnectTimeout bounds each hop.
+//
+// Errors wrap runner.ErrUnreachable (refused, no route, DNS, handshake
+// failure), runner.ErrTimeout (with ErrUnreachable when ConnectTimeout
+// expired, alone when ctx's deadline did), runner.ErrAuth,
+// runner.ErrHostKeyUnknown or runner.ErrHostKeyChanged, or ctx.Err().
+// They start with "dial NAME: ", plus "jump HOP: " when a hop failed.
+func Dial(ctx context.Context, cfg Config) (*Client, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, fmt.Errorf("dial %s: %w", cfg.Name, err)
+	}
+	var chain []*gossh.Client
+	closeChain := func() {
+		for i := len(chain) - 1; i >= 0; i-- {
+			chain[i].Close()
+		}
+	}
+	var via *gossh.Client
+	for _, hop := range hops(cfg.Jump) {
+		if hop.Logger == nil {
+			hop.Logger = cfg.Logger
+		}
+		if hop.ConnectTimeout == 0 {
+			hop.ConnectTimeout = cfg.ConnectTimeout
+		}
+		hop, err := hop.withDefaults()
+		if err == nil {
+			via, err = dialHop(ctx, via, hop)
+		}
+		if err != nil {
+			closeChain()
+			return nil, fmt.Errorf("dial %s: jump %s: %w", cfg.Name, hop.Name, err)
+		}
+		chain = append(chain, via)
+	}
+	conn, err := dialHop(ctx, via, cfg)
+	if err != nil {
+		closeChain()
+		return nil, fmt.Errorf("dial %s: %w", cfg.Name, err)
+	}
+	cfg.Logger.Debug("ssh connected", "host", cfg.Name, "address", cfg.Address, "port", cfg.Port,
+		"user", cfg.User, "jumps", len(chain))
+	return newClient(cfg, conn, chain), nil
+}
+
+// dialHop connects to one host, directly or through via, and logs in.
+func dialHop(ctx context.Context, via *gossh.Client, cfg Config) (*gossh.Client, error) {
+	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port))
+	v, err := newVerifier(cfg, addr)
+	if err != nil {
+		return nil, err
+	}
+	a, err := newAuth(cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer a.close()
+	cc := &gossh.ClientConfig{
+		User:              cfg.User,
+		Auth:              a.methods,
+		HostKeyCallback:   v.check,
+		HostKeyAlgorithms: v.algorithms,
+		ClientVersion:     clientVersion,
+	}
+
+	dctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
+	defer cancel()
+	var conn net.Conn
+	if via == nil {
+		conn, err = (&net.Dialer{}).DialContext(dctx, "tcp", addr)
+	} else {
+		conn, err = via.DialContext(dctx, "tcp", addr)
+	}
+	if err != nil {
+		if cerr := dialContextErr(ctx, dctx, cfg.ConnectTimeout, "connect to "+addr); cerr != nil {
+			return nil, cerr
+		}
+		if via != nil {
+			return nil, fmt.Errorf("%w: connect to %s through the jump host: %w", runner.ErrUnreachable, addr, err)
+		}
+		return nil, fmt.Errorf("%w: %w", runner.ErrUnreachable, err)
+	}
+
+	// The handshake has no context: closing the connection ends it.
+	stop := context.AfterFunc(dctx, func() { conn.Close() })
+	sc, chans, reqs, err := gossh.NewClientConn(conn, addr, cc)
+	if !stop() {
+		if err == nil {
+			sc.Close()
+		}
+		return nil, dialContextErr(ctx, dctx, cfg.ConnectTimeout, "ssh handshake with "+addr)
+	}
+	if err != nil {
+		return nil, handshakeErr(err, addr, cfg, v, a)
+	}
+	return gossh.NewClient(sc, chans, reqs), nil
+}
+
+// dialContextErr explains an interrupted dial: the caller's context
+// (cancelled, or its deadline), or ConnectTimeout. It returns nil when
+// neither context is done.
+func dialContextErr(parent, dctx context.Context, timeout time.Duration, what string) error {
+	if err := parent.Err(); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("%s: %w: %w", what, runner.ErrTimeout, err)
+		}
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if dctx.Err() != nil {
+		return fmt.Errorf("%w: %w: %s: no answer within %s (connect_timeout)",
+			runner.ErrUnreachable, runner.ErrTimeout, what, timeout)
+	}
+	return nil
+}
+
+// handshakeErr classifies a failed SSH handshake.
+func handshakeErr(err error, addr string, cfg Config, v *verifier, a *auth) error {
+	if v.err != nil {
+		return v.err
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "no common algorithm for host key") && len(v.knownTypes) > 0 {
+		return fmt.Errorf("%w: %s offers none of the host key types known_hosts has for it (%s): %w",
+			runner.ErrHostKeyChanged, addr, strings.Join(v.knownTypes, ", "), err)
+	}
+	if v.verified {
+		if strings.Contains(msg, "unable to authenticate") || strings.Contains(msg, "uthentication") {
+			return fmt.Errorf("%w: %s@%s refused %s: %w", runner.ErrAuth, cfg.User, addr, a.describe(), err)
+		}
+		if errors.Is(err, io.EOF) {
+			return fmt.Errorf("%w: %s closed the connection during authentication as %s: %w",
+				runner.ErrUnreachable, addr, cfg.User, err)
+		}
+	}
+	return fmt.Errorf("%w: ssh handshake with %s: %w", runner.ErrUnreachable, addr, err)
+}

@@ -1,0 +1,127 @@
+package ssh
+
+import (
+	"bytes"
+	"errors"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/driftless-dev/driftless/runner"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+func TestShellQuoteRoundTrip(t *testing.T) {
+	for _, s := range []string{"", "plain", "it's", "''", `"$HOME" $(id) ` + "`id`", "a\nb\n", `\\'\`, "*?[a]~"} {
+		out, err := exec.Command("/bin/sh", "-c", "printf '%s' "+shellQuote(s)).Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(out) != s {
+			t.Errorf("shellQuote(%q) came back as %q", s, out)
+		}
+	}
+}
+
+func TestScriptWithEnv(t *testing.T) {
+	got, err := scriptWithEnv("echo", map[string]string{"B": "2", "A": "it's"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "export A='it'\\''s'\nexport B='2'\necho"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	for _, bad := range []map[string]string{{"1X": ""}, {"A B": ""}, {"": ""}, {"X": "nul\x00"}} {
+		if _, err := scriptWithEnv("echo", bad); err == nil {
+			t.Errorf("%q: err = nil", bad)
+		}
+	}
+}
+
+// sudo's prompt, the ready marker and the script's own stderr arrive in
+// any chunking; the markers are hidden and reported once each.
+func TestSudoFilter(t *testing.T) {
+	m := &sudoMarkers{prompt: "[P]", ready: "<READY>"}
+	stream := "lecture\n[P]Sorry, try again.\n[P]<READY>script err [P] <READ\n"
+	for _, size := range []int{1, 2, 3, 5, 7, len(stream)} {
+		var out bytes.Buffer
+		f := newSudoFilter(&out, m)
+		for i := 0; i < len(stream); i += size {
+			if _, err := f.Write([]byte(stream[i:min(i+size, len(stream))])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		f.flush()
+		// After the ready marker everything passes through untouched.
+		if want := "lecture\nSorry, try again.\nscript err [P] <READ\n"; out.String() != want {
+			t.Errorf("chunks of %d: output %q, want %q", size, out.String(), want)
+		}
+		var events []sudoEvent
+		for len(f.events) > 0 {
+			events = append(events, <-f.events)
+		}
+		if want := []sudoEvent{sudoPrompt, sudoPrompt, sudoReady}; !slices.Equal(events, want) {
+			t.Errorf("chunks of %d: events %v, want %v", size, events, want)
+		}
+		if err := f.authErr(true); !errors.Is(err, runner.ErrAuth) {
+			t.Errorf("two prompts: authErr = %v, want ErrAuth", err)
+		}
+	}
+
+	var out bytes.Buffer
+	f := newSudoFilter(&out, m)
+	f.Write([]byte("sudo: unknown user\n"))
+	f.flush()
+	if out.String() != "sudo: unknown user\n" || f.authErr(false) != nil {
+		t.Errorf("no markers: output %q, authErr %v", out.String(), f.authErr(false))
+	}
+	f = newSudoFilter(&out, m)
+	f.Write([]byte("[P]"))
+	if err := f.authErr(false); !errors.Is(err, runner.ErrAuth) {
+		t.Errorf("prompt without a password: authErr = %v, want ErrAuth", err)
+	}
+}
+
+func TestHostKeyAlgorithms(t *testing.T) {
+	got := hostKeyAlgorithms([]string{gossh.KeyAlgoRSA}, false)
+	if want := []string{gossh.KeyAlgoRSASHA512, gossh.KeyAlgoRSASHA256}; !slices.Equal(got, want) {
+		t.Errorf("rsa: %v, want %v", got, want)
+	}
+	got = hostKeyAlgorithms([]string{gossh.KeyAlgoED25519}, true)
+	if want := []string{gossh.CertAlgoED25519v01, gossh.KeyAlgoED25519}; !slices.Equal(got, want) {
+		t.Errorf("ed25519 with a CA: %v, want %v", got, want)
+	}
+	got = hostKeyAlgorithms(nil, false)
+	if len(got) == 0 || got[0] != gossh.KeyAlgoED25519 || slices.ContainsFunc(got, func(a string) bool {
+		return strings.Contains(a, "cert")
+	}) {
+		t.Errorf("unknown host: %v, want plain keys, ed25519 first", got)
+	}
+}
+
+func TestConfigValidation(t *testing.T) {
+	for _, tc := range []struct {
+		cfg  Config
+		want string
+	}{
+		{Config{}, "no address"},
+		{Config{Address: "h", Port: 70000}, "port"},
+		{Config{Address: "h", HostKeyPolicy: "ignore"}, "host_key_policy"},
+		{Config{Address: "h", HostKeyPolicy: PolicyAcceptNew}, "known_hosts"},
+		{Config{Address: "h", Become: "su"}, "become"},
+	} {
+		if _, err := tc.cfg.withDefaults(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: err = %v, want it to mention %q", tc.cfg, err, tc.want)
+		}
+	}
+	cfg, err := Config{Name: "web-1", User: "u"}.withDefaults()
+	if err != nil || cfg.Address != "web-1" || cfg.Port != 22 || cfg.HostKeyPolicy != PolicyStrict ||
+		cfg.ConnectTimeout != DefaultConnectTimeout || cfg.KeepaliveInterval != DefaultKeepaliveInterval {
+		t.Errorf("defaults: %+v, %v", cfg, err)
+	}
+	chain := hops([]Config{{Name: "b", Jump: []Config{{Name: "a"}}, Become: "sudo"}})
+	if len(chain) != 2 || chain[0].Name != "a" || chain[1].Name != "b" || chain[1].Become != "" {
+		t.Errorf("hops: %+v", chain)
+	}
+}

@@ -1,0 +1,431 @@
+package ssh
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"path"
+	"reflect"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/driftless-dev/driftless/runner"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// maxCommandLen is the longest exec command sent as is. Linux limits one
+// argument to 128 KiB and the command is one argument of the login shell;
+// longer scripts are uploaded first.
+const maxCommandLen = 120 << 10
+
+// killGrace is how long Run waits for the remote process to end after
+// each signal when its context is cancelled.
+const killGrace = 2 * time.Second
+
+// wrapper runs the script ($1) in the background with the session's stdin
+// and waits for it; SIGTERM (sent by Run on cancel), SIGHUP or SIGINT kill
+// the whole process group: the script and all it started. (A wait
+// builtin, unlike a foreground command, lets the trap run at once.)
+const wrapper = `trap 'kill -s KILL 0' TERM HUP INT
+exec 3<&0
+sh -c "$1" sh <&3 3<&- &
+wait $!`
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Run runs cmd.Script with sh on the host in a new session of the
+// connection, and returns its exit status (128+N when killed by signal
+// N). See the package documentation for how the command is built.
+//
+// err wraps runner.ErrConnLost when the connection ended before the
+// script did (no exit status), runner.ErrAuth when sudo refused the
+// become password, and ctx.Err() (plus runner.ErrTimeout for a deadline)
+// when ctx ended first: the remote process group is then killed. No
+// write to cmd.Stdout or cmd.Stderr happens after Run returns.
+func (c *Client) Run(ctx context.Context, cmd *runner.Command) (int, error) {
+	op := "run " + c.cfg.Name
+	if cmd == nil {
+		return -1, fmt.Errorf("%s: no command", op)
+	}
+	if err := ctx.Err(); err != nil {
+		return -1, ctxErr(op, err)
+	}
+	body, err := scriptWithEnv(cmd.Script, cmd.Env)
+	if err != nil {
+		return -1, fmt.Errorf("%s: %w", op, err)
+	}
+	var sudo *sudoMarkers
+	if c.cfg.Become == BecomeSudo {
+		sudo = newSudoMarkers()
+	}
+	command := remoteCommand(body, sudo)
+	if len(command) > maxCommandLen {
+		file, cleanup, err := c.uploadScript(ctx, op, body)
+		if err != nil {
+			return -1, err
+		}
+		defer cleanup()
+		command = remoteCommand("exec sh "+shellQuote(file), sudo)
+	}
+	return c.runCommand(ctx, op, command, cmd.Stdin, cmd.Stdout, cmd.Stderr, sudo)
+}
+
+// scriptWithEnv prefixes script with export lines for env, in name
+// order.
+func scriptWithEnv(script string, env map[string]string) (string, error) {
+	if len(env) == 0 {
+		return script, nil
+	}
+	names := make([]string, 0, len(env))
+	for k := range env {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	for _, k := range names {
+		if !envNameRE.MatchString(k) {
+			return "", fmt.Errorf("env: invalid variable name %q", k)
+		}
+		v := env[k]
+		if strings.IndexByte(v, 0) >= 0 {
+			return "", fmt.Errorf("env: %s: value holds a NUL byte", k)
+		}
+		b.WriteString("export " + k + "=" + shellQuote(v) + "\n")
+	}
+	b.WriteString(script)
+	return b.String(), nil
+}
+
+// remoteCommand is the exec request's command for a script body.
+func remoteCommand(body string, sudo *sudoMarkers) string {
+	if sudo == nil {
+		return "exec sh -c " + shellQuote(wrapper) + " sh " + shellQuote(body)
+	}
+	w := "printf '%s' " + shellQuote(sudo.ready) + " >&2\n" + wrapper
+	return "exec sudo -S -p " + shellQuote(sudo.prompt) + " sh -c " + shellQuote(w) + " sh " + shellQuote(body)
+}
+
+// shellQuote quotes s for a POSIX shell: nothing in it is interpreted.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// uploadScript writes a script too long for the command line to a
+// private file in the login user's home and returns its path and a
+// function removing it.
+func (c *Client) uploadScript(ctx context.Context, op, body string) (string, func(), error) {
+	sc, err := c.sftpClient()
+	if err != nil {
+		return "", nil, c.sftpErr(op, "upload long script: open sftp", nil, err)
+	}
+	home, err := sc.Getwd()
+	if err != nil {
+		return "", nil, c.sftpErr(op, "upload long script: home directory", sc, err)
+	}
+	file := path.Join(home, ".driftless-script-"+randomHex(8))
+	if err := c.putSFTP(ctx, op, file, strings.NewReader(body), 0o600); err != nil {
+		return "", nil, err
+	}
+	return file, func() { _ = sc.Remove(file) }, nil
+}
+
+// runCommand runs command in a new session.
+func (c *Client) runCommand(ctx context.Context, op, command string, stdin io.Reader, stdout, stderr io.Writer, sudo *sudoMarkers) (int, error) {
+	if err := c.acquire(ctx); err != nil {
+		if ctx.Err() != nil {
+			return -1, ctxErr(op, ctx.Err())
+		}
+		return -1, c.connLost(op, err)
+	}
+	defer c.release()
+	sess, err := c.newSession(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return -1, ctxErr(op, ctx.Err())
+		}
+		return -1, c.sessionErr(op+": open session", err)
+	}
+	defer sess.Close()
+
+	out, errOut := newGate(stdout), newGate(stderr)
+	if sameWriter(stdout, stderr) {
+		errOut = out // one lock for both streams, as os/exec does
+	}
+	defer out.detach()
+	defer errOut.detach()
+	sess.Stdout = out
+
+	var filter *sudoFilter
+	feedDone := make(chan struct{})
+	defer close(feedDone)
+	if sudo == nil {
+		sess.Stdin = stdin
+		sess.Stderr = errOut
+	} else {
+		filter = newSudoFilter(errOut, sudo)
+		sess.Stderr = filter
+		pipe, err := sess.StdinPipe()
+		if err != nil {
+			return -1, fmt.Errorf("%s: stdin: %w", op, err)
+		}
+		go feedSudo(pipe, filter.events, feedDone, c.cfg.BecomePassword, stdin)
+	}
+
+	if err := sess.Start(command); err != nil {
+		return -1, c.sessionErr(op+": start", err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- sess.Wait() }()
+
+	var werr error
+	select {
+	case werr = <-waited:
+	case <-ctx.Done():
+		stopSession(sess, waited)
+		return -1, ctxErr(op, ctx.Err())
+	}
+	if filter != nil {
+		filter.flush()
+		if err := filter.authErr(c.cfg.BecomePassword != ""); err != nil {
+			return -1, fmt.Errorf("%s: become: %w", op, err)
+		}
+	}
+
+	var exit *gossh.ExitError
+	var missing *gossh.ExitMissingError
+	switch {
+	case werr == nil:
+		return 0, nil
+	case errors.As(werr, &exit):
+		return exit.ExitStatus(), nil
+	case errors.As(werr, &missing), errors.Is(werr, io.EOF), c.isDown():
+		return -1, c.connLost(op, werr)
+	default:
+		return -1, fmt.Errorf("%s: %w", op, werr)
+	}
+}
+
+// sessionErr wraps a failure to open or start a session: ErrConnLost
+// when the connection is gone, else the server's refusal as is.
+func (c *Client) sessionErr(op string, err error) error {
+	if c.isDown() || errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
+		return c.connLost(op, err)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// stopSession ends a session whose context is done: SIGTERM (the
+// wrapper then kills the process group), SIGKILL, then close, waiting a
+// little after each for the session to end.
+func stopSession(sess *gossh.Session, waited <-chan error) {
+	for _, sig := range []gossh.Signal{gossh.SIGTERM, gossh.SIGKILL} {
+		if err := sess.Signal(sig); err != nil {
+			break
+		}
+		select {
+		case <-waited:
+			return
+		case <-time.After(killGrace):
+		}
+	}
+	sess.Close()
+	select {
+	case <-waited:
+	case <-time.After(killGrace):
+	}
+}
+
+// gate passes writes to w until detach; later writes are dropped, so that
+// nothing reaches the caller's writers after Run returned.
+type gate struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func newGate(w io.Writer) *gate {
+	if w == nil {
+		w = io.Discard
+	}
+	return &gate{w: w}
+}
+
+func (g *gate) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.w == nil {
+		return len(p), nil
+	}
+	return g.w.Write(p)
+}
+
+// sameWriter reports whether a and b are the same non-nil writer.
+func sameWriter(a, b io.Writer) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
+	return ta == tb && ta.Comparable() && a == b
+}
+
+func (g *gate) detach() {
+	g.mu.Lock()
+	g.w = nil
+	g.mu.Unlock()
+}
+
+// sudoMarkers are the random texts that sudo's prompt and the wrapper
+// print on stderr for Run to act on.
+type sudoMarkers struct {
+	prompt string
+	ready  string
+}
+
+func newSudoMarkers() *sudoMarkers {
+	n := randomHex(12)
+	return &sudoMarkers{
+		prompt: "[driftless-sudo-" + n + "]",
+		ready:  "[driftless-ready-" + n + "]",
+	}
+}
+
+type sudoEvent int
+
+const (
+	sudoPrompt sudoEvent = iota // sudo asks for the password
+	sudoReady                   // the shell under sudo runs
+)
+
+// sudoFilter is the session's stderr when becoming root: it hides sudo's
+// prompt and the ready marker, reports them as events, and passes the
+// rest through. Writes come from one goroutine (x/crypto's copy), and
+// Run reads its state only after the session ended.
+type sudoFilter struct {
+	out     io.Writer
+	m       *sudoMarkers
+	events  chan sudoEvent
+	buf     []byte
+	ready   bool
+	prompts int
+}
+
+func newSudoFilter(out io.Writer, m *sudoMarkers) *sudoFilter {
+	return &sudoFilter{out: out, m: m, events: make(chan sudoEvent, 8)}
+}
+
+func (f *sudoFilter) Write(p []byte) (int, error) {
+	if f.ready {
+		return f.out.Write(p)
+	}
+	f.buf = append(f.buf, p...)
+	for !f.ready {
+		pi := bytes.Index(f.buf, []byte(f.m.prompt))
+		ri := bytes.Index(f.buf, []byte(f.m.ready))
+		switch {
+		case pi >= 0 && (ri < 0 || pi < ri):
+			if err := f.emit(f.buf[:pi]); err != nil {
+				return 0, err
+			}
+			f.buf = f.buf[pi+len(f.m.prompt):]
+			f.prompts++
+			f.send(sudoPrompt)
+		case ri >= 0:
+			if err := f.emit(f.buf[:ri]); err != nil {
+				return 0, err
+			}
+			rest := f.buf[ri+len(f.m.ready):]
+			f.buf = nil
+			f.ready = true
+			f.send(sudoReady)
+			if err := f.emit(rest); err != nil {
+				return 0, err
+			}
+		default:
+			// Keep what could be the start of a marker.
+			keep := min(len(f.buf), max(len(f.m.prompt), len(f.m.ready))-1)
+			if err := f.emit(f.buf[:len(f.buf)-keep]); err != nil {
+				return 0, err
+			}
+			f.buf = f.buf[len(f.buf)-keep:]
+			return len(p), nil
+		}
+	}
+	return len(p), nil
+}
+
+func (f *sudoFilter) emit(p []byte) error {
+	if len(p) == 0 {
+		return nil
+	}
+	_, err := f.out.Write(p)
+	return err
+}
+
+func (f *sudoFilter) send(ev sudoEvent) {
+	select {
+	case f.events <- ev:
+	default: // the feeder has stopped listening
+	}
+}
+
+// flush writes what is held back once the session has ended.
+func (f *sudoFilter) flush() {
+	_ = f.emit(f.buf)
+	f.buf = nil
+}
+
+// authErr says whether sudo refused to run the command for want of the
+// right password.
+func (f *sudoFilter) authErr(havePassword bool) error {
+	switch {
+	case f.prompts > 0 && !havePassword:
+		return fmt.Errorf("%w: sudo asks for a password and none is configured (become_password_env)", runner.ErrAuth)
+	case f.prompts > 1:
+		return fmt.Errorf("%w: sudo refused the become password", runner.ErrAuth)
+	}
+	return nil
+}
+
+// feedSudo writes the session's stdin when becoming root: the password
+// when sudo asks for it (once; a second prompt means it was wrong, and
+// stdin is closed so that sudo gives up), then, once the shell runs, the
+// command's own stdin.
+func feedSudo(w io.WriteCloser, events <-chan sudoEvent, done <-chan struct{}, password string, stdin io.Reader) {
+	defer w.Close()
+	asked := false
+	for {
+		select {
+		case <-done:
+			return
+		case ev := <-events:
+			switch ev {
+			case sudoPrompt:
+				if asked || password == "" {
+					return
+				}
+				asked = true
+				if _, err := io.WriteString(w, password+"\n"); err != nil {
+					return
+				}
+			case sudoReady:
+				if stdin != nil {
+					_, _ = io.Copy(w, stdin)
+				}
+				return
+			}
+		}
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // never fails (crypto/rand)
+	return hex.EncodeToString(b)
+}
