@@ -63,3 +63,24 @@ var (
 // ErrUnsupportedAction is a step whose action this build of driftless
 // cannot execute on hosts.
 var ErrUnsupportedAction = errors.New("action not available in this version of driftless")
+
+// Shells of scripts.
+const (
+	ShellPOSIX      = "sh"
+	ShellPowerShell = "powershell"
+)
+
+// Sheller is implemented by transports whose scripts are not POSIX sh
+// (WinRM, or OpenSSH on Windows): Shell returns ShellPowerShell, and the
+// runner then sends PowerShell scripts in Command.Script.
+type Sheller interface {
+	Shell() string
+}
+
+// shellOf returns the script language of a connection.
+func shellOf(c Conn) string {
+	if s, ok := c.(Sheller); ok {
+		return s.Shell()
+	}
+	return ShellPOSIX
+}
