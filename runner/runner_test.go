@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/driftless-dev/driftless/config"
 	"github.com/driftless-dev/driftless/internal/sshtest"
@@ -64,7 +65,7 @@ type fleet struct {
 	dir   string
 }
 
-func newFleet(t *testing.T, n int, assoc string) *fleet {
+func newFleet(t *testing.T, n int, assoc string, extraDocs ...string) *fleet {
 	t.Helper()
 	dir := t.TempDir()
 	key, _ := sshtest.NewClientKey(t)
@@ -80,6 +81,9 @@ func newFleet(t *testing.T, n int, assoc string) *fleet {
 	os.WriteFile(filepath.Join(dir, "inventory.toml"), []byte(inv.String()), 0o600)
 	os.MkdirAll(filepath.Join(dir, "documents"), 0o755)
 	os.WriteFile(filepath.Join(dir, "documents", "app.toml"), []byte(doc), 0o600)
+	for i := 0; i+1 < len(extraDocs); i += 2 {
+		os.WriteFile(filepath.Join(dir, "documents", extraDocs[i]), []byte(extraDocs[i+1]), 0o600)
+	}
 	os.WriteFile(filepath.Join(dir, "associations.toml"), []byte(assoc), 0o600)
 	cfg, list := config.Load(config.Options{Dir: dir, Env: func(k string) (string, bool) {
 		if k == "APP_TOKEN" {
@@ -221,5 +225,100 @@ parameters = { commands = ["echo before", "exit 7"] }
 	h := res.Hosts[0]
 	if h.Status != journal.StatusFailed || h.Steps[0].Status != journal.StatusFailed || *h.Steps[0].ExitCode != 7 || h.Steps[0].Stdout != "before\n" {
 		t.Fatalf("got %s %+v", h.Status, h.Steps[0])
+	}
+}
+
+const ssmDoc = `schemaVersion: "2.2"
+parameters:
+  Msg:
+    type: String
+    default: hello
+mainSteps:
+- action: aws:runShellScript
+  name: soft-fail
+  inputs:
+    runCommand: ["echo {{ Msg }}", "exit 3"]
+- action: aws:runShellScript
+  name: hard-fail
+  inputs:
+    onFailure: exit
+    runCommand: ["exit 4"]
+- action: aws:runShellScript
+  name: never
+  inputs:
+    runCommand: ["touch ~/never"]
+- action: aws:runShellScript
+  name: cleanup
+  inputs:
+    finallyStep: true
+    runCommand: ["touch ~/cleaned"]
+`
+
+// An SSM document runs unchanged: steps continue after a failure by
+// default, onFailure: exit stops the document, the finally step runs.
+func TestSSMSemantics(t *testing.T) {
+	f := newFleet(t, 1, "[associations.ssm]\ndocument = \"chaos\"\ntargets = [\"*\"]\n", "chaos.yaml", ssmDoc)
+	res := f.run(t, false, nil)
+	h := res.Hosts[0]
+	if got := statuses(h); got != "soft-fail=Failed hard-fail=Failed never=Skipped cleanup=Success" {
+		t.Fatalf("statuses: %s", got)
+	}
+	if h.Steps[0].Stdout != "hello\n" || *h.Steps[1].ExitCode != 4 || h.Steps[2].SkipReason != journal.SkipStopped {
+		t.Errorf("steps: %+v", h.Steps[:3])
+	}
+	home := f.hosts[0].Home
+	if _, err := os.Stat(filepath.Join(home, "never")); err == nil {
+		t.Error("a step after onFailure: exit ran")
+	}
+	if _, err := os.Stat(filepath.Join(home, "cleaned")); err != nil {
+		t.Error("the finally step did not run")
+	}
+}
+
+const outerDoc = `
+[parameters.name]
+type = "String"
+default = "outer"
+
+[[steps]]
+name = "inner"
+action = "document"
+document = "innerdoc"
+parameters = { who = "{{ name }}-{{ host.name }}" }
+
+[[steps]]
+name = "slow"
+action = "shell"
+run = "sleep 5"
+timeout = "1s"
+`
+
+const innerDoc = `
+[parameters.who]
+type = "String"
+
+[[steps]]
+name = "greet"
+action = "file"
+path = "~/greeting"
+content = "hi {{ who }}\n"
+`
+
+func TestNestedDocumentAndStepTimeout(t *testing.T) {
+	f := newFleet(t, 1, "[associations.n]\ndocument = \"outer\"\ntargets = [\"*\"]\n", "outer.toml", outerDoc, "innerdoc.toml", innerDoc)
+	res := f.run(t, false, nil)
+	h := res.Hosts[0]
+	if got := statuses(h); got != "inner/greet=Corrected slow=TimedOut" {
+		t.Fatalf("statuses: %s (%s)", got, h.Steps[1].Error)
+	}
+	if h.Status != journal.StatusTimedOut {
+		t.Errorf("host status %s", h.Status)
+	}
+	b, _ := os.ReadFile(filepath.Join(f.hosts[0].Home, "greeting"))
+	if string(b) != "hi outer-web-1\n" {
+		t.Errorf("greeting = %q", b)
+	}
+	if d := h.Steps[1].Duration; d < 900*time.Millisecond || d > 4*time.Second {
+		t.Errorf("timed-out step took %s", d)
 	}
 }

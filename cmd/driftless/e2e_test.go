@@ -443,3 +443,41 @@ func remoteSleeping(f *e2eFleet) bool {
 	}
 	return false
 }
+
+func TestE2EAcceptNewAndJUnit(t *testing.T) {
+	f := startFleet(t, 2, `[associations.app]
+document = "app"
+targets = ["*"]
+parameters = { token = "x" }
+`)
+	// Only web-1 is pinned; web-2 is learnt under accept-new.
+	sshtest.WriteKnownHostsLines(t, f.kh, f.hosts[0].KnownHostsLine())
+	inv, _ := os.ReadFile(filepath.Join(f.dir, "inventory.toml"))
+	os.WriteFile(filepath.Join(f.dir, "inventory.toml"), []byte(strings.Replace(string(inv), "ssh_config = false\n", "ssh_config = false\nhost_key_policy = \"accept-new\"\n", 1)), 0o600)
+
+	report := filepath.Join(f.dir, "report.xml")
+	r := f.run(t, "apply", "--junit", report)
+	if r.code != 0 {
+		t.Fatalf("%s", r)
+	}
+	kh, _ := os.ReadFile(f.kh)
+	if !strings.Contains(string(kh), fmt.Sprintf("[%s]:%d ssh-ed25519 ", f.hosts[1].Addr, f.hosts[1].Port)) {
+		t.Errorf("known_hosts not extended:\n%s", kh)
+	}
+	r = f.run(t, "show", "1", "--host", "web-2", "--json")
+	if !strings.Contains(r.stdout, "recorded in") || !strings.Contains(r.stdout, "accept-new") {
+		t.Errorf("journal does not say the key was recorded: %s", r)
+	}
+	x, err := os.ReadFile(report)
+	if err != nil || !strings.Contains(string(x), `<testsuite name="app" tests="2" failures="0"`) || !strings.Contains(string(x), `<testcase name="app on web-2"`) {
+		t.Errorf("junit:\n%s", x)
+	}
+
+	// Drift shows up as a failed testcase in check mode.
+	os.Remove(filepath.Join(f.hosts[0].Home, "app/.installed"))
+	r = f.run(t, "check", "--junit", report)
+	x, _ = os.ReadFile(report)
+	if r.code != 2 || !strings.Contains(string(x), `failures="1"`) || !strings.Contains(string(x), `<failure message="drift found"`) {
+		t.Errorf("check junit (exit %d):\n%s", r.code, x)
+	}
+}
