@@ -83,6 +83,8 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			validateCommand(),
 			inventoryCommand(),
 			documentsCommand(),
+			initCommand(),
+			completionCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
@@ -116,7 +118,10 @@ func unknownCommand(app *cli.App, name string) error {
 // Main runs driftless with args and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app := NewApp(stdin, stdout, stderr)
-	norm, err := normalizeArgs(app, args)
+	norm, err := args, error(nil)
+	if !slices.Contains(args, "--generate-bash-completion") {
+		norm, err = normalizeArgs(app, args)
+	}
 	if err == nil {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
