@@ -55,6 +55,10 @@ type Options struct {
 	// it asks for none, like a NOPASSWD rule).
 	Sudo         bool
 	SudoPassword string
+	// Root logs in as root (needs root; skipped otherwise), for tests
+	// that need real privileges: installing packages, services. HOME is
+	// still the host's own directory.
+	Root bool
 	// Config holds extra sshd_config lines ("AllowTcpForwarding no",
 	// "MaxSessions 2", ...). They come before the generated ones, so they
 	// win (sshd keeps the first value of a keyword); no Match blocks.
@@ -95,6 +99,9 @@ func StartSSHD(t testing.TB, opts Options) *Host {
 		t.Fatalf("sshtest: %s: %v: install openssh-server (make test does it)", SSHDPath, err)
 	}
 	root := os.Geteuid() == 0
+	if opts.Root && !root {
+		t.Skip("sshtest: logging in as root needs root")
+	}
 	if opts.PerHostUser && !root {
 		t.Skip("sshtest: a per-host user needs root")
 	}
@@ -137,8 +144,13 @@ func StartSSHD(t testing.TB, opts Options) *Host {
 		if err := os.Chmod(h.Dir, 0o755); err != nil {
 			t.Fatalf("sshtest: %v", err)
 		}
-		h.User, h.uid = createUser(t, h.Home)
-		if opts.Password != "" {
+		if opts.Root {
+			h.User = "root"
+			opts.Config = append(opts.Config, "PermitRootLogin prohibit-password")
+		} else {
+			h.User, h.uid = createUser(t, h.Home)
+		}
+		if opts.Password != "" && !opts.Root {
 			setPassword(t, h.User, opts.Password)
 		}
 	} else {
