@@ -118,8 +118,10 @@ var actionSpecs = map[string]*actionSpec{
 		{name: "state", kind: inEnum, enum: []string{"present", "latest", "absent"}},
 		{name: "manager", kind: inEnum, enum: Managers},
 	}},
+	// The service's name is written service = "...": in a native step,
+	// name already names the step.
 	ActionService: {name: ActionService, inputs: []inputSpec{
-		{name: "name", kind: inStr, required: true},
+		{name: "service", kind: inStr, required: true},
 		{name: "state", kind: inEnum, enum: []string{"running", "stopped"}},
 		{name: "enabled", kind: inBool},
 	}, check: func(c cfgtree.Checker, n *cfgtree.Node, s *Step) {

@@ -27,6 +27,7 @@ type hostRun struct {
 	red     *redactor
 	results []journal.StepResult
 	os      string
+	reboot  bool // a step asked for a reboot
 }
 
 // result is the step's result record.
@@ -36,7 +37,7 @@ func (h *hostRun) result(s *step) *journal.StepResult { return &h.results[s.idx]
 func (h *hostRun) run(ctx context.Context) error {
 	h.results = make([]journal.StepResult, len(h.steps))
 	for _, s := range h.steps {
-		h.results[s.idx] = journal.StepResult{Index: s.idx, Name: s.name, Action: s.action}
+		h.results[s.idx] = journal.StepResult{Index: s.idx, Name: s.name, Action: s.kind}
 	}
 	marker := newMarker()
 	started := time.Now()
@@ -348,6 +349,21 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 			return a, true, true
 		}
 		return a, false, true
+	case "package", "service", "patch":
+		cmds, differ, drifted, err := h.evaluateSystem(s, fs)
+		if err != nil {
+			return fail("%v", err)
+		}
+		a.commands = cmds
+		if drifted {
+			r.Differ = h.red.redact(differ)
+			if s.action == "patch" && !s.patchInstall {
+				// A scan reports pending updates; it never installs.
+				r.Status, r.Drifted = journal.StatusDrifted, true
+				return a, false, false
+			}
+		}
+		return a, drifted, true
 	}
 	return fail("unexpected action %s", s.action)
 }
@@ -414,6 +430,26 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 		default:
 			r.Status = journal.StatusSuccess
 		}
+	case "package", "service", "patch":
+		run := find(fs, "run")
+		if run == nil {
+			r.Status, r.Error = journal.StatusFailed, "the step did not report (the script stopped early)"
+			return
+		}
+		code := codeOf(run)
+		r.ExitCode = &code
+		h.output(r, fs, "run")
+		if find(fs, "reboot") != nil {
+			h.reboot = true
+		}
+		switch err := verifySystem(s, fs); {
+		case code != 0:
+			r.Status, r.Error = journal.StatusFailed, fmt.Sprintf("exited %d: %s", code, firstLine(lastLines(r.Stderr)))
+		case err != nil:
+			r.Status, r.Error = journal.StatusFailed, err.Error()
+		default:
+			r.Status = journal.StatusCorrected
+		}
 	default:
 		ok := codeOf(find(fs, "applied")) == 1
 		h.output(r, fs, "applied")
@@ -432,6 +468,13 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 			r.Status = journal.StatusCorrected
 		}
 	}
+}
+
+// lastLines keeps the end of a command's error output, where the reason
+// usually is.
+func lastLines(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
 }
 
 func firstLine(s string) string {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -17,7 +18,8 @@ import (
 type step struct {
 	idx          int
 	name         string
-	action       string
+	action       string // how the runner executes it (download runs as file)
+	kind         string // the document's action, as journaled
 	sourceDoc    string
 	platform     string // platform precondition, checked on the host
 	skip         string // precondition false, decided here
@@ -42,6 +44,19 @@ type step struct {
 	absent       bool
 	line, lineRe string
 	create       bool
+	// package
+	names   []string
+	pkgWant string // present | latest | absent
+	manager string // "" = detect
+	// service
+	service    string
+	svcRunning *bool
+	svcEnabled *bool
+	// patch
+	patchInstall bool
+	rebootIfNeed bool
+	// download: content holds the verified bytes, as for a file
+	download bool
 }
 
 // planOptions are what planning needs besides the document.
@@ -49,6 +64,7 @@ type planOptions struct {
 	dir     string // config dir, for file sources
 	docs    func(name string) *documents.Document
 	secrets *redactor
+	fetch   func(url, source, sha256 string) ([]byte, error)
 }
 
 // plan renders doc for one host.
@@ -59,7 +75,7 @@ func plan(doc *documents.Document, scope *documents.Scope, po planOptions) []*st
 		env := paramEnv(d, sc.Params)
 		for _, ds := range d.Steps {
 			s := &step{
-				idx: len(out), name: prefix + ds.Name, action: ds.Action, sourceDoc: d.Name,
+				idx: len(out), name: prefix + ds.Name, action: ds.Action, kind: ds.Action, sourceDoc: d.Name,
 				onFailure: ds.OnFailure, onSuccessEnd: ds.OnSuccessEnd, finally: ds.Finally,
 				attempts: ds.MaxAttempts, env: env,
 			}
@@ -245,11 +261,57 @@ func render(s *step, ds *documents.Step, sc *documents.Scope, po planOptions) er
 		if err == nil && strings.TrimSpace(s.path) == "" {
 			err = fmt.Errorf("path is empty")
 		}
+	case documents.ActionPackage:
+		if in := ds.Input("names"); in != nil {
+			s.names, err = in.RenderList(sc)
+		}
+		s.pkgWant = get("state")
+		if s.pkgWant == "" {
+			s.pkgWant = "present"
+		}
+		if m := get("manager"); m != "auto" {
+			s.manager = m
+		}
+		for _, n := range s.names {
+			if !pkgNameRe.MatchString(n) {
+				return fmt.Errorf("names: %q is not a package name", n)
+			}
+		}
+		if s.manager == "winget" || s.manager == "choco" {
+			return fmt.Errorf("manager %s works on Windows hosts only", s.manager)
+		}
+	case documents.ActionService:
+		s.service = get("service")
+		if st := get("state"); st != "" {
+			b := st == "running"
+			s.svcRunning = &b
+		}
+		if in := ds.Input("enabled"); in != nil && err == nil {
+			var b bool
+			b, err = in.RenderBool(sc)
+			s.svcEnabled = &b
+		}
+		if err == nil && !pkgNameRe.MatchString(s.service) {
+			return fmt.Errorf("name: %q is not a service name", s.service)
+		}
+	case documents.ActionPatch:
+		s.patchInstall = get("operation") == "install"
+		s.rebootIfNeed = get("reboot") == "if-needed"
+	case documents.ActionDownload:
+		s.download, s.action = true, documents.ActionFile
+		s.path = get("destination")
+		s.mode = get("mode")
+		url, src, want := get("url"), get("source"), strings.ToLower(get("sha256"))
+		if err == nil {
+			s.content, err = po.fetch(url, src, want)
+		}
 	default:
 		return fmt.Errorf("%w: %s", ErrUnsupportedAction, ds.Action)
 	}
 	return err
 }
+
+var pkgNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9@._+:=~-]*$`)
 
 func isText(b []byte) bool {
 	return !slices.Contains(b, 0) && len(b) <= maxDiffBytes

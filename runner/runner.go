@@ -47,6 +47,7 @@ type Runner struct {
 	opts  Options
 	mu    sync.Mutex
 	conns map[string]*lazyConn
+	fetch *fetcher
 }
 
 type lazyConn struct {
@@ -60,7 +61,11 @@ func New(opts Options) *Runner {
 	if opts.Env == nil {
 		opts.Env = os.LookupEnv
 	}
-	return &Runner{opts: opts, conns: map[string]*lazyConn{}}
+	dir := ""
+	if opts.Config != nil {
+		dir = opts.Config.Dir
+	}
+	return &Runner{opts: opts, conns: map[string]*lazyConn{}, fetch: newFetcher(dir)}
 }
 
 // conn returns the connection to h, dialing it on first use. A host that
@@ -417,7 +422,7 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode string
 		}
 	}
 	scope := &documents.Scope{Params: a.Params, HostName: h.Name, HostAddress: h.Address, Tags: h.Tags, Vars: h.Vars, Env: r.opts.Env}
-	steps := plan(a.Doc, scope, planOptions{dir: r.opts.Config.Dir, docs: r.opts.Config.Document, secrets: red})
+	steps := plan(a.Doc, scope, planOptions{dir: r.opts.Config.Dir, docs: r.opts.Config.Document, secrets: red, fetch: r.fetch.fetch})
 
 	conn, err := r.conn(hctx, h)
 	if err != nil {

@@ -67,13 +67,19 @@ type fleet struct {
 
 func newFleet(t *testing.T, n int, assoc string, extraDocs ...string) *fleet {
 	t.Helper()
+	return newFleetAs(t, n, false, assoc, extraDocs...)
+}
+
+// newFleetAs starts n sshd hosts; with root, they log in as root.
+func newFleetAs(t *testing.T, n int, root bool, assoc string, extraDocs ...string) *fleet {
+	t.Helper()
 	dir := t.TempDir()
 	key, _ := sshtest.NewClientKey(t)
 	f := &fleet{dir: dir}
 	var inv strings.Builder
 	fmt.Fprintf(&inv, "[defaults]\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\n", key, filepath.Join(dir, "known_hosts"))
 	for i := range n {
-		h := sshtest.StartSSHD(t, sshtest.Options{Name: fmt.Sprintf("web-%d", i+1), Addr: fmt.Sprintf("127.0.0.%d", i+2), ClientKeyPath: key})
+		h := sshtest.StartSSHD(t, sshtest.Options{Name: fmt.Sprintf("web-%d", i+1), Addr: fmt.Sprintf("127.0.0.%d", i+2), ClientKeyPath: key, Root: root})
 		f.hosts = append(f.hosts, h)
 		fmt.Fprintf(&inv, "[hosts.%s]\naddress = %q\nport = %d\nuser = %q\ntags = { role = \"web\" }\n", h.Name, h.Addr, h.Port, h.User)
 	}
@@ -321,4 +327,14 @@ func TestNestedDocumentAndStepTimeout(t *testing.T) {
 	if d := h.Steps[1].Duration; d < 900*time.Millisecond || d > 4*time.Second {
 		t.Errorf("timed-out step took %s", d)
 	}
+}
+
+// reload reads the config dir again after a test changed it.
+func (f *fleet) reload(t *testing.T) {
+	t.Helper()
+	cfg, list := config.Load(config.Options{Dir: f.dir, Env: f.cfg.Env})
+	if err := list.Err(); err != nil {
+		t.Fatal(err)
+	}
+	f.cfg = cfg
 }

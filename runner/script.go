@@ -168,7 +168,7 @@ func statFrame(s *step, tag string) string {
 // checkScript checks every step of a plan.
 func checkScript(marker string, steps []*step) string {
 	var b strings.Builder
-	b.WriteString("DLM=" + quote(marker) + "\n" + prelude + "dl_facts\n")
+	b.WriteString("DLM=" + quote(marker) + "\n" + prelude + preludeFor(steps) + "dl_facts\n")
 	for _, s := range steps {
 		if s.err != nil || s.skip != "" {
 			continue
@@ -191,6 +191,8 @@ func checkScript(marker string, steps []*step) string {
 			p := remotePath(s.path)
 			b.WriteString(statFrame(s, "stat"))
 			fmt.Fprintf(&b, "if [ -f %s ]; then dl_payload %d cur %s %d; fi\n", p, s.idx, p, maxLineFile)
+		case "package", "service", "patch":
+			b.WriteString(systemCheck(s, "state"))
 		}
 		if s.platform != "" {
 			fmt.Fprintf(&b, "else dl_frame %d skip platform; fi\n", s.idx)
@@ -201,17 +203,22 @@ func checkScript(marker string, steps []*step) string {
 
 // applyStep is one step of the apply phase with what to do.
 type applyStep struct {
-	s       *step
-	recheck bool   // compliant at check time, but an earlier step changed the host: check again first
-	write   []byte // file and line: the content to write
-	mode    string // mode to set on what is written
+	s        *step
+	commands string // package, service, patch: what to run
+	recheck  bool   // compliant at check time, but an earlier step changed the host: check again first
+	write    []byte // file and line: the content to write
+	mode     string // mode to set on what is written
 }
 
 // applyScript corrects the given steps, in order, honouring on_failure,
 // onSuccess: exit and finally steps.
 func applyScript(marker string, steps []applyStep) string {
 	var b strings.Builder
-	b.WriteString("DLM=" + quote(marker) + "\n" + prelude + "dl_stop=\n")
+	plain := make([]*step, len(steps))
+	for i, a := range steps {
+		plain[i] = a.s
+	}
+	b.WriteString("DLM=" + quote(marker) + "\n" + prelude + preludeFor(plain) + "dl_stop=\n")
 	for _, a := range steps {
 		s := a.s
 		if s.finally {
@@ -237,6 +244,8 @@ func applyScript(marker string, steps []applyStep) string {
 				fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ]; then %s[ $dl_rc -eq 0 ] || dl_ok=; fi\n", shellCmd(s, s.check, "verify"))
 			}
 			b.WriteString("fi\n")
+		case "package", "service", "patch":
+			b.WriteString(systemApply(s, a.commands))
 		case "directory":
 			p := remotePath(s.path)
 			if s.absent {
@@ -280,6 +289,17 @@ func applyScript(marker string, steps []applyStep) string {
 		b.WriteString("fi\n")
 	}
 	return b.String()
+}
+
+// preludeFor adds the system actions' functions when a step needs them.
+func preludeFor(steps []*step) string {
+	for _, s := range steps {
+		switch s.action {
+		case "package", "service", "patch":
+			return systemPrelude
+		}
+	}
+	return ""
 }
 
 // ownership sets mode, owner and group on the shell word p.

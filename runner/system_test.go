@@ -1,0 +1,138 @@
+package runner
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// fakeManagers puts stand-ins for package managers first on PATH: each
+// prints a captured sample of the real tool's output (testdata/pm) and
+// logs its arguments, so tests check both the parsing and the exact
+// commands issued.
+func fakeManagers(t *testing.T) (bin, log string) {
+	t.Helper()
+	bin = t.TempDir()
+	log = filepath.Join(bin, "calls")
+	samples, _ := filepath.Abs("testdata/pm")
+	script := `#!/bin/sh
+echo "$(basename "$0") $*" >> ` + log + `
+case "$(basename "$0") $*" in
+"apt-get -s -o Debug::NoLocking=1 upgrade") cat ` + samples + `/apt-get.upgrade ;;
+"dnf -q check-update") cat ` + samples + `/dnf.check-update; exit 100 ;;
+"apk version -l <") cat ` + samples + `/apk.version ;;
+"zypper -n -q list-updates") cat ` + samples + `/zypper.list-updates ;;
+"pacman -Qu") cat ` + samples + `/pacman.Qu ;;
+"brew outdated --quiet") cat ` + samples + `/brew.outdated ;;
+esac
+exit 0
+`
+	for _, name := range []string{"apt-get", "dnf", "yum", "apk", "zypper", "pacman", "brew"} {
+		os.WriteFile(filepath.Join(bin, name), []byte(script), 0o755)
+	}
+	return bin, log
+}
+
+func runSh(t *testing.T, path, script string) string {
+	t.Helper()
+	cmd := exec.Command("sh", "-c", systemPrelude+script)
+	if !strings.Contains(path, ":") {
+		path += ":/usr/bin:/bin"
+	}
+	cmd.Env = append(os.Environ(), "PATH="+path)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return string(out)
+}
+
+func TestPatchListParsesRealOutput(t *testing.T) {
+	bin, _ := fakeManagers(t)
+	want := map[string]string{
+		"apt":    "libssl3 openssl",
+		"dnf":    "curl.x86_64 kernel.x86_64",
+		"apk":    "busybox-1.36.1-r28 musl-1.2.5-r0",
+		"zypper": "libzypp vim",
+		"pacman": "linux openssl",
+		"brew":   "git node",
+	}
+	for pm, w := range want {
+		got := strings.Join(strings.Fields(runSh(t, bin, "dl_patch_list "+pm)), " ")
+		if got != w {
+			t.Errorf("%s: pending %q, want %q", pm, got, w)
+		}
+	}
+}
+
+func TestPackageCommandsIssued(t *testing.T) {
+	bin, log := fakeManagers(t)
+	cases := []struct{ pm, action, want string }{
+		{"apt", "install", "apt-get -y -q -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install --no-install-recommends curl jq"},
+		{"apt", "remove", "apt-get -y -q -o DPkg::Lock::Timeout=600 -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold remove curl jq"},
+		{"dnf", "install", "dnf -y install curl jq"},
+		{"yum", "upgrade", "yum -y upgrade curl jq"},
+		{"apk", "install", "apk add curl jq"},
+		{"apk", "upgrade", "apk add -u curl jq"},
+		{"zypper", "remove", "zypper -n remove curl jq"},
+		{"pacman", "install", "pacman -S --noconfirm --needed curl jq"},
+		{"brew", "upgrade", "brew upgrade curl jq"},
+	}
+	for _, c := range cases {
+		os.Remove(log)
+		runSh(t, bin, "dl_pkg_do "+c.pm+" "+c.action+" curl jq")
+		b, _ := os.ReadFile(log)
+		if got := strings.TrimSpace(string(b)); got != c.want {
+			t.Errorf("%s %s issued %q, want %q", c.pm, c.action, got, c.want)
+		}
+	}
+	// apt waits for the dpkg lock and runs without questions.
+	if !strings.Contains(systemPrelude, "DEBIAN_FRONTEND=noninteractive") {
+		t.Error("apt is not non-interactive")
+	}
+}
+
+func TestManagerDetection(t *testing.T) {
+	bin, _ := fakeManagers(t)
+	only := t.TempDir()
+	os.Symlink(filepath.Join(bin, "apk"), filepath.Join(only, "apk"))
+	// Detection takes the first manager present, in a fixed order.
+	if got := strings.TrimSpace(runSh(t, bin, "dl_pm_detect")); got != "apt" {
+		t.Errorf("detect with all present = %q, want apt", got)
+	}
+	if got := strings.TrimSpace(runSh(t, only+":", "dl_pm_detect")); got != "apk" {
+		t.Errorf("detect with only apk = %q", got)
+	}
+	if got := strings.TrimSpace(runSh(t, t.TempDir()+":", "dl_pm_detect")); got != "none" {
+		t.Errorf("detect with none = %q", got)
+	}
+}
+
+func TestEvaluatePackageFrames(t *testing.T) {
+	h := &hostRun{red: &redactor{}}
+	s := &step{action: "package", names: []string{"curl", "jq", "vim"}, pkgWant: "latest"}
+	fs := []frame{{step: 0, kind: "state", fields: []string{"apt"}}, {step: 0, kind: "list", payload: []byte("ok curl\nmissing jq\noutdated vim\n")}}
+	cmds, differ, drifted, err := h.evaluateSystem(s, fs)
+	if err != nil || !drifted {
+		t.Fatal(err, drifted)
+	}
+	if differ != "missing: jq\noutdated: vim (apt)" {
+		t.Errorf("differ %q", differ)
+	}
+	if cmds != "dl_pkg_do 'apt' install 'jq' && dl_pkg_do 'apt' upgrade 'vim'" {
+		t.Errorf("commands %q", cmds)
+	}
+	s2 := &step{action: "service", service: "nginx", svcRunning: ptr(true), svcEnabled: ptr(true)}
+	cmds, differ, _, err = h.evaluateSystem(s2, []frame{{step: 0, kind: "state", fields: []string{"systemd", "1", "0", "1"}}})
+	if err != nil || cmds != "dl_svc_do systemd start 'nginx'" || differ != "stopped -> running (systemd)" {
+		t.Errorf("service: %q %q %v", cmds, differ, err)
+	}
+	_, _, _, err = h.evaluateSystem(s2, []frame{{step: 0, kind: "state", fields: []string{"openrc", "0", "0", "0"}}})
+	if err == nil || !strings.Contains(err.Error(), "service nginx not found (openrc)") {
+		t.Errorf("missing service: %v", err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
