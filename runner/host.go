@@ -131,7 +131,11 @@ func (h *hostRun) run(ctx context.Context) error {
 func (h *hostRun) script(ctx context.Context, marker, script string) ([]frame, error) {
 	fw := newFrameWriter(marker)
 	var stderr bytes.Buffer
-	code, err := h.conn.Run(ctx, &Command{Script: script, Stdout: fw, Stderr: &limitedBuffer{b: &stderr, n: 64 << 10}})
+	// The script travels on stdin, never on a command line: other users
+	// of the host can read command lines (ps), and the script holds
+	// parameter values and file contents. The shell reads all of it
+	// before running any of it, so no step can eat the script.
+	code, err := h.conn.Run(ctx, &Command{Script: stdinScript, Stdin: strings.NewReader(script), Stdout: fw, Stderr: &limitedBuffer{b: &stderr, n: 64 << 10}})
 	if err != nil {
 		return nil, err
 	}
@@ -140,6 +144,9 @@ func (h *hostRun) script(ctx context.Context, marker, script string) ([]frame, e
 	}
 	return fw.frames, nil
 }
+
+// stdinScript runs the script sent on stdin.
+const stdinScript = `eval "$(cat)"`
 
 type limitedBuffer struct {
 	b *bytes.Buffer

@@ -1,0 +1,91 @@
+package runner
+
+import (
+	"context"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/driftless-dev/driftless/documents"
+	"github.com/driftless-dev/driftless/internal/diag"
+	"github.com/driftless-dev/driftless/journal"
+)
+
+// shConn runs scripts with the local sh and records every command line.
+type shConn struct {
+	home  string
+	lines []string
+}
+
+func (c *shConn) Run(ctx context.Context, cmd *Command) (int, error) {
+	c.lines = append(c.lines, cmd.Script)
+	x := exec.CommandContext(ctx, "sh", "-c", cmd.Script)
+	x.Env = append(os.Environ(), "HOME="+c.home)
+	x.Stdin, x.Stdout, x.Stderr = cmd.Stdin, cmd.Stdout, cmd.Stderr
+	err := x.Run()
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode(), nil
+	}
+	return 0, err
+}
+func (c *shConn) PutFile(context.Context, string, io.Reader, fs.FileMode) error { return nil }
+func (c *shConn) Close() error                                                  { return nil }
+
+// Secrets never appear on a command line of the host (where ps shows
+// them to every user), nor in results.
+func TestSecretsStayOffCommandLines(t *testing.T) {
+	src := `[parameters.pw]
+type = "String"
+secret = true
+[[steps]]
+name = "cfg"
+action = "file"
+path = "~/db.conf"
+content = "password = {{ pw }}\n"
+[[steps]]
+name = "use"
+action = "shell"
+run = "echo using $DL_PARAM_pw"
+`
+	var list diagList
+	d := documents.Parse("d.toml", "d", ".toml", []byte(src), &list.l)
+	if err := list.l.Err(); err != nil {
+		t.Fatal(err)
+	}
+	const secret = "hunter2-very-secret"
+	red := &redactor{}
+	red.add(secret)
+	scope := &documents.Scope{Params: map[string]documents.Value{"pw": documents.Str(secret)}, HostName: "h"}
+	steps := plan(d, scope, planOptions{secrets: red, docs: func(string) *documents.Document { return nil }})
+	conn := &shConn{home: t.TempDir()}
+	h := &hostRun{conn: conn, steps: steps, red: red}
+	if err := h.run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if h.results[0].Status != journal.StatusCorrected || h.results[1].Status != journal.StatusSuccess {
+		t.Fatalf("results: %+v", h.results)
+	}
+	b, _ := os.ReadFile(filepath.Join(conn.home, "db.conf"))
+	if string(b) != "password = "+secret+"\n" {
+		t.Errorf("file = %q", b)
+	}
+	for _, line := range conn.lines {
+		if strings.Contains(line, secret) {
+			t.Errorf("secret on a command line: %q", line)
+		}
+	}
+	for _, r := range h.results {
+		if strings.Contains(r.Stdout+r.Stderr+r.Differ+r.Error, secret) {
+			t.Errorf("secret in result %s", r.Name)
+		}
+	}
+	if !strings.Contains(h.results[1].Stdout, "using ******") || !strings.Contains(h.results[0].Differ, "+password = ******") {
+		t.Errorf("redaction: %q / %q", h.results[1].Stdout, h.results[0].Differ)
+	}
+}
+
+type diagList struct{ l diag.List }
