@@ -117,13 +117,18 @@ func (s *Step) InputNames() []string {
 type Precondition struct {
 	Platform string       // Linux | MacOS | Windows, or ""
 	Equals   [2]*Template // both nil when unused
+	Negate   bool         // not_equals: the step runs when they differ
 }
 
 func (p *Precondition) String() string {
 	if p.Platform != "" {
 		return "platform = " + p.Platform
 	}
-	return fmt.Sprintf("%q == %q", p.Equals[0].Raw, p.Equals[1].Raw)
+	op := "=="
+	if p.Negate {
+		op = "!="
+	}
+	return fmt.Sprintf("%q %s %q", p.Equals[0].Raw, op, p.Equals[1].Raw)
 }
 
 var stepNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
@@ -257,7 +262,7 @@ func parseNativeStep(c cfgtree.Checker, n *cfgtree.Node) *Step {
 		}
 	}
 	if v := n.Get("precondition"); v != nil && c.Map(v) {
-		c.Keys(v, "platform", "equals")
+		c.Keys(v, "platform", "equals", "not_equals")
 		s.Precondition = &Precondition{}
 		if p := v.Get("platform"); p != nil {
 			s.Precondition.Platform, _ = c.OneOf(p, Platforms...)
@@ -265,8 +270,12 @@ func parseNativeStep(c cfgtree.Checker, n *cfgtree.Node) *Step {
 		if eq := v.Get("equals"); eq != nil {
 			s.Precondition.Equals = parseEquals(c, eq)
 		}
-		if (v.Get("platform") == nil) == (v.Get("equals") == nil) {
-			c.Errf(v, "a precondition needs exactly one of platform or equals")
+		if ne := v.Get("not_equals"); ne != nil {
+			s.Precondition.Equals = parseEquals(c, ne)
+			s.Precondition.Negate = true
+		}
+		if len(v.Entries) != 1 {
+			c.Errf(v, "a precondition needs exactly one of platform, equals or not_equals")
 		}
 	}
 	for _, in := range spec.inputs {

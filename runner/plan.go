@@ -89,8 +89,12 @@ func plan(doc *documents.Document, scope *documents.Scope, po planOptions) []*st
 					switch {
 					case err1 != nil || err2 != nil:
 						s.err = fmt.Errorf("precondition: %w", firstErr(err1, err2))
-					case a != b:
-						s.skip = fmt.Sprintf("precondition false: %q != %q", po.secrets.redact(a), po.secrets.redact(b))
+					case (a != b) != p.Negate:
+						op := "!="
+						if p.Negate {
+							op = "=="
+						}
+						s.skip = fmt.Sprintf("precondition false: %q %s %q", po.secrets.redact(a), op, po.secrets.redact(b))
 					}
 				}
 			}
@@ -109,7 +113,7 @@ func plan(doc *documents.Document, scope *documents.Scope, po planOptions) []*st
 				walk(nested, nsc, prefix+ds.Name+"/", depth+1)
 				continue
 			}
-			if s.err == nil {
+			if s.err == nil && s.skip == "" {
 				s.err = render(s, ds, sc, po)
 			}
 			out = append(out, s)

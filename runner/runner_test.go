@@ -95,7 +95,7 @@ func newFleetAs(t *testing.T, n int, root bool, assoc string, extraDocs ...strin
 		if k == "APP_TOKEN" {
 			return "sup3r-s3cret-value", true
 		}
-		return "", false
+		return os.LookupEnv(k)
 	}})
 	if err := list.Err(); err != nil {
 		t.Fatal(err)

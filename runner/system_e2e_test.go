@@ -31,16 +31,10 @@ func TestPackageForReal(t *testing.T) {
 		exec.Command("apt-get", "remove", "-y", pkg).Run()
 	}
 	t.Cleanup(func() { exec.Command("apt-get", "remove", "-y", pkg).Run() })
-	doc := `[parameters.state]
-type = "String"
-default = "present"
-[[steps]]
-name = "pkgs"
-action = "package"
-names = ["` + pkg + `"]
-state = "{{ state }}"
-`
-	f := newFleetAs(t, 1, true, "[associations.p]\ndocument = \"pkg\"\ntargets = [\"*\"]\n", "pkg.toml", doc)
+	assoc := func(state string) string {
+		return fmt.Sprintf("[associations.p]\ndocument = \"driftless:InstallPackages\"\ntargets = [\"*\"]\nparameters = { names = [%q], state = %q }\n", pkg, state)
+	}
+	f := newFleetAs(t, 1, true, assoc("present"))
 	check := f.run(t, true, nil)
 	st := check.Hosts[0].Steps[0]
 	if st.Status != journal.StatusDrifted || !strings.Contains(st.Differ, "missing: "+pkg+" (apt)") {
@@ -57,7 +51,7 @@ state = "{{ state }}"
 		t.Fatalf("check after: %s", st.Status)
 	}
 	// state = absent removes it.
-	os.WriteFile(filepath.Join(f.dir, "associations.toml"), []byte("[associations.p]\ndocument = \"pkg\"\ntargets = [\"*\"]\nparameters = { state = \"absent\" }\n"), 0o600)
+	os.WriteFile(filepath.Join(f.dir, "associations.toml"), []byte(assoc("absent")), 0o600)
 	f.reload(t)
 	if st := f.run(t, false, nil).Hosts[0].Steps[0]; st.Status != journal.StatusCorrected || !strings.Contains(st.Differ, "unwanted: "+pkg) {
 		t.Fatalf("remove: %s %q %s", st.Status, st.Differ, st.Error)
@@ -102,21 +96,10 @@ func TestServiceSysvForReal(t *testing.T) {
 		exec.Command("update-rc.d", "-f", name, "remove").Run()
 		os.Remove(path)
 	})
-	doc := `[parameters.state]
-type = "String"
-[parameters.enabled]
-type = "String"
-[[steps]]
-name = "svc"
-action = "service"
-service = "` + name + `"
-state = "{{ state }}"
-enabled = "{{ enabled }}"
-`
 	assoc := func(state, enabled string) string {
-		return fmt.Sprintf("[associations.s]\ndocument = \"svc\"\ntargets = [\"*\"]\nparameters = { state = %q, enabled = %q }\n", state, enabled)
+		return fmt.Sprintf("[associations.s]\ndocument = \"driftless:ConfigureService\"\ntargets = [\"*\"]\nparameters = { name = %q, state = %q, enabled = %q }\n", name, state, enabled)
 	}
-	f := newFleetAs(t, 1, true, assoc("running", "true"), "svc.toml", doc)
+	f := newFleetAs(t, 1, true, assoc("running", "true"))
 	st := f.run(t, false, nil).Hosts[0].Steps[0]
 	if st.Status != journal.StatusCorrected || st.Differ != "stopped -> running; disabled -> enabled (sysv)" {
 		t.Fatalf("start: %s %q %s\n%s", st.Status, st.Differ, st.Error, st.Stderr)
@@ -194,5 +177,79 @@ mode = "0755"
 	}
 	if st := f.run(t, true, nil).Hosts[0].Steps[0]; st.Status != journal.StatusCompliant {
 		t.Errorf("check: %s", st.Status)
+	}
+}
+
+func TestBootstrapSoftware(t *testing.T) {
+	installer := "#!/bin/sh\necho installed > \"$HOME/agent.version\"\n"
+	sum := sha256.Sum256([]byte(installer))
+	f := newFleet(t, 1, fmt.Sprintf(`[associations.b]
+document = "driftless:BootstrapSoftware"
+targets = ["*"]
+parameters = { source = "files/agent-install.sh", sha256 = %q, install_command = "sh \"$DL_INSTALLER\"" }
+`, hex.EncodeToString(sum[:])))
+	os.MkdirAll(filepath.Join(f.dir, "files"), 0o755)
+	os.WriteFile(filepath.Join(f.dir, "files", "agent-install.sh"), []byte(installer), 0o644)
+	res := f.run(t, false, nil)
+	h := res.Hosts[0]
+	if got := statuses(h); got != "installers-dir=Corrected fetch-url=Skipped fetch-source=Corrected install=Corrected service=Skipped" {
+		t.Fatalf("%s: %s %v", h.Status, got, h.Steps)
+	}
+	b, _ := os.ReadFile(filepath.Join(f.hosts[0].Home, "agent.version"))
+	if string(b) != "installed\n" {
+		t.Errorf("installer did not run: %q", b)
+	}
+	if got := statuses(f.run(t, false, nil).Hosts[0]); got != "installers-dir=Compliant fetch-url=Skipped fetch-source=Compliant install=Compliant service=Skipped" {
+		t.Errorf("second run: %s", got)
+	}
+}
+
+// JoinDomain on a Linux host without realmd: the check finds it not
+// joined, the join fails with a clear message, and the password appears
+// nowhere.
+func TestJoinDomainWithoutRealm(t *testing.T) {
+	if _, err := exec.LookPath("realm"); err == nil {
+		t.Skip("realmd is installed here: this test checks the message without it")
+	}
+	t.Setenv("JOIN_PW", "Join-P4ssw0rd!")
+	f := newFleet(t, 1, `[associations.j]
+document = "driftless:JoinDomain"
+targets = ["*"]
+parameters = { domain = "corp.example.com", user = "joiner", password = "{{ env:JOIN_PW }}" }
+`)
+	check := f.run(t, true, nil).Hosts[0]
+	if got := statuses(check); got != "linux-dns=Compliant linux-join=Drifted windows-join=Skipped" {
+		t.Fatalf("check: %s", got)
+	}
+	h := f.run(t, false, nil).Hosts[0]
+	join := h.Steps[1]
+	if join.Status != journal.StatusFailed || !strings.Contains(join.Stderr, "realm is not installed") {
+		t.Errorf("join: %s %q", join.Status, join.Stderr)
+	}
+	for _, st := range h.Steps {
+		if strings.Contains(st.Stdout+st.Stderr+st.Error+st.Differ, "Join-P4ssw0rd!") {
+			t.Errorf("password leaked in %s", st.Name)
+		}
+	}
+}
+
+// PatchBaseline scan on this machine: pending updates, if any, are
+// listed as drift; nothing is installed.
+func TestPatchBaselineScan(t *testing.T) {
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		t.Skip("needs apt")
+	}
+	f := newFleetAs(t, 1, true, "[associations.p]\ndocument = \"driftless:PatchBaseline\"\ntargets = [\"*\"]\n")
+	want, _ := exec.Command("sh", "-c", "apt-get -s -o Debug::NoLocking=1 upgrade 2>/dev/null | awk '/^Inst /{print $2}'").Output()
+	st := f.run(t, false, nil).Hosts[0].Steps[0]
+	pending := strings.Fields(string(want))
+	if len(pending) == 0 {
+		if st.Status != journal.StatusCompliant {
+			t.Errorf("no pending updates, status %s %s", st.Status, st.Error)
+		}
+		return
+	}
+	if st.Status != journal.StatusDrifted || !strings.Contains(st.Differ, fmt.Sprintf("%d pending", len(pending))) || !strings.Contains(st.Differ, pending[0]) {
+		t.Errorf("scan: %s %q", st.Status, st.Differ)
 	}
 }
