@@ -28,7 +28,15 @@ type hostRun struct {
 	results []journal.StepResult
 	os      string
 	reboot  bool // a step asked for a reboot
+	// rebootBy says which step asked; rebootTimeout is the longest
+	// reboot_timeout of the steps that asked (0: the default).
+	rebootBy      string
+	rebootTimeout time.Duration
 }
+
+// RebootExitCode is the exit status with which a script step asks for a
+// reboot (SSM's convention on Linux and macOS).
+const RebootExitCode = 194
 
 // result is the step's result record.
 func (h *hostRun) result(s *step) *journal.StepResult { return &h.results[s.idx] }
@@ -416,6 +424,10 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 		switch {
 		case code == 124:
 			r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("timed out after %s", s.timeout)
+		case code == RebootExitCode:
+			// As the SSM agent: reboot, then run the document again.
+			h.reboot, h.rebootBy = true, fmt.Sprintf("step %q exited %d", s.name, code)
+			r.Status, r.Error = journal.StatusSuccess, fmt.Sprintf("asked for a reboot (exit %d)", code)
 		case code != 0:
 			r.Status, r.Error = journal.StatusFailed, fmt.Sprintf("exited %d", code)
 			if s.onFailure == "successAndExit" {
@@ -447,7 +459,10 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 		r.ExitCode = &code
 		h.output(r, fs, "run")
 		if find(fs, "reboot") != nil {
-			h.reboot = true
+			h.reboot, h.rebootBy = true, fmt.Sprintf("step %q: the OS needs a reboot after patching", s.name)
+			if s.rebootTimeout > h.rebootTimeout {
+				h.rebootTimeout = s.rebootTimeout
+			}
 		}
 		switch err := verifySystem(s, fs); {
 		case code != 0:

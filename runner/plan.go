@@ -53,8 +53,9 @@ type step struct {
 	svcRunning *bool
 	svcEnabled *bool
 	// patch
-	patchInstall bool
-	rebootIfNeed bool
+	patchInstall  bool
+	rebootIfNeed  bool
+	rebootTimeout time.Duration
 	// download: content holds the verified bytes, as for a file
 	download bool
 }
@@ -301,6 +302,11 @@ func render(s *step, ds *documents.Step, sc *documents.Scope, po planOptions) er
 	case documents.ActionPatch:
 		s.patchInstall = get("operation") == "install"
 		s.rebootIfNeed = get("reboot") == "if-needed"
+		if rt := get("reboot_timeout"); rt != "" && err == nil {
+			if s.rebootTimeout, err = time.ParseDuration(rt); err != nil || s.rebootTimeout <= 0 {
+				err = fmt.Errorf("reboot_timeout: expected a duration such as \"10m\", got %q", rt)
+			}
+		}
 	case documents.ActionDownload:
 		s.download, s.action = true, documents.ActionFile
 		s.path = get("destination")

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -38,7 +39,21 @@ type Options struct {
 	// HostDetail returns a note about a host once connected, e.g. "host
 	// key SHA256:… recorded (accept-new)"; it goes into the journal.
 	HostDetail func(host string) string
+	// RebootCommand reboots a host when a step asks (exit 194, or a
+	// patch that needs it); default DefaultRebootCommand. RebootTimeout
+	// bounds the wait for the host to come back (default 10m); RebootPoll
+	// is the pause between attempts to reconnect (default 2s).
+	RebootCommand string
+	RebootTimeout time.Duration
+	RebootPoll    time.Duration
 }
+
+// DefaultRebootCommand reboots a Linux or macOS host a second after the
+// command returns, so that the session ends cleanly first.
+const DefaultRebootCommand = `nohup sh -c 'sleep 1; /sbin/reboot || reboot || shutdown -r now' >/dev/null 2>&1 &`
+
+// MaxReboots is how many times one host execution may reboot a host.
+const MaxReboots = 3
 
 // Runner runs associations and ad-hoc commands. It opens one connection
 // per host for its whole life, shared by every association and step on
@@ -60,6 +75,15 @@ type lazyConn struct {
 func New(opts Options) *Runner {
 	if opts.Env == nil {
 		opts.Env = os.LookupEnv
+	}
+	if opts.RebootCommand == "" {
+		opts.RebootCommand = DefaultRebootCommand
+	}
+	if opts.RebootTimeout <= 0 {
+		opts.RebootTimeout = 10 * time.Minute
+	}
+	if opts.RebootPoll <= 0 {
+		opts.RebootPoll = 2 * time.Second
 	}
 	dir := ""
 	if opts.Config != nil {
@@ -311,6 +335,40 @@ func (r *Runner) execHost(ctx context.Context, job ExecJob, h *inventory.Host, h
 	r.finishHost(ctx, "exec", hr, status, "")
 }
 
+// reboot reboots h, waits for the connection to drop, then reconnects
+// until timeout, and returns the new connection (also kept for the rest
+// of the invocation).
+func (r *Runner) reboot(ctx context.Context, h *inventory.Host, conn Conn, timeout time.Duration) (Conn, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if _, err := conn.Run(ctx, &Command{Script: r.opts.RebootCommand}); err != nil && !errors.Is(err, ErrConnLost) {
+		return nil, fmt.Errorf("reboot %s: %w", h.Name, err)
+	}
+	// The host is down when this connection ends.
+	conn.Run(ctx, &Command{Script: "sleep 3600"})
+	conn.Close()
+	if ctx.Err() != nil {
+		return nil, fmt.Errorf("reboot %s: %w: the host did not go down within %s", h.Name, ErrTimeout, timeout)
+	}
+	r.mu.Lock()
+	delete(r.conns, h.Name)
+	r.mu.Unlock()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("reboot %s: %w: the host did not come back within %s", h.Name, ErrTimeout, timeout)
+		case <-time.After(r.opts.RebootPoll):
+		}
+		c, err := r.conn(ctx, h)
+		if err == nil {
+			return c, nil
+		}
+		r.mu.Lock()
+		delete(r.conns, h.Name) // not cached: try again
+		r.mu.Unlock()
+	}
+}
+
 // failHost records a host whose connection could not be opened.
 func (r *Runner) failHost(ctx context.Context, assoc string, hr *journal.HostResult, err error) {
 	hr.Error = err.Error()
@@ -430,8 +488,30 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode string
 		return
 	}
 	r.noteHost(h, hr)
+	var story []string
 	run := &hostRun{conn: conn, steps: steps, check: mode == journal.ModeCheck, red: red}
 	err = run.run(hctx)
+	for reboots := 1; err == nil && run.reboot && mode != journal.ModeCheck; reboots++ {
+		if reboots > MaxReboots {
+			err = fmt.Errorf("%s, after %d reboots already: giving up", run.rebootBy, MaxReboots)
+			break
+		}
+		story = append(story, fmt.Sprintf("reboot %d: %s; %s", reboots, run.rebootBy, statusCounts(run.results)))
+		timeout := r.opts.RebootTimeout
+		if run.rebootTimeout > 0 {
+			timeout = run.rebootTimeout
+		}
+		start := time.Now()
+		if conn, err = r.reboot(hctx, h, conn, timeout); err != nil {
+			break
+		}
+		story[len(story)-1] += fmt.Sprintf("; back after %s, document run again", time.Since(start).Round(time.Second))
+		run = &hostRun{conn: conn, steps: plan(a.Doc, scope, planOptions{dir: r.opts.Config.Dir, docs: r.opts.Config.Document, secrets: red, fetch: r.fetch.fetch}), red: red}
+		err = run.run(hctx)
+	}
+	if len(story) > 0 {
+		hr.Detail = strings.TrimPrefix(hr.Detail+"; "+strings.Join(story, "; "), "; ")
+	}
 	hr.Steps = run.results
 	status := journal.StatusSuccess
 	for i := range hr.Steps {
@@ -471,4 +551,21 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode string
 		}
 	}
 	r.finishHost(ctx, a.Name, hr, status, "")
+}
+
+// statusCounts summarises step statuses: "2 Compliant, 1 Corrected".
+func statusCounts(steps []journal.StepResult) string {
+	n := map[string]int{}
+	var order []string
+	for _, s := range steps {
+		if n[s.Status] == 0 {
+			order = append(order, s.Status)
+		}
+		n[s.Status]++
+	}
+	parts := make([]string, len(order))
+	for i, st := range order {
+		parts[i] = fmt.Sprintf("%d %s", n[st], st)
+	}
+	return strings.Join(parts, ", ")
 }

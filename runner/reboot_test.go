@@ -1,0 +1,245 @@
+package runner_test
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/binary"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/internal/sshtest"
+	"github.com/driftless-dev/driftless/inventory"
+	"github.com/driftless-dev/driftless/journal"
+	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/ssh"
+)
+
+// rebootHost is an in-process SSH host that can "reboot": drop every
+// connection, refuse connections for a while, and come back on the same
+// address with the same host key. Commands run with /bin/sh in its home.
+type rebootHost struct {
+	t      *testing.T
+	addr   string
+	home   string
+	cfg    *gossh.ServerConfig
+	key    gossh.PublicKey
+	mu     sync.Mutex
+	ln     net.Listener
+	conns  []net.Conn
+	boots  int
+	logins int
+}
+
+func startRebootHost(t *testing.T, client gossh.PublicKey) *rebootHost {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := gossh.NewSignerFromKey(priv)
+	h := &rebootHost{t: t, home: t.TempDir(), key: signer.PublicKey(), boots: 1}
+	h.cfg = &gossh.ServerConfig{PublicKeyCallback: func(_ gossh.ConnMetadata, k gossh.PublicKey) (*gossh.Permissions, error) {
+		if string(k.Marshal()) == string(client.Marshal()) {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("unknown key")
+	}}
+	h.cfg.AddHostKey(signer)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.addr = ln.Addr().String()
+	h.serve(ln)
+	t.Cleanup(func() { h.down() })
+	return h
+}
+
+func (h *rebootHost) serve(ln net.Listener) {
+	h.mu.Lock()
+	h.ln = ln
+	h.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			h.mu.Lock()
+			h.conns = append(h.conns, c)
+			h.mu.Unlock()
+			go h.handle(c)
+		}
+	}()
+}
+
+func (h *rebootHost) down() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ln != nil {
+		h.ln.Close()
+		h.ln = nil
+	}
+	for _, c := range h.conns {
+		c.Close()
+	}
+	h.conns = nil
+}
+
+// reboot goes down now and comes back after d.
+func (h *rebootHost) reboot(d time.Duration) {
+	h.down()
+	time.AfterFunc(d, func() {
+		ln, err := net.Listen("tcp", h.addr)
+		if err != nil {
+			h.t.Errorf("come back: %v", err)
+			return
+		}
+		h.mu.Lock()
+		h.boots++
+		h.mu.Unlock()
+		h.serve(ln)
+	})
+}
+
+func (h *rebootHost) handle(c net.Conn) {
+	sc, chans, reqs, err := gossh.NewServerConn(c, h.cfg)
+	if err != nil {
+		return
+	}
+	h.mu.Lock()
+	h.logins++
+	h.mu.Unlock()
+	go func() {
+		for r := range reqs {
+			r.Reply(r.Type == "keepalive@openssh.com", nil)
+		}
+	}()
+	for nc := range chans {
+		if nc.ChannelType() != "session" {
+			nc.Reject(gossh.UnknownChannelType, "no")
+			continue
+		}
+		ch, creqs, err := nc.Accept()
+		if err != nil {
+			continue
+		}
+		go h.session(ch, creqs)
+	}
+	sc.Close()
+}
+
+func (h *rebootHost) session(ch gossh.Channel, reqs <-chan *gossh.Request) {
+	defer ch.Close()
+	for r := range reqs {
+		if r.Type != "exec" {
+			r.Reply(false, nil)
+			continue
+		}
+		n := binary.BigEndian.Uint32(r.Payload)
+		command := string(r.Payload[4 : 4+n])
+		r.Reply(true, nil)
+		cmd := exec.Command("/bin/sh", "-c", command)
+		cmd.Dir = h.home
+		cmd.Env = []string{"HOME=" + h.home, "PATH=" + os.Getenv("PATH"), "FAKE_REBOOT=" + filepath.Join(h.home, ".reboot")}
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = ch, ch, ch.Stderr()
+		code := 0
+		if err := cmd.Run(); err != nil {
+			code = 255
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+		}
+		// The "reboot" command only leaves a mark; the host goes
+		// down once the session that asked has ended.
+		if _, err := os.Stat(filepath.Join(h.home, ".reboot")); err == nil {
+			os.Remove(filepath.Join(h.home, ".reboot"))
+			ch.SendRequest("exit-status", false, binary.BigEndian.AppendUint32(nil, uint32(code)))
+			ch.Close()
+			go func() { time.Sleep(300 * time.Millisecond); h.reboot(3 * time.Second) }()
+			return
+		}
+		ch.SendRequest("exit-status", false, binary.BigEndian.AppendUint32(nil, uint32(code)))
+		return
+	}
+}
+
+// A step that exits 194 reboots the host; the runner waits for it to go
+// down and come back, runs the document again from the start, and the
+// journal tells the story.
+func TestRebootAndRerun(t *testing.T) {
+	keyPath, pub := sshtest.NewClientKey(t)
+	h := startRebootHost(t, pub)
+	dir := t.TempDir()
+	kh := filepath.Join(dir, "known_hosts")
+	os.WriteFile(kh, []byte(knownhosts.Line([]string{knownhosts.Normalize(h.addr)}, h.key)+"\n"), 0o600)
+	host, port, _ := net.SplitHostPort(h.addr)
+	os.WriteFile(filepath.Join(dir, "inventory.toml"), []byte(fmt.Sprintf("[hosts.box]\naddress = %q\nport = %s\nuser = \"u\"\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\n", host, port, keyPath, kh)), 0o600)
+	os.MkdirAll(filepath.Join(dir, "documents"), 0o755)
+	os.WriteFile(filepath.Join(dir, "documents", "kernel.toml"), []byte(`
+[[steps]]
+name = "before"
+action = "shell"
+run = "echo run >> ~/runs"
+
+[[steps]]
+name = "update"
+action = "shell"
+check = "test -f ~/updated"
+run = "touch ~/updated; exit 194"
+
+[[steps]]
+name = "after"
+action = "file"
+path = "~/after"
+content = "ok\n"
+`), 0o600)
+	os.WriteFile(filepath.Join(dir, "associations.toml"), []byte("[associations.k]\ndocument = \"kernel\"\ntargets = [\"*\"]\n"), 0o600)
+	cfg, list := config.Load(config.Options{Dir: dir})
+	if err := list.Err(); err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.Open(filepath.Join(dir, "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	dial := func(ctx context.Context, h *inventory.Host) (runner.Conn, error) {
+		c, err := ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, IdentityFiles: h.IdentityFiles,
+			KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy, ConnectTimeout: time.Second, KeepaliveInterval: 500 * time.Millisecond})
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	r := runner.New(runner.Options{Config: cfg, Dial: dial, Journal: j, RebootCommand: `touch "$FAKE_REBOOT"`, RebootPoll: 300 * time.Millisecond, RebootTimeout: 30 * time.Second})
+	defer r.Close()
+	start := time.Now()
+	res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr := res.Hosts[0]
+	if hr.Status != journal.StatusSuccess || statuses(hr) != "before=Success update=Compliant after=Corrected" {
+		t.Fatalf("%s %s: %s", hr.Status, hr.Error, statuses(hr))
+	}
+	if h.boots != 2 || time.Since(start) < 3*time.Second {
+		t.Errorf("boots = %d after %s", h.boots, time.Since(start))
+	}
+	runs, _ := os.ReadFile(filepath.Join(h.home, "runs"))
+	if string(runs) != "run\nrun\n" {
+		t.Errorf("the document did not run again from the start: %q", runs)
+	}
+	_, hosts, err := j.Show(context.Background(), res.Run.ID, "box")
+	if err != nil || !strings.Contains(hosts[0].Detail, `reboot 1: step "update" exited 194`) || !strings.Contains(hosts[0].Detail, "document run again") {
+		t.Errorf("journal detail: %q %v", hosts[0].Detail, err)
+	}
+}
