@@ -136,3 +136,49 @@ func TestEvaluatePackageFrames(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// The systemd and OpenRC paths, on stand-ins that answer like the real
+// tools and log what they were asked.
+func TestServiceInitSystems(t *testing.T) {
+	bin := t.TempDir()
+	log := filepath.Join(bin, "calls")
+	write := func(name, body string) {
+		os.WriteFile(filepath.Join(bin, name), []byte("#!/bin/sh\necho \"$(basename \"$0\") $*\" >> "+log+"\n"+body), 0o755)
+	}
+	// systemd: nginx exists, is inactive and enabled.
+	write("systemctl", `case "$1" in
+cat) [ "$2" = nginx ] ;;
+is-active) exit 3 ;;
+is-enabled) [ "$3" = nginx ] ;;
+*) exit 0 ;;
+esac
+`)
+	// OpenRC: sshd runs and is in the default runlevel.
+	write("rc-service", `[ "$2" = status ] && [ "$1" = sshd ]`)
+	write("rc-update", `[ "$1" = show ] && printf '                sshd | default\n             chronyd | default\n'
+exit 0
+`)
+	if got := strings.TrimSpace(runSh(t, bin, "dl_svc_state systemd nginx")); got != "systemd 1 0 1" {
+		t.Errorf("systemd state = %q", got)
+	}
+	if got := strings.TrimSpace(runSh(t, bin, "dl_svc_state systemd nosuch")); got != "systemd 0 0 0" {
+		t.Errorf("systemd missing = %q", got)
+	}
+	os.Remove(log)
+	runSh(t, bin, "dl_svc_do systemd start nginx; dl_svc_do systemd disable nginx")
+	b, _ := os.ReadFile(log)
+	if string(b) != "systemctl start nginx\nsystemctl disable nginx\n" {
+		t.Errorf("systemd commands: %q", b)
+	}
+	// /etc/init.d/sshd does not exist here, so "exists" is 0; running and
+	// enabled come from rc-service and rc-update.
+	if got := strings.TrimSpace(runSh(t, bin, "dl_svc_state openrc sshd")); !strings.HasSuffix(got, " 1 1") || !strings.HasPrefix(got, "openrc ") {
+		t.Errorf("openrc state = %q", got)
+	}
+	os.Remove(log)
+	runSh(t, bin, "dl_svc_do openrc stop sshd; dl_svc_do openrc enable sshd; dl_svc_do openrc disable sshd")
+	b, _ = os.ReadFile(log)
+	if string(b) != "rc-service sshd stop\nrc-update add sshd default\nrc-update del sshd default\n" {
+		t.Errorf("openrc commands: %q", b)
+	}
+}
