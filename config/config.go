@@ -25,6 +25,7 @@ import (
 	"github.com/driftless-dev/driftless/internal/cfgtree"
 	"github.com/driftless-dev/driftless/internal/diag"
 	"github.com/driftless-dev/driftless/inventory"
+	"github.com/driftless-dev/driftless/schedule"
 )
 
 // Options say where the files are.
@@ -73,6 +74,8 @@ type Association struct {
 	Hosts           []*inventory.Host // targets resolved, inventory order
 	Params          map[string]documents.Value
 	Schedule        string
+	Sched           schedule.Schedule // parsed; nil when none
+	Location        *time.Location    // of the schedule (UTC unless timezone)
 	Timezone        string
 	ApplyOnlyAtCron bool
 	Mode            string // apply | check
@@ -289,6 +292,26 @@ func parseAssociation(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, checkHost
 				c.Errf(v, "unknown time zone %q (expected an IANA name such as \"Europe/Berlin\")", tz)
 			}
 			a.Timezone = tz
+		}
+	}
+	if v := n.Get("schedule"); v != nil && a.Schedule != "" {
+		loc := time.UTC
+		if a.Timezone != "" {
+			if l, err := time.LoadLocation(a.Timezone); err == nil {
+				loc = l
+			}
+		}
+		a.Location = loc
+		sched, err := schedule.Parse(a.Schedule, loc)
+		var se *schedule.Error
+		switch {
+		case errors.As(err, &se):
+			e := c.Errf(v, "schedule %q, column %d: %s", a.Schedule, se.Offset+1, se.Msg)
+			e.Hint = se.Hint
+		case err != nil:
+			c.Errf(v, "schedule %q: %v", a.Schedule, err)
+		default:
+			a.Sched = sched
 		}
 	}
 	if v := n.Get("apply_only_at_cron_interval"); v != nil {

@@ -46,6 +46,9 @@ type Options struct {
 	RebootCommand string
 	RebootTimeout time.Duration
 	RebootPoll    time.Duration
+	// Now is the clock runs are recorded with; default time.Now. tick
+	// --now runs "as if it were" another time.
+	Now func() time.Time
 }
 
 // DefaultRebootCommand reboots a Linux or macOS host a second after the
@@ -104,6 +107,13 @@ func (r *Runner) conn(ctx context.Context, h *inventory.Host) (Conn, error) {
 	r.mu.Unlock()
 	lc.once.Do(func() { lc.conn, lc.err = r.opts.Dial(ctx, h) })
 	return lc.conn, lc.err
+}
+
+func (r *Runner) now() time.Time {
+	if r.opts.Now != nil {
+		return r.opts.Now().UTC()
+	}
+	return time.Now().UTC()
 }
 
 // Close ends every connection.
@@ -181,7 +191,7 @@ func (r *Runner) Run(ctx context.Context, job Job) (*RunResult, error) {
 		trigger = journal.TriggerManual
 	}
 	res := &RunResult{Run: journal.Run{Association: a.Name, Document: a.DocumentName, DocHash: a.Doc.Hash, ParamsHash: a.Hash,
-		Trigger: trigger, Mode: mode, Severity: a.Severity, StartedAt: time.Now().UTC()}}
+		Trigger: trigger, Mode: mode, Severity: a.Severity, StartedAt: r.now()}}
 	if j := r.opts.Journal; j != nil {
 		id, err := j.StartRun(context.WithoutCancel(ctx), &res.Run)
 		if err != nil {
@@ -249,7 +259,7 @@ func (r *Runner) fanOut(ctx context.Context, name, defHash string, res *RunResul
 }
 
 func (r *Runner) finishRun(ctx context.Context, res *RunResult) error {
-	res.Run.EndedAt = time.Now().UTC()
+	res.Run.EndedAt = r.now()
 	res.Run.Counts = map[string]int{}
 	for _, h := range res.Hosts {
 		res.Run.Counts[h.Status]++
@@ -274,7 +284,7 @@ type ExecJob struct {
 // Exec runs an ad-hoc shell command on hosts.
 func (r *Runner) Exec(ctx context.Context, job ExecJob) (*RunResult, error) {
 	res := &RunResult{Run: journal.Run{Association: "", Document: "exec", Trigger: journal.TriggerExec, Mode: journal.ModeExec,
-		Command: job.Command, StartedAt: time.Now().UTC()}}
+		Command: job.Command, StartedAt: r.now()}}
 	if j := r.opts.Journal; j != nil {
 		id, err := j.StartRun(context.WithoutCancel(ctx), &res.Run)
 		if err != nil {
@@ -294,7 +304,7 @@ func (r *Runner) Exec(ctx context.Context, job ExecJob) (*RunResult, error) {
 }
 
 func (r *Runner) execHost(ctx context.Context, job ExecJob, h *inventory.Host, hr *journal.HostResult) {
-	hr.StartedAt = time.Now().UTC()
+	hr.StartedAt = r.now()
 	if ev := r.opts.Events; ev != nil {
 		ev.HostStarted("exec", h.Name)
 	}
@@ -434,7 +444,7 @@ func runStatus(ctx context.Context, res *RunResult) string {
 }
 
 func (r *Runner) finishHost(ctx context.Context, assoc string, hr *journal.HostResult, status, detail string) {
-	now := time.Now().UTC()
+	now := r.now()
 	if hr.StartedAt.IsZero() {
 		hr.StartedAt = now
 	}
@@ -455,7 +465,7 @@ func (r *Runner) finishHost(ctx context.Context, assoc string, hr *journal.HostR
 
 // runHost runs the association's document on one host.
 func (r *Runner) runHost(ctx context.Context, a *config.Association, mode string, h *inventory.Host, hr *journal.HostResult) {
-	hr.StartedAt = time.Now().UTC()
+	hr.StartedAt = r.now()
 	if ev := r.opts.Events; ev != nil {
 		ev.HostStarted(a.Name, h.Name)
 	}

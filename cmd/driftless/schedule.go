@@ -1,0 +1,103 @@
+package main
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/schedule"
+)
+
+func scheduleCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "schedule",
+		Usage: "show, per association, its last run and when it is next due",
+		Description: `NEXT is the next fire time of the schedule on the host that is due soonest; "now" means
+something is due (a new host, a change, or a fire time passed since the last run).
+
+Examples:
+   driftless schedule
+   driftless schedule --now 2026-12-01T10:00:00Z --json`,
+		Flags:  []cli.Flag{nowFlag()},
+		Action: runSchedule,
+	}
+}
+
+type scheduleJSON struct {
+	Association string     `json:"association"`
+	Schedule    string     `json:"schedule,omitempty"`
+	Timezone    string     `json:"timezone,omitempty"`
+	CronOnly    bool       `json:"apply_only_at_cron_interval,omitempty"`
+	LastRun     *int64     `json:"last_run,omitempty"`
+	LastStart   *time.Time `json:"last_start,omitempty"`
+	LastResult  string     `json:"last_result,omitempty"`
+	DueNow      []string   `json:"due_now"`
+	Next        *time.Time `json:"next,omitempty"`
+}
+
+func runSchedule(c *cli.Context) error {
+	u, err := newUI(c)
+	if err != nil {
+		return err
+	}
+	now, _, err := parseNow(c)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(c, u)
+	if err != nil {
+		return err
+	}
+	j, err := openJournal(c)
+	if err != nil {
+		return exitWith(exitInvalid, err)
+	}
+	defer j.Close()
+	plan, err := runner.Plan(c.Context, cfg, j, now)
+	if err != nil {
+		return exitWith(exitFailed, err)
+	}
+	var out []scheduleJSON
+	var rows [][]string
+	for _, d := range plan {
+		sj := scheduleJSON{Association: d.Assoc.Name, Schedule: d.Assoc.Schedule, Timezone: d.Assoc.Timezone, CronOnly: d.Assoc.ApplyOnlyAtCron, LastResult: d.LastState, DueNow: []string{}}
+		last, next, lastResult := "never", "-", "-"
+		if !d.LastStart.IsZero() {
+			t, id := d.LastStart.UTC().Truncate(time.Second), d.LastRun
+			sj.LastStart, sj.LastRun = &t, &id
+			last = t.Format("2006-01-02 15:04:05Z") + " (#" + itoa64(id) + ")"
+			lastResult = d.LastState
+		}
+		for _, reason := range []schedule.Reason{schedule.ReasonChange, schedule.ReasonNewTarget, schedule.ReasonSchedule} {
+			for _, h := range d.Hosts[reason] {
+				sj.DueNow = append(sj.DueNow, h.Name)
+			}
+		}
+		if !d.Next.IsZero() {
+			t := d.Next.UTC().Truncate(time.Second)
+			sj.Next = &t
+			next = t.Format("2006-01-02 15:04:05Z")
+		}
+		if n := len(sj.DueNow); n > 0 {
+			next = "now (" + itoa64(int64(n)) + " " + plural(n, "host") + ")"
+		}
+		sched := d.Assoc.Schedule
+		if sched == "" {
+			sched = "(on change)"
+		}
+		out = append(out, sj)
+		rows = append(rows, []string{d.Assoc.Name, sched, last, u.status(lastResult), next})
+	}
+	if u.json {
+		if out == nil {
+			out = []scheduleJSON{}
+		}
+		return u.printJSON(out)
+	}
+	u.table([]string{"ASSOCIATION", "SCHEDULE", "LAST RUN", "LAST RESULT", "NEXT"}, rows)
+	return nil
+}
+
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }

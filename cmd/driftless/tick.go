@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/runner"
+)
+
+func nowFlag() cli.Flag {
+	return &cli.StringFlag{Name: "now", Usage: "act as if it were `TIME` (RFC 3339, e.g. 2026-12-01T10:00:00Z)"}
+}
+
+// parseNow returns --now, or the current time.
+func parseNow(c *cli.Context) (time.Time, bool, error) {
+	s := c.String("now")
+	if s == "" {
+		return time.Now().UTC(), false, nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, false, usageError("--now: expected an RFC 3339 time such as 2026-12-01T10:00:00Z, got %q", s)
+	}
+	return t.UTC(), true, nil
+}
+
+func tickCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "tick",
+		Usage: "run whatever is due (schedules, changes, new hosts), then exit: for cron, every minute",
+		Description: `An association is due on a host when it never ran there, when its definition, document or
+parameters changed, or when its schedule fired since its last run there (missed fire times are
+not back-filled). Two ticks on one journal never run the same association on the same host at
+once: the second skips what the first holds, and says so.
+Exit 0 when nothing was due or everything that ran succeeded, 3 when a host failed.
+
+Examples:
+   * * * * * cd /srv/ops && driftless tick --quiet
+   driftless tick --now 2026-12-01T03:00:00Z`,
+		Flags:  []cli.Flag{nowFlag(), &cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"}},
+		Action: runTick,
+	}
+}
+
+func runTick(c *cli.Context) error {
+	u, err := newUI(c)
+	if err != nil {
+		return err
+	}
+	now, _, err := parseNow(c)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(c, u)
+	if err != nil {
+		return err
+	}
+	j, err := openJournal(c)
+	if err != nil {
+		return exitWith(exitInvalid, err)
+	}
+	defer j.Close()
+	d := newDialer()
+	prog := newProgress(u)
+	started := time.Now()
+	r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note,
+		Now: func() time.Time { return now.Add(time.Since(started)) }})
+	defer r.Close()
+	res, err := r.Tick(c.Context, now)
+	prog.done()
+	if res != nil {
+		for _, h := range res.Held {
+			u.notef("%s %s: skipped, another driftless holds it (%s)", h.Association, h.Host, h.Holder)
+		}
+	}
+	if err != nil {
+		return exitWith(exitFailed, err)
+	}
+	if len(res.Runs) == 0 {
+		if u.json {
+			return u.printJSON(toRunJSON(nil))
+		}
+		u.notef("nothing due at %s", now.Format(time.RFC3339))
+		return nil
+	}
+	err = finishRuns(c, u, res.Runs)
+	var ee *exitError
+	if errors.As(err, &ee) && ee.code == exitDrift {
+		return nil // tick reports drift in the journal; only failures fail it
+	}
+	return err
+}
+
+func daemonCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "daemon",
+		Usage: "run the scheduler in the foreground until SIGTERM: a tick at the start of every minute",
+		Description: `Reloads the config dir every minute. On SIGTERM or SIGINT it starts nothing new and lets
+running work finish for up to --grace, then cancels it (recorded Cancelled) and exits.
+
+Examples:
+   driftless daemon -C /srv/ops
+   driftless daemon --grace 2m`,
+		Flags: []cli.Flag{
+			&cli.DurationFlag{Name: "grace", Value: 30 * time.Second, Usage: "how long running work may finish after SIGTERM"},
+		},
+		Action: runDaemon,
+	}
+}
+
+func runDaemon(c *cli.Context) error {
+	u, err := newUI(c)
+	if err != nil {
+		return err
+	}
+	if _, err := loadConfig(c, u); err != nil {
+		return err
+	}
+	j, err := openJournal(c)
+	if err != nil {
+		return exitWith(exitInvalid, err)
+	}
+	defer j.Close()
+	// The signal stops new ticks at once; work in flight gets --grace.
+	work, cancelWork := context.WithCancel(context.WithoutCancel(c.Context))
+	defer cancelWork()
+	stop := c.Context
+	go func() {
+		<-stop.Done()
+		select {
+		case <-time.After(c.Duration("grace")):
+			cancelWork()
+		case <-work.Done():
+		}
+	}()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
+	defer signal.Stop(sig)
+	u.notef("driftless daemon: ticking every minute (config %s, journal %s)", c.String("dir"), j.Path())
+	for {
+		if stop.Err() != nil {
+			u.notef("driftless daemon: stopped")
+			return nil
+		}
+		cfg, list := loadConfigQuiet(c)
+		if cfg == nil {
+			u.notef("driftless daemon: config invalid, nothing run this minute:\n%s", list)
+		} else {
+			d := newDialer()
+			r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: newProgress(u), HostDetail: d.note})
+			res, err := r.Tick(work, time.Now().UTC())
+			r.Close()
+			if err != nil {
+				u.notef("driftless daemon: %v", err)
+			}
+			if res != nil {
+				for _, h := range res.Held {
+					u.notef("%s %s: skipped, another driftless holds it (%s)", h.Association, h.Host, h.Holder)
+				}
+			}
+			if work.Err() != nil {
+				return exitWith(exitInterrupted, fmt.Errorf("stopped: running work was cancelled after the grace period"))
+			}
+		}
+		next := time.Now().Truncate(time.Minute).Add(time.Minute)
+		select {
+		case <-stop.Done():
+		case <-time.After(time.Until(next)):
+		}
+	}
+}
+
+// loadConfigQuiet loads the config dir without printing; the error text
+// lists the problems.
+func loadConfigQuiet(c *cli.Context) (*config.Config, string) {
+	cfg, list := config.Load(configOptions(c))
+	if list.Len() > 0 {
+		var b strings.Builder
+		for _, e := range list.Errors() {
+			b.WriteString(e.Error() + "\n")
+		}
+		return nil, b.String()
+	}
+	return cfg, ""
+}

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/driftless-dev/driftless/journal"
+)
+
+// counter is a document whose every run appends a line to ~/runs-NAME on
+// the host: what ran is counted on the host itself.
+func counterDoc(name string) string {
+	return fmt.Sprintf(`[[steps]]
+name = "count"
+action = "shell"
+run = "echo $(date +%%s) >> ~/runs-%s"
+`, name)
+}
+
+func runsOn(t *testing.T, home, name string) int {
+	b, err := os.ReadFile(filepath.Join(home, "runs-"+name))
+	if err != nil {
+		return 0
+	}
+	return strings.Count(string(b), "\n")
+}
+
+func TestTickSequence(t *testing.T) {
+	f := startFleet(t, 1, `[associations.rate]
+document = "rate"
+targets = ["*"]
+schedule = "rate(30 minutes)"
+
+[associations.cron]
+document = "cron"
+targets = ["*"]
+schedule = "cron(0 6 * * ? *)"
+apply_only_at_cron_interval = true
+`)
+	os.WriteFile(filepath.Join(f.dir, "documents", "rate.toml"), []byte(counterDoc("rate")), 0o600)
+	os.WriteFile(filepath.Join(f.dir, "documents", "cron.toml"), []byte(counterDoc("cron")), 0o600)
+	home := f.hosts[0].Home
+	tick := func(now string) result {
+		t.Helper()
+		r := f.run(t, "tick", "--now", now)
+		if r.code != 0 {
+			t.Fatalf("tick at %s: %s", now, r)
+		}
+		return r
+	}
+	expect := func(at string, rate, cron int) {
+		t.Helper()
+		if got := runsOn(t, home, "rate"); got != rate {
+			t.Errorf("after %s: rate ran %d times, want %d", at, got, rate)
+		}
+		if got := runsOn(t, home, "cron"); got != cron {
+			t.Errorf("after %s: cron ran %d times, want %d", at, got, cron)
+		}
+	}
+	// First sight: the rate association runs on its new host; the
+	// cron-only one waits for its schedule.
+	tick("2026-12-01T05:00:00Z")
+	expect("05:00", 1, 0)
+	tick("2026-12-01T05:01:00Z")
+	tick("2026-12-01T05:29:00Z")
+	expect("05:29", 1, 0)
+	tick("2026-12-01T05:30:30Z")
+	expect("05:30", 2, 0)
+	// 06:00 fires the cron association (and the rate one is due again
+	// 30 minutes after its last start).
+	tick("2026-12-01T06:00:40Z")
+	expect("06:00", 3, 1)
+	tick("2026-12-01T06:01:00Z")
+	expect("06:01", 3, 1)
+	// A long gap: one run covers every missed fire time.
+	tick("2026-12-03T12:00:00Z")
+	expect("two days later", 4, 2)
+	tick("2026-12-03T12:01:00Z")
+	expect("a minute after", 4, 2)
+	// A content change makes the rate association due at once; the
+	// cron-only one still waits for its schedule.
+	os.WriteFile(filepath.Join(f.dir, "documents", "rate.toml"), []byte(counterDoc("rate")+"# changed\n"), 0o600)
+	os.WriteFile(filepath.Join(f.dir, "documents", "cron.toml"), []byte(counterDoc("cron")+"# changed\n"), 0o600)
+	r := tick("2026-12-03T12:02:00Z")
+	expect("change", 5, 2)
+	if !strings.Contains(r.stdout, "rate web-1 Success") {
+		t.Errorf("tick output: %s", r)
+	}
+	r = f.run(t, "history", "--association", "rate", "--json")
+	if !strings.Contains(r.stdout, `"trigger": "change"`) || !strings.Contains(r.stdout, `"trigger": "new-target"`) || !strings.Contains(r.stdout, `"trigger": "schedule"`) {
+		t.Errorf("history triggers: %s", r.stdout)
+	}
+	// schedule shows the next fire times.
+	r = f.run(t, "schedule", "--now", "2026-12-03T12:03:00Z", "--json")
+	if !strings.Contains(r.stdout, `"next": "2026-12-03T12:32:00Z"`) || !strings.Contains(r.stdout, `"next": "2026-12-04T06:00:00Z"`) {
+		t.Errorf("schedule: %s", r)
+	}
+}
+
+func TestTickNewHostRunsAlone(t *testing.T) {
+	f := startFleet(t, 2, `[associations.rate]
+document = "rate"
+targets = ["*"]
+schedule = "rate(1 day)"
+`)
+	os.WriteFile(filepath.Join(f.dir, "documents", "rate.toml"), []byte(counterDoc("rate")), 0o600)
+	first := f.hosts[1]
+	f.hosts = f.hosts[:1]
+	f.writeInventory(t, "")
+	f.run(t, "tick", "--now", "2026-12-01T05:00:00Z")
+	f.hosts = append(f.hosts, first)
+	f.writeInventory(t, "")
+	r := f.run(t, "tick", "--now", "2026-12-01T05:10:00Z")
+	if got := []int{runsOn(t, f.hosts[0].Home, "rate"), runsOn(t, first.Home, "rate")}; got[0] != 1 || got[1] != 1 {
+		t.Errorf("runs = %v, want the new host alone to run: %s", got, r)
+	}
+}
+
+// Two tick processes at once on one journal: each host runs each
+// association exactly once, counted on the host.
+func TestTwoTicksAtOnce(t *testing.T) {
+	bin := buildBinary(t)
+	f := startFleet(t, 3, `[associations.a]
+document = "slow-a"
+targets = ["*"]
+[associations.b]
+document = "slow-b"
+targets = ["*"]
+`)
+	for _, n := range []string{"a", "b"} {
+		os.WriteFile(filepath.Join(f.dir, "documents", "slow-"+n+".toml"), []byte(counterDoc(n)+"\n[[steps]]\nname = \"wait\"\naction = \"shell\"\nrun = \"sleep 1\"\n"), 0o600)
+	}
+	var wg sync.WaitGroup
+	outs := make([]string, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out, _ := exec.Command(bin, "tick", "-C", f.dir).CombinedOutput()
+			outs[i] = string(out)
+		}()
+	}
+	wg.Wait()
+	for _, h := range f.hosts {
+		for _, n := range []string{"a", "b"} {
+			if got := runsOn(t, h.Home, n); got != 1 {
+				t.Errorf("%s ran %s %d times\n%s\n%s", h.Name, n, got, outs[0], outs[1])
+			}
+		}
+	}
+	// A third tick finds nothing due.
+	out, err := exec.Command(bin, "tick", "-C", f.dir).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "nothing due") {
+		t.Errorf("third tick: %v %s", err, out)
+	}
+}
+
+// kill -9 during a run: the next tick marks it Interrupted and runs it
+// again.
+func TestKilledRunIsInterruptedAndRunsAgain(t *testing.T) {
+	bin := buildBinary(t)
+	f := startFleet(t, 1, `[associations.k]
+document = "k"
+targets = ["*"]
+`)
+	os.WriteFile(filepath.Join(f.dir, "documents", "k.toml"), []byte(counterDoc("k")+"\n[[steps]]\nname = \"wait\"\naction = \"shell\"\ncheck = \"test -f ~/done\"\nrun = \"sleep 2; touch ~/done\"\n"), 0o600)
+	cmd := exec.Command(bin, "tick", "-C", f.dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for runsOn(t, f.hosts[0].Home, "k") == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	r := f.run(t, "tick")
+	if r.code != 0 || !strings.Contains(r.stderr, "Interrupted") {
+		t.Fatalf("tick after kill: %s", r)
+	}
+	r = f.run(t, "history", "--json")
+	if !strings.Contains(r.stdout, `"status": "Interrupted"`) {
+		t.Errorf("history: %s", r)
+	}
+	if got := runsOn(t, f.hosts[0].Home, "k"); got != 2 {
+		t.Errorf("ran %d times, want 2 (again after the kill)", got)
+	}
+	j, _ := journal.Open(filepath.Join(f.dir, ".driftless", "journal.db"))
+	defer j.Close()
+	rows, _ := j.Status(t.Context(), journal.StatusFilter{})
+	if len(rows) != 1 || rows[0].Compliance != journal.Compliant {
+		t.Errorf("status after rerun: %+v", rows)
+	}
+}
+
+// The daemon ticks at once, then every minute; SIGTERM ends it cleanly.
+func TestDaemon(t *testing.T) {
+	bin := buildBinary(t)
+	f := startFleet(t, 1, "[associations.d]\ndocument = \"d\"\ntargets = [\"*\"]\nschedule = \"rate(1 minute)\"\n")
+	os.WriteFile(filepath.Join(f.dir, "documents", "d.toml"), []byte(counterDoc("d")), 0o600)
+	cmd := exec.Command(bin, "daemon", "-C", f.dir, "--grace", "5s")
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for runsOn(t, f.hosts[0].Home, "d") == 0 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(300 * time.Millisecond)
+	cmd.Process.Signal(syscall.SIGTERM)
+	err := cmd.Wait()
+	if err != nil || runsOn(t, f.hosts[0].Home, "d") != 1 || !strings.Contains(out.String(), "stopped") {
+		t.Errorf("daemon: %v, %d runs\n%s", err, runsOn(t, f.hosts[0].Home, "d"), out.String())
+	}
+}
