@@ -86,6 +86,7 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			validateCommand(),
 			inventoryCommand(),
 			documentsCommand(),
+			demoCommand(),
 			initCommand(),
 			completionCommand(),
 		},

@@ -1,0 +1,48 @@
+// Package sshsim simulates a fleet of SSH hosts inside one process, with
+// golang.org/x/crypto/ssh servers on loopback: far more hosts than real
+// sshd processes allow on one machine, started in milliseconds, with
+// nothing to install. The fleet benchmark's scale mode and `driftless
+// demo` use it; tests may too.
+//
+// Start serves Options.Hosts hosts. Each has
+//
+//   - its own listener, on its own loopback address: consecutive addresses
+//     of 127.0.0.0/8 from Options.FirstAddr (default 127.1.0.1, skipping
+//     .0 and .255), each on a port the kernel picks, so that thousands of
+//     hosts never run short of ports. Where only 127.0.0.1 exists (macOS),
+//     every host listens there on its own port;
+//   - its own generated ed25519 host key (Host.HostKey,
+//     Host.KnownHostsLine, Fleet.KnownHosts);
+//   - its own home directory (Host.Home), under Options.Dir.
+//
+// Clients log in by public key with one of Options.AuthorizedKeys (as
+// Options.User, or any user name when it is empty). NewClientKey makes a
+// key pair in the format identity files use.
+//
+// A session's "exec" request runs the command as
+//
+//	/bin/sh -c COMMAND
+//
+// as the user running the simulator, in the host's home directory, with
+// HOME, USER, LOGNAME, SHELL and PATH set as a login would, then
+// Options.Env, then what the client sent with "env" requests (all are
+// accepted). "shell" runs /bin/sh reading commands from stdin (there is
+// no pty). The command gets its own process group, as under sshd, so that
+// the client's "signal" requests reach the command and everything it
+// started; closing the channel (or losing the connection) while the
+// command runs kills that group. The exit status (or "exit-signal" when a
+// signal ended it) is sent before the channel closes, after all output.
+//
+// The "sftp" subsystem is github.com/pkg/sftp's server: paths are those
+// of this machine, relative ones start in the host's home. Global
+// keepalive@openssh.com requests are answered (with success); other
+// global requests and port forwarding are refused.
+//
+// Host.Connections counts successful logins, Host.Execs exec and shell
+// requests and Host.Keepalives keepalive requests, so that a test can
+// tell how many connections and round trips a client made. Close stops
+// everything: listeners, connections, running commands, and the
+// directory Start created.
+//
+// Unlike internal/sshtest, nothing here needs the testing package or root.
+package sshsim
