@@ -236,6 +236,7 @@ func finishRuns(c *cli.Context, u *ui, results []*runner.RunResult) error {
 		}
 	} else {
 		summary(u, results)
+		hints(u, results)
 	}
 	failed, drifted := false, false
 	for _, r := range results {
@@ -319,6 +320,22 @@ func summary(u *ui, results []*runner.RunResult) {
 		line += fmt.Sprintf(" (driftless show %s)", ids[len(ids)-1])
 	}
 	fmt.Fprintln(u.err, line)
+}
+
+// hints prints, once per distinct problem, the full error of hosts whose
+// error carries more than its first line (a hint such as how to pin an
+// unknown host key).
+func hints(u *ui, results []*runner.RunResult) {
+	seen := map[string]bool{}
+	for _, r := range results {
+		for _, h := range r.Hosts {
+			if !strings.Contains(h.Error, "\n") || seen[h.Host] {
+				continue
+			}
+			seen[h.Host] = true
+			fmt.Fprintf(u.err, "%s: %s\n", h.Host, strings.TrimRight(h.Error, "\n"))
+		}
+	}
 }
 
 // JUnit report: one testsuite per run, one testcase per host.

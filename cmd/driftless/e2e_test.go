@@ -259,6 +259,9 @@ port = 1
 			t.Errorf("no 'host key' in %q", l)
 		}
 	}
+	if !strings.Contains(r.stderr, fmt.Sprintf("ssh-keyscan -p %d %s >> ", unknown.Port, unknown.Addr)) {
+		t.Errorf("no hint on how to pin the unknown key:\n%s", r.stderr)
+	}
 	for _, h := range []*sshtest.Host{unknown, changed} {
 		if _, err := os.Stat(filepath.Join(h.Home, "app")); err == nil {
 			t.Errorf("%s: something ran on a host with a bad key", h.Name)
