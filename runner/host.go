@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -143,6 +144,7 @@ func (h *hostRun) script(ctx context.Context, marker, script string) ([]frame, e
 	// of the host can read command lines (ps), and the script holds
 	// parameter values and file contents. The shell reads all of it
 	// before running any of it, so no step can eat the script.
+	slog.Debug("script", "bytes", len(script))
 	code, err := h.conn.Run(ctx, &Command{Script: stdinScript, Stdin: strings.NewReader(script), Stdout: fw, Stderr: &limitedBuffer{b: &stderr, n: 64 << 10}})
 	if err != nil {
 		return nil, err

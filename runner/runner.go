@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"sync"
@@ -105,7 +106,11 @@ func (r *Runner) conn(ctx context.Context, h *inventory.Host) (Conn, error) {
 		r.conns[h.Name] = lc
 	}
 	r.mu.Unlock()
-	lc.once.Do(func() { lc.conn, lc.err = r.opts.Dial(ctx, h) })
+	lc.once.Do(func() {
+		start := time.Now()
+		lc.conn, lc.err = r.opts.Dial(ctx, h)
+		slog.Debug("dial", "host", h.Name, "transport", h.Transport, "took", time.Since(start), "error", lc.err)
+	})
 	return lc.conn, lc.err
 }
 
@@ -450,6 +455,7 @@ func (r *Runner) finishHost(ctx context.Context, assoc string, hr *journal.HostR
 	}
 	hr.EndedAt = now
 	hr.Status = status
+	slog.Debug("host done", "association", assoc, "host", hr.Host, "status", status, "took", hr.EndedAt.Sub(hr.StartedAt), "error", hr.Error)
 	if detail != "" {
 		hr.Detail = detail
 	}

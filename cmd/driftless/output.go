@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -56,6 +57,10 @@ func newUI(c *cli.Context) (*ui, error) {
 		profile = termenv.ANSI256
 	}
 	u.r = lipgloss.NewRenderer(u.out, termenv.WithProfile(profile))
+	if u.verbose {
+		// Debug logs (constant keys: host, association, step) on stderr.
+		slog.SetDefault(slog.New(slog.NewTextHandler(u.err, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	}
 	return u, nil
 }
 
