@@ -9,6 +9,8 @@ need=()
 [ -x /usr/sbin/sshd ] || need+=(openssh-server)
 [ -x /usr/lib/openssh/sftp-server ] || need+=(openssh-sftp-server)
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
+command -v script >/dev/null || need+=(bsdutils)
+/usr/bin/python3 -c 'import winrm, requests_ntlm' 2>/dev/null || need+=(python3-winrm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   sudo=""

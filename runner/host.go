@@ -35,6 +35,18 @@ type hostRun struct {
 	rebootTimeout time.Duration
 }
 
+// isScript reports whether s runs a script of its own (shell, powershell).
+func isScript(s *step) bool { return s.action == "shell" || s.action == "powershell" }
+
+// rebootCode is the exit status with which a script asks for a reboot:
+// 194 on Linux and macOS, 3010 on Windows.
+func (h *hostRun) rebootCode() int {
+	if shellOf(h.conn) == ShellPowerShell {
+		return 3010
+	}
+	return RebootExitCode
+}
+
 // RebootExitCode is the exit status with which a script step asks for a
 // reboot (SSM's convention on Linux and macOS).
 const RebootExitCode = 194
@@ -50,7 +62,11 @@ func (h *hostRun) run(ctx context.Context) error {
 	}
 	marker := newMarker()
 	started := time.Now()
-	frames, err := h.script(ctx, marker, checkScript(marker, h.steps))
+	check, apply := checkScript, applyScript
+	if shellOf(h.conn) == ShellPowerShell {
+		check, apply = checkScriptPS, applyScriptPS
+	}
+	frames, err := h.script(ctx, marker, check(marker, h.steps))
 	if err != nil {
 		return err
 	}
@@ -86,13 +102,16 @@ func (h *hostRun) run(ctx context.Context) error {
 		if hasKind(fs, "skip") {
 			r.Status, r.SkipReason = journal.StatusSkipped, journal.SkipPrecondition
 			r.Error = fmt.Sprintf("precondition: platform is %s, not %s", h.os, s.platform)
+			if s.platform == "" { // a shell step on Windows, a powershell step elsewhere
+				r.Error = fmt.Sprintf("the %s action does not run on %s", s.action, h.os)
+			}
 			continue
 		}
 		a, drifted, ok := h.evaluate(s, fs)
 		if !ok {
 			continue // evaluate set a final status
 		}
-		if drifted || (s.action == "shell" && !s.hasCheck) {
+		if drifted || (isScript(s) && !s.hasCheck) {
 			r.Drifted = drifted
 			if h.check {
 				if drifted {
@@ -107,7 +126,7 @@ func (h *hostRun) run(ctx context.Context) error {
 			continue
 		}
 		r.Status = journal.StatusCompliant
-		if len(todo) > 0 && s.action == "shell" && s.hasCheck {
+		if len(todo) > 0 && isScript(s) && s.hasCheck {
 			// An earlier correction may change what this check sees.
 			todo = append(todo, applyStep{s: s, recheck: true})
 		}
@@ -117,7 +136,7 @@ func (h *hostRun) run(ctx context.Context) error {
 	}
 	marker = newMarker()
 	applyStarted := time.Now()
-	frames, err = h.script(ctx, marker, applyScript(marker, todo))
+	frames, err = h.script(ctx, marker, apply(marker, todo))
 	if err != nil {
 		for _, a := range todo {
 			r := h.result(a.s)
@@ -145,7 +164,11 @@ func (h *hostRun) script(ctx context.Context, marker, script string) ([]frame, e
 	// parameter values and file contents. The shell reads all of it
 	// before running any of it, so no step can eat the script.
 	slog.Debug("script", "bytes", len(script))
-	code, err := h.conn.Run(ctx, &Command{Script: stdinScript, Stdin: strings.NewReader(script), Stdout: fw, Stderr: &limitedBuffer{b: &stderr, n: 64 << 10}})
+	cmd := &Command{Script: stdinScript, Stdin: strings.NewReader(script), Stdout: fw, Stderr: &limitedBuffer{b: &stderr, n: 64 << 10}}
+	if shellOf(h.conn) == ShellPowerShell {
+		cmd.Script, cmd.Stdin = psStdinScript, psStdin(script)
+	}
+	code, err := h.conn.Run(ctx, cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -239,7 +262,7 @@ func parseStat(f *frame) stat {
 	st := stat{}
 	st.kind, _ = strconv.Atoi(f.fields[0])
 	if st.kind == 1 && len(f.fields) >= 6 {
-		st.sha, st.mode, st.owner, st.group = f.fields[1], f.fields[2], f.fields[3], f.fields[4]
+		st.sha, st.mode, st.owner, st.group = f.fields[1], f.fields[2], unescapeField(f.fields[3]), unescapeField(f.fields[4])
 		st.size, _ = strconv.ParseInt(f.fields[5], 10, 64)
 	}
 	return st
@@ -264,7 +287,7 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 		return a, false, false
 	}
 	switch s.action {
-	case "shell":
+	case "shell", "powershell":
 		if !s.hasCheck {
 			return a, false, true
 		}
@@ -342,7 +365,7 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 				diffs = append(diffs, unified(s.path, string(cur), string(next)))
 			}
 			a.write = next
-			if a.mode == "" && st.kind == 1 {
+			if a.mode == "" && st.kind == 1 && st.mode != "-" {
 				a.mode = st.mode // keep the file's mode when rewriting it
 			}
 		case "directory":
@@ -351,7 +374,7 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 			}
 		}
 		if st.kind == 1 {
-			if s.mode != "" && normMode(st.mode) != normMode(s.mode) {
+			if s.mode != "" && st.mode != "-" && normMode(st.mode) != normMode(s.mode) {
 				diffs = append(diffs, fmt.Sprintf("mode %04s -> %04s", st.mode, normMode(s.mode)))
 			}
 			if s.owner != "" && st.owner != s.owner {
@@ -406,7 +429,7 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 		return
 	}
 	switch s.action {
-	case "shell":
+	case "shell", "powershell":
 		if a.recheck {
 			if f := find(fs, "recheck"); f != nil && codeOf(f) == 0 {
 				r.Status = journal.StatusCompliant
@@ -426,7 +449,7 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 		switch {
 		case code == 124:
 			r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("timed out after %s", s.timeout)
-		case code == RebootExitCode:
+		case code == h.rebootCode():
 			// As the SSM agent: reboot, then run the document again.
 			h.reboot, h.rebootBy = true, fmt.Sprintf("step %q exited %d", s.name, code)
 			r.Status, r.Error = journal.StatusSuccess, fmt.Sprintf("asked for a reboot (exit %d)", code)

@@ -356,11 +356,15 @@ func (r *Runner) execHost(ctx context.Context, job ExecJob, h *inventory.Host, h
 func (r *Runner) reboot(ctx context.Context, h *inventory.Host, conn Conn, timeout time.Duration) (Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	if _, err := conn.Run(ctx, &Command{Script: r.opts.RebootCommand}); err != nil && !errors.Is(err, ErrConnLost) {
+	cmd, wait := r.opts.RebootCommand, "sleep 3600"
+	if shellOf(conn) == ShellPowerShell {
+		cmd, wait = `& shutdown.exe /r /t 2 /c 'driftless: a step asked for a reboot'`, "Start-Sleep -Seconds 3600"
+	}
+	if _, err := conn.Run(ctx, &Command{Script: cmd}); err != nil && !errors.Is(err, ErrConnLost) {
 		return nil, fmt.Errorf("reboot %s: %w", h.Name, err)
 	}
 	// The host is down when this connection ends.
-	conn.Run(ctx, &Command{Script: "sleep 3600"})
+	conn.Run(ctx, &Command{Script: wait})
 	conn.Close()
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("reboot %s: %w: the host did not go down within %s", h.Name, ErrTimeout, timeout)

@@ -193,6 +193,8 @@ func checkScript(marker string, steps []*step) string {
 			fmt.Fprintf(&b, "if [ -f %s ]; then dl_payload %d cur %s %d; fi\n", p, s.idx, p, maxLineFile)
 		case "package", "service", "patch":
 			b.WriteString(systemCheck(s, "state"))
+		case "powershell":
+			fmt.Fprintf(&b, "dl_frame %d skip platform\n", s.idx)
 		}
 		if s.platform != "" {
 			fmt.Fprintf(&b, "else dl_frame %d skip platform; fi\n", s.idx)

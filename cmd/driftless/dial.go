@@ -13,6 +13,7 @@ import (
 	"github.com/driftless-dev/driftless/local"
 	"github.com/driftless-dev/driftless/runner"
 	"github.com/driftless-dev/driftless/ssh"
+	"github.com/driftless-dev/driftless/winrm"
 )
 
 // dialer connects to hosts by their transport, and remembers what the
@@ -47,8 +48,34 @@ func (d *dialer) dial(ctx context.Context, h *inventory.Host) (runner.Conn, erro
 			return nil, err // not a typed nil in the interface
 		}
 		return c, nil
+	case inventory.WinRM:
+		cfg, err := winrmConfig(h)
+		if err != nil {
+			return nil, err
+		}
+		c, err := winrm.Dial(ctx, cfg)
+		if err != nil {
+			return nil, err // not a typed nil in the interface
+		}
+		return c, nil
 	}
-	return nil, fmt.Errorf("dial %s: the %s transport is not available in this version of driftless", h.Name, h.Transport)
+	return nil, fmt.Errorf("dial %s: unknown transport %q", h.Name, h.Transport)
+}
+
+// winrmConfig is the WinRM connection of h; the password comes from the
+// environment variable that password_env names.
+func winrmConfig(h *inventory.Host) (winrm.Config, error) {
+	cfg := winrm.Config{
+		Name: h.Name, Address: h.Address, Port: h.WinRM.Port, User: h.User,
+		HTTPS: h.WinRM.HTTPS, CAFile: h.WinRM.CAFile, InsecureSkipVerify: h.WinRM.InsecureSkipVerify,
+		Auth: h.WinRM.Auth, ConnectTimeout: h.ConnectTimeout,
+	}
+	v, ok := os.LookupEnv(h.PasswordEnv)
+	if h.PasswordEnv == "" || !ok {
+		return cfg, fmt.Errorf("dial %s: %w: password_env %s is not set", h.Name, runner.ErrAuth, h.PasswordEnv)
+	}
+	cfg.Password = v
+	return cfg, nil
 }
 
 func (d *dialer) sshConfig(h *inventory.Host) (ssh.Config, error) {

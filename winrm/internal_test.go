@@ -1,0 +1,119 @@
+package winrm
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"io"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+)
+
+func TestPSQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"":              "''",
+		"plain":         "'plain'",
+		"it's":          "'it''s'",
+		"‘a’ ‚b‛":       "'‘‘a’’ ‚‚b‛‛'",
+		"$x `n \"y\"":   "'$x `n \"y\"'",
+		"line\r\nline2": "'line\r\nline2'",
+	} {
+		if got := psQuote(in); got != want {
+			t.Errorf("psQuote(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestEncodeScriptIsUTF16LEBase64(t *testing.T) {
+	b, _ := base64.StdEncoding.DecodeString(encodeScript("A€😀"))
+	want := []byte{'A', 0, 0xac, 0x20, 0x3d, 0xd8, 0x00, 0xde}
+	if !bytes.Equal(b, want) {
+		t.Fatalf("% x, want % x", b, want)
+	}
+}
+
+func TestChunkReader(t *testing.T) {
+	content := bytes.Repeat([]byte("abc"), putChunk) // 3 chunks
+	cr := &chunkReader{r: bytes.NewReader(content), h: sha256.New()}
+	out, err := io.ReadAll(iotest.OneByteReader(cr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(out), "\r\n"), "\r\n")
+	if len(lines) != 4 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	var got []byte
+	for _, l := range lines[:3] {
+		b, err := base64.StdEncoding.DecodeString(l)
+		if err != nil || len(b) > putChunk {
+			t.Fatalf("line of %d bytes: %v", len(b), err)
+		}
+		got = append(got, b...)
+	}
+	sum := sha256.Sum256(content)
+	if want := "=" + hex.EncodeToString(sum[:]) + " 147456"; lines[3] != want || cr.sum != want[1:] {
+		t.Fatalf("last line %q, want %q", lines[3], want)
+	}
+	if !bytes.Equal(got, content) {
+		t.Fatal("content differs")
+	}
+	// A read error leaves out the checksum line, so the host refuses.
+	cr = &chunkReader{r: iotest.ErrReader(io.ErrClosedPipe), h: sha256.New()}
+	out, _ = io.ReadAll(cr)
+	if len(out) != 0 || cr.err == nil {
+		t.Fatalf("%q %v", out, cr.err)
+	}
+}
+
+func TestCLIXMLFilter(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"plain error\n", "plain error\n"},
+		{"#<", "#<"},
+		{"", ""},
+		{"#< CLIXML\r\n<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><S S=\"Error\">boom_x000D__x000A_</S><S S=\"verbose\">chatty</S><S S=\"Error\">emoji _xD83D__xDE00_</S></Objs>",
+			"boom\r\nemoji 😀"},
+		{"#< CLIXML\r\nnot xml", "not xml"},
+	} {
+		var b bytes.Buffer
+		f := newCLIXMLFilter(&b)
+		for i := range len(tc.in) { // byte by byte: the worst cut
+			f.Write([]byte{tc.in[i]})
+		}
+		f.flush()
+		if b.String() != tc.want {
+			t.Errorf("%q: got %q, want %q", tc.in, b.String(), tc.want)
+		}
+	}
+}
+
+func TestTimeouts(t *testing.T) {
+	if got := isoSeconds(1500 * time.Millisecond); got != "PT2S" {
+		t.Errorf("isoSeconds = %s", got)
+	}
+	for op, want := range map[time.Duration]time.Duration{time.Second: 500 * time.Millisecond, 60 * time.Second: 15 * time.Second, 10 * time.Minute: 15 * time.Second} {
+		if got := receiveGrace(op); got != want {
+			t.Errorf("receiveGrace(%s) = %s, want %s", op, got, want)
+		}
+	}
+}
+
+func TestBootstrapRunsPushedScript(t *testing.T) {
+	target := "[IO.Path]::Combine([IO.Path]::GetTempPath(), 'driftless-00.ps1')"
+	want := "$ProgressPreference = 'SilentlyContinue'\n" +
+		"$__dl_file = " + target + "\n" +
+		"$__dl_text = [IO.File]::ReadAllText($__dl_file)\n" +
+		"[IO.File]::Delete($__dl_file)\n" +
+		"$__dl_block = [ScriptBlock]::Create($__dl_text)\n" +
+		"Remove-Variable -Name '__dl_file', '__dl_text'\n" +
+		"$input | . $__dl_block\n"
+	if got := bootstrap(target); got != want {
+		t.Fatalf("bootstrap:\n%s\nwant\n%s", got, want)
+	}
+	if n := len(commandLine(bootstrap(target))); n > maxCommandLine {
+		t.Fatalf("bootstrap command line of %d characters", n)
+	}
+}

@@ -1,0 +1,419 @@
+package winrm
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode/utf16"
+
+	mzwinrm "github.com/masterzen/winrm"
+
+	"github.com/driftless-dev/driftless/runner"
+)
+
+// powershell runs an encoded script: no profile, no prompts.
+const powershell = "powershell.exe -NoProfile -NonInteractive -EncodedCommand "
+
+// maxCommandLine is the longest command line sent as is: WinRS runs it
+// through cmd.exe, which takes 8191 characters. A longer script is pushed
+// to a file first.
+const maxCommandLine = 8000
+
+// prologue starts every script: progress records would otherwise reach
+// stderr as CLIXML.
+const prologue = "$ProgressPreference = 'SilentlyContinue'\n"
+
+var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// Run runs cmd.Script as a PowerShell script on the host and returns its
+// exit code:
+//
+//	powershell.exe -NoProfile -NonInteractive -EncodedCommand <UTF-16LE base64>
+//
+// The script is prologue, then one `$env:K = '...'` line per cmd.Env
+// variable (sorted, single-quoted: nothing in a value is interpreted),
+// then cmd.Script. When that command line would pass ~8 KiB (cmd.exe's
+// limit), the script is first pushed like PutFile to a file in the user's
+// temporary directory, and a short script reads, removes and runs it.
+// Stdout and stderr are streamed to cmd.Stdout and cmd.Stderr as the host
+// returns them (stderr in PowerShell's CLIXML form is turned into plain
+// text); cmd.Stdin, when set, is sent to the process's stdin.
+//
+// When ctx ends first, Run sends the WinRS terminate signal, deletes the
+// shell and returns ctx.Err() wrapped (with runner.ErrTimeout for a
+// deadline). Transport failures wrap runner.ErrConnLost (plus
+// runner.ErrTimeout when the host stopped answering); a 401 wraps
+// runner.ErrAuth. No write to cmd.Stdout or cmd.Stderr happens after Run
+// returns.
+func (c *Client) Run(ctx context.Context, cmd *runner.Command) (int, error) {
+	op := "run " + c.cfg.Name
+	if cmd == nil {
+		return -1, fmt.Errorf("%s: no command", op)
+	}
+	if err := ctx.Err(); err != nil {
+		return -1, ctxErr(op, err)
+	}
+	script, err := scriptWithEnv(cmd.Script, cmd.Env)
+	if err != nil {
+		return -1, fmt.Errorf("%s: %w", op, err)
+	}
+	line := commandLine(script)
+	if len(line) > maxCommandLine {
+		name := "driftless-" + randomHex(8) + ".ps1"
+		target := "[IO.Path]::Combine([IO.Path]::GetTempPath(), " + psQuote(name) + ")"
+		if err := c.put(ctx, op, target, strings.NewReader(script)); err != nil {
+			return -1, err
+		}
+		line = commandLine(bootstrap(target))
+		code, started, err := c.exec(ctx, op, line, cmd.Stdin, cmd.Stdout, cmd.Stderr)
+		if !started {
+			c.removeScript(target)
+		}
+		return code, err
+	}
+	code, _, err := c.exec(ctx, op, line, cmd.Stdin, cmd.Stdout, cmd.Stderr)
+	return code, err
+}
+
+// scriptWithEnv prefixes script with the prologue and $env: lines.
+func scriptWithEnv(script string, env map[string]string) (string, error) {
+	names := make([]string, 0, len(env))
+	for k := range env {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	b.WriteString(prologue)
+	for _, k := range names {
+		if !envNameRE.MatchString(k) {
+			return "", fmt.Errorf("env: invalid variable name %q", k)
+		}
+		v := env[k]
+		if strings.IndexByte(v, 0) >= 0 {
+			return "", fmt.Errorf("env: %s: value holds a NUL byte", k)
+		}
+		b.WriteString("$env:" + k + " = " + psQuote(v) + "\n")
+	}
+	b.WriteString(script)
+	return b.String(), nil
+}
+
+// commandLine is the command that runs script.
+func commandLine(script string) string {
+	return powershell + encodeScript(script)
+}
+
+// encodeScript is the -EncodedCommand value of a script: base64 of its
+// UTF-16LE bytes.
+func encodeScript(script string) string {
+	u := utf16.Encode([]rune(script))
+	b := make([]byte, 2*len(u))
+	for i, r := range u {
+		binary.LittleEndian.PutUint16(b[2*i:], r)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// psQuote makes s one single-quoted PowerShell string. PowerShell also
+// takes the typographic quotes ‘ ’ ‚ ‛ as single quotes: each is doubled
+// too.
+func psQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, r := range s {
+		switch r {
+		case '\'', '\u2018', '\u2019', '\u201a', '\u201b':
+			b.WriteRune(r)
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// bootstrap reads the script pushed to target, removes it and runs it in
+// the same scope, with stdin as its pipeline input, so that it behaves as
+// if it had been sent inline.
+func bootstrap(target string) string {
+	return prologue +
+		"$__dl_file = " + target + "\n" +
+		"$__dl_text = [IO.File]::ReadAllText($__dl_file)\n" +
+		"[IO.File]::Delete($__dl_file)\n" +
+		"$__dl_block = [ScriptBlock]::Create($__dl_text)\n" +
+		"Remove-Variable -Name '__dl_file', '__dl_text'\n" +
+		"$input | . $__dl_block\n"
+}
+
+// removeScript deletes a pushed script whose command never started.
+func (c *Client) removeScript(target string) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ConnectTimeout+c.requestTimeout())
+	defer cancel()
+	script := prologue + "[IO.File]::Delete(" + target + ")\n"
+	if _, _, err := c.exec(ctx, "cleanup "+c.cfg.Name, commandLine(script), nil, nil, nil); err != nil {
+		c.cfg.Logger.Debug("winrm remove pushed script", "host", c.cfg.Name, "error", err)
+	}
+}
+
+// exec runs a command line in a shell and streams its output until it
+// ends. started reports whether the host started the command.
+func (c *Client) exec(ctx context.Context, op, line string, stdin io.Reader, stdout, stderr io.Writer) (code int, started bool, err error) {
+	if err := c.acquire(ctx); err != nil {
+		if ctx.Err() != nil {
+			return -1, false, ctxErr(op, ctx.Err())
+		}
+		return -1, false, fmt.Errorf("%s: %w: client closed", op, runner.ErrConnLost)
+	}
+	defer c.release()
+	if c.isClosed() {
+		return -1, false, fmt.Errorf("%s: %w: client closed", op, runner.ErrConnLost)
+	}
+
+	shellID, pooled, err := c.takeShell(ctx)
+	if err != nil {
+		return -1, false, c.runErr(ctx, op+": open shell", err)
+	}
+	cmdID, err := c.startCommand(ctx, shellID, line, stdin != nil)
+	var f *Fault
+	if err != nil && pooled && errors.As(err, &f) && f.noShell() {
+		// The host forgot the shell (restart, idle timeout): a new one.
+		c.cfg.Logger.Debug("winrm shell gone", "host", c.cfg.Name, "shell", shellID)
+		if shellID, err = c.createShell(ctx, c.requestTimeout()); err == nil {
+			cmdID, err = c.startCommand(ctx, shellID, line, stdin != nil)
+		} else {
+			shellID = ""
+		}
+	}
+	if err != nil {
+		if shellID != "" {
+			c.cleanup(func(ctx context.Context) { c.deleteShell(ctx, shellID) })
+		}
+		return -1, false, c.runErr(ctx, op+": start", err)
+	}
+
+	if stdout == nil {
+		stdout = io.Discard
+	}
+	errOut := newCLIXMLFilter(stderr)
+	defer errOut.flush()
+
+	feedCtx, stopFeed := context.WithCancel(ctx)
+	defer stopFeed()
+	if stdin != nil {
+		go c.feed(feedCtx, shellID, cmdID, stdin)
+	}
+
+	for {
+		msg := mzwinrm.NewGetOutputRequest(c.w.url, shellID, cmdID, "stdout stderr", c.params)
+		body, err := c.w.post(ctx, msg.String(), c.requestTimeout())
+		if err != nil {
+			if errors.As(err, &f) && f.timedOut() {
+				continue // no output within OperationTimeout: ask again
+			}
+			c.abort(shellID, cmdID)
+			return -1, true, c.runErr(ctx, op, err)
+		}
+		done, exit, perr := mzwinrm.ParseSlurpOutputErrResponse(body, stdout, errOut)
+		if perr != nil {
+			c.abort(shellID, cmdID)
+			return -1, true, fmt.Errorf("%s: WinRM: unreadable Receive answer from %s: %w", op, c.w.where, perr)
+		}
+		if done {
+			// Release the command; a shell that refuses goes.
+			var err error
+			c.cleanup(func(ctx context.Context) {
+				if err = c.signal(ctx, shellID, cmdID); err != nil {
+					c.deleteShell(ctx, shellID)
+				}
+			})
+			if err == nil {
+				c.keepShell(shellID)
+			}
+			return exit, true, nil
+		}
+	}
+}
+
+// abort ends a command that is still running: terminate, then delete its
+// shell.
+func (c *Client) abort(shellID, cmdID string) {
+	c.cleanup(func(ctx context.Context) {
+		c.signal(ctx, shellID, cmdID)
+		c.deleteShell(ctx, shellID)
+	})
+}
+
+// runErr wraps an error of a running command for op: ctx's own error,
+// runner.ErrAuth, a fault as is, else a lost connection.
+func (c *Client) runErr(ctx context.Context, op string, err error) error {
+	var f *Fault
+	switch {
+	case ctx.Err() != nil:
+		return ctxErr(op, ctx.Err())
+	case errors.Is(err, net.ErrClosed) || c.isClosed():
+		return fmt.Errorf("%s: %w: client closed: %w", op, runner.ErrConnLost, err)
+	case errors.Is(err, runner.ErrAuth), errors.As(err, &f):
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return fmt.Errorf("%s: %w: %w", op, runner.ErrConnLost, err)
+}
+
+// maxSend is the most stdin one Send carries: with base64 and the
+// envelope it stays under the 150 KiB that old hosts accept.
+const maxSend = 64 << 10
+
+// feed sends stdin to a command, then its end (also when reading stdin
+// fails).
+func (c *Client) feed(ctx context.Context, shellID, cmdID string, stdin io.Reader) {
+	buf := make([]byte, maxSend)
+	for {
+		n, rerr := io.ReadFull(stdin, buf)
+		eof := rerr != nil
+		msg := mzwinrm.NewSendInputRequest(c.w.url, shellID, cmdID, buf[:n], eof, c.params)
+		if _, err := c.w.post(ctx, msg.String(), c.requestTimeout()); err != nil {
+			c.cfg.Logger.Debug("winrm send stdin", "host", c.cfg.Name, "command", cmdID, "error", err)
+			return
+		}
+		if eof {
+			return
+		}
+	}
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func newUUID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return strings.ToUpper(h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:])
+}
+
+// cliXMLFilter passes stderr through, except when it is PowerShell's
+// CLIXML serialization ("#< CLIXML" then <Objs>): that is collected and
+// turned into the text of its error and warning records at the end.
+type cliXMLFilter struct {
+	w    io.Writer
+	head []byte // first bytes, until the form is known
+	xml  *bytes.Buffer
+	pass bool
+}
+
+const cliXMLMark = "#< CLIXML"
+
+// maxCLIXML bounds what the filter collects.
+const maxCLIXML = 4 << 20
+
+func newCLIXMLFilter(w io.Writer) *cliXMLFilter {
+	if w == nil {
+		w = io.Discard
+	}
+	return &cliXMLFilter{w: w}
+}
+
+func (f *cliXMLFilter) Write(p []byte) (int, error) {
+	switch {
+	case f.pass:
+		return f.w.Write(p)
+	case f.xml != nil:
+		if f.xml.Len() < maxCLIXML {
+			f.xml.Write(p[:min(len(p), maxCLIXML-f.xml.Len())])
+		}
+		return len(p), nil
+	}
+	f.head = append(f.head, p...)
+	switch {
+	case bytes.HasPrefix(f.head, []byte(cliXMLMark)):
+		f.xml = bytes.NewBuffer(f.head[len(cliXMLMark):])
+		f.head = nil
+	case len(f.head) >= len(cliXMLMark) || !bytes.HasPrefix([]byte(cliXMLMark), f.head):
+		f.pass = true
+		head := f.head
+		f.head = nil
+		if _, err := f.w.Write(head); err != nil {
+			return 0, err
+		}
+	}
+	return len(p), nil
+}
+
+// flush writes what is still held: a short stderr, or the text of the
+// CLIXML records.
+func (f *cliXMLFilter) flush() {
+	switch {
+	case len(f.head) > 0:
+		f.w.Write(f.head)
+		f.head = nil
+	case f.xml != nil:
+		f.w.Write([]byte(cliXMLText(f.xml.Bytes())))
+		f.xml = nil
+	}
+}
+
+// cliXMLText extracts the text of the error, warning and information
+// records (<S S="Error">...</S>) of CLIXML documents; progress records
+// are dropped. PowerShell escapes characters as _xHHHH_.
+func cliXMLText(doc []byte) string {
+	var b strings.Builder
+	for _, part := range bytes.Split(doc, []byte(cliXMLMark)) {
+		var objs struct {
+			S []struct {
+				Stream string `xml:"S,attr"`
+				Text   string `xml:",chardata"`
+			} `xml:"S"`
+		}
+		if err := xmlUnmarshalLenient(part, &objs); err != nil {
+			b.Write(bytes.TrimSpace(part))
+			continue
+		}
+		for _, s := range objs.S {
+			switch strings.ToLower(s.Stream) {
+			case "error", "warning", "information", "":
+				b.WriteString(unescapeCLIXML(s.Text))
+			}
+		}
+	}
+	return b.String()
+}
+
+var cliXMLEscape = regexp.MustCompile(`(?:_x[0-9A-Fa-f]{4}_)+`)
+
+// unescapeCLIXML decodes PowerShell's _xHHHH_ escapes (UTF-16 code
+// units, so a run of them may hold surrogate pairs).
+func unescapeCLIXML(s string) string {
+	return cliXMLEscape.ReplaceAllStringFunc(s, func(m string) string {
+		units := make([]uint16, 0, len(m)/7)
+		for i := 0; i+7 <= len(m); i += 7 {
+			var u uint16
+			fmt.Sscanf(m[i+2:i+6], "%x", &u)
+			units = append(units, u)
+		}
+		return string(utf16.Decode(units))
+	})
+}
+
+// xmlUnmarshalLenient decodes one CLIXML document (nothing for blank
+// input).
+func xmlUnmarshalLenient(doc []byte, v any) error {
+	doc = bytes.TrimSpace(doc)
+	if len(doc) == 0 {
+		return nil
+	}
+	return xml.Unmarshal(doc, v)
+}
