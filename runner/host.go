@@ -63,6 +63,9 @@ func (h *hostRun) run(ctx context.Context) error {
 	marker := newMarker()
 	started := time.Now()
 	check, apply := checkScript, applyScript
+	if !h.check {
+		check = checkRunScript
+	}
 	if shellOf(h.conn) == ShellPowerShell {
 		check, apply = checkScriptPS, applyScriptPS
 	}
@@ -104,6 +107,17 @@ func (h *hostRun) run(ctx context.Context) error {
 			r.Error = fmt.Sprintf("precondition: platform is %s, not %s", h.os, s.platform)
 			if s.platform == "" { // a shell step on Windows, a powershell step elsewhere
 				r.Error = fmt.Sprintf("the %s action does not run on %s", s.action, h.os)
+			}
+			continue
+		}
+		if isScript(s) && !s.hasCheck && !h.check && hasKind(fs, "run") {
+			// Run by the check script: every step before it was in state.
+			h.applied(applyStep{s: s}, fs, started)
+			if st := r.Status; (st == journal.StatusFailed || st == journal.StatusTimedOut) && s.onFailure == "stop" {
+				stopped = fmt.Sprintf("step %q failed", s.name)
+			}
+			if s.onSuccessEnd && r.Status == journal.StatusSuccess {
+				stopped = "onSuccess: exit"
 			}
 			continue
 		}

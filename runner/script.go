@@ -146,31 +146,86 @@ func shellCmd(s *step, cmd, tag string) string {
 }
 
 // statFrame reports what is at the step's path: kind 0 missing, 1 file
-// or directory as expected, 2 something else; then mode, owner, group,
-// size (and for files the SHA-256).
+// or directory as expected, 2 something else; then the SHA-256 (files),
+// mode, owner, group and size. The values stay in dl_k, dl_s, dl_m, dl_o
+// and dl_g for the checks that follow.
 func statFrame(s *step, tag string) string {
 	p := remotePath(s.path)
-	want := "-d"
+	want, hash := "-d", "dl_s=-"
 	if s.action != "directory" {
-		want = "-f"
+		want, hash = "-f", "dl_s=$(dl_sha "+p+")"
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "if [ %s %s ]; then ", want, p)
-	if s.action == "directory" {
-		fmt.Fprintf(&b, "dl_frame %d %s \"1 - $(dl_stat %s)\"; ", s.idx, tag, p)
-	} else {
-		fmt.Fprintf(&b, "dl_frame %d %s \"1 $(dl_sha %s) $(dl_stat %s)\"; ", s.idx, tag, p, p)
+	return fmt.Sprintf("if [ %s %s ]; then dl_k=1; %s; set -- $(dl_stat %s); dl_m=$1 dl_o=$2 dl_g=$3 dl_z=$4\n"+
+		"elif [ -e %s ] || [ -L %s ]; then dl_k=2; else dl_k=0; fi\n"+
+		"if [ $dl_k = 1 ]; then dl_frame %d %s \"1 $dl_s $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d %s $dl_k; fi\n",
+		want, p, hash, p, p, p, s.idx, tag, s.idx, tag)
+}
+
+// cleanTest is a shell condition that holds when the step, just checked
+// by the check script, is in its desired state; "" when only Go can tell
+// (a line with a regexp, ...).
+func cleanTest(s *step) string {
+	var c []string
+	switch s.action {
+	case "shell":
+		if !s.hasCheck && s.onSuccessEnd {
+			return "false" // the document ends here: Go decides the rest
+		}
+		return "[ $dl_rc -eq 0 ]"
+	case "file", "directory", "line":
+		if s.absent {
+			if s.action == "line" {
+				return ""
+			}
+			return "[ $dl_k = 0 ]"
+		}
+		c = append(c, "[ $dl_k = 1 ]")
+		switch s.action {
+		case "file":
+			c = append(c, "[ \"$dl_s\" = "+sha(s.content)+" ]")
+		case "line":
+			if s.lineRe != "" {
+				return ""
+			}
+			c = append(c, "grep -qxF -- "+quote(s.line)+" "+remotePath(s.path))
+		}
+		if s.mode != "" {
+			c = append(c, fmt.Sprintf("[ $((0$dl_m)) -eq $((0%s)) ]", strings.TrimLeft(s.mode, "0")))
+		}
+		if s.owner != "" {
+			c = append(c, "[ \"$dl_o\" = "+quote(s.owner)+" ]")
+		}
+		if s.group != "" {
+			c = append(c, "[ \"$dl_g\" = "+quote(s.group)+" ]")
+		}
+		return strings.Join(c, " && ")
+	case "package":
+		return "! grep -qv '^ok ' \"$dl_t/p\""
+	case "powershell":
+		return "true"
 	}
-	fmt.Fprintf(&b, "elif [ -e %s ] || [ -L %s ]; then dl_frame %d %s 2; else dl_frame %d %s 0; fi\n", p, p, s.idx, tag, s.idx, tag)
-	return b.String()
+	return ""
 }
 
 // checkScript checks every step of a plan.
-func checkScript(marker string, steps []*step) string {
+func checkScript(marker string, steps []*step) string { return buildCheckScript(marker, steps, false) }
+
+// checkRunScript checks every step and, as long as every step before is
+// known to be in state, also runs the steps without a check (which apply
+// mode always runs): a converged host then needs this one round trip.
+func checkRunScript(marker string, steps []*step) string {
+	return buildCheckScript(marker, steps, true)
+}
+
+func buildCheckScript(marker string, steps []*step, run bool) string {
 	var b strings.Builder
-	b.WriteString("DLM=" + quote(marker) + "\n" + prelude + preludeFor(steps) + "dl_facts\n")
+	b.WriteString("DLM=" + quote(marker) + "\n" + prelude + preludeFor(steps) + "dl_facts\ndl_clean=1\n")
 	for _, s := range steps {
-		if s.err != nil || s.skip != "" {
+		if s.err != nil {
+			b.WriteString("dl_clean=\n")
+			continue
+		}
+		if s.skip != "" {
 			continue
 		}
 		if s.platform != "" {
@@ -180,6 +235,8 @@ func checkScript(marker string, steps []*step) string {
 		case "shell":
 			if s.hasCheck {
 				b.WriteString(shellCmd(s, s.check, "check"))
+			} else if run {
+				fmt.Fprintf(&b, "if [ -n \"$dl_clean\" ]; then\n%sfi\n", runLoop(s))
 			}
 		case "file", "directory":
 			b.WriteString(statFrame(s, "stat"))
@@ -196,11 +253,23 @@ func checkScript(marker string, steps []*step) string {
 		case "powershell":
 			fmt.Fprintf(&b, "dl_frame %d skip platform\n", s.idx)
 		}
+		if run {
+			if t := cleanTest(s); t == "" {
+				b.WriteString("dl_clean=\n")
+			} else {
+				fmt.Fprintf(&b, "%s || dl_clean=\n", t)
+			}
+		}
 		if s.platform != "" {
 			fmt.Fprintf(&b, "else dl_frame %d skip platform; fi\n", s.idx)
 		}
 	}
 	return b.String()
+}
+
+// runLoop runs a script step's run, up to max_attempts times.
+func runLoop(s *step) string {
+	return fmt.Sprintf("dl_a=0; while :; do dl_a=$((dl_a+1))\n%sif [ $dl_rc -eq 0 ] || [ $dl_a -ge %d ] || [ $dl_rc -eq 124 ]; then break; fi; done\n", shellCmd(s, s.run, "run"), s.attempts)
 }
 
 // applyStep is one step of the apply phase with what to do.
@@ -240,7 +309,7 @@ func applyScript(marker string, steps []applyStep) string {
 			} else {
 				b.WriteString("if :; then\n")
 			}
-			fmt.Fprintf(&b, "dl_a=0; while :; do dl_a=$((dl_a+1))\n%sif [ $dl_rc -eq 0 ] || [ $dl_a -ge %d ] || [ $dl_rc -eq 124 ]; then break; fi; done\n", shellCmd(s, s.run, "run"), s.attempts)
+			b.WriteString(runLoop(s))
 			b.WriteString("[ $dl_rc -eq 0 ] || dl_ok=\n")
 			if s.hasCheck {
 				fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ]; then %s[ $dl_rc -eq 0 ] || dl_ok=; fi\n", shellCmd(s, s.check, "verify"))

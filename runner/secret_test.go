@@ -89,3 +89,62 @@ run = "echo using $DL_PARAM_pw"
 }
 
 type diagList struct{ l diag.List }
+
+// A converged host costs one round trip in apply mode, steps without a
+// check included: the check script runs them once every step before is
+// known to be in state.
+func TestConvergedApplyIsOneRoundTrip(t *testing.T) {
+	src := `[[steps]]
+name = "cfg"
+action = "file"
+path = "~/a.conf"
+content = "x\n"
+mode = "0640"
+[[steps]]
+name = "kernel"
+action = "shell"
+run = "uname -s"
+[[steps]]
+name = "line"
+action = "line"
+path = "~/.profile"
+line = "export A=1"
+create = true
+[[steps]]
+name = "last"
+action = "shell"
+run = "echo last"
+`
+	var list diagList
+	d := documents.Parse("d.toml", "d", ".toml", []byte(src), &list.l)
+	if err := list.l.Err(); err != nil {
+		t.Fatal(err)
+	}
+	conn := &shConn{home: t.TempDir()}
+	runOnce := func() []journal.StepResult {
+		steps := plan(d, &documents.Scope{HostName: "h"}, planOptions{secrets: &redactor{}, docs: func(string) *documents.Document { return nil }})
+		h := &hostRun{conn: conn, steps: steps, red: &redactor{}}
+		if err := h.run(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return h.results
+	}
+	first := runOnce()
+	if len(conn.lines) != 2 || first[0].Status != journal.StatusCorrected || first[1].Status != journal.StatusSuccess || first[3].Stdout != "last\n" {
+		t.Fatalf("first apply: %d round trips, %+v", len(conn.lines), first)
+	}
+	conn.lines = nil
+	second := runOnce()
+	if len(conn.lines) != 1 {
+		t.Errorf("converged apply took %d round trips, want 1", len(conn.lines))
+	}
+	want := []string{journal.StatusCompliant, journal.StatusSuccess, journal.StatusCompliant, journal.StatusSuccess}
+	for i, r := range second {
+		if r.Status != want[i] {
+			t.Errorf("step %s: %s, want %s", r.Name, r.Status, want[i])
+		}
+	}
+	if second[1].Stdout == "" || second[3].Stdout != "last\n" {
+		t.Errorf("outputs: %q %q", second[1].Stdout, second[3].Stdout)
+	}
+}
