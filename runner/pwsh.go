@@ -254,7 +254,7 @@ function dl_fail([string]$i, $er) {
 `
 
 // psPreludeText is psPrelude with its sizes filled in.
-var psPreludeText = strings.ReplaceAll(psPrelude, "@MaxOutput@", itoa(MaxOutput))
+var psPreludeText = strings.ReplaceAll(psPrelude+psServicePrelude, "@MaxOutput@", itoa(MaxOutput))
 
 // psEnd ends every PowerShell script: the temporary directory goes.
 const psEnd = `} finally {
@@ -398,6 +398,8 @@ func checkScriptPS(marker string, steps []*step) string {
 			b.WriteString("$p = " + psPath(s.path) + "\n")
 			b.WriteString(psStat(s, "stat"))
 			fmt.Fprintf(&b, "if ([IO.File]::Exists($p)) { dl_payload %s 'cur' $p %d }\n", psIdx(s), maxLineFile)
+		case "service":
+			b.WriteString(psServiceCheck(s, "state"))
 		}
 		fmt.Fprintf(&b, "} catch { dl_fail %s $_ }\n", psIdx(s))
 		if s.platform != "" {
@@ -467,6 +469,8 @@ func applyScriptPS(marker string, steps []applyStep) string {
 			}
 			b.WriteString("} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }\n")
 			fmt.Fprintf(&b, "dl_result %s $p $false %s %s\n", idx, psQuote(s.owner), psQuote(s.group))
+		case "service":
+			b.WriteString(psServiceApply(s, a.commands))
 		}
 		fmt.Fprintf(&b, "} catch { dl_fail %s $_; $dl_ok = $false }\n", idx)
 		switch s.onFailure {
