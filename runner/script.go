@@ -40,6 +40,7 @@ Darwin) dl_os=MacOS ;;
 esac
 dl_frame() { printf '\n%s %s %s 0 %s\n' "$DLM" "$1" "$2" "$3"; }
 dl_payload() {
+	if [ ! -s "$3" ]; then printf '\n%s %s %s 0 0\n' "$DLM" "$1" "$2"; return; fi
 	dl_n=$(wc -c <"$3" | tr -d ' ')
 	dl_c=$dl_n
 	[ "$dl_c" -le "$4" ] || dl_c=$4
@@ -47,16 +48,19 @@ dl_payload() {
 	head -c "$dl_c" "$3"
 }
 dl_sha() {
-	if command -v sha256sum >/dev/null 2>&1; then sha256sum <"$1"; else shasum -a 256 <"$1"; fi | cut -d' ' -f1
+	if command -v sha256sum >/dev/null 2>&1; then dl_h=$(sha256sum <"$1"); else dl_h=$(shasum -a 256 <"$1"); fi
+	echo "${dl_h%% *}"
 }
 dl_stat() { stat -c '%a %U %G %s' -- "$1" 2>/dev/null || stat -f '%Lp %Su %Sg %z' -- "$1"; }
 # Step timeouts use GNU timeout in --foreground mode, which keeps the
 # command in this script's process group, so that cancelling the run
 # kills it too. Without it, the run's own timeout still applies.
 dl_to=
-if timeout --foreground 5 true 2>/dev/null; then dl_to=1; fi
+dl_to_detect() {
+	if timeout --foreground 5 true 2>/dev/null; then dl_to=1; else dl_to=0; fi
+}
 dl_run() {
-	if [ "$1" -gt 0 ] && [ -n "$dl_to" ]; then
+	if [ "$1" -gt 0 ] && [ "$dl_to" = 1 ]; then
 		timeout --foreground -k 5 "$1" sh -c "$2"
 	else
 		sh -c "$2"
@@ -242,7 +246,7 @@ func buildCheckScript(marker string, steps []*step, run bool) string {
 			b.WriteString(statFrame(s, "stat"))
 			if s.action == "file" && s.contentText && !s.absent {
 				p := remotePath(s.path)
-				fmt.Fprintf(&b, "if [ -f %s ] && [ \"$(dl_sha %s)\" != %s ]; then dl_payload %d cur %s %d; fi\n", p, p, sha(s.content), s.idx, p, maxDiffBytes)
+				fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ \"$dl_s\" != %s ]; then dl_payload %d cur %s %d; fi\n", sha(s.content), s.idx, p, maxDiffBytes)
 			}
 		case "line":
 			p := remotePath(s.path)
@@ -362,15 +366,26 @@ func applyScript(marker string, steps []applyStep) string {
 	return b.String()
 }
 
-// preludeFor adds the system actions' functions when a step needs them.
+// preludeFor adds what the steps need: the system actions' functions,
+// and (once per script) whether GNU timeout can bound script steps.
 func preludeFor(steps []*step) string {
+	var sys, script bool
 	for _, s := range steps {
 		switch s.action {
 		case "package", "service", "patch":
-			return systemPrelude
+			sys = true
+		case "shell":
+			script = true
 		}
 	}
-	return ""
+	out := ""
+	if sys {
+		out += systemPrelude
+	}
+	if script {
+		out += "dl_to_detect\n"
+	}
+	return out
 }
 
 // ownership sets mode, owner and group on the shell word p.
