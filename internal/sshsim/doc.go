@@ -24,9 +24,10 @@
 //	/bin/sh -c COMMAND
 //
 // as the user running the simulator, in the host's home directory, with
-// HOME, USER, LOGNAME, SHELL and PATH set as a login would, then
-// Options.Env, then what the client sent with "env" requests (all are
-// accepted). "shell" runs /bin/sh reading commands from stdin (there is
+// HOME, USER, LOGNAME, SHELL and PATH set as sshd sets them for a login
+// (PATH=/usr/local/bin:/usr/bin:/bin:/usr/games, not the simulator's),
+// then Options.Env, then what the client sent with "env" requests (all
+// are accepted; a later value of a variable wins). "shell" runs /bin/sh reading commands from stdin (there is
 // no pty). The command gets its own process group, as under sshd, so that
 // the client's "signal" requests reach the command and everything it
 // started; closing the channel (or losing the connection) while the

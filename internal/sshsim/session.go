@@ -10,8 +10,9 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 )
 
-// defaultPath is PATH for commands when the simulator has none.
-const defaultPath = "/usr/local/bin:/usr/bin:/bin"
+// defaultPath is PATH for commands, as OpenSSH's sshd sets it for a
+// login (Options.Env may change it).
+const defaultPath = "/usr/local/bin:/usr/bin:/bin:/usr/games"
 
 // session is one session channel: at most one command or subsystem.
 type session struct {
@@ -119,12 +120,8 @@ func (s *session) start(args []string) bool {
 	opts := h.fleet.opts
 	cmd := exec.Command(opts.Shell, args...)
 	cmd.Dir = h.Home
-	path := os.Getenv("PATH")
-	if path == "" {
-		path = defaultPath
-	}
 	cmd.Env = append([]string{"HOME=" + h.Home, "USER=" + s.conn.user, "LOGNAME=" + s.conn.user,
-		"SHELL=" + opts.Shell, "PATH=" + path}, opts.Env...)
+		"SHELL=" + opts.Shell, "PATH=" + defaultPath}, opts.Env...)
 	cmd.Env = append(cmd.Env, s.env...)
 	setProcessGroup(cmd)
 

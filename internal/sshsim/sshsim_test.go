@@ -149,6 +149,10 @@ func TestExitCodesEnvStdinAndSignals(t *testing.T) {
 		t.Errorf("env: %q %q %d", out, errOut, code)
 	}
 
+	if out, _, _ := run(t, c, `printf %s "$PATH"`, nil); out != "/usr/local/bin:/usr/bin:/bin:/usr/games" {
+		t.Errorf("PATH %q", out)
+	}
+
 	// stdin reaches the command, and "shell" reads commands from it.
 	s, _ := c.NewSession()
 	s.Stdin = strings.NewReader("abc")
@@ -186,8 +190,8 @@ func TestExitCodesEnvStdinAndSignals(t *testing.T) {
 	if !errors.As(err, &ee) || ee.Signal() != "TERM" || ee.ExitStatus() != 128+15 {
 		t.Errorf("signal: %v", err)
 	}
-	if n := tf.Hosts[0].Execs(); n != 9 {
-		t.Errorf("%d execs counted, want 9", n)
+	if n := tf.Hosts[0].Execs(); n != 10 {
+		t.Errorf("%d execs counted, want 10", n)
 	}
 }
 

@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	_ "embed"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+//go:embed baseline.toml
+var baselineDoc string
+
+//go:embed check10.toml
+var check10Doc string
+
+// childTimeout bounds one measured child process.
+const childTimeout = 15 * time.Minute
+
+// moduleRoot is the directory of driftless's go.mod.
+func moduleRoot(ctx context.Context) (string, error) {
+	out, err := exec.CommandContext(ctx, "go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("go env GOMOD: %w (run the bench inside the driftless module, or pass -driftless and -out)", err)
+	}
+	mod := strings.TrimSpace(string(out))
+	if mod == "" || mod == os.DevNull {
+		return "", errors.New("not inside a Go module: run the bench from the driftless repository, or pass -driftless and -out")
+	}
+	return filepath.Dir(mod), nil
+}
+
+// buildDriftless builds ./cmd/driftless of the module at root into bin.
+func buildDriftless(ctx context.Context, root, bin string) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/driftless")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build ./cmd/driftless: %w\n%s", err, out)
+	}
+	return nil
+}
+
+// configDir is a driftless config dir for some hosts.
+type configDir struct {
+	dir string
+}
+
+// writeConfig writes a config dir in dir: an inventory of hosts (as
+// reached at their Addr and Port), known_hosts for them, the document
+// doc as documents/bench.toml, and one association "bench" running it
+// on every host with max_concurrency conc.
+func writeConfig(dir string, hosts []host, key, doc string, conc int) (*configDir, error) {
+	if err := os.MkdirAll(filepath.Join(dir, "documents"), 0o755); err != nil {
+		return nil, err
+	}
+	kh := filepath.Join(dir, "known_hosts")
+	if err := writeKnownHosts(kh, hosts); err != nil {
+		return nil, err
+	}
+	var inv strings.Builder
+	fmt.Fprintf(&inv, "[defaults]\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\nconnect_timeout = \"60s\"\n", key, kh)
+	for _, h := range hosts {
+		fmt.Fprintf(&inv, "\n[hosts.%s]\naddress = %q\nport = %d\nuser = %q\n", h.Name, h.Addr, h.Port, h.User)
+	}
+	assoc := fmt.Sprintf("[associations.bench]\ndocument = \"bench\"\ntargets = [\"*\"]\nmax_concurrency = \"%d\"\n", conc)
+	files := map[string]string{
+		"inventory.toml":       inv.String(),
+		"associations.toml":    assoc,
+		"documents/bench.toml": doc,
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			return nil, err
+		}
+	}
+	return &configDir{dir: dir}, nil
+}
+
+// sample is one measured run.
+type sample struct {
+	wall time.Duration
+	rss  int64         // peak RSS of the child, bytes; 0 = unknown
+	cpu  time.Duration // the child's user + system CPU time
+}
+
+// measureChild runs a child process to its end and measures its wall
+// time (start to exit) and peak RSS. A non-zero exit is an error holding
+// the tail of its output.
+func measureChild(ctx context.Context, env []string, name string, args ...string) (sample, error) {
+	ctx, cancel := context.WithTimeout(ctx, childTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
+	var out tailBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	began := time.Now()
+	err := cmd.Run()
+	s := sample{wall: time.Since(began)}
+	if cmd.ProcessState != nil {
+		s.rss = maxRSS(cmd.ProcessState)
+		s.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	if err != nil {
+		return s, fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, out.String())
+	}
+	return s, nil
+}
+
+// childEnv is the environment of measured children: this one without an
+// ssh-agent (keys come from files) and without colours.
+func childEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "SSH_AUTH_SOCK=") || strings.HasPrefix(kv, "DRIFTLESS_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(append(env, "NO_COLOR=1"), extra...)
+}
+
+// driftless runs the driftless binary on a config dir.
+func (e *benchEnv) driftless(ctx context.Context, cd *configDir, args ...string) (sample, error) {
+	return measureChild(ctx, childEnv(), e.bin, append([]string{"-C", cd.dir}, args...)...)
+}
+
+// floor runs the floor child on a spec file.
+func (e *benchEnv) floor(ctx context.Context, spec string) (sample, error) {
+	return measureChild(ctx, childEnv(), e.self, floorChildArg, spec)
+}
+
+// tailBuffer keeps the last 8 KiB written.
+type tailBuffer struct{ b bytes.Buffer }
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.b.Write(p)
+	if over := t.b.Len() - 8<<10; over > 0 {
+		t.b.Next(over)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string { return t.b.String() }

@@ -1,0 +1,14 @@
+//go:build !unix
+
+package main
+
+import (
+	"io/fs"
+	"os"
+)
+
+// maxRSS is unknown where there is no rusage.
+func maxRSS(*os.ProcessState) int64 { return 0 }
+
+// owner is unknown where files have no unix owner.
+func owner(fs.FileInfo) (uid, gid int, ok bool) { return 0, 0, false }

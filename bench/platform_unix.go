@@ -1,0 +1,32 @@
+//go:build unix
+
+package main
+
+import (
+	"io/fs"
+	"os"
+	"runtime"
+	"syscall"
+)
+
+// maxRSS is the peak resident set size of an ended child process, in
+// bytes (rusage maxrss), or 0 when unknown.
+func maxRSS(ps *os.ProcessState) int64 {
+	ru, ok := ps.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return 0
+	}
+	if runtime.GOOS == "darwin" {
+		return ru.Maxrss // bytes there
+	}
+	return ru.Maxrss * 1024 // KiB on Linux and the BSDs
+}
+
+// owner returns the uid and gid owning a file.
+func owner(fi fs.FileInfo) (uid, gid int, ok bool) {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return 0, 0, false
+	}
+	return int(st.Uid), int(st.Gid), true
+}
