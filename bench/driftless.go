@@ -96,7 +96,7 @@ func measureChild(ctx context.Context, env []string, name string, args ...string
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = env
-	var out tailBuffer
+	var out outputBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	began := time.Now()
 	err := cmd.Run()
@@ -106,7 +106,7 @@ func measureChild(ctx context.Context, env []string, name string, args ...string
 		s.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	}
 	if err != nil {
-		return s, fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, out.String())
+		return s, fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, out.problems())
 	}
 	return s, nil
 }
@@ -134,15 +134,33 @@ func (e *benchEnv) floor(ctx context.Context, spec string) (sample, error) {
 	return measureChild(ctx, childEnv(), e.self, floorChildArg, spec)
 }
 
-// tailBuffer keeps the last 8 KiB written.
-type tailBuffer struct{ b bytes.Buffer }
+// outputBuffer keeps up to 4 MiB of a child's output.
+type outputBuffer struct{ b bytes.Buffer }
 
-func (t *tailBuffer) Write(p []byte) (int, error) {
-	t.b.Write(p)
-	if over := t.b.Len() - 8<<10; over > 0 {
-		t.b.Next(over)
+func (o *outputBuffer) Write(p []byte) (int, error) {
+	if room := 4<<20 - o.b.Len(); room > 0 {
+		o.b.Write(p[:min(len(p), room)])
 	}
 	return len(p), nil
 }
 
-func (t *tailBuffer) String() string { return t.b.String() }
+// problems is what to show of a failed child's output: its lines that
+// do not report a host's success (up to 30), and its last line.
+func (o *outputBuffer) problems() string {
+	lines := strings.Split(strings.TrimRight(o.b.String(), "\n"), "\n")
+	var keep []string
+	for _, l := range lines {
+		if strings.Contains(l, " Success (") || strings.TrimSpace(l) == "" {
+			continue
+		}
+		if len(keep) == 30 {
+			keep = append(keep, "...")
+			break
+		}
+		keep = append(keep, l)
+	}
+	if last := lines[len(lines)-1]; len(keep) == 0 || keep[len(keep)-1] != last {
+		keep = append(keep, last)
+	}
+	return strings.Join(keep, "\n")
+}

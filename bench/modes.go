@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
 )
 
@@ -208,7 +209,8 @@ func latencyMode(ctx context.Context, o options, env *benchEnv, fl *fleet) (*sec
 	added := func(withRTT, without *measurement) float64 {
 		return float64(median(withRTT)-median(without)) / float64(rtt)
 	}
-	extra := added(check, check0) - added(floor, floor0)
+	// Rounded to the tenth shown, so that the verdict matches the table.
+	extra := math.Round((added(check, check0)-added(floor, floor0))*10) / 10
 	sec := &section{
 		title: fmt.Sprintf("Latency: %d sshd hosts behind a delay proxy adding %s RTT, 10-step document", n, rtt),
 		notes: []string{

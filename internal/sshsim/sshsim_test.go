@@ -224,7 +224,7 @@ func TestConcurrentSessionsAndConnections(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if took := time.Since(began); took > 5*time.Second {
+	if took := time.Since(began); took > 15*time.Second { // one after another: 19.2 s
 		t.Errorf("96 sessions of 0.2 s took %s: not concurrent", took)
 	}
 	for _, h := range tf.Hosts {
@@ -352,7 +352,7 @@ func alive(pid int) bool {
 
 func waitDead(t *testing.T, what string, pids ...int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(15 * time.Second)
 	for _, pid := range pids {
 		for alive(pid) {
 			if time.Now().After(deadline) {
