@@ -42,7 +42,7 @@ func runSchedule(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	now, _, err := parseNow(c)
+	now, err := parseNow(c)
 	if err != nil {
 		return err
 	}

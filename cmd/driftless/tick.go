@@ -21,16 +21,16 @@ func nowFlag() cli.Flag {
 }
 
 // parseNow returns --now, or the current time.
-func parseNow(c *cli.Context) (time.Time, bool, error) {
+func parseNow(c *cli.Context) (time.Time, error) {
 	s := c.String("now")
 	if s == "" {
-		return time.Now().UTC(), false, nil
+		return time.Now().UTC(), nil
 	}
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, false, usageError("--now: expected an RFC 3339 time such as 2026-12-01T10:00:00Z, got %q", s)
+		return time.Time{}, usageError("--now: expected an RFC 3339 time such as 2026-12-01T10:00:00Z, got %q", s)
 	}
-	return t.UTC(), true, nil
+	return t.UTC(), nil
 }
 
 func tickCommand() *cli.Command {
@@ -56,7 +56,7 @@ func runTick(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	now, _, err := parseNow(c)
+	now, err := parseNow(c)
 	if err != nil {
 		return err
 	}
