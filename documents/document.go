@@ -211,37 +211,10 @@ var commonStepKeys = []string{"name", "action", "description", "precondition", "
 
 func parseNativeStep(c cfgtree.Checker, n *cfgtree.Node) *Step {
 	s := &Step{Pos: n.Pos, OnFailure: OnFailureStop, Timeout: DefaultStepTimeout, MaxAttempts: 1, Inputs: map[string]*Input{}}
-	if nn := n.Get("name"); nn != nil {
-		s.Name, _ = c.NonEmpty(nn)
-	} else {
-		c.Errf(n, "the step has no name")
-	}
-	an := n.Get("action")
-	if an == nil {
-		c.Errf(n, "step %q has no action: expected one of %s", s.Name, strings.Join(ActionNames, ", "))
+	if !nativeActions.parseHead(c, n, s) {
 		return nil
 	}
-	action, ok := c.Str(an)
-	if !ok {
-		return nil
-	}
-	spec := actionSpecs[action]
-	if spec == nil {
-		e := c.Errf(an, "unknown action %q", action)
-		if strings.HasPrefix(action, "aws:") {
-			if native, ok := ssmAliases[action]; ok {
-				e.Msg += fmt.Sprintf(": in a native document write action = %q", native)
-			} else {
-				e.Hint = "aws: actions belong in SSM documents (documents/NAME.json or .yaml)"
-			}
-		} else if sug := diag.Suggest(action, ActionNames); sug != "" {
-			e.Msg += fmt.Sprintf(" (did you mean %q?)", sug)
-		} else {
-			e.Hint = "expected one of: " + strings.Join(ActionNames, ", ")
-		}
-		return nil
-	}
-	s.Action, s.SourceAction = action, action
+	action, spec := s.Action, actionSpecs[s.Action]
 	c.Keys(n, append(append([]string{}, commonStepKeys...), spec.inputNames()...)...)
 	if v := n.Get("description"); v != nil {
 		s.Description, _ = c.Str(v)
@@ -370,6 +343,96 @@ var ssmAliases = map[string]string{
 	"aws:runDocument":         ActionDocument,
 }
 
+// ssmActionNames lists the keys of ssmAliases in the order messages name
+// them.
+var ssmActionNames = []string{"aws:runShellScript", "aws:runPowerShellScript", "aws:configurePackage", "aws:downloadContent", "aws:runDocument"}
+
+// stepActions is what a document format says about the action of a step:
+// the part of reading a step's name and action in which the native and
+// SSM formats differ.
+type stepActions struct {
+	// noAction follows `step "NAME" has no action` when a step has none.
+	noAction string
+	// resolve maps an action as written to one of ActionNames.
+	resolve func(action string) (native string, ok bool)
+	// unknown is the message for an action resolve refuses; %q is the
+	// action.
+	unknown string
+	// explain, when set, may account for an unknown action first; it
+	// reports whether it did.
+	explain func(e *diag.Error, action string) bool
+	// names are the actions suggested for a typo; hint is said when none
+	// is close.
+	names []string
+	hint  string
+}
+
+var nativeActions = &stepActions{
+	noAction: ": expected one of " + strings.Join(ActionNames, ", "),
+	resolve: func(action string) (string, bool) {
+		return action, actionSpecs[action] != nil
+	},
+	unknown: "unknown action %q",
+	explain: func(e *diag.Error, action string) bool {
+		if !strings.HasPrefix(action, "aws:") {
+			return false
+		}
+		if native, ok := ssmAliases[action]; ok {
+			e.Msg += fmt.Sprintf(": in a native document write action = %q", native)
+		} else {
+			e.Hint = "aws: actions belong in SSM documents (documents/NAME.json or .yaml)"
+		}
+		return true
+	},
+	names: ActionNames,
+	hint:  "expected one of: " + strings.Join(ActionNames, ", "),
+}
+
+var ssmActions = &stepActions{
+	resolve: func(action string) (string, bool) {
+		native, ok := ssmAliases[action]
+		return native, ok
+	},
+	unknown: "SSM action %q is not supported by driftless",
+	names:   ssmActionNames,
+	hint:    "supported SSM actions: " + strings.Join(ssmActionNames, ", "),
+}
+
+// parseHead reads the name and action of step n into s, reporting what is
+// missing or unknown. It returns false when the step has no action it can
+// run, and the step is to be dropped.
+func (a *stepActions) parseHead(c cfgtree.Checker, n *cfgtree.Node, s *Step) bool {
+	if nn := n.Get("name"); nn != nil {
+		s.Name, _ = c.NonEmpty(nn)
+	} else {
+		c.Errf(n, "the step has no name")
+	}
+	an := n.Get("action")
+	if an == nil {
+		c.Errf(n, "step %q has no action%s", s.Name, a.noAction)
+		return false
+	}
+	action, ok := c.Str(an)
+	if !ok {
+		return false
+	}
+	native, ok := a.resolve(action)
+	if !ok {
+		e := c.Errf(an, a.unknown, action)
+		if a.explain != nil && a.explain(e, action) {
+			return false
+		}
+		if sug := diag.Suggest(action, a.names); sug != "" {
+			e.Msg += fmt.Sprintf(" (did you mean %q?)", sug)
+		} else {
+			e.Hint = a.hint
+		}
+		return false
+	}
+	s.Action, s.SourceAction = native, action
+	return true
+}
+
 func parseSSM(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
 	c.Keys(root, "schemaVersion", "description", "parameters", "mainSteps")
 	sv := root.Get("schemaVersion")
@@ -409,35 +472,10 @@ func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node) *Step {
 	// SSM command documents run every step unless onFailure says exit.
 	s := &Step{Pos: n.Pos, OnFailure: OnFailureContinue, Timeout: DefaultStepTimeout, MaxAttempts: 1, Inputs: map[string]*Input{}}
 	c.Keys(n, append([]string{"action", "name", "description", "precondition", "inputs"}, ssmStepControls...)...)
-	if nn := n.Get("name"); nn != nil {
-		s.Name, _ = c.NonEmpty(nn)
-	} else {
-		c.Errf(n, "the step has no name")
-	}
-	an := n.Get("action")
-	if an == nil {
-		c.Errf(n, "step %q has no action", s.Name)
+	if !ssmActions.parseHead(c, n, s) {
 		return nil
 	}
-	action, ok := c.Str(an)
-	if !ok {
-		return nil
-	}
-	native, ok := ssmAliases[action]
-	if !ok {
-		e := c.Errf(an, "SSM action %q is not supported by driftless", action)
-		names := make([]string, 0, len(ssmAliases))
-		for k := range ssmAliases {
-			names = append(names, k)
-		}
-		if sug := diag.Suggest(action, names); sug != "" {
-			e.Msg += fmt.Sprintf(" (did you mean %q?)", sug)
-		} else {
-			e.Hint = "supported SSM actions: aws:runShellScript, aws:runPowerShellScript, aws:configurePackage, aws:downloadContent, aws:runDocument"
-		}
-		return nil
-	}
-	s.Action, s.SourceAction = native, action
+	native, action := s.Action, s.SourceAction
 	if v := n.Get("description"); v != nil {
 		s.Description, _ = c.Str(v)
 	}

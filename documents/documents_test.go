@@ -271,6 +271,55 @@ func sharedDocs(t *testing.T) string {
 }
 
 // TestSharedSSMDocuments loads every real SSM document we were given.
+// TestStepNameAndAction covers what both formats say about a step's name
+// and action, hints included, as `driftless validate` prints it.
+func TestStepNameAndAction(t *testing.T) {
+	const ssm = "schemaVersion: '2.2'\nmainSteps:\n"
+	for _, tc := range []struct{ file, src, want string }{
+		{"d.toml", "[[steps]]\naction='shell'\nrun='x'\n",
+			"d.toml:1:1: steps[0]: the step has no name"},
+		{"d.toml", "[[steps]]\nname='a'\n",
+			`d.toml:1:1: steps[0]: step "a" has no action: expected one of shell, powershell, file, directory, line, package, service, patch, download, document`},
+		{"d.toml", "[[steps]]\nname='a'\naction=3\n",
+			"d.toml:3:1: steps[0].action: expected a string, got 3"},
+		{"d.toml", "[[steps]]\nname='a'\naction='shel'\n",
+			`d.toml:3:1: steps[0].action: unknown action "shel" (did you mean "shell"?)`},
+		{"d.toml", "[[steps]]\nname='a'\naction='zzzzzz'\n",
+			"d.toml:3:1: steps[0].action: unknown action \"zzzzzz\"\n\thint: expected one of: shell, powershell, file, directory, line, package, service, patch, download, document"},
+		{"d.toml", "[[steps]]\nname='a'\naction='aws:runDocument'\n",
+			`d.toml:3:1: steps[0].action: unknown action "aws:runDocument": in a native document write action = "document"`},
+		{"d.toml", "[[steps]]\nname='a'\naction='aws:runDocumen'\n",
+			"d.toml:3:1: steps[0].action: unknown action \"aws:runDocumen\"\n\thint: aws: actions belong in SSM documents (documents/NAME.json or .yaml)"},
+		{"d.yaml", ssm + "- action: aws:runShellScript\n  inputs: {runCommand: x}\n",
+			"d.yaml:3:3: mainSteps[0]: the step has no name"},
+		{"d.yaml", ssm + "- name: a\n  inputs: {runCommand: x}\n",
+			`d.yaml:3:3: mainSteps[0]: step "a" has no action`},
+		{"d.yaml", ssm + "- name: a\n  action: [1]\n",
+			"d.yaml:4:3: mainSteps[0].action: expected a string, got a list"},
+		{"d.yaml", ssm + "- name: a\n  action: aws:runShelScript\n",
+			`d.yaml:4:3: mainSteps[0].action: SSM action "aws:runShelScript" is not supported by driftless (did you mean "aws:runShellScript"?)`},
+		{"d.yaml", ssm + "- name: a\n  action: shell\n",
+			"d.yaml:4:3: mainSteps[0].action: SSM action \"shell\" is not supported by driftless\n\thint: supported SSM actions: aws:runShellScript, aws:runPowerShellScript, aws:configurePackage, aws:downloadContent, aws:runDocument"},
+	} {
+		d, l := parseDoc(t, tc.file, tc.src)
+		if got := l.Err(); got == nil || got.Error() != tc.want {
+			t.Errorf("%s %q:\n got  %v\n want %s", tc.file, tc.src, got, tc.want)
+		}
+		if d != nil && len(d.Steps) > 0 && d.Steps[0].Name != "" {
+			t.Errorf("%s %q: a step with no action was kept", tc.file, tc.src)
+		}
+	}
+	// The SSM hint and suggestions list every alias, and only those.
+	if len(ssmActionNames) != len(ssmAliases) {
+		t.Fatalf("ssmActionNames %v does not match ssmAliases", ssmActionNames)
+	}
+	for _, n := range ssmActionNames {
+		if ssmAliases[n] == "" {
+			t.Errorf("ssmActionNames lists %q, which ssmAliases lacks", n)
+		}
+	}
+}
+
 func TestSharedSSMDocuments(t *testing.T) {
 	dir := sharedDocs(t)
 	n, windows := 0, 0
