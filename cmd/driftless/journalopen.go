@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/driftless-dev/driftless/config"
 	"github.com/driftless-dev/driftless/journal"
 )
 
@@ -55,6 +56,32 @@ func openJournal(c *cli.Context) (*journal.Journal, error) {
 		fmt.Fprintf(c.App.ErrWriter, "marked %s %s Interrupted: %s\n", plural(len(ids), "run"), strings.Join(list, ", "), why)
 	}
 	return j, nil
+}
+
+// withConfigAndJournal is the start of the commands that plan from the
+// config dir and the journal (tick, schedule): it opens the UI, reads
+// --now, loads the config dir and opens the journal, in that order, and
+// runs fn with them, closing the journal after. A problem with the
+// journal exits 1 (exitInvalid), like one with the config.
+func withConfigAndJournal(c *cli.Context, fn func(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error) error {
+	u, err := newUI(c)
+	if err != nil {
+		return err
+	}
+	now, err := parseNow(c)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(c, u)
+	if err != nil {
+		return err
+	}
+	j, err := openJournal(c)
+	if err != nil {
+		return exitWith(exitInvalid, err)
+	}
+	defer j.Close()
+	return fn(c, u, now, cfg, j)
 }
 
 // openJournalToRead opens the journal for a command that only reads it.

@@ -6,6 +6,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/runner"
 	"github.com/driftless-dev/driftless/schedule"
 )
@@ -37,24 +39,9 @@ type scheduleJSON struct {
 	Next        *time.Time `json:"next,omitempty"`
 }
 
-func runSchedule(c *cli.Context) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
-	now, err := parseNow(c)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(c, u)
-	if err != nil {
-		return err
-	}
-	j, err := openJournal(c)
-	if err != nil {
-		return exitWith(exitInvalid, err)
-	}
-	defer j.Close()
+func runSchedule(c *cli.Context) error { return withConfigAndJournal(c, showSchedule) }
+
+func showSchedule(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error {
 	plan, err := runner.Plan(c.Context, cfg, j, now)
 	if err != nil {
 		return exitWith(exitFailed, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/runner"
 )
 
@@ -51,24 +52,9 @@ Examples:
 	}
 }
 
-func runTick(c *cli.Context) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
-	now, err := parseNow(c)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(c, u)
-	if err != nil {
-		return err
-	}
-	j, err := openJournal(c)
-	if err != nil {
-		return exitWith(exitInvalid, err)
-	}
-	defer j.Close()
+func runTick(c *cli.Context) error { return withConfigAndJournal(c, tick) }
+
+func tick(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error {
 	d := newDialer()
 	prog := newProgress(u)
 	started := time.Now()
