@@ -3,22 +3,18 @@ package runner
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	mzwinrm "github.com/masterzen/winrm"
 
+	"github.com/driftless-dev/driftless/internal/winstub"
 	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/winrm/winrmtest"
 )
@@ -185,195 +181,6 @@ func TestPSStdin(t *testing.T) {
 	}
 }
 
-// winHost plays a Windows host running the scripts of pwsh.go, over a
-// winrmtest server: it executes the helper calls the scripts make (dl_stat,
-// dl_payload, dl_run, dl_write, dl_result...) against an in-memory file
-// system and writes the frames those helpers write. The helpers' own
-// PowerShell cannot run here; this checks the wire: what the scripts ask,
-// and that their frames, streamed through WinRM, are what evaluate and
-// applied expect.
-type winHost struct {
-	mu     sync.Mutex
-	files  map[string][]byte
-	dirs   map[string]bool
-	owners map[string]string
-	// step runs a powershell step's script.
-	step func(tag, script string, env map[string]string, wd string) (code int, stdout, stderr string)
-}
-
-const userProfile = `C:\Users\Administrator`
-
-var (
-	reMarker   = regexp.MustCompile(`^\$DLM = '(.*)'$`)
-	reFacts    = regexp.MustCompile(`^dl_frame '-' 'facts' `)
-	reIfOS     = regexp.MustCompile(`^if \(\$dl_os -eq '(\w+)'\) \{$`)
-	reElseSkip = regexp.MustCompile(`^\} else \{ dl_frame '(\d+)' 'skip' 'platform' \}$`)
-	rePath     = regexp.MustCompile(`^\$p = (.+)$`)
-	reVarsNew  = regexp.MustCompile(`^\$dl_v = @\{\}$`)
-	reVar      = regexp.MustCompile(`^\$dl_v\['((?:[^']|'')*)'\] = '((?:[^']|'')*)'$`)
-	reStat     = regexp.MustCompile(`^dl_stat '(\d+)' '(\w+)' \$p \$(true|false) '((?:[^']|'')*)' '((?:[^']|'')*)'$`)
-	reCurSha   = regexp.MustCompile(`^if \(\[IO\.File\]::Exists\(\$p\) -and \(\(dl_sha \$p\) -ne '([0-9a-f]+)'\)\) \{ dl_payload '(\d+)' 'cur' \$p (\d+) \}$`)
-	reCur      = regexp.MustCompile(`^if \(\[IO\.File\]::Exists\(\$p\)\) \{ dl_payload '(\d+)' 'cur' \$p (\d+) \}$`)
-	reRun      = regexp.MustCompile(`^dl_run '(\d+)' '(\w+)' '([A-Za-z0-9+/=]*)' \$dl_v (.+) (\d+)$`)
-	reSkip     = regexp.MustCompile(`^dl_frame '(\d+)' 'skip' 'platform'$`)
-	reWrite    = regexp.MustCompile(`^dl_write \$p '([A-Za-z0-9+/=]*)'$`)
-	reMkdir    = regexp.MustCompile(`^if \(-not \[IO\.Directory\]::Exists\(\$p\)\) \{ \[void\]\[IO\.Directory\]::CreateDirectory\(\$p\) \}$`)
-	reResult   = regexp.MustCompile(`^dl_result '(\d+)' \$p \$(true|false) '((?:[^']|'')*)' '((?:[^']|'')*)'$`)
-	rePathExpr = regexp.MustCompile(`^\[IO\.Path\]::Combine\(\$env:USERPROFILE, '((?:[^']|'')*)'\)$`)
-)
-
-func unquote(s string) string {
-	if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
-		s = s[1 : len(s)-1]
-	}
-	return strings.ReplaceAll(s, "''", "'")
-}
-
-func (w *winHost) path(expr string) string {
-	if m := rePathExpr.FindStringSubmatch(expr); m != nil {
-		return userProfile + `\` + unquote(m[1])
-	}
-	return unquote(expr)
-}
-
-// logicalLines splits a script into lines, keeping single-quoted strings
-// that span lines whole.
-func logicalLines(s string) []string {
-	var out []string
-	var cur strings.Builder
-	quoted := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\'' && quoted && i+1 < len(s) && s[i+1] == '\'':
-			cur.WriteString("''")
-			i++
-			continue
-		case c == '\'':
-			quoted = !quoted
-		case c == '\n' && !quoted:
-			out = append(out, cur.String())
-			cur.Reset()
-			continue
-		}
-		cur.WriteByte(c)
-	}
-	return append(out, cur.String())
-}
-
-func (w *winHost) acct(p, want string, owner bool) string {
-	actual := `WIN-1\None`
-	if owner {
-		actual = `BUILTIN\Administrators`
-		if o, ok := w.owners[p]; ok {
-			actual = o
-		}
-	}
-	strip := func(s string) string { return strings.TrimPrefix(strings.ToLower(s), `builtin\`) }
-	if want != "" && strip(want) == strip(actual) {
-		actual = want
-	}
-	return strings.NewReplacer("%", "%25", " ", "%20").Replace(actual)
-}
-
-func (w *winHost) stat(p string, dir bool, owner, group string) string {
-	if dir && w.dirs[p] {
-		return fmt.Sprintf("1 - - %s %s 0", w.acct(p, owner, true), w.acct(p, group, false))
-	}
-	if b, ok := w.files[p]; ok && !dir {
-		sum := sha256.Sum256(b)
-		return fmt.Sprintf("1 %s - %s %s %d", hex.EncodeToString(sum[:]), w.acct(p, owner, true), w.acct(p, group, false), len(b))
-	}
-	if _, ok := w.files[p]; ok || w.dirs[p] {
-		return "2"
-	}
-	return "0"
-}
-
-func parent(p string) string { return p[:max(0, strings.LastIndexAny(p, `\/`))] }
-
-// exec runs a check or apply script, writing its frames to out.
-func (w *winHost) exec(script string, out io.Writer) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	var marker, p string
-	vars := map[string]string{}
-	ok := true
-	var errText string
-	frame := func(i, k, f string) { fmt.Fprintf(out, "\n%s %s %s 0 %s\n", marker, i, k, f) }
-	payload := func(i, k string, b []byte, max int) {
-		n := len(b)
-		b = b[:min(n, max)]
-		fmt.Fprintf(out, "\n%s %s %s %d %d\n", marker, i, k, len(b), n)
-		out.Write(b)
-	}
-	skipping := false
-	for _, l := range logicalLines(script) {
-		l = strings.TrimSpace(l)
-		if skipping {
-			if m := reElseSkip.FindStringSubmatch(l); m != nil {
-				frame(m[1], "skip", "platform")
-				skipping = false
-			}
-			continue
-		}
-		if m := reMarker.FindStringSubmatch(l); m != nil {
-			marker = m[1]
-		} else if reFacts.MatchString(l) {
-			frame("-", "facts", "Windows S-1-5-21-1-500")
-		} else if m := reIfOS.FindStringSubmatch(l); m != nil {
-			skipping = m[1] != "Windows"
-		} else if m := rePath.FindStringSubmatch(l); m != nil {
-			p = w.path(m[1])
-		} else if reVarsNew.MatchString(l) {
-			vars = map[string]string{}
-		} else if m := reVar.FindStringSubmatch(l); m != nil {
-			vars[unquote("'"+m[1]+"'")] = unquote("'" + m[2] + "'")
-		} else if m := reStat.FindStringSubmatch(l); m != nil {
-			frame(m[1], m[2], w.stat(p, m[3] == "true", unquote("'"+m[4]+"'"), unquote("'"+m[5]+"'")))
-		} else if m := reCurSha.FindStringSubmatch(l); m != nil {
-			if b, exists := w.files[p]; exists && fmt.Sprintf("%x", sha256.Sum256(b)) != m[1] {
-				n, _ := strconv.Atoi(m[3])
-				payload(m[2], "cur", b, n)
-			}
-		} else if m := reCur.FindStringSubmatch(l); m != nil {
-			if b, exists := w.files[p]; exists {
-				n, _ := strconv.Atoi(m[2])
-				payload(m[1], "cur", b, n)
-			}
-		} else if m := reRun.FindStringSubmatch(l); m != nil {
-			raw, _ := base64.StdEncoding.DecodeString(m[3])
-			body, hasBOM := bytes.CutPrefix(raw, []byte("\xef\xbb\xbf"))
-			code, o, e := -1, "", "step script without a BOM"
-			if hasBOM {
-				code, o, e = w.step(m[2], string(body), vars, unquote(strings.Trim(m[4], "()")))
-			}
-			frame(m[1], m[2], strconv.Itoa(code))
-			payload(m[1], "out", []byte(o), MaxOutput)
-			payload(m[1], "err", []byte(e), MaxOutput)
-		} else if m := reSkip.FindStringSubmatch(l); m != nil {
-			frame(m[1], "skip", "platform")
-		} else if l == "$dl_ok = $true" {
-			ok, errText = true, ""
-		} else if m := reWrite.FindStringSubmatch(l); m != nil {
-			if !w.dirs[parent(p)] {
-				ok, errText = false, fmt.Sprintf("Could not find a part of the path '%s'.\n", p)
-				continue
-			}
-			b, _ := base64.StdEncoding.DecodeString(m[1])
-			w.files[p] = b
-		} else if reMkdir.MatchString(l) {
-			for d := p; d != "" && !w.dirs[d]; d = parent(d) {
-				w.dirs[d] = true
-			}
-		} else if m := reResult.FindStringSubmatch(l); m != nil {
-			frame(m[1], "applied", map[bool]string{true: "1", false: "0"}[ok])
-			payload(m[1], "err", []byte(errText), MaxOutput)
-			frame(m[1], "after", w.stat(p, m[2] == "true", unquote("'"+m[3]+"'"), unquote("'"+m[4]+"'")))
-		}
-	}
-}
-
 // psConn runs the runner's PowerShell through github.com/masterzen/winrm
 // (the runner cannot import driftless's winrm package, which imports it).
 type psConn struct{ c *mzwinrm.Client }
@@ -395,22 +202,18 @@ func (psConn) PutFile(context.Context, string, io.Reader, fs.FileMode) error {
 func (psConn) Close() error  { return nil }
 func (psConn) Shell() string { return ShellPowerShell }
 
-func newWinHost(t *testing.T) (*winHost, *hostRun, *winrmtest.Server) {
+// newWinHost is a winstub host behind a WinRM test server, and a
+// hostRun whose connection reaches it.
+func newWinHost(t *testing.T) (*winstub.Host, *hostRun, *winrmtest.Server) {
 	t.Helper()
-	w := &winHost{files: map[string][]byte{}, dirs: map[string]bool{`C:`: true, `C:\app`: true, userProfile: true}, owners: map[string]string{}}
+	w := winstub.New()
+	exec := w.Handler()
 	srv, err := winrmtest.New(winrmtest.Options{TLS: true, Handler: func(ctx context.Context, p *winrmtest.Process) int {
 		if p.Script != psStdinScript {
 			fmt.Fprintf(p.Stderr, "not the stdin bootstrap: %q", p.Script)
 			return 1
 		}
-		in, _ := io.ReadAll(p.Stdin)
-		raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(in)), ""))
-		if err != nil {
-			fmt.Fprintf(p.Stderr, "stdin: %v", err)
-			return 1
-		}
-		w.exec(string(raw), p.Stdout)
-		return 0
+		return exec(ctx, p)
 	}})
 	if err != nil {
 		t.Fatal(err)
@@ -444,22 +247,22 @@ func runPS(t *testing.T, h *hostRun, marker, script string) []frame {
 func TestPSCheckAndApplyRoundTrip(t *testing.T) {
 	w, h, srv := newWinHost(t)
 	big := bytes.Repeat([]byte("0123456789abcdef\r\n"), 20000) // 360 KB: more than a diff keeps
-	w.files[`C:\app\app.toml`] = []byte("port = 80\r\nname = ✓\r\n")
-	w.files[`C:\Windows\System32\drivers\etc\hosts`] = []byte("127.0.0.1 localhost\n10.0.0.4 db\n")
-	w.dirs[`C:\Windows\System32\drivers\etc`] = true
-	w.files[`C:\app\owned.txt`] = []byte("same")
-	w.files[`C:\app\big.txt`] = big
+	w.Files[`C:\app\app.toml`] = []byte("port = 80\r\nname = ✓\r\n")
+	w.Files[`C:\Windows\System32\drivers\etc\hosts`] = []byte("127.0.0.1 localhost\n10.0.0.4 db\n")
+	w.Dirs[`C:\Windows\System32\drivers\etc`] = true
+	w.Files[`C:\app\owned.txt`] = []byte("same")
+	w.Files[`C:\app\big.txt`] = big
 	var ran []string
-	w.step = func(tag, script string, env map[string]string, wd string) (int, string, string) {
+	w.Step = func(tag, script string, env map[string]string, wd string) (int, string, string) {
 		ran = append(ran, tag)
 		if env["DL_PARAM_port"] != "8080" || env["DL_PARAM_motd"] != "it's ok" || wd != `C:\app` {
 			return 99, "", fmt.Sprintf("env %v wd %q", env, wd)
 		}
 		switch {
 		case tag == "run":
-			w.files[`C:\app\.installed`] = []byte{}
+			w.Files[`C:\app\.installed`] = []byte{}
 			return 0, "installed ✓\n", ""
-		case w.files[`C:\app\.installed`] != nil:
+		case w.Files[`C:\app\.installed`] != nil:
 			return 0, "", ""
 		}
 		return 1, "not yet ✓\n", "warning: no app\n"
@@ -542,13 +345,13 @@ func TestPSCheckAndApplyRoundTrip(t *testing.T) {
 	if strings.Join(ran, " ") != "check run verify" {
 		t.Errorf("ran %s", ran)
 	}
-	if got := string(w.files[`C:\app\app.toml`]); got != "port = 8080\r\nname = ✓\r\n" {
+	if got := string(w.Files[`C:\app\app.toml`]); got != "port = 8080\r\nname = ✓\r\n" {
 		t.Errorf("app.toml = %q", got)
 	}
-	if got := string(w.files[`C:\Windows\System32\drivers\etc\hosts`]); got != "127.0.0.1 localhost\n10.0.0.5 db\n" {
+	if got := string(w.Files[`C:\Windows\System32\drivers\etc\hosts`]); got != "127.0.0.1 localhost\n10.0.0.5 db\n" {
 		t.Errorf("hosts = %q", got)
 	}
-	if !w.dirs[userProfile+`\app/logs`] {
+	if !w.Dirs[winstub.Profile+`\app/logs`] {
 		t.Error("logs directory not created")
 	}
 
@@ -573,7 +376,7 @@ func TestPSApplyFailureIsReported(t *testing.T) {
 	if r := h.results[0]; r.Status != journal.StatusFailed || r.Error != `could not correct: Could not find a part of the path 'C:\missing\x.conf'.` {
 		t.Fatalf("result %s: %s", r.Status, r.Error)
 	}
-	if _, ok := w.files[`C:\missing\x.conf`]; ok {
+	if _, ok := w.Files[`C:\missing\x.conf`]; ok {
 		t.Fatal("written")
 	}
 }

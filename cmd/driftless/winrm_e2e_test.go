@@ -1,360 +1,55 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/internal/winstub"
 	"github.com/driftless-dev/driftless/winrm/winrmtest"
 )
 
 // This file runs the CLI against WinRM hosts: winrmtest servers in front
-// of winHost, a Go stand-in for a Windows host that replays the helper
-// calls the runner's PowerShell scripts make (a copy of the one in
-// runner/pwsh_test.go, which another package's tests cannot import).
+// of winstub hosts, Go stand-ins for Windows hosts that replay the helper
+// calls the runner's PowerShell scripts make.
 
-// winHost plays a Windows host running the scripts of runner/pwsh.go: it
-// executes the helper calls the scripts make (dl_stat, dl_payload, dl_run,
-// dl_write, dl_result...) against an in-memory file system and writes the
-// frames those helpers write.
-type winHost struct {
-	mu     sync.Mutex
-	files  map[string][]byte
-	dirs   map[string]bool
-	owners map[string]string
-	// step runs a powershell step's script.
-	step func(tag, script string, env map[string]string, wd string) (code int, stdout, stderr string)
-	// services are the host's services: running, enabled (StartType
-	// Automatic).
-	services map[string]*[2]bool
-	// scripts counts the driftless scripts run; svcOps lists the service
-	// operations (dl_svc_do) run.
-	scripts   int
-	svcOps    []string
-	svcStates int
-}
-
-const winProfile = `C:\Users\Administrator`
-
-var (
-	wReMarker   = regexp.MustCompile(`^\$DLM = '(.*)'$`)
-	wReFacts    = regexp.MustCompile(`^dl_frame '-' 'facts' `)
-	wReIfOS     = regexp.MustCompile(`^if \(\$dl_os -eq '(\w+)'\) \{$`)
-	wReElseSkip = regexp.MustCompile(`^\} else \{ dl_frame '(\d+)' 'skip' 'platform' \}$`)
-	wRePath     = regexp.MustCompile(`^\$p = (.+)$`)
-	wReVarsNew  = regexp.MustCompile(`^\$dl_v = @\{\}$`)
-	wReVar      = regexp.MustCompile(`^\$dl_v\['((?:[^']|'')*)'\] = '((?:[^']|'')*)'$`)
-	wReStat     = regexp.MustCompile(`^dl_stat '(\d+)' '(\w+)' \$p \$(true|false) '((?:[^']|'')*)' '((?:[^']|'')*)'$`)
-	wReCurSha   = regexp.MustCompile(`^if \(\[IO\.File\]::Exists\(\$p\) -and \(\(dl_sha \$p\) -ne '([0-9a-f]+)'\)\) \{ dl_payload '(\d+)' 'cur' \$p (\d+) \}$`)
-	wReCur      = regexp.MustCompile(`^if \(\[IO\.File\]::Exists\(\$p\)\) \{ dl_payload '(\d+)' 'cur' \$p (\d+) \}$`)
-	wReRun      = regexp.MustCompile(`^dl_run '(\d+)' '(\w+)' '([A-Za-z0-9+/=]*)' \$dl_v (.+) (\d+)$`)
-	wReSkip     = regexp.MustCompile(`^dl_frame '(\d+)' 'skip' 'platform'$`)
-	wReWrite    = regexp.MustCompile(`^dl_write \$p '([A-Za-z0-9+/=]*)'$`)
-	wReMkdir    = regexp.MustCompile(`^if \(-not \[IO\.Directory\]::Exists\(\$p\)\) \{ \[void\]\[IO\.Directory\]::CreateDirectory\(\$p\) \}$`)
-	wReResult   = regexp.MustCompile(`^dl_result '(\d+)' \$p \$(true|false) '((?:[^']|'')*)' '((?:[^']|'')*)'$`)
-	wReSvcState = regexp.MustCompile(`^dl_frame '(\d+)' '(\w+)' \(dl_svc_state '((?:[^']|'')*)'\)$`)
-	wReSvcDo    = regexp.MustCompile(`^if \(\$dl_rc -eq 0\) \{ try \{ \[void\]\$dl_so\.Append\(\[string\]\(dl_svc_do '(\w+)' '((?:[^']|'')*)'\)\) \} catch \{ .* \} \}$`)
-	wReSvcRun   = regexp.MustCompile(`^dl_frame '(\d+)' 'run' \$dl_rc$`)
-	wReSvcText  = regexp.MustCompile(`^dl_text '(\d+)' '(out|err)' \(\$dl_(so|e)\.ToString\(\)\)$`)
-	wRePathExpr = regexp.MustCompile(`^\[IO\.Path\]::Combine\(\$env:USERPROFILE, '((?:[^']|'')*)'\)$`)
-)
-
-func psUnquote(s string) string {
-	if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
-		s = s[1 : len(s)-1]
-	}
-	return strings.ReplaceAll(s, "''", "'")
-}
-
-func (w *winHost) path(expr string) string {
-	if m := wRePathExpr.FindStringSubmatch(expr); m != nil {
-		return winProfile + `\` + psUnquote("'"+m[1]+"'")
-	}
-	if expr == "$env:USERPROFILE" {
-		return winProfile
-	}
-	return psUnquote(expr)
-}
-
-// psLogicalLines splits a script into lines, keeping single-quoted
-// strings that span lines whole.
-func psLogicalLines(s string) []string {
-	var out []string
-	var cur strings.Builder
-	quoted := false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '\'' && quoted && i+1 < len(s) && s[i+1] == '\'':
-			cur.WriteString("''")
-			i++
-			continue
-		case c == '\'':
-			quoted = !quoted
-		case c == '\n' && !quoted:
-			out = append(out, cur.String())
-			cur.Reset()
-			continue
-		}
-		cur.WriteByte(c)
-	}
-	return append(out, cur.String())
-}
-
-func (w *winHost) acct(p, want string, owner bool) string {
-	actual := `WIN-1\None`
-	if owner {
-		actual = `BUILTIN\Administrators`
-		if o, ok := w.owners[p]; ok {
-			actual = o
-		}
-	}
-	strip := func(s string) string { return strings.TrimPrefix(strings.ToLower(s), `builtin\`) }
-	if want != "" && strip(want) == strip(actual) {
-		actual = want
-	}
-	return strings.NewReplacer("%", "%25", " ", "%20").Replace(actual)
-}
-
-func (w *winHost) stat(p string, dir bool, owner, group string) string {
-	if dir && w.dirs[p] {
-		return fmt.Sprintf("1 - - %s %s 0", w.acct(p, owner, true), w.acct(p, group, false))
-	}
-	if b, ok := w.files[p]; ok && !dir {
-		sum := sha256.Sum256(b)
-		return fmt.Sprintf("1 %s - %s %s %d", hex.EncodeToString(sum[:]), w.acct(p, owner, true), w.acct(p, group, false), len(b))
-	}
-	if _, ok := w.files[p]; ok || w.dirs[p] {
-		return "2"
-	}
-	return "0"
-}
-
-func winParent(p string) string { return p[:max(0, strings.LastIndexAny(p, `\/`))] }
-
-// exec runs a check or apply script, writing its frames to out.
-func (w *winHost) exec(script string, out io.Writer) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.scripts++
-	var marker, p string
-	vars := map[string]string{}
-	ok := true
-	var errText string
-	frame := func(i, k, f string) { fmt.Fprintf(out, "\n%s %s %s 0 %s\n", marker, i, k, f) }
-	payload := func(i, k string, b []byte, max int) {
-		n := len(b)
-		b = b[:min(n, max)]
-		fmt.Fprintf(out, "\n%s %s %s %d %d\n", marker, i, k, len(b), n)
-		out.Write(b)
-	}
-	skipping := false
-	// The service helpers' state: dl_rc and the output of dl_svc_do.
-	svcRC, svcOut, svcErr := 0, "", ""
-	for _, l := range psLogicalLines(script) {
-		l = strings.TrimSpace(l)
-		if skipping {
-			if m := wReElseSkip.FindStringSubmatch(l); m != nil {
-				frame(m[1], "skip", "platform")
-				skipping = false
-			}
-			continue
-		}
-		if m := wReMarker.FindStringSubmatch(l); m != nil {
-			marker = m[1]
-		} else if wReFacts.MatchString(l) {
-			frame("-", "facts", "Windows S-1-5-21-1-500")
-		} else if m := wReIfOS.FindStringSubmatch(l); m != nil {
-			skipping = m[1] != "Windows"
-		} else if m := wReSvcState.FindStringSubmatch(l); m != nil {
-			w.svcStates++
-			st := "windows 0 0 0"
-			if sv := w.services[psUnquote("'"+m[3]+"'")]; sv != nil {
-				st = fmt.Sprintf("windows 1 %d %d", b01(sv[0]), b01(sv[1]))
-			}
-			frame(m[1], m[2], st)
-		} else if l == "$dl_rc = 0" {
-			svcRC, svcOut, svcErr = 0, "", ""
-		} else if m := wReSvcDo.FindStringSubmatch(l); m != nil {
-			if svcRC != 0 {
-				continue
-			}
-			name := psUnquote("'" + m[2] + "'")
-			w.svcOps = append(w.svcOps, m[1]+" "+name)
-			sv := w.services[name]
-			if sv == nil {
-				svcRC, svcErr = 1, fmt.Sprintf("Cannot find any service with service name '%s'.\r\n", name)
-				continue
-			}
-			switch m[1] {
-			case "start":
-				sv[0] = true
-				svcOut += fmt.Sprintf("WARNING: Waiting for service '%s' to start...\r\n", name)
-			case "stop":
-				sv[0] = false
-			case "enable":
-				sv[1] = true
-			case "disable":
-				sv[1] = false
-			}
-		} else if m := wReSvcRun.FindStringSubmatch(l); m != nil {
-			frame(m[1], "run", strconv.Itoa(svcRC))
-			if svcRC != 0 {
-				ok = false
-			}
-		} else if m := wReSvcText.FindStringSubmatch(l); m != nil {
-			b := svcOut
-			if m[3] == "e" {
-				b = svcErr
-			}
-			payload(m[1], m[2], []byte(b), runner.MaxOutput)
-		} else if m := wRePath.FindStringSubmatch(l); m != nil {
-			p = w.path(m[1])
-		} else if wReVarsNew.MatchString(l) {
-			vars = map[string]string{}
-		} else if m := wReVar.FindStringSubmatch(l); m != nil {
-			vars[psUnquote("'"+m[1]+"'")] = psUnquote("'" + m[2] + "'")
-		} else if m := wReStat.FindStringSubmatch(l); m != nil {
-			frame(m[1], m[2], w.stat(p, m[3] == "true", psUnquote("'"+m[4]+"'"), psUnquote("'"+m[5]+"'")))
-		} else if m := wReCurSha.FindStringSubmatch(l); m != nil {
-			if b, exists := w.files[p]; exists && fmt.Sprintf("%x", sha256.Sum256(b)) != m[1] {
-				n, _ := strconv.Atoi(m[3])
-				payload(m[2], "cur", b, n)
-			}
-		} else if m := wReCur.FindStringSubmatch(l); m != nil {
-			if b, exists := w.files[p]; exists {
-				n, _ := strconv.Atoi(m[2])
-				payload(m[1], "cur", b, n)
-			}
-		} else if m := wReRun.FindStringSubmatch(l); m != nil {
-			raw, _ := base64.StdEncoding.DecodeString(m[3])
-			body, hasBOM := bytes.CutPrefix(raw, []byte("\xef\xbb\xbf"))
-			code, o, e := -1, "", "step script without a BOM"
-			if hasBOM && w.step != nil {
-				code, o, e = w.step(m[2], string(body), vars, psUnquote(strings.Trim(m[4], "()")))
-			}
-			frame(m[1], m[2], strconv.Itoa(code))
-			payload(m[1], "out", []byte(o), runner.MaxOutput)
-			payload(m[1], "err", []byte(e), runner.MaxOutput)
-		} else if m := wReSkip.FindStringSubmatch(l); m != nil {
-			frame(m[1], "skip", "platform")
-		} else if l == "$dl_ok = $true" {
-			ok, errText = true, ""
-		} else if m := wReWrite.FindStringSubmatch(l); m != nil {
-			if !w.dirs[winParent(p)] {
-				ok, errText = false, fmt.Sprintf("Could not find a part of the path '%s'.\n", p)
-				continue
-			}
-			b, _ := base64.StdEncoding.DecodeString(m[1])
-			w.files[p] = b
-		} else if wReMkdir.MatchString(l) {
-			for d := p; d != "" && !w.dirs[d]; d = winParent(d) {
-				w.dirs[d] = true
-			}
-		} else if m := wReResult.FindStringSubmatch(l); m != nil {
-			frame(m[1], "applied", map[bool]string{true: "1", false: "0"}[ok])
-			payload(m[1], "err", []byte(errText), runner.MaxOutput)
-			frame(m[1], "after", w.stat(p, m[2] == "true", psUnquote("'"+m[3]+"'"), psUnquote("'"+m[4]+"'")))
-		}
-	}
-}
-
-func b01(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
-// file returns a file's content; set changes it (tampering).
-func (w *winHost) file(p string) (string, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	b, ok := w.files[p]
-	return string(b), ok
-}
-
-func (w *winHost) set(p, content string) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.files[p] = []byte(content)
-}
-
-func (w *winHost) service(name string) [2]bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return *w.services[name]
-}
-
-func (w *winHost) sawServiceState() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.svcStates > 0
-}
-
-func (w *winHost) setService(name string, running, enabled bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.services[name] = &[2]bool{running, enabled}
-}
+const winProfile = winstub.Profile
 
 // installStep is the powershell step of the test documents: its check
-// passes once its run has created C:\app\.installed.
-func (w *winHost) installStep(tag, script string, env map[string]string, wd string) (int, string, string) {
-	switch {
-	case !strings.Contains(script, `C:\app\.installed`):
-		return 99, "", "unexpected script: " + script
-	case tag == "run":
-		w.files[`C:\app\.installed`] = []byte{}
-		return 0, fmt.Sprintf("installed on port %s\n", env["DL_PARAM_port"]), ""
-	case w.files[`C:\app\.installed`] != nil:
-		return 0, "", ""
+// passes once its run has created C:\app\.installed. It runs under the
+// host's lock.
+func installStep(w *winstub.Host) winstub.StepFunc {
+	return func(tag, script string, env map[string]string, wd string) (int, string, string) {
+		switch {
+		case !strings.Contains(script, `C:\app\.installed`):
+			return 99, "", "unexpected script: " + script
+		case tag == "run":
+			w.Files[`C:\app\.installed`] = []byte{}
+			return 0, fmt.Sprintf("installed on port %s\n", env["DL_PARAM_port"]), ""
+		case w.Files[`C:\app\.installed`] != nil:
+			return 0, "", ""
+		}
+		return 1, "not installed\n", ""
 	}
-	return 1, "not installed\n", ""
 }
 
-// winServer is a winrmtest server in front of a fresh winHost.
+// winServer is a winrmtest server in front of a fresh winstub host.
 type winServer struct {
 	*winrmtest.Server
-	host *winHost
+	host *winstub.Host
 	ca   string // the CA file, for an HTTPS server
 }
 
 func startWinRM(t *testing.T, opts winrmtest.Options) *winServer {
 	t.Helper()
-	w := &winHost{files: map[string][]byte{}, dirs: map[string]bool{`C:`: true, `C:\app`: true, winProfile: true}, owners: map[string]string{}}
-	w.step = w.installStep
-	w.services = map[string]*[2]bool{}
+	w := winstub.New()
+	w.Step = installStep(w)
 	if opts.Handler == nil {
-		opts.Handler = func(ctx context.Context, p *winrmtest.Process) int {
-			// The command is the runner's stdin bootstrap; the script comes
-			// on stdin in base64 lines.
-			if !strings.Contains(p.Script, "$input") {
-				fmt.Fprintf(p.Stderr, "not the stdin bootstrap: %q", p.Script)
-				return 1
-			}
-			in, _ := io.ReadAll(p.Stdin)
-			raw, err := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(string(in)), ""))
-			if err != nil || !bytes.HasPrefix(raw, []byte("$DLM = ")) {
-				fmt.Fprintf(p.Stderr, "stdin is not a driftless script: %v", err)
-				return 1
-			}
-			w.exec(string(raw), p.Stdout)
-			return 0
-		}
+		opts.Handler = w.Handler()
 	}
 	srv, err := winrmtest.New(opts)
 	if err != nil {
@@ -453,7 +148,7 @@ func TestWinRMApplyCheckDrift(t *testing.T) {
 	t.Setenv("WIN_PASSWORD", winrmtest.DefaultPassword)
 	srv := startWinRM(t, winrmtest.Options{TLS: true})
 	w := srv.host
-	w.files[`C:\app\app.toml`] = []byte("port = 80\n")
+	w.Files[`C:\app\app.toml`] = []byte("port = 80\n")
 	f := winFleet(t, winAssoc)
 	f.writeInventory(t, srv.inventory("win-1", "WIN_PASSWORD", "", ""))
 
@@ -464,10 +159,10 @@ func TestWinRMApplyCheckDrift(t *testing.T) {
 	if !strings.Contains(r.stdout, "win win-1 Success (2 Corrected)") {
 		t.Errorf("apply line:\n%s", r)
 	}
-	if got, _ := w.file(`C:\app\app.toml`); got != "port = 8080\nname = \"win-1\"\n" {
+	if got, _ := w.File(`C:\app\app.toml`); got != "port = 8080\nname = \"win-1\"\n" {
 		t.Errorf("app.toml = %q", got)
 	}
-	if _, ok := w.file(`C:\app\.installed`); !ok {
+	if _, ok := w.File(`C:\app\.installed`); !ok {
 		t.Error("the powershell step did not run")
 	}
 	// The step's script ran with the document's parameters in its
@@ -482,7 +177,7 @@ func TestWinRMApplyCheckDrift(t *testing.T) {
 	}
 
 	// Tamper with the file: check finds it, with the diff.
-	w.set(`C:\app\app.toml`, "port = 1\nname = \"win-1\"\n")
+	w.Set(`C:\app\app.toml`, "port = 1\nname = \"win-1\"\n")
 	r = f.run(t, "check")
 	if r.code != 2 {
 		t.Fatalf("check after tamper: want exit 2, %s", r)
@@ -490,7 +185,7 @@ func TestWinRMApplyCheckDrift(t *testing.T) {
 	if !strings.Contains(r.stdout, "win win-1 Success (1 Compliant, 1 Drifted)") {
 		t.Errorf("check line:\n%s", r)
 	}
-	if got, _ := w.file(`C:\app\app.toml`); got != "port = 1\nname = \"win-1\"\n" {
+	if got, _ := w.File(`C:\app\app.toml`); got != "port = 1\nname = \"win-1\"\n" {
 		t.Errorf("check changed the host: %q", got)
 	}
 	row := statusRows(t, f)["win-1"]
@@ -590,8 +285,8 @@ func TestWinRMConnectionErrors(t *testing.T) {
 	}
 	// Nothing ran where the connection failed.
 	for _, s := range []*winServer{auth, tlsSrv, stall} {
-		if s.host.scripts != 0 || len(s.Commands()) != 0 {
-			t.Errorf("%s: %d scripts ran", s.URL, s.host.scripts)
+		if s.host.Scripts() != 0 || len(s.Commands()) != 0 {
+			t.Errorf("%s: %d scripts ran", s.URL, s.host.Scripts())
 		}
 	}
 	rows := statusRows(t, f)
@@ -657,10 +352,10 @@ targets = ["*"]
 			t.Errorf("%s: shell step did not run: %v", h.Name, err)
 		}
 	}
-	if got, _ := srv.host.file(winProfile + `\app/motd.txt`); got != "managed by driftless on win-1\n" {
+	if got, _ := srv.host.File(winProfile + `\app/motd.txt`); got != "managed by driftless on win-1\n" {
 		t.Errorf("win-1 motd %q", got)
 	}
-	if _, ok := srv.host.file(`C:\app\.installed`); !ok {
+	if _, ok := srv.host.File(`C:\app\.installed`); !ok {
 		t.Error("win-1: powershell step did not run")
 	}
 
@@ -716,20 +411,19 @@ enabled = true
 `
 
 // TestWinRMServiceStep runs a document with powershell, file and service
-// steps. It needs runner/pwsh_service.go wired into pwsh.go's check and
-// apply scripts; until then it skips.
+// steps.
 func TestWinRMServiceStep(t *testing.T) {
 	t.Setenv("WIN_PASSWORD", winrmtest.DefaultPassword)
 	srv := startWinRM(t, winrmtest.Options{TLS: true})
 	w := srv.host
-	w.setService("Spooler", false, false)
+	w.SetService("Spooler", false, false)
 	f := winFleet(t, winAssoc)
 	os.WriteFile(filepath.Join(f.dir, "documents", "win.toml"), []byte(winServiceDoc), 0o600)
 	f.writeInventory(t, srv.inventory("win-1", "WIN_PASSWORD", "", ""))
 
 	r := f.run(t, "check")
-	if !w.sawServiceState() {
-		t.Skip("the service action is not wired into runner/pwsh.go yet")
+	if !w.SawServiceState() {
+		t.Fatalf("no service state was asked for: %s", r)
 	}
 	if r.code != 2 || !strings.Contains(r.stdout, "win win-1 Success (3 Drifted)") {
 		t.Fatalf("check: %s", r)
@@ -743,10 +437,10 @@ func TestWinRMServiceStep(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "win win-1 Success (3 Corrected)") {
 		t.Fatalf("apply: %s", r)
 	}
-	if got := w.service("Spooler"); got != [2]bool{true, true} {
+	if got := w.Service("Spooler"); got != [2]bool{true, true} {
 		t.Errorf("Spooler running, enabled = %v", got)
 	}
-	if got := strings.Join(w.svcOps, ", "); got != "enable Spooler, start Spooler" {
+	if got := strings.Join(w.SvcOps(), ", "); got != "enable Spooler, start Spooler" {
 		t.Errorf("service operations: %s", got)
 	}
 	show = showRun(t, f, "2")
@@ -759,15 +453,13 @@ func TestWinRMServiceStep(t *testing.T) {
 		t.Fatalf("check after apply: %s", r)
 	}
 	// Someone stops the service: drift.
-	w.setService("Spooler", false, true)
+	w.SetService("Spooler", false, true)
 	r = f.run(t, "check")
 	if r.code != 2 || !strings.Contains(r.stdout, "win win-1 Success (2 Compliant, 1 Drifted)") {
 		t.Fatalf("check after stop: %s", r)
 	}
 	// A service the host does not have fails the step, with its name.
-	w.mu.Lock()
-	delete(w.services, "Spooler")
-	w.mu.Unlock()
+	w.DeleteService("Spooler")
 	r = f.run(t, "apply")
 	if r.code == 0 || !strings.Contains(r.stdout, "win win-1 Failed") {
 		t.Fatalf("apply without the service: %s", r)
