@@ -2,14 +2,20 @@ package ssh
 
 import (
 	"bytes"
+	"crypto/ed25519"
 	"errors"
+	"net"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/driftless-dev/driftless/runner"
 	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/knownhosts"
 )
 
 func TestShellQuoteRoundTrip(t *testing.T) {
@@ -123,5 +129,59 @@ func TestConfigValidation(t *testing.T) {
 	chain := hops([]Config{{Name: "b", Jump: []Config{{Name: "a"}}, Become: "sudo"}})
 	if len(chain) != 2 || chain[0].Name != "a" || chain[1].Name != "b" || chain[1].Become != "" {
 		t.Errorf("hops: %+v", chain)
+	}
+}
+
+// The parsed known_hosts is cached, and a change to the file (ssh-keygen
+// -R, an accept-new append by another process) is seen at the next dial.
+func TestKnownHostsCacheSeesChanges(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "known_hosts")
+	pub := func(seed byte) gossh.PublicKey {
+		s := make([]byte, ed25519.SeedSize)
+		s[0] = seed
+		k, err := gossh.NewPublicKey(ed25519.NewKeyFromSeed(s).Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	a, b := pub(1), pub(2)
+	addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 22}
+	check := func(host string, key gossh.PublicKey) error {
+		t.Helper()
+		cb, _, err := loadKnownHosts([]string{file, filepath.Join(dir, "missing")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cb(host+":22", addr, key)
+	}
+	if err := check("web-1", a); err == nil {
+		t.Fatal("no known_hosts yet: web-1 accepted")
+	}
+	if err := os.WriteFile(file, []byte(knownhosts.Line([]string{"web-1"}, a)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := check("web-1", a); err != nil {
+		t.Fatalf("web-1 after the file was written: %v", err)
+	}
+	cb1, _, _ := loadKnownHosts([]string{file, filepath.Join(dir, "missing")})
+	cb2, _, _ := loadKnownHosts([]string{file, filepath.Join(dir, "missing")})
+	if reflect.ValueOf(cb1).Pointer() != reflect.ValueOf(cb2).Pointer() {
+		t.Error("an unchanged known_hosts was parsed again")
+	}
+	if err := appendLine(file, knownhosts.Line([]string{"web-2"}, b)); err != nil {
+		t.Fatal(err)
+	}
+	if err := check("web-2", b); err != nil {
+		t.Fatalf("web-2 after it was appended: %v", err)
+	}
+	// Replaced by a file of another size: web-1 now has key b.
+	if err := os.WriteFile(file, []byte(knownhosts.Line([]string{"web-1", "web-9"}, b)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var ke *knownhosts.KeyError
+	if err := check("web-1", a); !errors.As(err, &ke) || len(ke.Want) == 0 {
+		t.Fatalf("web-1 with its old key after the file changed: %v, want a changed-key error", err)
 	}
 }

@@ -33,10 +33,14 @@ const killGrace = 2 * time.Second
 // wrapper runs the script ($1) in the background with the session's stdin
 // and waits for it; SIGTERM (sent by Run on cancel), SIGHUP or SIGINT kill
 // the whole process group: the script and all it started. (A wait
-// builtin, unlike a foreground command, lets the trap run at once.)
+// builtin, unlike a foreground command, lets the trap run at once.) The
+// script runs in a subshell of the wrapper (a fork, no second exec of
+// sh), with no positional parameters.
 const wrapper = `trap 'kill -s KILL 0' TERM HUP INT
 exec 3<&0
-sh -c "$1" sh <&3 3<&- &
+dl_body=$1
+shift
+{ eval "$dl_body"; } <&3 3<&- &
 wait $!`
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

@@ -133,7 +133,7 @@ func TestRunOutputAndExitCode(t *testing.T) {
 		t.Errorf("shared writer: code %d, err %v, output %q", code, err, both.String())
 	}
 	// A script killed by a signal reports 128+N, like a shell.
-	if r := run(context.Background(), c, &runner.Command{Script: "kill -s TERM $$"}); r.err != nil || r.code != 143 {
+	if r := run(context.Background(), c, &runner.Command{Script: "sh -c 'kill -s TERM $PPID'; sleep 5"}); r.err != nil || r.code != 143 {
 		t.Errorf("self-kill: code %d, err %v; want 143, nil", r.code, r.err)
 	}
 	// Multi-line scripts with quotes of both kinds run as written.
