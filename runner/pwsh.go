@@ -254,7 +254,7 @@ function dl_fail([string]$i, $er) {
 `
 
 // psPreludeText is psPrelude with its sizes filled in.
-var psPreludeText = strings.ReplaceAll(psPrelude+psServicePrelude, "@MaxOutput@", itoa(MaxOutput))
+var psPreludeText = strings.ReplaceAll(psPrelude+psServicePrelude+psPackagePrelude, "@MaxOutput@", itoa(MaxOutput))
 
 // psEnd ends every PowerShell script: the temporary directory goes.
 const psEnd = `} finally {
@@ -400,6 +400,8 @@ func checkScriptPS(marker string, steps []*step) string {
 			fmt.Fprintf(&b, "if ([IO.File]::Exists($p)) { dl_payload %s 'cur' $p %d }\n", psIdx(s), maxLineFile)
 		case "service":
 			b.WriteString(psServiceCheck(s, "state"))
+		case "package":
+			b.WriteString(psPackageCheck(s, "state"))
 		}
 		fmt.Fprintf(&b, "} catch { dl_fail %s $_ }\n", psIdx(s))
 		if s.platform != "" {
@@ -471,6 +473,8 @@ func applyScriptPS(marker string, steps []applyStep) string {
 			fmt.Fprintf(&b, "dl_result %s $p $false %s %s\n", idx, psQuote(s.owner), psQuote(s.group))
 		case "service":
 			b.WriteString(psServiceApply(s, a.commands))
+		case "package":
+			b.WriteString(psPackageApply(s, a.commands))
 		}
 		fmt.Fprintf(&b, "} catch { dl_fail %s $_; $dl_ok = $false }\n", idx)
 		switch s.onFailure {

@@ -240,6 +240,14 @@ func onOff(b bool, on, off string) string {
 // evaluateSystem decides drift for package, service and patch steps from
 // the check frames; it returns the commands that correct it.
 func (h *hostRun) evaluateSystem(s *step, fs []frame) (cmds, differ string, drifted bool, err error) {
+	if shellOf(h.conn) == ShellPowerShell {
+		switch s.action {
+		case "package":
+			return h.evaluatePackagePS(s, fs)
+		case "patch":
+			return "", "", false, fmt.Errorf("%w: patch runs on Linux and macOS hosts; on Windows use a powershell step", ErrUnsupportedAction)
+		}
+	}
 	switch s.action {
 	case "package", "patch":
 		st := find(fs, "state")
@@ -309,6 +317,9 @@ func verifySystem(s *step, fs []frame) error {
 	after := find(fs, "after")
 	switch s.action {
 	case "package":
+		if isPSManager(after) {
+			return verifyPackagePS(s, fs)
+		}
 		list := find(fs, "list") // the last list is the one after
 		if after == nil || list == nil {
 			return fmt.Errorf("no state reported after the change")

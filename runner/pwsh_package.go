@@ -1,0 +1,421 @@
+package runner
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// The Windows side of the package action: winget first, then
+// Chocolatey (SPEC §2.2). The PowerShell helpers only run the managers'
+// commands and report what they printed; whether a package is there,
+// outdated or not is decided here in Go, from those outputs, so that the
+// parsing is tested against the managers' real output formats.
+//
+// Check (tag "state", "after" in apply), one frame then one per query:
+//
+//	state  "winget" | "choco <version>" | "none"
+//	pkg    payload: the command's output (stdout and stderr merged);
+//	       fields "<total size> <exit code> <query> <name>", query being
+//	       list      winget list --id NAME --exact
+//	                 choco list --exact NAME --limit-output (choco 2),
+//	                 choco list --local-only --exact NAME --limit-output (1.x)
+//	       upgrade   winget list --id NAME --exact --upgrade-available
+//	                 (state latest, when NAME is installed)
+//	       outdated  choco outdated --limit-output (state latest; name "-")
+//
+// winget is found in PATH or, for accounts whose PATH lacks the
+// per-user app alias (services, remote sessions of another user), as the
+// newest Microsoft.DesktopAppInstaller package's winget.exe under
+// Program Files\WindowsApps. A manager is looked up once per script.
+//
+// Apply runs the commands evaluatePackagePS chose (dl_pkg_do: install,
+// upgrade, remove), stopping at the first that fails, as the run frame
+// and its payloads out and err, then the check again with tag "after".
+// winget takes one package per command; choco all of them at once. All
+// run unattended (--silent and the agreements accepted; -y). Exit 3010
+// and 1641 (a reboot completes the change) count as success and are
+// noted in the output; they do not reboot the host.
+
+// wingetNotFound is winget's exit code when nothing matches
+// (APPINSTALLER_CLI_ERROR_NO_APPLICATIONS_FOUND, 0x8A150014) as
+// PowerShell's $LASTEXITCODE holds it; wingetNotFoundU as an unsigned
+// code.
+const (
+	wingetNotFound  = -1978335212
+	wingetNotFoundU = 0x8A150014
+)
+
+// psPackagePrelude defines the helpers of the package fragments; it goes
+// after psPrelude and psServicePrelude (dl_text, $dl_so) in every
+// PowerShell script.
+const psPackagePrelude = `$dl_pm_cache = @{}
+$dl_winget = $null
+$dl_nc = 0
+$dl_no = ''
+function dl_native([string]$exe, [string[]]$a) {
+	$ErrorActionPreference = 'Continue'
+	try { [Console]::OutputEncoding = $dl_utf8 } catch { }
+	$global:LASTEXITCODE = 9009
+	try {
+		$o = @(& $exe @a 2>&1 | ForEach-Object { [string]$_ })
+		$script:dl_nc = $global:LASTEXITCODE
+		$script:dl_no = $o -join $dl_nl
+		if ($o.Count -gt 0) { $script:dl_no += $dl_nl }
+	} catch {
+		$script:dl_nc = 9009
+		$script:dl_no = $_.Exception.Message + $dl_nl
+	}
+}
+function dl_winget_exe {
+	if ($null -eq $script:dl_winget) {
+		$script:dl_winget = ''
+		$c = @(Get-Command -Name winget.exe -CommandType Application -ErrorAction SilentlyContinue)
+		if ($c.Count -gt 0) {
+			$script:dl_winget = $c[0].Source
+		} else {
+			try {
+				$d = @(Get-ChildItem -LiteralPath ([IO.Path]::Combine($env:ProgramFiles, 'WindowsApps')) -Filter 'Microsoft.DesktopAppInstaller_*_x64__8wekyb3d8bbwe' -Directory -ErrorAction SilentlyContinue |
+					Sort-Object -Property { try { [version]($_.Name.Split('_')[1]) } catch { [version]'0.0' } } |
+					ForEach-Object { [IO.Path]::Combine($_.FullName, 'winget.exe') } | Where-Object { [IO.File]::Exists($_) })
+				if ($d.Count -gt 0) { $script:dl_winget = $d[-1] }
+			} catch { }
+		}
+	}
+	return $script:dl_winget
+}
+function dl_pm_find([string]$m) {
+	if (-not $dl_pm_cache.ContainsKey($m)) {
+		$r = 'none'
+		if ((($m -eq '') -or ($m -eq 'winget')) -and ((dl_winget_exe) -ne '')) {
+			$r = 'winget'
+		} elseif ((($m -eq '') -or ($m -eq 'choco')) -and (@(Get-Command -Name choco.exe -CommandType Application -ErrorAction SilentlyContinue).Count -gt 0)) {
+			dl_native 'choco.exe' @('--version')
+			$v = @($script:dl_no -split $dl_nl | ForEach-Object { $_.Trim() } | Where-Object { $_ -match '^[0-9][0-9A-Za-z.+-]*$' })
+			if ($v.Count -gt 0) { $r = 'choco ' + $v[0] } else { $r = 'choco 0' }
+		}
+		$dl_pm_cache[$m] = $r
+	}
+	return $dl_pm_cache[$m]
+}
+function dl_pkgout([string]$i, [string]$q, [string]$n) {
+	$b = $dl_utf8.GetBytes($script:dl_no)
+	$t = $b.Length
+	if ($t -gt @MaxOutput@) {
+		$c = New-Object byte[] @MaxOutput@
+		[Array]::Copy($b, $c, @MaxOutput@)
+		$b = $c
+	}
+	dl_w ('{0}{1} {2} pkg {3} {4} {5} {6} {7}{0}' -f $dl_nl, $DLM, $i, $b.Length, $t, $script:dl_nc, $q, $n)
+	$dl_out.Write($b, 0, $b.Length)
+	$dl_out.Flush()
+}
+function dl_pkg_check([string]$i, [string]$tag, [string]$m, [string]$want, [string[]]$names) {
+	$pm = dl_pm_find $m
+	dl_frame $i $tag $pm
+	$f = $pm.Split(' ')
+	if ($f[0] -eq 'winget') {
+		$w = dl_winget_exe
+		foreach ($n in $names) {
+			dl_native $w @('list', '--id', $n, '--exact', '--accept-source-agreements')
+			dl_pkgout $i 'list' $n
+			if (($want -eq 'latest') -and ($script:dl_nc -eq 0)) {
+				dl_native $w @('list', '--id', $n, '--exact', '--upgrade-available', '--accept-source-agreements')
+				dl_pkgout $i 'upgrade' $n
+			}
+		}
+	} elseif ($f[0] -eq 'choco') {
+		$major = 0
+		try { $major = [int]($f[1].Split('.')[0]) } catch { }
+		foreach ($n in $names) {
+			if ($major -ge 2) {
+				dl_native 'choco.exe' @('list', '--exact', $n, '--limit-output')
+			} else {
+				dl_native 'choco.exe' @('list', '--local-only', '--exact', $n, '--limit-output')
+			}
+			dl_pkgout $i 'list' $n
+		}
+		if ($want -eq 'latest') {
+			dl_native 'choco.exe' @('outdated', '--limit-output')
+			dl_pkgout $i 'outdated' '-'
+		}
+	}
+}
+function dl_pkg_run([string]$exe, [string[]]$a) {
+	if ($script:dl_rc -ne 0) { return }
+	dl_native $exe $a
+	[void]$dl_so.Append($script:dl_no)
+	$c = $script:dl_nc
+	$leaf = [IO.Path]::GetFileName($exe)
+	if (($c -eq 3010) -or ($c -eq 1641)) {
+		[void]$dl_so.Append(('driftless: {0} exited {1}: a reboot is needed to finish{2}' -f $leaf, $c, $dl_nl))
+		$c = 0
+	}
+	if ($c -ne 0) {
+		$h = ''
+		if ($c -lt 0) { $h = ' (0x{0:X8})' -f $c }
+		$l = @($script:dl_no.Trim() -split $dl_nl)[-1].Trim()
+		if ($l -ne '') { $l = ': ' + $l }
+		[void]$dl_e.Append(('{0} {1} exited {2}{3}{4}{5}' -f $leaf, ($a -join ' '), $c, $h, $l, $dl_nl))
+		$script:dl_rc = $c
+	}
+}
+function dl_pkg_do([string]$pm, [string]$verb, [string[]]$names) {
+	if ($pm -eq 'winget') {
+		$w = dl_winget_exe
+		foreach ($n in $names) {
+			if ($verb -eq 'remove') {
+				dl_pkg_run $w @('uninstall', '--id', $n, '--exact', '--silent', '--accept-source-agreements')
+			} else {
+				dl_pkg_run $w @($verb, '--id', $n, '--exact', '--silent', '--accept-package-agreements', '--accept-source-agreements')
+			}
+		}
+	} else {
+		$v = $verb
+		if ($verb -eq 'remove') { $v = 'uninstall' }
+		dl_pkg_run 'choco.exe' (@($v) + $names + @('-y', '--no-progress'))
+	}
+}
+`
+
+// psList is a PowerShell array of single-quoted strings.
+func psList(items []string) string {
+	q := make([]string, len(items))
+	for i, it := range items {
+		q[i] = psQuote(it)
+	}
+	return "@(" + strings.Join(q, ", ") + ")"
+}
+
+// psPackageCheck is the check fragment of a package step on a
+// PowerShell host (tag "state"; "after" in apply).
+func psPackageCheck(s *step, tag string) string {
+	return fmt.Sprintf("dl_pkg_check %s %s %s %s %s\n", psIdx(s), psQuote(tag), psQuote(s.manager), psQuote(s.pkgWant), psList(s.names))
+}
+
+// psPackageApply is the apply fragment: the dl_pkg_do lines that
+// evaluatePackagePS chose, their output as the run frame's payloads,
+// then the state after.
+func psPackageApply(s *step, commands string) string {
+	var b strings.Builder
+	idx := psIdx(s)
+	b.WriteString("$dl_rc = 0\n$dl_so = New-Object Text.StringBuilder\n")
+	b.WriteString(commands)
+	fmt.Fprintf(&b, "dl_frame %s 'run' $dl_rc\ndl_text %s 'out' ($dl_so.ToString())\ndl_text %s 'err' ($dl_e.ToString())\n", idx, idx, idx)
+	b.WriteString("if ($dl_rc -ne 0) { $dl_ok = $false }\n")
+	b.WriteString(psPackageCheck(s, "after"))
+	return b.String()
+}
+
+// isPSManager reports whether a state frame comes from the PowerShell
+// helpers.
+func isPSManager(f *frame) bool {
+	return f != nil && len(f.fields) > 0 && (f.fields[0] == "winget" || f.fields[0] == "choco")
+}
+
+// pkgQuery is one pkg frame: a manager's command and what it said.
+type pkgQuery struct {
+	code int
+	out  string
+}
+
+// psPkgState reads the frames that follow the last frame of kind tag
+// (a "state" or "after" frame) and sorts the step's packages.
+func psPkgState(s *step, fs []frame, tag string) (pm string, missing, outdated, unwanted []string, err error) {
+	at := -1
+	for i := range fs {
+		if fs[i].kind == tag {
+			at = i
+		}
+	}
+	if at < 0 {
+		return "", nil, nil, nil, fmt.Errorf("the check did not report (the script stopped early)")
+	}
+	if f := fs[at].fields; len(f) > 0 {
+		pm = f[0]
+	}
+	switch {
+	case s.manager != "" && s.manager != "winget" && s.manager != "choco":
+		return pm, nil, nil, nil, fmt.Errorf("manager %s does not run on Windows hosts (winget, choco)", s.manager)
+	case pm != "winget" && pm != "choco" && s.manager != "":
+		return pm, nil, nil, nil, fmt.Errorf("%s not found on the host (set manager = \"auto\" to use winget, then choco)", s.manager)
+	case pm != "winget" && pm != "choco":
+		return pm, nil, nil, nil, fmt.Errorf("no supported package manager found on the host (winget, choco)")
+	}
+	q := map[string]pkgQuery{}
+	for _, f := range fs[at+1:] {
+		if f.kind != "pkg" || len(f.fields) < 4 {
+			continue
+		}
+		code, cerr := strconv.Atoi(f.fields[1])
+		if cerr != nil {
+			continue
+		}
+		q[f.fields[2]+" "+f.fields[3]] = pkgQuery{code: code, out: string(f.payload)}
+	}
+	var outdatedChoco map[string]bool
+	if pm == "choco" && s.pkgWant == "latest" {
+		r, ok := q["outdated -"]
+		if !ok {
+			return pm, nil, nil, nil, fmt.Errorf("choco outdated did not report (the script stopped early)")
+		}
+		if outdatedChoco, err = chocoOutdated(r); err != nil {
+			return pm, nil, nil, nil, err
+		}
+	}
+	for _, n := range s.names {
+		r, ok := q["list "+n]
+		if !ok {
+			return pm, nil, nil, nil, fmt.Errorf("%s list did not report %s (the script stopped early)", pm, n)
+		}
+		var installed bool
+		if pm == "winget" {
+			installed, err = wingetListed(r, "list --id "+n)
+		} else {
+			installed, err = chocoInstalled(r, n)
+		}
+		if err != nil {
+			return pm, nil, nil, nil, err
+		}
+		switch {
+		case !installed && s.pkgWant != "absent":
+			missing = append(missing, n)
+		case installed && s.pkgWant == "absent":
+			unwanted = append(unwanted, n)
+		case installed && s.pkgWant == "latest" && pm == "choco":
+			if outdatedChoco[strings.ToLower(n)] {
+				outdated = append(outdated, n)
+			}
+		case installed && s.pkgWant == "latest":
+			u, ok := q["upgrade "+n]
+			if !ok {
+				return pm, nil, nil, nil, fmt.Errorf("winget did not report whether %s has an upgrade (the script stopped early)", n)
+			}
+			up, err := wingetListed(u, "list --id "+n+" --upgrade-available")
+			if err != nil {
+				return pm, nil, nil, nil, err
+			}
+			if up {
+				outdated = append(outdated, n)
+			}
+		}
+	}
+	return pm, missing, outdated, unwanted, nil
+}
+
+// wingetListed reads winget list: exit 0 with a table is a match; the
+// "nothing found" code (or its message) is none.
+func wingetListed(r pkgQuery, what string) (bool, error) {
+	switch {
+	case r.code == wingetNotFound || r.code == wingetNotFoundU:
+		return false, nil
+	case r.code == 0:
+		return !strings.Contains(r.out, "No installed package found"), nil
+	}
+	return false, fmt.Errorf("winget %s exited %s: %s", what, exitText(r.code), lastOutputLine(r.out))
+}
+
+// chocoInstalled reads choco list for one package: "name|version" lines
+// (--limit-output), or "name version" lines between choco's banner and
+// its count.
+func chocoInstalled(r pkgQuery, name string) (bool, error) {
+	// 2: no result, with the useEnhancedExitCodes feature.
+	if r.code != 0 && r.code != 2 {
+		return false, fmt.Errorf("choco list %s exited %s: %s", name, exitText(r.code), lastOutputLine(r.out))
+	}
+	for _, l := range outputLines(r.out) {
+		if n, _, ok := strings.Cut(l, "|"); ok {
+			if strings.EqualFold(n, name) {
+				return true, nil
+			}
+			continue
+		}
+		f := strings.Fields(l)
+		if len(f) == 2 && strings.EqualFold(f[0], name) && !(f[0] == "Chocolatey" && strings.HasPrefix(f[1], "v")) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// chocoOutdated reads choco outdated --limit-output:
+// "name|current|available|pinned" lines; pinned packages are not
+// outdated.
+func chocoOutdated(r pkgQuery) (map[string]bool, error) {
+	if r.code != 0 && r.code != 2 {
+		return nil, fmt.Errorf("choco outdated exited %s: %s", exitText(r.code), lastOutputLine(r.out))
+	}
+	out := map[string]bool{}
+	for _, l := range outputLines(r.out) {
+		f := strings.Split(l, "|")
+		if len(f) == 4 && f[3] != "true" {
+			out[strings.ToLower(f[0])] = true
+		}
+	}
+	return out, nil
+}
+
+// outputLines are the non-blank lines of a command's output; carriage
+// returns (winget's spinner, CRLF) end lines too.
+func outputLines(s string) []string {
+	var out []string
+	for _, l := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+func lastOutputLine(s string) string {
+	l := outputLines(s)
+	if len(l) == 0 {
+		return "no output"
+	}
+	return l[len(l)-1]
+}
+
+// exitText is an exit code, with its HRESULT form when it is one.
+func exitText(code int) string {
+	if code < 0 || code > 0x7fffffff {
+		return fmt.Sprintf("%d (0x%08X)", code, uint32(code))
+	}
+	return strconv.Itoa(code)
+}
+
+// evaluatePackagePS decides drift for a package step on a PowerShell
+// host and returns the dl_pkg_do lines that correct it.
+func (h *hostRun) evaluatePackagePS(s *step, fs []frame) (cmds, differ string, drifted bool, err error) {
+	pm, missing, outdated, unwanted, err := psPkgState(s, fs, "state")
+	if err != nil {
+		return "", "", false, err
+	}
+	var parts []string
+	var run strings.Builder
+	for _, c := range []struct {
+		what, verb string
+		names      []string
+	}{{"missing", "install", missing}, {"outdated", "upgrade", outdated}, {"unwanted", "remove", unwanted}} {
+		if len(c.names) == 0 {
+			continue
+		}
+		parts = append(parts, c.what+": "+strings.Join(c.names, ", "))
+		fmt.Fprintf(&run, "dl_pkg_do %s %s %s\n", psQuote(pm), psQuote(c.verb), psList(c.names))
+	}
+	if len(parts) == 0 {
+		return "", "", false, nil
+	}
+	return run.String(), strings.Join(parts, "\n") + " (" + pm + ")", true, nil
+}
+
+// verifyPackagePS checks a package step's state after the change.
+func verifyPackagePS(s *step, fs []frame) error {
+	_, m, o, u, err := psPkgState(s, fs, "after")
+	if err != nil {
+		return fmt.Errorf("after the change: %w", err)
+	}
+	if len(m)+len(o)+len(u) > 0 {
+		return fmt.Errorf("still out of state after the change: %s", strings.Join(append(append(m, o...), u...), ", "))
+	}
+	return nil
+}

@@ -1,0 +1,307 @@
+package runner
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/driftless-dev/driftless/internal/winstub"
+	"github.com/driftless-dev/driftless/journal"
+)
+
+func pkgStep(idx int, want, manager string, names ...string) *step {
+	return &step{idx: idx, name: "pkgs", action: "package", kind: "package", names: names, pkgWant: want, manager: manager, attempts: 1, timeout: time.Hour}
+}
+
+func TestPSPackageText(t *testing.T) {
+	s := pkgStep(2, "latest", "", "Git.Git", "7zip.7zip")
+	if got := psPackageCheck(s, "state"); got != "dl_pkg_check '2' 'state' '' 'latest' @('Git.Git', '7zip.7zip')\n" {
+		t.Errorf("check fragment %q", got)
+	}
+	cmds := "dl_pkg_do 'winget' 'install' @('7zip.7zip')\n"
+	want := "$dl_rc = 0\n$dl_so = New-Object Text.StringBuilder\n" + cmds +
+		"dl_frame '2' 'run' $dl_rc\ndl_text '2' 'out' ($dl_so.ToString())\ndl_text '2' 'err' ($dl_e.ToString())\n" +
+		"if ($dl_rc -ne 0) { $dl_ok = $false }\n" +
+		"dl_pkg_check '2' 'after' '' 'latest' @('Git.Git', '7zip.7zip')\n"
+	if got := psPackageApply(s, cmds); got != want {
+		t.Errorf("apply fragment\n%s\nwant\n%s", got, want)
+	}
+	// The scripts carry the helpers and call them.
+	check := checkScriptPS("@@DL-1", []*step{s})
+	if !strings.Contains(check, "function dl_pkg_check(") || !strings.Contains(check, "dl_pkg_check '2' 'state' ") {
+		t.Error("check script lacks the package helpers or the step")
+	}
+	apply := applyScriptPS("@@DL-2", []applyStep{{s: s, commands: cmds}})
+	if !strings.Contains(apply, "function dl_pkg_do(") || !strings.Contains(apply, cmds) {
+		t.Error("apply script lacks the package helpers or the commands")
+	}
+	// The commands the helpers run, as SPEC'd and as winstub plays them.
+	for _, w := range []string{
+		"@('list', '--id', $n, '--exact', '--accept-source-agreements')",
+		"@('list', '--id', $n, '--exact', '--upgrade-available', '--accept-source-agreements')",
+		"@('list', '--exact', $n, '--limit-output')",
+		"@('list', '--local-only', '--exact', $n, '--limit-output')",
+		"@('outdated', '--limit-output')",
+		"@($verb, '--id', $n, '--exact', '--silent', '--accept-package-agreements', '--accept-source-agreements')",
+		"@('uninstall', '--id', $n, '--exact', '--silent', '--accept-source-agreements')",
+		"(@($v) + $names + @('-y', '--no-progress'))",
+		"Microsoft.DesktopAppInstaller_*_x64__8wekyb3d8bbwe",
+	} {
+		if !strings.Contains(psPackagePrelude, w) {
+			t.Errorf("prelude lacks %s", w)
+		}
+	}
+	if strings.Count(psPackagePrelude, "{") != strings.Count(psPackagePrelude, "}") ||
+		strings.Count(psPackagePrelude, "(") != strings.Count(psPackagePrelude, ")") {
+		t.Error("unbalanced braces or parentheses")
+	}
+	if strings.Contains(psPreludeText, "@MaxOutput@") {
+		t.Error("a size is left in the prelude")
+	}
+}
+
+// Outputs in the formats winget and Chocolatey print.
+func TestPSPackageParsing(t *testing.T) {
+	winget := map[string]struct {
+		q         pkgQuery
+		listed    bool
+		errSubstr string
+	}{
+		"installed":                    {q: pkgQuery{0, winstub.WingetList("Git", "Git.Git", "2.43.0", "2.44.0")}, listed: true},
+		"installed, no upgrade column": {q: pkgQuery{0, winstub.WingetList("7-Zip 23.01 (x64)", "7zip.7zip", "23.01", "")}, listed: true},
+		"not installed":                {q: pkgQuery{wingetNotFound, winstub.WingetNoneInstalled}},
+		"unsigned code":                {q: pkgQuery{wingetNotFoundU, winstub.WingetNoneInstalled}},
+		"message with exit 0":          {q: pkgQuery{0, "No installed package found matching input criteria.\n"}},
+		"source failure": {q: pkgQuery{-1978335217, "Failed when searching source: winget\r\nAn unexpected error occurred while executing the command:\r\n0x8a15000f : Data required by the source is missing\r\n"},
+			errSubstr: "winget list --id X exited -1978335217 (0x8A15000F): 0x8a15000f : Data required by the source is missing"},
+	}
+	for name, tc := range winget {
+		got, err := wingetListed(tc.q, "list --id X")
+		if got != tc.listed || (err == nil) != (tc.errSubstr == "") || (err != nil && !strings.Contains(err.Error(), tc.errSubstr)) {
+			t.Errorf("winget %s: %v %v", name, got, err)
+		}
+	}
+	choco := map[string]struct {
+		q         pkgQuery
+		installed bool
+		errSubstr string
+	}{
+		"limit output":            {q: pkgQuery{0, "git|2.43.0\r\n"}, installed: true},
+		"limit output, case":      {q: pkgQuery{0, "Git|2.43.0\n"}, installed: true},
+		"limit output, none":      {q: pkgQuery{0, ""}},
+		"enhanced exit code":      {q: pkgQuery{2, ""}},
+		"v1 table":                {q: pkgQuery{0, "Chocolatey v1.4.0\r\ngit 2.43.0\r\n1 packages installed.\r\n"}, installed: true},
+		"v2 table, none":          {q: pkgQuery{0, "Chocolatey v2.2.2\r\n0 packages installed.\r\n"}},
+		"other package":           {q: pkgQuery{0, "git.install|2.43.0\r\n"}},
+		"v2 refuses --local-only": {q: pkgQuery{1, "Chocolatey v2.2.2\r\nInvalid argument --local-only. This argument has been removed from the list command and cannot be used.\r\n"}, errSubstr: "choco list git exited 1: Invalid argument --local-only"},
+	}
+	for name, tc := range choco {
+		got, err := chocoInstalled(tc.q, "git")
+		if got != tc.installed || (err == nil) != (tc.errSubstr == "") || (err != nil && !strings.Contains(err.Error(), tc.errSubstr)) {
+			t.Errorf("choco %s: %v %v", name, got, err)
+		}
+	}
+	// The banner is not the package named chocolatey.
+	if ok, _ := chocoInstalled(pkgQuery{0, "Chocolatey v2.2.2\r\n0 packages installed.\r\n"}, "chocolatey"); ok {
+		t.Error("choco's banner read as the chocolatey package")
+	}
+	out, err := chocoOutdated(pkgQuery{0, "git|2.43.0|2.44.0|false\r\nnodejs|20.1.0|21.0.0|true\r\n"})
+	if err != nil || !out["git"] || out["nodejs"] {
+		t.Errorf("outdated %v %v", out, err)
+	}
+}
+
+// winPkgHost is a winstub host behind WinRM, with the package state of
+// a test.
+func winPkgHost(t *testing.T, winget, choco bool, chocoVersion string, installed, latest map[string]string) (*winstub.Host, *hostRun) {
+	t.Helper()
+	w, h, _ := newWinHost(t)
+	w.Winget, w.Choco = winget, choco
+	if chocoVersion != "" {
+		w.Packages.ChocoVersion = chocoVersion
+	}
+	for k, v := range installed {
+		w.Packages.Installed[k] = v
+	}
+	for k, v := range latest {
+		w.Packages.Latest[k] = v
+	}
+	return w, h
+}
+
+// runSteps runs steps on h as the runner does (check, then apply).
+func runSteps(t *testing.T, h *hostRun, check bool, steps ...*step) []journal.StepResult {
+	t.Helper()
+	h.steps, h.check = steps, check
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := h.run(ctx); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	return h.results
+}
+
+func TestPSPackageRoundTrip(t *testing.T) {
+	git := map[string]string{"Git.Git": "2.43.0"}
+	for _, tc := range []struct {
+		name              string
+		winget, choco     bool
+		chocoVersion      string
+		installed, latest map[string]string
+		fail              map[string]int
+		reboot            bool
+		step              *step
+		checkOnly         bool
+		status, differ    string
+		errText, stdout   string
+		calls             []string
+		after             map[string]string // installed afterwards
+	}{
+		{name: "winget installs what is missing", winget: true, choco: true, installed: git, latest: map[string]string{"7zip.7zip": "23.01"},
+			step: pkgStep(0, "present", "", "Git.Git", "7zip.7zip"), status: journal.StatusCorrected, differ: "missing: 7zip.7zip (winget)",
+			stdout: "Successfully installed",
+			calls: []string{
+				"winget.exe list --id Git.Git --exact --accept-source-agreements",
+				"winget.exe list --id 7zip.7zip --exact --accept-source-agreements",
+				"winget.exe install --id 7zip.7zip --exact --silent --accept-package-agreements --accept-source-agreements",
+				"winget.exe list --id Git.Git --exact --accept-source-agreements",
+				"winget.exe list --id 7zip.7zip --exact --accept-source-agreements",
+			},
+			after: map[string]string{"Git.Git": "2.43.0", "7zip.7zip": "23.01"}},
+		{name: "winget upgrades what is outdated", winget: true, installed: map[string]string{"Git.Git": "2.43.0", "7zip.7zip": "23.01"},
+			latest: map[string]string{"Git.Git": "2.44.0", "7zip.7zip": "23.01"},
+			step:   pkgStep(0, "latest", "winget", "Git.Git", "7zip.7zip"), status: journal.StatusCorrected, differ: "outdated: Git.Git (winget)",
+			calls: []string{
+				"winget.exe list --id Git.Git --exact --accept-source-agreements",
+				"winget.exe list --id Git.Git --exact --upgrade-available --accept-source-agreements",
+				"winget.exe list --id 7zip.7zip --exact --accept-source-agreements",
+				"winget.exe list --id 7zip.7zip --exact --upgrade-available --accept-source-agreements",
+				"winget.exe upgrade --id Git.Git --exact --silent --accept-package-agreements --accept-source-agreements",
+				"winget.exe list --id Git.Git --exact --accept-source-agreements",
+				"winget.exe list --id Git.Git --exact --upgrade-available --accept-source-agreements",
+				"winget.exe list --id 7zip.7zip --exact --accept-source-agreements",
+				"winget.exe list --id 7zip.7zip --exact --upgrade-available --accept-source-agreements",
+			},
+			after: map[string]string{"Git.Git": "2.44.0", "7zip.7zip": "23.01"}},
+		{name: "winget removes what is unwanted", winget: true, installed: git, step: pkgStep(0, "absent", "", "Git.Git"),
+			status: journal.StatusCorrected, differ: "unwanted: Git.Git (winget)",
+			calls: []string{
+				"winget.exe list --id Git.Git --exact --accept-source-agreements",
+				"winget.exe uninstall --id Git.Git --exact --silent --accept-source-agreements",
+				"winget.exe list --id Git.Git --exact --accept-source-agreements",
+			},
+			after: map[string]string{}},
+		{name: "compliant", winget: true, installed: git, latest: map[string]string{"Git.Git": "2.43.0"}, step: pkgStep(0, "latest", "", "Git.Git"),
+			status: journal.StatusCompliant,
+			calls: []string{
+				"winget.exe list --id Git.Git --exact --accept-source-agreements",
+				"winget.exe list --id Git.Git --exact --upgrade-available --accept-source-agreements",
+			}},
+		{name: "check mode reports and changes nothing", winget: true, latest: map[string]string{"Git.Git": "2.44.0"}, step: pkgStep(0, "present", "", "Git.Git"),
+			checkOnly: true, status: journal.StatusDrifted, differ: "missing: Git.Git (winget)",
+			calls: []string{"winget.exe list --id Git.Git --exact --accept-source-agreements"}, after: map[string]string{}},
+		{name: "choco 2", choco: true, latest: map[string]string{"git": "2.44.0", "7zip": "23.1.0"},
+			step: pkgStep(0, "present", "", "git", "7zip"), status: journal.StatusCorrected, differ: "missing: git, 7zip (choco)",
+			stdout: "Chocolatey installed 2/2 packages.",
+			calls: []string{
+				"choco.exe --version",
+				"choco.exe list --exact git --limit-output",
+				"choco.exe list --exact 7zip --limit-output",
+				"choco.exe install git 7zip -y --no-progress",
+				"choco.exe --version",
+				"choco.exe list --exact git --limit-output",
+				"choco.exe list --exact 7zip --limit-output",
+			},
+			after: map[string]string{"git": "2.44.0", "7zip": "23.1.0"}},
+		{name: "choco 1 lists with --local-only", choco: true, chocoVersion: "1.4.0", installed: map[string]string{"git": "2.43.0"}, latest: map[string]string{"git": "2.44.0"},
+			step: pkgStep(0, "latest", "choco", "git"), status: journal.StatusCorrected, differ: "outdated: git (choco)",
+			calls: []string{
+				"choco.exe --version",
+				"choco.exe list --local-only --exact git --limit-output",
+				"choco.exe outdated --limit-output",
+				"choco.exe upgrade git -y --no-progress",
+				"choco.exe --version",
+				"choco.exe list --local-only --exact git --limit-output",
+				"choco.exe outdated --limit-output",
+			},
+			after: map[string]string{"git": "2.44.0"}},
+		{name: "no manager", step: pkgStep(0, "present", "", "Git.Git"), status: journal.StatusFailed,
+			errText: "no supported package manager found on the host (winget, choco)"},
+		{name: "manager asked for is not there", winget: true, step: pkgStep(0, "present", "choco", "git"), status: journal.StatusFailed,
+			errText: `choco not found on the host (set manager = "auto" to use winget, then choco)`},
+		{name: "a Linux manager", winget: true, step: pkgStep(0, "present", "apt", "git"), status: journal.StatusFailed,
+			errText: "manager apt does not run on Windows hosts (winget, choco)"},
+		{name: "install fails", winget: true, latest: map[string]string{"Git.Git": "2.44.0"}, fail: map[string]int{"Git.Git": 1603},
+			step: pkgStep(0, "present", "", "Git.Git"), status: journal.StatusFailed, differ: "missing: Git.Git (winget)",
+			errText: "exited 1603: winget.exe install --id Git.Git --exact --silent --accept-package-agreements --accept-source-agreements exited 1603: Installer failed with exit code: 1603"},
+		{name: "package not in the source", winget: true, step: pkgStep(0, "present", "", "No.Such"), status: journal.StatusFailed, differ: "missing: No.Such (winget)",
+			errText: "exited -1978335212: winget.exe install --id No.Such --exact --silent --accept-package-agreements --accept-source-agreements exited -1978335212 (0x8A150014): No package found matching input criteria."},
+		{name: "3010 is a success that needs a reboot", choco: true, latest: map[string]string{"dotnetfx": "4.8.1"}, reboot: true,
+			step: pkgStep(0, "present", "", "dotnetfx"), status: journal.StatusCorrected, differ: "missing: dotnetfx (choco)",
+			stdout: "driftless: choco.exe exited 3010: a reboot is needed to finish"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, h := winPkgHost(t, tc.winget, tc.choco, tc.chocoVersion, tc.installed, tc.latest)
+			for k, v := range tc.fail {
+				w.Packages.Fail[k] = v
+			}
+			if tc.reboot {
+				for k := range tc.latest {
+					w.Packages.Reboot[k] = true
+				}
+			}
+			r := runSteps(t, h, tc.checkOnly, tc.step)[0]
+			if r.Status != tc.status || r.Differ != tc.differ || r.Error != tc.errText {
+				t.Fatalf("%s, differ %q, error %q; want %s, %q, %q\nstdout %q\nstderr %q", r.Status, r.Differ, r.Error, tc.status, tc.differ, tc.errText, r.Stdout, r.Stderr)
+			}
+			if !strings.Contains(r.Stdout, tc.stdout) {
+				t.Errorf("stdout %q lacks %q", r.Stdout, tc.stdout)
+			}
+			if tc.calls != nil {
+				if got := w.NativeCalls(); strings.Join(got, "\n") != strings.Join(tc.calls, "\n") {
+					t.Errorf("commands run:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tc.calls, "\n"))
+				}
+			}
+			if tc.after != nil {
+				for k, v := range tc.after {
+					if got, _ := w.Package(k); got != v {
+						t.Errorf("%s: installed %q, want %q", k, got, v)
+					}
+				}
+				for _, n := range tc.step.names {
+					if _, ok := tc.after[n]; !ok {
+						if v, there := w.Package(n); there {
+							t.Errorf("%s still installed (%s)", n, v)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// A manager that says it installed a package that is still not there
+// fails the step: the state after the change is what counts.
+func TestPSPackageVerified(t *testing.T) {
+	w, h := winPkgHost(t, true, false, "", nil, nil)
+	w.Native = func(exe string, args []string) (int, string) {
+		if args[0] == "install" {
+			return 0, "Successfully installed\r\n"
+		}
+		return winstub.WingetNotFound, winstub.WingetNoneInstalled
+	}
+	r := runSteps(t, h, false, pkgStep(0, "present", "", "Git.Git"))[0]
+	if r.Status != journal.StatusFailed || r.Error != "still out of state after the change: Git.Git" {
+		t.Fatalf("%s %q", r.Status, r.Error)
+	}
+}
+
+// patch is not a Windows action: the step says so.
+func TestPSPatchRefused(t *testing.T) {
+	_, h := winPkgHost(t, true, false, "", nil, nil)
+	r := runSteps(t, h, true, &step{idx: 0, name: "updates", action: "patch", kind: "patch", attempts: 1, timeout: time.Hour})[0]
+	if r.Status != journal.StatusFailed || !strings.Contains(r.Error, "patch runs on Linux and macOS hosts; on Windows use a powershell step") {
+		t.Fatalf("%s %q", r.Status, r.Error)
+	}
+}
