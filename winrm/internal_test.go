@@ -69,27 +69,6 @@ func TestChunkReader(t *testing.T) {
 	}
 }
 
-func TestCLIXMLFilter(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"plain error\n", "plain error\n"},
-		{"#<", "#<"},
-		{"", ""},
-		{"#< CLIXML\r\n<Objs Version=\"1.1.0.1\" xmlns=\"http://schemas.microsoft.com/powershell/2004/04\"><S S=\"Error\">boom_x000D__x000A_</S><S S=\"verbose\">chatty</S><S S=\"Error\">emoji _xD83D__xDE00_</S></Objs>",
-			"boom\r\nemoji 😀"},
-		{"#< CLIXML\r\nnot xml", "not xml"},
-	} {
-		var b bytes.Buffer
-		f := newCLIXMLFilter(&b)
-		for i := range len(tc.in) { // byte by byte: the worst cut
-			f.Write([]byte{tc.in[i]})
-		}
-		f.flush()
-		if b.String() != tc.want {
-			t.Errorf("%q: got %q, want %q", tc.in, b.String(), tc.want)
-		}
-	}
-}
-
 func TestTimeouts(t *testing.T) {
 	if got := isoSeconds(1500 * time.Millisecond); got != "PT2S" {
 		t.Errorf("isoSeconds = %s", got)

@@ -1,13 +1,11 @@
 package winrm
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +17,7 @@ import (
 
 	mzwinrm "github.com/masterzen/winrm"
 
+	"github.com/driftless-dev/driftless/internal/clixml"
 	"github.com/driftless-dev/driftless/runner"
 )
 
@@ -204,8 +203,8 @@ func (c *Client) exec(ctx context.Context, op, line string, stdin io.Reader, std
 	if stdout == nil {
 		stdout = io.Discard
 	}
-	errOut := newCLIXMLFilter(stderr)
-	defer errOut.flush()
+	errOut := clixml.NewFilter(stderr)
+	defer errOut.Flush()
 
 	feedCtx, stopFeed := context.WithCancel(ctx)
 	defer stopFeed()
@@ -303,117 +302,4 @@ func newUUID() string {
 	b[8] = b[8]&0x3f | 0x80
 	h := hex.EncodeToString(b[:])
 	return strings.ToUpper(h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:])
-}
-
-// cliXMLFilter passes stderr through, except when it is PowerShell's
-// CLIXML serialization ("#< CLIXML" then <Objs>): that is collected and
-// turned into the text of its error and warning records at the end.
-type cliXMLFilter struct {
-	w    io.Writer
-	head []byte // first bytes, until the form is known
-	xml  *bytes.Buffer
-	pass bool
-}
-
-const cliXMLMark = "#< CLIXML"
-
-// maxCLIXML bounds what the filter collects.
-const maxCLIXML = 4 << 20
-
-func newCLIXMLFilter(w io.Writer) *cliXMLFilter {
-	if w == nil {
-		w = io.Discard
-	}
-	return &cliXMLFilter{w: w}
-}
-
-func (f *cliXMLFilter) Write(p []byte) (int, error) {
-	switch {
-	case f.pass:
-		return f.w.Write(p)
-	case f.xml != nil:
-		if f.xml.Len() < maxCLIXML {
-			f.xml.Write(p[:min(len(p), maxCLIXML-f.xml.Len())])
-		}
-		return len(p), nil
-	}
-	f.head = append(f.head, p...)
-	switch {
-	case bytes.HasPrefix(f.head, []byte(cliXMLMark)):
-		f.xml = bytes.NewBuffer(f.head[len(cliXMLMark):])
-		f.head = nil
-	case len(f.head) >= len(cliXMLMark) || !bytes.HasPrefix([]byte(cliXMLMark), f.head):
-		f.pass = true
-		head := f.head
-		f.head = nil
-		if _, err := f.w.Write(head); err != nil {
-			return 0, err
-		}
-	}
-	return len(p), nil
-}
-
-// flush writes what is still held: a short stderr, or the text of the
-// CLIXML records.
-func (f *cliXMLFilter) flush() {
-	switch {
-	case len(f.head) > 0:
-		f.w.Write(f.head)
-		f.head = nil
-	case f.xml != nil:
-		f.w.Write([]byte(cliXMLText(f.xml.Bytes())))
-		f.xml = nil
-	}
-}
-
-// cliXMLText extracts the text of the error, warning and information
-// records (<S S="Error">...</S>) of CLIXML documents; progress records
-// are dropped. PowerShell escapes characters as _xHHHH_.
-func cliXMLText(doc []byte) string {
-	var b strings.Builder
-	for _, part := range bytes.Split(doc, []byte(cliXMLMark)) {
-		var objs struct {
-			S []struct {
-				Stream string `xml:"S,attr"`
-				Text   string `xml:",chardata"`
-			} `xml:"S"`
-		}
-		if err := xmlUnmarshalLenient(part, &objs); err != nil {
-			b.Write(bytes.TrimSpace(part))
-			continue
-		}
-		for _, s := range objs.S {
-			switch strings.ToLower(s.Stream) {
-			case "error", "warning", "information", "":
-				b.WriteString(unescapeCLIXML(s.Text))
-			}
-		}
-	}
-	return b.String()
-}
-
-var cliXMLEscape = regexp.MustCompile(`(?:_x[0-9A-Fa-f]{4}_)+`)
-
-// unescapeCLIXML decodes PowerShell's _xHHHH_ escapes (UTF-16 code
-// units, so a run of them may hold surrogate pairs).
-func unescapeCLIXML(s string) string {
-	return cliXMLEscape.ReplaceAllStringFunc(s, func(m string) string {
-		units := make([]uint16, 0, len(m)/7)
-		for i := 0; i+7 <= len(m); i += 7 {
-			var u uint16
-			fmt.Sscanf(m[i+2:i+6], "%x", &u)
-			units = append(units, u)
-		}
-		return string(utf16.Decode(units))
-	})
-}
-
-// xmlUnmarshalLenient decodes one CLIXML document (nothing for blank
-// input).
-func xmlUnmarshalLenient(doc []byte, v any) error {
-	doc = bytes.TrimSpace(doc)
-	if len(doc) == 0 {
-		return nil
-	}
-	return xml.Unmarshal(doc, v)
 }
