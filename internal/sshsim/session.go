@@ -25,7 +25,17 @@ type session struct {
 	cmd     *exec.Cmd  // the running command, if any
 	outputs []*os.File // read ends of its stdout and stderr
 	done    chan struct{}
+	// replied is closed once the client has been answered the request
+	// that started the command or subsystem. The session reports its end
+	// (exit-status, EOF, close) only after that, as sshd does: a client
+	// still waiting for that answer when the channel closes gets EOF
+	// instead of the command's exit status.
+	replied chan struct{}
 }
+
+// testHookBeforeReply, when a test sets it, runs before each session
+// request is answered.
+var testHookBeforeReply func(reqType string)
 
 // session serves one session channel until it is closed.
 func (c *serverConn) session(nch gossh.NewChannel) {
@@ -60,7 +70,7 @@ func (c *serverConn) session(nch gossh.NewChannel) {
 
 func (s *session) request(req *gossh.Request) {
 	log := s.conn.host.fleet.opts.Logger
-	ok := false
+	ok, launched := false, false
 	switch req.Type {
 	case "env":
 		var m struct{ Name, Value string }
@@ -72,13 +82,16 @@ func (s *session) request(req *gossh.Request) {
 		var m struct{ Command string }
 		if gossh.Unmarshal(req.Payload, &m) == nil {
 			ok = s.start([]string{"-c", m.Command})
+			launched = ok
 		}
 	case "shell":
 		ok = s.start(nil)
+		launched = ok
 	case "subsystem":
 		var m struct{ Name string }
 		if gossh.Unmarshal(req.Payload, &m) == nil && m.Name == "sftp" {
 			ok = s.sftp()
+			launched = ok
 		}
 	case "signal":
 		var m struct{ Signal string }
@@ -93,8 +106,14 @@ func (s *session) request(req *gossh.Request) {
 	if !ok {
 		log.Debug("sshsim request refused", "host", s.conn.host.Name, "type", req.Type)
 	}
+	if testHookBeforeReply != nil {
+		testHookBeforeReply(req.Type)
+	}
 	if req.WantReply {
 		_ = req.Reply(ok, nil)
+	}
+	if launched {
+		close(s.replied)
 	}
 }
 
@@ -108,6 +127,7 @@ func (s *session) claim() bool {
 	}
 	s.started = true
 	s.done = make(chan struct{})
+	s.replied = make(chan struct{})
 	return true
 }
 
@@ -179,6 +199,7 @@ func (s *session) start(args []string) bool {
 		copies.Wait()
 		outR.Close()
 		errR.Close()
+		<-s.replied
 		if werr != nil && cmd.ProcessState == nil {
 			s.exit(255, "")
 		} else {
@@ -224,6 +245,7 @@ func (s *session) sftp() bool {
 		defer close(s.done)
 		_ = srv.Serve()
 		srv.Close()
+		<-s.replied
 		s.exit(0, "")
 	}()
 	return true

@@ -195,6 +195,29 @@ func TestExitCodesEnvStdinAndSignals(t *testing.T) {
 	}
 }
 
+// A command that ends before the server has answered its exec request
+// still reports its exit status: the server sends exit-status and closes
+// the channel only after the answer (a close first made the client's Run
+// fail with EOF, as it did now and then under load).
+func TestExitStatusWaitsForTheExecReply(t *testing.T) {
+	t.Cleanup(sshsim.DelayReplies("exec", 100*time.Millisecond))
+	tf := start(t, sshsim.Options{})
+	c := tf.dial(t, tf.Hosts[0], "u")
+	for _, code := range []int{0, 97} {
+		if out, _, got := run(t, c, fmt.Sprintf("echo hi; exit %d", code), nil); got != code || out != "hi\n" {
+			t.Errorf("exit %d: got %d, output %q", code, got, out)
+		}
+	}
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Run("exit 3"); err == nil || err.Error() != "Process exited with status 3" {
+		t.Errorf("exit 3: %v", err)
+	}
+}
+
 func TestConcurrentSessionsAndConnections(t *testing.T) {
 	tf := start(t, sshsim.Options{Hosts: 4, User: "deploy"})
 	var wg sync.WaitGroup
