@@ -62,6 +62,9 @@ func (c *Client) Run(ctx context.Context, cmd *runner.Command) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return -1, ctxErr(op, err)
 	}
+	if c.Windows() {
+		return c.runPowerShell(ctx, op, cmd) // windows.go
+	}
 	body, err := scriptWithEnv(cmd.Script, cmd.Env)
 	if err != nil {
 		return -1, fmt.Errorf("%s: %w", op, err)

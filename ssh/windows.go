@@ -1,0 +1,233 @@
+package ssh
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf16"
+
+	"github.com/driftless-dev/driftless/internal/clixml"
+	"github.com/driftless-dev/driftless/runner"
+	gossh "golang.org/x/crypto/ssh"
+)
+
+// Windows hosts over SSH (OpenSSH for Windows, the server Windows ships
+// as an optional feature).
+//
+// The platform is known from the server's identification string, read
+// during the handshake ("SSH-2.0-OpenSSH_for_Windows_9.5"): no extra
+// round trip. Such a Client is a runner.Sheller whose Shell is
+// runner.ShellPowerShell, so the runner sends PowerShell scripts, and Run
+// executes them as
+//
+//	powershell -NoProfile -NonInteractive -EncodedCommand <base64 of UTF-16LE>
+//
+// (the server runs exec commands through its default shell, cmd.exe
+// unless configured otherwise; both pass this line unchanged), with the
+// script prefixed, as over WinRM, by $ProgressPreference =
+// 'SilentlyContinue' and one $env:NAME = '<value>' line per variable.
+// cmd.Stdin is the process's stdin, which PowerShell hands the script as
+// $input (the runner sends its scripts that way). A command line longer
+// than cmd.exe's 8191 characters is not sent: the script is uploaded
+// over SFTP to the login user's profile, and a short script reads and
+// runs it (the file is removed afterwards). Stderr in PowerShell's
+// CLIXML form becomes plain text.
+//
+// When ctx ends, Run signals the process and closes the session at once:
+// OpenSSH for Windows does not deliver signals, and closing the session
+// is what ends the remote process. become = "sudo" has no meaning on
+// Windows and is refused (log in as an administrator instead).
+
+// windowsServer reports whether an SSH server identification string is
+// that of a Windows server.
+func windowsServer(version []byte) bool {
+	return bytes.Contains(bytes.ToLower(version), []byte("windows"))
+}
+
+// Windows reports whether the host runs an SSH server for Windows, as
+// its identification string says.
+func (c *Client) Windows() bool { return windowsServer(c.conn.ServerVersion()) }
+
+// Shell implements runner.Sheller: runner.ShellPowerShell on Windows
+// hosts, runner.ShellPOSIX elsewhere.
+func (c *Client) Shell() string {
+	if c.Windows() {
+		return runner.ShellPowerShell
+	}
+	return runner.ShellPOSIX
+}
+
+var _ runner.Sheller = (*Client)(nil)
+
+// psCommandLine starts an encoded PowerShell script.
+const psCommandLine = "powershell -NoProfile -NonInteractive -EncodedCommand "
+
+// maxPSCommandLen is the longest command line sent to a Windows host:
+// cmd.exe takes 8191 characters.
+const maxPSCommandLen = 8000
+
+// psPrologue starts every script: progress records would otherwise
+// reach stderr as CLIXML.
+const psPrologue = "$ProgressPreference = 'SilentlyContinue'\n"
+
+// ErrBecomeWindows is become = "sudo" on a Windows host.
+var ErrBecomeWindows = errors.New(`become = "sudo" does not apply to Windows hosts: log in as an administrator instead`)
+
+// runPowerShell is Run on a Windows host.
+func (c *Client) runPowerShell(ctx context.Context, op string, cmd *runner.Command) (int, error) {
+	if c.cfg.Become == BecomeSudo {
+		return -1, fmt.Errorf("%s: %w (%s)", op, ErrBecomeWindows, c.conn.ServerVersion())
+	}
+	script, err := psScriptWithEnv(cmd.Script, cmd.Env)
+	if err != nil {
+		return -1, fmt.Errorf("%s: %w", op, err)
+	}
+	command := psCommandLine + encodeUTF16LE(script)
+	if len(command) > maxPSCommandLen {
+		file, cleanup, err := c.uploadScript(ctx, op, script)
+		if err != nil {
+			return -1, err
+		}
+		defer cleanup()
+		command = psCommandLine + encodeUTF16LE(psFileBootstrap(windowsPath(file)))
+	}
+	return c.runPS(ctx, op, command, cmd.Stdin, cmd.Stdout, cmd.Stderr)
+}
+
+// psScriptWithEnv prefixes script with the prologue and $env: lines, in
+// name order.
+func psScriptWithEnv(script string, env map[string]string) (string, error) {
+	names := make([]string, 0, len(env))
+	for k := range env {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	b.WriteString(psPrologue)
+	for _, k := range names {
+		if !envNameRE.MatchString(k) {
+			return "", fmt.Errorf("env: invalid variable name %q", k)
+		}
+		v := env[k]
+		if strings.IndexByte(v, 0) >= 0 {
+			return "", fmt.Errorf("env: %s: value holds a NUL byte", k)
+		}
+		b.WriteString("$env:" + k + " = " + psQuote(v) + "\n")
+	}
+	b.WriteString(script)
+	return b.String(), nil
+}
+
+// psQuote makes s one single-quoted PowerShell string; PowerShell also
+// takes the typographic quotes ‘ ’ ‚ ‛ as single quotes.
+func psQuote(s string) string {
+	var b strings.Builder
+	b.WriteByte('\'')
+	for _, r := range s {
+		switch r {
+		case '\'', '\u2018', '\u2019', '\u201a', '\u201b':
+			b.WriteRune(r)
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('\'')
+	return b.String()
+}
+
+// encodeUTF16LE is the -EncodedCommand value of a script: base64 of its
+// UTF-16LE bytes.
+func encodeUTF16LE(script string) string {
+	u := utf16.Encode([]rune(script))
+	b := make([]byte, 2*len(u))
+	for i, r := range u {
+		binary.LittleEndian.PutUint16(b[2*i:], r)
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+// psFileBootstrap runs the script uploaded to path in the same scope,
+// with stdin as its pipeline input, as if it had been sent inline.
+func psFileBootstrap(path string) string {
+	return psPrologue +
+		"$__dl_block = [ScriptBlock]::Create([IO.File]::ReadAllText(" + psQuote(path) + "))\n" +
+		"$input | . $__dl_block\n"
+}
+
+var sftpDrive = regexp.MustCompile(`^/[A-Za-z]:/`)
+
+// windowsPath turns an SFTP path of OpenSSH for Windows ("/C:/Users/x")
+// into a Windows path.
+func windowsPath(p string) string {
+	if sftpDrive.MatchString(p) {
+		p = p[1:]
+	}
+	return strings.ReplaceAll(p, "/", `\`)
+}
+
+// runPS runs a PowerShell command line in a new session; see
+// runCommand, whose mapping of results it shares.
+func (c *Client) runPS(ctx context.Context, op, command string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
+	if err := c.acquire(ctx); err != nil {
+		if ctx.Err() != nil {
+			return -1, ctxErr(op, ctx.Err())
+		}
+		return -1, c.connLost(op, err)
+	}
+	defer c.release()
+	sess, err := c.newSession(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return -1, ctxErr(op, ctx.Err())
+		}
+		return -1, c.sessionErr(op+": open session", err)
+	}
+	defer sess.Close()
+
+	out, errOut := newGate(stdout), newGate(stderr)
+	defer out.detach()
+	defer errOut.detach()
+	filter := clixml.NewFilter(errOut)
+	sess.Stdin, sess.Stdout, sess.Stderr = stdin, out, filter
+	if err := sess.Start(command); err != nil {
+		return -1, c.sessionErr(op+": start", err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- sess.Wait() }()
+
+	var werr error
+	select {
+	case werr = <-waited:
+	case <-ctx.Done():
+		// The signal is for servers that deliver it; closing the
+		// session is what ends the process on OpenSSH for Windows.
+		_ = sess.Signal(gossh.SIGKILL)
+		sess.Close()
+		select {
+		case <-waited:
+		case <-time.After(killGrace):
+		}
+		return -1, ctxErr(op, ctx.Err())
+	}
+	filter.Flush()
+
+	var exit *gossh.ExitError
+	var missing *gossh.ExitMissingError
+	switch {
+	case werr == nil:
+		return 0, nil
+	case errors.As(werr, &exit):
+		return exit.ExitStatus(), nil
+	case errors.As(werr, &missing), errors.Is(werr, io.EOF), c.isDown():
+		return -1, c.connLost(op, werr)
+	default:
+		return -1, fmt.Errorf("%s: %w", op, werr)
+	}
+}
