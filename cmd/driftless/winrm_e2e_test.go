@@ -1,8 +1,12 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -467,5 +471,139 @@ func TestWinRMServiceStep(t *testing.T) {
 	show = showRun(t, f, "5")
 	if st := show.Hosts[0].Steps[2]; st.Status != "Failed" || st.Error != "service Spooler not found (windows)" {
 		t.Errorf("missing service: %+v", st)
+	}
+}
+
+const winPkgDoc = `
+[[steps]]
+name = "tools"
+action = "package"
+names = ["Git.Git", "7zip.7zip"]
+state = "present"
+
+[[steps]]
+name = "no-telnet"
+action = "package"
+names = ["Telnet.Client"]
+state = "absent"
+`
+
+// TestWinRMPackageStep installs and removes packages with winget (auto:
+// winget is found first), through the CLI: check, apply, check.
+func TestWinRMPackageStep(t *testing.T) {
+	t.Setenv("WIN_PASSWORD", winrmtest.DefaultPassword)
+	srv := startWinRM(t, winrmtest.Options{TLS: true})
+	w := srv.host
+	w.Winget, w.Choco = true, true
+	w.Packages.Installed["Git.Git"] = "2.44.0"
+	w.Packages.Installed["Telnet.Client"] = "1.0"
+	w.Packages.Latest["7zip.7zip"] = "23.01"
+	f := winFleet(t, winAssoc)
+	os.WriteFile(filepath.Join(f.dir, "documents", "win.toml"), []byte(winPkgDoc), 0o600)
+	f.writeInventory(t, srv.inventory("win-1", "WIN_PASSWORD", "", ""))
+
+	r := f.run(t, "check")
+	if r.code != 2 || !strings.Contains(r.stdout, "win win-1 Success (2 Drifted)") {
+		t.Fatalf("check: %s", r)
+	}
+	steps := showRun(t, f, "1").Hosts[0].Steps
+	if steps[0].Differ != "missing: 7zip.7zip (winget)" || steps[1].Differ != "unwanted: Telnet.Client (winget)" {
+		t.Errorf("differ %q %q", steps[0].Differ, steps[1].Differ)
+	}
+	if _, ok := w.Package("7zip.7zip"); ok {
+		t.Fatal("check installed a package")
+	}
+
+	r = f.run(t, "apply")
+	if r.code != 0 || !strings.Contains(r.stdout, "win win-1 Success (2 Corrected)") {
+		t.Fatalf("apply: %s", r)
+	}
+	if v, _ := w.Package("7zip.7zip"); v != "23.01" {
+		t.Errorf("7zip.7zip %q", v)
+	}
+	if _, ok := w.Package("Telnet.Client"); ok {
+		t.Error("Telnet.Client still installed")
+	}
+	if st := showRun(t, f, "2").Hosts[0].Steps[0]; !strings.Contains(st.Stdout, "Successfully installed") {
+		t.Errorf("install output %q", st.Stdout)
+	}
+	r = f.run(t, "check")
+	if r.code != 0 || !strings.Contains(r.stdout, "win win-1 Success (2 Compliant)") {
+		t.Fatalf("check after apply: %s", r)
+	}
+	for _, c := range w.NativeCalls() {
+		if strings.HasPrefix(c, "choco") {
+			t.Errorf("choco ran with winget there: %s", c)
+		}
+	}
+}
+
+// TestWinRMDownloadStep fetches content on the control machine (HTTP
+// and a file under the config dir), verifies its hash and writes it on
+// the Windows host like a file step.
+func TestWinRMDownloadStep(t *testing.T) {
+	t.Setenv("WIN_PASSWORD", winrmtest.DefaultPassword)
+	srv := startWinRM(t, winrmtest.Options{TLS: true})
+	w := srv.host
+	bin := []byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00binary ✓")
+	sum := sha256.Sum256(bin)
+	web := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) { rw.Write(bin) }))
+	defer web.Close()
+	f := winFleet(t, winAssoc)
+	os.WriteFile(filepath.Join(f.dir, "agent.msi"), []byte("local installer\r\n"), 0o600)
+	os.WriteFile(filepath.Join(f.dir, "documents", "win.toml"), []byte(fmt.Sprintf(`
+[[steps]]
+name = "tool"
+action = "download"
+url = %q
+sha256 = %q
+destination = 'C:\app\tool.exe'
+
+[[steps]]
+name = "agent"
+action = "download"
+source = "agent.msi"
+destination = "~/agent.msi"
+`, web.URL+"/tool.exe", hex.EncodeToString(sum[:]))), 0o600)
+	f.writeInventory(t, srv.inventory("win-1", "WIN_PASSWORD", "", ""))
+
+	r := f.run(t, "apply")
+	if r.code != 0 || !strings.Contains(r.stdout, "win win-1 Success (2 Corrected)") {
+		t.Fatalf("apply: %s", r)
+	}
+	if got, _ := w.File(`C:\app\tool.exe`); got != string(bin) {
+		t.Errorf("tool.exe %q", got)
+	}
+	if got, _ := w.File(winProfile + `\agent.msi`); got != "local installer\r\n" {
+		t.Errorf("agent.msi %q", got)
+	}
+	r = f.run(t, "check")
+	if r.code != 0 || !strings.Contains(r.stdout, "win win-1 Success (2 Compliant)") {
+		t.Fatalf("check: %s", r)
+	}
+	// Changed on the host: drifted, put back.
+	w.Set(`C:\app\tool.exe`, "tampered")
+	r = f.run(t, "check")
+	if r.code != 2 || !strings.Contains(r.stdout, "win win-1 Success (1 Compliant, 1 Drifted)") {
+		t.Fatalf("check after tamper: %s", r)
+	}
+	if st := showRun(t, f, "3").Hosts[0].Steps[0]; st.Status != "Drifted" || st.Differ != fmt.Sprintf("content differs (8 bytes, want %d)", len(bin)) {
+		t.Errorf("tool step: %+v", st)
+	}
+	if r = f.run(t, "apply"); r.code != 0 {
+		t.Fatalf("apply after tamper: %s", r)
+	}
+	if got, _ := w.File(`C:\app\tool.exe`); got != string(bin) {
+		t.Errorf("tool.exe after apply %q", got)
+	}
+	// A wrong hash writes nothing.
+	os.WriteFile(filepath.Join(f.dir, "documents", "win.toml"), []byte(fmt.Sprintf("[[steps]]\nname = \"tool\"\naction = \"download\"\nurl = %q\nsha256 = %q\ndestination = 'C:\\app\\other.exe'\n",
+		web.URL+"/tool.exe", strings.Repeat("0", 64))), 0o600)
+	r = f.run(t, "apply")
+	if r.code == 0 || !strings.Contains(r.stdout, "win win-1 Failed") {
+		t.Fatalf("apply with a wrong hash: %s", r)
+	}
+	if _, ok := w.File(`C:\app\other.exe`); ok {
+		t.Error("written despite the wrong hash")
 	}
 }

@@ -98,6 +98,8 @@ var (
 	reRCRun    = regexp.MustCompile(`^dl_frame '(\d+)' 'run' \$dl_rc$`)
 	reRCText   = regexp.MustCompile(`^dl_text '(\d+)' '(out|err)' \(\$dl_(so|e)\.ToString\(\)\)$`)
 	rePathExpr = regexp.MustCompile(`^\[IO\.Path\]::Combine\(\$env:USERPROFILE, '((?:[^']|'')*)'\)$`)
+	reStopSkip = regexp.MustCompile(`^if \(\$dl_stop -ne ''\) \{ dl_frame '(\d+)' 'skip' \$dl_stop \} else \{$`)
+	reIfNotOS  = regexp.MustCompile(`^if \(\$dl_os -ne '(\w+)'\) \{ dl_frame '(\d+)' 'skip' 'platform' \} else \{$`)
 	rePkgCheck = regexp.MustCompile(`^dl_pkg_check '(\d+)' '(\w+)' '(\w*)' '(\w+)' @\(((?:'[^']*'(?:, )?)*)\)$`)
 	rePkgDo    = regexp.MustCompile(`^dl_pkg_do '(\w+)' '(\w+)' @\(((?:'[^']*'(?:, )?)*)\)$`)
 	reQuoted   = regexp.MustCompile(`'([^']*)'`)
@@ -207,6 +209,12 @@ type execution struct {
 	ok       bool
 	errText  string
 	skipping bool
+	// depth > 0: inside a block that does not run, depth braces deep.
+	depth int
+	// stop plays $dl_stop; okNull is $dl_ok = $null (neither success
+	// nor failure).
+	stop   string
+	okNull bool
 	// rc, so and se play $dl_rc, $dl_so and $dl_e of the service and
 	// package fragments.
 	rc     int
@@ -226,6 +234,10 @@ func (x *execution) payload(i, k string, b []byte, max int) {
 
 func (x *execution) line(l string) {
 	h := x.h
+	if x.depth > 0 {
+		x.depth += braces(l)
+		return
+	}
 	if x.skipping {
 		if m := reElseSkip.FindStringSubmatch(l); m != nil {
 			x.frame(m[1], "skip", "platform")
@@ -235,6 +247,38 @@ func (x *execution) line(l string) {
 	}
 	if m := reMarker.FindStringSubmatch(l); m != nil {
 		x.marker = m[1]
+	} else if m := reStopSkip.FindStringSubmatch(l); m != nil {
+		if x.stop != "" {
+			x.frame(m[1], "skip", x.stop)
+			x.depth = 1
+		}
+	} else if m := reIfNotOS.FindStringSubmatch(l); m != nil {
+		if m[1] != strings.Fields(h.Facts)[0] {
+			x.frame(m[2], "skip", "platform")
+			x.depth = 1
+		}
+	} else if l == "if ($dl_rc -ne 0) { $dl_ok = $false }" {
+		if x.rc != 0 {
+			x.ok, x.okNull = false, false
+		}
+	} else if l == "if ($dl_rc -ne 0) {" { // a recheck that failed: run
+		if x.rc == 0 {
+			x.depth = 1
+		}
+	} else if l == "if ($dl_ok) {" { // verify after a successful run
+		if !x.ok || x.okNull {
+			x.depth = 1
+		}
+	} else if l == "$dl_ok = $null" {
+		x.okNull = true
+	} else if strings.HasPrefix(l, "if ($dl_ok -eq $false) { $dl_stop = ") {
+		if !x.ok && !x.okNull {
+			x.stop = Unquote(strings.TrimSuffix(strings.TrimPrefix(l, "if ($dl_ok -eq $false) { $dl_stop = "), " }"))
+		}
+	} else if strings.HasPrefix(l, "if ($dl_ok -eq $true) { $dl_stop = ") {
+		if x.ok && !x.okNull {
+			x.stop = Unquote(strings.TrimSuffix(strings.TrimPrefix(l, "if ($dl_ok -eq $true) { $dl_stop = "), " }"))
+		}
 	} else if reFacts.MatchString(l) {
 		x.frame("-", "facts", h.Facts)
 	} else if m := reIfOS.FindStringSubmatch(l); m != nil {
@@ -290,13 +334,14 @@ func (x *execution) line(l string) {
 		if hasBOM && h.Step != nil {
 			code, o, e = h.Step(m[2], string(body), x.vars, Unquote(strings.Trim(m[4], "()")))
 		}
+		x.rc = code
 		x.frame(m[1], m[2], strconv.Itoa(code))
 		x.payload(m[1], "out", []byte(o), MaxOutput)
 		x.payload(m[1], "err", []byte(e), MaxOutput)
 	} else if m := reSkip.FindStringSubmatch(l); m != nil {
 		x.frame(m[1], "skip", "platform")
 	} else if l == "$dl_ok = $true" {
-		x.ok, x.errText = true, ""
+		x.ok, x.okNull, x.errText = true, false, ""
 	} else if m := reWrite.FindStringSubmatch(l); m != nil {
 		if !h.Dirs[Parent(x.p)] {
 			x.ok, x.errText = false, fmt.Sprintf("Could not find a part of the path '%s'.\n", x.p)
@@ -313,6 +358,24 @@ func (x *execution) line(l string) {
 		x.payload(m[1], "err", []byte(x.errText), MaxOutput)
 		x.frame(m[1], "after", h.stat(x.p, m[2] == "true", Unquote("'"+m[3]+"'"), Unquote("'"+m[4]+"'")))
 	}
+}
+
+// braces is the number of { less the number of } in a line, outside
+// single-quoted strings.
+func braces(l string) int {
+	n, quoted := 0, false
+	for i := 0; i < len(l); i++ {
+		switch c := l[i]; {
+		case c == '\'':
+			quoted = !quoted
+		case quoted:
+		case c == '{':
+			n++
+		case c == '}':
+			n--
+		}
+	}
+	return n
 }
 
 func (x *execution) svcDo(op, name string) {

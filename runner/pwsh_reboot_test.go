@@ -1,0 +1,209 @@
+package runner_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/internal/winstub"
+	"github.com/driftless-dev/driftless/inventory"
+	"github.com/driftless-dev/driftless/journal"
+	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/winrm"
+	"github.com/driftless-dev/driftless/winrm/winrmtest"
+)
+
+// winReboot is a Windows host behind WinRM that can reboot: a TCP proxy
+// in front of a winrmtest server drops every connection, refuses new
+// ones for a while and comes back on the same address, and the server
+// forgets its shells, as a restarted host does.
+type winReboot struct {
+	t     *testing.T
+	srv   *winrmtest.Server
+	addr  string
+	mu    sync.Mutex
+	ln    net.Listener
+	conns []net.Conn
+	boots int
+}
+
+func (h *winReboot) listen(ln net.Listener) {
+	h.mu.Lock()
+	h.ln = ln
+	h.mu.Unlock()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			up, err := net.Dial("tcp", net.JoinHostPort(h.srv.Host, fmt.Sprint(h.srv.Port)))
+			if err != nil {
+				c.Close()
+				continue
+			}
+			h.mu.Lock()
+			h.conns = append(h.conns, c, up)
+			h.mu.Unlock()
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
+		}
+	}()
+}
+
+func (h *winReboot) down() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.ln != nil {
+		h.ln.Close()
+		h.ln = nil
+	}
+	for _, c := range h.conns {
+		c.Close()
+	}
+	h.conns = nil
+}
+
+// reboot goes down now and comes back after d.
+func (h *winReboot) reboot(d time.Duration) {
+	h.down()
+	h.srv.DropShells()
+	time.AfterFunc(d, func() {
+		ln, err := net.Listen("tcp", h.addr)
+		if err != nil {
+			h.t.Errorf("come back: %v", err)
+			return
+		}
+		h.mu.Lock()
+		h.boots++
+		h.mu.Unlock()
+		h.listen(ln)
+	})
+}
+
+// A powershell step that exits 3010 reboots a Windows host over WinRM:
+// the runner sends the Windows restart command, waits for the host to go
+// down and come back, and runs the document again from the start.
+func TestWindowsRebootAndRerun(t *testing.T) {
+	w := winstub.New()
+	runs := 0
+	w.Step = func(tag, script string, env map[string]string, wd string) (int, string, string) {
+		switch {
+		case strings.Contains(script, "runs.txt"):
+			runs++
+			return 0, "", ""
+		case tag == "run":
+			w.Files[`C:\updated`] = []byte{}
+			return 3010, "KB5034441 installed; restart required\r\n", ""
+		case w.Files[`C:\updated`] != nil:
+			return 0, "", ""
+		}
+		return 1, "", ""
+	}
+	h := &winReboot{t: t}
+	var reboots []string
+	exec := w.Handler()
+	srv, err := winrmtest.New(winrmtest.Options{Handler: func(ctx context.Context, p *winrmtest.Process) int {
+		switch {
+		case strings.Contains(p.Script, "shutdown.exe /r"):
+			reboots = append(reboots, p.Script)
+			// The host goes down once the command has answered.
+			go func() { time.Sleep(300 * time.Millisecond); h.reboot(2 * time.Second) }()
+			return 0
+		case strings.Contains(p.Script, "Start-Sleep"):
+			<-ctx.Done()
+			return 1
+		}
+		return exec(ctx, p)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	h.srv = srv
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.addr = ln.Addr().String()
+	h.listen(ln)
+	defer h.down()
+	_, port, _ := net.SplitHostPort(h.addr)
+
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "inventory.toml"), []byte(fmt.Sprintf("[hosts.win]\naddress = \"127.0.0.1\"\ntransport = \"winrm\"\nuser = %q\npassword_env = \"WIN_PASSWORD\"\nwinrm = { port = %s, auth = \"ntlm\" }\n",
+		winrmtest.DefaultUser, port)), 0o600)
+	os.MkdirAll(filepath.Join(dir, "documents"), 0o755)
+	os.WriteFile(filepath.Join(dir, "documents", "kb.toml"), []byte(`
+[[steps]]
+name = "before"
+action = "powershell"
+run = 'Add-Content C:\runs.txt run'
+
+[[steps]]
+name = "update"
+action = "powershell"
+check = 'if (Test-Path C:\updated) { exit 0 }; exit 1'
+run = 'New-Item C:\updated; exit 3010'
+
+[[steps]]
+name = "after"
+action = "file"
+path = 'C:\app\after.txt'
+content = "ok\r\n"
+`), 0o600)
+	os.WriteFile(filepath.Join(dir, "associations.toml"), []byte("[associations.kb]\ndocument = \"kb\"\ntargets = [\"*\"]\n"), 0o600)
+	cfg, list := config.Load(config.Options{Dir: dir})
+	if err := list.Err(); err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.Open(filepath.Join(dir, "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	dial := func(ctx context.Context, h *inventory.Host) (runner.Conn, error) {
+		c, err := winrm.Dial(ctx, winrm.Config{Name: h.Name, Address: h.Address, Port: h.WinRM.Port, User: h.User,
+			Password: winrmtest.DefaultPassword, Auth: winrm.AuthNTLM, ConnectTimeout: time.Second, OperationTimeout: 2 * time.Second})
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	r := runner.New(runner.Options{Config: cfg, Dial: dial, Journal: j, RebootPoll: 300 * time.Millisecond, RebootTimeout: 30 * time.Second})
+	defer r.Close()
+	start := time.Now()
+	res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr := res.Hosts[0]
+	if hr.Status != journal.StatusSuccess || statuses(hr) != "before=Success update=Compliant after=Corrected" {
+		t.Fatalf("%s %s: %s", hr.Status, hr.Error, statuses(hr))
+	}
+	if h.boots != 1 || len(reboots) != 1 || time.Since(start) < 2*time.Second {
+		t.Errorf("boots %d, reboot commands %d, after %s", h.boots, len(reboots), time.Since(start))
+	}
+	// The Windows restart command, not the POSIX one.
+	if !strings.Contains(reboots[0], "& shutdown.exe /r /t 2 /c 'driftless: a step asked for a reboot'") {
+		t.Errorf("reboot command %q", reboots[0])
+	}
+	if runs != 2 {
+		t.Errorf("the document ran %d times, want 2 (again from the start after the reboot)", runs)
+	}
+	if got, _ := w.File(`C:\app\after.txt`); got != "ok\r\n" {
+		t.Errorf("after.txt %q", got)
+	}
+	_, hosts, err := j.Show(context.Background(), res.Run.ID, "win")
+	if err != nil || !strings.Contains(hosts[0].Detail, `reboot 1: step "update" exited 3010`) || !strings.Contains(hosts[0].Detail, "document run again") {
+		t.Errorf("journal detail: %q %v", hosts[0].Detail, err)
+	}
+}
