@@ -26,62 +26,117 @@ func newMarker() string {
 	return "@@DL-" + hex.EncodeToString(b[:])
 }
 
-// frameWriter parses frames from a script's stdout as they arrive.
-// Anything between frames is ignored. Memory is bounded by the caps the
-// script applies to payloads.
+// frameWriter parses frames from one of a script's output streams as
+// they arrive. Bytes outside frames are ignored, or kept (up to a limit)
+// in loose when it is set: on stderr they are the script's own errors.
+// Memory is bounded: fixed payloads by the script's caps, streamed ones
+// (n = -1) by payloadCap, beyond which bytes are counted, not kept.
 type frameWriter struct {
 	marker []byte
 	buf    bytes.Buffer
 	frames []frame
 	cur    *frame
-	need   int64 // payload bytes still expected for cur
+	need   int64 // fixed payload bytes still expected for cur
+	stream bool  // cur is streamed: it ends at the next marker
+	// onFrame, when set, is called with each frame header as soon as it
+	// is read (a streamed frame's payload is still to come).
+	onFrame func(f *frame)
+	loose   *limitedBuffer
 }
 
 func newFrameWriter(marker string) *frameWriter {
 	return &frameWriter{marker: []byte("\n" + marker + " ")}
 }
 
+// payloadCap is the most of a streamed payload kept: a file's content
+// for the line action (one byte more than it edits, to tell a larger
+// file), else a command's output.
+func payloadCap(kind string) int64 {
+	if kind == "cur" {
+		return maxLineFile + 1
+	}
+	return MaxOutput
+}
+
+func (w *frameWriter) keep(b []byte) {
+	switch {
+	case w.cur != nil:
+		w.cur.size += int64(len(b))
+		if room := payloadCap(w.cur.kind) - int64(len(w.cur.payload)); room > 0 {
+			w.cur.payload = append(w.cur.payload, b[:min(int64(len(b)), room)]...)
+		}
+	case w.loose != nil:
+		w.loose.Write(b)
+	}
+}
+
 func (w *frameWriter) Write(p []byte) (int, error) {
 	w.buf.Write(p)
 	for {
-		if w.cur != nil {
+		if w.cur != nil && !w.stream {
 			n := min(int64(w.buf.Len()), w.need)
 			w.cur.payload = append(w.cur.payload, w.buf.Next(int(n))...)
 			w.need -= n
 			if w.need > 0 {
 				return len(p), nil
 			}
-			w.cur.at = time.Now()
-			w.frames = append(w.frames, *w.cur)
-			w.cur = nil
+			w.finish()
 		}
 		data := w.buf.Bytes()
 		i := bytes.Index(data, w.marker)
 		if i < 0 {
 			// Keep a tail that may be the start of a marker.
 			if keep := len(w.marker); w.buf.Len() > keep {
-				w.buf.Next(w.buf.Len() - keep)
+				w.keep(w.buf.Next(w.buf.Len() - keep))
 			}
 			return len(p), nil
 		}
 		end := bytes.IndexByte(data[i+1:], '\n')
 		if end < 0 {
-			w.buf.Next(i)
+			w.keep(w.buf.Next(i))
 			return len(p), nil
 		}
+		w.keep(data[:i])
 		header := string(data[i+len(w.marker) : i+1+end])
 		w.buf.Next(i + 1 + end + 1)
-		f, capped, ok := parseHeader(header)
+		if w.cur != nil { // a streamed payload ends here
+			w.finish()
+		}
+		f, n, ok := parseHeader(header)
 		if !ok {
 			continue
 		}
-		if capped == 0 {
+		if w.onFrame != nil {
+			w.onFrame(&f)
+		}
+		switch {
+		case n < 0:
+			f.size = 0
+			w.cur, w.stream = &f, true
+		case n == 0:
 			f.at = time.Now()
 			w.frames = append(w.frames, f)
-			continue
+		default:
+			w.cur, w.need, w.stream = &f, n, false
 		}
-		w.cur, w.need = &f, capped
 	}
+}
+
+// finish ends the current payload frame.
+func (w *frameWriter) finish() {
+	w.cur.at = time.Now()
+	w.frames = append(w.frames, *w.cur)
+	w.cur, w.stream = nil, false
+}
+
+// Close ends a streamed payload cut short (the script was killed): what
+// is held back is part of it.
+func (w *frameWriter) Close() error {
+	if w.cur != nil && w.stream {
+		w.keep(w.buf.Next(w.buf.Len()))
+		w.finish()
+	}
+	return nil
 }
 
 func parseHeader(h string) (frame, int64, bool) {
@@ -98,7 +153,7 @@ func parseHeader(h string) (frame, int64, bool) {
 		f.step = n
 	}
 	n, err := strconv.ParseInt(parts[2], 10, 64)
-	if err != nil || n < 0 || n > maxLineFile {
+	if err != nil || n < -1 || n > maxLineFile {
 		return frame{}, 0, false
 	}
 	if len(parts) == 4 {
@@ -111,6 +166,54 @@ func parseHeader(h string) (frame, int64, bool) {
 		}
 	}
 	return f, n, true
+}
+
+// merge puts a script's frames in the order the runner reads them: a
+// check command's streamed stdout ("sout", sent before its result frame)
+// after that result frame as "out", followed by its stderr (the next
+// "err" of the stderr stream, where each command's stderr comes in
+// order); "eos" frames, which only end streams, are dropped.
+func merge(stdout, stderr []frame) []frame {
+	var errs []frame
+	for _, f := range stderr {
+		if f.kind == "err" {
+			errs = append(errs, f)
+		}
+	}
+	out := make([]frame, 0, len(stdout)+len(errs))
+	var pending *frame
+	flush := func() {
+		if pending == nil {
+			return
+		}
+		o := *pending
+		o.kind = "out"
+		if len(o.payload) > 0 || o.size > 0 {
+			out = append(out, o)
+		}
+		if len(errs) > 0 {
+			if e := errs[0]; len(e.payload) > 0 || e.size > 0 {
+				out = append(out, e)
+			}
+			errs = errs[1:]
+		}
+		pending = nil
+	}
+	for i := range stdout {
+		f := stdout[i]
+		switch {
+		case f.kind == "eos":
+			continue
+		case f.kind == "sout":
+			flush()
+			pending = &stdout[i]
+			continue
+		}
+		out = append(out, f)
+		flush()
+	}
+	flush()
+	return out
 }
 
 // durations gives each step the time from the previous step's last

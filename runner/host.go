@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	udiff "github.com/aymanbagabas/go-udiff"
@@ -33,6 +35,10 @@ type hostRun struct {
 	// reboot_timeout of the steps that asked (0: the default).
 	rebootBy      string
 	rebootTimeout time.Duration
+	// written is the content the apply phase will leave at a path, by
+	// the steps found drifted so far (nil: removed), so that a later step
+	// on the same file builds on it rather than on what the check saw.
+	written map[string]*[]byte
 }
 
 // isScript reports whether s runs a script of its own (shell, powershell).
@@ -57,19 +63,20 @@ func (h *hostRun) result(s *step) *journal.StepResult { return &h.results[s.idx]
 // run executes the two phases and fills h.results.
 func (h *hostRun) run(ctx context.Context) error {
 	h.results = make([]journal.StepResult, len(h.steps))
+	h.written = map[string]*[]byte{}
 	for _, s := range h.steps {
 		h.results[s.idx] = journal.StepResult{Index: s.idx, Name: s.name, Action: s.kind}
 	}
-	marker := newMarker()
 	started := time.Now()
 	check, apply := checkScript, applyScript
 	if !h.check {
 		check = checkRunScript
 	}
 	if shellOf(h.conn) == ShellPowerShell {
-		check, apply = checkScriptPS, applyScriptPS
+		check = func(m string, steps []*step, _ scriptState) string { return checkScriptPS(m, steps) }
+		apply = func(m string, todo []applyStep, _ scriptState) string { return applyScriptPS(m, todo) }
 	}
-	frames, err := h.script(ctx, marker, check(marker, h.steps))
+	frames, err := h.checkPhase(ctx, check)
 	if err != nil {
 		return err
 	}
@@ -136,6 +143,18 @@ func (h *hostRun) run(ctx context.Context) error {
 				}
 				continue
 			}
+			if len(todo) > 0 && isScript(s) && s.hasCheck {
+				// An earlier correction may have put it in state.
+				a.recheck = true
+			}
+			if s.action == "file" || s.action == "line" {
+				if s.absent && s.action == "file" {
+					h.written[s.path] = nil
+				} else if !a.keep {
+					w := a.write
+					h.written[s.path] = &w
+				}
+			}
 			todo = append(todo, a)
 			continue
 		}
@@ -148,9 +167,8 @@ func (h *hostRun) run(ctx context.Context) error {
 	if len(todo) == 0 || h.check {
 		return nil
 	}
-	marker = newMarker()
 	applyStarted := time.Now()
-	frames, err = h.script(ctx, marker, apply(marker, todo))
+	frames, err = h.applyPhase(ctx, apply, todo)
 	if err != nil {
 		for _, a := range todo {
 			r := h.result(a.s)
@@ -170,30 +188,170 @@ func (h *hostRun) run(ctx context.Context) error {
 	return nil
 }
 
-func (h *hostRun) script(ctx context.Context, marker, script string) ([]frame, error) {
-	fw := newFrameWriter(marker)
+// timedOut says which command of which step ran past the step's
+// timeout: the runner then ended the script.
+type timedOut struct {
+	step int
+	tag  string // check, recheck, verify, run
+}
+
+// checkPhase runs the check script; when a step's command runs past its
+// timeout, the step's result is a timeout (exit 124, as GNU timeout) and
+// the steps after it are checked by a new script.
+func (h *hostRun) checkPhase(ctx context.Context, build func(string, []*step, scriptState) string) ([]frame, error) {
+	var all []frame
+	rest, st := h.steps, scriptState{}
+	for {
+		marker := newMarker()
+		frames, to, err := h.script(ctx, marker, build(marker, rest, st))
+		all = append(all, frames...)
+		if err != nil || to == nil {
+			return all, err
+		}
+		i := slices.IndexFunc(rest, func(s *step) bool { return s.idx == to.step })
+		if i < 0 {
+			return all, fmt.Errorf("step %d timed out but is not in the script", to.step)
+		}
+		rest = rest[i+1:]
+		st = scriptState{unclean: true, cleanup: tmpDir(frames)}
+		if len(rest) == 0 {
+			return all, nil
+		}
+	}
+}
+
+// applyPhase runs the apply script, and resumes it after a step that ran
+// past its timeout as the script would have gone on after that step
+// failed (its on_failure).
+func (h *hostRun) applyPhase(ctx context.Context, build func(string, []applyStep, scriptState) string, todo []applyStep) ([]frame, error) {
+	var all []frame
+	rest, st := todo, scriptState{}
+	for {
+		marker := newMarker()
+		frames, to, err := h.script(ctx, marker, build(marker, rest, st))
+		all = append(all, frames...)
+		if err != nil || to == nil {
+			return all, err
+		}
+		i := slices.IndexFunc(rest, func(a applyStep) bool { return a.s.idx == to.step })
+		if i < 0 {
+			return all, fmt.Errorf("step %d timed out but is not in the script", to.step)
+		}
+		if to.tag == "recheck" {
+			// The check that would decide whether to run timed out: the
+			// step failed as if its run had.
+			all = append(all, frame{step: to.step, kind: "run", fields: []string{"124"}, at: time.Now()})
+		}
+		stop := st.stop
+		if stop == "" {
+			switch rest[i].s.onFailure {
+			case "continue":
+			case "successAndExit":
+				stop = "successAndExit"
+			default:
+				stop = "failed"
+			}
+		}
+		rest = rest[i+1:]
+		st = scriptState{stop: stop, cleanup: tmpDir(frames)}
+		if len(rest) == 0 {
+			return all, nil
+		}
+	}
+}
+
+// tmpDir is the temporary directory a script reported, if any.
+func tmpDir(frames []frame) string {
+	for _, f := range frames {
+		if f.step == -1 && f.kind == "tmp" {
+			return strings.Join(f.fields, " ")
+		}
+	}
+	return ""
+}
+
+// script runs one script and returns its frames. A step's command that
+// runs past the step's timeout ends the script (the transport kills it on
+// the host, and all it started): to then names it, and the frames end
+// with that command's result, exit status 124.
+func (h *hostRun) script(ctx context.Context, marker, script string) (frames []frame, to *timedOut, err error) {
+	byIdx := make(map[int]*step, len(h.steps))
+	for _, s := range h.steps {
+		byIdx[s.idx] = s
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		timer *time.Timer
+		fired atomic.Pointer[timedOut]
+	)
+	fw, ew := newFrameWriter(marker), newFrameWriter(marker)
 	var stderr bytes.Buffer
+	ew.loose = &limitedBuffer{b: &stderr, n: 64 << 10}
+	// Frames arrive in order from one goroutine: the frame before a
+	// command arms its step's timeout, the next one disarms it.
+	fw.onFrame = func(f *frame) {
+		if timer != nil {
+			timer.Stop()
+			timer = nil
+		}
+		var tag string
+		switch {
+		case f.kind == "sout" && len(f.fields) > 0:
+			tag = f.fields[0]
+		case f.kind == "start" && len(f.fields) > 0:
+			tag = f.fields[0]
+		}
+		if s := byIdx[f.step]; tag != "" && s != nil && s.timeout > 0 {
+			t := &timedOut{step: f.step, tag: tag}
+			timer = time.AfterFunc(s.timeout, func() {
+				fired.Store(t)
+				cancel()
+			})
+		}
+	}
 	// The script travels on stdin, never on a command line: other users
 	// of the host can read command lines (ps), and the script holds
 	// parameter values and file contents. The shell reads all of it
 	// before running any of it, so no step can eat the script.
 	slog.Debug("script", "bytes", len(script))
-	cmd := &Command{Script: stdinScript, Stdin: strings.NewReader(script), Stdout: fw, Stderr: &limitedBuffer{b: &stderr, n: 64 << 10}}
+	cmd := &Command{Script: stdinScript, Stdin: strings.NewReader(shellMain(script)), Stdout: fw, Stderr: ew}
 	if shellOf(h.conn) == ShellPowerShell {
 		cmd.Script, cmd.Stdin = psStdinScript, psStdin(script)
 	}
-	code, err := h.conn.Run(ctx, cmd)
+	code, err := h.conn.Run(sctx, cmd)
+	if timer != nil {
+		timer.Stop()
+	}
+	fw.Close()
+	ew.Close()
+	if t := fired.Load(); t != nil && ctx.Err() == nil {
+		// Ours: the step's timeout, not the run's.
+		fw.frames = append(fw.frames, frame{step: t.step, kind: t.tag, fields: []string{"124"}, at: time.Now()})
+		return merge(fw.frames, ew.frames), t, nil
+	}
 	if err != nil {
-		return nil, err
+		return merge(fw.frames, ew.frames), nil, err
 	}
 	if code != 0 {
-		return nil, fmt.Errorf("the driftless script failed with exit code %d: %s", code, h.red.redact(strings.TrimSpace(stderr.String())))
+		return nil, nil, fmt.Errorf("the driftless script failed with exit code %d: %s", code, h.red.redact(strings.TrimSpace(stderr.String())))
 	}
-	return fw.frames, nil
+	return merge(fw.frames, ew.frames), nil, nil
 }
 
-// stdinScript runs the script sent on stdin.
-const stdinScript = `eval "$(cat)"`
+// stdinScript runs the script sent on stdin: the shell reads it from the
+// pipe itself (no cat), or, where stdin is not a pipe or file that can
+// be opened again, through cat.
+const stdinScript = `if [ -p /dev/stdin ] || [ -f /dev/stdin ]; then . /dev/stdin; else eval "$(cat)"; fi`
+
+// shellMain wraps a POSIX script in one function that is called once it
+// is read whole: the shell parses the whole function before running any
+// of it, so a script cut short in transit (a dropped connection) is a
+// syntax error that runs nothing, never a truncated command; the steps
+// run with stdin from /dev/null, so none can read the script.
+func shellMain(script string) string {
+	return "dl_main() {\n" + script + "\n}\ndl_main </dev/null\n"
+}
 
 type limitedBuffer struct {
 	b *bytes.Buffer
@@ -328,7 +486,7 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 			return fail("the check did not report (the script stopped early)")
 		}
 		var diffs []string
-		if s.absent {
+		if s.absent && s.action != "line" {
 			if st.kind != 0 {
 				r.Differ = "present, should be absent"
 				return a, true, true
@@ -350,8 +508,14 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 				if s.contentText {
 					diffs = append(diffs, unified(s.path, "", string(s.content)))
 				}
+			} else if w, pending := h.written[s.path]; pending {
+				// An earlier step of this apply writes this file: this
+				// step, later in the document, has the last word.
+				if w == nil || !bytes.Equal(*w, s.content) {
+					diffs = append(diffs, "an earlier step of the document changes it")
+				}
 			} else if st.sha != sha(s.content) {
-				if cur := find(fs, "cur"); cur != nil && s.contentText && cur.size == int64(len(cur.payload)) {
+				if cur := find(fs, "cur"); cur != nil && s.contentText && cur.size == int64(len(cur.payload)) && len(cur.payload) <= maxDiffBytes {
 					diffs = append(diffs, unified(s.path, string(cur.payload), string(s.content)))
 				} else {
 					diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, len(s.content)))
@@ -359,11 +523,27 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 			}
 		case "line":
 			var cur []byte
-			if f := find(fs, "cur"); f != nil {
-				if f.size > int64(len(f.payload)) {
-					return fail("%s is larger than %d bytes: the line action edits smaller files", s.path, maxLineFile)
+			w, pending := h.written[s.path]
+			switch {
+			case pending && w == nil:
+				st.kind = 0 // an earlier step of this apply removes the file
+			case pending:
+				cur, st.kind = *w, 1 // edit on top of an earlier step's edit
+			default:
+				if has := find(fs, "has"); has != nil && codeOf(has) == 1 {
+					// The host found the line in state: the content stays.
+					a.keep = true
+					break
 				}
-				cur = f.payload
+				if f := find(fs, "cur"); f != nil {
+					if f.size > maxLineFile {
+						return fail("%s is larger than %d bytes: the line action edits smaller files", s.path, maxLineFile)
+					}
+					cur = f.payload
+				}
+			}
+			if a.keep || (s.absent && st.kind == 0) {
+				break // in state; or no file, so no line
 			}
 			if st.kind == 0 && !s.create {
 				return fail("%s does not exist (set create = true to create it)", s.path)
@@ -449,8 +629,10 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 				r.Status = journal.StatusCompliant
 				return
 			}
-			r.Drifted = true
-			r.Differ = "check failed after an earlier step was corrected"
+			if !r.Drifted {
+				r.Drifted = true
+				r.Differ = "check failed after an earlier step was corrected"
+			}
 		}
 		run := find(fs, "run")
 		if run == nil {
@@ -474,7 +656,10 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 				r.Error += " (onFailure: successAndExit)"
 			}
 		case s.hasCheck:
-			if v := find(fs, "verify"); v != nil && codeOf(v) != 0 {
+			if v := find(fs, "verify"); v != nil && codeOf(v) == 124 {
+				r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("run succeeded but its check timed out after %s", s.timeout)
+				return
+			} else if v != nil && codeOf(v) != 0 {
 				r.Status = journal.StatusFailed
 				r.Error = fmt.Sprintf("run succeeded but the check still fails (exit %d)", codeOf(v))
 				vr := journal.StepResult{}
@@ -519,9 +704,9 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 		case !ok:
 			r.Status = journal.StatusFailed
 			r.Error = "could not correct: " + firstLine(r.Stderr)
-		case s.absent && after.kind != 0:
+		case s.absent && s.action != "line" && after.kind != 0:
 			r.Status, r.Error = journal.StatusFailed, "still present after removal"
-		case !s.absent && after.kind != 1:
+		case (!s.absent || s.action == "line") && after.kind != 1:
 			r.Status, r.Error = journal.StatusFailed, "missing after it was written"
 		case s.action == "file" && after.sha != sha(a.write):
 			r.Status, r.Error = journal.StatusFailed, "content differs after it was written"

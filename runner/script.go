@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,53 +22,71 @@ const (
 	maxLineFile = 8 << 20
 )
 
-// The scripts below are POSIX sh, run by one "sh -c" per phase: the check
+// The scripts below are POSIX sh, run by one shell per phase: the check
 // phase checks every step in one round trip; the apply phase (only when
 // something drifted) corrects and verifies the drifted steps, in order,
 // in a second one. Each step reports through frames on stdout:
 //
 //	\n<marker> <step> <kind> <n> [fields...]\n<n bytes>
 //
-// where n is the size of the payload that follows (0 for a frame with
-// fields only; a payload's first field is its full size on the host,
-// before the cap), so the reader never mistakes output for a frame.
-const prelude = `dl_t=$(mktemp -d 2>/dev/null || mktemp -d -t driftless) || exit 97
-trap 'rm -rf "$dl_t"' EXIT
-case "$(uname -s 2>/dev/null)" in
-Linux) dl_os=Linux ;;
-Darwin) dl_os=MacOS ;;
-*) dl_os=$(uname -s 2>/dev/null) ;;
-esac
+// where n is the size of the payload that follows, 0 for a frame with
+// fields only, or -1 for a payload streamed as it is produced, which ends
+// where the next frame begins (the newline before the marker belongs to
+// that frame): the reader never mistakes output for a frame, and the
+// script needs no process to measure what it sends.
+//
+// Every program started costs a fork and an exec on the host, which is
+// most of what a converged check costs beyond the connection: the
+// prelude asks /proc rather than uname, picks its tools once with
+// builtins, and the checks start only the programs that must look at
+// something (stat, sha256sum, grep, the step's own check).
+//
+// A check command streams its stdout and stderr as they come ("sout" on
+// stdout, "err" on stderr, each ending at the next frame of its stream).
+// A run captures its output in files in a private temporary directory,
+// so that a daemon it starts, holding its stdout open, cannot hold the
+// session open; they are sent after it ended. Before each command a
+// frame ("sout" or "start") tells the runner which step is running, so
+// that the runner enforces the step's timeout itself (host.go), on every
+// platform, without a timeout program.
+const prelude = `dl_os=
+[ -r /proc/sys/kernel/ostype ] && read -r dl_os </proc/sys/kernel/ostype
+if [ "$dl_os" != Linux ]; then
+	dl_os=$(uname -s 2>/dev/null)
+	[ "$dl_os" = Darwin ] && dl_os=MacOS
+fi
+if command -v sha256sum >/dev/null 2>&1; then dl_shacmd=sha256sum; else dl_shacmd='shasum -a 256'; fi
 dl_frame() { printf '\n%s %s %s 0 %s\n' "$DLM" "$1" "$2" "$3"; }
+dl_eos() { printf '\n%s %s eos 0\n' "$DLM" "$1"; }
 dl_payload() {
-	if [ ! -s "$3" ]; then printf '\n%s %s %s 0 0\n' "$DLM" "$1" "$2"; return; fi
-	dl_n=$(wc -c <"$3" | tr -d ' ')
-	dl_c=$dl_n
-	[ "$dl_c" -le "$4" ] || dl_c=$4
-	printf '\n%s %s %s %s %s\n' "$DLM" "$1" "$2" "$dl_c" "$dl_n"
-	head -c "$dl_c" "$3"
+	if [ -s "$3" ]; then printf '\n%s %s %s -1\n' "$DLM" "$1" "$2"; cat -- "$3"; dl_eos "$1"; fi
 }
-dl_sha() {
-	if command -v sha256sum >/dev/null 2>&1; then dl_h=$(sha256sum <"$1"); else dl_h=$(shasum -a 256 <"$1"); fi
-	echo "${dl_h%% *}"
+dl_cur() { printf '\n%s %s cur -1\n' "$DLM" "$1"; head -c "$3" -- "$2" 2>/dev/null; dl_eos "$1"; }
+dl_sout() { printf '\n%s %s sout -1 %s\n' "$DLM" "$1" "$2"; printf '\n%s %s err -1\n' "$DLM" "$1" >&2; }
+dl_send() { dl_frame "$1" "$2" "$3"; dl_eos "$1" >&2; }
+dl_sha() { dl_s=$($dl_shacmd <"$1" 2>/dev/null); dl_s=${dl_s%% *}; dl_s=${dl_s:--}; }
+dl_stat() {
+	if [ "$dl_os" = Linux ]; then set -- $(stat -c '%a %U %G %s' -- "$1" 2>/dev/null)
+	else set -- $(stat -f '%Lp %Su %Sg %z' -- "$1" 2>/dev/null); fi
+	dl_m=${1:--} dl_o=${2:--} dl_g=${3:--} dl_z=${4:-0}
 }
-dl_stat() { stat -c '%a %U %G %s' -- "$1" 2>/dev/null || stat -f '%Lp %Su %Sg %z' -- "$1"; }
-# Step timeouts use GNU timeout in --foreground mode, which keeps the
-# command in this script's process group, so that cancelling the run
-# kills it too. Without it, the run's own timeout still applies.
-dl_to=
-dl_to_detect() {
-	if timeout --foreground 5 true 2>/dev/null; then dl_to=1; else dl_to=0; fi
-}
-dl_run() {
-	if [ "$1" -gt 0 ] && [ "$dl_to" = 1 ]; then
-		timeout --foreground -k 5 "$1" sh -c "$2"
-	else
-		sh -c "$2"
-	fi
-}
-dl_facts() { printf '\n%s - facts 0 %s %s\n' "$DLM" "$dl_os" "$(id -u 2>/dev/null || echo -)"; }
+dl_facts() { printf '\n%s - facts 0 %s -\n' "$DLM" "$dl_os"; }
 `
+
+// tmpPrelude makes the private temporary directory that runs and system
+// steps capture their output in, and removes it when the script ends.
+const tmpPrelude = `dl_t=$(mktemp -d 2>/dev/null || mktemp -d -t driftless) || exit 97
+trap 'rm -rf "$dl_t"' EXIT
+dl_frame - tmp "$dl_t"
+`
+
+// scriptState carries what a script resumed after a step's timeout
+// starts from (host.go): the earlier script was killed on the host.
+type scriptState struct {
+	unclean bool   // check phase: a step before was not in state
+	stop    string // apply phase: why later steps are skipped ("" none)
+	cleanup string // the killed script's temporary directory, to remove
+}
 
 // quote makes s one single-quoted shell word.
 func quote(s string) string {
@@ -135,34 +154,145 @@ func seconds(s *step) int {
 	return int((s.timeout + 999_999_999) / 1_000_000_000)
 }
 
-// shellCmd runs cmd for step s, capturing its output into o/e files and
-// its exit status into dl_rc.
-func shellCmd(s *step, cmd, tag string) string {
+// stepShell is the subshell that runs cmd as step s: its environment,
+// working directory, then the command, with stdin from /dev/null. The
+// subshell is a fork of the script's shell, not a new sh: the command's
+// own variables, options, traps, cd and exit stay in it; it has no
+// positional parameters; $$ is the script's.
+func stepShell(s *step, cmd string) string {
 	var b strings.Builder
 	b.WriteString("( " + exports(s.env))
 	if s.workdir != "" {
 		b.WriteString("cd -- " + remotePath(s.workdir) + " || exit 96; ")
 	}
-	fmt.Fprintf(&b, "dl_run %d %s ) >\"$dl_t/o\" 2>\"$dl_t/e\" </dev/null; dl_rc=$?\n", seconds(s), quote(cmd))
-	fmt.Fprintf(&b, "dl_frame %d %s $dl_rc; dl_payload %d out \"$dl_t/o\" %d; dl_payload %d err \"$dl_t/e\" %d\n",
-		s.idx, tag, s.idx, MaxOutput, s.idx, MaxOutput)
+	b.WriteString("eval " + quote(cmd) + "\n) </dev/null")
 	return b.String()
+}
+
+// checkCmd runs a check command (check, recheck, verify) for step s; its
+// output streams; its exit status is in dl_rc and in the tag's frame.
+func checkCmd(s *step, cmd, tag string) string {
+	return fmt.Sprintf("dl_sout %d %s; %s; dl_rc=$?; dl_send %d %s $dl_rc\n", s.idx, tag, stepShell(s, cmd), s.idx, tag)
+}
+
+// runCmd runs a step's run command, its output captured in files and
+// sent after it ended.
+func runCmd(s *step, cmd string) string {
+	return fmt.Sprintf("dl_frame %d start run; %s >\"$dl_t/o\" 2>\"$dl_t/e\"; dl_rc=$?\n"+
+		"dl_frame %d run $dl_rc; dl_payload %d out \"$dl_t/o\"; dl_payload %d err \"$dl_t/e\"\n",
+		s.idx, stepShell(s, cmd), s.idx, s.idx, s.idx)
 }
 
 // statFrame reports what is at the step's path: kind 0 missing, 1 file
 // or directory as expected, 2 something else; then the SHA-256 (files),
-// mode, owner, group and size. The values stay in dl_k, dl_s, dl_m, dl_o
-// and dl_g for the checks that follow.
-func statFrame(s *step, tag string) string {
+// mode, owner, group and size. The values stay in dl_k, dl_s, dl_m, dl_o,
+// dl_g and dl_z for the checks that follow.
+func statFrame(s *step, tag string) string { return statFrameAt(s, tag, -1) }
+
+// statFrameAt is statFrame for a step whose stat (and hash) the check
+// script took in one batch for all paths, in slot (-1: none).
+func statFrameAt(s *step, tag string, slot int) string {
 	p := remotePath(s.path)
 	want, hash := "-d", "dl_s=-"
 	if s.action != "directory" {
-		want, hash = "-f", "dl_s=$(dl_sha "+p+")"
+		want, hash = "-f", "dl_sha "+p
 	}
-	return fmt.Sprintf("if [ %s %s ]; then dl_k=1; %s; set -- $(dl_stat %s); dl_m=$1 dl_o=$2 dl_g=$3 dl_z=$4\n"+
+	get := hash + "; dl_stat " + p
+	if slot >= 0 {
+		bs := "dl_s=-"
+		if s.action == "file" {
+			bs = fmt.Sprintf("dl_s=$dl_s%d", slot)
+		}
+		get = fmt.Sprintf("if [ -n \"$dl_bok\" ]; then %s dl_m=$dl_m%d dl_o=$dl_o%d dl_g=$dl_g%d dl_z=$dl_z%d; else %s; fi", bs, slot, slot, slot, slot, get)
+	}
+	return fmt.Sprintf("if [ %s %s ]; then dl_k=1; %s\n"+
 		"elif [ -e %s ] || [ -L %s ]; then dl_k=2; else dl_k=0; fi\n"+
 		"if [ $dl_k = 1 ]; then dl_frame %d %s \"1 $dl_s $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d %s $dl_k; fi\n",
-		want, p, hash, p, p, p, s.idx, tag, s.idx, tag)
+		want, p, get, p, p, s.idx, tag, s.idx, tag)
+}
+
+// batchStat takes the stat of every path of steps (and the hash of every
+// file) with one stat and one sha256sum, instead of a pair of programs
+// per step: slots maps a step's index to its place. Missing paths are
+// stood in for by "/" and "/dev/null", so that the output lines match
+// the arguments; if their count is not as expected (a path removed
+// meanwhile), dl_bok stays empty and each step takes its own.
+func batchStat(steps []*step) (code string, slots map[int]int) {
+	if len(steps) < 2 {
+		return "", nil
+	}
+	slots = map[int]int{}
+	var b, stats, hashes strings.Builder
+	var files []int
+	b.WriteString("set -f; dl_bok=\n")
+	for i, s := range steps {
+		slots[s.idx] = i
+		fmt.Fprintf(&b, "dl_p%d=%s; [ -e \"$dl_p%d\" ] || dl_p%d=/\n", i, remotePath(s.path), i, i)
+		fmt.Fprintf(&stats, " \"$dl_p%d\"", i)
+		if s.action == "file" {
+			fmt.Fprintf(&b, "dl_f%d=$dl_p%d; [ -f \"$dl_f%d\" ] || dl_f%d=/dev/null\n", i, i, i, i)
+			fmt.Fprintf(&hashes, " \"$dl_f%d\"", i)
+			files = append(files, i)
+		}
+	}
+	sha := ""
+	if len(files) > 0 {
+		sha = "; $dl_shacmd --" + hashes.String() + " 2>/dev/null"
+	}
+	fmt.Fprintf(&b, "if [ \"$dl_os\" = Linux ]; then dl_x=$(stat -c '%%a %%U %%G %%s' --%s 2>/dev/null%s)\n", stats.String(), sha)
+	fmt.Fprintf(&b, "else dl_x=$(stat -f '%%Lp %%Su %%Sg %%z' --%s 2>/dev/null%s); fi\n", stats.String(), sha)
+	b.WriteString("dl_ifs=$IFS; IFS='\n'; set -- $dl_x; IFS=$dl_ifs\n")
+	fmt.Fprintf(&b, "if [ $# -eq %d ]; then dl_bok=1\n", len(steps)+len(files))
+	for i := range steps {
+		fmt.Fprintf(&b, "dl_l%d=${%d}\n", i, i+1)
+	}
+	for j, i := range files {
+		fmt.Fprintf(&b, "dl_s%d=${%d}; dl_s%d=${dl_s%d%%%% *}; dl_s%d=${dl_s%d#\\\\}\n", i, len(steps)+j+1, i, i, i, i)
+	}
+	for i := range steps {
+		fmt.Fprintf(&b, "set -- $dl_l%d; dl_m%d=$1 dl_o%d=$2 dl_g%d=$3 dl_z%d=$4\n", i, i, i, i, i)
+	}
+	b.WriteString("fi; set +f\n")
+	return b.String(), slots
+}
+
+// literalLine reports whether the host itself can tell that a line step
+// is in state, with grep: a literal line (no regexp).
+func literalLine(s *step) bool { return s.action == "line" && s.lineRe == "" }
+
+// lineCheck is the check of a line step. For a literal line, grep tells
+// whether it is in state (dl_lc=1), and the file's content is sent only
+// when it is not (Go computes the edit); the file is stat'ed only when
+// its mode, owner or group are wanted or it is to be rewritten. A line
+// with a regexp always sends the content.
+func lineCheck(s *step, slot int) string {
+	p := remotePath(s.path)
+	var b strings.Builder
+	fmt.Fprintf(&b, "if [ -f %s ]; then dl_k=1; elif [ -e %s ] || [ -L %s ]; then dl_k=2; else dl_k=0; fi\ndl_lc=\n", p, p, p)
+	if literalLine(s) {
+		fmt.Fprintf(&b, "if [ $dl_k = 1 ] && grep -qxF -- %s %s 2>/dev/null; then dl_h=1; else dl_h=0; fi\n", quote(s.line), p)
+		if s.absent {
+			// In state when no line equals it, or there is no file.
+			b.WriteString("if [ $dl_k = 0 ] || { [ $dl_k = 1 ] && [ $dl_h = 0 ]; }; then dl_lc=1; fi\n")
+		} else {
+			b.WriteString("if [ $dl_k = 1 ] && [ $dl_h = 1 ]; then dl_lc=1; fi\n")
+		}
+	}
+	stat := "[ -z \"$dl_lc\" ]"
+	if s.mode != "" || s.owner != "" || s.group != "" {
+		stat = ":"
+	}
+	get := "dl_stat " + p
+	if slot >= 0 {
+		get = fmt.Sprintf("if [ -n \"$dl_bok\" ]; then dl_m=$dl_m%d dl_o=$dl_o%d dl_g=$dl_g%d dl_z=$dl_z%d; else %s; fi", slot, slot, slot, slot, get)
+	}
+	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && %s; then %s; else dl_m=- dl_o=- dl_g=- dl_z=0; fi\n", stat, get)
+	fmt.Fprintf(&b, "if [ $dl_k = 1 ]; then dl_frame %d stat \"1 - $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d stat $dl_k; fi\n", s.idx, s.idx)
+	if literalLine(s) {
+		fmt.Fprintf(&b, "dl_frame %d has ${dl_lc:-0}\n", s.idx)
+	}
+	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ -z \"$dl_lc\" ]; then dl_cur %d %s %d; fi\n", s.idx, p, maxLineFile+1)
+	return b.String()
 }
 
 // cleanTest is a shell condition that holds when the step, just checked
@@ -179,6 +309,9 @@ func cleanTest(s *step) string {
 	case "file", "directory", "line":
 		if s.absent {
 			if s.action == "line" {
+				if literalLine(s) {
+					return "[ -n \"$dl_lc\" ]"
+				}
 				return ""
 			}
 			return "[ $dl_k = 0 ]"
@@ -188,10 +321,10 @@ func cleanTest(s *step) string {
 		case "file":
 			c = append(c, "[ \"$dl_s\" = "+sha(s.content)+" ]")
 		case "line":
-			if s.lineRe != "" {
+			if !literalLine(s) {
 				return ""
 			}
-			c = append(c, "grep -qxF -- "+quote(s.line)+" "+remotePath(s.path))
+			c = append(c, "[ -n \"$dl_lc\" ]")
 		}
 		if s.mode != "" {
 			c = append(c, fmt.Sprintf("[ $((0$dl_m)) -eq $((0%s)) ]", strings.TrimLeft(s.mode, "0")))
@@ -212,18 +345,76 @@ func cleanTest(s *step) string {
 }
 
 // checkScript checks every step of a plan.
-func checkScript(marker string, steps []*step) string { return buildCheckScript(marker, steps, false) }
+func checkScript(marker string, steps []*step, st scriptState) string {
+	return buildCheckScript(marker, steps, false, st)
+}
 
 // checkRunScript checks every step and, as long as every step before is
 // known to be in state, also runs the steps without a check (which apply
 // mode always runs): a converged host then needs this one round trip.
-func checkRunScript(marker string, steps []*step) string {
-	return buildCheckScript(marker, steps, true)
+func checkRunScript(marker string, steps []*step, st scriptState) string {
+	return buildCheckScript(marker, steps, true, st)
 }
 
-func buildCheckScript(marker string, steps []*step, run bool) string {
+// start is the beginning of every script: the marker, the prelude, what
+// the steps need.
+func start(marker string, steps []*step, runs bool, st scriptState) string {
 	var b strings.Builder
-	b.WriteString("DLM=" + quote(marker) + "\n" + prelude + preludeFor(steps) + "dl_facts\ndl_clean=1\n")
+	b.WriteString("DLM=" + quote(marker) + "\n" + prelude)
+	if st.cleanup != "" {
+		b.WriteString("rm -rf -- " + quote(st.cleanup) + "\n")
+	}
+	sys := false
+	for _, s := range steps {
+		switch s.action {
+		case "package", "service", "patch":
+			sys = true
+		}
+	}
+	if sys || runs {
+		b.WriteString(tmpPrelude)
+	}
+	if sys {
+		b.WriteString(systemPrelude)
+	}
+	return b.String()
+}
+
+func buildCheckScript(marker string, steps []*step, run bool, st scriptState) string {
+	runs := false
+	for _, s := range steps {
+		runs = runs || (run && s.action == "shell" && !s.hasCheck && s.err == nil && s.skip == "")
+	}
+	var b strings.Builder
+	b.WriteString(start(marker, steps, runs, st))
+	b.WriteString("dl_facts\n")
+	if st.unclean {
+		b.WriteString("dl_clean=\n")
+	} else {
+		b.WriteString("dl_clean=1\n")
+	}
+	// The paths checked before anything can change the host are stat'ed
+	// at once.
+	var batch []*step
+	for _, s := range steps {
+		if run && s.action == "shell" && !s.hasCheck {
+			break
+		}
+		switch s.action {
+		case "file", "directory", "line":
+			if s.err == nil && s.skip == "" && s.platform == "" {
+				batch = append(batch, s)
+			}
+		}
+	}
+	code, slots := batchStat(batch)
+	b.WriteString(code)
+	slot := func(s *step) int {
+		if i, ok := slots[s.idx]; ok {
+			return i
+		}
+		return -1
+	}
 	for _, s := range steps {
 		if s.err != nil {
 			b.WriteString("dl_clean=\n")
@@ -238,20 +429,18 @@ func buildCheckScript(marker string, steps []*step, run bool) string {
 		switch s.action {
 		case "shell":
 			if s.hasCheck {
-				b.WriteString(shellCmd(s, s.check, "check"))
+				b.WriteString(checkCmd(s, s.check, "check"))
 			} else if run {
 				fmt.Fprintf(&b, "if [ -n \"$dl_clean\" ]; then\n%sfi\n", runLoop(s))
 			}
 		case "file", "directory":
-			b.WriteString(statFrame(s, "stat"))
+			b.WriteString(statFrameAt(s, "stat", slot(s)))
 			if s.action == "file" && s.contentText && !s.absent {
 				p := remotePath(s.path)
-				fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ \"$dl_s\" != %s ]; then dl_payload %d cur %s %d; fi\n", sha(s.content), s.idx, p, maxDiffBytes)
+				fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ \"$dl_s\" != %s ]; then dl_cur %d %s %d; fi\n", sha(s.content), s.idx, p, maxDiffBytes+1)
 			}
 		case "line":
-			p := remotePath(s.path)
-			b.WriteString(statFrame(s, "stat"))
-			fmt.Fprintf(&b, "if [ -f %s ]; then dl_payload %d cur %s %d; fi\n", p, s.idx, p, maxLineFile)
+			b.WriteString(lineCheck(s, slot(s)))
 		case "package", "service", "patch":
 			b.WriteString(systemCheck(s, "state"))
 		case "powershell":
@@ -273,7 +462,7 @@ func buildCheckScript(marker string, steps []*step, run bool) string {
 
 // runLoop runs a script step's run, up to max_attempts times.
 func runLoop(s *step) string {
-	return fmt.Sprintf("dl_a=0; while :; do dl_a=$((dl_a+1))\n%sif [ $dl_rc -eq 0 ] || [ $dl_a -ge %d ] || [ $dl_rc -eq 124 ]; then break; fi; done\n", shellCmd(s, s.run, "run"), s.attempts)
+	return fmt.Sprintf("dl_a=0; while :; do dl_a=$((dl_a+1))\n%sif [ $dl_rc -eq 0 ] || [ $dl_a -ge %d ]; then break; fi; done\n", runCmd(s, s.run), s.attempts)
 }
 
 // applyStep is one step of the apply phase with what to do.
@@ -282,18 +471,20 @@ type applyStep struct {
 	commands string // package, service, patch: what to run
 	recheck  bool   // compliant at check time, but an earlier step changed the host: check again first
 	write    []byte // file and line: the content to write
+	keep     bool   // line: the content is right, only mode, owner or group are not
 	mode     string // mode to set on what is written
 }
 
 // applyScript corrects the given steps, in order, honouring on_failure,
 // onSuccess: exit and finally steps.
-func applyScript(marker string, steps []applyStep) string {
+func applyScript(marker string, steps []applyStep, st scriptState) string {
 	var b strings.Builder
 	plain := make([]*step, len(steps))
 	for i, a := range steps {
 		plain[i] = a.s
 	}
-	b.WriteString("DLM=" + quote(marker) + "\n" + prelude + preludeFor(plain) + "dl_stop=\n")
+	b.WriteString(start(marker, plain, true, st))
+	b.WriteString("dl_stop=" + quote(st.stop) + "\n")
 	for _, a := range steps {
 		s := a.s
 		if s.finally {
@@ -308,7 +499,7 @@ func applyScript(marker string, steps []applyStep) string {
 		switch s.action {
 		case "shell":
 			if a.recheck && s.hasCheck {
-				b.WriteString(shellCmd(s, s.check, "recheck"))
+				b.WriteString(checkCmd(s, s.check, "recheck"))
 				b.WriteString("if [ $dl_rc -ne 0 ]; then\n")
 			} else {
 				b.WriteString("if :; then\n")
@@ -316,7 +507,7 @@ func applyScript(marker string, steps []applyStep) string {
 			b.WriteString(runLoop(s))
 			b.WriteString("[ $dl_rc -eq 0 ] || dl_ok=\n")
 			if s.hasCheck {
-				fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ]; then %s[ $dl_rc -eq 0 ] || dl_ok=; fi\n", shellCmd(s, s.check, "verify"))
+				fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ]; then %s[ $dl_rc -eq 0 ] || dl_ok=; fi\n", checkCmd(s, s.check, "verify"))
 			}
 			b.WriteString("fi\n")
 		case "package", "service", "patch":
@@ -334,9 +525,12 @@ func applyScript(marker string, steps []applyStep) string {
 			p := remotePath(s.path)
 			if s.absent && s.action == "file" {
 				fmt.Fprintf(&b, "rm -f -- %s 2>\"$dl_t/e\" || dl_ok=\n", p)
+			} else if a.keep {
+				b.WriteString(": >\"$dl_t/e\"\n")
+				b.WriteString(ownership(s, p, a.mode))
 			} else {
 				// Write next to the target, then rename: atomic.
-				fmt.Fprintf(&b, "dl_tmp=$(dirname -- %s)/.$(basename -- %s).dl-tmp.$$\n", p, p)
+				fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.$$\n", tmpBeside(s.path))
 				fmt.Fprintf(&b, "if %s 2>\"$dl_t/e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", printfBytes(a.write, `"$dl_tmp"`))
 				b.WriteString("if [ -n \"$dl_ok\" ]; then\n")
 				b.WriteString(ownership(s, `"$dl_tmp"`, a.mode))
@@ -366,26 +560,18 @@ func applyScript(marker string, steps []applyStep) string {
 	return b.String()
 }
 
-// preludeFor adds what the steps need: the system actions' functions,
-// and (once per script) whether GNU timeout can bound script steps.
-func preludeFor(steps []*step) string {
-	var sys, script bool
-	for _, s := range steps {
-		switch s.action {
-		case "package", "service", "patch":
-			sys = true
-		case "shell":
-			script = true
-		}
+// tmpBeside is a shell word for a hidden file in the directory of the
+// host path p, named after it, to which the script appends a suffix.
+func tmpBeside(p string) string {
+	dir, base := path.Split(p)
+	switch {
+	case dir == "":
+		dir = "./"
+	case dir != "/":
+		dir = strings.TrimSuffix(dir, "/")
+		return remotePath(dir) + "/" + quote("."+base)
 	}
-	out := ""
-	if sys {
-		out += systemPrelude
-	}
-	if script {
-		out += "dl_to_detect\n"
-	}
-	return out
+	return remotePath(dir) + quote("."+base)
 }
 
 // ownership sets mode, owner and group on the shell word p.

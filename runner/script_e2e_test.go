@@ -1,0 +1,306 @@
+package runner_test
+
+import (
+	"os"
+	osexec "os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/driftless-dev/driftless/internal/sshtest"
+	"github.com/driftless-dev/driftless/journal"
+)
+
+// Step timeouts are enforced by the runner, which ends the script on the
+// host and resumes with the steps after the one that timed out: the
+// checks after a timed-out check are still made, and a step with
+// on_failure = "continue" after a timed-out run still runs.
+const timeoutDoc = `
+[[steps]]
+name = "slow-check"
+action = "shell"
+check = "sleep 30"
+run = "true"
+timeout = "1s"
+on_failure = "continue"
+
+[[steps]]
+name = "after-check"
+action = "file"
+path = "~/after-check"
+content = "checked\n"
+
+[[steps]]
+name = "slow-run"
+action = "shell"
+run = "echo started; echo oops >&2; sleep 30"
+timeout = "1s"
+on_failure = "continue"
+
+[[steps]]
+name = "after-run"
+action = "shell"
+run = "echo ran >~/after-run"
+
+[[steps]]
+name = "stop-here"
+action = "shell"
+run = "sleep 30"
+timeout = "1s"
+
+[[steps]]
+name = "never"
+action = "shell"
+run = "touch ~/never"
+`
+
+func TestStepTimeoutsResumeTheScript(t *testing.T) {
+	f := newFleet(t, 1, "[associations.t]\ndocument = \"timeouts\"\ntargets = [\"*\"]\n", "timeouts.toml", timeoutDoc)
+	home := f.hosts[0].Home
+	start := time.Now()
+	res := f.run(t, false, nil)
+	took := time.Since(start)
+	h := res.Hosts[0]
+	want := "slow-check=TimedOut after-check=Corrected slow-run=TimedOut after-run=Success stop-here=TimedOut never=Skipped"
+	if got := statuses(h); got != want {
+		t.Fatalf("statuses:\n got %s\nwant %s", got, want)
+	}
+	if took > 15*time.Second {
+		t.Errorf("the run took %s: a timed-out step was waited for", took)
+	}
+	if b, err := os.ReadFile(filepath.Join(home, "after-check")); err != nil || string(b) != "checked\n" {
+		t.Errorf("after-check: %q, %v", b, err)
+	}
+	if b, err := os.ReadFile(filepath.Join(home, "after-run")); err != nil || string(b) != "ran\n" {
+		t.Errorf("after-run: %q, %v", b, err)
+	}
+	if _, err := os.Stat(filepath.Join(home, "never")); err == nil {
+		t.Error("the step after a timed-out step with on_failure = stop ran")
+	}
+	// The output a timed-out run printed before it was stopped is kept.
+	sr := h.Steps[2]
+	if !strings.Contains(sr.Error, "timed out after 1s") {
+		t.Errorf("slow-run error %q", sr.Error)
+	}
+	// Nothing is left running on the host.
+	time.Sleep(200 * time.Millisecond)
+	out, _ := runHere("pgrep", "-u", f.hosts[0].User, "-f", "sleep 30")
+	if strings.TrimSpace(out) != "" {
+		t.Errorf("sleep 30 still runs on the host: %s", out)
+	}
+	// No temporary directory of a killed script is left behind either
+	// (each resumed script removes its predecessor's).
+	if m, _ := filepath.Glob(filepath.Join(os.TempDir(), "tmp.*", "o")); len(m) > 0 {
+		for _, p := range m {
+			if fi, err := os.Stat(filepath.Dir(p)); err == nil && fi.ModTime().After(start) && owner(fi) == f.hosts[0].User {
+				t.Errorf("left behind: %s", filepath.Dir(p))
+			}
+		}
+	}
+}
+
+// A line step with state = "absent" removes the line, and only the line
+// (it once truncated the file); a missing file has no line to remove.
+const lineAbsentDoc = `
+[[steps]]
+name = "drop-literal"
+action = "line"
+path = "~/conf"
+line = "debug = true"
+state = "absent"
+
+[[steps]]
+name = "drop-regexp"
+action = "line"
+path = "~/conf"
+regexp = "^trace"
+state = "absent"
+
+[[steps]]
+name = "no-file"
+action = "line"
+path = "~/missing"
+line = "x"
+state = "absent"
+`
+
+func TestLineAbsentRemovesOnlyTheLine(t *testing.T) {
+	f := newFleet(t, 1, "[associations.l]\ndocument = \"lines\"\ntargets = [\"*\"]\n", "lines.toml", lineAbsentDoc)
+	conf := filepath.Join(f.hosts[0].Home, "conf")
+	writeAs(t, f.hosts[0], conf, "a = 1\ndebug = true\ntrace = all\nb = 2\n")
+	res := f.run(t, true, nil)
+	if got := statuses(res.Hosts[0]); got != "drop-literal=Drifted drop-regexp=Drifted no-file=Compliant" {
+		t.Fatalf("check: %s", got)
+	}
+	res = f.run(t, false, nil)
+	if got := statuses(res.Hosts[0]); got != "drop-literal=Corrected drop-regexp=Corrected no-file=Compliant" {
+		t.Fatalf("apply: %s (%s %s)", got, res.Hosts[0].Steps[0].Error, res.Hosts[0].Steps[1].Error)
+	}
+	if b, _ := os.ReadFile(conf); string(b) != "a = 1\nb = 2\n" {
+		t.Errorf("conf = %q", b)
+	}
+	res = f.run(t, false, nil)
+	if got := statuses(res.Hosts[0]); got != "drop-literal=Compliant drop-regexp=Compliant no-file=Compliant" {
+		t.Fatalf("again: %s", got)
+	}
+}
+
+// The check script stats every path at once; a line already in place in
+// a file whose mode drifted gets its mode back without a rewrite; a check
+// command's output is kept; a run that leaves a daemon behind does not
+// hold the run open.
+const mixedDoc = `
+[[steps]]
+name = "d1"
+action = "directory"
+path = "~/m/d1"
+mode = "0750"
+
+[[steps]]
+name = "f1"
+action = "file"
+path = "~/m/d1/f1"
+content = "one\n"
+
+[[steps]]
+name = "f2"
+action = "file"
+path = "~/m/f 2"
+content = "two\n"
+mode = "0600"
+
+[[steps]]
+name = "l1"
+action = "line"
+path = "~/m/f 2"
+line = "two"
+create = true
+
+[[steps]]
+name = "talk"
+action = "shell"
+check = "echo looking; echo 'not there' >&2; test -f ~/m/talked"
+run = "touch ~/m/talked"
+
+[[steps]]
+name = "daemon"
+action = "shell"
+check = "test -f ~/m/daemon"
+run = "touch ~/m/daemon; sleep 30 &"
+`
+
+func TestBatchedChecksAndOutputs(t *testing.T) {
+	f := newFleet(t, 1, "[associations.m]\ndocument = \"mixed\"\ntargets = [\"*\"]\n", "mixed.toml", mixedDoc)
+	home := f.hosts[0].Home
+	res := f.run(t, true, nil)
+	h := res.Hosts[0]
+	if got := statuses(h); got != "d1=Drifted f1=Drifted f2=Drifted l1=Drifted talk=Drifted daemon=Drifted" {
+		t.Fatalf("fresh check: %s", got)
+	}
+	if talk := h.Steps[4]; talk.Stdout != "looking\n" || talk.Stderr != "not there\n" {
+		t.Errorf("check output: stdout %q stderr %q", talk.Stdout, talk.Stderr)
+	}
+	start := time.Now()
+	res = f.run(t, false, nil)
+	if took := time.Since(start); took > 20*time.Second {
+		t.Errorf("a daemon started by a run held the run for %s", took)
+	}
+	if got := statuses(res.Hosts[0]); got != "d1=Corrected f1=Corrected f2=Corrected l1=Compliant talk=Corrected daemon=Corrected" {
+		t.Fatalf("apply: %s", got)
+	}
+	res = f.run(t, true, nil)
+	if got := statuses(res.Hosts[0]); got != "d1=Compliant f1=Compliant f2=Compliant l1=Compliant talk=Compliant daemon=Compliant" {
+		t.Fatalf("converged check: %s", got)
+	}
+	// The mode of the file drifts, the line is still there.
+	if err := os.Chmod(filepath.Join(home, "m", "f 2"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res = f.run(t, false, nil)
+	if got := statuses(res.Hosts[0]); got != "d1=Compliant f1=Compliant f2=Corrected l1=Compliant talk=Compliant daemon=Compliant" {
+		t.Fatalf("after chmod: %s", got)
+	}
+	// f1 is removed and d1 replaced by a file: the batch's stand-ins keep
+	// the other paths' results in place.
+	os.Remove(filepath.Join(home, "m", "d1", "f1"))
+	res = f.run(t, true, nil)
+	if got := statuses(res.Hosts[0]); got != "d1=Compliant f1=Drifted f2=Compliant l1=Compliant talk=Compliant daemon=Compliant" {
+		t.Fatalf("after rm: %s", got)
+	}
+	if f1 := res.Hosts[0].Steps[1]; f1.Status != journal.StatusDrifted || !strings.Contains(f1.Differ, "missing") {
+		t.Errorf("f1: %s %q", f1.Status, f1.Differ)
+	}
+}
+
+// runHere runs a program here and returns its output.
+func runHere(name string, args ...string) (string, error) {
+	out, err := osexec.Command(name, args...).CombinedOutput()
+	return string(out), err
+}
+
+// writeAs writes a file in a host's home, owned by the host's user.
+func writeAs(t *testing.T, h *sshtest.Host, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	u, err := user.Lookup(h.User)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	if uid != os.Getuid() {
+		if err := os.Chown(path, uid, gid); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// owner is the user name owning a file, or "".
+func owner(fi os.FileInfo) string {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return ""
+	}
+	u, err := user.LookupId(strconv.Itoa(int(st.Uid)))
+	if err != nil {
+		return ""
+	}
+	return u.Username
+}
+
+// A shell step found drifted is checked again before it runs when an
+// earlier step of the same apply may have put it in state.
+const recheckDoc = `
+[[steps]]
+name = "flag"
+action = "file"
+path = "~/flag"
+content = "on\n"
+
+[[steps]]
+name = "needs-flag"
+action = "shell"
+check = "test -f ~/flag"
+run = "echo ran >>~/ran"
+`
+
+func TestDriftedShellStepRecheckedAfterEarlierCorrection(t *testing.T) {
+	f := newFleet(t, 1, "[associations.r]\ndocument = \"recheck\"\ntargets = [\"*\"]\n", "recheck.toml", recheckDoc)
+	res := f.run(t, false, nil)
+	h := res.Hosts[0]
+	if got := statuses(h); got != "flag=Corrected needs-flag=Compliant" {
+		t.Fatalf("statuses: %s", got)
+	}
+	if !h.Steps[1].Drifted {
+		t.Error("needs-flag was drifted when checked; the journal should say so")
+	}
+	if _, err := os.Stat(filepath.Join(f.hosts[0].Home, "ran")); err == nil {
+		t.Error("needs-flag ran although the flag step had put it in state")
+	}
+}
