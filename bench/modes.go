@@ -57,6 +57,12 @@ func fleetMode(ctx context.Context, o options, env *benchEnv, fl *fleet) (*secti
 	if err := writeFloorSpec(spec, hosts, fl.key, filepath.Join(cd.dir, "known_hosts"), n); err != nil {
 		return nil, err
 	}
+	if o.hold {
+		env.logf("holding %d hosts until interrupted; try:\n  %s apply -C %s\n  %s check -C %s\n  %s %s %s",
+			n, env.bin, cd.dir, env.bin, cd.dir, env.self, floorChildArg, spec)
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}
 	var ad *ansibleDir
 	if env.ansible != nil {
 		if ad, err = writeAnsible(filepath.Join(dir, "ansible"), hosts, fl.key); err != nil {
