@@ -66,6 +66,7 @@ type Runner struct {
 	opts  Options
 	mu    sync.Mutex
 	conns map[string]*lazyConn
+	uses  map[string]int // host name: runs still expected (Expect)
 	fetch *fetcher
 }
 
@@ -93,7 +94,43 @@ func New(opts Options) *Runner {
 	if opts.Config != nil {
 		dir = opts.Config.Dir
 	}
-	return &Runner{opts: opts, conns: map[string]*lazyConn{}, fetch: newFetcher(dir)}
+	return &Runner{opts: opts, conns: map[string]*lazyConn{}, uses: map[string]int{}, fetch: newFetcher(dir)}
+}
+
+// Expect tells the runner that it will run one job on each of hosts (call
+// it once per job, before running any). A connection is then closed as
+// soon as the last expected job on its host ends, instead of when the
+// Runner closes, so that memory follows max_concurrency, not the size of
+// the fleet. Hosts never announced keep their connection until Close.
+func (r *Runner) Expect(hosts []*inventory.Host) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, h := range hosts {
+		r.uses[h.Name]++
+	}
+}
+
+// done records the end of one job on h, and closes h's connection after
+// the last one expected.
+func (r *Runner) done(h *inventory.Host) {
+	r.mu.Lock()
+	n, ok := r.uses[h.Name]
+	if !ok {
+		r.mu.Unlock()
+		return
+	}
+	var lc *lazyConn
+	if n <= 1 {
+		delete(r.uses, h.Name)
+		lc = r.conns[h.Name]
+		delete(r.conns, h.Name)
+	} else {
+		r.uses[h.Name] = n - 1
+	}
+	r.mu.Unlock()
+	if lc != nil && lc.conn != nil {
+		_ = lc.conn.Close()
+	}
 }
 
 // conn returns the connection to h, dialing it on first use. A host that
@@ -309,6 +346,7 @@ func (r *Runner) Exec(ctx context.Context, job ExecJob) (*RunResult, error) {
 }
 
 func (r *Runner) execHost(ctx context.Context, job ExecJob, h *inventory.Host, hr *journal.HostResult) {
+	defer r.done(h)
 	hr.StartedAt = r.now()
 	if ev := r.opts.Events; ev != nil {
 		ev.HostStarted("exec", h.Name)
@@ -475,6 +513,7 @@ func (r *Runner) finishHost(ctx context.Context, assoc string, hr *journal.HostR
 
 // runHost runs the association's document on one host.
 func (r *Runner) runHost(ctx context.Context, a *config.Association, mode string, h *inventory.Host, hr *journal.HostResult) {
+	defer r.done(h)
 	hr.StartedAt = r.now()
 	if ev := r.opts.Events; ev != nil {
 		ev.HostStarted(a.Name, h.Name)

@@ -1,6 +1,7 @@
 package runner_test
 
 import (
+	"context"
 	"os"
 	osexec "os/exec"
 	"os/user"
@@ -12,7 +13,10 @@ import (
 	"time"
 
 	"github.com/driftless-dev/driftless/internal/sshtest"
+	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
+	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/ssh"
 )
 
 // Step timeouts are enforced by the runner, which ends the script on the
@@ -302,5 +306,51 @@ func TestDriftedShellStepRecheckedAfterEarlierCorrection(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(f.hosts[0].Home, "ran")); err == nil {
 		t.Error("needs-flag ran although the flag step had put it in state")
+	}
+}
+
+// With Expect, a host's connection closes as soon as its last job ends,
+// not when the Runner closes: memory follows max_concurrency.
+func TestConnectionClosedAfterLastExpectedJob(t *testing.T) {
+	f := newFleet(t, 2, "[associations.both]\ndocument = \"app\"\ntargets = [\"*\"]\nparameters = { token = \"x\" }\n"+
+		"[associations.first]\ndocument = \"app\"\ntargets = [\"web-1\"]\nparameters = { token = \"x\" }\n")
+	dial := func(ctx context.Context, h *inventory.Host) (runner.Conn, error) {
+		return ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User,
+			IdentityFiles: h.IdentityFiles, KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy})
+	}
+	r := runner.New(runner.Options{Config: f.cfg, Dial: dial})
+	defer r.Close()
+	both, first := f.cfg.Associations[0], f.cfg.Associations[1]
+	if both.Name != "both" {
+		both, first = first, both
+	}
+	r.Expect(both.Hosts)
+	r.Expect(first.Hosts)
+	closed := func(h *sshtest.Host) bool {
+		for range 40 {
+			if strings.Contains(h.Log(), "Connection closed by") {
+				return true
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		return false
+	}
+	if _, err := r.Run(context.Background(), runner.Job{Assoc: both}); err != nil {
+		t.Fatal(err)
+	}
+	if !closed(f.hosts[1]) {
+		t.Errorf("web-2's connection is still open after its last job:\n%s", f.hosts[1].Log())
+	}
+	if strings.Contains(f.hosts[0].Log(), "Connection closed by") {
+		t.Error("web-1's connection was closed before its second job")
+	}
+	if _, err := r.Run(context.Background(), runner.Job{Assoc: first}); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.hosts[0].ConnectionCount(); n != 1 {
+		t.Errorf("web-1: %d connections for two jobs, want 1", n)
+	}
+	if !closed(f.hosts[0]) {
+		t.Errorf("web-1's connection is still open after its last job")
 	}
 }

@@ -112,11 +112,18 @@ func (r *Runner) Tick(ctx context.Context, now time.Time) (*TickResult, error) {
 	}
 	res := &TickResult{}
 	holder := j.Self(0)
+	var plans []Due
 	for _, a := range r.opts.Config.Associations {
 		d, err := planOne(ctx, a, j, now)
 		if err != nil {
 			return res, fmt.Errorf("tick: %w", err)
 		}
+		plans = append(plans, d)
+		for _, hosts := range d.Hosts {
+			r.Expect(hosts)
+		}
+	}
+	for _, d := range plans {
 		for _, reason := range []schedule.Reason{schedule.ReasonChange, schedule.ReasonNewTarget, schedule.ReasonSchedule} {
 			hosts := d.Hosts[reason]
 			if len(hosts) == 0 || ctx.Err() != nil {

@@ -205,6 +205,9 @@ func runAssociations(c *cli.Context, check bool) error {
 	prog := newProgress(u)
 	r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note})
 	defer r.Close()
+	for _, job := range jobs {
+		r.Expect(job.Hosts)
+	}
 	var results []*runner.RunResult
 	for _, job := range jobs {
 		res, err := r.Run(c.Context, job)

@@ -80,6 +80,7 @@ func runExec(c *cli.Context) error {
 	prog := newProgress(u)
 	r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note})
 	defer r.Close()
+	r.Expect(hosts)
 	res, err := r.Exec(c.Context, runner.ExecJob{Command: command, Hosts: hosts, MaxConcurrency: conc, Timeout: c.Duration("timeout")})
 	prog.done()
 	if err != nil {
