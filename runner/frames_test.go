@@ -98,6 +98,12 @@ func TestEditLine(t *testing.T) {
 		{"PORT=9\n", "PORT=9", "^PORT=", false, "PORT=9\n"},
 		{"a\nsecret\nb\n", "secret", "", true, "a\nb\n"},
 		{"a\nPORT=1\nb\n", "", "^PORT=", true, "a\nb\n"},
+		// CRLF files (Windows) are matched without their CRs and keep CRLF.
+		{"127.0.0.1 localhost\r\n10.0.0.4 db\r\n", "10.0.0.5 db", `\sdb$`, false, "127.0.0.1 localhost\r\n10.0.0.5 db\r\n"},
+		{"127.0.0.1 localhost\r\n10.0.0.5 db\r\n", "10.0.0.5 db", `\sdb$`, false, "127.0.0.1 localhost\r\n10.0.0.5 db\r\n"},
+		{"a\r\nb\r\n", "c", "", false, "a\r\nb\r\nc\r\n"},
+		{"a\r\nsecret\r\nb", "secret", "", true, "a\r\nb"},
+		{"a\r\nb\r\n", "b", "", false, "a\r\nb\r\n"},
 	}
 	for _, c := range cases {
 		got, err := editLine([]byte(c.cur), &step{line: c.line, lineRe: c.re, absent: c.absent})

@@ -748,10 +748,21 @@ func editLine(cur []byte, s *step) ([]byte, error) {
 		}
 	}
 	text := string(cur)
+	// A file whose first line ends in CRLF (Windows) keeps CRLF: lines
+	// are compared without their CR, and written back with it.
+	nl := "\n"
+	if i := strings.IndexByte(text, '\n'); i > 0 && text[i-1] == '\r' {
+		nl = "\r\n"
+	}
 	trailingNL := text == "" || strings.HasSuffix(text, "\n")
 	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 	if text == "" {
 		lines = nil
+	}
+	if nl == "\r\n" {
+		for i := range lines {
+			lines[i] = strings.TrimSuffix(lines[i], "\r")
+		}
 	}
 	matches := func(l string) bool {
 		if re != nil {
@@ -766,7 +777,7 @@ func editLine(cur []byte, s *step) ([]byte, error) {
 				out = append(out, l)
 			}
 		}
-		return joinLines(out, trailingNL), nil
+		return joinLines(out, trailingNL, nl), nil
 	}
 	for _, l := range lines {
 		if l == s.line {
@@ -787,18 +798,18 @@ func editLine(cur []byte, s *step) ([]byte, error) {
 		}
 		out := append([]string{}, lines...)
 		out[last] = s.line
-		return joinLines(out, trailingNL), nil
+		return joinLines(out, trailingNL, nl), nil
 	}
-	return joinLines(append(append([]string{}, lines...), s.line), true), nil
+	return joinLines(append(append([]string{}, lines...), s.line), true, nl), nil
 }
 
-func joinLines(lines []string, trailingNL bool) []byte {
+func joinLines(lines []string, trailingNL bool, nl string) []byte {
 	if len(lines) == 0 {
 		return nil
 	}
-	s := strings.Join(lines, "\n")
+	s := strings.Join(lines, nl)
 	if trailingNL {
-		s += "\n"
+		s += nl
 	}
 	return []byte(s)
 }

@@ -282,9 +282,6 @@ func render(s *step, ds *documents.Step, sc *documents.Scope, po planOptions) er
 				return fmt.Errorf("names: %q is not a package name", n)
 			}
 		}
-		if s.manager == "winget" || s.manager == "choco" {
-			return fmt.Errorf("manager %s works on Windows hosts only", s.manager)
-		}
 	case documents.ActionService:
 		s.service = get("service")
 		if st := get("state"); st != "" {

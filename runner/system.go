@@ -248,6 +248,9 @@ func (h *hostRun) evaluateSystem(s *step, fs []frame) (cmds, differ string, drif
 			return "", "", false, fmt.Errorf("%w: patch runs on Linux and macOS hosts; on Windows use a powershell step", ErrUnsupportedAction)
 		}
 	}
+	if s.manager == "winget" || s.manager == "choco" {
+		return "", "", false, fmt.Errorf("manager %s works on Windows hosts only", s.manager)
+	}
 	switch s.action {
 	case "package", "patch":
 		st := find(fs, "state")

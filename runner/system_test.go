@@ -182,3 +182,17 @@ exit 0
 		t.Errorf("openrc commands: %q", b)
 	}
 }
+
+// winget and choco are accepted when the document is loaded (the same
+// document may target Windows and Linux hosts) and refused on a POSIX
+// host with a clear error.
+func TestWindowsManagerOnPOSIXHost(t *testing.T) {
+	h := &hostRun{red: &redactor{}}
+	for _, m := range []string{"winget", "choco"} {
+		s := &step{action: "package", manager: m, names: []string{"git"}, pkgWant: "present"}
+		_, _, _, err := h.evaluateSystem(s, []frame{{kind: "state", fields: []string{m}}, {kind: "list"}})
+		if err == nil || err.Error() != "manager "+m+" works on Windows hosts only" {
+			t.Errorf("%s: err = %v", m, err)
+		}
+	}
+}
