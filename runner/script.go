@@ -59,7 +59,13 @@ if command -v sha256sum >/dev/null 2>&1; then dl_shacmd=sha256sum; else dl_shacm
 dl_frame() { printf '\n%s %s %s 0 %s\n' "$DLM" "$1" "$2" "$3"; }
 dl_eos() { printf '\n%s %s eos 0\n' "$DLM" "$1"; }
 dl_payload() {
-	if [ -s "$3" ]; then printf '\n%s %s %s -1\n' "$DLM" "$1" "$2"; cat -- "$3"; dl_eos "$1"; fi
+	[ -s "$3" ] || return 0
+	printf '\n%s %s %s -1\n' "$DLM" "$1" "$2"
+	# The first lines by the shell itself, the rest (if any) by cat.
+	{ dl_n=0; dl_l=
+	while [ $dl_n -lt 256 ] && IFS= read -r dl_l; do printf '%s\n' "$dl_l"; dl_n=$((dl_n+${#dl_l}+1)); dl_l=; done
+	if [ $dl_n -ge 256 ]; then cat; else printf '%s' "$dl_l"; fi; } <"$3"
+	dl_eos "$1"
 }
 dl_cur() { printf '\n%s %s cur -1\n' "$DLM" "$1"; head -c "$3" -- "$2" 2>/dev/null; dl_eos "$1"; }
 dl_sout() { printf '\n%s %s sout -1 %s\n' "$DLM" "$1" "$2"; printf '\n%s %s err -1\n' "$DLM" "$1" >&2; }
@@ -75,9 +81,13 @@ dl_facts() { printf '\n%s - facts 0 %s -\n' "$DLM" "$dl_os"; }
 
 // tmpPrelude makes the private temporary directory that runs and system
 // steps capture their output in, and removes it when the script ends.
-const tmpPrelude = `dl_t=$(mktemp -d 2>/dev/null || mktemp -d -t driftless) || exit 97
-trap 'rm -rf "$dl_t"' EXIT
-dl_frame - tmp "$dl_t"
+const tmpPrelude = `dl_t=
+dl_need_t() {
+	[ -z "$dl_t" ] || return 0
+	dl_t=$(mktemp -d 2>/dev/null || mktemp -d -t driftless) || exit 97
+	trap 'rm -rf "$dl_t"' EXIT
+	dl_frame - tmp "$dl_t"
+}
 `
 
 // scriptState carries what a script resumed after a step's timeout
@@ -178,7 +188,7 @@ func checkCmd(s *step, cmd, tag string) string {
 // runCmd runs a step's run command, its output captured in files and
 // sent after it ended.
 func runCmd(s *step, cmd string) string {
-	return fmt.Sprintf("dl_frame %d start run; %s >\"$dl_t/o\" 2>\"$dl_t/e\"; dl_rc=$?\n"+
+	return fmt.Sprintf("dl_need_t; dl_frame %d start run; %s >\"$dl_t/o\" 2>\"$dl_t/e\"; dl_rc=$?\n"+
 		"dl_frame %d run $dl_rc; dl_payload %d out \"$dl_t/o\"; dl_payload %d err \"$dl_t/e\"\n",
 		s.idx, stepShell(s, cmd), s.idx, s.idx, s.idx)
 }
@@ -484,9 +494,25 @@ func applyScript(marker string, steps []applyStep, st scriptState) string {
 		plain[i] = a.s
 	}
 	b.WriteString(start(marker, plain, true, st))
-	b.WriteString("dl_stop=" + quote(st.stop) + "\n")
+	b.WriteString("dl_need_t\ndl_stop=" + quote(st.stop) + "\n")
+	// The state after of the paths written is taken in batches: before a
+	// step that runs a command (which may change them, or run past its
+	// timeout and end this script), and at the end.
+	var pending []*step
 	for _, a := range steps {
 		s := a.s
+		switch s.action {
+		case "file", "directory", "line":
+			if slices.ContainsFunc(pending, func(p *step) bool { return p.path == s.path }) {
+				// The state after an earlier step on this path is its own.
+				b.WriteString(afterFrames(pending))
+				pending = nil
+			}
+			pending = append(pending, s)
+		default:
+			b.WriteString(afterFrames(pending))
+			pending = nil
+		}
 		if s.finally {
 			b.WriteString("if :; then\n")
 		} else {
@@ -517,8 +543,13 @@ func applyScript(marker string, steps []applyStep, st scriptState) string {
 			if s.absent {
 				fmt.Fprintf(&b, "rm -rf -- %s 2>\"$dl_t/e\" || dl_ok=\n", p)
 			} else {
-				fmt.Fprintf(&b, "{ [ -d %s ] || mkdir -p -- %s; } 2>\"$dl_t/e\" || dl_ok=\n", p, p)
-				b.WriteString(ownership(s, p, a.mode))
+				fmt.Fprintf(&b, "if [ -d %s ]; then :\n%s", p, ownership(s, p, a.mode))
+				if a.mode != "" {
+					// Created with its mode: one program, not two.
+					fmt.Fprintf(&b, "else mkdir -p -m %s -- %s 2>\"$dl_t/e\" || dl_ok=\n%sfi\n", a.mode, p, ownership(s, p, ""))
+				} else {
+					fmt.Fprintf(&b, "else mkdir -p -- %s 2>\"$dl_t/e\" || dl_ok=\n%sfi\n", p, ownership(s, p, ""))
+				}
 			}
 			b.WriteString(applyResult(s))
 		case "file", "line":
@@ -529,11 +560,17 @@ func applyScript(marker string, steps []applyStep, st scriptState) string {
 				b.WriteString(": >\"$dl_t/e\"\n")
 				b.WriteString(ownership(s, p, a.mode))
 			} else {
-				// Write next to the target, then rename: atomic.
-				fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.$$\n", tmpBeside(s.path))
-				fmt.Fprintf(&b, "if %s 2>\"$dl_t/e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", printfBytes(a.write, `"$dl_tmp"`))
+				// Write next to the target, then rename: atomic. A mode
+				// that a umask can give is given at creation (a subshell,
+				// not a chmod program).
+				fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.${DLM#@@DL-}\n", tmpBeside(s.path))
+				write, mode := printfBytes(a.write, `"$dl_tmp"`), a.mode
+				if um, ok := umaskFor(mode); ok {
+					write, mode = "( umask "+um+"; "+write+" )", ""
+				}
+				fmt.Fprintf(&b, "if %s 2>\"$dl_t/e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", write)
 				b.WriteString("if [ -n \"$dl_ok\" ]; then\n")
-				b.WriteString(ownership(s, `"$dl_tmp"`, a.mode))
+				b.WriteString(ownership(s, `"$dl_tmp"`, mode))
 				fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ] && mv -f -- \"$dl_tmp\" %s 2>>\"$dl_t/e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", p)
 				b.WriteString("fi\n")
 			}
@@ -557,7 +594,34 @@ func applyScript(marker string, steps []applyStep, st scriptState) string {
 		}
 		b.WriteString("fi\n")
 	}
+	b.WriteString(afterFrames(pending))
 	return b.String()
+}
+
+// afterFrames reports the state of the paths of steps, with one stat and
+// one hash for all of them.
+func afterFrames(steps []*step) string {
+	var b strings.Builder
+	code, slots := batchStat(steps)
+	b.WriteString(code)
+	for _, s := range steps {
+		slot, ok := slots[s.idx]
+		if !ok {
+			slot = -1
+		}
+		b.WriteString(statFrameAt(s, "after", slot))
+	}
+	return b.String()
+}
+
+// umaskFor returns the umask under which a new file gets mode (files are
+// created 0666 less the umask), when there is one.
+func umaskFor(mode string) (string, bool) {
+	m, err := strconv.ParseUint(mode, 8, 32)
+	if mode == "" || err != nil || m&^0o666 != 0 {
+		return "", false
+	}
+	return fmt.Sprintf("%03o", 0o777&^m), true
 }
 
 // tmpBeside is a shell word for a hidden file in the directory of the
@@ -593,8 +657,8 @@ func ownership(s *step, p, mode string) string {
 // applyResult reports the outcome of a file, directory or line step:
 // the error output, then the state after.
 func applyResult(s *step) string {
-	return fmt.Sprintf("dl_frame %d applied \"${dl_ok:-0}\"; dl_payload %d err \"$dl_t/e\" %d\n%s",
-		s.idx, s.idx, MaxOutput, statFrame(s, "after"))
+	return fmt.Sprintf("dl_frame %d applied \"${dl_ok:-0}\"; dl_payload %d err \"$dl_t/e\" %d\n",
+		s.idx, s.idx, MaxOutput)
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

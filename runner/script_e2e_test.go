@@ -354,3 +354,32 @@ func TestConnectionClosedAfterLastExpectedJob(t *testing.T) {
 		t.Errorf("web-1's connection is still open after its last job")
 	}
 }
+
+// A file step then a line step on the same file, in one apply: the line
+// is added to the content the file step wrote, and both are Corrected
+// (each verified against its own result).
+const sameFileDoc = `
+[[steps]]
+name = "base"
+action = "file"
+path = "~/hosts"
+content = "127.0.0.1 localhost\n"
+
+[[steps]]
+name = "db"
+action = "line"
+path = "~/hosts"
+line = "10.0.0.5 db"
+`
+
+func TestFileThenLineOnOneFile(t *testing.T) {
+	f := newFleet(t, 1, "[associations.h]\ndocument = \"same\"\ntargets = [\"*\"]\n", "same.toml", sameFileDoc)
+	writeAs(t, f.hosts[0], filepath.Join(f.hosts[0].Home, "hosts"), "old\n")
+	res := f.run(t, false, nil)
+	if got := statuses(res.Hosts[0]); got != "base=Corrected db=Corrected" {
+		t.Fatalf("apply: %s (%s / %s)", got, res.Hosts[0].Steps[0].Error, res.Hosts[0].Steps[1].Error)
+	}
+	if b, _ := os.ReadFile(filepath.Join(f.hosts[0].Home, "hosts")); string(b) != "127.0.0.1 localhost\n10.0.0.5 db\n" {
+		t.Errorf("hosts = %q", b)
+	}
+}

@@ -156,6 +156,7 @@ func words(names []string) string {
 // step.
 func systemCheck(s *step, tag string) string {
 	var b strings.Builder
+	b.WriteString("dl_need_t\n")
 	switch s.action {
 	case "package", "patch":
 		if s.manager == "" {
