@@ -126,11 +126,27 @@ func (h *hostRun) run(ctx context.Context) error {
 			if s.onSuccessEnd && r.Status == journal.StatusSuccess {
 				stopped = "onSuccess: exit"
 			}
+			if h.reboot {
+				stopped = "the host reboots first"
+			}
 			continue
 		}
 		a, drifted, ok := h.evaluate(s, fs)
 		if !ok {
 			continue // evaluate set a final status
+		}
+		if drifted && !h.check && inlined(s, fs) {
+			// Corrected by the check script: everything before it was in
+			// state or corrected.
+			r.Drifted = true
+			h.applied(a, fs, started)
+			if st := r.Status; (st == journal.StatusFailed || st == journal.StatusTimedOut) && s.onFailure == "stop" {
+				stopped = fmt.Sprintf("step %q failed", s.name)
+			}
+			if h.reboot {
+				stopped = "the host reboots first"
+			}
+			continue
 		}
 		if drifted || (isScript(s) && !s.hasCheck) {
 			r.Drifted = drifted
@@ -164,7 +180,7 @@ func (h *hostRun) run(ctx context.Context) error {
 			todo = append(todo, applyStep{s: s, recheck: true})
 		}
 	}
-	if len(todo) == 0 || h.check {
+	if len(todo) == 0 || h.check || h.reboot {
 		return nil
 	}
 	applyStarted := time.Now()
@@ -337,6 +353,17 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 		return nil, nil, fmt.Errorf("the driftless script failed with exit code %d: %s", code, h.red.redact(strings.TrimSpace(stderr.String())))
 	}
 	return merge(fw.frames, ew.frames), nil, nil
+}
+
+// inlined reports whether the check script corrected s (inlineFix).
+func inlined(s *step, fs []frame) bool {
+	switch s.action {
+	case "shell":
+		return s.hasCheck && hasKind(fs, "run")
+	case "file", "directory", "line":
+		return hasKind(fs, "applied")
+	}
+	return false
 }
 
 // stdinScript runs the script sent on stdin: the shell reads it from the
@@ -710,6 +737,8 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 			r.Status, r.Error = journal.StatusFailed, "missing after it was written"
 		case s.action == "file" && after.sha != sha(a.write):
 			r.Status, r.Error = journal.StatusFailed, "content differs after it was written"
+		case s.action == "line" && !a.keep && !s.absent && after.sha != "-" && after.sha != sha(a.write):
+			r.Status, r.Error = journal.StatusFailed, "content differs after the line was written"
 		default:
 			r.Status = journal.StatusCorrected
 		}

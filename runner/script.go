@@ -390,10 +390,73 @@ func start(marker string, steps []*step, runs bool, st scriptState) string {
 	return b.String()
 }
 
+// inlineOK reports whether the check script of an apply may correct the
+// steps it finds drifted itself (inlineFix), while everything before is
+// in state: not when the document ends early or has finally steps, which
+// the apply script orders.
+func inlineOK(steps []*step) bool {
+	for _, s := range steps {
+		if s.finally || s.onSuccessEnd || s.onFailure == "successAndExit" {
+			return false
+		}
+	}
+	return true
+}
+
+// inlineFix is how the check script of an apply corrects s itself, or ""
+// when s needs the runner's decision (a second round trip): a line with a
+// regexp or to remove, a system action. A fix empties dl_ok when it
+// fails; the line fix leaves the step to the runner (dl_clean emptied,
+// no "applied" frame) when the file has CRLF line ends.
+func inlineFix(s *step) string {
+	switch s.action {
+	case "shell":
+		if !s.hasCheck {
+			return ""
+		}
+		return applyFragment(applyStep{s: s})
+	case "directory":
+		return applyFragment(applyStep{s: s, mode: s.mode}) + statFrame(s, "after")
+	case "file":
+		return applyFragment(applyStep{s: s, write: s.content, mode: s.mode}) + statFrame(s, "after")
+	case "line":
+		if !literalLine(s) || s.absent {
+			return ""
+		}
+		return lineFix(s)
+	}
+	return ""
+}
+
+// lineFix appends a literal line to a file (or creates it) on the host,
+// as editLine would: every line kept, the last one ended by a newline,
+// the line added; the file's mode kept. A file with a CR, or larger than
+// the line action edits, is left to the runner.
+func lineFix(s *step) string {
+	p := remotePath(s.path)
+	var b strings.Builder
+	fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.${DLM#@@DL-}; dl_rc=3\n", tmpBeside(s.path))
+	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ \"$dl_z\" -le %d ]; then\n", maxLineFile)
+	fmt.Fprintf(&b, "\tDL_LINE=%s awk 'index($0, \"\\r\") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON[\"DL_LINE\"] }' <%s >\"$dl_tmp\" 2>\"$dl_t/e\"; dl_rc=$?\n", quote(s.line), p)
+	if s.create {
+		fmt.Fprintf(&b, "elif [ $dl_k = 0 ]; then\n\tprintf '%%s\\n' %s >\"$dl_tmp\" 2>\"$dl_t/e\"; dl_rc=$?\n", quote(s.line))
+	}
+	b.WriteString("fi\n")
+	b.WriteString("if [ $dl_rc = 3 ]; then rm -f -- \"$dl_tmp\"; dl_ok=\nelse\n")
+	b.WriteString("[ $dl_rc = 0 ] || dl_ok=\n")
+	b.WriteString("[ -z \"$dl_ok\" ] || [ $dl_k != 1 ] || [ \"$dl_m\" = - ] || chmod \"$dl_m\" \"$dl_tmp\" 2>>\"$dl_t/e\" || dl_ok=\n")
+	fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ] && mv -f -- \"$dl_tmp\" %s 2>>\"$dl_t/e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", p)
+	b.WriteString(applyResult(s))
+	b.WriteString(statFrame(s, "after"))
+	b.WriteString("fi\n")
+	return b.String()
+}
+
 func buildCheckScript(marker string, steps []*step, run bool, st scriptState) string {
 	runs := false
 	for _, s := range steps {
 		runs = runs || (run && s.action == "shell" && !s.hasCheck && s.err == nil && s.skip == "")
+		runs = runs || (run && s.err == nil && s.skip == "" && inlineOK(steps) && inlineFix(s) != "")
 	}
 	var b strings.Builder
 	b.WriteString(start(marker, steps, runs, st))
@@ -405,16 +468,22 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 	}
 	// The paths checked before anything can change the host are stat'ed
 	// at once.
+	inline := run && inlineOK(steps)
 	var batch []*step
+	seen := map[string]bool{}
 	for _, s := range steps {
-		if run && s.action == "shell" && !s.hasCheck {
-			break
+		if run && s.action == "shell" && (!s.hasCheck || inline) {
+			break // it may change the host before the paths after it are checked
 		}
 		switch s.action {
 		case "file", "directory", "line":
-			if s.err == nil && s.skip == "" && s.platform == "" {
+			if inline && s.action == "directory" && s.absent {
+				break // it may remove the paths after it
+			}
+			if s.err == nil && s.skip == "" && s.platform == "" && !seen[s.path] {
 				batch = append(batch, s)
 			}
+			seen[s.path] = true // a later step on it sees what the earlier wrote
 		}
 	}
 	code, slots := batchStat(batch)
@@ -457,9 +526,19 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 			fmt.Fprintf(&b, "dl_frame %d skip platform\n", s.idx)
 		}
 		if run {
-			if t := cleanTest(s); t == "" {
+			t := cleanTest(s)
+			fix := ""
+			if inline && t != "" {
+				fix = inlineFix(s)
+			}
+			switch {
+			case fix != "":
+				// Corrected at once, as long as everything before is in
+				// state or was corrected: no second round trip.
+				fmt.Fprintf(&b, "if [ -n \"$dl_clean\" ] && ! { %s; }; then\ndl_need_t; dl_ok=1\n%s[ -n \"$dl_ok\" ] || dl_clean=\nfi\n", t, fix)
+			case t == "":
 				b.WriteString("dl_clean=\n")
-			} else {
+			default:
 				fmt.Fprintf(&b, "%s || dl_clean=\n", t)
 			}
 		}
@@ -522,60 +601,7 @@ func applyScript(marker string, steps []applyStep, st scriptState) string {
 			fmt.Fprintf(&b, "if [ \"$dl_os\" != %s ]; then dl_frame %d skip platform; else\n", quote(s.platform), s.idx)
 		}
 		b.WriteString("dl_ok=1\n")
-		switch s.action {
-		case "shell":
-			if a.recheck && s.hasCheck {
-				b.WriteString(checkCmd(s, s.check, "recheck"))
-				b.WriteString("if [ $dl_rc -ne 0 ]; then\n")
-			} else {
-				b.WriteString("if :; then\n")
-			}
-			b.WriteString(runLoop(s))
-			b.WriteString("[ $dl_rc -eq 0 ] || dl_ok=\n")
-			if s.hasCheck {
-				fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ]; then %s[ $dl_rc -eq 0 ] || dl_ok=; fi\n", checkCmd(s, s.check, "verify"))
-			}
-			b.WriteString("fi\n")
-		case "package", "service", "patch":
-			b.WriteString(systemApply(s, a.commands))
-		case "directory":
-			p := remotePath(s.path)
-			if s.absent {
-				fmt.Fprintf(&b, "rm -rf -- %s 2>\"$dl_t/e\" || dl_ok=\n", p)
-			} else {
-				fmt.Fprintf(&b, "if [ -d %s ]; then :\n%s", p, ownership(s, p, a.mode))
-				if a.mode != "" {
-					// Created with its mode: one program, not two.
-					fmt.Fprintf(&b, "else mkdir -p -m %s -- %s 2>\"$dl_t/e\" || dl_ok=\n%sfi\n", a.mode, p, ownership(s, p, ""))
-				} else {
-					fmt.Fprintf(&b, "else mkdir -p -- %s 2>\"$dl_t/e\" || dl_ok=\n%sfi\n", p, ownership(s, p, ""))
-				}
-			}
-			b.WriteString(applyResult(s))
-		case "file", "line":
-			p := remotePath(s.path)
-			if s.absent && s.action == "file" {
-				fmt.Fprintf(&b, "rm -f -- %s 2>\"$dl_t/e\" || dl_ok=\n", p)
-			} else if a.keep {
-				b.WriteString(": >\"$dl_t/e\"\n")
-				b.WriteString(ownership(s, p, a.mode))
-			} else {
-				// Write next to the target, then rename: atomic. A mode
-				// that a umask can give is given at creation (a subshell,
-				// not a chmod program).
-				fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.${DLM#@@DL-}\n", tmpBeside(s.path))
-				write, mode := printfBytes(a.write, `"$dl_tmp"`), a.mode
-				if um, ok := umaskFor(mode); ok {
-					write, mode = "( umask "+um+"; "+write+" )", ""
-				}
-				fmt.Fprintf(&b, "if %s 2>\"$dl_t/e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", write)
-				b.WriteString("if [ -n \"$dl_ok\" ]; then\n")
-				b.WriteString(ownership(s, `"$dl_tmp"`, mode))
-				fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ] && mv -f -- \"$dl_tmp\" %s 2>>\"$dl_t/e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", p)
-				b.WriteString("fi\n")
-			}
-			b.WriteString(applyResult(s))
-		}
+		b.WriteString(applyFragment(a))
 		b.WriteString("if [ -z \"$dl_ok\" ]; then ")
 		switch s.onFailure {
 		case "continue":
@@ -610,6 +636,67 @@ func afterFrames(steps []*step) string {
 			slot = -1
 		}
 		b.WriteString(statFrameAt(s, "after", slot))
+	}
+	return b.String()
+}
+
+// applyFragment corrects one step: dl_ok is emptied when it fails.
+func applyFragment(a applyStep) string {
+	var b strings.Builder
+	s := a.s
+	switch s.action {
+	case "shell":
+		if a.recheck && s.hasCheck {
+			b.WriteString(checkCmd(s, s.check, "recheck"))
+			b.WriteString("if [ $dl_rc -ne 0 ]; then\n")
+		} else {
+			b.WriteString("if :; then\n")
+		}
+		b.WriteString(runLoop(s))
+		b.WriteString("[ $dl_rc -eq 0 ] || dl_ok=\n")
+		if s.hasCheck {
+			fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ]; then %s[ $dl_rc -eq 0 ] || dl_ok=; fi\n", checkCmd(s, s.check, "verify"))
+		}
+		b.WriteString("fi\n")
+	case "package", "service", "patch":
+		b.WriteString(systemApply(s, a.commands))
+	case "directory":
+		p := remotePath(s.path)
+		if s.absent {
+			fmt.Fprintf(&b, "rm -rf -- %s 2>\"$dl_t/e\" || dl_ok=\n", p)
+		} else {
+			fmt.Fprintf(&b, "if [ -d %s ]; then :\n%s", p, ownership(s, p, a.mode))
+			if a.mode != "" {
+				// Created with its mode: one program, not two.
+				fmt.Fprintf(&b, "else mkdir -p -m %s -- %s 2>\"$dl_t/e\" || dl_ok=\n%sfi\n", a.mode, p, ownership(s, p, ""))
+			} else {
+				fmt.Fprintf(&b, "else mkdir -p -- %s 2>\"$dl_t/e\" || dl_ok=\n%sfi\n", p, ownership(s, p, ""))
+			}
+		}
+		b.WriteString(applyResult(s))
+	case "file", "line":
+		p := remotePath(s.path)
+		if s.absent && s.action == "file" {
+			fmt.Fprintf(&b, "rm -f -- %s 2>\"$dl_t/e\" || dl_ok=\n", p)
+		} else if a.keep {
+			b.WriteString(": >\"$dl_t/e\"\n")
+			b.WriteString(ownership(s, p, a.mode))
+		} else {
+			// Write next to the target, then rename: atomic. A mode
+			// that a umask can give is given at creation (a subshell,
+			// not a chmod program).
+			fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.${DLM#@@DL-}\n", tmpBeside(s.path))
+			write, mode := printfBytes(a.write, `"$dl_tmp"`), a.mode
+			if um, ok := umaskFor(mode); ok {
+				write, mode = "( umask "+um+"; "+write+" )", ""
+			}
+			fmt.Fprintf(&b, "if %s 2>\"$dl_t/e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", write)
+			b.WriteString("if [ -n \"$dl_ok\" ]; then\n")
+			b.WriteString(ownership(s, `"$dl_tmp"`, mode))
+			fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ] && mv -f -- \"$dl_tmp\" %s 2>>\"$dl_t/e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", p)
+			b.WriteString("fi\n")
+		}
+		b.WriteString(applyResult(s))
 	}
 	return b.String()
 }

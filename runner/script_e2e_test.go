@@ -301,9 +301,6 @@ func TestDriftedShellStepRecheckedAfterEarlierCorrection(t *testing.T) {
 	if got := statuses(h); got != "flag=Corrected needs-flag=Compliant" {
 		t.Fatalf("statuses: %s", got)
 	}
-	if !h.Steps[1].Drifted {
-		t.Error("needs-flag was drifted when checked; the journal should say so")
-	}
 	if _, err := os.Stat(filepath.Join(f.hosts[0].Home, "ran")); err == nil {
 		t.Error("needs-flag ran although the flag step had put it in state")
 	}
@@ -381,5 +378,91 @@ func TestFileThenLineOnOneFile(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(f.hosts[0].Home, "hosts")); string(b) != "127.0.0.1 localhost\n10.0.0.5 db\n" {
 		t.Errorf("hosts = %q", b)
+	}
+}
+
+// The same when the earlier step is corrected by the second script (a
+// line with a regexp, which the runner edits).
+const recheckPhase2Doc = `
+[[steps]]
+name = "flag"
+action = "line"
+path = "~/flag"
+line = "flag=on"
+regexp = "^flag="
+create = true
+
+[[steps]]
+name = "needs-flag"
+action = "shell"
+check = "grep -qx flag=on ~/flag"
+run = "echo ran >>~/ran"
+`
+
+func TestDriftedShellStepRecheckedInTheApplyScript(t *testing.T) {
+	f := newFleet(t, 1, "[associations.r]\ndocument = \"recheck\"\ntargets = [\"*\"]\n", "recheck.toml", recheckPhase2Doc)
+	writeAs(t, f.hosts[0], filepath.Join(f.hosts[0].Home, "flag"), "flag=off\n")
+	res := f.run(t, false, nil)
+	h := res.Hosts[0]
+	if got := statuses(h); got != "flag=Corrected needs-flag=Compliant" {
+		t.Fatalf("statuses: %s", got)
+	}
+	if !h.Steps[1].Drifted {
+		t.Error("needs-flag was drifted when checked; the journal should say so")
+	}
+	if _, err := os.Stat(filepath.Join(f.hosts[0].Home, "ran")); err == nil {
+		t.Error("needs-flag ran although the flag step had put it in state")
+	}
+}
+
+// A literal line is appended by the check script itself (one round
+// trip), keeping the file's mode, adding the missing final newline, as
+// the runner's own edit would; a CRLF file is left to the runner, which
+// keeps it CRLF.
+const lineFixDoc = `
+[[steps]]
+name = "lf"
+action = "line"
+path = "~/lf"
+line = "added"
+
+[[steps]]
+name = "crlf"
+action = "line"
+path = "~/crlf"
+line = "added"
+
+[[steps]]
+name = "new"
+action = "line"
+path = "~/new"
+line = "added"
+create = true
+`
+
+func TestLiteralLineFixedOnTheHost(t *testing.T) {
+	f := newFleet(t, 1, "[associations.l]\ndocument = \"linefix\"\ntargets = [\"*\"]\n", "linefix.toml", lineFixDoc)
+	home := f.hosts[0].Home
+	writeAs(t, f.hosts[0], filepath.Join(home, "lf"), "a\nb")
+	os.Chmod(filepath.Join(home, "lf"), 0o600)
+	writeAs(t, f.hosts[0], filepath.Join(home, "crlf"), "a\r\nb\r\n")
+	res := f.run(t, false, nil)
+	if got := statuses(res.Hosts[0]); got != "lf=Corrected crlf=Corrected new=Corrected" {
+		t.Fatalf("statuses: %s (%s)", got, res.Hosts[0].Steps[0].Error)
+	}
+	for name, want := range map[string]string{"lf": "a\nb\nadded\n", "crlf": "a\r\nb\r\nadded\r\n", "new": "added\n"} {
+		if b, _ := os.ReadFile(filepath.Join(home, name)); string(b) != want {
+			t.Errorf("%s = %q, want %q", name, b, want)
+		}
+	}
+	if fi, _ := os.Stat(filepath.Join(home, "lf")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("lf mode %v, want 0600", fi.Mode().Perm())
+	}
+	if d := res.Hosts[0].Steps[0].Differ; !strings.Contains(d, "+added") {
+		t.Errorf("lf differ: %q", d)
+	}
+	res = f.run(t, false, nil)
+	if got := statuses(res.Hosts[0]); got != "lf=Compliant crlf=Compliant new=Compliant" {
+		t.Fatalf("again: %s", got)
 	}
 }
