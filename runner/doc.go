@@ -10,34 +10,62 @@
 // Every host result goes to the journal (batched, off the hot path) and to
 // an Events sink for the CLI's progress.
 //
-// # One connection, two round trips
+// # One connection, one round trip
 //
 // A Runner dials each host once (Dialer, lazily, concurrency-safe) and
 // shares that connection with every step and every association of the
-// invocation; a host that could not be reached is not dialed again.
+// invocation; a host that could not be reached is not dialed again. When
+// the caller announces its jobs (Expect), a connection is closed as soon
+// as the last job on its host ends, so that memory follows
+// max_concurrency, not the size of the fleet.
 //
 // For one document on one host, the runner renders every step for that
 // host (parameters, host fields, environment; nested documents are
 // flattened into "outer/inner" steps) and compiles the whole document
-// into ONE POSIX sh script that checks every step: a shell step's check
-// command, a stat and SHA-256 of a file, a directory's state, a file's old
-// content (for diffs and for the line action, whose new content is
-// computed here in Go). Platform preconditions are evaluated on the host
-// by the same script. The script reports per step through framed records
-// on stdout (script.go, frames.go): a header line with a random marker,
-// the step index, a kind and the exact payload length, so output can
-// never be mistaken for a report; payloads are capped on the host (1 MiB
-// per stream), so memory is bounded whatever a step prints.
+// into ONE POSIX sh script (script.go) that checks every step in order: a
+// shell step's check command, a directory's or file's stat and SHA-256
+// (taken for all paths at once, by one stat and one sha256sum), whether a
+// literal line is present (grep), a file's old content when Go must see
+// it (diffs, lines with a regexp). The script reports per step through
+// framed records on stdout (frames.go): a header line with a random
+// marker, the step index, a kind and a payload length, or -1 for a payload
+// streamed until the next frame, so output can never be mistaken for a
+// report and the host needs no program to measure what it sends.
 //
-// A converged host therefore costs one session on an open connection. When
-// something drifted (or a step without a check must run), a second script
-// applies the drifted steps in order — file content written with printf to
-// a temporary file beside the target, then renamed (atomic) —, verifies
-// each (the check again, or the file's hash), re-checks shell steps that
-// were compliant but come after a correction, and honours on_failure,
-// onSuccess: exit and finally steps on the host, without a round trip per
-// step. The number of round trips does not grow with the number of steps.
+// In apply mode the same script also corrects, as long as every step
+// before is in state or was corrected: it writes a drifted file (printf to
+// a temporary file beside it, then rename: atomic), creates a directory,
+// appends a literal line, runs a checked shell step whose check failed
+// (then checks again), and runs the steps without a check. A converged
+// host and a fresh host both cost one session on an open connection. Only
+// a step that needs Go's decision (a line with a regexp or to remove, a
+// package, a service, a patch) ends the corrections: the runner then
+// evaluates the rest from the check frames and a second script corrects
+// and verifies the remaining drifted steps in order, re-checks checked
+// shell steps that come after a correction, and honours on_failure,
+// onSuccess: exit and finally steps on the host. The number of round
+// trips never grows with the number of steps.
+//
+// # Programs started on the host
+//
+// On a converged host most of the cost beyond the connection is starting
+// programs (fork and exec), so the scripts start few: the shell reads the
+// script from its own stdin (no cat); the OS comes from /proc; commands
+// run in a subshell, not a new sh; a temporary directory is made only when
+// something runs (its output is captured in files, so that a daemon it
+// starts cannot hold the session open); short outputs are read back by the
+// shell itself. A converged check of the benchmark's baseline starts four
+// programs on the host (sh, stat, sha256sum, grep).
+//
+// # Timeouts
+//
+// A step's timeout is enforced by the runner, on every platform, with no
+// timeout program on the host: a frame before each command tells which
+// step runs; if it is still running when its timeout expires, the runner
+// ends the script (the transport kills its process group on the host),
+// records the step TimedOut (exit 124) and resumes with a new script from
+// the next step, as the script would have gone on after that step failed.
 //
 // Transports implement Conn (conn.go): ssh, local, and winrm, whose
-// scripts are PowerShell (Sheller).
+// scripts are PowerShell (Sheller; pwsh.go).
 package runner

@@ -20,6 +20,10 @@ const (
 	maxDiffBytes = 256 << 10
 	// maxLineFile is the largest file the line action edits.
 	maxLineFile = 8 << 20
+	// maxInlineContent is the largest content a check script carries to
+	// correct a file at once; a larger file is written by the second
+	// script, only when it drifted.
+	maxInlineContent = 64 << 10
 )
 
 // The scripts below are POSIX sh, run by one shell per phase: the check
@@ -418,6 +422,9 @@ func inlineFix(s *step) string {
 	case "directory":
 		return applyFragment(applyStep{s: s, mode: s.mode}) + statFrame(s, "after")
 	case "file":
+		if len(s.content) > maxInlineContent {
+			return "" // every check would carry it: written only when drifted
+		}
 		return applyFragment(applyStep{s: s, write: s.content, mode: s.mode}) + statFrame(s, "after")
 	case "line":
 		if !literalLine(s) || s.absent {

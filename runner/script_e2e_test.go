@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	osexec "os/exec"
 	"os/user"
@@ -464,5 +465,48 @@ func TestLiteralLineFixedOnTheHost(t *testing.T) {
 	res = f.run(t, false, nil)
 	if got := statuses(res.Hosts[0]); got != "lf=Compliant crlf=Compliant new=Compliant" {
 		t.Fatalf("again: %s", got)
+	}
+}
+
+// A large file is not carried by every check: it is written by the
+// second script, only when it drifted.
+func TestLargeFileNotInTheCheckScript(t *testing.T) {
+	big := strings.Repeat("0123456789abcdef", 8<<10) // 128 KiB
+	doc := "[[steps]]\nname = \"big\"\naction = \"file\"\npath = \"~/big\"\ncontent = \"\"\"\n" + big + "\"\"\"\n"
+	f := newFleet(t, 1, "[associations.b]\ndocument = \"big\"\ntargets = [\"*\"]\n", "big.toml", doc)
+	res := f.run(t, false, nil)
+	if got := statuses(res.Hosts[0]); got != "big=Corrected" {
+		t.Fatalf("apply: %s", got)
+	}
+	if b, _ := os.ReadFile(filepath.Join(f.hosts[0].Home, "big")); string(b) != big {
+		t.Errorf("big: %d bytes", len(b))
+	}
+	before := strings.Count(f.hosts[0].Log(), "Starting session")
+	res = f.run(t, false, nil)
+	if got := statuses(res.Hosts[0]); got != "big=Compliant" {
+		t.Fatalf("again: %s", got)
+	}
+	if n := strings.Count(f.hosts[0].Log(), "Starting session") - before; n != 1 {
+		t.Errorf("converged apply: %d sessions", n)
+	}
+	// sshd logs the bytes of each connection when it ends: the converged
+	// run's script is far smaller than the file.
+	var logs string
+	for range 40 {
+		if logs = f.hosts[0].Log(); strings.Count(logs, "Transferred: sent ") == 2 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	i := strings.LastIndex(logs, "Transferred: sent ")
+	if i < 0 {
+		t.Fatalf("no byte count in sshd's log:\n%s", logs)
+	}
+	var sent, recv int
+	if _, err := fmt.Sscanf(logs[i:], "Transferred: sent %d, received %d bytes", &sent, &recv); err != nil {
+		t.Fatal(err)
+	}
+	if recv > 64<<10 {
+		t.Errorf("the converged apply sent %d bytes to the host", recv)
 	}
 }
