@@ -460,10 +460,14 @@ func lineFix(s *step) string {
 }
 
 func buildCheckScript(marker string, steps []*step, run bool, st scriptState) string {
+	inline := run && inlineOK(steps)
 	runs := false
 	for _, s := range steps {
-		runs = runs || (run && s.action == "shell" && !s.hasCheck && s.err == nil && s.skip == "")
-		runs = runs || (run && s.err == nil && s.skip == "" && inlineOK(steps) && inlineFix(s) != "")
+		if run && s.err == nil && s.skip == "" {
+			// A run, or a correction, captures its output in files.
+			runs = runs || (s.action == "shell" && (!s.hasCheck || inline)) ||
+				(inline && (s.action == "file" || s.action == "directory" || literalLine(s)))
+		}
 	}
 	var b strings.Builder
 	b.WriteString(start(marker, steps, runs, st))
@@ -475,7 +479,6 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 	}
 	// The paths checked before anything can change the host are stat'ed
 	// at once.
-	inline := run && inlineOK(steps)
 	var batch []*step
 	seen := map[string]bool{}
 	for _, s := range steps {
