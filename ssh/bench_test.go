@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/driftless-dev/driftless/internal/sshtest"
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
@@ -32,6 +33,20 @@ func BenchmarkLoadKnownHosts(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, _, err := loadKnownHosts([]string{file}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLoadEncryptedIdentity is the key set-up of one dial with a
+// passphrase-protected key (every dial of a fleet does it).
+func BenchmarkLoadEncryptedIdentity(b *testing.B) {
+	key, _ := sshtest.NewEncryptedClientKey(b, "open sesame")
+	pass := func(string) ([]byte, error) { return []byte("open sesame"), nil }
+	none := func(gossh.PublicKey) bool { return false }
+	b.ReportAllocs()
+	for b.Loop() {
+		if ss, err := loadIdentity(key, pass, none); err != nil || len(ss) == 0 {
 			b.Fatal(err)
 		}
 	}

@@ -690,9 +690,25 @@ func TestEncryptedKey(t *testing.T) {
 	if len(asked) != 1 || asked[0] != key {
 		t.Errorf("Passphrase called for %q, want [%s]", asked, key)
 	}
+	// The decrypted key is kept: the next dial (the next host of a fleet)
+	// neither asks nor decrypts again.
+	mustRun(t, dial(t, cfg), "true")
+	if len(asked) != 1 {
+		t.Errorf("Passphrase called %d times for two dials", len(asked))
+	}
 
+	// The same key under another name has not been decrypted yet.
+	data, err := os.ReadFile(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(t.TempDir(), "id_other")
+	if err := os.WriteFile(other, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg.IdentityFiles = []string{other}
 	cfg.Passphrase = func(string) ([]byte, error) { return []byte("guess"), nil }
-	_, err := ssh.Dial(context.Background(), cfg)
+	_, err = ssh.Dial(context.Background(), cfg)
 	wantErr(t, err, runner.ErrAuth)
 	if err != nil && !strings.Contains(err.Error(), "wrong passphrase") {
 		t.Errorf("err = %v, want it to say wrong passphrase", err)
