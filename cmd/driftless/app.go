@@ -121,6 +121,7 @@ func unknownCommand(app *cli.App, name string) error {
 
 // Main runs driftless with args and returns the exit code.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	defer startProfile(stderr)()
 	app := NewApp(stdin, stdout, stderr)
 	norm, err := args, error(nil)
 	if !slices.Contains(args, "--generate-bash-completion") {
