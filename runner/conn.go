@@ -60,6 +60,12 @@ var (
 	ErrConnLost       = errors.New("connection lost")
 )
 
+// ErrScriptEnded is the cause (context.Cause) with which the runner
+// cancels a Run whose script has ended but whose session stays open,
+// held by a process the script left behind: the transport then closes
+// the session at once, with no signal and no grace.
+var ErrScriptEnded = errors.New("the script has ended")
+
 // ErrUnsupportedAction is a step whose action this build of driftless
 // cannot execute on hosts.
 var ErrUnsupportedAction = errors.New("action not available in this version of driftless")

@@ -295,7 +295,8 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	for _, s := range h.steps {
 		byIdx[s.idx] = s
 	}
-	sctx, cancel := context.WithCancel(ctx)
+	sctx, cancelCause := context.WithCancelCause(ctx)
+	cancel := func() { cancelCause(nil) }
 	defer cancel()
 	var (
 		timer *time.Timer
@@ -306,10 +307,20 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	ew.loose = &limitedBuffer{b: &stderr, n: 64 << 10}
 	// Frames arrive in order from one goroutine: the frame before a
 	// command arms its step's timeout, the next one disarms it.
+	var ended atomic.Pointer[frame]
+	var endTimer *time.Timer
 	fw.onFrame = func(f *frame) {
 		if timer != nil {
 			timer.Stop()
 			timer = nil
+		}
+		if f.step == -1 && f.kind == "end" {
+			// The script is done. Something it started (a daemon a check
+			// launched) may still hold the session's output open: the
+			// session then ends here, shortly after.
+			ended.Store(f)
+			endTimer = time.AfterFunc(endGrace, func() { cancelCause(ErrScriptEnded) })
+			return
 		}
 		var tag string
 		switch {
@@ -339,8 +350,16 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	if timer != nil {
 		timer.Stop()
 	}
+	if endTimer != nil {
+		endTimer.Stop()
+	}
 	fw.Close()
 	ew.Close()
+	if end := ended.Load(); end != nil && err != nil && ctx.Err() == nil && fired.Load() == nil {
+		// Ended by the grace after the script's last frame: its own
+		// status is in that frame.
+		err, code = nil, codeOf(end)
+	}
 	if t := fired.Load(); t != nil && ctx.Err() == nil {
 		// Ours: the step's timeout, not the run's.
 		fw.frames = append(fw.frames, frame{step: t.step, kind: t.tag, fields: []string{"124"}, at: time.Now()})
@@ -377,8 +396,12 @@ const stdinScript = `if [ -p /dev/stdin ] || [ -f /dev/stdin ]; then . /dev/stdi
 // syntax error that runs nothing, never a truncated command; the steps
 // run with stdin from /dev/null, so none can read the script.
 func shellMain(script string) string {
-	return "dl_main() {\n" + script + "\n}\ndl_main </dev/null\n"
+	return "dl_main() {\n" + script + "\n}\ndl_main </dev/null\ndl_rc=$?\nprintf '\\n%s - end 0 %s\\n' \"$DLM\" $dl_rc\nexit $dl_rc\n"
 }
+
+// endGrace is how long the session may stay open after the script's
+// last frame, for its output to drain.
+const endGrace = 2 * time.Second
 
 type limitedBuffer struct {
 	b *bytes.Buffer

@@ -510,3 +510,40 @@ func TestLargeFileNotInTheCheckScript(t *testing.T) {
 		t.Errorf("the converged apply sent %d bytes to the host", recv)
 	}
 }
+
+// A check that leaves a process behind holding the session's output (a
+// daemon it started) does not hold the run: the session ends shortly
+// after the script's last frame.
+const daemonCheckDoc = `
+[[steps]]
+name = "sloppy"
+action = "shell"
+check = "sleep 30 & test -f ~/there"
+run = "touch ~/there"
+
+[[steps]]
+name = "after"
+action = "file"
+path = "~/after"
+content = "ok\n"
+`
+
+func TestCheckLeavingADaemonDoesNotHoldTheRun(t *testing.T) {
+	f := newFleet(t, 1, "[associations.d]\ndocument = \"daemon\"\ntargets = [\"*\"]\n", "daemon.toml", daemonCheckDoc)
+	start := time.Now()
+	res := f.run(t, true, nil)
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("the check took %s", took)
+	}
+	if got := statuses(res.Hosts[0]); got != "sloppy=Drifted after=Drifted" {
+		t.Fatalf("check: %s (%s)", got, res.Hosts[0].Error)
+	}
+	start = time.Now()
+	res = f.run(t, false, nil)
+	if took := time.Since(start); took > 15*time.Second {
+		t.Errorf("the apply took %s", took)
+	}
+	if got := statuses(res.Hosts[0]); got != "sloppy=Corrected after=Corrected" {
+		t.Fatalf("apply: %s (%s)", got, res.Hosts[0].Error)
+	}
+}

@@ -196,7 +196,15 @@ func (c *Client) runCommand(ctx context.Context, op, command string, stdin io.Re
 	select {
 	case werr = <-waited:
 	case <-ctx.Done():
-		stopSession(sess, waited)
+		if errors.Is(context.Cause(ctx), runner.ErrScriptEnded) {
+			sess.Close() // the script is done; only a straggler holds the session
+			select {
+			case <-waited:
+			case <-time.After(killGrace):
+			}
+		} else {
+			stopSession(sess, waited)
+		}
 		return -1, ctxErr(op, ctx.Err())
 	}
 	if filter != nil {
