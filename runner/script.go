@@ -420,12 +420,12 @@ func inlineFix(s *step) string {
 		}
 		return applyFragment(applyStep{s: s})
 	case "directory":
-		return applyFragment(applyStep{s: s, mode: s.mode}) + statFrame(s, "after")
+		return applyFragment(applyStep{s: s, mode: s.mode}) + fmt.Sprintf("dl_a%d=1\n", s.idx)
 	case "file":
 		if len(s.content) > maxInlineContent {
 			return "" // every check would carry it: written only when drifted
 		}
-		return applyFragment(applyStep{s: s, write: s.content, mode: s.mode}) + statFrame(s, "after")
+		return applyFragment(applyStep{s: s, write: s.content, mode: s.mode}) + fmt.Sprintf("dl_a%d=1\n", s.idx)
 	case "line":
 		if !literalLine(s) || s.absent {
 			return ""
@@ -444,17 +444,45 @@ func lineFix(s *step) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.${DLM#@@DL-}; dl_rc=3\n", tmpBeside(s.path))
 	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ \"$dl_z\" -le %d ]; then\n", maxLineFile)
-	fmt.Fprintf(&b, "\tDL_LINE=%s awk 'index($0, \"\\r\") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON[\"DL_LINE\"] }' <%s >\"$dl_tmp\" 2>\"$dl_t/e\"; dl_rc=$?\n", quote(s.line), p)
+	// The file's mode, when a umask can give it, is given at creation
+	// (no chmod program): 644 is created under umask 133.
+	b.WriteString("\tdl_um=; case $dl_m in [0246][0246][0246]) dl_r=${dl_m#?}; dl_um=$((7-${dl_m%??}))$((7-${dl_r%?}))$((7-${dl_m#??})) ;; esac\n")
+	fmt.Fprintf(&b, "\t( [ -z \"$dl_um\" ] || umask $dl_um; export DL_LINE=%s; exec awk 'index($0, \"\\r\") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON[\"DL_LINE\"] }' <%s >\"$dl_tmp\" ) 2>\"$dl_t/e\"; dl_rc=$?\n", quote(s.line), p)
 	if s.create {
 		fmt.Fprintf(&b, "elif [ $dl_k = 0 ]; then\n\tprintf '%%s\\n' %s >\"$dl_tmp\" 2>\"$dl_t/e\"; dl_rc=$?\n", quote(s.line))
 	}
 	b.WriteString("fi\n")
 	b.WriteString("if [ $dl_rc = 3 ]; then rm -f -- \"$dl_tmp\"; dl_ok=\nelse\n")
 	b.WriteString("[ $dl_rc = 0 ] || dl_ok=\n")
-	b.WriteString("[ -z \"$dl_ok\" ] || [ $dl_k != 1 ] || [ \"$dl_m\" = - ] || chmod \"$dl_m\" \"$dl_tmp\" 2>>\"$dl_t/e\" || dl_ok=\n")
+	b.WriteString("[ -z \"$dl_ok\" ] || [ $dl_k != 1 ] || [ \"$dl_m\" = - ] || [ -n \"$dl_um\" ] || chmod \"$dl_m\" \"$dl_tmp\" 2>>\"$dl_t/e\" || dl_ok=\n")
 	fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ] && mv -f -- \"$dl_tmp\" %s 2>>\"$dl_t/e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", p)
 	b.WriteString(applyResult(s))
-	b.WriteString(statFrame(s, "after"))
+	fmt.Fprintf(&b, "dl_a%d=1\n", s.idx)
+	b.WriteString("fi\n")
+	return b.String()
+}
+
+// inlineAfter reports the state after of the paths the check script
+// corrected (dl_a<step> set) among steps, with one stat and one hash for
+// all of them; nothing runs when none was corrected.
+func inlineAfter(steps []*step) string {
+	if len(steps) == 0 {
+		return ""
+	}
+	var any strings.Builder
+	for _, s := range steps {
+		fmt.Fprintf(&any, "$dl_a%d", s.idx)
+	}
+	code, slots := batchStat(steps)
+	var b strings.Builder
+	fmt.Fprintf(&b, "if [ -n \"%s\" ]; then\n%s", any.String(), code)
+	for _, s := range steps {
+		slot, ok := slots[s.idx]
+		if !ok {
+			slot = -1
+		}
+		fmt.Fprintf(&b, "if [ -n \"$dl_a%d\" ]; then\n%sfi\n", s.idx, statFrameAt(s, "after", slot))
+	}
 	b.WriteString("fi\n")
 	return b.String()
 }
@@ -504,6 +532,13 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 		}
 		return -1
 	}
+	// The state after of the paths corrected here is taken in batches:
+	// before a step that runs a command, and at the end.
+	var pending []*step
+	flush := func() {
+		b.WriteString(inlineAfter(pending))
+		pending = nil
+	}
 	for _, s := range steps {
 		if s.err != nil {
 			b.WriteString("dl_clean=\n")
@@ -511,6 +546,14 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 		}
 		if s.skip != "" {
 			continue
+		}
+		switch s.action {
+		case "file", "directory", "line":
+			if slices.ContainsFunc(pending, func(p *step) bool { return p.path == s.path }) {
+				flush()
+			}
+		default:
+			flush()
 		}
 		if s.platform != "" {
 			fmt.Fprintf(&b, "if [ \"$dl_os\" = %s ]; then :\n", quote(s.platform))
@@ -546,6 +589,9 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 				// Corrected at once, as long as everything before is in
 				// state or was corrected: no second round trip.
 				fmt.Fprintf(&b, "if [ -n \"$dl_clean\" ] && ! { %s; }; then\ndl_need_t; dl_ok=1\n%s[ -n \"$dl_ok\" ] || dl_clean=\nfi\n", t, fix)
+				if s.action != "shell" {
+					pending = append(pending, s)
+				}
 			case t == "":
 				b.WriteString("dl_clean=\n")
 			default:
@@ -556,6 +602,7 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 			fmt.Fprintf(&b, "else dl_frame %d skip platform; fi\n", s.idx)
 		}
 	}
+	flush()
 	return b.String()
 }
 
