@@ -83,13 +83,21 @@ dl_stat() {
 dl_facts() { printf '\n%s - facts 0 %s -\n' "$DLM" "$dl_os"; }
 `
 
-// tmpPrelude makes the private temporary directory that runs and system
-// steps capture their output in, and removes it when the script ends.
+// tmpPrelude makes, when first needed, the private temporary files that
+// runs and system steps capture their output in, and removes them when
+// the script ends.
+//
+// The files are $dl_t.o, $dl_t.e and $dl_t.p: private (umask 077), made
+// by the shell itself with noclobber (O_EXCL: a file or link someone put
+// there first makes the script fail, never write through it), with a name
+// no one else knows (the marker, which travels on stdin); no mktemp
+// program is started.
 const tmpPrelude = `dl_t=
 dl_need_t() {
 	[ -z "$dl_t" ] || return 0
-	dl_t=$(mktemp -d 2>/dev/null || mktemp -d -t driftless) || exit 97
-	trap 'rm -rf "$dl_t"' EXIT
+	dl_t=${TMPDIR:-/tmp}/.driftless-${DLM#@@DL-}
+	( umask 077; set -C; : >"$dl_t.o" && : >"$dl_t.e" && : >"$dl_t.p" ) || exit 97
+	trap 'rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p"' EXIT
 	dl_frame - tmp "$dl_t"
 }
 `
@@ -192,8 +200,8 @@ func checkCmd(s *step, cmd, tag string) string {
 // runCmd runs a step's run command, its output captured in files and
 // sent after it ended.
 func runCmd(s *step, cmd string) string {
-	return fmt.Sprintf("dl_need_t; dl_frame %d start run; %s >\"$dl_t/o\" 2>\"$dl_t/e\"; dl_rc=$?\n"+
-		"dl_frame %d run $dl_rc; dl_payload %d out \"$dl_t/o\"; dl_payload %d err \"$dl_t/e\"\n",
+	return fmt.Sprintf("dl_need_t; dl_frame %d start run; %s >\"$dl_t.o\" 2>\"$dl_t.e\"; dl_rc=$?\n"+
+		"dl_frame %d run $dl_rc; dl_payload %d out \"$dl_t.o\"; dl_payload %d err \"$dl_t.e\"\n",
 		s.idx, stepShell(s, cmd), s.idx, s.idx, s.idx)
 }
 
@@ -351,7 +359,7 @@ func cleanTest(s *step) string {
 		}
 		return strings.Join(c, " && ")
 	case "package":
-		return "! grep -qv '^ok ' \"$dl_t/p\""
+		return "! grep -qv '^ok ' \"$dl_t.p\""
 	case "powershell":
 		return "true"
 	}
@@ -375,8 +383,8 @@ func checkRunScript(marker string, steps []*step, st scriptState) string {
 func start(marker string, steps []*step, runs bool, st scriptState) string {
 	var b strings.Builder
 	b.WriteString("DLM=" + quote(marker) + "\n" + prelude)
-	if st.cleanup != "" {
-		b.WriteString("rm -rf -- " + quote(st.cleanup) + "\n")
+	if c := st.cleanup; c != "" {
+		b.WriteString("rm -f -- " + quote(c+".o") + " " + quote(c+".e") + " " + quote(c+".p") + "\n")
 	}
 	sys := false
 	for _, s := range steps {
@@ -447,15 +455,15 @@ func lineFix(s *step) string {
 	// The file's mode, when a umask can give it, is given at creation
 	// (no chmod program): 644 is created under umask 133.
 	b.WriteString("\tdl_um=; case $dl_m in [0246][0246][0246]) dl_r=${dl_m#?}; dl_um=$((7-${dl_m%??}))$((7-${dl_r%?}))$((7-${dl_m#??})) ;; esac\n")
-	fmt.Fprintf(&b, "\t( [ -z \"$dl_um\" ] || umask $dl_um; export DL_LINE=%s; exec awk 'index($0, \"\\r\") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON[\"DL_LINE\"] }' <%s >\"$dl_tmp\" ) 2>\"$dl_t/e\"; dl_rc=$?\n", quote(s.line), p)
+	fmt.Fprintf(&b, "\t( [ -z \"$dl_um\" ] || umask $dl_um; export DL_LINE=%s; exec awk 'index($0, \"\\r\") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON[\"DL_LINE\"] }' <%s >\"$dl_tmp\" ) 2>\"$dl_t.e\"; dl_rc=$?\n", quote(s.line), p)
 	if s.create {
-		fmt.Fprintf(&b, "elif [ $dl_k = 0 ]; then\n\tprintf '%%s\\n' %s >\"$dl_tmp\" 2>\"$dl_t/e\"; dl_rc=$?\n", quote(s.line))
+		fmt.Fprintf(&b, "elif [ $dl_k = 0 ]; then\n\tprintf '%%s\\n' %s >\"$dl_tmp\" 2>\"$dl_t.e\"; dl_rc=$?\n", quote(s.line))
 	}
 	b.WriteString("fi\n")
 	b.WriteString("if [ $dl_rc = 3 ]; then rm -f -- \"$dl_tmp\"; dl_ok=\nelse\n")
 	b.WriteString("[ $dl_rc = 0 ] || dl_ok=\n")
-	b.WriteString("[ -z \"$dl_ok\" ] || [ $dl_k != 1 ] || [ \"$dl_m\" = - ] || [ -n \"$dl_um\" ] || chmod \"$dl_m\" \"$dl_tmp\" 2>>\"$dl_t/e\" || dl_ok=\n")
-	fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ] && mv -f -- \"$dl_tmp\" %s 2>>\"$dl_t/e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", p)
+	b.WriteString("[ -z \"$dl_ok\" ] || [ $dl_k != 1 ] || [ \"$dl_m\" = - ] || [ -n \"$dl_um\" ] || chmod \"$dl_m\" \"$dl_tmp\" 2>>\"$dl_t.e\" || dl_ok=\n")
+	fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ] && mv -f -- \"$dl_tmp\" %s 2>>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", p)
 	b.WriteString(applyResult(s))
 	fmt.Fprintf(&b, "dl_a%d=1\n", s.idx)
 	b.WriteString("fi\n")
@@ -720,23 +728,23 @@ func applyFragment(a applyStep) string {
 	case "directory":
 		p := remotePath(s.path)
 		if s.absent {
-			fmt.Fprintf(&b, "rm -rf -- %s 2>\"$dl_t/e\" || dl_ok=\n", p)
+			fmt.Fprintf(&b, "rm -rf -- %s 2>\"$dl_t.e\" || dl_ok=\n", p)
 		} else {
 			fmt.Fprintf(&b, "if [ -d %s ]; then :\n%s", p, ownership(s, p, a.mode))
 			if a.mode != "" {
 				// Created with its mode: one program, not two.
-				fmt.Fprintf(&b, "else mkdir -p -m %s -- %s 2>\"$dl_t/e\" || dl_ok=\n%sfi\n", a.mode, p, ownership(s, p, ""))
+				fmt.Fprintf(&b, "else mkdir -p -m %s -- %s 2>\"$dl_t.e\" || dl_ok=\n%sfi\n", a.mode, p, ownership(s, p, ""))
 			} else {
-				fmt.Fprintf(&b, "else mkdir -p -- %s 2>\"$dl_t/e\" || dl_ok=\n%sfi\n", p, ownership(s, p, ""))
+				fmt.Fprintf(&b, "else mkdir -p -- %s 2>\"$dl_t.e\" || dl_ok=\n%sfi\n", p, ownership(s, p, ""))
 			}
 		}
 		b.WriteString(applyResult(s))
 	case "file", "line":
 		p := remotePath(s.path)
 		if s.absent && s.action == "file" {
-			fmt.Fprintf(&b, "rm -f -- %s 2>\"$dl_t/e\" || dl_ok=\n", p)
+			fmt.Fprintf(&b, "rm -f -- %s 2>\"$dl_t.e\" || dl_ok=\n", p)
 		} else if a.keep {
-			b.WriteString(": >\"$dl_t/e\"\n")
+			b.WriteString(": >\"$dl_t.e\"\n")
 			b.WriteString(ownership(s, p, a.mode))
 		} else {
 			// Write next to the target, then rename: atomic. A mode
@@ -747,10 +755,10 @@ func applyFragment(a applyStep) string {
 			if um, ok := umaskFor(mode); ok {
 				write, mode = "( umask "+um+"; "+write+" )", ""
 			}
-			fmt.Fprintf(&b, "if %s 2>\"$dl_t/e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", write)
+			fmt.Fprintf(&b, "if %s 2>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", write)
 			b.WriteString("if [ -n \"$dl_ok\" ]; then\n")
 			b.WriteString(ownership(s, `"$dl_tmp"`, mode))
-			fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ] && mv -f -- \"$dl_tmp\" %s 2>>\"$dl_t/e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", p)
+			fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ] && mv -f -- \"$dl_tmp\" %s 2>>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", p)
 			b.WriteString("fi\n")
 		}
 		b.WriteString(applyResult(s))
@@ -786,14 +794,14 @@ func tmpBeside(p string) string {
 func ownership(s *step, p, mode string) string {
 	var b strings.Builder
 	if mode != "" {
-		fmt.Fprintf(&b, "[ -z \"$dl_ok\" ] || chmod %s %s 2>>\"$dl_t/e\" || dl_ok=\n", mode, p)
+		fmt.Fprintf(&b, "[ -z \"$dl_ok\" ] || chmod %s %s 2>>\"$dl_t.e\" || dl_ok=\n", mode, p)
 	}
 	if s.owner != "" || s.group != "" {
 		who := s.owner
 		if s.group != "" {
 			who += ":" + s.group
 		}
-		fmt.Fprintf(&b, "[ -z \"$dl_ok\" ] || chown %s %s 2>>\"$dl_t/e\" || dl_ok=\n", quote(who), p)
+		fmt.Fprintf(&b, "[ -z \"$dl_ok\" ] || chown %s %s 2>>\"$dl_t.e\" || dl_ok=\n", quote(who), p)
 	}
 	return b.String()
 }
@@ -801,7 +809,7 @@ func ownership(s *step, p, mode string) string {
 // applyResult reports the outcome of a file, directory or line step:
 // the error output, then the state after.
 func applyResult(s *step) string {
-	return fmt.Sprintf("dl_frame %d applied \"${dl_ok:-0}\"; dl_payload %d err \"$dl_t/e\" %d\n",
+	return fmt.Sprintf("dl_frame %d applied \"${dl_ok:-0}\"; dl_payload %d err \"$dl_t.e\" %d\n",
 		s.idx, s.idx, MaxOutput)
 }
 

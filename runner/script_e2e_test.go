@@ -97,13 +97,12 @@ func TestStepTimeoutsResumeTheScript(t *testing.T) {
 	if strings.TrimSpace(out) != "" {
 		t.Errorf("sleep 30 still runs on the host: %s", out)
 	}
-	// No temporary directory of a killed script is left behind either
-	// (each resumed script removes its predecessor's).
-	if m, _ := filepath.Glob(filepath.Join(os.TempDir(), "tmp.*", "o")); len(m) > 0 {
-		for _, p := range m {
-			if fi, err := os.Stat(filepath.Dir(p)); err == nil && fi.ModTime().After(start) && owner(fi) == f.hosts[0].User {
-				t.Errorf("left behind: %s", filepath.Dir(p))
-			}
+	// No temporary file of a killed script is left behind either (each
+	// resumed script removes its predecessor's).
+	m, _ := filepath.Glob(filepath.Join(os.TempDir(), ".driftless-*"))
+	for _, p := range m {
+		if fi, err := os.Stat(p); err == nil && fi.ModTime().After(start) && owner(fi) == f.hosts[0].User {
+			t.Errorf("left behind: %s", p)
 		}
 	}
 }
