@@ -51,10 +51,12 @@
 // On a converged host most of the cost beyond the connection is starting
 // programs (fork and exec), so the scripts start few: the shell reads the
 // script from its own stdin (no cat); the OS comes from /proc; commands
-// run in a subshell, not a new sh; a temporary directory is made only when
-// something runs (its output is captured in files, so that a daemon it
-// starts cannot hold the session open); short outputs are read back by the
-// shell itself. A converged check of the benchmark's baseline starts four
+// run in a subshell, not a new sh; private temporary files are made by the
+// shell itself, only when something runs (its output is captured in files,
+// so that a daemon it starts cannot hold the session open); short outputs
+// are read back by the shell itself. A script ends with a frame, after
+// which the session may stay open for 2 s at most (something the script
+// left behind holding its output). A converged check of the benchmark's baseline starts four
 // programs on the host (sh, stat, sha256sum, grep).
 //
 // # Timeouts
