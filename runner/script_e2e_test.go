@@ -136,21 +136,12 @@ func TestLineAbsentRemovesOnlyTheLine(t *testing.T) {
 	f := newFleet(t, 1, "[associations.l]\ndocument = \"lines\"\ntargets = [\"*\"]\n", "lines.toml", lineAbsentDoc)
 	conf := filepath.Join(f.hosts[0].Home, "conf")
 	writeAs(t, f.hosts[0], conf, "a = 1\ndebug = true\ntrace = all\nb = 2\n")
-	res := f.run(t, true, nil)
-	if got := statuses(res.Hosts[0]); got != "drop-literal=Drifted drop-regexp=Drifted no-file=Compliant" {
-		t.Fatalf("check: %s", got)
-	}
-	res = f.run(t, false, nil)
-	if got := statuses(res.Hosts[0]); got != "drop-literal=Corrected drop-regexp=Corrected no-file=Compliant" {
-		t.Fatalf("apply: %s (%s %s)", got, res.Hosts[0].Steps[0].Error, res.Hosts[0].Steps[1].Error)
-	}
+	runExpect(t, f, true, "drop-literal=Drifted drop-regexp=Drifted no-file=Compliant")
+	runExpect(t, f, false, "drop-literal=Corrected drop-regexp=Corrected no-file=Compliant")
 	if b, _ := os.ReadFile(conf); string(b) != "a = 1\nb = 2\n" {
 		t.Errorf("conf = %q", b)
 	}
-	res = f.run(t, false, nil)
-	if got := statuses(res.Hosts[0]); got != "drop-literal=Compliant drop-regexp=Compliant no-file=Compliant" {
-		t.Fatalf("again: %s", got)
-	}
+	runExpect(t, f, false, "drop-literal=Compliant drop-regexp=Compliant no-file=Compliant")
 }
 
 // The check script stats every path at once; a line already in place in
@@ -200,11 +191,8 @@ run = "touch ~/m/daemon; sleep 30 &"
 func TestBatchedChecksAndOutputs(t *testing.T) {
 	f := newFleet(t, 1, "[associations.m]\ndocument = \"mixed\"\ntargets = [\"*\"]\n", "mixed.toml", mixedDoc)
 	home := f.hosts[0].Home
-	res := f.run(t, true, nil)
+	res := runExpect(t, f, true, "d1=Drifted f1=Drifted f2=Drifted l1=Drifted talk=Drifted daemon=Drifted")
 	h := res.Hosts[0]
-	if got := statuses(h); got != "d1=Drifted f1=Drifted f2=Drifted l1=Drifted talk=Drifted daemon=Drifted" {
-		t.Fatalf("fresh check: %s", got)
-	}
 	if talk := h.Steps[4]; talk.Stdout != "looking\n" || talk.Stderr != "not there\n" {
 		t.Errorf("check output: stdout %q stderr %q", talk.Stdout, talk.Stderr)
 	}
@@ -216,25 +204,16 @@ func TestBatchedChecksAndOutputs(t *testing.T) {
 	if got := statuses(res.Hosts[0]); got != "d1=Corrected f1=Corrected f2=Corrected l1=Compliant talk=Corrected daemon=Corrected" {
 		t.Fatalf("apply: %s", got)
 	}
-	res = f.run(t, true, nil)
-	if got := statuses(res.Hosts[0]); got != "d1=Compliant f1=Compliant f2=Compliant l1=Compliant talk=Compliant daemon=Compliant" {
-		t.Fatalf("converged check: %s", got)
-	}
+	res = runExpect(t, f, true, "d1=Compliant f1=Compliant f2=Compliant l1=Compliant talk=Compliant daemon=Compliant")
 	// The mode of the file drifts, the line is still there.
 	if err := os.Chmod(filepath.Join(home, "m", "f 2"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res = f.run(t, false, nil)
-	if got := statuses(res.Hosts[0]); got != "d1=Compliant f1=Compliant f2=Corrected l1=Compliant talk=Compliant daemon=Compliant" {
-		t.Fatalf("after chmod: %s", got)
-	}
+	res = runExpect(t, f, false, "d1=Compliant f1=Compliant f2=Corrected l1=Compliant talk=Compliant daemon=Compliant")
 	// f1 is removed and d1 replaced by a file: the batch's stand-ins keep
 	// the other paths' results in place.
 	os.Remove(filepath.Join(home, "m", "d1", "f1"))
-	res = f.run(t, true, nil)
-	if got := statuses(res.Hosts[0]); got != "d1=Compliant f1=Drifted f2=Compliant l1=Compliant talk=Compliant daemon=Compliant" {
-		t.Fatalf("after rm: %s", got)
-	}
+	res = runExpect(t, f, true, "d1=Compliant f1=Drifted f2=Compliant l1=Compliant talk=Compliant daemon=Compliant")
 	if f1 := res.Hosts[0].Steps[1]; f1.Status != journal.StatusDrifted || !strings.Contains(f1.Differ, "missing") {
 		t.Errorf("f1: %s %q", f1.Status, f1.Differ)
 	}
@@ -296,11 +275,7 @@ run = "echo ran >>~/ran"
 
 func TestDriftedShellStepRecheckedAfterEarlierCorrection(t *testing.T) {
 	f := newFleet(t, 1, "[associations.r]\ndocument = \"recheck\"\ntargets = [\"*\"]\n", "recheck.toml", recheckDoc)
-	res := f.run(t, false, nil)
-	h := res.Hosts[0]
-	if got := statuses(h); got != "flag=Corrected needs-flag=Compliant" {
-		t.Fatalf("statuses: %s", got)
-	}
+	runExpect(t, f, false, "flag=Corrected needs-flag=Compliant")
 	if _, err := os.Stat(filepath.Join(f.hosts[0].Home, "ran")); err == nil {
 		t.Error("needs-flag ran although the flag step had put it in state")
 	}
@@ -372,10 +347,7 @@ line = "10.0.0.5 db"
 func TestFileThenLineOnOneFile(t *testing.T) {
 	f := newFleet(t, 1, "[associations.h]\ndocument = \"same\"\ntargets = [\"*\"]\n", "same.toml", sameFileDoc)
 	writeAs(t, f.hosts[0], filepath.Join(f.hosts[0].Home, "hosts"), "old\n")
-	res := f.run(t, false, nil)
-	if got := statuses(res.Hosts[0]); got != "base=Corrected db=Corrected" {
-		t.Fatalf("apply: %s (%s / %s)", got, res.Hosts[0].Steps[0].Error, res.Hosts[0].Steps[1].Error)
-	}
+	runExpect(t, f, false, "base=Corrected db=Corrected")
 	if b, _ := os.ReadFile(filepath.Join(f.hosts[0].Home, "hosts")); string(b) != "127.0.0.1 localhost\n10.0.0.5 db\n" {
 		t.Errorf("hosts = %q", b)
 	}
@@ -402,11 +374,8 @@ run = "echo ran >>~/ran"
 func TestDriftedShellStepRecheckedInTheApplyScript(t *testing.T) {
 	f := newFleet(t, 1, "[associations.r]\ndocument = \"recheck\"\ntargets = [\"*\"]\n", "recheck.toml", recheckPhase2Doc)
 	writeAs(t, f.hosts[0], filepath.Join(f.hosts[0].Home, "flag"), "flag=off\n")
-	res := f.run(t, false, nil)
+	res := runExpect(t, f, false, "flag=Corrected needs-flag=Compliant")
 	h := res.Hosts[0]
-	if got := statuses(h); got != "flag=Corrected needs-flag=Compliant" {
-		t.Fatalf("statuses: %s", got)
-	}
 	if !h.Steps[1].Drifted {
 		t.Error("needs-flag was drifted when checked; the journal should say so")
 	}
@@ -446,10 +415,7 @@ func TestLiteralLineFixedOnTheHost(t *testing.T) {
 	writeAs(t, f.hosts[0], filepath.Join(home, "lf"), "a\nb")
 	os.Chmod(filepath.Join(home, "lf"), 0o600)
 	writeAs(t, f.hosts[0], filepath.Join(home, "crlf"), "a\r\nb\r\n")
-	res := f.run(t, false, nil)
-	if got := statuses(res.Hosts[0]); got != "lf=Corrected crlf=Corrected new=Corrected" {
-		t.Fatalf("statuses: %s (%s)", got, res.Hosts[0].Steps[0].Error)
-	}
+	res := runExpect(t, f, false, "lf=Corrected crlf=Corrected new=Corrected")
 	for name, want := range map[string]string{"lf": "a\nb\nadded\n", "crlf": "a\r\nb\r\nadded\r\n", "new": "added\n"} {
 		if b, _ := os.ReadFile(filepath.Join(home, name)); string(b) != want {
 			t.Errorf("%s = %q, want %q", name, b, want)
@@ -461,10 +427,7 @@ func TestLiteralLineFixedOnTheHost(t *testing.T) {
 	if d := res.Hosts[0].Steps[0].Differ; !strings.Contains(d, "+added") {
 		t.Errorf("lf differ: %q", d)
 	}
-	res = f.run(t, false, nil)
-	if got := statuses(res.Hosts[0]); got != "lf=Compliant crlf=Compliant new=Compliant" {
-		t.Fatalf("again: %s", got)
-	}
+	runExpect(t, f, false, "lf=Compliant crlf=Compliant new=Compliant")
 }
 
 // A large file is not carried by every check: it is written by the
@@ -473,18 +436,12 @@ func TestLargeFileNotInTheCheckScript(t *testing.T) {
 	big := strings.Repeat("0123456789abcdef", 8<<10) // 128 KiB
 	doc := "[[steps]]\nname = \"big\"\naction = \"file\"\npath = \"~/big\"\ncontent = \"\"\"\n" + big + "\"\"\"\n"
 	f := newFleet(t, 1, "[associations.b]\ndocument = \"big\"\ntargets = [\"*\"]\n", "big.toml", doc)
-	res := f.run(t, false, nil)
-	if got := statuses(res.Hosts[0]); got != "big=Corrected" {
-		t.Fatalf("apply: %s", got)
-	}
+	runExpect(t, f, false, "big=Corrected")
 	if b, _ := os.ReadFile(filepath.Join(f.hosts[0].Home, "big")); string(b) != big {
 		t.Errorf("big: %d bytes", len(b))
 	}
 	before := strings.Count(f.hosts[0].Log(), "Starting session")
-	res = f.run(t, false, nil)
-	if got := statuses(res.Hosts[0]); got != "big=Compliant" {
-		t.Fatalf("again: %s", got)
-	}
+	runExpect(t, f, false, "big=Compliant")
 	if n := strings.Count(f.hosts[0].Log(), "Starting session") - before; n != 1 {
 		t.Errorf("converged apply: %d sessions", n)
 	}
@@ -545,4 +502,23 @@ func TestCheckLeavingADaemonDoesNotHoldTheRun(t *testing.T) {
 	if got := statuses(res.Hosts[0]); got != "sloppy=Corrected after=Corrected" {
 		t.Fatalf("apply: %s (%s)", got, res.Hosts[0].Error)
 	}
+}
+
+// runExpect runs the fleet's association (in check mode when check) and
+// fails the test unless the first host's steps end as want
+// ("name=Status ...").
+func runExpect(t *testing.T, f *fleet, check bool, want string) *runner.RunResult {
+	t.Helper()
+	res := f.run(t, check, nil)
+	h := res.Hosts[0]
+	if got := statuses(h); got != want {
+		var errs []string
+		for _, s := range h.Steps {
+			if s.Error != "" {
+				errs = append(errs, s.Name+": "+s.Error)
+			}
+		}
+		t.Fatalf("statuses:\n got %s\nwant %s\nhost: %s %s\nsteps: %s", got, want, h.Status, h.Error, strings.Join(errs, "; "))
+	}
+	return res
 }
