@@ -146,21 +146,11 @@ func (c *Client) uploadScript(ctx context.Context, op, body string) (string, fun
 
 // runCommand runs command in a new session.
 func (c *Client) runCommand(ctx context.Context, op, command string, stdin io.Reader, stdout, stderr io.Writer, sudo *sudoMarkers) (int, error) {
-	if err := c.acquire(ctx); err != nil {
-		if ctx.Err() != nil {
-			return -1, ctxErr(op, ctx.Err())
-		}
-		return -1, c.connLost(op, err)
-	}
-	defer c.release()
-	sess, err := c.newSession(ctx)
+	sess, done, err := c.openSession(ctx, op)
 	if err != nil {
-		if ctx.Err() != nil {
-			return -1, ctxErr(op, ctx.Err())
-		}
-		return -1, c.sessionErr(op+": open session", err)
+		return -1, err
 	}
-	defer sess.Close()
+	defer done()
 
 	out, errOut := newGate(stdout), newGate(stderr)
 	if sameWriter(stdout, stderr) {
@@ -186,26 +176,19 @@ func (c *Client) runCommand(ctx context.Context, op, command string, stdin io.Re
 		go feedSudo(pipe, filter.events, feedDone, c.cfg.BecomePassword, stdin)
 	}
 
-	if err := sess.Start(command); err != nil {
-		return -1, c.sessionErr(op+": start", err)
-	}
-	waited := make(chan error, 1)
-	go func() { waited <- sess.Wait() }()
-
-	var werr error
-	select {
-	case werr = <-waited:
-	case <-ctx.Done():
+	werr, err := c.startAndWait(ctx, op, sess, command, func(waited <-chan error) {
 		if errors.Is(context.Cause(ctx), runner.ErrScriptEnded) {
 			sess.Close() // the script is done; only a straggler holds the session
 			select {
 			case <-waited:
 			case <-time.After(killGrace):
 			}
-		} else {
-			stopSession(sess, waited)
+			return
 		}
-		return -1, ctxErr(op, ctx.Err())
+		stopSession(sess, waited)
+	})
+	if err != nil {
+		return -1, err
 	}
 	if filter != nil {
 		filter.flush()
@@ -213,7 +196,50 @@ func (c *Client) runCommand(ctx context.Context, op, command string, stdin io.Re
 			return -1, fmt.Errorf("%s: become: %w", op, err)
 		}
 	}
+	return c.exitResult(op, werr)
+}
 
+// openSession takes one of the connection's session slots and opens a
+// session; done closes it and gives the slot back.
+func (c *Client) openSession(ctx context.Context, op string) (sess *gossh.Session, done func(), err error) {
+	if err := c.acquire(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, ctxErr(op, ctx.Err())
+		}
+		return nil, nil, c.connLost(op, err)
+	}
+	sess, err = c.newSession(ctx)
+	if err != nil {
+		c.release()
+		if ctx.Err() != nil {
+			return nil, nil, ctxErr(op, ctx.Err())
+		}
+		return nil, nil, c.sessionErr(op+": open session", err)
+	}
+	return sess, func() { sess.Close(); c.release() }, nil
+}
+
+// startAndWait starts command in sess and waits for it to end, returning
+// what Wait said. When ctx ends first, stop ends the remote process (it
+// may wait on waited), and err is ctx's error.
+func (c *Client) startAndWait(ctx context.Context, op string, sess *gossh.Session, command string, stop func(waited <-chan error)) (werr, err error) {
+	if err := sess.Start(command); err != nil {
+		return nil, c.sessionErr(op+": start", err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- sess.Wait() }()
+	select {
+	case werr = <-waited:
+		return werr, nil
+	case <-ctx.Done():
+		stop(waited)
+		return nil, ctxErr(op, ctx.Err())
+	}
+}
+
+// exitResult is Run's result for a session that ended with werr (Wait's
+// error): the exit status, or the connection lost.
+func (c *Client) exitResult(op string, werr error) (int, error) {
 	var exit *gossh.ExitError
 	var missing *gossh.ExitMissingError
 	switch {

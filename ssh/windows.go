@@ -175,37 +175,18 @@ func windowsPath(p string) string {
 // runPS runs a PowerShell command line in a new session; see
 // runCommand, whose mapping of results it shares.
 func (c *Client) runPS(ctx context.Context, op, command string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	if err := c.acquire(ctx); err != nil {
-		if ctx.Err() != nil {
-			return -1, ctxErr(op, ctx.Err())
-		}
-		return -1, c.connLost(op, err)
-	}
-	defer c.release()
-	sess, err := c.newSession(ctx)
+	sess, done, err := c.openSession(ctx, op)
 	if err != nil {
-		if ctx.Err() != nil {
-			return -1, ctxErr(op, ctx.Err())
-		}
-		return -1, c.sessionErr(op+": open session", err)
+		return -1, err
 	}
-	defer sess.Close()
+	defer done()
 
 	out, errOut := newGate(stdout), newGate(stderr)
 	defer out.detach()
 	defer errOut.detach()
 	filter := clixml.NewFilter(errOut)
 	sess.Stdin, sess.Stdout, sess.Stderr = stdin, out, filter
-	if err := sess.Start(command); err != nil {
-		return -1, c.sessionErr(op+": start", err)
-	}
-	waited := make(chan error, 1)
-	go func() { waited <- sess.Wait() }()
-
-	var werr error
-	select {
-	case werr = <-waited:
-	case <-ctx.Done():
+	werr, err := c.startAndWait(ctx, op, sess, command, func(waited <-chan error) {
 		// The signal is for servers that deliver it; closing the
 		// session is what ends the process on OpenSSH for Windows.
 		_ = sess.Signal(gossh.SIGKILL)
@@ -214,20 +195,10 @@ func (c *Client) runPS(ctx context.Context, op, command string, stdin io.Reader,
 		case <-waited:
 		case <-time.After(killGrace):
 		}
-		return -1, ctxErr(op, ctx.Err())
+	})
+	if err != nil {
+		return -1, err
 	}
 	filter.Flush()
-
-	var exit *gossh.ExitError
-	var missing *gossh.ExitMissingError
-	switch {
-	case werr == nil:
-		return 0, nil
-	case errors.As(werr, &exit):
-		return exit.ExitStatus(), nil
-	case errors.As(werr, &missing), errors.Is(werr, io.EOF), c.isDown():
-		return -1, c.connLost(op, werr)
-	default:
-		return -1, fmt.Errorf("%s: %w", op, werr)
-	}
+	return c.exitResult(op, werr)
 }
