@@ -3,6 +3,7 @@ package runner
 import (
 	"encoding/base64"
 	"fmt"
+	"github.com/driftless-dev/driftless/internal/pwsh"
 	"io"
 	"net/url"
 	"slices"
@@ -286,23 +287,6 @@ func psStdin(script string) io.Reader {
 	return strings.NewReader(b.String())
 }
 
-// psQuote makes s one single-quoted PowerShell string. PowerShell also
-// takes the typographic quotes ‘ ’ ‚ ‛ as single quotes: each is doubled
-// too.
-func psQuote(s string) string {
-	var b strings.Builder
-	b.WriteByte('\'')
-	for _, r := range s {
-		switch r {
-		case '\'', '\u2018', '\u2019', '\u201a', '\u201b':
-			b.WriteRune(r)
-		}
-		b.WriteRune(r)
-	}
-	b.WriteByte('\'')
-	return b.String()
-}
-
 // psPath is a PowerShell expression of a host path; "~/" is the user's
 // profile directory there.
 func psPath(p string) string {
@@ -310,9 +294,9 @@ func psPath(p string) string {
 	case p == "~":
 		return "$env:USERPROFILE"
 	case strings.HasPrefix(p, "~/"), strings.HasPrefix(p, `~\`):
-		return "[IO.Path]::Combine($env:USERPROFILE, " + psQuote(p[2:]) + ")"
+		return "[IO.Path]::Combine($env:USERPROFILE, " + pwsh.Quote(p[2:]) + ")"
 	}
-	return psQuote(p)
+	return pwsh.Quote(p)
 }
 
 // psBytes is a PowerShell string of b in base64.
@@ -339,13 +323,13 @@ func psVars(env map[string]string) string {
 	var b strings.Builder
 	b.WriteString("$dl_v = @{}\n")
 	for _, k := range keys {
-		b.WriteString("$dl_v[" + psQuote(k) + "] = " + psQuote(env[k]) + "\n")
+		b.WriteString("$dl_v[" + pwsh.Quote(k) + "] = " + pwsh.Quote(env[k]) + "\n")
 	}
 	return b.String()
 }
 
 // psIdx is a step index as the helpers take it.
-func psIdx(s *step) string { return psQuote(itoa(s.idx)) }
+func psIdx(s *step) string { return pwsh.Quote(itoa(s.idx)) }
 
 // psRun runs script (a step's run or check) for step s, reporting tag.
 func psRun(s *step, script, tag string) string {
@@ -353,12 +337,12 @@ func psRun(s *step, script, tag string) string {
 	if s.workdir != "" {
 		wd = "(" + psPath(s.workdir) + ")"
 	}
-	return fmt.Sprintf("%sdl_run %s %s %s $dl_v %s %d\n", psVars(s.env), psIdx(s), psQuote(tag), psStepScript(script), wd, min(seconds(s), 2_000_000))
+	return fmt.Sprintf("%sdl_run %s %s %s $dl_v %s %d\n", psVars(s.env), psIdx(s), pwsh.Quote(tag), psStepScript(script), wd, min(seconds(s), 2_000_000))
 }
 
 // psStat reports what is at the step's path (see dl_stat).
 func psStat(s *step, tag string) string {
-	return fmt.Sprintf("dl_stat %s %s $p %s %s %s\n", psIdx(s), psQuote(tag), psBool(s.action == "directory"), psQuote(s.owner), psQuote(s.group))
+	return fmt.Sprintf("dl_stat %s %s $p %s %s %s\n", psIdx(s), pwsh.Quote(tag), psBool(s.action == "directory"), pwsh.Quote(s.owner), pwsh.Quote(s.group))
 }
 
 func psBool(b bool) string {
@@ -371,14 +355,14 @@ func psBool(b bool) string {
 // checkScriptPS checks every step of a plan, as checkScript does.
 func checkScriptPS(marker string, steps []*step) string {
 	var b strings.Builder
-	b.WriteString("$DLM = " + psQuote(marker) + "\n" + psPreludeText + "try {\n")
+	b.WriteString("$DLM = " + pwsh.Quote(marker) + "\n" + psPreludeText + "try {\n")
 	b.WriteString("dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)\n")
 	for _, s := range steps {
 		if s.err != nil || s.skip != "" {
 			continue
 		}
 		if s.platform != "" {
-			fmt.Fprintf(&b, "if ($dl_os -eq %s) {\n", psQuote(s.platform))
+			fmt.Fprintf(&b, "if ($dl_os -eq %s) {\n", pwsh.Quote(s.platform))
 		}
 		b.WriteString("try {\n")
 		switch s.action {
@@ -416,7 +400,7 @@ func checkScriptPS(marker string, steps []*step) string {
 // on_failure, onSuccess: exit and finally steps are honoured on the host.
 func applyScriptPS(marker string, steps []applyStep) string {
 	var b strings.Builder
-	b.WriteString("$DLM = " + psQuote(marker) + "\n" + psPreludeText + "try {\n")
+	b.WriteString("$DLM = " + pwsh.Quote(marker) + "\n" + psPreludeText + "try {\n")
 	for _, a := range steps {
 		s := a.s
 		idx := psIdx(s)
@@ -426,7 +410,7 @@ func applyScriptPS(marker string, steps []applyStep) string {
 			fmt.Fprintf(&b, "if ($dl_stop -ne '') { dl_frame %s 'skip' $dl_stop } else {\n", idx)
 		}
 		if s.platform != "" {
-			fmt.Fprintf(&b, "if ($dl_os -ne %s) { dl_frame %s 'skip' 'platform' } else {\n", psQuote(s.platform), idx)
+			fmt.Fprintf(&b, "if ($dl_os -ne %s) { dl_frame %s 'skip' 'platform' } else {\n", pwsh.Quote(s.platform), idx)
 		}
 		b.WriteString("$dl_ok = $true\n[void]$dl_e.Clear()\ntry {\n")
 		switch s.action {
@@ -454,10 +438,10 @@ func applyScriptPS(marker string, steps []applyStep) string {
 				b.WriteString("if ([IO.Directory]::Exists($p)) { [IO.Directory]::Delete($p, $true) } elseif ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }\n")
 			} else {
 				b.WriteString("if (-not [IO.Directory]::Exists($p)) { [void][IO.Directory]::CreateDirectory($p) }\n")
-				fmt.Fprintf(&b, "dl_own $p $true %s %s\n", psQuote(s.owner), psQuote(s.group))
+				fmt.Fprintf(&b, "dl_own $p $true %s %s\n", pwsh.Quote(s.owner), pwsh.Quote(s.group))
 			}
 			b.WriteString("} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }\n")
-			fmt.Fprintf(&b, "dl_result %s $p $true %s %s\n", idx, psQuote(s.owner), psQuote(s.group))
+			fmt.Fprintf(&b, "dl_result %s $p $true %s %s\n", idx, pwsh.Quote(s.owner), pwsh.Quote(s.group))
 		case "file", "line":
 			b.WriteString("$p = " + psPath(s.path) + "\n")
 			b.WriteString("try {\n")
@@ -467,10 +451,10 @@ func applyScriptPS(marker string, steps []applyStep) string {
 			} else {
 				// Write next to the target, then replace: atomic.
 				fmt.Fprintf(&b, "dl_write $p %s\n", psBytes(a.write))
-				fmt.Fprintf(&b, "dl_own $p $false %s %s\n", psQuote(s.owner), psQuote(s.group))
+				fmt.Fprintf(&b, "dl_own $p $false %s %s\n", pwsh.Quote(s.owner), pwsh.Quote(s.group))
 			}
 			b.WriteString("} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }\n")
-			fmt.Fprintf(&b, "dl_result %s $p $false %s %s\n", idx, psQuote(s.owner), psQuote(s.group))
+			fmt.Fprintf(&b, "dl_result %s $p $false %s %s\n", idx, pwsh.Quote(s.owner), pwsh.Quote(s.group))
 		case "service":
 			b.WriteString(psServiceApply(s, a.commands))
 		case "package":

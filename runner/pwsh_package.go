@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"github.com/driftless-dev/driftless/internal/pwsh"
 	"strconv"
 	"strings"
 )
@@ -182,7 +183,7 @@ function dl_pkg_do([string]$pm, [string]$verb, [string[]]$names) {
 func psList(items []string) string {
 	q := make([]string, len(items))
 	for i, it := range items {
-		q[i] = psQuote(it)
+		q[i] = pwsh.Quote(it)
 	}
 	return "@(" + strings.Join(q, ", ") + ")"
 }
@@ -190,7 +191,7 @@ func psList(items []string) string {
 // psPackageCheck is the check fragment of a package step on a
 // PowerShell host (tag "state"; "after" in apply).
 func psPackageCheck(s *step, tag string) string {
-	return fmt.Sprintf("dl_pkg_check %s %s %s %s %s\n", psIdx(s), psQuote(tag), psQuote(s.manager), psQuote(s.pkgWant), psList(s.names))
+	return fmt.Sprintf("dl_pkg_check %s %s %s %s %s\n", psIdx(s), pwsh.Quote(tag), pwsh.Quote(s.manager), pwsh.Quote(s.pkgWant), psList(s.names))
 }
 
 // psPackageApply is the apply fragment: the dl_pkg_do lines that
@@ -400,7 +401,7 @@ func (h *hostRun) evaluatePackagePS(s *step, fs []frame) (cmds, differ string, d
 			continue
 		}
 		parts = append(parts, c.what+": "+strings.Join(c.names, ", "))
-		fmt.Fprintf(&run, "dl_pkg_do %s %s %s\n", psQuote(pm), psQuote(c.verb), psList(c.names))
+		fmt.Fprintf(&run, "dl_pkg_do %s %s %s\n", pwsh.Quote(pm), pwsh.Quote(c.verb), psList(c.names))
 	}
 	if len(parts) == 0 {
 		return "", "", false, nil

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"fmt"
+	"github.com/driftless-dev/driftless/internal/pwsh"
 	"regexp"
 	"strings"
 )
@@ -63,7 +64,7 @@ function dl_text([string]$i, [string]$k, [string]$s) {
 // psServiceCheck is the check-phase fragment of a service step on a
 // PowerShell host: one state frame (tag "state"; "after" in apply).
 func psServiceCheck(s *step, tag string) string {
-	return fmt.Sprintf("dl_frame %s %s (dl_svc_state %s)\n", psIdx(s), psQuote(tag), psQuote(s.service))
+	return fmt.Sprintf("dl_frame %s %s (dl_svc_state %s)\n", psIdx(s), pwsh.Quote(tag), pwsh.Quote(s.service))
 }
 
 // psSvcVerbRe finds the operations in evaluateSystem's commands
@@ -90,10 +91,10 @@ func psServiceOps(commands string) []string {
 // as the run frame's payloads; then the state after.
 func psServiceApply(s *step, commands string) string {
 	var b strings.Builder
-	idx, name := psIdx(s), psQuote(s.service)
+	idx, name := psIdx(s), pwsh.Quote(s.service)
 	b.WriteString("$dl_rc = 0\n$dl_so = New-Object Text.StringBuilder\n")
 	for _, op := range psServiceOps(commands) {
-		fmt.Fprintf(&b, "if ($dl_rc -eq 0) { try { [void]$dl_so.Append([string](dl_svc_do %s %s)) } catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_rc = 1 } }\n", psQuote(op), name)
+		fmt.Fprintf(&b, "if ($dl_rc -eq 0) { try { [void]$dl_so.Append([string](dl_svc_do %s %s)) } catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_rc = 1 } }\n", pwsh.Quote(op), name)
 	}
 	fmt.Fprintf(&b, "dl_frame %s 'run' $dl_rc\ndl_text %s 'out' ($dl_so.ToString())\ndl_text %s 'err' ($dl_e.ToString())\n", idx, idx, idx)
 	b.WriteString("if ($dl_rc -ne 0) { $dl_ok = $false }\n")

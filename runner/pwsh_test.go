@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"github.com/driftless-dev/driftless/internal/pwsh"
 	"io"
 	"io/fs"
 	"strings"
@@ -131,8 +132,8 @@ func TestPSQuoting(t *testing.T) {
 		"$(rm -r C:\\) `n": "'$(rm -r C:\\) `n'",
 		"two\nlines":       "'two\nlines'",
 	} {
-		if got := psQuote(in); got != want {
-			t.Errorf("psQuote(%q) = %s, want %s", in, got, want)
+		if got := pwsh.Quote(in); got != want {
+			t.Errorf("pwsh.Quote(%q) = %s, want %s", in, got, want)
 		}
 	}
 	for in, want := range map[string]string{

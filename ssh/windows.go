@@ -3,16 +3,13 @@ package ssh
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/driftless-dev/driftless/internal/pwsh"
 	"io"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
-	"unicode/utf16"
 
 	"github.com/driftless-dev/driftless/internal/clixml"
 	"github.com/driftless-dev/driftless/runner"
@@ -74,10 +71,6 @@ const psCommandLine = "powershell -NoProfile -NonInteractive -EncodedCommand "
 // cmd.exe takes 8191 characters.
 const maxPSCommandLen = 8000
 
-// psPrologue starts every script: progress records would otherwise
-// reach stderr as CLIXML.
-const psPrologue = "$ProgressPreference = 'SilentlyContinue'\n"
-
 // ErrBecomeWindows is become = "sudo" on a Windows host.
 var ErrBecomeWindows = errors.New(`become = "sudo" does not apply to Windows hosts: log in as an administrator instead`)
 
@@ -86,78 +79,27 @@ func (c *Client) runPowerShell(ctx context.Context, op string, cmd *runner.Comma
 	if c.cfg.Become == BecomeSudo {
 		return -1, fmt.Errorf("%s: %w (%s)", op, ErrBecomeWindows, c.conn.ServerVersion())
 	}
-	script, err := psScriptWithEnv(cmd.Script, cmd.Env)
+	script, err := pwsh.WithEnv(cmd.Script, cmd.Env)
 	if err != nil {
 		return -1, fmt.Errorf("%s: %w", op, err)
 	}
-	command := psCommandLine + encodeUTF16LE(script)
+	command := psCommandLine + pwsh.Encode(script)
 	if len(command) > maxPSCommandLen {
 		file, cleanup, err := c.uploadScript(ctx, op, script)
 		if err != nil {
 			return -1, err
 		}
 		defer cleanup()
-		command = psCommandLine + encodeUTF16LE(psFileBootstrap(windowsPath(file)))
+		command = psCommandLine + pwsh.Encode(psFileBootstrap(windowsPath(file)))
 	}
 	return c.runPS(ctx, op, command, cmd.Stdin, cmd.Stdout, cmd.Stderr)
-}
-
-// psScriptWithEnv prefixes script with the prologue and $env: lines, in
-// name order.
-func psScriptWithEnv(script string, env map[string]string) (string, error) {
-	names := make([]string, 0, len(env))
-	for k := range env {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	var b strings.Builder
-	b.WriteString(psPrologue)
-	for _, k := range names {
-		if !envNameRE.MatchString(k) {
-			return "", fmt.Errorf("env: invalid variable name %q", k)
-		}
-		v := env[k]
-		if strings.IndexByte(v, 0) >= 0 {
-			return "", fmt.Errorf("env: %s: value holds a NUL byte", k)
-		}
-		b.WriteString("$env:" + k + " = " + psQuote(v) + "\n")
-	}
-	b.WriteString(script)
-	return b.String(), nil
-}
-
-// psQuote makes s one single-quoted PowerShell string; PowerShell also
-// takes the typographic quotes ‘ ’ ‚ ‛ as single quotes.
-func psQuote(s string) string {
-	var b strings.Builder
-	b.WriteByte('\'')
-	for _, r := range s {
-		switch r {
-		case '\'', '\u2018', '\u2019', '\u201a', '\u201b':
-			b.WriteRune(r)
-		}
-		b.WriteRune(r)
-	}
-	b.WriteByte('\'')
-	return b.String()
-}
-
-// encodeUTF16LE is the -EncodedCommand value of a script: base64 of its
-// UTF-16LE bytes.
-func encodeUTF16LE(script string) string {
-	u := utf16.Encode([]rune(script))
-	b := make([]byte, 2*len(u))
-	for i, r := range u {
-		binary.LittleEndian.PutUint16(b[2*i:], r)
-	}
-	return base64.StdEncoding.EncodeToString(b)
 }
 
 // psFileBootstrap runs the script uploaded to path in the same scope,
 // with stdin as its pipeline input, as if it had been sent inline.
 func psFileBootstrap(path string) string {
-	return psPrologue +
-		"$__dl_block = [ScriptBlock]::Create([IO.File]::ReadAllText(" + psQuote(path) + "))\n" +
+	return pwsh.Prologue +
+		"$__dl_block = [ScriptBlock]::Create([IO.File]::ReadAllText(" + pwsh.Quote(path) + "))\n" +
 		"$input | . $__dl_block\n"
 }
 

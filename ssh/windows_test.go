@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/driftless-dev/driftless/internal/pwsh"
 	"io"
 	"net"
 	"os"
@@ -193,7 +194,7 @@ func (s *winSSH) script(ctx context.Context, script string, stdin io.Reader, std
 	s.mu.Lock()
 	s.scripts = append(s.scripts, script)
 	s.mu.Unlock()
-	rest, ok := strings.CutPrefix(script, psPrologue)
+	rest, ok := strings.CutPrefix(script, pwsh.Prologue)
 	if !ok {
 		fmt.Fprint(stderr, "no prologue")
 		return 1
@@ -321,7 +322,7 @@ func TestWindowsRun(t *testing.T) {
 			t.Errorf("command line %q", l)
 		}
 	}
-	if want := psPrologue + "$env:DL_PARAM_motd = 'it''s ‘‘fine’’ $(x)'\n$env:b = '2'\necho"; s.scripts[0] != want {
+	if want := pwsh.Prologue + "$env:DL_PARAM_motd = 'it''s ‘‘fine’’ $(x)'\n$env:b = '2'\necho"; s.scripts[0] != want {
 		t.Errorf("script %q, want %q", s.scripts[0], want)
 	}
 	if _, err := c.Run(ctx, &runner.Command{Script: "x", Env: map[string]string{"A-B": "1"}}); err == nil || !strings.Contains(err.Error(), `invalid variable name "A-B"`) {

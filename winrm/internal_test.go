@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"github.com/driftless-dev/driftless/internal/pwsh"
 	"io"
 	"strings"
 	"testing"
@@ -21,14 +22,14 @@ func TestPSQuote(t *testing.T) {
 		"$x `n \"y\"":   "'$x `n \"y\"'",
 		"line\r\nline2": "'line\r\nline2'",
 	} {
-		if got := psQuote(in); got != want {
-			t.Errorf("psQuote(%q) = %s, want %s", in, got, want)
+		if got := pwsh.Quote(in); got != want {
+			t.Errorf("Quote(%q) = %s, want %s", in, got, want)
 		}
 	}
 }
 
 func TestEncodeScriptIsUTF16LEBase64(t *testing.T) {
-	b, _ := base64.StdEncoding.DecodeString(encodeScript("A€😀"))
+	b, _ := base64.StdEncoding.DecodeString(pwsh.Encode("A€😀"))
 	want := []byte{'A', 0, 0xac, 0x20, 0x3d, 0xd8, 0x00, 0xde}
 	if !bytes.Equal(b, want) {
 		t.Fatalf("% x, want % x", b, want)

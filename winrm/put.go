@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"github.com/driftless-dev/driftless/internal/pwsh"
 	"hash"
 	"io"
 	"io/fs"
@@ -112,7 +113,7 @@ func (c *Client) PutFile(ctx context.Context, path string, r io.Reader, mode fs.
 	if err := ctx.Err(); err != nil {
 		return ctxErr(op, err)
 	}
-	return c.put(ctx, op, psQuote(path), r)
+	return c.put(ctx, op, pwsh.Quote(path), r)
 }
 
 // put sends r to the file the PowerShell expression target names.

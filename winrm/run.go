@@ -3,17 +3,13 @@ package winrm
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
-	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/driftless-dev/driftless/internal/pwsh"
 	"io"
 	"net"
-	"regexp"
-	"slices"
 	"strings"
-	"unicode/utf16"
 
 	mzwinrm "github.com/masterzen/winrm"
 
@@ -29,18 +25,12 @@ const powershell = "powershell.exe -NoProfile -NonInteractive -EncodedCommand "
 // to a file first.
 const maxCommandLine = 8000
 
-// prologue starts every script: progress records would otherwise reach
-// stderr as CLIXML.
-const prologue = "$ProgressPreference = 'SilentlyContinue'\n"
-
-var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 // Run runs cmd.Script as a PowerShell script on the host and returns its
 // exit code:
 //
 //	powershell.exe -NoProfile -NonInteractive -EncodedCommand <UTF-16LE base64>
 //
-// The script is prologue, then one `$env:K = '...'` line per cmd.Env
+// The script is pwsh.Prologue, then one `$env:K = '...'` line per cmd.Env
 // variable (sorted, single-quoted: nothing in a value is interpreted),
 // then cmd.Script. When that command line would pass ~8 KiB (cmd.exe's
 // limit), the script is first pushed like PutFile to a file in the user's
@@ -63,14 +53,14 @@ func (c *Client) Run(ctx context.Context, cmd *runner.Command) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return -1, ctxErr(op, err)
 	}
-	script, err := scriptWithEnv(cmd.Script, cmd.Env)
+	script, err := pwsh.WithEnv(cmd.Script, cmd.Env)
 	if err != nil {
 		return -1, fmt.Errorf("%s: %w", op, err)
 	}
 	line := commandLine(script)
 	if len(line) > maxCommandLine {
 		name := "driftless-" + randomHex(8) + ".ps1"
-		target := "[IO.Path]::Combine([IO.Path]::GetTempPath(), " + psQuote(name) + ")"
+		target := "[IO.Path]::Combine([IO.Path]::GetTempPath(), " + pwsh.Quote(name) + ")"
 		if err := c.put(ctx, op, target, strings.NewReader(script)); err != nil {
 			return -1, err
 		}
@@ -85,67 +75,16 @@ func (c *Client) Run(ctx context.Context, cmd *runner.Command) (int, error) {
 	return code, err
 }
 
-// scriptWithEnv prefixes script with the prologue and $env: lines.
-func scriptWithEnv(script string, env map[string]string) (string, error) {
-	names := make([]string, 0, len(env))
-	for k := range env {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	var b strings.Builder
-	b.WriteString(prologue)
-	for _, k := range names {
-		if !envNameRE.MatchString(k) {
-			return "", fmt.Errorf("env: invalid variable name %q", k)
-		}
-		v := env[k]
-		if strings.IndexByte(v, 0) >= 0 {
-			return "", fmt.Errorf("env: %s: value holds a NUL byte", k)
-		}
-		b.WriteString("$env:" + k + " = " + psQuote(v) + "\n")
-	}
-	b.WriteString(script)
-	return b.String(), nil
-}
-
 // commandLine is the command that runs script.
 func commandLine(script string) string {
-	return powershell + encodeScript(script)
-}
-
-// encodeScript is the -EncodedCommand value of a script: base64 of its
-// UTF-16LE bytes.
-func encodeScript(script string) string {
-	u := utf16.Encode([]rune(script))
-	b := make([]byte, 2*len(u))
-	for i, r := range u {
-		binary.LittleEndian.PutUint16(b[2*i:], r)
-	}
-	return base64.StdEncoding.EncodeToString(b)
-}
-
-// psQuote makes s one single-quoted PowerShell string. PowerShell also
-// takes the typographic quotes ‘ ’ ‚ ‛ as single quotes: each is doubled
-// too.
-func psQuote(s string) string {
-	var b strings.Builder
-	b.WriteByte('\'')
-	for _, r := range s {
-		switch r {
-		case '\'', '\u2018', '\u2019', '\u201a', '\u201b':
-			b.WriteRune(r)
-		}
-		b.WriteRune(r)
-	}
-	b.WriteByte('\'')
-	return b.String()
+	return powershell + pwsh.Encode(script)
 }
 
 // bootstrap reads the script pushed to target, removes it and runs it in
 // the same scope, with stdin as its pipeline input, so that it behaves as
 // if it had been sent inline.
 func bootstrap(target string) string {
-	return prologue +
+	return pwsh.Prologue +
 		"$__dl_file = " + target + "\n" +
 		"$__dl_text = [IO.File]::ReadAllText($__dl_file)\n" +
 		"[IO.File]::Delete($__dl_file)\n" +
@@ -158,7 +97,7 @@ func bootstrap(target string) string {
 func (c *Client) removeScript(target string) {
 	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.ConnectTimeout+c.requestTimeout())
 	defer cancel()
-	script := prologue + "[IO.File]::Delete(" + target + ")\n"
+	script := pwsh.Prologue + "[IO.File]::Delete(" + target + ")\n"
 	if _, _, err := c.exec(ctx, "cleanup "+c.cfg.Name, commandLine(script), nil, nil, nil); err != nil {
 		c.cfg.Logger.Debug("winrm remove pushed script", "host", c.cfg.Name, "error", err)
 	}

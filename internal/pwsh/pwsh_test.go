@@ -1,0 +1,51 @@
+package pwsh
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+	"unicode/utf16"
+)
+
+func TestQuote(t *testing.T) {
+	for in, want := range map[string]string{
+		"":          "''",
+		"plain":     "'plain'",
+		"it's":      "'it''s'",
+		"‘a’ ‚b‛":   "'‘‘a’’ ‚‚b‛‛'",
+		"$env:PATH": "'$env:PATH'",
+		"`n":        "'`n'",
+	} {
+		if got := Quote(in); got != want {
+			t.Errorf("Quote(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestEncodeRoundTrip(t *testing.T) {
+	for _, s := range []string{"", "Get-Date", "é 😀 ‘x’\n"} {
+		b, err := base64.StdEncoding.DecodeString(Encode(s))
+		if err != nil || len(b)%2 != 0 {
+			t.Fatalf("%q: %v", s, err)
+		}
+		u := make([]uint16, len(b)/2)
+		for i := range u {
+			u[i] = uint16(b[2*i]) | uint16(b[2*i+1])<<8
+		}
+		if got := string(utf16.Decode(u)); got != s {
+			t.Errorf("round trip of %q gave %q", s, got)
+		}
+	}
+}
+
+func TestWithEnv(t *testing.T) {
+	got, err := WithEnv("run", map[string]string{"B": "it's", "A": "1"})
+	if err != nil || got != Prologue+"$env:A = '1'\n$env:B = 'it''s'\nrun" {
+		t.Errorf("got %q, %v", got, err)
+	}
+	for _, bad := range []map[string]string{{"1X": ""}, {"A B": ""}, {"X": "nul\x00"}} {
+		if _, err := WithEnv("run", bad); err == nil || !strings.HasPrefix(err.Error(), "env: ") {
+			t.Errorf("%q: err = %v", bad, err)
+		}
+	}
+}
