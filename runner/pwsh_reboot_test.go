@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -25,68 +24,33 @@ import (
 // in front of a winrmtest server drops every connection, refuses new
 // ones for a while and comes back on the same address, and the server
 // forgets its shells, as a restarted host does.
+// winReboot is a TCP proxy in front of the WinRM test server that goes
+// down and comes back as a rebooting host does; the server forgets its
+// shells.
 type winReboot struct {
-	t     *testing.T
-	srv   *winrmtest.Server
-	addr  string
-	mu    sync.Mutex
-	ln    net.Listener
-	conns []net.Conn
-	boots int
+	rebootable
+	srv *winrmtest.Server
 }
 
-func (h *winReboot) listen(ln net.Listener) {
-	h.mu.Lock()
-	h.ln = ln
-	h.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			up, err := net.Dial("tcp", net.JoinHostPort(h.srv.Host, fmt.Sprint(h.srv.Port)))
-			if err != nil {
-				c.Close()
-				continue
-			}
-			h.mu.Lock()
-			h.conns = append(h.conns, c, up)
-			h.mu.Unlock()
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
-		}
-	}()
-}
-
-func (h *winReboot) down() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.ln != nil {
-		h.ln.Close()
-		h.ln = nil
-	}
-	for _, c := range h.conns {
+// forward connects an accepted connection to the WinRM test server.
+func (h *winReboot) forward(c net.Conn) {
+	up, err := net.Dial("tcp", net.JoinHostPort(h.srv.Host, fmt.Sprint(h.srv.Port)))
+	if err != nil {
 		c.Close()
+		return
 	}
-	h.conns = nil
+	h.track(up)
+	go func() { io.Copy(up, c); up.Close() }()
+	io.Copy(c, up)
+	c.Close()
 }
 
-// reboot goes down now and comes back after d.
+// reboot goes down now (the server forgets its shells) and comes back
+// after d.
 func (h *winReboot) reboot(d time.Duration) {
 	h.down()
 	h.srv.DropShells()
-	time.AfterFunc(d, func() {
-		ln, err := net.Listen("tcp", h.addr)
-		if err != nil {
-			h.t.Errorf("come back: %v", err)
-			return
-		}
-		h.mu.Lock()
-		h.boots++
-		h.mu.Unlock()
-		h.listen(ln)
-	})
+	h.rebootable.reboot(d)
 }
 
 // A powershell step that exits 3010 reboots a Windows host over WinRM:
@@ -108,7 +72,8 @@ func TestWindowsRebootAndRerun(t *testing.T) {
 		}
 		return 1, "", ""
 	}
-	h := &winReboot{t: t}
+	h := &winReboot{rebootable: rebootable{t: t}}
+	h.handle = h.forward
 	var reboots []string
 	exec := w.Handler()
 	srv, err := winrmtest.New(winrmtest.Options{Handler: func(ctx context.Context, p *winrmtest.Process) int {
@@ -134,7 +99,7 @@ func TestWindowsRebootAndRerun(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.addr = ln.Addr().String()
-	h.listen(ln)
+	h.serve(ln)
 	defer h.down()
 	_, port, _ := net.SplitHostPort(h.addr)
 
@@ -189,8 +154,8 @@ content = "ok\r\n"
 	if hr.Status != journal.StatusSuccess || statuses(hr) != "before=Success update=Compliant after=Corrected" {
 		t.Fatalf("%s %s: %s", hr.Status, hr.Error, statuses(hr))
 	}
-	if h.boots != 1 || len(reboots) != 1 || time.Since(start) < 2*time.Second {
-		t.Errorf("boots %d, reboot commands %d, after %s", h.boots, len(reboots), time.Since(start))
+	if h.bootCount() != 1 || len(reboots) != 1 || time.Since(start) < 2*time.Second {
+		t.Errorf("boots %d, reboot commands %d, after %s", h.bootCount(), len(reboots), time.Since(start))
 	}
 	// The Windows restart command, not the POSIX one.
 	if !strings.Contains(reboots[0], "& shutdown.exe /r /t 2 /c 'driftless: a step asked for a reboot'") {

@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -30,22 +29,18 @@ import (
 // connection, refuse connections for a while, and come back on the same
 // address with the same host key. Commands run with /bin/sh in its home.
 type rebootHost struct {
-	t      *testing.T
-	addr   string
+	rebootable
 	home   string
 	cfg    *gossh.ServerConfig
 	key    gossh.PublicKey
-	mu     sync.Mutex
-	ln     net.Listener
-	conns  []net.Conn
-	boots  int
 	logins int
 }
 
 func startRebootHost(t *testing.T, client gossh.PublicKey) *rebootHost {
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	signer, _ := gossh.NewSignerFromKey(priv)
-	h := &rebootHost{t: t, home: t.TempDir(), key: signer.PublicKey(), boots: 1}
+	h := &rebootHost{rebootable: rebootable{t: t, boots: 1}, home: t.TempDir(), key: signer.PublicKey()}
+	h.handle = h.serveSSH
 	h.cfg = &gossh.ServerConfig{PublicKeyCallback: func(_ gossh.ConnMetadata, k gossh.PublicKey) (*gossh.Permissions, error) {
 		if string(k.Marshal()) == string(client.Marshal()) {
 			return nil, nil
@@ -63,54 +58,7 @@ func startRebootHost(t *testing.T, client gossh.PublicKey) *rebootHost {
 	return h
 }
 
-func (h *rebootHost) serve(ln net.Listener) {
-	h.mu.Lock()
-	h.ln = ln
-	h.mu.Unlock()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			h.mu.Lock()
-			h.conns = append(h.conns, c)
-			h.mu.Unlock()
-			go h.handle(c)
-		}
-	}()
-}
-
-func (h *rebootHost) down() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.ln != nil {
-		h.ln.Close()
-		h.ln = nil
-	}
-	for _, c := range h.conns {
-		c.Close()
-	}
-	h.conns = nil
-}
-
-// reboot goes down now and comes back after d.
-func (h *rebootHost) reboot(d time.Duration) {
-	h.down()
-	time.AfterFunc(d, func() {
-		ln, err := net.Listen("tcp", h.addr)
-		if err != nil {
-			h.t.Errorf("come back: %v", err)
-			return
-		}
-		h.mu.Lock()
-		h.boots++
-		h.mu.Unlock()
-		h.serve(ln)
-	})
-}
-
-func (h *rebootHost) handle(c net.Conn) {
+func (h *rebootHost) serveSSH(c net.Conn) {
 	sc, chans, reqs, err := gossh.NewServerConn(c, h.cfg)
 	if err != nil {
 		return
@@ -231,8 +179,8 @@ content = "ok\n"
 	if hr.Status != journal.StatusSuccess || statuses(hr) != "before=Success update=Compliant after=Corrected" {
 		t.Fatalf("%s %s: %s", hr.Status, hr.Error, statuses(hr))
 	}
-	if h.boots != 2 || time.Since(start) < 3*time.Second {
-		t.Errorf("boots = %d after %s", h.boots, time.Since(start))
+	if h.bootCount() != 2 || time.Since(start) < 3*time.Second {
+		t.Errorf("boots = %d after %s", h.bootCount(), time.Since(start))
 	}
 	runs, _ := os.ReadFile(filepath.Join(h.home, "runs"))
 	if string(runs) != "run\nrun\n" {
