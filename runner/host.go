@@ -215,33 +215,48 @@ type timedOut struct {
 // timeout, the step's result is a timeout (exit 124, as GNU timeout) and
 // the steps after it are checked by a new script.
 func (h *hostRun) checkPhase(ctx context.Context, build func(string, []*step, scriptState) string) ([]frame, error) {
-	var all []frame
-	rest, st := h.steps, scriptState{}
-	for {
-		marker := newMarker()
-		frames, to, err := h.script(ctx, marker, build(marker, rest, st))
-		all = append(all, frames...)
-		if err != nil || to == nil {
-			return all, err
-		}
-		i := slices.IndexFunc(rest, func(s *step) bool { return s.idx == to.step })
-		if i < 0 {
-			return all, fmt.Errorf("step %d timed out but is not in the script", to.step)
-		}
-		rest = rest[i+1:]
-		st = scriptState{unclean: true, cleanup: tmpDir(frames)}
-		if len(rest) == 0 {
-			return all, nil
-		}
-	}
+	return resumable(ctx, h, h.steps, func(s *step) int { return s.idx }, build,
+		func(timedOut, *step, scriptState) ([]frame, scriptState) {
+			return nil, scriptState{unclean: true}
+		})
 }
 
 // applyPhase runs the apply script, and resumes it after a step that ran
 // past its timeout as the script would have gone on after that step
 // failed (its on_failure).
 func (h *hostRun) applyPhase(ctx context.Context, build func(string, []applyStep, scriptState) string, todo []applyStep) ([]frame, error) {
+	return resumable(ctx, h, todo, func(a applyStep) int { return a.s.idx }, build,
+		func(to timedOut, a applyStep, st scriptState) ([]frame, scriptState) {
+			var extra []frame
+			if to.tag == "recheck" {
+				// The check that would decide whether to run timed out:
+				// the step failed as if its run had.
+				extra = append(extra, frame{step: to.step, kind: "run", fields: []string{"124"}, at: time.Now()})
+			}
+			stop := st.stop
+			if stop == "" {
+				switch a.s.onFailure {
+				case "continue":
+				case "successAndExit":
+					stop = "successAndExit"
+				default:
+					stop = "failed"
+				}
+			}
+			return extra, scriptState{stop: stop}
+		})
+}
+
+// resumable runs the script that build makes of items and, each time a
+// step runs past its timeout (the runner then ended the script), a new
+// one from the item after it, in the state next gives (plus the frames it
+// adds). The new script first sends what the timed-out run had printed
+// (its output files) and removes the killed script's files: it runs even
+// when no item is left, if there is something to send or remove.
+func resumable[T any](ctx context.Context, h *hostRun, items []T, idx func(T) int, build func(string, []T, scriptState) string,
+	next func(timedOut, T, scriptState) ([]frame, scriptState)) ([]frame, error) {
 	var all []frame
-	rest, st := todo, scriptState{}
+	rest, st := items, scriptState{salvage: -1}
 	for {
 		marker := newMarker()
 		frames, to, err := h.script(ctx, marker, build(marker, rest, st))
@@ -249,28 +264,18 @@ func (h *hostRun) applyPhase(ctx context.Context, build func(string, []applyStep
 		if err != nil || to == nil {
 			return all, err
 		}
-		i := slices.IndexFunc(rest, func(a applyStep) bool { return a.s.idx == to.step })
+		i := slices.IndexFunc(rest, func(x T) bool { return idx(x) == to.step })
 		if i < 0 {
 			return all, fmt.Errorf("step %d timed out but is not in the script", to.step)
 		}
-		if to.tag == "recheck" {
-			// The check that would decide whether to run timed out: the
-			// step failed as if its run had.
-			all = append(all, frame{step: to.step, kind: "run", fields: []string{"124"}, at: time.Now()})
+		extra, nst := next(*to, rest[i], st)
+		all = append(all, extra...)
+		nst.cleanup, nst.salvage = tmpDir(frames), -1
+		if to.tag == "run" && nst.cleanup != "" {
+			nst.salvage = to.step
 		}
-		stop := st.stop
-		if stop == "" {
-			switch rest[i].s.onFailure {
-			case "continue":
-			case "successAndExit":
-				stop = "successAndExit"
-			default:
-				stop = "failed"
-			}
-		}
-		rest = rest[i+1:]
-		st = scriptState{stop: stop, cleanup: tmpDir(frames)}
-		if len(rest) == 0 {
+		rest, st = rest[i+1:], nst
+		if len(rest) == 0 && st.cleanup == "" {
 			return all, nil
 		}
 	}

@@ -107,7 +107,8 @@ dl_need_t() {
 type scriptState struct {
 	unclean bool   // check phase: a step before was not in state
 	stop    string // apply phase: why later steps are skipped ("" none)
-	cleanup string // the killed script's temporary directory, to remove
+	cleanup string // the killed script's temporary files (their prefix), to remove
+	salvage int    // the step whose run was killed: its output files are sent first (-1: none)
 }
 
 // quote makes s one single-quoted shell word.
@@ -384,6 +385,9 @@ func start(marker string, steps []*step, runs bool, st scriptState) string {
 	var b strings.Builder
 	b.WriteString("DLM=" + quote(marker) + "\n" + prelude)
 	if c := st.cleanup; c != "" {
+		if st.salvage >= 0 {
+			fmt.Fprintf(&b, "dl_payload %d out %s; dl_payload %d err %s\n", st.salvage, quote(c+".o"), st.salvage, quote(c+".e"))
+		}
 		b.WriteString("rm -f -- " + quote(c+".o") + " " + quote(c+".e") + " " + quote(c+".p") + "\n")
 	}
 	sys := false

@@ -88,8 +88,8 @@ func TestStepTimeoutsResumeTheScript(t *testing.T) {
 	}
 	// The output a timed-out run printed before it was stopped is kept.
 	sr := h.Steps[2]
-	if !strings.Contains(sr.Error, "timed out after 1s") {
-		t.Errorf("slow-run error %q", sr.Error)
+	if !strings.Contains(sr.Error, "timed out after 1s") || sr.Stdout != "started\n" || sr.Stderr != "oops\n" {
+		t.Errorf("slow-run: error %q, stdout %q, stderr %q", sr.Error, sr.Stdout, sr.Stderr)
 	}
 	// Nothing is left running on the host.
 	time.Sleep(200 * time.Millisecond)
@@ -521,4 +521,22 @@ func runExpect(t *testing.T, f *fleet, check bool, want string) *runner.RunResul
 		t.Fatalf("statuses:\n got %s\nwant %s\nhost: %s %s\nsteps: %s", got, want, h.Status, h.Error, strings.Join(errs, "; "))
 	}
 	return res
+}
+
+// When the last step times out, its output is still sent and the killed
+// script's files are removed (one more, short script).
+func TestLastStepTimesOut(t *testing.T) {
+	doc := "[[steps]]\nname = \"hang\"\naction = \"shell\"\nrun = \"echo begun; sleep 30\"\ntimeout = \"1s\"\n"
+	f := newFleet(t, 1, "[associations.l]\ndocument = \"last\"\ntargets = [\"*\"]\n", "last.toml", doc)
+	start := time.Now()
+	res := runExpect(t, f, false, "hang=TimedOut")
+	if st := res.Hosts[0].Steps[0]; st.Stdout != "begun\n" {
+		t.Errorf("stdout %q", st.Stdout)
+	}
+	m, _ := filepath.Glob(filepath.Join(os.TempDir(), ".driftless-*"))
+	for _, p := range m {
+		if fi, err := os.Stat(p); err == nil && fi.ModTime().After(start) && owner(fi) == f.hosts[0].User {
+			t.Errorf("left behind: %s", p)
+		}
+	}
 }
