@@ -166,7 +166,7 @@ func (h *hostRun) run(ctx context.Context) error {
 			if s.action == "file" || s.action == "line" {
 				if s.absent && s.action == "file" {
 					h.written[s.path] = nil
-				} else if !a.keep {
+				} else {
 					w := a.write
 					h.written[s.path] = &w
 				}
@@ -584,12 +584,9 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 				st.kind = 0 // an earlier step of this apply removes the file
 			case pending:
 				cur, st.kind = *w, 1 // edit on top of an earlier step's edit
+			case codeOf(find(fs, "has")) == 1:
+				return a, false, true // the host found the line in state
 			default:
-				if has := find(fs, "has"); has != nil && codeOf(has) == 1 {
-					// The host found the line in state: the content stays.
-					a.keep = true
-					break
-				}
 				if f := find(fs, "cur"); f != nil {
 					if f.size > maxLineFile {
 						return fail("%s is larger than %d bytes: the line action edits smaller files", s.path, maxLineFile)
@@ -597,8 +594,8 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 					cur = f.payload
 				}
 			}
-			if a.keep || (s.absent && st.kind == 0) {
-				break // in state; or no file, so no line
+			if s.absent && st.kind == 0 {
+				break // no file, so no line
 			}
 			if st.kind == 0 && !s.create {
 				return fail("%s does not exist (set create = true to create it)", s.path)
@@ -765,7 +762,7 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 			r.Status, r.Error = journal.StatusFailed, "missing after it was written"
 		case s.action == "file" && after.sha != sha(a.write):
 			r.Status, r.Error = journal.StatusFailed, "content differs after it was written"
-		case s.action == "line" && !a.keep && !s.absent && after.sha != "-" && after.sha != sha(a.write):
+		case s.action == "line" && !s.absent && after.sha != "-" && after.sha != sha(a.write):
 			r.Status, r.Error = journal.StatusFailed, "content differs after the line was written"
 		default:
 			r.Status = journal.StatusCorrected

@@ -26,10 +26,11 @@ const (
 	maxInlineContent = 64 << 10
 )
 
-// The scripts below are POSIX sh, run by one shell per phase: the check
-// phase checks every step in one round trip; the apply phase (only when
-// something drifted) corrects and verifies the drifted steps, in order,
-// in a second one. Each step reports through frames on stdout:
+// The scripts below are POSIX sh (runner/doc.go tells the design): the
+// check script checks every step in one round trip, and in apply mode also
+// corrects what it can while everything before is in state; an apply
+// script corrects and verifies the rest, in order, only when needed. Each
+// step reports through frames on stdout:
 //
 //	\n<marker> <step> <kind> <n> [fields...]\n<n bytes>
 //
@@ -47,12 +48,12 @@ const (
 //
 // A check command streams its stdout and stderr as they come ("sout" on
 // stdout, "err" on stderr, each ending at the next frame of its stream).
-// A run captures its output in files in a private temporary directory,
-// so that a daemon it starts, holding its stdout open, cannot hold the
-// session open; they are sent after it ended. Before each command a
-// frame ("sout" or "start") tells the runner which step is running, so
-// that the runner enforces the step's timeout itself (host.go), on every
-// platform, without a timeout program.
+// A run captures its output in private temporary files (tmpPrelude), so
+// that a daemon it starts, holding its stdout open, cannot hold the
+// session open; they are sent after it ended. Before each command a frame
+// ("sout" or "start") tells the runner which step is running, so that the
+// runner enforces the step's timeout itself (host.go), on every platform,
+// without a timeout program.
 const prelude = `dl_os=
 [ -r /proc/sys/kernel/ostype ] && read -r dl_os </proc/sys/kernel/ostype
 if [ "$dl_os" != Linux ]; then
@@ -236,15 +237,21 @@ func statFrameAt(s *step, tag string, slot int) string {
 
 // batchStat takes the stat of every path of steps (and the hash of every
 // file) with one stat and one sha256sum, instead of a pair of programs
-// per step: slots maps a step's index to its place. Missing paths are
+// per step: slot gives a step's place in the batch (-1: not in it). Missing paths are
 // stood in for by "/" and "/dev/null", so that the output lines match
 // the arguments; if their count is not as expected (a path removed
 // meanwhile), dl_bok stays empty and each step takes its own.
-func batchStat(steps []*step) (code string, slots map[int]int) {
-	if len(steps) < 2 {
-		return "", nil
+func batchStat(steps []*step) (code string, slot func(*step) int) {
+	slots := map[int]int{}
+	slot = func(s *step) int {
+		if i, ok := slots[s.idx]; ok {
+			return i
+		}
+		return -1
 	}
-	slots = map[int]int{}
+	if len(steps) < 2 {
+		return "", slot
+	}
 	var b, stats, hashes strings.Builder
 	var files []int
 	b.WriteString("set -f; dl_bok=\n")
@@ -276,7 +283,7 @@ func batchStat(steps []*step) (code string, slots map[int]int) {
 		fmt.Fprintf(&b, "set -- $dl_l%d; dl_m%d=$1 dl_o%d=$2 dl_g%d=$3 dl_z%d=$4\n", i, i, i, i, i)
 	}
 	b.WriteString("fi; set +f\n")
-	return b.String(), slots
+	return b.String(), slot
 }
 
 // literalLine reports whether the host itself can tell that a line step
@@ -284,10 +291,9 @@ func batchStat(steps []*step) (code string, slots map[int]int) {
 func literalLine(s *step) bool { return s.action == "line" && s.lineRe == "" }
 
 // lineCheck is the check of a line step. For a literal line, grep tells
-// whether it is in state (dl_lc=1), and the file's content is sent only
-// when it is not (Go computes the edit); the file is stat'ed only when
-// its mode, owner or group are wanted or it is to be rewritten. A line
-// with a regexp always sends the content.
+// whether it is in state (dl_lc=1), and the file's content is sent and
+// the file stat'ed (its mode is kept) only when it is not (Go computes
+// the edit). A line with a regexp always sends the content.
 func lineCheck(s *step, slot int) string {
 	p := remotePath(s.path)
 	var b strings.Builder
@@ -301,15 +307,11 @@ func lineCheck(s *step, slot int) string {
 			b.WriteString("if [ $dl_k = 1 ] && [ $dl_h = 1 ]; then dl_lc=1; fi\n")
 		}
 	}
-	stat := "[ -z \"$dl_lc\" ]"
-	if s.mode != "" || s.owner != "" || s.group != "" {
-		stat = ":"
-	}
 	get := "dl_stat " + p
 	if slot >= 0 {
 		get = fmt.Sprintf("if [ -n \"$dl_bok\" ]; then dl_m=$dl_m%d dl_o=$dl_o%d dl_g=$dl_g%d dl_z=$dl_z%d; else %s; fi", slot, slot, slot, slot, get)
 	}
-	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && %s; then %s; else dl_m=- dl_o=- dl_g=- dl_z=0; fi\n", stat, get)
+	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ -z \"$dl_lc\" ]; then %s; else dl_m=- dl_o=- dl_g=- dl_z=0; fi\n", get)
 	fmt.Fprintf(&b, "if [ $dl_k = 1 ]; then dl_frame %d stat \"1 - $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d stat $dl_k; fi\n", s.idx, s.idx)
 	if literalLine(s) {
 		fmt.Fprintf(&b, "dl_frame %d has ${dl_lc:-0}\n", s.idx)
@@ -432,12 +434,12 @@ func inlineFix(s *step) string {
 		}
 		return applyFragment(applyStep{s: s})
 	case "directory":
-		return applyFragment(applyStep{s: s, mode: s.mode}) + fmt.Sprintf("dl_a%d=1\n", s.idx)
+		return applyFragment(applyStep{s: s, mode: s.mode}) + fmt.Sprintf("dl_fixed%d=1\n", s.idx)
 	case "file":
 		if len(s.content) > maxInlineContent {
 			return "" // every check would carry it: written only when drifted
 		}
-		return applyFragment(applyStep{s: s, write: s.content, mode: s.mode}) + fmt.Sprintf("dl_a%d=1\n", s.idx)
+		return applyFragment(applyStep{s: s, write: s.content, mode: s.mode}) + fmt.Sprintf("dl_fixed%d=1\n", s.idx)
 	case "line":
 		if !literalLine(s) || s.absent {
 			return ""
@@ -469,32 +471,7 @@ func lineFix(s *step) string {
 	b.WriteString("[ -z \"$dl_ok\" ] || [ $dl_k != 1 ] || [ \"$dl_m\" = - ] || [ -n \"$dl_um\" ] || chmod \"$dl_m\" \"$dl_tmp\" 2>>\"$dl_t.e\" || dl_ok=\n")
 	fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ] && mv -f -- \"$dl_tmp\" %s 2>>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", p)
 	b.WriteString(applyResult(s))
-	fmt.Fprintf(&b, "dl_a%d=1\n", s.idx)
-	b.WriteString("fi\n")
-	return b.String()
-}
-
-// inlineAfter reports the state after of the paths the check script
-// corrected (dl_a<step> set) among steps, with one stat and one hash for
-// all of them; nothing runs when none was corrected.
-func inlineAfter(steps []*step) string {
-	if len(steps) == 0 {
-		return ""
-	}
-	var any strings.Builder
-	for _, s := range steps {
-		fmt.Fprintf(&any, "$dl_a%d", s.idx)
-	}
-	code, slots := batchStat(steps)
-	var b strings.Builder
-	fmt.Fprintf(&b, "if [ -n \"%s\" ]; then\n%s", any.String(), code)
-	for _, s := range steps {
-		slot, ok := slots[s.idx]
-		if !ok {
-			slot = -1
-		}
-		fmt.Fprintf(&b, "if [ -n \"$dl_a%d\" ]; then\n%sfi\n", s.idx, statFrameAt(s, "after", slot))
-	}
+	fmt.Fprintf(&b, "dl_fixed%d=1\n", s.idx)
 	b.WriteString("fi\n")
 	return b.String()
 }
@@ -536,21 +513,9 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 			seen[s.path] = true // a later step on it sees what the earlier wrote
 		}
 	}
-	code, slots := batchStat(batch)
+	code, slot := batchStat(batch)
 	b.WriteString(code)
-	slot := func(s *step) int {
-		if i, ok := slots[s.idx]; ok {
-			return i
-		}
-		return -1
-	}
-	// The state after of the paths corrected here is taken in batches:
-	// before a step that runs a command, and at the end.
-	var pending []*step
-	flush := func() {
-		b.WriteString(inlineAfter(pending))
-		pending = nil
-	}
+	after := &afters{b: &b, guarded: true}
 	for _, s := range steps {
 		if s.err != nil {
 			b.WriteString("dl_clean=\n")
@@ -559,14 +524,7 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 		if s.skip != "" {
 			continue
 		}
-		switch s.action {
-		case "file", "directory", "line":
-			if slices.ContainsFunc(pending, func(p *step) bool { return p.path == s.path }) {
-				flush()
-			}
-		default:
-			flush()
-		}
+		after.before(s)
 		if s.platform != "" {
 			fmt.Fprintf(&b, "if [ \"$dl_os\" = %s ]; then :\n", quote(s.platform))
 		}
@@ -602,7 +560,7 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 				// state or was corrected: no second round trip.
 				fmt.Fprintf(&b, "if [ -n \"$dl_clean\" ] && ! { %s; }; then\ndl_need_t; dl_ok=1\n%s[ -n \"$dl_ok\" ] || dl_clean=\nfi\n", t, fix)
 				if s.action != "shell" {
-					pending = append(pending, s)
+					after.add(s)
 				}
 			case t == "":
 				b.WriteString("dl_clean=\n")
@@ -614,7 +572,7 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 			fmt.Fprintf(&b, "else dl_frame %d skip platform; fi\n", s.idx)
 		}
 	}
-	flush()
+	after.flush()
 	return b.String()
 }
 
@@ -629,7 +587,6 @@ type applyStep struct {
 	commands string // package, service, patch: what to run
 	recheck  bool   // compliant at check time, but an earlier step changed the host: check again first
 	write    []byte // file and line: the content to write
-	keep     bool   // line: the content is right, only mode, owner or group are not
 	mode     string // mode to set on what is written
 }
 
@@ -643,23 +600,13 @@ func applyScript(marker string, steps []applyStep, st scriptState) string {
 	}
 	b.WriteString(start(marker, plain, true, st))
 	b.WriteString("dl_need_t\ndl_stop=" + quote(st.stop) + "\n")
-	// The state after of the paths written is taken in batches: before a
-	// step that runs a command (which may change them, or run past its
-	// timeout and end this script), and at the end.
-	var pending []*step
+	after := &afters{b: &b}
 	for _, a := range steps {
 		s := a.s
+		after.before(s)
 		switch s.action {
 		case "file", "directory", "line":
-			if slices.ContainsFunc(pending, func(p *step) bool { return p.path == s.path }) {
-				// The state after an earlier step on this path is its own.
-				b.WriteString(afterFrames(pending))
-				pending = nil
-			}
-			pending = append(pending, s)
-		default:
-			b.WriteString(afterFrames(pending))
-			pending = nil
+			after.add(s)
 		}
 		if s.finally {
 			b.WriteString("if :; then\n")
@@ -689,24 +636,59 @@ func applyScript(marker string, steps []applyStep, st scriptState) string {
 		}
 		b.WriteString("fi\n")
 	}
-	b.WriteString(afterFrames(pending))
+	after.flush()
 	return b.String()
 }
 
-// afterFrames reports the state of the paths of steps, with one stat and
-// one hash for all of them.
-func afterFrames(steps []*step) string {
-	var b strings.Builder
-	code, slots := batchStat(steps)
-	b.WriteString(code)
-	for _, s := range steps {
-		slot, ok := slots[s.idx]
-		if !ok {
-			slot = -1
+// afters reports the state after of the paths that steps wrote, in
+// batches (one stat and one hash for all of a batch): before a step that
+// runs a command (which may change them, or run past its timeout and end
+// the script), before a second step on the same path (whose state after
+// is its own), and at the end. When guarded, only the steps the script
+// corrected (dl_fixed<step> set) are reported, and nothing runs when
+// none was.
+type afters struct {
+	b       *strings.Builder
+	guarded bool
+	pending []*step
+}
+
+// before is called before each step is written.
+func (a *afters) before(s *step) {
+	switch s.action {
+	case "file", "directory", "line":
+		if !slices.ContainsFunc(a.pending, func(p *step) bool { return p.path == s.path }) {
+			return
 		}
-		b.WriteString(statFrameAt(s, "after", slot))
 	}
-	return b.String()
+	a.flush()
+}
+
+func (a *afters) add(s *step) { a.pending = append(a.pending, s) }
+
+func (a *afters) flush() {
+	steps := a.pending
+	a.pending = nil
+	if len(steps) == 0 {
+		return
+	}
+	code, slot := batchStat(steps)
+	if !a.guarded {
+		a.b.WriteString(code)
+		for _, s := range steps {
+			a.b.WriteString(statFrameAt(s, "after", slot(s)))
+		}
+		return
+	}
+	var any strings.Builder
+	for _, s := range steps {
+		fmt.Fprintf(&any, "$dl_fixed%d", s.idx)
+	}
+	fmt.Fprintf(a.b, "if [ -n \"%s\" ]; then\n%s", any.String(), code)
+	for _, s := range steps {
+		fmt.Fprintf(a.b, "if [ -n \"$dl_fixed%d\" ]; then\n%sfi\n", s.idx, statFrameAt(s, "after", slot(s)))
+	}
+	a.b.WriteString("fi\n")
 }
 
 // applyFragment corrects one step: dl_ok is emptied when it fails.
@@ -747,9 +729,6 @@ func applyFragment(a applyStep) string {
 		p := remotePath(s.path)
 		if s.absent && s.action == "file" {
 			fmt.Fprintf(&b, "rm -f -- %s 2>\"$dl_t.e\" || dl_ok=\n", p)
-		} else if a.keep {
-			b.WriteString(": >\"$dl_t.e\"\n")
-			b.WriteString(ownership(s, p, a.mode))
 		} else {
 			// Write next to the target, then rename: atomic. A mode
 			// that a umask can give is given at creation (a subshell,
