@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/driftless-dev/driftless/config"
 	"github.com/driftless-dev/driftless/internal/winstub"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
@@ -104,10 +101,9 @@ func TestWindowsRebootAndRerun(t *testing.T) {
 	_, port, _ := net.SplitHostPort(h.addr)
 
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "inventory.toml"), []byte(fmt.Sprintf("[hosts.win]\naddress = \"127.0.0.1\"\ntransport = \"winrm\"\nuser = %q\npassword_env = \"WIN_PASSWORD\"\nwinrm = { port = %s, auth = \"ntlm\" }\n",
-		winrmtest.DefaultUser, port)), 0o600)
-	os.MkdirAll(filepath.Join(dir, "documents"), 0o755)
-	os.WriteFile(filepath.Join(dir, "documents", "kb.toml"), []byte(`
+	inv := fmt.Sprintf("[hosts.win]\naddress = \"127.0.0.1\"\ntransport = \"winrm\"\nuser = %q\npassword_env = \"WIN_PASSWORD\"\nwinrm = { port = %s, auth = \"ntlm\" }\n",
+		winrmtest.DefaultUser, port)
+	docText := `
 [[steps]]
 name = "before"
 action = "powershell"
@@ -124,17 +120,8 @@ name = "after"
 action = "file"
 path = 'C:\app\after.txt'
 content = "ok\r\n"
-`), 0o600)
-	os.WriteFile(filepath.Join(dir, "associations.toml"), []byte("[associations.kb]\ndocument = \"kb\"\ntargets = [\"*\"]\n"), 0o600)
-	cfg, list := config.Load(config.Options{Dir: dir})
-	if err := list.Err(); err != nil {
-		t.Fatal(err)
-	}
-	j, err := journal.Open(filepath.Join(dir, "journal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
+`
+	cfg, j := configDir(t, dir, map[string]string{"inventory.toml": inv, "documents/kb.toml": docText, "associations.toml": "[associations.kb]\ndocument = \"kb\"\ntargets = [\"*\"]\n"})
 	dial := func(ctx context.Context, h *inventory.Host) (runner.Conn, error) {
 		c, err := winrm.Dial(ctx, winrm.Config{Name: h.Name, Address: h.Address, Port: h.WinRM.Port, User: h.User,
 			Password: winrmtest.DefaultPassword, Auth: winrm.AuthNTLM, ConnectTimeout: time.Second, OperationTimeout: 2 * time.Second})

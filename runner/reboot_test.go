@@ -17,7 +17,6 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
-	"github.com/driftless-dev/driftless/config"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
@@ -130,9 +129,8 @@ func TestRebootAndRerun(t *testing.T) {
 	kh := filepath.Join(dir, "known_hosts")
 	os.WriteFile(kh, []byte(knownhosts.Line([]string{knownhosts.Normalize(h.addr)}, h.key)+"\n"), 0o600)
 	host, port, _ := net.SplitHostPort(h.addr)
-	os.WriteFile(filepath.Join(dir, "inventory.toml"), []byte(fmt.Sprintf("[hosts.box]\naddress = %q\nport = %s\nuser = \"u\"\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\n", host, port, keyPath, kh)), 0o600)
-	os.MkdirAll(filepath.Join(dir, "documents"), 0o755)
-	os.WriteFile(filepath.Join(dir, "documents", "kernel.toml"), []byte(`
+	inv := fmt.Sprintf("[hosts.box]\naddress = %q\nport = %s\nuser = \"u\"\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\n", host, port, keyPath, kh)
+	docText := `
 [[steps]]
 name = "before"
 action = "shell"
@@ -149,17 +147,8 @@ name = "after"
 action = "file"
 path = "~/after"
 content = "ok\n"
-`), 0o600)
-	os.WriteFile(filepath.Join(dir, "associations.toml"), []byte("[associations.k]\ndocument = \"kernel\"\ntargets = [\"*\"]\n"), 0o600)
-	cfg, list := config.Load(config.Options{Dir: dir})
-	if err := list.Err(); err != nil {
-		t.Fatal(err)
-	}
-	j, err := journal.Open(filepath.Join(dir, "journal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
+`
+	cfg, j := configDir(t, dir, map[string]string{"inventory.toml": inv, "documents/kernel.toml": docText, "associations.toml": "[associations.k]\ndocument = \"kernel\"\ntargets = [\"*\"]\n"})
 	dial := func(ctx context.Context, h *inventory.Host) (runner.Conn, error) {
 		c, err := ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, IdentityFiles: h.IdentityFiles,
 			KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy, ConnectTimeout: time.Second, KeepaliveInterval: 500 * time.Millisecond})

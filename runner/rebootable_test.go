@@ -2,9 +2,14 @@ package runner_test
 
 import (
 	"net"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/journal"
 )
 
 // rebootable is the network side of a test host that reboots: it serves
@@ -79,4 +84,29 @@ func (r *rebootable) bootCount() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.boots
+}
+
+// configDir writes a config dir of files (name: content, under dir) and
+// returns it loaded, with a journal in it.
+func configDir(t *testing.T, dir string, files map[string]string) (*config.Config, *journal.Journal) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, list := config.Load(config.Options{Dir: dir})
+	if err := list.Err(); err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.Open(filepath.Join(dir, "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return cfg, j
 }
