@@ -296,10 +296,6 @@ func tmpDir(frames []frame) string {
 // the host, and all it started): to then names it, and the frames end
 // with that command's result, exit status 124.
 func (h *hostRun) script(ctx context.Context, marker, script string) (frames []frame, to *timedOut, err error) {
-	byIdx := make(map[int]*step, len(h.steps))
-	for _, s := range h.steps {
-		byIdx[s.idx] = s
-	}
 	sctx, cancelCause := context.WithCancelCause(ctx)
 	cancel := func() { cancelCause(nil) }
 	defer cancel()
@@ -334,7 +330,8 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 		case f.kind == "start" && len(f.fields) > 0:
 			tag = f.fields[0]
 		}
-		if s := byIdx[f.step]; tag != "" && s != nil && s.timeout > 0 {
+		if tag != "" && f.step >= 0 && f.step < len(h.steps) && h.steps[f.step].timeout > 0 {
+			s := h.steps[f.step] // plan numbers steps by their place
 			t := &timedOut{step: f.step, tag: tag}
 			timer = time.AfterFunc(s.timeout, func() {
 				fired.Store(t)
