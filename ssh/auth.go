@@ -8,9 +8,7 @@ import (
 	"io/fs"
 	"net"
 	"os"
-	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/driftless-dev/driftless/runner"
@@ -158,39 +156,15 @@ func (a *auth) agentSigners(cfg Config) []gossh.Signer {
 // one. It returns no signer, and no error, for an encrypted key whose
 // public key the agent holds.
 func loadIdentity(path string, passphrase func(string) ([]byte, error), inAgent func(gossh.PublicKey) bool) ([]gossh.Signer, error) {
-	// Parsed (and decrypted) keys are kept for the life of the process,
-	// keyed by the files' versions: a fleet dials with the same key, and
-	// decrypting a key (bcrypt) costs about 100 ms of CPU each time.
-	stamps := make([]fileStamp, 2)
-	for i, f := range []string{path, path + "-cert.pub"} {
-		if fi, err := os.Stat(f); err == nil {
-			stamps[i] = stampOf(fi)
-		}
-	}
-	idCache.mu.Lock()
-	e, ok := idCache.m[path]
-	idCache.mu.Unlock()
-	if ok && slices.Equal(e.stamps, stamps) {
-		return e.signers, nil
-	}
-	signers, err := parseIdentity(path, passphrase, inAgent)
-	if err == nil && len(signers) > 0 {
-		idCache.mu.Lock()
-		idCache.m[path] = identityEntry{stamps: stamps, signers: signers}
-		idCache.mu.Unlock()
-	}
-	return signers, err
+	// Parsed (and decrypted) keys are kept per version of the files
+	// (idCache): decrypting a key (bcrypt) costs about 100 ms of CPU.
+	return idCache.get(path, []string{path, path + "-cert.pub"}, func() ([]gossh.Signer, bool, error) {
+		signers, err := parseIdentity(path, passphrase, inAgent)
+		return signers, len(signers) > 0, err
+	})
 }
 
-type identityEntry struct {
-	stamps  []fileStamp
-	signers []gossh.Signer
-}
-
-var idCache = struct {
-	mu sync.Mutex
-	m  map[string]identityEntry
-}{m: map[string]identityEntry{}}
+var idCache fileCache[[]gossh.Signer]
 
 // parseIdentity reads a private key, and its certificate when there is
 // one beside it.

@@ -52,75 +52,38 @@ func newVerifier(cfg Config, addr string) (*verifier, error) {
 }
 
 // loadKnownHosts builds a callback from the files that exist, and says
-// whether any of them has @cert-authority lines. Parsed files are cached
-// for the life of the process and parsed again only when one of them
-// changed (size or modification time): a fleet shares one
-// known_hosts, and parsing it once per dial costs memory and time in
-// proportion to the fleet.
+// whether any of them has @cert-authority lines. The files are parsed
+// once per version (khCache).
 func loadKnownHosts(files []string) (gossh.HostKeyCallback, bool, error) {
-	key := strings.Join(files, "\x00")
-	stamps := make([]fileStamp, len(files))
-	for i, f := range files {
-		fi, err := os.Stat(f)
-		switch {
-		case errors.Is(err, fs.ErrNotExist):
-			continue
-		case err != nil:
-			return nil, false, fmt.Errorf("known_hosts: %w", err)
+	kh, err := khCache.get(strings.Join(files, "\x00"), files, func() (knownHostsDB, bool, error) {
+		var existing []string
+		hasCA := false
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err != nil {
+				return knownHostsDB{}, false, fmt.Errorf("known_hosts: %w", err)
+			}
+			existing = append(existing, f)
+			hasCA = hasCA || bytes.Contains(data, []byte("@cert-authority"))
 		}
-		stamps[i] = stampOf(fi)
-	}
-	khCache.mu.Lock()
-	if e, ok := khCache.m[key]; ok && slices.Equal(e.stamps, stamps) {
-		khCache.mu.Unlock()
-		return e.cb, e.hasCA, nil
-	}
-	khCache.mu.Unlock()
-
-	var existing []string
-	hasCA := false
-	for i, f := range files {
-		data, err := os.ReadFile(f)
-		if errors.Is(err, fs.ErrNotExist) {
-			stamps[i] = fileStamp{}
-			continue
-		}
+		cb, err := knownhosts.New(existing...)
 		if err != nil {
-			return nil, false, fmt.Errorf("known_hosts: %w", err)
+			return knownHostsDB{}, false, fmt.Errorf("known_hosts: %w", err)
 		}
-		existing = append(existing, f)
-		hasCA = hasCA || bytes.Contains(data, []byte("@cert-authority"))
-	}
-	cb, err := knownhosts.New(existing...)
-	if err != nil {
-		return nil, false, fmt.Errorf("known_hosts: %w", err)
-	}
-	khCache.mu.Lock()
-	khCache.m[key] = knownHostsEntry{stamps: stamps, cb: cb, hasCA: hasCA}
-	khCache.mu.Unlock()
-	return cb, hasCA, nil
+		return knownHostsDB{cb: cb, hasCA: hasCA}, true, nil
+	})
+	return kh.cb, kh.hasCA, err
 }
 
-// fileStamp identifies one version of a file; the zero value is a file
-// that does not exist.
-type fileStamp struct {
-	size, mtime int64
+type knownHostsDB struct {
+	cb    gossh.HostKeyCallback
+	hasCA bool
 }
 
-func stampOf(fi fs.FileInfo) fileStamp {
-	return fileStamp{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
-}
-
-type knownHostsEntry struct {
-	stamps []fileStamp
-	cb     gossh.HostKeyCallback
-	hasCA  bool
-}
-
-var khCache = struct {
-	mu sync.Mutex
-	m  map[string]knownHostsEntry
-}{m: map[string]knownHostsEntry{}}
+var khCache fileCache[knownHostsDB]
 
 // probeKey is a key no known_hosts file has: checking it lists the keys
 // that are known for a host.

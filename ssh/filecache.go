@@ -1,0 +1,60 @@
+package ssh
+
+import (
+	"io/fs"
+	"os"
+	"slices"
+	"sync"
+)
+
+// fileCache keeps a value made from some files for the life of the
+// process, and makes it again only when one of them changed (size or
+// modification time), appeared or went: a fleet dials with one
+// known_hosts and one key, and parsing them (or decrypting the key) on
+// every dial costs time and memory in proportion to the fleet.
+type fileCache[T any] struct {
+	mu sync.Mutex
+	m  map[string]cachedValue[T]
+}
+
+type cachedValue[T any] struct {
+	stamps []fileStamp
+	v      T
+}
+
+// get returns the value kept for key if files are as they were when it
+// was made; else it makes it with load, and keeps it if load says so.
+func (c *fileCache[T]) get(key string, files []string, load func() (v T, keep bool, err error)) (T, error) {
+	stamps := make([]fileStamp, len(files))
+	for i, f := range files {
+		if fi, err := os.Stat(f); err == nil {
+			stamps[i] = stampOf(fi)
+		}
+	}
+	c.mu.Lock()
+	e, ok := c.m[key]
+	c.mu.Unlock()
+	if ok && slices.Equal(e.stamps, stamps) {
+		return e.v, nil
+	}
+	v, keep, err := load()
+	if err == nil && keep {
+		c.mu.Lock()
+		if c.m == nil {
+			c.m = map[string]cachedValue[T]{}
+		}
+		c.m[key] = cachedValue[T]{stamps: stamps, v: v}
+		c.mu.Unlock()
+	}
+	return v, err
+}
+
+// fileStamp identifies one version of a file; the zero value is a file
+// that does not exist (or cannot be looked at).
+type fileStamp struct {
+	size, mtime int64
+}
+
+func stampOf(fi fs.FileInfo) fileStamp {
+	return fileStamp{size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+}
