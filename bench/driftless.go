@@ -86,6 +86,10 @@ type sample struct {
 	wall time.Duration
 	rss  int64         // peak RSS of the child, bytes; 0 = unknown
 	cpu  time.Duration // the child's user + system CPU time
+	// others is the CPU time everything else in the bench used meanwhile
+	// (its ended children and itself: in scale mode, the simulated hosts
+	// and the commands they ran), or 0 when unknown.
+	others time.Duration
 }
 
 // measureChild runs a child process to its end and measures its wall
@@ -98,12 +102,15 @@ func measureChild(ctx context.Context, env []string, name string, args ...string
 	cmd.Env = env
 	var out outputBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	began := time.Now()
+	began, cpuBefore := time.Now(), usedCPU()
 	err := cmd.Run()
 	s := sample{wall: time.Since(began)}
 	if cmd.ProcessState != nil {
 		s.rss = maxRSS(cmd.ProcessState)
 		s.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		if used := usedCPU(); used > 0 {
+			s.others = max(used-cpuBefore-s.cpu, 0)
+		}
 	}
 	if err != nil {
 		return s, fmt.Errorf("%s %s: %w\n%s", filepath.Base(name), strings.Join(args, " "), err, out.problems())

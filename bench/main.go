@@ -90,7 +90,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.driftless, "driftless", "", "a driftless binary to measure (default: go build ./cmd/driftless)")
 	fs.DurationVar(&o.timeout, "timeout", time.Hour, "stop everything after this long")
 	fs.BoolVar(&o.keep, "keep", false, "keep the work directory (config dirs, journals, logs)")
-	fs.BoolVar(&o.hold, "hold", false, "fleet mode: start the hosts, print how to run driftless and the floor on them, and wait for ^C (to profile)")
+	fs.BoolVar(&o.hold, "hold", false, "fleet and scale modes: start the hosts, print how to run driftless and the floor on them, and wait for ^C (to profile)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: go run ./bench [flags]\n\n"+
 			"Measures driftless against the SSH floor and Ansible on loopback hosts; see bench/README.md.\n\n")

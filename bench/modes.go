@@ -30,7 +30,7 @@ func (m *measurement) record(fl *fleet, f func() (sample, error)) error {
 
 func (e *benchEnv) progress(m *measurement, round, rounds int) {
 	s := m.samples[len(m.samples)-1]
-	e.logf("round %d/%d: %-50s %8s  %6s  cpu %s  load %s", round, rounds, m.name, fmtDur(s.wall), fmtRSS(s.rss), fmtDur(s.cpu), loadAverage())
+	e.logf("round %d/%d: %-50s %8s  %6s  cpu %s (others %s)  load %s", round, rounds, m.name, fmtDur(s.wall), fmtRSS(s.rss), fmtDur(s.cpu), fmtDur(s.others), loadAverage())
 }
 
 // fleetMode: the floor, driftless apply (fresh and converged) and check,
@@ -259,6 +259,12 @@ func scaleMode(ctx context.Context, o options, env *benchEnv) (*section, error) 
 	spec := filepath.Join(dir, "floor.json")
 	if err := writeFloorSpec(spec, fl.hosts, fl.key, filepath.Join(cd.dir, "known_hosts"), conc); err != nil {
 		return nil, err
+	}
+	if o.hold {
+		env.logf("holding %d simulated hosts until interrupted; try:\n  %s apply -C %s\n  %s check -C %s\n  %s %s %s",
+			n, env.bin, cd.dir, env.bin, cd.dir, env.self, floorChildArg, spec)
+		<-ctx.Done()
+		return nil, ctx.Err()
 	}
 	floor := &measurement{name: fmt.Sprintf("floor: 1 connection + 1 exec per host, %d at once", conc), hosts: n}
 	first := &measurement{name: "driftless apply, fresh hosts", hosts: n}

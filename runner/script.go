@@ -1,10 +1,12 @@
 package runner
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"path"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +26,14 @@ const (
 	// correct a file at once; a larger file is written by the second
 	// script, only when it drifted.
 	maxInlineContent = 64 << 10
+	// maxShellRead is the largest file the shell itself reads to compare
+	// it with a file step's content or to look for a literal line,
+	// instead of starting sha256sum or grep: sh's read builtin takes a
+	// system call per byte, so beyond about 1 KiB the program is
+	// cheaper. maxShellLines bounds the code a comparison adds to the
+	// script.
+	maxShellRead  = 1 << 10
+	maxShellLines = 64
 )
 
 // The scripts below are POSIX sh (runner/doc.go tells the design): the
@@ -45,6 +55,12 @@ const (
 // prelude asks /proc rather than uname, picks its tools once with
 // builtins, and the checks start only the programs that must look at
 // something (stat, sha256sum, grep, the step's own check).
+//
+// Small files are read by the shell itself (maxShellRead): a file step's
+// content is compared line by line (sameContent) and dl_hasline looks
+// for a literal line. Both trust what they read only when it adds up to
+// the size stat gave (sh drops NUL bytes); otherwise sha256sum or grep
+// decides.
 //
 // A check command streams its stdout and stderr as they come ("sout" on
 // stdout, "err" on stderr, each ending at the next frame of its stream).
@@ -82,6 +98,12 @@ dl_stat() {
 	dl_m=${1:--} dl_o=${2:--} dl_g=${3:--} dl_z=${4:-0}
 }
 dl_facts() { printf '\n%s - facts 0 %s -\n' "$DLM" "$dl_os"; }
+dl_hasline() {
+	dl_h=0 dl_n=0 dl_l=
+	{ while IFS= read -r dl_l; do dl_n=$((dl_n+${#dl_l}+1)); [ "$dl_l" = "$1" ] && dl_h=1; dl_l=; done; } <"$2" 2>/dev/null
+	dl_n=$((dl_n+${#dl_l})); [ -z "$dl_l" ] || [ "$dl_l" != "$1" ] || dl_h=1
+	[ "$dl_n" = "$3" ]
+}
 `
 
 // tmpPrelude makes, when first needed, the private temporary files that
@@ -196,7 +218,26 @@ func stepShell(s *step, cmd string) string {
 // checkCmd runs a check command (check, recheck, verify) for step s; its
 // output streams; its exit status is in dl_rc and in the tag's frame.
 func checkCmd(s *step, cmd, tag string) string {
-	return fmt.Sprintf("dl_sout %d %s; %s; dl_rc=$?; dl_send %d %s $dl_rc\n", s.idx, tag, stepShell(s, cmd), s.idx, tag)
+	sh := stepShell(s, cmd)
+	if plainTest(s, cmd) {
+		sh = "eval " + quote(cmd) + " </dev/null"
+	}
+	return fmt.Sprintf("dl_sout %d %s; %s; dl_rc=$?; dl_send %d %s $dl_rc\n", s.idx, tag, sh, s.idx, tag)
+}
+
+// plainTestRE matches a test of plain words: test or [, then words of
+// letters, digits and _ . / ~ + = : @ % , - ! (a leading ~ is the home),
+// separated by blanks, [ ending with ]. No expansion, quote, glob,
+// redirection, newline or second command.
+var plainTestRE = regexp.MustCompile(`^[ \t]*(test([ \t]+[\w./~+=:@%,!-]+)+|\[([ \t]+[\w./~+=:@%,!-]+)+[ \t]+\])[ \t]*$`)
+
+// plainTest reports whether a check command is a plain test (plainTestRE)
+// of a step without environment or working directory: the test builtin
+// can change nothing in the shell, so the script runs it itself, without
+// the fork of a subshell. A check such as "test -f /etc/app/installed" is
+// the commonest guard.
+func plainTest(s *step, cmd string) bool {
+	return len(s.env) == 0 && s.workdir == "" && plainTestRE.MatchString(cmd)
 }
 
 // runCmd runs a step's run command, its output captured in files and
@@ -224,7 +265,10 @@ func statFrameAt(s *step, tag string, slot int) string {
 	get := hash + "; dl_stat " + p
 	if slot >= 0 {
 		bs := "dl_s=-"
-		if s.action == "file" {
+		switch {
+		case shellComparable(s):
+			bs = fmt.Sprintf("if [ \"$dl_z%d\" = %d ] && %s; then dl_s=%s; else dl_sha %s; fi;", slot, len(s.content), sameContent(s.content, p), sha(s.content), p)
+		case s.action == "file":
 			bs = fmt.Sprintf("dl_s=$dl_s%d", slot)
 		}
 		get = fmt.Sprintf("if [ -n \"$dl_bok\" ]; then %s dl_m=$dl_m%d dl_o=$dl_o%d dl_g=$dl_g%d dl_z=$dl_z%d; else %s; fi", bs, slot, slot, slot, slot, get)
@@ -235,9 +279,38 @@ func statFrameAt(s *step, tag string, slot int) string {
 		want, p, get, p, p, s.idx, tag, s.idx, tag)
 }
 
+// shellComparable reports whether the shell itself compares a file
+// step's file with its content (sameContent) once it knows the file's
+// size, instead of hashing it: small content without NUL bytes.
+func shellComparable(s *step) bool {
+	return s.action == "file" && !s.absent && len(s.content) <= maxShellRead &&
+		bytes.Count(s.content, []byte("\n")) <= maxShellLines && bytes.IndexByte(s.content, 0) < 0
+}
+
+// sameContent is a shell condition that holds when the file at the shell
+// word p, of size len(content) (the caller checked), holds content: its
+// lines, read by the shell, are content's. As many bytes were read as
+// content has, so none was dropped (NUL) and none is left.
+func sameContent(content []byte, p string) string {
+	if len(content) == 0 {
+		return "true"
+	}
+	lines := strings.Split(string(content), "\n")
+	last := lines[len(lines)-1] // "" when content ends with a newline
+	var c []string
+	for _, l := range lines[:len(lines)-1] {
+		c = append(c, "IFS= read -r dl_l && [ \"$dl_l\" = "+quote(l)+" ]")
+	}
+	if last != "" {
+		c = append(c, "! IFS= read -r dl_l && [ \"$dl_l\" = "+quote(last)+" ]")
+	}
+	return "{ " + strings.Join(c, " && ") + "; } <" + p + " 2>/dev/null"
+}
+
 // batchStat takes the stat of every path of steps (and the hash of every
-// file) with one stat and one sha256sum, instead of a pair of programs
-// per step: slot gives a step's place in the batch (-1: not in it). Missing paths are
+// file the shell does not compare itself) with one stat and at most one
+// sha256sum, instead of a pair of programs per step: slot gives a step's
+// place in the batch (-1: not in it). Missing paths are
 // stood in for by "/" and "/dev/null", so that the output lines match
 // the arguments; if their count is not as expected (a path removed
 // meanwhile), dl_bok stays empty and each step takes its own.
@@ -259,7 +332,7 @@ func batchStat(steps []*step) (code string, slot func(*step) int) {
 		slots[s.idx] = i
 		fmt.Fprintf(&b, "dl_p%d=%s; [ -e \"$dl_p%d\" ] || dl_p%d=/\n", i, remotePath(s.path), i, i)
 		fmt.Fprintf(&stats, " \"$dl_p%d\"", i)
-		if s.action == "file" {
+		if s.action == "file" && !shellComparable(s) {
 			fmt.Fprintf(&b, "dl_f%d=$dl_p%d; [ -f \"$dl_f%d\" ] || dl_f%d=/dev/null\n", i, i, i, i)
 			fmt.Fprintf(&hashes, " \"$dl_f%d\"", i)
 			files = append(files, i)
@@ -299,7 +372,12 @@ func lineCheck(s *step, slot int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "if [ -f %s ]; then dl_k=1; elif [ -e %s ] || [ -L %s ]; then dl_k=2; else dl_k=0; fi\ndl_lc=\n", p, p, p)
 	if literalLine(s) {
-		fmt.Fprintf(&b, "if [ $dl_k = 1 ] && grep -qxF -- %s %s 2>/dev/null; then dl_h=1; else dl_h=0; fi\n", quote(s.line), p)
+		grep := fmt.Sprintf("grep -qxF -- %s %s 2>/dev/null", quote(s.line), p)
+		if slot >= 0 {
+			// A small file is read by the shell: no grep.
+			grep = fmt.Sprintf("if [ -n \"$dl_bok\" ] && [ \"$dl_z%d\" -le %d ] && dl_hasline %s %s \"$dl_z%d\"; then [ $dl_h = 1 ]; else %s; fi", slot, maxShellRead, quote(s.line), p, slot, grep)
+		}
+		fmt.Fprintf(&b, "if [ $dl_k = 1 ] && %s; then dl_h=1; else dl_h=0; fi\n", grep)
 		if s.absent {
 			// In state when no line equals it, or there is no file.
 			b.WriteString("if [ $dl_k = 0 ] || { [ $dl_k = 1 ] && [ $dl_h = 0 ]; }; then dl_lc=1; fi\n")

@@ -1,0 +1,168 @@
+package runner_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/driftless-dev/driftless/inventory"
+	"github.com/driftless-dev/driftless/local"
+	"github.com/driftless-dev/driftless/runner"
+)
+
+// Small files are read by the shell itself, with no sha256sum or grep,
+// and still found drifted when one byte differs; a NUL byte (which sh
+// drops) or a larger file is left to the programs. (GNU grep takes the
+// NUL for a line end, so "the line" is found in l2, as before.)
+const shellReadDoc = `
+[[steps]]
+name = "same"
+action = "file"
+path = "~/same"
+content = "ab\n"
+
+[[steps]]
+name = "nul"
+action = "file"
+path = "~/nul"
+content = "ab\n"
+
+[[steps]]
+name = "samesize"
+action = "file"
+path = "~/samesize"
+content = "ab\n"
+
+[[steps]]
+name = "noeol"
+action = "file"
+path = "~/noeol"
+content = "a\nb"
+
+[[steps]]
+name = "blanks"
+action = "file"
+path = "~/blanks"
+content = "a\r\n \\t 'q' \n\n"
+
+[[steps]]
+name = "empty"
+action = "file"
+path = "~/empty"
+content = ""
+
+[[steps]]
+name = "line"
+action = "line"
+path = "~/l1"
+line = "the line"
+
+[[steps]]
+name = "linenul"
+action = "line"
+path = "~/l2"
+line = "the line"
+
+[[steps]]
+name = "linebig"
+action = "line"
+path = "~/l3"
+line = "the line"
+
+[[steps]]
+name = "flag"
+action = "shell"
+check = "test -f ~/flag"
+run = "touch ~/flag"
+`
+
+func TestSmallFilesReadByTheShell(t *testing.T) {
+	home, bin := t.TempDir(), t.TempDir()
+	log := filepath.Join(t.TempDir(), "programs.log")
+	// Each program the scripts may use for a check logs its arguments.
+	for _, name := range []string{"stat", "sha256sum", "grep"} {
+		real, err := osexec.LookPath(name)
+		if err != nil {
+			t.Skipf("%s: %v", name, err)
+		}
+		w := fmt.Sprintf("#!/bin/sh\necho %s \"$@\" >>%s\nexec %s \"$@\"\n", name, log, real)
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(w), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	t.Setenv("HOME", home)
+	host := map[string]string{
+		"same": "ab\n", "nul": "a\x00b\n", "samesize": "aX\n", "noeol": "a\nb", "blanks": "a\r\n \\t 'q' \n\n", "empty": "",
+		"l1": "x\nthe line", "l2": "x\nthe line\x00\n", "l3": strings.Repeat("filler\n", 300) + "the line\n",
+	}
+	for name, content := range host {
+		if err := os.WriteFile(filepath.Join(home, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, _ := configDir(t, t.TempDir(), map[string]string{
+		"inventory.toml":      "[hosts.me]\ntransport = \"local\"\n",
+		"associations.toml":   "[associations.r]\ndocument = \"read\"\ntargets = [\"*\"]\n",
+		"documents/read.toml": shellReadDoc,
+	})
+	run := func(check bool, want string) []string {
+		t.Helper()
+		os.Remove(log)
+		r := runner.New(runner.Options{Config: cfg, Dial: func(_ context.Context, h *inventory.Host) (runner.Conn, error) {
+			return local.New(h.Name), nil
+		}})
+		defer r.Close()
+		res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0], Check: check})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := statuses(res.Hosts[0]); got != want {
+			t.Fatalf("statuses:\n got %s\nwant %s", got, want)
+		}
+		b, _ := os.ReadFile(log)
+		return strings.Split(strings.TrimSpace(string(b)), "\n")
+	}
+	programs := run(true, "same=Compliant nul=Drifted samesize=Drifted noeol=Compliant blanks=Compliant empty=Compliant "+
+		"line=Compliant linenul=Compliant linebig=Compliant flag=Drifted")
+	// sha256sum hashes the two drifted files only (from stdin); grep
+	// looks at the file with a NUL byte and the large one.
+	want := []string{"grep -qxF -- the line " + filepath.Join(home, "l2"), "grep -qxF -- the line " + filepath.Join(home, "l3"), "sha256sum", "sha256sum"}
+	if got := notStat(programs); !slices.Equal(got, want) {
+		t.Errorf("programs besides stat:\n got %q\nwant %q", got, want)
+	}
+
+	run(false, "same=Compliant nul=Corrected samesize=Corrected noeol=Compliant blanks=Compliant empty=Compliant "+
+		"line=Compliant linenul=Compliant linebig=Compliant flag=Corrected")
+	for name, want := range map[string]string{"nul": "ab\n", "samesize": "ab\n"} {
+		if b, _ := os.ReadFile(filepath.Join(home, name)); string(b) != want {
+			t.Errorf("%s = %q, want %q", name, b, want)
+		}
+	}
+	programs = run(true, "same=Compliant nul=Compliant samesize=Compliant noeol=Compliant blanks=Compliant empty=Compliant "+
+		"line=Compliant linenul=Compliant linebig=Compliant flag=Compliant")
+	want = []string{"grep -qxF -- the line " + filepath.Join(home, "l2"), "grep -qxF -- the line " + filepath.Join(home, "l3")}
+	if got := notStat(programs); !slices.Equal(got, want) {
+		t.Errorf("converged, programs besides stat:\n got %q\nwant %q", got, want)
+	}
+	if n := len(programs) - len(want); n != 1 {
+		t.Errorf("converged check: stat started %d times, want 1 (one batch): %q", n, programs)
+	}
+}
+
+// notStat is the sorted log lines of programs other than stat.
+func notStat(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if l != "" && !strings.HasPrefix(l, "stat ") {
+			out = append(out, l)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
