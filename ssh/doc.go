@@ -19,18 +19,20 @@
 //
 // Run sends one exec request:
 //
-//	exec sh -c '<wrapper>' sh '<exports and script>'
+//	exec sh -c '<trap: TERM kills the process group>; <exports and script>'
+//
+// or, when the login shell is sh or dash ($0), the same without the exec:
+// one program start less on the host.
 //
 // Environment variables travel inside the script as export K='v' lines
 // (single-quoted, so no value is ever interpreted), never as SSH env
-// requests, which sshd usually refuses. The wrapper runs the script in the
-// background with the session's stdin, waits for it, and on SIGTERM kills
-// its whole process group: when the context is cancelled, Run sends TERM
-// over the session (sshd delivers it to the wrapper, the session leader),
-// so the script and everything it started really end; then Run closes the
-// session. As in any background job of sh, SIGINT and SIGQUIT are
-// ignored by the script. The login shell must be POSIX-like (sh, bash,
-// dash, zsh, ksh).
+// requests, which sshd usually refuses. When the context is cancelled,
+// Run sends SIGTERM over the session, which sshd delivers to the
+// session's whole process group (killpg): the foreground command ends,
+// then the shell's trap kills the rest of the group, so the script and
+// everything it started end (a foreground command that ignores SIGTERM
+// gets SIGKILL 2 s later); then Run closes the session. The login shell must be POSIX-like (sh, bash, dash, zsh,
+// ksh).
 //
 // Scripts longer than about 120 KiB once quoted (Linux limits one argument
 // to 128 KiB) are first written with SFTP to a private file in the login
@@ -42,6 +44,8 @@
 //
 //	exec sudo -S -p '<random prompt>' sh -c '<report ready>; <wrapper>' sh '<script>'
 //
+// where the wrapper runs the script in the background and, on SIGTERM
+// (which sudo relays to it), kills its whole process group.
 // Run watches stderr (hiding both markers): when sudo shows the prompt, it
 // writes BecomePassword and a newline to stdin; when the shell reports
 // that it runs, it starts streaming Command.Stdin. So the password is only

@@ -185,3 +185,35 @@ func TestKnownHostsCacheSeesChanges(t *testing.T) {
 		t.Fatalf("web-1 with its old key after the file changed: %v, want a changed-key error", err)
 	}
 }
+
+// The exec command runs the script with sh whatever the login shell:
+// sh itself runs it (no second exec), another shell execs sh. Either way
+// the script sees no positional parameters, has the TERM trap, and sends
+// what it reads on stdin.
+func TestRemoteCommandLoginShells(t *testing.T) {
+	if _, err := os.Stat("/proc/self/comm"); err != nil {
+		t.Skip("needs /proc")
+	}
+	for _, login := range []string{"/bin/sh", "/bin/dash", "/bin/bash"} {
+		if _, err := os.Stat(login); err != nil {
+			continue
+		}
+		traps := filepath.Join(t.TempDir(), "traps")
+		script := "trap >" + traps + "; echo \"$# $(grep -c TERM " + traps + ")\"; read -r c </proc/$$/comm; echo \"$c\"; cat"
+		cmd := exec.Command(login, "-c", remoteCommand("export A='x y'\n"+script, nil))
+		cmd.Stdin = strings.NewReader("from stdin\n")
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", login, err, out)
+		}
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		if len(lines) != 3 || lines[0] != "0 1" || lines[2] != "from stdin" {
+			t.Errorf("%s: output %q", login, out)
+			continue
+		}
+		// bash execs sh; sh runs the script itself.
+		if lines[1] == "bash" {
+			t.Errorf("%s: the script ran in bash, want sh", login)
+		}
+	}
+}

@@ -30,18 +30,28 @@ const maxCommandLen = 120 << 10
 // each signal when its context is cancelled.
 const killGrace = 2 * time.Second
 
-// wrapper runs the script ($1) in the background with the session's stdin
-// and waits for it; SIGTERM (sent by Run on cancel), SIGHUP or SIGINT kill
-// the whole process group: the script and all it started. (A wait
-// builtin, unlike a foreground command, lets the trap run at once.) The
-// script runs in a subshell of the wrapper (a fork, no second exec of
+// wrapper runs a script ($1) through sudo: in the background with the
+// session's stdin, waiting for it; SIGTERM (which sudo relays), SIGHUP or
+// SIGINT kill the whole process group: the script and all it started. (A
+// wait builtin, unlike a foreground command, lets the trap run at once.)
+// The script runs in a subshell of the wrapper (a fork, no second exec of
 // sh), with no positional parameters.
+//
+// Without sudo, sshd delivers a signal request to the session's whole
+// process group, so no background job is needed, only groupKill: SIGTERM
+// ends the foreground command, and then the trap kills what ignored it
+// (a background job); a foreground command that ignores it gets Run's
+// SIGKILL (killGrace later).
 const wrapper = `trap 'kill -s KILL 0' TERM HUP INT
 exec 3<&0
 dl_body=$1
 shift
 { eval "$dl_body"; } <&3 3<&- &
 wait $!`
+
+// groupKill makes SIGTERM, SIGHUP or SIGINT kill the shell's whole process
+// group. (Subshells, where step commands run, reset the trap.)
+const groupKill = "trap 'kill -s KILL 0' TERM HUP INT\n"
 
 var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -114,7 +124,9 @@ func scriptWithEnv(script string, env map[string]string) (string, error) {
 // remoteCommand is the exec request's command for a script body.
 func remoteCommand(body string, sudo *sudoMarkers) string {
 	if sudo == nil {
-		return "exec sh -c " + shellQuote(wrapper) + " sh " + shellQuote(body)
+		// A login shell that is sh runs the script itself: one exec
+		// less on the host. Any other (bash, zsh, ...) execs sh.
+		return "case $0 in sh|*/sh|dash|*/dash) " + groupKill + body + "\n;; *) exec sh -c " + shellQuote(groupKill+body) + ";; esac"
 	}
 	w := "printf '%s' " + shellQuote(sudo.ready) + " >&2\n" + wrapper
 	return "exec sudo -S -p " + shellQuote(sudo.prompt) + " sh -c " + shellQuote(w) + " sh " + shellQuote(body)
@@ -263,9 +275,10 @@ func (c *Client) sessionErr(op string, err error) error {
 	return fmt.Errorf("%s: %w", op, err)
 }
 
-// stopSession ends a session whose context is done: SIGTERM (the
-// wrapper then kills the process group), SIGKILL, then close, waiting a
-// little after each for the session to end.
+// stopSession ends a session whose context is done: SIGTERM (sshd sends
+// it to the session's process group; through sudo the wrapper kills its
+// group), SIGKILL, then close, waiting a little after each for the
+// session to end.
 func stopSession(sess *gossh.Session, waited <-chan error) {
 	for _, sig := range []gossh.Signal{gossh.SIGTERM, gossh.SIGKILL} {
 		if err := sess.Signal(sig); err != nil {

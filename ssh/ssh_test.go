@@ -132,9 +132,10 @@ func TestRunOutputAndExitCode(t *testing.T) {
 	if err != nil || code != 0 || strings.Count(both.String(), "\n") != 10 {
 		t.Errorf("shared writer: code %d, err %v, output %q", code, err, both.String())
 	}
-	// A script killed by a signal reports 128+N, like a shell.
-	if r := run(context.Background(), c, &runner.Command{Script: "sh -c 'kill -s TERM $PPID'; sleep 5"}); r.err != nil || r.code != 143 {
-		t.Errorf("self-kill: code %d, err %v; want 143, nil", r.code, r.err)
+	// A script killed by a signal reports 128+N, like a shell. (SIGTERM
+	// makes the shell kill its process group with SIGKILL: 137.)
+	if r := run(context.Background(), c, &runner.Command{Script: "sh -c 'kill -s ALRM $PPID'; sleep 5"}); r.err != nil || r.code != 142 {
+		t.Errorf("self-kill: code %d, err %v; want 142, nil", r.code, r.err)
 	}
 	// Multi-line scripts with quotes of both kinds run as written.
 	script := "x='it'\"'\"'s'\nif [ \"$x\" = \"it's\" ]; then\n  echo \"ok: $x\"\nfi\n"
