@@ -114,13 +114,21 @@ dl_hasline() {
 // by the shell itself with noclobber (O_EXCL: a file or link someone put
 // there first makes the script fail, never write through it), with a name
 // no one else knows (the marker, which travels on stdin); no mktemp
-// program is started.
+// program is started, and no subshell: the login umask is read back from
+// $dl_t.u (it holds only that) into dl_um0, so that the script restores it
+// after giving a file its mode with a umask.
 const tmpPrelude = `dl_t=
 dl_need_t() {
 	[ -z "$dl_t" ] || return 0
 	dl_t=${TMPDIR:-/tmp}/.driftless-${DLM#@@DL-}
-	( umask 077; set -C; : >"$dl_t.o" && : >"$dl_t.e" && : >"$dl_t.p" ) || exit 97
-	trap 'rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p"' EXIT
+	set -C
+	if umask >"$dl_t.u" && read -r dl_um0 <"$dl_t.u" && umask 077 &&
+		true >"$dl_t.o" && true >"$dl_t.e" && true >"$dl_t.p"; then
+		umask "$dl_um0"; set +C
+	else
+		exit 97
+	fi
+	trap 'rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.u"' EXIT
 	dl_frame - tmp "$dl_t"
 }
 `
@@ -468,7 +476,7 @@ func start(marker string, steps []*step, runs bool, st scriptState) string {
 		if st.salvage >= 0 {
 			fmt.Fprintf(&b, "dl_payload %d out %s; dl_payload %d err %s\n", st.salvage, quote(c+".o"), st.salvage, quote(c+".e"))
 		}
-		b.WriteString("rm -f -- " + quote(c+".o") + " " + quote(c+".e") + " " + quote(c+".p") + "\n")
+		b.WriteString("rm -f -- " + quote(c+".o") + " " + quote(c+".e") + " " + quote(c+".p") + " " + quote(c+".u") + "\n")
 	}
 	sys := false
 	for _, s := range steps {
@@ -809,14 +817,19 @@ func applyFragment(a applyStep) string {
 			fmt.Fprintf(&b, "rm -f -- %s 2>\"$dl_t.e\" || dl_ok=\n", p)
 		} else {
 			// Write next to the target, then rename: atomic. A mode
-			// that a umask can give is given at creation (a subshell,
-			// not a chmod program).
+			// that a umask can give is given at creation (no chmod
+			// program), and the login umask (dl_um0) restored.
 			fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.${DLM#@@DL-}\n", tmpBeside(s.path))
-			write, mode := printfBytes(a.write, `"$dl_tmp"`), a.mode
-			if um, ok := umaskFor(mode); ok {
-				write, mode = "( umask "+um+"; "+write+" )", ""
+			mode := a.mode
+			um, ok := umaskFor(mode)
+			if ok {
+				mode = ""
+				b.WriteString("umask " + um + "\n")
 			}
-			fmt.Fprintf(&b, "if %s 2>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", write)
+			fmt.Fprintf(&b, "if %s 2>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", printfBytes(a.write, `"$dl_tmp"`))
+			if ok {
+				b.WriteString("umask \"$dl_um0\"\n")
+			}
 			b.WriteString("if [ -n \"$dl_ok\" ]; then\n")
 			b.WriteString(ownership(s, `"$dl_tmp"`, mode))
 			fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ] && mv -f -- \"$dl_tmp\" %s 2>>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", p)

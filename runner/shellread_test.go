@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/driftless-dev/driftless/inventory"
@@ -37,6 +38,7 @@ name = "samesize"
 action = "file"
 path = "~/samesize"
 content = "ab\n"
+mode = "0600"
 
 [[steps]]
 name = "noeol"
@@ -97,6 +99,10 @@ func TestSmallFilesReadByTheShell(t *testing.T) {
 	}
 	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
 	t.Setenv("HOME", home)
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
 	host := map[string]string{
 		"same": "ab\n", "nul": "a\x00b\n", "samesize": "aX\n", "noeol": "a\nb", "blanks": "a\r\n \\t 'q' \n\n", "empty": "",
 		"l1": "x\nthe line", "l2": "x\nthe line\x00\n", "l3": strings.Repeat("filler\n", 300) + "the line\n",
@@ -143,6 +149,17 @@ func TestSmallFilesReadByTheShell(t *testing.T) {
 		if b, _ := os.ReadFile(filepath.Join(home, name)); string(b) != want {
 			t.Errorf("%s = %q, want %q", name, b, want)
 		}
+	}
+	// samesize got its mode from a umask; the login umask is back for
+	// the command after it.
+	for name, want := range map[string]os.FileMode{"samesize": 0o600, "flag": 0o644} {
+		if fi, err := os.Stat(filepath.Join(home, name)); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v (%v), want %v", name, fi.Mode().Perm(), err, want)
+		}
+	}
+	// The script's private files are gone.
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left in TMPDIR: %v", left)
 	}
 	programs = run(true, "same=Compliant nul=Compliant samesize=Compliant noeol=Compliant blanks=Compliant empty=Compliant "+
 		"line=Compliant linenul=Compliant linebig=Compliant flag=Compliant")
