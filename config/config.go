@@ -137,6 +137,7 @@ func Load(opts Options) (*Config, *diag.List) {
 	opts.defaults()
 	var list diag.List
 	cfg := &Config{Dir: opts.Dir, Env: opts.Env}
+	go documents.Builtins() // parsed on another core while the files are read
 	cfg.Documents = LoadDocuments(opts.Dir, &list)
 	inv, ilist := inventory.Load(opts.Inventory, opts.Inv)
 	list.Merge(ilist)
@@ -164,13 +165,19 @@ func Load(opts Options) (*Config, *diag.List) {
 // LoadDocuments reads every document of DIR/documents and the built-ins.
 func LoadDocuments(dir string, list *diag.List) map[string]*documents.Document {
 	out := map[string]*documents.Document{}
-	builtins, err := documents.Builtins()
-	if err != nil {
-		list.Addf("driftless", diag.Pos{}, "", "built-in documents: %v", err)
-	}
-	for _, d := range builtins {
-		out[d.Name] = d
-	}
+	defer func() {
+		// Last: Load parses the built-ins meanwhile. A file of the
+		// same name (driftless:NAME.toml) wins, as it always did.
+		builtins, err := documents.Builtins()
+		if err != nil {
+			list.Addf("driftless", diag.Pos{}, "", "built-in documents: %v", err)
+		}
+		for _, d := range builtins {
+			if _, ok := out[d.Name]; !ok {
+				out[d.Name] = d
+			}
+		}
+	}()
 	docDir := filepath.Join(dir, "documents")
 	entries, err := os.ReadDir(docDir)
 	if err != nil {

@@ -195,13 +195,16 @@ func runAssociations(c *cli.Context, check bool) error {
 	if len(jobs) == 0 {
 		return usageError("empty target set: no association has a host to run on")
 	}
+	// The first host is dialed while the journal opens.
+	d := newDialer()
+	d.prefetch(c.Context, jobs[0].Hosts[0])
+	defer d.closeEarly()
 	j, err := openJournal(c)
 	if err != nil {
 		return exitWith(exitInvalid, err)
 	}
 	defer j.Close()
 
-	d := newDialer()
 	prog := newProgress(u)
 	r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note})
 	defer r.Close()

@@ -24,6 +24,54 @@ type dialer struct {
 	// passphrase caches key passphrases asked once per file.
 	passMu sync.Mutex
 	pass   map[string][]byte
+	// early is a dial started before the run (prefetch), taken by the
+	// first dial of its host.
+	early     map[string]*earlyDial
+	stopEarly context.CancelFunc
+}
+
+// earlyDial is a dial in progress or done; done is closed when conn and
+// err are set.
+type earlyDial struct {
+	done chan struct{}
+	conn runner.Conn
+	err  error
+}
+
+// prefetch starts dialing h now, while the caller does something else
+// (opens the journal): the run's first dial of h takes this one. Only the
+// first host a run starts is dialed early, so that max_concurrency holds.
+func (d *dialer) prefetch(ctx context.Context, h *inventory.Host) {
+	ctx, cancel := context.WithCancel(ctx)
+	e := &earlyDial{done: make(chan struct{})}
+	d.mu.Lock()
+	if d.early == nil {
+		d.early = map[string]*earlyDial{}
+	}
+	d.early[h.Name] = e
+	d.stopEarly = cancel
+	d.mu.Unlock()
+	go func() {
+		defer close(e.done)
+		e.conn, e.err = d.connect(ctx, h)
+	}()
+}
+
+// closeEarly ends the dials started early that no run took.
+func (d *dialer) closeEarly() {
+	d.mu.Lock()
+	left, stop := d.early, d.stopEarly
+	d.early = nil
+	d.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	for _, e := range left {
+		<-e.done
+		if e.conn != nil {
+			_ = e.conn.Close()
+		}
+	}
 }
 
 func newDialer() *dialer { return &dialer{notes: map[string]string{}, pass: map[string][]byte{}} }
@@ -34,7 +82,32 @@ func (d *dialer) note(host string) string {
 	return d.notes[host]
 }
 
+// dial connects to h, or takes the dial prefetch started.
 func (d *dialer) dial(ctx context.Context, h *inventory.Host) (runner.Conn, error) {
+	d.mu.Lock()
+	e := d.early[h.Name]
+	delete(d.early, h.Name)
+	d.mu.Unlock()
+	if e == nil {
+		return d.connect(ctx, h)
+	}
+	if ctx.Err() == nil {
+		select {
+		case <-e.done:
+			return e.conn, e.err
+		case <-ctx.Done():
+		}
+	}
+	// The run ended first: the early connection is closed once made.
+	go func() {
+		if <-e.done; e.conn != nil {
+			_ = e.conn.Close()
+		}
+	}()
+	return nil, fmt.Errorf("dial %s: %w", h.Name, ctx.Err())
+}
+
+func (d *dialer) connect(ctx context.Context, h *inventory.Host) (runner.Conn, error) {
 	switch h.Transport {
 	case inventory.Local:
 		return local.New(h.Name), nil
