@@ -176,7 +176,18 @@ func (c *Client) runCommand(ctx context.Context, op, command string, stdin io.Re
 	feedDone := make(chan struct{})
 	defer close(feedDone)
 	if sudo == nil {
-		sess.Stdin = stdin
+		if stdin != nil {
+			// Written by our own goroutine: x/crypto would copy it
+			// through a pipe with a 32 KiB buffer per session.
+			pipe, err := sess.StdinPipe()
+			if err != nil {
+				return -1, fmt.Errorf("%s: stdin: %w", op, err)
+			}
+			go func() {
+				_, _ = io.Copy(pipe, stdin)
+				_ = pipe.Close()
+			}()
+		}
 		sess.Stderr = errOut
 	} else {
 		filter = newSudoFilter(errOut, sudo)
@@ -327,6 +338,34 @@ func sameWriter(a, b io.Writer) bool {
 	}
 	ta, tb := reflect.TypeOf(a), reflect.TypeOf(b)
 	return ta == tb && ta.Comparable() && a == b
+}
+
+// copyBufs are the buffers gates read a session's output with (ReadFrom).
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+// ReadFrom copies r to the gate, as io.Copy does, with a pooled buffer:
+// x/crypto copies each output stream of each session with io.Copy, which
+// would allocate 32 KiB for each.
+func (g *gate) ReadFrom(r io.Reader) (int64, error) {
+	bp := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(bp)
+	var n int64
+	for {
+		m, err := r.Read(*bp)
+		if m > 0 {
+			w, werr := g.Write((*bp)[:m])
+			n += int64(w)
+			if werr != nil {
+				return n, werr
+			}
+		}
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, err
+		}
+	}
 }
 
 func (g *gate) detach() {
