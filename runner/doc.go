@@ -25,8 +25,10 @@
 // into ONE POSIX sh script (script.go) that checks every step in order: a
 // shell step's check command, a directory's or file's stat and SHA-256
 // (taken for all paths at once, by one stat and one sha256sum), whether a
-// literal line is present (grep), a file's old content when Go must see
-// it (diffs, lines with a regexp). The script reports per step through
+// literal line is present (grep; a file of at most 1 KiB is read by the
+// shell itself, as a file's content is compared with the step's, line by
+// line, instead of hashed), a file's old content when Go must see it
+// (diffs, lines with a regexp). The script reports per step through
 // framed records on stdout (frames.go): a header line with a random
 // marker, the step index, a kind and a payload length, or -1 for a payload
 // streamed until the next frame, so output can never be mistaken for a
@@ -51,13 +53,18 @@
 // On a converged host most of the cost beyond the connection is starting
 // programs (fork and exec), so the scripts start few: the shell reads the
 // script from its own stdin (no cat); the OS comes from /proc; commands
-// run in a subshell, not a new sh; private temporary files are made by the
-// shell itself, only when something runs (its output is captured in files,
-// so that a daemon it starts cannot hold the session open); short outputs
-// are read back by the shell itself. A script ends with a frame, after
-// which the session may stay open for 2 s at most (something the script
-// left behind holding its output). A converged check of the benchmark's baseline starts four
-// programs on the host (sh, stat, sha256sum, grep).
+// run in a subshell, not a new sh, and a check that is a plain test
+// (test -f /path) in the shell itself; small files are compared and
+// searched by the shell (no sha256sum, no grep); private temporary files
+// are made by the shell itself, with no subshell, only when something
+// runs (its output is captured in files, so that a daemon it starts
+// cannot hold the session open); short outputs are read back by the
+// shell itself. A script ends with a frame, after which the session may
+// stay open for 2 s at most (something the script left behind holding its
+// output). A converged check of the benchmark's baseline starts two
+// programs on the host: sh (the login shell itself when it is sh: see
+// package ssh) and one stat; a converged apply adds the step that always
+// runs (uname) and one rm of the private files.
 //
 // # Timeouts
 //
