@@ -99,7 +99,7 @@ func TestStepTimeoutsResumeTheScript(t *testing.T) {
 	}
 	// No temporary file of a killed script is left behind either (each
 	// resumed script removes its predecessor's).
-	m, _ := filepath.Glob(filepath.Join(os.TempDir(), ".driftless-*"))
+	m := privateFiles()
 	for _, p := range m {
 		if fi, err := os.Stat(p); err == nil && fi.ModTime().After(start) && owner(fi) == f.hosts[0].User {
 			t.Errorf("left behind: %s", p)
@@ -533,10 +533,21 @@ func TestLastStepTimesOut(t *testing.T) {
 	if st := res.Hosts[0].Steps[0]; st.Stdout != "begun\n" {
 		t.Errorf("stdout %q", st.Stdout)
 	}
-	m, _ := filepath.Glob(filepath.Join(os.TempDir(), ".driftless-*"))
+	m := privateFiles()
 	for _, p := range m {
 		if fi, err := os.Stat(p); err == nil && fi.ModTime().After(start) && owner(fi) == f.hosts[0].User {
 			t.Errorf("left behind: %s", p)
 		}
 	}
+}
+
+// privateFiles lists the scripts' private files on this machine, in /tmp
+// and /dev/shm (runner's tmpPrelude).
+func privateFiles() []string {
+	var m []string
+	for _, dir := range []string{os.TempDir(), "/dev/shm"} {
+		found, _ := filepath.Glob(filepath.Join(dir, ".driftless-*"))
+		m = append(m, found...)
+	}
+	return m
 }

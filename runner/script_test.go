@@ -35,3 +35,36 @@ func TestPlainTest(t *testing.T) {
 		t.Error("a step with environment runs its check in a subshell")
 	}
 }
+
+// A plain command is written into the script as is; anything else goes
+// through eval.
+func TestPlainCmd(t *testing.T) {
+	for cmd, want := range map[string]bool{
+		"uname -r":                      true,
+		"systemctl restart nginx":       true,
+		"/usr/local/bin/app --reload=1": true,
+		"  apt-get -y install curl  ":   true,
+		"touch ~/x":                     true,
+		"if":                            false,
+		"then echo":                     false,
+		"! true":                        false,
+		"time sleep 1":                  false,
+		"A=1 app":                       false,
+		"echo $HOME":                    false,
+		"echo 'a b'":                    false,
+		"sleep 0.1 && touch ~/x":        false,
+		"echo a; echo b":                false,
+		"echo a\necho b":                false,
+		"echo >/tmp/x":                  false,
+		"ls *":                          false,
+		"echo `id`":                     false,
+		"{ echo; }":                     false,
+		"(echo)":                        false,
+		"~/bin/app":                     false, // a leading ~ is expanded; eval it
+		"for":                           false,
+	} {
+		if got := plainCmd(cmd); got != want {
+			t.Errorf("plainCmd(%q) = %v, want %v", cmd, got, want)
+		}
+	}
+}
