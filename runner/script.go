@@ -381,8 +381,14 @@ func batchStat(steps []*step) (code string, slot func(*step) int) {
 	if len(files) > 0 {
 		sha = "; $dl_shacmd --" + hashes.String() + " 2>/dev/null"
 	}
-	fmt.Fprintf(&b, "if [ \"$dl_os\" = Linux ]; then dl_x=$(stat -c '%%a %%U %%G %%s' --%s 2>/dev/null%s)\n", stats.String(), sha)
-	fmt.Fprintf(&b, "else dl_x=$(stat -f '%%Lp %%Su %%Sg %%z' --%s 2>/dev/null%s); fi\n", stats.String(), sha)
+	// Owner and group names cost stat a look-up in the user and group
+	// databases: taken only when a step sets one.
+	gnu, bsd := "%a - - %s", "%Lp - - %z"
+	if slices.ContainsFunc(steps, func(s *step) bool { return s.owner != "" || s.group != "" }) {
+		gnu, bsd = "%a %U %G %s", "%Lp %Su %Sg %z"
+	}
+	fmt.Fprintf(&b, "if [ \"$dl_os\" = Linux ]; then dl_x=$(stat -c '%s' --%s 2>/dev/null%s)\n", gnu, stats.String(), sha)
+	fmt.Fprintf(&b, "else dl_x=$(stat -f '%s' --%s 2>/dev/null%s); fi\n", bsd, stats.String(), sha)
 	b.WriteString("dl_ifs=$IFS; IFS='\n'; set -- $dl_x; IFS=$dl_ifs\n")
 	fmt.Fprintf(&b, "if [ $# -eq %d ]; then dl_bok=1\n", len(steps)+len(files))
 	for i := range steps {

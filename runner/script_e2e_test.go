@@ -551,3 +551,48 @@ func privateFiles() []string {
 	}
 	return m
 }
+
+// Owner and group are read from the host only when a step names them (the
+// look-up in the user database is skipped otherwise), and then they are
+// checked and corrected.
+func TestOwnerAndGroup(t *testing.T) {
+	doc := `
+[[steps]]
+name = "plain"
+action = "file"
+path = "~/plain"
+content = "x\n"
+
+[[steps]]
+name = "owned"
+action = "file"
+path = "~/owned"
+content = "y\n"
+owner = "daemon"
+group = "daemon"
+`
+	f := newFleetAs(t, 1, true, "[associations.o]\ndocument = \"owners\"\ntargets = [\"*\"]\n", "owners.toml", doc)
+	home := f.hosts[0].Home
+	if err := os.WriteFile(filepath.Join(home, "owned"), []byte("y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := f.run(t, true, nil)
+	if got, want := statuses(res.Hosts[0]), "plain=Drifted owned=Drifted"; got != want {
+		t.Fatalf("check: %s, want %s", got, want)
+	}
+	if d := res.Hosts[0].Steps[1].Differ; !strings.Contains(d, "owner root -> daemon") || !strings.Contains(d, "group root -> daemon") {
+		t.Errorf("owned differs by %q", d)
+	}
+	res = f.run(t, false, nil)
+	if got, want := statuses(res.Hosts[0]), "plain=Corrected owned=Corrected"; got != want {
+		t.Fatalf("apply: %s, want %s", got, want)
+	}
+	fi, err := os.Stat(filepath.Join(home, "owned"))
+	if err != nil || owner(fi) != "daemon" {
+		t.Fatalf("owned is owned by %q (%v)", owner(fi), err)
+	}
+	res = f.run(t, true, nil)
+	if got, want := statuses(res.Hosts[0]), "plain=Compliant owned=Compliant"; got != want {
+		t.Fatalf("check after apply: %s, want %s", got, want)
+	}
+}
