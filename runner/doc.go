@@ -64,7 +64,11 @@
 // output). A converged check of the benchmark's baseline starts two
 // programs on the host: sh (the login shell itself when it is sh: see
 // package ssh) and one stat; a converged apply adds the step that always
-// runs (uname) and one rm of the private files.
+// runs (uname) and one rm of the private files. On a fresh host there is
+// nothing to stat, and what a script wrote is verified by the shell
+// (read back when small; stat and sha256sum only for larger files): a
+// fresh apply of the baseline starts, besides the steps' own commands,
+// only what writes (one mkdir, one mv per file) and the rm.
 //
 // # Timeouts
 //

@@ -306,7 +306,7 @@ func statFrameAt(s *step, tag string, slot int) string {
 		bs := "dl_s=-"
 		switch {
 		case shellComparable(s):
-			bs = fmt.Sprintf("if [ \"$dl_z%d\" = %d ] && %s; then dl_s=%s; else dl_sha %s; fi;", slot, len(s.content), sameContent(s.content, p), sha(s.content), p)
+			bs = fmt.Sprintf("if [ \"$dl_z%d\" = %d ] && %s; then dl_s=%s; else dl_sha %s; fi;", slot, len(s.content), sameContent(s.content, p, false), sha(s.content), p)
 		case s.action == "file":
 			bs = fmt.Sprintf("dl_s=$dl_s%d", slot)
 		}
@@ -322,16 +322,28 @@ func statFrameAt(s *step, tag string, slot int) string {
 // step's file with its content (sameContent) once it knows the file's
 // size, instead of hashing it: small content without NUL bytes.
 func shellComparable(s *step) bool {
-	return s.action == "file" && !s.absent && len(s.content) <= maxShellRead &&
-		bytes.Count(s.content, []byte("\n")) <= maxShellLines && bytes.IndexByte(s.content, 0) < 0
+	return s.action == "file" && !s.absent && shellComparableContent(s.content)
+}
+
+// shellComparableContent reports whether the shell compares a file with
+// content itself: small, few lines, no NUL byte.
+func shellComparableContent(content []byte) bool {
+	return len(content) <= maxShellRead && bytes.Count(content, []byte("\n")) <= maxShellLines &&
+		bytes.IndexByte(content, 0) < 0
 }
 
 // sameContent is a shell condition that holds when the file at the shell
-// word p, of size len(content) (the caller checked), holds content: its
-// lines, read by the shell, are content's. As many bytes were read as
-// content has, so none was dropped (NUL) and none is left.
-func sameContent(content []byte, p string) string {
+// word p holds content: its lines, read by the shell, are content's.
+// Without toEnd, the caller checked that the file's size is
+// len(content), so that as many bytes were read as content has: none was
+// dropped (NUL) and none is left. With toEnd, the file must end where
+// content does; a NUL byte in it goes unseen (sh drops it), which is
+// enough to verify a file the script has just written itself.
+func sameContent(content []byte, p string, toEnd bool) string {
 	if len(content) == 0 {
+		if toEnd {
+			return "[ ! -s " + p + " ]"
+		}
 		return "true"
 	}
 	lines := strings.Split(string(content), "\n")
@@ -340,8 +352,11 @@ func sameContent(content []byte, p string) string {
 	for _, l := range lines[:len(lines)-1] {
 		c = append(c, "IFS= read -r dl_l && [ \"$dl_l\" = "+quote(l)+" ]")
 	}
-	if last != "" {
+	switch {
+	case last != "":
 		c = append(c, "! IFS= read -r dl_l && [ \"$dl_l\" = "+quote(last)+" ]")
+	case toEnd:
+		c = append(c, "! IFS= read -r dl_l && [ -z \"$dl_l\" ]")
 	}
 	return "{ " + strings.Join(c, " && ") + "; } <" + p + " 2>/dev/null"
 }
@@ -364,16 +379,18 @@ func batchStat(steps []*step) (code string, slot func(*step) int) {
 	if len(steps) < 2 {
 		return "", slot
 	}
-	var b, stats, hashes strings.Builder
+	var b, stats, hashes, none strings.Builder
 	var files []int
-	b.WriteString("set -f; dl_bok=\n")
+	b.WriteString("set -f; dl_bok= dl_any=\n")
 	for i, s := range steps {
 		slots[s.idx] = i
-		fmt.Fprintf(&b, "dl_p%d=%s; [ -e \"$dl_p%d\" ] || dl_p%d=/\n", i, remotePath(s.path), i, i)
+		fmt.Fprintf(&b, "dl_p%d=%s; if [ -e \"$dl_p%d\" ]; then dl_any=1; else dl_p%d=/; fi\n", i, remotePath(s.path), i, i)
+		fmt.Fprintf(&none, " dl_m%d=- dl_o%d=- dl_g%d=- dl_z%d=0", i, i, i, i)
 		fmt.Fprintf(&stats, " \"$dl_p%d\"", i)
 		if s.action == "file" && !shellComparable(s) {
 			fmt.Fprintf(&b, "dl_f%d=$dl_p%d; [ -f \"$dl_f%d\" ] || dl_f%d=/dev/null\n", i, i, i, i)
 			fmt.Fprintf(&hashes, " \"$dl_f%d\"", i)
+			fmt.Fprintf(&none, " dl_s%d=-", i)
 			files = append(files, i)
 		}
 	}
@@ -387,6 +404,9 @@ func batchStat(steps []*step) (code string, slot func(*step) int) {
 	if slices.ContainsFunc(steps, func(s *step) bool { return s.owner != "" || s.group != "" }) {
 		gnu, bsd = "%a %U %G %s", "%Lp %Su %Sg %z"
 	}
+	// When none of the paths is there (a fresh host), there is nothing
+	// to stat.
+	fmt.Fprintf(&b, "if [ -z \"$dl_any\" ]; then dl_bok=1%s\nelse\n", none.String())
 	fmt.Fprintf(&b, "if [ \"$dl_os\" = Linux ]; then dl_x=$(stat -c '%s' --%s 2>/dev/null%s)\n", gnu, stats.String(), sha)
 	fmt.Fprintf(&b, "else dl_x=$(stat -f '%s' --%s 2>/dev/null%s); fi\n", bsd, stats.String(), sha)
 	b.WriteString("dl_ifs=$IFS; IFS='\n'; set -- $dl_x; IFS=$dl_ifs\n")
@@ -400,7 +420,7 @@ func batchStat(steps []*step) (code string, slot func(*step) int) {
 	for i := range steps {
 		fmt.Fprintf(&b, "set -- $dl_l%d; dl_m%d=$1 dl_o%d=$2 dl_g%d=$3 dl_z%d=$4\n", i, i, i, i, i)
 	}
-	b.WriteString("fi; set +f\n")
+	b.WriteString("fi; fi; set +f\n")
 	return b.String(), slot
 }
 
@@ -682,8 +702,11 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 				// Corrected at once, as long as everything before is in
 				// state or was corrected: no second round trip.
 				fmt.Fprintf(&b, "if [ -n \"$dl_clean\" ] && ! { %s; }; then\ndl_need_t; dl_ok=1\n%s[ -n \"$dl_ok\" ] || dl_clean=\nfi\n", t, fix)
-				if s.action != "shell" {
-					after.add(s)
+				switch s.action {
+				case "file":
+					after.add(s, s.content)
+				case "directory", "line":
+					after.add(s, nil)
 				}
 			case t == "":
 				b.WriteString("dl_clean=\n")
@@ -729,7 +752,7 @@ func applyScript(marker string, steps []applyStep, st scriptState) string {
 		after.before(s)
 		switch s.action {
 		case "file", "directory", "line":
-			after.add(s)
+			after.add(s, a.write)
 		}
 		if s.finally {
 			b.WriteString("if :; then\n")
@@ -764,54 +787,106 @@ func applyScript(marker string, steps []applyStep, st scriptState) string {
 }
 
 // afters reports the state after of the paths that steps wrote, in
-// batches (one stat and one hash for all of a batch): before a step that
-// runs a command (which may change them, or run past its timeout and end
-// the script), before a second step on the same path (whose state after
-// is its own), and at the end. When guarded, only the steps the script
-// corrected (dl_fixed<step> set) are reported, and nothing runs when
-// none was.
+// batches: before a step that runs a command (which may change them, or
+// run past its timeout and end the script), before a second step on the
+// same path (whose state after is its own), and at the end. When
+// guarded, only the steps the script corrected (dl_fixed<step> set) are
+// reported, and nothing runs when none was.
+//
+// The runner needs of the state after only what is there and, for what
+// was written, whether it holds what was written. The shell tells that
+// itself (shellAfter) for a directory, a removal, a line whose content
+// the runner does not know, and small content (compared line by line); the
+// rest is stat'ed and hashed in one batch.
 type afters struct {
 	b       *strings.Builder
 	guarded bool
-	pending []*step
+	pending []written
+}
+
+// written is a step whose state after is reported, with the content it
+// wrote when the runner knows it (nil: not known, or none).
+type written struct {
+	s       *step
+	content []byte
 }
 
 // before is called before each step is written.
 func (a *afters) before(s *step) {
 	switch s.action {
 	case "file", "directory", "line":
-		if !slices.ContainsFunc(a.pending, func(p *step) bool { return p.path == s.path }) {
+		if !slices.ContainsFunc(a.pending, func(w written) bool { return w.s.path == s.path }) {
 			return
 		}
 	}
 	a.flush()
 }
 
-func (a *afters) add(s *step) { a.pending = append(a.pending, s) }
+func (a *afters) add(s *step, content []byte) {
+	a.pending = append(a.pending, written{s, content})
+}
 
 func (a *afters) flush() {
-	steps := a.pending
+	pending := a.pending
 	a.pending = nil
-	if len(steps) == 0 {
+	if len(pending) == 0 {
 		return
 	}
-	code, slot := batchStat(steps)
+	var batch []*step
+	for _, w := range pending {
+		if shellAfter(w) == "" {
+			batch = append(batch, w.s)
+		}
+	}
+	code, slot := batchStat(batch)
+	frame := func(w written) string {
+		if f := shellAfter(w); f != "" {
+			return f
+		}
+		return statFrameAt(w.s, "after", slot(w.s))
+	}
 	if !a.guarded {
 		a.b.WriteString(code)
-		for _, s := range steps {
-			a.b.WriteString(statFrameAt(s, "after", slot(s)))
+		for _, w := range pending {
+			a.b.WriteString(frame(w))
 		}
 		return
 	}
-	var any strings.Builder
-	for _, s := range steps {
-		fmt.Fprintf(&any, "$dl_fixed%d", s.idx)
+	if code != "" {
+		var any strings.Builder
+		for _, s := range batch {
+			fmt.Fprintf(&any, "$dl_fixed%d", s.idx)
+		}
+		fmt.Fprintf(a.b, "if [ -n \"%s\" ]; then\n%sfi\n", any.String(), code)
 	}
-	fmt.Fprintf(a.b, "if [ -n \"%s\" ]; then\n%s", any.String(), code)
-	for _, s := range steps {
-		fmt.Fprintf(a.b, "if [ -n \"$dl_fixed%d\" ]; then\n%sfi\n", s.idx, statFrameAt(s, "after", slot(s)))
+	for _, w := range pending {
+		fmt.Fprintf(a.b, "if [ -n \"$dl_fixed%d\" ]; then\n%sfi\n", w.s.idx, frame(w))
 	}
-	a.b.WriteString("fi\n")
+}
+
+// shellAfter is the "after" frame of w made by the shell alone (no
+// program), or "" when the content written must be hashed: what is at
+// the path, and for small content whether the file holds it
+// (sameContent, to the end of the file; when it does not, sha256sum
+// tells what it holds). Owner, group and mode are not reported: the
+// runner does not use them after a write.
+func shellAfter(w written) string {
+	s := w.s
+	p := remotePath(s.path)
+	want, hash := "-f", "dl_s=-"
+	switch {
+	case s.action == "directory":
+		want = "-d"
+	case s.absent && s.action != "line":
+	case s.action == "line" && w.content == nil:
+	case shellComparableContent(w.content) && (s.action == "file" || s.action == "line"):
+		hash = fmt.Sprintf("if %s; then dl_s=%s; else dl_sha %s; fi", sameContent(w.content, p, true), sha(w.content), p)
+	default:
+		return ""
+	}
+	return fmt.Sprintf("if [ %s %s ]; then %s; dl_frame %d after \"1 $dl_s - - - 0\"\n"+
+		"elif [ -e %s ] || [ -L %s ]; then dl_frame %d after 2; else dl_frame %d after 0; fi\n",
+		want, p, hash, s.idx, p, p, s.idx, s.idx)
 }
 
 // applyFragment corrects one step: dl_ok is emptied when it fails.

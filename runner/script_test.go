@@ -1,6 +1,12 @@
 package runner
 
-import "testing"
+import (
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 // Only a test of plain words runs in the script's own shell; anything
 // that could change the shell (a second command, an expansion, a
@@ -66,5 +72,71 @@ func TestPlainCmd(t *testing.T) {
 		if got := plainCmd(cmd); got != want {
 			t.Errorf("plainCmd(%q) = %v, want %v", cmd, got, want)
 		}
+	}
+}
+
+// After a write, the shell alone tells what is at the path and whether a
+// small file holds exactly what was written: to its last byte.
+func TestShellAfter(t *testing.T) {
+	sh, err := osexec.LookPath("sh")
+	if err != nil {
+		t.Skip(err)
+	}
+	dir := t.TempDir()
+	want := []byte("a\n 'b' \\n\n")
+	wantNoEOL := []byte("a\nb")
+	for _, c := range []struct {
+		name    string
+		s       *step
+		content []byte
+		host    *string // nil: nothing there
+		dir     bool
+		frame   string // "kind sha"
+	}{
+		{"same", &step{action: "file"}, want, ptr(string(want)), false, "1 " + sha(want)},
+		{"longer", &step{action: "file"}, want, ptr(string(want) + "x"), false, "1 " + sha([]byte(string(want)+"x"))},
+		{"longer-by-a-line", &step{action: "file"}, want, ptr(string(want) + "x\n"), false, "1 " + sha([]byte(string(want)+"x\n"))},
+		{"shorter", &step{action: "file"}, want, ptr("a\n"), false, "1 " + sha([]byte("a\n"))},
+		{"noeol-same", &step{action: "file"}, wantNoEOL, ptr("a\nb"), false, "1 " + sha(wantNoEOL)},
+		{"noeol-added", &step{action: "file"}, wantNoEOL, ptr("a\nb\n"), false, "1 " + sha([]byte("a\nb\n"))},
+		{"empty", &step{action: "file"}, nil, ptr(""), false, "1 " + sha(nil)},
+		{"not-empty", &step{action: "file"}, nil, ptr("x"), false, "1 " + sha([]byte("x"))},
+		{"missing", &step{action: "file"}, want, nil, false, "0"},
+		{"a-dir-for-a-file", &step{action: "file"}, want, nil, true, "2"},
+		{"dir", &step{action: "directory"}, nil, nil, true, "1 -"},
+		{"line-unknown", &step{action: "line"}, nil, ptr("whatever"), false, "1 -"},
+		{"line-known", &step{action: "line"}, []byte("x\nthe line\n"), ptr("x\nthe line\n"), false, "1 " + sha([]byte("x\nthe line\n"))},
+		{"removed", &step{action: "file", absent: true}, nil, nil, false, "0"},
+		{"not-removed", &step{action: "file", absent: true}, nil, ptr("x"), false, "1 -"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(dir, c.name)
+			switch {
+			case c.dir:
+				os.Mkdir(p, 0o755)
+			case c.host != nil:
+				os.WriteFile(p, []byte(*c.host), 0o644)
+			}
+			c.s.idx, c.s.path = 3, p
+			code := shellAfter(written{c.s, c.content})
+			if code == "" {
+				t.Fatal("left to stat and sha256sum")
+			}
+			script := "DLM=@@DL-x\ndl_shacmd=sha256sum\n" + prelude + code
+			out, err := osexec.Command(sh, "-c", script).Output()
+			if err != nil {
+				t.Fatalf("%v\n%s", err, script)
+			}
+			got := strings.TrimSpace(string(out))
+			got = strings.TrimPrefix(got, "@@DL-x 3 after 0 ")
+			got = strings.TrimSuffix(got, " - - - 0")
+			if got != c.frame {
+				t.Errorf("frame %q, want %q", got, c.frame)
+			}
+		})
+	}
+	// Larger content is hashed.
+	if code := shellAfter(written{&step{action: "file", path: "/x"}, make([]byte, maxShellRead+1)}); code != "" {
+		t.Errorf("content larger than the shell reads: %q", code)
 	}
 }

@@ -183,3 +183,93 @@ func notStat(lines []string) []string {
 	slices.Sort(out)
 	return out
 }
+
+// A fresh host's apply starts only the programs that write (mkdir, mv)
+// and the one rm of the script's private files: no stat when none of
+// the paths is there, and what was written is verified by the shell.
+// A converged apply starts one stat.
+func TestFreshApplyStartsOnlyWriters(t *testing.T) {
+	home, bin := t.TempDir(), t.TempDir()
+	log := filepath.Join(t.TempDir(), "programs.log")
+	for _, name := range []string{"stat", "sha256sum", "grep", "mkdir", "mv", "rm", "awk", "chmod", "cat", "head"} {
+		real, err := osexec.LookPath(name)
+		if err != nil {
+			t.Skipf("%s: %v", name, err)
+		}
+		w := fmt.Sprintf("#!/bin/sh\necho %s >>%s\nexec %s \"$@\"\n", name, log, real)
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(w), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	t.Setenv("HOME", home)
+	doc := `
+[[steps]]
+name = "dir"
+action = "directory"
+path = "~/app"
+mode = "0750"
+
+[[steps]]
+name = "conf"
+action = "file"
+path = "~/app/app.conf"
+content = "listen = 8080\nworkers = 4\n"
+mode = "0640"
+
+[[steps]]
+name = "profile"
+action = "line"
+path = "~/.profile"
+line = "export ENV=production"
+create = true
+
+[[steps]]
+name = "install"
+action = "shell"
+check = "test -f ~/app/.installed"
+run = "touch ~/app/.installed"
+`
+	cfg, _ := configDir(t, t.TempDir(), map[string]string{
+		"inventory.toml":       "[hosts.me]\ntransport = \"local\"\n",
+		"associations.toml":    "[associations.f]\ndocument = \"fresh\"\ntargets = [\"*\"]\n",
+		"documents/fresh.toml": doc,
+	})
+	run := func(want string) []string {
+		t.Helper()
+		os.Remove(log)
+		r := runner.New(runner.Options{Config: cfg, Dial: func(_ context.Context, h *inventory.Host) (runner.Conn, error) {
+			return local.New(h.Name), nil
+		}})
+		defer r.Close()
+		res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0]})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := statuses(res.Hosts[0]); got != want {
+			t.Fatalf("statuses:\n got %s\nwant %s", got, want)
+		}
+		b, _ := os.ReadFile(log)
+		got := strings.Fields(string(b))
+		slices.Sort(got)
+		return got
+	}
+	got := run("dir=Corrected conf=Corrected profile=Corrected install=Corrected")
+	if want := []string{"mkdir", "mv", "mv", "rm"}; !slices.Equal(got, want) {
+		t.Errorf("fresh apply started %q, want %q", got, want)
+	}
+	for name, want := range map[string]string{"app/app.conf": "listen = 8080\nworkers = 4\n", ".profile": "export ENV=production\n", "app/.installed": ""} {
+		if b, err := os.ReadFile(filepath.Join(home, name)); err != nil || string(b) != want {
+			t.Errorf("%s = %q (%v), want %q", name, b, err, want)
+		}
+	}
+	for name, want := range map[string]os.FileMode{"app": 0o750, "app/app.conf": 0o640} {
+		if fi, err := os.Stat(filepath.Join(home, name)); err != nil || fi.Mode().Perm() != want {
+			t.Errorf("%s: mode %v (%v), want %v", name, fi.Mode().Perm(), err, want)
+		}
+	}
+	got = run("dir=Compliant conf=Compliant profile=Compliant install=Compliant")
+	if want := []string{"stat"}; !slices.Equal(got, want) {
+		t.Errorf("converged apply started %q, want %q", got, want)
+	}
+}
