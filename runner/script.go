@@ -526,12 +526,13 @@ func checkRunScript(marker string, steps []*step, st scriptState) string {
 
 // start is the beginning of every script: the marker, the prelude, what
 // the steps need.
-func start(marker string, steps []*step, runs bool, st scriptState) string {
-	var b strings.Builder
+func start(b *strings.Builder, marker string, steps []*step, runs bool, st scriptState) {
+	// A script is a few KiB per step: grown once, not copied as it grows.
+	b.Grow(len(prelude) + len(tmpPrelude) + 2048*len(steps))
 	b.WriteString("DLM=" + quote(marker) + "\n" + prelude)
 	if c := st.cleanup; c != "" {
 		if st.salvage >= 0 {
-			fmt.Fprintf(&b, "dl_payload %d out %s; dl_payload %d err %s\n", st.salvage, quote(c+".o"), st.salvage, quote(c+".e"))
+			fmt.Fprintf(b, "dl_payload %d out %s; dl_payload %d err %s\n", st.salvage, quote(c+".o"), st.salvage, quote(c+".e"))
 		}
 		b.WriteString("rm -f -- " + quote(c+".o") + " " + quote(c+".e") + " " + quote(c+".p") + " " + quote(c+".u") + "\n")
 	}
@@ -548,7 +549,6 @@ func start(marker string, steps []*step, runs bool, st scriptState) string {
 	if sys {
 		b.WriteString(systemPrelude)
 	}
-	return b.String()
 }
 
 // inlineOK reports whether the check script of an apply may correct the
@@ -630,7 +630,7 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 		}
 	}
 	var b strings.Builder
-	b.WriteString(start(marker, steps, runs, st))
+	start(&b, marker, steps, runs, st)
 	b.WriteString("dl_facts\n")
 	if st.unclean {
 		b.WriteString("dl_clean=\n")
@@ -744,7 +744,7 @@ func applyScript(marker string, steps []applyStep, st scriptState) string {
 	for i, a := range steps {
 		plain[i] = a.s
 	}
-	b.WriteString(start(marker, plain, true, st))
+	start(&b, marker, plain, true, st)
 	b.WriteString("dl_need_t\ndl_stop=" + quote(st.stop) + "\n")
 	after := &afters{b: &b}
 	for _, a := range steps {
