@@ -84,20 +84,9 @@ run = "touch ~/flag"
 `
 
 func TestSmallFilesReadByTheShell(t *testing.T) {
-	home, bin := t.TempDir(), t.TempDir()
-	log := filepath.Join(t.TempDir(), "programs.log")
+	home := t.TempDir()
 	// Each program the scripts may use for a check logs its arguments.
-	for _, name := range []string{"stat", "sha256sum", "grep"} {
-		real, err := osexec.LookPath(name)
-		if err != nil {
-			t.Skipf("%s: %v", name, err)
-		}
-		w := fmt.Sprintf("#!/bin/sh\necho %s \"$@\" >>%s\nexec %s \"$@\"\n", name, log, real)
-		if err := os.WriteFile(filepath.Join(bin, name), []byte(w), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	log := logPrograms(t, "stat", "sha256sum", "grep")
 	t.Setenv("HOME", home)
 	tmp := t.TempDir()
 	t.Setenv("TMPDIR", tmp)
@@ -189,19 +178,8 @@ func notStat(lines []string) []string {
 // the paths is there, and what was written is verified by the shell.
 // A converged apply starts one stat.
 func TestFreshApplyStartsOnlyWriters(t *testing.T) {
-	home, bin := t.TempDir(), t.TempDir()
-	log := filepath.Join(t.TempDir(), "programs.log")
-	for _, name := range []string{"stat", "sha256sum", "grep", "mkdir", "mv", "rm", "awk", "chmod", "cat", "head"} {
-		real, err := osexec.LookPath(name)
-		if err != nil {
-			t.Skipf("%s: %v", name, err)
-		}
-		w := fmt.Sprintf("#!/bin/sh\necho %s >>%s\nexec %s \"$@\"\n", name, log, real)
-		if err := os.WriteFile(filepath.Join(bin, name), []byte(w), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	home := t.TempDir()
+	log := logPrograms(t, "stat", "sha256sum", "grep", "mkdir", "mv", "rm", "awk", "chmod", "cat", "head")
 	t.Setenv("HOME", home)
 	doc := `
 [[steps]]
@@ -250,7 +228,12 @@ run = "touch ~/app/.installed"
 			t.Fatalf("statuses:\n got %s\nwant %s", got, want)
 		}
 		b, _ := os.ReadFile(log)
-		got := strings.Fields(string(b))
+		var got []string // the programs' names
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if name, _, _ := strings.Cut(l, " "); name != "" {
+				got = append(got, name)
+			}
+		}
 		slices.Sort(got)
 		return got
 	}
@@ -272,4 +255,25 @@ run = "touch ~/app/.installed"
 	if want := []string{"stat"}; !slices.Equal(got, want) {
 		t.Errorf("converged apply started %q, want %q", got, want)
 	}
+}
+
+// logPrograms puts first in PATH a wrapper for each of the programs
+// names that logs "name args..." to the file it returns, then runs the
+// program.
+func logPrograms(t *testing.T, names ...string) string {
+	t.Helper()
+	bin := t.TempDir()
+	log := filepath.Join(t.TempDir(), "programs.log")
+	for _, name := range names {
+		real, err := osexec.LookPath(name)
+		if err != nil {
+			t.Skipf("%s: %v", name, err)
+		}
+		w := fmt.Sprintf("#!/bin/sh\necho %s \"$@\" >>%s\nexec %s \"$@\"\n", name, log, real)
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(w), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
+	return log
 }
