@@ -68,7 +68,8 @@
 // nothing to stat, and what a script wrote is verified by the shell
 // (read back when small; stat and sha256sum only for larger files): a
 // fresh apply of the baseline starts, besides the steps' own commands,
-// only what writes (one mkdir, one mv per file) and the rm.
+// only what writes (one mkdir, one mv per file) and the rm. A line added
+// to a small file is added by the shell too (no awk).
 //
 // # Timeouts
 //

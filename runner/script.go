@@ -435,12 +435,12 @@ func literalLine(s *step) bool { return s.action == "line" && s.lineRe == "" }
 func lineCheck(s *step, slot int) string {
 	p := remotePath(s.path)
 	var b strings.Builder
-	fmt.Fprintf(&b, "if [ -f %s ]; then dl_k=1; elif [ -e %s ] || [ -L %s ]; then dl_k=2; else dl_k=0; fi\ndl_lc=\n", p, p, p)
+	fmt.Fprintf(&b, "if [ -f %s ]; then dl_k=1; elif [ -e %s ] || [ -L %s ]; then dl_k=2; else dl_k=0; fi\ndl_lc= dl_sr=\n", p, p, p)
 	if literalLine(s) {
 		grep := fmt.Sprintf("grep -qxF -- %s %s 2>/dev/null", quote(s.line), p)
 		if slot >= 0 {
 			// A small file is read by the shell: no grep.
-			grep = fmt.Sprintf("if [ -n \"$dl_bok\" ] && [ \"$dl_z%d\" -le %d ] && dl_hasline %s %s \"$dl_z%d\"; then [ $dl_h = 1 ]; else %s; fi", slot, maxShellRead, quote(s.line), p, slot, grep)
+			grep = fmt.Sprintf("if [ -n \"$dl_bok\" ] && [ \"$dl_z%d\" -le %d ] && dl_hasline %s %s \"$dl_z%d\"; then dl_sr=1; [ $dl_h = 1 ]; else %s; fi", slot, maxShellRead, quote(s.line), p, slot, grep)
 		}
 		fmt.Fprintf(&b, "if [ $dl_k = 1 ] && %s; then dl_h=1; else dl_h=0; fi\n", grep)
 		if s.absent {
@@ -604,7 +604,16 @@ func lineFix(s *step) string {
 	// The file's mode, when a umask can give it, is given at creation
 	// (no chmod program): 644 is created under umask 133.
 	b.WriteString("\tdl_um=; case $dl_m in [0246][0246][0246]) dl_r=${dl_m#?}; dl_um=$((7-${dl_m%??}))$((7-${dl_r%?}))$((7-${dl_m#??})) ;; esac\n")
-	fmt.Fprintf(&b, "\t( [ -z \"$dl_um\" ] || umask $dl_um; export DL_LINE=%s; exec awk 'index($0, \"\\r\") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON[\"DL_LINE\"] }' <%s >\"$dl_tmp\" ) 2>\"$dl_t.e\"; dl_rc=$?\n", quote(s.line), p)
+	// A file the check read whole with the shell (dl_sr: no NUL byte) is
+	// copied by the shell too, else by awk; either stops at a CR (exit 3).
+	fmt.Fprintf(&b, "\tif [ -n \"$dl_sr\" ]; then\n"+
+		"\t\t[ -z \"$dl_um\" ] || umask $dl_um; dl_rc=0\n"+
+		"\t\t{ dl_l=; while IFS= read -r dl_l; do case $dl_l in *'\r'*) dl_rc=3; break ;; esac; printf '%%s\\n' \"$dl_l\"; dl_l=; done\n"+
+		"\t\tcase $dl_l in *'\r'*) dl_rc=3 ;; esac\n"+
+		"\t\tif [ $dl_rc = 0 ]; then [ -z \"$dl_l\" ] || printf '%%s\\n' \"$dl_l\"; printf '%%s\\n' %s; fi; } <%s >\"$dl_tmp\" 2>\"$dl_t.e\" || { [ $dl_rc = 3 ] || dl_rc=1; }\n"+
+		"\t\tumask \"$dl_um0\"\n"+
+		"\telse\n", quote(s.line), p)
+	fmt.Fprintf(&b, "\t( [ -z \"$dl_um\" ] || umask $dl_um; export DL_LINE=%s; exec awk 'index($0, \"\\r\") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON[\"DL_LINE\"] }' <%s >\"$dl_tmp\" ) 2>\"$dl_t.e\"; dl_rc=$?\n\tfi\n", quote(s.line), p)
 	if s.create {
 		fmt.Fprintf(&b, "elif [ $dl_k = 0 ]; then\n\tprintf '%%s\\n' %s >\"$dl_tmp\" 2>\"$dl_t.e\"; dl_rc=$?\n", quote(s.line))
 	}

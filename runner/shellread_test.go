@@ -277,3 +277,75 @@ func logPrograms(t *testing.T, names ...string) string {
 	t.Setenv("PATH", bin+":"+os.Getenv("PATH"))
 	return log
 }
+
+// A literal line added to a small file is added by the shell itself (no
+// awk), every line and the file's mode kept; a file with a NUL byte is
+// left to awk, and one with CR line ends to the runner, as before.
+func TestLineAddedByTheShell(t *testing.T) {
+	home := t.TempDir()
+	log := logPrograms(t, "awk", "chmod")
+	t.Setenv("HOME", home)
+	files := map[string]struct {
+		content string
+		mode    os.FileMode
+		want    string
+	}{
+		"eol":   {"a\n  b \\n\n", 0o640, "a\n  b \\n\nexport X='1'\n"},
+		"noeol": {"a\nb", 0o600, "a\nb\nexport X='1'\n"},
+		"empty": {"", 0o644, "export X='1'\n"},
+		"nul":   {"a\x00b\n", 0o644, "a\x00b\nexport X='1'\n"},
+		"crlf":  {"a\r\nb\r\n", 0o644, ""},
+	}
+	var doc strings.Builder
+	// In this order: a CR leaves the steps after it to the runner.
+	names := []string{"eol", "noeol", "empty", "nul", "crlf"}
+	for _, name := range names {
+		f := files[name]
+		if err := os.WriteFile(filepath.Join(home, name), []byte(f.content), f.mode); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(filepath.Join(home, name), f.mode)
+		fmt.Fprintf(&doc, "[[steps]]\nname = %q\naction = \"line\"\npath = \"~/%s\"\nline = \"export X='1'\"\n\n", name, name)
+	}
+	// A second path makes the check batch its stat.
+	doc.WriteString("[[steps]]\nname = \"dir\"\naction = \"directory\"\npath = \"~\"\n")
+	cfg, _ := configDir(t, t.TempDir(), map[string]string{
+		"inventory.toml":       "[hosts.me]\ntransport = \"local\"\n",
+		"associations.toml":    "[associations.l]\ndocument = \"lines\"\ntargets = [\"*\"]\n",
+		"documents/lines.toml": doc.String(),
+	})
+	r := runner.New(runner.Options{Config: cfg, Dial: func(_ context.Context, h *inventory.Host) (runner.Conn, error) {
+		return local.New(h.Name), nil
+	}})
+	defer r.Close()
+	res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := statuses(res.Hosts[0]), "eol=Corrected noeol=Corrected empty=Corrected nul=Corrected crlf=Corrected dir=Compliant"; got != want {
+		t.Fatalf("statuses:\n got %s\nwant %s", got, want)
+	}
+	for _, name := range names {
+		f := files[name]
+		b, err := os.ReadFile(filepath.Join(home, name))
+		switch {
+		case err != nil:
+			t.Errorf("%s: %v", name, err)
+		case f.want == "" && !strings.Contains(string(b), "export X='1'"):
+			t.Errorf("%s = %q: no line", name, b)
+		case f.want != "" && string(b) != f.want:
+			t.Errorf("%s = %q, want %q", name, b, f.want)
+		}
+		if fi, err := os.Stat(filepath.Join(home, name)); err == nil && fi.Mode().Perm() != f.mode {
+			t.Errorf("%s: mode %v, want %v", name, fi.Mode().Perm(), f.mode)
+		}
+	}
+	b, _ := os.ReadFile(log)
+	if got := strings.TrimSpace(string(b)); !strings.HasPrefix(got, "awk ") || strings.Count(got, "\n") != 0 || !strings.HasSuffix(got, "}") {
+		t.Errorf("programs: %q, want one awk (for the file with a NUL byte)", got)
+	}
+	left, _ := filepath.Glob(filepath.Join(home, "*dl-tmp*"))
+	if len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}
