@@ -90,6 +90,10 @@ type sample struct {
 	// (its ended children and itself: in scale mode, the simulated hosts
 	// and the commands they ran), or 0 when unknown.
 	others time.Duration
+	// machine is the CPU time the whole machine was busy (hosts, sshd,
+	// the child, the bench), or 0 when unknown: with real sshd hosts,
+	// their share is machine - cpu.
+	machine time.Duration
 }
 
 // measureChild runs a child process to its end and measures its wall
@@ -102,9 +106,12 @@ func measureChild(ctx context.Context, env []string, name string, args ...string
 	cmd.Env = env
 	var out outputBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	began, cpuBefore := time.Now(), usedCPU()
+	began, cpuBefore, machineBefore := time.Now(), usedCPU(), machineCPU()
 	err := cmd.Run()
 	s := sample{wall: time.Since(began)}
+	if m := machineCPU(); m > 0 {
+		s.machine = m - machineBefore
+	}
 	if cmd.ProcessState != nil {
 		s.rss = maxRSS(cmd.ProcessState)
 		s.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()

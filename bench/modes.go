@@ -30,7 +30,7 @@ func (m *measurement) record(fl *fleet, f func() (sample, error)) error {
 
 func (e *benchEnv) progress(m *measurement, round, rounds int) {
 	s := m.samples[len(m.samples)-1]
-	e.logf("round %d/%d: %-50s %8s  %6s  cpu %s (others %s)  load %s", round, rounds, m.name, fmtDur(s.wall), fmtRSS(s.rss), fmtDur(s.cpu), fmtDur(s.others), loadAverage())
+	e.logf("round %d/%d: %-50s %8s  %6s  cpu %s (others %s, machine %s)  load %s", round, rounds, m.name, fmtDur(s.wall), fmtRSS(s.rss), fmtDur(s.cpu), fmtDur(s.others), fmtDur(s.machine), loadAverage())
 }
 
 // fleetMode: the floor, driftless apply (fresh and converged) and check,

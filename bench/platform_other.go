@@ -16,3 +16,6 @@ func owner(fs.FileInfo) (uid, gid int, ok bool) { return 0, 0, false }
 
 // usedCPU is unknown where there is no rusage.
 func usedCPU() time.Duration { return 0 }
+
+// machineCPU is unknown where there is no /proc/stat.
+func machineCPU() time.Duration { return 0 }

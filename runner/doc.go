@@ -69,7 +69,10 @@
 // (read back when small; stat and sha256sum only for larger files): a
 // fresh apply of the baseline starts, besides the steps' own commands,
 // only what writes (one mkdir, one mv per file) and the rm. A line added
-// to a small file is added by the shell too (no awk).
+// to a small file is added by the shell too (no awk), and the file sent
+// for the diff by the shell (no head). A command of plain words naming a
+// program runs without a subshell: the shell vforks it as it does stat,
+// where a subshell is a fork, which copies page tables (costly in a VM).
 //
 // # Timeouts
 //

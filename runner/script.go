@@ -89,6 +89,11 @@ dl_payload() {
 	dl_eos "$1"
 }
 dl_cur() { printf '\n%s %s cur -1\n' "$DLM" "$1"; head -c "$3" -- "$2" 2>/dev/null; dl_eos "$1"; }
+dl_curs() {
+	printf '\n%s %s cur -1\n' "$DLM" "$1"
+	{ dl_l=; while IFS= read -r dl_l; do printf '%s\n' "$dl_l"; dl_l=; done; printf '%s' "$dl_l"; } <"$2" 2>/dev/null
+	dl_eos "$1"
+}
 dl_sout() { printf '\n%s %s sout -1 %s\n' "$DLM" "$1" "$2"; printf '\n%s %s err -1\n' "$DLM" "$1" >&2; }
 dl_send() { dl_frame "$1" "$2" "$3"; dl_eos "$1" >&2; }
 dl_sha() { dl_s=$($dl_shacmd <"$1" 2>/dev/null); dl_s=${dl_s%% *}; dl_s=${dl_s:--}; }
@@ -220,8 +225,13 @@ func seconds(s *step) int {
 // positional parameters; $$ is the script's. A plain command (plainCmdRE)
 // is written as is, so that the subshell execs it (eval would fork once
 // more); any other goes through eval, so that a syntax error in it is the
-// step's error, not the script's.
+// step's error, not the script's. A plain command naming a program, of a
+// step without environment or working directory, needs no subshell at
+// all (simpleCmd).
 func stepShell(s *step, cmd string) string {
+	if simpleCmd(s, cmd) {
+		return strings.TrimSpace(cmd) + " </dev/null"
+	}
 	var b strings.Builder
 	b.WriteString("( " + exports(s.env))
 	if s.workdir != "" {
@@ -252,6 +262,23 @@ func plainCmd(cmd string) bool {
 	first, _, _ := strings.Cut(strings.TrimSpace(cmd), " ")
 	first, _, _ = strings.Cut(first, "\t")
 	return !slices.Contains(shellWords, first)
+}
+
+// shBuiltins are the commands sh runs itself (dash's, and POSIX's
+// special built-ins): run by the script's own shell, they could change it.
+var shBuiltins = []string{".", ":", "[", "alias", "bg", "break", "cd", "chdir", "command", "continue", "echo", "eval", "exec", "exit", "export", "false", "fc", "fg", "getopts", "hash", "jobs", "kill", "local", "printf", "pwd", "read", "readonly", "return", "set", "shift", "source", "test", "times", "trap", "true", "type", "ulimit", "umask", "unalias", "unset", "wait"}
+
+// simpleCmd reports whether cmd, a plain command (plainCmd) of a step
+// without environment or working directory, names a program, not a
+// built-in or one of the script's functions: the script's shell then runs
+// it itself, as it runs stat, with a vfork and no subshell (a fork costs
+// its page tables), and the program can change nothing in the shell.
+func simpleCmd(s *step, cmd string) bool {
+	if len(s.env) > 0 || s.workdir != "" || !plainCmd(cmd) {
+		return false
+	}
+	first := strings.Fields(cmd)[0]
+	return !strings.HasPrefix(first, "dl_") && !slices.Contains(shBuiltins, first)
 }
 
 // checkCmd runs a check command (check, recheck, verify) for step s; its
@@ -459,7 +486,8 @@ func lineCheck(s *step, slot int) string {
 	if literalLine(s) {
 		fmt.Fprintf(&b, "dl_frame %d has ${dl_lc:-0}\n", s.idx)
 	}
-	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ -z \"$dl_lc\" ]; then dl_cur %d %s %d; fi\n", s.idx, p, maxLineFile+1)
+	// A file the shell has read whole (dl_sr) is sent by the shell.
+	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ -z \"$dl_lc\" ]; then if [ -n \"$dl_sr\" ]; then dl_curs %d %s; else dl_cur %d %s %d; fi; fi\n", s.idx, p, s.idx, p, maxLineFile+1)
 	return b.String()
 }
 

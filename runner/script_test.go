@@ -140,3 +140,32 @@ func TestShellAfter(t *testing.T) {
 		t.Errorf("content larger than the shell reads: %q", code)
 	}
 }
+
+// A plain command naming a program runs without a subshell; a built-in
+// (which could change the script's shell), a command with environment or
+// a working directory, or anything not plain keeps its subshell.
+func TestSimpleCmd(t *testing.T) {
+	for cmd, want := range map[string]bool{
+		"uname -r":                  true,
+		"/usr/sbin/nginx -s reload": true,
+		"touch ~/x":                 true,
+		"cd /tmp":                   false,
+		"exit 3":                    false,
+		"umask 077":                 false,
+		"set -e":                    false,
+		"echo hi":                   false,
+		"dl_frame 1 x":              false,
+		"uname -r; exit":            false,
+		"FOO=1 uname":               false,
+	} {
+		if got := simpleCmd(&step{}, cmd); got != want {
+			t.Errorf("simpleCmd(%q) = %v, want %v", cmd, got, want)
+		}
+	}
+	if simpleCmd(&step{env: map[string]string{"A": "1"}}, "uname -r") || simpleCmd(&step{workdir: "/srv"}, "uname -r") {
+		t.Error("a step with environment or a working directory runs in a subshell")
+	}
+	if got := stepShell(&step{}, " uname -r "); got != "uname -r </dev/null" {
+		t.Errorf("stepShell = %q", got)
+	}
+}

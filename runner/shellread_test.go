@@ -283,7 +283,7 @@ func logPrograms(t *testing.T, names ...string) string {
 // left to awk, and one with CR line ends to the runner, as before.
 func TestLineAddedByTheShell(t *testing.T) {
 	home := t.TempDir()
-	log := logPrograms(t, "awk", "chmod")
+	log := logPrograms(t, "awk", "chmod", "head")
 	t.Setenv("HOME", home)
 	files := map[string]struct {
 		content string
@@ -340,9 +340,20 @@ func TestLineAddedByTheShell(t *testing.T) {
 			t.Errorf("%s: mode %v, want %v", name, fi.Mode().Perm(), f.mode)
 		}
 	}
+	// The shell sent the files' content for the diff, too.
+	for i, want := range map[int]string{0: "\n a\n   b \\n\n+export X='1'\n", 1: "\n a\n-b\n\\ No newline at end of file\n+b\n+export X='1'\n"} {
+		if d := res.Hosts[0].Steps[i].Differ; !strings.Contains(d, want) {
+			t.Errorf("%s differs by %q, want it to hold %q", names[i], d, want)
+		}
+	}
 	b, _ := os.ReadFile(log)
-	if got := strings.TrimSpace(string(b)); !strings.HasPrefix(got, "awk ") || strings.Count(got, "\n") != 0 || !strings.HasSuffix(got, "}") {
-		t.Errorf("programs: %q, want one awk (for the file with a NUL byte)", got)
+	var programs []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		name, _, _ := strings.Cut(l, " ")
+		programs = append(programs, name)
+	}
+	if want := []string{"head", "awk"}; !slices.Equal(programs, want) {
+		t.Errorf("programs: %q, want %q (for the file with a NUL byte)", programs, want)
 	}
 	left, _ := filepath.Glob(filepath.Join(home, "*dl-tmp*"))
 	if len(left) > 0 {
