@@ -133,12 +133,12 @@ dl_need_t() {
 	dl_t=$dl_t/.driftless-${DLM#@@DL-}
 	set -C
 	if umask >"$dl_t.u" && read -r dl_um0 <"$dl_t.u" && umask 077 &&
-		true >"$dl_t.o" && true >"$dl_t.e" && true >"$dl_t.p"; then
+		true >"$dl_t.o" && true >"$dl_t.e" && true >"$dl_t.p" && true >"$dl_t.s"; then
 		umask "$dl_um0"; set +C
 	else
 		exit 97
 	fi
-	trap 'rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.u"' EXIT
+	trap 'rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.u"' EXIT
 	dl_frame - tmp "$dl_t"
 }
 `
@@ -395,7 +395,7 @@ func sameContent(content []byte, p string, toEnd bool) string {
 // stood in for by "/" and "/dev/null", so that the output lines match
 // the arguments; if their count is not as expected (a path removed
 // meanwhile), dl_bok stays empty and each step takes its own.
-func batchStat(steps []*step) (code string, slot func(*step) int) {
+func batchStat(steps []*step, toFile bool) (code string, slot func(*step) int) {
 	slots := map[int]int{}
 	slot = func(s *step) int {
 		if i, ok := slots[s.idx]; ok {
@@ -423,7 +423,10 @@ func batchStat(steps []*step) (code string, slot func(*step) int) {
 	}
 	sha := ""
 	if len(files) > 0 {
-		sha = "; $dl_shacmd --" + hashes.String() + " 2>/dev/null"
+		sha = "; $dl_shacmd --" + hashes.String()
+		if !toFile {
+			sha += " 2>/dev/null"
+		}
 	}
 	// Owner and group names cost stat a look-up in the user and group
 	// databases: taken only when a step sets one.
@@ -434,8 +437,16 @@ func batchStat(steps []*step) (code string, slot func(*step) int) {
 	// When none of the paths is there (a fresh host), there is nothing
 	// to stat.
 	fmt.Fprintf(&b, "if [ -z \"$dl_any\" ]; then dl_bok=1%s\nelse\n", none.String())
-	fmt.Fprintf(&b, "if [ \"$dl_os\" = Linux ]; then dl_x=$(stat -c '%s' --%s 2>/dev/null%s)\n", gnu, stats.String(), sha)
-	fmt.Fprintf(&b, "else dl_x=$(stat -f '%s' --%s 2>/dev/null%s); fi\n", bsd, stats.String(), sha)
+	if toFile {
+		// Into a private file, read back by the shell: a command
+		// substitution is a fork of the shell, a command a vfork.
+		fmt.Fprintf(&b, "dl_need_t; if [ \"$dl_os\" = Linux ]; then { stat -c '%s' --%s%s; } >\"$dl_t.s\" 2>/dev/null\n", gnu, stats.String(), sha)
+		fmt.Fprintf(&b, "else { stat -f '%s' --%s%s; } >\"$dl_t.s\" 2>/dev/null; fi\n", bsd, stats.String(), sha)
+		b.WriteString("dl_x=; while IFS= read -r dl_l; do dl_x=$dl_x$dl_l'\n'; done <\"$dl_t.s\"\n")
+	} else {
+		fmt.Fprintf(&b, "if [ \"$dl_os\" = Linux ]; then dl_x=$(stat -c '%s' --%s 2>/dev/null%s)\n", gnu, stats.String(), sha)
+		fmt.Fprintf(&b, "else dl_x=$(stat -f '%s' --%s 2>/dev/null%s); fi\n", bsd, stats.String(), sha)
+	}
 	b.WriteString("dl_ifs=$IFS; IFS='\n'; set -- $dl_x; IFS=$dl_ifs\n")
 	fmt.Fprintf(&b, "if [ $# -eq %d ]; then dl_bok=1\n", len(steps)+len(files))
 	for i := range steps {
@@ -562,7 +573,7 @@ func start(b *strings.Builder, marker string, steps []*step, runs bool, st scrip
 		if st.salvage >= 0 {
 			fmt.Fprintf(b, "dl_payload %d out %s; dl_payload %d err %s\n", st.salvage, quote(c+".o"), st.salvage, quote(c+".e"))
 		}
-		b.WriteString("rm -f -- " + quote(c+".o") + " " + quote(c+".e") + " " + quote(c+".p") + " " + quote(c+".u") + "\n")
+		b.WriteString("rm -f -- " + quote(c+".o") + " " + quote(c+".e") + " " + quote(c+".p") + " " + quote(c+".s") + " " + quote(c+".u") + "\n")
 	}
 	sys := false
 	for _, s := range steps {
@@ -693,7 +704,12 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 			seen[s.path] = true // a later step on it sees what the earlier wrote
 		}
 	}
-	code, slot := batchStat(batch)
+	// When a command surely runs (a step without a check), the script
+	// makes its private files anyway: the stat goes through one of them.
+	sure := run && slices.ContainsFunc(steps, func(s *step) bool {
+		return s.action == "shell" && !s.hasCheck && s.err == nil && s.skip == "" && s.platform == ""
+	})
+	code, slot := batchStat(batch, sure)
 	b.WriteString(code)
 	after := &afters{b: &b, guarded: true}
 	for _, s := range steps {
@@ -875,7 +891,8 @@ func (a *afters) flush() {
 			batch = append(batch, w.s)
 		}
 	}
-	code, slot := batchStat(batch)
+	// The private files are there: something was written.
+	code, slot := batchStat(batch, true)
 	frame := func(w written) string {
 		if f := shellAfter(w); f != "" {
 			return f
