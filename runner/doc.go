@@ -71,8 +71,11 @@
 // only what writes (one mkdir, one mv per file) and the rm. A line added
 // to a small file is added by the shell too (no awk), and the file sent
 // for the diff by the shell (no head). A command of plain words naming a
-// program runs without a subshell: the shell vforks it as it does stat,
-// where a subshell is a fork, which copies page tables (costly in a VM).
+// program, or a list of them joined by &&, || or ;, runs without a
+// subshell: the shell vforks each as it does stat, where a subshell is a
+// fork, which copies page tables (costly in a VM); the batch stat writes
+// to a private file, not a command substitution, when the script makes
+// its files anyway.
 //
 // # Timeouts
 //

@@ -230,6 +230,9 @@ func seconds(s *step) int {
 // all (simpleCmd).
 func stepShell(s *step, cmd string) string {
 	if simpleCmd(s, cmd) {
+		if cmdListRE.MatchString(cmd) {
+			return "{ " + strings.TrimSpace(cmd) + "\n} </dev/null"
+		}
 		return strings.TrimSpace(cmd) + " </dev/null"
 	}
 	var b strings.Builder
@@ -273,13 +276,28 @@ var shBuiltins = []string{".", ":", "[", "alias", "bg", "break", "cd", "chdir", 
 // built-in or one of the script's functions: the script's shell then runs
 // it itself, as it runs stat, with a vfork and no subshell (a fork costs
 // its page tables), and the program can change nothing in the shell.
+//
+// A list of such commands joined by &&, || or ; ("apt-get update &&
+// apt-get install -y curl") is run the same, each command vforked.
 func simpleCmd(s *step, cmd string) bool {
-	if len(s.env) > 0 || s.workdir != "" || !plainCmd(cmd) {
+	if len(s.env) > 0 || s.workdir != "" {
 		return false
 	}
-	first := strings.Fields(cmd)[0]
-	return !strings.HasPrefix(first, "dl_") && !slices.Contains(shBuiltins, first)
+	for _, part := range cmdListRE.Split(cmd, -1) {
+		if !plainCmd(part) {
+			return false
+		}
+		first := strings.Fields(part)[0]
+		if strings.HasPrefix(first, "dl_") || slices.Contains(shBuiltins, first) {
+			return false
+		}
+	}
+	return true
 }
+
+// cmdListRE splits a list of plain commands (whose words hold no &, | or
+// ;) at its operators.
+var cmdListRE = regexp.MustCompile(`[ \t]*(&&|\|\||;)[ \t]*`)
 
 // checkCmd runs a check command (check, recheck, verify) for step s; its
 // output streams; its exit status is in dl_rc and in the tag's frame.

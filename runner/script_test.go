@@ -156,7 +156,14 @@ func TestSimpleCmd(t *testing.T) {
 		"echo hi":                   false,
 		"dl_frame 1 x":              false,
 		"uname -r; exit":            false,
-		"FOO=1 uname":               false,
+		"sleep 0.1 && touch ~/x":    true,
+		"apt-get update&&apt-get -y install curl || true; date": false,
+		"make || make clean; make":                              true,
+		"make &&":                                               false,
+		"make & sleep 1":                                        false,
+		"make | tee log":                                        false,
+		"make;":                                                 false,
+		"FOO=1 uname":                                           false,
 	} {
 		if got := simpleCmd(&step{}, cmd); got != want {
 			t.Errorf("simpleCmd(%q) = %v, want %v", cmd, got, want)
@@ -166,6 +173,9 @@ func TestSimpleCmd(t *testing.T) {
 		t.Error("a step with environment or a working directory runs in a subshell")
 	}
 	if got := stepShell(&step{}, " uname -r "); got != "uname -r </dev/null" {
+		t.Errorf("stepShell = %q", got)
+	}
+	if got := stepShell(&step{}, "sleep 0.1 && touch ~/x"); got != "{ sleep 0.1 && touch ~/x\n} </dev/null" {
 		t.Errorf("stepShell = %q", got)
 	}
 }

@@ -360,3 +360,52 @@ func TestLineAddedByTheShell(t *testing.T) {
 		t.Errorf("left behind: %v", left)
 	}
 }
+
+// A list of plain commands runs in the script's shell (no subshell) with
+// the list's own status: && stops at a failure, || goes on after one.
+func TestCommandListsWithoutSubshell(t *testing.T) {
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	doc := `
+[[steps]]
+name = "and"
+action = "shell"
+run = "ls /nonexistent-dl && touch ~/never"
+on_failure = "continue"
+
+[[steps]]
+name = "or"
+action = "shell"
+run = "ls /nonexistent-dl || touch ~/fallback"
+
+[[steps]]
+name = "seq"
+action = "shell"
+run = "mkdir -p ~/d; touch ~/d/x"
+`
+	cfg, _ := configDir(t, t.TempDir(), map[string]string{
+		"inventory.toml":       "[hosts.me]\ntransport = \"local\"\n",
+		"associations.toml":    "[associations.c]\ndocument = \"lists\"\ntargets = [\"*\"]\n",
+		"documents/lists.toml": doc,
+	})
+	r := runner.New(runner.Options{Config: cfg, Dial: func(_ context.Context, h *inventory.Host) (runner.Conn, error) {
+		return local.New(h.Name), nil
+	}})
+	defer r.Close()
+	res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := res.Hosts[0]
+	if got, want := statuses(h), "and=Failed or=Success seq=Success"; got != want {
+		t.Fatalf("statuses: %s, want %s", got, want)
+	}
+	if c := h.Steps[0].ExitCode; c == nil || *c != 2 || !strings.Contains(h.Steps[0].Stderr, "nonexistent-dl") {
+		t.Errorf("and: exit %v, stderr %q", c, h.Steps[0].Stderr)
+	}
+	for name, want := range map[string]bool{"never": false, "fallback": true, "d/x": true} {
+		if _, err := os.Stat(filepath.Join(home, name)); (err == nil) != want {
+			t.Errorf("%s: exists %v, want %v", name, err == nil, want)
+		}
+	}
+}
