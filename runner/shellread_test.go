@@ -11,7 +11,9 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/driftless-dev/driftless/config"
 	"github.com/driftless-dev/driftless/inventory"
+	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/local"
 	"github.com/driftless-dev/driftless/runner"
 )
@@ -101,23 +103,11 @@ func TestSmallFilesReadByTheShell(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg, _ := configDir(t, t.TempDir(), map[string]string{
-		"inventory.toml":      "[hosts.me]\ntransport = \"local\"\n",
-		"associations.toml":   "[associations.r]\ndocument = \"read\"\ntargets = [\"*\"]\n",
-		"documents/read.toml": shellReadDoc,
-	})
+	cfg := localConfig(t, shellReadDoc)
 	run := func(check bool, want string) []string {
 		t.Helper()
 		os.Remove(log)
-		r := runner.New(runner.Options{Config: cfg, Dial: func(_ context.Context, h *inventory.Host) (runner.Conn, error) {
-			return local.New(h.Name), nil
-		}})
-		defer r.Close()
-		res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0], Check: check})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := statuses(res.Hosts[0]); got != want {
+		if got := statuses(runLocal(t, cfg, check)); got != want {
 			t.Fatalf("statuses:\n got %s\nwant %s", got, want)
 		}
 		b, _ := os.ReadFile(log)
@@ -208,23 +198,11 @@ action = "shell"
 check = "test -f ~/app/.installed"
 run = "touch ~/app/.installed"
 `
-	cfg, _ := configDir(t, t.TempDir(), map[string]string{
-		"inventory.toml":       "[hosts.me]\ntransport = \"local\"\n",
-		"associations.toml":    "[associations.f]\ndocument = \"fresh\"\ntargets = [\"*\"]\n",
-		"documents/fresh.toml": doc,
-	})
+	cfg := localConfig(t, doc)
 	run := func(want string) []string {
 		t.Helper()
 		os.Remove(log)
-		r := runner.New(runner.Options{Config: cfg, Dial: func(_ context.Context, h *inventory.Host) (runner.Conn, error) {
-			return local.New(h.Name), nil
-		}})
-		defer r.Close()
-		res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0]})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := statuses(res.Hosts[0]); got != want {
+		if got := statuses(runLocal(t, cfg, false)); got != want {
 			t.Fatalf("statuses:\n got %s\nwant %s", got, want)
 		}
 		b, _ := os.ReadFile(log)
@@ -309,20 +287,9 @@ func TestLineAddedByTheShell(t *testing.T) {
 	}
 	// A second path makes the check batch its stat.
 	doc.WriteString("[[steps]]\nname = \"dir\"\naction = \"directory\"\npath = \"~\"\n")
-	cfg, _ := configDir(t, t.TempDir(), map[string]string{
-		"inventory.toml":       "[hosts.me]\ntransport = \"local\"\n",
-		"associations.toml":    "[associations.l]\ndocument = \"lines\"\ntargets = [\"*\"]\n",
-		"documents/lines.toml": doc.String(),
-	})
-	r := runner.New(runner.Options{Config: cfg, Dial: func(_ context.Context, h *inventory.Host) (runner.Conn, error) {
-		return local.New(h.Name), nil
-	}})
-	defer r.Close()
-	res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := statuses(res.Hosts[0]), "eol=Corrected noeol=Corrected empty=Corrected nul=Corrected crlf=Corrected dir=Compliant"; got != want {
+	cfg := localConfig(t, doc.String())
+	h := runLocal(t, cfg, false)
+	if got, want := statuses(h), "eol=Corrected noeol=Corrected empty=Corrected nul=Corrected crlf=Corrected dir=Compliant"; got != want {
 		t.Fatalf("statuses:\n got %s\nwant %s", got, want)
 	}
 	for _, name := range names {
@@ -342,7 +309,7 @@ func TestLineAddedByTheShell(t *testing.T) {
 	}
 	// The shell sent the files' content for the diff, too.
 	for i, want := range map[int]string{0: "\n a\n   b \\n\n+export X='1'\n", 1: "\n a\n-b\n\\ No newline at end of file\n+b\n+export X='1'\n"} {
-		if d := res.Hosts[0].Steps[i].Differ; !strings.Contains(d, want) {
+		if d := h.Steps[i].Differ; !strings.Contains(d, want) {
 			t.Errorf("%s differs by %q, want it to hold %q", names[i], d, want)
 		}
 	}
@@ -383,20 +350,8 @@ name = "seq"
 action = "shell"
 run = "mkdir -p ~/d; touch ~/d/x"
 `
-	cfg, _ := configDir(t, t.TempDir(), map[string]string{
-		"inventory.toml":       "[hosts.me]\ntransport = \"local\"\n",
-		"associations.toml":    "[associations.c]\ndocument = \"lists\"\ntargets = [\"*\"]\n",
-		"documents/lists.toml": doc,
-	})
-	r := runner.New(runner.Options{Config: cfg, Dial: func(_ context.Context, h *inventory.Host) (runner.Conn, error) {
-		return local.New(h.Name), nil
-	}})
-	defer r.Close()
-	res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h := res.Hosts[0]
+	cfg := localConfig(t, doc)
+	h := runLocal(t, cfg, false)
 	if got, want := statuses(h), "and=Failed or=Success seq=Success"; got != want {
 		t.Fatalf("statuses: %s, want %s", got, want)
 	}
@@ -408,4 +363,31 @@ run = "mkdir -p ~/d; touch ~/d/x"
 			t.Errorf("%s: exists %v, want %v", name, err == nil, want)
 		}
 	}
+}
+
+// localConfig is a config dir whose one host is this machine (the local
+// transport) and whose one association runs doc on it.
+func localConfig(t *testing.T, doc string) *config.Config {
+	t.Helper()
+	cfg, _ := configDir(t, t.TempDir(), map[string]string{
+		"inventory.toml":     "[hosts.me]\ntransport = \"local\"\n",
+		"associations.toml":  "[associations.a]\ndocument = \"doc\"\ntargets = [\"*\"]\n",
+		"documents/doc.toml": doc,
+	})
+	return cfg
+}
+
+// runLocal runs cfg's association (in check mode when check) and returns
+// the host's result.
+func runLocal(t *testing.T, cfg *config.Config, check bool) journal.HostResult {
+	t.Helper()
+	r := runner.New(runner.Options{Config: cfg, Dial: func(_ context.Context, h *inventory.Host) (runner.Conn, error) {
+		return local.New(h.Name), nil
+	}})
+	defer r.Close()
+	res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0], Check: check})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Hosts[0]
 }
