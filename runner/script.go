@@ -82,18 +82,14 @@ dl_eos() { printf '\n%s %s eos 0\n' "$DLM" "$1"; }
 dl_payload() {
 	[ -s "$3" ] || return 0
 	printf '\n%s %s %s -1\n' "$DLM" "$1" "$2"
-	# The first lines by the shell itself, the rest (if any) by cat.
+	# The first lines (256 bytes, or $4) by the shell itself, the rest
+	# (if any) by cat.
 	{ dl_n=0; dl_l=
-	while [ $dl_n -lt 256 ] && IFS= read -r dl_l; do printf '%s\n' "$dl_l"; dl_n=$((dl_n+${#dl_l}+1)); dl_l=; done
-	if [ $dl_n -ge 256 ]; then cat; else printf '%s' "$dl_l"; fi; } <"$3"
+	while [ $dl_n -lt "${4:-256}" ] && IFS= read -r dl_l; do printf '%s\n' "$dl_l"; dl_n=$((dl_n+${#dl_l}+1)); dl_l=; done
+	if [ $dl_n -ge "${4:-256}" ]; then cat; else printf '%s' "$dl_l"; fi; } <"$3"
 	dl_eos "$1"
 }
 dl_cur() { printf '\n%s %s cur -1\n' "$DLM" "$1"; head -c "$3" -- "$2" 2>/dev/null; dl_eos "$1"; }
-dl_curs() {
-	printf '\n%s %s cur -1\n' "$DLM" "$1"
-	{ dl_l=; while IFS= read -r dl_l; do printf '%s\n' "$dl_l"; dl_l=; done; printf '%s' "$dl_l"; } <"$2" 2>/dev/null
-	dl_eos "$1"
-}
 dl_sout() { printf '\n%s %s sout -1 %s\n' "$DLM" "$1" "$2"; printf '\n%s %s err -1\n' "$DLM" "$1" >&2; }
 dl_send() { dl_frame "$1" "$2" "$3"; dl_eos "$1" >&2; }
 dl_sha() { dl_s=$($dl_shacmd <"$1" 2>/dev/null); dl_s=${dl_s%% *}; dl_s=${dl_s:--}; }
@@ -357,10 +353,18 @@ func statFrameAt(s *step, tag string, slot int) string {
 		}
 		get = fmt.Sprintf("if [ -n \"$dl_bok\" ]; then %s dl_m=$dl_m%d dl_o=$dl_o%d dl_g=$dl_g%d dl_z=$dl_z%d; else %s; fi", bs, slot, slot, slot, slot, get)
 	}
-	return fmt.Sprintf("if [ %s %s ]; then dl_k=1; %s\n"+
-		"elif [ -e %s ] || [ -L %s ]; then dl_k=2; else dl_k=0; fi\n"+
-		"if [ $dl_k = 1 ]; then dl_frame %d %s \"1 $dl_s $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d %s $dl_k; fi\n",
-		want, p, get, p, p, s.idx, tag, s.idx, tag)
+	return kindTest(want, p, get) +
+		fmt.Sprintf("if [ $dl_k = 1 ]; then dl_frame %d %s \"1 $dl_s $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d %s $dl_k; fi\n", s.idx, tag, s.idx, tag)
+}
+
+// kindTest sets dl_k to what is at the shell word p: 1 what test's
+// operator want ("-f", "-d") holds for, then get runs; 2 something else;
+// 0 nothing.
+func kindTest(want, p, get string) string {
+	if get != "" {
+		get = "; " + get
+	}
+	return fmt.Sprintf("if [ %s %s ]; then dl_k=1%s\nelif [ -e %s ] || [ -L %s ]; then dl_k=2; else dl_k=0; fi\n", want, p, get, p, p)
 }
 
 // shellComparable reports whether the shell itself compares a file
@@ -442,9 +446,6 @@ func batchStat(steps []*step, toFile bool) (code string, slot func(*step) int) {
 	sha := ""
 	if len(files) > 0 {
 		sha = "; $dl_shacmd --" + hashes.String()
-		if !toFile {
-			sha += " 2>/dev/null"
-		}
 	}
 	// Owner and group names cost stat a look-up in the user and group
 	// databases: taken only when a step sets one.
@@ -455,15 +456,15 @@ func batchStat(steps []*step, toFile bool) (code string, slot func(*step) int) {
 	// When none of the paths is there (a fresh host), there is nothing
 	// to stat.
 	fmt.Fprintf(&b, "if [ -z \"$dl_any\" ]; then dl_bok=1%s\nelse\n", none.String())
+	cmd := fmt.Sprintf("if [ \"$dl_os\" = Linux ]; then stat -c '%s' --%s%s; else stat -f '%s' --%s%s; fi 2>/dev/null",
+		gnu, stats.String(), sha, bsd, stats.String(), sha)
 	if toFile {
 		// Into a private file, read back by the shell: a command
 		// substitution is a fork of the shell, a command a vfork.
-		fmt.Fprintf(&b, "dl_need_t; if [ \"$dl_os\" = Linux ]; then { stat -c '%s' --%s%s; } >\"$dl_t.s\" 2>/dev/null\n", gnu, stats.String(), sha)
-		fmt.Fprintf(&b, "else { stat -f '%s' --%s%s; } >\"$dl_t.s\" 2>/dev/null; fi\n", bsd, stats.String(), sha)
+		b.WriteString("dl_need_t; " + cmd + " >\"$dl_t.s\"\n")
 		b.WriteString("dl_x=; while IFS= read -r dl_l; do dl_x=$dl_x$dl_l'\n'; done <\"$dl_t.s\"\n")
 	} else {
-		fmt.Fprintf(&b, "if [ \"$dl_os\" = Linux ]; then dl_x=$(stat -c '%s' --%s 2>/dev/null%s)\n", gnu, stats.String(), sha)
-		fmt.Fprintf(&b, "else dl_x=$(stat -f '%s' --%s 2>/dev/null%s); fi\n", bsd, stats.String(), sha)
+		b.WriteString("dl_x=$(" + cmd + ")\n")
 	}
 	b.WriteString("dl_ifs=$IFS; IFS='\n'; set -- $dl_x; IFS=$dl_ifs\n")
 	fmt.Fprintf(&b, "if [ $# -eq %d ]; then dl_bok=1\n", len(steps)+len(files))
@@ -491,7 +492,7 @@ func literalLine(s *step) bool { return s.action == "line" && s.lineRe == "" }
 func lineCheck(s *step, slot int) string {
 	p := remotePath(s.path)
 	var b strings.Builder
-	fmt.Fprintf(&b, "if [ -f %s ]; then dl_k=1; elif [ -e %s ] || [ -L %s ]; then dl_k=2; else dl_k=0; fi\ndl_lc= dl_sr=\n", p, p, p)
+	b.WriteString(kindTest("-f", p, "") + "dl_lc= dl_sr=\n")
 	if literalLine(s) {
 		grep := fmt.Sprintf("grep -qxF -- %s %s 2>/dev/null", quote(s.line), p)
 		if slot >= 0 {
@@ -516,7 +517,7 @@ func lineCheck(s *step, slot int) string {
 		fmt.Fprintf(&b, "dl_frame %d has ${dl_lc:-0}\n", s.idx)
 	}
 	// A file the shell has read whole (dl_sr) is sent by the shell.
-	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ -z \"$dl_lc\" ]; then if [ -n \"$dl_sr\" ]; then dl_curs %d %s; else dl_cur %d %s %d; fi; fi\n", s.idx, p, s.idx, p, maxLineFile+1)
+	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ -z \"$dl_lc\" ]; then if [ -n \"$dl_sr\" ]; then dl_payload %d cur %s %d; else dl_cur %d %s %d; fi; fi\n", s.idx, p, maxShellRead+1, s.idx, p, maxLineFile+1)
 	return b.String()
 }
 
@@ -687,12 +688,15 @@ func lineFix(s *step) string {
 
 func buildCheckScript(marker string, steps []*step, run bool, st scriptState) string {
 	inline := run && inlineOK(steps)
-	runs := false
+	// runs: a run, or a correction, may capture its output in files;
+	// sure: a command surely runs (a step without a check), so the files
+	// are made anyway.
+	runs, sure := false, false
 	for _, s := range steps {
 		if run && s.err == nil && s.skip == "" {
-			// A run, or a correction, captures its output in files.
 			runs = runs || (s.action == "shell" && (!s.hasCheck || inline)) ||
 				(inline && (s.action == "file" || s.action == "directory" || literalLine(s)))
+			sure = sure || (s.action == "shell" && !s.hasCheck && s.platform == "")
 		}
 	}
 	var b strings.Builder
@@ -722,12 +726,7 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 			seen[s.path] = true // a later step on it sees what the earlier wrote
 		}
 	}
-	// When a command surely runs (a step without a check), the script
-	// makes its private files anyway: the stat goes through one of them.
-	sure := run && slices.ContainsFunc(steps, func(s *step) bool {
-		return s.action == "shell" && !s.hasCheck && s.err == nil && s.skip == "" && s.platform == ""
-	})
-	code, slot := batchStat(batch, sure)
+	code, slot := batchStat(batch, sure) // through a private file when one is made anyway
 	b.WriteString(code)
 	after := &afters{b: &b, guarded: true}
 	for _, s := range steps {
@@ -956,9 +955,8 @@ func shellAfter(w written) string {
 	default:
 		return ""
 	}
-	return fmt.Sprintf("if [ %s %s ]; then %s; dl_frame %d after \"1 $dl_s - - - 0\"\n"+
-		"elif [ -e %s ] || [ -L %s ]; then dl_frame %d after 2; else dl_frame %d after 0; fi\n",
-		want, p, hash, s.idx, p, p, s.idx, s.idx)
+	return kindTest(want, p, hash+"; dl_m=- dl_o=- dl_g=- dl_z=0") +
+		fmt.Sprintf("if [ $dl_k = 1 ]; then dl_frame %d after \"1 $dl_s $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d after $dl_k; fi\n", s.idx, s.idx)
 }
 
 // applyFragment corrects one step: dl_ok is emptied when it fails.
@@ -1067,8 +1065,7 @@ func ownership(s *step, p, mode string) string {
 // applyResult reports the outcome of a file, directory or line step:
 // the error output, then the state after.
 func applyResult(s *step) string {
-	return fmt.Sprintf("dl_frame %d applied \"${dl_ok:-0}\"; dl_payload %d err \"$dl_t.e\" %d\n",
-		s.idx, s.idx, MaxOutput)
+	return fmt.Sprintf("dl_frame %d applied \"${dl_ok:-0}\"; dl_payload %d err \"$dl_t.e\"\n", s.idx, s.idx)
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }

@@ -205,13 +205,7 @@ run = "touch ~/app/.installed"
 		if got := statuses(runLocal(t, cfg, false)); got != want {
 			t.Fatalf("statuses:\n got %s\nwant %s", got, want)
 		}
-		b, _ := os.ReadFile(log)
-		var got []string // the programs' names
-		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-			if name, _, _ := strings.Cut(l, " "); name != "" {
-				got = append(got, name)
-			}
-		}
+		got := programNames(log)
 		slices.Sort(got)
 		return got
 	}
@@ -313,12 +307,7 @@ func TestLineAddedByTheShell(t *testing.T) {
 			t.Errorf("%s differs by %q, want it to hold %q", names[i], d, want)
 		}
 	}
-	b, _ := os.ReadFile(log)
-	var programs []string
-	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		name, _, _ := strings.Cut(l, " ")
-		programs = append(programs, name)
-	}
+	programs := programNames(log)
 	if want := []string{"head", "awk"}; !slices.Equal(programs, want) {
 		t.Errorf("programs: %q, want %q (for the file with a NUL byte)", programs, want)
 	}
@@ -363,6 +352,19 @@ run = "mkdir -p ~/d; touch ~/d/x"
 			t.Errorf("%s: exists %v, want %v", name, err == nil, want)
 		}
 	}
+}
+
+// programNames is the names of the programs logPrograms' log holds, in
+// the order they started.
+func programNames(log string) []string {
+	b, _ := os.ReadFile(log)
+	var names []string
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if name, _, _ := strings.Cut(l, " "); name != "" {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // localConfig is a config dir whose one host is this machine (the local

@@ -167,7 +167,7 @@ func systemCheck(s *step, tag string) string {
 		} else {
 			fmt.Fprintf(&b, "dl_patch_list %s >\"$dl_t.p\" 2>/dev/null\n", pmWord(s))
 		}
-		fmt.Fprintf(&b, "dl_frame %d %s %s; dl_payload %d list \"$dl_t.p\" %d\n", s.idx, tag, pmWord(s), s.idx, MaxOutput)
+		fmt.Fprintf(&b, "dl_frame %d %s %s; dl_payload %d list \"$dl_t.p\"\n", s.idx, tag, pmWord(s), s.idx)
 	case "service":
 		fmt.Fprintf(&b, "dl_frame %d %s \"$(dl_svc_state \"$(dl_svc_init)\" %s)\"\n", s.idx, tag, quote(s.service))
 	}
@@ -179,7 +179,7 @@ func systemCheck(s *step, tag string) string {
 func systemApply(s *step, commands string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "( %s ) >\"$dl_t.o\" 2>\"$dl_t.e\" </dev/null; dl_rc=$?\n", commands)
-	fmt.Fprintf(&b, "dl_frame %d run $dl_rc; dl_payload %d out \"$dl_t.o\" %d; dl_payload %d err \"$dl_t.e\" %d\n", s.idx, s.idx, MaxOutput, s.idx, MaxOutput)
+	fmt.Fprintf(&b, "dl_frame %d run $dl_rc; dl_payload %d out \"$dl_t.o\"; dl_payload %d err \"$dl_t.e\"\n", s.idx, s.idx, s.idx)
 	b.WriteString("[ $dl_rc -eq 0 ] || dl_ok=\n")
 	b.WriteString(systemCheck(s, "after"))
 	if s.action == "patch" && s.rebootIfNeed {
