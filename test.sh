@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need on a fresh Debian machine
-# with Go (OpenSSH's sshd, for tests against real SSH servers), then vets
-# and runs every test with the race detector.
+# with Go (OpenSSH's sshd for tests against real SSH servers; the five
+# shells the generated scripts run under; shellcheck; Node.js for the
+# PowerShell grammar), checks formatting, go.mod, vet and staticcheck, then
+# runs every test with the race detector.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -11,6 +13,11 @@ need=()
 command -v ssh-keygen >/dev/null || need+=(openssh-client)
 command -v script >/dev/null || need+=(bsdutils)
 /usr/bin/python3 -c 'import winrm, requests_ntlm' 2>/dev/null || need+=(python3-winrm)
+for p in dash bash busybox mksh zsh shellcheck; do
+  command -v "$p" >/dev/null || need+=("$p")
+done
+command -v node >/dev/null || need+=(nodejs)
+command -v npm >/dev/null || need+=(npm)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   sudo=""
@@ -25,5 +32,7 @@ if [ -n "$unformatted" ]; then
   echo "$unformatted" >&2
   exit 1
 fi
+go mod tidy -diff || { echo "test.sh: go.mod/go.sum are not tidy: run go mod tidy" >&2; exit 1; }
 go vet ./...
-go test -race -timeout 12m ./...
+go tool staticcheck ./...
+go test -race -timeout 14m ./...

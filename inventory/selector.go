@@ -134,6 +134,7 @@ func parseTerm(t *term, p string) error {
 		if strings.HasPrefix(p, "name:") {
 			name = strings.TrimSpace(p[len("name:"):])
 		} else if i := strings.IndexByte(p, ':'); i >= 0 {
+			//lint:ignore ST1005 the message names the selector kinds, colons included
 			return fmt.Errorf("unknown selector kind %q: expected name:, tag:, tag-key: or group:", p[:i+1])
 		}
 		if name == "" {

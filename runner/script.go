@@ -328,14 +328,12 @@ func runCmd(s *step, cmd string) string {
 		s.idx, stepShell(s, cmd), s.idx, s.idx, s.idx)
 }
 
-// statFrame reports what is at the step's path: kind 0 missing, 1 file
+// statFrameAt reports what is at the step's path: kind 0 missing, 1 file
 // or directory as expected, 2 something else; then the SHA-256 (files),
 // mode, owner, group and size. The values stay in dl_k, dl_s, dl_m, dl_o,
-// dl_g and dl_z for the checks that follow.
-func statFrame(s *step, tag string) string { return statFrameAt(s, tag, -1) }
-
-// statFrameAt is statFrame for a step whose stat (and hash) the check
-// script took in one batch for all paths, in slot (-1: none).
+// dl_g and dl_z for the checks that follow. The check script took the
+// stat (and hash) of all paths in one batch; slot is this step's place in
+// it (-1: none).
 func statFrameAt(s *step, tag string, slot int) string {
 	p := remotePath(s.path)
 	want, hash := "-d", "dl_s=-"

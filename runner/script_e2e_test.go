@@ -204,12 +204,12 @@ func TestBatchedChecksAndOutputs(t *testing.T) {
 	if got := statuses(res.Hosts[0]); got != "d1=Corrected f1=Corrected f2=Corrected l1=Compliant talk=Corrected daemon=Corrected" {
 		t.Fatalf("apply: %s", got)
 	}
-	res = runExpect(t, f, true, "d1=Compliant f1=Compliant f2=Compliant l1=Compliant talk=Compliant daemon=Compliant")
+	runExpect(t, f, true, "d1=Compliant f1=Compliant f2=Compliant l1=Compliant talk=Compliant daemon=Compliant")
 	// The mode of the file drifts, the line is still there.
 	if err := os.Chmod(filepath.Join(home, "m", "f 2"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	res = runExpect(t, f, false, "d1=Compliant f1=Compliant f2=Corrected l1=Compliant talk=Compliant daemon=Compliant")
+	runExpect(t, f, false, "d1=Compliant f1=Compliant f2=Corrected l1=Compliant talk=Compliant daemon=Compliant")
 	// f1 is removed and d1 replaced by a file: the batch's stand-ins keep
 	// the other paths' results in place.
 	os.Remove(filepath.Join(home, "m", "d1", "f1"))

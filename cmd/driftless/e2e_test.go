@@ -388,11 +388,11 @@ func buildBinary(t *testing.T) string {
 
 func TestE2EInterrupt(t *testing.T) {
 	bin := buildBinary(t)
-	f := startFleet(t, 2, fmt.Sprintf(`[associations.slow]
+	f := startFleet(t, 2, `[associations.slow]
 document = "driftless:RunShellScript"
 targets = ["*"]
 parameters = { commands = ["sleep 300"] }
-`))
+`)
 	cmd := exec.Command(bin, "apply", "-C", f.dir)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -11,7 +11,8 @@ import (
 	"time"
 	"unicode/utf16"
 
-	"golang.org/x/crypto/md4" //nolint:staticcheck // NTLM's NT hash is MD4; there is no other.
+	//lint:ignore SA1019 NTLM's NT hash is MD4; there is no other.
+	"golang.org/x/crypto/md4"
 )
 
 // The server side of NTLMv2 ([MS-NLMP]): enough to authenticate the

@@ -124,14 +124,6 @@ func (r *request) selector(name string) string {
 	return ""
 }
 
-func (r *request) option(name string) string {
-	for _, o := range r.Header.OptionSet.Options {
-		if o.Name == name {
-			return strings.TrimSpace(o.Value)
-		}
-	}
-	return ""
-}
 
 // operationTimeout parses the request's xs:duration OperationTimeout
 // ("PT60S", "PT20.000S", "PT1M30S"); 0 when absent or unreadable.
