@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/transport"
+
 	"github.com/driftless-dev/driftless/config"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
@@ -54,7 +56,7 @@ func newLibRunner(tb testing.TB, fl *fleet, doc string, conc int) *libRunner {
 }
 
 func (l *libRunner) run(ctx context.Context, check bool) (*runner.RunResult, error) {
-	r := runner.New(runner.Options{Config: l.cfg, Dial: func(ctx context.Context, h *inventory.Host) (runner.Conn, error) {
+	r := runner.New(runner.Options{Config: l.cfg, Dial: func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 		c, err := ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User,
 			IdentityFiles: h.IdentityFiles, KnownHosts: h.KnownHosts, ConnectTimeout: h.ConnectTimeout})
 		if err != nil {

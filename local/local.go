@@ -9,26 +9,22 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
-	"strings"
 	"syscall"
 	"time"
 
-	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/transport"
 )
 
 // waitDelay is how long Run waits for the output pipes to close after the
 // process group was killed.
 const waitDelay = 2 * time.Second
 
-var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 // Conn runs steps on the local machine. It is safe for concurrent use.
 type Conn struct {
 	name string
 }
 
-var _ runner.Conn = (*Conn)(nil)
+var _ transport.Conn = (*Conn)(nil)
 
 // New returns the local transport for the inventory host name (used in
 // errors).
@@ -39,9 +35,9 @@ func New(name string) *Conn {
 // Run runs cmd.Script with the local shell, with the environment of this
 // process plus cmd.Env, and returns its exit status (128+N when killed
 // by signal N). When ctx ends first, the script's whole process group is
-// killed and ctx.Err() is returned wrapped (with runner.ErrTimeout for a
+// killed and ctx.Err() is returned wrapped (with transport.ErrTimeout for a
 // deadline).
-func (c *Conn) Run(ctx context.Context, cmd *runner.Command) (int, error) {
+func (c *Conn) Run(ctx context.Context, cmd *transport.Command) (int, error) {
 	op := "run " + c.name
 	if cmd == nil {
 		return -1, fmt.Errorf("%s: no command", op)
@@ -51,15 +47,6 @@ func (c *Conn) Run(ctx context.Context, cmd *runner.Command) (int, error) {
 	}
 	x := exec.Command(shell[0], append(shell[1:], cmd.Script)...)
 	x.Env = os.Environ()
-	for k, v := range cmd.Env {
-		if !envNameRE.MatchString(k) {
-			return -1, fmt.Errorf("%s: env: invalid variable name %q", op, k)
-		}
-		if strings.IndexByte(v, 0) >= 0 {
-			return -1, fmt.Errorf("%s: env: %s: value holds a NUL byte", op, k)
-		}
-		x.Env = append(x.Env, k+"="+v)
-	}
 	x.Stdin, x.Stdout, x.Stderr = cmd.Stdin, cmd.Stdout, cmd.Stderr
 	x.WaitDelay = waitDelay
 	setProcessGroup(x)
@@ -149,7 +136,7 @@ func (r *ctxReader) Read(p []byte) (int, error) {
 
 func ctxErr(op string, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w: %w", op, runner.ErrTimeout, err)
+		return fmt.Errorf("%s: %w: %w", op, transport.ErrTimeout, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

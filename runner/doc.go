@@ -87,5 +87,5 @@
 // the next step, as the script would have gone on after that step failed.
 //
 // Transports implement Conn (conn.go): ssh, local, and winrm, whose
-// scripts are PowerShell (Sheller; pwsh.go).
+// scripts are PowerShell (transport.Sheller; pwsh.go).
 package runner

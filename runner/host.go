@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/driftless-dev/driftless/transport"
+
 	udiff "github.com/aymanbagabas/go-udiff"
 
 	"github.com/driftless-dev/driftless/journal"
@@ -24,7 +26,7 @@ const SkipNoCheck = journal.SkipNoCheck
 
 // hostRun is one document on one host.
 type hostRun struct {
-	conn    Conn
+	conn    transport.Conn
 	steps   []*step
 	check   bool // check mode
 	red     *redactor
@@ -47,7 +49,7 @@ func isScript(s *step) bool { return s.action == "shell" || s.action == "powersh
 // rebootCode is the exit status with which a script asks for a reboot:
 // 194 on Linux and macOS, 3010 on Windows.
 func (h *hostRun) rebootCode() int {
-	if shellOf(h.conn) == ShellPowerShell {
+	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
 		return 3010
 	}
 	return RebootExitCode
@@ -72,7 +74,7 @@ func (h *hostRun) run(ctx context.Context) error {
 	if !h.check {
 		check = checkRunScript
 	}
-	if shellOf(h.conn) == ShellPowerShell {
+	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
 		check = func(m string, steps []*step, _ scriptState) string { return checkScriptPS(m, steps) }
 		apply = func(m string, todo []applyStep, _ scriptState) string { return applyScriptPS(m, todo) }
 	}
@@ -320,7 +322,7 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 			// launched) may still hold the session's output open: the
 			// session then ends here, shortly after.
 			ended.Store(f)
-			endTimer = time.AfterFunc(endGrace, func() { cancelCause(ErrScriptEnded) })
+			endTimer = time.AfterFunc(endGrace, func() { cancelCause(transport.ErrScriptEnded) })
 			return
 		}
 		var tag string
@@ -344,8 +346,8 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	// parameter values and file contents. The shell reads all of it
 	// before running any of it, so no step can eat the script.
 	slog.Debug("script", "bytes", len(script))
-	cmd := &Command{Script: stdinScript, Stdin: strings.NewReader(shellMain(script)), Stdout: fw, Stderr: ew}
-	if shellOf(h.conn) == ShellPowerShell {
+	cmd := &transport.Command{Script: stdinScript, Stdin: strings.NewReader(shellMain(script)), Stdout: fw, Stderr: ew}
+	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
 		cmd.Script, cmd.Stdin = psStdinScript, psStdin(script)
 	}
 	code, err := h.conn.Run(sctx, cmd)

@@ -3,11 +3,12 @@ package runner
 import (
 	"encoding/base64"
 	"fmt"
-	"github.com/driftless-dev/driftless/internal/pwsh"
 	"io"
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/driftless-dev/driftless/internal/pwsh"
 )
 
 // The scripts below are the PowerShell twins of script.go's, for hosts

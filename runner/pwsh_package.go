@@ -2,9 +2,10 @@ package runner
 
 import (
 	"fmt"
-	"github.com/driftless-dev/driftless/internal/pwsh"
 	"strconv"
 	"strings"
+
+	"github.com/driftless-dev/driftless/internal/pwsh"
 )
 
 // The Windows side of the package action: winget first, then

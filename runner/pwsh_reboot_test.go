@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/transport"
+
 	"github.com/driftless-dev/driftless/internal/winstub"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
@@ -122,7 +124,7 @@ path = 'C:\app\after.txt'
 content = "ok\r\n"
 `
 	cfg, j := configDir(t, dir, map[string]string{"inventory.toml": inv, "documents/kb.toml": docText, "associations.toml": "[associations.kb]\ndocument = \"kb\"\ntargets = [\"*\"]\n"})
-	dial := func(ctx context.Context, h *inventory.Host) (runner.Conn, error) {
+	dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 		c, err := winrm.Dial(ctx, winrm.Config{Name: h.Name, Address: h.Address, Port: h.WinRM.Port, User: h.User,
 			Password: winrmtest.DefaultPassword, Auth: winrm.AuthNTLM, ConnectTimeout: time.Second, OperationTimeout: 2 * time.Second})
 		if err != nil {

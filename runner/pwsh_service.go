@@ -2,9 +2,10 @@ package runner
 
 import (
 	"fmt"
-	"github.com/driftless-dev/driftless/internal/pwsh"
 	"regexp"
 	"strings"
+
+	"github.com/driftless-dev/driftless/internal/pwsh"
 )
 
 // The Windows side of the service action: the PowerShell twins of

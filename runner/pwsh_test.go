@@ -6,12 +6,14 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"github.com/driftless-dev/driftless/internal/pwsh"
 	"io"
 	"io/fs"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/driftless-dev/driftless/internal/pwsh"
+	"github.com/driftless-dev/driftless/transport"
 
 	mzwinrm "github.com/masterzen/winrm"
 
@@ -186,7 +188,7 @@ func TestPSStdin(t *testing.T) {
 // (the runner cannot import driftless's winrm package, which imports it).
 type psConn struct{ c *mzwinrm.Client }
 
-func (c psConn) Run(ctx context.Context, cmd *Command) (int, error) {
+func (c psConn) Run(ctx context.Context, cmd *transport.Command) (int, error) {
 	stdout, stderr := cmd.Stdout, cmd.Stderr
 	if stdout == nil {
 		stdout = io.Discard
@@ -200,8 +202,8 @@ func (c psConn) Run(ctx context.Context, cmd *Command) (int, error) {
 func (psConn) PutFile(context.Context, string, io.Reader, fs.FileMode) error {
 	return errors.New("not used")
 }
-func (psConn) Close() error  { return nil }
-func (psConn) Shell() string { return ShellPowerShell }
+func (psConn) Close() error           { return nil }
+func (psConn) Shell() transport.Shell { return transport.ShellPowerShell }
 
 // newWinHost is a winstub host behind a WinRM test server, and a
 // hostRun whose connection reaches it.
@@ -238,7 +240,7 @@ func runPS(t *testing.T, h *hostRun, marker, script string) []frame {
 	var stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	code, err := h.conn.Run(ctx, &Command{Script: psStdinScript, Stdin: psStdin(script), Stdout: fw, Stderr: &stderr})
+	code, err := h.conn.Run(ctx, &transport.Command{Script: psStdinScript, Stdin: psStdin(script), Stdout: fw, Stderr: &stderr})
 	if err != nil || code != 0 {
 		t.Fatalf("run: %d %v %s", code, err, stderr.String())
 	}

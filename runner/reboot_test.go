@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/transport"
+
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
@@ -149,7 +151,7 @@ path = "~/after"
 content = "ok\n"
 `
 	cfg, j := configDir(t, dir, map[string]string{"inventory.toml": inv, "documents/kernel.toml": docText, "associations.toml": "[associations.k]\ndocument = \"kernel\"\ntargets = [\"*\"]\n"})
-	dial := func(ctx context.Context, h *inventory.Host) (runner.Conn, error) {
+	dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 		c, err := ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, IdentityFiles: h.IdentityFiles,
 			KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy, ConnectTimeout: time.Second, KeepaliveInterval: 500 * time.Millisecond})
 		if err != nil {

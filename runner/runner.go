@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/driftless-dev/driftless/transport"
+
 	"golang.org/x/sync/errgroup"
 
 	"github.com/driftless-dev/driftless/config"
@@ -20,7 +22,7 @@ import (
 )
 
 // Dialer opens a connection to a host.
-type Dialer func(ctx context.Context, h *inventory.Host) (Conn, error)
+type Dialer func(ctx context.Context, h *inventory.Host) (transport.Conn, error)
 
 // Events receives progress as hosts start and end. Implementations must
 // be safe for concurrent use.
@@ -72,7 +74,7 @@ type Runner struct {
 
 type lazyConn struct {
 	once sync.Once
-	conn Conn
+	conn transport.Conn
 	err  error
 }
 
@@ -135,7 +137,7 @@ func (r *Runner) done(h *inventory.Host) {
 
 // conn returns the connection to h, dialing it on first use. A host that
 // could not be reached is not dialed again in the same invocation.
-func (r *Runner) conn(ctx context.Context, h *inventory.Host) (Conn, error) {
+func (r *Runner) conn(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 	r.mu.Lock()
 	lc := r.conns[h.Name]
 	if lc == nil {
@@ -364,7 +366,7 @@ func (r *Runner) execHost(ctx context.Context, job ExecJob, h *inventory.Host, h
 	r.noteHost(h, hr)
 	var stdout, stderr outputBuffer
 	start := time.Now()
-	code, err := conn.Run(hctx, &Command{Script: job.Command, Stdout: &stdout, Stderr: &stderr})
+	code, err := conn.Run(hctx, &transport.Command{Script: job.Command, Stdout: &stdout, Stderr: &stderr})
 	step := journal.StepResult{Name: "command", Action: "shell", Stdout: stdout.String(), Stderr: stderr.String(), Duration: time.Since(start), StartedAt: hr.StartedAt}
 	status := journal.StatusSuccess
 	switch {
@@ -374,7 +376,7 @@ func (r *Runner) execHost(ctx context.Context, job ExecJob, h *inventory.Host, h
 		status, step.Status, hr.Error = journal.StatusTimedOut, journal.StatusTimedOut, fmt.Sprintf("timed out after %s", job.Timeout)
 	case err != nil:
 		status, step.Status, hr.Error = journal.StatusFailed, journal.StatusFailed, err.Error()
-		if errors.Is(err, ErrConnLost) {
+		if errors.Is(err, transport.ErrConnLost) {
 			status = journal.StatusUnreachable
 		}
 	case code != 0:
@@ -391,21 +393,21 @@ func (r *Runner) execHost(ctx context.Context, job ExecJob, h *inventory.Host, h
 // reboot reboots h, waits for the connection to drop, then reconnects
 // until timeout, and returns the new connection (also kept for the rest
 // of the invocation).
-func (r *Runner) reboot(ctx context.Context, h *inventory.Host, conn Conn, timeout time.Duration) (Conn, error) {
+func (r *Runner) reboot(ctx context.Context, h *inventory.Host, conn transport.Conn, timeout time.Duration) (transport.Conn, error) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd, wait := r.opts.RebootCommand, "sleep 3600"
-	if shellOf(conn) == ShellPowerShell {
+	if transport.ShellOf(conn) == transport.ShellPowerShell {
 		cmd, wait = `& shutdown.exe /r /t 2 /c 'driftless: a step asked for a reboot'`, "Start-Sleep -Seconds 3600"
 	}
-	if _, err := conn.Run(ctx, &Command{Script: cmd}); err != nil && !errors.Is(err, ErrConnLost) {
+	if _, err := conn.Run(ctx, &transport.Command{Script: cmd}); err != nil && !errors.Is(err, transport.ErrConnLost) {
 		return nil, fmt.Errorf("reboot %s: %w", h.Name, err)
 	}
 	// The host is down when this connection ends.
-	conn.Run(ctx, &Command{Script: wait})
+	conn.Run(ctx, &transport.Command{Script: wait})
 	conn.Close()
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("reboot %s: %w: the host did not go down within %s", h.Name, ErrTimeout, timeout)
+		return nil, fmt.Errorf("reboot %s: %w: the host did not go down within %s", h.Name, transport.ErrTimeout, timeout)
 	}
 	r.mu.Lock()
 	delete(r.conns, h.Name)
@@ -413,7 +415,7 @@ func (r *Runner) reboot(ctx context.Context, h *inventory.Host, conn Conn, timeo
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, fmt.Errorf("reboot %s: %w: the host did not come back within %s", h.Name, ErrTimeout, timeout)
+			return nil, fmt.Errorf("reboot %s: %w: the host did not come back within %s", h.Name, transport.ErrTimeout, timeout)
 		case <-time.After(r.opts.RebootPoll):
 		}
 		c, err := r.conn(ctx, h)
@@ -433,7 +435,7 @@ func (r *Runner) failHost(ctx context.Context, assoc string, hr *journal.HostRes
 	switch {
 	case ctx.Err() != nil:
 		status = journal.StatusCancelled
-	case errors.Is(err, ErrUnreachable) || errors.Is(err, ErrTimeout):
+	case errors.Is(err, transport.ErrUnreachable) || errors.Is(err, transport.ErrTimeout):
 		status = journal.StatusUnreachable
 	}
 	r.finishHost(ctx, assoc, hr, status, "")
@@ -598,7 +600,7 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode string
 		case hctx.Err() != nil:
 			status = journal.StatusTimedOut
 			hr.Error = fmt.Sprintf("timed out after %s (association timeout)", a.Timeout)
-		case errors.Is(err, ErrConnLost):
+		case errors.Is(err, transport.ErrConnLost):
 			status = journal.StatusUnreachable
 		default:
 			status = journal.StatusFailed

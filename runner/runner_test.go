@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/transport"
+
 	"github.com/driftless-dev/driftless/config"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/inventory"
@@ -106,7 +108,7 @@ func newFleetAs(t *testing.T, n int, root bool, assoc string, extraDocs ...strin
 
 func (f *fleet) run(t *testing.T, check bool, j *journal.Journal) *runner.RunResult {
 	t.Helper()
-	dial := func(ctx context.Context, h *inventory.Host) (runner.Conn, error) {
+	dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 		return ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User,
 			IdentityFiles: h.IdentityFiles, KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy})
 	}

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/transport"
+
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
@@ -286,7 +288,7 @@ func TestDriftedShellStepRecheckedAfterEarlierCorrection(t *testing.T) {
 func TestConnectionClosedAfterLastExpectedJob(t *testing.T) {
 	f := newFleet(t, 2, "[associations.both]\ndocument = \"app\"\ntargets = [\"*\"]\nparameters = { token = \"x\" }\n"+
 		"[associations.first]\ndocument = \"app\"\ntargets = [\"web-1\"]\nparameters = { token = \"x\" }\n")
-	dial := func(ctx context.Context, h *inventory.Host) (runner.Conn, error) {
+	dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 		return ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User,
 			IdentityFiles: h.IdentityFiles, KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy})
 	}

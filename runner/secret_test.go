@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/driftless-dev/driftless/transport"
+
 	"github.com/driftless-dev/driftless/documents"
 	"github.com/driftless-dev/driftless/internal/diag"
 	"github.com/driftless-dev/driftless/journal"
@@ -21,7 +23,7 @@ type shConn struct {
 	lines []string
 }
 
-func (c *shConn) Run(ctx context.Context, cmd *Command) (int, error) {
+func (c *shConn) Run(ctx context.Context, cmd *transport.Command) (int, error) {
 	c.lines = append(c.lines, cmd.Script)
 	x := exec.CommandContext(ctx, "sh", "-c", cmd.Script)
 	x.Env = append(os.Environ(), "HOME="+c.home)

@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/driftless-dev/driftless/transport"
+
 	"github.com/driftless-dev/driftless/config"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
@@ -383,7 +385,7 @@ func localConfig(t *testing.T, doc string) *config.Config {
 // the host's result.
 func runLocal(t *testing.T, cfg *config.Config, check bool) journal.HostResult {
 	t.Helper()
-	r := runner.New(runner.Options{Config: cfg, Dial: func(_ context.Context, h *inventory.Host) (runner.Conn, error) {
+	r := runner.New(runner.Options{Config: cfg, Dial: func(_ context.Context, h *inventory.Host) (transport.Conn, error) {
 		return local.New(h.Name), nil
 	}})
 	defer r.Close()

@@ -3,6 +3,8 @@ package runner
 import (
 	"fmt"
 	"strings"
+
+	"github.com/driftless-dev/driftless/transport"
 )
 
 // systemPrelude holds the shell functions of the package, service and
@@ -241,7 +243,7 @@ func onOff(b bool, on, off string) string {
 // evaluateSystem decides drift for package, service and patch steps from
 // the check frames; it returns the commands that correct it.
 func (h *hostRun) evaluateSystem(s *step, fs []frame) (cmds, differ string, drifted bool, err error) {
-	if shellOf(h.conn) == ShellPowerShell {
+	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
 		switch s.action {
 		case "package":
 			return h.evaluatePackagePS(s, fs)

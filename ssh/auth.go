@@ -11,7 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/transport"
+
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 )
@@ -71,7 +72,7 @@ func newAuth(cfg Config) (*auth, error) {
 		ss, err := loadIdentity(f, cfg.Passphrase, inAgent)
 		if err != nil {
 			a.close()
-			return nil, fmt.Errorf("%w: identity file %s: %w", runner.ErrAuth, f, err)
+			return nil, fmt.Errorf("%w: identity file %s: %w", transport.ErrAuth, f, err)
 		}
 		if add(ss...) > 0 {
 			files = append(files, tildePath(f))
@@ -91,7 +92,7 @@ func newAuth(cfg Config) (*auth, error) {
 		}
 		if err != nil {
 			a.close()
-			return nil, fmt.Errorf("%w: identity file %s: %w", runner.ErrAuth, f, err)
+			return nil, fmt.Errorf("%w: identity file %s: %w", transport.ErrAuth, f, err)
 		}
 		if add(ss...) > 0 {
 			files = append(files, tildePath(f))
@@ -119,7 +120,7 @@ func newAuth(cfg Config) (*auth, error) {
 	}
 	if len(a.methods) == 0 {
 		a.close()
-		return nil, fmt.Errorf("%w: no credentials for %s: no identity file, ssh-agent key or password", runner.ErrAuth, cfg.Name)
+		return nil, fmt.Errorf("%w: no credentials for %s: no identity file, ssh-agent key or password", transport.ErrAuth, cfg.Name)
 	}
 	return a, nil
 }

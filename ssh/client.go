@@ -8,7 +8,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/transport"
+
 	"github.com/pkg/sftp"
 	gossh "golang.org/x/crypto/ssh"
 )
@@ -18,7 +19,7 @@ import (
 // ServerAliveCountMax).
 const keepaliveCountMax = 3
 
-// Client is one SSH connection to one host. It implements runner.Conn and
+// Client is one SSH connection to one host. It implements transport.Conn and
 // is safe for concurrent use; every Run and PutFile shares the
 // connection.
 type Client struct {
@@ -37,7 +38,7 @@ type Client struct {
 	lost   error // why the connection ended without Close, once it has
 }
 
-var _ runner.Conn = (*Client)(nil)
+var _ transport.Conn = (*Client)(nil)
 
 func newClient(cfg Config, conn *gossh.Client, chain []*gossh.Client) *Client {
 	c := &Client{
@@ -141,18 +142,18 @@ func (c *Client) lostErr() error {
 	return c.lost
 }
 
-// connLost wraps err for op as runner.ErrConnLost, with the reason the
+// connLost wraps err for op as transport.ErrConnLost, with the reason the
 // connection ended when it is known.
 func (c *Client) connLost(op string, err error) error {
 	select {
 	case <-c.closed:
-		return fmt.Errorf("%s: %w: client closed: %w", op, runner.ErrConnLost, err)
+		return fmt.Errorf("%s: %w: client closed: %w", op, transport.ErrConnLost, err)
 	default:
 	}
 	if lost := c.lostErr(); lost != nil && !errors.Is(err, lost) {
-		return fmt.Errorf("%s: %w: %w: %w", op, runner.ErrConnLost, lost, err)
+		return fmt.Errorf("%s: %w: %w: %w", op, transport.ErrConnLost, lost, err)
 	}
-	return fmt.Errorf("%s: %w: %w", op, runner.ErrConnLost, err)
+	return fmt.Errorf("%s: %w: %w", op, transport.ErrConnLost, err)
 }
 
 // isDown reports whether the connection has ended (closed or lost).
@@ -235,11 +236,11 @@ func (c *Client) dropSFTP(sc *sftp.Client) {
 	}
 }
 
-// ctxErr wraps a context error for op, adding runner.ErrTimeout for an
+// ctxErr wraps a context error for op, adding transport.ErrTimeout for an
 // expired deadline.
 func ctxErr(op string, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w: %w", op, runner.ErrTimeout, err)
+		return fmt.Errorf("%s: %w: %w", op, transport.ErrTimeout, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

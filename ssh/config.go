@@ -76,7 +76,7 @@ type Config struct {
 	ConnectTimeout time.Duration
 	// KeepaliveInterval is the time between keepalive@openssh.com
 	// requests; after three intervals without an answer the connection
-	// is closed and operations in flight fail with runner.ErrConnLost.
+	// is closed and operations in flight fail with transport.ErrConnLost.
 	// Default 15s; negative disables keepalives.
 	KeepaliveInterval time.Duration
 

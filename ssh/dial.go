@@ -10,7 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/transport"
+
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -21,10 +22,10 @@ const clientVersion = "SSH-2.0-driftless"
 // verifies its host key and logs in. The context bounds the whole dial;
 // cfg.ConnectTimeout bounds each hop.
 //
-// Errors wrap runner.ErrUnreachable (refused, no route, DNS, handshake
-// failure), runner.ErrTimeout (with ErrUnreachable when ConnectTimeout
-// expired, alone when ctx's deadline did), runner.ErrAuth,
-// runner.ErrHostKeyUnknown or runner.ErrHostKeyChanged, or ctx.Err().
+// Errors wrap transport.ErrUnreachable (refused, no route, DNS, handshake
+// failure), transport.ErrTimeout (with ErrUnreachable when ConnectTimeout
+// expired, alone when ctx's deadline did), transport.ErrAuth,
+// transport.ErrHostKeyUnknown or transport.ErrHostKeyChanged, or ctx.Err().
 // They start with "dial NAME: ", plus "jump HOP: " when a hop failed.
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	cfg, err := cfg.withDefaults()
@@ -98,9 +99,9 @@ func dialHop(ctx context.Context, via *gossh.Client, cfg Config) (*gossh.Client,
 			return nil, cerr
 		}
 		if via != nil {
-			return nil, fmt.Errorf("%w: connect to %s through the jump host: %w", runner.ErrUnreachable, addr, err)
+			return nil, fmt.Errorf("%w: connect to %s through the jump host: %w", transport.ErrUnreachable, addr, err)
 		}
-		return nil, fmt.Errorf("%w: %w", runner.ErrUnreachable, err)
+		return nil, fmt.Errorf("%w: %w", transport.ErrUnreachable, err)
 	}
 
 	// The handshake has no context: closing the connection ends it.
@@ -124,13 +125,13 @@ func dialHop(ctx context.Context, via *gossh.Client, cfg Config) (*gossh.Client,
 func dialContextErr(parent, dctx context.Context, timeout time.Duration, what string) error {
 	if err := parent.Err(); err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("%s: %w: %w", what, runner.ErrTimeout, err)
+			return fmt.Errorf("%s: %w: %w", what, transport.ErrTimeout, err)
 		}
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	if dctx.Err() != nil {
 		return fmt.Errorf("%w: %w: %s: no answer within %s (connect_timeout)",
-			runner.ErrUnreachable, runner.ErrTimeout, what, timeout)
+			transport.ErrUnreachable, transport.ErrTimeout, what, timeout)
 	}
 	return nil
 }
@@ -143,16 +144,16 @@ func handshakeErr(err error, addr string, cfg Config, v *verifier, a *auth) erro
 	msg := err.Error()
 	if strings.Contains(msg, "no common algorithm for host key") && len(v.knownTypes) > 0 {
 		return fmt.Errorf("%w: %s offers none of the host key types known_hosts has for it (%s): %w",
-			runner.ErrHostKeyChanged, addr, strings.Join(v.knownTypes, ", "), err)
+			transport.ErrHostKeyChanged, addr, strings.Join(v.knownTypes, ", "), err)
 	}
 	if v.verified {
 		if strings.Contains(msg, "unable to authenticate") || strings.Contains(msg, "uthentication") {
-			return fmt.Errorf("%w: %s@%s refused %s: %w", runner.ErrAuth, cfg.User, addr, a.describe(), err)
+			return fmt.Errorf("%w: %s@%s refused %s: %w", transport.ErrAuth, cfg.User, addr, a.describe(), err)
 		}
 		if errors.Is(err, io.EOF) {
 			return fmt.Errorf("%w: %s closed the connection during authentication as %s: %w",
-				runner.ErrUnreachable, addr, cfg.User, err)
+				transport.ErrUnreachable, addr, cfg.User, err)
 		}
 	}
-	return fmt.Errorf("%w: ssh handshake with %s: %w", runner.ErrUnreachable, addr, err)
+	return fmt.Errorf("%w: ssh handshake with %s: %w", transport.ErrUnreachable, addr, err)
 }

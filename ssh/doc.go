@@ -1,4 +1,4 @@
-// Package ssh is driftless's SSH transport: it implements runner.Conn over
+// Package ssh is driftless's SSH transport: it implements transport.Conn over
 // one authenticated SSH connection per host, made with
 // golang.org/x/crypto/ssh and nothing installed on the host.
 //
@@ -52,7 +52,7 @@
 // sent when sudo asks for it (a NOPASSWD rule or cached credentials never
 // let it reach the script), it never appears in output or errors, and a
 // second prompt (wrong password) or a prompt without a configured password
-// ends the command with an error wrapping runner.ErrAuth. PutFile then
+// ends the command with an error wrapping transport.ErrAuth. PutFile then
 // streams the content through sudo sh -c 'cat > tmp && chmod && mv', after
 // checking the byte count, instead of using SFTP; files end up owned by the
 // become user.

@@ -13,7 +13,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/transport"
+
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
@@ -165,7 +166,7 @@ func (v *verifier) explain(hostname string, remote net.Addr, key gossh.PublicKey
 	switch {
 	case errors.As(err, &re):
 		return fmt.Errorf("%w: %s presented %s, which %s:%d marks @revoked",
-			runner.ErrHostKeyChanged, v.addr, describeKey(key), re.Revoked.Filename, re.Revoked.Line)
+			transport.ErrHostKeyChanged, v.addr, describeKey(key), re.Revoked.Filename, re.Revoked.Line)
 	case errors.As(err, &ke) && len(ke.Want) > 0:
 		return v.changed(key, ke.Want)
 	case errors.As(err, &ke):
@@ -193,7 +194,7 @@ func (v *verifier) unknown(key gossh.PublicKey, why string) error {
 	return fmt.Errorf("%w: %s presented %s%s, which is not in %s\n"+
 		"  hint: check that fingerprint with the host's owner, then pin the key: ssh-keyscan -p %s %s >> %s\n"+
 		"        (or set host_key_policy = \"accept-new\" to record keys on first contact)",
-		runner.ErrHostKeyUnknown, v.addr, describeKey(key), why, files, port, host, first)
+		transport.ErrHostKeyUnknown, v.addr, describeKey(key), why, files, port, host, first)
 }
 
 func (v *verifier) changed(key gossh.PublicKey, want []knownhosts.KnownKey) error {
@@ -206,7 +207,7 @@ func (v *verifier) changed(key gossh.PublicKey, want []knownhosts.KnownKey) erro
 	return fmt.Errorf("%w: %s presented %s, but %s:%d has %s%s for it: "+
 		"the host was reinstalled, or someone is intercepting the connection\n"+
 		"  hint: if the change is expected, remove the old key: ssh-keygen -R '%s' -f %s",
-		runner.ErrHostKeyChanged, v.addr, describeKey(key), tildePath(k.Filename), k.Line,
+		transport.ErrHostKeyChanged, v.addr, describeKey(key), tildePath(k.Filename), k.Line,
 		describeKey(k.Key), more, host, tildePath(k.Filename))
 }
 
@@ -231,7 +232,7 @@ func (v *verifier) acceptNew(hostname string, remote net.Addr, key gossh.PublicK
 			return false, v.changed(key, ke.Want)
 		case errors.As(err, &ke):
 		default:
-			return false, fmt.Errorf("%w: %s: %w", runner.ErrHostKeyUnknown, v.addr, err)
+			return false, fmt.Errorf("%w: %s: %w", transport.ErrHostKeyUnknown, v.addr, err)
 		}
 		line := knownhosts.Line([]string{hostname}, key)
 		if err := appendLine(v.cfg.KnownHosts[0], line); err != nil {

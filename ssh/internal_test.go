@@ -13,7 +13,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/transport"
+
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
@@ -26,21 +27,6 @@ func TestShellQuoteRoundTrip(t *testing.T) {
 		}
 		if string(out) != s {
 			t.Errorf("shellQuote(%q) came back as %q", s, out)
-		}
-	}
-}
-
-func TestScriptWithEnv(t *testing.T) {
-	got, err := scriptWithEnv("echo", map[string]string{"B": "2", "A": "it's"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := "export A='it'\\''s'\nexport B='2'\necho"; got != want {
-		t.Errorf("got %q, want %q", got, want)
-	}
-	for _, bad := range []map[string]string{{"1X": ""}, {"A B": ""}, {"": ""}, {"X": "nul\x00"}} {
-		if _, err := scriptWithEnv("echo", bad); err == nil {
-			t.Errorf("%q: err = nil", bad)
 		}
 	}
 }
@@ -70,7 +56,7 @@ func TestSudoFilter(t *testing.T) {
 		if want := []sudoEvent{sudoPrompt, sudoPrompt, sudoReady}; !slices.Equal(events, want) {
 			t.Errorf("chunks of %d: events %v, want %v", size, events, want)
 		}
-		if err := f.authErr(true); !errors.Is(err, runner.ErrAuth) {
+		if err := f.authErr(true); !errors.Is(err, transport.ErrAuth) {
 			t.Errorf("two prompts: authErr = %v, want ErrAuth", err)
 		}
 	}
@@ -84,7 +70,7 @@ func TestSudoFilter(t *testing.T) {
 	}
 	f = newSudoFilter(&out, m)
 	f.Write([]byte("[P]"))
-	if err := f.authErr(false); !errors.Is(err, runner.ErrAuth) {
+	if err := f.authErr(false); !errors.Is(err, transport.ErrAuth) {
 		t.Errorf("prompt without a password: authErr = %v, want ErrAuth", err)
 	}
 }

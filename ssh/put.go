@@ -107,7 +107,7 @@ func (c *Client) putSFTP(ctx context.Context, op, p string, r io.Reader, mode fs
 	return nil
 }
 
-// sftpErr wraps an SFTP failure: runner.ErrConnLost when the connection
+// sftpErr wraps an SFTP failure: transport.ErrConnLost when the connection
 // (or the SFTP channel, which is then reopened next time) is gone.
 func (c *Client) sftpErr(op, stage string, sc *sftp.Client, err error) error {
 	lost := errors.Is(err, sftp.ErrSSHFxConnectionLost) || errors.Is(err, io.EOF) ||

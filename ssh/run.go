@@ -11,13 +11,12 @@ import (
 	"net"
 	"path"
 	"reflect"
-	"regexp"
-	"slices"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/transport"
+
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -53,18 +52,16 @@ wait $!`
 // group. (Subshells, where step commands run, reset the trap.)
 const groupKill = "trap 'kill -s KILL 0' TERM HUP INT\n"
 
-var envNameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
 // Run runs cmd.Script with sh on the host in a new session of the
 // connection, and returns its exit status (128+N when killed by signal
 // N). See the package documentation for how the command is built.
 //
-// err wraps runner.ErrConnLost when the connection ended before the
-// script did (no exit status), runner.ErrAuth when sudo refused the
-// become password, and ctx.Err() (plus runner.ErrTimeout for a deadline)
+// err wraps transport.ErrConnLost when the connection ended before the
+// script did (no exit status), transport.ErrAuth when sudo refused the
+// become password, and ctx.Err() (plus transport.ErrTimeout for a deadline)
 // when ctx ended first: the remote process group is then killed. No
 // write to cmd.Stdout or cmd.Stderr happens after Run returns.
-func (c *Client) Run(ctx context.Context, cmd *runner.Command) (int, error) {
+func (c *Client) Run(ctx context.Context, cmd *transport.Command) (int, error) {
 	op := "run " + c.cfg.Name
 	if cmd == nil {
 		return -1, fmt.Errorf("%s: no command", op)
@@ -75,10 +72,7 @@ func (c *Client) Run(ctx context.Context, cmd *runner.Command) (int, error) {
 	if c.Windows() {
 		return c.runPowerShell(ctx, op, cmd) // windows.go
 	}
-	body, err := scriptWithEnv(cmd.Script, cmd.Env)
-	if err != nil {
-		return -1, fmt.Errorf("%s: %w", op, err)
-	}
+	body := cmd.Script
 	var sudo *sudoMarkers
 	if c.cfg.Become == BecomeSudo {
 		sudo = newSudoMarkers()
@@ -93,32 +87,6 @@ func (c *Client) Run(ctx context.Context, cmd *runner.Command) (int, error) {
 		command = remoteCommand("exec sh "+shellQuote(file), sudo)
 	}
 	return c.runCommand(ctx, op, command, cmd.Stdin, cmd.Stdout, cmd.Stderr, sudo)
-}
-
-// scriptWithEnv prefixes script with export lines for env, in name
-// order.
-func scriptWithEnv(script string, env map[string]string) (string, error) {
-	if len(env) == 0 {
-		return script, nil
-	}
-	names := make([]string, 0, len(env))
-	for k := range env {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	var b strings.Builder
-	for _, k := range names {
-		if !envNameRE.MatchString(k) {
-			return "", fmt.Errorf("env: invalid variable name %q", k)
-		}
-		v := env[k]
-		if strings.IndexByte(v, 0) >= 0 {
-			return "", fmt.Errorf("env: %s: value holds a NUL byte", k)
-		}
-		b.WriteString("export " + k + "=" + shellQuote(v) + "\n")
-	}
-	b.WriteString(script)
-	return b.String(), nil
 }
 
 // remoteCommand is the exec request's command for a script body.
@@ -200,7 +168,7 @@ func (c *Client) runCommand(ctx context.Context, op, command string, stdin io.Re
 	}
 
 	werr, err := c.startAndWait(ctx, op, sess, command, func(waited <-chan error) {
-		if errors.Is(context.Cause(ctx), runner.ErrScriptEnded) {
+		if errors.Is(context.Cause(ctx), transport.ErrScriptEnded) {
 			sess.Close() // the script is done; only a straggler holds the session
 			select {
 			case <-waited:
@@ -479,9 +447,9 @@ func (f *sudoFilter) flush() {
 func (f *sudoFilter) authErr(havePassword bool) error {
 	switch {
 	case f.prompts > 0 && !havePassword:
-		return fmt.Errorf("%w: sudo asks for a password and none is configured (become_password_env)", runner.ErrAuth)
+		return fmt.Errorf("%w: sudo asks for a password and none is configured (become_password_env)", transport.ErrAuth)
 	case f.prompts > 1:
-		return fmt.Errorf("%w: sudo refused the become password", runner.ErrAuth)
+		return fmt.Errorf("%w: sudo refused the become password", transport.ErrAuth)
 	}
 	return nil
 }

@@ -18,8 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/transport"
+
 	"github.com/driftless-dev/driftless/internal/sshtest"
-	"github.com/driftless-dev/driftless/runner"
 	"github.com/driftless-dev/driftless/ssh"
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
@@ -73,16 +74,16 @@ type result struct {
 	err            error
 }
 
-func run(ctx context.Context, c runner.Conn, cmd *runner.Command) result {
+func run(ctx context.Context, c transport.Conn, cmd *transport.Command) result {
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	code, err := c.Run(ctx, cmd)
 	return result{code, out.String(), errOut.String(), err}
 }
 
-func mustRun(t *testing.T, c runner.Conn, script string) string {
+func mustRun(t *testing.T, c transport.Conn, script string) string {
 	t.Helper()
-	r := run(context.Background(), c, &runner.Command{Script: script})
+	r := run(context.Background(), c, &transport.Command{Script: script})
 	if r.err != nil || r.code != 0 {
 		t.Fatalf("run %q: code %d, err %v, stderr %q", script, r.code, r.err, r.stderr)
 	}
@@ -106,7 +107,7 @@ func isRoot() bool { return os.Geteuid() == 0 }
 func TestRunOutputAndExitCode(t *testing.T) {
 	t.Parallel()
 	h, c := startAndDial(t, sshtest.Options{Name: "web-1"})
-	r := run(context.Background(), c, &runner.Command{
+	r := run(context.Background(), c, &transport.Command{
 		Script: "echo out; echo err >&2; echo \"home=$HOME\"; exit 7",
 	})
 	if r.err != nil || r.code != 7 {
@@ -125,7 +126,7 @@ func TestRunOutputAndExitCode(t *testing.T) {
 	}
 	// One writer for both streams is written to by one goroutine at a time.
 	var both bytes.Buffer
-	code, err := c.Run(context.Background(), &runner.Command{
+	code, err := c.Run(context.Background(), &transport.Command{
 		Script: "for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done",
 		Stdout: &both, Stderr: &both,
 	})
@@ -134,7 +135,7 @@ func TestRunOutputAndExitCode(t *testing.T) {
 	}
 	// A script killed by a signal reports 128+N, like a shell. (SIGTERM
 	// makes the shell kill its process group with SIGKILL: 137.)
-	if r := run(context.Background(), c, &runner.Command{Script: "sh -c 'kill -s ALRM $PPID'; sleep 5"}); r.err != nil || r.code != 142 {
+	if r := run(context.Background(), c, &transport.Command{Script: "sh -c 'kill -s ALRM $PPID'; sleep 5"}); r.err != nil || r.code != 142 {
 		t.Errorf("self-kill: code %d, err %v; want 142, nil", r.code, r.err)
 	}
 	// Multi-line scripts with quotes of both kinds run as written.
@@ -147,53 +148,16 @@ func TestRunOutputAndExitCode(t *testing.T) {
 func TestRunStdin(t *testing.T) {
 	t.Parallel()
 	_, c := startAndDial(t, sshtest.Options{})
-	r := run(context.Background(), c, &runner.Command{Script: "cat; echo done", Stdin: strings.NewReader("line 1\nline 2\n")})
+	r := run(context.Background(), c, &transport.Command{Script: "cat; echo done", Stdin: strings.NewReader("line 1\nline 2\n")})
 	if r.err != nil || r.code != 0 || r.stdout != "line 1\nline 2\ndone\n" {
 		t.Fatalf("got %+v", r)
 	}
 	// Without Stdin the script reads end of file at once.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	r = run(ctx, c, &runner.Command{Script: "cat; echo eof"})
+	r = run(ctx, c, &transport.Command{Script: "cat; echo eof"})
 	if r.err != nil || r.stdout != "eof\n" {
 		t.Fatalf("got %+v", r)
-	}
-}
-
-func TestRunEnvArrivesVerbatim(t *testing.T) {
-	t.Parallel()
-	h, c := startAndDial(t, sshtest.Options{})
-	marker := filepath.Join(h.Home, "pwned")
-	env := map[string]string{
-		"QUOTES":    `it's "quoted" \ back\\slash`,
-		"SPACES":    "  a  b\tc  ",
-		"SUBST":     "$(touch " + marker + ") `touch " + marker + "` ${HOME}",
-		"NEWLINES":  "one\ntwo\n\nthree\n",
-		"EMPTY":     "",
-		"UNICODE":   "héllo ✓ 世界",
-		"SEMICOLON": "; touch " + marker + " #",
-		"_under_9":  "x",
-	}
-	var script strings.Builder
-	for k := range env {
-		fmt.Fprintf(&script, "printf '%%s=[%%s]\\n' %s \"$%s\"\n", k, k)
-	}
-	r := run(context.Background(), c, &runner.Command{Script: script.String(), Env: env})
-	if r.err != nil || r.code != 0 {
-		t.Fatalf("code %d, err %v, stderr %q", r.code, r.err, r.stderr)
-	}
-	for k, v := range env {
-		if want := k + "=[" + v + "]\n"; !strings.Contains(r.stdout, want) {
-			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
-		}
-	}
-	if _, err := os.Stat(marker); err == nil {
-		t.Error("a value was executed: the marker file exists")
-	}
-
-	r = run(context.Background(), c, &runner.Command{Script: "true", Env: map[string]string{"BAD-NAME": "x"}})
-	if r.err == nil || !strings.Contains(r.err.Error(), "BAD-NAME") {
-		t.Errorf("invalid name: err = %v, want an error naming it", r.err)
 	}
 }
 
@@ -210,7 +174,7 @@ func TestManyRunsShareOneConnection(t *testing.T) {
 	errs := make(chan error, 20)
 	for i := range 14 {
 		wg.Go(func() {
-			r := run(context.Background(), c, &runner.Command{Script: fmt.Sprintf("sleep 0.2; echo %d", i)})
+			r := run(context.Background(), c, &transport.Command{Script: fmt.Sprintf("sleep 0.2; echo %d", i)})
 			if r.err != nil || r.stdout != fmt.Sprintf("%d\n", i) {
 				errs <- fmt.Errorf("concurrent run %d: %+v", i, r)
 			}
@@ -292,7 +256,7 @@ func TestRunCancelKillsRemoteProcesses(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan result, 1)
 	go func() {
-		done <- run(ctx, c, &runner.Command{Script: "(trap '' TERM; exec sleep " + bg + ") &\nsleep " + fg + "\necho not reached"})
+		done <- run(ctx, c, &transport.Command{Script: "(trap '' TERM; exec sleep " + bg + ") &\nsleep " + fg + "\necho not reached"})
 	}()
 	waitFor(t, "remote sleeps to start", func() bool {
 		return len(processes("sleep", bg)) == 1 && len(processes("sleep", fg)) == 1
@@ -320,8 +284,8 @@ func TestRunCancelKillsRemoteProcesses(t *testing.T) {
 	tctx, tcancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer tcancel()
 	third := uniqueSleep(t)
-	r = run(tctx, c, &runner.Command{Script: "sleep " + third})
-	wantErr(t, r.err, runner.ErrTimeout, context.DeadlineExceeded)
+	r = run(tctx, c, &transport.Command{Script: "sleep " + third})
+	wantErr(t, r.err, transport.ErrTimeout, context.DeadlineExceeded)
 	waitFor(t, "timed out sleep to be killed", func() bool { return len(processes("sleep", third)) == 0 })
 	if got := mustRun(t, c, "echo still here"); got != "still here\n" {
 		t.Errorf("after cancel: %q", got)
@@ -335,8 +299,8 @@ func TestRunLongScript(t *testing.T) {
 	for b.Len() < 200<<10 {
 		b.WriteString("# padding padding padding padding padding padding padding 'quote'\n")
 	}
-	b.WriteString("echo \"long $V\"\n")
-	r := run(context.Background(), c, &runner.Command{Script: b.String(), Env: map[string]string{"V": "ok"}, Stdin: strings.NewReader("in")})
+	b.WriteString("V=ok; echo \"long $V\"\n")
+	r := run(context.Background(), c, &transport.Command{Script: b.String(), Stdin: strings.NewReader("in")})
 	if r.err != nil || r.code != 0 || r.stdout != "long ok\n" {
 		t.Fatalf("got code %d err %v stdout %q stderr %q", r.code, r.err, r.stdout, r.stderr)
 	}
@@ -437,7 +401,7 @@ func TestStrictRefusesUnknownHostKey(t *testing.T) {
 	other := sshtest.StartSSHD(t, sshtest.Options{Addr: "127.0.0.2"})
 	kh := knownHosts(t, other) // knows another host only
 	_, err := ssh.Dial(context.Background(), config(h, kh))
-	wantErr(t, err, runner.ErrHostKeyUnknown)
+	wantErr(t, err, transport.ErrHostKeyUnknown)
 	msg := err.Error()
 	for _, want := range []string{"host key", gossh.FingerprintSHA256(h.HostKey),
 		fmt.Sprintf("ssh-keyscan -p %d %s >> ", h.Port, h.Addr), "dial host:"} {
@@ -445,12 +409,12 @@ func TestStrictRefusesUnknownHostKey(t *testing.T) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
 		}
 	}
-	if errors.Is(err, runner.ErrHostKeyChanged) || errors.Is(err, runner.ErrAuth) {
+	if errors.Is(err, transport.ErrHostKeyChanged) || errors.Is(err, transport.ErrAuth) {
 		t.Errorf("error has the wrong kind too: %v", err)
 	}
 	// No known_hosts file at all: same.
 	_, err = ssh.Dial(context.Background(), config(h, filepath.Join(t.TempDir(), "none")))
-	wantErr(t, err, runner.ErrHostKeyUnknown)
+	wantErr(t, err, transport.ErrHostKeyUnknown)
 	if h.ConnectionCount() != 0 {
 		t.Error("the client logged in to an unverified host")
 	}
@@ -539,7 +503,7 @@ func TestChangedHostKeyIsRefused(t *testing.T) {
 		cfg.HostKeyPolicy = policy
 		cfg.OnHostKeyAdded = func(string, gossh.PublicKey) { t.Error("OnHostKeyAdded called for a changed key") }
 		_, err := ssh.Dial(context.Background(), cfg)
-		wantErr(t, err, runner.ErrHostKeyChanged)
+		wantErr(t, err, transport.ErrHostKeyChanged)
 		if err != nil && (!strings.Contains(err.Error(), "host key") || !strings.Contains(err.Error(), "known_hosts:2")) {
 			t.Errorf("%s: message should say host key and name the line:\n%v", policy, err)
 		}
@@ -596,14 +560,14 @@ func TestUnreachable(t *testing.T) {
 	l.Close()
 	_, err = ssh.Dial(context.Background(), ssh.Config{Name: "gone", Address: "127.0.0.1", Port: port,
 		User: "u", IdentityFiles: []string{key}, KnownHosts: []string{kh}})
-	wantErr(t, err, runner.ErrUnreachable)
-	if errors.Is(err, runner.ErrTimeout) || !strings.HasPrefix(err.Error(), "dial gone: ") {
+	wantErr(t, err, transport.ErrUnreachable)
+	if errors.Is(err, transport.ErrTimeout) || !strings.HasPrefix(err.Error(), "dial gone: ") {
 		t.Errorf("closed port: %v", err)
 	}
 
 	_, err = ssh.Dial(context.Background(), ssh.Config{Name: "nxdomain", Address: "no-such-host.invalid",
 		User: "u", IdentityFiles: []string{key}, KnownHosts: []string{kh}, ConnectTimeout: 3 * time.Second})
-	wantErr(t, err, runner.ErrUnreachable)
+	wantErr(t, err, transport.ErrUnreachable)
 }
 
 func TestConnectTimeout(t *testing.T) {
@@ -620,7 +584,7 @@ func TestConnectTimeout(t *testing.T) {
 		if d := time.Since(start); d > 2*time.Second {
 			t.Errorf("%v: Dial took %v with a 300ms timeout", mode, d)
 		}
-		wantErr(t, err, runner.ErrTimeout, runner.ErrUnreachable)
+		wantErr(t, err, transport.ErrTimeout, transport.ErrUnreachable)
 
 		// The caller's context is obeyed too, and a cancel is not a
 		// timeout.
@@ -629,7 +593,7 @@ func TestConnectTimeout(t *testing.T) {
 		cfg.ConnectTimeout = time.Minute
 		_, err = ssh.Dial(ctx, cfg)
 		wantErr(t, err, context.Canceled)
-		if errors.Is(err, runner.ErrTimeout) || errors.Is(err, runner.ErrUnreachable) {
+		if errors.Is(err, transport.ErrTimeout) || errors.Is(err, transport.ErrUnreachable) {
 			t.Errorf("%v: cancelled dial: %v", mode, err)
 		}
 	}
@@ -643,7 +607,7 @@ func TestWrongClientKey(t *testing.T) {
 	wrong, _ := sshtest.NewClientKey(t)
 	cfg.IdentityFiles = []string{wrong}
 	_, err := ssh.Dial(context.Background(), cfg)
-	wantErr(t, err, runner.ErrAuth)
+	wantErr(t, err, transport.ErrAuth)
 	if err != nil && !strings.Contains(err.Error(), h.User+"@") {
 		t.Errorf("message should name the user: %v", err)
 	}
@@ -651,7 +615,7 @@ func TestWrongClientKey(t *testing.T) {
 	// An explicit identity file that does not exist is an error...
 	cfg.IdentityFiles = []string{filepath.Join(t.TempDir(), "id_missing")}
 	_, err = ssh.Dial(context.Background(), cfg)
-	wantErr(t, err, runner.ErrAuth, fs.ErrNotExist)
+	wantErr(t, err, transport.ErrAuth, fs.ErrNotExist)
 	// ...a missing default one is skipped.
 	cfg.IdentityFiles = nil
 	cfg.DefaultIdentityFiles = []string{filepath.Join(t.TempDir(), "id_ed25519"), h.ClientKeyPath}
@@ -670,7 +634,7 @@ func TestPasswordAuth(t *testing.T) {
 	}
 	cfg.Password = "wrong"
 	_, err := ssh.Dial(context.Background(), cfg)
-	wantErr(t, err, runner.ErrAuth)
+	wantErr(t, err, transport.ErrAuth)
 	if err != nil && strings.Contains(err.Error(), "wrong") {
 		t.Errorf("the password appears in the error: %v", err)
 	}
@@ -710,13 +674,13 @@ func TestEncryptedKey(t *testing.T) {
 	cfg.IdentityFiles = []string{other}
 	cfg.Passphrase = func(string) ([]byte, error) { return []byte("guess"), nil }
 	_, err = ssh.Dial(context.Background(), cfg)
-	wantErr(t, err, runner.ErrAuth)
+	wantErr(t, err, transport.ErrAuth)
 	if err != nil && !strings.Contains(err.Error(), "wrong passphrase") {
 		t.Errorf("err = %v, want it to say wrong passphrase", err)
 	}
 	cfg.Passphrase = nil
 	_, err = ssh.Dial(context.Background(), cfg)
-	wantErr(t, err, runner.ErrAuth)
+	wantErr(t, err, transport.ErrAuth)
 }
 
 // startAgent serves an in-process ssh-agent holding keys on a unix socket.
@@ -790,7 +754,7 @@ func TestAgentAuth(t *testing.T) {
 	// Agent off: no credentials at all is an authentication error.
 	cfg.Agent = false
 	_, err = ssh.Dial(context.Background(), cfg)
-	wantErr(t, err, runner.ErrAuth)
+	wantErr(t, err, transport.ErrAuth)
 }
 
 func TestJumpHost(t *testing.T) {
@@ -822,14 +786,14 @@ func TestJumpHost(t *testing.T) {
 	bad := cfg
 	bad.Jump = []ssh.Config{config(bastion, targetKH)}
 	_, err := ssh.Dial(context.Background(), bad)
-	wantErr(t, err, runner.ErrHostKeyUnknown)
+	wantErr(t, err, transport.ErrHostKeyUnknown)
 	if err != nil && !strings.Contains(err.Error(), "jump bastion") {
 		t.Errorf("error should name the hop: %v", err)
 	}
 	bad = cfg
 	bad.KnownHosts = []string{bastionKH}
 	_, err = ssh.Dial(context.Background(), bad)
-	wantErr(t, err, runner.ErrHostKeyUnknown)
+	wantErr(t, err, transport.ErrHostKeyUnknown)
 
 	// A bastion that refuses forwarding makes the target unreachable.
 	closed := sshtest.StartSSHD(t, sshtest.Options{Name: "closed", Addr: "127.0.0.4", ClientKeyPath: key,
@@ -837,7 +801,7 @@ func TestJumpHost(t *testing.T) {
 	bad = cfg
 	bad.Jump = []ssh.Config{config(closed, knownHosts(t, closed))}
 	_, err = ssh.Dial(context.Background(), bad)
-	wantErr(t, err, runner.ErrUnreachable)
+	wantErr(t, err, transport.ErrUnreachable)
 }
 
 func TestConnectionLost(t *testing.T) {
@@ -853,24 +817,24 @@ func TestConnectionLost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
-	r := run(ctx, dialFaulty(sshtest.FaultDropDuringRun, 0), &runner.Command{Script: "work"})
-	wantErr(t, r.err, runner.ErrConnLost)
+	r := run(ctx, dialFaulty(sshtest.FaultDropDuringRun, 0), &transport.Command{Script: "work"})
+	wantErr(t, r.err, transport.ErrConnLost)
 	if r.stdout != "started\n" {
 		t.Errorf("stdout = %q, want what came before the drop", r.stdout)
 	}
 
-	r = run(ctx, dialFaulty(sshtest.FaultNoExitStatus, 0), &runner.Command{Script: "work"})
-	wantErr(t, r.err, runner.ErrConnLost)
+	r = run(ctx, dialFaulty(sshtest.FaultNoExitStatus, 0), &transport.Command{Script: "work"})
+	wantErr(t, r.err, transport.ErrConnLost)
 
 	c := dialFaulty(sshtest.FaultDropAfterAuth, 0)
-	r = run(ctx, c, &runner.Command{Script: "work"})
-	wantErr(t, r.err, runner.ErrConnLost)
-	wantErr(t, c.PutFile(ctx, "/tmp/x", strings.NewReader("x"), 0o644), runner.ErrConnLost)
+	r = run(ctx, c, &transport.Command{Script: "work"})
+	wantErr(t, r.err, transport.ErrConnLost)
+	wantErr(t, c.PutFile(ctx, "/tmp/x", strings.NewReader("x"), 0o644), transport.ErrConnLost)
 
 	// A peer that stops answering is found by keepalives.
 	start := time.Now()
-	r = run(ctx, dialFaulty(sshtest.FaultStall, 100*time.Millisecond), &runner.Command{Script: "work"})
-	wantErr(t, r.err, runner.ErrConnLost)
+	r = run(ctx, dialFaulty(sshtest.FaultStall, 100*time.Millisecond), &transport.Command{Script: "work"})
+	wantErr(t, r.err, transport.ErrConnLost)
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("stalled peer detected after %v", d)
 	}
@@ -887,20 +851,20 @@ func TestHostCrashDuringRun(t *testing.T) {
 	h, c := startAndDial(t, sshtest.Options{})
 	done := make(chan result, 1)
 	s := uniqueSleep(t)
-	go func() { done <- run(context.Background(), c, &runner.Command{Script: "echo begun; sleep " + s}) }()
+	go func() { done <- run(context.Background(), c, &transport.Command{Script: "echo begun; sleep " + s}) }()
 	waitFor(t, "remote sleep", func() bool { return len(processes("sleep", s)) == 1 })
 	h.DropConnections()
 	select {
 	case r := <-done:
-		wantErr(t, r.err, runner.ErrConnLost)
+		wantErr(t, r.err, transport.ErrConnLost)
 		if r.stdout != "begun\n" {
 			t.Errorf("stdout = %q", r.stdout)
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not notice the lost connection")
 	}
-	r := run(context.Background(), c, &runner.Command{Script: "true"})
-	wantErr(t, r.err, runner.ErrConnLost)
+	r := run(context.Background(), c, &transport.Command{Script: "true"})
+	wantErr(t, r.err, transport.ErrConnLost)
 }
 
 func TestCloseThenUse(t *testing.T) {
@@ -916,8 +880,8 @@ func TestCloseThenUse(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	r := run(context.Background(), c, &runner.Command{Script: "true"})
-	wantErr(t, r.err, runner.ErrConnLost)
+	r := run(context.Background(), c, &transport.Command{Script: "true"})
+	wantErr(t, r.err, transport.ErrConnLost)
 	if err := c.PutFile(context.Background(), "/tmp/x", strings.NewReader("x"), 0o644); err == nil {
 		t.Error("PutFile after Close: err = nil")
 	}
@@ -933,9 +897,8 @@ func TestBecomeSudo(t *testing.T) {
 	cfg.BecomePassword = password
 	c := dial(t, cfg)
 
-	r := run(context.Background(), c, &runner.Command{
-		Script: "echo \"sudo_user=$SUDO_USER v=$V\"; cat; echo err >&2; exit 4",
-		Env:    map[string]string{"V": "it's"},
+	r := run(context.Background(), c, &transport.Command{
+		Script: "V=\"it's\"; echo \"sudo_user=$SUDO_USER v=$V\"; cat; echo err >&2; exit 4",
 		Stdin:  strings.NewReader("stdin data\n"),
 	})
 	if r.err != nil || r.code != 4 {
@@ -979,8 +942,8 @@ func TestBecomeSudo(t *testing.T) {
 		bad := cfg
 		bad.BecomePassword = pw
 		c := dial(t, bad)
-		r := run(context.Background(), c, &runner.Command{Script: "echo ran"})
-		wantErr(t, r.err, runner.ErrAuth)
+		r := run(context.Background(), c, &transport.Command{Script: "echo ran"})
+		wantErr(t, r.err, transport.ErrAuth)
 		if strings.Contains(r.stdout, "ran") {
 			t.Errorf("password %q: the script ran", pw)
 		}
@@ -1001,11 +964,11 @@ func TestBecomeSudoWithoutPrompt(t *testing.T) {
 	cfg.Become = ssh.BecomeSudo
 	cfg.BecomePassword = "unused-secret"
 	c := dial(t, cfg)
-	r := run(context.Background(), c, &runner.Command{Script: "cat", Stdin: strings.NewReader("only this")})
+	r := run(context.Background(), c, &transport.Command{Script: "cat", Stdin: strings.NewReader("only this")})
 	if r.err != nil || r.code != 0 || r.stdout != "only this" {
 		t.Fatalf("got %+v", r)
 	}
-	r = run(context.Background(), c, &runner.Command{Script: "cat; echo end"})
+	r = run(context.Background(), c, &transport.Command{Script: "cat; echo end"})
 	if r.err != nil || r.stdout != "end\n" {
 		t.Fatalf("got %+v", r)
 	}

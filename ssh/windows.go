@@ -5,14 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/driftless-dev/driftless/internal/pwsh"
 	"io"
 	"regexp"
 	"strings"
 	"time"
 
+	"github.com/driftless-dev/driftless/internal/pwsh"
+	"github.com/driftless-dev/driftless/transport"
+
 	"github.com/driftless-dev/driftless/internal/clixml"
-	"github.com/driftless-dev/driftless/runner"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -21,8 +22,8 @@ import (
 //
 // The platform is known from the server's identification string, read
 // during the handshake ("SSH-2.0-OpenSSH_for_Windows_9.5"): no extra
-// round trip. Such a Client is a runner.Sheller whose Shell is
-// runner.ShellPowerShell, so the runner sends PowerShell scripts, and Run
+// round trip. Such a Client is a transport.Sheller whose Shell is
+// transport.ShellPowerShell, so the runner sends PowerShell scripts, and Run
 // executes them as
 //
 //	powershell -NoProfile -NonInteractive -EncodedCommand <base64 of UTF-16LE>
@@ -53,16 +54,16 @@ func windowsServer(version []byte) bool {
 // its identification string says.
 func (c *Client) Windows() bool { return windowsServer(c.conn.ServerVersion()) }
 
-// Shell implements runner.Sheller: runner.ShellPowerShell on Windows
-// hosts, runner.ShellPOSIX elsewhere.
-func (c *Client) Shell() string {
+// Shell implements transport.Sheller: transport.ShellPowerShell on Windows
+// hosts, transport.ShellPOSIX elsewhere.
+func (c *Client) Shell() transport.Shell {
 	if c.Windows() {
-		return runner.ShellPowerShell
+		return transport.ShellPowerShell
 	}
-	return runner.ShellPOSIX
+	return transport.ShellPOSIX
 }
 
-var _ runner.Sheller = (*Client)(nil)
+var _ transport.Sheller = (*Client)(nil)
 
 // psCommandLine starts an encoded PowerShell script.
 const psCommandLine = "powershell -NoProfile -NonInteractive -EncodedCommand "
@@ -75,14 +76,11 @@ const maxPSCommandLen = 8000
 var ErrBecomeWindows = errors.New(`become = "sudo" does not apply to Windows hosts: log in as an administrator instead`)
 
 // runPowerShell is Run on a Windows host.
-func (c *Client) runPowerShell(ctx context.Context, op string, cmd *runner.Command) (int, error) {
+func (c *Client) runPowerShell(ctx context.Context, op string, cmd *transport.Command) (int, error) {
 	if c.cfg.Become == BecomeSudo {
 		return -1, fmt.Errorf("%s: %w (%s)", op, ErrBecomeWindows, c.conn.ServerVersion())
 	}
-	script, err := pwsh.WithEnv(cmd.Script, cmd.Env)
-	if err != nil {
-		return -1, fmt.Errorf("%s: %w", op, err)
-	}
+	script := pwsh.Prologue + cmd.Script
 	command := psCommandLine + pwsh.Encode(script)
 	if len(command) > maxPSCommandLen {
 		file, cleanup, err := c.uploadScript(ctx, op, script)

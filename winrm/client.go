@@ -8,10 +8,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/driftless-dev/driftless/transport"
+
 	mzwinrm "github.com/masterzen/winrm"
 	"github.com/masterzen/winrm/soap"
-
-	"github.com/driftless-dev/driftless/runner"
 )
 
 // envelopeSize is the MaxEnvelopeSize driftless announces (the size of
@@ -19,7 +19,7 @@ import (
 const envelopeSize = 153600
 
 // Client is one Windows host reached over WinRM. It implements
-// runner.Conn and runner.Sheller and is safe for concurrent use.
+// transport.Conn and transport.Sheller and is safe for concurrent use.
 //
 // WinRM has no long-lived session like SSH: each Run runs one process in a
 // WinRS shell. The Client keeps the shells it opened and reuses them
@@ -37,18 +37,18 @@ type Client struct {
 }
 
 var (
-	_ runner.Conn    = (*Client)(nil)
-	_ runner.Sheller = (*Client)(nil)
+	_ transport.Conn    = (*Client)(nil)
+	_ transport.Sheller = (*Client)(nil)
 )
 
 // Dial checks that the host answers WinRM and accepts the credentials, by
 // opening a first shell, which the Client keeps for its first command.
 // The whole dial is bounded by cfg.ConnectTimeout and by ctx.
 //
-// Errors start with "dial NAME: " and wrap runner.ErrAuth (401: wrong
+// Errors start with "dial NAME: " and wrap transport.ErrAuth (401: wrong
 // password, or an auth method the host does not offer),
-// runner.ErrUnreachable (refused, DNS, TLS: with ErrTLS, no answer: with
-// runner.ErrTimeout), or ctx.Err() (plus runner.ErrTimeout for a
+// transport.ErrUnreachable (refused, DNS, TLS: with ErrTLS, no answer: with
+// transport.ErrTimeout), or ctx.Err() (plus transport.ErrTimeout for a
 // deadline).
 func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	cfg, err := cfg.withDefaults()
@@ -76,10 +76,10 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 			return nil, ctxErr("dial "+cfg.Name, ctx.Err())
 		case dctx.Err() != nil:
 			return nil, fmt.Errorf("dial %s: %w: %w: WinRM: no answer from %s within %s (connect_timeout)",
-				cfg.Name, runner.ErrUnreachable, runner.ErrTimeout, w.where, cfg.ConnectTimeout)
+				cfg.Name, transport.ErrUnreachable, transport.ErrTimeout, w.where, cfg.ConnectTimeout)
 		}
-		if !errors.Is(err, runner.ErrAuth) && !errors.Is(err, runner.ErrUnreachable) {
-			err = fmt.Errorf("%w: %w", runner.ErrUnreachable, err) // no WinRM there: a fault, a 404...
+		if !errors.Is(err, transport.ErrAuth) && !errors.Is(err, transport.ErrUnreachable) {
+			err = fmt.Errorf("%w: %w", transport.ErrUnreachable, err) // no WinRM there: a fault, a 404...
 		}
 		return nil, fmt.Errorf("dial %s: %w", cfg.Name, err)
 	}
@@ -88,12 +88,12 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 	return c, nil
 }
 
-// Shell returns runner.ShellPowerShell: the runner sends PowerShell
+// Shell returns transport.ShellPowerShell: the runner sends PowerShell
 // scripts to this host.
-func (c *Client) Shell() string { return runner.ShellPowerShell }
+func (c *Client) Shell() transport.Shell { return transport.ShellPowerShell }
 
 // Close deletes the shells the client keeps and closes its connections.
-// Runs in flight fail with runner.ErrConnLost.
+// Runs in flight fail with transport.ErrConnLost.
 func (c *Client) Close() error {
 	c.once.Do(func() {
 		close(c.closed)
@@ -253,11 +253,11 @@ func isoSeconds(d time.Duration) string {
 	return fmt.Sprintf("PT%dS", max(1, int((d+time.Second-1)/time.Second)))
 }
 
-// ctxErr wraps a context error for op, adding runner.ErrTimeout for an
+// ctxErr wraps a context error for op, adding transport.ErrTimeout for an
 // expired deadline.
 func ctxErr(op string, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w: %w", op, runner.ErrTimeout, err)
+		return fmt.Errorf("%s: %w: %w", op, transport.ErrTimeout, err)
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

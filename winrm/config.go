@@ -60,7 +60,7 @@ type Config struct {
 	// request: how long the host may wait for output before answering an
 	// empty Receive (Run then simply asks again). A request that gets no
 	// answer at all within OperationTimeout plus a grace period fails
-	// with runner.ErrTimeout and runner.ErrConnLost. Default 60s.
+	// with transport.ErrTimeout and transport.ErrConnLost. Default 60s.
 	OperationTimeout time.Duration
 
 	// MaxShells caps the commands (shells) running at once on the host;

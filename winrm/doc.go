@@ -1,5 +1,5 @@
 // Package winrm is driftless's WinRM transport for Windows hosts: it
-// implements runner.Conn (and runner.Sheller: its scripts are PowerShell)
+// implements transport.Conn (and transport.Sheller: its scripts are PowerShell)
 // over WS-Management / WinRS, with nothing installed on the host beyond
 // what Windows ships.
 //
@@ -23,10 +23,10 @@
 // done): prefer HTTPS.
 //
 // Errors are in plain words and wrap the runner's sentinels: a 401 is
-// runner.ErrAuth ("WinRM: 401 from win-1:5986 — check user/password_env
-// and auth = ntlm|basic"), a TLS failure is runner.ErrUnreachable and
+// transport.ErrAuth ("WinRM: 401 from win-1:5986 — check user/password_env
+// and auth = ntlm|basic"), a TLS failure is transport.ErrUnreachable and
 // ErrTLS with what is wrong with the certificate, refused connections and
-// silence are runner.ErrUnreachable (with runner.ErrTimeout), and SOAP
+// silence are transport.ErrUnreachable (with transport.ErrTimeout), and SOAP
 // faults are *Fault with the host's message, never raw XML.
 //
 // # Running a script

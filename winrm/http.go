@@ -18,12 +18,12 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/Azure/go-ntlmssp"
+	"github.com/driftless-dev/driftless/transport"
 
-	"github.com/driftless-dev/driftless/runner"
+	"github.com/Azure/go-ntlmssp"
 )
 
-// ErrTLS is wrapped (with runner.ErrUnreachable) when the host's TLS
+// ErrTLS is wrapped (with transport.ErrUnreachable) when the host's TLS
 // certificate is not trusted: unknown authority, wrong name, expired.
 var ErrTLS = errors.New("TLS certificate rejected")
 
@@ -101,10 +101,10 @@ func (w *wire) close() {
 }
 
 // post sends one message and returns the answer's body. The request is
-// given up after timeout. Errors: ctx's own error as is; runner.ErrAuth
+// given up after timeout. Errors: ctx's own error as is; transport.ErrAuth
 // for a 401; *Fault for a SOAP fault; otherwise a plain-words error that
-// wraps runner.ErrUnreachable for connection failures (plus
-// runner.ErrTimeout, or ErrTLS) and runner.ErrTimeout when no answer
+// wraps transport.ErrUnreachable for connection failures (plus
+// transport.ErrTimeout, or ErrTLS) and transport.ErrTimeout when no answer
 // came in time.
 func (w *wire) post(ctx context.Context, msg string, timeout time.Duration) (string, error) {
 	var t *http.Transport
@@ -255,7 +255,7 @@ func (w *wire) authErr(offers []string) error {
 	if !w.cfg.HTTPS {
 		b.WriteString("; over plain HTTP the host must also allow unencrypted WinRM (AllowUnencrypted), or use https = true")
 	}
-	return fmt.Errorf("%w: %s", runner.ErrAuth, b.String())
+	return fmt.Errorf("%w: %s", transport.ErrAuth, b.String())
 }
 
 func offered(schemes []string, s string) bool {
@@ -303,32 +303,32 @@ func (w *wire) netErr(err error, rctx context.Context, timeout time.Duration) er
 			hint = "it is not signed by the CA in ca_file " + w.cfg.CAFile
 		}
 		return fmt.Errorf("%w: %w: WinRM: the TLS certificate of %s is signed by an unknown authority (%s): %s (insecure_skip_verify = true skips the check, for tests only)",
-			runner.ErrUnreachable, ErrTLS, w.where, certName(unknownCA.Cert), hint)
+			transport.ErrUnreachable, ErrTLS, w.where, certName(unknownCA.Cert), hint)
 	case errors.As(err, &hostname):
 		return fmt.Errorf("%w: %w: WinRM: the TLS certificate of %s is for %s, not %s: set address to a name the certificate holds",
-			runner.ErrUnreachable, ErrTLS, w.where, certHosts(hostname.Certificate), hostname.Host)
+			transport.ErrUnreachable, ErrTLS, w.where, certHosts(hostname.Certificate), hostname.Host)
 	case errors.As(err, &invalid):
-		return fmt.Errorf("%w: %w: WinRM: the TLS certificate of %s is not valid: %s", runner.ErrUnreachable, ErrTLS, w.where, invalid.Error())
+		return fmt.Errorf("%w: %w: WinRM: the TLS certificate of %s is not valid: %s", transport.ErrUnreachable, ErrTLS, w.where, invalid.Error())
 	case errors.As(err, &record):
-		return fmt.Errorf("%w: %w: WinRM: %s does not answer TLS (https = true; is it the HTTP port? HTTPS is usually 5986)", runner.ErrUnreachable, ErrTLS, w.where)
+		return fmt.Errorf("%w: %w: WinRM: %s does not answer TLS (https = true; is it the HTTP port? HTTPS is usually 5986)", transport.ErrUnreachable, ErrTLS, w.where)
 	case errors.As(err, &opErr) && opErr.Op == "dial" && isTimeout(err):
-		return fmt.Errorf("%w: %w: WinRM: could not connect to %s within %s (connect_timeout)", runner.ErrUnreachable, runner.ErrTimeout, w.where, w.cfg.ConnectTimeout)
+		return fmt.Errorf("%w: %w: WinRM: could not connect to %s within %s (connect_timeout)", transport.ErrUnreachable, transport.ErrTimeout, w.where, w.cfg.ConnectTimeout)
 	case strings.Contains(err.Error(), "TLS handshake timeout"):
-		return fmt.Errorf("%w: %w: WinRM: no TLS handshake from %s within %s (connect_timeout)", runner.ErrUnreachable, runner.ErrTimeout, w.where, w.cfg.ConnectTimeout)
+		return fmt.Errorf("%w: %w: WinRM: no TLS handshake from %s within %s (connect_timeout)", transport.ErrUnreachable, transport.ErrTimeout, w.where, w.cfg.ConnectTimeout)
 	case rctx.Err() != nil || isTimeout(err):
-		return fmt.Errorf("%w: %w: WinRM: no answer from %s within %s", runner.ErrUnreachable, runner.ErrTimeout, w.where, timeout.Round(time.Millisecond))
+		return fmt.Errorf("%w: %w: WinRM: no answer from %s within %s", transport.ErrUnreachable, transport.ErrTimeout, w.where, timeout.Round(time.Millisecond))
 	case errors.Is(err, syscall.ECONNREFUSED):
-		return fmt.Errorf("%w: WinRM: %s refused the connection (is WinRM listening on port %d? %s)", runner.ErrUnreachable, w.where, w.cfg.Port, w.portHint())
+		return fmt.Errorf("%w: WinRM: %s refused the connection (is WinRM listening on port %d? %s)", transport.ErrUnreachable, w.where, w.cfg.Port, w.portHint())
 	}
 	var dnsErr *net.DNSError
 	if errors.As(err, &dnsErr) {
-		return fmt.Errorf("%w: WinRM: cannot resolve %s: %w", runner.ErrUnreachable, w.cfg.Address, err)
+		return fmt.Errorf("%w: WinRM: cannot resolve %s: %w", transport.ErrUnreachable, w.cfg.Address, err)
 	}
 	hint := ""
 	if !w.cfg.HTTPS && (errors.Is(err, syscall.ECONNRESET) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)) {
 		hint = " (if the port speaks HTTPS, set https = true)"
 	}
-	return fmt.Errorf("%w: WinRM: %s: %w%s", runner.ErrUnreachable, w.where, unwrapURL(err), hint)
+	return fmt.Errorf("%w: WinRM: %s: %w%s", transport.ErrUnreachable, w.where, unwrapURL(err), hint)
 }
 
 func (w *wire) portHint() string {

@@ -5,12 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
-	"github.com/driftless-dev/driftless/internal/pwsh"
 	"io"
 	"strings"
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/driftless-dev/driftless/internal/pwsh"
 )
 
 func TestPSQuote(t *testing.T) {

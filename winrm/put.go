@@ -7,13 +7,14 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"github.com/driftless-dev/driftless/internal/pwsh"
 	"hash"
 	"io"
 	"io/fs"
 	"regexp"
 	"strconv"
 	"strings"
+
+	"github.com/driftless-dev/driftless/internal/pwsh"
 )
 
 // putChunk is the most file content one stdin line (and so one Send)

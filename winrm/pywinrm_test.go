@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/transport"
+
 	mzwinrm "github.com/masterzen/winrm"
 
-	"github.com/driftless-dev/driftless/runner"
 	"github.com/driftless-dev/driftless/winrm"
 	"github.com/driftless-dev/driftless/winrm/winrmtest"
 )
@@ -168,7 +169,7 @@ func runDriftless(t *testing.T, srv *winrmtest.Server, auth string, scripts []st
 	var res []result
 	for _, s := range scripts {
 		var o, e bytes.Buffer
-		code, err := c.Run(context.Background(), &runner.Command{Script: s, Stdout: &o, Stderr: &e})
+		code, err := c.Run(context.Background(), &transport.Command{Script: s, Stdout: &o, Stderr: &e})
 		if err != nil {
 			t.Fatalf("driftless: %v", err)
 		}

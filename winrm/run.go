@@ -6,15 +6,16 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/driftless-dev/driftless/internal/pwsh"
 	"io"
 	"net"
 	"strings"
 
+	"github.com/driftless-dev/driftless/internal/pwsh"
+	"github.com/driftless-dev/driftless/transport"
+
 	mzwinrm "github.com/masterzen/winrm"
 
 	"github.com/driftless-dev/driftless/internal/clixml"
-	"github.com/driftless-dev/driftless/runner"
 )
 
 // powershell runs an encoded script: no profile, no prompts.
@@ -40,12 +41,12 @@ const maxCommandLine = 8000
 // text); cmd.Stdin, when set, is sent to the process's stdin.
 //
 // When ctx ends first, Run sends the WinRS terminate signal, deletes the
-// shell and returns ctx.Err() wrapped (with runner.ErrTimeout for a
-// deadline). Transport failures wrap runner.ErrConnLost (plus
-// runner.ErrTimeout when the host stopped answering); a 401 wraps
-// runner.ErrAuth. No write to cmd.Stdout or cmd.Stderr happens after Run
+// shell and returns ctx.Err() wrapped (with transport.ErrTimeout for a
+// deadline). Transport failures wrap transport.ErrConnLost (plus
+// transport.ErrTimeout when the host stopped answering); a 401 wraps
+// transport.ErrAuth. No write to cmd.Stdout or cmd.Stderr happens after Run
 // returns.
-func (c *Client) Run(ctx context.Context, cmd *runner.Command) (int, error) {
+func (c *Client) Run(ctx context.Context, cmd *transport.Command) (int, error) {
 	op := "run " + c.cfg.Name
 	if cmd == nil {
 		return -1, fmt.Errorf("%s: no command", op)
@@ -53,10 +54,7 @@ func (c *Client) Run(ctx context.Context, cmd *runner.Command) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return -1, ctxErr(op, err)
 	}
-	script, err := pwsh.WithEnv(cmd.Script, cmd.Env)
-	if err != nil {
-		return -1, fmt.Errorf("%s: %w", op, err)
-	}
+	script := pwsh.Prologue + cmd.Script
 	line := commandLine(script)
 	if len(line) > maxCommandLine {
 		name := "driftless-" + randomHex(8) + ".ps1"
@@ -110,11 +108,11 @@ func (c *Client) exec(ctx context.Context, op, line string, stdin io.Reader, std
 		if ctx.Err() != nil {
 			return -1, false, ctxErr(op, ctx.Err())
 		}
-		return -1, false, fmt.Errorf("%s: %w: client closed", op, runner.ErrConnLost)
+		return -1, false, fmt.Errorf("%s: %w: client closed", op, transport.ErrConnLost)
 	}
 	defer c.release()
 	if c.isClosed() {
-		return -1, false, fmt.Errorf("%s: %w: client closed", op, runner.ErrConnLost)
+		return -1, false, fmt.Errorf("%s: %w: client closed", op, transport.ErrConnLost)
 	}
 
 	shellID, pooled, err := c.takeShell(ctx)
@@ -192,18 +190,18 @@ func (c *Client) abort(shellID, cmdID string) {
 }
 
 // runErr wraps an error of a running command for op: ctx's own error,
-// runner.ErrAuth, a fault as is, else a lost connection.
+// transport.ErrAuth, a fault as is, else a lost connection.
 func (c *Client) runErr(ctx context.Context, op string, err error) error {
 	var f *Fault
 	switch {
 	case ctx.Err() != nil:
 		return ctxErr(op, ctx.Err())
 	case errors.Is(err, net.ErrClosed) || c.isClosed():
-		return fmt.Errorf("%s: %w: client closed: %w", op, runner.ErrConnLost, err)
-	case errors.Is(err, runner.ErrAuth), errors.As(err, &f):
+		return fmt.Errorf("%s: %w: client closed: %w", op, transport.ErrConnLost, err)
+	case errors.Is(err, transport.ErrAuth), errors.As(err, &f):
 		return fmt.Errorf("%s: %w", op, err)
 	}
-	return fmt.Errorf("%s: %w: %w", op, runner.ErrConnLost, err)
+	return fmt.Errorf("%s: %w: %w", op, transport.ErrConnLost, err)
 }
 
 // maxSend is the most stdin one Send carries: with base64 and the

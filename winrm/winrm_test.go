@@ -17,7 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/transport"
+
 	"github.com/driftless-dev/driftless/winrm"
 	"github.com/driftless-dev/driftless/winrm/winrmtest"
 )
@@ -32,7 +33,7 @@ func echo(ctx context.Context, p *winrmtest.Process, script string) int {
 	return 3
 }
 
-func run(t *testing.T, c *winrm.Client, cmd *runner.Command) (code int, stdout, stderr string) {
+func run(t *testing.T, c *winrm.Client, cmd *transport.Command) (code int, stdout, stderr string) {
 	t.Helper()
 	var o, e bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &o, &e
@@ -46,9 +47,9 @@ func run(t *testing.T, c *winrm.Client, cmd *runner.Command) (code int, stdout, 
 }
 
 func TestClientIsAPowerShellConn(t *testing.T) {
-	var conn runner.Conn = &winrm.Client{}
-	s, ok := conn.(runner.Sheller)
-	if !ok || s.Shell() != runner.ShellPowerShell {
+	var conn transport.Conn = &winrm.Client{}
+	s, ok := conn.(transport.Sheller)
+	if !ok || s.Shell() != transport.ShellPowerShell {
 		t.Fatalf("Shell() = %v, %v", s, ok)
 	}
 }
@@ -56,7 +57,7 @@ func TestClientIsAPowerShellConn(t *testing.T) {
 func TestRunSendsEncodedPowerShell(t *testing.T) {
 	srv, _ := newHost(t, winrmtest.Options{}, echo)
 	c := dial(t, config(t, srv, winrm.AuthNTLM))
-	code, stdout, stderr := run(t, c, &runner.Command{Script: "Get-Service WinRM | Select-Object -Expand Status\n"})
+	code, stdout, stderr := run(t, c, &transport.Command{Script: "Get-Service WinRM | Select-Object -Expand Status\n"})
 	want := prologue + "Get-Service WinRM | Select-Object -Expand Status\n"
 	if code != 3 || stdout != want || stderr != "err" {
 		t.Fatalf("got %d %q %q", code, stdout, stderr)
@@ -80,31 +81,6 @@ func TestRunSendsEncodedPowerShell(t *testing.T) {
 	}
 }
 
-func TestRunEnvIsQuoted(t *testing.T) {
-	srv, _ := newHost(t, winrmtest.Options{}, echo)
-	c := dial(t, config(t, srv, winrm.AuthBasic))
-	env := map[string]string{
-		"DL_PARAM_name": "it's ‘quoted’ $(Remove-Item C:\\) `n",
-		"A_FIRST":       "line 1\nline 2",
-		"EMPTY":         "",
-	}
-	_, stdout, _ := run(t, c, &runner.Command{Script: "$env:DL_PARAM_name", Env: env})
-	want := prologue +
-		"$env:A_FIRST = 'line 1\nline 2'\n" +
-		"$env:DL_PARAM_name = 'it''s ‘‘quoted’’ $(Remove-Item C:\\) `n'\n" +
-		"$env:EMPTY = ''\n" +
-		"$env:DL_PARAM_name"
-	if stdout != want {
-		t.Fatalf("script\n%s\nwant\n%s", stdout, want)
-	}
-	for _, bad := range []map[string]string{{"A-B": "x"}, {"1X": "x"}, {"X": "a\x00b"}} {
-		_, err := c.Run(context.Background(), &runner.Command{Script: "1", Env: bad})
-		if err == nil || !strings.Contains(err.Error(), "env") {
-			t.Errorf("env %q: err %v", bad, err)
-		}
-	}
-}
-
 func TestRunStreamsOutput(t *testing.T) {
 	release := make(chan struct{})
 	srv, _ := newHost(t, winrmtest.Options{}, func(ctx context.Context, p *winrmtest.Process, _ string) int {
@@ -121,7 +97,7 @@ func TestRunStreamsOutput(t *testing.T) {
 	out := &notifyWriter{seen: make(chan struct{})}
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Run(context.Background(), &runner.Command{Script: "x", Stdout: out})
+		_, err := c.Run(context.Background(), &transport.Command{Script: "x", Stdout: out})
 		done <- err
 	}()
 	select {
@@ -166,7 +142,7 @@ func TestRunStdin(t *testing.T) {
 	})
 	c := dial(t, config(t, srv, winrm.AuthNTLM))
 	in := bytes.Repeat([]byte("0123456789"), 20000) // several Sends
-	code, stdout, _ := run(t, c, &runner.Command{Script: "$input", Stdin: bytes.NewReader(in)})
+	code, stdout, _ := run(t, c, &transport.Command{Script: "$input", Stdin: bytes.NewReader(in)})
 	if code != 0 || stdout != "200000:0123456789" {
 		t.Fatalf("%d %q", code, stdout)
 	}
@@ -184,11 +160,11 @@ func TestRunLongScriptIsPushedFirst(t *testing.T) {
 	})
 	c := dial(t, config(t, srv, winrm.AuthNTLM))
 	script := "# " + strings.Repeat("x", 5000) + "\nWrite-Output 'héllo'\n" // > 8 KiB once encoded
-	code, stdout, _ := run(t, c, &runner.Command{Script: script, Env: map[string]string{"K": "v"}})
+	code, stdout, _ := run(t, c, &transport.Command{Script: script})
 	if code != 5 || stdout != "ok" {
 		t.Fatalf("%d %q", code, stdout)
 	}
-	want := prologue + "$env:K = 'v'\n" + script
+	want := prologue + script
 	if got, _ := ran.Load().(string); got != want {
 		t.Fatalf("the host ran %.80q..., want %.80q...", got, want)
 	}
@@ -228,8 +204,8 @@ func TestRunCancelTerminatesAndDeletesShell(t *testing.T) {
 		}
 		cancel()
 	}()
-	code, err := c.Run(ctx, &runner.Command{Script: "Start-Sleep 3600"})
-	if code != -1 || !errors.Is(err, context.Canceled) || errors.Is(err, runner.ErrTimeout) {
+	code, err := c.Run(ctx, &transport.Command{Script: "Start-Sleep 3600"})
+	if code != -1 || !errors.Is(err, context.Canceled) || errors.Is(err, transport.ErrTimeout) {
 		t.Fatalf("code %d err %v", code, err)
 	}
 	sigs := srv.Signals()
@@ -254,7 +230,7 @@ func TestCancelDoesNotWaitForASilentHost(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	_, err := c.Run(ctx, &runner.Command{Script: "Start-Sleep 3600"})
+	_, err := c.Run(ctx, &transport.Command{Script: "Start-Sleep 3600"})
 	if took := time.Since(start); !errors.Is(err, context.DeadlineExceeded) || took > 2*time.Second {
 		t.Fatalf("took %s: %v", took, err)
 	}
@@ -273,8 +249,8 @@ func TestRunDeadlineIsTimeout(t *testing.T) {
 	c := dial(t, config(t, srv, winrm.AuthBasic))
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
-	_, err := c.Run(ctx, &runner.Command{Script: "Start-Sleep 3600"})
-	if !errors.Is(err, runner.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+	_, err := c.Run(ctx, &transport.Command{Script: "Start-Sleep 3600"})
+	if !errors.Is(err, transport.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err %v", err)
 	}
 	if len(srv.Signals()) != 1 || len(srv.Deleted()) != 1 {
@@ -289,7 +265,7 @@ func TestRunPollsAgainAfterReceiveTimeout(t *testing.T) {
 		return 0
 	})
 	c := dial(t, config(t, srv, winrm.AuthNTLM))
-	code, stdout, _ := run(t, c, &runner.Command{Script: "Start-Sleep 1"})
+	code, stdout, _ := run(t, c, &transport.Command{Script: "Start-Sleep 1"})
 	if code != 0 || stdout != "done" {
 		t.Fatalf("%d %q", code, stdout)
 	}
@@ -308,7 +284,7 @@ func TestRunReusesShells(t *testing.T) {
 	srv, _ := newHost(t, winrmtest.Options{}, echo)
 	c := dial(t, config(t, srv, winrm.AuthNTLM))
 	for range 3 {
-		run(t, c, &runner.Command{Script: "1"})
+		run(t, c, &transport.Command{Script: "1"})
 	}
 	creates := 0
 	for _, op := range srv.Operations() {
@@ -321,14 +297,14 @@ func TestRunReusesShells(t *testing.T) {
 	}
 	// The host forgets the shell (restart, idle timeout): a new one.
 	srv.DropShells()
-	if code, _, _ := run(t, c, &runner.Command{Script: "1"}); code != 3 {
+	if code, _, _ := run(t, c, &transport.Command{Script: "1"}); code != 3 {
 		t.Fatalf("code %d after the shell was lost", code)
 	}
 	c.Close()
 	if srv.OpenShells() != 0 {
 		t.Fatalf("%d shells open after Close", srv.OpenShells())
 	}
-	if _, err := c.Run(context.Background(), &runner.Command{Script: "1"}); !errors.Is(err, runner.ErrConnLost) {
+	if _, err := c.Run(context.Background(), &transport.Command{Script: "1"}); !errors.Is(err, transport.ErrConnLost) {
 		t.Fatalf("Run after Close: %v", err)
 	}
 }
@@ -356,7 +332,7 @@ func TestRunConcurrentWithinMaxShells(t *testing.T) {
 		wg.Go(func() {
 			var out bytes.Buffer
 			want := fmt.Sprintf("script %d", i)
-			code, err := c.Run(context.Background(), &runner.Command{Script: want, Stdout: &out})
+			code, err := c.Run(context.Background(), &transport.Command{Script: want, Stdout: &out})
 			if err != nil || code != 0 || out.String() != want {
 				t.Errorf("run %d: %d %q %v", i, code, out.String(), err)
 			}
@@ -379,7 +355,7 @@ func TestRunCLIXMLStderrIsPlainText(t *testing.T) {
 		return 1
 	})
 	c := dial(t, config(t, srv, winrm.AuthNTLM))
-	code, _, stderr := run(t, c, &runner.Command{Script: "Get-Item C:\\nope"})
+	code, _, stderr := run(t, c, &transport.Command{Script: "Get-Item C:\\nope"})
 	want := "Get-Item : Cannot find path 'C:\\nope' because it does not exist.\r\nAt line:1 char:1 – ok\r\n"
 	if code != 1 || stderr != want {
 		t.Fatalf("%d %q", code, stderr)
@@ -463,7 +439,7 @@ func TestDialAuthMethods(t *testing.T) {
 				cfg.User = tc.user
 			}
 			c := dial(t, cfg)
-			if code, _, _ := run(t, c, &runner.Command{Script: "1"}); code != 3 {
+			if code, _, _ := run(t, c, &transport.Command{Script: "1"}); code != 3 {
 				t.Fatalf("code %d", code)
 			}
 			for _, s := range srv.AuthSchemes() {
@@ -482,7 +458,7 @@ func TestDialWrongPassword(t *testing.T) {
 		cfg.Password = "wrong"
 		_, err := winrm.Dial(context.Background(), cfg)
 		want := fmt.Sprintf("dial win-1: authentication failed: WinRM: 401 from win-1:%d — check user/password_env and auth = ntlm|basic (user Administrator, auth = %s; the host offers Negotiate, Basic)", srv.Port, auth)
-		if !errors.Is(err, runner.ErrAuth) || err.Error() != want {
+		if !errors.Is(err, transport.ErrAuth) || err.Error() != want {
 			t.Errorf("%s:\n%v\nwant\n%s", auth, err, want)
 		}
 	}
@@ -491,7 +467,7 @@ func TestDialWrongPassword(t *testing.T) {
 func TestNTLMNeverFallsBackToBasic(t *testing.T) {
 	srv, _ := newHost(t, winrmtest.Options{Auth: winrmtest.AuthBasic}, echo)
 	_, err := winrm.Dial(context.Background(), config(t, srv, winrm.AuthNTLM))
-	if !errors.Is(err, runner.ErrAuth) || !strings.Contains(err.Error(), "the host does not offer NTLM") ||
+	if !errors.Is(err, transport.ErrAuth) || !strings.Contains(err.Error(), "the host does not offer NTLM") ||
 		!strings.Contains(err.Error(), "AllowUnencrypted") {
 		t.Fatalf("err %v", err)
 	}
@@ -502,7 +478,7 @@ func TestNTLMNeverFallsBackToBasic(t *testing.T) {
 	}
 	srv, _ = newHost(t, winrmtest.Options{Auth: winrmtest.AuthNTLM}, echo)
 	_, err = winrm.Dial(context.Background(), config(t, srv, winrm.AuthBasic))
-	if !errors.Is(err, runner.ErrAuth) || !strings.Contains(err.Error(), "does not accept Basic") {
+	if !errors.Is(err, transport.ErrAuth) || !strings.Contains(err.Error(), "does not accept Basic") {
 		t.Fatalf("err %v", err)
 	}
 }
@@ -526,7 +502,7 @@ func TestTLSFailuresAreClear(t *testing.T) {
 	t.Run("unknown-authority", func(t *testing.T) {
 		srv, _ := tlsServer(t, []string{"127.0.0.1"}, good)
 		_, err := winrm.Dial(context.Background(), config(t, srv, winrm.AuthNTLM))
-		if !errors.Is(err, winrm.ErrTLS) || !errors.Is(err, runner.ErrUnreachable) ||
+		if !errors.Is(err, winrm.ErrTLS) || !errors.Is(err, transport.ErrUnreachable) ||
 			!strings.Contains(err.Error(), "is signed by an unknown authority (issued by CN=Test Root,O=winrmtest): set winrm.ca_file to the CA that signed it") {
 			t.Fatalf("err %v", err)
 		}
@@ -557,7 +533,7 @@ func TestTLSFailuresAreClear(t *testing.T) {
 		cfg := config(t, srv, winrm.AuthNTLM)
 		cfg.InsecureSkipVerify = true
 		c := dial(t, cfg)
-		if code, _, _ := run(t, c, &runner.Command{Script: "1"}); code != 3 {
+		if code, _, _ := run(t, c, &transport.Command{Script: "1"}); code != 3 {
 			t.Fatal(code)
 		}
 	})
@@ -575,7 +551,7 @@ func TestTLSFailuresAreClear(t *testing.T) {
 		cfg := config(t, srv, winrm.AuthBasic)
 		cfg.HTTPS, cfg.CAFile = false, ""
 		_, err := winrm.Dial(context.Background(), cfg)
-		if !errors.Is(err, runner.ErrUnreachable) || !strings.Contains(err.Error(), "if the port speaks HTTPS, set https = true") {
+		if !errors.Is(err, transport.ErrUnreachable) || !strings.Contains(err.Error(), "if the port speaks HTTPS, set https = true") {
 			t.Fatalf("err %v", err)
 		}
 	})
@@ -597,7 +573,7 @@ func TestDialRefused(t *testing.T) {
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
 	_, err = winrm.Dial(context.Background(), winrm.Config{Name: "win-1", Address: "127.0.0.1", Port: port, User: "u", Password: "p"})
-	if !errors.Is(err, runner.ErrUnreachable) || errors.Is(err, runner.ErrTimeout) ||
+	if !errors.Is(err, transport.ErrUnreachable) || errors.Is(err, transport.ErrTimeout) ||
 		!strings.Contains(err.Error(), fmt.Sprintf("win-1:%d refused the connection", port)) {
 		t.Fatalf("err %v", err)
 	}
@@ -643,7 +619,7 @@ func TestDialTimeout(t *testing.T) {
 		if took := time.Since(start); took > 3*time.Second {
 			t.Errorf("https=%v: took %s", https, took)
 		}
-		if !errors.Is(err, runner.ErrUnreachable) || !errors.Is(err, runner.ErrTimeout) || !strings.Contains(err.Error(), "within 300ms (connect_timeout)") {
+		if !errors.Is(err, transport.ErrUnreachable) || !errors.Is(err, transport.ErrTimeout) || !strings.Contains(err.Error(), "within 300ms (connect_timeout)") {
 			t.Errorf("https=%v: err %v", https, err)
 		}
 	}
@@ -651,7 +627,7 @@ func TestDialTimeout(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	_, err := winrm.Dial(ctx, winrm.Config{Name: "win-1", Address: "127.0.0.1", Port: port, User: "u", Password: "p"})
-	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, runner.ErrTimeout) {
+	if !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, transport.ErrTimeout) {
 		t.Errorf("err %v", err)
 	}
 }
@@ -662,8 +638,8 @@ func TestOperationTimeout(t *testing.T) {
 	cfg.OperationTimeout = time.Second
 	c := dial(t, cfg)
 	start := time.Now()
-	_, err := c.Run(context.Background(), &runner.Command{Script: "1"})
-	if !errors.Is(err, runner.ErrConnLost) || !errors.Is(err, runner.ErrTimeout) ||
+	_, err := c.Run(context.Background(), &transport.Command{Script: "1"})
+	if !errors.Is(err, transport.ErrConnLost) || !errors.Is(err, transport.ErrTimeout) ||
 		!strings.Contains(err.Error(), fmt.Sprintf("no answer from win-1:%d within 1.5s", srv.Port)) {
 		t.Fatalf("err %v", err)
 	}

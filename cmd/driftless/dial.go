@@ -6,12 +6,13 @@ import (
 	"os"
 	"sync"
 
+	"github.com/driftless-dev/driftless/transport"
+
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/term"
 
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/local"
-	"github.com/driftless-dev/driftless/runner"
 	"github.com/driftless-dev/driftless/ssh"
 	"github.com/driftless-dev/driftless/winrm"
 )
@@ -34,7 +35,7 @@ type dialer struct {
 // err are set.
 type earlyDial struct {
 	done chan struct{}
-	conn runner.Conn
+	conn transport.Conn
 	err  error
 }
 
@@ -83,7 +84,7 @@ func (d *dialer) note(host string) string {
 }
 
 // dial connects to h, or takes the dial prefetch started.
-func (d *dialer) dial(ctx context.Context, h *inventory.Host) (runner.Conn, error) {
+func (d *dialer) dial(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 	d.mu.Lock()
 	e := d.early[h.Name]
 	delete(d.early, h.Name)
@@ -107,7 +108,7 @@ func (d *dialer) dial(ctx context.Context, h *inventory.Host) (runner.Conn, erro
 	return nil, fmt.Errorf("dial %s: %w", h.Name, ctx.Err())
 }
 
-func (d *dialer) connect(ctx context.Context, h *inventory.Host) (runner.Conn, error) {
+func (d *dialer) connect(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 	switch h.Transport {
 	case inventory.Local:
 		return local.New(h.Name), nil
@@ -145,7 +146,7 @@ func winrmConfig(h *inventory.Host) (winrm.Config, error) {
 	}
 	v, ok := os.LookupEnv(h.PasswordEnv)
 	if h.PasswordEnv == "" || !ok {
-		return cfg, fmt.Errorf("dial %s: %w: password_env %s is not set", h.Name, runner.ErrAuth, h.PasswordEnv)
+		return cfg, fmt.Errorf("dial %s: %w: password_env %s is not set", h.Name, transport.ErrAuth, h.PasswordEnv)
 	}
 	cfg.Password = v
 	return cfg, nil
@@ -165,7 +166,7 @@ func (d *dialer) sshConfig(h *inventory.Host) (ssh.Config, error) {
 	if h.PasswordEnv != "" {
 		v, ok := os.LookupEnv(h.PasswordEnv)
 		if !ok {
-			return cfg, fmt.Errorf("dial %s: %w: password_env %s is not set", h.Name, runner.ErrAuth, h.PasswordEnv)
+			return cfg, fmt.Errorf("dial %s: %w: password_env %s is not set", h.Name, transport.ErrAuth, h.PasswordEnv)
 		}
 		cfg.Password = v
 	}

@@ -6,9 +6,6 @@ package pwsh
 import (
 	"encoding/base64"
 	"encoding/binary"
-	"fmt"
-	"regexp"
-	"slices"
 	"strings"
 	"unicode/utf16"
 )
@@ -42,31 +39,4 @@ func Encode(script string) string {
 		binary.LittleEndian.PutUint16(b[2*i:], r)
 	}
 	return base64.StdEncoding.EncodeToString(b)
-}
-
-var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-
-// WithEnv prefixes script with the Prologue and one $env: line per
-// variable of env, in name order, values quoted so that none is
-// interpreted.
-func WithEnv(script string, env map[string]string) (string, error) {
-	names := make([]string, 0, len(env))
-	for k := range env {
-		names = append(names, k)
-	}
-	slices.Sort(names)
-	var b strings.Builder
-	b.WriteString(Prologue)
-	for _, k := range names {
-		if !envName.MatchString(k) {
-			return "", fmt.Errorf("env: invalid variable name %q", k)
-		}
-		v := env[k]
-		if strings.IndexByte(v, 0) >= 0 {
-			return "", fmt.Errorf("env: %s: value holds a NUL byte", k)
-		}
-		b.WriteString("$env:" + k + " = " + Quote(v) + "\n")
-	}
-	b.WriteString(script)
-	return b.String(), nil
 }

@@ -2,7 +2,6 @@ package pwsh
 
 import (
 	"encoding/base64"
-	"strings"
 	"testing"
 	"unicode/utf16"
 )
@@ -34,18 +33,6 @@ func TestEncodeRoundTrip(t *testing.T) {
 		}
 		if got := string(utf16.Decode(u)); got != s {
 			t.Errorf("round trip of %q gave %q", s, got)
-		}
-	}
-}
-
-func TestWithEnv(t *testing.T) {
-	got, err := WithEnv("run", map[string]string{"B": "it's", "A": "1"})
-	if err != nil || got != Prologue+"$env:A = '1'\n$env:B = 'it''s'\nrun" {
-		t.Errorf("got %q, %v", got, err)
-	}
-	for _, bad := range []map[string]string{{"1X": ""}, {"A B": ""}, {"X": "nul\x00"}} {
-		if _, err := WithEnv("run", bad); err == nil || !strings.HasPrefix(err.Error(), "env: ") {
-			t.Errorf("%q: err = %v", bad, err)
 		}
 	}
 }

@@ -16,12 +16,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/transport"
+
 	"github.com/pkg/sftp"
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
 	"github.com/driftless-dev/driftless/internal/sshsim"
-	"github.com/driftless-dev/driftless/runner"
 	"github.com/driftless-dev/driftless/ssh"
 )
 
@@ -464,7 +465,7 @@ func TestDriftlessTransport(t *testing.T) {
 	defer c.Close()
 
 	var out bytes.Buffer
-	code, err := c.Run(context.Background(), &runner.Command{Script: `echo "$X in $(pwd)"; exit 3`, Env: map[string]string{"X": "x y"}, Stdout: &out})
+	code, err := c.Run(context.Background(), &transport.Command{Script: `X='x y'; echo "$X in $(pwd)"; exit 3`, Stdout: &out})
 	if err != nil || code != 3 || out.String() != "x y in "+h.Home+"\n" {
 		t.Errorf("run: %q %d %v", out.String(), code, err)
 	}
@@ -473,7 +474,7 @@ func TestDriftlessTransport(t *testing.T) {
 	var pidOut syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		_, err := c.Run(ctx, &runner.Command{Script: `sleep 60 & echo $!; sleep 60`, Stdout: &pidOut})
+		_, err := c.Run(ctx, &transport.Command{Script: `sleep 60 & echo $!; sleep 60`, Stdout: &pidOut})
 		done <- err
 	}()
 	deadline := time.Now().Add(5 * time.Second)

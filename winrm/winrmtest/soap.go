@@ -124,7 +124,6 @@ func (r *request) selector(name string) string {
 	return ""
 }
 
-
 // operationTimeout parses the request's xs:duration OperationTimeout
 // ("PT60S", "PT20.000S", "PT1M30S"); 0 when absent or unreadable.
 func (r *request) operationTimeout() time.Duration {
