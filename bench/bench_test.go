@@ -71,9 +71,9 @@ func (l *libRunner) run(ctx context.Context, check bool) (*runner.RunResult, err
 func statuses(res *runner.RunResult) map[string]int {
 	n := map[string]int{}
 	for _, h := range res.Hosts {
-		n["host "+h.Status]++
+		n["host "+string(h.Status)]++
 		for _, s := range h.Steps {
-			n[s.Status]++
+			n[string(s.Status)]++
 		}
 	}
 	return n
@@ -90,7 +90,7 @@ func TestBaselineOnSimulatedHosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := statuses(res); got["host Success"] != 2 || got[journal.StatusCorrected] != 8 || got[journal.StatusSuccess] != 2 {
+	if got := statuses(res); got["host Success"] != 2 || got[string(journal.StatusCorrected)] != 8 || got[string(journal.StatusSuccess)] != 2 {
 		t.Errorf("first apply: %v", got)
 	}
 	if err := fl.verify(); err != nil {
@@ -100,7 +100,7 @@ func TestBaselineOnSimulatedHosts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := statuses(res); got[journal.StatusCompliant] != 8 || res.Drifted() {
+	if got := statuses(res); got[string(journal.StatusCompliant)] != 8 || res.Drifted() {
 		t.Errorf("check after apply: %v", got)
 	}
 	if err := fl.reset(); err != nil {
@@ -122,7 +122,7 @@ func TestCheck10Document(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := statuses(res); got[journal.StatusCompliant] != 9 || len(res.Hosts[0].Steps) != 10 || res.Drifted() {
+	if got := statuses(res); got[string(journal.StatusCompliant)] != 9 || len(res.Hosts[0].Steps) != 10 || res.Drifted() {
 		for _, s := range res.Hosts[0].Steps {
 			t.Logf("%s %s %s %s", s.Name, s.Status, s.Differ, s.Error)
 		}

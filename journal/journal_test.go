@@ -31,7 +31,7 @@ func openT(t testing.TB, path string) *Journal {
 	return j
 }
 
-func startRunT(t testing.TB, j *Journal, assoc, mode string, at time.Time) int64 {
+func startRunT(t testing.TB, j *Journal, assoc string, mode Mode, at time.Time) int64 {
 	t.Helper()
 	trigger := TriggerManual
 	if mode == ModeExec {
@@ -54,14 +54,14 @@ func recordT(t testing.TB, j *Journal, h HostResult) {
 	}
 }
 
-func finishT(t testing.TB, j *Journal, id int64, status string, at time.Time) {
+func finishT(t testing.TB, j *Journal, id int64, status Status, at time.Time) {
 	t.Helper()
 	if err := j.FinishRun(context.Background(), id, status, nil, at); err != nil {
 		t.Fatalf("FinishRun: %v", err)
 	}
 }
 
-func step(i int, status string) StepResult {
+func step(i int, status Status) StepResult {
 	s := StepResult{Index: i, Name: fmt.Sprintf("step-%d", i), Action: "shell", Status: status,
 		Duration: time.Duration(i+1) * time.Millisecond}
 	switch status {
@@ -80,7 +80,7 @@ func skipped(i int, reason string) StepResult {
 	return s
 }
 
-func host(runID int64, name, status string, at time.Time, steps ...StepResult) HostResult {
+func host(runID int64, name string, status Status, at time.Time, steps ...StepResult) HostResult {
 	return HostResult{RunID: runID, Host: name, Status: status, DefHash: "def-1",
 		StartedAt: at, EndedAt: at.Add(time.Second), Steps: steps}
 }

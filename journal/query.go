@@ -104,7 +104,7 @@ func (j *Journal) Status(ctx context.Context, f StatusFilter) ([]ComplianceRow, 
 // check runs ("" takes the newest of either): a scheduler that applies
 // should not take a preview run with `check` for an application of a
 // changed definition.
-func (j *Journal) LastRuns(ctx context.Context, assoc, mode string) (map[string]LastRun, error) {
+func (j *Journal) LastRuns(ctx context.Context, assoc string, mode Mode) (map[string]LastRun, error) {
 	if err := j.beforeQuery(ctx); err != nil {
 		return nil, wrap("last runs", err)
 	}
@@ -196,7 +196,7 @@ func scanRun(s interface{ Scan(...any) error }) (*Run, error) {
 		return nil, fmt.Errorf("run %d: counts: %w", r.ID, err)
 	}
 	if r.Counts == nil {
-		r.Counts = map[string]int{}
+		r.Counts = map[Status]int{}
 	}
 	return &r, nil
 }

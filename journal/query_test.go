@@ -39,7 +39,8 @@ func TestStatusCompliance(t *testing.T) {
 	finishT(t, j, r3, StatusFailed, base.Add(2*time.Minute))
 
 	type row struct {
-		assoc, host, compliance, hostStatus string
+		assoc, host, compliance string
+		hostStatus              Status
 		run                                 int64
 		drifted, corrected, failed          int
 	}

@@ -66,7 +66,7 @@ func TestRecoverInterrupted(t *testing.T) {
 	if len(hosts) != 2 || hosts[0].Status != StatusInterrupted || hosts[1].Status != StatusSuccess {
 		t.Errorf("dead run hosts = %+v", hosts)
 	}
-	for id, want := range map[int64]string{live: StatusInProgress, recent: StatusInProgress, old: StatusInterrupted, leased: StatusInProgress} {
+	for id, want := range map[int64]Status{live: StatusInProgress, recent: StatusInProgress, old: StatusInterrupted, leased: StatusInProgress} {
 		r, _, err := j.Show(ctx, id, "")
 		if err != nil || r.Status != want {
 			t.Errorf("run %d: %s, %v; want %s", id, r.Status, err, want)

@@ -5,31 +5,52 @@ import (
 	"time"
 )
 
-// Statuses, as SPEC §4.2 names them. One set of names serves runs, host
-// executions and steps; which of them each level accepts is listed with
-// Run, HostResult and StepResult.
+// Status is the outcome of a run, a host execution or a step. One set of
+// names serves the three levels; which of them each level accepts is
+// listed with Run, HostResult and StepResult (see docs/statuses.md).
+type Status string
+
+// Statuses.
 const (
 	// Run, host and step.
-	StatusSuccess   = "Success"
-	StatusFailed    = "Failed"
-	StatusTimedOut  = "TimedOut"
-	StatusCancelled = "Cancelled"
+	StatusSuccess   Status = "Success"
+	StatusFailed    Status = "Failed"
+	StatusTimedOut  Status = "TimedOut"
+	StatusCancelled Status = "Cancelled"
 
 	// Run and host: the process recording it died (see RecoverInterrupted).
-	StatusInterrupted = "Interrupted"
+	StatusInterrupted Status = "Interrupted"
 	// Run and host: still running, or never finished.
-	StatusInProgress = "InProgress"
+	StatusInProgress Status = "InProgress"
 
 	// Host and step.
-	StatusSkipped = "Skipped"
+	StatusSkipped Status = "Skipped"
 	// Host only.
-	StatusUnreachable = "Unreachable"
+	StatusUnreachable Status = "Unreachable"
 
 	// Step only.
-	StatusCompliant = "Compliant"
-	StatusCorrected = "Corrected"
-	StatusDrifted   = "Drifted"
+	StatusCompliant Status = "Compliant"
+	StatusCorrected Status = "Corrected"
+	StatusDrifted   Status = "Drifted"
 )
+
+// Failed reports whether s is a failure: the host or step did not reach
+// its declared state because something went wrong (Failed, TimedOut) or
+// the host could not be tried at all (Unreachable). Rate control counts
+// these against max_errors, and a step with on_failure = "stop" stops its
+// document on them. Skipped, Cancelled and Interrupted are not failures of
+// their own; a caller that counts one (the exit code counts a Skipped
+// host) says so.
+func (s Status) Failed() bool {
+	switch s {
+	case StatusFailed, StatusTimedOut, StatusUnreachable:
+		return true
+	case StatusSuccess, StatusCancelled, StatusInterrupted, StatusInProgress,
+		StatusSkipped, StatusCompliant, StatusCorrected, StatusDrifted:
+		return false
+	}
+	return false
+}
 
 // Compliance of an association on a host (SPEC §4.2).
 const (
@@ -37,20 +58,26 @@ const (
 	NonCompliant = "NON_COMPLIANT"
 )
 
+// Trigger is why a run started.
+type Trigger string
+
 // Run triggers.
 const (
-	TriggerManual    = "manual"
-	TriggerSchedule  = "schedule"
-	TriggerChange    = "change"
-	TriggerNewTarget = "new-target"
-	TriggerExec      = "exec"
+	TriggerManual    Trigger = "manual"
+	TriggerSchedule  Trigger = "schedule"
+	TriggerChange    Trigger = "change"
+	TriggerNewTarget Trigger = "new-target"
+	TriggerExec      Trigger = "exec"
 )
+
+// Mode is what a run does on its hosts.
+type Mode string
 
 // Run modes.
 const (
-	ModeApply = "apply"
-	ModeCheck = "check"
-	ModeExec  = "exec"
+	ModeApply Mode = "apply" // check every step, correct what drifted
+	ModeCheck Mode = "check" // check every step, change nothing
+	ModeExec  Mode = "exec"  // an ad-hoc command (driftless exec)
 )
 
 // Compliance severities (associations.toml compliance_severity).
@@ -96,19 +123,19 @@ type Run struct {
 	Document    string
 	DocHash     string // content hash of the document
 	ParamsHash  string // hash of the resolved parameters
-	Trigger     string // manual | schedule | change | new-target | exec
-	Mode        string // apply | check | exec
+	Trigger     Trigger // manual | schedule | change | new-target | exec
+	Mode        Mode // apply | check | exec
 	Severity    string // CRITICAL … UNSPECIFIED; "" is stored as UNSPECIFIED
 	Command     string // the ad-hoc command of an exec run
 	StartedAt   time.Time
 	EndedAt     time.Time // zero while the run is InProgress
 	// Status is InProgress while the run is going, then Success, Failed,
 	// TimedOut, Cancelled or Interrupted.
-	Status string
+	Status Status
 	// Counts holds the number of hosts per host status. While a run is
 	// InProgress (or when FinishRun was given nil) it is counted from the
 	// host executions recorded so far.
-	Counts map[string]int
+	Counts map[Status]int
 	// PID and Hostname identify the process that recorded the run; StartRun
 	// fills in the current process when they are zero.
 	PID      int
@@ -123,7 +150,7 @@ type HostResult struct {
 	// Status is Success, Failed, TimedOut, Unreachable, Skipped or
 	// Cancelled. The journal itself writes InProgress (StartHost) and
 	// Interrupted (RecoverInterrupted).
-	Status string
+	Status Status
 	Error  string
 	// Detail is a note for the user, e.g. "accepted new host key
 	// SHA256:…" or why the host was skipped.
@@ -144,7 +171,7 @@ type StepResult struct {
 	Action string
 	// Status is Compliant, Corrected, Drifted, Success, Failed, TimedOut,
 	// Skipped or Cancelled.
-	Status string
+	Status Status
 	// SkipReason says why a Skipped step was skipped (SkipPrecondition,
 	// SkipExited, SkipNoCheck, SkipStopped, or another word of the
 	// caller's, which counts as not compliant); it is required for Skipped
@@ -185,9 +212,9 @@ func (h Holder) String() string {
 // scheduler.
 type LastRun struct {
 	RunID     int64
-	Mode      string
+	Mode      Mode
 	StartedAt time.Time
-	Status    string // host execution status
+	Status    Status // host execution status
 	// DefHash is what the execution ran with; it is empty for an execution
 	// that never completed (Interrupted), so that comparing hashes makes
 	// the association due again.
@@ -209,8 +236,8 @@ type ComplianceRow struct {
 	Compliance  string // Compliant or NonCompliant
 	Severity    string
 	RunID       int64
-	Mode        string
-	HostStatus  string
+	Mode        Mode
+	HostStatus  Status
 	Error       string
 	At          time.Time // start of that execution
 	// Steps, DriftedSteps (found out of state, corrected or not),
@@ -241,14 +268,14 @@ type DriftFilter struct {
 type DriftEvent struct {
 	RunID       int64
 	Association string
-	Mode        string
+	Mode        Mode
 	Host        string
 	StepIndex   int
 	Step        string
 	Action      string
 	At          time.Time
 	Differ      string
-	Status      string // the step status: Corrected, Drifted, Failed, …
+	Status      Status // the step status: Corrected, Drifted, Failed, …
 	Outcome     string // OutcomeCorrected, OutcomeDetected or OutcomeFailed
 	Error       string
 }
@@ -267,8 +294,8 @@ var (
 	compliantSkips = set(SkipPrecondition, SkipExited, SkipNoCheck)
 )
 
-func set(vs ...string) map[string]bool {
-	m := make(map[string]bool, len(vs))
+func set[T ~string](vs ...T) map[T]bool {
+	m := make(map[T]bool, len(vs))
 	for _, v := range vs {
 		m[v] = true
 	}
@@ -287,7 +314,7 @@ func stepCompliant(s *StepResult) bool {
 }
 
 // driftOutcome says what was done about a drifted step.
-func driftOutcome(status string) string {
+func driftOutcome(status Status) string {
 	switch status {
 	case StatusCorrected:
 		return OutcomeCorrected

@@ -35,8 +35,8 @@ type op struct {
 
 type finishReq struct {
 	runID  int64
-	status string
-	counts map[string]int
+	status Status
+	counts map[Status]int
 	ended  time.Time
 }
 
@@ -153,7 +153,7 @@ func (j *Journal) RecordHost(ctx context.Context, h HostResult) error {
 //
 // A cancelled run must still be recorded as Cancelled: pass a context that
 // is not cancelled (context.WithoutCancel).
-func (j *Journal) FinishRun(ctx context.Context, id int64, status string, counts map[string]int, ended time.Time) error {
+func (j *Journal) FinishRun(ctx context.Context, id int64, status Status, counts map[Status]int, ended time.Time) error {
 	if id <= 0 {
 		return fmt.Errorf("journal: finish run: %w: run id %d", ErrInvalid, id)
 	}
@@ -412,10 +412,10 @@ func (j *Journal) writeHost(ctx context.Context, tx *sql.Tx, o op) error {
 		if s.Drifted {
 			sum.drifted++
 		}
-		switch s.Status {
-		case StatusCorrected:
+		if s.Status == StatusCorrected {
 			sum.corrected++
-		case StatusFailed, StatusTimedOut:
+		}
+		if s.Status.Failed() {
 			sum.failed++
 		}
 		if !stepCompliant(s) {
@@ -430,7 +430,8 @@ func (j *Journal) writeHost(ctx context.Context, tx *sql.Tx, o op) error {
 	}
 	var (
 		hostID             int64
-		assoc, mode        string
+		assoc              string
+		mode               Mode
 		startedNano        int64
 		hostStartedDefault = unixNano(fallback)
 	)
@@ -538,15 +539,15 @@ type queryer interface {
 }
 
 // countHosts counts a run's host executions by status.
-func countHosts(ctx context.Context, q queryer, runID int64) (map[string]int, error) {
+func countHosts(ctx context.Context, q queryer, runID int64) (map[Status]int, error) {
 	rows, err := q.QueryContext(ctx, `SELECT status, count(*) FROM host_results WHERE run_id = ? GROUP BY status`, runID)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
-	counts := make(map[string]int)
+	counts := make(map[Status]int)
 	for rows.Next() {
-		var s string
+		var s Status
 		var n int
 		if err := rows.Scan(&s, &n); err != nil {
 			return nil, err
@@ -556,8 +557,8 @@ func countHosts(ctx context.Context, q queryer, runID int64) (map[string]int, er
 	return counts, rows.Err()
 }
 
-func clone(m map[string]int) map[string]int {
-	c := make(map[string]int, len(m))
+func clone(m map[Status]int) map[Status]int {
+	c := make(map[Status]int, len(m))
 	for k, v := range m {
 		c[k] = v
 	}

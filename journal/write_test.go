@@ -65,7 +65,7 @@ func TestRecordHostBatched(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	counts := map[string]int{StatusSuccess: 450, StatusFailed: 50}
+	counts := map[Status]int{StatusSuccess: 450, StatusFailed: 50}
 	if err := j.FinishRun(ctx, id, StatusFailed, counts, base.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}

@@ -122,7 +122,7 @@ func (h *hostRun) run(ctx context.Context) error {
 		if isScript(s) && !s.hasCheck && !h.check && hasKind(fs, "run") {
 			// Run by the check script: every step before it was in state.
 			h.applied(applyStep{s: s}, fs, started)
-			if st := r.Status; (st == journal.StatusFailed || st == journal.StatusTimedOut) && s.onFailure == "stop" {
+			if r.Status.Failed() && s.onFailure == "stop" {
 				stopped = fmt.Sprintf("step %q failed", s.name)
 			}
 			if s.onSuccessEnd && r.Status == journal.StatusSuccess {
@@ -142,7 +142,7 @@ func (h *hostRun) run(ctx context.Context) error {
 			// state or corrected.
 			r.Drifted = true
 			h.applied(a, fs, started)
-			if st := r.Status; (st == journal.StatusFailed || st == journal.StatusTimedOut) && s.onFailure == "stop" {
+			if r.Status.Failed() && s.onFailure == "stop" {
 				stopped = fmt.Sprintf("step %q failed", s.name)
 			}
 			if h.reboot {

@@ -153,7 +153,8 @@ func TestPSPackageRoundTrip(t *testing.T) {
 		reboot            bool
 		step              *step
 		checkOnly         bool
-		status, differ    string
+		status            journal.Status
+		differ            string
 		errText, stdout   string
 		calls             []string
 		after             map[string]string // installed afterwards

@@ -125,7 +125,7 @@ func TestPSServiceRoundTrip(t *testing.T) {
 		fail             string
 		drifted          bool
 		differ, ops      string
-		status           string
+		status           journal.Status
 		errText          string
 	}{
 		{name: "start and enable", running: ptr(true), enabled: ptr(true), have: &[2]bool{false, false}, drifted: true,

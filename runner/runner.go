@@ -179,7 +179,7 @@ type Job struct {
 	Assoc   *config.Association
 	Hosts   []*inventory.Host // default: the association's targets
 	Check   bool              // force check mode
-	Trigger string            // default manual
+	Trigger journal.Trigger   // default manual
 	// MaxConcurrency and MaxErrors override the association's.
 	MaxConcurrency *config.Rate
 	MaxErrors      *config.Rate
@@ -207,8 +207,7 @@ func (r *RunResult) Drifted() bool {
 // skipped by max_errors.
 func (r *RunResult) Failed() bool {
 	for _, h := range r.Hosts {
-		switch h.Status {
-		case journal.StatusFailed, journal.StatusTimedOut, journal.StatusUnreachable, journal.StatusSkipped:
+		if h.Status.Failed() || h.Status == journal.StatusSkipped {
 			return true
 		}
 	}
@@ -226,7 +225,7 @@ func (r *Runner) Run(ctx context.Context, job Job) (*RunResult, error) {
 	if hosts == nil {
 		hosts = a.Hosts
 	}
-	mode := a.Mode
+	mode := journal.Mode(a.Mode)
 	if job.Check {
 		mode = journal.ModeCheck
 	}
@@ -292,8 +291,7 @@ func (r *Runner) fanOut(ctx context.Context, name, defHash string, res *RunResul
 		g.Go(func() error {
 			defer func() { <-slots }()
 			one(h, hr)
-			switch hr.Status {
-			case journal.StatusFailed, journal.StatusTimedOut, journal.StatusUnreachable:
+			if hr.Status.Failed() {
 				failures.Add(1)
 			}
 			return nil
@@ -304,7 +302,7 @@ func (r *Runner) fanOut(ctx context.Context, name, defHash string, res *RunResul
 
 func (r *Runner) finishRun(ctx context.Context, res *RunResult) error {
 	res.Run.EndedAt = r.now()
-	res.Run.Counts = map[string]int{}
+	res.Run.Counts = map[journal.Status]int{}
 	for _, h := range res.Hosts {
 		res.Run.Counts[h.Status]++
 	}
@@ -479,7 +477,7 @@ func (o *outputBuffer) String() string {
 	return string(o.b)
 }
 
-func runStatus(ctx context.Context, res *RunResult) string {
+func runStatus(ctx context.Context, res *RunResult) journal.Status {
 	if ctx.Err() != nil || res.Run.Counts[journal.StatusCancelled] > 0 {
 		return journal.StatusCancelled
 	}
@@ -492,7 +490,7 @@ func runStatus(ctx context.Context, res *RunResult) string {
 	return journal.StatusSuccess
 }
 
-func (r *Runner) finishHost(ctx context.Context, assoc string, hr *journal.HostResult, status, detail string) {
+func (r *Runner) finishHost(ctx context.Context, assoc string, hr *journal.HostResult, status journal.Status, detail string) {
 	now := r.now()
 	if hr.StartedAt.IsZero() {
 		hr.StartedAt = now
@@ -514,7 +512,7 @@ func (r *Runner) finishHost(ctx context.Context, assoc string, hr *journal.HostR
 }
 
 // runHost runs the association's document on one host.
-func (r *Runner) runHost(ctx context.Context, a *config.Association, mode string, h *inventory.Host, hr *journal.HostResult) {
+func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journal.Mode, h *inventory.Host, hr *journal.HostResult) {
 	defer r.done(h)
 	hr.StartedAt = r.now()
 	if ev := r.opts.Events; ev != nil {
@@ -616,8 +614,8 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode string
 
 // statusCounts summarises step statuses: "2 Compliant, 1 Corrected".
 func statusCounts(steps []journal.StepResult) string {
-	n := map[string]int{}
-	var order []string
+	n := map[journal.Status]int{}
+	var order []journal.Status
 	for _, s := range steps {
 		if n[s.Status] == 0 {
 			order = append(order, s.Status)

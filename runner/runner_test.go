@@ -124,7 +124,7 @@ func (f *fleet) run(t *testing.T, check bool, j *journal.Journal) *runner.RunRes
 func statuses(h journal.HostResult) string {
 	var s []string
 	for _, st := range h.Steps {
-		s = append(s, st.Name+"="+st.Status)
+		s = append(s, st.Name+"="+string(st.Status))
 	}
 	return strings.Join(s, " ")
 }

@@ -141,7 +141,7 @@ run = "echo last"
 	if len(conn.lines) != 1 {
 		t.Errorf("converged apply took %d round trips, want 1", len(conn.lines))
 	}
-	want := []string{journal.StatusCompliant, journal.StatusSuccess, journal.StatusCompliant, journal.StatusSuccess}
+	want := []journal.Status{journal.StatusCompliant, journal.StatusSuccess, journal.StatusCompliant, journal.StatusSuccess}
 	for i, r := range second {
 		if r.Status != want[i] {
 			t.Errorf("step %s: %s, want %s", r.Name, r.Status, want[i])

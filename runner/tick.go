@@ -32,7 +32,7 @@ type Due struct {
 	Hosts     map[schedule.Reason][]*inventory.Host // due now, by reason
 	LastStart time.Time                             // latest start on any host
 	LastRun   int64
-	LastState string // host status of that latest execution
+	LastState journal.Status // host status of that latest execution
 	Next      time.Time
 }
 
@@ -166,7 +166,7 @@ func (r *Runner) Tick(ctx context.Context, now time.Time) (*TickResult, error) {
 				continue
 			}
 			run := slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !slices.Contains(acquired, h.Name) })
-			rr, err := r.Run(ctx, Job{Assoc: d.Assoc, Hosts: run, Trigger: string(reason)})
+			rr, err := r.Run(ctx, Job{Assoc: d.Assoc, Hosts: run, Trigger: journal.Trigger(reason)})
 			if rerr := j.ReleaseLeases(context.WithoutCancel(ctx), holder, d.Assoc.Name, acquired); rerr != nil && err == nil {
 				err = fmt.Errorf("tick: release leases: %w", rerr)
 			}

@@ -498,13 +498,14 @@ func TestWindowsRunner(t *testing.T) {
 	statuses := func(h journal.HostResult) string {
 		var out []string
 		for _, st := range h.Steps {
-			out = append(out, st.Name+"="+st.Status)
+			out = append(out, st.Name+"="+string(st.Status))
 		}
 		return strings.Join(out, " ")
 	}
 	for _, tc := range []struct {
-		check         bool
-		status, steps string
+		check  bool
+		status journal.Status
+		steps  string
 	}{
 		{true, journal.StatusSuccess, "config=Drifted logs=Drifted posix=Skipped installed=Drifted spooler=Drifted"},
 		{false, journal.StatusSuccess, "config=Corrected logs=Corrected posix=Skipped installed=Corrected spooler=Corrected"},

@@ -82,21 +82,21 @@ type runJSON struct {
 }
 
 type runResultJSON struct {
-	ID          int64            `json:"id"`
-	Association string           `json:"association,omitempty"`
-	Document    string           `json:"document,omitempty"`
-	Mode        string           `json:"mode"`
-	Trigger     string           `json:"trigger"`
-	Status      string           `json:"status"`
-	StartedAt   time.Time        `json:"started_at"`
-	EndedAt     time.Time        `json:"ended_at"`
-	Counts      map[string]int   `json:"counts"`
-	Hosts       []hostResultJSON `json:"hosts"`
+	ID          int64                  `json:"id"`
+	Association string                 `json:"association,omitempty"`
+	Document    string                 `json:"document,omitempty"`
+	Mode        journal.Mode           `json:"mode"`
+	Trigger     journal.Trigger        `json:"trigger"`
+	Status      journal.Status         `json:"status"`
+	StartedAt   time.Time              `json:"started_at"`
+	EndedAt     time.Time              `json:"ended_at"`
+	Counts      map[journal.Status]int `json:"counts"`
+	Hosts       []hostResultJSON       `json:"hosts"`
 }
 
 type hostResultJSON struct {
 	Host     string           `json:"host"`
-	Status   string           `json:"status"`
+	Status   journal.Status   `json:"status"`
 	Error    string           `json:"error,omitempty"`
 	Detail   string           `json:"detail,omitempty"`
 	Duration string           `json:"duration"`
@@ -104,16 +104,16 @@ type hostResultJSON struct {
 }
 
 type stepResultJSON struct {
-	Name       string `json:"name"`
-	Action     string `json:"action"`
-	Status     string `json:"status"`
-	SkipReason string `json:"skip_reason,omitempty"`
-	Drifted    bool   `json:"drifted"`
-	Differ     string `json:"differ,omitempty"`
-	ExitCode   *int   `json:"exit_code,omitempty"`
-	Stdout     string `json:"stdout,omitempty"`
-	Stderr     string `json:"stderr,omitempty"`
-	Error      string `json:"error,omitempty"`
+	Name       string         `json:"name"`
+	Action     string         `json:"action"`
+	Status     journal.Status `json:"status"`
+	SkipReason string         `json:"skip_reason,omitempty"`
+	Drifted    bool           `json:"drifted"`
+	Differ     string         `json:"differ,omitempty"`
+	ExitCode   *int           `json:"exit_code,omitempty"`
+	Stdout     string         `json:"stdout,omitempty"`
+	Stderr     string         `json:"stderr,omitempty"`
+	Error      string         `json:"error,omitempty"`
 }
 
 func toRunJSON(results []*runner.RunResult) runJSON {
@@ -262,9 +262,9 @@ func finishRuns(c *cli.Context, u *ui, results []*runner.RunResult) error {
 
 // stepCounts summarises step statuses: "2 Compliant, 1 Corrected".
 func stepCounts(steps []journal.StepResult) string {
-	order := []string{journal.StatusCompliant, journal.StatusCorrected, journal.StatusDrifted, journal.StatusSuccess,
+	order := []journal.Status{journal.StatusCompliant, journal.StatusCorrected, journal.StatusDrifted, journal.StatusSuccess,
 		journal.StatusFailed, journal.StatusTimedOut, journal.StatusSkipped, journal.StatusCancelled}
-	n := map[string]int{}
+	n := map[journal.Status]int{}
 	for _, s := range steps {
 		n[s.Status]++
 	}
@@ -282,10 +282,10 @@ func hostNote(h journal.HostResult) string {
 		return firstLine(h.Error, 100)
 	}
 	for _, s := range h.Steps {
-		if s.Status == journal.StatusFailed || s.Status == journal.StatusTimedOut {
+		if s.Status.Failed() {
 			msg := s.Error
 			if msg == "" {
-				msg = s.Status
+				msg = string(s.Status)
 			}
 			return firstLine(s.Name+": "+msg, 100)
 		}
@@ -295,7 +295,7 @@ func hostNote(h journal.HostResult) string {
 
 func summary(u *ui, results []*runner.RunResult) {
 	var rows [][]string
-	total := map[string]int{}
+	total := map[journal.Status]int{}
 	for _, r := range results {
 		for _, h := range r.Hosts {
 			total[h.Status]++
@@ -303,14 +303,14 @@ func summary(u *ui, results []*runner.RunResult) {
 			if name == "" {
 				name = "exec"
 			}
-			rows = append(rows, []string{name, h.Host, u.status(h.Status), stepCounts(h.Steps), hostNote(h)})
+			rows = append(rows, []string{name, h.Host, u.status(string(h.Status)), stepCounts(h.Steps), hostNote(h)})
 		}
 	}
 	if u.tty && !u.quiet {
 		u.table([]string{"ASSOCIATION", "HOST", "STATUS", "STEPS", "NOTE"}, rows)
 	}
 	var parts []string
-	for _, st := range []string{journal.StatusSuccess, journal.StatusFailed, journal.StatusTimedOut, journal.StatusUnreachable, journal.StatusSkipped, journal.StatusCancelled} {
+	for _, st := range []journal.Status{journal.StatusSuccess, journal.StatusFailed, journal.StatusTimedOut, journal.StatusUnreachable, journal.StatusSkipped, journal.StatusCancelled} {
 		if total[st] > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", total[st], st))
 		}
@@ -401,10 +401,10 @@ func writeJUnit(path string, results []*runner.RunResult) error {
 			tc.SystemOut = detail.String()
 			switch h.Status {
 			case journal.StatusFailed, journal.StatusTimedOut:
-				tc.Failure = &junitMessage{Message: h.Status + ": " + hostNote(h), Text: detail.String()}
+				tc.Failure = &junitMessage{Message: string(h.Status) + ": " + hostNote(h), Text: detail.String()}
 				s.Failures++
 			case journal.StatusUnreachable, journal.StatusCancelled:
-				tc.Error = &junitMessage{Message: h.Status + ": " + hostNote(h), Text: h.Error}
+				tc.Error = &junitMessage{Message: string(h.Status) + ": " + hostNote(h), Text: h.Error}
 				s.Errors++
 			case journal.StatusSkipped:
 				tc.Skipped = &junitMessage{Message: h.Detail}

@@ -44,18 +44,18 @@ Examples:
 
 // driftEventJSON is one event in `drift --json`.
 type driftEventJSON struct {
-	At          *string `json:"at"`
-	RunID       int64   `json:"run_id"`
-	Association string  `json:"association"`
-	Mode        string  `json:"mode"`
-	Host        string  `json:"host"`
-	StepIndex   int     `json:"step_index"`
-	Step        string  `json:"step"`
-	Action      string  `json:"action"`
-	Status      string  `json:"status"`
-	Outcome     string  `json:"outcome"`
-	Differ      string  `json:"differ"`
-	Error       string  `json:"error,omitempty"`
+	At          *string        `json:"at"`
+	RunID       int64          `json:"run_id"`
+	Association string         `json:"association"`
+	Mode        journal.Mode   `json:"mode"`
+	Host        string         `json:"host"`
+	StepIndex   int            `json:"step_index"`
+	Step        string         `json:"step"`
+	Action      string         `json:"action"`
+	Status      journal.Status `json:"status"`
+	Outcome     string         `json:"outcome"`
+	Differ      string         `json:"differ"`
+	Error       string         `json:"error,omitempty"`
 }
 
 func runDrift(c *cli.Context) (err error) {

@@ -336,7 +336,7 @@ max_concurrency = "2"
 	json.Unmarshal([]byte(r.stdout), &sum)
 	var got []string
 	for _, h := range sum.Runs[0].Hosts {
-		got = append(got, h.Host+"="+h.Status)
+		got = append(got, h.Host+"="+string(h.Status))
 		if h.Status == "Skipped" && !strings.Contains(h.Detail, "max_errors") {
 			t.Errorf("skip reason: %q", h.Detail)
 		}

@@ -35,28 +35,28 @@ Examples:
 
 // runJournalJSON is a run in `history --json` and `show --json`.
 type runJournalJSON struct {
-	ID              int64          `json:"id"`
-	Association     string         `json:"association"`
-	Document        string         `json:"document"`
-	DocHash         string         `json:"doc_hash"`
-	ParamsHash      string         `json:"params_hash"`
-	Mode            string         `json:"mode"`
-	Trigger         string         `json:"trigger"`
-	Severity        string         `json:"severity"`
-	Command         string         `json:"command,omitempty"`
-	Status          string         `json:"status"`
-	StartedAt       *string        `json:"started_at"`
-	EndedAt         *string        `json:"ended_at"`
-	DurationSeconds *float64       `json:"duration_seconds"`
-	Hosts           map[string]int `json:"hosts"`
-	PID             int            `json:"pid"`
-	Hostname        string         `json:"hostname"`
+	ID              int64                  `json:"id"`
+	Association     string                 `json:"association"`
+	Document        string                 `json:"document"`
+	DocHash         string                 `json:"doc_hash"`
+	ParamsHash      string                 `json:"params_hash"`
+	Mode            journal.Mode           `json:"mode"`
+	Trigger         journal.Trigger        `json:"trigger"`
+	Severity        string                 `json:"severity"`
+	Command         string                 `json:"command,omitempty"`
+	Status          journal.Status         `json:"status"`
+	StartedAt       *string                `json:"started_at"`
+	EndedAt         *string                `json:"ended_at"`
+	DurationSeconds *float64               `json:"duration_seconds"`
+	Hosts           map[journal.Status]int `json:"hosts"`
+	PID             int                    `json:"pid"`
+	Hostname        string                 `json:"hostname"`
 }
 
 func toRunJournalJSON(r *journal.Run) runJournalJSON {
 	counts := r.Counts
 	if counts == nil {
-		counts = map[string]int{}
+		counts = map[journal.Status]int{}
 	}
 	return runJournalJSON{
 		ID: r.ID, Association: r.Association, Document: r.Document, DocHash: r.DocHash, ParamsHash: r.ParamsHash,
@@ -120,8 +120,8 @@ func runHistory(c *cli.Context) (err error) {
 	rows := make([][]string, 0, len(runs))
 	for i := range runs {
 		r := &runs[i]
-		rows = append(rows, []string{strconv.FormatInt(r.ID, 10), runLabel(r), r.Mode, r.Trigger,
-			textTime(r.StartedAt), runDuration(r), u.status(r.Status), countsText(r.Counts)})
+		rows = append(rows, []string{strconv.FormatInt(r.ID, 10), runLabel(r), string(r.Mode), string(r.Trigger),
+			textTime(r.StartedAt), runDuration(r), u.status(string(r.Status)), countsText(r.Counts)})
 	}
 	u.table([]string{"RUN", "ASSOCIATION", "MODE", "TRIGGER", "STARTED", "DURATION", "STATUS", "HOSTS"}, rows)
 	if more {

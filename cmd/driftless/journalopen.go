@@ -162,30 +162,30 @@ func spanText(start, end time.Time) string {
 }
 
 // hostStatusOrder is the order host statuses are listed in.
-var hostStatusOrder = []string{
+var hostStatusOrder = []journal.Status{
 	journal.StatusSuccess, journal.StatusFailed, journal.StatusTimedOut, journal.StatusUnreachable,
 	journal.StatusSkipped, journal.StatusCancelled, journal.StatusInterrupted, journal.StatusInProgress,
 }
 
 // countsText lists hosts by status: "3 Success, 1 Failed"; "-" for none.
-func countsText(counts map[string]int) string {
-	keys := make([]string, 0, len(counts))
+func countsText(counts map[journal.Status]int) string {
+	keys := make([]journal.Status, 0, len(counts))
 	for k, n := range counts {
 		if n > 0 {
 			keys = append(keys, k)
 		}
 	}
-	rank := func(s string) int {
+	rank := func(s journal.Status) int {
 		if i := slices.Index(hostStatusOrder, s); i >= 0 {
 			return i
 		}
 		return len(hostStatusOrder)
 	}
-	slices.SortFunc(keys, func(a, b string) int {
+	slices.SortFunc(keys, func(a, b journal.Status) int {
 		if d := rank(a) - rank(b); d != 0 {
 			return d
 		}
-		return strings.Compare(a, b)
+		return strings.Compare(string(a), string(b))
 	})
 	parts := make([]string, len(keys))
 	for i, k := range keys {

@@ -38,8 +38,7 @@ func (p *progress) HostDone(assoc string, r *journal.HostResult) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.done_++
-	switch r.Status {
-	case journal.StatusFailed, journal.StatusTimedOut, journal.StatusUnreachable:
+	if r.Status.Failed() {
 		p.failed++
 	}
 	if p.live {

@@ -58,14 +58,14 @@ func seedQueryJournal(t *testing.T, path string) {
 			t.Fatal(err)
 		}
 	}
-	finish := func(id int64, status string, end time.Time) {
+	finish := func(id int64, status journal.Status, end time.Time) {
 		t.Helper()
 		if err := j.FinishRun(ctx, id, status, nil, end); err != nil {
 			t.Fatal(err)
 		}
 	}
 	code := func(n int) *int { return &n }
-	step := func(i int, name, action, status string) journal.StepResult {
+	step := func(i int, name, action string, status journal.Status) journal.StepResult {
 		return journal.StepResult{Index: i, Name: name, Action: action, Status: status, Duration: 40 * time.Millisecond}
 	}
 	var long strings.Builder
@@ -597,7 +597,7 @@ func TestQueryHelpers(t *testing.T) {
 	if got := safeText("ok\ttab\r\n\x1b[2Jbad\x00\xff"); got != "ok\ttab\n\\x1b[2Jbad\\x00\\xff" {
 		t.Errorf("safeText = %q", got)
 	}
-	if got := countsText(map[string]int{"Skipped": 1, "Failed": 2, "Success": 3, "Weird": 1, "TimedOut": 0}); got != "3 Success, 2 Failed, 1 Skipped, 1 Weird" {
+	if got := countsText(map[journal.Status]int{"Skipped": 1, "Failed": 2, "Success": 3, "Weird": 1, "TimedOut": 0}); got != "3 Success, 2 Failed, 1 Skipped, 1 Weird" {
 		t.Errorf("countsText = %q", got)
 	}
 	for d, want := range map[time.Duration]string{

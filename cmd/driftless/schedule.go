@@ -28,15 +28,15 @@ Examples:
 }
 
 type scheduleJSON struct {
-	Association string     `json:"association"`
-	Schedule    string     `json:"schedule,omitempty"`
-	Timezone    string     `json:"timezone,omitempty"`
-	CronOnly    bool       `json:"apply_only_at_cron_interval,omitempty"`
-	LastRun     *int64     `json:"last_run,omitempty"`
-	LastStart   *time.Time `json:"last_start,omitempty"`
-	LastResult  string     `json:"last_result,omitempty"`
-	DueNow      []string   `json:"due_now"`
-	Next        *time.Time `json:"next,omitempty"`
+	Association string         `json:"association"`
+	Schedule    string         `json:"schedule,omitempty"`
+	Timezone    string         `json:"timezone,omitempty"`
+	CronOnly    bool           `json:"apply_only_at_cron_interval,omitempty"`
+	LastRun     *int64         `json:"last_run,omitempty"`
+	LastStart   *time.Time     `json:"last_start,omitempty"`
+	LastResult  journal.Status `json:"last_result,omitempty"`
+	DueNow      []string       `json:"due_now"`
+	Next        *time.Time     `json:"next,omitempty"`
 }
 
 func runSchedule(c *cli.Context) error { return withConfigAndJournal(c, showSchedule) }
@@ -55,7 +55,7 @@ func showSchedule(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *j
 			t, id := d.LastStart.UTC().Truncate(time.Second), d.LastRun
 			sj.LastStart, sj.LastRun = &t, &id
 			last = t.Format("2006-01-02 15:04:05Z") + " (#" + itoa64(id) + ")"
-			lastResult = d.LastState
+			lastResult = string(d.LastState)
 		}
 		for _, reason := range []schedule.Reason{schedule.ReasonChange, schedule.ReasonNewTarget, schedule.ReasonSchedule} {
 			for _, h := range d.Hosts[reason] {

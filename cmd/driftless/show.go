@@ -48,7 +48,7 @@ type showJSON struct {
 
 type hostRecordJSON struct {
 	Host            string           `json:"host"`
-	Status          string           `json:"status"`
+	Status          journal.Status   `json:"status"`
 	Error           string           `json:"error,omitempty"`
 	Detail          string           `json:"detail,omitempty"`
 	DefHash         string           `json:"def_hash,omitempty"`
@@ -59,21 +59,21 @@ type hostRecordJSON struct {
 }
 
 type stepRecordJSON struct {
-	Index           int     `json:"index"`
-	Name            string  `json:"name"`
-	Action          string  `json:"action"`
-	Status          string  `json:"status"`
-	SkipReason      string  `json:"skip_reason,omitempty"`
-	Drifted         bool    `json:"drifted"`
-	Differ          string  `json:"differ,omitempty"`
-	ExitCode        *int    `json:"exit_code"`
-	Stdout          string  `json:"stdout"`
-	StdoutTruncated bool    `json:"stdout_truncated"`
-	Stderr          string  `json:"stderr"`
-	StderrTruncated bool    `json:"stderr_truncated"`
-	DurationSeconds float64 `json:"duration_seconds"`
-	Error           string  `json:"error,omitempty"`
-	StartedAt       *string `json:"started_at"`
+	Index           int            `json:"index"`
+	Name            string         `json:"name"`
+	Action          string         `json:"action"`
+	Status          journal.Status `json:"status"`
+	SkipReason      string         `json:"skip_reason,omitempty"`
+	Drifted         bool           `json:"drifted"`
+	Differ          string         `json:"differ,omitempty"`
+	ExitCode        *int           `json:"exit_code"`
+	Stdout          string         `json:"stdout"`
+	StdoutTruncated bool           `json:"stdout_truncated"`
+	Stderr          string         `json:"stderr"`
+	StderrTruncated bool           `json:"stderr_truncated"`
+	DurationSeconds float64        `json:"duration_seconds"`
+	Error           string         `json:"error,omitempty"`
+	StartedAt       *string        `json:"started_at"`
 }
 
 func runShow(c *cli.Context) (err error) {
@@ -172,7 +172,7 @@ func printRun(u *ui, r *journal.Run) {
 	if r.Association == "" && r.Command != "" {
 		title = fmt.Sprintf("Run %d: exec", r.ID)
 	}
-	fmt.Fprintf(u.out, "%s  %s\n", u.bold(title), u.status(r.Status))
+	fmt.Fprintf(u.out, "%s  %s\n", u.bold(title), u.status(string(r.Status)))
 	field := func(label, value string) {
 		if value != "" {
 			fmt.Fprintf(u.out, "  %-10s %s\n", label, value)
@@ -190,8 +190,8 @@ func printRun(u *ui, r *journal.Run) {
 		doc += " (" + shortHash(r.DocHash) + ")"
 	}
 	field("document", strings.TrimSpace(doc))
-	field("mode", r.Mode)
-	field("trigger", r.Trigger)
+	field("mode", string(r.Mode))
+	field("trigger", string(r.Trigger))
 	if r.Mode != journal.ModeExec {
 		field("severity", r.Severity)
 	}
@@ -212,7 +212,7 @@ func printRun(u *ui, r *journal.Run) {
 
 // printHostRecord prints one host execution and its steps.
 func printHostRecord(u *ui, runID int64, h *journal.HostResult) {
-	fmt.Fprintf(u.out, "\n%s  %s", u.bold("Host "+h.Host), u.status(h.Status))
+	fmt.Fprintf(u.out, "\n%s  %s", u.bold("Host "+h.Host), u.status(string(h.Status)))
 	if !h.StartedAt.IsZero() {
 		fmt.Fprintf(u.out, "  started %s", textTime(h.StartedAt))
 		if !h.EndedAt.IsZero() {
@@ -231,7 +231,7 @@ func printHostRecord(u *ui, runID int64, h *journal.HostResult) {
 		return
 	}
 	for _, s := range h.Steps {
-		attrs := []string{u.status(s.Status)}
+		attrs := []string{u.status(string(s.Status))}
 		if s.SkipReason != "" {
 			attrs = append(attrs, "("+s.SkipReason+")")
 		}

@@ -44,19 +44,19 @@ var severityNames = []string{
 
 // complianceJSON is one association × host in `status --json`.
 type complianceJSON struct {
-	Association    string  `json:"association"`
-	Host           string  `json:"host"`
-	Compliance     string  `json:"compliance"`
-	Severity       string  `json:"severity"`
-	RunID          int64   `json:"run_id"`
-	Mode           string  `json:"mode"`
-	RunAt          *string `json:"run_at"`
-	HostStatus     string  `json:"host_status"`
-	Error          string  `json:"error,omitempty"`
-	Steps          int     `json:"steps"`
-	DriftedSteps   int     `json:"drifted_steps"`
-	CorrectedSteps int     `json:"corrected_steps"`
-	FailedSteps    int     `json:"failed_steps"`
+	Association    string         `json:"association"`
+	Host           string         `json:"host"`
+	Compliance     string         `json:"compliance"`
+	Severity       string         `json:"severity"`
+	RunID          int64          `json:"run_id"`
+	Mode           journal.Mode   `json:"mode"`
+	RunAt          *string        `json:"run_at"`
+	HostStatus     journal.Status `json:"host_status"`
+	Error          string         `json:"error,omitempty"`
+	Steps          int            `json:"steps"`
+	DriftedSteps   int            `json:"drifted_steps"`
+	CorrectedSteps int            `json:"corrected_steps"`
+	FailedSteps    int            `json:"failed_steps"`
 }
 
 func runStatus(c *cli.Context) (err error) {
@@ -135,7 +135,7 @@ func printStatus(u *ui, rows []journal.ComplianceRow, nonCompliant int, f journa
 			last += " (check)"
 		}
 		table = append(table, []string{r.Association, r.Host, u.status(r.Compliance), r.Severity, last,
-			stepsText(r), u.status(r.HostStatus)})
+			stepsText(r), u.status(string(r.HostStatus))})
 	}
 	u.table([]string{"ASSOCIATION", "HOST", "COMPLIANCE", "SEVERITY", "LAST RUN", "STEPS", "HOST STATUS"}, table)
 	u.notef("%d compliant, %d non-compliant", len(rows)-nonCompliant, nonCompliant)

@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/driftless-dev/driftless/internal/winstub"
+	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/winrm/winrmtest"
 )
 
@@ -270,7 +271,7 @@ func TestWinRMConnectionErrors(t *testing.T) {
 	show := showRun(t, f, "1")
 	errs := map[string]string{}
 	for _, h := range show.Hosts {
-		errs[h.Host] = h.Status + ": " + h.Error
+		errs[h.Host] = string(h.Status) + ": " + h.Error
 	}
 	for h, words := range map[string][]string{
 		"win-auth": {"Failed: ", fmt.Sprintf("WinRM: 401 from win-auth:%d — check user/password_env and auth = ntlm|basic", auth.Port)},
@@ -375,9 +376,9 @@ targets = ["*"]
 			skipped = "posix"
 		}
 		for _, st := range h.Steps {
-			want := "Corrected"
+			want := journal.StatusCorrected
 			if st.Name == skipped {
-				want = "Skipped"
+				want = journal.StatusSkipped
 			}
 			if st.Status != want {
 				t.Errorf("%s/%s: %s (%s), want %s", h.Host, st.Name, st.Status, st.Error, want)
