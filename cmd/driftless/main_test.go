@@ -18,7 +18,7 @@ func TestMain(m *testing.M) {
 // driven as a user would, with its exit codes and output checked.
 func TestScripts(t *testing.T) {
 	example, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "example"))
-	shared, _ := filepath.Abs(filepath.Join("..", "..", "..", "shared", "ssm-documents"))
+	shared, _ := filepath.Abs(filepath.Join("..", "..", "testdata", "ssm-documents"))
 	testscript.Run(t, testscript.Params{
 		Dir: filepath.Join("testdata", "script"),
 		Setup: func(e *testscript.Env) error {
