@@ -12,18 +12,23 @@ import (
 	"github.com/driftless-dev/driftless/internal/diag"
 )
 
-// Actions (SPEC §2.2).
+// Action is what a step does: one of the native actions below (an SSM
+// step's action, such as aws:runShellScript, is mapped to one of them).
+// See docs/actions.md.
+type Action string
+
+// Actions.
 const (
-	ActionShell      = "shell"
-	ActionPowerShell = "powershell"
-	ActionFile       = "file"
-	ActionDirectory  = "directory"
-	ActionLine       = "line"
-	ActionPackage    = "package"
-	ActionService    = "service"
-	ActionPatch      = "patch"
-	ActionDownload   = "download"
-	ActionDocument   = "document"
+	ActionShell      Action = "shell"
+	ActionPowerShell Action = "powershell"
+	ActionFile       Action = "file"
+	ActionDirectory  Action = "directory"
+	ActionLine       Action = "line"
+	ActionPackage    Action = "package"
+	ActionService    Action = "service"
+	ActionPatch      Action = "patch"
+	ActionDownload   Action = "download"
+	ActionDocument   Action = "document"
 )
 
 type inputKind int
@@ -49,7 +54,7 @@ type inputSpec struct {
 }
 
 type actionSpec struct {
-	name   string
+	name   Action
 	inputs []inputSpec
 	// check enforces rules between inputs.
 	check func(c cfgtree.Checker, n *cfgtree.Node, s *Step)
@@ -75,7 +80,7 @@ var scriptInputs = []inputSpec{
 // Managers lists the package managers of the package action.
 var Managers = []string{"auto", "apt", "dnf", "yum", "apk", "zypper", "pacman", "brew", "winget", "choco"}
 
-var actionSpecs = map[string]*actionSpec{
+var actionSpecs = map[Action]*actionSpec{
 	ActionShell:      {name: ActionShell, inputs: scriptInputs, check: checkEnvNames},
 	ActionPowerShell: {name: ActionPowerShell, inputs: scriptInputs, check: checkEnvNames},
 	ActionFile: {name: ActionFile, inputs: append([]inputSpec{
@@ -152,7 +157,7 @@ var actionSpecs = map[string]*actionSpec{
 }
 
 // ActionNames lists the actions, in SPEC order.
-var ActionNames = []string{ActionShell, ActionPowerShell, ActionFile, ActionDirectory, ActionLine, ActionPackage, ActionService, ActionPatch, ActionDownload, ActionDocument}
+var ActionNames = []Action{ActionShell, ActionPowerShell, ActionFile, ActionDirectory, ActionLine, ActionPackage, ActionService, ActionPatch, ActionDownload, ActionDocument}
 
 var envVarRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 

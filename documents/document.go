@@ -64,7 +64,7 @@ func (d *Document) Param(name string) *Parameter {
 // Step is one step of a document.
 type Step struct {
 	Name         string
-	Action       string // one of ActionNames
+	Action       Action // one of ActionNames
 	SourceAction string // as written: "file" or "aws:runShellScript"
 	Description  string
 	Precondition *Precondition
@@ -335,7 +335,7 @@ func checkDocument(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
 }
 
 // ssmAliases maps the SSM actions driftless runs to its own.
-var ssmAliases = map[string]string{
+var ssmAliases = map[string]Action{
 	"aws:runShellScript":      ActionShell,
 	"aws:runPowerShellScript": ActionPowerShell,
 	"aws:configurePackage":    ActionPackage,
@@ -354,7 +354,7 @@ type stepActions struct {
 	// noAction follows `step "NAME" has no action` when a step has none.
 	noAction string
 	// resolve maps an action as written to one of ActionNames.
-	resolve func(action string) (native string, ok bool)
+	resolve func(action string) (native Action, ok bool)
 	// unknown is the message for an action resolve refuses; %q is the
 	// action.
 	unknown string
@@ -368,9 +368,9 @@ type stepActions struct {
 }
 
 var nativeActions = &stepActions{
-	noAction: ": expected one of " + strings.Join(ActionNames, ", "),
-	resolve: func(action string) (string, bool) {
-		return action, actionSpecs[action] != nil
+	noAction: ": expected one of " + strings.Join(actionNameStrings(), ", "),
+	resolve: func(action string) (Action, bool) {
+		return Action(action), actionSpecs[Action(action)] != nil
 	},
 	unknown: "unknown action %q",
 	explain: func(e *diag.Error, action string) bool {
@@ -384,18 +384,27 @@ var nativeActions = &stepActions{
 		}
 		return true
 	},
-	names: ActionNames,
-	hint:  "expected one of: " + strings.Join(ActionNames, ", "),
+	names: actionNameStrings(),
+	hint:  "expected one of: " + strings.Join(actionNameStrings(), ", "),
 }
 
 var ssmActions = &stepActions{
-	resolve: func(action string) (string, bool) {
+	resolve: func(action string) (Action, bool) {
 		native, ok := ssmAliases[action]
 		return native, ok
 	},
 	unknown: "SSM action %q is not supported by driftless",
 	names:   ssmActionNames,
 	hint:    "supported SSM actions: " + strings.Join(ssmActionNames, ", "),
+}
+
+// actionNameStrings returns ActionNames as strings, for messages.
+func actionNameStrings() []string {
+	out := make([]string, len(ActionNames))
+	for i, a := range ActionNames {
+		out[i] = string(a)
+	}
+	return out
 }
 
 // parseHead reads the name and action of step n into s, reporting what is

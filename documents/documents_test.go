@@ -362,7 +362,7 @@ func TestBuiltins(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"driftless:RunShellScript": ActionShell, "driftless:RunPowerShellScript": ActionPowerShell}
+	want := map[string]Action{"driftless:RunShellScript": ActionShell, "driftless:RunPowerShellScript": ActionPowerShell}
 	for name, action := range want {
 		d := Builtin(name)
 		if d == nil || d.Steps[0].Action != action || !d.Param("commands").Required() {

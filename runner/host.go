@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/driftless-dev/driftless/documents"
 	"github.com/driftless-dev/driftless/transport"
 
 	udiff "github.com/aymanbagabas/go-udiff"
@@ -44,7 +45,9 @@ type hostRun struct {
 }
 
 // isScript reports whether s runs a script of its own (shell, powershell).
-func isScript(s *step) bool { return s.action == "shell" || s.action == "powershell" }
+func isScript(s *step) bool {
+	return s.action == documents.ActionShell || s.action == documents.ActionPowerShell
+}
 
 // rebootCode is the exit status with which a script asks for a reboot:
 // 194 on Linux and macOS, 3010 on Windows.
@@ -67,7 +70,7 @@ func (h *hostRun) run(ctx context.Context) error {
 	h.results = make([]journal.StepResult, len(h.steps))
 	h.written = map[string]*[]byte{}
 	for _, s := range h.steps {
-		h.results[s.idx] = journal.StepResult{Index: s.idx, Name: s.name, Action: s.kind}
+		h.results[s.idx] = journal.StepResult{Index: s.idx, Name: s.name, Action: string(s.kind)}
 	}
 	started := time.Now()
 	check, apply := checkScript, applyScript
@@ -165,8 +168,8 @@ func (h *hostRun) run(ctx context.Context) error {
 				// An earlier correction may have put it in state.
 				a.recheck = true
 			}
-			if s.action == "file" || s.action == "line" {
-				if s.absent && s.action == "file" {
+			if s.action == documents.ActionFile || s.action == documents.ActionLine {
+				if s.absent && s.action == documents.ActionFile {
 					h.written[s.path] = nil
 				} else {
 					w := a.write
@@ -381,9 +384,9 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 // inlined reports whether the check script corrected s (inlineFix).
 func inlined(s *step, fs []frame) bool {
 	switch s.action {
-	case "shell":
+	case documents.ActionShell:
 		return s.hasCheck && hasKind(fs, "run")
-	case "file", "directory", "line":
+	case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
 		return hasKind(fs, "applied")
 	}
 	return false
@@ -513,7 +516,7 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 		return a, false, false
 	}
 	switch s.action {
-	case "shell", "powershell":
+	case documents.ActionShell, documents.ActionPowerShell:
 		if !s.hasCheck {
 			return a, false, true
 		}
@@ -534,13 +537,13 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 			return a, true, true
 		}
 		return a, false, true
-	case "directory", "file", "line":
+	case documents.ActionDirectory, documents.ActionFile, documents.ActionLine:
 		st := parseStat(find(fs, "stat"))
 		if st.kind < 0 {
 			return fail("the check did not report (the script stopped early)")
 		}
 		var diffs []string
-		if s.absent && s.action != "line" {
+		if s.absent && s.action != documents.ActionLine {
 			if st.kind != 0 {
 				r.Differ = "present, should be absent"
 				return a, true, true
@@ -548,14 +551,14 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 			return a, false, true
 		}
 		want := "directory"
-		if s.action != "directory" {
+		if s.action != documents.ActionDirectory {
 			want = "regular file"
 		}
 		if st.kind == 2 {
 			return fail("%s exists but is not a %s", s.path, want)
 		}
 		switch s.action {
-		case "file":
+		case documents.ActionFile:
 			a.write = s.content
 			if st.kind == 0 {
 				diffs = append(diffs, "missing")
@@ -575,7 +578,7 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 					diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, len(s.content)))
 				}
 			}
-		case "line":
+		case documents.ActionLine:
 			var cur []byte
 			w, pending := h.written[s.path]
 			switch {
@@ -613,7 +616,7 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 			if a.mode == "" && st.kind == 1 && st.mode != "-" {
 				a.mode = st.mode // keep the file's mode when rewriting it
 			}
-		case "directory":
+		case documents.ActionDirectory:
 			if st.kind == 0 {
 				diffs = append(diffs, "missing")
 			}
@@ -634,7 +637,7 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 			return a, true, true
 		}
 		return a, false, true
-	case "package", "service", "patch":
+	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
 		cmds, differ, drifted, err := h.evaluateSystem(s, fs)
 		if err != nil {
 			return fail("%v", err)
@@ -642,7 +645,7 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 		a.commands = cmds
 		if drifted {
 			r.Differ = h.red.redact(differ)
-			if s.action == "patch" && !s.patchInstall {
+			if s.action == documents.ActionPatch && !s.patchInstall {
 				// A scan reports pending updates; it never installs.
 				r.Status, r.Drifted = journal.StatusDrifted, true
 				return a, false, false
@@ -674,7 +677,7 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 		return
 	}
 	switch s.action {
-	case "shell", "powershell":
+	case documents.ActionShell, documents.ActionPowerShell:
 		if a.recheck {
 			if f := find(fs, "recheck"); f != nil && codeOf(f) == 0 {
 				r.Status = journal.StatusCompliant
@@ -724,7 +727,7 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 		default:
 			r.Status = journal.StatusSuccess
 		}
-	case "package", "service", "patch":
+	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
 		run := find(fs, "run")
 		if run == nil {
 			r.Status, r.Error = journal.StatusFailed, "the step did not report (the script stopped early)"
@@ -755,13 +758,13 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 		case !ok:
 			r.Status = journal.StatusFailed
 			r.Error = "could not correct: " + firstLine(r.Stderr)
-		case s.absent && s.action != "line" && after.kind != 0:
+		case s.absent && s.action != documents.ActionLine && after.kind != 0:
 			r.Status, r.Error = journal.StatusFailed, "still present after removal"
-		case (!s.absent || s.action == "line") && after.kind != 1:
+		case (!s.absent || s.action == documents.ActionLine) && after.kind != 1:
 			r.Status, r.Error = journal.StatusFailed, "missing after it was written"
-		case s.action == "file" && after.sha != sha(a.write):
+		case s.action == documents.ActionFile && after.sha != sha(a.write):
 			r.Status, r.Error = journal.StatusFailed, "content differs after it was written"
-		case s.action == "line" && !s.absent && after.sha != "-" && after.sha != sha(a.write):
+		case s.action == documents.ActionLine && !s.absent && after.sha != "-" && after.sha != sha(a.write):
 			r.Status, r.Error = journal.StatusFailed, "content differs after the line was written"
 		default:
 			r.Status = journal.StatusCorrected

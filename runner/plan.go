@@ -18,8 +18,8 @@ import (
 type step struct {
 	idx          int
 	name         string
-	action       string // how the runner executes it (download runs as file)
-	kind         string // the document's action, as journaled
+	action       documents.Action // how the runner executes it (download runs as file)
+	kind         documents.Action // the document's action, as journaled
 	sourceDoc    string
 	platform     string // platform precondition, checked on the host
 	skip         string // precondition false, decided here

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/driftless-dev/driftless/documents"
 	"github.com/driftless-dev/driftless/internal/pwsh"
 )
 
@@ -343,7 +344,7 @@ func psRun(s *step, script, tag string) string {
 
 // psStat reports what is at the step's path (see dl_stat).
 func psStat(s *step, tag string) string {
-	return fmt.Sprintf("dl_stat %s %s $p %s %s %s\n", psIdx(s), pwsh.Quote(tag), psBool(s.action == "directory"), pwsh.Quote(s.owner), pwsh.Quote(s.group))
+	return fmt.Sprintf("dl_stat %s %s $p %s %s %s\n", psIdx(s), pwsh.Quote(tag), psBool(s.action == documents.ActionDirectory), pwsh.Quote(s.owner), pwsh.Quote(s.group))
 }
 
 func psBool(b bool) string {
@@ -367,25 +368,25 @@ func checkScriptPS(marker string, steps []*step) string {
 		}
 		b.WriteString("try {\n")
 		switch s.action {
-		case "powershell":
+		case documents.ActionPowerShell:
 			if s.hasCheck {
 				b.WriteString(psRun(s, s.check, "check"))
 			}
-		case "shell":
+		case documents.ActionShell:
 			fmt.Fprintf(&b, "dl_frame %s 'skip' 'platform'\n", psIdx(s))
-		case "file", "directory":
+		case documents.ActionFile, documents.ActionDirectory:
 			b.WriteString("$p = " + psPath(s.path) + "\n")
 			b.WriteString(psStat(s, "stat"))
-			if s.action == "file" && s.contentText && !s.absent {
+			if s.action == documents.ActionFile && s.contentText && !s.absent {
 				fmt.Fprintf(&b, "if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne '%s')) { dl_payload %s 'cur' $p %d }\n", sha(s.content), psIdx(s), maxDiffBytes)
 			}
-		case "line":
+		case documents.ActionLine:
 			b.WriteString("$p = " + psPath(s.path) + "\n")
 			b.WriteString(psStat(s, "stat"))
 			fmt.Fprintf(&b, "if ([IO.File]::Exists($p)) { dl_payload %s 'cur' $p %d }\n", psIdx(s), maxLineFile)
-		case "service":
+		case documents.ActionService:
 			b.WriteString(psServiceCheck(s, "state"))
-		case "package":
+		case documents.ActionPackage:
 			b.WriteString(psPackageCheck(s, "state"))
 		}
 		fmt.Fprintf(&b, "} catch { dl_fail %s $_ }\n", psIdx(s))
@@ -415,7 +416,7 @@ func applyScriptPS(marker string, steps []applyStep) string {
 		}
 		b.WriteString("$dl_ok = $true\n[void]$dl_e.Clear()\ntry {\n")
 		switch s.action {
-		case "powershell":
+		case documents.ActionPowerShell:
 			if a.recheck && s.hasCheck {
 				b.WriteString(psRun(s, s.check, "recheck"))
 				b.WriteString("if ($dl_rc -ne 0) {\n")
@@ -428,11 +429,11 @@ func applyScriptPS(marker string, steps []applyStep) string {
 				fmt.Fprintf(&b, "if ($dl_ok) {\n%sif ($dl_rc -ne 0) { $dl_ok = $false }\n}\n", psRun(s, s.check, "verify"))
 			}
 			b.WriteString("}\n")
-		case "shell":
+		case documents.ActionShell:
 			// Not on Windows; skipped, like a false precondition, which
 			// neither fails nor ends the document.
 			fmt.Fprintf(&b, "dl_frame %s 'skip' 'platform'\n$dl_ok = $null\n", idx)
-		case "directory":
+		case documents.ActionDirectory:
 			b.WriteString("$p = " + psPath(s.path) + "\n")
 			b.WriteString("try {\n")
 			if s.absent {
@@ -443,10 +444,10 @@ func applyScriptPS(marker string, steps []applyStep) string {
 			}
 			b.WriteString("} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }\n")
 			fmt.Fprintf(&b, "dl_result %s $p $true %s %s\n", idx, pwsh.Quote(s.owner), pwsh.Quote(s.group))
-		case "file", "line":
+		case documents.ActionFile, documents.ActionLine:
 			b.WriteString("$p = " + psPath(s.path) + "\n")
 			b.WriteString("try {\n")
-			if s.absent && s.action == "file" {
+			if s.absent && s.action == documents.ActionFile {
 				b.WriteString("if ([IO.Directory]::Exists($p)) { throw ('{0} is a directory' -f $p) }\n")
 				b.WriteString("if ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }\n")
 			} else {
@@ -456,9 +457,9 @@ func applyScriptPS(marker string, steps []applyStep) string {
 			}
 			b.WriteString("} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }\n")
 			fmt.Fprintf(&b, "dl_result %s $p $false %s %s\n", idx, pwsh.Quote(s.owner), pwsh.Quote(s.group))
-		case "service":
+		case documents.ActionService:
 			b.WriteString(psServiceApply(s, a.commands))
-		case "package":
+		case documents.ActionPackage:
 			b.WriteString(psPackageApply(s, a.commands))
 		}
 		fmt.Fprintf(&b, "} catch { dl_fail %s $_; $dl_ok = $false }\n", idx)

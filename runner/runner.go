@@ -365,7 +365,7 @@ func (r *Runner) execHost(ctx context.Context, job ExecJob, h *inventory.Host, h
 	var stdout, stderr outputBuffer
 	start := time.Now()
 	code, err := conn.Run(hctx, &transport.Command{Script: job.Command, Stdout: &stdout, Stderr: &stderr})
-	step := journal.StepResult{Name: "command", Action: "shell", Stdout: stdout.String(), Stderr: stderr.String(), Duration: time.Since(start), StartedAt: hr.StartedAt}
+	step := journal.StepResult{Name: "command", Action: string(documents.ActionShell), Stdout: stdout.String(), Stderr: stderr.String(), Duration: time.Since(start), StartedAt: hr.StartedAt}
 	status := journal.StatusSuccess
 	switch {
 	case err != nil && ctx.Err() != nil:

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/driftless-dev/driftless/documents"
 )
 
 // Limits of what a step sends back.
@@ -337,7 +339,7 @@ func runCmd(s *step, cmd string) string {
 func statFrameAt(s *step, tag string, slot int) string {
 	p := remotePath(s.path)
 	want, hash := "-d", "dl_s=-"
-	if s.action != "directory" {
+	if s.action != documents.ActionDirectory {
 		want, hash = "-f", "dl_sha "+p
 	}
 	get := hash + "; dl_stat " + p
@@ -346,7 +348,7 @@ func statFrameAt(s *step, tag string, slot int) string {
 		switch {
 		case shellComparable(s):
 			bs = fmt.Sprintf("if [ \"$dl_z%d\" = %d ] && %s; then dl_s=%s; else dl_sha %s; fi;", slot, len(s.content), sameContent(s.content, p, false), sha(s.content), p)
-		case s.action == "file":
+		case s.action == documents.ActionFile:
 			bs = fmt.Sprintf("dl_s=$dl_s%d", slot)
 		}
 		get = fmt.Sprintf("if [ -n \"$dl_bok\" ]; then %s dl_m=$dl_m%d dl_o=$dl_o%d dl_g=$dl_g%d dl_z=$dl_z%d; else %s; fi", bs, slot, slot, slot, slot, get)
@@ -369,7 +371,7 @@ func kindTest(want, p, get string) string {
 // step's file with its content (sameContent) once it knows the file's
 // size, instead of hashing it: small content without NUL bytes.
 func shellComparable(s *step) bool {
-	return s.action == "file" && !s.absent && shellComparableContent(s.content)
+	return s.action == documents.ActionFile && !s.absent && shellComparableContent(s.content)
 }
 
 // shellComparableContent reports whether the shell compares a file with
@@ -434,7 +436,7 @@ func batchStat(steps []*step, toFile bool) (code string, slot func(*step) int) {
 		fmt.Fprintf(&b, "dl_p%d=%s; if [ -e \"$dl_p%d\" ]; then dl_any=1; else dl_p%d=/; fi\n", i, remotePath(s.path), i, i)
 		fmt.Fprintf(&none, " dl_m%d=- dl_o%d=- dl_g%d=- dl_z%d=0", i, i, i, i)
 		fmt.Fprintf(&stats, " \"$dl_p%d\"", i)
-		if s.action == "file" && !shellComparable(s) {
+		if s.action == documents.ActionFile && !shellComparable(s) {
 			fmt.Fprintf(&b, "dl_f%d=$dl_p%d; [ -f \"$dl_f%d\" ] || dl_f%d=/dev/null\n", i, i, i, i)
 			fmt.Fprintf(&hashes, " \"$dl_f%d\"", i)
 			fmt.Fprintf(&none, " dl_s%d=-", i)
@@ -481,7 +483,7 @@ func batchStat(steps []*step, toFile bool) (code string, slot func(*step) int) {
 
 // literalLine reports whether the host itself can tell that a line step
 // is in state, with grep: a literal line (no regexp).
-func literalLine(s *step) bool { return s.action == "line" && s.lineRe == "" }
+func literalLine(s *step) bool { return s.action == documents.ActionLine && s.lineRe == "" }
 
 // lineCheck is the check of a line step. For a literal line, grep tells
 // whether it is in state (dl_lc=1), and the file's content is sent and
@@ -525,14 +527,14 @@ func lineCheck(s *step, slot int) string {
 func cleanTest(s *step) string {
 	var c []string
 	switch s.action {
-	case "shell":
+	case documents.ActionShell:
 		if !s.hasCheck && s.onSuccessEnd {
 			return "false" // the document ends here: Go decides the rest
 		}
 		return "[ $dl_rc -eq 0 ]"
-	case "file", "directory", "line":
+	case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
 		if s.absent {
-			if s.action == "line" {
+			if s.action == documents.ActionLine {
 				if literalLine(s) {
 					return "[ -n \"$dl_lc\" ]"
 				}
@@ -542,9 +544,9 @@ func cleanTest(s *step) string {
 		}
 		c = append(c, "[ $dl_k = 1 ]")
 		switch s.action {
-		case "file":
+		case documents.ActionFile:
 			c = append(c, "[ \"$dl_s\" = "+sha(s.content)+" ]")
-		case "line":
+		case documents.ActionLine:
 			if !literalLine(s) {
 				return ""
 			}
@@ -560,9 +562,9 @@ func cleanTest(s *step) string {
 			c = append(c, "[ \"$dl_g\" = "+quote(s.group)+" ]")
 		}
 		return strings.Join(c, " && ")
-	case "package":
+	case documents.ActionPackage:
 		return "! grep -qv '^ok ' \"$dl_t.p\""
-	case "powershell":
+	case documents.ActionPowerShell:
 		return "true"
 	}
 	return ""
@@ -595,7 +597,7 @@ func start(b *strings.Builder, marker string, steps []*step, runs bool, st scrip
 	sys := false
 	for _, s := range steps {
 		switch s.action {
-		case "package", "service", "patch":
+		case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
 			sys = true
 		}
 	}
@@ -627,19 +629,19 @@ func inlineOK(steps []*step) bool {
 // no "applied" frame) when the file has CRLF line ends.
 func inlineFix(s *step) string {
 	switch s.action {
-	case "shell":
+	case documents.ActionShell:
 		if !s.hasCheck {
 			return ""
 		}
 		return applyFragment(applyStep{s: s})
-	case "directory":
+	case documents.ActionDirectory:
 		return applyFragment(applyStep{s: s, mode: s.mode}) + fmt.Sprintf("dl_fixed%d=1\n", s.idx)
-	case "file":
+	case documents.ActionFile:
 		if len(s.content) > maxInlineContent {
 			return "" // every check would carry it: written only when drifted
 		}
 		return applyFragment(applyStep{s: s, write: s.content, mode: s.mode}) + fmt.Sprintf("dl_fixed%d=1\n", s.idx)
-	case "line":
+	case documents.ActionLine:
 		if !literalLine(s) || s.absent {
 			return ""
 		}
@@ -692,9 +694,9 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 	runs, sure := false, false
 	for _, s := range steps {
 		if run && s.err == nil && s.skip == "" {
-			runs = runs || (s.action == "shell" && (!s.hasCheck || inline)) ||
-				(inline && (s.action == "file" || s.action == "directory" || literalLine(s)))
-			sure = sure || (s.action == "shell" && !s.hasCheck && s.platform == "")
+			runs = runs || (s.action == documents.ActionShell && (!s.hasCheck || inline)) ||
+				(inline && (s.action == documents.ActionFile || s.action == documents.ActionDirectory || literalLine(s)))
+			sure = sure || (s.action == documents.ActionShell && !s.hasCheck && s.platform == "")
 		}
 	}
 	var b strings.Builder
@@ -710,12 +712,12 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 	var batch []*step
 	seen := map[string]bool{}
 	for _, s := range steps {
-		if run && s.action == "shell" && (!s.hasCheck || inline) {
+		if run && s.action == documents.ActionShell && (!s.hasCheck || inline) {
 			break // it may change the host before the paths after it are checked
 		}
 		switch s.action {
-		case "file", "directory", "line":
-			if inline && s.action == "directory" && s.absent {
+		case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
+			if inline && s.action == documents.ActionDirectory && s.absent {
 				break // it may remove the paths after it
 			}
 			if s.err == nil && s.skip == "" && s.platform == "" && !seen[s.path] {
@@ -740,23 +742,23 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 			fmt.Fprintf(&b, "if [ \"$dl_os\" = %s ]; then :\n", quote(s.platform))
 		}
 		switch s.action {
-		case "shell":
+		case documents.ActionShell:
 			if s.hasCheck {
 				b.WriteString(checkCmd(s, s.check, "check"))
 			} else if run {
 				fmt.Fprintf(&b, "if [ -n \"$dl_clean\" ]; then\n%sfi\n", runLoop(s))
 			}
-		case "file", "directory":
+		case documents.ActionFile, documents.ActionDirectory:
 			b.WriteString(statFrameAt(s, "stat", slot(s)))
-			if s.action == "file" && s.contentText && !s.absent {
+			if s.action == documents.ActionFile && s.contentText && !s.absent {
 				p := remotePath(s.path)
 				fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ \"$dl_s\" != %s ]; then dl_cur %d %s %d; fi\n", sha(s.content), s.idx, p, maxDiffBytes+1)
 			}
-		case "line":
+		case documents.ActionLine:
 			b.WriteString(lineCheck(s, slot(s)))
-		case "package", "service", "patch":
+		case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
 			b.WriteString(systemCheck(s, "state"))
-		case "powershell":
+		case documents.ActionPowerShell:
 			fmt.Fprintf(&b, "dl_frame %d skip platform\n", s.idx)
 		}
 		if run {
@@ -771,9 +773,9 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 				// state or was corrected: no second round trip.
 				fmt.Fprintf(&b, "if [ -n \"$dl_clean\" ] && ! { %s; }; then\ndl_need_t; dl_ok=1\n%s[ -n \"$dl_ok\" ] || dl_clean=\nfi\n", t, fix)
 				switch s.action {
-				case "file":
+				case documents.ActionFile:
 					after.add(s, s.content)
-				case "directory", "line":
+				case documents.ActionDirectory, documents.ActionLine:
 					after.add(s, nil)
 				}
 			case t == "":
@@ -819,7 +821,7 @@ func applyScript(marker string, steps []applyStep, st scriptState) string {
 		s := a.s
 		after.before(s)
 		switch s.action {
-		case "file", "directory", "line":
+		case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
 			after.add(s, a.write)
 		}
 		if s.finally {
@@ -882,7 +884,7 @@ type written struct {
 // before is called before each step is written.
 func (a *afters) before(s *step) {
 	switch s.action {
-	case "file", "directory", "line":
+	case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
 		if !slices.ContainsFunc(a.pending, func(w written) bool { return w.s.path == s.path }) {
 			return
 		}
@@ -944,11 +946,11 @@ func shellAfter(w written) string {
 	p := remotePath(s.path)
 	want, hash := "-f", "dl_s=-"
 	switch {
-	case s.action == "directory":
+	case s.action == documents.ActionDirectory:
 		want = "-d"
-	case s.absent && s.action != "line":
-	case s.action == "line" && w.content == nil:
-	case shellComparableContent(w.content) && (s.action == "file" || s.action == "line"):
+	case s.absent && s.action != documents.ActionLine:
+	case s.action == documents.ActionLine && w.content == nil:
+	case shellComparableContent(w.content) && (s.action == documents.ActionFile || s.action == documents.ActionLine):
 		hash = fmt.Sprintf("if %s; then dl_s=%s; else dl_sha %s; fi", sameContent(w.content, p, true), sha(w.content), p)
 	default:
 		return ""
@@ -962,7 +964,7 @@ func applyFragment(a applyStep) string {
 	var b strings.Builder
 	s := a.s
 	switch s.action {
-	case "shell":
+	case documents.ActionShell:
 		if a.recheck && s.hasCheck {
 			b.WriteString(checkCmd(s, s.check, "recheck"))
 			b.WriteString("if [ $dl_rc -ne 0 ]; then\n")
@@ -975,9 +977,9 @@ func applyFragment(a applyStep) string {
 			fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ]; then %s[ $dl_rc -eq 0 ] || dl_ok=; fi\n", checkCmd(s, s.check, "verify"))
 		}
 		b.WriteString("fi\n")
-	case "package", "service", "patch":
+	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
 		b.WriteString(systemApply(s, a.commands))
-	case "directory":
+	case documents.ActionDirectory:
 		p := remotePath(s.path)
 		if s.absent {
 			fmt.Fprintf(&b, "rm -rf -- %s 2>\"$dl_t.e\" || dl_ok=\n", p)
@@ -991,9 +993,9 @@ func applyFragment(a applyStep) string {
 			}
 		}
 		b.WriteString(applyResult(s))
-	case "file", "line":
+	case documents.ActionFile, documents.ActionLine:
 		p := remotePath(s.path)
-		if s.absent && s.action == "file" {
+		if s.absent && s.action == documents.ActionFile {
 			fmt.Fprintf(&b, "rm -f -- %s 2>\"$dl_t.e\" || dl_ok=\n", p)
 		} else {
 			// Write next to the target, then rename: atomic. A mode

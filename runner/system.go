@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/driftless-dev/driftless/documents"
 	"github.com/driftless-dev/driftless/transport"
 )
 
@@ -160,17 +161,17 @@ func systemCheck(s *step, tag string) string {
 	var b strings.Builder
 	b.WriteString("dl_need_t\n")
 	switch s.action {
-	case "package", "patch":
+	case documents.ActionPackage, documents.ActionPatch:
 		if s.manager == "" {
 			b.WriteString("[ -n \"$dl_pm_auto\" ] || dl_pm_auto=$(dl_pm_detect)\n")
 		}
-		if s.action == "package" {
+		if s.action == documents.ActionPackage {
 			fmt.Fprintf(&b, "dl_pkg_list %s %s %s >\"$dl_t.p\" 2>/dev/null\n", pmWord(s), quote(s.pkgWant), words(s.names))
 		} else {
 			fmt.Fprintf(&b, "dl_patch_list %s >\"$dl_t.p\" 2>/dev/null\n", pmWord(s))
 		}
 		fmt.Fprintf(&b, "dl_frame %d %s %s; dl_payload %d list \"$dl_t.p\"\n", s.idx, tag, pmWord(s), s.idx)
-	case "service":
+	case documents.ActionService:
 		fmt.Fprintf(&b, "dl_frame %d %s \"$(dl_svc_state \"$(dl_svc_init)\" %s)\"\n", s.idx, tag, quote(s.service))
 	}
 	return b.String()
@@ -184,7 +185,7 @@ func systemApply(s *step, commands string) string {
 	fmt.Fprintf(&b, "dl_frame %d run $dl_rc; dl_payload %d out \"$dl_t.o\"; dl_payload %d err \"$dl_t.e\"\n", s.idx, s.idx, s.idx)
 	b.WriteString("[ $dl_rc -eq 0 ] || dl_ok=\n")
 	b.WriteString(systemCheck(s, "after"))
-	if s.action == "patch" && s.rebootIfNeed {
+	if s.action == documents.ActionPatch && s.rebootIfNeed {
 		fmt.Fprintf(&b, "if dl_reboot_required; then dl_frame %d reboot 0; fi\n", s.idx)
 	}
 	return b.String()
@@ -245,9 +246,9 @@ func onOff(b bool, on, off string) string {
 func (h *hostRun) evaluateSystem(s *step, fs []frame) (cmds, differ string, drifted bool, err error) {
 	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
 		switch s.action {
-		case "package":
+		case documents.ActionPackage:
 			return h.evaluatePackagePS(s, fs)
-		case "patch":
+		case documents.ActionPatch:
 			return "", "", false, fmt.Errorf("%w: patch runs on Linux and macOS hosts; on Windows use a powershell step", ErrUnsupportedAction)
 		}
 	}
@@ -255,7 +256,7 @@ func (h *hostRun) evaluateSystem(s *step, fs []frame) (cmds, differ string, drif
 		return "", "", false, fmt.Errorf("manager %s works on Windows hosts only", s.manager)
 	}
 	switch s.action {
-	case "package", "patch":
+	case documents.ActionPackage, documents.ActionPatch:
 		st := find(fs, "state")
 		list := find(fs, "list")
 		if st == nil || list == nil {
@@ -268,7 +269,7 @@ func (h *hostRun) evaluateSystem(s *step, fs []frame) (cmds, differ string, drif
 		if pm == "none" || pm == "" {
 			return "", "", false, fmt.Errorf("no supported package manager found on the host (apt, dnf, yum, apk, zypper, pacman, brew)")
 		}
-		if s.action == "patch" {
+		if s.action == documents.ActionPatch {
 			pending := nonEmptyLines(list.payload)
 			if len(pending) == 0 {
 				return "", "", false, nil
@@ -293,7 +294,7 @@ func (h *hostRun) evaluateSystem(s *step, fs []frame) (cmds, differ string, drif
 			return "", "", false, nil
 		}
 		return strings.Join(run, " && "), strings.Join(parts, "\n") + " (" + pm + ")", true, nil
-	case "service":
+	case documents.ActionService:
 		st := parseSvc(find(fs, "state"))
 		if !st.ok {
 			return "", "", false, fmt.Errorf("the check did not report (the script stopped early)")
@@ -322,7 +323,7 @@ func (h *hostRun) evaluateSystem(s *step, fs []frame) (cmds, differ string, drif
 func verifySystem(s *step, fs []frame) error {
 	after := find(fs, "after")
 	switch s.action {
-	case "package":
+	case documents.ActionPackage:
 		if isPSManager(after) {
 			return verifyPackagePS(s, fs)
 		}
@@ -334,7 +335,7 @@ func verifySystem(s *step, fs []frame) error {
 		if len(m)+len(o)+len(u) > 0 {
 			return fmt.Errorf("still out of state after the change: %s", strings.Join(append(append(m, o...), u...), ", "))
 		}
-	case "patch":
+	case documents.ActionPatch:
 		list := find(fs, "list")
 		if after == nil || list == nil {
 			return fmt.Errorf("no state reported after the change")
@@ -342,7 +343,7 @@ func verifySystem(s *step, fs []frame) error {
 		if n := len(nonEmptyLines(list.payload)); n > 0 {
 			return fmt.Errorf("%d updates still pending after install", n)
 		}
-	case "service":
+	case documents.ActionService:
 		st := parseSvc(after)
 		if !st.ok {
 			return fmt.Errorf("no state reported after the change")

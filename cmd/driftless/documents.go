@@ -161,8 +161,8 @@ func docToJSON(d *documents.Document, full bool) docJSON {
 		return j
 	}
 	for _, s := range d.Steps {
-		sj := stepJSON{Name: s.Name, Action: s.Action, Description: s.Description, OnFailure: s.OnFailure, Timeout: s.Timeout.String(), MaxAttempts: s.MaxAttempts, Inputs: map[string]string{}}
-		if s.SourceAction != s.Action {
+		sj := stepJSON{Name: s.Name, Action: string(s.Action), Description: s.Description, OnFailure: s.OnFailure, Timeout: s.Timeout.String(), MaxAttempts: s.MaxAttempts, Inputs: map[string]string{}}
+		if s.SourceAction != string(s.Action) {
 			sj.SourceAction = s.SourceAction
 		}
 		if s.TimeoutExpr != nil {
