@@ -1,4 +1,4 @@
-// Package config loads a config dir (SPEC §1) as a whole: the inventory,
+// Package config loads a config dir (docs/config-dir.md) as a whole: the inventory,
 // every document (files and built-ins) and the associations, and checks
 // what spans them — documents referenced, parameters given and their
 // values, selectors and the host fields that documents refer to. It never
@@ -84,7 +84,7 @@ type Association struct {
 	Severity        string
 	Timeout         time.Duration // per host, whole document; 0 = none
 	// Hash changes when the definition, a document it runs or its
-	// resolved parameters change (SPEC §3).
+	// resolved parameters change (docs/associations.md).
 	Hash string
 	File string
 	Pos  diag.Pos

@@ -27,7 +27,7 @@ func load(t *testing.T, dir string) *Config {
 }
 
 // The content hash changes with the definition, the document and the
-// resolved parameters, and only with them (SPEC §3).
+// resolved parameters, and only with them (docs/associations.md).
 func TestHash(t *testing.T) {
 	files := map[string]string{
 		"inventory.toml":    "[hosts.a]\n[hosts.b]\n",

@@ -156,7 +156,7 @@ var actionSpecs = map[Action]*actionSpec{
 	}},
 }
 
-// ActionNames lists the actions, in SPEC order.
+// ActionNames lists the actions, in the order docs/actions.md gives them.
 var ActionNames = []Action{ActionShell, ActionPowerShell, ActionFile, ActionDirectory, ActionLine, ActionPackage, ActionService, ActionPatch, ActionDownload, ActionDocument}
 
 var envVarRe = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)

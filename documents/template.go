@@ -42,7 +42,7 @@ func (r Ref) String() string {
 	return r.Name
 }
 
-// Template is a string with {{ }} references (SPEC §2.1).
+// Template is a string with {{ }} references (docs/documents.md#interpolation).
 type Template struct {
 	Raw   string
 	parts []part

@@ -1,5 +1,5 @@
-// Package inventory reads inventory.toml (SPEC §1.1): hosts, groups and
-// connection defaults, and resolves target selectors (SPEC §1.2) over them.
+// Package inventory reads inventory.toml (docs/inventory.md): hosts, groups and
+// connection defaults, and resolves target selectors (docs/selectors.md) over them.
 //
 // Data flows one way: the file is decoded into a position-aware tree
 // (internal/cfgtree), each level (defaults, groups, hosts) is validated into

@@ -8,7 +8,7 @@ import (
 	"github.com/driftless-dev/driftless/internal/diag"
 )
 
-// Selector is one parsed target selector (SPEC §1.2): terms joined by "&",
+// Selector is one parsed target selector (docs/selectors.md): terms joined by "&",
 // each optionally negated with "!". A list of selectors is a union.
 type Selector struct {
 	Text  string

@@ -1,5 +1,5 @@
 // Package journal is driftless's local record of what drifted, where,
-// when, and what was done about it (SPEC §4.3): a SQLite database (pure Go,
+// when, and what was done about it (docs/journal.md): a SQLite database (pure Go,
 // modernc.org/sqlite) at .driftless/journal.db. It is the source of the
 // status, history, show, drift and schedule commands, and it is where
 // driftless processes sharing a machine agree on who runs what (leases).
@@ -26,7 +26,7 @@
 // record that RecordHost accepted before it.
 //
 // The journal stores what it is given. Redacting secrets (secret
-// parameters, *_env values; SPEC §5) happens upstream, in the runner,
+// parameters, *_env values; docs/journal.md) happens upstream, in the runner,
 // before RecordHost; the journal only cuts stdout and stderr to MaxOutput
 // bytes each, with a marker saying how much was left out.
 //
@@ -73,7 +73,7 @@
 //	              to date on every write
 //	leases        (association, host) -> holder pid, hostname, run id,
 //	              process token, expires_at
-//	associations  association -> first_seen (SPEC §3)
+//	associations  association -> first_seen (docs/schedules.md)
 //
 // Deleting a run deletes its host and step rows (foreign keys, ON DELETE
 // CASCADE). The indexes make every query of this package a range scan:

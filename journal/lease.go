@@ -10,7 +10,7 @@ import (
 )
 
 // Leases make sure two driftless processes sharing a journal never run the
-// same association on the same host at once (SPEC §4.3). A lease names its
+// same association on the same host at once (docs/schedules.md#leases). A lease names its
 // holder and expires at a time the holder pushes back with RenewLeases. A
 // lease is free when it has expired, or when its holder ran on this machine
 // and its process is gone (kill -9, power loss): a crashed run does not

@@ -8,7 +8,7 @@ import (
 )
 
 // MaxOutput is how much of a step's stdout, and of its stderr, the journal
-// keeps (SPEC §2.3: never cut at 2,500 characters, up to 1 MiB each).
+// keeps (docs/journal.md#output-retention: never cut at 2,500 characters, up to 1 MiB each).
 const MaxOutput = 1 << 20
 
 const (

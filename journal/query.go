@@ -100,7 +100,7 @@ func (j *Journal) Status(ctx context.Context, f StatusFilter) ([]ComplianceRow, 
 }
 
 // LastRuns returns, per host, the latest finished execution of association
-// assoc there, for the scheduler (SPEC §3). mode narrows it to apply or
+// assoc there, for the scheduler (docs/schedules.md#when-an-association-is-due). mode narrows it to apply or
 // check runs ("" takes the newest of either): a scheduler that applies
 // should not take a preview run with `check` for an application of a
 // changed definition.

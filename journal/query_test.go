@@ -39,10 +39,10 @@ func TestStatusCompliance(t *testing.T) {
 	finishT(t, j, r3, StatusFailed, base.Add(2*time.Minute))
 
 	type row struct {
-		assoc, host, compliance string
-		hostStatus              Status
-		run                                 int64
-		drifted, corrected, failed          int
+		assoc, host, compliance    string
+		hostStatus                 Status
+		run                        int64
+		drifted, corrected, failed int
 	}
 	got := func(f StatusFilter) []row {
 		t.Helper()

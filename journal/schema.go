@@ -103,7 +103,7 @@ var migrations = []migration{
 		`CREATE INDEX latest_host_result ON latest (host_result_id)`,
 		`CREATE INDEX latest_host ON latest (host)`,
 
-		// Who is running which association on which host (SPEC §4.3).
+		// Who is running which association on which host (docs/schedules.md#leases).
 		`CREATE TABLE leases (
 			association     TEXT    NOT NULL,
 			host            TEXT    NOT NULL,
@@ -117,7 +117,7 @@ var migrations = []migration{
 		) STRICT, WITHOUT ROWID`,
 		`CREATE INDEX leases_run ON leases (holder_run_id)`,
 
-		// When each association was first seen (SPEC §3,
+		// When each association was first seen (docs/schedules.md,
 		// apply_only_at_cron_interval).
 		`CREATE TABLE associations (
 			association TEXT    PRIMARY KEY,

@@ -52,7 +52,7 @@ func (s Status) Failed() bool {
 	return false
 }
 
-// Compliance of an association on a host (SPEC §4.2).
+// Compliance of an association on a host (docs/statuses.md#compliance).
 const (
 	Compliant    = "COMPLIANT"
 	NonCompliant = "NON_COMPLIANT"
@@ -121,12 +121,12 @@ type Run struct {
 	// label the caller gives (it may be empty).
 	Association string
 	Document    string
-	DocHash     string // content hash of the document
-	ParamsHash  string // hash of the resolved parameters
+	DocHash     string  // content hash of the document
+	ParamsHash  string  // hash of the resolved parameters
 	Trigger     Trigger // manual | schedule | change | new-target | exec
-	Mode        Mode // apply | check | exec
-	Severity    string // CRITICAL … UNSPECIFIED; "" is stored as UNSPECIFIED
-	Command     string // the ad-hoc command of an exec run
+	Mode        Mode    // apply | check | exec
+	Severity    string  // CRITICAL … UNSPECIFIED; "" is stored as UNSPECIFIED
+	Command     string  // the ad-hoc command of an exec run
 	StartedAt   time.Time
 	EndedAt     time.Time // zero while the run is InProgress
 	// Status is InProgress while the run is going, then Success, Failed,
@@ -156,7 +156,7 @@ type HostResult struct {
 	// SHA256:…" or why the host was skipped.
 	Detail string
 	// DefHash is the content hash of the association definition, document
-	// and resolved parameters this execution ran with (SPEC §3); LastRuns
+	// and resolved parameters this execution ran with (docs/associations.md); LastRuns
 	// gives it back to the scheduler.
 	DefHash   string
 	StartedAt time.Time

@@ -110,7 +110,7 @@ func (j *Journal) StartHost(ctx context.Context, runID int64, host string, start
 //
 // Stdout, Stderr and Differ are cut to MaxOutput bytes each (see
 // TruncateOutput).
-// The journal stores what it is given: redacting secrets (SPEC §5) is the
+// The journal stores what it is given: redacting secrets (docs/journal.md#output-retention) is the
 // caller's job, before RecordHost.
 //
 // To record a host that was cancelled, pass a context that is not

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/driftless-dev/driftless/documents"
+	"github.com/driftless-dev/driftless/runner/frame"
 	"github.com/driftless-dev/driftless/transport"
 
 	udiff "github.com/aymanbagabas/go-udiff"
@@ -85,13 +86,13 @@ func (h *hostRun) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	per := byStep(frames)
-	took := durations(frames, started)
+	per := frame.ByStep(frames)
+	took := frame.Durations(frames, started)
 	for _, s := range h.steps {
 		h.results[s.idx].Duration = took[s.idx]
 	}
-	if f := per[-1]; len(f) > 0 && len(f[0].fields) > 0 {
-		h.os = f[0].fields[0]
+	if f := per[-1]; len(f) > 0 && len(f[0].Fields) > 0 {
+		h.os = f[0].Fields[0]
 	}
 	var todo []applyStep
 	stopped := ""
@@ -114,7 +115,7 @@ func (h *hostRun) run(ctx context.Context) error {
 			continue
 		}
 		fs := per[s.idx]
-		if hasKind(fs, "skip") {
+		if hasKind(fs, frame.Skip) {
 			r.Status, r.SkipReason = journal.StatusSkipped, journal.SkipPrecondition
 			r.Error = fmt.Sprintf("precondition: platform is %s, not %s", h.os, s.platform)
 			if s.platform == "" { // a shell step on Windows, a powershell step elsewhere
@@ -122,7 +123,7 @@ func (h *hostRun) run(ctx context.Context) error {
 			}
 			continue
 		}
-		if isScript(s) && !s.hasCheck && !h.check && hasKind(fs, "run") {
+		if isScript(s) && !s.hasCheck && !h.check && hasKind(fs, frame.Run) {
 			// Run by the check script: every step before it was in state.
 			h.applied(applyStep{s: s}, fs, started)
 			if r.Status.Failed() && s.onFailure == "stop" {
@@ -200,8 +201,8 @@ func (h *hostRun) run(ctx context.Context) error {
 		}
 		return err
 	}
-	per = byStep(frames)
-	took = durations(frames, applyStarted)
+	per = frame.ByStep(frames)
+	took = frame.Durations(frames, applyStarted)
 	for _, a := range todo {
 		h.applied(a, per[a.s.idx], applyStarted)
 		h.result(a.s).Duration += took[a.s.idx]
@@ -213,15 +214,15 @@ func (h *hostRun) run(ctx context.Context) error {
 // timeout: the runner then ended the script.
 type timedOut struct {
 	step int
-	tag  string // check, recheck, verify, run
+	tag  frame.Kind // check, recheck, verify, run
 }
 
 // checkPhase runs the check script; when a step's command runs past its
 // timeout, the step's result is a timeout (exit 124, as GNU timeout) and
 // the steps after it are checked by a new script.
-func (h *hostRun) checkPhase(ctx context.Context, build func(string, []*step, scriptState) string) ([]frame, error) {
+func (h *hostRun) checkPhase(ctx context.Context, build func(string, []*step, scriptState) string) ([]frame.Frame, error) {
 	return resumable(ctx, h, h.steps, func(s *step) int { return s.idx }, build,
-		func(timedOut, *step, scriptState) ([]frame, scriptState) {
+		func(timedOut, *step, scriptState) ([]frame.Frame, scriptState) {
 			return nil, scriptState{unclean: true}
 		})
 }
@@ -229,14 +230,14 @@ func (h *hostRun) checkPhase(ctx context.Context, build func(string, []*step, sc
 // applyPhase runs the apply script, and resumes it after a step that ran
 // past its timeout as the script would have gone on after that step
 // failed (its on_failure).
-func (h *hostRun) applyPhase(ctx context.Context, build func(string, []applyStep, scriptState) string, todo []applyStep) ([]frame, error) {
+func (h *hostRun) applyPhase(ctx context.Context, build func(string, []applyStep, scriptState) string, todo []applyStep) ([]frame.Frame, error) {
 	return resumable(ctx, h, todo, func(a applyStep) int { return a.s.idx }, build,
-		func(to timedOut, a applyStep, st scriptState) ([]frame, scriptState) {
-			var extra []frame
+		func(to timedOut, a applyStep, st scriptState) ([]frame.Frame, scriptState) {
+			var extra []frame.Frame
 			if to.tag == "recheck" {
 				// The check that would decide whether to run timed out:
 				// the step failed as if its run had.
-				extra = append(extra, frame{step: to.step, kind: "run", fields: []string{"124"}, at: time.Now()})
+				extra = append(extra, frame.Frame{Step: to.step, Kind: frame.Run, Fields: []string{"124"}, At: time.Now()})
 			}
 			stop := st.stop
 			if stop == "" {
@@ -259,11 +260,11 @@ func (h *hostRun) applyPhase(ctx context.Context, build func(string, []applyStep
 // (its output files) and removes the killed script's files: it runs even
 // when no item is left, if there is something to send or remove.
 func resumable[T any](ctx context.Context, h *hostRun, items []T, idx func(T) int, build func(string, []T, scriptState) string,
-	next func(timedOut, T, scriptState) ([]frame, scriptState)) ([]frame, error) {
-	var all []frame
+	next func(timedOut, T, scriptState) ([]frame.Frame, scriptState)) ([]frame.Frame, error) {
+	var all []frame.Frame
 	rest, st := items, scriptState{salvage: -1}
 	for {
-		marker := newMarker()
+		marker := frame.NewMarker()
 		frames, to, err := h.script(ctx, marker, build(marker, rest, st))
 		all = append(all, frames...)
 		if err != nil || to == nil {
@@ -287,10 +288,10 @@ func resumable[T any](ctx context.Context, h *hostRun, items []T, idx func(T) in
 }
 
 // tmpDir is the temporary directory a script reported, if any.
-func tmpDir(frames []frame) string {
+func tmpDir(frames []frame.Frame) string {
 	for _, f := range frames {
-		if f.step == -1 && f.kind == "tmp" {
-			return strings.Join(f.fields, " ")
+		if f.Step == -1 && f.Kind == frame.Tmp {
+			return strings.Join(f.Fields, " ")
 		}
 	}
 	return ""
@@ -300,7 +301,7 @@ func tmpDir(frames []frame) string {
 // runs past the step's timeout ends the script (the transport kills it on
 // the host, and all it started): to then names it, and the frames end
 // with that command's result, exit status 124.
-func (h *hostRun) script(ctx context.Context, marker, script string) (frames []frame, to *timedOut, err error) {
+func (h *hostRun) script(ctx context.Context, marker, script string) (frames []frame.Frame, to *timedOut, err error) {
 	sctx, cancelCause := context.WithCancelCause(ctx)
 	cancel := func() { cancelCause(nil) }
 	defer cancel()
@@ -308,19 +309,19 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 		timer *time.Timer
 		fired atomic.Pointer[timedOut]
 	)
-	fw, ew := newFrameWriter(marker), newFrameWriter(marker)
+	fw, ew := frame.NewWriter(marker), frame.NewWriter(marker)
 	var stderr bytes.Buffer
-	ew.loose = &limitedBuffer{b: &stderr, n: 64 << 10}
+	ew.Loose = &limitedBuffer{b: &stderr, n: 64 << 10}
 	// Frames arrive in order from one goroutine: the frame before a
 	// command arms its step's timeout, the next one disarms it.
-	var ended atomic.Pointer[frame]
+	var ended atomic.Pointer[frame.Frame]
 	var endTimer *time.Timer
-	fw.onFrame = func(f *frame) {
+	fw.OnFrame = func(f *frame.Frame) {
 		if timer != nil {
 			timer.Stop()
 			timer = nil
 		}
-		if f.step == -1 && f.kind == "end" {
+		if f.Step == -1 && f.Kind == frame.End {
 			// The script is done. Something it started (a daemon a check
 			// launched) may still hold the session's output open: the
 			// session then ends here, shortly after.
@@ -328,16 +329,16 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 			endTimer = time.AfterFunc(endGrace, func() { cancelCause(transport.ErrScriptEnded) })
 			return
 		}
-		var tag string
+		var tag frame.Kind
 		switch {
-		case f.kind == "sout" && len(f.fields) > 0:
-			tag = f.fields[0]
-		case f.kind == "start" && len(f.fields) > 0:
-			tag = f.fields[0]
+		case f.Kind == frame.SOut && len(f.Fields) > 0:
+			tag = frame.Kind(f.Fields[0])
+		case f.Kind == frame.Start && len(f.Fields) > 0:
+			tag = frame.Kind(f.Fields[0])
 		}
-		if tag != "" && f.step >= 0 && f.step < len(h.steps) && h.steps[f.step].timeout > 0 {
-			s := h.steps[f.step] // plan numbers steps by their place
-			t := &timedOut{step: f.step, tag: tag}
+		if tag != "" && f.Step >= 0 && f.Step < len(h.steps) && h.steps[f.Step].timeout > 0 {
+			s := h.steps[f.Step] // plan numbers steps by their place
+			t := &timedOut{step: f.Step, tag: tag}
 			timer = time.AfterFunc(s.timeout, func() {
 				fired.Store(t)
 				cancel()
@@ -369,25 +370,25 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	}
 	if t := fired.Load(); t != nil && ctx.Err() == nil {
 		// Ours: the step's timeout, not the run's.
-		fw.frames = append(fw.frames, frame{step: t.step, kind: t.tag, fields: []string{"124"}, at: time.Now()})
-		return merge(fw.frames, ew.frames), t, nil
+		fw.Frames = append(fw.Frames, frame.Frame{Step: t.step, Kind: t.tag, Fields: []string{"124"}, At: time.Now()})
+		return frame.Merge(fw.Frames, ew.Frames), t, nil
 	}
 	if err != nil {
-		return merge(fw.frames, ew.frames), nil, err
+		return frame.Merge(fw.Frames, ew.Frames), nil, err
 	}
 	if code != 0 {
 		return nil, nil, fmt.Errorf("the driftless script failed with exit code %d: %s", code, h.red.redact(strings.TrimSpace(stderr.String())))
 	}
-	return merge(fw.frames, ew.frames), nil, nil
+	return frame.Merge(fw.Frames, ew.Frames), nil, nil
 }
 
 // inlined reports whether the check script corrected s (inlineFix).
-func inlined(s *step, fs []frame) bool {
+func inlined(s *step, fs []frame.Frame) bool {
 	switch s.action {
 	case documents.ActionShell:
-		return s.hasCheck && hasKind(fs, "run")
+		return s.hasCheck && hasKind(fs, frame.Run)
 	case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
-		return hasKind(fs, "applied")
+		return hasKind(fs, frame.Applied)
 	}
 	return false
 }
@@ -422,22 +423,22 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func hasKind(fs []frame, kind string) bool { return find(fs, kind) != nil }
+func hasKind(fs []frame.Frame, kind frame.Kind) bool { return find(fs, kind) != nil }
 
-func find(fs []frame, kind string) *frame {
+func find(fs []frame.Frame, kind frame.Kind) *frame.Frame {
 	for i := len(fs) - 1; i >= 0; i-- {
-		if fs[i].kind == kind {
+		if fs[i].Kind == kind {
 			return &fs[i]
 		}
 	}
 	return nil
 }
 
-func codeOf(f *frame) int {
-	if f == nil || len(f.fields) == 0 {
+func codeOf(f *frame.Frame) int {
+	if f == nil || len(f.Fields) == 0 {
 		return -1
 	}
-	n, err := strconv.Atoi(f.fields[0])
+	n, err := strconv.Atoi(f.Fields[0])
 	if err != nil {
 		return -1
 	}
@@ -446,10 +447,10 @@ func codeOf(f *frame) int {
 
 // output fills stdout/stderr of r from the payload frames that follow a
 // frame of kind after.
-func (h *hostRun) output(r *journal.StepResult, fs []frame, after string) {
+func (h *hostRun) output(r *journal.StepResult, fs []frame.Frame, after frame.Kind) {
 	seen := false
 	for _, f := range fs {
-		if f.kind == after {
+		if f.Kind == after {
 			seen = true
 			r.Stdout, r.Stderr = "", ""
 			continue
@@ -457,7 +458,7 @@ func (h *hostRun) output(r *journal.StepResult, fs []frame, after string) {
 		if !seen {
 			continue
 		}
-		switch f.kind {
+		switch f.Kind {
 		case "out":
 			r.Stdout = h.red.redact(withMarker(f))
 		case "err":
@@ -468,10 +469,10 @@ func (h *hostRun) output(r *journal.StepResult, fs []frame, after string) {
 	}
 }
 
-func withMarker(f frame) string {
-	s := string(f.payload)
-	if f.size > int64(len(f.payload)) {
-		s += fmt.Sprintf("\n[driftless: output truncated, %d bytes omitted]", f.size-int64(len(f.payload)))
+func withMarker(f frame.Frame) string {
+	s := string(f.Payload)
+	if f.Size > int64(len(f.Payload)) {
+		s += fmt.Sprintf("\n[driftless: output truncated, %d bytes omitted]", f.Size-int64(len(f.Payload)))
 	}
 	return s
 }
@@ -484,15 +485,15 @@ type stat struct {
 	size               int64
 }
 
-func parseStat(f *frame) stat {
-	if f == nil || len(f.fields) == 0 {
+func parseStat(f *frame.Frame) stat {
+	if f == nil || len(f.Fields) == 0 {
 		return stat{kind: -1}
 	}
 	st := stat{}
-	st.kind, _ = strconv.Atoi(f.fields[0])
-	if st.kind == 1 && len(f.fields) >= 6 {
-		st.sha, st.mode, st.owner, st.group = f.fields[1], f.fields[2], unescapeField(f.fields[3]), unescapeField(f.fields[4])
-		st.size, _ = strconv.ParseInt(f.fields[5], 10, 64)
+	st.kind, _ = strconv.Atoi(f.Fields[0])
+	if st.kind == 1 && len(f.Fields) >= 6 {
+		st.sha, st.mode, st.owner, st.group = f.Fields[1], f.Fields[2], unescapeField(f.Fields[3]), unescapeField(f.Fields[4])
+		st.size, _ = strconv.ParseInt(f.Fields[5], 10, 64)
 	}
 	return st
 }
@@ -508,7 +509,7 @@ func normMode(m string) string {
 // evaluate decides from the check frames whether s drifted, and what the
 // apply phase must do. ok is false when the step's result is already
 // final (e.g. the check itself failed).
-func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) {
+func (h *hostRun) evaluate(s *step, fs []frame.Frame) (a applyStep, drifted, ok bool) {
 	r := h.result(s)
 	a = applyStep{s: s, mode: s.mode}
 	fail := func(format string, args ...any) (applyStep, bool, bool) {
@@ -520,25 +521,25 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 		if !s.hasCheck {
 			return a, false, true
 		}
-		f := find(fs, "check")
+		f := find(fs, frame.Check)
 		if f == nil {
 			return fail("the check did not report (the script stopped early)")
 		}
 		code := codeOf(f)
 		if code == 124 {
-			h.output(r, fs, "check")
+			h.output(r, fs, frame.Check)
 			r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("check timed out after %s", s.timeout)
 			return a, false, false
 		}
 		if code != 0 {
-			h.output(r, fs, "check")
+			h.output(r, fs, frame.Check)
 			r.ExitCode = &code
 			r.Differ = fmt.Sprintf("check exited %d", code)
 			return a, true, true
 		}
 		return a, false, true
 	case documents.ActionDirectory, documents.ActionFile, documents.ActionLine:
-		st := parseStat(find(fs, "stat"))
+		st := parseStat(find(fs, frame.Stat))
 		if st.kind < 0 {
 			return fail("the check did not report (the script stopped early)")
 		}
@@ -572,8 +573,8 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 					diffs = append(diffs, "an earlier step of the document changes it")
 				}
 			} else if st.sha != sha(s.content) {
-				if cur := find(fs, "cur"); cur != nil && s.contentText && cur.size == int64(len(cur.payload)) && len(cur.payload) <= maxDiffBytes {
-					diffs = append(diffs, unified(s.path, string(cur.payload), string(s.content)))
+				if cur := find(fs, frame.Cur); cur != nil && s.contentText && cur.Size == int64(len(cur.Payload)) && len(cur.Payload) <= maxDiffBytes {
+					diffs = append(diffs, unified(s.path, string(cur.Payload), string(s.content)))
 				} else {
 					diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, len(s.content)))
 				}
@@ -586,14 +587,14 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 				st.kind = 0 // an earlier step of this apply removes the file
 			case pending:
 				cur, st.kind = *w, 1 // edit on top of an earlier step's edit
-			case codeOf(find(fs, "has")) == 1:
+			case codeOf(find(fs, frame.Has)) == 1:
 				return a, false, true // the host found the line in state
 			default:
-				if f := find(fs, "cur"); f != nil {
-					if f.size > maxLineFile {
+				if f := find(fs, frame.Cur); f != nil {
+					if f.Size > maxLineFile {
 						return fail("%s is larger than %d bytes: the line action edits smaller files", s.path, maxLineFile)
 					}
-					cur = f.payload
+					cur = f.Payload
 				}
 			}
 			if s.absent && st.kind == 0 {
@@ -657,14 +658,14 @@ func (h *hostRun) evaluate(s *step, fs []frame) (a applyStep, drifted, ok bool) 
 }
 
 // applied sets the result of a step of the apply phase from its frames.
-func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
+func (h *hostRun) applied(a applyStep, fs []frame.Frame, started time.Time) {
 	s, r := a.s, h.result(a.s)
 	r.StartedAt = started
-	if f := find(fs, "skip"); f != nil {
+	if f := find(fs, frame.Skip); f != nil {
 		r.Status = journal.StatusSkipped
 		reason := ""
-		if len(f.fields) > 0 {
-			reason = f.fields[0]
+		if len(f.Fields) > 0 {
+			reason = f.Fields[0]
 		}
 		switch reason {
 		case "platform":
@@ -679,7 +680,7 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 	switch s.action {
 	case documents.ActionShell, documents.ActionPowerShell:
 		if a.recheck {
-			if f := find(fs, "recheck"); f != nil && codeOf(f) == 0 {
+			if f := find(fs, frame.Recheck); f != nil && codeOf(f) == 0 {
 				r.Status = journal.StatusCompliant
 				return
 			}
@@ -688,14 +689,14 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 				r.Differ = "check failed after an earlier step was corrected"
 			}
 		}
-		run := find(fs, "run")
+		run := find(fs, frame.Run)
 		if run == nil {
 			r.Status, r.Error = journal.StatusFailed, "the step did not report (the script stopped early)"
 			return
 		}
 		code := codeOf(run)
 		r.ExitCode = &code
-		h.output(r, fs, "run")
+		h.output(r, fs, frame.Run)
 		switch {
 		case code == 124:
 			r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("timed out after %s", s.timeout)
@@ -710,14 +711,14 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 				r.Error += " (onFailure: successAndExit)"
 			}
 		case s.hasCheck:
-			if v := find(fs, "verify"); v != nil && codeOf(v) == 124 {
+			if v := find(fs, frame.Verify); v != nil && codeOf(v) == 124 {
 				r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("run succeeded but its check timed out after %s", s.timeout)
 				return
 			} else if v != nil && codeOf(v) != 0 {
 				r.Status = journal.StatusFailed
 				r.Error = fmt.Sprintf("run succeeded but the check still fails (exit %d)", codeOf(v))
 				vr := journal.StepResult{}
-				h.output(&vr, fs, "verify")
+				h.output(&vr, fs, frame.Verify)
 				if vr.Stderr != "" {
 					r.Stderr = strings.TrimRight(r.Stderr, "\n") + "\n[check]\n" + vr.Stderr
 				}
@@ -728,15 +729,15 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 			r.Status = journal.StatusSuccess
 		}
 	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
-		run := find(fs, "run")
+		run := find(fs, frame.Run)
 		if run == nil {
 			r.Status, r.Error = journal.StatusFailed, "the step did not report (the script stopped early)"
 			return
 		}
 		code := codeOf(run)
 		r.ExitCode = &code
-		h.output(r, fs, "run")
-		if find(fs, "reboot") != nil {
+		h.output(r, fs, frame.Run)
+		if find(fs, frame.Reboot) != nil {
 			h.reboot, h.rebootBy = true, fmt.Sprintf("step %q: the OS needs a reboot after patching", s.name)
 			if s.rebootTimeout > h.rebootTimeout {
 				h.rebootTimeout = s.rebootTimeout
@@ -751,9 +752,9 @@ func (h *hostRun) applied(a applyStep, fs []frame, started time.Time) {
 			r.Status = journal.StatusCorrected
 		}
 	default:
-		ok := codeOf(find(fs, "applied")) == 1
-		h.output(r, fs, "applied")
-		after := parseStat(find(fs, "after"))
+		ok := codeOf(find(fs, frame.Applied)) == 1
+		h.output(r, fs, frame.Applied)
+		after := parseStat(find(fs, frame.After))
 		switch {
 		case !ok:
 			r.Status = journal.StatusFailed

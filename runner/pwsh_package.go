@@ -6,10 +6,11 @@ import (
 	"strings"
 
 	"github.com/driftless-dev/driftless/internal/pwsh"
+	"github.com/driftless-dev/driftless/runner/frame"
 )
 
 // The Windows side of the package action: winget first, then
-// Chocolatey (SPEC §2.2). The PowerShell helpers only run the managers'
+// Chocolatey (docs/actions.md#package). The PowerShell helpers only run the managers'
 // commands and report what they printed; whether a package is there,
 // outdated or not is decided here in Go, from those outputs, so that the
 // parsing is tested against the managers' real output formats.
@@ -211,8 +212,8 @@ func psPackageApply(s *step, commands string) string {
 
 // isPSManager reports whether a state frame comes from the PowerShell
 // helpers.
-func isPSManager(f *frame) bool {
-	return f != nil && len(f.fields) > 0 && (f.fields[0] == "winget" || f.fields[0] == "choco")
+func isPSManager(f *frame.Frame) bool {
+	return f != nil && len(f.Fields) > 0 && (f.Fields[0] == "winget" || f.Fields[0] == "choco")
 }
 
 // pkgQuery is one pkg frame: a manager's command and what it said.
@@ -223,17 +224,17 @@ type pkgQuery struct {
 
 // psPkgState reads the frames that follow the last frame of kind tag
 // (a "state" or "after" frame) and sorts the step's packages.
-func psPkgState(s *step, fs []frame, tag string) (pm string, missing, outdated, unwanted []string, err error) {
+func psPkgState(s *step, fs []frame.Frame, tag frame.Kind) (pm string, missing, outdated, unwanted []string, err error) {
 	at := -1
 	for i := range fs {
-		if fs[i].kind == tag {
+		if fs[i].Kind == tag {
 			at = i
 		}
 	}
 	if at < 0 {
 		return "", nil, nil, nil, fmt.Errorf("the check did not report (the script stopped early)")
 	}
-	if f := fs[at].fields; len(f) > 0 {
+	if f := fs[at].Fields; len(f) > 0 {
 		pm = f[0]
 	}
 	switch {
@@ -246,14 +247,14 @@ func psPkgState(s *step, fs []frame, tag string) (pm string, missing, outdated, 
 	}
 	q := map[string]pkgQuery{}
 	for _, f := range fs[at+1:] {
-		if f.kind != "pkg" || len(f.fields) < 4 {
+		if f.Kind != frame.Pkg || len(f.Fields) < 4 {
 			continue
 		}
-		code, cerr := strconv.Atoi(f.fields[1])
+		code, cerr := strconv.Atoi(f.Fields[1])
 		if cerr != nil {
 			continue
 		}
-		q[f.fields[2]+" "+f.fields[3]] = pkgQuery{code: code, out: string(f.payload)}
+		q[f.Fields[2]+" "+f.Fields[3]] = pkgQuery{code: code, out: string(f.Payload)}
 	}
 	var outdatedChoco map[string]bool
 	if pm == "choco" && s.pkgWant == "latest" {
@@ -387,8 +388,8 @@ func exitText(code int) string {
 
 // evaluatePackagePS decides drift for a package step on a PowerShell
 // host and returns the dl_pkg_do lines that correct it.
-func (h *hostRun) evaluatePackagePS(s *step, fs []frame) (cmds, differ string, drifted bool, err error) {
-	pm, missing, outdated, unwanted, err := psPkgState(s, fs, "state")
+func (h *hostRun) evaluatePackagePS(s *step, fs []frame.Frame) (cmds, differ string, drifted bool, err error) {
+	pm, missing, outdated, unwanted, err := psPkgState(s, fs, frame.State)
 	if err != nil {
 		return "", "", false, err
 	}
@@ -411,8 +412,8 @@ func (h *hostRun) evaluatePackagePS(s *step, fs []frame) (cmds, differ string, d
 }
 
 // verifyPackagePS checks a package step's state after the change.
-func verifyPackagePS(s *step, fs []frame) error {
-	_, m, o, u, err := psPkgState(s, fs, "after")
+func verifyPackagePS(s *step, fs []frame.Frame) error {
+	_, m, o, u, err := psPkgState(s, fs, frame.After)
 	if err != nil {
 		return fmt.Errorf("after the change: %w", err)
 	}

@@ -36,7 +36,7 @@ func TestPSPackageText(t *testing.T) {
 	if !strings.Contains(apply, "function dl_pkg_do(") || !strings.Contains(apply, cmds) {
 		t.Error("apply script lacks the package helpers or the commands")
 	}
-	// The commands the helpers run, as SPEC'd and as winstub plays them.
+	// The commands the helpers run, as docs/actions.md gives them and as winstub plays them.
 	for _, w := range []string{
 		"@('list', '--id', $n, '--exact', '--accept-source-agreements')",
 		"@('list', '--id', $n, '--exact', '--upgrade-available', '--accept-source-agreements')",

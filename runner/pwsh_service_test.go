@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/driftless-dev/driftless/journal"
+	"github.com/driftless-dev/driftless/runner/frame"
 )
 
 func svcStep(idx int, name string, running, enabled *bool) *step {
@@ -66,8 +67,8 @@ var (
 	reSvcText  = regexp.MustCompile(`^dl_text '(\d+)' '(out|err)' \(\$dl_(so|e)\.ToString\(\)\)$`)
 )
 
-func (w *winServices) run(marker, script string) []frame {
-	fw := newFrameWriter(marker)
+func (w *winServices) run(marker, script string) []frame.Frame {
+	fw := frame.NewWriter(marker)
 	frameOut := func(i, k, f string) { fmt.Fprintf(fw, "\n%s %s %s 0 %s\n", marker, i, k, f) }
 	rc := 0
 	var so, se string
@@ -107,7 +108,7 @@ func (w *winServices) run(marker, script string) []frame {
 			fmt.Fprintf(fw, "\n%s %s %s %d %d\n%s", marker, m[1], m[2], len(b), len(b), b)
 		}
 	}
-	return fw.frames
+	return fw.Frames
 }
 
 func b2i(b bool) int {
@@ -144,7 +145,7 @@ func TestPSServiceRoundTrip(t *testing.T) {
 			}
 			s := svcStep(0, "Spooler", tc.running, tc.enabled)
 			h := &hostRun{steps: []*step{s}, results: make([]journal.StepResult, 1), red: &redactor{}}
-			per := byStep(w.run("@@DL-1", "$DLM = '@@DL-1'\n"+psServiceCheck(s, "state")))
+			per := frame.ByStep(w.run("@@DL-1", "$DLM = '@@DL-1'\n"+psServiceCheck(s, "state")))
 			a, drifted, ok := h.evaluate(s, per[0])
 			if tc.have == nil {
 				if ok || h.results[0].Status != tc.status || h.results[0].Error != tc.errText {
@@ -158,7 +159,7 @@ func TestPSServiceRoundTrip(t *testing.T) {
 			if !drifted {
 				return
 			}
-			per = byStep(w.run("@@DL-2", "$DLM = '@@DL-2'\n"+psServiceApply(s, a.commands)))
+			per = frame.ByStep(w.run("@@DL-2", "$DLM = '@@DL-2'\n"+psServiceApply(s, a.commands)))
 			h.applied(a, per[0], time.Now())
 			r := h.results[0]
 			if strings.Join(w.ops, " ") != tc.ops || r.Status != tc.status || !strings.HasPrefix(r.Error, tc.errText) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/driftless-dev/driftless/internal/pwsh"
+	"github.com/driftless-dev/driftless/runner/frame"
 	"github.com/driftless-dev/driftless/transport"
 
 	mzwinrm "github.com/masterzen/winrm"
@@ -234,9 +235,9 @@ func newWinHost(t *testing.T) (*winstub.Host, *hostRun, *winrmtest.Server) {
 
 // runPS runs a script as host.go does for a PowerShell connection: the
 // bootstrap as the command, the script on stdin.
-func runPS(t *testing.T, h *hostRun, marker, script string) []frame {
+func runPS(t *testing.T, h *hostRun, marker, script string) []frame.Frame {
 	t.Helper()
-	fw := newFrameWriter(marker)
+	fw := frame.NewWriter(marker)
 	var stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -244,7 +245,7 @@ func runPS(t *testing.T, h *hostRun, marker, script string) []frame {
 	if err != nil || code != 0 {
 		t.Fatalf("run: %d %v %s", code, err, stderr.String())
 	}
-	return fw.frames
+	return fw.Frames
 }
 
 func TestPSCheckAndApplyRoundTrip(t *testing.T) {
@@ -276,8 +277,8 @@ func TestPSCheckAndApplyRoundTrip(t *testing.T) {
 
 	// Check.
 	frames := runPS(t, h, "@@DL-c0ffee", checkScriptPS("@@DL-c0ffee", steps))
-	per := byStep(frames)
-	if f := per[-1]; len(f) != 1 || strings.Join(f[0].fields, " ") != "Windows S-1-5-21-1-500" {
+	per := frame.ByStep(frames)
+	if f := per[-1]; len(f) != 1 || strings.Join(f[0].Fields, " ") != "Windows S-1-5-21-1-500" {
 		t.Fatalf("facts %+v", f)
 	}
 	drifted := map[int]applyStep{}
@@ -305,7 +306,7 @@ func TestPSCheckAndApplyRoundTrip(t *testing.T) {
 	if d := h.results[7].Differ; d != fmt.Sprintf("content differs (%d bytes, want 10)", len(big)) {
 		t.Errorf("big file differ %q", d)
 	}
-	if cur := find(per[7], "cur"); cur == nil || len(cur.payload) != maxDiffBytes || cur.size != int64(len(big)) {
+	if cur := find(per[7], "cur"); cur == nil || len(cur.Payload) != maxDiffBytes || cur.Size != int64(len(big)) {
 		t.Errorf("big file payload: %+v", cur)
 	}
 	check := find(per[3], "check")
@@ -313,12 +314,12 @@ func TestPSCheckAndApplyRoundTrip(t *testing.T) {
 		t.Fatalf("check frames %+v", per[3])
 	}
 	var r journal.StepResult
-	h.output(&r, per[3], "check")
+	h.output(&r, per[3], frame.Check)
 	if r.Stdout != "not yet ✓\n" || r.Stderr != "warning: no app\n" {
 		t.Errorf("check output %q %q", r.Stdout, r.Stderr)
 	}
 	for _, i := range []int{4, 5} {
-		if f := find(per[i], "skip"); f == nil || f.fields[0] != "platform" {
+		if f := find(per[i], "skip"); f == nil || f.Fields[0] != "platform" {
 			t.Errorf("step %d: %+v", i, per[i])
 		}
 	}
@@ -327,7 +328,7 @@ func TestPSCheckAndApplyRoundTrip(t *testing.T) {
 	todo := []applyStep{drifted[0], drifted[1], drifted[2], {s: steps[3]}}
 	started := time.Now()
 	frames = runPS(t, h, "@@DL-beef", applyScriptPS("@@DL-beef", todo))
-	per = byStep(frames)
+	per = frame.ByStep(frames)
 	for _, a := range todo {
 		if a.s.action == "powershell" {
 			// applied reads a powershell step's frames as a shell step's.
@@ -374,7 +375,7 @@ func TestPSApplyFailureIsReported(t *testing.T) {
 	started := time.Now()
 	todo := []applyStep{{s: s, write: s.content}}
 	frames := runPS(t, h, "@@DL-1", applyScriptPS("@@DL-1", todo))
-	per := byStep(frames)
+	per := frame.ByStep(frames)
 	h.applied(todo[0], per[0], started)
 	if r := h.results[0]; r.Status != journal.StatusFailed || r.Error != `could not correct: Could not find a part of the path 'C:\missing\x.conf'.` {
 		t.Fatalf("result %s: %s", r.Status, r.Error)

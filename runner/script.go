@@ -12,18 +12,19 @@ import (
 	"strings"
 
 	"github.com/driftless-dev/driftless/documents"
+	"github.com/driftless-dev/driftless/runner/frame"
 )
 
 // Limits of what a step sends back.
 const (
 	// MaxOutput is the most of a step's stdout, and of its stderr, that
-	// is kept (SPEC §2.3: 1 MiB each).
-	MaxOutput = 1 << 20
+	// is kept (1 MiB each; see docs/journal.md).
+	MaxOutput = frame.MaxOutput
 	// maxDiffBytes is the largest file whose old content is fetched to
 	// show a diff.
 	maxDiffBytes = 256 << 10
 	// maxLineFile is the largest file the line action edits.
-	maxLineFile = 8 << 20
+	maxLineFile = frame.MaxFile
 	// maxInlineContent is the largest content a check script carries to
 	// correct a file at once; a larger file is written by the second
 	// script, only when it drifted.

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/driftless-dev/driftless/documents"
+	"github.com/driftless-dev/driftless/runner/frame"
 	"github.com/driftless-dev/driftless/transport"
 )
 
@@ -227,11 +228,11 @@ type svcState struct {
 	ok                       bool
 }
 
-func parseSvc(f *frame) svcState {
-	if f == nil || len(f.fields) < 4 {
+func parseSvc(f *frame.Frame) svcState {
+	if f == nil || len(f.Fields) < 4 {
 		return svcState{}
 	}
-	return svcState{init: f.fields[0], exists: f.fields[1] == "1", running: f.fields[2] == "1", enabled: f.fields[3] == "1", ok: true}
+	return svcState{init: f.Fields[0], exists: f.Fields[1] == "1", running: f.Fields[2] == "1", enabled: f.Fields[3] == "1", ok: true}
 }
 
 func onOff(b bool, on, off string) string {
@@ -243,7 +244,7 @@ func onOff(b bool, on, off string) string {
 
 // evaluateSystem decides drift for package, service and patch steps from
 // the check frames; it returns the commands that correct it.
-func (h *hostRun) evaluateSystem(s *step, fs []frame) (cmds, differ string, drifted bool, err error) {
+func (h *hostRun) evaluateSystem(s *step, fs []frame.Frame) (cmds, differ string, drifted bool, err error) {
 	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
 		switch s.action {
 		case documents.ActionPackage:
@@ -257,26 +258,26 @@ func (h *hostRun) evaluateSystem(s *step, fs []frame) (cmds, differ string, drif
 	}
 	switch s.action {
 	case documents.ActionPackage, documents.ActionPatch:
-		st := find(fs, "state")
-		list := find(fs, "list")
+		st := find(fs, frame.State)
+		list := find(fs, frame.List)
 		if st == nil || list == nil {
 			return "", "", false, fmt.Errorf("the check did not report (the script stopped early)")
 		}
 		pm := ""
-		if len(st.fields) > 0 {
-			pm = st.fields[0]
+		if len(st.Fields) > 0 {
+			pm = st.Fields[0]
 		}
 		if pm == "none" || pm == "" {
 			return "", "", false, fmt.Errorf("no supported package manager found on the host (apt, dnf, yum, apk, zypper, pacman, brew)")
 		}
 		if s.action == documents.ActionPatch {
-			pending := nonEmptyLines(list.payload)
+			pending := nonEmptyLines(list.Payload)
 			if len(pending) == 0 {
 				return "", "", false, nil
 			}
 			return "dl_patch_install " + quote(pm), fmt.Sprintf("%d pending %s (%s):\n%s", len(pending), pluralize(len(pending), "update"), pm, strings.Join(pending, "\n")), true, nil
 		}
-		missing, outdated, unwanted := pkgLists(list.payload)
+		missing, outdated, unwanted := pkgLists(list.Payload)
 		var parts, run []string
 		if len(missing) > 0 {
 			parts = append(parts, "missing: "+strings.Join(missing, ", "))
@@ -295,7 +296,7 @@ func (h *hostRun) evaluateSystem(s *step, fs []frame) (cmds, differ string, drif
 		}
 		return strings.Join(run, " && "), strings.Join(parts, "\n") + " (" + pm + ")", true, nil
 	case documents.ActionService:
-		st := parseSvc(find(fs, "state"))
+		st := parseSvc(find(fs, frame.State))
 		if !st.ok {
 			return "", "", false, fmt.Errorf("the check did not report (the script stopped early)")
 		}
@@ -320,27 +321,27 @@ func (h *hostRun) evaluateSystem(s *step, fs []frame) (cmds, differ string, drif
 }
 
 // verifySystem checks the state after a correction.
-func verifySystem(s *step, fs []frame) error {
-	after := find(fs, "after")
+func verifySystem(s *step, fs []frame.Frame) error {
+	after := find(fs, frame.After)
 	switch s.action {
 	case documents.ActionPackage:
 		if isPSManager(after) {
 			return verifyPackagePS(s, fs)
 		}
-		list := find(fs, "list") // the last list is the one after
+		list := find(fs, frame.List) // the last list is the one after
 		if after == nil || list == nil {
 			return fmt.Errorf("no state reported after the change")
 		}
-		m, o, u := pkgLists(list.payload)
+		m, o, u := pkgLists(list.Payload)
 		if len(m)+len(o)+len(u) > 0 {
 			return fmt.Errorf("still out of state after the change: %s", strings.Join(append(append(m, o...), u...), ", "))
 		}
 	case documents.ActionPatch:
-		list := find(fs, "list")
+		list := find(fs, frame.List)
 		if after == nil || list == nil {
 			return fmt.Errorf("no state reported after the change")
 		}
-		if n := len(nonEmptyLines(list.payload)); n > 0 {
+		if n := len(nonEmptyLines(list.Payload)); n > 0 {
 			return fmt.Errorf("%d updates still pending after install", n)
 		}
 	case documents.ActionService:

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/driftless-dev/driftless/runner/frame"
 )
 
 // fakeManagers puts stand-ins for package managers first on PATH: each
@@ -113,7 +115,7 @@ func TestManagerDetection(t *testing.T) {
 func TestEvaluatePackageFrames(t *testing.T) {
 	h := &hostRun{red: &redactor{}}
 	s := &step{action: "package", names: []string{"curl", "jq", "vim"}, pkgWant: "latest"}
-	fs := []frame{{step: 0, kind: "state", fields: []string{"apt"}}, {step: 0, kind: "list", payload: []byte("ok curl\nmissing jq\noutdated vim\n")}}
+	fs := []frame.Frame{{Step: 0, Kind: frame.State, Fields: []string{"apt"}}, {Step: 0, Kind: frame.List, Payload: []byte("ok curl\nmissing jq\noutdated vim\n")}}
 	cmds, differ, drifted, err := h.evaluateSystem(s, fs)
 	if err != nil || !drifted {
 		t.Fatal(err, drifted)
@@ -125,11 +127,11 @@ func TestEvaluatePackageFrames(t *testing.T) {
 		t.Errorf("commands %q", cmds)
 	}
 	s2 := &step{action: "service", service: "nginx", svcRunning: ptr(true), svcEnabled: ptr(true)}
-	cmds, differ, _, err = h.evaluateSystem(s2, []frame{{step: 0, kind: "state", fields: []string{"systemd", "1", "0", "1"}}})
+	cmds, differ, _, err = h.evaluateSystem(s2, []frame.Frame{{Step: 0, Kind: frame.State, Fields: []string{"systemd", "1", "0", "1"}}})
 	if err != nil || cmds != "dl_svc_do systemd start 'nginx'" || differ != "stopped -> running (systemd)" {
 		t.Errorf("service: %q %q %v", cmds, differ, err)
 	}
-	_, _, _, err = h.evaluateSystem(s2, []frame{{step: 0, kind: "state", fields: []string{"openrc", "0", "0", "0"}}})
+	_, _, _, err = h.evaluateSystem(s2, []frame.Frame{{Step: 0, Kind: frame.State, Fields: []string{"openrc", "0", "0", "0"}}})
 	if err == nil || !strings.Contains(err.Error(), "service nginx not found (openrc)") {
 		t.Errorf("missing service: %v", err)
 	}
@@ -190,7 +192,7 @@ func TestWindowsManagerOnPOSIXHost(t *testing.T) {
 	h := &hostRun{red: &redactor{}}
 	for _, m := range []string{"winget", "choco"} {
 		s := &step{action: "package", manager: m, names: []string{"git"}, pkgWant: "present"}
-		_, _, _, err := h.evaluateSystem(s, []frame{{kind: "state", fields: []string{m}}, {kind: "list"}})
+		_, _, _, err := h.evaluateSystem(s, []frame.Frame{{Kind: frame.State, Fields: []string{m}}, {Kind: frame.List}})
 		if err == nil || err.Error() != "manager "+m+" works on Windows hosts only" {
 			t.Errorf("%s: err = %v", m, err)
 		}

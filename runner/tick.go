@@ -37,7 +37,7 @@ type Due struct {
 }
 
 // Plan works out, for each association, which hosts are due at now and
-// why (SPEC §3), and when it next fires. It records when driftless first
+// why (docs/schedules.md), and when it next fires. It records when driftless first
 // saw each association.
 func Plan(ctx context.Context, cfg *config.Config, j *journal.Journal, now time.Time) ([]Due, error) {
 	var out []Due

@@ -1,5 +1,5 @@
 // Package schedule reads the schedule expressions of associations.toml and
-// decides when an association is due on a host (SPEC §3).
+// decides when an association is due on a host (docs/schedules.md).
 //
 // Parse turns an expression into a Schedule whose Next gives fire times:
 //

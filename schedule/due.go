@@ -29,7 +29,7 @@ type Input struct {
 	Now       time.Time
 }
 
-// Due decides whether an association must run on a host now (SPEC §3):
+// Due decides whether an association must run on a host now (docs/schedules.md):
 //
 //   - it never ran there: ReasonNewTarget;
 //   - its content hash changed since the last run there: ReasonChange;

@@ -46,7 +46,7 @@ func (e *Error) Error() string {
 	return e.Msg + "\n\thint: " + e.Hint
 }
 
-// Parse parses a schedule expression (SPEC §3):
+// Parse parses a schedule expression (docs/schedules.md#expressions):
 //
 //	rate(30 minutes)             every N minutes, hours or days
 //	cron(0 18 ? * MON-FRI *)     AWS six-field cron: min hour dom month dow year

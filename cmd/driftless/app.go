@@ -16,7 +16,7 @@ import (
 	"github.com/driftless-dev/driftless/internal/diag"
 )
 
-// Exit codes (SPEC §4.1).
+// Exit codes (docs/statuses.md#exit-codes).
 const (
 	exitOK          = 0
 	exitInvalid     = 1
@@ -154,7 +154,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	return code
 }
 
-// normalizeArgs lets flags stand anywhere (SPEC §4): before or after the
+// normalizeArgs lets flags stand anywhere (docs/commands.md): before or after the
 // command name and before or after its arguments. It moves global flags
 // before the command and the command's own flags right after it; "--"
 // ends flag parsing (exec's command follows it). Unknown flags are

@@ -18,7 +18,7 @@ import (
 	"github.com/driftless-dev/driftless/journal"
 )
 
-// journalPath is where the journal is (SPEC §1): --journal (or
+// journalPath is where the journal is (docs/journal.md#where): --journal (or
 // DRIFTLESS_JOURNAL), else DIR/.driftless/journal.db.
 func journalPath(c *cli.Context) string {
 	if p := c.String("journal"); p != "" {

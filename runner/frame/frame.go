@@ -1,0 +1,309 @@
+// Package frame is the protocol by which a script on a host reports to
+// the runner: framed records on the script's stdout (and stderr), so that
+// nothing a step prints can be mistaken for a report, and the host needs
+// no program to measure what it sends.
+//
+// A frame is a header line, then a payload:
+//
+//	\n<marker> <step> <kind> <length> [fields...]\n<payload>
+//
+// marker is random per script (NewMarker); step is the step's index, or
+// "-" for facts about the host; kind says what the frame reports (Kind);
+// length is the payload's size in bytes, or -1 for a payload streamed
+// until the next frame (a command's output, whose size the shell does not
+// know in advance). Writer parses frames from a stream as they arrive,
+// with bounded memory; Merge puts the frames of stdout and stderr in the
+// order the runner reads them.
+package frame
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Frame is one report of a script.
+type Frame struct {
+	Step    int // -1 for host facts
+	Kind    Kind
+	Fields  []string
+	Payload []byte
+	Size    int64     // full size of the payload on the host
+	At      time.Time // when the frame arrived
+}
+
+// Limits of what a script sends back.
+const (
+	// MaxOutput is the most of a step's stdout, and of its stderr, that
+	// is kept (1 MiB each; see docs/journal.md).
+	MaxOutput = 1 << 20
+	// MaxFile is the largest file the line action edits: the most of a
+	// file's content (a Cur frame) that is kept, plus one byte.
+	MaxFile = 8 << 20
+)
+
+// NewMarker returns a random marker for one script's frames.
+func NewMarker() string {
+	var b [8]byte
+	rand.Read(b[:])
+	return "@@DL-" + hex.EncodeToString(b[:])
+}
+
+// Writer parses frames from one of a script's output streams as
+// they arrive. Bytes outside frames are ignored, or kept (up to a limit)
+// in loose when it is set: on stderr they are the script's own errors.
+// Memory is bounded: fixed payloads by the script's caps, streamed ones
+// (n = -1) by payloadCap, beyond which bytes are counted, not kept.
+type Writer struct {
+	marker []byte
+	buf    bytes.Buffer
+	Frames []Frame
+	cur    *Frame
+	need   int64 // fixed payload bytes still expected for cur
+	stream bool  // cur is streamed: it ends at the next marker
+	// OnFrame, when set, is called with each frame header as soon as it
+	// is read (a streamed frame's payload is still to come).
+	OnFrame func(f *Frame)
+	Loose   io.Writer
+}
+
+func NewWriter(marker string) *Writer {
+	return &Writer{marker: []byte("\n" + marker + " ")}
+}
+
+// payloadCap is the most of a streamed payload kept: a file's content
+// for the line action (one byte more than it edits, to tell a larger
+// file), else a command's output.
+func payloadCap(kind Kind) int64 {
+	if kind == Cur {
+		return MaxFile + 1
+	}
+	return MaxOutput
+}
+
+func (w *Writer) keep(b []byte) {
+	switch {
+	case w.cur != nil:
+		w.cur.Size += int64(len(b))
+		if room := payloadCap(w.cur.Kind) - int64(len(w.cur.Payload)); room > 0 {
+			w.cur.Payload = append(w.cur.Payload, b[:min(int64(len(b)), room)]...)
+		}
+	case w.Loose != nil:
+		w.Loose.Write(b)
+	}
+}
+
+func (w *Writer) Write(p []byte) (int, error) {
+	w.buf.Write(p)
+	for {
+		if w.cur != nil && !w.stream {
+			n := min(int64(w.buf.Len()), w.need)
+			w.cur.Payload = append(w.cur.Payload, w.buf.Next(int(n))...)
+			w.need -= n
+			if w.need > 0 {
+				return len(p), nil
+			}
+			w.finish()
+		}
+		data := w.buf.Bytes()
+		i := bytes.Index(data, w.marker)
+		if i < 0 {
+			// Keep a tail that may be the start of a marker.
+			if keep := len(w.marker); w.buf.Len() > keep {
+				w.keep(w.buf.Next(w.buf.Len() - keep))
+			}
+			return len(p), nil
+		}
+		end := bytes.IndexByte(data[i+1:], '\n')
+		if end < 0 {
+			w.keep(w.buf.Next(i))
+			return len(p), nil
+		}
+		w.keep(data[:i])
+		header := string(data[i+len(w.marker) : i+1+end])
+		w.buf.Next(i + 1 + end + 1)
+		if w.cur != nil { // a streamed payload ends here
+			w.finish()
+		}
+		f, n, ok := ParseHeader(header)
+		if !ok {
+			continue
+		}
+		if w.OnFrame != nil {
+			w.OnFrame(&f)
+		}
+		switch {
+		case n < 0:
+			f.Size = 0
+			w.cur, w.stream = &f, true
+		case n == 0:
+			f.At = time.Now()
+			w.Frames = append(w.Frames, f)
+		default:
+			w.cur, w.need, w.stream = &f, n, false
+		}
+	}
+}
+
+// finish ends the current payload frame.
+func (w *Writer) finish() {
+	w.cur.At = time.Now()
+	w.Frames = append(w.Frames, *w.cur)
+	w.cur, w.stream = nil, false
+}
+
+// Close ends a streamed payload cut short (the script was killed): what
+// is held back is part of it.
+func (w *Writer) Close() error {
+	if w.cur != nil && w.stream {
+		w.keep(w.buf.Next(w.buf.Len()))
+		w.finish()
+	}
+	return nil
+}
+
+func ParseHeader(h string) (Frame, int64, bool) {
+	parts := strings.SplitN(h, " ", 4)
+	if len(parts) < 3 {
+		return Frame{}, 0, false
+	}
+	f := Frame{Kind: Kind(parts[1]), Step: -1}
+	if parts[0] != "-" {
+		n, err := strconv.Atoi(parts[0])
+		if err != nil {
+			return Frame{}, 0, false
+		}
+		f.Step = n
+	}
+	n, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil || n < -1 || n > MaxFile {
+		return Frame{}, 0, false
+	}
+	if len(parts) == 4 {
+		f.Fields = strings.Fields(parts[3])
+	}
+	f.Size = n
+	if n > 0 && len(f.Fields) > 0 {
+		if full, err := strconv.ParseInt(f.Fields[0], 10, 64); err == nil {
+			f.Size = full
+		}
+	}
+	return f, n, true
+}
+
+// Merge puts a script's frames in the order the runner reads them: a
+// check command's streamed stdout ("sout", sent before its result frame)
+// after that result frame as "out", followed by its stderr (the next
+// "err" of the stderr stream, where each command's stderr comes in
+// order); "eos" frames, which only end streams, are dropped.
+func Merge(stdout, stderr []Frame) []Frame {
+	var errs []Frame
+	for _, f := range stderr {
+		if f.Kind == Err {
+			errs = append(errs, f)
+		}
+	}
+	out := make([]Frame, 0, len(stdout)+len(errs))
+	var pending *Frame
+	flush := func() {
+		if pending == nil {
+			return
+		}
+		o := *pending
+		o.Kind = Out
+		if len(o.Payload) > 0 || o.Size > 0 {
+			out = append(out, o)
+		}
+		if len(errs) > 0 {
+			if e := errs[0]; len(e.Payload) > 0 || e.Size > 0 {
+				out = append(out, e)
+			}
+			errs = errs[1:]
+		}
+		pending = nil
+	}
+	for i := range stdout {
+		f := stdout[i]
+		switch {
+		case f.Kind == EOS:
+			continue
+		case f.Kind == SOut:
+			flush()
+			pending = &stdout[i]
+			continue
+		}
+		out = append(out, f)
+		flush()
+	}
+	flush()
+	return out
+}
+
+// Durations gives each step the time from the previous step's last
+// frame (or start) to its own last frame: how long it took on the host,
+// as seen from here.
+func Durations(frames []Frame, start time.Time) map[int]time.Duration {
+	out := map[int]time.Duration{}
+	prev, step := start, -2
+	var last time.Time
+	for _, f := range frames {
+		if f.Step != step {
+			if step >= 0 {
+				out[step] += last.Sub(prev)
+				prev = last
+			} else if step == -1 {
+				prev = last
+			}
+			step = f.Step
+		}
+		last = f.At
+	}
+	if step >= 0 {
+		out[step] += last.Sub(prev)
+	}
+	return out
+}
+
+// ByStep groups frames per step index.
+func ByStep(frames []Frame) map[int][]Frame {
+	out := map[int][]Frame{}
+	for _, f := range frames {
+		out[f.Step] = append(out[f.Step], f)
+	}
+	return out
+}
+
+var _ io.Writer = (*Writer)(nil)
+
+// Kind says what a frame reports.
+type Kind string
+
+// The kinds of frames scripts send. Fields and payload depend on the kind.
+const (
+	Facts   Kind = "facts"   // host facts (step -): the OS
+	Tmp     Kind = "tmp"     // host (step -): the script's private file prefix
+	End     Kind = "end"     // host (step -): the script reached its end
+	Skip    Kind = "skip"    // the step's platform precondition is false here
+	Start   Kind = "start"   // a command of the step starts (for timeouts)
+	Check   Kind = "check"   // a check command's exit code
+	Recheck Kind = "recheck" // a check command's exit code after a correction
+	Run     Kind = "run"     // a run command's exit code
+	Out     Kind = "out"     // a command's stdout (payload)
+	Err     Kind = "err"     // a command's stderr (payload)
+	SOut    Kind = "sout"    // a check's stdout, streamed before its result; Merge makes it Out
+	EOS     Kind = "eos"     // ends a streamed payload; Merge drops it
+	Stat    Kind = "stat"    // what is at a path: kind, hash, mode, owner, group, size
+	Has     Kind = "has"     // whether a literal line is in a file
+	Cur     Kind = "cur"     // a file's current content (payload), for a diff or a line edit
+	After   Kind = "after"   // what is at a path after a correction
+	Applied Kind = "applied" // the exit code of a correction the script made
+	Verify  Kind = "verify"  // a correction's check afterwards
+	State   Kind = "state"   // a service's or package manager's state
+	List    Kind = "list"    // package lists (payload)
+	Reboot  Kind = "reboot"  // the step asked for a reboot
+	Pkg     Kind = "pkg"     // one package's state (PowerShell package managers)
+)

@@ -1,0 +1,163 @@
+package frame
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func encodeFrames(marker string, frames []Frame) string {
+	var b strings.Builder
+	b.WriteString("noise before\n")
+	for _, f := range frames {
+		step := fmt.Sprint(f.Step)
+		if f.Step < 0 {
+			step = "-"
+		}
+		if len(f.Payload) == 0 {
+			fmt.Fprintf(&b, "\n%s %s %s 0 %s\n", marker, step, f.Kind, strings.Join(f.Fields, " "))
+			continue
+		}
+		fmt.Fprintf(&b, "\n%s %s %s %d %d\n%s", marker, step, f.Kind, len(f.Payload), f.Size, f.Payload)
+	}
+	return b.String()
+}
+
+func TestFrameWriterChunking(t *testing.T) {
+	m := NewMarker()
+	want := []Frame{
+		{Step: -1, Kind: Facts, Fields: []string{"Linux", "0"}},
+		{Step: 0, Kind: Check, Fields: []string{"1"}},
+		// A payload that contains a fake marker and newlines.
+		{Step: 0, Kind: Out, Payload: []byte("x\n" + m + " 9 check 0 0\n\ny"), Size: 20},
+		{Step: 1, Kind: Stat, Fields: []string{"1", "abc", "644", "root", "root", "3"}},
+		{Step: 1, Kind: Cur, Payload: []byte("abc"), Size: 3},
+	}
+	want[2].Size = int64(len(want[2].Payload))
+	enc := encodeFrames(m, want)
+	for _, chunk := range []int{1, 2, 3, 7, 64, len(enc)} {
+		w := NewWriter(m)
+		for i := 0; i < len(enc); i += chunk {
+			w.Write([]byte(enc[i:min(i+chunk, len(enc))]))
+		}
+		if len(w.Frames) != len(want) {
+			t.Fatalf("chunk %d: %d frames, want %d", chunk, len(w.Frames), len(want))
+		}
+		for i, f := range w.Frames {
+			if f.Step != want[i].Step || f.Kind != want[i].Kind || string(f.Payload) != string(want[i].Payload) ||
+				strings.Join(f.Fields[min(len(f.Fields), boolInt(len(want[i].Payload) > 0)):], " ") != strings.Join(want[i].Fields, " ") {
+				t.Errorf("chunk %d frame %d: %+v, want %+v", chunk, i, f, want[i])
+			}
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func FuzzFrameWriter(f *testing.F) {
+	m := "@@DL-0011223344556677"
+	f.Add(encodeFrames(m, []Frame{{Step: 0, Kind: Out, Payload: []byte("hello"), Size: 5}}), 3)
+	f.Add("\n"+m+" 1 check 0 0\n\n"+m+" x y z\n", 1)
+	f.Add("\n"+m+" 2 sout -1 check\nstreamed\nout\n"+m+" 2 check 0 1\n", 2)
+	f.Add("\n"+m+" 3 cur -1\nabc\n"+m+" 3 eos 0\n\n"+m+" 4 out -1\ncut short", 5)
+	f.Fuzz(func(t *testing.T, s string, chunk int) {
+		if chunk <= 0 {
+			chunk = 1
+		}
+		var looseC, looseW bytes.Buffer
+		w := NewWriter(m)
+		w.Loose = &looseC
+		for i := 0; i < len(s); i += chunk {
+			w.Write([]byte(s[i:min(i+chunk, len(s))]))
+		}
+		w.Close()
+		whole := NewWriter(m)
+		whole.Loose = &looseW
+		whole.Write([]byte(s))
+		whole.Close()
+		if len(w.Frames) != len(whole.Frames) {
+			t.Fatalf("chunked %d frames, whole %d", len(w.Frames), len(whole.Frames))
+		}
+		for i, fr := range w.Frames {
+			if int64(len(fr.Payload)) > MaxFile+1 {
+				t.Fatal("payload over the cap")
+			}
+			o := whole.Frames[i]
+			if fr.Step != o.Step || fr.Kind != o.Kind || string(fr.Payload) != string(o.Payload) || fr.Size != o.Size {
+				t.Fatalf("frame %d: chunked %+v, whole %+v", i, fr, o)
+			}
+		}
+		if looseC.String() != looseW.String() {
+			t.Fatalf("loose bytes differ: %q vs %q", looseC.String(), looseW.String())
+		}
+		Merge(w.Frames, whole.Frames) // must not panic on any input
+	})
+}
+
+// Streamed payloads end where the next frame begins; the newline before
+// the marker is the frame's. Output is capped, its full size counted; a
+// stream cut short (the script was killed) is kept by Close.
+func TestFrameWriterStreams(t *testing.T) {
+	m := NewMarker()
+	big := strings.Repeat("x", MaxOutput+10)
+	in := "noise\n" +
+		"\n" + m + " 0 sout -1 check\nline 1\nno newline" +
+		"\n" + m + " 0 check 0 1\n" +
+		"\n" + m + " 1 out -1\n" + big + "\n" +
+		"\n" + m + " 1 eos 0\n" +
+		"\n" + m + " 2 cur -1\nabc\n" + "\n" + m + " 2 eos 0\n" +
+		"\n" + m + " 3 out -1\ncut"
+	for _, chunk := range []int{1, 5, 4096, len(in)} {
+		w := NewWriter(m)
+		for i := 0; i < len(in); i += chunk {
+			w.Write([]byte(in[i:min(i+chunk, len(in))]))
+		}
+		w.Close()
+		got := []string{}
+		for _, f := range w.Frames {
+			got = append(got, fmt.Sprintf("%d %s %d %d", f.Step, f.Kind, len(f.Payload), f.Size))
+		}
+		want := []string{"0 sout 17 17", "0 check 0 0", fmt.Sprintf("1 out %d %d", MaxOutput, MaxOutput+11), "1 eos 0 0", "2 cur 4 4", "2 eos 0 0", "3 out 3 3"}
+		if strings.Join(got, ", ") != strings.Join(want, ", ") {
+			t.Fatalf("chunk %d:\n got %v\nwant %v", chunk, got, want)
+		}
+		if string(w.Frames[0].Payload) != "line 1\nno newline" || string(w.Frames[4].Payload) != "abc\n" {
+			t.Errorf("chunk %d: payloads %q %q", chunk, w.Frames[0].Payload, w.Frames[4].Payload)
+		}
+	}
+}
+
+// merge puts a check's streamed stdout and its stderr after its result.
+func TestMerge(t *testing.T) {
+	stdout := []Frame{
+		{Step: -1, Kind: Facts},
+		{Step: 0, Kind: SOut, Payload: []byte("o0"), Size: 2},
+		{Step: 0, Kind: Check, Fields: []string{"1"}},
+		{Step: 1, Kind: Stat},
+		{Step: 2, Kind: SOut},
+		{Step: 2, Kind: Check, Fields: []string{"0"}},
+		{Step: 3, Kind: Run, Fields: []string{"0"}},
+		{Step: 3, Kind: Out, Payload: []byte("r"), Size: 1},
+		{Step: 3, Kind: EOS},
+	}
+	stderr := []Frame{
+		{Step: 0, Kind: Err, Payload: []byte("e0"), Size: 2},
+		{Step: 0, Kind: EOS},
+		{Step: 2, Kind: Err},
+		{Step: 2, Kind: EOS},
+	}
+	var got []string
+	for _, f := range Merge(stdout, stderr) {
+		got = append(got, fmt.Sprintf("%d:%s:%s", f.Step, f.Kind, f.Payload))
+	}
+	want := "-1:facts: 0:check: 0:out:o0 0:err:e0 1:stat: 2:check: 3:run: 3:out:r"
+	if strings.Join(got, " ") != want {
+		t.Errorf("merge:\n got %s\nwant %s", strings.Join(got, " "), want)
+	}
+}
