@@ -92,6 +92,13 @@ func Parse(t testing.TB, scripts map[string]string) map[string][]Error {
 		rel := "internal/psparse/node"
 		t.Fatalf("%s/node_modules is not installed: npm ci --prefix %s --no-audit --no-fund (./test.sh runs it)", rel, rel)
 	}
+	// Read here, so that go test's cache knows the result depends on them
+	// (it does not see what node reads).
+	for _, f := range []string{"parse.mjs", "package-lock.json", "node_modules/.package-lock.json"} {
+		if _, err := os.ReadFile(filepath.Join(dir, f)); err != nil {
+			t.Fatalf("psparse: %v", err)
+		}
+	}
 	in, err := json.Marshal(scripts)
 	if err != nil {
 		t.Fatal(err)
