@@ -18,6 +18,10 @@ for p in dash bash busybox mksh zsh shellcheck; do
 done
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
+# npm ci builds tree-sitter's native module where its prebuilt one does not
+# load (Debian 12's libstdc++ is too old for it): node-gyp needs these.
+command -v g++ >/dev/null || need+=(g++)
+command -v make >/dev/null || need+=(make)
 if [ ${#need[@]} -gt 0 ]; then
   echo "test.sh: installing ${need[*]}" >&2
   sudo=""
@@ -25,6 +29,13 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
+
+# The PowerShell grammar the tests parse generated scripts with
+# (internal/psparse), installed inside the repository from its lock file,
+# again when the lock file is newer than the installation.
+psnode=internal/psparse/node
+[ "$psnode/node_modules/.package-lock.json" -nt "$psnode/package-lock.json" ] ||
+  npm ci --prefix "$psnode" --no-audit --no-fund
 
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then
