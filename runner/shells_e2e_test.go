@@ -728,10 +728,10 @@ func tamperSite(t *testing.T, home string) {
 // wrongSteps tells, for each step whose status is not the one in want
 // ("name=Status ..."), what it said.
 func wrongSteps(r journal.HostResult, want string) string {
-	wanted := map[string]string{}
+	wanted := map[string]journal.Status{}
 	for _, f := range strings.Fields(want) {
 		name, status, _ := strings.Cut(f, "=")
-		wanted[name] = status
+		wanted[name] = journal.Status(status)
 	}
 	var b strings.Builder
 	for _, s := range r.Steps {
