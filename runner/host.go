@@ -510,151 +510,212 @@ func normMode(m string) string {
 // apply phase must do. ok is false when the step's result is already
 // final (e.g. the check itself failed).
 func (h *hostRun) evaluate(s *step, fs []frame.Frame) (a applyStep, drifted, ok bool) {
-	r := h.result(s)
 	a = applyStep{s: s, mode: s.mode}
-	fail := func(format string, args ...any) (applyStep, bool, bool) {
-		r.Status, r.Error = journal.StatusFailed, h.red.redact(fmt.Sprintf(format, args...))
-		return a, false, false
-	}
 	switch s.action {
 	case documents.ActionShell, documents.ActionPowerShell:
-		if !s.hasCheck {
+		return h.evaluateScript(a, fs)
+	case documents.ActionDirectory, documents.ActionFile, documents.ActionLine:
+		return h.evaluatePath(a, fs)
+	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
+		return h.evaluateSystemStep(a, fs)
+	}
+	return h.evalFailed(a, "unexpected action %s", s.action)
+}
+
+// evalFailed makes the step of a a failure with the message format and
+// args make, for evaluate to return.
+func (h *hostRun) evalFailed(a applyStep, format string, args ...any) (applyStep, bool, bool) {
+	r := h.result(a.s)
+	r.Status, r.Error = journal.StatusFailed, h.red.redact(fmt.Sprintf(format, args...))
+	return a, false, false
+}
+
+// evaluateScript evaluates a shell or powershell step from its check's
+// exit status: drifted when the check exited non-zero.
+func (h *hostRun) evaluateScript(a applyStep, fs []frame.Frame) (applyStep, bool, bool) {
+	s, r := a.s, h.result(a.s)
+	if !s.hasCheck {
+		return a, false, true
+	}
+	f := find(fs, frame.Check)
+	if f == nil {
+		return h.evalFailed(a, "the check did not report (the script stopped early)")
+	}
+	code := codeOf(f)
+	if code == 124 {
+		h.output(r, fs, frame.Check)
+		r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("check timed out after %s", s.timeout)
+		return a, false, false
+	}
+	if code != 0 {
+		h.output(r, fs, frame.Check)
+		r.ExitCode = &code
+		r.Differ = fmt.Sprintf("check exited %d", code)
+		return a, true, true
+	}
+	return a, false, true
+}
+
+// evaluatePath evaluates a directory, file or line step from the stat
+// of its path (and the file's content): drifted when the path's kind,
+// content, mode, owner or group is not the one wanted.
+func (h *hostRun) evaluatePath(a applyStep, fs []frame.Frame) (applyStep, bool, bool) {
+	s, r := a.s, h.result(a.s)
+	st := parseStat(find(fs, frame.Stat))
+	if st.kind < 0 {
+		return h.evalFailed(a, "the check did not report (the script stopped early)")
+	}
+	var diffs []string
+	if s.absent && s.action != documents.ActionLine {
+		if st.kind != 0 {
+			r.Differ = "present, should be absent"
+			return a, true, true
+		}
+		return a, false, true
+	}
+	want := "directory"
+	if s.action != documents.ActionDirectory {
+		want = "regular file"
+	}
+	if st.kind == 2 {
+		return h.evalFailed(a, "%s exists but is not a %s", s.path, want)
+	}
+	switch s.action {
+	case documents.ActionFile:
+		a.write = s.content
+		diffs = h.fileDiffs(s, st, fs)
+	case documents.ActionLine:
+		var inState bool
+		var err error
+		diffs, inState, err = h.lineDiffs(&a, &st, fs)
+		if err != nil {
+			return h.evalFailed(a, "%v", err)
+		}
+		if inState {
 			return a, false, true
 		}
-		f := find(fs, frame.Check)
-		if f == nil {
-			return fail("the check did not report (the script stopped early)")
+	case documents.ActionDirectory:
+		if st.kind == 0 {
+			diffs = append(diffs, "missing")
 		}
-		code := codeOf(f)
-		if code == 124 {
-			h.output(r, fs, frame.Check)
-			r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("check timed out after %s", s.timeout)
+	}
+	if st.kind == 1 {
+		diffs = append(diffs, attrDiffs(s, st)...)
+	}
+	if len(diffs) > 0 {
+		r.Differ = h.red.redact(strings.Join(diffs, "\n"))
+		return a, true, true
+	}
+	return a, false, true
+}
+
+// fileDiffs is how the file of step s, as st and the check frames fs
+// describe it, differs from the content wanted (nothing: in state).
+func (h *hostRun) fileDiffs(s *step, st stat, fs []frame.Frame) []string {
+	var diffs []string
+	if st.kind == 0 {
+		diffs = append(diffs, "missing")
+		if s.contentText {
+			diffs = append(diffs, unified(s.path, "", string(s.content)))
+		}
+	} else if w, pending := h.written[s.path]; pending {
+		// An earlier step of this apply writes this file: this
+		// step, later in the document, has the last word.
+		if w == nil || !bytes.Equal(*w, s.content) {
+			diffs = append(diffs, "an earlier step of the document changes it")
+		}
+	} else if st.sha != sha(s.content) {
+		if cur := find(fs, frame.Cur); cur != nil && s.contentText && cur.Size == int64(len(cur.Payload)) && len(cur.Payload) <= maxDiffBytes {
+			diffs = append(diffs, unified(s.path, string(cur.Payload), string(s.content)))
+		} else {
+			diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, len(s.content)))
+		}
+	}
+	return diffs
+}
+
+// lineDiffs is how the file of the line step of a differs from the file
+// with the line edited in (nothing: in state), and sets what a writes
+// and the mode it keeps. It builds on an earlier step's pending write of
+// the file, which it records in st's kind. inState is true when the host
+// found the line in state.
+func (h *hostRun) lineDiffs(a *applyStep, st *stat, fs []frame.Frame) (diffs []string, inState bool, err error) {
+	s := a.s
+	var cur []byte
+	w, pending := h.written[s.path]
+	switch {
+	case pending && w == nil:
+		st.kind = 0 // an earlier step of this apply removes the file
+	case pending:
+		cur, st.kind = *w, 1 // edit on top of an earlier step's edit
+	case codeOf(find(fs, frame.Has)) == 1:
+		return nil, true, nil // the host found the line in state
+	default:
+		if f := find(fs, frame.Cur); f != nil {
+			if f.Size > maxLineFile {
+				return nil, false, fmt.Errorf("%s is larger than %d bytes: the line action edits smaller files", s.path, maxLineFile)
+			}
+			cur = f.Payload
+		}
+	}
+	if s.absent && st.kind == 0 {
+		return nil, false, nil // no file, so no line
+	}
+	if st.kind == 0 && !s.create {
+		return nil, false, fmt.Errorf("%s does not exist (set create = true to create it)", s.path)
+	}
+	next, err := editLine(cur, s)
+	if err != nil {
+		return nil, false, err
+	}
+	if st.kind == 0 || !bytes.Equal(next, cur) {
+		if st.kind == 0 {
+			diffs = append(diffs, "missing")
+		}
+		diffs = append(diffs, unified(s.path, string(cur), string(next)))
+	}
+	a.write = next
+	if a.mode == "" && st.kind == 1 && st.mode != "-" {
+		a.mode = st.mode // keep the file's mode when rewriting it
+	}
+	return diffs, false, nil
+}
+
+// attrDiffs is how the mode, owner and group of the path of s, as st
+// says, differ from those s wants.
+func attrDiffs(s *step, st stat) []string {
+	var diffs []string
+	if s.mode != "" && st.mode != "-" && normMode(st.mode) != normMode(s.mode) {
+		diffs = append(diffs, fmt.Sprintf("mode %04s -> %04s", st.mode, normMode(s.mode)))
+	}
+	if s.owner != "" && st.owner != s.owner {
+		diffs = append(diffs, fmt.Sprintf("owner %s -> %s", st.owner, s.owner))
+	}
+	if s.group != "" && st.group != s.group {
+		diffs = append(diffs, fmt.Sprintf("group %s -> %s", st.group, s.group))
+	}
+	return diffs
+}
+
+// evaluateSystemStep evaluates a package, service or patch step: the
+// commands that would correct it, and whether it drifted. A patch scan
+// that finds pending updates is final: drifted, with nothing to apply.
+func (h *hostRun) evaluateSystemStep(a applyStep, fs []frame.Frame) (applyStep, bool, bool) {
+	s, r := a.s, h.result(a.s)
+	cmds, differ, drifted, err := h.evaluateSystem(s, fs)
+	if err != nil {
+		return h.evalFailed(a, "%v", err)
+	}
+	a.commands = cmds
+	if drifted {
+		r.Differ = h.red.redact(differ)
+		if s.action == documents.ActionPatch && !s.patchInstall {
+			// A scan reports pending updates; it never installs.
+			r.Status, r.Drifted = journal.StatusDrifted, true
 			return a, false, false
 		}
-		if code != 0 {
-			h.output(r, fs, frame.Check)
-			r.ExitCode = &code
-			r.Differ = fmt.Sprintf("check exited %d", code)
-			return a, true, true
-		}
-		return a, false, true
-	case documents.ActionDirectory, documents.ActionFile, documents.ActionLine:
-		st := parseStat(find(fs, frame.Stat))
-		if st.kind < 0 {
-			return fail("the check did not report (the script stopped early)")
-		}
-		var diffs []string
-		if s.absent && s.action != documents.ActionLine {
-			if st.kind != 0 {
-				r.Differ = "present, should be absent"
-				return a, true, true
-			}
-			return a, false, true
-		}
-		want := "directory"
-		if s.action != documents.ActionDirectory {
-			want = "regular file"
-		}
-		if st.kind == 2 {
-			return fail("%s exists but is not a %s", s.path, want)
-		}
-		switch s.action {
-		case documents.ActionFile:
-			a.write = s.content
-			if st.kind == 0 {
-				diffs = append(diffs, "missing")
-				if s.contentText {
-					diffs = append(diffs, unified(s.path, "", string(s.content)))
-				}
-			} else if w, pending := h.written[s.path]; pending {
-				// An earlier step of this apply writes this file: this
-				// step, later in the document, has the last word.
-				if w == nil || !bytes.Equal(*w, s.content) {
-					diffs = append(diffs, "an earlier step of the document changes it")
-				}
-			} else if st.sha != sha(s.content) {
-				if cur := find(fs, frame.Cur); cur != nil && s.contentText && cur.Size == int64(len(cur.Payload)) && len(cur.Payload) <= maxDiffBytes {
-					diffs = append(diffs, unified(s.path, string(cur.Payload), string(s.content)))
-				} else {
-					diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, len(s.content)))
-				}
-			}
-		case documents.ActionLine:
-			var cur []byte
-			w, pending := h.written[s.path]
-			switch {
-			case pending && w == nil:
-				st.kind = 0 // an earlier step of this apply removes the file
-			case pending:
-				cur, st.kind = *w, 1 // edit on top of an earlier step's edit
-			case codeOf(find(fs, frame.Has)) == 1:
-				return a, false, true // the host found the line in state
-			default:
-				if f := find(fs, frame.Cur); f != nil {
-					if f.Size > maxLineFile {
-						return fail("%s is larger than %d bytes: the line action edits smaller files", s.path, maxLineFile)
-					}
-					cur = f.Payload
-				}
-			}
-			if s.absent && st.kind == 0 {
-				break // no file, so no line
-			}
-			if st.kind == 0 && !s.create {
-				return fail("%s does not exist (set create = true to create it)", s.path)
-			}
-			next, err := editLine(cur, s)
-			if err != nil {
-				return fail("%v", err)
-			}
-			if st.kind == 0 || !bytes.Equal(next, cur) {
-				if st.kind == 0 {
-					diffs = append(diffs, "missing")
-				}
-				diffs = append(diffs, unified(s.path, string(cur), string(next)))
-			}
-			a.write = next
-			if a.mode == "" && st.kind == 1 && st.mode != "-" {
-				a.mode = st.mode // keep the file's mode when rewriting it
-			}
-		case documents.ActionDirectory:
-			if st.kind == 0 {
-				diffs = append(diffs, "missing")
-			}
-		}
-		if st.kind == 1 {
-			if s.mode != "" && st.mode != "-" && normMode(st.mode) != normMode(s.mode) {
-				diffs = append(diffs, fmt.Sprintf("mode %04s -> %04s", st.mode, normMode(s.mode)))
-			}
-			if s.owner != "" && st.owner != s.owner {
-				diffs = append(diffs, fmt.Sprintf("owner %s -> %s", st.owner, s.owner))
-			}
-			if s.group != "" && st.group != s.group {
-				diffs = append(diffs, fmt.Sprintf("group %s -> %s", st.group, s.group))
-			}
-		}
-		if len(diffs) > 0 {
-			r.Differ = h.red.redact(strings.Join(diffs, "\n"))
-			return a, true, true
-		}
-		return a, false, true
-	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
-		cmds, differ, drifted, err := h.evaluateSystem(s, fs)
-		if err != nil {
-			return fail("%v", err)
-		}
-		a.commands = cmds
-		if drifted {
-			r.Differ = h.red.redact(differ)
-			if s.action == documents.ActionPatch && !s.patchInstall {
-				// A scan reports pending updates; it never installs.
-				r.Status, r.Drifted = journal.StatusDrifted, true
-				return a, false, false
-			}
-		}
-		return a, drifted, true
 	}
-	return fail("unexpected action %s", s.action)
+	return a, drifted, true
 }
 
 // applied sets the result of a step of the apply phase from its frames.
