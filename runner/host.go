@@ -720,117 +720,153 @@ func (h *hostRun) evaluateSystemStep(a applyStep, fs []frame.Frame) (applyStep, 
 
 // applied sets the result of a step of the apply phase from its frames.
 func (h *hostRun) applied(a applyStep, fs []frame.Frame, started time.Time) {
-	s, r := a.s, h.result(a.s)
+	r := h.result(a.s)
 	r.StartedAt = started
 	if f := find(fs, frame.Skip); f != nil {
-		r.Status = journal.StatusSkipped
-		reason := ""
-		if len(f.Fields) > 0 {
-			reason = f.Fields[0]
+		h.appliedSkip(r, f)
+		return
+	}
+	switch a.s.action {
+	case documents.ActionShell, documents.ActionPowerShell:
+		h.appliedScript(a, fs)
+	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
+		h.appliedSystem(a, fs)
+	default:
+		h.appliedPath(a, fs)
+	}
+}
+
+// appliedSkip sets the result r of a step the apply script skipped, from
+// the reason its skip frame f gives.
+func (h *hostRun) appliedSkip(r *journal.StepResult, f *frame.Frame) {
+	r.Status = journal.StatusSkipped
+	reason := ""
+	if len(f.Fields) > 0 {
+		reason = f.Fields[0]
+	}
+	switch reason {
+	case "platform":
+		r.SkipReason, r.Error = journal.SkipPrecondition, "precondition: platform is "+h.os
+	case "onSuccess", "successAndExit":
+		r.SkipReason, r.Error = journal.SkipExited, "the document ended early ("+reason+")"
+	default:
+		r.SkipReason, r.Error = journal.SkipStopped, "an earlier step failed"
+	}
+}
+
+// appliedScript sets the result of a shell or powershell step from its
+// recheck, its run's exit status and the check run after it (verify).
+func (h *hostRun) appliedScript(a applyStep, fs []frame.Frame) {
+	s, r := a.s, h.result(a.s)
+	if a.recheck {
+		if f := find(fs, frame.Recheck); f != nil && codeOf(f) == 0 {
+			r.Status = journal.StatusCompliant
+			return
 		}
-		switch reason {
-		case "platform":
-			r.SkipReason, r.Error = journal.SkipPrecondition, "precondition: platform is "+h.os
-		case "onSuccess", "successAndExit":
-			r.SkipReason, r.Error = journal.SkipExited, "the document ended early ("+reason+")"
-		default:
-			r.SkipReason, r.Error = journal.SkipStopped, "an earlier step failed"
+		if !r.Drifted {
+			r.Drifted = true
+			r.Differ = "check failed after an earlier step was corrected"
+		}
+	}
+	run := find(fs, frame.Run)
+	if run == nil {
+		r.Status, r.Error = journal.StatusFailed, "the step did not report (the script stopped early)"
+		return
+	}
+	code := codeOf(run)
+	r.ExitCode = &code
+	h.output(r, fs, frame.Run)
+	switch {
+	case code == 124:
+		r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("timed out after %s", s.timeout)
+	case code == h.rebootCode():
+		// As the SSM agent: reboot, then run the document again.
+		h.reboot, h.rebootBy = true, fmt.Sprintf("step %q exited %d", s.name, code)
+		r.Status, r.Error = journal.StatusSuccess, fmt.Sprintf("asked for a reboot (exit %d)", code)
+	case code != 0:
+		r.Status, r.Error = journal.StatusFailed, fmt.Sprintf("exited %d", code)
+		if s.onFailure == "successAndExit" {
+			r.Status = journal.StatusSuccess
+			r.Error += " (onFailure: successAndExit)"
+		}
+	case s.hasCheck:
+		h.verified(s, fs)
+	default:
+		r.Status = journal.StatusSuccess
+	}
+}
+
+// verified sets the result of a script step with a check whose run
+// succeeded, from the check run after it: corrected when it passes.
+func (h *hostRun) verified(s *step, fs []frame.Frame) {
+	r := h.result(s)
+	if v := find(fs, frame.Verify); v != nil && codeOf(v) == 124 {
+		r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("run succeeded but its check timed out after %s", s.timeout)
+		return
+	} else if v != nil && codeOf(v) != 0 {
+		r.Status = journal.StatusFailed
+		r.Error = fmt.Sprintf("run succeeded but the check still fails (exit %d)", codeOf(v))
+		vr := journal.StepResult{}
+		h.output(&vr, fs, frame.Verify)
+		if vr.Stderr != "" {
+			r.Stderr = strings.TrimRight(r.Stderr, "\n") + "\n[check]\n" + vr.Stderr
 		}
 		return
 	}
-	switch s.action {
-	case documents.ActionShell, documents.ActionPowerShell:
-		if a.recheck {
-			if f := find(fs, frame.Recheck); f != nil && codeOf(f) == 0 {
-				r.Status = journal.StatusCompliant
-				return
-			}
-			if !r.Drifted {
-				r.Drifted = true
-				r.Differ = "check failed after an earlier step was corrected"
-			}
+	r.Status = journal.StatusCorrected
+}
+
+// appliedSystem sets the result of a package, service or patch step from
+// its commands' exit status and the state they left, and records a
+// reboot the OS needs after patching.
+func (h *hostRun) appliedSystem(a applyStep, fs []frame.Frame) {
+	s, r := a.s, h.result(a.s)
+	run := find(fs, frame.Run)
+	if run == nil {
+		r.Status, r.Error = journal.StatusFailed, "the step did not report (the script stopped early)"
+		return
+	}
+	code := codeOf(run)
+	r.ExitCode = &code
+	h.output(r, fs, frame.Run)
+	if find(fs, frame.Reboot) != nil {
+		h.reboot, h.rebootBy = true, fmt.Sprintf("step %q: the OS needs a reboot after patching", s.name)
+		if s.rebootTimeout > h.rebootTimeout {
+			h.rebootTimeout = s.rebootTimeout
 		}
-		run := find(fs, frame.Run)
-		if run == nil {
-			r.Status, r.Error = journal.StatusFailed, "the step did not report (the script stopped early)"
-			return
-		}
-		code := codeOf(run)
-		r.ExitCode = &code
-		h.output(r, fs, frame.Run)
-		switch {
-		case code == 124:
-			r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("timed out after %s", s.timeout)
-		case code == h.rebootCode():
-			// As the SSM agent: reboot, then run the document again.
-			h.reboot, h.rebootBy = true, fmt.Sprintf("step %q exited %d", s.name, code)
-			r.Status, r.Error = journal.StatusSuccess, fmt.Sprintf("asked for a reboot (exit %d)", code)
-		case code != 0:
-			r.Status, r.Error = journal.StatusFailed, fmt.Sprintf("exited %d", code)
-			if s.onFailure == "successAndExit" {
-				r.Status = journal.StatusSuccess
-				r.Error += " (onFailure: successAndExit)"
-			}
-		case s.hasCheck:
-			if v := find(fs, frame.Verify); v != nil && codeOf(v) == 124 {
-				r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("run succeeded but its check timed out after %s", s.timeout)
-				return
-			} else if v != nil && codeOf(v) != 0 {
-				r.Status = journal.StatusFailed
-				r.Error = fmt.Sprintf("run succeeded but the check still fails (exit %d)", codeOf(v))
-				vr := journal.StepResult{}
-				h.output(&vr, fs, frame.Verify)
-				if vr.Stderr != "" {
-					r.Stderr = strings.TrimRight(r.Stderr, "\n") + "\n[check]\n" + vr.Stderr
-				}
-				return
-			}
-			r.Status = journal.StatusCorrected
-		default:
-			r.Status = journal.StatusSuccess
-		}
-	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
-		run := find(fs, frame.Run)
-		if run == nil {
-			r.Status, r.Error = journal.StatusFailed, "the step did not report (the script stopped early)"
-			return
-		}
-		code := codeOf(run)
-		r.ExitCode = &code
-		h.output(r, fs, frame.Run)
-		if find(fs, frame.Reboot) != nil {
-			h.reboot, h.rebootBy = true, fmt.Sprintf("step %q: the OS needs a reboot after patching", s.name)
-			if s.rebootTimeout > h.rebootTimeout {
-				h.rebootTimeout = s.rebootTimeout
-			}
-		}
-		switch err := verifySystem(s, fs); {
-		case code != 0:
-			r.Status, r.Error = journal.StatusFailed, fmt.Sprintf("exited %d: %s", code, firstLine(lastLines(r.Stderr)))
-		case err != nil:
-			r.Status, r.Error = journal.StatusFailed, err.Error()
-		default:
-			r.Status = journal.StatusCorrected
-		}
+	}
+	switch err := verifySystem(s, fs); {
+	case code != 0:
+		r.Status, r.Error = journal.StatusFailed, fmt.Sprintf("exited %d: %s", code, firstLine(lastLines(r.Stderr)))
+	case err != nil:
+		r.Status, r.Error = journal.StatusFailed, err.Error()
 	default:
-		ok := codeOf(find(fs, frame.Applied)) == 1
-		h.output(r, fs, frame.Applied)
-		after := parseStat(find(fs, frame.After))
-		switch {
-		case !ok:
-			r.Status = journal.StatusFailed
-			r.Error = "could not correct: " + firstLine(r.Stderr)
-		case s.absent && s.action != documents.ActionLine && after.kind != 0:
-			r.Status, r.Error = journal.StatusFailed, "still present after removal"
-		case (!s.absent || s.action == documents.ActionLine) && after.kind != 1:
-			r.Status, r.Error = journal.StatusFailed, "missing after it was written"
-		case s.action == documents.ActionFile && after.sha != sha(a.write):
-			r.Status, r.Error = journal.StatusFailed, "content differs after it was written"
-		case s.action == documents.ActionLine && !s.absent && after.sha != "-" && after.sha != sha(a.write):
-			r.Status, r.Error = journal.StatusFailed, "content differs after the line was written"
-		default:
-			r.Status = journal.StatusCorrected
-		}
+		r.Status = journal.StatusCorrected
+	}
+}
+
+// appliedPath sets the result of a directory, file or line step from
+// whether the correction reported success and the stat of the path after
+// it.
+func (h *hostRun) appliedPath(a applyStep, fs []frame.Frame) {
+	s, r := a.s, h.result(a.s)
+	ok := codeOf(find(fs, frame.Applied)) == 1
+	h.output(r, fs, frame.Applied)
+	after := parseStat(find(fs, frame.After))
+	switch {
+	case !ok:
+		r.Status = journal.StatusFailed
+		r.Error = "could not correct: " + firstLine(r.Stderr)
+	case s.absent && s.action != documents.ActionLine && after.kind != 0:
+		r.Status, r.Error = journal.StatusFailed, "still present after removal"
+	case (!s.absent || s.action == documents.ActionLine) && after.kind != 1:
+		r.Status, r.Error = journal.StatusFailed, "missing after it was written"
+	case s.action == documents.ActionFile && after.sha != sha(a.write):
+		r.Status, r.Error = journal.StatusFailed, "content differs after it was written"
+	case s.action == documents.ActionLine && !s.absent && after.sha != "-" && after.sha != sha(a.write):
+		r.Status, r.Error = journal.StatusFailed, "content differs after the line was written"
+	default:
+		r.Status = journal.StatusCorrected
 	}
 }
 
