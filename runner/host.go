@@ -94,47 +94,31 @@ func (h *hostRun) run(ctx context.Context) error {
 	if f := per[-1]; len(f) > 0 && len(f[0].Fields) > 0 {
 		h.os = f[0].Fields[0]
 	}
+	todo := h.decide(per, started)
+	if len(todo) == 0 || h.check || h.reboot {
+		return nil
+	}
+	return h.applyAll(ctx, apply, todo)
+}
+
+// decide sets the result of each step from the frames of the check
+// phase, per step, and returns the steps the apply phase corrects or
+// runs, in order.
+func (h *hostRun) decide(per map[int][]frame.Frame, started time.Time) []applyStep {
 	var todo []applyStep
 	stopped := ""
 	for _, s := range h.steps {
 		r := h.result(s)
 		r.StartedAt = started
-		switch {
-		case stopped != "" && !s.finally:
-			r.Status, r.SkipReason = journal.StatusSkipped, journal.SkipStopped
-			r.Error = stopped
-			continue
-		case s.err != nil:
-			r.Status, r.Error = journal.StatusFailed, h.red.redact(s.err.Error())
-			if s.onFailure == "stop" {
-				stopped = fmt.Sprintf("step %q failed", s.name)
-			}
-			continue
-		case s.skip != "":
-			r.Status, r.SkipReason, r.Error = journal.StatusSkipped, journal.SkipPrecondition, s.skip
+		var done bool
+		if done, stopped = h.precluded(s, per[s.idx], stopped); done {
 			continue
 		}
 		fs := per[s.idx]
-		if hasKind(fs, frame.Skip) {
-			r.Status, r.SkipReason = journal.StatusSkipped, journal.SkipPrecondition
-			r.Error = fmt.Sprintf("precondition: platform is %s, not %s", h.os, s.platform)
-			if s.platform == "" { // a shell step on Windows, a powershell step elsewhere
-				r.Error = fmt.Sprintf("the %s action does not run on %s", s.action, h.os)
-			}
-			continue
-		}
 		if isScript(s) && !s.hasCheck && !h.check && hasKind(fs, frame.Run) {
 			// Run by the check script: every step before it was in state.
 			h.applied(applyStep{s: s}, fs, started)
-			if r.Status.Failed() && s.onFailure == "stop" {
-				stopped = fmt.Sprintf("step %q failed", s.name)
-			}
-			if s.onSuccessEnd && r.Status == journal.StatusSuccess {
-				stopped = "onSuccess: exit"
-			}
-			if h.reboot {
-				stopped = "the host reboots first"
-			}
+			stopped = h.stopsAfter(s, stopped, true)
 			continue
 		}
 		a, drifted, ok := h.evaluate(s, fs)
@@ -146,51 +130,109 @@ func (h *hostRun) run(ctx context.Context) error {
 			// state or corrected.
 			r.Drifted = true
 			h.applied(a, fs, started)
-			if r.Status.Failed() && s.onFailure == "stop" {
-				stopped = fmt.Sprintf("step %q failed", s.name)
-			}
-			if h.reboot {
-				stopped = "the host reboots first"
-			}
+			stopped = h.stopsAfter(s, stopped, false)
 			continue
 		}
-		if drifted || (isScript(s) && !s.hasCheck) {
-			r.Drifted = drifted
-			if h.check {
-				if drifted {
-					r.Status = journal.StatusDrifted
-				} else {
-					r.Status, r.SkipReason = journal.StatusSkipped, SkipNoCheck
-					r.Error = "no check: runs only in apply mode"
-				}
-				continue
-			}
-			if len(todo) > 0 && isScript(s) && s.hasCheck {
-				// An earlier correction may have put it in state.
-				a.recheck = true
-			}
-			if s.action == documents.ActionFile || s.action == documents.ActionLine {
-				if s.absent && s.action == documents.ActionFile {
-					h.written[s.path] = nil
-				} else {
-					w := a.write
-					h.written[s.path] = &w
-				}
-			}
-			todo = append(todo, a)
-			continue
+		todo = h.queue(a, drifted, todo)
+	}
+	return todo
+}
+
+// precluded sets the result of a step that is not evaluated: skipped
+// because an earlier step stopped the document, failed before the check
+// (stopped then gives the reason to stop the steps after it), or skipped
+// by its precondition or platform. done says whether it did.
+func (h *hostRun) precluded(s *step, fs []frame.Frame, stopped string) (done bool, _ string) {
+	r := h.result(s)
+	switch {
+	case stopped != "" && !s.finally:
+		r.Status, r.SkipReason = journal.StatusSkipped, journal.SkipStopped
+		r.Error = stopped
+		return true, stopped
+	case s.err != nil:
+		r.Status, r.Error = journal.StatusFailed, h.red.redact(s.err.Error())
+		if s.onFailure == "stop" {
+			stopped = fmt.Sprintf("step %q failed", s.name)
 		}
-		r.Status = journal.StatusCompliant
+		return true, stopped
+	case s.skip != "":
+		r.Status, r.SkipReason, r.Error = journal.StatusSkipped, journal.SkipPrecondition, s.skip
+		return true, stopped
+	}
+	if hasKind(fs, frame.Skip) {
+		r.Status, r.SkipReason = journal.StatusSkipped, journal.SkipPrecondition
+		r.Error = fmt.Sprintf("precondition: platform is %s, not %s", h.os, s.platform)
+		if s.platform == "" { // a shell step on Windows, a powershell step elsewhere
+			r.Error = fmt.Sprintf("the %s action does not run on %s", s.action, h.os)
+		}
+		return true, stopped
+	}
+	return false, stopped
+}
+
+// stopsAfter is the reason the steps after s, which the check script ran
+// or corrected, do not run: s failed with on_failure stop, ended the
+// document (exits: a run that succeeded with onSuccess exit), or asked
+// for a reboot; stopped when none of these.
+func (h *hostRun) stopsAfter(s *step, stopped string, exits bool) string {
+	r := h.result(s)
+	if r.Status.Failed() && s.onFailure == "stop" {
+		stopped = fmt.Sprintf("step %q failed", s.name)
+	}
+	if exits && s.onSuccessEnd && r.Status == journal.StatusSuccess {
+		stopped = "onSuccess: exit"
+	}
+	if h.reboot {
+		stopped = "the host reboots first"
+	}
+	return stopped
+}
+
+// queue sets the result of the evaluated step of a and returns todo with
+// a added when the apply phase must correct or run it: drifted, or a
+// script without a check (in check mode, neither runs: drifted or
+// skipped). A compliant script with a check is queued for a recheck after
+// an earlier correction.
+func (h *hostRun) queue(a applyStep, drifted bool, todo []applyStep) []applyStep {
+	s, r := a.s, h.result(a.s)
+	if drifted || (isScript(s) && !s.hasCheck) {
+		r.Drifted = drifted
+		if h.check {
+			if drifted {
+				r.Status = journal.StatusDrifted
+			} else {
+				r.Status, r.SkipReason = journal.StatusSkipped, SkipNoCheck
+				r.Error = "no check: runs only in apply mode"
+			}
+			return todo
+		}
 		if len(todo) > 0 && isScript(s) && s.hasCheck {
-			// An earlier correction may change what this check sees.
-			todo = append(todo, applyStep{s: s, recheck: true})
+			// An earlier correction may have put it in state.
+			a.recheck = true
 		}
+		if s.action == documents.ActionFile || s.action == documents.ActionLine {
+			if s.absent && s.action == documents.ActionFile {
+				h.written[s.path] = nil
+			} else {
+				w := a.write
+				h.written[s.path] = &w
+			}
+		}
+		return append(todo, a)
 	}
-	if len(todo) == 0 || h.check || h.reboot {
-		return nil
+	r.Status = journal.StatusCompliant
+	if len(todo) > 0 && isScript(s) && s.hasCheck {
+		// An earlier correction may change what this check sees.
+		todo = append(todo, applyStep{s: s, recheck: true})
 	}
+	return todo
+}
+
+// applyAll runs the apply phase for todo and sets the results of its steps;
+// when the script fails, they all failed (or were cancelled).
+func (h *hostRun) applyAll(ctx context.Context, build func(string, []applyStep, scriptState) string, todo []applyStep) error {
 	applyStarted := time.Now()
-	frames, err = h.applyPhase(ctx, apply, todo)
+	frames, err := h.applyPhase(ctx, build, todo)
 	if err != nil {
 		for _, a := range todo {
 			r := h.result(a.s)
@@ -201,8 +243,8 @@ func (h *hostRun) run(ctx context.Context) error {
 		}
 		return err
 	}
-	per = frame.ByStep(frames)
-	took = frame.Durations(frames, applyStarted)
+	per := frame.ByStep(frames)
+	took := frame.Durations(frames, applyStarted)
 	for _, a := range todo {
 		h.applied(a, per[a.s.idx], applyStarted)
 		h.result(a.s).Duration += took[a.s.idx]
