@@ -94,47 +94,31 @@ func (h *hostRun) run(ctx context.Context) error {
 	if f := per[-1]; len(f) > 0 && len(f[0].Fields) > 0 {
 		h.os = f[0].Fields[0]
 	}
+	todo := h.decide(per, started)
+	if len(todo) == 0 || h.check || h.reboot {
+		return nil
+	}
+	return h.applyAll(ctx, apply, todo)
+}
+
+// decide sets the result of each step from the frames of the check
+// phase, per step, and returns the steps the apply phase corrects or
+// runs, in order.
+func (h *hostRun) decide(per map[int][]frame.Frame, started time.Time) []applyStep {
 	var todo []applyStep
 	stopped := ""
 	for _, s := range h.steps {
 		r := h.result(s)
 		r.StartedAt = started
-		switch {
-		case stopped != "" && !s.finally:
-			r.Status, r.SkipReason = journal.StatusSkipped, journal.SkipStopped
-			r.Error = stopped
-			continue
-		case s.err != nil:
-			r.Status, r.Error = journal.StatusFailed, h.red.redact(s.err.Error())
-			if s.onFailure == "stop" {
-				stopped = fmt.Sprintf("step %q failed", s.name)
-			}
-			continue
-		case s.skip != "":
-			r.Status, r.SkipReason, r.Error = journal.StatusSkipped, journal.SkipPrecondition, s.skip
+		var done bool
+		if done, stopped = h.precluded(s, per[s.idx], stopped); done {
 			continue
 		}
 		fs := per[s.idx]
-		if hasKind(fs, frame.Skip) {
-			r.Status, r.SkipReason = journal.StatusSkipped, journal.SkipPrecondition
-			r.Error = fmt.Sprintf("precondition: platform is %s, not %s", h.os, s.platform)
-			if s.platform == "" { // a shell step on Windows, a powershell step elsewhere
-				r.Error = fmt.Sprintf("the %s action does not run on %s", s.action, h.os)
-			}
-			continue
-		}
 		if isScript(s) && !s.hasCheck && !h.check && hasKind(fs, frame.Run) {
 			// Run by the check script: every step before it was in state.
 			h.applied(applyStep{s: s}, fs, started)
-			if r.Status.Failed() && s.onFailure == "stop" {
-				stopped = fmt.Sprintf("step %q failed", s.name)
-			}
-			if s.onSuccessEnd && r.Status == journal.StatusSuccess {
-				stopped = "onSuccess: exit"
-			}
-			if h.reboot {
-				stopped = "the host reboots first"
-			}
+			stopped = h.stopsAfter(s, stopped, true)
 			continue
 		}
 		a, drifted, ok := h.evaluate(s, fs)
@@ -146,51 +130,109 @@ func (h *hostRun) run(ctx context.Context) error {
 			// state or corrected.
 			r.Drifted = true
 			h.applied(a, fs, started)
-			if r.Status.Failed() && s.onFailure == "stop" {
-				stopped = fmt.Sprintf("step %q failed", s.name)
-			}
-			if h.reboot {
-				stopped = "the host reboots first"
-			}
+			stopped = h.stopsAfter(s, stopped, false)
 			continue
 		}
-		if drifted || (isScript(s) && !s.hasCheck) {
-			r.Drifted = drifted
-			if h.check {
-				if drifted {
-					r.Status = journal.StatusDrifted
-				} else {
-					r.Status, r.SkipReason = journal.StatusSkipped, SkipNoCheck
-					r.Error = "no check: runs only in apply mode"
-				}
-				continue
-			}
-			if len(todo) > 0 && isScript(s) && s.hasCheck {
-				// An earlier correction may have put it in state.
-				a.recheck = true
-			}
-			if s.action == documents.ActionFile || s.action == documents.ActionLine {
-				if s.absent && s.action == documents.ActionFile {
-					h.written[s.path] = nil
-				} else {
-					w := a.write
-					h.written[s.path] = &w
-				}
-			}
-			todo = append(todo, a)
-			continue
+		todo = h.queue(a, drifted, todo)
+	}
+	return todo
+}
+
+// precluded sets the result of a step that is not evaluated: skipped
+// because an earlier step stopped the document, failed before the check
+// (stopped then gives the reason to stop the steps after it), or skipped
+// by its precondition or platform. done says whether it did.
+func (h *hostRun) precluded(s *step, fs []frame.Frame, stopped string) (done bool, _ string) {
+	r := h.result(s)
+	switch {
+	case stopped != "" && !s.finally:
+		r.Status, r.SkipReason = journal.StatusSkipped, journal.SkipStopped
+		r.Error = stopped
+		return true, stopped
+	case s.err != nil:
+		r.Status, r.Error = journal.StatusFailed, h.red.redact(s.err.Error())
+		if s.onFailure == "stop" {
+			stopped = fmt.Sprintf("step %q failed", s.name)
 		}
-		r.Status = journal.StatusCompliant
+		return true, stopped
+	case s.skip != "":
+		r.Status, r.SkipReason, r.Error = journal.StatusSkipped, journal.SkipPrecondition, s.skip
+		return true, stopped
+	}
+	if hasKind(fs, frame.Skip) {
+		r.Status, r.SkipReason = journal.StatusSkipped, journal.SkipPrecondition
+		r.Error = fmt.Sprintf("precondition: platform is %s, not %s", h.os, s.platform)
+		if s.platform == "" { // a shell step on Windows, a powershell step elsewhere
+			r.Error = fmt.Sprintf("the %s action does not run on %s", s.action, h.os)
+		}
+		return true, stopped
+	}
+	return false, stopped
+}
+
+// stopsAfter is the reason the steps after s, which the check script ran
+// or corrected, do not run: s failed with on_failure stop, ended the
+// document (exits: a run that succeeded with onSuccess exit), or asked
+// for a reboot; stopped when none of these.
+func (h *hostRun) stopsAfter(s *step, stopped string, exits bool) string {
+	r := h.result(s)
+	if r.Status.Failed() && s.onFailure == "stop" {
+		stopped = fmt.Sprintf("step %q failed", s.name)
+	}
+	if exits && s.onSuccessEnd && r.Status == journal.StatusSuccess {
+		stopped = "onSuccess: exit"
+	}
+	if h.reboot {
+		stopped = "the host reboots first"
+	}
+	return stopped
+}
+
+// queue sets the result of the evaluated step of a and returns todo with
+// a added when the apply phase must correct or run it: drifted, or a
+// script without a check (in check mode, neither runs: drifted or
+// skipped). A compliant script with a check is queued for a recheck after
+// an earlier correction.
+func (h *hostRun) queue(a applyStep, drifted bool, todo []applyStep) []applyStep {
+	s, r := a.s, h.result(a.s)
+	if drifted || (isScript(s) && !s.hasCheck) {
+		r.Drifted = drifted
+		if h.check {
+			if drifted {
+				r.Status = journal.StatusDrifted
+			} else {
+				r.Status, r.SkipReason = journal.StatusSkipped, SkipNoCheck
+				r.Error = "no check: runs only in apply mode"
+			}
+			return todo
+		}
 		if len(todo) > 0 && isScript(s) && s.hasCheck {
-			// An earlier correction may change what this check sees.
-			todo = append(todo, applyStep{s: s, recheck: true})
+			// An earlier correction may have put it in state.
+			a.recheck = true
 		}
+		if s.action == documents.ActionFile || s.action == documents.ActionLine {
+			if s.absent && s.action == documents.ActionFile {
+				h.written[s.path] = nil
+			} else {
+				w := a.write
+				h.written[s.path] = &w
+			}
+		}
+		return append(todo, a)
 	}
-	if len(todo) == 0 || h.check || h.reboot {
-		return nil
+	r.Status = journal.StatusCompliant
+	if len(todo) > 0 && isScript(s) && s.hasCheck {
+		// An earlier correction may change what this check sees.
+		todo = append(todo, applyStep{s: s, recheck: true})
 	}
+	return todo
+}
+
+// applyAll runs the apply phase for todo and sets the results of its steps;
+// when the script fails, they all failed (or were cancelled).
+func (h *hostRun) applyAll(ctx context.Context, build func(string, []applyStep, scriptState) string, todo []applyStep) error {
 	applyStarted := time.Now()
-	frames, err = h.applyPhase(ctx, apply, todo)
+	frames, err := h.applyPhase(ctx, build, todo)
 	if err != nil {
 		for _, a := range todo {
 			r := h.result(a.s)
@@ -201,8 +243,8 @@ func (h *hostRun) run(ctx context.Context) error {
 		}
 		return err
 	}
-	per = frame.ByStep(frames)
-	took = frame.Durations(frames, applyStarted)
+	per := frame.ByStep(frames)
+	took := frame.Durations(frames, applyStarted)
 	for _, a := range todo {
 		h.applied(a, per[a.s.idx], applyStarted)
 		h.result(a.s).Duration += took[a.s.idx]
@@ -510,266 +552,363 @@ func normMode(m string) string {
 // apply phase must do. ok is false when the step's result is already
 // final (e.g. the check itself failed).
 func (h *hostRun) evaluate(s *step, fs []frame.Frame) (a applyStep, drifted, ok bool) {
-	r := h.result(s)
 	a = applyStep{s: s, mode: s.mode}
-	fail := func(format string, args ...any) (applyStep, bool, bool) {
-		r.Status, r.Error = journal.StatusFailed, h.red.redact(fmt.Sprintf(format, args...))
-		return a, false, false
-	}
 	switch s.action {
 	case documents.ActionShell, documents.ActionPowerShell:
-		if !s.hasCheck {
+		return h.evaluateScript(a, fs)
+	case documents.ActionDirectory, documents.ActionFile, documents.ActionLine:
+		return h.evaluatePath(a, fs)
+	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
+		return h.evaluateSystemStep(a, fs)
+	}
+	return h.evalFailed(a, "unexpected action %s", s.action)
+}
+
+// evalFailed makes the step of a a failure with the message format and
+// args make, for evaluate to return.
+func (h *hostRun) evalFailed(a applyStep, format string, args ...any) (applyStep, bool, bool) {
+	r := h.result(a.s)
+	r.Status, r.Error = journal.StatusFailed, h.red.redact(fmt.Sprintf(format, args...))
+	return a, false, false
+}
+
+// evaluateScript evaluates a shell or powershell step from its check's
+// exit status: drifted when the check exited non-zero.
+func (h *hostRun) evaluateScript(a applyStep, fs []frame.Frame) (applyStep, bool, bool) {
+	s, r := a.s, h.result(a.s)
+	if !s.hasCheck {
+		return a, false, true
+	}
+	f := find(fs, frame.Check)
+	if f == nil {
+		return h.evalFailed(a, "the check did not report (the script stopped early)")
+	}
+	code := codeOf(f)
+	if code == 124 {
+		h.output(r, fs, frame.Check)
+		r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("check timed out after %s", s.timeout)
+		return a, false, false
+	}
+	if code != 0 {
+		h.output(r, fs, frame.Check)
+		r.ExitCode = &code
+		r.Differ = fmt.Sprintf("check exited %d", code)
+		return a, true, true
+	}
+	return a, false, true
+}
+
+// evaluatePath evaluates a directory, file or line step from the stat
+// of its path (and the file's content): drifted when the path's kind,
+// content, mode, owner or group is not the one wanted.
+func (h *hostRun) evaluatePath(a applyStep, fs []frame.Frame) (applyStep, bool, bool) {
+	s, r := a.s, h.result(a.s)
+	st := parseStat(find(fs, frame.Stat))
+	if st.kind < 0 {
+		return h.evalFailed(a, "the check did not report (the script stopped early)")
+	}
+	var diffs []string
+	if s.absent && s.action != documents.ActionLine {
+		if st.kind != 0 {
+			r.Differ = "present, should be absent"
+			return a, true, true
+		}
+		return a, false, true
+	}
+	want := "directory"
+	if s.action != documents.ActionDirectory {
+		want = "regular file"
+	}
+	if st.kind == 2 {
+		return h.evalFailed(a, "%s exists but is not a %s", s.path, want)
+	}
+	switch s.action {
+	case documents.ActionFile:
+		a.write = s.content
+		diffs = h.fileDiffs(s, st, fs)
+	case documents.ActionLine:
+		var inState bool
+		var err error
+		diffs, inState, err = h.lineDiffs(&a, &st, fs)
+		if err != nil {
+			return h.evalFailed(a, "%v", err)
+		}
+		if inState {
 			return a, false, true
 		}
-		f := find(fs, frame.Check)
-		if f == nil {
-			return fail("the check did not report (the script stopped early)")
+	case documents.ActionDirectory:
+		if st.kind == 0 {
+			diffs = append(diffs, "missing")
 		}
-		code := codeOf(f)
-		if code == 124 {
-			h.output(r, fs, frame.Check)
-			r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("check timed out after %s", s.timeout)
+	}
+	if st.kind == 1 {
+		diffs = append(diffs, attrDiffs(s, st)...)
+	}
+	if len(diffs) > 0 {
+		r.Differ = h.red.redact(strings.Join(diffs, "\n"))
+		return a, true, true
+	}
+	return a, false, true
+}
+
+// fileDiffs is how the file of step s, as st and the check frames fs
+// describe it, differs from the content wanted (nothing: in state).
+func (h *hostRun) fileDiffs(s *step, st stat, fs []frame.Frame) []string {
+	var diffs []string
+	if st.kind == 0 {
+		diffs = append(diffs, "missing")
+		if s.contentText {
+			diffs = append(diffs, unified(s.path, "", string(s.content)))
+		}
+	} else if w, pending := h.written[s.path]; pending {
+		// An earlier step of this apply writes this file: this
+		// step, later in the document, has the last word.
+		if w == nil || !bytes.Equal(*w, s.content) {
+			diffs = append(diffs, "an earlier step of the document changes it")
+		}
+	} else if st.sha != sha(s.content) {
+		if cur := find(fs, frame.Cur); cur != nil && s.contentText && cur.Size == int64(len(cur.Payload)) && len(cur.Payload) <= maxDiffBytes {
+			diffs = append(diffs, unified(s.path, string(cur.Payload), string(s.content)))
+		} else {
+			diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, len(s.content)))
+		}
+	}
+	return diffs
+}
+
+// lineDiffs is how the file of the line step of a differs from the file
+// with the line edited in (nothing: in state), and sets what a writes
+// and the mode it keeps. It builds on an earlier step's pending write of
+// the file, which it records in st's kind. inState is true when the host
+// found the line in state.
+func (h *hostRun) lineDiffs(a *applyStep, st *stat, fs []frame.Frame) (diffs []string, inState bool, err error) {
+	s := a.s
+	var cur []byte
+	w, pending := h.written[s.path]
+	switch {
+	case pending && w == nil:
+		st.kind = 0 // an earlier step of this apply removes the file
+	case pending:
+		cur, st.kind = *w, 1 // edit on top of an earlier step's edit
+	case codeOf(find(fs, frame.Has)) == 1:
+		return nil, true, nil // the host found the line in state
+	default:
+		if f := find(fs, frame.Cur); f != nil {
+			if f.Size > maxLineFile {
+				return nil, false, fmt.Errorf("%s is larger than %d bytes: the line action edits smaller files", s.path, maxLineFile)
+			}
+			cur = f.Payload
+		}
+	}
+	if s.absent && st.kind == 0 {
+		return nil, false, nil // no file, so no line
+	}
+	if st.kind == 0 && !s.create {
+		return nil, false, fmt.Errorf("%s does not exist (set create = true to create it)", s.path)
+	}
+	next, err := editLine(cur, s)
+	if err != nil {
+		return nil, false, err
+	}
+	if st.kind == 0 || !bytes.Equal(next, cur) {
+		if st.kind == 0 {
+			diffs = append(diffs, "missing")
+		}
+		diffs = append(diffs, unified(s.path, string(cur), string(next)))
+	}
+	a.write = next
+	if a.mode == "" && st.kind == 1 && st.mode != "-" {
+		a.mode = st.mode // keep the file's mode when rewriting it
+	}
+	return diffs, false, nil
+}
+
+// attrDiffs is how the mode, owner and group of the path of s, as st
+// says, differ from those s wants.
+func attrDiffs(s *step, st stat) []string {
+	var diffs []string
+	if s.mode != "" && st.mode != "-" && normMode(st.mode) != normMode(s.mode) {
+		diffs = append(diffs, fmt.Sprintf("mode %04s -> %04s", st.mode, normMode(s.mode)))
+	}
+	if s.owner != "" && st.owner != s.owner {
+		diffs = append(diffs, fmt.Sprintf("owner %s -> %s", st.owner, s.owner))
+	}
+	if s.group != "" && st.group != s.group {
+		diffs = append(diffs, fmt.Sprintf("group %s -> %s", st.group, s.group))
+	}
+	return diffs
+}
+
+// evaluateSystemStep evaluates a package, service or patch step: the
+// commands that would correct it, and whether it drifted. A patch scan
+// that finds pending updates is final: drifted, with nothing to apply.
+func (h *hostRun) evaluateSystemStep(a applyStep, fs []frame.Frame) (applyStep, bool, bool) {
+	s, r := a.s, h.result(a.s)
+	cmds, differ, drifted, err := h.evaluateSystem(s, fs)
+	if err != nil {
+		return h.evalFailed(a, "%v", err)
+	}
+	a.commands = cmds
+	if drifted {
+		r.Differ = h.red.redact(differ)
+		if s.action == documents.ActionPatch && !s.patchInstall {
+			// A scan reports pending updates; it never installs.
+			r.Status, r.Drifted = journal.StatusDrifted, true
 			return a, false, false
 		}
-		if code != 0 {
-			h.output(r, fs, frame.Check)
-			r.ExitCode = &code
-			r.Differ = fmt.Sprintf("check exited %d", code)
-			return a, true, true
-		}
-		return a, false, true
-	case documents.ActionDirectory, documents.ActionFile, documents.ActionLine:
-		st := parseStat(find(fs, frame.Stat))
-		if st.kind < 0 {
-			return fail("the check did not report (the script stopped early)")
-		}
-		var diffs []string
-		if s.absent && s.action != documents.ActionLine {
-			if st.kind != 0 {
-				r.Differ = "present, should be absent"
-				return a, true, true
-			}
-			return a, false, true
-		}
-		want := "directory"
-		if s.action != documents.ActionDirectory {
-			want = "regular file"
-		}
-		if st.kind == 2 {
-			return fail("%s exists but is not a %s", s.path, want)
-		}
-		switch s.action {
-		case documents.ActionFile:
-			a.write = s.content
-			if st.kind == 0 {
-				diffs = append(diffs, "missing")
-				if s.contentText {
-					diffs = append(diffs, unified(s.path, "", string(s.content)))
-				}
-			} else if w, pending := h.written[s.path]; pending {
-				// An earlier step of this apply writes this file: this
-				// step, later in the document, has the last word.
-				if w == nil || !bytes.Equal(*w, s.content) {
-					diffs = append(diffs, "an earlier step of the document changes it")
-				}
-			} else if st.sha != sha(s.content) {
-				if cur := find(fs, frame.Cur); cur != nil && s.contentText && cur.Size == int64(len(cur.Payload)) && len(cur.Payload) <= maxDiffBytes {
-					diffs = append(diffs, unified(s.path, string(cur.Payload), string(s.content)))
-				} else {
-					diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, len(s.content)))
-				}
-			}
-		case documents.ActionLine:
-			var cur []byte
-			w, pending := h.written[s.path]
-			switch {
-			case pending && w == nil:
-				st.kind = 0 // an earlier step of this apply removes the file
-			case pending:
-				cur, st.kind = *w, 1 // edit on top of an earlier step's edit
-			case codeOf(find(fs, frame.Has)) == 1:
-				return a, false, true // the host found the line in state
-			default:
-				if f := find(fs, frame.Cur); f != nil {
-					if f.Size > maxLineFile {
-						return fail("%s is larger than %d bytes: the line action edits smaller files", s.path, maxLineFile)
-					}
-					cur = f.Payload
-				}
-			}
-			if s.absent && st.kind == 0 {
-				break // no file, so no line
-			}
-			if st.kind == 0 && !s.create {
-				return fail("%s does not exist (set create = true to create it)", s.path)
-			}
-			next, err := editLine(cur, s)
-			if err != nil {
-				return fail("%v", err)
-			}
-			if st.kind == 0 || !bytes.Equal(next, cur) {
-				if st.kind == 0 {
-					diffs = append(diffs, "missing")
-				}
-				diffs = append(diffs, unified(s.path, string(cur), string(next)))
-			}
-			a.write = next
-			if a.mode == "" && st.kind == 1 && st.mode != "-" {
-				a.mode = st.mode // keep the file's mode when rewriting it
-			}
-		case documents.ActionDirectory:
-			if st.kind == 0 {
-				diffs = append(diffs, "missing")
-			}
-		}
-		if st.kind == 1 {
-			if s.mode != "" && st.mode != "-" && normMode(st.mode) != normMode(s.mode) {
-				diffs = append(diffs, fmt.Sprintf("mode %04s -> %04s", st.mode, normMode(s.mode)))
-			}
-			if s.owner != "" && st.owner != s.owner {
-				diffs = append(diffs, fmt.Sprintf("owner %s -> %s", st.owner, s.owner))
-			}
-			if s.group != "" && st.group != s.group {
-				diffs = append(diffs, fmt.Sprintf("group %s -> %s", st.group, s.group))
-			}
-		}
-		if len(diffs) > 0 {
-			r.Differ = h.red.redact(strings.Join(diffs, "\n"))
-			return a, true, true
-		}
-		return a, false, true
-	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
-		cmds, differ, drifted, err := h.evaluateSystem(s, fs)
-		if err != nil {
-			return fail("%v", err)
-		}
-		a.commands = cmds
-		if drifted {
-			r.Differ = h.red.redact(differ)
-			if s.action == documents.ActionPatch && !s.patchInstall {
-				// A scan reports pending updates; it never installs.
-				r.Status, r.Drifted = journal.StatusDrifted, true
-				return a, false, false
-			}
-		}
-		return a, drifted, true
 	}
-	return fail("unexpected action %s", s.action)
+	return a, drifted, true
 }
 
 // applied sets the result of a step of the apply phase from its frames.
 func (h *hostRun) applied(a applyStep, fs []frame.Frame, started time.Time) {
-	s, r := a.s, h.result(a.s)
+	r := h.result(a.s)
 	r.StartedAt = started
 	if f := find(fs, frame.Skip); f != nil {
-		r.Status = journal.StatusSkipped
-		reason := ""
-		if len(f.Fields) > 0 {
-			reason = f.Fields[0]
+		h.appliedSkip(r, f)
+		return
+	}
+	switch a.s.action {
+	case documents.ActionShell, documents.ActionPowerShell:
+		h.appliedScript(a, fs)
+	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
+		h.appliedSystem(a, fs)
+	default:
+		h.appliedPath(a, fs)
+	}
+}
+
+// appliedSkip sets the result r of a step the apply script skipped, from
+// the reason its skip frame f gives.
+func (h *hostRun) appliedSkip(r *journal.StepResult, f *frame.Frame) {
+	r.Status = journal.StatusSkipped
+	reason := ""
+	if len(f.Fields) > 0 {
+		reason = f.Fields[0]
+	}
+	switch reason {
+	case "platform":
+		r.SkipReason, r.Error = journal.SkipPrecondition, "precondition: platform is "+h.os
+	case "onSuccess", "successAndExit":
+		r.SkipReason, r.Error = journal.SkipExited, "the document ended early ("+reason+")"
+	default:
+		r.SkipReason, r.Error = journal.SkipStopped, "an earlier step failed"
+	}
+}
+
+// appliedScript sets the result of a shell or powershell step from its
+// recheck, its run's exit status and the check run after it (verify).
+func (h *hostRun) appliedScript(a applyStep, fs []frame.Frame) {
+	s, r := a.s, h.result(a.s)
+	if a.recheck {
+		if f := find(fs, frame.Recheck); f != nil && codeOf(f) == 0 {
+			r.Status = journal.StatusCompliant
+			return
 		}
-		switch reason {
-		case "platform":
-			r.SkipReason, r.Error = journal.SkipPrecondition, "precondition: platform is "+h.os
-		case "onSuccess", "successAndExit":
-			r.SkipReason, r.Error = journal.SkipExited, "the document ended early ("+reason+")"
-		default:
-			r.SkipReason, r.Error = journal.SkipStopped, "an earlier step failed"
+		if !r.Drifted {
+			r.Drifted = true
+			r.Differ = "check failed after an earlier step was corrected"
+		}
+	}
+	run := find(fs, frame.Run)
+	if run == nil {
+		r.Status, r.Error = journal.StatusFailed, "the step did not report (the script stopped early)"
+		return
+	}
+	code := codeOf(run)
+	r.ExitCode = &code
+	h.output(r, fs, frame.Run)
+	switch {
+	case code == 124:
+		r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("timed out after %s", s.timeout)
+	case code == h.rebootCode():
+		// As the SSM agent: reboot, then run the document again.
+		h.reboot, h.rebootBy = true, fmt.Sprintf("step %q exited %d", s.name, code)
+		r.Status, r.Error = journal.StatusSuccess, fmt.Sprintf("asked for a reboot (exit %d)", code)
+	case code != 0:
+		r.Status, r.Error = journal.StatusFailed, fmt.Sprintf("exited %d", code)
+		if s.onFailure == "successAndExit" {
+			r.Status = journal.StatusSuccess
+			r.Error += " (onFailure: successAndExit)"
+		}
+	case s.hasCheck:
+		h.verified(s, fs)
+	default:
+		r.Status = journal.StatusSuccess
+	}
+}
+
+// verified sets the result of a script step with a check whose run
+// succeeded, from the check run after it: corrected when it passes.
+func (h *hostRun) verified(s *step, fs []frame.Frame) {
+	r := h.result(s)
+	if v := find(fs, frame.Verify); v != nil && codeOf(v) == 124 {
+		r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("run succeeded but its check timed out after %s", s.timeout)
+		return
+	} else if v != nil && codeOf(v) != 0 {
+		r.Status = journal.StatusFailed
+		r.Error = fmt.Sprintf("run succeeded but the check still fails (exit %d)", codeOf(v))
+		vr := journal.StepResult{}
+		h.output(&vr, fs, frame.Verify)
+		if vr.Stderr != "" {
+			r.Stderr = strings.TrimRight(r.Stderr, "\n") + "\n[check]\n" + vr.Stderr
 		}
 		return
 	}
-	switch s.action {
-	case documents.ActionShell, documents.ActionPowerShell:
-		if a.recheck {
-			if f := find(fs, frame.Recheck); f != nil && codeOf(f) == 0 {
-				r.Status = journal.StatusCompliant
-				return
-			}
-			if !r.Drifted {
-				r.Drifted = true
-				r.Differ = "check failed after an earlier step was corrected"
-			}
+	r.Status = journal.StatusCorrected
+}
+
+// appliedSystem sets the result of a package, service or patch step from
+// its commands' exit status and the state they left, and records a
+// reboot the OS needs after patching.
+func (h *hostRun) appliedSystem(a applyStep, fs []frame.Frame) {
+	s, r := a.s, h.result(a.s)
+	run := find(fs, frame.Run)
+	if run == nil {
+		r.Status, r.Error = journal.StatusFailed, "the step did not report (the script stopped early)"
+		return
+	}
+	code := codeOf(run)
+	r.ExitCode = &code
+	h.output(r, fs, frame.Run)
+	if find(fs, frame.Reboot) != nil {
+		h.reboot, h.rebootBy = true, fmt.Sprintf("step %q: the OS needs a reboot after patching", s.name)
+		if s.rebootTimeout > h.rebootTimeout {
+			h.rebootTimeout = s.rebootTimeout
 		}
-		run := find(fs, frame.Run)
-		if run == nil {
-			r.Status, r.Error = journal.StatusFailed, "the step did not report (the script stopped early)"
-			return
-		}
-		code := codeOf(run)
-		r.ExitCode = &code
-		h.output(r, fs, frame.Run)
-		switch {
-		case code == 124:
-			r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("timed out after %s", s.timeout)
-		case code == h.rebootCode():
-			// As the SSM agent: reboot, then run the document again.
-			h.reboot, h.rebootBy = true, fmt.Sprintf("step %q exited %d", s.name, code)
-			r.Status, r.Error = journal.StatusSuccess, fmt.Sprintf("asked for a reboot (exit %d)", code)
-		case code != 0:
-			r.Status, r.Error = journal.StatusFailed, fmt.Sprintf("exited %d", code)
-			if s.onFailure == "successAndExit" {
-				r.Status = journal.StatusSuccess
-				r.Error += " (onFailure: successAndExit)"
-			}
-		case s.hasCheck:
-			if v := find(fs, frame.Verify); v != nil && codeOf(v) == 124 {
-				r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("run succeeded but its check timed out after %s", s.timeout)
-				return
-			} else if v != nil && codeOf(v) != 0 {
-				r.Status = journal.StatusFailed
-				r.Error = fmt.Sprintf("run succeeded but the check still fails (exit %d)", codeOf(v))
-				vr := journal.StepResult{}
-				h.output(&vr, fs, frame.Verify)
-				if vr.Stderr != "" {
-					r.Stderr = strings.TrimRight(r.Stderr, "\n") + "\n[check]\n" + vr.Stderr
-				}
-				return
-			}
-			r.Status = journal.StatusCorrected
-		default:
-			r.Status = journal.StatusSuccess
-		}
-	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
-		run := find(fs, frame.Run)
-		if run == nil {
-			r.Status, r.Error = journal.StatusFailed, "the step did not report (the script stopped early)"
-			return
-		}
-		code := codeOf(run)
-		r.ExitCode = &code
-		h.output(r, fs, frame.Run)
-		if find(fs, frame.Reboot) != nil {
-			h.reboot, h.rebootBy = true, fmt.Sprintf("step %q: the OS needs a reboot after patching", s.name)
-			if s.rebootTimeout > h.rebootTimeout {
-				h.rebootTimeout = s.rebootTimeout
-			}
-		}
-		switch err := verifySystem(s, fs); {
-		case code != 0:
-			r.Status, r.Error = journal.StatusFailed, fmt.Sprintf("exited %d: %s", code, firstLine(lastLines(r.Stderr)))
-		case err != nil:
-			r.Status, r.Error = journal.StatusFailed, err.Error()
-		default:
-			r.Status = journal.StatusCorrected
-		}
+	}
+	switch err := verifySystem(s, fs); {
+	case code != 0:
+		r.Status, r.Error = journal.StatusFailed, fmt.Sprintf("exited %d: %s", code, firstLine(lastLines(r.Stderr)))
+	case err != nil:
+		r.Status, r.Error = journal.StatusFailed, err.Error()
 	default:
-		ok := codeOf(find(fs, frame.Applied)) == 1
-		h.output(r, fs, frame.Applied)
-		after := parseStat(find(fs, frame.After))
-		switch {
-		case !ok:
-			r.Status = journal.StatusFailed
-			r.Error = "could not correct: " + firstLine(r.Stderr)
-		case s.absent && s.action != documents.ActionLine && after.kind != 0:
-			r.Status, r.Error = journal.StatusFailed, "still present after removal"
-		case (!s.absent || s.action == documents.ActionLine) && after.kind != 1:
-			r.Status, r.Error = journal.StatusFailed, "missing after it was written"
-		case s.action == documents.ActionFile && after.sha != sha(a.write):
-			r.Status, r.Error = journal.StatusFailed, "content differs after it was written"
-		case s.action == documents.ActionLine && !s.absent && after.sha != "-" && after.sha != sha(a.write):
-			r.Status, r.Error = journal.StatusFailed, "content differs after the line was written"
-		default:
-			r.Status = journal.StatusCorrected
-		}
+		r.Status = journal.StatusCorrected
+	}
+}
+
+// appliedPath sets the result of a directory, file or line step from
+// whether the correction reported success and the stat of the path after
+// it.
+func (h *hostRun) appliedPath(a applyStep, fs []frame.Frame) {
+	s, r := a.s, h.result(a.s)
+	ok := codeOf(find(fs, frame.Applied)) == 1
+	h.output(r, fs, frame.Applied)
+	after := parseStat(find(fs, frame.After))
+	switch {
+	case !ok:
+		r.Status = journal.StatusFailed
+		r.Error = "could not correct: " + firstLine(r.Stderr)
+	case s.absent && s.action != documents.ActionLine && after.kind != 0:
+		r.Status, r.Error = journal.StatusFailed, "still present after removal"
+	case (!s.absent || s.action == documents.ActionLine) && after.kind != 1:
+		r.Status, r.Error = journal.StatusFailed, "missing after it was written"
+	case s.action == documents.ActionFile && after.sha != sha(a.write):
+		r.Status, r.Error = journal.StatusFailed, "content differs after it was written"
+	case s.action == documents.ActionLine && !s.absent && after.sha != "-" && after.sha != sha(a.write):
+		r.Status, r.Error = journal.StatusFailed, "content differs after the line was written"
+	default:
+		r.Status = journal.StatusCorrected
 	}
 }
 

@@ -200,122 +200,174 @@ func nestedScope(ds *documents.Step, sc *documents.Scope, po planOptions) (*docu
 
 // render resolves the inputs the runner executes.
 func render(s *step, ds *documents.Step, sc *documents.Scope, po planOptions) error {
-	str := func(name string) (string, error) {
-		in := ds.Input(name)
-		if in == nil {
-			return "", nil
-		}
-		return in.RenderString(sc)
-	}
-	var err error
-	get := func(name string) string {
-		if err != nil {
-			return ""
-		}
-		var v string
-		v, err = str(name)
-		return v
-	}
+	in := &stepInputs{ds: ds, sc: sc}
 	switch ds.Action {
 	case documents.ActionShell, documents.ActionPowerShell:
-		s.run = get("run")
-		s.check = get("check")
-		s.hasCheck = ds.Input("check") != nil
-		s.workdir = get("working_directory")
-		if in := ds.Input("env"); in != nil && err == nil {
-			env := make(map[string]string, len(s.env)+len(in.Map))
-			for k, v := range s.env {
-				env[k] = v
-			}
-			for _, m := range in.Map {
-				var v string
-				if v, err = m.Value.RenderString(sc); err != nil {
-					break
-				}
-				env[m.Key] = v
-			}
-			s.env = env
-		}
+		return renderScript(s, in)
 	case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
-		s.path = get("path")
-		s.mode = get("mode")
-		s.owner = get("owner")
-		s.group = get("group")
-		s.absent = get("state") == "absent"
-		if ds.Action == documents.ActionFile && !s.absent {
-			if ds.Input("content") != nil {
-				s.content, s.contentText = []byte(get("content")), true
-			} else if src := get("source"); err == nil {
-				if !filepath.IsAbs(src) {
-					src = filepath.Join(po.dir, src)
-				}
-				s.content, err = os.ReadFile(src)
-				if err != nil {
-					err = fmt.Errorf("source: %w", err)
-				}
-				s.contentText = isText(s.content)
-			}
-		}
-		if ds.Action == documents.ActionLine {
-			s.line = get("line")
-			s.lineRe = get("regexp")
-			if c := ds.Input("create"); c != nil && err == nil {
-				s.create, err = c.RenderBool(sc)
-			}
-		}
-		if err == nil && strings.TrimSpace(s.path) == "" {
-			err = fmt.Errorf("path is empty")
-		}
+		return renderPath(s, in, po)
 	case documents.ActionPackage:
-		if in := ds.Input("names"); in != nil {
-			s.names, err = in.RenderList(sc)
-		}
-		s.pkgWant = get("state")
-		if s.pkgWant == "" {
-			s.pkgWant = "present"
-		}
-		if m := get("manager"); m != "auto" {
-			s.manager = m
-		}
-		for _, n := range s.names {
-			if !pkgNameRe.MatchString(n) {
-				return fmt.Errorf("names: %q is not a package name", n)
-			}
-		}
+		return renderPackage(s, in)
 	case documents.ActionService:
-		s.service = get("service")
-		if st := get("state"); st != "" {
-			b := st == "running"
-			s.svcRunning = &b
-		}
-		if in := ds.Input("enabled"); in != nil && err == nil {
-			var b bool
-			b, err = in.RenderBool(sc)
-			s.svcEnabled = &b
-		}
-		if err == nil && !pkgNameRe.MatchString(s.service) {
-			return fmt.Errorf("name: %q is not a service name", s.service)
-		}
+		return renderService(s, in)
 	case documents.ActionPatch:
-		s.patchInstall = get("operation") == "install"
-		s.rebootIfNeed = get("reboot") == "if-needed"
-		if rt := get("reboot_timeout"); rt != "" && err == nil {
-			if s.rebootTimeout, err = time.ParseDuration(rt); err != nil || s.rebootTimeout <= 0 {
-				err = fmt.Errorf("reboot_timeout: expected a duration such as \"10m\", got %q", rt)
-			}
-		}
+		return renderPatch(s, in)
 	case documents.ActionDownload:
-		s.download, s.action = true, documents.ActionFile
-		s.path = get("destination")
-		s.mode = get("mode")
-		url, src, want := get("url"), get("source"), strings.ToLower(get("sha256"))
-		if err == nil {
-			s.content, err = po.fetch(url, src, want)
-		}
+		return renderDownload(s, in, po)
 	default:
 		return fmt.Errorf("%w: %s", ErrUnsupportedAction, ds.Action)
 	}
-	return err
+}
+
+// stepInputs reads the inputs of a document step, rendered in its
+// scope. The first error sticks (err): every read after it is empty.
+type stepInputs struct {
+	ds  *documents.Step
+	sc  *documents.Scope
+	err error
+}
+
+// get is the input name rendered as a string: "" when the step has no
+// such input, or after an error.
+func (in *stepInputs) get(name string) string {
+	if in.err != nil {
+		return ""
+	}
+	i := in.ds.Input(name)
+	if i == nil {
+		return ""
+	}
+	var v string
+	v, in.err = i.RenderString(in.sc)
+	return v
+}
+
+// renderScript resolves the inputs of a shell or powershell step: its
+// run and check commands, working directory and environment.
+func renderScript(s *step, in *stepInputs) error {
+	s.run = in.get("run")
+	s.check = in.get("check")
+	s.hasCheck = in.ds.Input("check") != nil
+	s.workdir = in.get("working_directory")
+	if e := in.ds.Input("env"); e != nil && in.err == nil {
+		env := make(map[string]string, len(s.env)+len(e.Map))
+		for k, v := range s.env {
+			env[k] = v
+		}
+		for _, m := range e.Map {
+			var v string
+			if v, in.err = m.Value.RenderString(in.sc); in.err != nil {
+				break
+			}
+			env[m.Key] = v
+		}
+		s.env = env
+	}
+	return in.err
+}
+
+// renderPath resolves the inputs of a file, directory or line step: the
+// path and its attributes, a file's content (inline, or read from its
+// source relative to the document's directory) and a line's line,
+// regexp and create.
+func renderPath(s *step, in *stepInputs, po planOptions) error {
+	s.path = in.get("path")
+	s.mode = in.get("mode")
+	s.owner = in.get("owner")
+	s.group = in.get("group")
+	s.absent = in.get("state") == "absent"
+	if in.ds.Action == documents.ActionFile && !s.absent {
+		if in.ds.Input("content") != nil {
+			s.content, s.contentText = []byte(in.get("content")), true
+		} else if src := in.get("source"); in.err == nil {
+			if !filepath.IsAbs(src) {
+				src = filepath.Join(po.dir, src)
+			}
+			s.content, in.err = os.ReadFile(src)
+			if in.err != nil {
+				in.err = fmt.Errorf("source: %w", in.err)
+			}
+			s.contentText = isText(s.content)
+		}
+	}
+	if in.ds.Action == documents.ActionLine {
+		s.line = in.get("line")
+		s.lineRe = in.get("regexp")
+		if c := in.ds.Input("create"); c != nil && in.err == nil {
+			s.create, in.err = c.RenderBool(in.sc)
+		}
+	}
+	if in.err == nil && strings.TrimSpace(s.path) == "" {
+		in.err = fmt.Errorf("path is empty")
+	}
+	return in.err
+}
+
+// renderPackage resolves the inputs of a package step: its names (each
+// a valid package name), the state wanted and the package manager.
+func renderPackage(s *step, in *stepInputs) error {
+	if i := in.ds.Input("names"); i != nil {
+		s.names, in.err = i.RenderList(in.sc)
+	}
+	s.pkgWant = in.get("state")
+	if s.pkgWant == "" {
+		s.pkgWant = "present"
+	}
+	if m := in.get("manager"); m != "auto" {
+		s.manager = m
+	}
+	for _, n := range s.names {
+		if !pkgNameRe.MatchString(n) {
+			return fmt.Errorf("names: %q is not a package name", n)
+		}
+	}
+	return in.err
+}
+
+// renderService resolves the inputs of a service step: the service (a
+// valid service name), and whether it should run and start at boot.
+func renderService(s *step, in *stepInputs) error {
+	s.service = in.get("service")
+	if st := in.get("state"); st != "" {
+		b := st == "running"
+		s.svcRunning = &b
+	}
+	if i := in.ds.Input("enabled"); i != nil && in.err == nil {
+		var b bool
+		b, in.err = i.RenderBool(in.sc)
+		s.svcEnabled = &b
+	}
+	if in.err == nil && !pkgNameRe.MatchString(s.service) {
+		return fmt.Errorf("name: %q is not a service name", s.service)
+	}
+	return in.err
+}
+
+// renderPatch resolves the inputs of a patch step: scan or install, and
+// whether and for how long to reboot when the OS needs it.
+func renderPatch(s *step, in *stepInputs) error {
+	s.patchInstall = in.get("operation") == "install"
+	s.rebootIfNeed = in.get("reboot") == "if-needed"
+	if rt := in.get("reboot_timeout"); rt != "" && in.err == nil {
+		if s.rebootTimeout, in.err = time.ParseDuration(rt); in.err != nil || s.rebootTimeout <= 0 {
+			in.err = fmt.Errorf("reboot_timeout: expected a duration such as \"10m\", got %q", rt)
+		}
+	}
+	return in.err
+}
+
+// renderDownload resolves a download step into a file step whose
+// content is the file fetched from its url or source, checked against
+// its sha256.
+func renderDownload(s *step, in *stepInputs, po planOptions) error {
+	s.download, s.action = true, documents.ActionFile
+	s.path = in.get("destination")
+	s.mode = in.get("mode")
+	url, src, want := in.get("url"), in.get("source"), strings.ToLower(in.get("sha256"))
+	if in.err == nil {
+		s.content, in.err = po.fetch(url, src, want)
+	}
+	return in.err
 }
 
 var pkgNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9@._+:=~-]*$`)

@@ -415,53 +415,7 @@ func applyScriptPS(marker string, steps []applyStep) string {
 			fmt.Fprintf(&b, "if ($dl_os -ne %s) { dl_frame %s 'skip' 'platform' } else {\n", pwsh.Quote(s.platform), idx)
 		}
 		b.WriteString("$dl_ok = $true\n[void]$dl_e.Clear()\ntry {\n")
-		switch s.action {
-		case documents.ActionPowerShell:
-			if a.recheck && s.hasCheck {
-				b.WriteString(psRun(s, s.check, "recheck"))
-				b.WriteString("if ($dl_rc -ne 0) {\n")
-			} else {
-				b.WriteString("if ($true) {\n")
-			}
-			fmt.Fprintf(&b, "$dl_a = 0\nwhile ($true) {\n$dl_a++\n%sif (($dl_rc -eq 0) -or ($dl_a -ge %d) -or ($dl_rc -eq 124)) { break }\n}\n", psRun(s, s.run, "run"), s.attempts)
-			b.WriteString("if ($dl_rc -ne 0) { $dl_ok = $false }\n")
-			if s.hasCheck {
-				fmt.Fprintf(&b, "if ($dl_ok) {\n%sif ($dl_rc -ne 0) { $dl_ok = $false }\n}\n", psRun(s, s.check, "verify"))
-			}
-			b.WriteString("}\n")
-		case documents.ActionShell:
-			// Not on Windows; skipped, like a false precondition, which
-			// neither fails nor ends the document.
-			fmt.Fprintf(&b, "dl_frame %s 'skip' 'platform'\n$dl_ok = $null\n", idx)
-		case documents.ActionDirectory:
-			b.WriteString("$p = " + psPath(s.path) + "\n")
-			b.WriteString("try {\n")
-			if s.absent {
-				b.WriteString("if ([IO.Directory]::Exists($p)) { [IO.Directory]::Delete($p, $true) } elseif ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }\n")
-			} else {
-				b.WriteString("if (-not [IO.Directory]::Exists($p)) { [void][IO.Directory]::CreateDirectory($p) }\n")
-				fmt.Fprintf(&b, "dl_own $p $true %s %s\n", pwsh.Quote(s.owner), pwsh.Quote(s.group))
-			}
-			b.WriteString("} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }\n")
-			fmt.Fprintf(&b, "dl_result %s $p $true %s %s\n", idx, pwsh.Quote(s.owner), pwsh.Quote(s.group))
-		case documents.ActionFile, documents.ActionLine:
-			b.WriteString("$p = " + psPath(s.path) + "\n")
-			b.WriteString("try {\n")
-			if s.absent && s.action == documents.ActionFile {
-				b.WriteString("if ([IO.Directory]::Exists($p)) { throw ('{0} is a directory' -f $p) }\n")
-				b.WriteString("if ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }\n")
-			} else {
-				// Write next to the target, then replace: atomic.
-				fmt.Fprintf(&b, "dl_write $p %s\n", psBytes(a.write))
-				fmt.Fprintf(&b, "dl_own $p $false %s %s\n", pwsh.Quote(s.owner), pwsh.Quote(s.group))
-			}
-			b.WriteString("} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }\n")
-			fmt.Fprintf(&b, "dl_result %s $p $false %s %s\n", idx, pwsh.Quote(s.owner), pwsh.Quote(s.group))
-		case documents.ActionService:
-			b.WriteString(psServiceApply(s, a.commands))
-		case documents.ActionPackage:
-			b.WriteString(psPackageApply(s, a.commands))
-		}
+		psApplyAction(&b, a, idx)
 		fmt.Fprintf(&b, "} catch { dl_fail %s $_; $dl_ok = $false }\n", idx)
 		switch s.onFailure {
 		case "continue":
@@ -480,6 +434,60 @@ func applyScriptPS(marker string, steps []applyStep) string {
 	}
 	b.WriteString(psEnd)
 	return b.String()
+}
+
+// psApplyAction writes to the apply script b the correction of the
+// step of a (idx: its index, quoted) by its action, inside the step's
+// try block: it sets $dl_ok to false when the correction fails.
+func psApplyAction(b *strings.Builder, a applyStep, idx string) {
+	s := a.s
+	switch s.action {
+	case documents.ActionPowerShell:
+		if a.recheck && s.hasCheck {
+			b.WriteString(psRun(s, s.check, "recheck"))
+			b.WriteString("if ($dl_rc -ne 0) {\n")
+		} else {
+			b.WriteString("if ($true) {\n")
+		}
+		fmt.Fprintf(b, "$dl_a = 0\nwhile ($true) {\n$dl_a++\n%sif (($dl_rc -eq 0) -or ($dl_a -ge %d) -or ($dl_rc -eq 124)) { break }\n}\n", psRun(s, s.run, "run"), s.attempts)
+		b.WriteString("if ($dl_rc -ne 0) { $dl_ok = $false }\n")
+		if s.hasCheck {
+			fmt.Fprintf(b, "if ($dl_ok) {\n%sif ($dl_rc -ne 0) { $dl_ok = $false }\n}\n", psRun(s, s.check, "verify"))
+		}
+		b.WriteString("}\n")
+	case documents.ActionShell:
+		// Not on Windows; skipped, like a false precondition, which
+		// neither fails nor ends the document.
+		fmt.Fprintf(b, "dl_frame %s 'skip' 'platform'\n$dl_ok = $null\n", idx)
+	case documents.ActionDirectory:
+		b.WriteString("$p = " + psPath(s.path) + "\n")
+		b.WriteString("try {\n")
+		if s.absent {
+			b.WriteString("if ([IO.Directory]::Exists($p)) { [IO.Directory]::Delete($p, $true) } elseif ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }\n")
+		} else {
+			b.WriteString("if (-not [IO.Directory]::Exists($p)) { [void][IO.Directory]::CreateDirectory($p) }\n")
+			fmt.Fprintf(b, "dl_own $p $true %s %s\n", pwsh.Quote(s.owner), pwsh.Quote(s.group))
+		}
+		b.WriteString("} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }\n")
+		fmt.Fprintf(b, "dl_result %s $p $true %s %s\n", idx, pwsh.Quote(s.owner), pwsh.Quote(s.group))
+	case documents.ActionFile, documents.ActionLine:
+		b.WriteString("$p = " + psPath(s.path) + "\n")
+		b.WriteString("try {\n")
+		if s.absent && s.action == documents.ActionFile {
+			b.WriteString("if ([IO.Directory]::Exists($p)) { throw ('{0} is a directory' -f $p) }\n")
+			b.WriteString("if ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }\n")
+		} else {
+			// Write next to the target, then replace: atomic.
+			fmt.Fprintf(b, "dl_write $p %s\n", psBytes(a.write))
+			fmt.Fprintf(b, "dl_own $p $false %s %s\n", pwsh.Quote(s.owner), pwsh.Quote(s.group))
+		}
+		b.WriteString("} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }\n")
+		fmt.Fprintf(b, "dl_result %s $p $false %s %s\n", idx, pwsh.Quote(s.owner), pwsh.Quote(s.group))
+	case documents.ActionService:
+		b.WriteString(psServiceApply(s, a.commands))
+	case documents.ActionPackage:
+		b.WriteString(psPackageApply(s, a.commands))
+	}
 }
 
 // unescapeField undoes the %-escaping of owner and group fields in the

@@ -237,25 +237,10 @@ func psPkgState(s *step, fs []frame.Frame, tag frame.Kind) (pm string, missing, 
 	if f := fs[at].Fields; len(f) > 0 {
 		pm = f[0]
 	}
-	switch {
-	case s.manager != "" && s.manager != "winget" && s.manager != "choco":
-		return pm, nil, nil, nil, fmt.Errorf("manager %s does not run on Windows hosts (winget, choco)", s.manager)
-	case pm != "winget" && pm != "choco" && s.manager != "":
-		return pm, nil, nil, nil, fmt.Errorf("%s not found on the host (set manager = \"auto\" to use winget, then choco)", s.manager)
-	case pm != "winget" && pm != "choco":
-		return pm, nil, nil, nil, fmt.Errorf("no supported package manager found on the host (winget, choco)")
+	if err = psManagerError(s, pm); err != nil {
+		return pm, nil, nil, nil, err
 	}
-	q := map[string]pkgQuery{}
-	for _, f := range fs[at+1:] {
-		if f.Kind != frame.Pkg || len(f.Fields) < 4 {
-			continue
-		}
-		code, cerr := strconv.Atoi(f.Fields[1])
-		if cerr != nil {
-			continue
-		}
-		q[f.Fields[2]+" "+f.Fields[3]] = pkgQuery{code: code, out: string(f.Payload)}
-	}
+	q := pkgQueries(fs[at+1:])
 	var outdatedChoco map[string]bool
 	if pm == "choco" && s.pkgWant == "latest" {
 		r, ok := q["outdated -"]
@@ -304,6 +289,37 @@ func psPkgState(s *step, fs []frame.Frame, tag frame.Kind) (pm string, missing, 
 		}
 	}
 	return pm, missing, outdated, unwanted, nil
+}
+
+// psManagerError says why the step s cannot use the package manager pm
+// the host reported (nil: it can).
+func psManagerError(s *step, pm string) error {
+	switch {
+	case s.manager != "" && s.manager != "winget" && s.manager != "choco":
+		return fmt.Errorf("manager %s does not run on Windows hosts (winget, choco)", s.manager)
+	case pm != "winget" && pm != "choco" && s.manager != "":
+		return fmt.Errorf("%s not found on the host (set manager = \"auto\" to use winget, then choco)", s.manager)
+	case pm != "winget" && pm != "choco":
+		return fmt.Errorf("no supported package manager found on the host (winget, choco)")
+	}
+	return nil
+}
+
+// pkgQueries is what the pkg frames among fs say, by command and
+// package ("list git", "outdated -").
+func pkgQueries(fs []frame.Frame) map[string]pkgQuery {
+	q := map[string]pkgQuery{}
+	for _, f := range fs {
+		if f.Kind != frame.Pkg || len(f.Fields) < 4 {
+			continue
+		}
+		code, cerr := strconv.Atoi(f.Fields[1])
+		if cerr != nil {
+			continue
+		}
+		q[f.Fields[2]+" "+f.Fields[3]] = pkgQuery{code: code, out: string(f.Payload)}
+	}
+	return q
 }
 
 // wingetListed reads winget list: exit 0 with a table is a match; the

@@ -527,17 +527,7 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 	}
 	defer cancel()
 
-	red := &redactor{}
-	for _, p := range a.Doc.Params {
-		if v, ok := a.Params[p.Name]; ok && p.Secret {
-			red.add(v.Items()...)
-		}
-	}
-	if h.BecomePassEnv != "" {
-		if v, ok := r.opts.Env(h.BecomePassEnv); ok {
-			red.add(v)
-		}
-	}
+	red := r.hostSecrets(a, h)
 	scope := &documents.Scope{Params: a.Params, HostName: h.Name, HostAddress: h.Address, Tags: h.Tags, Vars: h.Vars, Env: r.opts.Env}
 	steps := plan(a.Doc, scope, planOptions{dir: r.opts.Config.Dir, docs: r.opts.Config.Document, secrets: red, fetch: r.fetch.fetch})
 
@@ -572,9 +562,38 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 		hr.Detail = strings.TrimPrefix(hr.Detail+"; "+strings.Join(story, "; "), "; ")
 	}
 	hr.Steps = run.results
+	status := settleSteps(hr.Steps, err)
+	if err != nil {
+		status = hostFailed(ctx, hctx, a, hr, red, err)
+	}
+	r.finishHost(ctx, a.Name, hr, status, "")
+}
+
+// hostSecrets is a redactor of the association's secret parameters and
+// of the host's become password, for what the run records of host h.
+func (r *Runner) hostSecrets(a *config.Association, h *inventory.Host) *redactor {
+	red := &redactor{}
+	for _, p := range a.Doc.Params {
+		if v, ok := a.Params[p.Name]; ok && p.Secret {
+			red.add(v.Items()...)
+		}
+	}
+	if h.BecomePassEnv != "" {
+		if v, ok := r.opts.Env(h.BecomePassEnv); ok {
+			red.add(v)
+		}
+	}
+	return red
+}
+
+// settleSteps gives the steps a host's run did not reach (no status) a
+// status: skipped, or cancelled when the run ended with err. It returns
+// the host's status from its steps: failed when one failed, else timed
+// out when one timed out, else success.
+func settleSteps(steps []journal.StepResult, err error) journal.Status {
 	status := journal.StatusSuccess
-	for i := range hr.Steps {
-		s := &hr.Steps[i]
+	for i := range steps {
+		s := &steps[i]
 		if s.Status == "" {
 			s.Status, s.SkipReason = journal.StatusSkipped, journal.SkipStopped
 			if err != nil {
@@ -590,26 +609,33 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 			}
 		}
 	}
-	if err != nil {
-		hr.Error = red.redact(err.Error())
-		switch {
-		case ctx.Err() != nil:
-			status = journal.StatusCancelled
-		case hctx.Err() != nil:
-			status = journal.StatusTimedOut
-			hr.Error = fmt.Sprintf("timed out after %s (association timeout)", a.Timeout)
-		case errors.Is(err, transport.ErrConnLost):
-			status = journal.StatusUnreachable
-		default:
-			status = journal.StatusFailed
-		}
-		for i := range hr.Steps {
-			if s := &hr.Steps[i]; s.Status == journal.StatusCancelled && status == journal.StatusTimedOut {
-				s.Status = journal.StatusTimedOut
-			}
+	return status
+}
+
+// hostFailed records in hr the error err that ended a host's run and
+// returns the host's status: cancelled (ctx ended), timed out (hctx, the
+// association's timeout, ended: so did its cancelled steps), unreachable
+// (the connection was lost) or failed.
+func hostFailed(ctx, hctx context.Context, a *config.Association, hr *journal.HostResult, red *redactor, err error) journal.Status {
+	var status journal.Status
+	hr.Error = red.redact(err.Error())
+	switch {
+	case ctx.Err() != nil:
+		status = journal.StatusCancelled
+	case hctx.Err() != nil:
+		status = journal.StatusTimedOut
+		hr.Error = fmt.Sprintf("timed out after %s (association timeout)", a.Timeout)
+	case errors.Is(err, transport.ErrConnLost):
+		status = journal.StatusUnreachable
+	default:
+		status = journal.StatusFailed
+	}
+	for i := range hr.Steps {
+		if s := &hr.Steps[i]; s.Status == journal.StatusCancelled && status == journal.StatusTimedOut {
+			s.Status = journal.StatusTimedOut
 		}
 	}
-	r.finishHost(ctx, a.Name, hr, status, "")
+	return status
 }
 
 // statusCounts summarises step statuses: "2 Compliant, 1 Corrected".

@@ -692,17 +692,7 @@ func lineFix(s *step) string {
 
 func buildCheckScript(marker string, steps []*step, run bool, st scriptState) string {
 	inline := run && inlineOK(steps)
-	// runs: a run, or a correction, may capture its output in files;
-	// sure: a command surely runs (a step without a check), so the files
-	// are made anyway.
-	runs, sure := false, false
-	for _, s := range steps {
-		if run && s.err == nil && s.skip == "" {
-			runs = runs || (s.action == documents.ActionShell && (!s.hasCheck || inline)) ||
-				(inline && (s.action == documents.ActionFile || s.action == documents.ActionDirectory || literalLine(s)))
-			sure = sure || (s.action == documents.ActionShell && !s.hasCheck && s.platform == "")
-		}
-	}
+	runs, sure := checkRuns(steps, run, inline)
 	var b strings.Builder
 	start(&b, marker, steps, runs, st)
 	b.WriteString("dl_facts\n")
@@ -711,8 +701,52 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 	} else {
 		b.WriteString("dl_clean=1\n")
 	}
-	// The paths checked before anything can change the host are stat'ed
-	// at once.
+	code, slot := batchStat(statBatch(steps, run, inline), sure) // through a private file when one is made anyway
+	b.WriteString(code)
+	after := &afters{b: &b, guarded: true}
+	for _, s := range steps {
+		if s.err != nil {
+			b.WriteString("dl_clean=\n")
+			continue
+		}
+		if s.skip != "" {
+			continue
+		}
+		after.before(s)
+		if s.platform != "" {
+			fmt.Fprintf(&b, "if [ \"$dl_os\" = %s ]; then :\n", quote(s.platform))
+		}
+		writeCheck(&b, s, run, slot)
+		if run {
+			writeClean(&b, s, inline, after)
+		}
+		if s.platform != "" {
+			fmt.Fprintf(&b, "else dl_frame %d skip platform; fi\n", s.idx)
+		}
+	}
+	after.flush()
+	return b.String()
+}
+
+// checkRuns says, for the check script of steps (run: it also runs and,
+// inline, corrects them), whether a run, or a correction, may capture its
+// output in files (runs), and whether a command surely runs (a step
+// without a check), so that the files are made anyway (sure).
+func checkRuns(steps []*step, run, inline bool) (runs, sure bool) {
+	for _, s := range steps {
+		if run && s.err == nil && s.skip == "" {
+			runs = runs || (s.action == documents.ActionShell && (!s.hasCheck || inline)) ||
+				(inline && (s.action == documents.ActionFile || s.action == documents.ActionDirectory || literalLine(s)))
+			sure = sure || (s.action == documents.ActionShell && !s.hasCheck && s.platform == "")
+		}
+	}
+	return runs, sure
+}
+
+// statBatch is the path steps of the check script that are checked
+// before anything can change the host, to be stat'ed at once: each path
+// once, the first step on it.
+func statBatch(steps []*step, run, inline bool) []*step {
 	var batch []*step
 	seen := map[string]bool{}
 	for _, s := range steps {
@@ -730,70 +764,62 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 			seen[s.path] = true // a later step on it sees what the earlier wrote
 		}
 	}
-	code, slot := batchStat(batch, sure) // through a private file when one is made anyway
-	b.WriteString(code)
-	after := &afters{b: &b, guarded: true}
-	for _, s := range steps {
-		if s.err != nil {
-			b.WriteString("dl_clean=\n")
-			continue
+	return batch
+}
+
+// writeCheck writes the check of step s to the check script b (run: a
+// shell step without a check runs there, when everything before it is
+// in state); a path checked in the batch reads its stat from slot.
+func writeCheck(b *strings.Builder, s *step, run bool, slot func(*step) int) {
+	switch s.action {
+	case documents.ActionShell:
+		if s.hasCheck {
+			b.WriteString(checkCmd(s, s.check, "check"))
+		} else if run {
+			fmt.Fprintf(b, "if [ -n \"$dl_clean\" ]; then\n%sfi\n", runLoop(s))
 		}
-		if s.skip != "" {
-			continue
+	case documents.ActionFile, documents.ActionDirectory:
+		b.WriteString(statFrameAt(s, "stat", slot(s)))
+		if s.action == documents.ActionFile && s.contentText && !s.absent {
+			p := remotePath(s.path)
+			fmt.Fprintf(b, "if [ $dl_k = 1 ] && [ \"$dl_s\" != %s ]; then dl_cur %d %s %d; fi\n", sha(s.content), s.idx, p, maxDiffBytes+1)
 		}
-		after.before(s)
-		if s.platform != "" {
-			fmt.Fprintf(&b, "if [ \"$dl_os\" = %s ]; then :\n", quote(s.platform))
-		}
-		switch s.action {
-		case documents.ActionShell:
-			if s.hasCheck {
-				b.WriteString(checkCmd(s, s.check, "check"))
-			} else if run {
-				fmt.Fprintf(&b, "if [ -n \"$dl_clean\" ]; then\n%sfi\n", runLoop(s))
-			}
-		case documents.ActionFile, documents.ActionDirectory:
-			b.WriteString(statFrameAt(s, "stat", slot(s)))
-			if s.action == documents.ActionFile && s.contentText && !s.absent {
-				p := remotePath(s.path)
-				fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ \"$dl_s\" != %s ]; then dl_cur %d %s %d; fi\n", sha(s.content), s.idx, p, maxDiffBytes+1)
-			}
-		case documents.ActionLine:
-			b.WriteString(lineCheck(s, slot(s)))
-		case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
-			b.WriteString(systemCheck(s, "state"))
-		case documents.ActionPowerShell:
-			fmt.Fprintf(&b, "dl_frame %d skip platform\n", s.idx)
-		}
-		if run {
-			t := cleanTest(s)
-			fix := ""
-			if inline && t != "" {
-				fix = inlineFix(s)
-			}
-			switch {
-			case fix != "":
-				// Corrected at once, as long as everything before is in
-				// state or was corrected: no second round trip.
-				fmt.Fprintf(&b, "if [ -n \"$dl_clean\" ] && ! { %s; }; then\ndl_need_t; dl_ok=1\n%s[ -n \"$dl_ok\" ] || dl_clean=\nfi\n", t, fix)
-				switch s.action {
-				case documents.ActionFile:
-					after.add(s, s.content)
-				case documents.ActionDirectory, documents.ActionLine:
-					after.add(s, nil)
-				}
-			case t == "":
-				b.WriteString("dl_clean=\n")
-			default:
-				fmt.Fprintf(&b, "%s || dl_clean=\n", t)
-			}
-		}
-		if s.platform != "" {
-			fmt.Fprintf(&b, "else dl_frame %d skip platform; fi\n", s.idx)
-		}
+	case documents.ActionLine:
+		b.WriteString(lineCheck(s, slot(s)))
+	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
+		b.WriteString(systemCheck(s, "state"))
+	case documents.ActionPowerShell:
+		fmt.Fprintf(b, "dl_frame %d skip platform\n", s.idx)
 	}
-	after.flush()
-	return b.String()
+}
+
+// writeClean writes to the check-and-run script b what keeps dl_clean
+// (everything so far in state or corrected) after step s: its correction
+// at once when inline and it has one (after then learns what it
+// writes), else its test in state, or the end of dl_clean when it has
+// none.
+func writeClean(b *strings.Builder, s *step, inline bool, after *afters) {
+	t := cleanTest(s)
+	fix := ""
+	if inline && t != "" {
+		fix = inlineFix(s)
+	}
+	switch {
+	case fix != "":
+		// Corrected at once, as long as everything before is in
+		// state or was corrected: no second round trip.
+		fmt.Fprintf(b, "if [ -n \"$dl_clean\" ] && ! { %s; }; then\ndl_need_t; dl_ok=1\n%s[ -n \"$dl_ok\" ] || dl_clean=\nfi\n", t, fix)
+		switch s.action {
+		case documents.ActionFile:
+			after.add(s, s.content)
+		case documents.ActionDirectory, documents.ActionLine:
+			after.add(s, nil)
+		}
+	case t == "":
+		b.WriteString("dl_clean=\n")
+	default:
+		fmt.Fprintf(b, "%s || dl_clean=\n", t)
+	}
 }
 
 // runLoop runs a script step's run, up to max_attempts times.
