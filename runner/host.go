@@ -903,7 +903,7 @@ func (h *hostRun) appliedPath(a applyStep, fs []frame.Frame) {
 		r.Status, r.Error = journal.StatusFailed, "still present after removal"
 	case (!s.absent || s.action == documents.ActionLine) && after.kind != 1:
 		r.Status, r.Error = journal.StatusFailed, "missing after it was written"
-	case s.action == documents.ActionFile && after.sha != sha(a.write):
+	case s.action == documents.ActionFile && !s.absent && after.sha != sha(a.write):
 		r.Status, r.Error = journal.StatusFailed, "content differs after it was written"
 	case s.action == documents.ActionLine && !s.absent && after.sha != "-" && after.sha != sha(a.write):
 		r.Status, r.Error = journal.StatusFailed, "content differs after the line was written"
