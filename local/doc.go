@@ -2,6 +2,5 @@
 // implements transport.Conn on the machine driftless runs on, with no
 // network. Scripts run with /bin/sh -c (PowerShell on Windows) in their
 // own process group, which is killed as a whole when the context is
-// cancelled; PutFile writes a temporary file in the target's directory
-// and renames it over the target.
+// cancelled.
 package local

@@ -4,11 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"syscall"
 	"time"
 
@@ -33,7 +30,7 @@ func New(name string) *Conn {
 }
 
 // Run runs cmd.Script with the local shell, with the environment of this
-// process plus cmd.Env, and returns its exit status (128+N when killed
+// process, and returns its exit status (128+N when killed
 // by signal N). When ctx ends first, the script's whole process group is
 // killed and ctx.Err() is returned wrapped (with transport.ErrTimeout for a
 // deadline).
@@ -75,64 +72,8 @@ func (c *Conn) Run(ctx context.Context, cmd *transport.Command) (int, error) {
 	return -1, fmt.Errorf("%s: %w", op, err)
 }
 
-// PutFile writes r to path atomically: a temporary file in the same
-// directory, synced and chmod'ed, renamed over path. The temporary file
-// is removed on any error. The directory must exist.
-func (c *Conn) PutFile(ctx context.Context, path string, r io.Reader, mode fs.FileMode) (err error) {
-	op := "put " + c.name + " " + path
-	if !filepath.IsAbs(path) {
-		return fmt.Errorf("%s: path is not absolute", op)
-	}
-	if err := ctx.Err(); err != nil {
-		return ctxErr(op, err)
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".dl-tmp-*")
-	if err != nil {
-		return fmt.Errorf("%s: create temporary file: %w", op, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	// CreateTemp makes it 0600: the content is never readable by others
-	// before the chmod.
-	if _, err := io.Copy(f, &ctxReader{ctx: ctx, r: r}); err != nil {
-		if ctx.Err() != nil {
-			return ctxErr(op, ctx.Err())
-		}
-		return fmt.Errorf("%s: write: %w", op, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("%s: fsync: %w", op, err)
-	}
-	if err := f.Chmod(mode & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)); err != nil {
-		return fmt.Errorf("%s: chmod: %w", op, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("%s: close: %w", op, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("%s: rename: %w", op, err)
-	}
-	return nil
-}
-
 // Close does nothing: there is no connection.
 func (c *Conn) Close() error { return nil }
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (r *ctxReader) Read(p []byte) (int, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return r.r.Read(p)
-}
 
 func ctxErr(op string, err error) error {
 	if errors.Is(err, context.DeadlineExceeded) {

@@ -6,13 +6,10 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -110,73 +107,3 @@ func TestRunCancelKillsProcessGroup(t *testing.T) {
 		t.Errorf("deadline: err = %v, want ErrTimeout and DeadlineExceeded", err)
 	}
 }
-
-func TestPutFile(t *testing.T) {
-	t.Parallel()
-	c := local.New("laptop")
-	ctx := context.Background()
-	dir := t.TempDir()
-	dst := filepath.Join(dir, "app.conf")
-	check := func(content string, mode fs.FileMode) {
-		t.Helper()
-		got, err := os.ReadFile(dst)
-		if err != nil || string(got) != content {
-			t.Errorf("content %q, %v; want %q", got, err, content)
-		}
-		if fi, err := os.Stat(dst); err != nil || fi.Mode().Perm() != mode {
-			t.Errorf("mode %v, %v; want %v", fi.Mode().Perm(), err, mode)
-		}
-		if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
-			t.Errorf("temporary files left: %v", left)
-		}
-	}
-	if err := c.PutFile(ctx, dst, strings.NewReader("one"), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	check("one", 0o640)
-	if err := c.PutFile(ctx, dst, strings.NewReader("two"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	check("two", 0o755)
-
-	failing := io.MultiReader(strings.NewReader("half"), errReader{})
-	if err := c.PutFile(ctx, dst, failing, 0o644); err == nil || !strings.Contains(err.Error(), "broken reader") {
-		t.Errorf("failing reader: err = %v", err)
-	}
-	check("two", 0o755)
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	if err := c.PutFile(cctx, dst, strings.NewReader("x"), 0o644); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled: err = %v", err)
-	}
-	check("two", 0o755)
-	if err := c.PutFile(ctx, filepath.Join(dir, "missing", "f"), strings.NewReader("x"), 0o644); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("missing dir: err = %v, want ErrNotExist", err)
-	}
-	if err := c.PutFile(ctx, "relative", strings.NewReader("x"), 0o644); err == nil {
-		t.Error("relative path: err = nil")
-	}
-
-	// Concurrent writers to one path: each rename is whole.
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Go(func() {
-			content := strings.Repeat(fmt.Sprint(i), 100_000)
-			if err := c.PutFile(ctx, dst, strings.NewReader(content), 0o600); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	got, _ := os.ReadFile(dst)
-	if len(got) != 100_000 || strings.Count(string(got), string(got[:1])) != len(got) {
-		t.Errorf("mixed content after concurrent puts")
-	}
-	if err := c.Close(); err != nil {
-		t.Errorf("Close: %v", err)
-	}
-}
-
-type errReader struct{}
-
-func (errReader) Read([]byte) (int, error) { return 0, errors.New("broken reader") }

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/big"
 	"net"
@@ -169,7 +168,8 @@ func TestManyRunsShareOneConnection(t *testing.T) {
 			t.Fatalf("run %d: %q", i, got)
 		}
 	}
-	// Concurrent runs, more than MaxSessions at once, and PutFiles.
+	// Concurrent runs, more than MaxSessions at once, and long scripts
+	// (uploaded over the SFTP channel).
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
 	for i := range 14 {
@@ -182,9 +182,9 @@ func TestManyRunsShareOneConnection(t *testing.T) {
 	}
 	for i := range 4 {
 		wg.Go(func() {
-			p := filepath.Join(h.Home, fmt.Sprintf("f%d", i))
-			if err := c.PutFile(context.Background(), p, strings.NewReader("x"), 0o644); err != nil {
-				errs <- err
+			r := run(context.Background(), c, &transport.Command{Script: longScript(fmt.Sprintf("echo long %d", i))})
+			if r.err != nil || r.stdout != fmt.Sprintf("long %d\n", i) {
+				errs <- fmt.Errorf("concurrent long script %d: %+v", i, r)
 			}
 		})
 	}
@@ -292,106 +292,27 @@ func TestRunCancelKillsRemoteProcesses(t *testing.T) {
 	}
 }
 
-func TestRunLongScript(t *testing.T) {
-	t.Parallel()
-	h, c := startAndDial(t, sshtest.Options{})
+// longScript is tail after 200 KiB of comments: too long for the command
+// line, so Run uploads it first.
+func longScript(tail string) string {
 	var b strings.Builder
 	for b.Len() < 200<<10 {
 		b.WriteString("# padding padding padding padding padding padding padding 'quote'\n")
 	}
-	b.WriteString("V=ok; echo \"long $V\"\n")
-	r := run(context.Background(), c, &transport.Command{Script: b.String(), Stdin: strings.NewReader("in")})
+	b.WriteString(tail + "\n")
+	return b.String()
+}
+
+func TestRunLongScript(t *testing.T) {
+	t.Parallel()
+	h, c := startAndDial(t, sshtest.Options{})
+	r := run(context.Background(), c, &transport.Command{Script: longScript(`V=ok; echo "long $V"`), Stdin: strings.NewReader("in")})
 	if r.err != nil || r.code != 0 || r.stdout != "long ok\n" {
 		t.Fatalf("got code %d err %v stdout %q stderr %q", r.code, r.err, r.stdout, r.stderr)
 	}
 	left, _ := filepath.Glob(filepath.Join(h.Home, ".driftless-script-*"))
 	if len(left) != 0 {
 		t.Errorf("uploaded script left behind: %v", left)
-	}
-}
-
-func TestPutFile(t *testing.T) {
-	t.Parallel()
-	h, c := startAndDial(t, sshtest.Options{})
-	ctx := context.Background()
-	dst := filepath.Join(h.Home, "app.conf")
-	if err := c.PutFile(ctx, dst, strings.NewReader("version 1\n"), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	checkFile(t, dst, "version 1\n", 0o640)
-	if isRoot() {
-		if got := mustRun(t, c, "stat -c %U "+dst); got != h.User+"\n" {
-			t.Errorf("owner = %q, want %s", got, h.User)
-		}
-	}
-
-	// Replacing: readers see the old or the new content, never a mix.
-	big := strings.Repeat("0123456789abcdef", 64<<10) // 1 MiB
-	if err := c.PutFile(ctx, dst, strings.NewReader(big), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	checkFile(t, dst, big, 0o600)
-	noTempFiles(t, h.Home)
-
-	// A reader failing half-way leaves the old file and no temporary.
-	failing := io.MultiReader(strings.NewReader("partial"), errReader{errors.New("disk on fire")})
-	err := c.PutFile(ctx, dst, failing, 0o644)
-	if err == nil || !strings.Contains(err.Error(), "disk on fire") {
-		t.Fatalf("err = %v, want the reader's error", err)
-	}
-	checkFile(t, dst, big, 0o600)
-	noTempFiles(t, h.Home)
-
-	// A cancelled put leaves the old file too.
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	wantErr(t, c.PutFile(cctx, dst, strings.NewReader("new"), 0o644), context.Canceled)
-	checkFile(t, dst, big, 0o600)
-
-	// A directory is not replaced.
-	if err := os.Mkdir(filepath.Join(h.Home, "adir"), 0o777); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.PutFile(ctx, filepath.Join(h.Home, "adir"), strings.NewReader("x"), 0o644); err == nil {
-		t.Error("PutFile over a directory: err = nil")
-	}
-
-	// The directory must exist; relative paths are refused.
-	err = c.PutFile(ctx, filepath.Join(h.Home, "missing", "f"), strings.NewReader("x"), 0o644)
-	wantErr(t, err, fs.ErrNotExist)
-	if err := c.PutFile(ctx, "relative/f", strings.NewReader("x"), 0o644); err == nil {
-		t.Error("relative path: err = nil")
-	}
-	noTempFiles(t, h.Home)
-}
-
-type errReader struct{ err error }
-
-func (r errReader) Read([]byte) (int, error) { return 0, r.err }
-
-func checkFile(t *testing.T, path, content string, mode fs.FileMode) {
-	t.Helper()
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != content {
-		t.Errorf("%s: %d bytes, want %d", path, len(got), len(content))
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != mode {
-		t.Errorf("%s: mode %v, want %v", path, fi.Mode().Perm(), mode)
-	}
-}
-
-func noTempFiles(t *testing.T, dir string) {
-	t.Helper()
-	left, _ := filepath.Glob(filepath.Join(dir, ".*.dl-tmp-*"))
-	if len(left) != 0 {
-		t.Errorf("temporary files left: %v", left)
 	}
 }
 
@@ -774,10 +695,10 @@ func TestJumpHost(t *testing.T) {
 	if got := mustRun(t, c, "id -un"); got != target.User+"\n" {
 		t.Errorf("logged in as %q, want %s", got, target.User)
 	}
-	if err := c.PutFile(context.Background(), filepath.Join(target.Home, "via-jump"), strings.NewReader("j"), 0o644); err != nil {
-		t.Fatal(err)
+	// A long script goes over an SFTP channel through the jump too.
+	if got := mustRun(t, c, longScript("id -un")); got != target.User+"\n" {
+		t.Errorf("long script via the jump: %q, want %s", got, target.User)
 	}
-	checkFile(t, filepath.Join(target.Home, "via-jump"), "j", 0o644)
 	if b, tg := bastion.ConnectionCount(), target.ConnectionCount(); b != 1 || tg != 1 {
 		t.Errorf("ConnectionCount bastion %d, target %d; want 1, 1", b, tg)
 	}
@@ -829,7 +750,8 @@ func TestConnectionLost(t *testing.T) {
 	c := dialFaulty(sshtest.FaultDropAfterAuth, 0)
 	r = run(ctx, c, &transport.Command{Script: "work"})
 	wantErr(t, r.err, transport.ErrConnLost)
-	wantErr(t, c.PutFile(ctx, "/tmp/x", strings.NewReader("x"), 0o644), transport.ErrConnLost)
+	r = run(ctx, c, &transport.Command{Script: longScript("work")}) // SFTP upload
+	wantErr(t, r.err, transport.ErrConnLost)
 
 	// A peer that stops answering is found by keepalives.
 	start := time.Now()
@@ -871,9 +793,7 @@ func TestCloseThenUse(t *testing.T) {
 	t.Parallel()
 	_, c := startAndDial(t, sshtest.Options{})
 	mustRun(t, c, "true")
-	if err := c.PutFile(context.Background(), "/tmp/.driftless-unused", strings.NewReader(""), 0o600); err == nil {
-		_ = os.Remove("/tmp/.driftless-unused")
-	}
+	mustRun(t, c, longScript("true")) // opens the SFTP channel, which Close closes too
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -882,9 +802,8 @@ func TestCloseThenUse(t *testing.T) {
 	}
 	r := run(context.Background(), c, &transport.Command{Script: "true"})
 	wantErr(t, r.err, transport.ErrConnLost)
-	if err := c.PutFile(context.Background(), "/tmp/x", strings.NewReader("x"), 0o644); err == nil {
-		t.Error("PutFile after Close: err = nil")
-	}
+	r = run(context.Background(), c, &transport.Command{Script: longScript("true")})
+	wantErr(t, r.err, transport.ErrConnLost)
 }
 
 func TestBecomeSudo(t *testing.T) {
@@ -910,32 +829,6 @@ func TestBecomeSudo(t *testing.T) {
 	if r.stderr != "err\n" {
 		t.Errorf("stderr = %q, want only the script's", r.stderr)
 	}
-
-	dst := filepath.Join(h.Home, "sudo.conf")
-	if err := c.PutFile(context.Background(), dst, strings.NewReader("via sudo\n"), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	checkFile(t, dst, "via sudo\n", 0o640)
-	// Content of unknown length is counted first.
-	if err := c.PutFile(context.Background(), dst, io.MultiReader(strings.NewReader("a"), strings.NewReader("b")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	checkFile(t, dst, "ab", 0o600)
-	err := c.PutFile(context.Background(), filepath.Join(h.Home, "no", "dir"), strings.NewReader("x"), 0o600)
-	if err == nil {
-		t.Error("PutFile into a missing directory: err = nil")
-	}
-	if err := os.Mkdir(filepath.Join(h.Home, "adir"), 0o777); err != nil {
-		t.Fatal(err)
-	}
-	err = c.PutFile(context.Background(), filepath.Join(h.Home, "adir"), strings.NewReader("x"), 0o600)
-	if err == nil || !strings.Contains(err.Error(), "is a directory") {
-		t.Errorf("PutFile over a directory: err = %v", err)
-	}
-	if entries, _ := os.ReadDir(filepath.Join(h.Home, "adir")); len(entries) != 0 {
-		t.Errorf("PutFile over a directory left %v in it", entries)
-	}
-	noTempFiles(t, h.Home)
 
 	// Wrong password, or none: ErrAuth, and the password never shows.
 	for _, pw := range []string{"wrong", ""} {

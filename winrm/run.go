@@ -31,11 +31,10 @@ const maxCommandLine = 8000
 //
 //	powershell.exe -NoProfile -NonInteractive -EncodedCommand <UTF-16LE base64>
 //
-// The script is pwsh.Prologue, then one `$env:K = '...'` line per cmd.Env
-// variable (sorted, single-quoted: nothing in a value is interpreted),
-// then cmd.Script. When that command line would pass ~8 KiB (cmd.exe's
-// limit), the script is first pushed like PutFile to a file in the user's
-// temporary directory, and a short script reads, removes and runs it.
+// The script is pwsh.Prologue, then cmd.Script. When that command line
+// would pass ~8 KiB (cmd.exe's limit), the script is first pushed (see
+// put) to a file in the user's temporary directory, and a short script
+// reads, removes and runs it.
 // Stdout and stderr are streamed to cmd.Stdout and cmd.Stderr as the host
 // returns them (stderr in PowerShell's CLIXML form is turned into plain
 // text); cmd.Stdin, when set, is sent to the process's stdin.

@@ -491,12 +491,13 @@ func TestDriftlessTransport(t *testing.T) {
 	}
 	waitDead(t, "cancelled run", pid)
 
-	target := filepath.Join(h.Home, "app.conf")
-	if err := c.PutFile(context.Background(), target, strings.NewReader("a = 1\n"), 0o600); err != nil {
-		t.Fatal(err)
+	// A script too long for the command line is uploaded over SFTP.
+	long := "# " + strings.Repeat("padding ", 25<<10) + "\nprintf 'a = 1\\n' > app.conf\n"
+	if code, err := c.Run(context.Background(), &transport.Command{Script: long}); err != nil || code != 0 {
+		t.Fatalf("long script: %d %v", code, err)
 	}
-	if b, err := os.ReadFile(target); err != nil || string(b) != "a = 1\n" {
-		t.Errorf("put: %q %v", b, err)
+	if b, err := os.ReadFile(filepath.Join(h.Home, "app.conf")); err != nil || string(b) != "a = 1\n" {
+		t.Errorf("long script wrote %q, %v", b, err)
 	}
 	if h.Connections() != 1 || tf.Hosts[0].Connections() != 0 {
 		t.Errorf("connections: %d and %d", h.Connections(), tf.Hosts[0].Connections())
