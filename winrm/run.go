@@ -113,6 +113,8 @@ func (c *Client) exec(ctx context.Context, op, line string, stdin io.Reader, std
 	if c.isClosed() {
 		return -1, false, fmt.Errorf("%s: %w: client closed", op, transport.ErrConnLost)
 	}
+	ctx, release := c.closing(ctx)
+	defer release()
 
 	shellID, pooled, err := c.takeShell(ctx)
 	if err != nil {
@@ -188,11 +190,34 @@ func (c *Client) abort(shellID, cmdID string) {
 	})
 }
 
-// runErr wraps an error of a running command for op: ctx's own error,
-// transport.ErrAuth, a fault as is, else a lost connection.
+// errClosed is the cause with which closing cancels a command.
+var errClosed = errors.New("client closed")
+
+// closing returns ctx, cancelled also when the client closes, with the
+// cause errClosed: Close then ends the command as a cancellation would
+// (terminate, delete the shell), and runErr says the connection is lost.
+// release ends the watch.
+func (c *Client) closing(ctx context.Context) (_ context.Context, release func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-c.closed:
+			cancel(errClosed)
+		case <-done:
+		}
+	}()
+	return ctx, func() { close(done); cancel(nil) }
+}
+
+// runErr wraps an error of a running command for op: a lost connection
+// when the client closed, ctx's own error, transport.ErrAuth, a fault as
+// is, else a lost connection.
 func (c *Client) runErr(ctx context.Context, op string, err error) error {
 	var f *Fault
 	switch {
+	case errors.Is(context.Cause(ctx), errClosed):
+		return fmt.Errorf("%s: %w: %w", op, transport.ErrConnLost, errClosed)
 	case ctx.Err() != nil:
 		return ctxErr(op, ctx.Err())
 	case errors.Is(err, net.ErrClosed) || c.isClosed():
