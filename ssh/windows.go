@@ -122,6 +122,9 @@ func (c *Client) runPS(ctx context.Context, op, command string, stdin io.Reader,
 	defer done()
 
 	out, errOut := newGate(stdout), newGate(stderr)
+	if sameWriter(stdout, stderr) {
+		errOut = out // one lock for both streams, as os/exec does
+	}
 	defer out.detach()
 	defer errOut.detach()
 	filter := clixml.NewFilter(errOut)
