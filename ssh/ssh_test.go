@@ -123,40 +123,10 @@ func TestRunOutputAndExitCode(t *testing.T) {
 			t.Errorf("pwd; id -un = %q, want the host's home and user", got)
 		}
 	}
-	// One writer for both streams is written to by one goroutine at a time.
-	var both bytes.Buffer
-	code, err := c.Run(context.Background(), &transport.Command{
-		Script: "for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done",
-		Stdout: &both, Stderr: &both,
-	})
-	if err != nil || code != 0 || strings.Count(both.String(), "\n") != 10 {
-		t.Errorf("shared writer: code %d, err %v, output %q", code, err, both.String())
-	}
-	// A script killed by a signal reports 128+N, like a shell. (SIGTERM
-	// makes the shell kill its process group with SIGKILL: 137.)
-	if r := run(context.Background(), c, &transport.Command{Script: "sh -c 'kill -s ALRM $PPID'; sleep 5"}); r.err != nil || r.code != 142 {
-		t.Errorf("self-kill: code %d, err %v; want 142, nil", r.code, r.err)
-	}
 	// Multi-line scripts with quotes of both kinds run as written.
 	script := "x='it'\"'\"'s'\nif [ \"$x\" = \"it's\" ]; then\n  echo \"ok: $x\"\nfi\n"
 	if got := mustRun(t, c, script); got != "ok: it's\n" {
 		t.Errorf("multi-line script: %q", got)
-	}
-}
-
-func TestRunStdin(t *testing.T) {
-	t.Parallel()
-	_, c := startAndDial(t, sshtest.Options{})
-	r := run(context.Background(), c, &transport.Command{Script: "cat; echo done", Stdin: strings.NewReader("line 1\nline 2\n")})
-	if r.err != nil || r.code != 0 || r.stdout != "line 1\nline 2\ndone\n" {
-		t.Fatalf("got %+v", r)
-	}
-	// Without Stdin the script reads end of file at once.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	r = run(ctx, c, &transport.Command{Script: "cat; echo eof"})
-	if r.err != nil || r.stdout != "eof\n" {
-		t.Fatalf("got %+v", r)
 	}
 }
 
@@ -241,54 +211,6 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting: %s", what)
 		}
 		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func TestRunCancelKillsRemoteProcesses(t *testing.T) {
-	t.Parallel()
-	if _, err := os.Stat("/proc/self/cmdline"); err != nil {
-		t.Skip("needs /proc to see the host's processes")
-	}
-	_, c := startAndDial(t, sshtest.Options{})
-	bg, fg := uniqueSleep(t), uniqueSleep(t)
-
-	// The background sleep ignores SIGTERM: it must die all the same.
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan result, 1)
-	go func() {
-		done <- run(ctx, c, &transport.Command{Script: "(trap '' TERM; exec sleep " + bg + ") &\nsleep " + fg + "\necho not reached"})
-	}()
-	waitFor(t, "remote sleeps to start", func() bool {
-		return len(processes("sleep", bg)) == 1 && len(processes("sleep", fg)) == 1
-	})
-	start := time.Now()
-	cancel()
-	var r result
-	select {
-	case r = <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return after cancel")
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("Run took %v to return after cancel", d)
-	}
-	wantErr(t, r.err, context.Canceled)
-	if r.code != -1 || strings.Contains(r.stdout, "not reached") {
-		t.Errorf("got %+v", r)
-	}
-	waitFor(t, "remote sleeps to be killed", func() bool {
-		return len(processes("sleep", bg)) == 0 && len(processes("sleep", fg)) == 0
-	})
-
-	// A deadline is a timeout; the connection stays usable.
-	tctx, tcancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer tcancel()
-	third := uniqueSleep(t)
-	r = run(tctx, c, &transport.Command{Script: "sleep " + third})
-	wantErr(t, r.err, transport.ErrTimeout, context.DeadlineExceeded)
-	waitFor(t, "timed out sleep to be killed", func() bool { return len(processes("sleep", third)) == 0 })
-	if got := mustRun(t, c, "echo still here"); got != "still here\n" {
-		t.Errorf("after cancel: %q", got)
 	}
 }
 
@@ -792,17 +714,11 @@ func TestHostCrashDuringRun(t *testing.T) {
 func TestCloseThenUse(t *testing.T) {
 	t.Parallel()
 	_, c := startAndDial(t, sshtest.Options{})
-	mustRun(t, c, "true")
 	mustRun(t, c, longScript("true")) // opens the SFTP channel, which Close closes too
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if err := c.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
-	r := run(context.Background(), c, &transport.Command{Script: "true"})
-	wantErr(t, r.err, transport.ErrConnLost)
-	r = run(context.Background(), c, &transport.Command{Script: longScript("true")})
+	r := run(context.Background(), c, &transport.Command{Script: longScript("true")})
 	wantErr(t, r.err, transport.ErrConnLost)
 }
 
