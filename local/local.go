@@ -4,16 +4,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"os/exec"
-	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/driftless-dev/driftless/transport"
 )
+
+// maxArg is the longest script passed as an argument: Linux takes 128 KiB
+// in one argument. A longer script is written to a private temporary
+// file, which the shell runs.
+const maxArg = 120 << 10
 
 // waitDelay is how long Run waits for the output pipes to close after the
 // process group was killed.
@@ -21,7 +24,9 @@ const waitDelay = 2 * time.Second
 
 // Conn runs steps on the local machine. It is safe for concurrent use.
 type Conn struct {
-	name string
+	name      string
+	closed    chan struct{} // closed by Close
+	closeOnce sync.Once
 }
 
 var _ transport.Conn = (*Conn)(nil)
@@ -29,14 +34,16 @@ var _ transport.Conn = (*Conn)(nil)
 // New returns the local transport for the inventory host name (used in
 // errors).
 func New(name string) *Conn {
-	return &Conn{name: name}
+	return &Conn{name: name, closed: make(chan struct{})}
 }
 
 // Run runs cmd.Script with the local shell, with the environment of this
-// process plus cmd.Env, and returns its exit status (128+N when killed
-// by signal N). When ctx ends first, the script's whole process group is
-// killed and ctx.Err() is returned wrapped (with transport.ErrTimeout for a
-// deadline).
+// process, and returns its exit status (128+N when killed by signal N).
+// A script too long for one argument is run from a private temporary
+// file, removed afterwards. When ctx ends first, the script's whole
+// process group is killed and ctx.Err() is returned wrapped (with
+// transport.ErrTimeout for a deadline); when the Conn is closed first,
+// likewise, with transport.ErrConnLost.
 func (c *Conn) Run(ctx context.Context, cmd *transport.Command) (int, error) {
 	op := "run " + c.name
 	if cmd == nil {
@@ -45,7 +52,20 @@ func (c *Conn) Run(ctx context.Context, cmd *transport.Command) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return -1, ctxErr(op, err)
 	}
+	select {
+	case <-c.closed:
+		return -1, fmt.Errorf("%s: %w: closed", op, transport.ErrConnLost)
+	default:
+	}
 	x := exec.Command(shell[0], append(shell[1:], cmd.Script)...)
+	if len(cmd.Script) > maxArg {
+		file, err := writeScript(cmd.Script)
+		if err != nil {
+			return -1, fmt.Errorf("%s: long script: %w", op, err)
+		}
+		defer os.Remove(file)
+		x = exec.Command(shellFile[0], append(shellFile[1:], file)...)
+	}
 	x.Env = os.Environ()
 	x.Stdin, x.Stdout, x.Stderr = cmd.Stdin, cmd.Stdout, cmd.Stderr
 	x.WaitDelay = waitDelay
@@ -62,6 +82,10 @@ func (c *Conn) Run(ctx context.Context, cmd *transport.Command) (int, error) {
 		killProcessGroup(x)
 		<-waited
 		return -1, ctxErr(op, ctx.Err())
+	case <-c.closed:
+		killProcessGroup(x)
+		<-waited
+		return -1, fmt.Errorf("%s: %w: closed", op, transport.ErrConnLost)
 	}
 	if err == nil {
 		return 0, nil
@@ -75,63 +99,30 @@ func (c *Conn) Run(ctx context.Context, cmd *transport.Command) (int, error) {
 	return -1, fmt.Errorf("%s: %w", op, err)
 }
 
-// PutFile writes r to path atomically: a temporary file in the same
-// directory, synced and chmod'ed, renamed over path. The temporary file
-// is removed on any error. The directory must exist.
-func (c *Conn) PutFile(ctx context.Context, path string, r io.Reader, mode fs.FileMode) (err error) {
-	op := "put " + c.name + " " + path
-	if !filepath.IsAbs(path) {
-		return fmt.Errorf("%s: path is not absolute", op)
-	}
-	if err := ctx.Err(); err != nil {
-		return ctxErr(op, err)
-	}
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".dl-tmp-*")
+// writeScript writes a script to a new private temporary file and
+// returns its name.
+func writeScript(script string) (string, error) {
+	f, err := os.CreateTemp("", "driftless-script-*"+scriptExt)
 	if err != nil {
-		return fmt.Errorf("%s: create temporary file: %w", op, err)
+		return "", err
 	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	// CreateTemp makes it 0600: the content is never readable by others
-	// before the chmod.
-	if _, err := io.Copy(f, &ctxReader{ctx: ctx, r: r}); err != nil {
-		if ctx.Err() != nil {
-			return ctxErr(op, ctx.Err())
-		}
-		return fmt.Errorf("%s: write: %w", op, err)
+	_, err = f.WriteString(script)
+	if cerr := f.Close(); err == nil {
+		err = cerr
 	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("%s: fsync: %w", op, err)
+	if err != nil {
+		os.Remove(f.Name())
+		return "", err
 	}
-	if err := f.Chmod(mode & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)); err != nil {
-		return fmt.Errorf("%s: chmod: %w", op, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("%s: close: %w", op, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("%s: rename: %w", op, err)
-	}
+	return f.Name(), nil
+}
+
+// Close ends the scripts that run (their process groups are killed) and
+// makes later Runs fail with transport.ErrConnLost, as closing a remote
+// connection would.
+func (c *Conn) Close() error {
+	c.closeOnce.Do(func() { close(c.closed) })
 	return nil
-}
-
-// Close does nothing: there is no connection.
-func (c *Conn) Close() error { return nil }
-
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (r *ctxReader) Read(p []byte) (int, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return r.r.Read(p)
 }
 
 func ctxErr(op string, err error) error {

@@ -3,180 +3,29 @@ package local_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"errors"
-	"fmt"
-	"io"
-	"io/fs"
-	"math/big"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
-	"time"
-
-	"github.com/driftless-dev/driftless/transport"
 
 	"github.com/driftless-dev/driftless/local"
+	"github.com/driftless-dev/driftless/transport"
 )
 
-func run(ctx context.Context, c transport.Conn, cmd *transport.Command) (int, string, string, error) {
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	code, err := c.Run(ctx, cmd)
-	return code, out.String(), errOut.String(), err
-}
+// The conformance suite (conformance_test.go) checks what a caller sees;
+// these tests check what is particular to the local transport.
 
-func TestRun(t *testing.T) {
-	t.Parallel()
-	c := local.New("laptop")
-	code, out, errOut, err := run(context.Background(), c, &transport.Command{
-		Script: "echo out; echo err >&2; cat; exit 3",
-		Stdin:  strings.NewReader("in\n"),
-	})
-	if err != nil || code != 3 || out != "out\nin\n" || errOut != "err\n" {
-		t.Errorf("got code %d, out %q, err %q, %v", code, out, errOut, err)
+// A script too long for one argument runs from a temporary file, which
+// is removed afterwards.
+func TestLongScriptLeavesNoFile(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	script := strings.Repeat("# padding padding padding padding padding padding padding\n", 4000) + "printf long\n"
+	var out bytes.Buffer
+	code, err := local.New("laptop").Run(context.Background(), &transport.Command{Script: script, Stdout: &out})
+	if err != nil || code != 0 || out.String() != "long" {
+		t.Fatalf("code %d, err %v, stdout %q", code, err, out.String())
 	}
-	code, _, _, err = run(context.Background(), c, &transport.Command{Script: "kill -s KILL $$"})
-	if err != nil || code != 137 {
-		t.Errorf("killed by SIGKILL: code %d, %v; want 137", code, err)
-	}
-	// No Stdin: the script reads end of file.
-	code, out, _, err = run(context.Background(), c, &transport.Command{Script: "cat; echo eof"})
-	if err != nil || code != 0 || out != "eof\n" {
-		t.Errorf("no stdin: code %d, out %q, %v", code, out, err)
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("left in TMPDIR: %v", left)
 	}
 }
-
-// pidsOf lists processes whose command line is exactly args.
-func pidsOf(args ...string) []string {
-	want := strings.Join(args, "\x00") + "\x00"
-	entries, _ := os.ReadDir("/proc")
-	var pids []string
-	for _, e := range entries {
-		if b, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline")); err == nil && string(b) == want {
-			if st, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat")); err == nil && strings.Contains(string(st), ") Z ") {
-				continue // a zombie waiting for init
-			}
-			pids = append(pids, e.Name())
-		}
-	}
-	return pids
-}
-
-func TestRunCancelKillsProcessGroup(t *testing.T) {
-	t.Parallel()
-	if _, err := os.Stat("/proc/self/cmdline"); err != nil {
-		t.Skip("needs /proc")
-	}
-	n, _ := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	s := fmt.Sprintf("300.%06d", n.Int64())
-	c := local.New("laptop")
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := c.Run(ctx, &transport.Command{Script: "(trap '' TERM; exec sleep " + s + ") & sleep " + s + "; echo not reached"})
-		done <- err
-	}()
-	deadline := time.Now().Add(5 * time.Second)
-	for len(pidsOf("sleep", s)) < 2 {
-		if time.Now().After(deadline) {
-			t.Fatal("sleeps did not start")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("err = %v, want context.Canceled", err)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("Run did not return after cancel")
-	}
-	deadline = time.Now().Add(5 * time.Second)
-	for len(pidsOf("sleep", s)) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("processes survived: %v", pidsOf("sleep", s))
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-
-	tctx, tcancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
-	defer tcancel()
-	_, err := c.Run(tctx, &transport.Command{Script: "sleep 5"})
-	if !errors.Is(err, transport.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("deadline: err = %v, want ErrTimeout and DeadlineExceeded", err)
-	}
-}
-
-func TestPutFile(t *testing.T) {
-	t.Parallel()
-	c := local.New("laptop")
-	ctx := context.Background()
-	dir := t.TempDir()
-	dst := filepath.Join(dir, "app.conf")
-	check := func(content string, mode fs.FileMode) {
-		t.Helper()
-		got, err := os.ReadFile(dst)
-		if err != nil || string(got) != content {
-			t.Errorf("content %q, %v; want %q", got, err, content)
-		}
-		if fi, err := os.Stat(dst); err != nil || fi.Mode().Perm() != mode {
-			t.Errorf("mode %v, %v; want %v", fi.Mode().Perm(), err, mode)
-		}
-		if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) != 0 {
-			t.Errorf("temporary files left: %v", left)
-		}
-	}
-	if err := c.PutFile(ctx, dst, strings.NewReader("one"), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	check("one", 0o640)
-	if err := c.PutFile(ctx, dst, strings.NewReader("two"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	check("two", 0o755)
-
-	failing := io.MultiReader(strings.NewReader("half"), errReader{})
-	if err := c.PutFile(ctx, dst, failing, 0o644); err == nil || !strings.Contains(err.Error(), "broken reader") {
-		t.Errorf("failing reader: err = %v", err)
-	}
-	check("two", 0o755)
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	if err := c.PutFile(cctx, dst, strings.NewReader("x"), 0o644); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled: err = %v", err)
-	}
-	check("two", 0o755)
-	if err := c.PutFile(ctx, filepath.Join(dir, "missing", "f"), strings.NewReader("x"), 0o644); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("missing dir: err = %v, want ErrNotExist", err)
-	}
-	if err := c.PutFile(ctx, "relative", strings.NewReader("x"), 0o644); err == nil {
-		t.Error("relative path: err = nil")
-	}
-
-	// Concurrent writers to one path: each rename is whole.
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Go(func() {
-			content := strings.Repeat(fmt.Sprint(i), 100_000)
-			if err := c.PutFile(ctx, dst, strings.NewReader(content), 0o600); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	got, _ := os.ReadFile(dst)
-	if len(got) != 100_000 || strings.Count(string(got), string(got[:1])) != len(got) {
-		t.Errorf("mixed content after concurrent puts")
-	}
-	if err := c.Close(); err != nil {
-		t.Errorf("Close: %v", err)
-	}
-}
-
-type errReader struct{}
-
-func (errReader) Read([]byte) (int, error) { return 0, errors.New("broken reader") }

@@ -20,8 +20,7 @@ import (
 const keepaliveCountMax = 3
 
 // Client is one SSH connection to one host. It implements transport.Conn and
-// is safe for concurrent use; every Run and PutFile shares the
-// connection.
+// is safe for concurrent use; every Run shares the connection.
 type Client struct {
 	cfg      Config
 	conn     *gossh.Client
@@ -226,7 +225,7 @@ func (c *Client) sftpClient() (*sftp.Client, error) {
 }
 
 // dropSFTP forgets sc after its channel broke while the connection
-// lives on, so that the next PutFile opens a new one.
+// lives on, so that the next upload opens a new one.
 func (c *Client) dropSFTP(sc *sftp.Client) {
 	c.sftpMu.Lock()
 	defer c.sftpMu.Unlock()

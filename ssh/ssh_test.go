@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/big"
 	"net"
@@ -124,40 +123,10 @@ func TestRunOutputAndExitCode(t *testing.T) {
 			t.Errorf("pwd; id -un = %q, want the host's home and user", got)
 		}
 	}
-	// One writer for both streams is written to by one goroutine at a time.
-	var both bytes.Buffer
-	code, err := c.Run(context.Background(), &transport.Command{
-		Script: "for i in 1 2 3 4 5; do echo out$i; echo err$i >&2; done",
-		Stdout: &both, Stderr: &both,
-	})
-	if err != nil || code != 0 || strings.Count(both.String(), "\n") != 10 {
-		t.Errorf("shared writer: code %d, err %v, output %q", code, err, both.String())
-	}
-	// A script killed by a signal reports 128+N, like a shell. (SIGTERM
-	// makes the shell kill its process group with SIGKILL: 137.)
-	if r := run(context.Background(), c, &transport.Command{Script: "sh -c 'kill -s ALRM $PPID'; sleep 5"}); r.err != nil || r.code != 142 {
-		t.Errorf("self-kill: code %d, err %v; want 142, nil", r.code, r.err)
-	}
 	// Multi-line scripts with quotes of both kinds run as written.
 	script := "x='it'\"'\"'s'\nif [ \"$x\" = \"it's\" ]; then\n  echo \"ok: $x\"\nfi\n"
 	if got := mustRun(t, c, script); got != "ok: it's\n" {
 		t.Errorf("multi-line script: %q", got)
-	}
-}
-
-func TestRunStdin(t *testing.T) {
-	t.Parallel()
-	_, c := startAndDial(t, sshtest.Options{})
-	r := run(context.Background(), c, &transport.Command{Script: "cat; echo done", Stdin: strings.NewReader("line 1\nline 2\n")})
-	if r.err != nil || r.code != 0 || r.stdout != "line 1\nline 2\ndone\n" {
-		t.Fatalf("got %+v", r)
-	}
-	// Without Stdin the script reads end of file at once.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	r = run(ctx, c, &transport.Command{Script: "cat; echo eof"})
-	if r.err != nil || r.stdout != "eof\n" {
-		t.Fatalf("got %+v", r)
 	}
 }
 
@@ -169,7 +138,8 @@ func TestManyRunsShareOneConnection(t *testing.T) {
 			t.Fatalf("run %d: %q", i, got)
 		}
 	}
-	// Concurrent runs, more than MaxSessions at once, and PutFiles.
+	// Concurrent runs, more than MaxSessions at once, and long scripts
+	// (uploaded over the SFTP channel).
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
 	for i := range 14 {
@@ -182,9 +152,9 @@ func TestManyRunsShareOneConnection(t *testing.T) {
 	}
 	for i := range 4 {
 		wg.Go(func() {
-			p := filepath.Join(h.Home, fmt.Sprintf("f%d", i))
-			if err := c.PutFile(context.Background(), p, strings.NewReader("x"), 0o644); err != nil {
-				errs <- err
+			r := run(context.Background(), c, &transport.Command{Script: longScript(fmt.Sprintf("echo long %d", i))})
+			if r.err != nil || r.stdout != fmt.Sprintf("long %d\n", i) {
+				errs <- fmt.Errorf("concurrent long script %d: %+v", i, r)
 			}
 		})
 	}
@@ -244,154 +214,27 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func TestRunCancelKillsRemoteProcesses(t *testing.T) {
-	t.Parallel()
-	if _, err := os.Stat("/proc/self/cmdline"); err != nil {
-		t.Skip("needs /proc to see the host's processes")
+// longScript is tail after 200 KiB of comments: too long for the command
+// line, so Run uploads it first.
+func longScript(tail string) string {
+	var b strings.Builder
+	for b.Len() < 200<<10 {
+		b.WriteString("# padding padding padding padding padding padding padding 'quote'\n")
 	}
-	_, c := startAndDial(t, sshtest.Options{})
-	bg, fg := uniqueSleep(t), uniqueSleep(t)
-
-	// The background sleep ignores SIGTERM: it must die all the same.
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan result, 1)
-	go func() {
-		done <- run(ctx, c, &transport.Command{Script: "(trap '' TERM; exec sleep " + bg + ") &\nsleep " + fg + "\necho not reached"})
-	}()
-	waitFor(t, "remote sleeps to start", func() bool {
-		return len(processes("sleep", bg)) == 1 && len(processes("sleep", fg)) == 1
-	})
-	start := time.Now()
-	cancel()
-	var r result
-	select {
-	case r = <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return after cancel")
-	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("Run took %v to return after cancel", d)
-	}
-	wantErr(t, r.err, context.Canceled)
-	if r.code != -1 || strings.Contains(r.stdout, "not reached") {
-		t.Errorf("got %+v", r)
-	}
-	waitFor(t, "remote sleeps to be killed", func() bool {
-		return len(processes("sleep", bg)) == 0 && len(processes("sleep", fg)) == 0
-	})
-
-	// A deadline is a timeout; the connection stays usable.
-	tctx, tcancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
-	defer tcancel()
-	third := uniqueSleep(t)
-	r = run(tctx, c, &transport.Command{Script: "sleep " + third})
-	wantErr(t, r.err, transport.ErrTimeout, context.DeadlineExceeded)
-	waitFor(t, "timed out sleep to be killed", func() bool { return len(processes("sleep", third)) == 0 })
-	if got := mustRun(t, c, "echo still here"); got != "still here\n" {
-		t.Errorf("after cancel: %q", got)
-	}
+	b.WriteString(tail + "\n")
+	return b.String()
 }
 
 func TestRunLongScript(t *testing.T) {
 	t.Parallel()
 	h, c := startAndDial(t, sshtest.Options{})
-	var b strings.Builder
-	for b.Len() < 200<<10 {
-		b.WriteString("# padding padding padding padding padding padding padding 'quote'\n")
-	}
-	b.WriteString("V=ok; echo \"long $V\"\n")
-	r := run(context.Background(), c, &transport.Command{Script: b.String(), Stdin: strings.NewReader("in")})
+	r := run(context.Background(), c, &transport.Command{Script: longScript(`V=ok; echo "long $V"`), Stdin: strings.NewReader("in")})
 	if r.err != nil || r.code != 0 || r.stdout != "long ok\n" {
 		t.Fatalf("got code %d err %v stdout %q stderr %q", r.code, r.err, r.stdout, r.stderr)
 	}
 	left, _ := filepath.Glob(filepath.Join(h.Home, ".driftless-script-*"))
 	if len(left) != 0 {
 		t.Errorf("uploaded script left behind: %v", left)
-	}
-}
-
-func TestPutFile(t *testing.T) {
-	t.Parallel()
-	h, c := startAndDial(t, sshtest.Options{})
-	ctx := context.Background()
-	dst := filepath.Join(h.Home, "app.conf")
-	if err := c.PutFile(ctx, dst, strings.NewReader("version 1\n"), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	checkFile(t, dst, "version 1\n", 0o640)
-	if isRoot() {
-		if got := mustRun(t, c, "stat -c %U "+dst); got != h.User+"\n" {
-			t.Errorf("owner = %q, want %s", got, h.User)
-		}
-	}
-
-	// Replacing: readers see the old or the new content, never a mix.
-	big := strings.Repeat("0123456789abcdef", 64<<10) // 1 MiB
-	if err := c.PutFile(ctx, dst, strings.NewReader(big), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	checkFile(t, dst, big, 0o600)
-	noTempFiles(t, h.Home)
-
-	// A reader failing half-way leaves the old file and no temporary.
-	failing := io.MultiReader(strings.NewReader("partial"), errReader{errors.New("disk on fire")})
-	err := c.PutFile(ctx, dst, failing, 0o644)
-	if err == nil || !strings.Contains(err.Error(), "disk on fire") {
-		t.Fatalf("err = %v, want the reader's error", err)
-	}
-	checkFile(t, dst, big, 0o600)
-	noTempFiles(t, h.Home)
-
-	// A cancelled put leaves the old file too.
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	wantErr(t, c.PutFile(cctx, dst, strings.NewReader("new"), 0o644), context.Canceled)
-	checkFile(t, dst, big, 0o600)
-
-	// A directory is not replaced.
-	if err := os.Mkdir(filepath.Join(h.Home, "adir"), 0o777); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.PutFile(ctx, filepath.Join(h.Home, "adir"), strings.NewReader("x"), 0o644); err == nil {
-		t.Error("PutFile over a directory: err = nil")
-	}
-
-	// The directory must exist; relative paths are refused.
-	err = c.PutFile(ctx, filepath.Join(h.Home, "missing", "f"), strings.NewReader("x"), 0o644)
-	wantErr(t, err, fs.ErrNotExist)
-	if err := c.PutFile(ctx, "relative/f", strings.NewReader("x"), 0o644); err == nil {
-		t.Error("relative path: err = nil")
-	}
-	noTempFiles(t, h.Home)
-}
-
-type errReader struct{ err error }
-
-func (r errReader) Read([]byte) (int, error) { return 0, r.err }
-
-func checkFile(t *testing.T, path, content string, mode fs.FileMode) {
-	t.Helper()
-	got, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != content {
-		t.Errorf("%s: %d bytes, want %d", path, len(got), len(content))
-	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fi.Mode().Perm() != mode {
-		t.Errorf("%s: mode %v, want %v", path, fi.Mode().Perm(), mode)
-	}
-}
-
-func noTempFiles(t *testing.T, dir string) {
-	t.Helper()
-	left, _ := filepath.Glob(filepath.Join(dir, ".*.dl-tmp-*"))
-	if len(left) != 0 {
-		t.Errorf("temporary files left: %v", left)
 	}
 }
 
@@ -774,10 +617,10 @@ func TestJumpHost(t *testing.T) {
 	if got := mustRun(t, c, "id -un"); got != target.User+"\n" {
 		t.Errorf("logged in as %q, want %s", got, target.User)
 	}
-	if err := c.PutFile(context.Background(), filepath.Join(target.Home, "via-jump"), strings.NewReader("j"), 0o644); err != nil {
-		t.Fatal(err)
+	// A long script goes over an SFTP channel through the jump too.
+	if got := mustRun(t, c, longScript("id -un")); got != target.User+"\n" {
+		t.Errorf("long script via the jump: %q, want %s", got, target.User)
 	}
-	checkFile(t, filepath.Join(target.Home, "via-jump"), "j", 0o644)
 	if b, tg := bastion.ConnectionCount(), target.ConnectionCount(); b != 1 || tg != 1 {
 		t.Errorf("ConnectionCount bastion %d, target %d; want 1, 1", b, tg)
 	}
@@ -829,7 +672,8 @@ func TestConnectionLost(t *testing.T) {
 	c := dialFaulty(sshtest.FaultDropAfterAuth, 0)
 	r = run(ctx, c, &transport.Command{Script: "work"})
 	wantErr(t, r.err, transport.ErrConnLost)
-	wantErr(t, c.PutFile(ctx, "/tmp/x", strings.NewReader("x"), 0o644), transport.ErrConnLost)
+	r = run(ctx, c, &transport.Command{Script: longScript("work")}) // SFTP upload
+	wantErr(t, r.err, transport.ErrConnLost)
 
 	// A peer that stops answering is found by keepalives.
 	start := time.Now()
@@ -870,21 +714,12 @@ func TestHostCrashDuringRun(t *testing.T) {
 func TestCloseThenUse(t *testing.T) {
 	t.Parallel()
 	_, c := startAndDial(t, sshtest.Options{})
-	mustRun(t, c, "true")
-	if err := c.PutFile(context.Background(), "/tmp/.driftless-unused", strings.NewReader(""), 0o600); err == nil {
-		_ = os.Remove("/tmp/.driftless-unused")
-	}
+	mustRun(t, c, longScript("true")) // opens the SFTP channel, which Close closes too
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if err := c.Close(); err != nil {
-		t.Errorf("second Close: %v", err)
-	}
-	r := run(context.Background(), c, &transport.Command{Script: "true"})
+	r := run(context.Background(), c, &transport.Command{Script: longScript("true")})
 	wantErr(t, r.err, transport.ErrConnLost)
-	if err := c.PutFile(context.Background(), "/tmp/x", strings.NewReader("x"), 0o644); err == nil {
-		t.Error("PutFile after Close: err = nil")
-	}
 }
 
 func TestBecomeSudo(t *testing.T) {
@@ -910,32 +745,6 @@ func TestBecomeSudo(t *testing.T) {
 	if r.stderr != "err\n" {
 		t.Errorf("stderr = %q, want only the script's", r.stderr)
 	}
-
-	dst := filepath.Join(h.Home, "sudo.conf")
-	if err := c.PutFile(context.Background(), dst, strings.NewReader("via sudo\n"), 0o640); err != nil {
-		t.Fatal(err)
-	}
-	checkFile(t, dst, "via sudo\n", 0o640)
-	// Content of unknown length is counted first.
-	if err := c.PutFile(context.Background(), dst, io.MultiReader(strings.NewReader("a"), strings.NewReader("b")), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	checkFile(t, dst, "ab", 0o600)
-	err := c.PutFile(context.Background(), filepath.Join(h.Home, "no", "dir"), strings.NewReader("x"), 0o600)
-	if err == nil {
-		t.Error("PutFile into a missing directory: err = nil")
-	}
-	if err := os.Mkdir(filepath.Join(h.Home, "adir"), 0o777); err != nil {
-		t.Fatal(err)
-	}
-	err = c.PutFile(context.Background(), filepath.Join(h.Home, "adir"), strings.NewReader("x"), 0o600)
-	if err == nil || !strings.Contains(err.Error(), "is a directory") {
-		t.Errorf("PutFile over a directory: err = %v", err)
-	}
-	if entries, _ := os.ReadDir(filepath.Join(h.Home, "adir")); len(entries) != 0 {
-		t.Errorf("PutFile over a directory left %v in it", entries)
-	}
-	noTempFiles(t, h.Home)
 
 	// Wrong password, or none: ErrAuth, and the password never shows.
 	for _, pw := range []string{"wrong", ""} {

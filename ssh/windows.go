@@ -31,7 +31,7 @@ import (
 // (the server runs exec commands through its default shell, cmd.exe
 // unless configured otherwise; both pass this line unchanged), with the
 // script prefixed, as over WinRM, by $ProgressPreference =
-// 'SilentlyContinue' and one $env:NAME = '<value>' line per variable.
+// 'SilentlyContinue'.
 // cmd.Stdin is the process's stdin, which PowerShell hands the script as
 // $input (the runner sends its scripts that way). A command line longer
 // than cmd.exe's 8191 characters is not sent: the script is uploaded
@@ -122,6 +122,9 @@ func (c *Client) runPS(ctx context.Context, op, command string, stdin io.Reader,
 	defer done()
 
 	out, errOut := newGate(stdout), newGate(stderr)
+	if sameWriter(stdout, stderr) {
+		errOut = out // one lock for both streams, as os/exec does
+	}
 	defer out.detach()
 	defer errOut.detach()
 	filter := clixml.NewFilter(errOut)

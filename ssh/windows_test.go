@@ -21,6 +21,7 @@ import (
 
 	"github.com/driftless-dev/driftless/internal/pwsh"
 	"github.com/driftless-dev/driftless/transport"
+	"github.com/driftless-dev/driftless/transport/transporttest"
 
 	"github.com/pkg/sftp"
 	gossh "golang.org/x/crypto/ssh"
@@ -402,6 +403,21 @@ func TestWindowsCancel(t *testing.T) {
 	if code, err := c.Run(context.Background(), &transport.Command{Script: "not the bootstrap"}); err != nil || code != 1 {
 		t.Errorf("after cancel: %d %v", code, err)
 	}
+}
+
+// OpenSSH for Windows, played by winSSH running the suite's PowerShell
+// scripts with transporttest.PowerShell, passes the conformance suite.
+func TestWindowsConformance(t *testing.T) {
+	s := startWinSSH(t, winBanner)
+	ps := transporttest.NewPowerShell()
+	s.run = func(ctx context.Context, script string, _ map[string]string, stdin io.Reader, stdout, stderr io.Writer) int {
+		return ps.Run(ctx, script, stdin, stdout, stderr)
+	}
+	cfg := s.config()
+	transporttest.Run(t, transporttest.Factory{
+		New:    func(t *testing.T) transport.Conn { return dialWin(t, cfg) },
+		Cannot: map[transporttest.Capability]string{transporttest.Signals: "Windows has no signals"},
+	})
 }
 
 func TestWindowsBecomeSudo(t *testing.T) {

@@ -22,7 +22,7 @@
 // Plain HTTP needs AllowUnencrypted on the host (no message encryption is
 // done): prefer HTTPS.
 //
-// Errors are in plain words and wrap the runner's sentinels: a 401 is
+// Errors are in plain words and wrap transport's sentinels: a 401 is
 // transport.ErrAuth ("WinRM: 401 from win-1:5986 — check user/password_env
 // and auth = ntlm|basic"), a TLS failure is transport.ErrUnreachable and
 // ErrTLS with what is wrong with the certificate, refused connections and
@@ -36,12 +36,11 @@
 //	powershell.exe -NoProfile -NonInteractive -EncodedCommand <base64 of UTF-16LE>
 //
 // in a shell (kept and reused across Runs, at most Config.MaxShells at
-// once). The script starts with $ProgressPreference = 'SilentlyContinue'
-// and one $env:NAME = '<value>' line per variable (single-quoted, so no
-// value is interpreted). A command line longer than cmd.exe's ~8 KiB
-// limit is not sent as is: the script is pushed as a file (see PutFile)
-// to the user's temporary directory, and a short script reads, deletes
-// and dot-sources it.
+// once). The script starts with $ProgressPreference = 'SilentlyContinue'.
+// A command line longer than cmd.exe's ~8 KiB limit is not sent as is:
+// the script is pushed as a file (see "Pushing a script" below) to the
+// user's temporary directory, and a short script reads, deletes and
+// dot-sources it.
 //
 // Output is streamed: each Receive returns what the process wrote since
 // the last one; a Receive that sees nothing within OperationTimeout ends
@@ -50,12 +49,12 @@
 // WinRS terminate signal and deletes the shell before it returns (within
 // ConnectTimeout, should the host not answer).
 //
-// # Pushing a file
+// # Pushing a script
 //
-// PutFile runs one PowerShell process whose stdin (WinRS Send, with
-// console-mode stdin off) carries the file as base64 lines of 48 KiB and
-// a last "=<sha256> <size>" line: each chunk is appended to a temporary
-// file beside the target, the hash and size are checked at the end, and
-// the file is moved into place (File.Replace over an existing file). The
-// temporary file is removed on any failure.
+// A long script is pushed by one PowerShell process whose stdin (WinRS
+// Send, with console-mode stdin off) carries it as base64 lines of 48 KiB
+// and a last "=<sha256> <size>" line: each chunk is appended to a
+// temporary file beside the target, the hash and size are checked at the
+// end, and the file is moved into place. The temporary file is removed on
+// any failure, and a script that does not verify is not run.
 package winrm

@@ -21,7 +21,7 @@ import (
 )
 
 // fakeHost plays a Windows host behind a winrmtest server: it stores the
-// files driftless pushes (running the put script's protocol: base64 lines
+// scripts driftless pushes (running the put script's protocol: base64 lines
 // on stdin, a checksum line, exit 1 with a message on mismatch), runs the
 // bootstrap of long scripts (read, delete, run the pushed file) and hands
 // every other script to run.
@@ -42,13 +42,6 @@ var (
 )
 
 func newFakeHost() *fakeHost { return &fakeHost{files: map[string][]byte{}} }
-
-func (h *fakeHost) file(path string) ([]byte, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	b, ok := h.files[path]
-	return b, ok
-}
 
 func (h *fakeHost) fileCount() int {
 	h.mu.Lock()

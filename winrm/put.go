@@ -9,12 +9,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"io/fs"
-	"regexp"
 	"strconv"
 	"strings"
-
-	"github.com/driftless-dev/driftless/internal/pwsh"
 )
 
 // putChunk is the most file content one stdin line (and so one Send)
@@ -93,31 +89,8 @@ end {
 }
 `
 
-// absWindows matches an absolute Windows path: C:\x, C:/x, \\server\share\x.
-var absWindows = regexp.MustCompile(`^(?:[A-Za-z]:[\\/]|\\\\[^\\/]+[\\/][^\\/]+[\\/])`)
-
-// PutFile writes the content of r to path on the host atomically: in
-// chunks (base64 lines on the stdin of one PowerShell process, appended to
-// a temporary file in the same directory), SHA-256 and size verified,
-// then moved over path. A lost connection or a cancelled context never
-// leaves a half-written path. path is an absolute Windows path (C:\...,
-// C:/... or \\server\share\...); its directory must exist. mode is
-// ignored: Windows files have ACLs, not permission bits.
-func (c *Client) PutFile(ctx context.Context, path string, r io.Reader, mode fs.FileMode) error {
-	op := "put " + c.cfg.Name + " " + path
-	if !absWindows.MatchString(path) {
-		return fmt.Errorf("%s: not an absolute Windows path (C:\\...)", op)
-	}
-	if strings.HasSuffix(path, `\`) || strings.HasSuffix(path, "/") {
-		return fmt.Errorf("%s: not a file path", op)
-	}
-	if err := ctx.Err(); err != nil {
-		return ctxErr(op, err)
-	}
-	return c.put(ctx, op, pwsh.Quote(path), r)
-}
-
-// put sends r to the file the PowerShell expression target names.
+// put sends r to the file the PowerShell expression target names (see
+// putScript). Run pushes scripts too long for the command line with it.
 func (c *Client) put(ctx context.Context, op, target string, r io.Reader) error {
 	lines := &chunkReader{r: r, h: sha256.New()}
 	var stdout, stderr bytes.Buffer

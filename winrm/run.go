@@ -31,11 +31,10 @@ const maxCommandLine = 8000
 //
 //	powershell.exe -NoProfile -NonInteractive -EncodedCommand <UTF-16LE base64>
 //
-// The script is pwsh.Prologue, then one `$env:K = '...'` line per cmd.Env
-// variable (sorted, single-quoted: nothing in a value is interpreted),
-// then cmd.Script. When that command line would pass ~8 KiB (cmd.exe's
-// limit), the script is first pushed like PutFile to a file in the user's
-// temporary directory, and a short script reads, removes and runs it.
+// The script is pwsh.Prologue, then cmd.Script. When that command line
+// would pass ~8 KiB (cmd.exe's limit), the script is first pushed (see
+// put) to a file in the user's temporary directory, and a short script
+// reads, removes and runs it.
 // Stdout and stderr are streamed to cmd.Stdout and cmd.Stderr as the host
 // returns them (stderr in PowerShell's CLIXML form is turned into plain
 // text); cmd.Stdin, when set, is sent to the process's stdin.
@@ -114,6 +113,8 @@ func (c *Client) exec(ctx context.Context, op, line string, stdin io.Reader, std
 	if c.isClosed() {
 		return -1, false, fmt.Errorf("%s: %w: client closed", op, transport.ErrConnLost)
 	}
+	ctx, release := c.closing(ctx)
+	defer release()
 
 	shellID, pooled, err := c.takeShell(ctx)
 	if err != nil {
@@ -189,11 +190,34 @@ func (c *Client) abort(shellID, cmdID string) {
 	})
 }
 
-// runErr wraps an error of a running command for op: ctx's own error,
-// transport.ErrAuth, a fault as is, else a lost connection.
+// errClosed is the cause with which closing cancels a command.
+var errClosed = errors.New("client closed")
+
+// closing returns ctx, cancelled also when the client closes, with the
+// cause errClosed: Close then ends the command as a cancellation would
+// (terminate, delete the shell), and runErr says the connection is lost.
+// release ends the watch.
+func (c *Client) closing(ctx context.Context) (_ context.Context, release func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-c.closed:
+			cancel(errClosed)
+		case <-done:
+		}
+	}()
+	return ctx, func() { close(done); cancel(nil) }
+}
+
+// runErr wraps an error of a running command for op: a lost connection
+// when the client closed, ctx's own error, transport.ErrAuth, a fault as
+// is, else a lost connection.
 func (c *Client) runErr(ctx context.Context, op string, err error) error {
 	var f *Fault
 	switch {
+	case errors.Is(context.Cause(ctx), errClosed):
+		return fmt.Errorf("%s: %w: %w", op, transport.ErrConnLost, errClosed)
 	case ctx.Err() != nil:
 		return ctxErr(op, ctx.Err())
 	case errors.Is(err, net.ErrClosed) || c.isClosed():

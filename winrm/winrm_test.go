@@ -3,7 +3,6 @@ package winrm_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -362,59 +361,55 @@ func TestRunCLIXMLStderrIsPlainText(t *testing.T) {
 	}
 }
 
-func TestPutFileInChunks(t *testing.T) {
-	srv, host := newHost(t, winrmtest.Options{}, nil)
+// A long script travels in chunks: base64 lines of 48 KiB on the put
+// command's stdin, then a checksum line.
+func TestRunLongScriptInChunks(t *testing.T) {
+	var ran atomic.Value
+	srv, host := newHost(t, winrmtest.Options{}, func(ctx context.Context, p *winrmtest.Process, script string) int {
+		ran.Store(script)
+		return 0
+	})
 	c := dial(t, config(t, srv, winrm.AuthNTLM))
-	content := make([]byte, 200<<10+17)
-	rand.Read(content)
-	const p = `C:\ProgramData\app\it's.bin`
-	if err := c.PutFile(context.Background(), p, bytes.NewReader(content), 0o644); err != nil {
-		t.Fatal(err)
+	script := "# " + strings.Repeat("it's ", 40<<10) + "\n" // 200 KiB
+	if code, _, _ := run(t, c, &transport.Command{Script: script}); code != 0 {
+		t.Fatalf("code %d", code)
 	}
-	got, ok := host.file(p)
-	if !ok || !bytes.Equal(got, content) {
-		t.Fatalf("host has %d bytes (ok %v), want %d", len(got), ok, len(content))
+	if got, _ := ran.Load().(string); got != prologue+script {
+		t.Fatalf("the host ran %d bytes, want %d", len(got), len(prologue+script))
 	}
 	cmd := srv.Commands()[0]
-	if !strings.Contains(cmd.Script, `$dl_path = 'C:\ProgramData\app\it''s.bin'`) {
-		t.Errorf("put script does not name the path:\n%s", cmd.Script)
-	}
 	lines := strings.Split(strings.TrimSuffix(string(cmd.Stdin), "\r\n"), "\r\n")
 	if len(lines) != 6 || !strings.HasPrefix(lines[5], "=") {
-		t.Fatalf("%d stdin lines (want 5 chunks and a checksum): last %q", len(lines), lines[len(lines)-1])
+		t.Fatalf("%d stdin lines (want 5 chunks and a checksum): last %.80q", len(lines), lines[len(lines)-1])
 	}
 	if cmd.Options["WINRS_CONSOLEMODE_STDIN"] != "FALSE" {
 		t.Errorf("options %v", cmd.Options)
 	}
-	for _, want := range []string{"[IO.File]::Replace($dl_tmp, $dl_path, [NullString]::Value, $true)", "[IO.File]::Move($dl_tmp, $dl_path)", "[IO.File]::Delete($dl_tmp)", "checksum mismatch"} {
+	for _, want := range []string{"[IO.File]::Move($dl_tmp, $dl_path)", "[IO.File]::Delete($dl_tmp)", "checksum mismatch"} {
 		if !strings.Contains(cmd.Script, want) {
 			t.Errorf("put script lacks %s", want)
 		}
 	}
-	// Empty files too.
-	if err := c.PutFile(context.Background(), `C:\empty`, strings.NewReader(""), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if got, ok := host.file(`C:\empty`); !ok || len(got) != 0 {
-		t.Fatalf("empty file: %q %v", got, ok)
+	if n := host.fileCount(); n != 0 {
+		t.Errorf("%d files left on the host", n)
 	}
 }
 
-func TestPutFileRefusesWhatDoesNotVerify(t *testing.T) {
-	srv, host := newHost(t, winrmtest.Options{}, nil)
+// A long script whose upload does not verify is not run.
+func TestRunLongScriptRefusesWhatDoesNotVerify(t *testing.T) {
+	var ran atomic.Bool
+	srv, host := newHost(t, winrmtest.Options{}, func(context.Context, *winrmtest.Process, string) int {
+		ran.Store(true)
+		return 0
+	})
 	host.corrupt = true
 	c := dial(t, config(t, srv, winrm.AuthBasic))
-	err := c.PutFile(context.Background(), `C:\x.txt`, strings.NewReader("hello"), 0o644)
-	if err == nil || !strings.Contains(err.Error(), "checksum mismatch") || !strings.HasPrefix(err.Error(), `put win-1 C:\x.txt: `) {
+	_, err := c.Run(context.Background(), &transport.Command{Script: "# " + strings.Repeat("x", 10000) + "\n"})
+	if err == nil || !strings.Contains(err.Error(), "checksum mismatch") || !strings.HasPrefix(err.Error(), "run win-1: ") {
 		t.Fatalf("err %v", err)
 	}
-	if _, ok := host.file(`C:\x.txt`); ok {
-		t.Fatal("the file was written")
-	}
-	for _, p := range []string{"relative.txt", "/etc/passwd", `C:\dir\`} {
-		if err := c.PutFile(context.Background(), p, strings.NewReader("x"), 0o644); err == nil {
-			t.Errorf("PutFile(%s) succeeded", p)
-		}
+	if ran.Load() || host.fileCount() != 0 {
+		t.Fatalf("the script ran (%v) or was kept (%d files)", ran.Load(), host.fileCount())
 	}
 }
 

@@ -57,6 +57,7 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-color", Usage: "no colours (also NO_COLOR)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and the result"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print debug logs"},
+		versionFlag,
 	}
 }
 
@@ -65,6 +66,7 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
 		Name:                 "driftless",
 		Usage:                "keep machines in a declared state over SSH and WinRM, and remember every drift",
+		Version:              buildVersion().Version,
 		Description:          "driftless reads a config dir (inventory.toml, associations.toml, documents/), checks every step\non every target host, corrects what drifted and records it all in a local journal.",
 		Reader:               stdin,
 		Writer:               stdout,
@@ -89,6 +91,7 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 			demoCommand(),
 			initCommand(),
 			completionCommand(),
+			versionCommand(),
 		},
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {

@@ -1,6 +1,6 @@
 // Package pwsh holds the PowerShell text that more than one package writes:
-// quoting, the -EncodedCommand encoding, and the prologue and $env: lines a
-// script runs with. The WinRM and SSH transports and the runner share it.
+// quoting, the -EncodedCommand encoding, and the prologue a script runs
+// with. The WinRM and SSH transports and the runner share it.
 package pwsh
 
 import (
