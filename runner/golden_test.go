@@ -15,10 +15,12 @@ package runner
 //	DRIFTLESS_UPDATE_GOLDEN=1 go test ./...
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
+	osexec "os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -319,5 +321,51 @@ func TestGoldenSudo(t *testing.T) {
 				t.Errorf("%s (check %v): a sudo host gets another script", name, check)
 			}
 		}
+	}
+}
+
+// shellcheckExcluded are the shellcheck codes that flag what the scripts
+// do on purpose, each with why. Any other finding fails
+// TestGoldenShellcheck.
+var shellcheckExcluded = []struct{ code, why string }{
+	{"SC2317", "unreachable command: the prelude defines every helper in every script; a script calls those its steps need"},
+	{"SC2034", "variable appears unused: helpers set values for the fragments that may follow (dl_m dl_o dl_g dl_z of dl_stat, dl_h, dl_clean, dl_pm_auto)"},
+	{"SC2030", "modification local to a subshell: a step's environment is exported in the subshell that runs its command, to reach that command only"},
+	{"SC2031", "the other half of SC2030: the same variables, exported again in the next step's subshell"},
+	{"SC2086", "unquoted expansion: numbers the script set ($dl_rc, $dl_n, $dl_h) or field splitting on purpose under set -f ($dl_x, $dl_l<n>)"},
+	{"SC2046", "unquoted command substitution: set -- $(stat ...) splits stat's fields on purpose"},
+	{"SC1007", "space after =: dl_lc= dl_sr= empties several variables in one command"},
+	{"SC2174", "mkdir -p -m sets the mode of the step's directory only: parents made on the way get the umask's, as mkdir -p does"},
+}
+
+// TestGoldenShellcheck runs shellcheck -s sh on every golden POSIX
+// script: any finding not excluded above fails. (shellcheck takes about
+// 30 s of CPU for the set: the files are checked in parallel.)
+func TestGoldenShellcheck(t *testing.T) {
+	if _, err := osexec.LookPath("shellcheck"); err != nil {
+		t.Fatal("shellcheck not found: apt-get install shellcheck (./test.sh installs it)")
+	}
+	files, err := filepath.Glob(filepath.Join(goldenDir, "*.sh"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden POSIX scripts in %s (%v)", goldenDir, err)
+	}
+	codes := make([]string, len(shellcheckExcluded))
+	for i, e := range shellcheckExcluded {
+		codes[i] = e.code
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			t.Parallel()
+			var stdout, stderr bytes.Buffer
+			cmd := osexec.Command("shellcheck", "--norc", "-s", "sh", "-f", "gcc", "-e", strings.Join(codes, ","), f)
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			if stderr.Len() > 0 || (err != nil && stdout.Len() == 0) {
+				t.Fatalf("shellcheck: %v: %s", err, stderr.String())
+			}
+			if stdout.Len() > 0 {
+				t.Errorf("shellcheck -s sh found:\n%s", stdout.String())
+			}
+		})
 	}
 }
