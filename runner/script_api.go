@@ -112,7 +112,9 @@ func shellName(s transport.Shell) string {
 // same plan (parameters, host fields, environment, nested documents).
 // A run may send more: a second script in an apply (see HostScript.Notes),
 // whose content depends on what the first one reports; a new script after
-// a step's timeout.
+// a step's timeout. Nothing is contacted, but a download step's content is
+// fetched (or read) and verified on this machine, as a run does: the
+// script carries it.
 func Script(cfg *config.Config, opts ScriptOptions) (*HostScript, error) {
 	hs, steps, err := scriptPlan(cfg, opts)
 	if err != nil {
