@@ -74,14 +74,7 @@ func (h *hostRun) run(ctx context.Context) error {
 		h.results[s.idx] = journal.StepResult{Index: s.idx, Name: s.name, Action: string(s.kind)}
 	}
 	started := time.Now()
-	check, apply := checkScript, applyScript
-	if !h.check {
-		check = checkRunScript
-	}
-	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
-		check = func(m string, steps []*step, _ scriptState) string { return checkScriptPS(m, steps) }
-		apply = func(m string, todo []applyStep, _ scriptState) string { return applyScriptPS(m, todo) }
-	}
+	check, apply := builders(h.check, transport.ShellOf(h.conn))
 	frames, err := h.checkPhase(ctx, check)
 	if err != nil {
 		return err
@@ -250,6 +243,21 @@ func (h *hostRun) applyAll(ctx context.Context, build func(string, []applyStep, 
 		h.result(a.s).Duration += took[a.s.idx]
 	}
 	return nil
+}
+
+// builders returns the builders of a host's first script (the check
+// script; in apply mode it also corrects what it can) and of its apply
+// script, for check mode or not, in the host's shell.
+func builders(check bool, shell transport.Shell) (func(string, []*step, scriptState) string, func(string, []applyStep, scriptState) string) {
+	first, apply := checkScript, applyScript
+	if !check {
+		first = checkRunScript
+	}
+	if shell == transport.ShellPowerShell {
+		first = func(m string, steps []*step, _ scriptState) string { return checkScriptPS(m, steps) }
+		apply = func(m string, todo []applyStep, _ scriptState) string { return applyScriptPS(m, todo) }
+	}
+	return first, apply
 }
 
 // timedOut says which command of which step ran past the step's

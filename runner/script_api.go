@@ -1,0 +1,302 @@
+package runner
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/documents"
+	"github.com/driftless-dev/driftless/internal/diag"
+	"github.com/driftless-dev/driftless/inventory"
+	"github.com/driftless-dev/driftless/transport"
+)
+
+// DefaultMarker is the report marker of the scripts Script prints. A run
+// gives each script a random one (newMarker), which no output can guess;
+// a fixed one keeps a printed script readable and stable.
+const DefaultMarker = "@@DL-MARKER"
+
+// ScriptOptions say which script Script prints.
+type ScriptOptions struct {
+	// Name is an association's name (its document runs with its
+	// parameters) or, when no association has that name, a document's
+	// (its parameters take their defaults; one without a default is an
+	// error).
+	Name string
+	// Host is an inventory host's name. Default: the association's first
+	// target; for a document, or an association without targets, a
+	// synthetic local host named "localhost".
+	Host string
+	// Check prints the script of a check (as does an association of
+	// mode "check"); else the first script of an apply, which also
+	// corrects what it can.
+	Check bool
+	// Shell is the language of the script; default the host's:
+	// PowerShell for a winrm host, else POSIX sh. (An ssh host that turns
+	// out to run Windows gets PowerShell; that is known only once
+	// connected: say so here.)
+	Shell transport.Shell
+	// Marker is the report marker; default DefaultMarker.
+	Marker string
+}
+
+// HostScript is the first script a host gets for a document: the one that
+// checks every step (and, in an apply, corrects what it can).
+type HostScript struct {
+	Document    string
+	Association string // "" for a document alone
+	Host        string
+	Shell       transport.Shell
+	Check       bool
+	// Script is the script as the host's shell reads it: for POSIX sh,
+	// the text the transport sends on stdin (the script wrapped in
+	// shellMain); for PowerShell, the text the transport sends in base64
+	// lines (psStdin), decoded. Secret parameters and {{ env:NAME }}
+	// values read ******, and the marker is Marker: otherwise it is
+	// byte for byte what a run sends.
+	Script string
+	// Steps are the steps of the plan by index, as the script's reports
+	// number them: "name (action)".
+	Steps []string
+	// Notes say what the script does not show: steps left out (their
+	// inputs could not be rendered, a precondition is false), steps that
+	// do not run in this mode or shell, and in an apply what a second
+	// script corrects, which is built from this script's reports.
+	Notes []string
+}
+
+// Text is the script to read: a comment naming the steps by index, the
+// script, and the notes as trailing comments.
+func (hs *HostScript) Text() string {
+	var b strings.Builder
+	mode := "apply"
+	if hs.Check {
+		mode = "check"
+	}
+	what := fmt.Sprintf("document %q", hs.Document)
+	if hs.Association != "" {
+		what = fmt.Sprintf("association %q (document %q)", hs.Association, hs.Document)
+	}
+	fmt.Fprintf(&b, "# driftless: the first script of a%s %s of %s on host %s (%s)\n", article(mode), mode, what, hs.Host, shellName(hs.Shell))
+	b.WriteString("# Its reports number the steps:\n")
+	for i, s := range hs.Steps {
+		fmt.Fprintf(&b, "#   %d %s\n", i, s)
+	}
+	b.WriteString(hs.Script)
+	if !strings.HasSuffix(hs.Script, "\n") {
+		b.WriteString("\n")
+	}
+	for _, n := range hs.Notes {
+		b.WriteString("# " + strings.ReplaceAll(n, "\n", "\n#   ") + "\n")
+	}
+	return b.String()
+}
+
+func article(word string) string {
+	if strings.IndexByte("aeiou", word[0]) >= 0 {
+		return "n"
+	}
+	return ""
+}
+
+func shellName(s transport.Shell) string {
+	if s == transport.ShellPowerShell {
+		return "PowerShell"
+	}
+	return "POSIX sh"
+}
+
+// Script returns the first script that running opts.Name would send to a
+// host: what hostRun.run sends first, built by the same builders from the
+// same plan (parameters, host fields, environment, nested documents).
+// A run may send more: a second script in an apply (see HostScript.Notes),
+// whose content depends on what the first one reports; a new script after
+// a step's timeout. Nothing is contacted, but a download step's content is
+// fetched (or read) and verified on this machine, as a run does: the
+// script carries it.
+func Script(cfg *config.Config, opts ScriptOptions) (*HostScript, error) {
+	hs, steps, err := scriptPlan(cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	marker := opts.Marker
+	if marker == "" {
+		marker = DefaultMarker
+	}
+	first, _ := builders(hs.Check, hs.Shell)
+	hs.Script = first(marker, steps, scriptState{salvage: -1})
+	if hs.Shell != transport.ShellPowerShell {
+		hs.Script = shellMain(hs.Script)
+	}
+	for _, s := range steps {
+		hs.Steps = append(hs.Steps, fmt.Sprintf("%s (%s)", s.name, s.kind))
+	}
+	hs.Notes = scriptNotes(steps, hs.Check, hs.Shell)
+	return hs, nil
+}
+
+// scriptPlan resolves what Script prints and plans the document for the
+// host as runHost does, with every secret parameter's value and every
+// {{ env:NAME }} value replaced by ******.
+func scriptPlan(cfg *config.Config, opts ScriptOptions) (*HostScript, []*step, error) {
+	hs := &HostScript{Check: opts.Check}
+	var (
+		doc    *documents.Document
+		params map[string]documents.Value
+		host   *inventory.Host
+	)
+	if a := cfg.Association(opts.Name); a != nil {
+		doc, params = a.Doc, a.Params
+		hs.Association, hs.Check = a.Name, opts.Check || a.Mode == "check"
+		if len(a.Hosts) > 0 {
+			host = a.Hosts[0]
+		}
+	} else if doc = cfg.Document(opts.Name); doc != nil {
+		params = map[string]documents.Value{}
+		for _, p := range doc.Params {
+			if p.Default == nil {
+				return nil, nil, fmt.Errorf("document %q needs parameter %q (it has no default): name an association that gives it", doc.Name, p.Name)
+			}
+			params[p.Name] = *p.Default
+		}
+	} else {
+		names := append(cfg.AssociationNames(), cfg.DocumentNames()...)
+		msg := fmt.Sprintf("unknown association or document %q", opts.Name)
+		if s := diag.Suggest(opts.Name, names); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return nil, nil, fmt.Errorf("%s", msg)
+	}
+	hs.Document = doc.Name
+	if opts.Host != "" {
+		if cfg.Inventory != nil {
+			host = cfg.Inventory.Host(opts.Host)
+		}
+		if host == nil {
+			msg := fmt.Sprintf("unknown host %q", opts.Host)
+			if cfg.Inventory == nil {
+				msg += " (no inventory loaded)"
+			} else if s := diag.Suggest(opts.Host, cfg.Inventory.HostNames()); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			return nil, nil, fmt.Errorf("%s", msg)
+		}
+	}
+	if host == nil {
+		host = &inventory.Host{Name: "localhost", Address: "localhost", Transport: inventory.Local}
+	}
+	hs.Host = host.Name
+	switch hs.Shell = opts.Shell; hs.Shell {
+	case "":
+		hs.Shell = transport.ShellPOSIX
+		if host.Transport == inventory.WinRM {
+			hs.Shell = transport.ShellPowerShell
+		}
+	case transport.ShellPOSIX, transport.ShellPowerShell:
+	default:
+		return nil, nil, fmt.Errorf("shell %q: want %q or %q", opts.Shell, transport.ShellPOSIX, transport.ShellPowerShell)
+	}
+
+	shown := make(map[string]documents.Value, len(params))
+	for k, v := range params {
+		shown[k] = v
+	}
+	for _, p := range doc.Params {
+		if v, ok := shown[p.Name]; ok && p.Secret {
+			shown[p.Name] = documents.Str(documents.Redacted)
+			if v.IsList {
+				items := make([]string, len(v.List))
+				for i := range items {
+					items[i] = documents.Redacted
+				}
+				shown[p.Name] = documents.List(items...)
+			}
+		}
+	}
+	env := cfg.Env
+	if env == nil {
+		env = os.LookupEnv
+	}
+	hidden := func(name string) (string, bool) {
+		if _, ok := env(name); !ok {
+			return "", false
+		}
+		return documents.Redacted, true
+	}
+	scope := &documents.Scope{Params: shown, HostName: host.Name, HostAddress: host.Address, Tags: host.Tags, Vars: host.Vars, Env: hidden}
+	steps := plan(doc, scope, planOptions{dir: cfg.Dir, docs: cfg.Document, secrets: &redactor{}, fetch: newFetcher(cfg.Dir).fetch})
+	return hs, steps, nil
+}
+
+// scriptNotes are HostScript.Notes.
+func scriptNotes(steps []*step, check bool, shell transport.Shell) []string {
+	var notes []string
+	ps := shell == transport.ShellPowerShell
+	in := make([]*step, 0, len(steps)) // the steps in the script
+	for _, s := range steps {
+		name := fmt.Sprintf("step %d %q", s.idx, s.name)
+		switch {
+		case s.err != nil:
+			notes = append(notes, fmt.Sprintf("%s is not in the script: it fails: %v", name, s.err))
+			continue
+		case s.skip != "":
+			notes = append(notes, fmt.Sprintf("%s is not in the script: skipped, %s", name, s.skip))
+			continue
+		case s.action == "shell" && ps:
+			notes = append(notes, name+" is a shell step: it does not run on Windows (skipped)")
+			continue
+		case s.action == "powershell" && !ps:
+			notes = append(notes, name+" is a powershell step: it runs only on Windows (skipped)")
+			continue
+		case check && isScript(s) && !s.hasCheck:
+			notes = append(notes, name+" has no check: check mode does not run it (skipped)")
+		}
+		in = append(in, s)
+	}
+	if check || len(in) == 0 {
+		return notes
+	}
+	if ps {
+		return append(notes, "apply: this script only checks; a second script, built from what it reports, "+
+			"corrects the steps it found drifted and runs the steps without a check, in order")
+	}
+	if !inlineOK(steps) {
+		return append(notes, "apply: this script corrects nothing itself (the document has a finally step, onSuccess: exit "+
+			"or onFailure: successAndExit, which the second script orders); it runs the steps without a check while every "+
+			"step before is in state. A second script, built from what it reports, corrects the steps it found drifted and "+
+			"runs the rest, in order")
+	}
+	var ends []string
+	for _, s := range in {
+		why := ""
+		switch {
+		case s.action == "line" && !literalLine(s):
+			why = "a line with a regexp (the runner computes the edit)"
+		case s.action == "line" && s.absent:
+			why = "a line to remove (the runner computes the edit)"
+		case s.action == "patch" && !s.patchInstall:
+			why = "a patch scan (it reports pending updates, installs nothing)"
+		case s.action == "package" || s.action == "service" || s.action == "patch":
+			why = "a " + s.action + " (the runner chooses the commands)"
+		case s.action == "file" && len(s.content) > maxInlineContent:
+			why = fmt.Sprintf("a file larger than %d KiB (its content is sent only when it drifted)", maxInlineContent>>10)
+		default:
+			continue
+		}
+		when := "when it drifted"
+		if cleanTest(s) == "" {
+			when = "always: only the runner can tell whether it is in state"
+		}
+		ends = append(ends, fmt.Sprintf("step %d %q: %s; %s", s.idx, s.name, why, when))
+	}
+	if len(ends) == 0 {
+		return append(notes, "apply: this script corrects the steps it finds drifted and runs the steps without a check, in order; "+
+			"a second script corrects and runs the rest only after a correction or a run that failed (as on_failure says), "+
+			"or after a step's timeout")
+	}
+	return append(notes, "apply: this script corrects the steps it finds drifted and runs the steps without a check, in order, "+
+		"as long as every step before is in state or corrected. It stops at the steps below; from there a second script, "+
+		"built from what this one reports, corrects the steps found drifted and runs the steps without a check, in order:\n"+
+		strings.Join(ends, "\n"))
+}

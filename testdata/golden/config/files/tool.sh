@@ -1,0 +1,3 @@
+#!/bin/sh
+# A tool the download step installs.
+echo "tool 1.0"

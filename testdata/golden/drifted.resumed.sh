@@ -1,0 +1,297 @@
+# driftless golden: the apply script of drifted on host linux: the apply script resumed after step 1 "reload" (on_failure = "continue") ran past its timeout: its output is sent first, the killed script's files removed.
+dl_main() {
+DLM='@@DL-MARKER'
+dl_os=
+[ -r /proc/sys/kernel/ostype ] && read -r dl_os </proc/sys/kernel/ostype
+if [ "$dl_os" != Linux ]; then
+	dl_os=$(uname -s 2>/dev/null)
+	[ "$dl_os" = Darwin ] && dl_os=MacOS
+fi
+if command -v sha256sum >/dev/null 2>&1; then dl_shacmd=sha256sum; else dl_shacmd='shasum -a 256'; fi
+dl_frame() { printf '\n%s %s %s 0 %s\n' "$DLM" "$1" "$2" "$3"; }
+dl_eos() { printf '\n%s %s eos 0\n' "$DLM" "$1"; }
+dl_payload() {
+	[ -s "$3" ] || return 0
+	printf '\n%s %s %s -1\n' "$DLM" "$1" "$2"
+	# The first lines (256 bytes, or $4) by the shell itself, the rest
+	# (if any) by cat.
+	{ dl_n=0; dl_l=
+	while [ $dl_n -lt "${4:-256}" ] && IFS= read -r dl_l; do printf '%s\n' "$dl_l"; dl_n=$((dl_n+${#dl_l}+1)); dl_l=; done
+	if [ $dl_n -ge "${4:-256}" ]; then cat; else printf '%s' "$dl_l"; fi; } <"$3"
+	dl_eos "$1"
+}
+dl_cur() { printf '\n%s %s cur -1\n' "$DLM" "$1"; head -c "$3" -- "$2" 2>/dev/null; dl_eos "$1"; }
+dl_sout() { printf '\n%s %s sout -1 %s\n' "$DLM" "$1" "$2"; printf '\n%s %s err -1\n' "$DLM" "$1" >&2; }
+dl_send() { dl_frame "$1" "$2" "$3"; dl_eos "$1" >&2; }
+dl_sha() { dl_s=$($dl_shacmd <"$1" 2>/dev/null); dl_s=${dl_s%% *}; dl_s=${dl_s:--}; }
+dl_stat() {
+	if [ "$dl_os" = Linux ]; then set -- $(stat -c '%a %U %G %s' -- "$1" 2>/dev/null)
+	else set -- $(stat -f '%Lp %Su %Sg %z' -- "$1" 2>/dev/null); fi
+	dl_m=${1:--} dl_o=${2:--} dl_g=${3:--} dl_z=${4:-0}
+}
+dl_facts() { printf '\n%s - facts 0 %s -\n' "$DLM" "$dl_os"; }
+dl_hasline() {
+	dl_h=0 dl_n=0 dl_l=
+	{ while IFS= read -r dl_l; do dl_n=$((dl_n+${#dl_l}+1)); [ "$dl_l" = "$1" ] && dl_h=1; dl_l=; done; } <"$2" 2>/dev/null
+	dl_n=$((dl_n+${#dl_l})); [ -z "$dl_l" ] || [ "$dl_l" != "$1" ] || dl_h=1
+	[ "$dl_n" = "$3" ]
+}
+dl_payload 1 out '/dev/shm/.driftless-MARKER.o'; dl_payload 1 err '/dev/shm/.driftless-MARKER.e'
+rm -f -- '/dev/shm/.driftless-MARKER.o' '/dev/shm/.driftless-MARKER.e' '/dev/shm/.driftless-MARKER.p' '/dev/shm/.driftless-MARKER.s' '/dev/shm/.driftless-MARKER.u'
+dl_t=
+dl_need_t() {
+	[ -z "$dl_t" ] || return 0
+	dl_t=${TMPDIR:-/tmp}
+	if [ -z "$TMPDIR" ] && [ -d /dev/shm ] && [ -k /dev/shm ] && [ -w /dev/shm ]; then dl_t=/dev/shm; fi
+	dl_t=$dl_t/.driftless-${DLM#@@DL-}
+	set -C
+	if umask >"$dl_t.u" && read -r dl_um0 <"$dl_t.u" && umask 077 &&
+		true >"$dl_t.o" && true >"$dl_t.e" && true >"$dl_t.p" && true >"$dl_t.s"; then
+		umask "$dl_um0"; set +C
+	else
+		exit 97
+	fi
+	trap 'rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.u"' EXIT
+	dl_frame - tmp "$dl_t"
+}
+dl_pm_auto=
+dl_pm_detect() {
+	for m in apt dnf yum apk zypper pacman brew; do
+		c=$m; [ "$m" = apt ] && c=apt-get
+		if command -v "$c" >/dev/null 2>&1; then echo "$m"; return; fi
+	done
+	echo none
+}
+dl_pkg_installed() {
+	case $1 in
+	apt) dpkg-query -W -f='${db:Status-Abbrev}' "$2" 2>/dev/null | grep -q '^ii' ;;
+	dnf|yum|zypper) rpm -q "$2" >/dev/null 2>&1 ;;
+	apk) apk info -e "$2" >/dev/null 2>&1 ;;
+	pacman) pacman -Q "$2" >/dev/null 2>&1 ;;
+	brew) brew list --versions "$2" >/dev/null 2>&1 ;;
+	*) return 2 ;;
+	esac
+}
+dl_pkg_outdated() {
+	case $1 in
+	apt) apt-get -s -o Debug::NoLocking=1 install --only-upgrade "$2" 2>/dev/null | grep -q "^Inst $2 " ;;
+	dnf|yum) "$1" -q check-update "$2" >/dev/null 2>&1; [ $? -eq 100 ] ;;
+	apk) apk version -l '<' "$2" 2>/dev/null | grep -q "^$2-" ;;
+	zypper) zypper -n -q list-updates 2>/dev/null | grep -q "| $2 " ;;
+	pacman) pacman -Qu "$2" >/dev/null 2>&1 ;;
+	brew) [ -n "$(brew outdated --quiet "$2" 2>/dev/null)" ] ;;
+	*) return 1 ;;
+	esac
+}
+dl_apt() {
+	DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=600 \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@"
+}
+dl_pkg_do() {
+	dl_m=$1 dl_a=$2; shift 2
+	case $dl_m in
+	apt) case $dl_a in
+		install) dl_apt install --no-install-recommends "$@" || { dl_apt update && dl_apt install --no-install-recommends "$@"; } ;;
+		upgrade) dl_apt update && dl_apt install --only-upgrade "$@" ;;
+		remove) dl_apt remove "$@" ;;
+		esac ;;
+	dnf|yum) case $dl_a in install) "$dl_m" -y install "$@" ;; upgrade) "$dl_m" -y upgrade "$@" ;; remove) "$dl_m" -y remove "$@" ;; esac ;;
+	apk) case $dl_a in install) apk add "$@" ;; upgrade) apk add -u "$@" ;; remove) apk del "$@" ;; esac ;;
+	zypper) case $dl_a in install) zypper -n install "$@" ;; upgrade) zypper -n update "$@" ;; remove) zypper -n remove "$@" ;; esac ;;
+	pacman) case $dl_a in install) pacman -S --noconfirm --needed "$@" ;; upgrade) pacman -S --noconfirm "$@" ;; remove) pacman -R --noconfirm "$@" ;; esac ;;
+	brew) case $dl_a in install) brew install "$@" ;; upgrade) brew upgrade "$@" ;; remove) brew uninstall "$@" ;; esac ;;
+	*) echo "no supported package manager found (apt, dnf, yum, apk, zypper, pacman, brew)" >&2; return 2 ;;
+	esac
+}
+dl_pkg_list() {
+	dl_m=$1 dl_w=$2; shift 2
+	for n in "$@"; do
+		if dl_pkg_installed "$dl_m" "$n"; then
+			if [ "$dl_w" = absent ]; then echo "unwanted $n"
+			elif [ "$dl_w" = latest ] && dl_pkg_outdated "$dl_m" "$n"; then echo "outdated $n"
+			else echo "ok $n"; fi
+		elif [ "$dl_w" = absent ]; then echo "ok $n"
+		else echo "missing $n"; fi
+	done
+}
+dl_patch_list() {
+	case $1 in
+	apt) apt-get -s -o Debug::NoLocking=1 upgrade 2>/dev/null | awk '/^Inst /{print $2}' ;;
+	dnf|yum) "$1" -q check-update 2>/dev/null | awk 'NF==3 && $1 !~ /^(Last|Obsoleting|Security)/ {print $1}' ;;
+	apk) apk version -l '<' 2>/dev/null | awk 'NR>1 {print $1}' ;;
+	zypper) zypper -n -q list-updates 2>/dev/null | awk -F'|' 'NR>2 {gsub(/ /,"",$3); print $3}' ;;
+	pacman) pacman -Qu 2>/dev/null | awk '{print $1}' ;;
+	brew) brew outdated --quiet 2>/dev/null ;;
+	esac
+}
+dl_patch_install() {
+	case $1 in
+	apt) dl_apt update && dl_apt upgrade ;;
+	dnf|yum) "$1" -y upgrade ;;
+	apk) apk upgrade ;;
+	zypper) zypper -n update ;;
+	pacman) pacman -Syu --noconfirm ;;
+	brew) brew upgrade ;;
+	*) echo "no supported package manager found" >&2; return 2 ;;
+	esac
+}
+dl_reboot_required() {
+	[ -f /var/run/reboot-required ] && return 0
+	if command -v needs-restarting >/dev/null 2>&1; then needs-restarting -r >/dev/null 2>&1 || return 0; fi
+	return 1
+}
+dl_svc_init() {
+	if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then echo systemd
+	elif command -v rc-service >/dev/null 2>&1; then echo openrc
+	else echo sysv; fi
+}
+dl_svc_state() {
+	dl_e=0 dl_r=0 dl_en=0
+	case $1 in
+	systemd)
+		systemctl cat "$2" >/dev/null 2>&1 && dl_e=1
+		systemctl is-active --quiet "$2" && dl_r=1
+		systemctl is-enabled --quiet "$2" 2>/dev/null && dl_en=1 ;;
+	openrc)
+		[ -x "/etc/init.d/$2" ] && dl_e=1
+		rc-service "$2" status >/dev/null 2>&1 && dl_r=1
+		rc-update show 2>/dev/null | grep -q "^ *$2 |" && dl_en=1 ;;
+	*)
+		[ -x "/etc/init.d/$2" ] && dl_e=1
+		if command -v service >/dev/null 2>&1; then service "$2" status >/dev/null 2>&1 && dl_r=1
+		else "/etc/init.d/$2" status >/dev/null 2>&1 && dl_r=1; fi
+		ls /etc/rc[2345].d/S[0-9][0-9]"$2" >/dev/null 2>&1 && dl_en=1 ;;
+	esac
+	echo "$1 $dl_e $dl_r $dl_en"
+}
+dl_svc_do() {
+	case $1 in
+	systemd) systemctl "$2" "$3" ;;
+	openrc) case $2 in
+		start|stop) rc-service "$3" "$2" ;;
+		enable) rc-update add "$3" default ;;
+		disable) rc-update del "$3" default ;;
+		esac ;;
+	*) case $2 in
+		start|stop) if command -v service >/dev/null 2>&1; then service "$3" "$2"; else "/etc/init.d/$3" "$2"; fi ;;
+		enable) if command -v update-rc.d >/dev/null 2>&1; then update-rc.d "$3" defaults >/dev/null && update-rc.d "$3" enable; else chkconfig "$3" on; fi ;;
+		disable) if command -v update-rc.d >/dev/null 2>&1; then update-rc.d "$3" disable; else chkconfig "$3" off; fi ;;
+		esac ;;
+	esac
+}
+dl_need_t
+dl_stop=''
+if [ -n "$dl_stop" ]; then dl_frame 2 skip "$dl_stop"; else
+dl_ok=1
+if [ -d '/etc/app' ]; then :
+[ -z "$dl_ok" ] || chmod 0750 '/etc/app' 2>>"$dl_t.e" || dl_ok=
+[ -z "$dl_ok" ] || chown 'root:app' '/etc/app' 2>>"$dl_t.e" || dl_ok=
+else mkdir -p -m 0750 -- '/etc/app' 2>"$dl_t.e" || dl_ok=
+[ -z "$dl_ok" ] || chown 'root:app' '/etc/app' 2>>"$dl_t.e" || dl_ok=
+fi
+dl_frame 2 applied "${dl_ok:-0}"; dl_payload 2 err "$dl_t.e"
+if [ -z "$dl_ok" ]; then dl_stop=failed; fi
+fi
+if [ -n "$dl_stop" ]; then dl_frame 3 skip "$dl_stop"; else
+dl_ok=1
+rm -rf -- '/var/lib/app/old' 2>"$dl_t.e" || dl_ok=
+dl_frame 3 applied "${dl_ok:-0}"; dl_payload 3 err "$dl_t.e"
+if [ -z "$dl_ok" ]; then dl_stop=failed; fi
+fi
+if [ -n "$dl_stop" ]; then dl_frame 4 skip "$dl_stop"; else
+dl_ok=1
+dl_tmp='/etc/app'/'.app.conf'.dl-tmp.${DLM#@@DL-}
+umask 137
+if { printf 'tier = frontend\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+umask "$dl_um0"
+if [ -n "$dl_ok" ]; then
+if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/etc/app/app.conf' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+fi
+dl_frame 4 applied "${dl_ok:-0}"; dl_payload 4 err "$dl_t.e"
+if [ -z "$dl_ok" ]; then dl_stop=failed; fi
+fi
+if [ -n "$dl_stop" ]; then dl_frame 5 skip "$dl_stop"; else
+dl_ok=1
+rm -f -- '/etc/app/stale.conf' 2>"$dl_t.e" || dl_ok=
+dl_frame 5 applied "${dl_ok:-0}"; dl_payload 5 err "$dl_t.e"
+if [ -z "$dl_ok" ]; then dl_stop=failed; fi
+fi
+if [ -n "$dl_stop" ]; then dl_frame 6 skip "$dl_stop"; else
+dl_ok=1
+dl_tmp='/etc/ssh'/'.sshd_config'.dl-tmp.${DLM#@@DL-}
+umask 177
+if { printf 'Port 22\012PermitRootLogin no\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+umask "$dl_um0"
+if [ -n "$dl_ok" ]; then
+if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/etc/ssh/sshd_config' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+fi
+dl_frame 6 applied "${dl_ok:-0}"; dl_payload 6 err "$dl_t.e"
+if [ -z "$dl_ok" ]; then dl_stop=failed; fi
+fi
+if [ -d '/etc/app' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+elif [ -e '/etc/app' ] || [ -L '/etc/app' ]; then dl_k=2; else dl_k=0; fi
+if [ $dl_k = 1 ]; then dl_frame 2 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 after $dl_k; fi
+if [ -d '/var/lib/app/old' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+elif [ -e '/var/lib/app/old' ] || [ -L '/var/lib/app/old' ]; then dl_k=2; else dl_k=0; fi
+if [ $dl_k = 1 ]; then dl_frame 3 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 after $dl_k; fi
+if [ -f '/etc/app/app.conf' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'tier = frontend' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/etc/app/app.conf' 2>/dev/null; then dl_s=cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6; else dl_sha '/etc/app/app.conf'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+elif [ -e '/etc/app/app.conf' ] || [ -L '/etc/app/app.conf' ]; then dl_k=2; else dl_k=0; fi
+if [ $dl_k = 1 ]; then dl_frame 4 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 after $dl_k; fi
+if [ -f '/etc/app/stale.conf' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+elif [ -e '/etc/app/stale.conf' ] || [ -L '/etc/app/stale.conf' ]; then dl_k=2; else dl_k=0; fi
+if [ $dl_k = 1 ]; then dl_frame 5 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 after $dl_k; fi
+if [ -f '/etc/ssh/sshd_config' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'Port 22' ] && IFS= read -r dl_l && [ "$dl_l" = 'PermitRootLogin no' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/etc/ssh/sshd_config' 2>/dev/null; then dl_s=21f261d76ad5b2ec1f58b5650caf2ed93775f928c7fe428b31ccc3b7b41d463c; else dl_sha '/etc/ssh/sshd_config'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+elif [ -e '/etc/ssh/sshd_config' ] || [ -L '/etc/ssh/sshd_config' ]; then dl_k=2; else dl_k=0; fi
+if [ $dl_k = 1 ]; then dl_frame 6 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 after $dl_k; fi
+if [ -n "$dl_stop" ]; then dl_frame 7 skip "$dl_stop"; else
+dl_ok=1
+( dl_pkg_do 'apt' install 'curl' && dl_pkg_do 'apt' upgrade 'jq' ) >"$dl_t.o" 2>"$dl_t.e" </dev/null; dl_rc=$?
+dl_frame 7 run $dl_rc; dl_payload 7 out "$dl_t.o"; dl_payload 7 err "$dl_t.e"
+[ $dl_rc -eq 0 ] || dl_ok=
+dl_need_t
+[ -n "$dl_pm_auto" ] || dl_pm_auto=$(dl_pm_detect)
+dl_pkg_list "$dl_pm_auto" 'latest' 'curl' 'jq' >"$dl_t.p" 2>/dev/null
+dl_frame 7 after "$dl_pm_auto"; dl_payload 7 list "$dl_t.p"
+if [ -z "$dl_ok" ]; then dl_stop=failed; fi
+fi
+if [ -n "$dl_stop" ]; then dl_frame 8 skip "$dl_stop"; else
+dl_ok=1
+( dl_svc_do systemd start 'app' && dl_svc_do systemd enable 'app' ) >"$dl_t.o" 2>"$dl_t.e" </dev/null; dl_rc=$?
+dl_frame 8 run $dl_rc; dl_payload 8 out "$dl_t.o"; dl_payload 8 err "$dl_t.e"
+[ $dl_rc -eq 0 ] || dl_ok=
+dl_need_t
+dl_frame 8 after "$(dl_svc_state "$(dl_svc_init)" 'app')"
+if [ -z "$dl_ok" ]; then dl_stop=failed; fi
+fi
+if [ -n "$dl_stop" ]; then dl_frame 9 skip "$dl_stop"; else
+dl_ok=1
+( dl_patch_install 'apt' ) >"$dl_t.o" 2>"$dl_t.e" </dev/null; dl_rc=$?
+dl_frame 9 run $dl_rc; dl_payload 9 out "$dl_t.o"; dl_payload 9 err "$dl_t.e"
+[ $dl_rc -eq 0 ] || dl_ok=
+dl_need_t
+[ -n "$dl_pm_auto" ] || dl_pm_auto=$(dl_pm_detect)
+dl_patch_list "$dl_pm_auto" >"$dl_t.p" 2>/dev/null
+dl_frame 9 after "$dl_pm_auto"; dl_payload 9 list "$dl_t.p"
+if dl_reboot_required; then dl_frame 9 reboot 0; fi
+if [ -z "$dl_ok" ]; then dl_stop=failed; fi
+fi
+if [ -n "$dl_stop" ]; then dl_frame 10 skip "$dl_stop"; else
+dl_ok=1
+dl_sout 10 recheck; app --self-test </dev/null; dl_rc=$?; dl_send 10 recheck $dl_rc
+if [ $dl_rc -ne 0 ]; then
+dl_a=0; while :; do dl_a=$((dl_a+1))
+dl_need_t; dl_frame 10 start run; app --repair </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+dl_frame 10 run $dl_rc; dl_payload 10 out "$dl_t.o"; dl_payload 10 err "$dl_t.e"
+if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+[ $dl_rc -eq 0 ] || dl_ok=
+if [ -n "$dl_ok" ]; then dl_sout 10 verify; app --self-test </dev/null; dl_rc=$?; dl_send 10 verify $dl_rc
+[ $dl_rc -eq 0 ] || dl_ok=; fi
+fi
+if [ -z "$dl_ok" ]; then dl_stop=failed; fi
+fi
+
+}
+dl_main </dev/null
+dl_rc=$?
+printf '\n%s - end 0 %s\n' "$DLM" $dl_rc
+exit $dl_rc

@@ -1,0 +1,124 @@
+# driftless: the first script of a check of association "lines" (document "lines") on host linux (POSIX sh)
+# Its reports number the steps:
+#   0 editor (line)
+#   1 allow (line)
+#   2 root-login (line)
+#   3 no-debug (line)
+#   4 no-proxy (line)
+#   5 quoted (line)
+dl_main() {
+DLM='@@DL-MARKER'
+dl_os=
+[ -r /proc/sys/kernel/ostype ] && read -r dl_os </proc/sys/kernel/ostype
+if [ "$dl_os" != Linux ]; then
+	dl_os=$(uname -s 2>/dev/null)
+	[ "$dl_os" = Darwin ] && dl_os=MacOS
+fi
+if command -v sha256sum >/dev/null 2>&1; then dl_shacmd=sha256sum; else dl_shacmd='shasum -a 256'; fi
+dl_frame() { printf '\n%s %s %s 0 %s\n' "$DLM" "$1" "$2" "$3"; }
+dl_eos() { printf '\n%s %s eos 0\n' "$DLM" "$1"; }
+dl_payload() {
+	[ -s "$3" ] || return 0
+	printf '\n%s %s %s -1\n' "$DLM" "$1" "$2"
+	# The first lines (256 bytes, or $4) by the shell itself, the rest
+	# (if any) by cat.
+	{ dl_n=0; dl_l=
+	while [ $dl_n -lt "${4:-256}" ] && IFS= read -r dl_l; do printf '%s\n' "$dl_l"; dl_n=$((dl_n+${#dl_l}+1)); dl_l=; done
+	if [ $dl_n -ge "${4:-256}" ]; then cat; else printf '%s' "$dl_l"; fi; } <"$3"
+	dl_eos "$1"
+}
+dl_cur() { printf '\n%s %s cur -1\n' "$DLM" "$1"; head -c "$3" -- "$2" 2>/dev/null; dl_eos "$1"; }
+dl_sout() { printf '\n%s %s sout -1 %s\n' "$DLM" "$1" "$2"; printf '\n%s %s err -1\n' "$DLM" "$1" >&2; }
+dl_send() { dl_frame "$1" "$2" "$3"; dl_eos "$1" >&2; }
+dl_sha() { dl_s=$($dl_shacmd <"$1" 2>/dev/null); dl_s=${dl_s%% *}; dl_s=${dl_s:--}; }
+dl_stat() {
+	if [ "$dl_os" = Linux ]; then set -- $(stat -c '%a %U %G %s' -- "$1" 2>/dev/null)
+	else set -- $(stat -f '%Lp %Su %Sg %z' -- "$1" 2>/dev/null); fi
+	dl_m=${1:--} dl_o=${2:--} dl_g=${3:--} dl_z=${4:-0}
+}
+dl_facts() { printf '\n%s - facts 0 %s -\n' "$DLM" "$dl_os"; }
+dl_hasline() {
+	dl_h=0 dl_n=0 dl_l=
+	{ while IFS= read -r dl_l; do dl_n=$((dl_n+${#dl_l}+1)); [ "$dl_l" = "$1" ] && dl_h=1; dl_l=; done; } <"$2" 2>/dev/null
+	dl_n=$((dl_n+${#dl_l})); [ -z "$dl_l" ] || [ "$dl_l" != "$1" ] || dl_h=1
+	[ "$dl_n" = "$3" ]
+}
+dl_facts
+dl_clean=1
+set -f; dl_bok= dl_any=
+dl_p0="$HOME"/'.profile'; if [ -e "$dl_p0" ]; then dl_any=1; else dl_p0=/; fi
+dl_p1='/etc/hosts.allow'; if [ -e "$dl_p1" ]; then dl_any=1; else dl_p1=/; fi
+dl_p2='/etc/ssh/sshd_config'; if [ -e "$dl_p2" ]; then dl_any=1; else dl_p2=/; fi
+dl_p3='/etc/environment'; if [ -e "$dl_p3" ]; then dl_any=1; else dl_p3=/; fi
+dl_p4="$HOME"/'.bashrc'; if [ -e "$dl_p4" ]; then dl_any=1; else dl_p4=/; fi
+if [ -z "$dl_any" ]; then dl_bok=1 dl_m0=- dl_o0=- dl_g0=- dl_z0=0 dl_m1=- dl_o1=- dl_g1=- dl_z1=0 dl_m2=- dl_o2=- dl_g2=- dl_z2=0 dl_m3=- dl_o3=- dl_g3=- dl_z3=0 dl_m4=- dl_o4=- dl_g4=- dl_z4=0
+else
+dl_x=$(if [ "$dl_os" = Linux ]; then stat -c '%a - - %s' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; else stat -f '%Lp - - %z' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; fi 2>/dev/null)
+dl_ifs=$IFS; IFS='
+'; set -- $dl_x; IFS=$dl_ifs
+if [ $# -eq 5 ]; then dl_bok=1
+dl_l0=${1}
+dl_l1=${2}
+dl_l2=${3}
+dl_l3=${4}
+dl_l4=${5}
+set -- $dl_l0; dl_m0=$1 dl_o0=$2 dl_g0=$3 dl_z0=$4
+set -- $dl_l1; dl_m1=$1 dl_o1=$2 dl_g1=$3 dl_z1=$4
+set -- $dl_l2; dl_m2=$1 dl_o2=$2 dl_g2=$3 dl_z2=$4
+set -- $dl_l3; dl_m3=$1 dl_o3=$2 dl_g3=$3 dl_z3=$4
+set -- $dl_l4; dl_m4=$1 dl_o4=$2 dl_g4=$3 dl_z4=$4
+fi; fi; set +f
+if [ -f "$HOME"/'.profile' ]; then dl_k=1
+elif [ -e "$HOME"/'.profile' ] || [ -L "$HOME"/'.profile' ]; then dl_k=2; else dl_k=0; fi
+dl_lc= dl_sr=
+if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ "$dl_z0" -le 1024 ] && dl_hasline 'export EDITOR=vi' "$HOME"/'.profile' "$dl_z0"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'export EDITOR=vi' "$HOME"/'.profile' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
+if [ $dl_k = 1 ] && [ $dl_h = 1 ]; then dl_lc=1; fi
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ]; then dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_stat "$HOME"/'.profile'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
+if [ $dl_k = 1 ]; then dl_frame 0 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 0 stat $dl_k; fi
+dl_frame 0 has ${dl_lc:-0}
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 0 cur "$HOME"/'.profile' 1025; else dl_cur 0 "$HOME"/'.profile' 8388609; fi; fi
+if [ -f '/etc/hosts.allow' ]; then dl_k=1
+elif [ -e '/etc/hosts.allow' ] || [ -L '/etc/hosts.allow' ]; then dl_k=2; else dl_k=0; fi
+dl_lc= dl_sr=
+if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ "$dl_z1" -le 1024 ] && dl_hasline 'sshd: 10.0.0.0/8' '/etc/hosts.allow' "$dl_z1"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'sshd: 10.0.0.0/8' '/etc/hosts.allow' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
+if [ $dl_k = 1 ] && [ $dl_h = 1 ]; then dl_lc=1; fi
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ]; then dl_m=$dl_m1 dl_o=$dl_o1 dl_g=$dl_g1 dl_z=$dl_z1; else dl_stat '/etc/hosts.allow'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
+if [ $dl_k = 1 ]; then dl_frame 1 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 1 stat $dl_k; fi
+dl_frame 1 has ${dl_lc:-0}
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 1 cur '/etc/hosts.allow' 1025; else dl_cur 1 '/etc/hosts.allow' 8388609; fi; fi
+if [ -f '/etc/ssh/sshd_config' ]; then dl_k=1
+elif [ -e '/etc/ssh/sshd_config' ] || [ -L '/etc/ssh/sshd_config' ]; then dl_k=2; else dl_k=0; fi
+dl_lc= dl_sr=
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ]; then dl_m=$dl_m2 dl_o=$dl_o2 dl_g=$dl_g2 dl_z=$dl_z2; else dl_stat '/etc/ssh/sshd_config'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
+if [ $dl_k = 1 ]; then dl_frame 2 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 stat $dl_k; fi
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 2 cur '/etc/ssh/sshd_config' 1025; else dl_cur 2 '/etc/ssh/sshd_config' 8388609; fi; fi
+if [ -f '/etc/environment' ]; then dl_k=1
+elif [ -e '/etc/environment' ] || [ -L '/etc/environment' ]; then dl_k=2; else dl_k=0; fi
+dl_lc= dl_sr=
+if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ "$dl_z3" -le 1024 ] && dl_hasline 'DEBUG=1' '/etc/environment' "$dl_z3"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'DEBUG=1' '/etc/environment' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
+if [ $dl_k = 0 ] || { [ $dl_k = 1 ] && [ $dl_h = 0 ]; }; then dl_lc=1; fi
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ]; then dl_m=$dl_m3 dl_o=$dl_o3 dl_g=$dl_g3 dl_z=$dl_z3; else dl_stat '/etc/environment'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
+if [ $dl_k = 1 ]; then dl_frame 3 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
+dl_frame 3 has ${dl_lc:-0}
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 3 cur '/etc/environment' 1025; else dl_cur 3 '/etc/environment' 8388609; fi; fi
+if [ -f '/etc/environment' ]; then dl_k=1
+elif [ -e '/etc/environment' ] || [ -L '/etc/environment' ]; then dl_k=2; else dl_k=0; fi
+dl_lc= dl_sr=
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then dl_stat '/etc/environment'; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
+if [ $dl_k = 1 ]; then dl_frame 4 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 stat $dl_k; fi
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 4 cur '/etc/environment' 1025; else dl_cur 4 '/etc/environment' 8388609; fi; fi
+if [ -f "$HOME"/'.bashrc' ]; then dl_k=1
+elif [ -e "$HOME"/'.bashrc' ] || [ -L "$HOME"/'.bashrc' ]; then dl_k=2; else dl_k=0; fi
+dl_lc= dl_sr=
+if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ "$dl_z4" -le 1024 ] && dl_hasline 'alias ll='\''ls -l'\'' # 100% \ done' "$HOME"/'.bashrc' "$dl_z4"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'alias ll='\''ls -l'\'' # 100% \ done' "$HOME"/'.bashrc' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
+if [ $dl_k = 1 ] && [ $dl_h = 1 ]; then dl_lc=1; fi
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ]; then dl_m=$dl_m4 dl_o=$dl_o4 dl_g=$dl_g4 dl_z=$dl_z4; else dl_stat "$HOME"/'.bashrc'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
+if [ $dl_k = 1 ]; then dl_frame 5 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 stat $dl_k; fi
+dl_frame 5 has ${dl_lc:-0}
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 5 cur "$HOME"/'.bashrc' 1025; else dl_cur 5 "$HOME"/'.bashrc' 8388609; fi; fi
+
+}
+dl_main </dev/null
+dl_rc=$?
+printf '\n%s - end 0 %s\n' "$DLM" $dl_rc
+exit $dl_rc

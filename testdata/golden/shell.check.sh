@@ -1,0 +1,75 @@
+# driftless: the first script of a check of association "shell" (document "shell") on host linux (POSIX sh)
+# Its reports number the steps:
+#   0 guarded (shell)
+#   1 always (shell)
+#   2 scripted (shell)
+#   3 secret (shell)
+#   4 timed (shell)
+#   5 only-full (shell)
+#   6 only-lite (shell)
+#   7 not-lite (shell)
+#   8 on-macos (shell)
+#   9 windows-only (powershell)
+dl_main() {
+DLM='@@DL-MARKER'
+dl_os=
+[ -r /proc/sys/kernel/ostype ] && read -r dl_os </proc/sys/kernel/ostype
+if [ "$dl_os" != Linux ]; then
+	dl_os=$(uname -s 2>/dev/null)
+	[ "$dl_os" = Darwin ] && dl_os=MacOS
+fi
+if command -v sha256sum >/dev/null 2>&1; then dl_shacmd=sha256sum; else dl_shacmd='shasum -a 256'; fi
+dl_frame() { printf '\n%s %s %s 0 %s\n' "$DLM" "$1" "$2" "$3"; }
+dl_eos() { printf '\n%s %s eos 0\n' "$DLM" "$1"; }
+dl_payload() {
+	[ -s "$3" ] || return 0
+	printf '\n%s %s %s -1\n' "$DLM" "$1" "$2"
+	# The first lines (256 bytes, or $4) by the shell itself, the rest
+	# (if any) by cat.
+	{ dl_n=0; dl_l=
+	while [ $dl_n -lt "${4:-256}" ] && IFS= read -r dl_l; do printf '%s\n' "$dl_l"; dl_n=$((dl_n+${#dl_l}+1)); dl_l=; done
+	if [ $dl_n -ge "${4:-256}" ]; then cat; else printf '%s' "$dl_l"; fi; } <"$3"
+	dl_eos "$1"
+}
+dl_cur() { printf '\n%s %s cur -1\n' "$DLM" "$1"; head -c "$3" -- "$2" 2>/dev/null; dl_eos "$1"; }
+dl_sout() { printf '\n%s %s sout -1 %s\n' "$DLM" "$1" "$2"; printf '\n%s %s err -1\n' "$DLM" "$1" >&2; }
+dl_send() { dl_frame "$1" "$2" "$3"; dl_eos "$1" >&2; }
+dl_sha() { dl_s=$($dl_shacmd <"$1" 2>/dev/null); dl_s=${dl_s%% *}; dl_s=${dl_s:--}; }
+dl_stat() {
+	if [ "$dl_os" = Linux ]; then set -- $(stat -c '%a %U %G %s' -- "$1" 2>/dev/null)
+	else set -- $(stat -f '%Lp %Su %Sg %z' -- "$1" 2>/dev/null); fi
+	dl_m=${1:--} dl_o=${2:--} dl_g=${3:--} dl_z=${4:-0}
+}
+dl_facts() { printf '\n%s - facts 0 %s -\n' "$DLM" "$dl_os"; }
+dl_hasline() {
+	dl_h=0 dl_n=0 dl_l=
+	{ while IFS= read -r dl_l; do dl_n=$((dl_n+${#dl_l}+1)); [ "$dl_l" = "$1" ] && dl_h=1; dl_l=; done; } <"$2" 2>/dev/null
+	dl_n=$((dl_n+${#dl_l})); [ -z "$dl_l" ] || [ "$dl_l" != "$1" ] || dl_h=1
+	[ "$dl_n" = "$3" ]
+}
+dl_facts
+dl_clean=1
+dl_sout 0 check; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; test -f /etc/app/installed
+) </dev/null; dl_rc=$?; dl_send 0 check $dl_rc
+dl_sout 2 check; ( export DEPLOY_KEY='******'; export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; export FLAVOUR='full'; export TIER='frontend'; cd -- "$HOME"/'app' || exit 96; eval 'grep -q '\''^flavour='\'' app.conf'
+) </dev/null; dl_rc=$?; dl_send 2 check $dl_rc
+dl_sout 3 check; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; test -s ~/.token
+) </dev/null; dl_rc=$?; dl_send 3 check $dl_rc
+dl_sout 4 check; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; eval '[ -f /var/lib/app/warm ]'
+) </dev/null; dl_rc=$?; dl_send 4 check $dl_rc
+dl_sout 7 check; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; true
+) </dev/null; dl_rc=$?; dl_send 7 check $dl_rc
+if [ "$dl_os" = 'MacOS' ]; then :
+else dl_frame 8 skip platform; fi
+dl_frame 9 skip platform
+
+}
+dl_main </dev/null
+dl_rc=$?
+printf '\n%s - end 0 %s\n' "$DLM" $dl_rc
+exit $dl_rc
+# step 1 "always" has no check: check mode does not run it (skipped)
+# step 5 "only-full" has no check: check mode does not run it (skipped)
+# step 6 "only-lite" is not in the script: skipped, precondition false: "full" != "lite"
+# step 8 "on-macos" has no check: check mode does not run it (skipped)
+# step 9 "windows-only" is a powershell step: it runs only on Windows (skipped)

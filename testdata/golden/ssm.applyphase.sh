@@ -1,0 +1,112 @@
+# driftless golden: the apply script of ssm on host linux: every step of an SSM document with onFailure: successAndExit, onSuccess: exit and a finally step (its powershell step was skipped by the first script).
+dl_main() {
+DLM='@@DL-MARKER'
+dl_os=
+[ -r /proc/sys/kernel/ostype ] && read -r dl_os </proc/sys/kernel/ostype
+if [ "$dl_os" != Linux ]; then
+	dl_os=$(uname -s 2>/dev/null)
+	[ "$dl_os" = Darwin ] && dl_os=MacOS
+fi
+if command -v sha256sum >/dev/null 2>&1; then dl_shacmd=sha256sum; else dl_shacmd='shasum -a 256'; fi
+dl_frame() { printf '\n%s %s %s 0 %s\n' "$DLM" "$1" "$2" "$3"; }
+dl_eos() { printf '\n%s %s eos 0\n' "$DLM" "$1"; }
+dl_payload() {
+	[ -s "$3" ] || return 0
+	printf '\n%s %s %s -1\n' "$DLM" "$1" "$2"
+	# The first lines (256 bytes, or $4) by the shell itself, the rest
+	# (if any) by cat.
+	{ dl_n=0; dl_l=
+	while [ $dl_n -lt "${4:-256}" ] && IFS= read -r dl_l; do printf '%s\n' "$dl_l"; dl_n=$((dl_n+${#dl_l}+1)); dl_l=; done
+	if [ $dl_n -ge "${4:-256}" ]; then cat; else printf '%s' "$dl_l"; fi; } <"$3"
+	dl_eos "$1"
+}
+dl_cur() { printf '\n%s %s cur -1\n' "$DLM" "$1"; head -c "$3" -- "$2" 2>/dev/null; dl_eos "$1"; }
+dl_sout() { printf '\n%s %s sout -1 %s\n' "$DLM" "$1" "$2"; printf '\n%s %s err -1\n' "$DLM" "$1" >&2; }
+dl_send() { dl_frame "$1" "$2" "$3"; dl_eos "$1" >&2; }
+dl_sha() { dl_s=$($dl_shacmd <"$1" 2>/dev/null); dl_s=${dl_s%% *}; dl_s=${dl_s:--}; }
+dl_stat() {
+	if [ "$dl_os" = Linux ]; then set -- $(stat -c '%a %U %G %s' -- "$1" 2>/dev/null)
+	else set -- $(stat -f '%Lp %Su %Sg %z' -- "$1" 2>/dev/null); fi
+	dl_m=${1:--} dl_o=${2:--} dl_g=${3:--} dl_z=${4:-0}
+}
+dl_facts() { printf '\n%s - facts 0 %s -\n' "$DLM" "$dl_os"; }
+dl_hasline() {
+	dl_h=0 dl_n=0 dl_l=
+	{ while IFS= read -r dl_l; do dl_n=$((dl_n+${#dl_l}+1)); [ "$dl_l" = "$1" ] && dl_h=1; dl_l=; done; } <"$2" 2>/dev/null
+	dl_n=$((dl_n+${#dl_l})); [ -z "$dl_l" ] || [ "$dl_l" != "$1" ] || dl_h=1
+	[ "$dl_n" = "$3" ]
+}
+dl_t=
+dl_need_t() {
+	[ -z "$dl_t" ] || return 0
+	dl_t=${TMPDIR:-/tmp}
+	if [ -z "$TMPDIR" ] && [ -d /dev/shm ] && [ -k /dev/shm ] && [ -w /dev/shm ]; then dl_t=/dev/shm; fi
+	dl_t=$dl_t/.driftless-${DLM#@@DL-}
+	set -C
+	if umask >"$dl_t.u" && read -r dl_um0 <"$dl_t.u" && umask 077 &&
+		true >"$dl_t.o" && true >"$dl_t.e" && true >"$dl_t.p" && true >"$dl_t.s"; then
+		umask "$dl_um0"; set +C
+	else
+		exit 97
+	fi
+	trap 'rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.u"' EXIT
+	dl_frame - tmp "$dl_t"
+}
+dl_need_t
+dl_stop=''
+if [ -n "$dl_stop" ]; then dl_frame 0 skip "$dl_stop"; else
+dl_ok=1
+if :; then
+dl_a=0; while :; do dl_a=$((dl_a+1))
+dl_need_t; dl_frame 0 start run; ( export DL_PARAM_Message='hello'; cd -- '/tmp' || exit 96; eval 'echo hello
+exit 3'
+) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+dl_frame 0 run $dl_rc; dl_payload 0 out "$dl_t.o"; dl_payload 0 err "$dl_t.e"
+if [ $dl_rc -eq 0 ] || [ $dl_a -ge 2 ]; then break; fi; done
+[ $dl_rc -eq 0 ] || dl_ok=
+fi
+if [ -z "$dl_ok" ]; then :; fi
+fi
+if [ -n "$dl_stop" ]; then dl_frame 1 skip "$dl_stop"; else
+dl_ok=1
+if :; then
+dl_a=0; while :; do dl_a=$((dl_a+1))
+dl_need_t; dl_frame 1 start run; ( export DL_PARAM_Message='hello'; test -f /etc/app/skip-rest
+) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+dl_frame 1 run $dl_rc; dl_payload 1 out "$dl_t.o"; dl_payload 1 err "$dl_t.e"
+if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+[ $dl_rc -eq 0 ] || dl_ok=
+fi
+if [ -z "$dl_ok" ]; then dl_stop=successAndExit; fi
+fi
+if [ -n "$dl_stop" ]; then dl_frame 2 skip "$dl_stop"; else
+dl_ok=1
+if :; then
+dl_a=0; while :; do dl_a=$((dl_a+1))
+dl_need_t; dl_frame 2 start run; ( export DL_PARAM_Message='hello'; test -f /etc/app/done
+) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+dl_frame 2 run $dl_rc; dl_payload 2 out "$dl_t.o"; dl_payload 2 err "$dl_t.e"
+if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+[ $dl_rc -eq 0 ] || dl_ok=
+fi
+if [ -z "$dl_ok" ]; then :; fi
+if [ -n "$dl_ok" ]; then dl_stop=onSuccess; fi
+fi
+if :; then
+dl_ok=1
+if :; then
+dl_a=0; while :; do dl_a=$((dl_a+1))
+dl_need_t; dl_frame 4 start run; ( export DL_PARAM_Message='hello'; rm -f /tmp/app.lock
+) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+dl_frame 4 run $dl_rc; dl_payload 4 out "$dl_t.o"; dl_payload 4 err "$dl_t.e"
+if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+[ $dl_rc -eq 0 ] || dl_ok=
+fi
+if [ -z "$dl_ok" ]; then :; fi
+fi
+
+}
+dl_main </dev/null
+dl_rc=$?
+printf '\n%s - end 0 %s\n' "$DLM" $dl_rc
+exit $dl_rc
