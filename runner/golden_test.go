@@ -208,9 +208,9 @@ func powershellTodo(steps []*step) []applyStep {
 // allRun runs every step that runs in the shell (script steps without a
 // check, as in SSM); the first script reported the others skipped.
 func allRun(shell transport.Shell) func([]*step) []applyStep {
-	other := "powershell"
+	other := documents.ActionPowerShell
 	if shell == transport.ShellPowerShell {
-		other = "shell"
+		other = documents.ActionShell
 	}
 	return func(steps []*step) []applyStep {
 		var todo []applyStep
@@ -281,7 +281,7 @@ func TestGolden(t *testing.T) {
 // secret parameter is ******.
 func TestGoldenCoverage(t *testing.T) {
 	cfg := goldenConfig(t)
-	seen := map[string]bool{}
+	seen := map[documents.Action]bool{}
 	for _, name := range append(goldenDocs, "inner") {
 		for _, s := range cfg.Document(name).Steps {
 			seen[s.Action] = true

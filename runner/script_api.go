@@ -278,7 +278,7 @@ func scriptNotes(steps []*step, check bool, shell transport.Shell) []string {
 		case s.action == "patch" && !s.patchInstall:
 			why = "a patch scan (it reports pending updates, installs nothing)"
 		case s.action == "package" || s.action == "service" || s.action == "patch":
-			why = "a " + s.action + " (the runner chooses the commands)"
+			why = "a " + string(s.action) + " (the runner chooses the commands)"
 		case s.action == "file" && len(s.content) > maxInlineContent:
 			why = fmt.Sprintf("a file larger than %d KiB (its content is sent only when it drifted)", maxInlineContent>>10)
 		default:

@@ -13,11 +13,12 @@ dl_eos() { printf '\n%s %s eos 0\n' "$DLM" "$1"; }
 dl_payload() {
 	[ -s "$3" ] || return 0
 	printf '\n%s %s %s -1\n' "$DLM" "$1" "$2"
-	# The first lines (256 bytes, or $4) by the shell itself, the rest
-	# (if any) by cat.
+	# The first lines ($4 bytes) by the shell itself, the rest (if any)
+	# by cat; without $4, all of it by cat: sh's read drops NUL bytes, so
+	# the shell reads only what its caller knows has none.
 	{ dl_n=0; dl_l=
-	while [ $dl_n -lt "${4:-256}" ] && IFS= read -r dl_l; do printf '%s\n' "$dl_l"; dl_n=$((dl_n+${#dl_l}+1)); dl_l=; done
-	if [ $dl_n -ge "${4:-256}" ]; then cat; else printf '%s' "$dl_l"; fi; } <"$3"
+	while [ $dl_n -lt "${4:-0}" ] && IFS= read -r dl_l; do printf '%s\n' "$dl_l"; dl_n=$((dl_n+${#dl_l}+1)); dl_l=; done
+	if [ $dl_n -ge "${4:-0}" ]; then cat; else printf '%s' "$dl_l"; fi; } <"$3"
 	dl_eos "$1"
 }
 dl_cur() { printf '\n%s %s cur -1\n' "$DLM" "$1"; head -c "$3" -- "$2" 2>/dev/null; dl_eos "$1"; }
@@ -31,6 +32,8 @@ dl_stat() {
 }
 dl_facts() { printf '\n%s - facts 0 %s -\n' "$DLM" "$dl_os"; }
 dl_hasline() {
+	# zsh keeps NUL bytes that other shells drop: grep decides there.
+	[ -z "${ZSH_VERSION-}" ] || return 1
 	dl_h=0 dl_n=0 dl_l=
 	{ while IFS= read -r dl_l; do dl_n=$((dl_n+${#dl_l}+1)); [ "$dl_l" = "$1" ] && dl_h=1; dl_l=; done; } <"$2" 2>/dev/null
 	dl_n=$((dl_n+${#dl_l})); [ -z "$dl_l" ] || [ "$dl_l" != "$1" ] || dl_h=1
