@@ -188,23 +188,32 @@ func parseNative(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
 		d.Description, _ = c.Str(n)
 	}
 	d.Params = parseParams(c, root.Get("parameters"), nativeParamKeys)
-	steps := root.Get("steps")
+	d.Steps = parseSteps(c, root, "steps", "the document has no steps: add [[steps]]", "[[steps]] tables", parseNativeStep)
+}
+
+// parseSteps parses the list of steps under key of root with parseStep,
+// skipping the items that are not tables and the steps it rejects. Without
+// the key it reports missing; what it expects there is a list of want.
+func parseSteps(c cfgtree.Checker, root *cfgtree.Node, key, missing, want string, parseStep func(cfgtree.Checker, *cfgtree.Node) *Step) []*Step {
+	steps := root.Get(key)
 	if steps == nil {
-		c.Errf(root, "the document has no steps: add [[steps]]")
-		return
+		c.Errf(root, "%s", missing)
+		return nil
 	}
 	if steps.Kind != cfgtree.List {
-		c.Errf(steps, "expected [[steps]] tables, got %s", steps.Describe())
-		return
+		c.Errf(steps, "expected %s, got %s", want, steps.Describe())
+		return nil
 	}
+	var out []*Step
 	for _, sn := range steps.Items {
 		if !c.Map(sn) {
 			continue
 		}
-		if s := parseNativeStep(c, sn); s != nil {
-			d.Steps = append(d.Steps, s)
+		if s := parseStep(c, sn); s != nil {
+			out = append(out, s)
 		}
 	}
+	return out
 }
 
 var commonStepKeys = []string{"name", "action", "description", "precondition", "on_failure", "timeout", "max_attempts"}
@@ -454,23 +463,7 @@ func parseSSM(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
 		d.Description, _ = c.Str(n)
 	}
 	d.Params = parseParams(c, root.Get("parameters"), ssmParamKeys, "displayType")
-	steps := root.Get("mainSteps")
-	if steps == nil {
-		c.Errf(root, "an SSM document needs mainSteps")
-		return
-	}
-	if steps.Kind != cfgtree.List {
-		c.Errf(steps, "expected a list of steps, got %s", steps.Describe())
-		return
-	}
-	for _, sn := range steps.Items {
-		if !c.Map(sn) {
-			continue
-		}
-		if s := parseSSMStep(c, sn); s != nil {
-			d.Steps = append(d.Steps, s)
-		}
-	}
+	d.Steps = parseSteps(c, root, "mainSteps", "an SSM document needs mainSteps", "a list of steps", parseSSMStep)
 }
 
 // ssmStepControls are the keys SSM accepts both on a step and in its
