@@ -655,13 +655,15 @@ func parseHop(s, defaultUser string) (Hop, error) {
 	return hop, nil
 }
 
+// set sets *dst to src when src is set (not nil).
+func set[T any](dst **T, src *T) {
+	if src != nil {
+		*dst = src
+	}
+}
+
 // merge overrides s with what o sets.
 func (s *settings) merge(o settings) {
-	set := func(dst **string, src *string) {
-		if src != nil {
-			*dst = src
-		}
-	}
 	set(&s.user, o.user)
 	set(&s.transport, o.transport)
 	set(&s.hostKeyPolicy, o.hostKeyPolicy)
@@ -674,24 +676,12 @@ func (s *settings) merge(o settings) {
 	set(&s.winrmCAFile, o.winrmCAFile)
 	set(&s.winrmAuth, o.winrmAuth)
 	set(&s.address, o.address)
-	if o.port != nil {
-		s.port = o.port
-	}
-	if o.winrmPort != nil {
-		s.winrmPort = o.winrmPort
-	}
-	if o.connectTimeout != nil {
-		s.connectTimeout = o.connectTimeout
-	}
-	if o.sshConfig != nil {
-		s.sshConfig = o.sshConfig
-	}
-	if o.winrmHTTPS != nil {
-		s.winrmHTTPS = o.winrmHTTPS
-	}
-	if o.winrmInsecure != nil {
-		s.winrmInsecure = o.winrmInsecure
-	}
+	set(&s.port, o.port)
+	set(&s.winrmPort, o.winrmPort)
+	set(&s.connectTimeout, o.connectTimeout)
+	set(&s.sshConfig, o.sshConfig)
+	set(&s.winrmHTTPS, o.winrmHTTPS)
+	set(&s.winrmInsecure, o.winrmInsecure)
 	if o.identitySet {
 		s.identityFiles, s.identitySet = o.identityFiles, true
 	}
