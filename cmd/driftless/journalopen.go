@@ -59,8 +59,9 @@ func openJournal(c *cli.Context) (*journal.Journal, error) {
 }
 
 // withConfigAndJournal is the start of the commands that plan from the
-// config dir and the journal (tick, schedule): it opens the UI, reads
-// --now, loads the config dir and opens the journal, in that order, and
+// config dir and the journal (tick, schedule, daemon): it opens the UI,
+// reads --now (the current time for daemon, which has no --now), loads
+// the config dir and opens the journal, in that order, and
 // runs fn with them, closing the journal after. A problem with the
 // journal exits 1 (exitInvalid), like one with the config.
 func withConfigAndJournal(c *cli.Context, fn func(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error) error {
