@@ -188,23 +188,32 @@ func parseNative(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
 		d.Description, _ = c.Str(n)
 	}
 	d.Params = parseParams(c, root.Get("parameters"), nativeParamKeys)
-	steps := root.Get("steps")
+	d.Steps = parseSteps(c, root, "steps", "the document has no steps: add [[steps]]", "[[steps]] tables", parseNativeStep)
+}
+
+// parseSteps parses the list of steps under key of root with parseStep,
+// skipping the items that are not tables and the steps it rejects. Without
+// the key it reports missing; what it expects there is a list of want.
+func parseSteps(c cfgtree.Checker, root *cfgtree.Node, key, missing, want string, parseStep func(cfgtree.Checker, *cfgtree.Node) *Step) []*Step {
+	steps := root.Get(key)
 	if steps == nil {
-		c.Errf(root, "the document has no steps: add [[steps]]")
-		return
+		c.Errf(root, "%s", missing)
+		return nil
 	}
 	if steps.Kind != cfgtree.List {
-		c.Errf(steps, "expected [[steps]] tables, got %s", steps.Describe())
-		return
+		c.Errf(steps, "expected %s, got %s", want, steps.Describe())
+		return nil
 	}
+	var out []*Step
 	for _, sn := range steps.Items {
 		if !c.Map(sn) {
 			continue
 		}
-		if s := parseNativeStep(c, sn); s != nil {
-			d.Steps = append(d.Steps, s)
+		if s := parseStep(c, sn); s != nil {
+			out = append(out, s)
 		}
 	}
+	return out
 }
 
 var commonStepKeys = []string{"name", "action", "description", "precondition", "on_failure", "timeout", "max_attempts"}
@@ -454,23 +463,7 @@ func parseSSM(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
 		d.Description, _ = c.Str(n)
 	}
 	d.Params = parseParams(c, root.Get("parameters"), ssmParamKeys, "displayType")
-	steps := root.Get("mainSteps")
-	if steps == nil {
-		c.Errf(root, "an SSM document needs mainSteps")
-		return
-	}
-	if steps.Kind != cfgtree.List {
-		c.Errf(steps, "expected a list of steps, got %s", steps.Describe())
-		return
-	}
-	for _, sn := range steps.Items {
-		if !c.Map(sn) {
-			continue
-		}
-		if s := parseSSMStep(c, sn); s != nil {
-			d.Steps = append(d.Steps, s)
-		}
-	}
+	d.Steps = parseSteps(c, root, "mainSteps", "an SSM document needs mainSteps", "a list of steps", parseSSMStep)
 }
 
 // ssmStepControls are the keys SSM accepts both on a step and in its
@@ -642,20 +635,8 @@ var ssmInputs = map[string]*ssmTranslation{
 				c.Errf(in, "aws:downloadContent needs sourceInfo with a url")
 				return
 			}
-			info := si
-			if si.Kind == cfgtree.String {
-				var m map[string]any
-				if err := json.Unmarshal([]byte(si.Str), &m); err != nil {
-					c.Errf(si, "sourceInfo is not valid JSON: %v", err)
-					return
-				}
-				info = &cfgtree.Node{Kind: cfgtree.Map, Pos: si.Pos, Path: si.Path}
-				for k, v := range m {
-					e := &cfgtree.Node{Kind: cfgtree.String, Key: k, Pos: si.Pos, Path: si.Path + "." + k, Str: fmt.Sprint(v)}
-					info.Entries = append(info.Entries, e)
-				}
-			}
-			if !c.Map(info) {
+			info, ok := jsonObject(c, si, "sourceInfo", false)
+			if !ok || !c.Map(info) {
 				return
 			}
 			c.Keys(info, "url", "sha256")
@@ -680,30 +661,41 @@ var ssmInputs = map[string]*ssmTranslation{
 				}
 			}
 			if p := in.Get("documentParameters"); p != nil {
-				node := p
-				if p.Kind == cfgtree.String {
-					var m map[string]any
-					if err := json.Unmarshal([]byte(p.Str), &m); err != nil {
-						c.Errf(p, "documentParameters is not valid JSON: %v", err)
-						return
-					}
-					node = &cfgtree.Node{Kind: cfgtree.Map, Pos: p.Pos, Path: p.Path}
-					for k, v := range m {
-						e := &cfgtree.Node{Key: k, Pos: p.Pos, Path: p.Path + "." + k}
-						if list, ok := v.([]any); ok {
-							e.Kind = cfgtree.List
-							for i, it := range list {
-								e.Items = append(e.Items, &cfgtree.Node{Kind: cfgtree.String, Str: fmt.Sprint(it), Pos: p.Pos, Path: e.Path + "[" + strconv.Itoa(i) + "]"})
-							}
-						} else {
-							e.Kind, e.Str = cfgtree.String, fmt.Sprint(v)
-						}
-						node.Entries = append(node.Entries, e)
-					}
+				node, ok := jsonObject(c, p, "documentParameters", true)
+				if !ok {
+					return
 				}
 				if x := parseInput(c, node, inputSpec{name: "parameters", kind: inParams}); x != nil {
 					s.Inputs["parameters"] = x
 				}
 			}
 		}},
+}
+
+// jsonObject is n, an SSM input that may be given as a string holding a
+// JSON object, as a map node at n's place when it is such a string (other
+// nodes are returned as they are). Its values are strings; with lists, a
+// JSON list is a list of strings. When the string is not valid JSON it
+// reports that, naming the input, and ok is false.
+func jsonObject(c cfgtree.Checker, n *cfgtree.Node, name string, lists bool) (obj *cfgtree.Node, ok bool) {
+	if n.Kind != cfgtree.String {
+		return n, true
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(n.Str), &m); err != nil {
+		c.Errf(n, "%s is not valid JSON: %v", name, err)
+		return nil, false
+	}
+	obj = &cfgtree.Node{Kind: cfgtree.Map, Pos: n.Pos, Path: n.Path}
+	for k, v := range m {
+		e := &cfgtree.Node{Kind: cfgtree.String, Key: k, Pos: n.Pos, Path: n.Path + "." + k, Str: fmt.Sprint(v)}
+		if list, isList := v.([]any); lists && isList {
+			e.Kind, e.Str = cfgtree.List, ""
+			for i, it := range list {
+				e.Items = append(e.Items, &cfgtree.Node{Kind: cfgtree.String, Str: fmt.Sprint(it), Pos: n.Pos, Path: e.Path + "[" + strconv.Itoa(i) + "]"})
+			}
+		}
+		obj.Entries = append(obj.Entries, e)
+	}
+	return obj, true
 }

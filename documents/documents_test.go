@@ -18,6 +18,21 @@ func parseDoc(t *testing.T, file, src string) (*Document, *diag.List) {
 	return d, &l
 }
 
+// checkErrors checks that l holds as many errors as want, each starting
+// with its line of want.
+func checkErrors(t *testing.T, l *diag.List, want []string) {
+	t.Helper()
+	errs := l.Errors()
+	if len(errs) != len(want) {
+		t.Fatalf("got %d errors, want %d:\n%v", len(errs), len(want), l.Err())
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(errs[i].Error(), w) {
+			t.Errorf("error %d:\n got  %s\n want %s", i, errs[i].Error(), w)
+		}
+	}
+}
+
 const baseline = `description = "Application baseline"
 
 [parameters.port]
@@ -148,15 +163,7 @@ state = "sideways"
 		`documents/bad.toml:33:1: steps[4].regexp: invalid regular expression`,
 		`documents/bad.toml:34:1: steps[4].state: expected one of "present" or "absent", got "sideways"`,
 	}
-	errs := l.Errors()
-	if len(errs) != len(want) {
-		t.Fatalf("got %d errors, want %d:\n%v", len(errs), len(want), l.Err())
-	}
-	for i, w := range want {
-		if !strings.HasPrefix(errs[i].Error(), w) {
-			t.Errorf("error %d:\n got  %s\n want %s", i, errs[i].Error(), w)
-		}
-	}
+	checkErrors(t, l, want)
 }
 
 const ssmJSON = `{
@@ -247,15 +254,7 @@ mainSteps:
 		`documents/bad.yaml:12:5: mainSteps[1].inputs.runCommnd: unknown key "runCommnd" (did you mean "runCommand"?)`,
 		`documents/bad.yaml:16:5: mainSteps[2].inputs.sourceType: aws:downloadContent sourceType "S3" is not supported`,
 	}
-	errs := l.Errors()
-	if len(errs) != len(want) {
-		t.Fatalf("got %d errors, want %d:\n%v", len(errs), len(want), l.Err())
-	}
-	for i, w := range want {
-		if !strings.HasPrefix(errs[i].Error(), w) {
-			t.Errorf("error %d:\n got  %s\n want %s", i, errs[i].Error(), w)
-		}
-	}
+	checkErrors(t, l, want)
 }
 
 // sharedDocs is the directory of real public SSM documents beside the repo.

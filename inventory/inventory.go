@@ -203,15 +203,7 @@ func Parse(file string, src []byte, opts Options, list *diag.List) *Inventory {
 	hostSettings := map[string]settings{}
 	if n := root.Get("hosts"); n != nil && p.c.Map(n) {
 		inv.Hosts = make([]*Host, 0, len(n.Entries))
-		for _, hn := range n.Entries {
-			if !hostNameRe.MatchString(hn.Key) {
-				p.c.Errf(hn, "invalid host name %q: use letters, digits, '.', '_' and '-'", hn.Key)
-				continue
-			}
-			if !p.c.Map(hn) {
-				continue
-			}
-			p.c.Keys(hn, append([]string{"address", "tags"}, connKeys...)...)
+		p.eachEntry(n, "host", []string{"address", "tags"}, func(hn *cfgtree.Node) {
 			h := &Host{Name: hn.Key, Pos: hn.Pos, Tags: map[string]string{}}
 			if a := hn.Get("address"); a != nil {
 				if s, ok := p.c.NonEmpty(a); ok {
@@ -235,19 +227,11 @@ func Parse(file string, src []byte, opts Options, list *diag.List) *Inventory {
 			hostSettings[h.Name] = p.settings(hn)
 			inv.Hosts = append(inv.Hosts, h)
 			inv.hosts[h.Name] = h
-		}
+		})
 	}
 
 	if n := root.Get("groups"); n != nil && p.c.Map(n) {
-		for _, gn := range n.Entries {
-			if !hostNameRe.MatchString(gn.Key) {
-				p.c.Errf(gn, "invalid group name %q: use letters, digits, '.', '_' and '-'", gn.Key)
-				continue
-			}
-			if !p.c.Map(gn) {
-				continue
-			}
-			p.c.Keys(gn, append([]string{"members", "select"}, connKeys...)...)
+		p.eachEntry(n, "group", []string{"members", "select"}, func(gn *cfgtree.Node) {
 			g := &Group{Name: gn.Key, Pos: gn.Pos, memberSet: map[string]bool{}}
 			if m := gn.Get("members"); m != nil {
 				names, _ := p.c.StrList(m)
@@ -283,7 +267,7 @@ func Parse(file string, src []byte, opts Options, list *diag.List) *Inventory {
 			g.Vars = g.settings.vars
 			inv.Groups = append(inv.Groups, g)
 			inv.groups[g.Name] = g
-		}
+		})
 	}
 
 	p.resolveGroups(inv)
@@ -295,6 +279,24 @@ type parser struct {
 	c       cfgtree.Checker
 	opts    Options
 	baseDir string
+}
+
+// eachEntry runs fn on each table under n, the [hosts] or [groups] table,
+// in file order. It reports and passes over an entry whose name is not a
+// valid kind ("host" or "group") name or that is not a table, and checks
+// that an entry holds only keys and the connection keys.
+func (p *parser) eachEntry(n *cfgtree.Node, kind string, keys []string, fn func(*cfgtree.Node)) {
+	for _, en := range n.Entries {
+		if !hostNameRe.MatchString(en.Key) {
+			p.c.Errf(en, "invalid %s name %q: use letters, digits, '.', '_' and '-'", kind, en.Key)
+			continue
+		}
+		if !p.c.Map(en) {
+			continue
+		}
+		p.c.Keys(en, append(keys, connKeys...)...)
+		fn(en)
+	}
 }
 
 func (p *parser) settings(n *cfgtree.Node) settings {
@@ -653,13 +655,15 @@ func parseHop(s, defaultUser string) (Hop, error) {
 	return hop, nil
 }
 
+// set sets *dst to src when src is set (not nil).
+func set[T any](dst **T, src *T) {
+	if src != nil {
+		*dst = src
+	}
+}
+
 // merge overrides s with what o sets.
 func (s *settings) merge(o settings) {
-	set := func(dst **string, src *string) {
-		if src != nil {
-			*dst = src
-		}
-	}
 	set(&s.user, o.user)
 	set(&s.transport, o.transport)
 	set(&s.hostKeyPolicy, o.hostKeyPolicy)
@@ -672,24 +676,12 @@ func (s *settings) merge(o settings) {
 	set(&s.winrmCAFile, o.winrmCAFile)
 	set(&s.winrmAuth, o.winrmAuth)
 	set(&s.address, o.address)
-	if o.port != nil {
-		s.port = o.port
-	}
-	if o.winrmPort != nil {
-		s.winrmPort = o.winrmPort
-	}
-	if o.connectTimeout != nil {
-		s.connectTimeout = o.connectTimeout
-	}
-	if o.sshConfig != nil {
-		s.sshConfig = o.sshConfig
-	}
-	if o.winrmHTTPS != nil {
-		s.winrmHTTPS = o.winrmHTTPS
-	}
-	if o.winrmInsecure != nil {
-		s.winrmInsecure = o.winrmInsecure
-	}
+	set(&s.port, o.port)
+	set(&s.winrmPort, o.winrmPort)
+	set(&s.connectTimeout, o.connectTimeout)
+	set(&s.sshConfig, o.sshConfig)
+	set(&s.winrmHTTPS, o.winrmHTTPS)
+	set(&s.winrmInsecure, o.winrmInsecure)
 	if o.identitySet {
 		s.identityFiles, s.identitySet = o.identityFiles, true
 	}

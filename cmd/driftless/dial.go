@@ -117,23 +117,24 @@ func (d *dialer) connect(ctx context.Context, h *inventory.Host) (transport.Conn
 		if err != nil {
 			return nil, err
 		}
-		c, err := ssh.Dial(ctx, cfg)
-		if err != nil {
-			return nil, err // not a typed nil in the interface
-		}
-		return c, nil
+		return asConn(ssh.Dial(ctx, cfg))
 	case inventory.WinRM:
 		cfg, err := winrmConfig(h)
 		if err != nil {
 			return nil, err
 		}
-		c, err := winrm.Dial(ctx, cfg)
-		if err != nil {
-			return nil, err // not a typed nil in the interface
-		}
-		return c, nil
+		return asConn(winrm.Dial(ctx, cfg))
 	}
 	return nil, fmt.Errorf("dial %s: unknown transport %q", h.Name, h.Transport)
+}
+
+// asConn is what a transport's Dial returned, as a transport.Conn: on an
+// error a nil interface, not a typed nil in the interface.
+func asConn[C transport.Conn](c C, err error) (transport.Conn, error) {
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // winrmConfig is the WinRM connection of h; the password comes from the

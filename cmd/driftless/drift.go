@@ -59,12 +59,9 @@ type driftEventJSON struct {
 }
 
 func runDrift(c *cli.Context) (err error) {
-	u, err := newUI(c)
+	u, err := newListUI(c, "drift", "use --since, --association or --host to narrow it")
 	if err != nil {
 		return err
-	}
-	if c.NArg() > 0 {
-		return usageError("drift takes no arguments, got %q\n\thint: use --since, --association or --host to narrow it", c.Args().First())
 	}
 	since, err := parseSince(c.String("since"), time.Now())
 	if err != nil {
@@ -72,17 +69,11 @@ func runDrift(c *cli.Context) (err error) {
 	}
 	f := journal.DriftFilter{Since: since, Association: c.String("association"), Host: c.String("host")}
 
-	events := []journal.DriftEvent{}
-	j, err := openJournalToRead(c, u)
+	events, j, err := readJournal(c, u, "drift", func(j *journal.Journal) ([]journal.DriftEvent, error) { return j.Drift(c.Context, f) })
 	if err != nil {
 		return err
 	}
-	if j != nil {
-		defer closeJournal(j, &err)
-		if events, err = j.Drift(c.Context, f); err != nil {
-			return fmt.Errorf("drift: %w", err)
-		}
-	}
+	defer closeJournal(j, &err)
 
 	if u.json {
 		out := make([]driftEventJSON, 0, len(events))

@@ -102,6 +102,18 @@ func (f *e2eFleet) run(t *testing.T, args ...string) result {
 	return result{code, out.String(), errb.String()}
 }
 
+// mustRun is run that stops the test, saying what ran and how it ended,
+// unless driftless exits with code and its stdout holds want ("" for
+// anything).
+func (f *e2eFleet) mustRun(t *testing.T, what string, code int, want string, args ...string) result {
+	t.Helper()
+	r := f.run(t, args...)
+	if r.code != code || !strings.Contains(r.stdout, want) {
+		t.Fatalf("%s: %s", what, r)
+	}
+	return r
+}
+
 func (r result) String() string {
 	return fmt.Sprintf("exit %d\n--- stdout\n%s--- stderr\n%s", r.code, r.stdout, r.stderr)
 }
@@ -117,10 +129,7 @@ func TestE2EApplyCheckDriftCorrect(t *testing.T) {
 	t.Setenv("APP_TOKEN", "tok-5ecret-v4lue")
 	f := startFleet(t, 3, baseAssoc)
 
-	r := f.run(t, "apply")
-	if r.code != 0 {
-		t.Fatalf("first apply: %s", r)
-	}
+	r := f.mustRun(t, "first apply", 0, "", "apply")
 	for _, h := range f.hosts {
 		if !strings.Contains(r.stdout, "app "+h.Name+" Success (3 Corrected)") {
 			t.Errorf("no plain result line for %s:\n%s", h.Name, r)
@@ -134,10 +143,7 @@ func TestE2EApplyCheckDriftCorrect(t *testing.T) {
 		t.Error("escape codes off a terminal")
 	}
 
-	r = f.run(t, "apply", "--json")
-	if r.code != 0 {
-		t.Fatalf("second apply: %s", r)
-	}
+	r = f.mustRun(t, "second apply", 0, "", "apply", "--json")
 	var sum runJSON
 	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
 		t.Fatalf("json: %v\n%s", err, r.stdout)
@@ -245,10 +251,7 @@ address = "127.0.0.33"
 port = 1
 `, unknown.Addr, unknown.Port, unknown.User, changed.Addr, changed.Port, changed.User))
 
-	r := f.run(t, "apply")
-	if r.code != 3 {
-		t.Fatalf("want exit 3: %s", r)
-	}
+	r := f.mustRun(t, "want exit 3", 3, "", "apply")
 	for _, want := range []string{"app web-1 Success", "app web-2 Success", "app unknown Failed", "app changed Failed", "app closed Unreachable"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("missing %q in\n%s", want, r.stdout)
@@ -328,10 +331,7 @@ max_concurrency = "2"
 		os.WriteFile(filepath.Join(h.Home, "fail"), nil, 0o644)
 		os.Chmod(filepath.Join(h.Home, "fail"), 0o644)
 	}
-	r = f.run(t, "apply", "probe", "--max-concurrency", "1", "--max-errors", "1", "--json")
-	if r.code != 3 {
-		t.Fatalf("max_errors: %s", r)
-	}
+	r = f.mustRun(t, "max_errors", 3, "", "apply", "probe", "--max-concurrency", "1", "--max-errors", "1", "--json")
 	var sum runJSON
 	json.Unmarshal([]byte(r.stdout), &sum)
 	var got []string

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/urfave/cli/v2"
@@ -67,12 +66,9 @@ func toRunJournalJSON(r *journal.Run) runJournalJSON {
 }
 
 func runHistory(c *cli.Context) (err error) {
-	u, err := newUI(c)
+	u, err := newListUI(c, "history", "use --association or --host to narrow it")
 	if err != nil {
 		return err
-	}
-	if c.NArg() > 0 {
-		return usageError("history takes no arguments, got %q\n\thint: use --association or --host to narrow it", c.Args().First())
 	}
 	limit := c.Int("limit")
 	if limit < 0 {
@@ -83,17 +79,11 @@ func runHistory(c *cli.Context) (err error) {
 		f.Limit = limit + 1 // one more, to tell whether there are more
 	}
 
-	runs := []journal.Run{}
-	j, err := openJournalToRead(c, u)
+	runs, j, err := readJournal(c, u, "history", func(j *journal.Journal) ([]journal.Run, error) { return j.History(c.Context, f) })
 	if err != nil {
 		return err
 	}
-	if j != nil {
-		defer closeJournal(j, &err)
-		if runs, err = j.History(c.Context, f); err != nil {
-			return fmt.Errorf("history: %w", err)
-		}
-	}
+	defer closeJournal(j, &err)
 	more := limit > 0 && len(runs) > limit
 	if more {
 		runs = runs[:limit]

@@ -59,8 +59,9 @@ func openJournal(c *cli.Context) (*journal.Journal, error) {
 }
 
 // withConfigAndJournal is the start of the commands that plan from the
-// config dir and the journal (tick, schedule): it opens the UI, reads
-// --now, loads the config dir and opens the journal, in that order, and
+// config dir and the journal (tick, schedule, daemon): it opens the UI,
+// reads --now (the current time for daemon, which has no --now), loads
+// the config dir and opens the journal, in that order, and
 // runs fn with them, closing the journal after. A problem with the
 // journal exits 1 (exitInvalid), like one with the config.
 func withConfigAndJournal(c *cli.Context, fn func(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error) error {
@@ -99,9 +100,45 @@ func openJournalToRead(c *cli.Context, u *ui) (*journal.Journal, error) {
 	return openJournal(c)
 }
 
+// newListUI opens the UI of a command that lists what the journal holds
+// (drift, history, status): such a command takes no arguments, and hint
+// says how to narrow what it lists instead.
+func newListUI(c *cli.Context, name, hint string) (*ui, error) {
+	u, err := newUI(c)
+	if err != nil {
+		return nil, err
+	}
+	if c.NArg() > 0 {
+		return nil, usageError("%s takes no arguments, got %q\n\thint: %s", name, c.Args().First(), hint)
+	}
+	return u, nil
+}
+
+// readJournal is how a command that lists what the journal holds (drift,
+// history, status) reads it: it opens the journal with openJournalToRead
+// and returns what query finds there, a query error prefixed with the
+// command's name. With no journal file yet j is nil and the list is
+// empty, not nil. Defer closeJournal(j, &err) after it, so that the
+// journal stays open while the command prints.
+func readJournal[T any](c *cli.Context, u *ui, name string, query func(*journal.Journal) ([]T, error)) (rows []T, j *journal.Journal, err error) {
+	if j, err = openJournalToRead(c, u); err != nil || j == nil {
+		return []T{}, nil, err
+	}
+	if rows, err = query(j); err != nil {
+		err = fmt.Errorf("%s: %w", name, err)
+		closeJournal(j, &err)
+		return nil, nil, err
+	}
+	return rows, j, nil
+}
+
 // closeJournal closes j and reports its error into *err unless an error
-// is already there. For use in a defer.
+// is already there; a nil j (no journal file) is nothing to close. For use
+// in a defer.
 func closeJournal(j *journal.Journal, err *error) {
+	if j == nil {
+		return
+	}
 	if cerr := j.Close(); cerr != nil && *err == nil {
 		*err = fmt.Errorf("close journal: %w", cerr)
 	}

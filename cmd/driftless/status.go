@@ -60,12 +60,9 @@ type complianceJSON struct {
 }
 
 func runStatus(c *cli.Context) (err error) {
-	u, err := newUI(c)
+	u, err := newListUI(c, "status", "use --association or --host to narrow it")
 	if err != nil {
 		return err
-	}
-	if c.NArg() > 0 {
-		return usageError("status takes no arguments, got %q\n\thint: use --association or --host to narrow it", c.Args().First())
 	}
 	f := journal.StatusFilter{Association: c.String("association"), Host: c.String("host")}
 	if s := c.String("severity"); s != "" {
@@ -75,17 +72,11 @@ func runStatus(c *cli.Context) (err error) {
 		}
 	}
 
-	rows := []journal.ComplianceRow{}
-	j, err := openJournalToRead(c, u)
+	rows, j, err := readJournal(c, u, "status", func(j *journal.Journal) ([]journal.ComplianceRow, error) { return j.Status(c.Context, f) })
 	if err != nil {
 		return err
 	}
-	if j != nil {
-		defer closeJournal(j, &err)
-		if rows, err = j.Status(c.Context, f); err != nil {
-			return fmt.Errorf("status: %w", err)
-		}
-	}
+	defer closeJournal(j, &err)
 
 	nonCompliant := 0
 	for _, r := range rows {

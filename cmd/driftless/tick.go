@@ -103,19 +103,12 @@ Examples:
 	}
 }
 
-func runDaemon(c *cli.Context) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
-	if _, err := loadConfig(c, u); err != nil {
-		return err
-	}
-	j, err := openJournal(c)
-	if err != nil {
-		return exitWith(exitInvalid, err)
-	}
-	defer j.Close()
+func runDaemon(c *cli.Context) error { return withConfigAndJournal(c, daemon) }
+
+// daemon ticks every minute until stopped. It loads the config dir again
+// at each tick; now, the time it started, and cfg, the config then, go
+// unused.
+func daemon(c *cli.Context, u *ui, _ time.Time, _ *config.Config, j *journal.Journal) error {
 	// The signal stops new ticks at once; work in flight gets --grace.
 	work, cancelWork := context.WithCancel(context.WithoutCancel(c.Context))
 	defer cancelWork()

@@ -157,10 +157,7 @@ func TestWinRMApplyCheckDrift(t *testing.T) {
 	f := winFleet(t, winAssoc)
 	f.writeInventory(t, srv.inventory("win-1", "WIN_PASSWORD", "", ""))
 
-	r := f.run(t, "apply")
-	if r.code != 0 {
-		t.Fatalf("apply: %s", r)
-	}
+	r := f.mustRun(t, "apply", 0, "", "apply")
 	if !strings.Contains(r.stdout, "win win-1 Success (2 Corrected)") {
 		t.Errorf("apply line:\n%s", r)
 	}
@@ -176,10 +173,7 @@ func TestWinRMApplyCheckDrift(t *testing.T) {
 		t.Errorf("powershell step: %+v", st)
 	}
 
-	r = f.run(t, "check")
-	if r.code != 0 || !strings.Contains(r.stdout, "win win-1 Success (2 Compliant)") {
-		t.Fatalf("check after apply: %s", r)
-	}
+	r = f.mustRun(t, "check after apply", 0, "win win-1 Success (2 Compliant)", "check")
 
 	// Tamper with the file: check finds it, with the diff.
 	w.Set(`C:\app\app.toml`, "port = 1\nname = \"win-1\"\n")
@@ -249,10 +243,7 @@ func TestWinRMConnectionErrors(t *testing.T) {
 		stall.inventory("win-slow", "WIN_PASSWORD", "connect_timeout = \"1s\"\n", "")
 	f.writeInventory(t, inv)
 
-	r := f.run(t, "apply")
-	if r.code != 3 {
-		t.Fatalf("want exit 3: %s", r)
-	}
+	r := f.mustRun(t, "want exit 3", 3, "", "apply")
 	if !strings.Contains(r.stdout, "win win-ok Success (2 Corrected)") {
 		t.Errorf("the good host did not succeed:\n%s", r)
 	}
@@ -335,10 +326,7 @@ targets = ["*"]
 	srv := startWinRM(t, winrmtest.Options{TLS: true})
 	f.writeInventory(t, srv.inventory("win-1", "WIN_PASSWORD", "", ""))
 
-	r := f.run(t, "apply")
-	if r.code != 0 {
-		t.Fatalf("apply: %s", r)
-	}
+	r := f.mustRun(t, "apply", 0, "", "apply")
 	// One run, one result line per host, one summary.
 	for _, h := range []string{"web-1", "web-2", "win-1"} {
 		if !strings.Contains(r.stdout, "mixed "+h+" Success (3 Corrected, 1 Skipped)") {
@@ -438,10 +426,7 @@ func TestWinRMServiceStep(t *testing.T) {
 		t.Errorf("service step: %+v", st)
 	}
 
-	r = f.run(t, "apply")
-	if r.code != 0 || !strings.Contains(r.stdout, "win win-1 Success (3 Corrected)") {
-		t.Fatalf("apply: %s", r)
-	}
+	r = f.mustRun(t, "apply", 0, "win win-1 Success (3 Corrected)", "apply")
 	if got := w.Service("Spooler"); got != [2]bool{true, true} {
 		t.Errorf("Spooler running, enabled = %v", got)
 	}
@@ -453,16 +438,10 @@ func TestWinRMServiceStep(t *testing.T) {
 		t.Errorf("service step: %+v", st)
 	}
 
-	r = f.run(t, "check")
-	if r.code != 0 || !strings.Contains(r.stdout, "win win-1 Success (3 Compliant)") {
-		t.Fatalf("check after apply: %s", r)
-	}
+	r = f.mustRun(t, "check after apply", 0, "win win-1 Success (3 Compliant)", "check")
 	// Someone stops the service: drift.
 	w.SetService("Spooler", false, true)
-	r = f.run(t, "check")
-	if r.code != 2 || !strings.Contains(r.stdout, "win win-1 Success (2 Compliant, 1 Drifted)") {
-		t.Fatalf("check after stop: %s", r)
-	}
+	r = f.mustRun(t, "check after stop", 2, "win win-1 Success (2 Compliant, 1 Drifted)", "check")
 	// A service the host does not have fails the step, with its name.
 	w.DeleteService("Spooler")
 	r = f.run(t, "apply")
@@ -503,10 +482,7 @@ func TestWinRMPackageStep(t *testing.T) {
 	os.WriteFile(filepath.Join(f.dir, "documents", "win.toml"), []byte(winPkgDoc), 0o600)
 	f.writeInventory(t, srv.inventory("win-1", "WIN_PASSWORD", "", ""))
 
-	r := f.run(t, "check")
-	if r.code != 2 || !strings.Contains(r.stdout, "win win-1 Success (2 Drifted)") {
-		t.Fatalf("check: %s", r)
-	}
+	f.mustRun(t, "check", 2, "win win-1 Success (2 Drifted)", "check")
 	steps := showRun(t, f, "1").Hosts[0].Steps
 	if steps[0].Differ != "missing: 7zip.7zip (winget)" || steps[1].Differ != "unwanted: Telnet.Client (winget)" {
 		t.Errorf("differ %q %q", steps[0].Differ, steps[1].Differ)
@@ -515,10 +491,7 @@ func TestWinRMPackageStep(t *testing.T) {
 		t.Fatal("check installed a package")
 	}
 
-	r = f.run(t, "apply")
-	if r.code != 0 || !strings.Contains(r.stdout, "win win-1 Success (2 Corrected)") {
-		t.Fatalf("apply: %s", r)
-	}
+	f.mustRun(t, "apply", 0, "win win-1 Success (2 Corrected)", "apply")
 	if v, _ := w.Package("7zip.7zip"); v != "23.01" {
 		t.Errorf("7zip.7zip %q", v)
 	}
@@ -528,10 +501,7 @@ func TestWinRMPackageStep(t *testing.T) {
 	if st := showRun(t, f, "2").Hosts[0].Steps[0]; !strings.Contains(st.Stdout, "Successfully installed") {
 		t.Errorf("install output %q", st.Stdout)
 	}
-	r = f.run(t, "check")
-	if r.code != 0 || !strings.Contains(r.stdout, "win win-1 Success (2 Compliant)") {
-		t.Fatalf("check after apply: %s", r)
-	}
+	f.mustRun(t, "check after apply", 0, "win win-1 Success (2 Compliant)", "check")
 	for _, c := range w.NativeCalls() {
 		if strings.HasPrefix(c, "choco") {
 			t.Errorf("choco ran with winget there: %s", c)
@@ -568,26 +538,17 @@ destination = "~/agent.msi"
 `, web.URL+"/tool.exe", hex.EncodeToString(sum[:]))), 0o600)
 	f.writeInventory(t, srv.inventory("win-1", "WIN_PASSWORD", "", ""))
 
-	r := f.run(t, "apply")
-	if r.code != 0 || !strings.Contains(r.stdout, "win win-1 Success (2 Corrected)") {
-		t.Fatalf("apply: %s", r)
-	}
+	r := f.mustRun(t, "apply", 0, "win win-1 Success (2 Corrected)", "apply")
 	if got, _ := w.File(`C:\app\tool.exe`); got != string(bin) {
 		t.Errorf("tool.exe %q", got)
 	}
 	if got, _ := w.File(winProfile + `\agent.msi`); got != "local installer\r\n" {
 		t.Errorf("agent.msi %q", got)
 	}
-	r = f.run(t, "check")
-	if r.code != 0 || !strings.Contains(r.stdout, "win win-1 Success (2 Compliant)") {
-		t.Fatalf("check: %s", r)
-	}
+	r = f.mustRun(t, "check", 0, "win win-1 Success (2 Compliant)", "check")
 	// Changed on the host: drifted, put back.
 	w.Set(`C:\app\tool.exe`, "tampered")
-	r = f.run(t, "check")
-	if r.code != 2 || !strings.Contains(r.stdout, "win win-1 Success (1 Compliant, 1 Drifted)") {
-		t.Fatalf("check after tamper: %s", r)
-	}
+	r = f.mustRun(t, "check after tamper", 2, "win win-1 Success (1 Compliant, 1 Drifted)", "check")
 	if st := showRun(t, f, "3").Hosts[0].Steps[0]; st.Status != "Drifted" || st.Differ != fmt.Sprintf("content differs (8 bytes, want %d)", len(bin)) {
 		t.Errorf("tool step: %+v", st)
 	}
