@@ -634,6 +634,9 @@ func (h *hostRun) evaluatePath(a applyStep, fs []frame.Frame) (applyStep, bool, 
 	case documents.ActionFile:
 		a.write = s.content
 		diffs = h.fileDiffs(s, st, fs)
+		if a.mode == "" && st.kind == 1 && st.mode != "-" {
+			a.mode = st.mode // no mode declared: the file keeps its own
+		}
 	case documents.ActionLine:
 		var inState bool
 		var err error

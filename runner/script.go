@@ -644,7 +644,7 @@ func inlineFix(s *step) string {
 		if len(s.content) > maxInlineContent {
 			return "" // every check would carry it: written only when drifted
 		}
-		return applyFragment(applyStep{s: s, write: s.content, mode: s.mode}) + fmt.Sprintf("dl_fixed%d=1\n", s.idx)
+		return applyFragment(applyStep{s: s, write: s.content, mode: s.mode, keepMode: s.mode == ""}) + fmt.Sprintf("dl_fixed%d=1\n", s.idx)
 	case documents.ActionLine:
 		if !literalLine(s) || s.absent {
 			return ""
@@ -834,6 +834,10 @@ type applyStep struct {
 	recheck  bool   // compliant at check time, but an earlier step changed the host: check again first
 	write    []byte // file and line: the content to write
 	mode     string // mode to set on what is written
+	// keepMode: file, in the check script, without a declared mode: a
+	// file that is there (dl_k, dl_m of its own stat) keeps its mode,
+	// and its new content is private until it has it.
+	keepMode bool
 }
 
 // applyScript corrects the given steps, in order, honouring on_failure,
@@ -1038,11 +1042,18 @@ func applyFragment(a applyStep) string {
 				mode = ""
 				b.WriteString("umask " + um + "\n")
 			}
+			if a.keepMode {
+				// Private until it has the mode of the file it replaces.
+				b.WriteString("[ $dl_k != 1 ] || umask 077\n")
+			}
 			fmt.Fprintf(&b, "if %s 2>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", printfBytes(a.write, `"$dl_tmp"`))
-			if ok {
+			if ok || a.keepMode {
 				b.WriteString("umask \"$dl_um0\"\n")
 			}
 			b.WriteString("if [ -n \"$dl_ok\" ]; then\n")
+			if a.keepMode {
+				b.WriteString("[ $dl_k != 1 ] || [ \"$dl_m\" = - ] || chmod \"$dl_m\" \"$dl_tmp\" 2>>\"$dl_t.e\" || dl_ok=\n")
+			}
 			b.WriteString(ownership(s, `"$dl_tmp"`, mode))
 			fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ] && mv -f -- \"$dl_tmp\" %s 2>>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", p)
 			b.WriteString("fi\n")

@@ -211,8 +211,11 @@ if [ $dl_k = 1 ]; then dl_frame 6 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else d
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 7ea4b00d19fe7dee0b96e25c8db09af86417bc5977e722d4c9e20cb4bda6071d ]; }; then
 dl_need_t; dl_ok=1
 dl_tmp='/var/lib/app'/'.logo.bin'.dl-tmp.${DLM#@@DL-}
+[ $dl_k != 1 ] || umask 077
 if { printf 'PNG\000\001\002\377 logo\000\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+umask "$dl_um0"
 if [ -n "$dl_ok" ]; then
+[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
 if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/var/lib/app/logo.bin' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 fi
 dl_frame 6 applied "${dl_ok:-0}"; dl_payload 6 err "$dl_t.e"
@@ -226,8 +229,11 @@ if [ $dl_k = 1 ] && [ "$dl_s" != 4ffe15505ac1f594485290614004d512b52450cd14a5f0c
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 4ffe15505ac1f594485290614004d512b52450cd14a5f0ca3b0143b82d752303 ]; }; then
 dl_need_t; dl_ok=1
 dl_tmp="$HOME"/'.notes.txt'.dl-tmp.${DLM#@@DL-}
+[ $dl_k != 1 ] || umask 077
 if { printf 'Notes kept on every host by driftless: line 01 of a text larger than a KiB.\012Notes kept on every host by driftless: line 02 of a text larger than a KiB.\012Notes kept on every host by driftless: line 03 of a text larger than a KiB.\012Notes kept on every host by driftless: line 04 of a text larger than a KiB.\012Notes kept on every host by driftless: line 05 of a text larger than a KiB.\012Notes kept on every host by driftless: line 06 of a text larger than a KiB.\012Notes kept on every host by driftless: line 07 of a text larger than a KiB.\012Notes kept on every host by driftless: line 08 of a text larger than a KiB.\012Notes kept on every host by driftless: line 09 of a text larger than a KiB.\012Notes kept on every host by driftless: line 10 of a text larger than a KiB.\012Notes kept on every host by driftless: line 11 of a text larger than a KiB.\012Notes kept on every host by driftless: line 12 of a text larger than a KiB.\012Notes kept on every host by driftless: line 13 of a text larger than a KiB.\012Notes kept on every host by driftless: line 14 of a text larger than a KiB.\012Notes kept on every host by driftless: line 15 of a text larger than a KiB.\012Notes kept on every host by driftless: line 16 of a text larger than a KiB.\012Notes kept on every host by driftless: line 17 of a text larger than a KiB.\012Notes kept on every host by driftless: line 18 of a text larger than a KiB.\012Notes kept on every host by driftless: line 19 of a text larger than a KiB.\012Notes kept on every host by driftless: line 20 of a text larger than a KiB.\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+umask "$dl_um0"
 if [ -n "$dl_ok" ]; then
+[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
 if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" "$HOME"/'notes.txt' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 fi
 dl_frame 7 applied "${dl_ok:-0}"; dl_payload 7 err "$dl_t.e"
@@ -241,8 +247,11 @@ if [ $dl_k = 1 ] && [ "$dl_s" != e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 ]; }; then
 dl_need_t; dl_ok=1
 dl_tmp='/etc/app'/'.empty'.dl-tmp.${DLM#@@DL-}
+[ $dl_k != 1 ] || umask 077
 if { printf ''; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+umask "$dl_um0"
 if [ -n "$dl_ok" ]; then
+[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
 if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/etc/app/empty' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 fi
 dl_frame 8 applied "${dl_ok:-0}"; dl_payload 8 err "$dl_t.e"
@@ -256,8 +265,11 @@ if [ $dl_k = 1 ] && [ "$dl_s" != c92d9fa0d29eb4d9d9b96e494c7134fb4a04542d6bdb24d
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = c92d9fa0d29eb4d9d9b96e494c7134fb4a04542d6bdb24d45e4f9edeb542cb6e ]; }; then
 dl_need_t; dl_ok=1
 dl_tmp='./''.app.env'.dl-tmp.${DLM#@@DL-}
+[ $dl_k != 1 ] || umask 077
 if { printf 'TIER=frontend\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+umask "$dl_um0"
 if [ -n "$dl_ok" ]; then
+[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
 if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" 'app.env' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 fi
 dl_frame 9 applied "${dl_ok:-0}"; dl_payload 9 err "$dl_t.e"
@@ -271,8 +283,11 @@ if [ $dl_k = 1 ] && [ "$dl_s" != b6ac5bc39377e44ee783dff946f6703a994f5eb31a438e6
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = b6ac5bc39377e44ee783dff946f6703a994f5eb31a438e69dc0735b40060d2e8 ]; }; then
 dl_need_t; dl_ok=1
 dl_tmp='/''.app.flag'.dl-tmp.${DLM#@@DL-}
+[ $dl_k != 1 ] || umask 077
 if { printf 'on\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+umask "$dl_um0"
 if [ -n "$dl_ok" ]; then
+[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
 if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/app.flag' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 fi
 dl_frame 10 applied "${dl_ok:-0}"; dl_payload 10 err "$dl_t.e"

@@ -77,8 +77,11 @@ if [ $dl_k = 1 ] && [ "$dl_s" != 93b8964b07817708b691c2bd16e38149ac47effb7e6e6f1
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 93b8964b07817708b691c2bd16e38149ac47effb7e6e6f1b9e2cdee83d5cea97 ]; }; then
 dl_need_t; dl_ok=1
 dl_tmp='/srv/app'/'.greeting'.dl-tmp.${DLM#@@DL-}
+[ $dl_k != 1 ] || umask 077
 if { printf 'hello frontend\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+umask "$dl_um0"
 if [ -n "$dl_ok" ]; then
+[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
 if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/srv/app/greeting' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 fi
 dl_frame 1 applied "${dl_ok:-0}"; dl_payload 1 err "$dl_t.e"

@@ -261,8 +261,11 @@ if [ $dl_k = 1 ] && [ "$dl_s" != f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7c
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc ] && [ "$dl_o" = 'Administrators' ] && [ "$dl_g" = 'Users' ]; }; then
 dl_need_t; dl_ok=1
 dl_tmp='./''.C:\app\app.json'.dl-tmp.${DLM#@@DL-}
+[ $dl_k != 1 ] || umask 077
 if { printf '{"tier": "frontend", "note": "it\047s 100\045 done"}\015\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+umask "$dl_um0"
 if [ -n "$dl_ok" ]; then
+[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
 [ -z "$dl_ok" ] || chown 'Administrators:Users' "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
 if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" 'C:\app\app.json' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 fi
@@ -277,8 +280,11 @@ if [ $dl_k = 1 ] && [ "$dl_s" != b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404ed
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d ]; }; then
 dl_need_t; dl_ok=1
 dl_tmp="$HOME"/'.notes.txt'.dl-tmp.${DLM#@@DL-}
+[ $dl_k != 1 ] || umask 077
 if { printf 'h\303\251llo\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+umask "$dl_um0"
 if [ -n "$dl_ok" ]; then
+[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
 if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" "$HOME"/'notes.txt' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 fi
 dl_frame 6 applied "${dl_ok:-0}"; dl_payload 6 err "$dl_t.e"
