@@ -355,7 +355,9 @@ func statFrameAt(s *step, tag string, slot int) string {
 		case s.action == documents.ActionFile:
 			bs = fmt.Sprintf("dl_s=$dl_s%d", slot)
 		}
-		get = fmt.Sprintf("if [ -n \"$dl_bok\" ]; then %s dl_m=$dl_m%d dl_o=$dl_o%d dl_g=$dl_g%d dl_z=$dl_z%d; else %s; fi", bs, slot, slot, slot, slot, get)
+		// The batch's values hold only for a path that was there when
+		// it was taken (dl_e): one an earlier step made is stat'ed now.
+		get = fmt.Sprintf("if [ -n \"$dl_bok\" ] && [ -n \"$dl_e%d\" ]; then %s dl_m=$dl_m%d dl_o=$dl_o%d dl_g=$dl_g%d dl_z=$dl_z%d; else %s; fi", slot, bs, slot, slot, slot, slot, get)
 	}
 	return kindTest(want, p, get) +
 		fmt.Sprintf("if [ $dl_k = 1 ]; then dl_frame %d %s \"1 $dl_s $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d %s $dl_k; fi\n", s.idx, tag, s.idx, tag)
@@ -437,7 +439,7 @@ func batchStat(steps []*step, toFile bool) (code string, slot func(*step) int) {
 	b.WriteString("set -f; dl_bok= dl_any=\n")
 	for i, s := range steps {
 		slots[s.idx] = i
-		fmt.Fprintf(&b, "dl_p%d=%s; if [ -e \"$dl_p%d\" ]; then dl_any=1; else dl_p%d=/; fi\n", i, remotePath(s.path), i, i)
+		fmt.Fprintf(&b, "dl_p%d=%s; dl_e%d=; if [ -e \"$dl_p%d\" ]; then dl_any=1 dl_e%d=1; else dl_p%d=/; fi\n", i, remotePath(s.path), i, i, i, i)
 		fmt.Fprintf(&none, " dl_m%d=- dl_o%d=- dl_g%d=- dl_z%d=0", i, i, i, i)
 		fmt.Fprintf(&stats, " \"$dl_p%d\"", i)
 		if s.action == documents.ActionFile && !shellComparable(s) {
@@ -501,7 +503,7 @@ func lineCheck(s *step, slot int) string {
 		grep := fmt.Sprintf("grep -qxF -- %s %s 2>/dev/null", quote(s.line), p)
 		if slot >= 0 {
 			// A small file is read by the shell: no grep.
-			grep = fmt.Sprintf("if [ -n \"$dl_bok\" ] && [ \"$dl_z%d\" -le %d ] && dl_hasline %s %s \"$dl_z%d\"; then dl_sr=1; [ $dl_h = 1 ]; else %s; fi", slot, maxShellRead, quote(s.line), p, slot, grep)
+			grep = fmt.Sprintf("if [ -n \"$dl_bok\" ] && [ -n \"$dl_e%d\" ] && [ \"$dl_z%d\" -le %d ] && dl_hasline %s %s \"$dl_z%d\"; then dl_sr=1; [ $dl_h = 1 ]; else %s; fi", slot, slot, maxShellRead, quote(s.line), p, slot, grep)
 		}
 		fmt.Fprintf(&b, "if [ $dl_k = 1 ] && %s; then dl_h=1; else dl_h=0; fi\n", grep)
 		if s.absent {
@@ -513,7 +515,7 @@ func lineCheck(s *step, slot int) string {
 	}
 	get := "dl_stat " + p
 	if slot >= 0 {
-		get = fmt.Sprintf("if [ -n \"$dl_bok\" ]; then dl_m=$dl_m%d dl_o=$dl_o%d dl_g=$dl_g%d dl_z=$dl_z%d; else %s; fi", slot, slot, slot, slot, get)
+		get = fmt.Sprintf("if [ -n \"$dl_bok\" ] && [ -n \"$dl_e%d\" ]; then dl_m=$dl_m%d dl_o=$dl_o%d dl_g=$dl_g%d dl_z=$dl_z%d; else %s; fi", slot, slot, slot, slot, slot, get)
 	}
 	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ -z \"$dl_lc\" ]; then %s; else dl_m=- dl_o=- dl_g=- dl_z=0; fi\n", get)
 	fmt.Fprintf(&b, "if [ $dl_k = 1 ]; then dl_frame %d stat \"1 - $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d stat $dl_k; fi\n", s.idx, s.idx)
@@ -557,7 +559,9 @@ func cleanTest(s *step) string {
 			c = append(c, "[ -n \"$dl_lc\" ]")
 		}
 		if s.mode != "" {
-			c = append(c, fmt.Sprintf("[ $((0$dl_m)) -eq $((0%s)) ]", strings.TrimLeft(s.mode, "0")))
+			// As text: stat prints no leading zero, and a "-" (no
+			// stat) must compare unequal, not end the script.
+			c = append(c, fmt.Sprintf("[ \"$dl_m\" = %s ]", normMode(s.mode)))
 		}
 		if s.owner != "" {
 			c = append(c, "[ \"$dl_o\" = "+quote(s.owner)+" ]")

@@ -62,7 +62,7 @@ dl_clean=1
 if [ -f '/usr/local/bin/tool' ]; then dl_k=1; dl_sha '/usr/local/bin/tool'; dl_stat '/usr/local/bin/tool'
 elif [ -e '/usr/local/bin/tool' ] || [ -L '/usr/local/bin/tool' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 0 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 0 stat $dl_k; fi
-if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 9954acd9324ea1939fd80e9e99fb4a97b5b965916d7301d157ee0d254fc44d0a ] && [ $((0$dl_m)) -eq $((0755)) ]; }; then
+if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 9954acd9324ea1939fd80e9e99fb4a97b5b965916d7301d157ee0d254fc44d0a ] && [ "$dl_m" = 755 ]; }; then
 dl_need_t; dl_ok=1
 dl_tmp='/usr/local/bin'/'.tool'.dl-tmp.${DLM#@@DL-}
 if { printf '#!/bin/sh\012# A tool the download step installs.\012echo "tool 1.0"\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi

@@ -219,7 +219,7 @@ fi
 if [ -d '/etc/app' ]; then dl_k=1; dl_s=-; dl_stat '/etc/app'
 elif [ -e '/etc/app' ] || [ -L '/etc/app' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 2 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 stat $dl_k; fi
-if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ $((0$dl_m)) -eq $((0750)) ] && [ "$dl_o" = 'root' ] && [ "$dl_g" = 'app' ]; }; then
+if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_m" = 750 ] && [ "$dl_o" = 'root' ] && [ "$dl_g" = 'app' ]; }; then
 dl_need_t; dl_ok=1
 if [ -d '/etc/app' ]; then :
 [ -z "$dl_ok" ] || chmod 0750 '/etc/app' 2>>"$dl_t.e" || dl_ok=
@@ -245,7 +245,7 @@ if [ -f '/etc/app/app.conf' ]; then dl_k=1; dl_sha '/etc/app/app.conf'; dl_stat 
 elif [ -e '/etc/app/app.conf' ] || [ -L '/etc/app/app.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 4 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6 ]; then dl_cur 4 '/etc/app/app.conf' 262145; fi
-if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6 ] && [ $((0$dl_m)) -eq $((0640)) ]; }; then
+if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6 ] && [ "$dl_m" = 640 ]; }; then
 dl_need_t; dl_ok=1
 dl_tmp='/etc/app'/'.app.conf'.dl-tmp.${DLM#@@DL-}
 umask 137

@@ -65,11 +65,11 @@ dl_need_t() {
 dl_facts
 dl_clean=1
 set -f; dl_bok= dl_any=
-dl_p0="$HOME"/'.profile'; if [ -e "$dl_p0" ]; then dl_any=1; else dl_p0=/; fi
-dl_p1='/etc/hosts.allow'; if [ -e "$dl_p1" ]; then dl_any=1; else dl_p1=/; fi
-dl_p2='/etc/ssh/sshd_config'; if [ -e "$dl_p2" ]; then dl_any=1; else dl_p2=/; fi
-dl_p3='/etc/environment'; if [ -e "$dl_p3" ]; then dl_any=1; else dl_p3=/; fi
-dl_p4="$HOME"/'.bashrc'; if [ -e "$dl_p4" ]; then dl_any=1; else dl_p4=/; fi
+dl_p0="$HOME"/'.profile'; dl_e0=; if [ -e "$dl_p0" ]; then dl_any=1 dl_e0=1; else dl_p0=/; fi
+dl_p1='/etc/hosts.allow'; dl_e1=; if [ -e "$dl_p1" ]; then dl_any=1 dl_e1=1; else dl_p1=/; fi
+dl_p2='/etc/ssh/sshd_config'; dl_e2=; if [ -e "$dl_p2" ]; then dl_any=1 dl_e2=1; else dl_p2=/; fi
+dl_p3='/etc/environment'; dl_e3=; if [ -e "$dl_p3" ]; then dl_any=1 dl_e3=1; else dl_p3=/; fi
+dl_p4="$HOME"/'.bashrc'; dl_e4=; if [ -e "$dl_p4" ]; then dl_any=1 dl_e4=1; else dl_p4=/; fi
 if [ -z "$dl_any" ]; then dl_bok=1 dl_m0=- dl_o0=- dl_g0=- dl_z0=0 dl_m1=- dl_o1=- dl_g1=- dl_z1=0 dl_m2=- dl_o2=- dl_g2=- dl_z2=0 dl_m3=- dl_o3=- dl_g3=- dl_z3=0 dl_m4=- dl_o4=- dl_g4=- dl_z4=0
 else
 dl_x=$(if [ "$dl_os" = Linux ]; then stat -c '%a - - %s' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; else stat -f '%Lp - - %z' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; fi 2>/dev/null)
@@ -90,9 +90,9 @@ fi; fi; set +f
 if [ -f "$HOME"/'.profile' ]; then dl_k=1
 elif [ -e "$HOME"/'.profile' ] || [ -L "$HOME"/'.profile' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
-if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ "$dl_z0" -le 1024 ] && dl_hasline 'export EDITOR=vi' "$HOME"/'.profile' "$dl_z0"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'export EDITOR=vi' "$HOME"/'.profile' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
+if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ -n "$dl_e0" ] && [ "$dl_z0" -le 1024 ] && dl_hasline 'export EDITOR=vi' "$HOME"/'.profile' "$dl_z0"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'export EDITOR=vi' "$HOME"/'.profile' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
 if [ $dl_k = 1 ] && [ $dl_h = 1 ]; then dl_lc=1; fi
-if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ]; then dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_stat "$HOME"/'.profile'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e0" ]; then dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_stat "$HOME"/'.profile'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
 if [ $dl_k = 1 ]; then dl_frame 0 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 0 stat $dl_k; fi
 dl_frame 0 has ${dl_lc:-0}
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 0 cur "$HOME"/'.profile' 1025; else dl_cur 0 "$HOME"/'.profile' 8388609; fi; fi
@@ -126,9 +126,9 @@ fi
 if [ -f '/etc/hosts.allow' ]; then dl_k=1
 elif [ -e '/etc/hosts.allow' ] || [ -L '/etc/hosts.allow' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
-if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ "$dl_z1" -le 1024 ] && dl_hasline 'sshd: 10.0.0.0/8' '/etc/hosts.allow' "$dl_z1"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'sshd: 10.0.0.0/8' '/etc/hosts.allow' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
+if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ -n "$dl_e1" ] && [ "$dl_z1" -le 1024 ] && dl_hasline 'sshd: 10.0.0.0/8' '/etc/hosts.allow' "$dl_z1"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'sshd: 10.0.0.0/8' '/etc/hosts.allow' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
 if [ $dl_k = 1 ] && [ $dl_h = 1 ]; then dl_lc=1; fi
-if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ]; then dl_m=$dl_m1 dl_o=$dl_o1 dl_g=$dl_g1 dl_z=$dl_z1; else dl_stat '/etc/hosts.allow'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e1" ]; then dl_m=$dl_m1 dl_o=$dl_o1 dl_g=$dl_g1 dl_z=$dl_z1; else dl_stat '/etc/hosts.allow'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
 if [ $dl_k = 1 ]; then dl_frame 1 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 1 stat $dl_k; fi
 dl_frame 1 has ${dl_lc:-0}
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 1 cur '/etc/hosts.allow' 1025; else dl_cur 1 '/etc/hosts.allow' 8388609; fi; fi
@@ -160,16 +160,16 @@ fi
 if [ -f '/etc/ssh/sshd_config' ]; then dl_k=1
 elif [ -e '/etc/ssh/sshd_config' ] || [ -L '/etc/ssh/sshd_config' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
-if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ]; then dl_m=$dl_m2 dl_o=$dl_o2 dl_g=$dl_g2 dl_z=$dl_z2; else dl_stat '/etc/ssh/sshd_config'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e2" ]; then dl_m=$dl_m2 dl_o=$dl_o2 dl_g=$dl_g2 dl_z=$dl_z2; else dl_stat '/etc/ssh/sshd_config'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
 if [ $dl_k = 1 ]; then dl_frame 2 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 2 cur '/etc/ssh/sshd_config' 1025; else dl_cur 2 '/etc/ssh/sshd_config' 8388609; fi; fi
 dl_clean=
 if [ -f '/etc/environment' ]; then dl_k=1
 elif [ -e '/etc/environment' ] || [ -L '/etc/environment' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
-if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ "$dl_z3" -le 1024 ] && dl_hasline 'DEBUG=1' '/etc/environment' "$dl_z3"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'DEBUG=1' '/etc/environment' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
+if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ -n "$dl_e3" ] && [ "$dl_z3" -le 1024 ] && dl_hasline 'DEBUG=1' '/etc/environment' "$dl_z3"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'DEBUG=1' '/etc/environment' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
 if [ $dl_k = 0 ] || { [ $dl_k = 1 ] && [ $dl_h = 0 ]; }; then dl_lc=1; fi
-if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ]; then dl_m=$dl_m3 dl_o=$dl_o3 dl_g=$dl_g3 dl_z=$dl_z3; else dl_stat '/etc/environment'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e3" ]; then dl_m=$dl_m3 dl_o=$dl_o3 dl_g=$dl_g3 dl_z=$dl_z3; else dl_stat '/etc/environment'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
 if [ $dl_k = 1 ]; then dl_frame 3 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
 dl_frame 3 has ${dl_lc:-0}
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 3 cur '/etc/environment' 1025; else dl_cur 3 '/etc/environment' 8388609; fi; fi
@@ -184,9 +184,9 @@ dl_clean=
 if [ -f "$HOME"/'.bashrc' ]; then dl_k=1
 elif [ -e "$HOME"/'.bashrc' ] || [ -L "$HOME"/'.bashrc' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
-if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ "$dl_z4" -le 1024 ] && dl_hasline 'alias ll='\''ls -l'\'' # 100% \ done' "$HOME"/'.bashrc' "$dl_z4"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'alias ll='\''ls -l'\'' # 100% \ done' "$HOME"/'.bashrc' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
+if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ -n "$dl_e4" ] && [ "$dl_z4" -le 1024 ] && dl_hasline 'alias ll='\''ls -l'\'' # 100% \ done' "$HOME"/'.bashrc' "$dl_z4"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'alias ll='\''ls -l'\'' # 100% \ done' "$HOME"/'.bashrc' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
 if [ $dl_k = 1 ] && [ $dl_h = 1 ]; then dl_lc=1; fi
-if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ]; then dl_m=$dl_m4 dl_o=$dl_o4 dl_g=$dl_g4 dl_z=$dl_z4; else dl_stat "$HOME"/'.bashrc'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e4" ]; then dl_m=$dl_m4 dl_o=$dl_o4 dl_g=$dl_g4 dl_z=$dl_z4; else dl_stat "$HOME"/'.bashrc'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
 if [ $dl_k = 1 ]; then dl_frame 5 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 stat $dl_k; fi
 dl_frame 5 has ${dl_lc:-0}
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 5 cur "$HOME"/'.bashrc' 1025; else dl_cur 5 "$HOME"/'.bashrc' 8388609; fi; fi
