@@ -140,6 +140,9 @@ func (h *hostRun) precluded(s *step, fs []frame.Frame, stopped string) (done boo
 	switch {
 	case stopped != "" && !s.finally:
 		r.Status, r.SkipReason = journal.StatusSkipped, journal.SkipStopped
+		if strings.HasPrefix(stopped, endedEarly) {
+			r.SkipReason = journal.SkipExited // by design: the host stays compliant
+		}
 		r.Error = stopped
 		return true, stopped
 	case s.err != nil:
@@ -163,6 +166,12 @@ func (h *hostRun) precluded(s *step, fs []frame.Frame, stopped string) (done boo
 	return false, stopped
 }
 
+// endedEarly starts the reason of the steps skipped after a step ended
+// the document by design (SSM's onSuccess: exit and onFailure:
+// successAndExit): they are Skipped "exited", which leaves the host
+// compliant, not "stopped".
+const endedEarly = "the document ended early ("
+
 // stopsAfter is the reason the steps after s, which the check script ran
 // or corrected, do not run: s failed with on_failure stop, ended the
 // document (exits: a run that succeeded with onSuccess exit), or asked
@@ -172,8 +181,11 @@ func (h *hostRun) stopsAfter(s *step, stopped string, exits bool) string {
 	if r.Status.Failed() && s.onFailure == "stop" {
 		stopped = fmt.Sprintf("step %q failed", s.name)
 	}
-	if exits && s.onSuccessEnd && r.Status == journal.StatusSuccess {
-		stopped = "onSuccess: exit"
+	if exits && s.onSuccessEnd && r.Status == journal.StatusSuccess && (r.ExitCode == nil || *r.ExitCode == 0) {
+		stopped = endedEarly + "onSuccess)"
+	}
+	if exits && s.onFailure == "successAndExit" && r.Status == journal.StatusSuccess && r.ExitCode != nil && *r.ExitCode != 0 {
+		stopped = endedEarly + "successAndExit)"
 	}
 	if h.reboot {
 		stopped = "the host reboots first"
@@ -801,7 +813,7 @@ func (h *hostRun) appliedSkip(r *journal.StepResult, f *frame.Frame) {
 	case "platform":
 		r.SkipReason, r.Error = journal.SkipPrecondition, "precondition: platform is "+h.os
 	case "onSuccess", "successAndExit":
-		r.SkipReason, r.Error = journal.SkipExited, "the document ended early ("+reason+")"
+		r.SkipReason, r.Error = journal.SkipExited, endedEarly+reason+")"
 	default:
 		r.SkipReason, r.Error = journal.SkipStopped, "an earlier step failed"
 	}

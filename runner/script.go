@@ -753,6 +753,7 @@ func checkRuns(steps []*step, run, inline bool) (runs, sure bool) {
 func statBatch(steps []*step, run, inline bool) []*step {
 	var batch []*step
 	seen := map[string]bool{}
+steps:
 	for _, s := range steps {
 		if run && s.action == documents.ActionShell && (!s.hasCheck || inline) {
 			break // it may change the host before the paths after it are checked
@@ -760,7 +761,7 @@ func statBatch(steps []*step, run, inline bool) []*step {
 		switch s.action {
 		case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
 			if inline && s.action == documents.ActionDirectory && s.absent {
-				break // it may remove the paths after it
+				break steps // it may remove the paths after it
 			}
 			if s.err == nil && s.skip == "" && s.platform == "" && !seen[s.path] {
 				batch = append(batch, s)

@@ -73,49 +73,16 @@ dl_clean=1
 set -f; dl_bok= dl_any=
 dl_p0='/etc/app'; dl_e0=; if [ -e "$dl_p0" ]; then dl_any=1 dl_e0=1; else dl_p0=/; fi
 dl_p1="$HOME"/'cache'; dl_e1=; if [ -e "$dl_p1" ]; then dl_any=1 dl_e1=1; else dl_p1=/; fi
-dl_p2='/etc/app/app.conf'; dl_e2=; if [ -e "$dl_p2" ]; then dl_any=1 dl_e2=1; else dl_p2=/; fi
-dl_p3='/etc/motd'; dl_e3=; if [ -e "$dl_p3" ]; then dl_any=1 dl_e3=1; else dl_p3=/; fi
-dl_p4='/usr/local/bin/app-health'; dl_e4=; if [ -e "$dl_p4" ]; then dl_any=1 dl_e4=1; else dl_p4=/; fi
-dl_p5='/var/lib/app/logo.bin'; dl_e5=; if [ -e "$dl_p5" ]; then dl_any=1 dl_e5=1; else dl_p5=/; fi
-dl_f5=$dl_p5; [ -f "$dl_f5" ] || dl_f5=/dev/null
-dl_p6="$HOME"/'notes.txt'; dl_e6=; if [ -e "$dl_p6" ]; then dl_any=1 dl_e6=1; else dl_p6=/; fi
-dl_f6=$dl_p6; [ -f "$dl_f6" ] || dl_f6=/dev/null
-dl_p7='/etc/app/empty'; dl_e7=; if [ -e "$dl_p7" ]; then dl_any=1 dl_e7=1; else dl_p7=/; fi
-dl_p8='app.env'; dl_e8=; if [ -e "$dl_p8" ]; then dl_any=1 dl_e8=1; else dl_p8=/; fi
-dl_p9='/app.flag'; dl_e9=; if [ -e "$dl_p9" ]; then dl_any=1 dl_e9=1; else dl_p9=/; fi
-dl_p10='/etc/app/stale.conf'; dl_e10=; if [ -e "$dl_p10" ]; then dl_any=1 dl_e10=1; else dl_p10=/; fi
-dl_f10=$dl_p10; [ -f "$dl_f10" ] || dl_f10=/dev/null
-if [ -z "$dl_any" ]; then dl_bok=1 dl_m0=- dl_o0=- dl_g0=- dl_z0=0 dl_m1=- dl_o1=- dl_g1=- dl_z1=0 dl_m2=- dl_o2=- dl_g2=- dl_z2=0 dl_m3=- dl_o3=- dl_g3=- dl_z3=0 dl_m4=- dl_o4=- dl_g4=- dl_z4=0 dl_m5=- dl_o5=- dl_g5=- dl_z5=0 dl_s5=- dl_m6=- dl_o6=- dl_g6=- dl_z6=0 dl_s6=- dl_m7=- dl_o7=- dl_g7=- dl_z7=0 dl_m8=- dl_o8=- dl_g8=- dl_z8=0 dl_m9=- dl_o9=- dl_g9=- dl_z9=0 dl_m10=- dl_o10=- dl_g10=- dl_z10=0 dl_s10=-
+if [ -z "$dl_any" ]; then dl_bok=1 dl_m0=- dl_o0=- dl_g0=- dl_z0=0 dl_m1=- dl_o1=- dl_g1=- dl_z1=0
 else
-dl_x=$(if [ "$dl_os" = Linux ]; then stat -c '%a %U %G %s' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4" "$dl_p5" "$dl_p6" "$dl_p7" "$dl_p8" "$dl_p9" "$dl_p10"; $dl_shacmd -- "$dl_f5" "$dl_f6" "$dl_f10"; else stat -f '%Lp %Su %Sg %z' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4" "$dl_p5" "$dl_p6" "$dl_p7" "$dl_p8" "$dl_p9" "$dl_p10"; $dl_shacmd -- "$dl_f5" "$dl_f6" "$dl_f10"; fi 2>/dev/null)
+dl_x=$(if [ "$dl_os" = Linux ]; then stat -c '%a %U %G %s' -- "$dl_p0" "$dl_p1"; else stat -f '%Lp %Su %Sg %z' -- "$dl_p0" "$dl_p1"; fi 2>/dev/null)
 dl_ifs=$IFS; IFS='
 '; set -- $dl_x; IFS=$dl_ifs
-if [ $# -eq 14 ]; then dl_bok=1
+if [ $# -eq 2 ]; then dl_bok=1
 dl_l0=${1}
 dl_l1=${2}
-dl_l2=${3}
-dl_l3=${4}
-dl_l4=${5}
-dl_l5=${6}
-dl_l6=${7}
-dl_l7=${8}
-dl_l8=${9}
-dl_l9=${10}
-dl_l10=${11}
-dl_s5=${12}; dl_s5=${dl_s5%% *}; dl_s5=${dl_s5#\\}
-dl_s6=${13}; dl_s6=${dl_s6%% *}; dl_s6=${dl_s6#\\}
-dl_s10=${14}; dl_s10=${dl_s10%% *}; dl_s10=${dl_s10#\\}
 set -- $dl_l0; dl_m0=$1 dl_o0=$2 dl_g0=$3 dl_z0=$4
 set -- $dl_l1; dl_m1=$1 dl_o1=$2 dl_g1=$3 dl_z1=$4
-set -- $dl_l2; dl_m2=$1 dl_o2=$2 dl_g2=$3 dl_z2=$4
-set -- $dl_l3; dl_m3=$1 dl_o3=$2 dl_g3=$3 dl_z3=$4
-set -- $dl_l4; dl_m4=$1 dl_o4=$2 dl_g4=$3 dl_z4=$4
-set -- $dl_l5; dl_m5=$1 dl_o5=$2 dl_g5=$3 dl_z5=$4
-set -- $dl_l6; dl_m6=$1 dl_o6=$2 dl_g6=$3 dl_z6=$4
-set -- $dl_l7; dl_m7=$1 dl_o7=$2 dl_g7=$3 dl_z7=$4
-set -- $dl_l8; dl_m8=$1 dl_o8=$2 dl_g8=$3 dl_z8=$4
-set -- $dl_l9; dl_m9=$1 dl_o9=$2 dl_g9=$3 dl_z9=$4
-set -- $dl_l10; dl_m10=$1 dl_o10=$2 dl_g10=$3 dl_z10=$4
 fi; fi; set +f
 if [ -d '/etc/app' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e0" ]; then dl_s=- dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_s=-; dl_stat '/etc/app'; fi
 elif [ -e '/etc/app' ] || [ -L '/etc/app' ]; then dl_k=2; else dl_k=0; fi
@@ -154,7 +121,7 @@ dl_frame 2 applied "${dl_ok:-0}"; dl_payload 2 err "$dl_t.e"
 dl_fixed2=1
 [ -n "$dl_ok" ] || dl_clean=
 fi
-if [ -f '/etc/app/app.conf' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e2" ]; then if [ "$dl_z2" = 105 ] && { IFS= read -r dl_l && [ "$dl_l" = '# managed by driftless: tier frontend' ] && IFS= read -r dl_l && [ "$dl_l" = 'listen = "0.0.0.0:8080"' ] && IFS= read -r dl_l && [ "$dl_l" = 'greeting = '\''héllo	world'\'' # 100% \ literal' ]; } <'/etc/app/app.conf' 2>/dev/null; then dl_s=c816e9a8207ba950fc29ce9748c1828b8feb7da8a5004ff2c4e943744c62ad3c; else dl_sha '/etc/app/app.conf'; fi; dl_m=$dl_m2 dl_o=$dl_o2 dl_g=$dl_g2 dl_z=$dl_z2; else dl_sha '/etc/app/app.conf'; dl_stat '/etc/app/app.conf'; fi
+if [ -f '/etc/app/app.conf' ]; then dl_k=1; dl_sha '/etc/app/app.conf'; dl_stat '/etc/app/app.conf'
 elif [ -e '/etc/app/app.conf' ] || [ -L '/etc/app/app.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 3 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != c816e9a8207ba950fc29ce9748c1828b8feb7da8a5004ff2c4e943744c62ad3c ]; then dl_cur 3 '/etc/app/app.conf' 262145; fi
@@ -172,7 +139,7 @@ dl_frame 3 applied "${dl_ok:-0}"; dl_payload 3 err "$dl_t.e"
 dl_fixed3=1
 [ -n "$dl_ok" ] || dl_clean=
 fi
-if [ -f '/etc/motd' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e3" ]; then if [ "$dl_z3" = 20 ] && { ! IFS= read -r dl_l && [ "$dl_l" = 'Authorised use only.' ]; } <'/etc/motd' 2>/dev/null; then dl_s=a240f8fba6fb0af3ce476292a52a896ee8716ecd35b03223a5fb4b1b1986e886; else dl_sha '/etc/motd'; fi; dl_m=$dl_m3 dl_o=$dl_o3 dl_g=$dl_g3 dl_z=$dl_z3; else dl_sha '/etc/motd'; dl_stat '/etc/motd'; fi
+if [ -f '/etc/motd' ]; then dl_k=1; dl_sha '/etc/motd'; dl_stat '/etc/motd'
 elif [ -e '/etc/motd' ] || [ -L '/etc/motd' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 4 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != a240f8fba6fb0af3ce476292a52a896ee8716ecd35b03223a5fb4b1b1986e886 ]; then dl_cur 4 '/etc/motd' 262145; fi
@@ -189,7 +156,7 @@ dl_frame 4 applied "${dl_ok:-0}"; dl_payload 4 err "$dl_t.e"
 dl_fixed4=1
 [ -n "$dl_ok" ] || dl_clean=
 fi
-if [ -f '/usr/local/bin/app-health' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e4" ]; then if [ "$dl_z4" = 54 ] && { IFS= read -r dl_l && [ "$dl_l" = '#!/bin/sh' ] && IFS= read -r dl_l && [ "$dl_l" = 'exec curl -fsS http://localhost:8080/health' ]; } <'/usr/local/bin/app-health' 2>/dev/null; then dl_s=4226e081622713bb27bfc8eb30a4f4880b242fe6d39415d63ccb34a593218673; else dl_sha '/usr/local/bin/app-health'; fi; dl_m=$dl_m4 dl_o=$dl_o4 dl_g=$dl_g4 dl_z=$dl_z4; else dl_sha '/usr/local/bin/app-health'; dl_stat '/usr/local/bin/app-health'; fi
+if [ -f '/usr/local/bin/app-health' ]; then dl_k=1; dl_sha '/usr/local/bin/app-health'; dl_stat '/usr/local/bin/app-health'
 elif [ -e '/usr/local/bin/app-health' ] || [ -L '/usr/local/bin/app-health' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 5 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != 4226e081622713bb27bfc8eb30a4f4880b242fe6d39415d63ccb34a593218673 ]; then dl_cur 5 '/usr/local/bin/app-health' 262145; fi
@@ -205,7 +172,7 @@ dl_frame 5 applied "${dl_ok:-0}"; dl_payload 5 err "$dl_t.e"
 dl_fixed5=1
 [ -n "$dl_ok" ] || dl_clean=
 fi
-if [ -f '/var/lib/app/logo.bin' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e5" ]; then dl_s=$dl_s5 dl_m=$dl_m5 dl_o=$dl_o5 dl_g=$dl_g5 dl_z=$dl_z5; else dl_sha '/var/lib/app/logo.bin'; dl_stat '/var/lib/app/logo.bin'; fi
+if [ -f '/var/lib/app/logo.bin' ]; then dl_k=1; dl_sha '/var/lib/app/logo.bin'; dl_stat '/var/lib/app/logo.bin'
 elif [ -e '/var/lib/app/logo.bin' ] || [ -L '/var/lib/app/logo.bin' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 6 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 7ea4b00d19fe7dee0b96e25c8db09af86417bc5977e722d4c9e20cb4bda6071d ]; }; then
@@ -222,7 +189,7 @@ dl_frame 6 applied "${dl_ok:-0}"; dl_payload 6 err "$dl_t.e"
 dl_fixed6=1
 [ -n "$dl_ok" ] || dl_clean=
 fi
-if [ -f "$HOME"/'notes.txt' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e6" ]; then dl_s=$dl_s6 dl_m=$dl_m6 dl_o=$dl_o6 dl_g=$dl_g6 dl_z=$dl_z6; else dl_sha "$HOME"/'notes.txt'; dl_stat "$HOME"/'notes.txt'; fi
+if [ -f "$HOME"/'notes.txt' ]; then dl_k=1; dl_sha "$HOME"/'notes.txt'; dl_stat "$HOME"/'notes.txt'
 elif [ -e "$HOME"/'notes.txt' ] || [ -L "$HOME"/'notes.txt' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 7 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 7 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != 4ffe15505ac1f594485290614004d512b52450cd14a5f0ca3b0143b82d752303 ]; then dl_cur 7 "$HOME"/'notes.txt' 262145; fi
@@ -240,7 +207,7 @@ dl_frame 7 applied "${dl_ok:-0}"; dl_payload 7 err "$dl_t.e"
 dl_fixed7=1
 [ -n "$dl_ok" ] || dl_clean=
 fi
-if [ -f '/etc/app/empty' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e7" ]; then if [ "$dl_z7" = 0 ] && true; then dl_s=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855; else dl_sha '/etc/app/empty'; fi; dl_m=$dl_m7 dl_o=$dl_o7 dl_g=$dl_g7 dl_z=$dl_z7; else dl_sha '/etc/app/empty'; dl_stat '/etc/app/empty'; fi
+if [ -f '/etc/app/empty' ]; then dl_k=1; dl_sha '/etc/app/empty'; dl_stat '/etc/app/empty'
 elif [ -e '/etc/app/empty' ] || [ -L '/etc/app/empty' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 8 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 8 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 ]; then dl_cur 8 '/etc/app/empty' 262145; fi
@@ -258,7 +225,7 @@ dl_frame 8 applied "${dl_ok:-0}"; dl_payload 8 err "$dl_t.e"
 dl_fixed8=1
 [ -n "$dl_ok" ] || dl_clean=
 fi
-if [ -f 'app.env' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e8" ]; then if [ "$dl_z8" = 14 ] && { IFS= read -r dl_l && [ "$dl_l" = 'TIER=frontend' ]; } <'app.env' 2>/dev/null; then dl_s=c92d9fa0d29eb4d9d9b96e494c7134fb4a04542d6bdb24d45e4f9edeb542cb6e; else dl_sha 'app.env'; fi; dl_m=$dl_m8 dl_o=$dl_o8 dl_g=$dl_g8 dl_z=$dl_z8; else dl_sha 'app.env'; dl_stat 'app.env'; fi
+if [ -f 'app.env' ]; then dl_k=1; dl_sha 'app.env'; dl_stat 'app.env'
 elif [ -e 'app.env' ] || [ -L 'app.env' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 9 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 9 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != c92d9fa0d29eb4d9d9b96e494c7134fb4a04542d6bdb24d45e4f9edeb542cb6e ]; then dl_cur 9 'app.env' 262145; fi
@@ -276,7 +243,7 @@ dl_frame 9 applied "${dl_ok:-0}"; dl_payload 9 err "$dl_t.e"
 dl_fixed9=1
 [ -n "$dl_ok" ] || dl_clean=
 fi
-if [ -f '/app.flag' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e9" ]; then if [ "$dl_z9" = 3 ] && { IFS= read -r dl_l && [ "$dl_l" = 'on' ]; } <'/app.flag' 2>/dev/null; then dl_s=b6ac5bc39377e44ee783dff946f6703a994f5eb31a438e69dc0735b40060d2e8; else dl_sha '/app.flag'; fi; dl_m=$dl_m9 dl_o=$dl_o9 dl_g=$dl_g9 dl_z=$dl_z9; else dl_sha '/app.flag'; dl_stat '/app.flag'; fi
+if [ -f '/app.flag' ]; then dl_k=1; dl_sha '/app.flag'; dl_stat '/app.flag'
 elif [ -e '/app.flag' ] || [ -L '/app.flag' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 10 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 10 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != b6ac5bc39377e44ee783dff946f6703a994f5eb31a438e69dc0735b40060d2e8 ]; then dl_cur 10 '/app.flag' 262145; fi
@@ -294,7 +261,7 @@ dl_frame 10 applied "${dl_ok:-0}"; dl_payload 10 err "$dl_t.e"
 dl_fixed10=1
 [ -n "$dl_ok" ] || dl_clean=
 fi
-if [ -f '/etc/app/stale.conf' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e10" ]; then dl_s=$dl_s10 dl_m=$dl_m10 dl_o=$dl_o10 dl_g=$dl_g10 dl_z=$dl_z10; else dl_sha '/etc/app/stale.conf'; dl_stat '/etc/app/stale.conf'; fi
+if [ -f '/etc/app/stale.conf' ]; then dl_k=1; dl_sha '/etc/app/stale.conf'; dl_stat '/etc/app/stale.conf'
 elif [ -e '/etc/app/stale.conf' ] || [ -L '/etc/app/stale.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 11 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 11 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then

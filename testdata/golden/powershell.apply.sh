@@ -197,40 +197,13 @@ dl_svc_do() {
 }
 dl_facts
 dl_clean=1
-set -f; dl_bok= dl_any=
-dl_p0='C:\app\logs'; dl_e0=; if [ -e "$dl_p0" ]; then dl_any=1 dl_e0=1; else dl_p0=/; fi
-dl_p1='C:\app\app.json'; dl_e1=; if [ -e "$dl_p1" ]; then dl_any=1 dl_e1=1; else dl_p1=/; fi
-dl_p2="$HOME"/'notes.txt'; dl_e2=; if [ -e "$dl_p2" ]; then dl_any=1 dl_e2=1; else dl_p2=/; fi
-dl_p3='C:\app\stale.txt'; dl_e3=; if [ -e "$dl_p3" ]; then dl_any=1 dl_e3=1; else dl_p3=/; fi
-dl_f3=$dl_p3; [ -f "$dl_f3" ] || dl_f3=/dev/null
-dl_p4='C:\Windows\System32\drivers\etc\hosts'; dl_e4=; if [ -e "$dl_p4" ]; then dl_any=1 dl_e4=1; else dl_p4=/; fi
-if [ -z "$dl_any" ]; then dl_bok=1 dl_m0=- dl_o0=- dl_g0=- dl_z0=0 dl_m1=- dl_o1=- dl_g1=- dl_z1=0 dl_m2=- dl_o2=- dl_g2=- dl_z2=0 dl_m3=- dl_o3=- dl_g3=- dl_z3=0 dl_s3=- dl_m4=- dl_o4=- dl_g4=- dl_z4=0
-else
-dl_need_t; if [ "$dl_os" = Linux ]; then stat -c '%a %U %G %s' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; $dl_shacmd -- "$dl_f3"; else stat -f '%Lp %Su %Sg %z' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; $dl_shacmd -- "$dl_f3"; fi 2>/dev/null >"$dl_t.s"
-dl_x=; while IFS= read -r dl_l; do dl_x=$dl_x$dl_l'
-'; done <"$dl_t.s"
-dl_ifs=$IFS; IFS='
-'; set -- $dl_x; IFS=$dl_ifs
-if [ $# -eq 6 ]; then dl_bok=1
-dl_l0=${1}
-dl_l1=${2}
-dl_l2=${3}
-dl_l3=${4}
-dl_l4=${5}
-dl_s3=${6}; dl_s3=${dl_s3%% *}; dl_s3=${dl_s3#\\}
-set -- $dl_l0; dl_m0=$1 dl_o0=$2 dl_g0=$3 dl_z0=$4
-set -- $dl_l1; dl_m1=$1 dl_o1=$2 dl_g1=$3 dl_z1=$4
-set -- $dl_l2; dl_m2=$1 dl_o2=$2 dl_g2=$3 dl_z2=$4
-set -- $dl_l3; dl_m3=$1 dl_o3=$2 dl_g3=$3 dl_z3=$4
-set -- $dl_l4; dl_m4=$1 dl_o4=$2 dl_g4=$3 dl_z4=$4
-fi; fi; set +f
 dl_frame 0 skip platform
 true || dl_clean=
 dl_frame 1 skip platform
 true || dl_clean=
 dl_frame 2 skip platform
 true || dl_clean=
-if [ -d 'C:\app\logs' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e0" ]; then dl_s=- dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_s=-; dl_stat 'C:\app\logs'; fi
+if [ -d 'C:\app\logs' ]; then dl_k=1; dl_s=-; dl_stat 'C:\app\logs'
 elif [ -e 'C:\app\logs' ] || [ -L 'C:\app\logs' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 3 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_o" = 'Administrators' ]; }; then
@@ -254,7 +227,7 @@ dl_frame 4 applied "${dl_ok:-0}"; dl_payload 4 err "$dl_t.e"
 dl_fixed4=1
 [ -n "$dl_ok" ] || dl_clean=
 fi
-if [ -f 'C:\app\app.json' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e1" ]; then if [ "$dl_z1" = 48 ] && { IFS= read -r dl_l && [ "$dl_l" = '{"tier": "frontend", "note": "it'\''s 100% done"}' ]; } <'C:\app\app.json' 2>/dev/null; then dl_s=f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc; else dl_sha 'C:\app\app.json'; fi; dl_m=$dl_m1 dl_o=$dl_o1 dl_g=$dl_g1 dl_z=$dl_z1; else dl_sha 'C:\app\app.json'; dl_stat 'C:\app\app.json'; fi
+if [ -f 'C:\app\app.json' ]; then dl_k=1; dl_sha 'C:\app\app.json'; dl_stat 'C:\app\app.json'
 elif [ -e 'C:\app\app.json' ] || [ -L 'C:\app\app.json' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 5 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc ]; then dl_cur 5 'C:\app\app.json' 262145; fi
@@ -273,7 +246,7 @@ dl_frame 5 applied "${dl_ok:-0}"; dl_payload 5 err "$dl_t.e"
 dl_fixed5=1
 [ -n "$dl_ok" ] || dl_clean=
 fi
-if [ -f "$HOME"/'notes.txt' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e2" ]; then if [ "$dl_z2" = 7 ] && { IFS= read -r dl_l && [ "$dl_l" = 'héllo' ]; } <"$HOME"/'notes.txt' 2>/dev/null; then dl_s=b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d; else dl_sha "$HOME"/'notes.txt'; fi; dl_m=$dl_m2 dl_o=$dl_o2 dl_g=$dl_g2 dl_z=$dl_z2; else dl_sha "$HOME"/'notes.txt'; dl_stat "$HOME"/'notes.txt'; fi
+if [ -f "$HOME"/'notes.txt' ]; then dl_k=1; dl_sha "$HOME"/'notes.txt'; dl_stat "$HOME"/'notes.txt'
 elif [ -e "$HOME"/'notes.txt' ] || [ -L "$HOME"/'notes.txt' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 6 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d ]; then dl_cur 6 "$HOME"/'notes.txt' 262145; fi
@@ -291,7 +264,7 @@ dl_frame 6 applied "${dl_ok:-0}"; dl_payload 6 err "$dl_t.e"
 dl_fixed6=1
 [ -n "$dl_ok" ] || dl_clean=
 fi
-if [ -f 'C:\app\stale.txt' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e3" ]; then dl_s=$dl_s3 dl_m=$dl_m3 dl_o=$dl_o3 dl_g=$dl_g3 dl_z=$dl_z3; else dl_sha 'C:\app\stale.txt'; dl_stat 'C:\app\stale.txt'; fi
+if [ -f 'C:\app\stale.txt' ]; then dl_k=1; dl_sha 'C:\app\stale.txt'; dl_stat 'C:\app\stale.txt'
 elif [ -e 'C:\app\stale.txt' ] || [ -L 'C:\app\stale.txt' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 7 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 7 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then
@@ -304,7 +277,7 @@ fi
 if [ -f 'C:\Windows\System32\drivers\etc\hosts' ]; then dl_k=1
 elif [ -e 'C:\Windows\System32\drivers\etc\hosts' ] || [ -L 'C:\Windows\System32\drivers\etc\hosts' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
-if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e4" ]; then dl_m=$dl_m4 dl_o=$dl_o4 dl_g=$dl_g4 dl_z=$dl_z4; else dl_stat 'C:\Windows\System32\drivers\etc\hosts'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
+if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then dl_stat 'C:\Windows\System32\drivers\etc\hosts'; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
 if [ $dl_k = 1 ]; then dl_frame 8 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 8 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 8 cur 'C:\Windows\System32\drivers\etc\hosts' 1025; else dl_cur 8 'C:\Windows\System32\drivers\etc\hosts' 8388609; fi; fi
 dl_clean=
