@@ -2,8 +2,6 @@ package sshtest
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -21,6 +19,9 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/driftless-dev/driftless/internal/connkit"
+	"github.com/driftless-dev/driftless/internal/shquote"
 )
 
 // SSHDPath is where StartSSHD expects OpenSSH's sshd.
@@ -188,7 +189,7 @@ func StartSSHD(t testing.TB, opts Options) *Host {
 		if err := os.Mkdir(bin, 0o755); err != nil {
 			t.Fatalf("sshtest: %v", err)
 		}
-		script := strings.Replace(fakeSudo, "@PASSWORD@", shellQuote(opts.SudoPassword), 1)
+		script := strings.Replace(fakeSudo, "@PASSWORD@", shquote.Quote(opts.SudoPassword), 1)
 		if err := os.WriteFile(filepath.Join(bin, "sudo"), []byte(script), 0o755); err != nil {
 			t.Fatalf("sshtest: %v", err)
 		}
@@ -442,7 +443,7 @@ var userMu sync.Mutex
 // removes it when the test ends, after killing its processes.
 func createUser(t testing.TB, home string) (string, int) {
 	t.Helper()
-	name := "dl-" + randomHex(4)
+	name := "dl-" + connkit.RandomHex(4)
 	runAdmin(t, "useradd", "--no-create-home", "--home-dir", home, "--shell", "/bin/sh",
 		"--user-group", "--password", "*", name)
 	u, err := user.Lookup(name)
@@ -554,14 +555,6 @@ func userProcesses(uid int) []int {
 	return pids
 }
 
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
-}
-
 func yesNo(b bool) string {
 	if b {
 		return "yes"
@@ -579,10 +572,6 @@ func quoteConfigWords(words []string) string {
 		q[i] = `"` + w + `"`
 	}
 	return strings.Join(q, " ")
-}
-
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // fakeSudo is the sudo stand-in (see the package doc).

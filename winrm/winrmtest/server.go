@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/driftless-dev/driftless/internal/connkit"
 )
 
 // Authentication schemes a Server accepts.
@@ -459,7 +461,7 @@ func (s *Server) fault(w http.ResponseWriter, relatesTo string, f fault) {
 }
 
 func (s *Server) create(w http.ResponseWriter, req *request) {
-	id := newUUID()
+	id := connkit.NewUUID()
 	s.mu.Lock()
 	s.shells[id] = &shell{id: id, cmds: map[string]*command{}}
 	s.mu.Unlock()
@@ -507,7 +509,7 @@ func (s *Server) command(w http.ResponseWriter, req *request) {
 	for _, a := range cl.Arguments {
 		line += " " + strings.TrimSpace(a)
 	}
-	c := &command{rec: Command{ShellID: sh.id, ID: newUUID(), CommandLine: line, Options: map[string]string{}}}
+	c := &command{rec: Command{ShellID: sh.id, ID: connkit.NewUUID(), CommandLine: line, Options: map[string]string{}}}
 	for _, o := range req.Header.OptionSet.Options {
 		c.rec.Options[o.Name] = strings.TrimSpace(o.Value)
 	}
