@@ -118,18 +118,11 @@ func (c *Client) uploadScript(ctx context.Context, op, body string) (string, fun
 
 // runCommand runs command in a new session.
 func (c *Client) runCommand(ctx context.Context, op, command string, stdin io.Reader, stdout, stderr io.Writer, sudo *sudoMarkers) (int, error) {
-	sess, done, err := c.openSession(ctx, op)
+	sess, out, errOut, done, err := c.openSession(ctx, op, stdout, stderr)
 	if err != nil {
 		return -1, err
 	}
 	defer done()
-
-	out, errOut := newGate(stdout), newGate(stderr)
-	if sameWriter(stdout, stderr) {
-		errOut = out // one lock for both streams, as os/exec does
-	}
-	defer out.detach()
-	defer errOut.detach()
 	sess.Stdout = out
 
 	var filter *sudoFilter
@@ -183,23 +176,31 @@ func (c *Client) runCommand(ctx context.Context, op, command string, stdin io.Re
 }
 
 // openSession takes one of the connection's session slots and opens a
-// session; done closes it and gives the slot back.
-func (c *Client) openSession(ctx context.Context, op string) (sess *gossh.Session, done func(), err error) {
+// session, with the gates to pass its output through to stdout and
+// stderr; done detaches the gates, closes the session and gives the slot
+// back.
+func (c *Client) openSession(ctx context.Context, op string, stdout, stderr io.Writer) (sess *gossh.Session, out, errOut *gate, done func(), err error) {
 	if err := c.acquire(ctx); err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, connkit.CtxErr(op, ctx.Err())
+			return nil, nil, nil, nil, connkit.CtxErr(op, ctx.Err())
 		}
-		return nil, nil, c.connLost(op, err)
+		return nil, nil, nil, nil, c.connLost(op, err)
 	}
 	sess, err = c.newSession(ctx)
 	if err != nil {
 		c.release()
 		if ctx.Err() != nil {
-			return nil, nil, connkit.CtxErr(op, ctx.Err())
+			return nil, nil, nil, nil, connkit.CtxErr(op, ctx.Err())
 		}
-		return nil, nil, c.sessionErr(op+": open session", err)
+		return nil, nil, nil, nil, c.sessionErr(op+": open session", err)
 	}
-	return sess, func() { sess.Close(); c.release() }, nil
+	out, errOut = newGates(stdout, stderr)
+	return sess, out, errOut, func() {
+		out.detach()
+		errOut.detach()
+		sess.Close()
+		c.release()
+	}, nil
 }
 
 // startAndWait starts command in sess and waits for it to end, returning
@@ -289,6 +290,16 @@ func (g *gate) Write(p []byte) (int, error) {
 		return len(p), nil
 	}
 	return g.w.Write(p)
+}
+
+// newGates returns the gates of a session's stdout and stderr: one for
+// both when they are the same writer (one lock, as os/exec does).
+func newGates(stdout, stderr io.Writer) (out, errOut *gate) {
+	out, errOut = newGate(stdout), newGate(stderr)
+	if sameWriter(stdout, stderr) {
+		errOut = out
+	}
+	return out, errOut
 }
 
 // sameWriter reports whether a and b are the same non-nil writer.
