@@ -157,13 +157,19 @@ func (c *Client) requestTimeout() time.Duration {
 
 func (c *Client) createShell(ctx context.Context, timeout time.Duration) (string, error) {
 	msg := mzwinrm.NewOpenShellRequest(c.w.url, c.params)
-	body, err := c.w.post(ctx, msg.String(), timeout)
+	return c.requestID(ctx, msg.String(), timeout, mzwinrm.ParseOpenShellResponse, "Create without a shell id")
+}
+
+// requestID posts msg and returns the id that parse finds in the answer;
+// what says what came instead ("Create without a shell id").
+func (c *Client) requestID(ctx context.Context, msg string, timeout time.Duration, parse func(string) (string, error), what string) (string, error) {
+	body, err := c.w.post(ctx, msg, timeout)
 	if err != nil {
 		return "", err
 	}
-	id, err := mzwinrm.ParseOpenShellResponse(body)
+	id, err := parse(body)
 	if err != nil || id == "" {
-		return "", fmt.Errorf("WinRM: %s answered Create without a shell id%s", c.w.where, errSuffix(err))
+		return "", fmt.Errorf("WinRM: %s answered %s%s", c.w.where, what, errSuffix(err))
 	}
 	return id, nil
 }
@@ -221,15 +227,7 @@ func (c *Client) startCommand(ctx context.Context, shellID, line string, stdin b
 		Build()
 	body := msg.CreateBodyElement("CommandLine", soap.DOM_NS_WIN_SHELL)
 	msg.CreateElement(body, "Command", soap.DOM_NS_WIN_SHELL).SetContent("<![CDATA[" + line + "]]>")
-	answer, err := c.w.post(ctx, msg.String(), c.requestTimeout())
-	if err != nil {
-		return "", err
-	}
-	id, err := mzwinrm.ParseExecuteCommandResponse(answer)
-	if err != nil || id == "" {
-		return "", fmt.Errorf("WinRM: %s answered Command without a command id%s", c.w.where, errSuffix(err))
-	}
-	return id, nil
+	return c.requestID(ctx, msg.String(), c.requestTimeout(), mzwinrm.ParseExecuteCommandResponse, "Command without a command id")
 }
 
 func errSuffix(err error) string {
