@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"iter"
 	"net"
 	"os"
 	"os/exec"
@@ -361,20 +362,8 @@ func (h *Host) Stop() {
 // descendants lists the processes below pid, children first found first,
 // from /proc. It returns nothing where there is no /proc.
 func descendants(pid int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
 	children := map[int][]int{}
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
+	for p, stat := range procFiles("stat") {
 		// pid (comm) state ppid ...; comm may hold spaces and parens.
 		i := bytes.LastIndexByte(stat, ')')
 		if i < 0 {
@@ -401,6 +390,27 @@ func descendants(pid int) []int {
 		}
 	}
 	return out
+}
+
+// procFiles yields each process's id and its file name in /proc
+// ("stat", "status"); nothing where there is no /proc.
+func procFiles(name string) iter.Seq2[int, []byte] {
+	return func(yield func(int, []byte) bool) {
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join("/proc", e.Name(), name))
+			if err != nil {
+				continue
+			}
+			if !yield(pid, b) {
+				return
+			}
+		}
+	}
 }
 
 // freePort returns a TCP port that was free on addr a moment ago.
@@ -522,21 +532,9 @@ func killUserProcesses(uid int) {
 }
 
 func userProcesses(uid int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
 	want := strconv.Itoa(uid)
 	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		status, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
-		if err != nil {
-			continue
-		}
+	for pid, status := range procFiles("status") {
 		zombie, mine := false, false
 		for line := range strings.SplitSeq(string(status), "\n") {
 			if rest, ok := strings.CutPrefix(line, "State:"); ok {
