@@ -10,6 +10,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/driftless-dev/driftless/internal/connkit"
 	"github.com/driftless-dev/driftless/transport"
 )
 
@@ -45,12 +46,9 @@ func New(name string) *Conn {
 // transport.ErrTimeout for a deadline); when the Conn is closed first,
 // likewise, with transport.ErrConnLost.
 func (c *Conn) Run(ctx context.Context, cmd *transport.Command) (int, error) {
-	op := "run " + c.name
-	if cmd == nil {
-		return -1, fmt.Errorf("%s: no command", op)
-	}
-	if err := ctx.Err(); err != nil {
-		return -1, ctxErr(op, err)
+	op, err := connkit.BeginRun(ctx, c.name, cmd)
+	if err != nil {
+		return -1, err
 	}
 	select {
 	case <-c.closed:
@@ -75,13 +73,12 @@ func (c *Conn) Run(ctx context.Context, cmd *transport.Command) (int, error) {
 	}
 	waited := make(chan error, 1)
 	go func() { waited <- x.Wait() }()
-	var err error
 	select {
 	case err = <-waited:
 	case <-ctx.Done():
 		killProcessGroup(x)
 		<-waited
-		return -1, ctxErr(op, ctx.Err())
+		return -1, connkit.CtxErr(op, ctx.Err())
 	case <-c.closed:
 		killProcessGroup(x)
 		<-waited
@@ -123,13 +120,6 @@ func writeScript(script string) (string, error) {
 func (c *Conn) Close() error {
 	c.closeOnce.Do(func() { close(c.closed) })
 	return nil
-}
-
-func ctxErr(op string, err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w: %w", op, transport.ErrTimeout, err)
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }
 
 // exitCode is the script's exit status, 128+N for signal N, or -1.

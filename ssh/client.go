@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/driftless-dev/driftless/internal/connkit"
 	"github.com/driftless-dev/driftless/transport"
 
 	"github.com/pkg/sftp"
@@ -25,7 +26,7 @@ type Client struct {
 	cfg      Config
 	conn     *gossh.Client
 	chain    []*gossh.Client // jump hosts, first dialed first
-	sessions chan struct{}   // semaphore: open sessions
+	sessions connkit.Slots   // open sessions
 
 	sftpMu sync.Mutex
 	sftp   *sftp.Client
@@ -44,7 +45,7 @@ func newClient(cfg Config, conn *gossh.Client, chain []*gossh.Client) *Client {
 		cfg:      cfg,
 		conn:     conn,
 		chain:    chain,
-		sessions: make(chan struct{}, cfg.MaxSessions),
+		sessions: connkit.NewSlots(cfg.MaxSessions),
 		closed:   make(chan struct{}),
 	}
 	go func() {
@@ -165,19 +166,10 @@ func (c *Client) isDown() bool {
 	return c.lostErr() != nil
 }
 
-// acquire takes a session slot.
-func (c *Client) acquire(ctx context.Context) error {
-	select {
-	case c.sessions <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.closed:
-		return net.ErrClosed
-	}
-}
+// acquire takes a session slot (see connkit.Slots).
+func (c *Client) acquire(ctx context.Context) error { return c.sessions.Acquire(ctx, c.closed) }
 
-func (c *Client) release() { <-c.sessions }
+func (c *Client) release() { c.sessions.Release() }
 
 // newSession opens a session, giving up when ctx is done.
 func (c *Client) newSession(ctx context.Context) (*gossh.Session, error) {
@@ -233,13 +225,4 @@ func (c *Client) dropSFTP(sc *sftp.Client) {
 		c.sftp = nil
 		sc.Close()
 	}
-}
-
-// ctxErr wraps a context error for op, adding transport.ErrTimeout for an
-// expired deadline.
-func ctxErr(op string, err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w: %w", op, transport.ErrTimeout, err)
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }

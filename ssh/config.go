@@ -1,6 +1,7 @@
 package ssh
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/driftless-dev/driftless/internal/connkit"
 )
 
 // Host key policies.
@@ -103,20 +106,9 @@ type Config struct {
 // withDefaults returns cfg with its zero fields defaulted, or an error
 // saying what is wrong with it.
 func (cfg Config) withDefaults() (Config, error) {
-	if cfg.Address == "" {
-		cfg.Address = cfg.Name
-	}
-	if cfg.Name == "" {
-		cfg.Name = cfg.Address
-	}
-	if cfg.Address == "" {
-		return cfg, errors.New("config: no address")
-	}
-	if cfg.Port == 0 {
-		cfg.Port = DefaultPort
-	}
-	if cfg.Port < 1 || cfg.Port > 65535 {
-		return cfg, fmt.Errorf("config: port %d out of range", cfg.Port)
+	var err error
+	if cfg.Name, cfg.Address, cfg.Port, err = connkit.Endpoint(cfg.Name, cfg.Address, cfg.Port, DefaultPort); err != nil {
+		return cfg, err
 	}
 	if cfg.User == "" {
 		cfg.User = localUser()
@@ -140,18 +132,10 @@ func (cfg Config) withDefaults() (Config, error) {
 	default:
 		return cfg, fmt.Errorf("config: become %q: want \"\" or %q", cfg.Become, BecomeSudo)
 	}
-	if cfg.ConnectTimeout <= 0 {
-		cfg.ConnectTimeout = DefaultConnectTimeout
-	}
-	if cfg.KeepaliveInterval == 0 {
-		cfg.KeepaliveInterval = DefaultKeepaliveInterval
-	}
-	if cfg.MaxSessions <= 0 {
-		cfg.MaxSessions = DefaultMaxSessions
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg.ConnectTimeout = connkit.OrDefault(cfg.ConnectTimeout, DefaultConnectTimeout)
+	cfg.KeepaliveInterval = cmp.Or(cfg.KeepaliveInterval, DefaultKeepaliveInterval) // negative: none
+	cfg.MaxSessions = connkit.OrDefault(cfg.MaxSessions, DefaultMaxSessions)
+	cfg.Logger = cmp.Or(cfg.Logger, slog.Default())
 	return cfg, nil
 }
 

@@ -3,8 +3,6 @@ package ssh
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/driftless-dev/driftless/internal/connkit"
+	"github.com/driftless-dev/driftless/internal/shquote"
 	"github.com/driftless-dev/driftless/transport"
 
 	gossh "golang.org/x/crypto/ssh"
@@ -62,12 +62,9 @@ const groupKill = "trap 'kill -s KILL 0' TERM HUP INT\n"
 // when ctx ended first: the remote process group is then killed. No
 // write to cmd.Stdout or cmd.Stderr happens after Run returns.
 func (c *Client) Run(ctx context.Context, cmd *transport.Command) (int, error) {
-	op := "run " + c.cfg.Name
-	if cmd == nil {
-		return -1, fmt.Errorf("%s: no command", op)
-	}
-	if err := ctx.Err(); err != nil {
-		return -1, ctxErr(op, err)
+	op, err := connkit.BeginRun(ctx, c.cfg.Name, cmd)
+	if err != nil {
+		return -1, err
 	}
 	if c.Windows() {
 		return c.runPowerShell(ctx, op, cmd) // windows.go
@@ -84,7 +81,7 @@ func (c *Client) Run(ctx context.Context, cmd *transport.Command) (int, error) {
 			return -1, err
 		}
 		defer cleanup()
-		command = remoteCommand("exec sh "+shellQuote(file), sudo)
+		command = remoteCommand("exec sh "+shquote.Quote(file), sudo)
 	}
 	return c.runCommand(ctx, op, command, cmd.Stdin, cmd.Stdout, cmd.Stderr, sudo)
 }
@@ -94,15 +91,10 @@ func remoteCommand(body string, sudo *sudoMarkers) string {
 	if sudo == nil {
 		// A login shell that is sh runs the script itself: one exec
 		// less on the host. Any other (bash, zsh, ...) execs sh.
-		return "case $0 in sh|*/sh|dash|*/dash) " + groupKill + body + "\n;; *) exec sh -c " + shellQuote(groupKill+body) + ";; esac"
+		return "case $0 in sh|*/sh|dash|*/dash) " + groupKill + body + "\n;; *) exec sh -c " + shquote.Quote(groupKill+body) + ";; esac"
 	}
-	w := "printf '%s' " + shellQuote(sudo.ready) + " >&2\n" + wrapper
-	return "exec sudo -S -p " + shellQuote(sudo.prompt) + " sh -c " + shellQuote(w) + " sh " + shellQuote(body)
-}
-
-// shellQuote quotes s for a POSIX shell: nothing in it is interpreted.
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	w := "printf '%s' " + shquote.Quote(sudo.ready) + " >&2\n" + wrapper
+	return "exec sudo -S -p " + shquote.Quote(sudo.prompt) + " sh -c " + shquote.Quote(w) + " sh " + shquote.Quote(body)
 }
 
 // uploadScript writes a script too long for the command line to a
@@ -117,7 +109,7 @@ func (c *Client) uploadScript(ctx context.Context, op, body string) (string, fun
 	if err != nil {
 		return "", nil, c.sftpErr(op, "upload long script: home directory", sc, err)
 	}
-	file := path.Join(home, ".driftless-script-"+randomHex(8))
+	file := path.Join(home, ".driftless-script-"+connkit.RandomHex(8))
 	if err := c.putSFTP(ctx, op, file, strings.NewReader(body), 0o600); err != nil {
 		return "", nil, err
 	}
@@ -126,18 +118,11 @@ func (c *Client) uploadScript(ctx context.Context, op, body string) (string, fun
 
 // runCommand runs command in a new session.
 func (c *Client) runCommand(ctx context.Context, op, command string, stdin io.Reader, stdout, stderr io.Writer, sudo *sudoMarkers) (int, error) {
-	sess, done, err := c.openSession(ctx, op)
+	sess, out, errOut, done, err := c.openSession(ctx, op, stdout, stderr)
 	if err != nil {
 		return -1, err
 	}
 	defer done()
-
-	out, errOut := newGate(stdout), newGate(stderr)
-	if sameWriter(stdout, stderr) {
-		errOut = out // one lock for both streams, as os/exec does
-	}
-	defer out.detach()
-	defer errOut.detach()
 	sess.Stdout = out
 
 	var filter *sudoFilter
@@ -191,23 +176,31 @@ func (c *Client) runCommand(ctx context.Context, op, command string, stdin io.Re
 }
 
 // openSession takes one of the connection's session slots and opens a
-// session; done closes it and gives the slot back.
-func (c *Client) openSession(ctx context.Context, op string) (sess *gossh.Session, done func(), err error) {
+// session, with the gates to pass its output through to stdout and
+// stderr; done detaches the gates, closes the session and gives the slot
+// back.
+func (c *Client) openSession(ctx context.Context, op string, stdout, stderr io.Writer) (sess *gossh.Session, out, errOut *gate, done func(), err error) {
 	if err := c.acquire(ctx); err != nil {
 		if ctx.Err() != nil {
-			return nil, nil, ctxErr(op, ctx.Err())
+			return nil, nil, nil, nil, connkit.CtxErr(op, ctx.Err())
 		}
-		return nil, nil, c.connLost(op, err)
+		return nil, nil, nil, nil, c.connLost(op, err)
 	}
 	sess, err = c.newSession(ctx)
 	if err != nil {
 		c.release()
 		if ctx.Err() != nil {
-			return nil, nil, ctxErr(op, ctx.Err())
+			return nil, nil, nil, nil, connkit.CtxErr(op, ctx.Err())
 		}
-		return nil, nil, c.sessionErr(op+": open session", err)
+		return nil, nil, nil, nil, c.sessionErr(op+": open session", err)
 	}
-	return sess, func() { sess.Close(); c.release() }, nil
+	out, errOut = newGates(stdout, stderr)
+	return sess, out, errOut, func() {
+		out.detach()
+		errOut.detach()
+		sess.Close()
+		c.release()
+	}, nil
 }
 
 // startAndWait starts command in sess and waits for it to end, returning
@@ -224,7 +217,7 @@ func (c *Client) startAndWait(ctx context.Context, op string, sess *gossh.Sessio
 		return werr, nil
 	case <-ctx.Done():
 		stop(waited)
-		return nil, ctxErr(op, ctx.Err())
+		return nil, connkit.CtxErr(op, ctx.Err())
 	}
 }
 
@@ -299,6 +292,16 @@ func (g *gate) Write(p []byte) (int, error) {
 	return g.w.Write(p)
 }
 
+// newGates returns the gates of a session's stdout and stderr: one for
+// both when they are the same writer (one lock, as os/exec does).
+func newGates(stdout, stderr io.Writer) (out, errOut *gate) {
+	out, errOut = newGate(stdout), newGate(stderr)
+	if sameWriter(stdout, stderr) {
+		errOut = out
+	}
+	return out, errOut
+}
+
 // sameWriter reports whether a and b are the same non-nil writer.
 func sameWriter(a, b io.Writer) bool {
 	if a == nil || b == nil {
@@ -350,7 +353,7 @@ type sudoMarkers struct {
 }
 
 func newSudoMarkers() *sudoMarkers {
-	n := randomHex(12)
+	n := connkit.RandomHex(12)
 	return &sudoMarkers{
 		prompt: "[driftless-sudo-" + n + "]",
 		ready:  "[driftless-ready-" + n + "]",
@@ -483,10 +486,4 @@ func feedSudo(w io.WriteCloser, events <-chan sudoEvent, done <-chan struct{}, p
 			}
 		}
 	}
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	_, _ = rand.Read(b) // never fails (crypto/rand)
-	return hex.EncodeToString(b)
 }

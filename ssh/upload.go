@@ -10,11 +10,13 @@ import (
 	"path"
 
 	"github.com/pkg/sftp"
+
+	"github.com/driftless-dev/driftless/internal/connkit"
 )
 
 // tempName is a temporary name beside p.
 func tempName(p string) string {
-	return path.Join(path.Dir(p), "."+path.Base(p)+".dl-tmp-"+randomHex(6))
+	return path.Join(path.Dir(p), "."+path.Base(p)+".dl-tmp-"+connkit.RandomHex(6))
 }
 
 // putSFTP writes the content of r to p over the connection's SFTP
@@ -45,7 +47,7 @@ func (c *Client) putSFTP(ctx context.Context, op, p string, r io.Reader, mode fs
 	}
 	if _, err := f.ReadFrom(&ctxReader{ctx: ctx, r: r}); err != nil {
 		if ctx.Err() != nil {
-			return ctxErr(op, ctx.Err())
+			return connkit.CtxErr(op, ctx.Err())
 		}
 		return c.sftpErr(op, "write", sc, err)
 	}
@@ -58,7 +60,7 @@ func (c *Client) putSFTP(ctx context.Context, op, p string, r io.Reader, mode fs
 		return c.sftpErr(op, "close", sc, err)
 	}
 	if err := ctx.Err(); err != nil {
-		return ctxErr(op, err)
+		return connkit.CtxErr(op, err)
 	}
 	if _, ok := sc.HasExtension("posix-rename@openssh.com"); ok {
 		err = sc.PosixRename(tmp, p)

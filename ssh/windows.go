@@ -115,18 +115,11 @@ func windowsPath(p string) string {
 // runPS runs a PowerShell command line in a new session; see
 // runCommand, whose mapping of results it shares.
 func (c *Client) runPS(ctx context.Context, op, command string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
-	sess, done, err := c.openSession(ctx, op)
+	sess, out, errOut, done, err := c.openSession(ctx, op, stdout, stderr)
 	if err != nil {
 		return -1, err
 	}
 	defer done()
-
-	out, errOut := newGate(stdout), newGate(stderr)
-	if sameWriter(stdout, stderr) {
-		errOut = out // one lock for both streams, as os/exec does
-	}
-	defer out.detach()
-	defer errOut.detach()
 	filter := clixml.NewFilter(errOut)
 	sess.Stdin, sess.Stdout, sess.Stderr = stdin, out, filter
 	werr, err := c.startAndWait(ctx, op, sess, command, func(waited <-chan error) {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"sync"
 	"time"
 
+	"github.com/driftless-dev/driftless/internal/connkit"
 	"github.com/driftless-dev/driftless/transport"
 
 	mzwinrm "github.com/masterzen/winrm"
@@ -28,7 +28,7 @@ type Client struct {
 	cfg    Config
 	w      *wire
 	params *mzwinrm.Parameters
-	sem    chan struct{} // running commands
+	sem    connkit.Slots // running commands
 
 	mu     sync.Mutex
 	idle   []string // shells ready for a command
@@ -63,7 +63,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		cfg:    cfg,
 		w:      w,
 		params: mzwinrm.NewParameters(isoSeconds(cfg.OperationTimeout), "en-US", envelopeSize),
-		sem:    make(chan struct{}, cfg.MaxShells),
+		sem:    connkit.NewSlots(cfg.MaxShells),
 		closed: make(chan struct{}),
 	}
 	dctx, cancel := context.WithTimeout(ctx, cfg.ConnectTimeout)
@@ -73,7 +73,7 @@ func Dial(ctx context.Context, cfg Config) (*Client, error) {
 		w.close()
 		switch {
 		case ctx.Err() != nil:
-			return nil, ctxErr("dial "+cfg.Name, ctx.Err())
+			return nil, connkit.CtxErr("dial "+cfg.Name, ctx.Err())
 		case dctx.Err() != nil:
 			return nil, fmt.Errorf("dial %s: %w: %w: WinRM: no answer from %s within %s (connect_timeout)",
 				cfg.Name, transport.ErrUnreachable, transport.ErrTimeout, w.where, cfg.ConnectTimeout)
@@ -120,19 +120,10 @@ func (c *Client) isClosed() bool {
 	}
 }
 
-// acquire takes a command slot.
-func (c *Client) acquire(ctx context.Context) error {
-	select {
-	case c.sem <- struct{}{}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-c.closed:
-		return net.ErrClosed
-	}
-}
+// acquire takes a command slot (see connkit.Slots).
+func (c *Client) acquire(ctx context.Context) error { return c.sem.Acquire(ctx, c.closed) }
 
-func (c *Client) release() { <-c.sem }
+func (c *Client) release() { c.sem.Release() }
 
 // takeShell returns an idle shell, or opens one; pooled says which.
 func (c *Client) takeShell(ctx context.Context) (id string, pooled bool, err error) {
@@ -166,13 +157,19 @@ func (c *Client) requestTimeout() time.Duration {
 
 func (c *Client) createShell(ctx context.Context, timeout time.Duration) (string, error) {
 	msg := mzwinrm.NewOpenShellRequest(c.w.url, c.params)
-	body, err := c.w.post(ctx, msg.String(), timeout)
+	return c.requestID(ctx, msg.String(), timeout, mzwinrm.ParseOpenShellResponse, "Create without a shell id")
+}
+
+// requestID posts msg and returns the id that parse finds in the answer;
+// what says what came instead ("Create without a shell id").
+func (c *Client) requestID(ctx context.Context, msg string, timeout time.Duration, parse func(string) (string, error), what string) (string, error) {
+	body, err := c.w.post(ctx, msg, timeout)
 	if err != nil {
 		return "", err
 	}
-	id, err := mzwinrm.ParseOpenShellResponse(body)
+	id, err := parse(body)
 	if err != nil || id == "" {
-		return "", fmt.Errorf("WinRM: %s answered Create without a shell id%s", c.w.where, errSuffix(err))
+		return "", fmt.Errorf("WinRM: %s answered %s%s", c.w.where, what, errSuffix(err))
 	}
 	return id, nil
 }
@@ -219,7 +216,7 @@ func (c *Client) startCommand(ctx context.Context, shellID, line string, stdin b
 		To(c.w.url).
 		ReplyTo("http://schemas.xmlsoap.org/ws/2004/08/addressing/role/anonymous").
 		MaxEnvelopeSize(c.params.EnvelopeSize).
-		Id("uuid:" + newUUID()).
+		Id("uuid:" + connkit.NewUUID()).
 		Locale(c.params.Locale).
 		Timeout(c.params.Timeout).
 		Action("http://schemas.microsoft.com/wbem/wsman/1/windows/shell/Command").
@@ -230,15 +227,7 @@ func (c *Client) startCommand(ctx context.Context, shellID, line string, stdin b
 		Build()
 	body := msg.CreateBodyElement("CommandLine", soap.DOM_NS_WIN_SHELL)
 	msg.CreateElement(body, "Command", soap.DOM_NS_WIN_SHELL).SetContent("<![CDATA[" + line + "]]>")
-	answer, err := c.w.post(ctx, msg.String(), c.requestTimeout())
-	if err != nil {
-		return "", err
-	}
-	id, err := mzwinrm.ParseExecuteCommandResponse(answer)
-	if err != nil || id == "" {
-		return "", fmt.Errorf("WinRM: %s answered Command without a command id%s", c.w.where, errSuffix(err))
-	}
-	return id, nil
+	return c.requestID(ctx, msg.String(), c.requestTimeout(), mzwinrm.ParseExecuteCommandResponse, "Command without a command id")
 }
 
 func errSuffix(err error) string {
@@ -251,13 +240,4 @@ func errSuffix(err error) string {
 // isoSeconds is an xs:duration in whole seconds ("PT60S").
 func isoSeconds(d time.Duration) string {
 	return fmt.Sprintf("PT%dS", max(1, int((d+time.Second-1)/time.Second)))
-}
-
-// ctxErr wraps a context error for op, adding transport.ErrTimeout for an
-// expired deadline.
-func ctxErr(op string, err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%s: %w: %w", op, transport.ErrTimeout, err)
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }

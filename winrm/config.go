@@ -1,10 +1,13 @@
 package winrm
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/driftless-dev/driftless/internal/connkit"
 )
 
 // Authentication methods.
@@ -75,23 +78,13 @@ type Config struct {
 // withDefaults returns cfg with its zero fields defaulted, or an error
 // saying what is wrong with it.
 func (cfg Config) withDefaults() (Config, error) {
-	if cfg.Address == "" {
-		cfg.Address = cfg.Name
+	port := DefaultHTTPPort
+	if cfg.HTTPS {
+		port = DefaultHTTPSPort
 	}
-	if cfg.Name == "" {
-		cfg.Name = cfg.Address
-	}
-	if cfg.Address == "" {
-		return cfg, errors.New("config: no address")
-	}
-	if cfg.Port == 0 {
-		cfg.Port = DefaultHTTPPort
-		if cfg.HTTPS {
-			cfg.Port = DefaultHTTPSPort
-		}
-	}
-	if cfg.Port < 1 || cfg.Port > 65535 {
-		return cfg, fmt.Errorf("config: port %d out of range", cfg.Port)
+	var err error
+	if cfg.Name, cfg.Address, cfg.Port, err = connkit.Endpoint(cfg.Name, cfg.Address, cfg.Port, port); err != nil {
+		return cfg, err
 	}
 	if cfg.User == "" {
 		return cfg, errors.New("config: no user (WinRM needs user and password_env)")
@@ -103,17 +96,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	default:
 		return cfg, fmt.Errorf("config: auth %q: want %q or %q", cfg.Auth, AuthNTLM, AuthBasic)
 	}
-	if cfg.ConnectTimeout <= 0 {
-		cfg.ConnectTimeout = DefaultConnectTimeout
-	}
-	if cfg.OperationTimeout <= 0 {
-		cfg.OperationTimeout = DefaultOperationTimeout
-	}
-	if cfg.MaxShells <= 0 {
-		cfg.MaxShells = DefaultMaxShells
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
+	cfg.ConnectTimeout = connkit.OrDefault(cfg.ConnectTimeout, DefaultConnectTimeout)
+	cfg.OperationTimeout = connkit.OrDefault(cfg.OperationTimeout, DefaultOperationTimeout)
+	cfg.MaxShells = connkit.OrDefault(cfg.MaxShells, DefaultMaxShells)
+	cfg.Logger = cmp.Or(cfg.Logger, slog.Default())
 	return cfg, nil
 }

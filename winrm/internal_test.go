@@ -10,32 +10,7 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
-
-	"github.com/driftless-dev/driftless/internal/pwsh"
 )
-
-func TestPSQuote(t *testing.T) {
-	for in, want := range map[string]string{
-		"":              "''",
-		"plain":         "'plain'",
-		"it's":          "'it''s'",
-		"‘a’ ‚b‛":       "'‘‘a’’ ‚‚b‛‛'",
-		"$x `n \"y\"":   "'$x `n \"y\"'",
-		"line\r\nline2": "'line\r\nline2'",
-	} {
-		if got := pwsh.Quote(in); got != want {
-			t.Errorf("Quote(%q) = %s, want %s", in, got, want)
-		}
-	}
-}
-
-func TestEncodeScriptIsUTF16LEBase64(t *testing.T) {
-	b, _ := base64.StdEncoding.DecodeString(pwsh.Encode("A€😀"))
-	want := []byte{'A', 0, 0xac, 0x20, 0x3d, 0xd8, 0x00, 0xde}
-	if !bytes.Equal(b, want) {
-		t.Fatalf("% x, want % x", b, want)
-	}
-}
 
 func TestChunkReader(t *testing.T) {
 	content := bytes.Repeat([]byte("abc"), putChunk) // 3 chunks

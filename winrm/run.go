@@ -2,14 +2,13 @@ package winrm
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strings"
 
+	"github.com/driftless-dev/driftless/internal/connkit"
 	"github.com/driftless-dev/driftless/internal/pwsh"
 	"github.com/driftless-dev/driftless/transport"
 
@@ -46,17 +45,14 @@ const maxCommandLine = 8000
 // transport.ErrAuth. No write to cmd.Stdout or cmd.Stderr happens after Run
 // returns.
 func (c *Client) Run(ctx context.Context, cmd *transport.Command) (int, error) {
-	op := "run " + c.cfg.Name
-	if cmd == nil {
-		return -1, fmt.Errorf("%s: no command", op)
-	}
-	if err := ctx.Err(); err != nil {
-		return -1, ctxErr(op, err)
+	op, err := connkit.BeginRun(ctx, c.cfg.Name, cmd)
+	if err != nil {
+		return -1, err
 	}
 	script := pwsh.Prologue + cmd.Script
 	line := commandLine(script)
 	if len(line) > maxCommandLine {
-		name := "driftless-" + randomHex(8) + ".ps1"
+		name := "driftless-" + connkit.RandomHex(8) + ".ps1"
 		target := "[IO.Path]::Combine([IO.Path]::GetTempPath(), " + pwsh.Quote(name) + ")"
 		if err := c.put(ctx, op, target, strings.NewReader(script)); err != nil {
 			return -1, err
@@ -105,7 +101,7 @@ func (c *Client) removeScript(target string) {
 func (c *Client) exec(ctx context.Context, op, line string, stdin io.Reader, stdout, stderr io.Writer) (code int, started bool, err error) {
 	if err := c.acquire(ctx); err != nil {
 		if ctx.Err() != nil {
-			return -1, false, ctxErr(op, ctx.Err())
+			return -1, false, connkit.CtxErr(op, ctx.Err())
 		}
 		return -1, false, fmt.Errorf("%s: %w: client closed", op, transport.ErrConnLost)
 	}
@@ -219,7 +215,7 @@ func (c *Client) runErr(ctx context.Context, op string, err error) error {
 	case errors.Is(context.Cause(ctx), errClosed):
 		return fmt.Errorf("%s: %w: %w", op, transport.ErrConnLost, errClosed)
 	case ctx.Err() != nil:
-		return ctxErr(op, ctx.Err())
+		return connkit.CtxErr(op, ctx.Err())
 	case errors.Is(err, net.ErrClosed) || c.isClosed():
 		return fmt.Errorf("%s: %w: client closed: %w", op, transport.ErrConnLost, err)
 	case errors.Is(err, transport.ErrAuth), errors.As(err, &f):
@@ -248,19 +244,4 @@ func (c *Client) feed(ctx context.Context, shellID, cmdID string, stdin io.Reade
 			return
 		}
 	}
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
-
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return strings.ToUpper(h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:])
 }

@@ -268,13 +268,7 @@ func TestRunPollsAgainAfterReceiveTimeout(t *testing.T) {
 	if code != 0 || stdout != "done" {
 		t.Fatalf("%d %q", code, stdout)
 	}
-	n := 0
-	for _, op := range srv.Operations() {
-		if op == winrmtest.OpReceive {
-			n++
-		}
-	}
-	if n < 3 {
+	if n := srv.Count(winrmtest.OpReceive); n < 3 {
 		t.Fatalf("%d Receives", n)
 	}
 }
@@ -285,13 +279,7 @@ func TestRunReusesShells(t *testing.T) {
 	for range 3 {
 		run(t, c, &transport.Command{Script: "1"})
 	}
-	creates := 0
-	for _, op := range srv.Operations() {
-		if op == winrmtest.OpCreate {
-			creates++
-		}
-	}
-	if creates != 1 {
+	if creates := srv.Count(winrmtest.OpCreate); creates != 1 {
 		t.Fatalf("%d shells created for 3 sequential commands: %v", creates, srv.Operations())
 	}
 	// The host forgets the shell (restart, idle timeout): a new one.
@@ -505,24 +493,25 @@ func TestTLSFailuresAreClear(t *testing.T) {
 			t.Fatal("a request got through")
 		}
 	})
-	t.Run("wrong-name", func(t *testing.T) {
-		srv, ca := tlsServer(t, []string{"win-2.example.com"}, good)
-		cfg := config(t, srv, winrm.AuthNTLM)
-		cfg.CAFile = writeFile(t, "ca.pem", ca.PEM)
-		_, err := winrm.Dial(context.Background(), cfg)
-		if !errors.Is(err, winrm.ErrTLS) || !strings.Contains(err.Error(), "is for win-2.example.com, not 127.0.0.1") {
-			t.Fatalf("err %v", err)
-		}
-	})
-	t.Run("expired", func(t *testing.T) {
-		srv, ca := tlsServer(t, []string{"127.0.0.1"}, time.Now().Add(-time.Hour))
-		cfg := config(t, srv, winrm.AuthNTLM)
-		cfg.CAFile = writeFile(t, "ca.pem", ca.PEM)
-		_, err := winrm.Dial(context.Background(), cfg)
-		if !errors.Is(err, winrm.ErrTLS) || !strings.Contains(err.Error(), "expired") {
-			t.Fatalf("err %v", err)
-		}
-	})
+	for _, tc := range []struct {
+		name     string
+		hosts    []string
+		notAfter time.Time
+		want     string
+	}{
+		{"wrong-name", []string{"win-2.example.com"}, good, "is for win-2.example.com, not 127.0.0.1"},
+		{"expired", []string{"127.0.0.1"}, time.Now().Add(-time.Hour), "expired"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, ca := tlsServer(t, tc.hosts, tc.notAfter)
+			cfg := config(t, srv, winrm.AuthNTLM)
+			cfg.CAFile = writeFile(t, "ca.pem", ca.PEM)
+			_, err := winrm.Dial(context.Background(), cfg)
+			if !errors.Is(err, winrm.ErrTLS) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v", err)
+			}
+		})
+	}
 	t.Run("insecure-skip-verify", func(t *testing.T) {
 		srv, _ := tlsServer(t, []string{"win-2.example.com"}, time.Now().Add(-time.Hour))
 		cfg := config(t, srv, winrm.AuthNTLM)

@@ -58,26 +58,26 @@ func fillMap(n *Node, m map[string]any, prefix string, positions map[string]diag
 	})
 }
 
+// fillList fills n with the items of an array (of tables, or of any
+// values).
+func fillList[T any](n *Node, v []T, prefix string, positions map[string]diag.Pos) {
+	n.Kind = List
+	for i, x := range v {
+		s := join(prefix, "["+strconv.Itoa(i)+"]")
+		c := &Node{Path: itemPath(n.Path, i), Pos: posOf(positions, s, n.Pos)}
+		fillValue(c, x, s, positions)
+		n.Items = append(n.Items, c)
+	}
+}
+
 func fillValue(n *Node, v any, prefix string, positions map[string]diag.Pos) {
 	switch v := v.(type) {
 	case map[string]any:
 		fillMap(n, v, prefix, positions)
 	case []map[string]any:
-		n.Kind = List
-		for i, m := range v {
-			s := join(prefix, "["+strconv.Itoa(i)+"]")
-			c := &Node{Path: itemPath(n.Path, i), Pos: posOf(positions, s, n.Pos)}
-			fillMap(c, m, s, positions)
-			n.Items = append(n.Items, c)
-		}
+		fillList(n, v, prefix, positions)
 	case []any:
-		n.Kind = List
-		for i, x := range v {
-			s := join(prefix, "["+strconv.Itoa(i)+"]")
-			c := &Node{Path: itemPath(n.Path, i), Pos: posOf(positions, s, n.Pos)}
-			fillValue(c, x, s, positions)
-			n.Items = append(n.Items, c)
-		}
+		fillList(n, v, prefix, positions)
 	case string:
 		n.Kind, n.Str = String, v
 	case int64:
@@ -321,46 +321,42 @@ func (l *locator) value(path []string) {
 	case l.peek(0) == '\'':
 		l.quoted('\'')
 	case l.peek(0) == '[':
-		l.advance()
-		for idx := 0; l.i < len(l.src); idx++ {
-			l.skipBlank()
-			if l.peek(0) == ']' || l.i >= len(l.src) {
-				break
-			}
+		l.items(l.skipBlank, "]", func(idx int) {
 			item := append(slices.Clip(path), "["+strconv.Itoa(idx)+"]")
 			l.record(item, l.here())
-			before := l.i
 			l.value(item)
-			l.skipBlank()
-			if l.peek(0) == ',' {
-				l.advance()
-			} else if l.i == before {
-				break
-			}
-		}
-		l.advance()
+		})
 	case l.peek(0) == '{':
-		l.advance()
-		for l.i < len(l.src) {
-			l.skipSpace()
-			if l.peek(0) == '}' || l.peek(0) == '\n' {
-				break
-			}
-			before := l.i
-			l.keyValue(path)
-			l.skipSpace()
-			if l.peek(0) == ',' {
-				l.advance()
-			} else if l.i == before {
-				break
-			}
-		}
-		l.advance()
+		// An inline table ends at its line's end.
+		l.items(l.skipSpace, "}\n", func(int) { l.keyValue(path) })
 	default:
 		for l.i < len(l.src) && !strings.ContainsRune(",]}#\r\n", rune(l.peek(0))) {
 			l.advance()
 		}
 	}
+}
+
+// items reads the items of an array or an inline table, from its opening
+// bracket to after its closing one, or to where a byte of ends stands
+// between items. skip passes what may stand around an item; item reads
+// the idx-th.
+func (l *locator) items(skip func(), ends string, item func(idx int)) {
+	l.advance()
+	for idx := 0; l.i < len(l.src); idx++ {
+		skip()
+		if l.i >= len(l.src) || strings.IndexByte(ends, l.peek(0)) >= 0 {
+			break
+		}
+		before := l.i
+		item(idx)
+		skip()
+		if l.peek(0) == ',' {
+			l.advance()
+		} else if l.i == before {
+			break
+		}
+	}
+	l.advance()
 }
 
 func (l *locator) multiline(delim string, escapes bool) {

@@ -1,6 +1,7 @@
 package pwsh
 
 import (
+	"bytes"
 	"encoding/base64"
 	"testing"
 	"unicode/utf16"
@@ -8,12 +9,14 @@ import (
 
 func TestQuote(t *testing.T) {
 	for in, want := range map[string]string{
-		"":          "''",
-		"plain":     "'plain'",
-		"it's":      "'it''s'",
-		"‘a’ ‚b‛":   "'‘‘a’’ ‚‚b‛‛'",
-		"$env:PATH": "'$env:PATH'",
-		"`n":        "'`n'",
+		"":              "''",
+		"plain":         "'plain'",
+		"it's":          "'it''s'",
+		"‘a’ ‚b‛":       "'‘‘a’’ ‚‚b‛‛'",
+		"$env:PATH":     "'$env:PATH'",
+		"`n":            "'`n'",
+		"$x `n \"y\"":   "'$x `n \"y\"'",
+		"line\r\nline2": "'line\r\nline2'",
 	} {
 		if got := Quote(in); got != want {
 			t.Errorf("Quote(%q) = %q, want %q", in, got, want)
@@ -34,5 +37,13 @@ func TestEncodeRoundTrip(t *testing.T) {
 		if got := string(utf16.Decode(u)); got != s {
 			t.Errorf("round trip of %q gave %q", s, got)
 		}
+	}
+}
+
+func TestEncodeIsUTF16LEBase64(t *testing.T) {
+	b, _ := base64.StdEncoding.DecodeString(Encode("A€😀"))
+	want := []byte{'A', 0, 0xac, 0x20, 0x3d, 0xd8, 0x00, 0xde}
+	if !bytes.Equal(b, want) {
+		t.Fatalf("% x, want % x", b, want)
 	}
 }

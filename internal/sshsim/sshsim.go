@@ -277,28 +277,19 @@ func (f *Fleet) WriteKnownHosts(path string) error {
 }
 
 // Connections is the number of successful logins so far, on all hosts.
-func (f *Fleet) Connections() int {
-	n := 0
-	for _, h := range f.Hosts {
-		n += h.Connections()
-	}
-	return n
-}
+func (f *Fleet) Connections() int { return f.sum((*Host).Connections) }
 
 // Execs is the number of commands started so far, on all hosts.
-func (f *Fleet) Execs() int {
-	n := 0
-	for _, h := range f.Hosts {
-		n += h.Execs()
-	}
-	return n
-}
+func (f *Fleet) Execs() int { return f.sum((*Host).Execs) }
 
 // Active is the number of connections open now, on all hosts.
-func (f *Fleet) Active() int {
+func (f *Fleet) Active() int { return f.sum((*Host).Active) }
+
+// sum adds up count over the hosts.
+func (f *Fleet) sum(count func(*Host) int) int {
 	n := 0
 	for _, h := range f.Hosts {
-		n += h.Active()
+		n += count(h)
 	}
 	return n
 }

@@ -2,10 +2,9 @@ package sshtest
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"iter"
 	"net"
 	"os"
 	"os/exec"
@@ -21,6 +20,9 @@ import (
 	"time"
 
 	gossh "golang.org/x/crypto/ssh"
+
+	"github.com/driftless-dev/driftless/internal/connkit"
+	"github.com/driftless-dev/driftless/internal/shquote"
 )
 
 // SSHDPath is where StartSSHD expects OpenSSH's sshd.
@@ -188,7 +190,7 @@ func StartSSHD(t testing.TB, opts Options) *Host {
 		if err := os.Mkdir(bin, 0o755); err != nil {
 			t.Fatalf("sshtest: %v", err)
 		}
-		script := strings.Replace(fakeSudo, "@PASSWORD@", shellQuote(opts.SudoPassword), 1)
+		script := strings.Replace(fakeSudo, "@PASSWORD@", shquote.Quote(opts.SudoPassword), 1)
 		if err := os.WriteFile(filepath.Join(bin, "sudo"), []byte(script), 0o755); err != nil {
 			t.Fatalf("sshtest: %v", err)
 		}
@@ -360,20 +362,8 @@ func (h *Host) Stop() {
 // descendants lists the processes below pid, children first found first,
 // from /proc. It returns nothing where there is no /proc.
 func descendants(pid int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
 	children := map[int][]int{}
-	for _, e := range entries {
-		p, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
+	for p, stat := range procFiles("stat") {
 		// pid (comm) state ppid ...; comm may hold spaces and parens.
 		i := bytes.LastIndexByte(stat, ')')
 		if i < 0 {
@@ -400,6 +390,27 @@ func descendants(pid int) []int {
 		}
 	}
 	return out
+}
+
+// procFiles yields each process's id and its file name in /proc
+// ("stat", "status"); nothing where there is no /proc.
+func procFiles(name string) iter.Seq2[int, []byte] {
+	return func(yield func(int, []byte) bool) {
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil {
+				continue
+			}
+			b, err := os.ReadFile(filepath.Join("/proc", e.Name(), name))
+			if err != nil {
+				continue
+			}
+			if !yield(pid, b) {
+				return
+			}
+		}
+	}
 }
 
 // freePort returns a TCP port that was free on addr a moment ago.
@@ -442,7 +453,7 @@ var userMu sync.Mutex
 // removes it when the test ends, after killing its processes.
 func createUser(t testing.TB, home string) (string, int) {
 	t.Helper()
-	name := "dl-" + randomHex(4)
+	name := "dl-" + connkit.RandomHex(4)
 	runAdmin(t, "useradd", "--no-create-home", "--home-dir", home, "--shell", "/bin/sh",
 		"--user-group", "--password", "*", name)
 	u, err := user.Lookup(name)
@@ -521,21 +532,9 @@ func killUserProcesses(uid int) {
 }
 
 func userProcesses(uid int) []int {
-	entries, err := os.ReadDir("/proc")
-	if err != nil {
-		return nil
-	}
 	want := strconv.Itoa(uid)
 	var pids []int
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		status, err := os.ReadFile(filepath.Join("/proc", e.Name(), "status"))
-		if err != nil {
-			continue
-		}
+	for pid, status := range procFiles("status") {
 		zombie, mine := false, false
 		for line := range strings.SplitSeq(string(status), "\n") {
 			if rest, ok := strings.CutPrefix(line, "State:"); ok {
@@ -552,14 +551,6 @@ func userProcesses(uid int) []int {
 		}
 	}
 	return pids
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
 }
 
 func yesNo(b bool) string {
@@ -579,10 +570,6 @@ func quoteConfigWords(words []string) string {
 		q[i] = `"` + w + `"`
 	}
 	return strings.Join(q, " ")
-}
-
-func shellQuote(s string) string {
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // fakeSudo is the sudo stand-in (see the package doc).

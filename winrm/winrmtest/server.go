@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/driftless-dev/driftless/internal/connkit"
 )
 
 // Authentication schemes a Server accepts.
@@ -249,33 +251,36 @@ func (s *Server) Scripts() []string {
 }
 
 // Signals returns every Signal received.
-func (s *Server) Signals() []Signal {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Signal(nil), s.signals...)
-}
+func (s *Server) Signals() []Signal { return snapshot(s, &s.signals) }
 
 // Deleted returns the ids of the shells the clients deleted.
-func (s *Server) Deleted() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.deleted...)
-}
+func (s *Server) Deleted() []string { return snapshot(s, &s.deleted) }
 
 // Operations returns the operation of every authenticated request, in
 // order of arrival (OpCreate, OpCommand, ...).
-func (s *Server) Operations() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.ops...)
+func (s *Server) Operations() []string { return snapshot(s, &s.ops) }
+
+// Count is how many authenticated requests of operation op (OpReceive...)
+// arrived.
+func (s *Server) Count(op string) int {
+	n := 0
+	for _, o := range s.Operations() {
+		if o == op {
+			n++
+		}
+	}
+	return n
 }
 
 // AuthSchemes returns the scheme of the Authorization header of every
 // request ("Basic", "NTLM", "Negotiate", or "" without one), in order.
-func (s *Server) AuthSchemes() []string {
+func (s *Server) AuthSchemes() []string { return snapshot(s, &s.authSeen) }
+
+// snapshot is a copy of one of the server's lists, taken under its lock.
+func snapshot[T any](s *Server, list *[]T) []T {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return append([]string(nil), s.authSeen...)
+	return append([]T(nil), *list...)
 }
 
 // OpenShells returns the number of shells open now.
@@ -459,7 +464,7 @@ func (s *Server) fault(w http.ResponseWriter, relatesTo string, f fault) {
 }
 
 func (s *Server) create(w http.ResponseWriter, req *request) {
-	id := newUUID()
+	id := connkit.NewUUID()
 	s.mu.Lock()
 	s.shells[id] = &shell{id: id, cmds: map[string]*command{}}
 	s.mu.Unlock()
@@ -507,7 +512,7 @@ func (s *Server) command(w http.ResponseWriter, req *request) {
 	for _, a := range cl.Arguments {
 		line += " " + strings.TrimSpace(a)
 	}
-	c := &command{rec: Command{ShellID: sh.id, ID: newUUID(), CommandLine: line, Options: map[string]string{}}}
+	c := &command{rec: Command{ShellID: sh.id, ID: connkit.NewUUID(), CommandLine: line, Options: map[string]string{}}}
 	for _, o := range req.Header.OptionSet.Options {
 		c.rec.Options[o.Name] = strings.TrimSpace(o.Value)
 	}
@@ -599,6 +604,8 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, req *request) {
 		}
 		changed := c.changed
 		s.mu.Unlock()
+		// A terminated command changes too: its handler returns, and
+		// the loop reports Done.
 		select {
 		case <-changed:
 		case <-timer.C:
@@ -606,16 +613,6 @@ func (s *Server) receive(w http.ResponseWriter, r *http.Request, req *request) {
 			return
 		case <-r.Context().Done():
 			return
-		case <-c.ctx.Done():
-			// Terminated: the handler returns and the loop reports Done.
-			select {
-			case <-changed:
-			case <-timer.C:
-				s.fault(w, req.Header.MessageID, faultTimedOut)
-				return
-			case <-r.Context().Done():
-				return
-			}
 		}
 	}
 }

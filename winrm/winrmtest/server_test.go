@@ -139,13 +139,7 @@ func TestReceiveTimesOutThenCompletes(t *testing.T) {
 	if err != nil || code != 0 || stdout != "late" {
 		t.Fatalf("stdout %q code %d err %v", stdout, code, err)
 	}
-	receives := 0
-	for _, op := range srv.Operations() {
-		if op == winrmtest.OpReceive {
-			receives++
-		}
-	}
-	if receives < 3 {
+	if receives := srv.Count(winrmtest.OpReceive); receives < 3 {
 		t.Fatalf("%d Receives: the server did not time out empty ones", receives)
 	}
 }

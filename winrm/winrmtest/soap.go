@@ -2,13 +2,13 @@ package winrmtest
 
 import (
 	"bytes"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/xml"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/driftless-dev/driftless/internal/connkit"
 )
 
 // XML namespaces of WS-Management and WinRS.
@@ -149,15 +149,6 @@ func (r *request) operationTimeout() time.Duration {
 	return d
 }
 
-func newUUID() string {
-	var b [16]byte
-	rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return strings.ToUpper(h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:])
-}
-
 func xmlText(s string) string {
 	var b bytes.Buffer
 	xml.EscapeText(&b, []byte(s))
@@ -171,7 +162,7 @@ func envelope(action, relatesTo, body string) []byte {
 		`<s:Header><a:Action>%s</a:Action><a:MessageID>uuid:%s</a:MessageID><a:To>%s</a:To><a:RelatesTo>%s</a:RelatesTo></s:Header>`+
 		`<s:Body>%s</s:Body></s:Envelope>`,
 		nsSOAP, nsAddr, nsXfer, nsWSMan, nsShell,
-		xmlText(action), newUUID(), anonymous, xmlText(relatesTo), body)
+		xmlText(action), connkit.NewUUID(), anonymous, xmlText(relatesTo), body)
 }
 
 // A fault is a SOAP fault with WS-Management details, as Windows sends

@@ -1,0 +1,98 @@
+package connkit_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/driftless-dev/driftless/internal/connkit"
+	"github.com/driftless-dev/driftless/transport"
+)
+
+func TestCtxErr(t *testing.T) {
+	err := connkit.CtxErr("run web-1", context.DeadlineExceeded)
+	if !errors.Is(err, transport.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || err.Error() != "run web-1: timed out: context deadline exceeded" {
+		t.Errorf("deadline: %v", err)
+	}
+	err = connkit.CtxErr("run web-1", context.Canceled)
+	if errors.Is(err, transport.ErrTimeout) || !errors.Is(err, context.Canceled) || err.Error() != "run web-1: context canceled" {
+		t.Errorf("cancel: %v", err)
+	}
+}
+
+func TestBeginRun(t *testing.T) {
+	op, err := connkit.BeginRun(context.Background(), "web-1", &transport.Command{})
+	if op != "run web-1" || err != nil {
+		t.Errorf("%q %v", op, err)
+	}
+	if _, err := connkit.BeginRun(context.Background(), "web-1", nil); err == nil || err.Error() != "run web-1: no command" {
+		t.Errorf("no command: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := connkit.BeginRun(ctx, "web-1", &transport.Command{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("ended context: %v", err)
+	}
+}
+
+func TestSlots(t *testing.T) {
+	s := connkit.NewSlots(1)
+	closed := make(chan struct{})
+	if err := s.Acquire(context.Background(), closed); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := s.Acquire(ctx, closed); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("full: %v", err)
+	}
+	close(closed)
+	if err := s.Acquire(context.Background(), closed); !errors.Is(err, net.ErrClosed) {
+		t.Errorf("closed: %v", err)
+	}
+	s.Release()
+	if err := s.Acquire(context.Background(), nil); err != nil {
+		t.Errorf("released: %v", err)
+	}
+}
+
+func TestEndpoint(t *testing.T) {
+	for _, tc := range []struct {
+		name, address string
+		port          int
+		want          string // name address port, or the error
+	}{
+		{"web-1", "", 0, "web-1 web-1 22"},
+		{"", "10.0.0.5", 2222, "10.0.0.5 10.0.0.5 2222"},
+		{"web-1", "10.0.0.5", 0, "web-1 10.0.0.5 22"},
+		{"", "", 0, "config: no address"},
+		{"web-1", "", 70000, "config: port 70000 out of range"},
+		{"web-1", "", -1, "config: port -1 out of range"},
+	} {
+		name, address, port, err := connkit.Endpoint(tc.name, tc.address, tc.port, 22)
+		got := name + " " + address + " " + strconv.Itoa(port)
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("Endpoint(%q, %q, %d) = %s, want %s", tc.name, tc.address, tc.port, got, tc.want)
+		}
+	}
+	if connkit.OrDefault(0, 8) != 8 || connkit.OrDefault(-1, 8) != 8 || connkit.OrDefault(3, 8) != 3 ||
+		connkit.OrDefault(time.Duration(0), time.Second) != time.Second {
+		t.Error("OrDefault")
+	}
+}
+
+func TestRandom(t *testing.T) {
+	if h := connkit.RandomHex(6); !regexp.MustCompile(`^[0-9a-f]{12}$`).MatchString(h) || h == connkit.RandomHex(6) {
+		t.Errorf("RandomHex(6) = %q", h)
+	}
+	if u := connkit.NewUUID(); !regexp.MustCompile(`^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$`).MatchString(u) {
+		t.Errorf("NewUUID() = %q", u)
+	}
+}
