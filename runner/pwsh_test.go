@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"strings"
 	"testing"
 	"time"
@@ -199,9 +198,6 @@ func (c psConn) Run(ctx context.Context, cmd *transport.Command) (int, error) {
 	}
 	line := "powershell.exe -NoProfile -NonInteractive -EncodedCommand " + winrmtest.EncodeScript(cmd.Script)
 	return c.c.RunWithContextWithInput(ctx, line, stdout, stderr, cmd.Stdin)
-}
-func (psConn) PutFile(context.Context, string, io.Reader, fs.FileMode) error {
-	return errors.New("not used")
 }
 func (psConn) Close() error           { return nil }
 func (psConn) Shell() transport.Shell { return transport.ShellPowerShell }

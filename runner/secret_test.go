@@ -2,8 +2,6 @@ package runner
 
 import (
 	"context"
-	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,8 +32,7 @@ func (c *shConn) Run(ctx context.Context, cmd *transport.Command) (int, error) {
 	}
 	return 0, err
 }
-func (c *shConn) PutFile(context.Context, string, io.Reader, fs.FileMode) error { return nil }
-func (c *shConn) Close() error                                                  { return nil }
+func (c *shConn) Close() error { return nil }
 
 // Secrets never appear on a command line of the host (where ps shows
 // them to every user), nor in results.
