@@ -1,8 +1,9 @@
 package runner
 
 import (
-	"strings"
 	"testing"
+
+	"github.com/driftless-dev/driftless/runner/plan"
 )
 
 func TestEditLine(t *testing.T) {
@@ -27,21 +28,9 @@ func TestEditLine(t *testing.T) {
 		{"a\r\nb\r\n", "b", "", false, "a\r\nb\r\n"},
 	}
 	for _, c := range cases {
-		got, err := editLine([]byte(c.cur), &step{line: c.line, lineRe: c.re, absent: c.absent})
+		got, err := editLine([]byte(c.cur), &plan.Step{Line: c.line, LineRe: c.re, Absent: c.absent})
 		if err != nil || string(got) != c.want {
 			t.Errorf("editLine(%q, %q, %q, absent=%v) = %q, %v; want %q", c.cur, c.line, c.re, c.absent, got, err, c.want)
 		}
-	}
-}
-
-func TestPrintfBytesRoundTrip(t *testing.T) {
-	// The script writes bytes with printf; every byte must survive.
-	var all []byte
-	for i := range 256 {
-		all = append(all, byte(i))
-	}
-	s := printfBytes(all, "/dev/null")
-	if strings.ContainsAny(s[strings.Index(s, "'"):], "\x00\n%") {
-		t.Fatalf("unescaped bytes in %q", s)
 	}
 }

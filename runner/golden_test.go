@@ -27,6 +27,8 @@ import (
 	"testing"
 
 	"github.com/driftless-dev/driftless/documents"
+	"github.com/driftless-dev/driftless/runner/plan"
+	"github.com/driftless-dev/driftless/runner/posix"
 	"github.com/driftless-dev/driftless/transport"
 )
 
@@ -66,27 +68,27 @@ func goldenScripts(t *testing.T) map[string]string {
 	// reports; they are written here as the runner would make them.
 	for file, c := range map[string]struct {
 		doc, host string
-		todo      func([]*step) []applyStep
-		st        scriptState
+		todo      func([]*plan.Step) []plan.ApplyStep
+		st        plan.Resume
 		about     string
 	}{
-		"drifted.applyphase.sh": {"drifted", "linux", driftedTodo, scriptState{salvage: -1},
+		"drifted.applyphase.sh": {"drifted", "linux", driftedTodo, plan.Resume{Salvage: -1},
 			"every step found drifted (a converged host that drifted everywhere); the checked shell step after the others is checked again first"},
-		"fresh.applyphase.sh": {"drifted", "linux", freshTodo, scriptState{salvage: -1},
+		"fresh.applyphase.sh": {"drifted", "linux", freshTodo, plan.Resume{Salvage: -1},
 			"a fresh host: the first script created the directories and files; the rest, from the line with a regexp on"},
-		"drifted.resumed.sh": {"drifted", "linux", func(steps []*step) []applyStep { return driftedTodo(steps)[2:] },
-			scriptState{cleanup: "/dev/shm/.driftless-MARKER", salvage: 1},
+		"drifted.resumed.sh": {"drifted", "linux", func(steps []*plan.Step) []plan.ApplyStep { return driftedTodo(steps)[2:] },
+			plan.Resume{Cleanup: "/dev/shm/.driftless-MARKER", Salvage: 1},
 			`the apply script resumed after step 1 "reload" (on_failure = "continue") ran past its timeout: its output is sent first, the killed script's files removed`},
-		"ssm.applyphase.sh": {"ssm", "linux", allRun(transport.ShellPOSIX), scriptState{salvage: -1},
+		"ssm.applyphase.sh": {"ssm", "linux", allRun(transport.ShellPOSIX), plan.Resume{Salvage: -1},
 			"every step of an SSM document with onFailure: successAndExit, onSuccess: exit and a finally step (its powershell step was skipped by the first script)"},
-		"ssm.stopped.sh": {"ssm", "linux", func(steps []*step) []applyStep { return allRun(transport.ShellPOSIX)(steps)[2:] },
-			scriptState{stop: "successAndExit", cleanup: "/dev/shm/.driftless-MARKER", salvage: 1},
+		"ssm.stopped.sh": {"ssm", "linux", func(steps []*plan.Step) []plan.ApplyStep { return allRun(transport.ShellPOSIX)(steps)[2:] },
+			plan.Resume{Stop: "successAndExit", Cleanup: "/dev/shm/.driftless-MARKER", Salvage: 1},
 			`the same, resumed after step 1 "maybe-exit" (onFailure: successAndExit) ran past its timeout: only the finally step runs`},
-		"ssm.applyphase.ps1": {"ssm", "windows", allRun(transport.ShellPowerShell), scriptState{salvage: -1},
+		"ssm.applyphase.ps1": {"ssm", "windows", allRun(transport.ShellPowerShell), plan.Resume{Salvage: -1},
 			"every step of the SSM document on Windows (its shell steps were skipped by the first script)"},
-		"powershell.applyphase.ps1": {"powershell", "windows", powershellTodo, scriptState{salvage: -1},
+		"powershell.applyphase.ps1": {"powershell", "windows", powershellTodo, plan.Resume{Salvage: -1},
 			"every step found drifted on Windows; the checked step is checked again first"},
-		"drifted.applyphase.ps1": {"drifted", "windows", driftedTodoPS, scriptState{salvage: -1},
+		"drifted.applyphase.ps1": {"drifted", "windows", driftedTodoPS, plan.Resume{Salvage: -1},
 			"the drifted document on Windows (its shell steps were skipped by the first script; the patch action fails there)"},
 	} {
 		hs, steps, err := scriptPlan(cfg, ScriptOptions{Name: c.doc, Host: c.host})
@@ -96,7 +98,7 @@ func goldenScripts(t *testing.T) map[string]string {
 		_, apply := builders(false, hs.Shell)
 		script := apply(DefaultMarker, c.todo(steps), c.st)
 		if hs.Shell == transport.ShellPOSIX {
-			script = shellMain(script)
+			script = posix.Main(script)
 		}
 		out[file] = fmt.Sprintf("# driftless golden: the apply script of %s on host %s: %s.\n%s", c.doc, c.host, c.about, script)
 	}
@@ -108,19 +110,19 @@ func goldenScripts(t *testing.T) map[string]string {
 	}
 	for _, check := range []bool{true, false} {
 		first, _ := builders(check, transport.ShellPOSIX)
-		st, file, salvage := scriptState{unclean: true, cleanup: "/dev/shm/.driftless-MARKER", salvage: -1}, "shell.check-resumed.sh", ""
+		st, file, salvage := plan.Resume{Unclean: true, Cleanup: "/dev/shm/.driftless-MARKER", Salvage: -1}, "shell.check-resumed.sh", ""
 		if !check {
-			st.salvage, file, salvage = 1, "shell.apply-resumed.sh", "; its output is sent first"
+			st.Salvage, file, salvage = 1, "shell.apply-resumed.sh", "; its output is sent first"
 		}
 		out[file] = fmt.Sprintf("# driftless golden: the first script of shell on host linux, resumed after step 1 \"always\" ran past its timeout%s.\n%s",
-			salvage, shellMain(first(DefaultMarker, steps[2:], st)))
+			salvage, posix.Main(first(DefaultMarker, steps[2:], st)))
 	}
 	return out
 }
 
-func stepNamed(steps []*step, name string) *step {
+func stepNamed(steps []*plan.Step, name string) *plan.Step {
 	for _, s := range steps {
-		if s.name == name {
+		if s.Name == name {
 			return s
 		}
 	}
@@ -129,23 +131,23 @@ func stepNamed(steps []*step, name string) *step {
 
 // drifted is the apply step of s found drifted, with what evaluate
 // would set: the content to write (a line step's edit of cur), the mode.
-func drifted(s *step, cur string, commands string) applyStep {
-	a := applyStep{s: s, mode: s.mode, commands: commands}
-	switch s.action {
+func drifted(s *plan.Step, cur string, commands string) plan.ApplyStep {
+	a := plan.ApplyStep{Step: s, Mode: s.Mode, Commands: commands}
+	switch s.Action {
 	case "file":
-		a.write = s.content
+		a.Write = s.Content
 	case "line":
 		w, err := editLine([]byte(cur), s)
 		if err != nil {
 			panic(err)
 		}
-		a.write, a.mode = w, "600" // the file's mode, kept
+		a.Write, a.Mode = w, "600" // the file's mode, kept
 	}
 	return a
 }
 
-func driftedTodo(steps []*step) []applyStep {
-	todo := []applyStep{
+func driftedTodo(steps []*plan.Step) []plan.ApplyStep {
+	todo := []plan.ApplyStep{
 		drifted(stepNamed(steps, "installed"), "", ""),
 		drifted(stepNamed(steps, "reload"), "", ""),
 		drifted(stepNamed(steps, "conf-dir"), "", ""),
@@ -156,37 +158,37 @@ func driftedTodo(steps []*step) []applyStep {
 	return append(todo, freshTodo(steps)...)
 }
 
-func freshTodo(steps []*step) []applyStep {
-	return []applyStep{
+func freshTodo(steps []*plan.Step) []plan.ApplyStep {
+	return []plan.ApplyStep{
 		drifted(stepNamed(steps, "root-login"), "Port 22\n#PermitRootLogin yes\n", ""),
 		drifted(stepNamed(steps, "tools"), "", "dl_pkg_do 'apt' install 'curl' && dl_pkg_do 'apt' upgrade 'jq'"),
 		drifted(stepNamed(steps, "app-service"), "", "dl_svc_do systemd start 'app' && dl_svc_do systemd enable 'app'"),
 		drifted(stepNamed(steps, "patch"), "", "dl_patch_install 'apt'"),
-		{s: stepNamed(steps, "checked-after"), recheck: true},
+		{Step: stepNamed(steps, "checked-after"), Recheck: true},
 	}
 }
 
-func driftedTodoPS(steps []*step) []applyStep {
-	var todo []applyStep
+func driftedTodoPS(steps []*plan.Step) []plan.ApplyStep {
+	var todo []plan.ApplyStep
 	for _, a := range driftedTodo(steps) {
-		switch a.s.action {
+		switch a.Step.Action {
 		case "shell", "patch":
 			continue // skipped by the first script; evaluateSystem refuses a patch on Windows
 		case "package":
-			a.commands = "dl_pkg_do 'winget' 'install' @('curl')\ndl_pkg_do 'winget' 'upgrade' @('jq')\n"
+			a.Commands = "dl_pkg_do 'winget' 'install' @('curl')\ndl_pkg_do 'winget' 'upgrade' @('jq')\n"
 		case "service":
-			a.commands = "dl_svc_do windows start 'app' && dl_svc_do windows enable 'app'"
+			a.Commands = "dl_svc_do windows start 'app' && dl_svc_do windows enable 'app'"
 		}
 		todo = append(todo, a)
 	}
 	return todo
 }
 
-func powershellTodo(steps []*step) []applyStep {
-	var todo []applyStep
+func powershellTodo(steps []*plan.Step) []plan.ApplyStep {
+	var todo []plan.ApplyStep
 	for _, s := range steps {
-		var a applyStep
-		switch s.name {
+		var a plan.ApplyStep
+		switch s.Name {
 		case "hosts":
 			a = drifted(s, "127.0.0.1 localhost\r\n", "")
 		case "spooler":
@@ -196,7 +198,7 @@ func powershellTodo(steps []*step) []applyStep {
 		case "sysinternals":
 			a = drifted(s, "", "dl_pkg_do 'choco' 'upgrade' @('sysinternals')\n")
 		case "with-env":
-			a = applyStep{s: s, recheck: true}
+			a = plan.ApplyStep{Step: s, Recheck: true}
 		default:
 			a = drifted(s, "", "")
 		}
@@ -207,16 +209,16 @@ func powershellTodo(steps []*step) []applyStep {
 
 // allRun runs every step that runs in the shell (script steps without a
 // check, as in SSM); the first script reported the others skipped.
-func allRun(shell transport.Shell) func([]*step) []applyStep {
+func allRun(shell transport.Shell) func([]*plan.Step) []plan.ApplyStep {
 	other := documents.ActionPowerShell
 	if shell == transport.ShellPowerShell {
 		other = documents.ActionShell
 	}
-	return func(steps []*step) []applyStep {
-		var todo []applyStep
+	return func(steps []*plan.Step) []plan.ApplyStep {
+		var todo []plan.ApplyStep
 		for _, s := range steps {
-			if s.action != other {
-				todo = append(todo, applyStep{s: s})
+			if s.Action != other {
+				todo = append(todo, plan.ApplyStep{Step: s})
 			}
 		}
 		return todo

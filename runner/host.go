@@ -14,6 +14,9 @@ import (
 
 	"github.com/driftless-dev/driftless/documents"
 	"github.com/driftless-dev/driftless/runner/frame"
+	"github.com/driftless-dev/driftless/runner/plan"
+	"github.com/driftless-dev/driftless/runner/posix"
+	"github.com/driftless-dev/driftless/runner/powershell"
 	"github.com/driftless-dev/driftless/transport"
 
 	udiff "github.com/aymanbagabas/go-udiff"
@@ -29,9 +32,9 @@ const SkipNoCheck = journal.SkipNoCheck
 // hostRun is one document on one host.
 type hostRun struct {
 	conn    transport.Conn
-	steps   []*step
+	steps   []*plan.Step
 	check   bool // check mode
-	red     *redactor
+	red     *plan.Redactor
 	results []journal.StepResult
 	os      string
 	reboot  bool // a step asked for a reboot
@@ -46,8 +49,8 @@ type hostRun struct {
 }
 
 // isScript reports whether s runs a script of its own (shell, powershell).
-func isScript(s *step) bool {
-	return s.action == documents.ActionShell || s.action == documents.ActionPowerShell
+func isScript(s *plan.Step) bool {
+	return s.Action == documents.ActionShell || s.Action == documents.ActionPowerShell
 }
 
 // rebootCode is the exit status with which a script asks for a reboot:
@@ -64,14 +67,14 @@ func (h *hostRun) rebootCode() int {
 const RebootExitCode = 194
 
 // result is the step's result record.
-func (h *hostRun) result(s *step) *journal.StepResult { return &h.results[s.idx] }
+func (h *hostRun) result(s *plan.Step) *journal.StepResult { return &h.results[s.Idx] }
 
 // run executes the two phases and fills h.results.
 func (h *hostRun) run(ctx context.Context) error {
 	h.results = make([]journal.StepResult, len(h.steps))
 	h.written = map[string]*[]byte{}
 	for _, s := range h.steps {
-		h.results[s.idx] = journal.StepResult{Index: s.idx, Name: s.name, Action: string(s.kind)}
+		h.results[s.Idx] = journal.StepResult{Index: s.Idx, Name: s.Name, Action: string(s.Kind)}
 	}
 	started := time.Now()
 	check, apply := builders(h.check, transport.ShellOf(h.conn))
@@ -82,7 +85,7 @@ func (h *hostRun) run(ctx context.Context) error {
 	per := frame.ByStep(frames)
 	took := frame.Durations(frames, started)
 	for _, s := range h.steps {
-		h.results[s.idx].Duration = took[s.idx]
+		h.results[s.Idx].Duration = took[s.Idx]
 	}
 	if f := per[-1]; len(f) > 0 && len(f[0].Fields) > 0 {
 		h.os = f[0].Fields[0]
@@ -97,20 +100,20 @@ func (h *hostRun) run(ctx context.Context) error {
 // decide sets the result of each step from the frames of the check
 // phase, per step, and returns the steps the apply phase corrects or
 // runs, in order.
-func (h *hostRun) decide(per map[int][]frame.Frame, started time.Time) []applyStep {
-	var todo []applyStep
+func (h *hostRun) decide(per map[int][]frame.Frame, started time.Time) []plan.ApplyStep {
+	var todo []plan.ApplyStep
 	stopped := ""
 	for _, s := range h.steps {
 		r := h.result(s)
 		r.StartedAt = started
 		var done bool
-		if done, stopped = h.precluded(s, per[s.idx], stopped); done {
+		if done, stopped = h.precluded(s, per[s.Idx], stopped); done {
 			continue
 		}
-		fs := per[s.idx]
-		if isScript(s) && !s.hasCheck && !h.check && hasKind(fs, frame.Run) {
+		fs := per[s.Idx]
+		if isScript(s) && !s.HasCheck && !h.check && hasKind(fs, frame.Run) {
 			// Run by the check script: every step before it was in state.
-			h.applied(applyStep{s: s}, fs, started)
+			h.applied(plan.ApplyStep{Step: s}, fs, started)
 			stopped = h.stopsAfter(s, stopped, true)
 			continue
 		}
@@ -135,31 +138,31 @@ func (h *hostRun) decide(per map[int][]frame.Frame, started time.Time) []applySt
 // because an earlier step stopped the document, failed before the check
 // (stopped then gives the reason to stop the steps after it), or skipped
 // by its precondition or platform. done says whether it did.
-func (h *hostRun) precluded(s *step, fs []frame.Frame, stopped string) (done bool, _ string) {
+func (h *hostRun) precluded(s *plan.Step, fs []frame.Frame, stopped string) (done bool, _ string) {
 	r := h.result(s)
 	switch {
-	case stopped != "" && !s.finally:
+	case stopped != "" && !s.Finally:
 		r.Status, r.SkipReason = journal.StatusSkipped, journal.SkipStopped
 		if strings.HasPrefix(stopped, endedEarly) {
 			r.SkipReason = journal.SkipExited // by design: the host stays compliant
 		}
 		r.Error = stopped
 		return true, stopped
-	case s.err != nil:
-		r.Status, r.Error = journal.StatusFailed, h.red.redact(s.err.Error())
-		if s.onFailure == "stop" {
-			stopped = fmt.Sprintf("step %q failed", s.name)
+	case s.Err != nil:
+		r.Status, r.Error = journal.StatusFailed, h.red.Redact(s.Err.Error())
+		if s.OnFailure == "stop" {
+			stopped = fmt.Sprintf("step %q failed", s.Name)
 		}
 		return true, stopped
-	case s.skip != "":
-		r.Status, r.SkipReason, r.Error = journal.StatusSkipped, journal.SkipPrecondition, s.skip
+	case s.Skip != "":
+		r.Status, r.SkipReason, r.Error = journal.StatusSkipped, journal.SkipPrecondition, s.Skip
 		return true, stopped
 	}
 	if hasKind(fs, frame.Skip) {
 		r.Status, r.SkipReason = journal.StatusSkipped, journal.SkipPrecondition
-		r.Error = fmt.Sprintf("precondition: platform is %s, not %s", h.os, s.platform)
-		if s.platform == "" { // a shell step on Windows, a powershell step elsewhere
-			r.Error = fmt.Sprintf("the %s action does not run on %s", s.action, h.os)
+		r.Error = fmt.Sprintf("precondition: platform is %s, not %s", h.os, s.Platform)
+		if s.Platform == "" { // a shell step on Windows, a powershell step elsewhere
+			r.Error = fmt.Sprintf("the %s action does not run on %s", s.Action, h.os)
 		}
 		return true, stopped
 	}
@@ -176,15 +179,15 @@ const endedEarly = "the document ended early ("
 // or corrected, do not run: s failed with on_failure stop, ended the
 // document (exits: a run that succeeded with onSuccess exit), or asked
 // for a reboot; stopped when none of these.
-func (h *hostRun) stopsAfter(s *step, stopped string, exits bool) string {
+func (h *hostRun) stopsAfter(s *plan.Step, stopped string, exits bool) string {
 	r := h.result(s)
-	if r.Status.Failed() && s.onFailure == "stop" {
-		stopped = fmt.Sprintf("step %q failed", s.name)
+	if r.Status.Failed() && s.OnFailure == "stop" {
+		stopped = fmt.Sprintf("step %q failed", s.Name)
 	}
-	if exits && s.onSuccessEnd && r.Status == journal.StatusSuccess && (r.ExitCode == nil || *r.ExitCode == 0) {
+	if exits && s.OnSuccessEnd && r.Status == journal.StatusSuccess && (r.ExitCode == nil || *r.ExitCode == 0) {
 		stopped = endedEarly + "onSuccess)"
 	}
-	if exits && s.onFailure == "successAndExit" && r.Status == journal.StatusSuccess && r.ExitCode != nil && *r.ExitCode != 0 {
+	if exits && s.OnFailure == "successAndExit" && r.Status == journal.StatusSuccess && r.ExitCode != nil && *r.ExitCode != 0 {
 		stopped = endedEarly + "successAndExit)"
 	}
 	if h.reboot {
@@ -198,9 +201,9 @@ func (h *hostRun) stopsAfter(s *step, stopped string, exits bool) string {
 // script without a check (in check mode, neither runs: drifted or
 // skipped). A compliant script with a check is queued for a recheck after
 // an earlier correction.
-func (h *hostRun) queue(a applyStep, drifted bool, todo []applyStep) []applyStep {
-	s, r := a.s, h.result(a.s)
-	if drifted || (isScript(s) && !s.hasCheck) {
+func (h *hostRun) queue(a plan.ApplyStep, drifted bool, todo []plan.ApplyStep) []plan.ApplyStep {
+	s, r := a.Step, h.result(a.Step)
+	if drifted || (isScript(s) && !s.HasCheck) {
 		r.Drifted = drifted
 		if h.check {
 			if drifted {
@@ -211,37 +214,37 @@ func (h *hostRun) queue(a applyStep, drifted bool, todo []applyStep) []applyStep
 			}
 			return todo
 		}
-		if len(todo) > 0 && isScript(s) && s.hasCheck {
+		if len(todo) > 0 && isScript(s) && s.HasCheck {
 			// An earlier correction may have put it in state.
-			a.recheck = true
+			a.Recheck = true
 		}
-		if s.action == documents.ActionFile || s.action == documents.ActionLine {
-			if s.absent && s.action == documents.ActionFile {
-				h.written[s.path] = nil
+		if s.Action == documents.ActionFile || s.Action == documents.ActionLine {
+			if s.Absent && s.Action == documents.ActionFile {
+				h.written[s.Path] = nil
 			} else {
-				w := a.write
-				h.written[s.path] = &w
+				w := a.Write
+				h.written[s.Path] = &w
 			}
 		}
 		return append(todo, a)
 	}
 	r.Status = journal.StatusCompliant
-	if len(todo) > 0 && isScript(s) && s.hasCheck {
+	if len(todo) > 0 && isScript(s) && s.HasCheck {
 		// An earlier correction may change what this check sees.
-		todo = append(todo, applyStep{s: s, recheck: true})
+		todo = append(todo, plan.ApplyStep{Step: s, Recheck: true})
 	}
 	return todo
 }
 
 // applyAll runs the apply phase for todo and sets the results of its steps;
 // when the script fails, they all failed (or were cancelled).
-func (h *hostRun) applyAll(ctx context.Context, build func(string, []applyStep, scriptState) string, todo []applyStep) error {
+func (h *hostRun) applyAll(ctx context.Context, build func(string, []plan.ApplyStep, plan.Resume) string, todo []plan.ApplyStep) error {
 	applyStarted := time.Now()
 	frames, err := h.applyPhase(ctx, build, todo)
 	if err != nil {
 		for _, a := range todo {
-			r := h.result(a.s)
-			r.Status, r.Error = journal.StatusFailed, h.red.redact(err.Error())
+			r := h.result(a.Step)
+			r.Status, r.Error = journal.StatusFailed, h.red.Redact(err.Error())
 			if ctx.Err() != nil {
 				r.Status = journal.StatusCancelled
 			}
@@ -251,8 +254,8 @@ func (h *hostRun) applyAll(ctx context.Context, build func(string, []applyStep, 
 	per := frame.ByStep(frames)
 	took := frame.Durations(frames, applyStarted)
 	for _, a := range todo {
-		h.applied(a, per[a.s.idx], applyStarted)
-		h.result(a.s).Duration += took[a.s.idx]
+		h.applied(a, per[a.Step.Idx], applyStarted)
+		h.result(a.Step).Duration += took[a.Step.Idx]
 	}
 	return nil
 }
@@ -260,14 +263,14 @@ func (h *hostRun) applyAll(ctx context.Context, build func(string, []applyStep, 
 // builders returns the builders of a host's first script (the check
 // script; in apply mode it also corrects what it can) and of its apply
 // script, for check mode or not, in the host's shell.
-func builders(check bool, shell transport.Shell) (func(string, []*step, scriptState) string, func(string, []applyStep, scriptState) string) {
-	first, apply := checkScript, applyScript
+func builders(check bool, shell transport.Shell) (func(string, []*plan.Step, plan.Resume) string, func(string, []plan.ApplyStep, plan.Resume) string) {
+	first, apply := posix.CheckScript, posix.ApplyScript
 	if !check {
-		first = checkRunScript
+		first = posix.CheckRunScript
 	}
 	if shell == transport.ShellPowerShell {
-		first = func(m string, steps []*step, _ scriptState) string { return checkScriptPS(m, steps) }
-		apply = func(m string, todo []applyStep, _ scriptState) string { return applyScriptPS(m, todo) }
+		first = func(m string, steps []*plan.Step, _ plan.Resume) string { return powershell.CheckScript(m, steps) }
+		apply = func(m string, todo []plan.ApplyStep, _ plan.Resume) string { return powershell.ApplyScript(m, todo) }
 	}
 	return first, apply
 }
@@ -282,28 +285,28 @@ type timedOut struct {
 // checkPhase runs the check script; when a step's command runs past its
 // timeout, the step's result is a timeout (exit 124, as GNU timeout) and
 // the steps after it are checked by a new script.
-func (h *hostRun) checkPhase(ctx context.Context, build func(string, []*step, scriptState) string) ([]frame.Frame, error) {
-	return resumable(ctx, h, h.steps, func(s *step) int { return s.idx }, build,
-		func(timedOut, *step, scriptState) ([]frame.Frame, scriptState) {
-			return nil, scriptState{unclean: true}
+func (h *hostRun) checkPhase(ctx context.Context, build func(string, []*plan.Step, plan.Resume) string) ([]frame.Frame, error) {
+	return resumable(ctx, h, h.steps, func(s *plan.Step) int { return s.Idx }, build,
+		func(timedOut, *plan.Step, plan.Resume) ([]frame.Frame, plan.Resume) {
+			return nil, plan.Resume{Unclean: true}
 		})
 }
 
 // applyPhase runs the apply script, and resumes it after a step that ran
 // past its timeout as the script would have gone on after that step
 // failed (its on_failure).
-func (h *hostRun) applyPhase(ctx context.Context, build func(string, []applyStep, scriptState) string, todo []applyStep) ([]frame.Frame, error) {
-	return resumable(ctx, h, todo, func(a applyStep) int { return a.s.idx }, build,
-		func(to timedOut, a applyStep, st scriptState) ([]frame.Frame, scriptState) {
+func (h *hostRun) applyPhase(ctx context.Context, build func(string, []plan.ApplyStep, plan.Resume) string, todo []plan.ApplyStep) ([]frame.Frame, error) {
+	return resumable(ctx, h, todo, func(a plan.ApplyStep) int { return a.Step.Idx }, build,
+		func(to timedOut, a plan.ApplyStep, st plan.Resume) ([]frame.Frame, plan.Resume) {
 			var extra []frame.Frame
 			if to.tag == "recheck" {
 				// The check that would decide whether to run timed out:
 				// the step failed as if its run had.
 				extra = append(extra, frame.Frame{Step: to.step, Kind: frame.Run, Fields: []string{"124"}, At: time.Now()})
 			}
-			stop := st.stop
+			stop := st.Stop
 			if stop == "" {
-				switch a.s.onFailure {
+				switch a.Step.OnFailure {
 				case "continue":
 				case "successAndExit":
 					stop = "successAndExit"
@@ -311,7 +314,7 @@ func (h *hostRun) applyPhase(ctx context.Context, build func(string, []applyStep
 					stop = "failed"
 				}
 			}
-			return extra, scriptState{stop: stop}
+			return extra, plan.Resume{Stop: stop}
 		})
 }
 
@@ -321,10 +324,10 @@ func (h *hostRun) applyPhase(ctx context.Context, build func(string, []applyStep
 // adds). The new script first sends what the timed-out run had printed
 // (its output files) and removes the killed script's files: it runs even
 // when no item is left, if there is something to send or remove.
-func resumable[T any](ctx context.Context, h *hostRun, items []T, idx func(T) int, build func(string, []T, scriptState) string,
-	next func(timedOut, T, scriptState) ([]frame.Frame, scriptState)) ([]frame.Frame, error) {
+func resumable[T any](ctx context.Context, h *hostRun, items []T, idx func(T) int, build func(string, []T, plan.Resume) string,
+	next func(timedOut, T, plan.Resume) ([]frame.Frame, plan.Resume)) ([]frame.Frame, error) {
 	var all []frame.Frame
-	rest, st := items, scriptState{salvage: -1}
+	rest, st := items, plan.Resume{Salvage: -1}
 	for {
 		marker := frame.NewMarker()
 		frames, to, err := h.script(ctx, marker, build(marker, rest, st))
@@ -338,12 +341,12 @@ func resumable[T any](ctx context.Context, h *hostRun, items []T, idx func(T) in
 		}
 		extra, nst := next(*to, rest[i], st)
 		all = append(all, extra...)
-		nst.cleanup, nst.salvage = tmpDir(frames), -1
-		if to.tag == "run" && nst.cleanup != "" {
-			nst.salvage = to.step
+		nst.Cleanup, nst.Salvage = tmpDir(frames), -1
+		if to.tag == "run" && nst.Cleanup != "" {
+			nst.Salvage = to.step
 		}
 		rest, st = rest[i+1:], nst
-		if len(rest) == 0 && st.cleanup == "" {
+		if len(rest) == 0 && st.Cleanup == "" {
 			return all, nil
 		}
 	}
@@ -398,10 +401,10 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 		case f.Kind == frame.Start && len(f.Fields) > 0:
 			tag = frame.Kind(f.Fields[0])
 		}
-		if tag != "" && f.Step >= 0 && f.Step < len(h.steps) && h.steps[f.Step].timeout > 0 {
+		if tag != "" && f.Step >= 0 && f.Step < len(h.steps) && h.steps[f.Step].Timeout > 0 {
 			s := h.steps[f.Step] // plan numbers steps by their place
 			t := &timedOut{step: f.Step, tag: tag}
-			timer = time.AfterFunc(s.timeout, func() {
+			timer = time.AfterFunc(s.Timeout, func() {
 				fired.Store(t)
 				cancel()
 			})
@@ -412,9 +415,9 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	// parameter values and file contents. The shell reads all of it
 	// before running any of it, so no step can eat the script.
 	slog.Debug("script", "bytes", len(script))
-	cmd := &transport.Command{Script: stdinScript, Stdin: strings.NewReader(shellMain(script)), Stdout: fw, Stderr: ew}
+	cmd := &transport.Command{Script: posix.StdinScript, Stdin: strings.NewReader(posix.Main(script)), Stdout: fw, Stderr: ew}
 	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
-		cmd.Script, cmd.Stdin = psStdinScript, psStdin(script)
+		cmd.Script, cmd.Stdin = powershell.StdinScript, powershell.Stdin(script)
 	}
 	code, err := h.conn.Run(sctx, cmd)
 	if timer != nil {
@@ -439,34 +442,20 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 		return frame.Merge(fw.Frames, ew.Frames), nil, err
 	}
 	if code != 0 {
-		return nil, nil, fmt.Errorf("the driftless script failed with exit code %d: %s", code, h.red.redact(strings.TrimSpace(stderr.String())))
+		return nil, nil, fmt.Errorf("the driftless script failed with exit code %d: %s", code, h.red.Redact(strings.TrimSpace(stderr.String())))
 	}
 	return frame.Merge(fw.Frames, ew.Frames), nil, nil
 }
 
 // inlined reports whether the check script corrected s (inlineFix).
-func inlined(s *step, fs []frame.Frame) bool {
-	switch s.action {
+func inlined(s *plan.Step, fs []frame.Frame) bool {
+	switch s.Action {
 	case documents.ActionShell:
-		return s.hasCheck && hasKind(fs, frame.Run)
+		return s.HasCheck && hasKind(fs, frame.Run)
 	case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
 		return hasKind(fs, frame.Applied)
 	}
 	return false
-}
-
-// stdinScript runs the script sent on stdin: the shell reads it from the
-// pipe itself (no cat), or, where stdin is not a pipe or file that can
-// be opened again, through cat.
-const stdinScript = `if [ -p /dev/stdin ] || [ -f /dev/stdin ]; then . /dev/stdin; else eval "$(cat)"; fi`
-
-// shellMain wraps a POSIX script in one function that is called once it
-// is read whole: the shell parses the whole function before running any
-// of it, so a script cut short in transit (a dropped connection) is a
-// syntax error that runs nothing, never a truncated command; the steps
-// run with stdin from /dev/null, so none can read the script.
-func shellMain(script string) string {
-	return "dl_main() {\n" + script + "\n}\ndl_main </dev/null\ndl_rc=$?\nprintf '\\n%s - end 0 %s\\n' \"$DLM\" $dl_rc\nexit $dl_rc\n"
 }
 
 // endGrace is how long the session may stay open after the script's
@@ -522,9 +511,9 @@ func (h *hostRun) output(r *journal.StepResult, fs []frame.Frame, after frame.Ki
 		}
 		switch f.Kind {
 		case "out":
-			r.Stdout = h.red.redact(withMarker(f))
+			r.Stdout = h.red.Redact(withMarker(f))
 		case "err":
-			r.Stderr = h.red.redact(withMarker(f))
+			r.Stderr = h.red.Redact(withMarker(f))
 		default:
 			seen = false // the payloads of another report follow
 		}
@@ -554,26 +543,18 @@ func parseStat(f *frame.Frame) stat {
 	st := stat{}
 	st.kind, _ = strconv.Atoi(f.Fields[0])
 	if st.kind == 1 && len(f.Fields) >= 6 {
-		st.sha, st.mode, st.owner, st.group = f.Fields[1], f.Fields[2], unescapeField(f.Fields[3]), unescapeField(f.Fields[4])
+		st.sha, st.mode, st.owner, st.group = f.Fields[1], f.Fields[2], powershell.UnescapeField(f.Fields[3]), powershell.UnescapeField(f.Fields[4])
 		st.size, _ = strconv.ParseInt(f.Fields[5], 10, 64)
 	}
 	return st
 }
 
-func normMode(m string) string {
-	m = strings.TrimLeft(m, "0")
-	if m == "" {
-		return "0"
-	}
-	return m
-}
-
 // evaluate decides from the check frames whether s drifted, and what the
 // apply phase must do. ok is false when the step's result is already
 // final (e.g. the check itself failed).
-func (h *hostRun) evaluate(s *step, fs []frame.Frame) (a applyStep, drifted, ok bool) {
-	a = applyStep{s: s, mode: s.mode}
-	switch s.action {
+func (h *hostRun) evaluate(s *plan.Step, fs []frame.Frame) (a plan.ApplyStep, drifted, ok bool) {
+	a = plan.ApplyStep{Step: s, Mode: s.Mode}
+	switch s.Action {
 	case documents.ActionShell, documents.ActionPowerShell:
 		return h.evaluateScript(a, fs)
 	case documents.ActionDirectory, documents.ActionFile, documents.ActionLine:
@@ -581,22 +562,22 @@ func (h *hostRun) evaluate(s *step, fs []frame.Frame) (a applyStep, drifted, ok 
 	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
 		return h.evaluateSystemStep(a, fs)
 	}
-	return h.evalFailed(a, "unexpected action %s", s.action)
+	return h.evalFailed(a, "unexpected action %s", s.Action)
 }
 
 // evalFailed makes the step of a a failure with the message format and
 // args make, for evaluate to return.
-func (h *hostRun) evalFailed(a applyStep, format string, args ...any) (applyStep, bool, bool) {
-	r := h.result(a.s)
-	r.Status, r.Error = journal.StatusFailed, h.red.redact(fmt.Sprintf(format, args...))
+func (h *hostRun) evalFailed(a plan.ApplyStep, format string, args ...any) (plan.ApplyStep, bool, bool) {
+	r := h.result(a.Step)
+	r.Status, r.Error = journal.StatusFailed, h.red.Redact(fmt.Sprintf(format, args...))
 	return a, false, false
 }
 
 // evaluateScript evaluates a shell or powershell step from its check's
 // exit status: drifted when the check exited non-zero.
-func (h *hostRun) evaluateScript(a applyStep, fs []frame.Frame) (applyStep, bool, bool) {
-	s, r := a.s, h.result(a.s)
-	if !s.hasCheck {
+func (h *hostRun) evaluateScript(a plan.ApplyStep, fs []frame.Frame) (plan.ApplyStep, bool, bool) {
+	s, r := a.Step, h.result(a.Step)
+	if !s.HasCheck {
 		return a, false, true
 	}
 	f := find(fs, frame.Check)
@@ -606,7 +587,7 @@ func (h *hostRun) evaluateScript(a applyStep, fs []frame.Frame) (applyStep, bool
 	code := codeOf(f)
 	if code == 124 {
 		h.output(r, fs, frame.Check)
-		r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("check timed out after %s", s.timeout)
+		r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("check timed out after %s", s.Timeout)
 		return a, false, false
 	}
 	if code != 0 {
@@ -621,14 +602,14 @@ func (h *hostRun) evaluateScript(a applyStep, fs []frame.Frame) (applyStep, bool
 // evaluatePath evaluates a directory, file or line step from the stat
 // of its path (and the file's content): drifted when the path's kind,
 // content, mode, owner or group is not the one wanted.
-func (h *hostRun) evaluatePath(a applyStep, fs []frame.Frame) (applyStep, bool, bool) {
-	s, r := a.s, h.result(a.s)
+func (h *hostRun) evaluatePath(a plan.ApplyStep, fs []frame.Frame) (plan.ApplyStep, bool, bool) {
+	s, r := a.Step, h.result(a.Step)
 	st := parseStat(find(fs, frame.Stat))
 	if st.kind < 0 {
 		return h.evalFailed(a, "the check did not report (the script stopped early)")
 	}
 	var diffs []string
-	if s.absent && s.action != documents.ActionLine {
+	if s.Absent && s.Action != documents.ActionLine {
 		if st.kind != 0 {
 			r.Differ = "present, should be absent"
 			return a, true, true
@@ -636,18 +617,18 @@ func (h *hostRun) evaluatePath(a applyStep, fs []frame.Frame) (applyStep, bool, 
 		return a, false, true
 	}
 	want := "directory"
-	if s.action != documents.ActionDirectory {
+	if s.Action != documents.ActionDirectory {
 		want = "regular file"
 	}
 	if st.kind == 2 {
-		return h.evalFailed(a, "%s exists but is not a %s", s.path, want)
+		return h.evalFailed(a, "%s exists but is not a %s", s.Path, want)
 	}
-	switch s.action {
+	switch s.Action {
 	case documents.ActionFile:
-		a.write = s.content
+		a.Write = s.Content
 		diffs = h.fileDiffs(s, st, fs)
-		if a.mode == "" && st.kind == 1 && st.mode != "-" {
-			a.mode = st.mode // no mode declared: the file keeps its own
+		if a.Mode == "" && st.kind == 1 && st.mode != "-" {
+			a.Mode = st.mode // no mode declared: the file keeps its own
 		}
 	case documents.ActionLine:
 		var inState bool
@@ -668,7 +649,7 @@ func (h *hostRun) evaluatePath(a applyStep, fs []frame.Frame) (applyStep, bool, 
 		diffs = append(diffs, attrDiffs(s, st)...)
 	}
 	if len(diffs) > 0 {
-		r.Differ = h.red.redact(strings.Join(diffs, "\n"))
+		r.Differ = h.red.Redact(strings.Join(diffs, "\n"))
 		return a, true, true
 	}
 	return a, false, true
@@ -676,24 +657,24 @@ func (h *hostRun) evaluatePath(a applyStep, fs []frame.Frame) (applyStep, bool, 
 
 // fileDiffs is how the file of step s, as st and the check frames fs
 // describe it, differs from the content wanted (nothing: in state).
-func (h *hostRun) fileDiffs(s *step, st stat, fs []frame.Frame) []string {
+func (h *hostRun) fileDiffs(s *plan.Step, st stat, fs []frame.Frame) []string {
 	var diffs []string
 	if st.kind == 0 {
 		diffs = append(diffs, "missing")
-		if s.contentText {
-			diffs = append(diffs, unified(s.path, "", string(s.content)))
+		if s.ContentText {
+			diffs = append(diffs, unified(s.Path, "", string(s.Content)))
 		}
-	} else if w, pending := h.written[s.path]; pending {
+	} else if w, pending := h.written[s.Path]; pending {
 		// An earlier step of this apply writes this file: this
 		// step, later in the document, has the last word.
-		if w == nil || !bytes.Equal(*w, s.content) {
+		if w == nil || !bytes.Equal(*w, s.Content) {
 			diffs = append(diffs, "an earlier step of the document changes it")
 		}
-	} else if st.sha != sha(s.content) {
-		if cur := find(fs, frame.Cur); cur != nil && s.contentText && cur.Size == int64(len(cur.Payload)) && len(cur.Payload) <= maxDiffBytes {
-			diffs = append(diffs, unified(s.path, string(cur.Payload), string(s.content)))
+	} else if st.sha != plan.SHA256Hex(s.Content) {
+		if cur := find(fs, frame.Cur); cur != nil && s.ContentText && cur.Size == int64(len(cur.Payload)) && len(cur.Payload) <= plan.MaxDiffBytes {
+			diffs = append(diffs, unified(s.Path, string(cur.Payload), string(s.Content)))
 		} else {
-			diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, len(s.content)))
+			diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, len(s.Content)))
 		}
 	}
 	return diffs
@@ -704,10 +685,10 @@ func (h *hostRun) fileDiffs(s *step, st stat, fs []frame.Frame) []string {
 // and the mode it keeps. It builds on an earlier step's pending write of
 // the file, which it records in st's kind. inState is true when the host
 // found the line in state.
-func (h *hostRun) lineDiffs(a *applyStep, st *stat, fs []frame.Frame) (diffs []string, inState bool, err error) {
-	s := a.s
+func (h *hostRun) lineDiffs(a *plan.ApplyStep, st *stat, fs []frame.Frame) (diffs []string, inState bool, err error) {
+	s := a.Step
 	var cur []byte
-	w, pending := h.written[s.path]
+	w, pending := h.written[s.Path]
 	switch {
 	case pending && w == nil:
 		st.kind = 0 // an earlier step of this apply removes the file
@@ -717,17 +698,17 @@ func (h *hostRun) lineDiffs(a *applyStep, st *stat, fs []frame.Frame) (diffs []s
 		return nil, true, nil // the host found the line in state
 	default:
 		if f := find(fs, frame.Cur); f != nil {
-			if f.Size > maxLineFile {
-				return nil, false, fmt.Errorf("%s is larger than %d bytes: the line action edits smaller files", s.path, maxLineFile)
+			if f.Size > frame.MaxFile {
+				return nil, false, fmt.Errorf("%s is larger than %d bytes: the line action edits smaller files", s.Path, frame.MaxFile)
 			}
 			cur = f.Payload
 		}
 	}
-	if s.absent && st.kind == 0 {
+	if s.Absent && st.kind == 0 {
 		return nil, false, nil // no file, so no line
 	}
-	if st.kind == 0 && !s.create {
-		return nil, false, fmt.Errorf("%s does not exist (set create = true to create it)", s.path)
+	if st.kind == 0 && !s.Create {
+		return nil, false, fmt.Errorf("%s does not exist (set create = true to create it)", s.Path)
 	}
 	next, err := editLine(cur, s)
 	if err != nil {
@@ -737,27 +718,27 @@ func (h *hostRun) lineDiffs(a *applyStep, st *stat, fs []frame.Frame) (diffs []s
 		if st.kind == 0 {
 			diffs = append(diffs, "missing")
 		}
-		diffs = append(diffs, unified(s.path, string(cur), string(next)))
+		diffs = append(diffs, unified(s.Path, string(cur), string(next)))
 	}
-	a.write = next
-	if a.mode == "" && st.kind == 1 && st.mode != "-" {
-		a.mode = st.mode // keep the file's mode when rewriting it
+	a.Write = next
+	if a.Mode == "" && st.kind == 1 && st.mode != "-" {
+		a.Mode = st.mode // keep the file's mode when rewriting it
 	}
 	return diffs, false, nil
 }
 
 // attrDiffs is how the mode, owner and group of the path of s, as st
 // says, differ from those s wants.
-func attrDiffs(s *step, st stat) []string {
+func attrDiffs(s *plan.Step, st stat) []string {
 	var diffs []string
-	if s.mode != "" && st.mode != "-" && normMode(st.mode) != normMode(s.mode) {
-		diffs = append(diffs, fmt.Sprintf("mode %04s -> %04s", st.mode, normMode(s.mode)))
+	if s.Mode != "" && st.mode != "-" && plan.NormMode(st.mode) != plan.NormMode(s.Mode) {
+		diffs = append(diffs, fmt.Sprintf("mode %04s -> %04s", st.mode, plan.NormMode(s.Mode)))
 	}
-	if s.owner != "" && st.owner != s.owner {
-		diffs = append(diffs, fmt.Sprintf("owner %s -> %s", st.owner, s.owner))
+	if s.Owner != "" && st.owner != s.Owner {
+		diffs = append(diffs, fmt.Sprintf("owner %s -> %s", st.owner, s.Owner))
 	}
-	if s.group != "" && st.group != s.group {
-		diffs = append(diffs, fmt.Sprintf("group %s -> %s", st.group, s.group))
+	if s.Group != "" && st.group != s.Group {
+		diffs = append(diffs, fmt.Sprintf("group %s -> %s", st.group, s.Group))
 	}
 	return diffs
 }
@@ -765,16 +746,16 @@ func attrDiffs(s *step, st stat) []string {
 // evaluateSystemStep evaluates a package, service or patch step: the
 // commands that would correct it, and whether it drifted. A patch scan
 // that finds pending updates is final: drifted, with nothing to apply.
-func (h *hostRun) evaluateSystemStep(a applyStep, fs []frame.Frame) (applyStep, bool, bool) {
-	s, r := a.s, h.result(a.s)
+func (h *hostRun) evaluateSystemStep(a plan.ApplyStep, fs []frame.Frame) (plan.ApplyStep, bool, bool) {
+	s, r := a.Step, h.result(a.Step)
 	cmds, differ, drifted, err := h.evaluateSystem(s, fs)
 	if err != nil {
 		return h.evalFailed(a, "%v", err)
 	}
-	a.commands = cmds
+	a.Commands = cmds
 	if drifted {
-		r.Differ = h.red.redact(differ)
-		if s.action == documents.ActionPatch && !s.patchInstall {
+		r.Differ = h.red.Redact(differ)
+		if s.Action == documents.ActionPatch && !s.PatchInstall {
 			// A scan reports pending updates; it never installs.
 			r.Status, r.Drifted = journal.StatusDrifted, true
 			return a, false, false
@@ -784,14 +765,14 @@ func (h *hostRun) evaluateSystemStep(a applyStep, fs []frame.Frame) (applyStep, 
 }
 
 // applied sets the result of a step of the apply phase from its frames.
-func (h *hostRun) applied(a applyStep, fs []frame.Frame, started time.Time) {
-	r := h.result(a.s)
+func (h *hostRun) applied(a plan.ApplyStep, fs []frame.Frame, started time.Time) {
+	r := h.result(a.Step)
 	r.StartedAt = started
 	if f := find(fs, frame.Skip); f != nil {
 		h.appliedSkip(r, f)
 		return
 	}
-	switch a.s.action {
+	switch a.Step.Action {
 	case documents.ActionShell, documents.ActionPowerShell:
 		h.appliedScript(a, fs)
 	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
@@ -821,9 +802,9 @@ func (h *hostRun) appliedSkip(r *journal.StepResult, f *frame.Frame) {
 
 // appliedScript sets the result of a shell or powershell step from its
 // recheck, its run's exit status and the check run after it (verify).
-func (h *hostRun) appliedScript(a applyStep, fs []frame.Frame) {
-	s, r := a.s, h.result(a.s)
-	if a.recheck {
+func (h *hostRun) appliedScript(a plan.ApplyStep, fs []frame.Frame) {
+	s, r := a.Step, h.result(a.Step)
+	if a.Recheck {
 		if f := find(fs, frame.Recheck); f != nil && codeOf(f) == 0 {
 			r.Status = journal.StatusCompliant
 			return
@@ -843,18 +824,18 @@ func (h *hostRun) appliedScript(a applyStep, fs []frame.Frame) {
 	h.output(r, fs, frame.Run)
 	switch {
 	case code == 124:
-		r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("timed out after %s", s.timeout)
+		r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("timed out after %s", s.Timeout)
 	case code == h.rebootCode():
 		// As the SSM agent: reboot, then run the document again.
-		h.reboot, h.rebootBy = true, fmt.Sprintf("step %q exited %d", s.name, code)
+		h.reboot, h.rebootBy = true, fmt.Sprintf("step %q exited %d", s.Name, code)
 		r.Status, r.Error = journal.StatusSuccess, fmt.Sprintf("asked for a reboot (exit %d)", code)
 	case code != 0:
 		r.Status, r.Error = journal.StatusFailed, fmt.Sprintf("exited %d", code)
-		if s.onFailure == "successAndExit" {
+		if s.OnFailure == "successAndExit" {
 			r.Status = journal.StatusSuccess
 			r.Error += " (onFailure: successAndExit)"
 		}
-	case s.hasCheck:
+	case s.HasCheck:
 		h.verified(s, fs)
 	default:
 		r.Status = journal.StatusSuccess
@@ -863,10 +844,10 @@ func (h *hostRun) appliedScript(a applyStep, fs []frame.Frame) {
 
 // verified sets the result of a script step with a check whose run
 // succeeded, from the check run after it: corrected when it passes.
-func (h *hostRun) verified(s *step, fs []frame.Frame) {
+func (h *hostRun) verified(s *plan.Step, fs []frame.Frame) {
 	r := h.result(s)
 	if v := find(fs, frame.Verify); v != nil && codeOf(v) == 124 {
-		r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("run succeeded but its check timed out after %s", s.timeout)
+		r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("run succeeded but its check timed out after %s", s.Timeout)
 		return
 	} else if v != nil && codeOf(v) != 0 {
 		r.Status = journal.StatusFailed
@@ -884,8 +865,8 @@ func (h *hostRun) verified(s *step, fs []frame.Frame) {
 // appliedSystem sets the result of a package, service or patch step from
 // its commands' exit status and the state they left, and records a
 // reboot the OS needs after patching.
-func (h *hostRun) appliedSystem(a applyStep, fs []frame.Frame) {
-	s, r := a.s, h.result(a.s)
+func (h *hostRun) appliedSystem(a plan.ApplyStep, fs []frame.Frame) {
+	s, r := a.Step, h.result(a.Step)
 	run := find(fs, frame.Run)
 	if run == nil {
 		r.Status, r.Error = journal.StatusFailed, "the step did not report (the script stopped early)"
@@ -895,9 +876,9 @@ func (h *hostRun) appliedSystem(a applyStep, fs []frame.Frame) {
 	r.ExitCode = &code
 	h.output(r, fs, frame.Run)
 	if find(fs, frame.Reboot) != nil {
-		h.reboot, h.rebootBy = true, fmt.Sprintf("step %q: the OS needs a reboot after patching", s.name)
-		if s.rebootTimeout > h.rebootTimeout {
-			h.rebootTimeout = s.rebootTimeout
+		h.reboot, h.rebootBy = true, fmt.Sprintf("step %q: the OS needs a reboot after patching", s.Name)
+		if s.RebootTimeout > h.rebootTimeout {
+			h.rebootTimeout = s.RebootTimeout
 		}
 	}
 	switch err := verifySystem(s, fs); {
@@ -913,8 +894,8 @@ func (h *hostRun) appliedSystem(a applyStep, fs []frame.Frame) {
 // appliedPath sets the result of a directory, file or line step from
 // whether the correction reported success and the stat of the path after
 // it.
-func (h *hostRun) appliedPath(a applyStep, fs []frame.Frame) {
-	s, r := a.s, h.result(a.s)
+func (h *hostRun) appliedPath(a plan.ApplyStep, fs []frame.Frame) {
+	s, r := a.Step, h.result(a.Step)
 	ok := codeOf(find(fs, frame.Applied)) == 1
 	h.output(r, fs, frame.Applied)
 	after := parseStat(find(fs, frame.After))
@@ -922,13 +903,13 @@ func (h *hostRun) appliedPath(a applyStep, fs []frame.Frame) {
 	case !ok:
 		r.Status = journal.StatusFailed
 		r.Error = "could not correct: " + firstLine(r.Stderr)
-	case s.absent && s.action != documents.ActionLine && after.kind != 0:
+	case s.Absent && s.Action != documents.ActionLine && after.kind != 0:
 		r.Status, r.Error = journal.StatusFailed, "still present after removal"
-	case (!s.absent || s.action == documents.ActionLine) && after.kind != 1:
+	case (!s.Absent || s.Action == documents.ActionLine) && after.kind != 1:
 		r.Status, r.Error = journal.StatusFailed, "missing after it was written"
-	case s.action == documents.ActionFile && !s.absent && after.sha != sha(a.write):
+	case s.Action == documents.ActionFile && !s.Absent && after.sha != plan.SHA256Hex(a.Write):
 		r.Status, r.Error = journal.StatusFailed, "content differs after it was written"
-	case s.action == documents.ActionLine && !s.absent && after.sha != "-" && after.sha != sha(a.write):
+	case s.Action == documents.ActionLine && !s.Absent && after.sha != "-" && after.sha != plan.SHA256Hex(a.Write):
 		r.Status, r.Error = journal.StatusFailed, "content differs after the line was written"
 	default:
 		r.Status = journal.StatusCorrected
@@ -958,11 +939,11 @@ func unified(path, old, new string) string {
 // editLine returns the content of a file after the line step: the last
 // line matching regexp (or equal to line) replaced by line, or line
 // appended; with state = "absent", matching lines removed.
-func editLine(cur []byte, s *step) ([]byte, error) {
+func editLine(cur []byte, s *plan.Step) ([]byte, error) {
 	var re *regexp.Regexp
-	if s.lineRe != "" {
+	if s.LineRe != "" {
 		var err error
-		if re, err = regexp.Compile(s.lineRe); err != nil {
+		if re, err = regexp.Compile(s.LineRe); err != nil {
 			return nil, fmt.Errorf("regexp: %w", err)
 		}
 	}
@@ -987,19 +968,19 @@ func editLine(cur []byte, s *step) ([]byte, error) {
 		if re != nil {
 			return re.MatchString(l)
 		}
-		return l == s.line
+		return l == s.Line
 	}
-	if s.absent {
+	if s.Absent {
 		out := lines[:0:0]
 		for _, l := range lines {
-			if !matches(l) && !(re != nil && s.line != "" && l == s.line) {
+			if !matches(l) && !(re != nil && s.Line != "" && l == s.Line) {
 				out = append(out, l)
 			}
 		}
 		return joinLines(out, trailingNL, nl), nil
 	}
 	for _, l := range lines {
-		if l == s.line {
+		if l == s.Line {
 			if re == nil {
 				return cur, nil
 			}
@@ -1012,14 +993,14 @@ func editLine(cur []byte, s *step) ([]byte, error) {
 		}
 	}
 	if last >= 0 {
-		if lines[last] == s.line {
+		if lines[last] == s.Line {
 			return cur, nil
 		}
 		out := append([]string{}, lines...)
-		out[last] = s.line
+		out[last] = s.Line
 		return joinLines(out, trailingNL, nl), nil
 	}
-	return joinLines(append(append([]string{}, lines...), s.line), true, nl), nil
+	return joinLines(append(append([]string{}, lines...), s.Line), true, nl), nil
 }
 
 func joinLines(lines []string, trailingNL bool, nl string) []byte {

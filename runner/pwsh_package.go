@@ -7,6 +7,8 @@ import (
 
 	"github.com/driftless-dev/driftless/internal/pwsh"
 	"github.com/driftless-dev/driftless/runner/frame"
+	"github.com/driftless-dev/driftless/runner/plan"
+	"github.com/driftless-dev/driftless/runner/powershell"
 )
 
 // The Windows side of the package action: winget first, then
@@ -49,167 +51,6 @@ const (
 	wingetNotFoundU = 0x8A150014
 )
 
-// psPackagePrelude defines the helpers of the package fragments; it goes
-// after psPrelude and psServicePrelude (dl_text, $dl_so) in every
-// PowerShell script.
-const psPackagePrelude = `$dl_pm_cache = @{}
-$dl_winget = $null
-$dl_nc = 0
-$dl_no = ''
-function dl_native([string]$exe, [string[]]$a) {
-	$ErrorActionPreference = 'Continue'
-	try { [Console]::OutputEncoding = $dl_utf8 } catch { }
-	$global:LASTEXITCODE = 9009
-	try {
-		$o = @(& $exe @a 2>&1 | ForEach-Object { [string]$_ })
-		$script:dl_nc = $global:LASTEXITCODE
-		$script:dl_no = $o -join $dl_nl
-		if ($o.Count -gt 0) { $script:dl_no += $dl_nl }
-	} catch {
-		$script:dl_nc = 9009
-		$script:dl_no = $_.Exception.Message + $dl_nl
-	}
-}
-function dl_winget_exe {
-	if ($null -eq $script:dl_winget) {
-		$script:dl_winget = ''
-		$c = @(Get-Command -Name winget.exe -CommandType Application -ErrorAction SilentlyContinue)
-		if ($c.Count -gt 0) {
-			$script:dl_winget = $c[0].Source
-		} else {
-			try {
-				$d = @(Get-ChildItem -LiteralPath ([IO.Path]::Combine($env:ProgramFiles, 'WindowsApps')) -Filter 'Microsoft.DesktopAppInstaller_*_x64__8wekyb3d8bbwe' -Directory -ErrorAction SilentlyContinue |
-					Sort-Object -Property { try { [version]($_.Name.Split('_')[1]) } catch { [version]'0.0' } } |
-					ForEach-Object { [IO.Path]::Combine($_.FullName, 'winget.exe') } | Where-Object { [IO.File]::Exists($_) })
-				if ($d.Count -gt 0) { $script:dl_winget = $d[-1] }
-			} catch { }
-		}
-	}
-	return $script:dl_winget
-}
-function dl_pm_find([string]$m) {
-	if (-not $dl_pm_cache.ContainsKey($m)) {
-		$r = 'none'
-		if ((($m -eq '') -or ($m -eq 'winget')) -and ((dl_winget_exe) -ne '')) {
-			$r = 'winget'
-		} elseif ((($m -eq '') -or ($m -eq 'choco')) -and (@(Get-Command -Name choco.exe -CommandType Application -ErrorAction SilentlyContinue).Count -gt 0)) {
-			dl_native 'choco.exe' @('--version')
-			$v = @($script:dl_no -split $dl_nl | ForEach-Object { $_.Trim() } | Where-Object { $_ -match '^[0-9][0-9A-Za-z.+-]*$' })
-			if ($v.Count -gt 0) { $r = 'choco ' + $v[0] } else { $r = 'choco 0' }
-		}
-		$dl_pm_cache[$m] = $r
-	}
-	return $dl_pm_cache[$m]
-}
-function dl_pkgout([string]$i, [string]$q, [string]$n) {
-	$b = $dl_utf8.GetBytes($script:dl_no)
-	$t = $b.Length
-	if ($t -gt @MaxOutput@) {
-		$c = New-Object byte[] @MaxOutput@
-		[Array]::Copy($b, $c, @MaxOutput@)
-		$b = $c
-	}
-	dl_w ('{0}{1} {2} pkg {3} {4} {5} {6} {7}{0}' -f $dl_nl, $DLM, $i, $b.Length, $t, $script:dl_nc, $q, $n)
-	$dl_out.Write($b, 0, $b.Length)
-	$dl_out.Flush()
-}
-function dl_pkg_check([string]$i, [string]$tag, [string]$m, [string]$want, [string[]]$names) {
-	$pm = dl_pm_find $m
-	dl_frame $i $tag $pm
-	$f = $pm.Split(' ')
-	if ($f[0] -eq 'winget') {
-		$w = dl_winget_exe
-		foreach ($n in $names) {
-			dl_native $w @('list', '--id', $n, '--exact', '--accept-source-agreements')
-			dl_pkgout $i 'list' $n
-			if (($want -eq 'latest') -and ($script:dl_nc -eq 0)) {
-				dl_native $w @('list', '--id', $n, '--exact', '--upgrade-available', '--accept-source-agreements')
-				dl_pkgout $i 'upgrade' $n
-			}
-		}
-	} elseif ($f[0] -eq 'choco') {
-		$major = 0
-		try { $major = [int]($f[1].Split('.')[0]) } catch { }
-		foreach ($n in $names) {
-			if ($major -ge 2) {
-				dl_native 'choco.exe' @('list', '--exact', $n, '--limit-output')
-			} else {
-				dl_native 'choco.exe' @('list', '--local-only', '--exact', $n, '--limit-output')
-			}
-			dl_pkgout $i 'list' $n
-		}
-		if ($want -eq 'latest') {
-			dl_native 'choco.exe' @('outdated', '--limit-output')
-			dl_pkgout $i 'outdated' '-'
-		}
-	}
-}
-function dl_pkg_run([string]$exe, [string[]]$a) {
-	if ($script:dl_rc -ne 0) { return }
-	dl_native $exe $a
-	[void]$dl_so.Append($script:dl_no)
-	$c = $script:dl_nc
-	$leaf = [IO.Path]::GetFileName($exe)
-	if (($c -eq 3010) -or ($c -eq 1641)) {
-		[void]$dl_so.Append(('driftless: {0} exited {1}: a reboot is needed to finish{2}' -f $leaf, $c, $dl_nl))
-		$c = 0
-	}
-	if ($c -ne 0) {
-		$h = ''
-		if ($c -lt 0) { $h = ' (0x{0:X8})' -f $c }
-		$l = @($script:dl_no.Trim() -split $dl_nl)[-1].Trim()
-		if ($l -ne '') { $l = ': ' + $l }
-		[void]$dl_e.Append(('{0} {1} exited {2}{3}{4}{5}' -f $leaf, ($a -join ' '), $c, $h, $l, $dl_nl))
-		$script:dl_rc = $c
-	}
-}
-function dl_pkg_do([string]$pm, [string]$verb, [string[]]$names) {
-	if ($pm -eq 'winget') {
-		$w = dl_winget_exe
-		foreach ($n in $names) {
-			if ($verb -eq 'remove') {
-				dl_pkg_run $w @('uninstall', '--id', $n, '--exact', '--silent', '--accept-source-agreements')
-			} else {
-				dl_pkg_run $w @($verb, '--id', $n, '--exact', '--silent', '--accept-package-agreements', '--accept-source-agreements')
-			}
-		}
-	} else {
-		$v = $verb
-		if ($verb -eq 'remove') { $v = 'uninstall' }
-		dl_pkg_run 'choco.exe' (@($v) + $names + @('-y', '--no-progress'))
-	}
-}
-`
-
-// psList is a PowerShell array of single-quoted strings.
-func psList(items []string) string {
-	q := make([]string, len(items))
-	for i, it := range items {
-		q[i] = pwsh.Quote(it)
-	}
-	return "@(" + strings.Join(q, ", ") + ")"
-}
-
-// psPackageCheck is the check fragment of a package step on a
-// PowerShell host (tag "state"; "after" in apply).
-func psPackageCheck(s *step, tag string) string {
-	return fmt.Sprintf("dl_pkg_check %s %s %s %s %s\n", psIdx(s), pwsh.Quote(tag), pwsh.Quote(s.manager), pwsh.Quote(s.pkgWant), psList(s.names))
-}
-
-// psPackageApply is the apply fragment: the dl_pkg_do lines that
-// evaluatePackagePS chose, their output as the run frame's payloads,
-// then the state after.
-func psPackageApply(s *step, commands string) string {
-	var b strings.Builder
-	idx := psIdx(s)
-	b.WriteString("$dl_rc = 0\n$dl_so = New-Object Text.StringBuilder\n")
-	b.WriteString(commands)
-	fmt.Fprintf(&b, "dl_frame %s 'run' $dl_rc\ndl_text %s 'out' ($dl_so.ToString())\ndl_text %s 'err' ($dl_e.ToString())\n", idx, idx, idx)
-	b.WriteString("if ($dl_rc -ne 0) { $dl_ok = $false }\n")
-	b.WriteString(psPackageCheck(s, "after"))
-	return b.String()
-}
-
 // isPSManager reports whether a state frame comes from the PowerShell
 // helpers.
 func isPSManager(f *frame.Frame) bool {
@@ -224,7 +65,7 @@ type pkgQuery struct {
 
 // psPkgState reads the frames that follow the last frame of kind tag
 // (a "state" or "after" frame) and sorts the step's packages.
-func psPkgState(s *step, fs []frame.Frame, tag frame.Kind) (pm string, missing, outdated, unwanted []string, err error) {
+func psPkgState(s *plan.Step, fs []frame.Frame, tag frame.Kind) (pm string, missing, outdated, unwanted []string, err error) {
 	at := -1
 	for i := range fs {
 		if fs[i].Kind == tag {
@@ -242,7 +83,7 @@ func psPkgState(s *step, fs []frame.Frame, tag frame.Kind) (pm string, missing, 
 	}
 	q := pkgQueries(fs[at+1:])
 	var outdatedChoco map[string]bool
-	if pm == "choco" && s.pkgWant == "latest" {
+	if pm == "choco" && s.PkgWant == "latest" {
 		r, ok := q["outdated -"]
 		if !ok {
 			return pm, nil, nil, nil, fmt.Errorf("choco outdated did not report (the script stopped early)")
@@ -251,7 +92,7 @@ func psPkgState(s *step, fs []frame.Frame, tag frame.Kind) (pm string, missing, 
 			return pm, nil, nil, nil, err
 		}
 	}
-	for _, n := range s.names {
+	for _, n := range s.Names {
 		r, ok := q["list "+n]
 		if !ok {
 			return pm, nil, nil, nil, fmt.Errorf("%s list did not report %s (the script stopped early)", pm, n)
@@ -266,15 +107,15 @@ func psPkgState(s *step, fs []frame.Frame, tag frame.Kind) (pm string, missing, 
 			return pm, nil, nil, nil, err
 		}
 		switch {
-		case !installed && s.pkgWant != "absent":
+		case !installed && s.PkgWant != "absent":
 			missing = append(missing, n)
-		case installed && s.pkgWant == "absent":
+		case installed && s.PkgWant == "absent":
 			unwanted = append(unwanted, n)
-		case installed && s.pkgWant == "latest" && pm == "choco":
+		case installed && s.PkgWant == "latest" && pm == "choco":
 			if outdatedChoco[strings.ToLower(n)] {
 				outdated = append(outdated, n)
 			}
-		case installed && s.pkgWant == "latest":
+		case installed && s.PkgWant == "latest":
 			u, ok := q["upgrade "+n]
 			if !ok {
 				return pm, nil, nil, nil, fmt.Errorf("winget did not report whether %s has an upgrade (the script stopped early)", n)
@@ -293,12 +134,12 @@ func psPkgState(s *step, fs []frame.Frame, tag frame.Kind) (pm string, missing, 
 
 // psManagerError says why the step s cannot use the package manager pm
 // the host reported (nil: it can).
-func psManagerError(s *step, pm string) error {
+func psManagerError(s *plan.Step, pm string) error {
 	switch {
-	case s.manager != "" && s.manager != "winget" && s.manager != "choco":
-		return fmt.Errorf("manager %s does not run on Windows hosts (winget, choco)", s.manager)
-	case pm != "winget" && pm != "choco" && s.manager != "":
-		return fmt.Errorf("%s not found on the host (set manager = \"auto\" to use winget, then choco)", s.manager)
+	case s.Manager != "" && s.Manager != "winget" && s.Manager != "choco":
+		return fmt.Errorf("manager %s does not run on Windows hosts (winget, choco)", s.Manager)
+	case pm != "winget" && pm != "choco" && s.Manager != "":
+		return fmt.Errorf("%s not found on the host (set manager = \"auto\" to use winget, then choco)", s.Manager)
 	case pm != "winget" && pm != "choco":
 		return fmt.Errorf("no supported package manager found on the host (winget, choco)")
 	}
@@ -404,7 +245,7 @@ func exitText(code int) string {
 
 // evaluatePackagePS decides drift for a package step on a PowerShell
 // host and returns the dl_pkg_do lines that correct it.
-func (h *hostRun) evaluatePackagePS(s *step, fs []frame.Frame) (cmds, differ string, drifted bool, err error) {
+func (h *hostRun) evaluatePackagePS(s *plan.Step, fs []frame.Frame) (cmds, differ string, drifted bool, err error) {
 	pm, missing, outdated, unwanted, err := psPkgState(s, fs, frame.State)
 	if err != nil {
 		return "", "", false, err
@@ -419,7 +260,7 @@ func (h *hostRun) evaluatePackagePS(s *step, fs []frame.Frame) (cmds, differ str
 			continue
 		}
 		parts = append(parts, c.what+": "+strings.Join(c.names, ", "))
-		fmt.Fprintf(&run, "dl_pkg_do %s %s %s\n", pwsh.Quote(pm), pwsh.Quote(c.verb), psList(c.names))
+		fmt.Fprintf(&run, "dl_pkg_do %s %s %s\n", pwsh.Quote(pm), pwsh.Quote(c.verb), powershell.List(c.names))
 	}
 	if len(parts) == 0 {
 		return "", "", false, nil
@@ -428,7 +269,7 @@ func (h *hostRun) evaluatePackagePS(s *step, fs []frame.Frame) (cmds, differ str
 }
 
 // verifyPackagePS checks a package step's state after the change.
-func verifyPackagePS(s *step, fs []frame.Frame) error {
+func verifyPackagePS(s *plan.Step, fs []frame.Frame) error {
 	_, m, o, u, err := psPkgState(s, fs, frame.After)
 	if err != nil {
 		return fmt.Errorf("after the change: %w", err)

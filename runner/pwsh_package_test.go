@@ -8,57 +8,11 @@ import (
 
 	"github.com/driftless-dev/driftless/internal/winstub"
 	"github.com/driftless-dev/driftless/journal"
+	"github.com/driftless-dev/driftless/runner/plan"
 )
 
-func pkgStep(idx int, want, manager string, names ...string) *step {
-	return &step{idx: idx, name: "pkgs", action: "package", kind: "package", names: names, pkgWant: want, manager: manager, attempts: 1, timeout: time.Hour}
-}
-
-func TestPSPackageText(t *testing.T) {
-	s := pkgStep(2, "latest", "", "Git.Git", "7zip.7zip")
-	if got := psPackageCheck(s, "state"); got != "dl_pkg_check '2' 'state' '' 'latest' @('Git.Git', '7zip.7zip')\n" {
-		t.Errorf("check fragment %q", got)
-	}
-	cmds := "dl_pkg_do 'winget' 'install' @('7zip.7zip')\n"
-	want := "$dl_rc = 0\n$dl_so = New-Object Text.StringBuilder\n" + cmds +
-		"dl_frame '2' 'run' $dl_rc\ndl_text '2' 'out' ($dl_so.ToString())\ndl_text '2' 'err' ($dl_e.ToString())\n" +
-		"if ($dl_rc -ne 0) { $dl_ok = $false }\n" +
-		"dl_pkg_check '2' 'after' '' 'latest' @('Git.Git', '7zip.7zip')\n"
-	if got := psPackageApply(s, cmds); got != want {
-		t.Errorf("apply fragment\n%s\nwant\n%s", got, want)
-	}
-	// The scripts carry the helpers and call them.
-	check := checkScriptPS("@@DL-1", []*step{s})
-	if !strings.Contains(check, "function dl_pkg_check(") || !strings.Contains(check, "dl_pkg_check '2' 'state' ") {
-		t.Error("check script lacks the package helpers or the step")
-	}
-	apply := applyScriptPS("@@DL-2", []applyStep{{s: s, commands: cmds}})
-	if !strings.Contains(apply, "function dl_pkg_do(") || !strings.Contains(apply, cmds) {
-		t.Error("apply script lacks the package helpers or the commands")
-	}
-	// The commands the helpers run, as docs/actions.md gives them and as winstub plays them.
-	for _, w := range []string{
-		"@('list', '--id', $n, '--exact', '--accept-source-agreements')",
-		"@('list', '--id', $n, '--exact', '--upgrade-available', '--accept-source-agreements')",
-		"@('list', '--exact', $n, '--limit-output')",
-		"@('list', '--local-only', '--exact', $n, '--limit-output')",
-		"@('outdated', '--limit-output')",
-		"@($verb, '--id', $n, '--exact', '--silent', '--accept-package-agreements', '--accept-source-agreements')",
-		"@('uninstall', '--id', $n, '--exact', '--silent', '--accept-source-agreements')",
-		"(@($v) + $names + @('-y', '--no-progress'))",
-		"Microsoft.DesktopAppInstaller_*_x64__8wekyb3d8bbwe",
-	} {
-		if !strings.Contains(psPackagePrelude, w) {
-			t.Errorf("prelude lacks %s", w)
-		}
-	}
-	if strings.Count(psPackagePrelude, "{") != strings.Count(psPackagePrelude, "}") ||
-		strings.Count(psPackagePrelude, "(") != strings.Count(psPackagePrelude, ")") {
-		t.Error("unbalanced braces or parentheses")
-	}
-	if strings.Contains(psPreludeText, "@MaxOutput@") {
-		t.Error("a size is left in the prelude")
-	}
+func pkgStep(idx int, want, manager string, names ...string) *plan.Step {
+	return &plan.Step{Idx: idx, Name: "pkgs", Action: "package", Kind: "package", Names: names, PkgWant: want, Manager: manager, Attempts: 1, Timeout: time.Hour}
 }
 
 // Outputs in the formats winget and Chocolatey print.
@@ -131,7 +85,7 @@ func winPkgHost(t *testing.T, winget, choco bool, chocoVersion string, installed
 }
 
 // runSteps runs steps on h as the runner does (check, then apply).
-func runSteps(t *testing.T, h *hostRun, check bool, steps ...*step) []journal.StepResult {
+func runSteps(t *testing.T, h *hostRun, check bool, steps ...*plan.Step) []journal.StepResult {
 	t.Helper()
 	h.steps, h.check = steps, check
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -151,7 +105,7 @@ func TestPSPackageRoundTrip(t *testing.T) {
 		installed, latest map[string]string
 		fail              map[string]int
 		reboot            bool
-		step              *step
+		step              *plan.Step
 		checkOnly         bool
 		status            journal.Status
 		differ            string
@@ -270,7 +224,7 @@ func TestPSPackageRoundTrip(t *testing.T) {
 						t.Errorf("%s: installed %q, want %q", k, got, v)
 					}
 				}
-				for _, n := range tc.step.names {
+				for _, n := range tc.step.Names {
 					if _, ok := tc.after[n]; !ok {
 						if v, there := w.Package(n); there {
 							t.Errorf("%s still installed (%s)", n, v)
@@ -301,7 +255,7 @@ func TestPSPackageVerified(t *testing.T) {
 // patch is not a Windows action: the step says so.
 func TestPSPatchRefused(t *testing.T) {
 	_, h := winPkgHost(t, true, false, "", nil, nil)
-	r := runSteps(t, h, true, &step{idx: 0, name: "updates", action: "patch", kind: "patch", attempts: 1, timeout: time.Hour})[0]
+	r := runSteps(t, h, true, &plan.Step{Idx: 0, Name: "updates", Action: "patch", Kind: "patch", Attempts: 1, Timeout: time.Hour})[0]
 	if r.Status != journal.StatusFailed || !strings.Contains(r.Error, "patch runs on Linux and macOS hosts; on Windows use a powershell step") {
 		t.Fatalf("%s %q", r.Status, r.Error)
 	}

@@ -3,53 +3,19 @@ package runner
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/runner/frame"
+	"github.com/driftless-dev/driftless/runner/plan"
+	"github.com/driftless-dev/driftless/runner/powershell"
 )
 
-func svcStep(idx int, name string, running, enabled *bool) *step {
-	return &step{idx: idx, name: "svc", action: "service", service: name, svcRunning: running, svcEnabled: enabled, attempts: 1}
-}
-
-func TestPSServiceText(t *testing.T) {
-	s := svcStep(4, "Spooler", ptr(true), ptr(true))
-	if got := psServiceCheck(s, "state"); got != "dl_frame '4' 'state' (dl_svc_state 'Spooler')\n" {
-		t.Errorf("check fragment %q", got)
-	}
-	got := psServiceApply(s, "dl_svc_do windows start 'Spooler' && dl_svc_do windows enable 'Spooler'")
-	want := "$dl_rc = 0\n$dl_so = New-Object Text.StringBuilder\n" +
-		// the startup type first: a Disabled service cannot start
-		"if ($dl_rc -eq 0) { try { [void]$dl_so.Append([string](dl_svc_do 'enable' 'Spooler')) } catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_rc = 1 } }\n" +
-		"if ($dl_rc -eq 0) { try { [void]$dl_so.Append([string](dl_svc_do 'start' 'Spooler')) } catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_rc = 1 } }\n" +
-		"dl_frame '4' 'run' $dl_rc\ndl_text '4' 'out' ($dl_so.ToString())\ndl_text '4' 'err' ($dl_e.ToString())\n" +
-		"if ($dl_rc -ne 0) { $dl_ok = $false }\n" +
-		"dl_frame '4' 'after' (dl_svc_state 'Spooler')\n"
-	if got != want {
-		t.Errorf("apply fragment\n%s\nwant\n%s", got, want)
-	}
-	if ops := psServiceOps("dl_svc_do windows stop 'a' && dl_svc_do windows disable 'a'"); strings.Join(ops, " ") != "disable stop" {
-		t.Errorf("ops %v", ops)
-	}
-	// The prelude uses the cmdlets the action is specified with, and the
-	// sizes are filled in like psPrelude's.
-	for _, w := range []string{"Get-Service -Name $n", "Where-Object { $_.Name -eq $n }", "Start-Service -Name $n", "Stop-Service -Name $n",
-		"Set-Service -Name $n -StartupType Automatic", "Set-Service -Name $n -StartupType Manual", "return ('windows 1 {0} {1}' -f $r, $en)", "return 'windows 0 0 0'"} {
-		if !strings.Contains(psServicePrelude, w) {
-			t.Errorf("prelude lacks %q", w)
-		}
-	}
-	if p := strings.ReplaceAll(psServicePrelude, "@MaxOutput@", itoa(MaxOutput)); strings.Contains(p, "@MaxOutput@") || !strings.Contains(p, "New-Object byte[] "+itoa(MaxOutput)) {
-		t.Error("a size is left in the prelude")
-	}
-	// Braces balance in the prelude (a cheap syntax check: no PowerShell
-	// here).
-	if strings.Count(psServicePrelude, "{") != strings.Count(psServicePrelude, "}") {
-		t.Error("unbalanced braces")
-	}
+func svcStep(idx int, name string, running, enabled *bool) *plan.Step {
+	return &plan.Step{Idx: idx, Name: "svc", Action: "service", Service: name, SvcRunning: running, SvcEnabled: enabled, Attempts: 1}
 }
 
 // winServices plays the helpers of psServicePrelude on a table of
@@ -99,7 +65,7 @@ func (w *winServices) run(marker, script string) []frame.Frame {
 				s[1] = false
 			}
 		} else if m := reSvcRun.FindStringSubmatch(l); m != nil {
-			frameOut(m[1], "run", itoa(rc))
+			frameOut(m[1], "run", strconv.Itoa(rc))
 		} else if m := reSvcText.FindStringSubmatch(l); m != nil {
 			b := so
 			if m[3] == "e" {
@@ -144,8 +110,8 @@ func TestPSServiceRoundTrip(t *testing.T) {
 				w.svc["Spooler"] = tc.have
 			}
 			s := svcStep(0, "Spooler", tc.running, tc.enabled)
-			h := &hostRun{steps: []*step{s}, results: make([]journal.StepResult, 1), red: &redactor{}}
-			per := frame.ByStep(w.run("@@DL-1", "$DLM = '@@DL-1'\n"+psServiceCheck(s, "state")))
+			h := &hostRun{steps: []*plan.Step{s}, results: make([]journal.StepResult, 1), red: &plan.Redactor{}}
+			per := frame.ByStep(w.run("@@DL-1", "$DLM = '@@DL-1'\n"+powershell.ServiceCheck(s, "state")))
 			a, drifted, ok := h.evaluate(s, per[0])
 			if tc.have == nil {
 				if ok || h.results[0].Status != tc.status || h.results[0].Error != tc.errText {
@@ -159,7 +125,7 @@ func TestPSServiceRoundTrip(t *testing.T) {
 			if !drifted {
 				return
 			}
-			per = frame.ByStep(w.run("@@DL-2", "$DLM = '@@DL-2'\n"+psServiceApply(s, a.commands)))
+			per = frame.ByStep(w.run("@@DL-2", "$DLM = '@@DL-2'\n"+powershell.ServiceApply(s, a.Commands)))
 			h.applied(a, per[0], time.Now())
 			r := h.results[0]
 			if strings.Join(w.ops, " ") != tc.ops || r.Status != tc.status || !strings.HasPrefix(r.Error, tc.errText) {

@@ -3,16 +3,15 @@ package runner
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/driftless-dev/driftless/internal/pwsh"
 	"github.com/driftless-dev/driftless/runner/frame"
+	"github.com/driftless-dev/driftless/runner/plan"
+	"github.com/driftless-dev/driftless/runner/powershell"
 	"github.com/driftless-dev/driftless/transport"
 
 	mzwinrm "github.com/masterzen/winrm"
@@ -21,168 +20,6 @@ import (
 	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/winrm/winrmtest"
 )
-
-// psSteps is a plan with every action the PowerShell scripts handle.
-func psSteps() []*step {
-	env := map[string]string{"DL_PARAM_port": "8080", "DL_PARAM_motd": "it's ok"}
-	return []*step{
-		{idx: 0, name: "config", action: "file", path: `C:\app\app.toml`, content: []byte("port = 8080\r\nname = ✓\r\n"), contentText: true, attempts: 1},
-		{idx: 1, name: "logs", action: "directory", path: "~/app/logs", attempts: 1},
-		{idx: 2, name: "hosts", action: "line", path: `C:\Windows\System32\drivers\etc\hosts`, line: "10.0.0.5 db", lineRe: `\sdb$`, attempts: 1},
-		{idx: 3, name: "installed", action: "powershell", run: "Install-App -Port $env:DL_PARAM_port", check: "if (Test-Path C:\\app\\.installed) { exit 0 }\nWrite-Output 'not yet ✓'\nexit 1",
-			hasCheck: true, env: env, workdir: `C:\app`, timeout: 90 * time.Second, attempts: 2},
-		{idx: 4, name: "linux-only", action: "powershell", run: "uname", platform: "Linux", attempts: 1, timeout: time.Hour},
-		{idx: 5, name: "sh", action: "shell", run: "echo hi", attempts: 1, timeout: time.Hour},
-		{idx: 6, name: "owned", action: "file", path: `C:\app\owned.txt`, content: []byte("same"), contentText: true, owner: "Administrators", attempts: 1},
-		{idx: 7, name: "big", action: "file", path: `C:\app\big.txt`, content: []byte("small now\n"), contentText: true, attempts: 1},
-	}
-}
-
-func TestCheckScriptPSContent(t *testing.T) {
-	script := checkScriptPS("@@DL-0011223344556677", psSteps())
-	for _, want := range []string{
-		"$DLM = '@@DL-0011223344556677'\n$ErrorActionPreference = 'Stop'\n",
-		"dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)\n",
-		// file: stat, and the old content only when it differs
-		"$p = 'C:\\app\\app.toml'\ndl_stat '0' 'stat' $p $false '' ''\n" +
-			"if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne '" + sha([]byte("port = 8080\r\nname = ✓\r\n")) + "')) { dl_payload '0' 'cur' $p 262144 }\n",
-		// directory under the profile
-		"$p = [IO.Path]::Combine($env:USERPROFILE, 'app/logs')\ndl_stat '1' 'stat' $p $true '' ''\n",
-		// line: the whole file, up to 8 MiB
-		"dl_stat '2' 'stat' $p $false '' ''\nif ([IO.File]::Exists($p)) { dl_payload '2' 'cur' $p 8388608 }\n",
-		// powershell: the check runs with the step's environment, directory and timeout
-		"$dl_v = @{}\n$dl_v['DL_PARAM_motd'] = 'it''s ok'\n$dl_v['DL_PARAM_port'] = '8080'\ndl_run '3' 'check' " + psStepScript(psSteps()[3].check) + " $dl_v ('C:\\app') 90\n",
-		// platform precondition on the host
-		"if ($dl_os -eq 'Linux') {\ntry {\n} catch { dl_fail '4' $_ }\n} else { dl_frame '4' 'skip' 'platform' }\n",
-		// sh steps are skipped on Windows
-		"try {\ndl_frame '5' 'skip' 'platform'\n} catch { dl_fail '5' $_ }\n",
-		// the owner the step wants is what the host compares with
-		"dl_stat '6' 'stat' $p $false 'Administrators' ''\n",
-		"} finally {\n\ttry { [IO.Directory]::Delete($dl_t, $true) } catch { }\n}\nexit 0\n",
-	} {
-		if !strings.Contains(script, want) {
-			t.Errorf("check script lacks\n%s", want)
-		}
-	}
-	// Steps that failed to render or are skipped here are not checked.
-	bad := []*step{{idx: 0, action: "file", path: `C:\x`, err: errors.New("no")}, {idx: 1, action: "file", path: `C:\y`, skip: "precondition false"}}
-	if s := checkScriptPS("@@DL-0", bad); strings.Contains(s, `C:\x`) || strings.Contains(s, `C:\y`) {
-		t.Error("a failed or skipped step is checked")
-	}
-}
-
-func TestApplyScriptPSContent(t *testing.T) {
-	steps := psSteps()
-	steps[0].onFailure = "continue"
-	steps[1].onFailure = "successAndExit"
-	steps[2].onSuccessEnd = true
-	steps[6].finally = true
-	steps[6].group = "Users"
-	steps[7].absent = true
-	todo := []applyStep{
-		{s: steps[0], write: []byte("new ✓\r\n")},
-		{s: steps[1]},
-		{s: steps[2], write: []byte("10.0.0.5 db\n")},
-		{s: steps[3], recheck: true},
-		{s: steps[4]},
-		{s: steps[6], write: []byte("same")},
-		{s: steps[7]},
-	}
-	script := applyScriptPS("@@DL-00", todo)
-	for _, want := range []string{
-		"$DLM = '@@DL-00'\n",
-		// file: content in base64, written beside the target then replaced; errors reported
-		"if ($dl_stop -ne '') { dl_frame '0' 'skip' $dl_stop } else {\n$dl_ok = $true\n[void]$dl_e.Clear()\ntry {\n$p = 'C:\\app\\app.toml'\ntry {\n" +
-			"dl_write $p '" + base64.StdEncoding.EncodeToString([]byte("new ✓\r\n")) + "'\ndl_own $p $false '' ''\n" +
-			"} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }\ndl_result '0' $p $false '' ''\n" +
-			"} catch { dl_fail '0' $_; $dl_ok = $false }\n}\n", // continue: no stop
-		// directory: created, successAndExit stops the rest as a success
-		"if (-not [IO.Directory]::Exists($p)) { [void][IO.Directory]::CreateDirectory($p) }\ndl_own $p $true '' ''\n",
-		"dl_result '1' $p $true '' ''\n} catch { dl_fail '1' $_; $dl_ok = $false }\nif ($dl_ok -eq $false) { $dl_stop = 'successAndExit' }\n}\n",
-		// onSuccess: exit
-		"if ($dl_ok -eq $false) { $dl_stop = 'failed' }\nif ($dl_ok -eq $true) { $dl_stop = 'onSuccess' }\n",
-		// powershell: recheck, then attempts, then verify
-		"dl_run '3' 'recheck' ", "if ($dl_rc -ne 0) {\n$dl_a = 0\nwhile ($true) {\n$dl_a++\n",
-		"dl_run '3' 'run' " + psStepScript(steps[3].run) + " $dl_v ('C:\\app') 90\nif (($dl_rc -eq 0) -or ($dl_a -ge 2) -or ($dl_rc -eq 124)) { break }\n}\nif ($dl_rc -ne 0) { $dl_ok = $false }\n",
-		"if ($dl_ok) {\n$dl_v = @{}\n", "dl_run '3' 'verify' ",
-		// platform
-		"if ($dl_os -ne 'Linux') { dl_frame '4' 'skip' 'platform' } else {\n",
-		// finally: runs even after a stop; owner and group
-		"if ($true) {\n$dl_ok = $true\n[void]$dl_e.Clear()\ntry {\n$p = 'C:\\app\\owned.txt'\n",
-		"dl_own $p $false 'Administrators' 'Users'\n",
-		// absent file
-		"if ([IO.Directory]::Exists($p)) { throw ('{0} is a directory' -f $p) }\nif ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }\n",
-	} {
-		if !strings.Contains(script, want) {
-			t.Errorf("apply script lacks\n%s", want)
-		}
-	}
-	if strings.Contains(script, "dl_run '3' 'check'") {
-		t.Error("apply runs the check under the check's tag")
-	}
-	dir := applyScriptPS("@@DL-00", []applyStep{{s: &step{idx: 0, action: "directory", path: `C:\d`, absent: true, attempts: 1}}})
-	if !strings.Contains(dir, "if ([IO.Directory]::Exists($p)) { [IO.Directory]::Delete($p, $true) } elseif ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }\n") {
-		t.Error("absent directory is not removed")
-	}
-}
-
-func TestPSQuoting(t *testing.T) {
-	for in, want := range map[string]string{
-		"":                 "''",
-		"it's":             "'it''s'",
-		"‘a’ ‚b‛":          "'‘‘a’’ ‚‚b‛‛'",
-		"$(rm -r C:\\) `n": "'$(rm -r C:\\) `n'",
-		"two\nlines":       "'two\nlines'",
-	} {
-		if got := pwsh.Quote(in); got != want {
-			t.Errorf("pwsh.Quote(%q) = %s, want %s", in, got, want)
-		}
-	}
-	for in, want := range map[string]string{
-		"~":               "$env:USERPROFILE",
-		"~/a b/c":         "[IO.Path]::Combine($env:USERPROFILE, 'a b/c')",
-		`~\x`:             "[IO.Path]::Combine($env:USERPROFILE, 'x')",
-		`C:\Program Data`: `'C:\Program Data'`,
-	} {
-		if got := psPath(in); got != want {
-			t.Errorf("psPath(%q) = %s, want %s", in, got, want)
-		}
-	}
-	// Names that differ by case would break a hashtable literal.
-	if got := psVars(map[string]string{"a": "1", "A": "2"}); got != "$dl_v = @{}\n$dl_v['A'] = '2'\n$dl_v['a'] = '1'\n" {
-		t.Errorf("psVars = %q", got)
-	}
-	b, _ := base64.StdEncoding.DecodeString(strings.Trim(psStepScript("Write-Output 'é'"), "'"))
-	if string(b) != "\xef\xbb\xbfWrite-Output 'é'" {
-		t.Errorf("step script %q, want UTF-8 with a BOM", b)
-	}
-	for in, want := range map[string]string{"NT%20AUTHORITY\\SYSTEM": `NT AUTHORITY\SYSTEM`, "100%25": "100%", "root": "root", "bad%zz": "bad%zz"} {
-		if got := unescapeField(in); got != want {
-			t.Errorf("unescapeField(%q) = %q, want %q", in, got, want)
-		}
-	}
-}
-
-func TestPSStdin(t *testing.T) {
-	script := strings.Repeat("Write-Output 'ünïcödé ✓'\n", 500)
-	in, _ := io.ReadAll(psStdin(script))
-	lines := strings.Split(strings.TrimSuffix(string(in), "\r\n"), "\r\n")
-	if len(lines) < 3 {
-		t.Fatalf("%d lines", len(lines))
-	}
-	for _, l := range lines[:len(lines)-1] {
-		if len(l) != psStdinLine {
-			t.Fatalf("line of %d characters", len(l))
-		}
-	}
-	raw, err := base64.StdEncoding.DecodeString(strings.Join(lines, ""))
-	if err != nil || string(raw) != script {
-		t.Fatalf("decoded %d bytes: %v", len(raw), err)
-	}
-	if !strings.Contains(psStdinScript, "@($input) -join ''") || !strings.Contains(psStdinScript, ". ([ScriptBlock]::Create($dl_src))") {
-		t.Fatalf("stdin script:\n%s", psStdinScript)
-	}
-}
 
 // psConn runs the runner's PowerShell through github.com/masterzen/winrm
 // (the runner cannot import driftless's winrm package, which imports it).
@@ -209,7 +46,7 @@ func newWinHost(t *testing.T) (*winstub.Host, *hostRun, *winrmtest.Server) {
 	w := winstub.New()
 	exec := w.Handler()
 	srv, err := winrmtest.New(winrmtest.Options{TLS: true, Handler: func(ctx context.Context, p *winrmtest.Process) int {
-		if p.Script != psStdinScript {
+		if p.Script != powershell.StdinScript {
 			fmt.Fprintf(p.Stderr, "not the stdin bootstrap: %q", p.Script)
 			return 1
 		}
@@ -226,7 +63,7 @@ func newWinHost(t *testing.T) (*winstub.Host, *hostRun, *winrmtest.Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return w, &hostRun{conn: psConn{c}, red: &redactor{}}, srv
+	return w, &hostRun{conn: psConn{c}, red: &plan.Redactor{}}, srv
 }
 
 // runPS runs a script as host.go does for a PowerShell connection: the
@@ -237,7 +74,7 @@ func runPS(t *testing.T, h *hostRun, marker, script string) []frame.Frame {
 	var stderr bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	code, err := h.conn.Run(ctx, &transport.Command{Script: psStdinScript, Stdin: psStdin(script), Stdout: fw, Stderr: &stderr})
+	code, err := h.conn.Run(ctx, &transport.Command{Script: powershell.StdinScript, Stdin: powershell.Stdin(script), Stdout: fw, Stderr: &stderr})
 	if err != nil || code != 0 {
 		t.Fatalf("run: %d %v %s", code, err, stderr.String())
 	}
@@ -272,12 +109,12 @@ func TestPSCheckAndApplyRoundTrip(t *testing.T) {
 	h.results = make([]journal.StepResult, len(steps))
 
 	// Check.
-	frames := runPS(t, h, "@@DL-c0ffee", checkScriptPS("@@DL-c0ffee", steps))
+	frames := runPS(t, h, "@@DL-c0ffee", powershell.CheckScript("@@DL-c0ffee", steps))
 	per := frame.ByStep(frames)
 	if f := per[-1]; len(f) != 1 || strings.Join(f[0].Fields, " ") != "Windows S-1-5-21-1-500" {
 		t.Fatalf("facts %+v", f)
 	}
-	drifted := map[int]applyStep{}
+	drifted := map[int]plan.ApplyStep{}
 	for _, i := range []int{0, 1, 2, 6, 7} {
 		a, d, ok := h.evaluate(steps[i], per[i])
 		if !ok {
@@ -302,7 +139,7 @@ func TestPSCheckAndApplyRoundTrip(t *testing.T) {
 	if d := h.results[7].Differ; d != fmt.Sprintf("content differs (%d bytes, want 10)", len(big)) {
 		t.Errorf("big file differ %q", d)
 	}
-	if cur := find(per[7], "cur"); cur == nil || len(cur.Payload) != maxDiffBytes || cur.Size != int64(len(big)) {
+	if cur := find(per[7], "cur"); cur == nil || len(cur.Payload) != plan.MaxDiffBytes || cur.Size != int64(len(big)) {
 		t.Errorf("big file payload: %+v", cur)
 	}
 	check := find(per[3], "check")
@@ -321,18 +158,18 @@ func TestPSCheckAndApplyRoundTrip(t *testing.T) {
 	}
 
 	// Apply what drifted, and run the powershell step.
-	todo := []applyStep{drifted[0], drifted[1], drifted[2], {s: steps[3]}}
+	todo := []plan.ApplyStep{drifted[0], drifted[1], drifted[2], {Step: steps[3]}}
 	started := time.Now()
-	frames = runPS(t, h, "@@DL-beef", applyScriptPS("@@DL-beef", todo))
+	frames = runPS(t, h, "@@DL-beef", powershell.ApplyScript("@@DL-beef", todo))
 	per = frame.ByStep(frames)
 	for _, a := range todo {
-		if a.s.action == "powershell" {
+		if a.Step.Action == "powershell" {
 			// applied reads a powershell step's frames as a shell step's.
-			s := *a.s
-			s.action = "shell"
-			a.s = &s
+			s := *a.Step
+			s.Action = "shell"
+			a.Step = &s
 		}
-		h.applied(a, per[a.s.idx], started)
+		h.applied(a, per[a.Step.Idx], started)
 	}
 	for _, i := range []int{0, 1, 2} {
 		if r := h.results[i]; r.Status != journal.StatusCorrected {
@@ -357,7 +194,7 @@ func TestPSCheckAndApplyRoundTrip(t *testing.T) {
 
 	// Both scripts went on stdin, never on the command line.
 	for _, c := range srv.Commands() {
-		if c.Script != psStdinScript || len(c.Stdin) == 0 {
+		if c.Script != powershell.StdinScript || len(c.Stdin) == 0 {
 			t.Errorf("command %.60q with %d bytes of stdin", c.Script, len(c.Stdin))
 		}
 	}
@@ -365,12 +202,12 @@ func TestPSCheckAndApplyRoundTrip(t *testing.T) {
 
 func TestPSApplyFailureIsReported(t *testing.T) {
 	w, h, _ := newWinHost(t)
-	s := &step{idx: 0, name: "cfg", action: "file", path: `C:\missing\x.conf`, content: []byte("x"), contentText: true, attempts: 1}
-	h.steps = []*step{s}
+	s := &plan.Step{Idx: 0, Name: "cfg", Action: "file", Path: `C:\missing\x.conf`, Content: []byte("x"), ContentText: true, Attempts: 1}
+	h.steps = []*plan.Step{s}
 	h.results = make([]journal.StepResult, 1)
 	started := time.Now()
-	todo := []applyStep{{s: s, write: s.content}}
-	frames := runPS(t, h, "@@DL-1", applyScriptPS("@@DL-1", todo))
+	todo := []plan.ApplyStep{{Step: s, Write: s.Content}}
+	frames := runPS(t, h, "@@DL-1", powershell.ApplyScript("@@DL-1", todo))
 	per := frame.ByStep(frames)
 	h.applied(todo[0], per[0], started)
 	if r := h.results[0]; r.Status != journal.StatusFailed || r.Error != `could not correct: Could not find a part of the path 'C:\missing\x.conf'.` {
@@ -378,5 +215,21 @@ func TestPSApplyFailureIsReported(t *testing.T) {
 	}
 	if _, ok := w.Files[`C:\missing\x.conf`]; ok {
 		t.Fatal("written")
+	}
+}
+
+// psSteps is a plan with every action the PowerShell scripts handle.
+func psSteps() []*plan.Step {
+	env := map[string]string{"DL_PARAM_port": "8080", "DL_PARAM_motd": "it's ok"}
+	return []*plan.Step{
+		{Idx: 0, Name: "config", Action: "file", Path: `C:\app\app.toml`, Content: []byte("port = 8080\r\nname = ✓\r\n"), ContentText: true, Attempts: 1},
+		{Idx: 1, Name: "logs", Action: "directory", Path: "~/app/logs", Attempts: 1},
+		{Idx: 2, Name: "hosts", Action: "line", Path: `C:\Windows\System32\drivers\etc\hosts`, Line: "10.0.0.5 db", LineRe: `\sdb$`, Attempts: 1},
+		{Idx: 3, Name: "installed", Action: "powershell", Run: "Install-App -Port $env:DL_PARAM_port", Check: "if (Test-Path C:\\app\\.installed) { exit 0 }\nWrite-Output 'not yet ✓'\nexit 1",
+			HasCheck: true, Env: env, Workdir: `C:\app`, Timeout: 90 * time.Second, Attempts: 2},
+		{Idx: 4, Name: "linux-only", Action: "powershell", Run: "uname", Platform: "Linux", Attempts: 1, Timeout: time.Hour},
+		{Idx: 5, Name: "sh", Action: "shell", Run: "echo hi", Attempts: 1, Timeout: time.Hour},
+		{Idx: 6, Name: "owned", Action: "file", Path: `C:\app\owned.txt`, Content: []byte("same"), ContentText: true, Owner: "Administrators", Attempts: 1},
+		{Idx: 7, Name: "big", Action: "file", Path: `C:\app\big.txt`, Content: []byte("small now\n"), ContentText: true, Attempts: 1},
 	}
 }

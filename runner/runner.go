@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/driftless-dev/driftless/runner/frame"
+	"github.com/driftless-dev/driftless/runner/plan"
 	"github.com/driftless-dev/driftless/transport"
 
 	"golang.org/x/sync/errgroup"
@@ -449,7 +451,7 @@ func (r *Runner) noteHost(h *inventory.Host, hr *journal.HostResult) {
 	}
 }
 
-// outputBuffer keeps the first MaxOutput bytes written and counts the
+// outputBuffer keeps the first frame.MaxOutput bytes written and counts the
 // rest.
 type outputBuffer struct {
 	mu      sync.Mutex
@@ -460,7 +462,7 @@ type outputBuffer struct {
 func (o *outputBuffer) Write(p []byte) (int, error) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
-	room := MaxOutput - len(o.b)
+	room := frame.MaxOutput - len(o.b)
 	if room > 0 {
 		o.b = append(o.b, p[:min(room, len(p))]...)
 	}
@@ -529,7 +531,7 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 
 	red := r.hostSecrets(a, h)
 	scope := &documents.Scope{Params: a.Params, HostName: h.Name, HostAddress: h.Address, Tags: h.Tags, Vars: h.Vars, Env: r.opts.Env}
-	steps := plan(a.Doc, scope, planOptions{dir: r.opts.Config.Dir, docs: r.opts.Config.Document, secrets: red, fetch: r.fetch.fetch})
+	steps := plan.Plan(a.Doc, scope, plan.Options{Dir: r.opts.Config.Dir, Docs: r.opts.Config.Document, Secrets: red, Fetch: r.fetch.fetch})
 
 	conn, err := r.conn(hctx, h)
 	if err != nil {
@@ -555,7 +557,7 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 			break
 		}
 		story[len(story)-1] += fmt.Sprintf("; back after %s, document run again", time.Since(start).Round(time.Second))
-		run = &hostRun{conn: conn, steps: plan(a.Doc, scope, planOptions{dir: r.opts.Config.Dir, docs: r.opts.Config.Document, secrets: red, fetch: r.fetch.fetch}), red: red}
+		run = &hostRun{conn: conn, steps: plan.Plan(a.Doc, scope, plan.Options{Dir: r.opts.Config.Dir, Docs: r.opts.Config.Document, Secrets: red, Fetch: r.fetch.fetch}), red: red}
 		err = run.run(hctx)
 	}
 	if len(story) > 0 {
@@ -571,16 +573,16 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 
 // hostSecrets is a redactor of the association's secret parameters and
 // of the host's become password, for what the run records of host h.
-func (r *Runner) hostSecrets(a *config.Association, h *inventory.Host) *redactor {
-	red := &redactor{}
+func (r *Runner) hostSecrets(a *config.Association, h *inventory.Host) *plan.Redactor {
+	red := &plan.Redactor{}
 	for _, p := range a.Doc.Params {
 		if v, ok := a.Params[p.Name]; ok && p.Secret {
-			red.add(v.Items()...)
+			red.Add(v.Items()...)
 		}
 	}
 	if h.BecomePassEnv != "" {
 		if v, ok := r.opts.Env(h.BecomePassEnv); ok {
-			red.add(v)
+			red.Add(v)
 		}
 	}
 	return red
@@ -616,9 +618,9 @@ func settleSteps(steps []journal.StepResult, err error) journal.Status {
 // returns the host's status: cancelled (ctx ended), timed out (hctx, the
 // association's timeout, ended: so did its cancelled steps), unreachable
 // (the connection was lost) or failed.
-func hostFailed(ctx, hctx context.Context, a *config.Association, hr *journal.HostResult, red *redactor, err error) journal.Status {
+func hostFailed(ctx, hctx context.Context, a *config.Association, hr *journal.HostResult, red *plan.Redactor, err error) journal.Status {
 	var status journal.Status
-	hr.Error = red.redact(err.Error())
+	hr.Error = red.Redact(err.Error())
 	switch {
 	case ctx.Err() != nil:
 		status = journal.StatusCancelled

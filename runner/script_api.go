@@ -9,6 +9,8 @@ import (
 	"github.com/driftless-dev/driftless/documents"
 	"github.com/driftless-dev/driftless/internal/diag"
 	"github.com/driftless-dev/driftless/inventory"
+	"github.com/driftless-dev/driftless/runner/plan"
+	"github.com/driftless-dev/driftless/runner/posix"
 	"github.com/driftless-dev/driftless/transport"
 )
 
@@ -125,12 +127,12 @@ func Script(cfg *config.Config, opts ScriptOptions) (*HostScript, error) {
 		marker = DefaultMarker
 	}
 	first, _ := builders(hs.Check, hs.Shell)
-	hs.Script = first(marker, steps, scriptState{salvage: -1})
+	hs.Script = first(marker, steps, plan.Resume{Salvage: -1})
 	if hs.Shell != transport.ShellPowerShell {
-		hs.Script = shellMain(hs.Script)
+		hs.Script = posix.Main(hs.Script)
 	}
 	for _, s := range steps {
-		hs.Steps = append(hs.Steps, fmt.Sprintf("%s (%s)", s.name, s.kind))
+		hs.Steps = append(hs.Steps, fmt.Sprintf("%s (%s)", s.Name, s.Kind))
 	}
 	hs.Notes = scriptNotes(steps, hs.Check, hs.Shell)
 	return hs, nil
@@ -139,7 +141,7 @@ func Script(cfg *config.Config, opts ScriptOptions) (*HostScript, error) {
 // scriptPlan resolves what Script prints and plans the document for the
 // host as runHost does, with every secret parameter's value and every
 // {{ env:NAME }} value replaced by ******.
-func scriptPlan(cfg *config.Config, opts ScriptOptions) (*HostScript, []*step, error) {
+func scriptPlan(cfg *config.Config, opts ScriptOptions) (*HostScript, []*plan.Step, error) {
 	hs := &HostScript{Check: opts.Check}
 	var (
 		doc    *documents.Document
@@ -225,31 +227,31 @@ func scriptPlan(cfg *config.Config, opts ScriptOptions) (*HostScript, []*step, e
 		return documents.Redacted, true
 	}
 	scope := &documents.Scope{Params: shown, HostName: host.Name, HostAddress: host.Address, Tags: host.Tags, Vars: host.Vars, Env: hidden}
-	steps := plan(doc, scope, planOptions{dir: cfg.Dir, docs: cfg.Document, secrets: &redactor{}, fetch: newFetcher(cfg.Dir).fetch})
+	steps := plan.Plan(doc, scope, plan.Options{Dir: cfg.Dir, Docs: cfg.Document, Secrets: &plan.Redactor{}, Fetch: newFetcher(cfg.Dir).fetch})
 	return hs, steps, nil
 }
 
 // scriptNotes are HostScript.Notes.
-func scriptNotes(steps []*step, check bool, shell transport.Shell) []string {
+func scriptNotes(steps []*plan.Step, check bool, shell transport.Shell) []string {
 	var notes []string
 	ps := shell == transport.ShellPowerShell
-	in := make([]*step, 0, len(steps)) // the steps in the script
+	in := make([]*plan.Step, 0, len(steps)) // the steps in the script
 	for _, s := range steps {
-		name := fmt.Sprintf("step %d %q", s.idx, s.name)
+		name := fmt.Sprintf("step %d %q", s.Idx, s.Name)
 		switch {
-		case s.err != nil:
-			notes = append(notes, fmt.Sprintf("%s is not in the script: it fails: %v", name, s.err))
+		case s.Err != nil:
+			notes = append(notes, fmt.Sprintf("%s is not in the script: it fails: %v", name, s.Err))
 			continue
-		case s.skip != "":
-			notes = append(notes, fmt.Sprintf("%s is not in the script: skipped, %s", name, s.skip))
+		case s.Skip != "":
+			notes = append(notes, fmt.Sprintf("%s is not in the script: skipped, %s", name, s.Skip))
 			continue
-		case s.action == "shell" && ps:
+		case s.Action == "shell" && ps:
 			notes = append(notes, name+" is a shell step: it does not run on Windows (skipped)")
 			continue
-		case s.action == "powershell" && !ps:
+		case s.Action == "powershell" && !ps:
 			notes = append(notes, name+" is a powershell step: it runs only on Windows (skipped)")
 			continue
-		case check && isScript(s) && !s.hasCheck:
+		case check && isScript(s) && !s.HasCheck:
 			notes = append(notes, name+" has no check: check mode does not run it (skipped)")
 		}
 		in = append(in, s)
@@ -261,7 +263,7 @@ func scriptNotes(steps []*step, check bool, shell transport.Shell) []string {
 		return append(notes, "apply: this script only checks; a second script, built from what it reports, "+
 			"corrects the steps it found drifted and runs the steps without a check, in order")
 	}
-	if !inlineOK(steps) {
+	if !posix.InlineOK(steps) {
 		return append(notes, "apply: this script corrects nothing itself (the document has a finally step, onSuccess: exit "+
 			"or onFailure: successAndExit, which the second script orders); it runs the steps without a check while every "+
 			"step before is in state. A second script, built from what it reports, corrects the steps it found drifted and "+
@@ -271,24 +273,24 @@ func scriptNotes(steps []*step, check bool, shell transport.Shell) []string {
 	for _, s := range in {
 		why := ""
 		switch {
-		case s.action == "line" && !literalLine(s):
+		case s.Action == "line" && !posix.LiteralLine(s):
 			why = "a line with a regexp (the runner computes the edit)"
-		case s.action == "line" && s.absent:
+		case s.Action == "line" && s.Absent:
 			why = "a line to remove (the runner computes the edit)"
-		case s.action == "patch" && !s.patchInstall:
+		case s.Action == "patch" && !s.PatchInstall:
 			why = "a patch scan (it reports pending updates, installs nothing)"
-		case s.action == "package" || s.action == "service" || s.action == "patch":
-			why = "a " + string(s.action) + " (the runner chooses the commands)"
-		case s.action == "file" && len(s.content) > maxInlineContent:
-			why = fmt.Sprintf("a file larger than %d KiB (its content is sent only when it drifted)", maxInlineContent>>10)
+		case s.Action == "package" || s.Action == "service" || s.Action == "patch":
+			why = "a " + string(s.Action) + " (the runner chooses the commands)"
+		case s.Action == "file" && len(s.Content) > plan.MaxInlineContent:
+			why = fmt.Sprintf("a file larger than %d KiB (its content is sent only when it drifted)", plan.MaxInlineContent>>10)
 		default:
 			continue
 		}
 		when := "when it drifted"
-		if cleanTest(s) == "" {
+		if posix.CleanTest(s) == "" {
 			when = "always: only the runner can tell whether it is in state"
 		}
-		ends = append(ends, fmt.Sprintf("step %d %q: %s; %s", s.idx, s.name, why, when))
+		ends = append(ends, fmt.Sprintf("step %d %q: %s; %s", s.Idx, s.Name, why, when))
 	}
 	if len(ends) == 0 {
 		return append(notes, "apply: this script corrects the steps it finds drifted and runs the steps without a check, in order; "+

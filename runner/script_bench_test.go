@@ -4,17 +4,20 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/driftless-dev/driftless/runner/plan"
+	"github.com/driftless-dev/driftless/runner/posix"
 )
 
 // baselineSteps are the fleet benchmark's five steps (bench/baseline.toml).
-func baselineSteps() []*step {
+func baselineSteps() []*plan.Step {
 	conf := []byte("# written by the driftless fleet benchmark\nlisten = 8080\nworkers = 4\n")
-	return []*step{
-		{idx: 0, name: "app-dir", action: "directory", path: "~/bench/app", mode: "0755", attempts: 1, timeout: time.Hour},
-		{idx: 1, name: "app-config", action: "file", path: "~/bench/app/app.conf", content: conf, contentText: true, mode: "0640", attempts: 1, timeout: time.Hour},
-		{idx: 2, name: "profile-line", action: "line", path: "~/.profile", line: "export BENCH_ENV=production", create: true, attempts: 1, timeout: time.Hour},
-		{idx: 3, name: "install", action: "shell", check: "test -f ~/bench/.installed", hasCheck: true, run: "sleep 0.1 && touch ~/bench/.installed", attempts: 1, timeout: time.Hour},
-		{idx: 4, name: "kernel", action: "shell", run: "uname -r", attempts: 1, timeout: time.Hour},
+	return []*plan.Step{
+		{Idx: 0, Name: "app-dir", Action: "directory", Path: "~/bench/app", Mode: "0755", Attempts: 1, Timeout: time.Hour},
+		{Idx: 1, Name: "app-config", Action: "file", Path: "~/bench/app/app.conf", Content: conf, ContentText: true, Mode: "0640", Attempts: 1, Timeout: time.Hour},
+		{Idx: 2, Name: "profile-line", Action: "line", Path: "~/.profile", Line: "export BENCH_ENV=production", Create: true, Attempts: 1, Timeout: time.Hour},
+		{Idx: 3, Name: "install", Action: "shell", Check: "test -f ~/bench/.installed", HasCheck: true, Run: "sleep 0.1 && touch ~/bench/.installed", Attempts: 1, Timeout: time.Hour},
+		{Idx: 4, Name: "kernel", Action: "shell", Run: "uname -r", Attempts: 1, Timeout: time.Hour},
 	}
 }
 
@@ -25,13 +28,13 @@ func BenchmarkCheckRunScript(b *testing.B) {
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {
-		n = len(checkRunScript("@@DL-0123456789abcdef", steps, scriptState{salvage: -1}))
+		n = len(posix.CheckRunScript("@@DL-0123456789abcdef", steps, plan.Resume{Salvage: -1}))
 	}
 	b.ReportMetric(float64(n), "script-bytes")
 }
 
 func TestBaselineScriptShape(t *testing.T) {
-	s := checkRunScript("@@DL-0123456789abcdef", baselineSteps(), scriptState{salvage: -1})
+	s := posix.CheckRunScript("@@DL-0123456789abcdef", baselineSteps(), plan.Resume{Salvage: -1})
 	// One batch stat for the three paths, the checks in order, the run last.
 	if n := strings.Count(s, "stat -c '%a - - %s' --"); n != 1 {
 		t.Errorf("%d GNU stat batches, want 1", n)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/driftless-dev/driftless/runner/plan"
 	"github.com/driftless-dev/driftless/transport"
 
 	"github.com/driftless-dev/driftless/documents"
@@ -56,10 +57,10 @@ run = "echo using $DL_PARAM_pw"
 		t.Fatal(err)
 	}
 	const secret = "hunter2-very-secret"
-	red := &redactor{}
-	red.add(secret)
+	red := &plan.Redactor{}
+	red.Add(secret)
 	scope := &documents.Scope{Params: map[string]documents.Value{"pw": documents.Str(secret)}, HostName: "h"}
-	steps := plan(d, scope, planOptions{secrets: red, docs: func(string) *documents.Document { return nil }})
+	steps := plan.Plan(d, scope, plan.Options{Secrets: red, Docs: func(string) *documents.Document { return nil }})
 	conn := &shConn{home: t.TempDir()}
 	h := &hostRun{conn: conn, steps: steps, red: red}
 	if err := h.run(context.Background()); err != nil {
@@ -121,8 +122,8 @@ run = "echo last"
 	}
 	conn := &shConn{home: t.TempDir()}
 	runOnce := func() []journal.StepResult {
-		steps := plan(d, &documents.Scope{HostName: "h"}, planOptions{secrets: &redactor{}, docs: func(string) *documents.Document { return nil }})
-		h := &hostRun{conn: conn, steps: steps, red: &redactor{}}
+		steps := plan.Plan(d, &documents.Scope{HostName: "h"}, plan.Options{Secrets: &plan.Redactor{}, Docs: func(string) *documents.Document { return nil }})
+		h := &hostRun{conn: conn, steps: steps, red: &plan.Redactor{}}
 		if err := h.run(context.Background()); err != nil {
 			t.Fatal(err)
 		}

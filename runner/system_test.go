@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/driftless-dev/driftless/runner/frame"
+	"github.com/driftless-dev/driftless/runner/plan"
+	"github.com/driftless-dev/driftless/runner/posix"
 )
 
 // fakeManagers puts stand-ins for package managers first on PATH: each
@@ -39,7 +41,7 @@ exit 0
 
 func runSh(t *testing.T, path, script string) string {
 	t.Helper()
-	cmd := exec.Command("sh", "-c", systemPrelude+script)
+	cmd := exec.Command("sh", "-c", posix.SystemPrelude+script)
 	if !strings.Contains(path, ":") {
 		path += ":/usr/bin:/bin"
 	}
@@ -91,7 +93,7 @@ func TestPackageCommandsIssued(t *testing.T) {
 		}
 	}
 	// apt waits for the dpkg lock and runs without questions.
-	if !strings.Contains(systemPrelude, "DEBIAN_FRONTEND=noninteractive") {
+	if !strings.Contains(posix.SystemPrelude, "DEBIAN_FRONTEND=noninteractive") {
 		t.Error("apt is not non-interactive")
 	}
 }
@@ -113,8 +115,8 @@ func TestManagerDetection(t *testing.T) {
 }
 
 func TestEvaluatePackageFrames(t *testing.T) {
-	h := &hostRun{red: &redactor{}}
-	s := &step{action: "package", names: []string{"curl", "jq", "vim"}, pkgWant: "latest"}
+	h := &hostRun{red: &plan.Redactor{}}
+	s := &plan.Step{Action: "package", Names: []string{"curl", "jq", "vim"}, PkgWant: "latest"}
 	fs := []frame.Frame{{Step: 0, Kind: frame.State, Fields: []string{"apt"}}, {Step: 0, Kind: frame.List, Payload: []byte("ok curl\nmissing jq\noutdated vim\n")}}
 	cmds, differ, drifted, err := h.evaluateSystem(s, fs)
 	if err != nil || !drifted {
@@ -126,7 +128,7 @@ func TestEvaluatePackageFrames(t *testing.T) {
 	if cmds != "dl_pkg_do 'apt' install 'jq' && dl_pkg_do 'apt' upgrade 'vim'" {
 		t.Errorf("commands %q", cmds)
 	}
-	s2 := &step{action: "service", service: "nginx", svcRunning: ptr(true), svcEnabled: ptr(true)}
+	s2 := &plan.Step{Action: "service", Service: "nginx", SvcRunning: ptr(true), SvcEnabled: ptr(true)}
 	cmds, differ, _, err = h.evaluateSystem(s2, []frame.Frame{{Step: 0, Kind: frame.State, Fields: []string{"systemd", "1", "0", "1"}}})
 	if err != nil || cmds != "dl_svc_do systemd start 'nginx'" || differ != "stopped -> running (systemd)" {
 		t.Errorf("service: %q %q %v", cmds, differ, err)
@@ -189,9 +191,9 @@ exit 0
 // document may target Windows and Linux hosts) and refused on a POSIX
 // host with a clear error.
 func TestWindowsManagerOnPOSIXHost(t *testing.T) {
-	h := &hostRun{red: &redactor{}}
+	h := &hostRun{red: &plan.Redactor{}}
 	for _, m := range []string{"winget", "choco"} {
-		s := &step{action: "package", manager: m, names: []string{"git"}, pkgWant: "present"}
+		s := &plan.Step{Action: "package", Manager: m, Names: []string{"git"}, PkgWant: "present"}
 		_, _, _, err := h.evaluateSystem(s, []frame.Frame{{Kind: frame.State, Fields: []string{m}}, {Kind: frame.List}})
 		if err == nil || err.Error() != "manager "+m+" works on Windows hosts only" {
 			t.Errorf("%s: err = %v", m, err)

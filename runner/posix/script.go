@@ -1,9 +1,7 @@
-package runner
+package posix
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"path"
 	"regexp"
@@ -13,22 +11,11 @@ import (
 
 	"github.com/driftless-dev/driftless/documents"
 	"github.com/driftless-dev/driftless/runner/frame"
+	"github.com/driftless-dev/driftless/runner/plan"
 )
 
-// Limits of what a step sends back.
+// Limits of what the shell itself reads.
 const (
-	// MaxOutput is the most of a step's stdout, and of its stderr, that
-	// is kept (1 MiB each; see docs/journal.md).
-	MaxOutput = frame.MaxOutput
-	// maxDiffBytes is the largest file whose old content is fetched to
-	// show a diff.
-	maxDiffBytes = 256 << 10
-	// maxLineFile is the largest file the line action edits.
-	maxLineFile = frame.MaxFile
-	// maxInlineContent is the largest content a check script carries to
-	// correct a file at once; a larger file is written by the second
-	// script, only when it drifted.
-	maxInlineContent = 64 << 10
 	// maxShellRead is the largest file the shell itself reads to compare
 	// it with a file step's content or to look for a literal line,
 	// instead of starting sha256sum or grep: sh's read builtin takes a
@@ -145,17 +132,8 @@ dl_need_t() {
 }
 `
 
-// scriptState carries what a script resumed after a step's timeout
-// starts from (host.go): the earlier script was killed on the host.
-type scriptState struct {
-	unclean bool   // check phase: a step before was not in state
-	stop    string // apply phase: why later steps are skipped ("" none)
-	cleanup string // the killed script's temporary files (their prefix), to remove
-	salvage int    // the step whose run was killed: its output files are sent first (-1: none)
-}
-
-// quote makes s one single-quoted shell word.
-func quote(s string) string {
+// Quote makes s one single-quoted shell word.
+func Quote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
@@ -166,9 +144,9 @@ func remotePath(p string) string {
 	case p == "~":
 		return `"$HOME"`
 	case strings.HasPrefix(p, "~/"):
-		return `"$HOME"/` + quote(p[2:])
+		return `"$HOME"/` + Quote(p[2:])
 	}
-	return quote(p)
+	return Quote(p)
 }
 
 // printfBytes writes b to the file named by the shell word dst with
@@ -197,11 +175,6 @@ func printfBytes(b []byte, dst string) string {
 	return sb.String()
 }
 
-func sha(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
-}
-
 // exports returns "export K='v'" lines, sorted.
 func exports(env map[string]string) string {
 	keys := make([]string, 0, len(env))
@@ -211,13 +184,9 @@ func exports(env map[string]string) string {
 	slices.Sort(keys)
 	var b strings.Builder
 	for _, k := range keys {
-		b.WriteString("export " + k + "=" + quote(env[k]) + "; ")
+		b.WriteString("export " + k + "=" + Quote(env[k]) + "; ")
 	}
 	return b.String()
-}
-
-func seconds(s *step) int {
-	return int((s.timeout + 999_999_999) / 1_000_000_000)
 }
 
 // stepShell is the subshell that runs cmd as step s: its environment,
@@ -230,7 +199,7 @@ func seconds(s *step) int {
 // step's error, not the script's. A plain command naming a program, of a
 // step without environment or working directory, needs no subshell at
 // all (simpleCmd).
-func stepShell(s *step, cmd string) string {
+func stepShell(s *plan.Step, cmd string) string {
 	if simpleCmd(s, cmd) {
 		if cmdListRE.MatchString(cmd) {
 			return "{ " + strings.TrimSpace(cmd) + "\n} </dev/null"
@@ -238,14 +207,14 @@ func stepShell(s *step, cmd string) string {
 		return strings.TrimSpace(cmd) + " </dev/null"
 	}
 	var b strings.Builder
-	b.WriteString("( " + exports(s.env))
-	if s.workdir != "" {
-		b.WriteString("cd -- " + remotePath(s.workdir) + " || exit 96; ")
+	b.WriteString("( " + exports(s.Env))
+	if s.Workdir != "" {
+		b.WriteString("cd -- " + remotePath(s.Workdir) + " || exit 96; ")
 	}
 	if plainCmd(cmd) {
 		b.WriteString(strings.TrimSpace(cmd) + "\n) </dev/null")
 	} else {
-		b.WriteString("eval " + quote(cmd) + "\n) </dev/null")
+		b.WriteString("eval " + Quote(cmd) + "\n) </dev/null")
 	}
 	return b.String()
 }
@@ -281,8 +250,8 @@ var shBuiltins = []string{".", ":", "[", "alias", "bg", "break", "cd", "chdir", 
 //
 // A list of such commands joined by &&, || or ; ("apt-get update &&
 // apt-get install -y curl") is run the same, each command vforked.
-func simpleCmd(s *step, cmd string) bool {
-	if len(s.env) > 0 || s.workdir != "" {
+func simpleCmd(s *plan.Step, cmd string) bool {
+	if len(s.Env) > 0 || s.Workdir != "" {
 		return false
 	}
 	for _, part := range cmdListRE.Split(cmd, -1) {
@@ -303,12 +272,12 @@ var cmdListRE = regexp.MustCompile(`[ \t]*(&&|\|\||;)[ \t]*`)
 
 // checkCmd runs a check command (check, recheck, verify) for step s; its
 // output streams; its exit status is in dl_rc and in the tag's frame.
-func checkCmd(s *step, cmd, tag string) string {
+func checkCmd(s *plan.Step, cmd, tag string) string {
 	sh := stepShell(s, cmd)
 	if plainTest(s, cmd) {
-		sh = "eval " + quote(cmd) + " </dev/null"
+		sh = "eval " + Quote(cmd) + " </dev/null"
 	}
-	return fmt.Sprintf("dl_sout %d %s; %s; dl_rc=$?; dl_send %d %s $dl_rc\n", s.idx, tag, sh, s.idx, tag)
+	return fmt.Sprintf("dl_sout %d %s; %s; dl_rc=$?; dl_send %d %s $dl_rc\n", s.Idx, tag, sh, s.Idx, tag)
 }
 
 // plainTestRE matches a test of plain words: test or [, then words of
@@ -322,16 +291,16 @@ var plainTestRE = regexp.MustCompile(`^[ \t]*(test([ \t]+[\w./~+=:@%,!-]+)+|\[([
 // can change nothing in the shell, so the script runs it itself, without
 // the fork of a subshell. A check such as "test -f /etc/app/installed" is
 // the commonest guard.
-func plainTest(s *step, cmd string) bool {
-	return len(s.env) == 0 && s.workdir == "" && plainTestRE.MatchString(cmd)
+func plainTest(s *plan.Step, cmd string) bool {
+	return len(s.Env) == 0 && s.Workdir == "" && plainTestRE.MatchString(cmd)
 }
 
 // runCmd runs a step's run command, its output captured in files and
 // sent after it ended.
-func runCmd(s *step, cmd string) string {
+func runCmd(s *plan.Step, cmd string) string {
 	return fmt.Sprintf("dl_need_t; dl_frame %d start run; %s >\"$dl_t.o\" 2>\"$dl_t.e\"; dl_rc=$?\n"+
 		"dl_frame %d run $dl_rc; dl_payload %d out \"$dl_t.o\"; dl_payload %d err \"$dl_t.e\"\n",
-		s.idx, stepShell(s, cmd), s.idx, s.idx, s.idx)
+		s.Idx, stepShell(s, cmd), s.Idx, s.Idx, s.Idx)
 }
 
 // statFrameAt reports what is at the step's path: kind 0 missing, 1 file
@@ -340,10 +309,10 @@ func runCmd(s *step, cmd string) string {
 // dl_g and dl_z for the checks that follow. The check script took the
 // stat (and hash) of all paths in one batch; slot is this step's place in
 // it (-1: none).
-func statFrameAt(s *step, tag string, slot int) string {
-	p := remotePath(s.path)
+func statFrameAt(s *plan.Step, tag string, slot int) string {
+	p := remotePath(s.Path)
 	want, hash := "-d", "dl_s=-"
-	if s.action != documents.ActionDirectory {
+	if s.Action != documents.ActionDirectory {
 		want, hash = "-f", "dl_sha "+p
 	}
 	get := hash + "; dl_stat " + p
@@ -351,8 +320,8 @@ func statFrameAt(s *step, tag string, slot int) string {
 		bs := "dl_s=-"
 		switch {
 		case shellComparable(s):
-			bs = fmt.Sprintf("if [ \"$dl_z%d\" = %d ] && %s; then dl_s=%s; else dl_sha %s; fi;", slot, len(s.content), sameContent(s.content, p, false), sha(s.content), p)
-		case s.action == documents.ActionFile:
+			bs = fmt.Sprintf("if [ \"$dl_z%d\" = %d ] && %s; then dl_s=%s; else dl_sha %s; fi;", slot, len(s.Content), sameContent(s.Content, p, false), plan.SHA256Hex(s.Content), p)
+		case s.Action == documents.ActionFile:
 			bs = fmt.Sprintf("dl_s=$dl_s%d", slot)
 		}
 		// The batch's values hold only for a path that was there when
@@ -360,7 +329,7 @@ func statFrameAt(s *step, tag string, slot int) string {
 		get = fmt.Sprintf("if [ -n \"$dl_bok\" ] && [ -n \"$dl_e%d\" ]; then %s dl_m=$dl_m%d dl_o=$dl_o%d dl_g=$dl_g%d dl_z=$dl_z%d; else %s; fi", slot, bs, slot, slot, slot, slot, get)
 	}
 	return kindTest(want, p, get) +
-		fmt.Sprintf("if [ $dl_k = 1 ]; then dl_frame %d %s \"1 $dl_s $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d %s $dl_k; fi\n", s.idx, tag, s.idx, tag)
+		fmt.Sprintf("if [ $dl_k = 1 ]; then dl_frame %d %s \"1 $dl_s $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d %s $dl_k; fi\n", s.Idx, tag, s.Idx, tag)
 }
 
 // kindTest sets dl_k to what is at the shell word p: 1 what test's
@@ -376,8 +345,8 @@ func kindTest(want, p, get string) string {
 // shellComparable reports whether the shell itself compares a file
 // step's file with its content (sameContent) once it knows the file's
 // size, instead of hashing it: small content without NUL bytes.
-func shellComparable(s *step) bool {
-	return s.action == documents.ActionFile && !s.absent && shellComparableContent(s.content)
+func shellComparable(s *plan.Step) bool {
+	return s.Action == documents.ActionFile && !s.Absent && shellComparableContent(s.Content)
 }
 
 // shellComparableContent reports whether the shell compares a file with
@@ -405,11 +374,11 @@ func sameContent(content []byte, p string, toEnd bool) string {
 	last := lines[len(lines)-1] // "" when content ends with a newline
 	var c []string
 	for _, l := range lines[:len(lines)-1] {
-		c = append(c, "IFS= read -r dl_l && [ \"$dl_l\" = "+quote(l)+" ]")
+		c = append(c, "IFS= read -r dl_l && [ \"$dl_l\" = "+Quote(l)+" ]")
 	}
 	switch {
 	case last != "":
-		c = append(c, "! IFS= read -r dl_l && [ \"$dl_l\" = "+quote(last)+" ]")
+		c = append(c, "! IFS= read -r dl_l && [ \"$dl_l\" = "+Quote(last)+" ]")
 	case toEnd:
 		c = append(c, "! IFS= read -r dl_l && [ -z \"$dl_l\" ]")
 	}
@@ -423,10 +392,10 @@ func sameContent(content []byte, p string, toEnd bool) string {
 // stood in for by "/" and "/dev/null", so that the output lines match
 // the arguments; if their count is not as expected (a path removed
 // meanwhile), dl_bok stays empty and each step takes its own.
-func batchStat(steps []*step, toFile bool) (code string, slot func(*step) int) {
+func batchStat(steps []*plan.Step, toFile bool) (code string, slot func(*plan.Step) int) {
 	slots := map[int]int{}
-	slot = func(s *step) int {
-		if i, ok := slots[s.idx]; ok {
+	slot = func(s *plan.Step) int {
+		if i, ok := slots[s.Idx]; ok {
 			return i
 		}
 		return -1
@@ -438,11 +407,11 @@ func batchStat(steps []*step, toFile bool) (code string, slot func(*step) int) {
 	var files []int
 	b.WriteString("set -f; dl_bok= dl_any=\n")
 	for i, s := range steps {
-		slots[s.idx] = i
-		fmt.Fprintf(&b, "dl_p%d=%s; dl_e%d=; if [ -e \"$dl_p%d\" ]; then dl_any=1 dl_e%d=1; else dl_p%d=/; fi\n", i, remotePath(s.path), i, i, i, i)
+		slots[s.Idx] = i
+		fmt.Fprintf(&b, "dl_p%d=%s; dl_e%d=; if [ -e \"$dl_p%d\" ]; then dl_any=1 dl_e%d=1; else dl_p%d=/; fi\n", i, remotePath(s.Path), i, i, i, i)
 		fmt.Fprintf(&none, " dl_m%d=- dl_o%d=- dl_g%d=- dl_z%d=0", i, i, i, i)
 		fmt.Fprintf(&stats, " \"$dl_p%d\"", i)
-		if s.action == documents.ActionFile && !shellComparable(s) {
+		if s.Action == documents.ActionFile && !shellComparable(s) {
 			fmt.Fprintf(&b, "dl_f%d=$dl_p%d; [ -f \"$dl_f%d\" ] || dl_f%d=/dev/null\n", i, i, i, i)
 			fmt.Fprintf(&hashes, " \"$dl_f%d\"", i)
 			fmt.Fprintf(&none, " dl_s%d=-", i)
@@ -456,7 +425,7 @@ func batchStat(steps []*step, toFile bool) (code string, slot func(*step) int) {
 	// Owner and group names cost stat a look-up in the user and group
 	// databases: taken only when a step sets one.
 	gnu, bsd := "%a - - %s", "%Lp - - %z"
-	if slices.ContainsFunc(steps, func(s *step) bool { return s.owner != "" || s.group != "" }) {
+	if slices.ContainsFunc(steps, func(s *plan.Step) bool { return s.Owner != "" || s.Group != "" }) {
 		gnu, bsd = "%a %U %G %s", "%Lp %Su %Sg %z"
 	}
 	// When none of the paths is there (a fresh host), there is nothing
@@ -487,26 +456,26 @@ func batchStat(steps []*step, toFile bool) (code string, slot func(*step) int) {
 	return b.String(), slot
 }
 
-// literalLine reports whether the host itself can tell that a line step
+// LiteralLine reports whether the host itself can tell that a line step
 // is in state, with grep: a literal line (no regexp).
-func literalLine(s *step) bool { return s.action == documents.ActionLine && s.lineRe == "" }
+func LiteralLine(s *plan.Step) bool { return s.Action == documents.ActionLine && s.LineRe == "" }
 
 // lineCheck is the check of a line step. For a literal line, grep tells
 // whether it is in state (dl_lc=1), and the file's content is sent and
 // the file stat'ed (its mode is kept) only when it is not (Go computes
 // the edit). A line with a regexp always sends the content.
-func lineCheck(s *step, slot int) string {
-	p := remotePath(s.path)
+func lineCheck(s *plan.Step, slot int) string {
+	p := remotePath(s.Path)
 	var b strings.Builder
 	b.WriteString(kindTest("-f", p, "") + "dl_lc= dl_sr=\n")
-	if literalLine(s) {
-		grep := fmt.Sprintf("grep -qxF -- %s %s 2>/dev/null", quote(s.line), p)
+	if LiteralLine(s) {
+		grep := fmt.Sprintf("grep -qxF -- %s %s 2>/dev/null", Quote(s.Line), p)
 		if slot >= 0 {
 			// A small file is read by the shell: no grep.
-			grep = fmt.Sprintf("if [ -n \"$dl_bok\" ] && [ -n \"$dl_e%d\" ] && [ \"$dl_z%d\" -le %d ] && dl_hasline %s %s \"$dl_z%d\"; then dl_sr=1; [ $dl_h = 1 ]; else %s; fi", slot, slot, maxShellRead, quote(s.line), p, slot, grep)
+			grep = fmt.Sprintf("if [ -n \"$dl_bok\" ] && [ -n \"$dl_e%d\" ] && [ \"$dl_z%d\" -le %d ] && dl_hasline %s %s \"$dl_z%d\"; then dl_sr=1; [ $dl_h = 1 ]; else %s; fi", slot, slot, maxShellRead, Quote(s.Line), p, slot, grep)
 		}
 		fmt.Fprintf(&b, "if [ $dl_k = 1 ] && %s; then dl_h=1; else dl_h=0; fi\n", grep)
-		if s.absent {
+		if s.Absent {
 			// In state when no line equals it, or there is no file.
 			b.WriteString("if [ $dl_k = 0 ] || { [ $dl_k = 1 ] && [ $dl_h = 0 ]; }; then dl_lc=1; fi\n")
 		} else {
@@ -518,30 +487,30 @@ func lineCheck(s *step, slot int) string {
 		get = fmt.Sprintf("if [ -n \"$dl_bok\" ] && [ -n \"$dl_e%d\" ]; then dl_m=$dl_m%d dl_o=$dl_o%d dl_g=$dl_g%d dl_z=$dl_z%d; else %s; fi", slot, slot, slot, slot, slot, get)
 	}
 	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ -z \"$dl_lc\" ]; then %s; else dl_m=- dl_o=- dl_g=- dl_z=0; fi\n", get)
-	fmt.Fprintf(&b, "if [ $dl_k = 1 ]; then dl_frame %d stat \"1 - $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d stat $dl_k; fi\n", s.idx, s.idx)
-	if literalLine(s) {
-		fmt.Fprintf(&b, "dl_frame %d has ${dl_lc:-0}\n", s.idx)
+	fmt.Fprintf(&b, "if [ $dl_k = 1 ]; then dl_frame %d stat \"1 - $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d stat $dl_k; fi\n", s.Idx, s.Idx)
+	if LiteralLine(s) {
+		fmt.Fprintf(&b, "dl_frame %d has ${dl_lc:-0}\n", s.Idx)
 	}
 	// A file the shell has read whole (dl_sr) is sent by the shell.
-	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ -z \"$dl_lc\" ]; then if [ -n \"$dl_sr\" ]; then dl_payload %d cur %s %d; else dl_cur %d %s %d; fi; fi\n", s.idx, p, maxShellRead+1, s.idx, p, maxLineFile+1)
+	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ -z \"$dl_lc\" ]; then if [ -n \"$dl_sr\" ]; then dl_payload %d cur %s %d; else dl_cur %d %s %d; fi; fi\n", s.Idx, p, maxShellRead+1, s.Idx, p, frame.MaxFile+1)
 	return b.String()
 }
 
-// cleanTest is a shell condition that holds when the step, just checked
+// CleanTest is a shell condition that holds when the step, just checked
 // by the check script, is in its desired state; "" when only Go can tell
 // (a line with a regexp, ...).
-func cleanTest(s *step) string {
+func CleanTest(s *plan.Step) string {
 	var c []string
-	switch s.action {
+	switch s.Action {
 	case documents.ActionShell:
-		if !s.hasCheck && s.onSuccessEnd {
+		if !s.HasCheck && s.OnSuccessEnd {
 			return "false" // the document ends here: Go decides the rest
 		}
 		return "[ $dl_rc -eq 0 ]"
 	case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
-		if s.absent {
-			if s.action == documents.ActionLine {
-				if literalLine(s) {
+		if s.Absent {
+			if s.Action == documents.ActionLine {
+				if LiteralLine(s) {
 					return "[ -n \"$dl_lc\" ]"
 				}
 				return ""
@@ -549,25 +518,25 @@ func cleanTest(s *step) string {
 			return "[ $dl_k = 0 ]"
 		}
 		c = append(c, "[ $dl_k = 1 ]")
-		switch s.action {
+		switch s.Action {
 		case documents.ActionFile:
-			c = append(c, "[ \"$dl_s\" = "+sha(s.content)+" ]")
+			c = append(c, "[ \"$dl_s\" = "+plan.SHA256Hex(s.Content)+" ]")
 		case documents.ActionLine:
-			if !literalLine(s) {
+			if !LiteralLine(s) {
 				return ""
 			}
 			c = append(c, "[ -n \"$dl_lc\" ]")
 		}
-		if s.mode != "" {
+		if s.Mode != "" {
 			// As text: stat prints no leading zero, and a "-" (no
 			// stat) must compare unequal, not end the script.
-			c = append(c, fmt.Sprintf("[ \"$dl_m\" = %s ]", normMode(s.mode)))
+			c = append(c, fmt.Sprintf("[ \"$dl_m\" = %s ]", plan.NormMode(s.Mode)))
 		}
-		if s.owner != "" {
-			c = append(c, "[ \"$dl_o\" = "+quote(s.owner)+" ]")
+		if s.Owner != "" {
+			c = append(c, "[ \"$dl_o\" = "+Quote(s.Owner)+" ]")
 		}
-		if s.group != "" {
-			c = append(c, "[ \"$dl_g\" = "+quote(s.group)+" ]")
+		if s.Group != "" {
+			c = append(c, "[ \"$dl_g\" = "+Quote(s.Group)+" ]")
 		}
 		return strings.Join(c, " && ")
 	case documents.ActionPackage:
@@ -578,33 +547,33 @@ func cleanTest(s *step) string {
 	return ""
 }
 
-// checkScript checks every step of a plan.
-func checkScript(marker string, steps []*step, st scriptState) string {
+// CheckScript checks every step of a plan.
+func CheckScript(marker string, steps []*plan.Step, st plan.Resume) string {
 	return buildCheckScript(marker, steps, false, st)
 }
 
-// checkRunScript checks every step and, as long as every step before is
+// CheckRunScript checks every step and, as long as every step before is
 // known to be in state, also runs the steps without a check (which apply
 // mode always runs): a converged host then needs this one round trip.
-func checkRunScript(marker string, steps []*step, st scriptState) string {
+func CheckRunScript(marker string, steps []*plan.Step, st plan.Resume) string {
 	return buildCheckScript(marker, steps, true, st)
 }
 
 // start is the beginning of every script: the marker, the prelude, what
 // the steps need.
-func start(b *strings.Builder, marker string, steps []*step, runs bool, st scriptState) {
+func start(b *strings.Builder, marker string, steps []*plan.Step, runs bool, st plan.Resume) {
 	// A script is a few KiB per step: grown once, not copied as it grows.
 	b.Grow(len(prelude) + len(tmpPrelude) + 2048*len(steps))
-	b.WriteString("DLM=" + quote(marker) + "\n" + prelude)
-	if c := st.cleanup; c != "" {
-		if st.salvage >= 0 {
-			fmt.Fprintf(b, "dl_payload %d out %s; dl_payload %d err %s\n", st.salvage, quote(c+".o"), st.salvage, quote(c+".e"))
+	b.WriteString("DLM=" + Quote(marker) + "\n" + prelude)
+	if c := st.Cleanup; c != "" {
+		if st.Salvage >= 0 {
+			fmt.Fprintf(b, "dl_payload %d out %s; dl_payload %d err %s\n", st.Salvage, Quote(c+".o"), st.Salvage, Quote(c+".e"))
 		}
-		b.WriteString("rm -f -- " + quote(c+".o") + " " + quote(c+".e") + " " + quote(c+".p") + " " + quote(c+".s") + " " + quote(c+".u") + "\n")
+		b.WriteString("rm -f -- " + Quote(c+".o") + " " + Quote(c+".e") + " " + Quote(c+".p") + " " + Quote(c+".s") + " " + Quote(c+".u") + "\n")
 	}
 	sys := false
 	for _, s := range steps {
-		switch s.action {
+		switch s.Action {
 		case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
 			sys = true
 		}
@@ -613,17 +582,17 @@ func start(b *strings.Builder, marker string, steps []*step, runs bool, st scrip
 		b.WriteString(tmpPrelude)
 	}
 	if sys {
-		b.WriteString(systemPrelude)
+		b.WriteString(SystemPrelude)
 	}
 }
 
-// inlineOK reports whether the check script of an apply may correct the
+// InlineOK reports whether the check script of an apply may correct the
 // steps it finds drifted itself (inlineFix), while everything before is
 // in state: not when the document ends early or has finally steps, which
 // the apply script orders.
-func inlineOK(steps []*step) bool {
+func InlineOK(steps []*plan.Step) bool {
 	for _, s := range steps {
-		if s.finally || s.onSuccessEnd || s.onFailure == "successAndExit" {
+		if s.Finally || s.OnSuccessEnd || s.OnFailure == "successAndExit" {
 			return false
 		}
 	}
@@ -635,22 +604,22 @@ func inlineOK(steps []*step) bool {
 // regexp or to remove, a system action. A fix empties dl_ok when it
 // fails; the line fix leaves the step to the runner (dl_clean emptied,
 // no "applied" frame) when the file has CRLF line ends.
-func inlineFix(s *step) string {
-	switch s.action {
+func inlineFix(s *plan.Step) string {
+	switch s.Action {
 	case documents.ActionShell:
-		if !s.hasCheck {
+		if !s.HasCheck {
 			return ""
 		}
-		return applyFragment(applyStep{s: s})
+		return applyFragment(plan.ApplyStep{Step: s})
 	case documents.ActionDirectory:
-		return applyFragment(applyStep{s: s, mode: s.mode}) + fmt.Sprintf("dl_fixed%d=1\n", s.idx)
+		return applyFragment(plan.ApplyStep{Step: s, Mode: s.Mode}) + fmt.Sprintf("dl_fixed%d=1\n", s.Idx)
 	case documents.ActionFile:
-		if len(s.content) > maxInlineContent {
+		if len(s.Content) > plan.MaxInlineContent {
 			return "" // every check would carry it: written only when drifted
 		}
-		return applyFragment(applyStep{s: s, write: s.content, mode: s.mode, keepMode: s.mode == ""}) + fmt.Sprintf("dl_fixed%d=1\n", s.idx)
+		return applyFragment(plan.ApplyStep{Step: s, Write: s.Content, Mode: s.Mode, KeepMode: s.Mode == ""}) + fmt.Sprintf("dl_fixed%d=1\n", s.Idx)
 	case documents.ActionLine:
-		if !literalLine(s) || s.absent {
+		if !LiteralLine(s) || s.Absent {
 			return ""
 		}
 		return lineFix(s)
@@ -662,11 +631,11 @@ func inlineFix(s *step) string {
 // as editLine would: every line kept, the last one ended by a newline,
 // the line added; the file's mode kept. A file with a CR, or larger than
 // the line action edits, is left to the runner.
-func lineFix(s *step) string {
-	p := remotePath(s.path)
+func lineFix(s *plan.Step) string {
+	p := remotePath(s.Path)
 	var b strings.Builder
-	fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.${DLM#@@DL-}; dl_rc=3\n", tmpBeside(s.path))
-	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ \"$dl_z\" -le %d ]; then\n", maxLineFile)
+	fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.${DLM#@@DL-}; dl_rc=3\n", tmpBeside(s.Path))
+	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ \"$dl_z\" -le %d ]; then\n", frame.MaxFile)
 	// The file's mode, when a umask can give it, is given at creation
 	// (no chmod program): 644 is created under umask 133.
 	b.WriteString("\tdl_um=; case $dl_m in [0246][0246][0246]) dl_r=${dl_m#?}; dl_um=$((7-${dl_m%??}))$((7-${dl_r%?}))$((7-${dl_m#??})) ;; esac\n")
@@ -678,10 +647,10 @@ func lineFix(s *step) string {
 		"\t\tcase $dl_l in *'\r'*) dl_rc=3 ;; esac\n"+
 		"\t\tif [ $dl_rc = 0 ]; then [ -z \"$dl_l\" ] || printf '%%s\\n' \"$dl_l\"; printf '%%s\\n' %s; fi; } <%s >\"$dl_tmp\" 2>\"$dl_t.e\" || { [ $dl_rc = 3 ] || dl_rc=1; }\n"+
 		"\t\tumask \"$dl_um0\"\n"+
-		"\telse\n", quote(s.line), p)
-	fmt.Fprintf(&b, "\t( [ -z \"$dl_um\" ] || umask $dl_um; export DL_LINE=%s; exec awk 'index($0, \"\\r\") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON[\"DL_LINE\"] }' <%s >\"$dl_tmp\" ) 2>\"$dl_t.e\"; dl_rc=$?\n\tfi\n", quote(s.line), p)
-	if s.create {
-		fmt.Fprintf(&b, "elif [ $dl_k = 0 ]; then\n\tprintf '%%s\\n' %s >\"$dl_tmp\" 2>\"$dl_t.e\"; dl_rc=$?\n", quote(s.line))
+		"\telse\n", Quote(s.Line), p)
+	fmt.Fprintf(&b, "\t( [ -z \"$dl_um\" ] || umask $dl_um; export DL_LINE=%s; exec awk 'index($0, \"\\r\") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON[\"DL_LINE\"] }' <%s >\"$dl_tmp\" ) 2>\"$dl_t.e\"; dl_rc=$?\n\tfi\n", Quote(s.Line), p)
+	if s.Create {
+		fmt.Fprintf(&b, "elif [ $dl_k = 0 ]; then\n\tprintf '%%s\\n' %s >\"$dl_tmp\" 2>\"$dl_t.e\"; dl_rc=$?\n", Quote(s.Line))
 	}
 	b.WriteString("fi\n")
 	b.WriteString("if [ $dl_rc = 3 ]; then rm -f -- \"$dl_tmp\"; dl_ok=\nelse\n")
@@ -689,18 +658,18 @@ func lineFix(s *step) string {
 	b.WriteString("[ -z \"$dl_ok\" ] || [ $dl_k != 1 ] || [ \"$dl_m\" = - ] || [ -n \"$dl_um\" ] || chmod \"$dl_m\" \"$dl_tmp\" 2>>\"$dl_t.e\" || dl_ok=\n")
 	fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ] && mv -f -- \"$dl_tmp\" %s 2>>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", p)
 	b.WriteString(applyResult(s))
-	fmt.Fprintf(&b, "dl_fixed%d=1\n", s.idx)
+	fmt.Fprintf(&b, "dl_fixed%d=1\n", s.Idx)
 	b.WriteString("fi\n")
 	return b.String()
 }
 
-func buildCheckScript(marker string, steps []*step, run bool, st scriptState) string {
-	inline := run && inlineOK(steps)
+func buildCheckScript(marker string, steps []*plan.Step, run bool, st plan.Resume) string {
+	inline := run && InlineOK(steps)
 	runs, sure := checkRuns(steps, run, inline)
 	var b strings.Builder
 	start(&b, marker, steps, runs, st)
 	b.WriteString("dl_facts\n")
-	if st.unclean {
+	if st.Unclean {
 		b.WriteString("dl_clean=\n")
 	} else {
 		b.WriteString("dl_clean=1\n")
@@ -709,23 +678,23 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 	b.WriteString(code)
 	after := &afters{b: &b, guarded: true}
 	for _, s := range steps {
-		if s.err != nil {
+		if s.Err != nil {
 			b.WriteString("dl_clean=\n")
 			continue
 		}
-		if s.skip != "" {
+		if s.Skip != "" {
 			continue
 		}
 		after.before(s)
-		if s.platform != "" {
-			fmt.Fprintf(&b, "if [ \"$dl_os\" = %s ]; then :\n", quote(s.platform))
+		if s.Platform != "" {
+			fmt.Fprintf(&b, "if [ \"$dl_os\" = %s ]; then :\n", Quote(s.Platform))
 		}
 		writeCheck(&b, s, run, slot)
 		if run {
 			writeClean(&b, s, inline, after)
 		}
-		if s.platform != "" {
-			fmt.Fprintf(&b, "else dl_frame %d skip platform; fi\n", s.idx)
+		if s.Platform != "" {
+			fmt.Fprintf(&b, "else dl_frame %d skip platform; fi\n", s.Idx)
 		}
 	}
 	after.flush()
@@ -736,12 +705,12 @@ func buildCheckScript(marker string, steps []*step, run bool, st scriptState) st
 // inline, corrects them), whether a run, or a correction, may capture its
 // output in files (runs), and whether a command surely runs (a step
 // without a check), so that the files are made anyway (sure).
-func checkRuns(steps []*step, run, inline bool) (runs, sure bool) {
+func checkRuns(steps []*plan.Step, run, inline bool) (runs, sure bool) {
 	for _, s := range steps {
-		if run && s.err == nil && s.skip == "" {
-			runs = runs || (s.action == documents.ActionShell && (!s.hasCheck || inline)) ||
-				(inline && (s.action == documents.ActionFile || s.action == documents.ActionDirectory || literalLine(s)))
-			sure = sure || (s.action == documents.ActionShell && !s.hasCheck && s.platform == "")
+		if run && s.Err == nil && s.Skip == "" {
+			runs = runs || (s.Action == documents.ActionShell && (!s.HasCheck || inline)) ||
+				(inline && (s.Action == documents.ActionFile || s.Action == documents.ActionDirectory || LiteralLine(s)))
+			sure = sure || (s.Action == documents.ActionShell && !s.HasCheck && s.Platform == "")
 		}
 	}
 	return runs, sure
@@ -750,23 +719,23 @@ func checkRuns(steps []*step, run, inline bool) (runs, sure bool) {
 // statBatch is the path steps of the check script that are checked
 // before anything can change the host, to be stat'ed at once: each path
 // once, the first step on it.
-func statBatch(steps []*step, run, inline bool) []*step {
-	var batch []*step
+func statBatch(steps []*plan.Step, run, inline bool) []*plan.Step {
+	var batch []*plan.Step
 	seen := map[string]bool{}
 steps:
 	for _, s := range steps {
-		if run && s.action == documents.ActionShell && (!s.hasCheck || inline) {
+		if run && s.Action == documents.ActionShell && (!s.HasCheck || inline) {
 			break // it may change the host before the paths after it are checked
 		}
-		switch s.action {
+		switch s.Action {
 		case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
-			if inline && s.action == documents.ActionDirectory && s.absent {
+			if inline && s.Action == documents.ActionDirectory && s.Absent {
 				break steps // it may remove the paths after it
 			}
-			if s.err == nil && s.skip == "" && s.platform == "" && !seen[s.path] {
+			if s.Err == nil && s.Skip == "" && s.Platform == "" && !seen[s.Path] {
 				batch = append(batch, s)
 			}
-			seen[s.path] = true // a later step on it sees what the earlier wrote
+			seen[s.Path] = true // a later step on it sees what the earlier wrote
 		}
 	}
 	return batch
@@ -775,26 +744,26 @@ steps:
 // writeCheck writes the check of step s to the check script b (run: a
 // shell step without a check runs there, when everything before it is
 // in state); a path checked in the batch reads its stat from slot.
-func writeCheck(b *strings.Builder, s *step, run bool, slot func(*step) int) {
-	switch s.action {
+func writeCheck(b *strings.Builder, s *plan.Step, run bool, slot func(*plan.Step) int) {
+	switch s.Action {
 	case documents.ActionShell:
-		if s.hasCheck {
-			b.WriteString(checkCmd(s, s.check, "check"))
+		if s.HasCheck {
+			b.WriteString(checkCmd(s, s.Check, "check"))
 		} else if run {
 			fmt.Fprintf(b, "if [ -n \"$dl_clean\" ]; then\n%sfi\n", runLoop(s))
 		}
 	case documents.ActionFile, documents.ActionDirectory:
 		b.WriteString(statFrameAt(s, "stat", slot(s)))
-		if s.action == documents.ActionFile && s.contentText && !s.absent {
-			p := remotePath(s.path)
-			fmt.Fprintf(b, "if [ $dl_k = 1 ] && [ \"$dl_s\" != %s ]; then dl_cur %d %s %d; fi\n", sha(s.content), s.idx, p, maxDiffBytes+1)
+		if s.Action == documents.ActionFile && s.ContentText && !s.Absent {
+			p := remotePath(s.Path)
+			fmt.Fprintf(b, "if [ $dl_k = 1 ] && [ \"$dl_s\" != %s ]; then dl_cur %d %s %d; fi\n", plan.SHA256Hex(s.Content), s.Idx, p, plan.MaxDiffBytes+1)
 		}
 	case documents.ActionLine:
 		b.WriteString(lineCheck(s, slot(s)))
 	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
 		b.WriteString(systemCheck(s, "state"))
 	case documents.ActionPowerShell:
-		fmt.Fprintf(b, "dl_frame %d skip platform\n", s.idx)
+		fmt.Fprintf(b, "dl_frame %d skip platform\n", s.Idx)
 	}
 }
 
@@ -803,8 +772,8 @@ func writeCheck(b *strings.Builder, s *step, run bool, slot func(*step) int) {
 // at once when inline and it has one (after then learns what it
 // writes), else its test in state, or the end of dl_clean when it has
 // none.
-func writeClean(b *strings.Builder, s *step, inline bool, after *afters) {
-	t := cleanTest(s)
+func writeClean(b *strings.Builder, s *plan.Step, inline bool, after *afters) {
+	t := CleanTest(s)
 	fix := ""
 	if inline && t != "" {
 		fix = inlineFix(s)
@@ -814,9 +783,9 @@ func writeClean(b *strings.Builder, s *step, inline bool, after *afters) {
 		// Corrected at once, as long as everything before is in
 		// state or was corrected: no second round trip.
 		fmt.Fprintf(b, "if [ -n \"$dl_clean\" ] && ! { %s; }; then\ndl_need_t; dl_ok=1\n%s[ -n \"$dl_ok\" ] || dl_clean=\nfi\n", t, fix)
-		switch s.action {
+		switch s.Action {
 		case documents.ActionFile:
-			after.add(s, s.content)
+			after.add(s, s.Content)
 		case documents.ActionDirectory, documents.ActionLine:
 			after.add(s, nil)
 		}
@@ -828,53 +797,40 @@ func writeClean(b *strings.Builder, s *step, inline bool, after *afters) {
 }
 
 // runLoop runs a script step's run, up to max_attempts times.
-func runLoop(s *step) string {
-	return fmt.Sprintf("dl_a=0; while :; do dl_a=$((dl_a+1))\n%sif [ $dl_rc -eq 0 ] || [ $dl_a -ge %d ]; then break; fi; done\n", runCmd(s, s.run), s.attempts)
+func runLoop(s *plan.Step) string {
+	return fmt.Sprintf("dl_a=0; while :; do dl_a=$((dl_a+1))\n%sif [ $dl_rc -eq 0 ] || [ $dl_a -ge %d ]; then break; fi; done\n", runCmd(s, s.Run), s.Attempts)
 }
 
-// applyStep is one step of the apply phase with what to do.
-type applyStep struct {
-	s        *step
-	commands string // package, service, patch: what to run
-	recheck  bool   // compliant at check time, but an earlier step changed the host: check again first
-	write    []byte // file and line: the content to write
-	mode     string // mode to set on what is written
-	// keepMode: file, in the check script, without a declared mode: a
-	// file that is there (dl_k, dl_m of its own stat) keeps its mode,
-	// and its new content is private until it has it.
-	keepMode bool
-}
-
-// applyScript corrects the given steps, in order, honouring on_failure,
+// ApplyScript corrects the given steps, in order, honouring on_failure,
 // onSuccess: exit and finally steps.
-func applyScript(marker string, steps []applyStep, st scriptState) string {
+func ApplyScript(marker string, steps []plan.ApplyStep, st plan.Resume) string {
 	var b strings.Builder
-	plain := make([]*step, len(steps))
+	plain := make([]*plan.Step, len(steps))
 	for i, a := range steps {
-		plain[i] = a.s
+		plain[i] = a.Step
 	}
 	start(&b, marker, plain, true, st)
-	b.WriteString("dl_need_t\ndl_stop=" + quote(st.stop) + "\n")
+	b.WriteString("dl_need_t\ndl_stop=" + Quote(st.Stop) + "\n")
 	after := &afters{b: &b}
 	for _, a := range steps {
-		s := a.s
+		s := a.Step
 		after.before(s)
-		switch s.action {
+		switch s.Action {
 		case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
-			after.add(s, a.write)
+			after.add(s, a.Write)
 		}
-		if s.finally {
+		if s.Finally {
 			b.WriteString("if :; then\n")
 		} else {
-			fmt.Fprintf(&b, "if [ -n \"$dl_stop\" ]; then dl_frame %d skip \"$dl_stop\"; else\n", s.idx)
+			fmt.Fprintf(&b, "if [ -n \"$dl_stop\" ]; then dl_frame %d skip \"$dl_stop\"; else\n", s.Idx)
 		}
-		if s.platform != "" {
-			fmt.Fprintf(&b, "if [ \"$dl_os\" != %s ]; then dl_frame %d skip platform; else\n", quote(s.platform), s.idx)
+		if s.Platform != "" {
+			fmt.Fprintf(&b, "if [ \"$dl_os\" != %s ]; then dl_frame %d skip platform; else\n", Quote(s.Platform), s.Idx)
 		}
 		b.WriteString("dl_ok=1\n")
 		b.WriteString(applyFragment(a))
 		b.WriteString("if [ -z \"$dl_ok\" ]; then ")
-		switch s.onFailure {
+		switch s.OnFailure {
 		case "continue":
 			b.WriteString(":")
 		case "successAndExit":
@@ -883,10 +839,10 @@ func applyScript(marker string, steps []applyStep, st scriptState) string {
 			b.WriteString("dl_stop=failed")
 		}
 		b.WriteString("; fi\n")
-		if s.onSuccessEnd {
+		if s.OnSuccessEnd {
 			b.WriteString("if [ -n \"$dl_ok\" ]; then dl_stop=onSuccess; fi\n")
 		}
-		if s.platform != "" {
+		if s.Platform != "" {
 			b.WriteString("fi\n")
 		}
 		b.WriteString("fi\n")
@@ -916,22 +872,22 @@ type afters struct {
 // written is a step whose state after is reported, with the content it
 // wrote when the runner knows it (nil: not known, or none).
 type written struct {
-	s       *step
+	s       *plan.Step
 	content []byte
 }
 
 // before is called before each step is written.
-func (a *afters) before(s *step) {
-	switch s.action {
+func (a *afters) before(s *plan.Step) {
+	switch s.Action {
 	case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
-		if !slices.ContainsFunc(a.pending, func(w written) bool { return w.s.path == s.path }) {
+		if !slices.ContainsFunc(a.pending, func(w written) bool { return w.s.Path == s.Path }) {
 			return
 		}
 	}
 	a.flush()
 }
 
-func (a *afters) add(s *step, content []byte) {
+func (a *afters) add(s *plan.Step, content []byte) {
 	a.pending = append(a.pending, written{s, content})
 }
 
@@ -941,7 +897,7 @@ func (a *afters) flush() {
 	if len(pending) == 0 {
 		return
 	}
-	var batch []*step
+	var batch []*plan.Step
 	for _, w := range pending {
 		if shellAfter(w) == "" {
 			batch = append(batch, w.s)
@@ -965,12 +921,12 @@ func (a *afters) flush() {
 	if code != "" {
 		var any strings.Builder
 		for _, s := range batch {
-			fmt.Fprintf(&any, "$dl_fixed%d", s.idx)
+			fmt.Fprintf(&any, "$dl_fixed%d", s.Idx)
 		}
 		fmt.Fprintf(a.b, "if [ -n \"%s\" ]; then\n%sfi\n", any.String(), code)
 	}
 	for _, w := range pending {
-		fmt.Fprintf(a.b, "if [ -n \"$dl_fixed%d\" ]; then\n%sfi\n", w.s.idx, frame(w))
+		fmt.Fprintf(a.b, "if [ -n \"$dl_fixed%d\" ]; then\n%sfi\n", w.s.Idx, frame(w))
 	}
 }
 
@@ -982,81 +938,81 @@ func (a *afters) flush() {
 // runner does not use them after a write.
 func shellAfter(w written) string {
 	s := w.s
-	p := remotePath(s.path)
+	p := remotePath(s.Path)
 	want, hash := "-f", "dl_s=-"
 	switch {
-	case s.action == documents.ActionDirectory:
+	case s.Action == documents.ActionDirectory:
 		want = "-d"
-	case s.absent && s.action != documents.ActionLine:
-	case s.action == documents.ActionLine && w.content == nil:
-	case shellComparableContent(w.content) && (s.action == documents.ActionFile || s.action == documents.ActionLine):
-		hash = fmt.Sprintf("if %s; then dl_s=%s; else dl_sha %s; fi", sameContent(w.content, p, true), sha(w.content), p)
+	case s.Absent && s.Action != documents.ActionLine:
+	case s.Action == documents.ActionLine && w.content == nil:
+	case shellComparableContent(w.content) && (s.Action == documents.ActionFile || s.Action == documents.ActionLine):
+		hash = fmt.Sprintf("if %s; then dl_s=%s; else dl_sha %s; fi", sameContent(w.content, p, true), plan.SHA256Hex(w.content), p)
 	default:
 		return ""
 	}
 	return kindTest(want, p, hash+"; dl_m=- dl_o=- dl_g=- dl_z=0") +
-		fmt.Sprintf("if [ $dl_k = 1 ]; then dl_frame %d after \"1 $dl_s $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d after $dl_k; fi\n", s.idx, s.idx)
+		fmt.Sprintf("if [ $dl_k = 1 ]; then dl_frame %d after \"1 $dl_s $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d after $dl_k; fi\n", s.Idx, s.Idx)
 }
 
 // applyFragment corrects one step: dl_ok is emptied when it fails.
-func applyFragment(a applyStep) string {
+func applyFragment(a plan.ApplyStep) string {
 	var b strings.Builder
-	s := a.s
-	switch s.action {
+	s := a.Step
+	switch s.Action {
 	case documents.ActionShell:
-		if a.recheck && s.hasCheck {
-			b.WriteString(checkCmd(s, s.check, "recheck"))
+		if a.Recheck && s.HasCheck {
+			b.WriteString(checkCmd(s, s.Check, "recheck"))
 			b.WriteString("if [ $dl_rc -ne 0 ]; then\n")
 		} else {
 			b.WriteString("if :; then\n")
 		}
 		b.WriteString(runLoop(s))
 		b.WriteString("[ $dl_rc -eq 0 ] || dl_ok=\n")
-		if s.hasCheck {
-			fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ]; then %s[ $dl_rc -eq 0 ] || dl_ok=; fi\n", checkCmd(s, s.check, "verify"))
+		if s.HasCheck {
+			fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ]; then %s[ $dl_rc -eq 0 ] || dl_ok=; fi\n", checkCmd(s, s.Check, "verify"))
 		}
 		b.WriteString("fi\n")
 	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
-		b.WriteString(systemApply(s, a.commands))
+		b.WriteString(systemApply(s, a.Commands))
 	case documents.ActionDirectory:
-		p := remotePath(s.path)
-		if s.absent {
+		p := remotePath(s.Path)
+		if s.Absent {
 			fmt.Fprintf(&b, "rm -rf -- %s 2>\"$dl_t.e\" || dl_ok=\n", p)
 		} else {
-			fmt.Fprintf(&b, "if [ -d %s ]; then :\n%s", p, ownership(s, p, a.mode))
-			if a.mode != "" {
+			fmt.Fprintf(&b, "if [ -d %s ]; then :\n%s", p, ownership(s, p, a.Mode))
+			if a.Mode != "" {
 				// Created with its mode: one program, not two.
-				fmt.Fprintf(&b, "else mkdir -p -m %s -- %s 2>\"$dl_t.e\" || dl_ok=\n%sfi\n", a.mode, p, ownership(s, p, ""))
+				fmt.Fprintf(&b, "else mkdir -p -m %s -- %s 2>\"$dl_t.e\" || dl_ok=\n%sfi\n", a.Mode, p, ownership(s, p, ""))
 			} else {
 				fmt.Fprintf(&b, "else mkdir -p -- %s 2>\"$dl_t.e\" || dl_ok=\n%sfi\n", p, ownership(s, p, ""))
 			}
 		}
 		b.WriteString(applyResult(s))
 	case documents.ActionFile, documents.ActionLine:
-		p := remotePath(s.path)
-		if s.absent && s.action == documents.ActionFile {
+		p := remotePath(s.Path)
+		if s.Absent && s.Action == documents.ActionFile {
 			fmt.Fprintf(&b, "rm -f -- %s 2>\"$dl_t.e\" || dl_ok=\n", p)
 		} else {
 			// Write next to the target, then rename: atomic. A mode
 			// that a umask can give is given at creation (no chmod
 			// program), and the login umask (dl_um0) restored.
-			fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.${DLM#@@DL-}\n", tmpBeside(s.path))
-			mode := a.mode
+			fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.${DLM#@@DL-}\n", tmpBeside(s.Path))
+			mode := a.Mode
 			um, ok := umaskFor(mode)
 			if ok {
 				mode = ""
 				b.WriteString("umask " + um + "\n")
 			}
-			if a.keepMode {
+			if a.KeepMode {
 				// Private until it has the mode of the file it replaces.
 				b.WriteString("[ $dl_k != 1 ] || umask 077\n")
 			}
-			fmt.Fprintf(&b, "if %s 2>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", printfBytes(a.write, `"$dl_tmp"`))
-			if ok || a.keepMode {
+			fmt.Fprintf(&b, "if %s 2>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", printfBytes(a.Write, `"$dl_tmp"`))
+			if ok || a.KeepMode {
 				b.WriteString("umask \"$dl_um0\"\n")
 			}
 			b.WriteString("if [ -n \"$dl_ok\" ]; then\n")
-			if a.keepMode {
+			if a.KeepMode {
 				b.WriteString("[ $dl_k != 1 ] || [ \"$dl_m\" = - ] || chmod \"$dl_m\" \"$dl_tmp\" 2>>\"$dl_t.e\" || dl_ok=\n")
 			}
 			b.WriteString(ownership(s, `"$dl_tmp"`, mode))
@@ -1087,31 +1043,43 @@ func tmpBeside(p string) string {
 		dir = "./"
 	case dir != "/":
 		dir = strings.TrimSuffix(dir, "/")
-		return remotePath(dir) + "/" + quote("."+base)
+		return remotePath(dir) + "/" + Quote("."+base)
 	}
-	return remotePath(dir) + quote("."+base)
+	return remotePath(dir) + Quote("."+base)
 }
 
 // ownership sets mode, owner and group on the shell word p.
-func ownership(s *step, p, mode string) string {
+func ownership(s *plan.Step, p, mode string) string {
 	var b strings.Builder
 	if mode != "" {
 		fmt.Fprintf(&b, "[ -z \"$dl_ok\" ] || chmod %s %s 2>>\"$dl_t.e\" || dl_ok=\n", mode, p)
 	}
-	if s.owner != "" || s.group != "" {
-		who := s.owner
-		if s.group != "" {
-			who += ":" + s.group
+	if s.Owner != "" || s.Group != "" {
+		who := s.Owner
+		if s.Group != "" {
+			who += ":" + s.Group
 		}
-		fmt.Fprintf(&b, "[ -z \"$dl_ok\" ] || chown %s %s 2>>\"$dl_t.e\" || dl_ok=\n", quote(who), p)
+		fmt.Fprintf(&b, "[ -z \"$dl_ok\" ] || chown %s %s 2>>\"$dl_t.e\" || dl_ok=\n", Quote(who), p)
 	}
 	return b.String()
 }
 
 // applyResult reports the outcome of a file, directory or line step:
 // the error output, then the state after.
-func applyResult(s *step) string {
-	return fmt.Sprintf("dl_frame %d applied \"${dl_ok:-0}\"; dl_payload %d err \"$dl_t.e\"\n", s.idx, s.idx)
+func applyResult(s *plan.Step) string {
+	return fmt.Sprintf("dl_frame %d applied \"${dl_ok:-0}\"; dl_payload %d err \"$dl_t.e\"\n", s.Idx, s.Idx)
 }
 
-func itoa(i int) string { return strconv.Itoa(i) }
+// StdinScript runs the script sent on stdin: the shell reads it from the
+// pipe itself (no cat), or, where stdin is not a pipe or file that can
+// be opened again, through cat.
+const StdinScript = `if [ -p /dev/stdin ] || [ -f /dev/stdin ]; then . /dev/stdin; else eval "$(cat)"; fi`
+
+// Main wraps a POSIX script in one function that is called once it
+// is read whole: the shell parses the whole function before running any
+// of it, so a script cut short in transit (a dropped connection) is a
+// syntax error that runs nothing, never a truncated command; the steps
+// run with stdin from /dev/null, so none can read the script.
+func Main(script string) string {
+	return "dl_main() {\n" + script + "\n}\ndl_main </dev/null\ndl_rc=$?\nprintf '\\n%s - end 0 %s\\n' \"$DLM\" $dl_rc\nexit $dl_rc\n"
+}

@@ -1,7 +1,7 @@
 package runner
 
-import "errors"
+import "github.com/driftless-dev/driftless/runner/plan"
 
 // ErrUnsupportedAction is a step whose action this build of driftless
 // cannot execute on hosts.
-var ErrUnsupportedAction = errors.New("action not available in this version of driftless")
+var ErrUnsupportedAction = plan.ErrUnsupportedAction

@@ -1,4 +1,4 @@
-package runner
+package powershell
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 
 	"github.com/driftless-dev/driftless/documents"
 	"github.com/driftless-dev/driftless/internal/psparse"
+	"github.com/driftless-dev/driftless/runner/plan"
 )
 
 // The PowerShell the runner generates parses with a real PowerShell
@@ -14,37 +15,37 @@ import (
 // PowerShell builders handle.
 func TestGeneratedPowerShellParses(t *testing.T) {
 	steps := psSteps()
-	steps[0].onFailure = "continue"
-	steps[1].onFailure = "successAndExit"
-	steps[2].onSuccessEnd = true
-	steps[6].finally = true
-	steps[6].group = "Users"
-	steps[7].absent = true
+	steps[0].OnFailure = "continue"
+	steps[1].OnFailure = "successAndExit"
+	steps[2].OnSuccessEnd = true
+	steps[6].Finally = true
+	steps[6].Group = "Users"
+	steps[7].Absent = true
 	pkg := pkgStep(8, "latest", "", "Git.Git", "7zip.7zip")
 	svc := svcStep(9, "Spooler", ptr(true), ptr(false))
-	absentDir := &step{idx: 10, name: "gone", action: "directory", path: `C:\old`, absent: true, attempts: 1}
+	absentDir := &plan.Step{Idx: 10, Name: "gone", Action: "directory", Path: `C:\old`, Absent: true, Attempts: 1}
 	all := append(steps, pkg, svc, absentDir)
-	apply := []applyStep{
-		{s: steps[0], write: []byte("new ✓\r\n")},
-		{s: steps[1]},
-		{s: steps[2], write: []byte("10.0.0.5 db\n")},
-		{s: steps[3], recheck: true},
-		{s: steps[3]},
-		{s: steps[4]},
-		{s: steps[5]},
-		{s: steps[6], write: []byte("same")},
-		{s: steps[7]},
-		{s: pkg, commands: "dl_pkg_do 'winget' 'install' @('7zip.7zip')\ndl_pkg_do 'choco' 'upgrade' @('git')\n"},
-		{s: svc, commands: "dl_svc_do windows start 'Spooler' && dl_svc_do windows disable 'Spooler'"},
-		{s: absentDir},
+	apply := []plan.ApplyStep{
+		{Step: steps[0], Write: []byte("new ✓\r\n")},
+		{Step: steps[1]},
+		{Step: steps[2], Write: []byte("10.0.0.5 db\n")},
+		{Step: steps[3], Recheck: true},
+		{Step: steps[3]},
+		{Step: steps[4]},
+		{Step: steps[5]},
+		{Step: steps[6], Write: []byte("same")},
+		{Step: steps[7]},
+		{Step: pkg, Commands: "dl_pkg_do 'winget' 'install' @('7zip.7zip')\ndl_pkg_do 'choco' 'upgrade' @('git')\n"},
+		{Step: svc, Commands: "dl_svc_do windows start 'Spooler' && dl_svc_do windows disable 'Spooler'"},
+		{Step: absentDir},
 	}
 	psparse.Check(t, map[string]string{
 		"psPrelude":         psPreludeText,
-		"psStdinScript":     psStdinScript,
-		"check":             checkScriptPS("@@DL-0011223344556677", all),
-		"check-empty":       checkScriptPS("@@DL-00", nil),
-		"apply":             applyScriptPS("@@DL-0011223344556677", apply),
-		"apply-one-finally": applyScriptPS("@@DL-00", []applyStep{{s: steps[6], write: []byte("x")}}),
+		"psStdinScript":     StdinScript,
+		"check":             CheckScript("@@DL-0011223344556677", all),
+		"check-empty":       CheckScript("@@DL-00", nil),
+		"apply":             ApplyScript("@@DL-0011223344556677", apply),
+		"apply-one-finally": ApplyScript("@@DL-00", []plan.ApplyStep{{Step: steps[6], Write: []byte("x")}}),
 	})
 }
 
@@ -77,3 +78,6 @@ func TestBuiltinPowerShellParses(t *testing.T) {
 	}
 	psparse.Check(t, scripts)
 }
+
+// ptr returns a pointer to a copy of v.
+func ptr[T any](v T) *T { return &v }

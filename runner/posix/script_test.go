@@ -1,4 +1,4 @@
-package runner
+package posix
 
 import (
 	"os"
@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/driftless-dev/driftless/runner/plan"
 )
 
 // Only a test of plain words runs in the script's own shell; anything
@@ -30,14 +32,14 @@ func TestPlainTest(t *testing.T) {
 		"testx -f /x":                       false,
 		"[ -f /x ] || exit 1":               false,
 	} {
-		if got := plainTest(&step{}, cmd); got != want {
+		if got := plainTest(&plan.Step{}, cmd); got != want {
 			t.Errorf("plainTest(%q) = %v, want %v", cmd, got, want)
 		}
 	}
-	if plainTest(&step{workdir: "/srv"}, "test -f x") {
+	if plainTest(&plan.Step{Workdir: "/srv"}, "test -f x") {
 		t.Error("a step with a working directory runs its check in a subshell")
 	}
-	if plainTest(&step{env: map[string]string{"A": "1"}}, "test -f x") {
+	if plainTest(&plan.Step{Env: map[string]string{"A": "1"}}, "test -f x") {
 		t.Error("a step with environment runs its check in a subshell")
 	}
 }
@@ -87,27 +89,27 @@ func TestShellAfter(t *testing.T) {
 	wantNoEOL := []byte("a\nb")
 	for _, c := range []struct {
 		name    string
-		s       *step
+		s       *plan.Step
 		content []byte
 		host    *string // nil: nothing there
 		dir     bool
 		frame   string // "kind sha"
 	}{
-		{"same", &step{action: "file"}, want, ptr(string(want)), false, "1 " + sha(want)},
-		{"longer", &step{action: "file"}, want, ptr(string(want) + "x"), false, "1 " + sha([]byte(string(want)+"x"))},
-		{"longer-by-a-line", &step{action: "file"}, want, ptr(string(want) + "x\n"), false, "1 " + sha([]byte(string(want)+"x\n"))},
-		{"shorter", &step{action: "file"}, want, ptr("a\n"), false, "1 " + sha([]byte("a\n"))},
-		{"noeol-same", &step{action: "file"}, wantNoEOL, ptr("a\nb"), false, "1 " + sha(wantNoEOL)},
-		{"noeol-added", &step{action: "file"}, wantNoEOL, ptr("a\nb\n"), false, "1 " + sha([]byte("a\nb\n"))},
-		{"empty", &step{action: "file"}, nil, ptr(""), false, "1 " + sha(nil)},
-		{"not-empty", &step{action: "file"}, nil, ptr("x"), false, "1 " + sha([]byte("x"))},
-		{"missing", &step{action: "file"}, want, nil, false, "0"},
-		{"a-dir-for-a-file", &step{action: "file"}, want, nil, true, "2"},
-		{"dir", &step{action: "directory"}, nil, nil, true, "1 -"},
-		{"line-unknown", &step{action: "line"}, nil, ptr("whatever"), false, "1 -"},
-		{"line-known", &step{action: "line"}, []byte("x\nthe line\n"), ptr("x\nthe line\n"), false, "1 " + sha([]byte("x\nthe line\n"))},
-		{"removed", &step{action: "file", absent: true}, nil, nil, false, "0"},
-		{"not-removed", &step{action: "file", absent: true}, nil, ptr("x"), false, "1 -"},
+		{"same", &plan.Step{Action: "file"}, want, ptr(string(want)), false, "1 " + plan.SHA256Hex(want)},
+		{"longer", &plan.Step{Action: "file"}, want, ptr(string(want) + "x"), false, "1 " + plan.SHA256Hex([]byte(string(want)+"x"))},
+		{"longer-by-a-line", &plan.Step{Action: "file"}, want, ptr(string(want) + "x\n"), false, "1 " + plan.SHA256Hex([]byte(string(want)+"x\n"))},
+		{"shorter", &plan.Step{Action: "file"}, want, ptr("a\n"), false, "1 " + plan.SHA256Hex([]byte("a\n"))},
+		{"noeol-same", &plan.Step{Action: "file"}, wantNoEOL, ptr("a\nb"), false, "1 " + plan.SHA256Hex(wantNoEOL)},
+		{"noeol-added", &plan.Step{Action: "file"}, wantNoEOL, ptr("a\nb\n"), false, "1 " + plan.SHA256Hex([]byte("a\nb\n"))},
+		{"empty", &plan.Step{Action: "file"}, nil, ptr(""), false, "1 " + plan.SHA256Hex(nil)},
+		{"not-empty", &plan.Step{Action: "file"}, nil, ptr("x"), false, "1 " + plan.SHA256Hex([]byte("x"))},
+		{"missing", &plan.Step{Action: "file"}, want, nil, false, "0"},
+		{"a-dir-for-a-file", &plan.Step{Action: "file"}, want, nil, true, "2"},
+		{"dir", &plan.Step{Action: "directory"}, nil, nil, true, "1 -"},
+		{"line-unknown", &plan.Step{Action: "line"}, nil, ptr("whatever"), false, "1 -"},
+		{"line-known", &plan.Step{Action: "line"}, []byte("x\nthe line\n"), ptr("x\nthe line\n"), false, "1 " + plan.SHA256Hex([]byte("x\nthe line\n"))},
+		{"removed", &plan.Step{Action: "file", Absent: true}, nil, nil, false, "0"},
+		{"not-removed", &plan.Step{Action: "file", Absent: true}, nil, ptr("x"), false, "1 -"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			p := filepath.Join(dir, c.name)
@@ -117,7 +119,7 @@ func TestShellAfter(t *testing.T) {
 			case c.host != nil:
 				os.WriteFile(p, []byte(*c.host), 0o644)
 			}
-			c.s.idx, c.s.path = 3, p
+			c.s.Idx, c.s.Path = 3, p
 			code := shellAfter(written{c.s, c.content})
 			if code == "" {
 				t.Fatal("left to stat and sha256sum")
@@ -136,7 +138,7 @@ func TestShellAfter(t *testing.T) {
 		})
 	}
 	// Larger content is hashed.
-	if code := shellAfter(written{&step{action: "file", path: "/x"}, make([]byte, maxShellRead+1)}); code != "" {
+	if code := shellAfter(written{&plan.Step{Action: "file", Path: "/x"}, make([]byte, maxShellRead+1)}); code != "" {
 		t.Errorf("content larger than the shell reads: %q", code)
 	}
 }
@@ -165,17 +167,32 @@ func TestSimpleCmd(t *testing.T) {
 		"make;":                                                 false,
 		"FOO=1 uname":                                           false,
 	} {
-		if got := simpleCmd(&step{}, cmd); got != want {
+		if got := simpleCmd(&plan.Step{}, cmd); got != want {
 			t.Errorf("simpleCmd(%q) = %v, want %v", cmd, got, want)
 		}
 	}
-	if simpleCmd(&step{env: map[string]string{"A": "1"}}, "uname -r") || simpleCmd(&step{workdir: "/srv"}, "uname -r") {
+	if simpleCmd(&plan.Step{Env: map[string]string{"A": "1"}}, "uname -r") || simpleCmd(&plan.Step{Workdir: "/srv"}, "uname -r") {
 		t.Error("a step with environment or a working directory runs in a subshell")
 	}
-	if got := stepShell(&step{}, " uname -r "); got != "uname -r </dev/null" {
+	if got := stepShell(&plan.Step{}, " uname -r "); got != "uname -r </dev/null" {
 		t.Errorf("stepShell = %q", got)
 	}
-	if got := stepShell(&step{}, "sleep 0.1 && touch ~/x"); got != "{ sleep 0.1 && touch ~/x\n} </dev/null" {
+	if got := stepShell(&plan.Step{}, "sleep 0.1 && touch ~/x"); got != "{ sleep 0.1 && touch ~/x\n} </dev/null" {
 		t.Errorf("stepShell = %q", got)
 	}
 }
+
+func TestPrintfBytesRoundTrip(t *testing.T) {
+	// The script writes bytes with printf; every byte must survive.
+	var all []byte
+	for i := range 256 {
+		all = append(all, byte(i))
+	}
+	s := printfBytes(all, "/dev/null")
+	if strings.ContainsAny(s[strings.Index(s, "'"):], "\x00\n%") {
+		t.Fatalf("unescaped bytes in %q", s)
+	}
+}
+
+// ptr returns a pointer to a copy of v.
+func ptr[T any](v T) *T { return &v }

@@ -1,6 +1,9 @@
-package runner
+package plan
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,110 +15,125 @@ import (
 	"github.com/driftless-dev/driftless/documents"
 )
 
-// step is one step of a host's plan: a document step with its inputs
+// ErrUnsupportedAction is a step whose action this build of driftless
+// cannot execute on hosts.
+var ErrUnsupportedAction = errors.New("action not available in this version of driftless")
+
+// Limits the script builders and the evaluation of a step's frames share.
+const (
+	// MaxDiffBytes is the largest file whose old content is fetched to
+	// show a diff.
+	MaxDiffBytes = 256 << 10
+	// MaxInlineContent is the largest content a check script carries to
+	// correct a file at once; a larger file is written by the second
+	// script, only when it drifted.
+	MaxInlineContent = 64 << 10
+)
+
+// Step is one step of a host's plan: a document step with its inputs
 // rendered for that host. Nested documents (the document action) are
 // flattened into their steps, named "outer/inner".
-type step struct {
-	idx          int
-	name         string
-	action       documents.Action // how the runner executes it (download runs as file)
-	kind         documents.Action // the document's action, as journaled
-	sourceDoc    string
-	platform     string // platform precondition, checked on the host
-	skip         string // precondition false, decided here
-	onFailure    string
-	onSuccessEnd bool
-	finally      bool
-	timeout      time.Duration
-	attempts     int
-	env          map[string]string // DL_PARAM_* and the step's env
-	err          error             // rendering failed: the step fails
+type Step struct {
+	Idx          int
+	Name         string
+	Action       documents.Action // how the runner executes it (download runs as file)
+	Kind         documents.Action // the document's action, as journaled
+	SourceDoc    string
+	Platform     string // platform precondition, checked on the host
+	Skip         string // precondition false, decided here
+	OnFailure    string
+	OnSuccessEnd bool
+	Finally      bool
+	Timeout      time.Duration
+	Attempts     int
+	Env          map[string]string // DL_PARAM_* and the step's env
+	Err          error             // rendering failed: the step fails
 
 	// shell / powershell
-	run, check string
-	hasCheck   bool
-	workdir    string
+	Run, Check string
+	HasCheck   bool
+	Workdir    string
 	// file, directory, line
-	path         string
-	content      []byte
-	contentText  bool // content is text (a diff is kept)
-	mode         string
-	owner, group string
-	absent       bool
-	line, lineRe string
-	create       bool
+	Path         string
+	Content      []byte
+	ContentText  bool // content is text (a diff is kept)
+	Mode         string
+	Owner, Group string
+	Absent       bool
+	Line, LineRe string
+	Create       bool
 	// package
-	names   []string
-	pkgWant string // present | latest | absent
-	manager string // "" = detect
+	Names   []string
+	PkgWant string // present | latest | absent
+	Manager string // "" = detect
 	// service
-	service    string
-	svcRunning *bool
-	svcEnabled *bool
+	Service    string
+	SvcRunning *bool
+	SvcEnabled *bool
 	// patch
-	patchInstall  bool
-	rebootIfNeed  bool
-	rebootTimeout time.Duration
-	// download: content holds the verified bytes, as for a file
-	download bool
+	PatchInstall  bool
+	RebootIfNeed  bool
+	RebootTimeout time.Duration
+	// download: Content holds the verified bytes, as for a file
+	Download bool
 }
 
-// planOptions are what planning needs besides the document.
-type planOptions struct {
-	dir     string // config dir, for file sources
-	docs    func(name string) *documents.Document
-	secrets *redactor
-	fetch   func(url, source, sha256 string) ([]byte, error)
+// Options are what planning needs besides the document.
+type Options struct {
+	Dir     string // config dir, for file sources
+	Docs    func(name string) *documents.Document
+	Secrets *Redactor
+	Fetch   func(url, source, sha256 string) ([]byte, error)
 }
 
-// plan renders doc for one host.
-func plan(doc *documents.Document, scope *documents.Scope, po planOptions) []*step {
-	var out []*step
+// Plan renders doc for one host.
+func Plan(doc *documents.Document, scope *documents.Scope, po Options) []*Step {
+	var out []*Step
 	var walk func(d *documents.Document, sc *documents.Scope, prefix string, depth int)
 	walk = func(d *documents.Document, sc *documents.Scope, prefix string, depth int) {
 		env := paramEnv(d, sc.Params)
 		for _, ds := range d.Steps {
-			s := &step{
-				idx: len(out), name: prefix + ds.Name, action: ds.Action, kind: ds.Action, sourceDoc: d.Name,
-				onFailure: ds.OnFailure, onSuccessEnd: ds.OnSuccessEnd, finally: ds.Finally,
-				attempts: ds.MaxAttempts, env: env,
+			s := &Step{
+				Idx: len(out), Name: prefix + ds.Name, Action: ds.Action, Kind: ds.Action, SourceDoc: d.Name,
+				OnFailure: ds.OnFailure, OnSuccessEnd: ds.OnSuccessEnd, Finally: ds.Finally,
+				Attempts: ds.MaxAttempts, Env: env,
 			}
-			s.timeout, s.err = ds.StepTimeout(sc)
+			s.Timeout, s.Err = ds.StepTimeout(sc)
 			if p := ds.Precondition; p != nil {
 				if p.Platform != "" {
-					s.platform = p.Platform
-				} else if s.err == nil {
+					s.Platform = p.Platform
+				} else if s.Err == nil {
 					a, err1 := p.Equals[0].Render(sc)
 					b, err2 := p.Equals[1].Render(sc)
 					switch {
 					case err1 != nil || err2 != nil:
-						s.err = fmt.Errorf("precondition: %w", firstErr(err1, err2))
+						s.Err = fmt.Errorf("precondition: %w", firstErr(err1, err2))
 					case (a != b) != p.Negate:
 						op := "!="
 						if p.Negate {
 							op = "=="
 						}
-						s.skip = fmt.Sprintf("precondition false: %q %s %q", po.secrets.redact(a), op, po.secrets.redact(b))
+						s.Skip = fmt.Sprintf("precondition false: %q %s %q", po.Secrets.Redact(a), op, po.Secrets.Redact(b))
 					}
 				}
 			}
 			if ds.Action == documents.ActionDocument {
 				if depth > 10 {
-					s.err = fmt.Errorf("documents nested more than 10 deep")
+					s.Err = fmt.Errorf("documents nested more than 10 deep")
 					out = append(out, s)
 					continue
 				}
 				nested, nsc, err := nestedScope(ds, sc, po)
 				if err != nil {
-					s.err = err
+					s.Err = err
 					out = append(out, s)
 					continue
 				}
 				walk(nested, nsc, prefix+ds.Name+"/", depth+1)
 				continue
 			}
-			if s.err == nil && s.skip == "" {
-				s.err = render(s, ds, sc, po)
+			if s.Err == nil && s.Skip == "" {
+				s.Err = render(s, ds, sc, po)
 			}
 			out = append(out, s)
 		}
@@ -145,12 +163,12 @@ func paramEnv(d *documents.Document, params map[string]documents.Value) map[stri
 	return env
 }
 
-func nestedScope(ds *documents.Step, sc *documents.Scope, po planOptions) (*documents.Document, *documents.Scope, error) {
+func nestedScope(ds *documents.Step, sc *documents.Scope, po Options) (*documents.Document, *documents.Scope, error) {
 	name, err := ds.Input("document").RenderString(sc)
 	if err != nil {
 		return nil, nil, err
 	}
-	nested := po.docs(name)
+	nested := po.Docs(name)
 	if nested == nil {
 		return nil, nil, fmt.Errorf("unknown document %q", name)
 	}
@@ -179,7 +197,7 @@ func nestedScope(ds *documents.Step, sc *documents.Scope, po planOptions) (*docu
 				return nil, nil, fmt.Errorf("parameter %s of document %q: %w", p.Name, name, err)
 			}
 			if p.Secret {
-				po.secrets.add(v.Items()...)
+				po.Secrets.Add(v.Items()...)
 			}
 			params[p.Name] = v
 		}
@@ -199,7 +217,7 @@ func nestedScope(ds *documents.Step, sc *documents.Scope, po planOptions) (*docu
 }
 
 // render resolves the inputs the runner executes.
-func render(s *step, ds *documents.Step, sc *documents.Scope, po planOptions) error {
+func render(s *Step, ds *documents.Step, sc *documents.Scope, po Options) error {
 	in := &stepInputs{ds: ds, sc: sc}
 	switch ds.Action {
 	case documents.ActionShell, documents.ActionPowerShell:
@@ -244,14 +262,14 @@ func (in *stepInputs) get(name string) string {
 
 // renderScript resolves the inputs of a shell or powershell step: its
 // run and check commands, working directory and environment.
-func renderScript(s *step, in *stepInputs) error {
-	s.run = in.get("run")
-	s.check = in.get("check")
-	s.hasCheck = in.ds.Input("check") != nil
-	s.workdir = in.get("working_directory")
+func renderScript(s *Step, in *stepInputs) error {
+	s.Run = in.get("run")
+	s.Check = in.get("check")
+	s.HasCheck = in.ds.Input("check") != nil
+	s.Workdir = in.get("working_directory")
 	if e := in.ds.Input("env"); e != nil && in.err == nil {
-		env := make(map[string]string, len(s.env)+len(e.Map))
-		for k, v := range s.env {
+		env := make(map[string]string, len(s.Env)+len(e.Map))
+		for k, v := range s.Env {
 			env[k] = v
 		}
 		for _, m := range e.Map {
@@ -261,7 +279,7 @@ func renderScript(s *step, in *stepInputs) error {
 			}
 			env[m.Key] = v
 		}
-		s.env = env
+		s.Env = env
 	}
 	return in.err
 }
@@ -270,34 +288,34 @@ func renderScript(s *step, in *stepInputs) error {
 // path and its attributes, a file's content (inline, or read from its
 // source relative to the document's directory) and a line's line,
 // regexp and create.
-func renderPath(s *step, in *stepInputs, po planOptions) error {
-	s.path = in.get("path")
-	s.mode = in.get("mode")
-	s.owner = in.get("owner")
-	s.group = in.get("group")
-	s.absent = in.get("state") == "absent"
-	if in.ds.Action == documents.ActionFile && !s.absent {
+func renderPath(s *Step, in *stepInputs, po Options) error {
+	s.Path = in.get("path")
+	s.Mode = in.get("mode")
+	s.Owner = in.get("owner")
+	s.Group = in.get("group")
+	s.Absent = in.get("state") == "absent"
+	if in.ds.Action == documents.ActionFile && !s.Absent {
 		if in.ds.Input("content") != nil {
-			s.content, s.contentText = []byte(in.get("content")), true
+			s.Content, s.ContentText = []byte(in.get("content")), true
 		} else if src := in.get("source"); in.err == nil {
 			if !filepath.IsAbs(src) {
-				src = filepath.Join(po.dir, src)
+				src = filepath.Join(po.Dir, src)
 			}
-			s.content, in.err = os.ReadFile(src)
+			s.Content, in.err = os.ReadFile(src)
 			if in.err != nil {
 				in.err = fmt.Errorf("source: %w", in.err)
 			}
-			s.contentText = isText(s.content)
+			s.ContentText = isText(s.Content)
 		}
 	}
 	if in.ds.Action == documents.ActionLine {
-		s.line = in.get("line")
-		s.lineRe = in.get("regexp")
+		s.Line = in.get("line")
+		s.LineRe = in.get("regexp")
 		if c := in.ds.Input("create"); c != nil && in.err == nil {
-			s.create, in.err = c.RenderBool(in.sc)
+			s.Create, in.err = c.RenderBool(in.sc)
 		}
 	}
-	if in.err == nil && strings.TrimSpace(s.path) == "" {
+	if in.err == nil && strings.TrimSpace(s.Path) == "" {
 		in.err = fmt.Errorf("path is empty")
 	}
 	return in.err
@@ -305,18 +323,18 @@ func renderPath(s *step, in *stepInputs, po planOptions) error {
 
 // renderPackage resolves the inputs of a package step: its names (each
 // a valid package name), the state wanted and the package manager.
-func renderPackage(s *step, in *stepInputs) error {
+func renderPackage(s *Step, in *stepInputs) error {
 	if i := in.ds.Input("names"); i != nil {
-		s.names, in.err = i.RenderList(in.sc)
+		s.Names, in.err = i.RenderList(in.sc)
 	}
-	s.pkgWant = in.get("state")
-	if s.pkgWant == "" {
-		s.pkgWant = "present"
+	s.PkgWant = in.get("state")
+	if s.PkgWant == "" {
+		s.PkgWant = "present"
 	}
 	if m := in.get("manager"); m != "auto" {
-		s.manager = m
+		s.Manager = m
 	}
-	for _, n := range s.names {
+	for _, n := range s.Names {
 		if !pkgNameRe.MatchString(n) {
 			return fmt.Errorf("names: %q is not a package name", n)
 		}
@@ -326,30 +344,30 @@ func renderPackage(s *step, in *stepInputs) error {
 
 // renderService resolves the inputs of a service step: the service (a
 // valid service name), and whether it should run and start at boot.
-func renderService(s *step, in *stepInputs) error {
-	s.service = in.get("service")
+func renderService(s *Step, in *stepInputs) error {
+	s.Service = in.get("service")
 	if st := in.get("state"); st != "" {
 		b := st == "running"
-		s.svcRunning = &b
+		s.SvcRunning = &b
 	}
 	if i := in.ds.Input("enabled"); i != nil && in.err == nil {
 		var b bool
 		b, in.err = i.RenderBool(in.sc)
-		s.svcEnabled = &b
+		s.SvcEnabled = &b
 	}
-	if in.err == nil && !pkgNameRe.MatchString(s.service) {
-		return fmt.Errorf("name: %q is not a service name", s.service)
+	if in.err == nil && !pkgNameRe.MatchString(s.Service) {
+		return fmt.Errorf("name: %q is not a service name", s.Service)
 	}
 	return in.err
 }
 
 // renderPatch resolves the inputs of a patch step: scan or install, and
 // whether and for how long to reboot when the OS needs it.
-func renderPatch(s *step, in *stepInputs) error {
-	s.patchInstall = in.get("operation") == "install"
-	s.rebootIfNeed = in.get("reboot") == "if-needed"
+func renderPatch(s *Step, in *stepInputs) error {
+	s.PatchInstall = in.get("operation") == "install"
+	s.RebootIfNeed = in.get("reboot") == "if-needed"
 	if rt := in.get("reboot_timeout"); rt != "" && in.err == nil {
-		if s.rebootTimeout, in.err = time.ParseDuration(rt); in.err != nil || s.rebootTimeout <= 0 {
+		if s.RebootTimeout, in.err = time.ParseDuration(rt); in.err != nil || s.RebootTimeout <= 0 {
 			in.err = fmt.Errorf("reboot_timeout: expected a duration such as \"10m\", got %q", rt)
 		}
 	}
@@ -359,13 +377,13 @@ func renderPatch(s *step, in *stepInputs) error {
 // renderDownload resolves a download step into a file step whose
 // content is the file fetched from its url or source, checked against
 // its sha256.
-func renderDownload(s *step, in *stepInputs, po planOptions) error {
-	s.download, s.action = true, documents.ActionFile
-	s.path = in.get("destination")
-	s.mode = in.get("mode")
+func renderDownload(s *Step, in *stepInputs, po Options) error {
+	s.Download, s.Action = true, documents.ActionFile
+	s.Path = in.get("destination")
+	s.Mode = in.get("mode")
 	url, src, want := in.get("url"), in.get("source"), strings.ToLower(in.get("sha256"))
 	if in.err == nil {
-		s.content, in.err = po.fetch(url, src, want)
+		s.Content, in.err = po.Fetch(url, src, want)
 	}
 	return in.err
 }
@@ -373,5 +391,44 @@ func renderDownload(s *step, in *stepInputs, po planOptions) error {
 var pkgNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9@._+:=~-]*$`)
 
 func isText(b []byte) bool {
-	return !slices.Contains(b, 0) && len(b) <= maxDiffBytes
+	return !slices.Contains(b, 0) && len(b) <= MaxDiffBytes
+}
+
+// Resume carries what a script resumed after a step's timeout
+// starts from (host.go): the earlier script was killed on the host.
+type Resume struct {
+	Unclean bool   // check phase: a step before was not in state
+	Stop    string // apply phase: why later steps are skipped ("" none)
+	Cleanup string // the killed script's temporary files (their prefix), to remove
+	Salvage int    // the step whose run was killed: its output files are sent first (-1: none)
+}
+
+// ApplyStep is one step of the apply phase with what to do.
+type ApplyStep struct {
+	Step     *Step
+	Commands string // package, service, patch: what to run
+	Recheck  bool   // compliant at check time, but an earlier step changed the host: check again first
+	Write    []byte // file and line: the content to write
+	Mode     string // mode to set on what is written
+	// KeepMode: file, in the check script, without a declared mode: a
+	// file that is there (dl_k, dl_m of its own stat) keeps its mode,
+	// and its new content is private until it has it.
+	KeepMode bool
+}
+
+func SHA256Hex(b []byte) string {
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func TimeoutSeconds(s *Step) int {
+	return int((s.Timeout + 999_999_999) / 1_000_000_000)
+}
+
+func NormMode(m string) string {
+	m = strings.TrimLeft(m, "0")
+	if m == "" {
+		return "0"
+	}
+	return m
 }

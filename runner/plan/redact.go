@@ -1,4 +1,4 @@
-package runner
+package plan
 
 import (
 	"slices"
@@ -8,15 +8,15 @@ import (
 	"github.com/driftless-dev/driftless/documents"
 )
 
-// redactor replaces secret values (secret parameters, passwords from the
+// Redactor replaces secret values (secret parameters, passwords from the
 // environment) with ****** in everything printed or journaled.
-type redactor struct {
+type Redactor struct {
 	mu      sync.RWMutex
 	secrets []string
 	r       *strings.Replacer
 }
 
-func (r *redactor) add(values ...string) {
+func (r *Redactor) Add(values ...string) {
 	if r == nil {
 		return
 	}
@@ -44,7 +44,7 @@ func (r *redactor) add(values ...string) {
 	}
 }
 
-func (r *redactor) redact(s string) string {
+func (r *Redactor) Redact(s string) string {
 	if r == nil {
 		return s
 	}

@@ -1,4 +1,4 @@
-package runner
+package powershell
 
 import (
 	"encoding/base64"
@@ -6,10 +6,13 @@ import (
 	"io"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/driftless-dev/driftless/documents"
 	"github.com/driftless-dev/driftless/internal/pwsh"
+	"github.com/driftless-dev/driftless/runner/frame"
+	"github.com/driftless-dev/driftless/runner/plan"
 )
 
 // The scripts below are the PowerShell twins of script.go's, for hosts
@@ -31,7 +34,7 @@ import (
 // reported as the step's own owner (group) when they are the same
 // account ("Administrators" is BUILTIN\Administrators), else as the
 // account name, else the SID; spaces and "%" in them are %-escaped
-// (unescapeField), since frame fields are separated by spaces. A
+// (UnescapeField), since frame fields are separated by spaces. A
 // directory's size is 0.
 //
 // Bytes go to stdout raw ([Console]::OpenStandardOutput), never through
@@ -257,7 +260,7 @@ function dl_fail([string]$i, $er) {
 `
 
 // psPreludeText is psPrelude with its sizes filled in.
-var psPreludeText = strings.ReplaceAll(psPrelude+psServicePrelude+psPackagePrelude, "@MaxOutput@", itoa(MaxOutput))
+var psPreludeText = strings.ReplaceAll(psPrelude+psServicePrelude+psPackagePrelude, "@MaxOutput@", strconv.Itoa(frame.MaxOutput))
 
 // psEnd ends every PowerShell script: the temporary directory goes.
 const psEnd = `} finally {
@@ -266,17 +269,17 @@ const psEnd = `} finally {
 exit 0
 `
 
-// psStdinScript runs the script that psStdin sends.
-const psStdinScript = "$ProgressPreference = 'SilentlyContinue'\n" +
+// StdinScript runs the script that psStdin sends.
+const StdinScript = "$ProgressPreference = 'SilentlyContinue'\n" +
 	"$dl_src = [Text.Encoding]::UTF8.GetString([Convert]::FromBase64String((@($input) -join '')))\n" +
 	". ([ScriptBlock]::Create($dl_src))\n"
 
 // psStdinLine is the length of psStdin's lines.
 const psStdinLine = 4096
 
-// psStdin is the stdin of psStdinScript for script: its UTF-8 in base64,
+// Stdin is the stdin of psStdinScript for script: its UTF-8 in base64,
 // in CRLF-ended lines.
-func psStdin(script string) io.Reader {
+func Stdin(script string) io.Reader {
 	enc := base64.StdEncoding.EncodeToString([]byte(script))
 	var b strings.Builder
 	b.Grow(len(enc) + 2*(len(enc)/psStdinLine+1))
@@ -331,20 +334,20 @@ func psVars(env map[string]string) string {
 }
 
 // psIdx is a step index as the helpers take it.
-func psIdx(s *step) string { return pwsh.Quote(itoa(s.idx)) }
+func psIdx(s *plan.Step) string { return pwsh.Quote(strconv.Itoa(s.Idx)) }
 
 // psRun runs script (a step's run or check) for step s, reporting tag.
-func psRun(s *step, script, tag string) string {
+func psRun(s *plan.Step, script, tag string) string {
 	wd := "''"
-	if s.workdir != "" {
-		wd = "(" + psPath(s.workdir) + ")"
+	if s.Workdir != "" {
+		wd = "(" + psPath(s.Workdir) + ")"
 	}
-	return fmt.Sprintf("%sdl_run %s %s %s $dl_v %s %d\n", psVars(s.env), psIdx(s), pwsh.Quote(tag), psStepScript(script), wd, min(seconds(s), 2_000_000))
+	return fmt.Sprintf("%sdl_run %s %s %s $dl_v %s %d\n", psVars(s.Env), psIdx(s), pwsh.Quote(tag), psStepScript(script), wd, min(plan.TimeoutSeconds(s), 2_000_000))
 }
 
 // psStat reports what is at the step's path (see dl_stat).
-func psStat(s *step, tag string) string {
-	return fmt.Sprintf("dl_stat %s %s $p %s %s %s\n", psIdx(s), pwsh.Quote(tag), psBool(s.action == documents.ActionDirectory), pwsh.Quote(s.owner), pwsh.Quote(s.group))
+func psStat(s *plan.Step, tag string) string {
+	return fmt.Sprintf("dl_stat %s %s $p %s %s %s\n", psIdx(s), pwsh.Quote(tag), psBool(s.Action == documents.ActionDirectory), pwsh.Quote(s.Owner), pwsh.Quote(s.Group))
 }
 
 func psBool(b bool) string {
@@ -354,43 +357,43 @@ func psBool(b bool) string {
 	return "$false"
 }
 
-// checkScriptPS checks every step of a plan, as checkScript does.
-func checkScriptPS(marker string, steps []*step) string {
+// CheckScript checks every step of a plan, as checkScript does.
+func CheckScript(marker string, steps []*plan.Step) string {
 	var b strings.Builder
 	b.WriteString("$DLM = " + pwsh.Quote(marker) + "\n" + psPreludeText + "try {\n")
 	b.WriteString("dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)\n")
 	for _, s := range steps {
-		if s.err != nil || s.skip != "" {
+		if s.Err != nil || s.Skip != "" {
 			continue
 		}
-		if s.platform != "" {
-			fmt.Fprintf(&b, "if ($dl_os -eq %s) {\n", pwsh.Quote(s.platform))
+		if s.Platform != "" {
+			fmt.Fprintf(&b, "if ($dl_os -eq %s) {\n", pwsh.Quote(s.Platform))
 		}
 		b.WriteString("try {\n")
-		switch s.action {
+		switch s.Action {
 		case documents.ActionPowerShell:
-			if s.hasCheck {
-				b.WriteString(psRun(s, s.check, "check"))
+			if s.HasCheck {
+				b.WriteString(psRun(s, s.Check, "check"))
 			}
 		case documents.ActionShell:
 			fmt.Fprintf(&b, "dl_frame %s 'skip' 'platform'\n", psIdx(s))
 		case documents.ActionFile, documents.ActionDirectory:
-			b.WriteString("$p = " + psPath(s.path) + "\n")
+			b.WriteString("$p = " + psPath(s.Path) + "\n")
 			b.WriteString(psStat(s, "stat"))
-			if s.action == documents.ActionFile && s.contentText && !s.absent {
-				fmt.Fprintf(&b, "if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne '%s')) { dl_payload %s 'cur' $p %d }\n", sha(s.content), psIdx(s), maxDiffBytes)
+			if s.Action == documents.ActionFile && s.ContentText && !s.Absent {
+				fmt.Fprintf(&b, "if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne '%s')) { dl_payload %s 'cur' $p %d }\n", plan.SHA256Hex(s.Content), psIdx(s), plan.MaxDiffBytes)
 			}
 		case documents.ActionLine:
-			b.WriteString("$p = " + psPath(s.path) + "\n")
+			b.WriteString("$p = " + psPath(s.Path) + "\n")
 			b.WriteString(psStat(s, "stat"))
-			fmt.Fprintf(&b, "if ([IO.File]::Exists($p)) { dl_payload %s 'cur' $p %d }\n", psIdx(s), maxLineFile)
+			fmt.Fprintf(&b, "if ([IO.File]::Exists($p)) { dl_payload %s 'cur' $p %d }\n", psIdx(s), frame.MaxFile)
 		case documents.ActionService:
-			b.WriteString(psServiceCheck(s, "state"))
+			b.WriteString(ServiceCheck(s, "state"))
 		case documents.ActionPackage:
 			b.WriteString(psPackageCheck(s, "state"))
 		}
 		fmt.Fprintf(&b, "} catch { dl_fail %s $_ }\n", psIdx(s))
-		if s.platform != "" {
+		if s.Platform != "" {
 			fmt.Fprintf(&b, "} else { dl_frame %s 'skip' 'platform' }\n", psIdx(s))
 		}
 	}
@@ -398,36 +401,36 @@ func checkScriptPS(marker string, steps []*step) string {
 	return b.String()
 }
 
-// applyScriptPS corrects the given steps, in order, as applyScript does:
+// ApplyScript corrects the given steps, in order, as applyScript does:
 // on_failure, onSuccess: exit and finally steps are honoured on the host.
-func applyScriptPS(marker string, steps []applyStep) string {
+func ApplyScript(marker string, steps []plan.ApplyStep) string {
 	var b strings.Builder
 	b.WriteString("$DLM = " + pwsh.Quote(marker) + "\n" + psPreludeText + "try {\n")
 	for _, a := range steps {
-		s := a.s
+		s := a.Step
 		idx := psIdx(s)
-		if s.finally {
+		if s.Finally {
 			b.WriteString("if ($true) {\n")
 		} else {
 			fmt.Fprintf(&b, "if ($dl_stop -ne '') { dl_frame %s 'skip' $dl_stop } else {\n", idx)
 		}
-		if s.platform != "" {
-			fmt.Fprintf(&b, "if ($dl_os -ne %s) { dl_frame %s 'skip' 'platform' } else {\n", pwsh.Quote(s.platform), idx)
+		if s.Platform != "" {
+			fmt.Fprintf(&b, "if ($dl_os -ne %s) { dl_frame %s 'skip' 'platform' } else {\n", pwsh.Quote(s.Platform), idx)
 		}
 		b.WriteString("$dl_ok = $true\n[void]$dl_e.Clear()\ntry {\n")
 		psApplyAction(&b, a, idx)
 		fmt.Fprintf(&b, "} catch { dl_fail %s $_; $dl_ok = $false }\n", idx)
-		switch s.onFailure {
+		switch s.OnFailure {
 		case "continue":
 		case "successAndExit":
 			b.WriteString("if ($dl_ok -eq $false) { $dl_stop = 'successAndExit' }\n")
 		default:
 			b.WriteString("if ($dl_ok -eq $false) { $dl_stop = 'failed' }\n")
 		}
-		if s.onSuccessEnd {
+		if s.OnSuccessEnd {
 			b.WriteString("if ($dl_ok -eq $true) { $dl_stop = 'onSuccess' }\n")
 		}
-		if s.platform != "" {
+		if s.Platform != "" {
 			b.WriteString("}\n")
 		}
 		b.WriteString("}\n")
@@ -439,20 +442,20 @@ func applyScriptPS(marker string, steps []applyStep) string {
 // psApplyAction writes to the apply script b the correction of the
 // step of a (idx: its index, quoted) by its action, inside the step's
 // try block: it sets $dl_ok to false when the correction fails.
-func psApplyAction(b *strings.Builder, a applyStep, idx string) {
-	s := a.s
-	switch s.action {
+func psApplyAction(b *strings.Builder, a plan.ApplyStep, idx string) {
+	s := a.Step
+	switch s.Action {
 	case documents.ActionPowerShell:
-		if a.recheck && s.hasCheck {
-			b.WriteString(psRun(s, s.check, "recheck"))
+		if a.Recheck && s.HasCheck {
+			b.WriteString(psRun(s, s.Check, "recheck"))
 			b.WriteString("if ($dl_rc -ne 0) {\n")
 		} else {
 			b.WriteString("if ($true) {\n")
 		}
-		fmt.Fprintf(b, "$dl_a = 0\nwhile ($true) {\n$dl_a++\n%sif (($dl_rc -eq 0) -or ($dl_a -ge %d) -or ($dl_rc -eq 124)) { break }\n}\n", psRun(s, s.run, "run"), s.attempts)
+		fmt.Fprintf(b, "$dl_a = 0\nwhile ($true) {\n$dl_a++\n%sif (($dl_rc -eq 0) -or ($dl_a -ge %d) -or ($dl_rc -eq 124)) { break }\n}\n", psRun(s, s.Run, "run"), s.Attempts)
 		b.WriteString("if ($dl_rc -ne 0) { $dl_ok = $false }\n")
-		if s.hasCheck {
-			fmt.Fprintf(b, "if ($dl_ok) {\n%sif ($dl_rc -ne 0) { $dl_ok = $false }\n}\n", psRun(s, s.check, "verify"))
+		if s.HasCheck {
+			fmt.Fprintf(b, "if ($dl_ok) {\n%sif ($dl_rc -ne 0) { $dl_ok = $false }\n}\n", psRun(s, s.Check, "verify"))
 		}
 		b.WriteString("}\n")
 	case documents.ActionShell:
@@ -460,40 +463,40 @@ func psApplyAction(b *strings.Builder, a applyStep, idx string) {
 		// neither fails nor ends the document.
 		fmt.Fprintf(b, "dl_frame %s 'skip' 'platform'\n$dl_ok = $null\n", idx)
 	case documents.ActionDirectory:
-		b.WriteString("$p = " + psPath(s.path) + "\n")
+		b.WriteString("$p = " + psPath(s.Path) + "\n")
 		b.WriteString("try {\n")
-		if s.absent {
+		if s.Absent {
 			b.WriteString("if ([IO.Directory]::Exists($p)) { [IO.Directory]::Delete($p, $true) } elseif ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }\n")
 		} else {
 			b.WriteString("if (-not [IO.Directory]::Exists($p)) { [void][IO.Directory]::CreateDirectory($p) }\n")
-			fmt.Fprintf(b, "dl_own $p $true %s %s\n", pwsh.Quote(s.owner), pwsh.Quote(s.group))
+			fmt.Fprintf(b, "dl_own $p $true %s %s\n", pwsh.Quote(s.Owner), pwsh.Quote(s.Group))
 		}
 		b.WriteString("} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }\n")
-		fmt.Fprintf(b, "dl_result %s $p $true %s %s\n", idx, pwsh.Quote(s.owner), pwsh.Quote(s.group))
+		fmt.Fprintf(b, "dl_result %s $p $true %s %s\n", idx, pwsh.Quote(s.Owner), pwsh.Quote(s.Group))
 	case documents.ActionFile, documents.ActionLine:
-		b.WriteString("$p = " + psPath(s.path) + "\n")
+		b.WriteString("$p = " + psPath(s.Path) + "\n")
 		b.WriteString("try {\n")
-		if s.absent && s.action == documents.ActionFile {
+		if s.Absent && s.Action == documents.ActionFile {
 			b.WriteString("if ([IO.Directory]::Exists($p)) { throw ('{0} is a directory' -f $p) }\n")
 			b.WriteString("if ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }\n")
 		} else {
 			// Write next to the target, then replace: atomic.
-			fmt.Fprintf(b, "dl_write $p %s\n", psBytes(a.write))
-			fmt.Fprintf(b, "dl_own $p $false %s %s\n", pwsh.Quote(s.owner), pwsh.Quote(s.group))
+			fmt.Fprintf(b, "dl_write $p %s\n", psBytes(a.Write))
+			fmt.Fprintf(b, "dl_own $p $false %s %s\n", pwsh.Quote(s.Owner), pwsh.Quote(s.Group))
 		}
 		b.WriteString("} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }\n")
-		fmt.Fprintf(b, "dl_result %s $p $false %s %s\n", idx, pwsh.Quote(s.owner), pwsh.Quote(s.group))
+		fmt.Fprintf(b, "dl_result %s $p $false %s %s\n", idx, pwsh.Quote(s.Owner), pwsh.Quote(s.Group))
 	case documents.ActionService:
-		b.WriteString(psServiceApply(s, a.commands))
+		b.WriteString(ServiceApply(s, a.Commands))
 	case documents.ActionPackage:
-		b.WriteString(psPackageApply(s, a.commands))
+		b.WriteString(psPackageApply(s, a.Commands))
 	}
 }
 
-// unescapeField undoes the %-escaping of owner and group fields in the
+// UnescapeField undoes the %-escaping of owner and group fields in the
 // stat frames of PowerShell scripts ("NT%20AUTHORITY\SYSTEM"). Other
 // fields, and POSIX frames, come back unchanged.
-func unescapeField(f string) string {
+func UnescapeField(f string) string {
 	if !strings.Contains(f, "%") {
 		return f
 	}
