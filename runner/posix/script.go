@@ -561,10 +561,11 @@ func CheckRunScript(marker string, steps []*plan.Step, st plan.Resume) string {
 
 // start is the beginning of every script: the marker, the prelude, what
 // the steps need.
-func start(b *strings.Builder, marker string, steps []*plan.Step, runs bool, st plan.Resume) {
+func start(b *writer, marker string, steps []*plan.Step, runs bool, st plan.Resume) {
 	// A script is a few KiB per step: grown once, not copied as it grows.
 	b.Grow(len(prelude) + len(tmpPrelude) + 2048*len(steps))
-	b.WriteString("DLM=" + Quote(marker) + "\n" + prelude)
+	b.WriteString("DLM=" + Quote(marker) + "\n")
+	b.verbatim(prelude)
 	if c := st.Cleanup; c != "" {
 		if st.Salvage >= 0 {
 			fmt.Fprintf(b, "dl_payload %d out %s; dl_payload %d err %s\n", st.Salvage, Quote(c+".o"), st.Salvage, Quote(c+".e"))
@@ -579,10 +580,10 @@ func start(b *strings.Builder, marker string, steps []*plan.Step, runs bool, st 
 		}
 	}
 	if sys || runs {
-		b.WriteString(tmpPrelude)
+		b.verbatim(tmpPrelude)
 	}
 	if sys {
-		b.WriteString(SystemPrelude)
+		b.verbatim(SystemPrelude)
 	}
 }
 
@@ -666,7 +667,7 @@ func lineFix(s *plan.Step) string {
 func buildCheckScript(marker string, steps []*plan.Step, run bool, st plan.Resume) string {
 	inline := run && InlineOK(steps)
 	runs, sure := checkRuns(steps, run, inline)
-	var b strings.Builder
+	var b writer
 	start(&b, marker, steps, runs, st)
 	b.WriteString("dl_facts\n")
 	if st.Unclean {
@@ -686,6 +687,7 @@ func buildCheckScript(marker string, steps []*plan.Step, run bool, st plan.Resum
 			continue
 		}
 		after.before(s)
+		b.comment(s)
 		if s.Platform != "" {
 			fmt.Fprintf(&b, "if [ \"$dl_os\" = %s ]; then :\n", Quote(s.Platform))
 		}
@@ -744,7 +746,7 @@ steps:
 // writeCheck writes the check of step s to the check script b (run: a
 // shell step without a check runs there, when everything before it is
 // in state); a path checked in the batch reads its stat from slot.
-func writeCheck(b *strings.Builder, s *plan.Step, run bool, slot func(*plan.Step) int) {
+func writeCheck(b *writer, s *plan.Step, run bool, slot func(*plan.Step) int) {
 	switch s.Action {
 	case documents.ActionShell:
 		if s.HasCheck {
@@ -772,7 +774,7 @@ func writeCheck(b *strings.Builder, s *plan.Step, run bool, slot func(*plan.Step
 // at once when inline and it has one (after then learns what it
 // writes), else its test in state, or the end of dl_clean when it has
 // none.
-func writeClean(b *strings.Builder, s *plan.Step, inline bool, after *afters) {
+func writeClean(b *writer, s *plan.Step, inline bool, after *afters) {
 	t := CleanTest(s)
 	fix := ""
 	if inline && t != "" {
@@ -804,7 +806,7 @@ func runLoop(s *plan.Step) string {
 // ApplyScript corrects the given steps, in order, honouring on_failure,
 // onSuccess: exit and finally steps.
 func ApplyScript(marker string, steps []plan.ApplyStep, st plan.Resume) string {
-	var b strings.Builder
+	var b writer
 	plain := make([]*plan.Step, len(steps))
 	for i, a := range steps {
 		plain[i] = a.Step
@@ -815,6 +817,7 @@ func ApplyScript(marker string, steps []plan.ApplyStep, st plan.Resume) string {
 	for _, a := range steps {
 		s := a.Step
 		after.before(s)
+		b.comment(s)
 		switch s.Action {
 		case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
 			after.add(s, a.Write)
@@ -864,7 +867,7 @@ func ApplyScript(marker string, steps []plan.ApplyStep, st plan.Resume) string {
 // the runner does not know, and small content (compared line by line); the
 // rest is stat'ed and hashed in one batch.
 type afters struct {
-	b       *strings.Builder
+	b       *writer
 	guarded bool
 	pending []written
 }

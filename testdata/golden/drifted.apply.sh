@@ -194,80 +194,87 @@ dl_svc_do() {
 }
 dl_facts
 dl_clean=1
+# step 1: installed (shell)
 dl_sout 0 check; eval 'test -f /opt/app/.installed' </dev/null; dl_rc=$?; dl_send 0 check $dl_rc
 if [ -n "$dl_clean" ] && ! { [ $dl_rc -eq 0 ]; }; then
-dl_need_t; dl_ok=1
-if :; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 0 start run; { /opt/app/install && touch /opt/app/.installed
-} </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 0 run $dl_rc; dl_payload 0 out "$dl_t.o"; dl_payload 0 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
-[ $dl_rc -eq 0 ] || dl_ok=
-if [ -n "$dl_ok" ]; then dl_sout 0 verify; eval 'test -f /opt/app/.installed' </dev/null; dl_rc=$?; dl_send 0 verify $dl_rc
-[ $dl_rc -eq 0 ] || dl_ok=; fi
+	dl_need_t; dl_ok=1
+	if :; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 0 start run; { /opt/app/install && touch /opt/app/.installed
+			} </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+			dl_frame 0 run $dl_rc; dl_payload 0 out "$dl_t.o"; dl_payload 0 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+		[ $dl_rc -eq 0 ] || dl_ok=
+		if [ -n "$dl_ok" ]; then dl_sout 0 verify; eval 'test -f /opt/app/.installed' </dev/null; dl_rc=$?; dl_send 0 verify $dl_rc
+			[ $dl_rc -eq 0 ] || dl_ok=; fi
+	fi
+	[ -n "$dl_ok" ] || dl_clean=
 fi
-[ -n "$dl_ok" ] || dl_clean=
-fi
+# step 2: reload (shell)
 if [ -n "$dl_clean" ]; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 1 start run; systemctl reload app </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 1 run $dl_rc; dl_payload 1 out "$dl_t.o"; dl_payload 1 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+	dl_a=0; while :; do dl_a=$((dl_a+1))
+		dl_need_t; dl_frame 1 start run; systemctl reload app </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+		dl_frame 1 run $dl_rc; dl_payload 1 out "$dl_t.o"; dl_payload 1 err "$dl_t.e"
+		if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
 fi
 [ $dl_rc -eq 0 ] || dl_clean=
+# step 3: conf-dir (directory /etc/app)
 if [ -d '/etc/app' ]; then dl_k=1; dl_s=-; dl_stat '/etc/app'
 elif [ -e '/etc/app' ] || [ -L '/etc/app' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 2 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_m" = 750 ] && [ "$dl_o" = 'root' ] && [ "$dl_g" = 'app' ]; }; then
-dl_need_t; dl_ok=1
-if [ -d '/etc/app' ]; then :
-[ -z "$dl_ok" ] || chmod 0750 '/etc/app' 2>>"$dl_t.e" || dl_ok=
-[ -z "$dl_ok" ] || chown 'root:app' '/etc/app' 2>>"$dl_t.e" || dl_ok=
-else mkdir -p -m 0750 -- '/etc/app' 2>"$dl_t.e" || dl_ok=
-[ -z "$dl_ok" ] || chown 'root:app' '/etc/app' 2>>"$dl_t.e" || dl_ok=
+	dl_need_t; dl_ok=1
+	if [ -d '/etc/app' ]; then :
+		[ -z "$dl_ok" ] || chmod 0750 '/etc/app' 2>>"$dl_t.e" || dl_ok=
+		[ -z "$dl_ok" ] || chown 'root:app' '/etc/app' 2>>"$dl_t.e" || dl_ok=
+	else mkdir -p -m 0750 -- '/etc/app' 2>"$dl_t.e" || dl_ok=
+		[ -z "$dl_ok" ] || chown 'root:app' '/etc/app' 2>>"$dl_t.e" || dl_ok=
+	fi
+	dl_frame 2 applied "${dl_ok:-0}"; dl_payload 2 err "$dl_t.e"
+	dl_fixed2=1
+	[ -n "$dl_ok" ] || dl_clean=
 fi
-dl_frame 2 applied "${dl_ok:-0}"; dl_payload 2 err "$dl_t.e"
-dl_fixed2=1
-[ -n "$dl_ok" ] || dl_clean=
-fi
+# step 4: old-dir (directory /var/lib/app/old)
 if [ -d '/var/lib/app/old' ]; then dl_k=1; dl_s=-; dl_stat '/var/lib/app/old'
 elif [ -e '/var/lib/app/old' ] || [ -L '/var/lib/app/old' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 3 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then
-dl_need_t; dl_ok=1
-rm -rf -- '/var/lib/app/old' 2>"$dl_t.e" || dl_ok=
-dl_frame 3 applied "${dl_ok:-0}"; dl_payload 3 err "$dl_t.e"
-dl_fixed3=1
-[ -n "$dl_ok" ] || dl_clean=
+	dl_need_t; dl_ok=1
+	rm -rf -- '/var/lib/app/old' 2>"$dl_t.e" || dl_ok=
+	dl_frame 3 applied "${dl_ok:-0}"; dl_payload 3 err "$dl_t.e"
+	dl_fixed3=1
+	[ -n "$dl_ok" ] || dl_clean=
 fi
+# step 5: config (file /etc/app/app.conf)
 if [ -f '/etc/app/app.conf' ]; then dl_k=1; dl_sha '/etc/app/app.conf'; dl_stat '/etc/app/app.conf'
 elif [ -e '/etc/app/app.conf' ] || [ -L '/etc/app/app.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 4 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6 ]; then dl_cur 4 '/etc/app/app.conf' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6 ] && [ "$dl_m" = 640 ]; }; then
-dl_need_t; dl_ok=1
-dl_tmp='/etc/app'/'.app.conf'.dl-tmp.${DLM#@@DL-}
-umask 137
-if { printf 'tier = frontend\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
-umask "$dl_um0"
-if [ -n "$dl_ok" ]; then
-if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/etc/app/app.conf' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	dl_need_t; dl_ok=1
+	dl_tmp='/etc/app'/'.app.conf'.dl-tmp.${DLM#@@DL-}
+	umask 137
+	if { printf 'tier = frontend\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	umask "$dl_um0"
+	if [ -n "$dl_ok" ]; then
+		if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/etc/app/app.conf' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	fi
+	dl_frame 4 applied "${dl_ok:-0}"; dl_payload 4 err "$dl_t.e"
+	dl_fixed4=1
+	[ -n "$dl_ok" ] || dl_clean=
 fi
-dl_frame 4 applied "${dl_ok:-0}"; dl_payload 4 err "$dl_t.e"
-dl_fixed4=1
-[ -n "$dl_ok" ] || dl_clean=
-fi
+# step 6: stale (file /etc/app/stale.conf)
 if [ -f '/etc/app/stale.conf' ]; then dl_k=1; dl_sha '/etc/app/stale.conf'; dl_stat '/etc/app/stale.conf'
 elif [ -e '/etc/app/stale.conf' ] || [ -L '/etc/app/stale.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 5 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then
-dl_need_t; dl_ok=1
-rm -f -- '/etc/app/stale.conf' 2>"$dl_t.e" || dl_ok=
-dl_frame 5 applied "${dl_ok:-0}"; dl_payload 5 err "$dl_t.e"
-dl_fixed5=1
-[ -n "$dl_ok" ] || dl_clean=
+	dl_need_t; dl_ok=1
+	rm -f -- '/etc/app/stale.conf' 2>"$dl_t.e" || dl_ok=
+	dl_frame 5 applied "${dl_ok:-0}"; dl_payload 5 err "$dl_t.e"
+	dl_fixed5=1
+	[ -n "$dl_ok" ] || dl_clean=
 fi
+# step 7: root-login (line /etc/ssh/sshd_config)
 if [ -f '/etc/ssh/sshd_config' ]; then dl_k=1
 elif [ -e '/etc/ssh/sshd_config' ] || [ -L '/etc/ssh/sshd_config' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
@@ -276,51 +283,55 @@ if [ $dl_k = 1 ]; then dl_frame 6 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_fr
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 6 cur '/etc/ssh/sshd_config' 1025; else dl_cur 6 '/etc/ssh/sshd_config' 8388609; fi; fi
 dl_clean=
 if [ -n "$dl_fixed2" ]; then
-if [ -d '/etc/app' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
-elif [ -e '/etc/app' ] || [ -L '/etc/app' ]; then dl_k=2; else dl_k=0; fi
-if [ $dl_k = 1 ]; then dl_frame 2 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 after $dl_k; fi
+	if [ -d '/etc/app' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	elif [ -e '/etc/app' ] || [ -L '/etc/app' ]; then dl_k=2; else dl_k=0; fi
+	if [ $dl_k = 1 ]; then dl_frame 2 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 after $dl_k; fi
 fi
 if [ -n "$dl_fixed3" ]; then
-if [ -d '/var/lib/app/old' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
-elif [ -e '/var/lib/app/old' ] || [ -L '/var/lib/app/old' ]; then dl_k=2; else dl_k=0; fi
-if [ $dl_k = 1 ]; then dl_frame 3 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 after $dl_k; fi
+	if [ -d '/var/lib/app/old' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	elif [ -e '/var/lib/app/old' ] || [ -L '/var/lib/app/old' ]; then dl_k=2; else dl_k=0; fi
+	if [ $dl_k = 1 ]; then dl_frame 3 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 after $dl_k; fi
 fi
 if [ -n "$dl_fixed4" ]; then
-if [ -f '/etc/app/app.conf' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'tier = frontend' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/etc/app/app.conf' 2>/dev/null; then dl_s=cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6; else dl_sha '/etc/app/app.conf'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
-elif [ -e '/etc/app/app.conf' ] || [ -L '/etc/app/app.conf' ]; then dl_k=2; else dl_k=0; fi
-if [ $dl_k = 1 ]; then dl_frame 4 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 after $dl_k; fi
+	if [ -f '/etc/app/app.conf' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'tier = frontend' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/etc/app/app.conf' 2>/dev/null; then dl_s=cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6; else dl_sha '/etc/app/app.conf'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+	elif [ -e '/etc/app/app.conf' ] || [ -L '/etc/app/app.conf' ]; then dl_k=2; else dl_k=0; fi
+	if [ $dl_k = 1 ]; then dl_frame 4 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 after $dl_k; fi
 fi
 if [ -n "$dl_fixed5" ]; then
-if [ -f '/etc/app/stale.conf' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
-elif [ -e '/etc/app/stale.conf' ] || [ -L '/etc/app/stale.conf' ]; then dl_k=2; else dl_k=0; fi
-if [ $dl_k = 1 ]; then dl_frame 5 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 after $dl_k; fi
+	if [ -f '/etc/app/stale.conf' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	elif [ -e '/etc/app/stale.conf' ] || [ -L '/etc/app/stale.conf' ]; then dl_k=2; else dl_k=0; fi
+	if [ $dl_k = 1 ]; then dl_frame 5 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 after $dl_k; fi
 fi
+# step 8: tools (package)
 dl_need_t
 [ -n "$dl_pm_auto" ] || dl_pm_auto=$(dl_pm_detect)
 dl_pkg_list "$dl_pm_auto" 'latest' 'curl' 'jq' >"$dl_t.p" 2>/dev/null
 dl_frame 7 state "$dl_pm_auto"; dl_payload 7 list "$dl_t.p"
 ! grep -qv '^ok ' "$dl_t.p" || dl_clean=
+# step 9: app-service (service)
 dl_need_t
 dl_frame 8 state "$(dl_svc_state "$(dl_svc_init)" 'app')"
 dl_clean=
+# step 10: patch (patch)
 dl_need_t
 [ -n "$dl_pm_auto" ] || dl_pm_auto=$(dl_pm_detect)
 dl_patch_list "$dl_pm_auto" >"$dl_t.p" 2>/dev/null
 dl_frame 9 state "$dl_pm_auto"; dl_payload 9 list "$dl_t.p"
 dl_clean=
+# step 11: checked-after (shell)
 dl_sout 10 check; app --self-test </dev/null; dl_rc=$?; dl_send 10 check $dl_rc
 if [ -n "$dl_clean" ] && ! { [ $dl_rc -eq 0 ]; }; then
-dl_need_t; dl_ok=1
-if :; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 10 start run; app --repair </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 10 run $dl_rc; dl_payload 10 out "$dl_t.o"; dl_payload 10 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
-[ $dl_rc -eq 0 ] || dl_ok=
-if [ -n "$dl_ok" ]; then dl_sout 10 verify; app --self-test </dev/null; dl_rc=$?; dl_send 10 verify $dl_rc
-[ $dl_rc -eq 0 ] || dl_ok=; fi
-fi
-[ -n "$dl_ok" ] || dl_clean=
+	dl_need_t; dl_ok=1
+	if :; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 10 start run; app --repair </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+			dl_frame 10 run $dl_rc; dl_payload 10 out "$dl_t.o"; dl_payload 10 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+		[ $dl_rc -eq 0 ] || dl_ok=
+		if [ -n "$dl_ok" ]; then dl_sout 10 verify; app --self-test </dev/null; dl_rc=$?; dl_send 10 verify $dl_rc
+			[ $dl_rc -eq 0 ] || dl_ok=; fi
+	fi
+	[ -n "$dl_ok" ] || dl_clean=
 fi
 
 }

@@ -203,52 +203,63 @@ dl_f3=$dl_p3; [ -f "$dl_f3" ] || dl_f3=/dev/null
 dl_p4='/etc/ssh/sshd_config'; dl_e4=; if [ -e "$dl_p4" ]; then dl_any=1 dl_e4=1; else dl_p4=/; fi
 if [ -z "$dl_any" ]; then dl_bok=1 dl_m0=- dl_o0=- dl_g0=- dl_z0=0 dl_m1=- dl_o1=- dl_g1=- dl_z1=0 dl_m2=- dl_o2=- dl_g2=- dl_z2=0 dl_m3=- dl_o3=- dl_g3=- dl_z3=0 dl_s3=- dl_m4=- dl_o4=- dl_g4=- dl_z4=0
 else
-dl_x=$(if [ "$dl_os" = Linux ]; then stat -c '%a %U %G %s' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; $dl_shacmd -- "$dl_f3"; else stat -f '%Lp %Su %Sg %z' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; $dl_shacmd -- "$dl_f3"; fi 2>/dev/null)
-dl_ifs=$IFS; IFS='
+	dl_x=$(if [ "$dl_os" = Linux ]; then stat -c '%a %U %G %s' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; $dl_shacmd -- "$dl_f3"; else stat -f '%Lp %Su %Sg %z' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; $dl_shacmd -- "$dl_f3"; fi 2>/dev/null)
+	dl_ifs=$IFS; IFS='
 '; set -- $dl_x; IFS=$dl_ifs
-if [ $# -eq 6 ]; then dl_bok=1
-dl_l0=${1}
-dl_l1=${2}
-dl_l2=${3}
-dl_l3=${4}
-dl_l4=${5}
-dl_s3=${6}; dl_s3=${dl_s3%% *}; dl_s3=${dl_s3#\\}
-set -- $dl_l0; dl_m0=$1 dl_o0=$2 dl_g0=$3 dl_z0=$4
-set -- $dl_l1; dl_m1=$1 dl_o1=$2 dl_g1=$3 dl_z1=$4
-set -- $dl_l2; dl_m2=$1 dl_o2=$2 dl_g2=$3 dl_z2=$4
-set -- $dl_l3; dl_m3=$1 dl_o3=$2 dl_g3=$3 dl_z3=$4
-set -- $dl_l4; dl_m4=$1 dl_o4=$2 dl_g4=$3 dl_z4=$4
-fi; fi; set +f
+	if [ $# -eq 6 ]; then dl_bok=1
+		dl_l0=${1}
+		dl_l1=${2}
+		dl_l2=${3}
+		dl_l3=${4}
+		dl_l4=${5}
+		dl_s3=${6}; dl_s3=${dl_s3%% *}; dl_s3=${dl_s3#\\}
+		set -- $dl_l0; dl_m0=$1 dl_o0=$2 dl_g0=$3 dl_z0=$4
+		set -- $dl_l1; dl_m1=$1 dl_o1=$2 dl_g1=$3 dl_z1=$4
+		set -- $dl_l2; dl_m2=$1 dl_o2=$2 dl_g2=$3 dl_z2=$4
+		set -- $dl_l3; dl_m3=$1 dl_o3=$2 dl_g3=$3 dl_z3=$4
+		set -- $dl_l4; dl_m4=$1 dl_o4=$2 dl_g4=$3 dl_z4=$4
+	fi; fi; set +f
+# step 1: installed (shell)
 dl_sout 0 check; eval 'test -f /opt/app/.installed' </dev/null; dl_rc=$?; dl_send 0 check $dl_rc
+# step 2: reload (shell)
+# step 3: conf-dir (directory /etc/app)
 if [ -d '/etc/app' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e0" ]; then dl_s=- dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_s=-; dl_stat '/etc/app'; fi
 elif [ -e '/etc/app' ] || [ -L '/etc/app' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 2 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 stat $dl_k; fi
+# step 4: old-dir (directory /var/lib/app/old)
 if [ -d '/var/lib/app/old' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e1" ]; then dl_s=- dl_m=$dl_m1 dl_o=$dl_o1 dl_g=$dl_g1 dl_z=$dl_z1; else dl_s=-; dl_stat '/var/lib/app/old'; fi
 elif [ -e '/var/lib/app/old' ] || [ -L '/var/lib/app/old' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 3 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
+# step 5: config (file /etc/app/app.conf)
 if [ -f '/etc/app/app.conf' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e2" ]; then if [ "$dl_z2" = 16 ] && { IFS= read -r dl_l && [ "$dl_l" = 'tier = frontend' ]; } <'/etc/app/app.conf' 2>/dev/null; then dl_s=cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6; else dl_sha '/etc/app/app.conf'; fi; dl_m=$dl_m2 dl_o=$dl_o2 dl_g=$dl_g2 dl_z=$dl_z2; else dl_sha '/etc/app/app.conf'; dl_stat '/etc/app/app.conf'; fi
 elif [ -e '/etc/app/app.conf' ] || [ -L '/etc/app/app.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 4 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6 ]; then dl_cur 4 '/etc/app/app.conf' 262145; fi
+# step 6: stale (file /etc/app/stale.conf)
 if [ -f '/etc/app/stale.conf' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e3" ]; then dl_s=$dl_s3 dl_m=$dl_m3 dl_o=$dl_o3 dl_g=$dl_g3 dl_z=$dl_z3; else dl_sha '/etc/app/stale.conf'; dl_stat '/etc/app/stale.conf'; fi
 elif [ -e '/etc/app/stale.conf' ] || [ -L '/etc/app/stale.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 5 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 stat $dl_k; fi
+# step 7: root-login (line /etc/ssh/sshd_config)
 if [ -f '/etc/ssh/sshd_config' ]; then dl_k=1
 elif [ -e '/etc/ssh/sshd_config' ] || [ -L '/etc/ssh/sshd_config' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e4" ]; then dl_m=$dl_m4 dl_o=$dl_o4 dl_g=$dl_g4 dl_z=$dl_z4; else dl_stat '/etc/ssh/sshd_config'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
 if [ $dl_k = 1 ]; then dl_frame 6 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 6 cur '/etc/ssh/sshd_config' 1025; else dl_cur 6 '/etc/ssh/sshd_config' 8388609; fi; fi
+# step 8: tools (package)
 dl_need_t
 [ -n "$dl_pm_auto" ] || dl_pm_auto=$(dl_pm_detect)
 dl_pkg_list "$dl_pm_auto" 'latest' 'curl' 'jq' >"$dl_t.p" 2>/dev/null
 dl_frame 7 state "$dl_pm_auto"; dl_payload 7 list "$dl_t.p"
+# step 9: app-service (service)
 dl_need_t
 dl_frame 8 state "$(dl_svc_state "$(dl_svc_init)" 'app')"
+# step 10: patch (patch)
 dl_need_t
 [ -n "$dl_pm_auto" ] || dl_pm_auto=$(dl_pm_detect)
 dl_patch_list "$dl_pm_auto" >"$dl_t.p" 2>/dev/null
 dl_frame 9 state "$dl_pm_auto"; dl_payload 9 list "$dl_t.p"
+# step 11: checked-after (shell)
 dl_sout 10 check; app --self-test </dev/null; dl_rc=$?; dl_send 10 check $dl_rc
 
 }

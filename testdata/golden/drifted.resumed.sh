@@ -184,52 +184,57 @@ dl_svc_do() {
 }
 dl_need_t
 dl_stop=''
+# step 3: conf-dir (directory /etc/app)
 if [ -n "$dl_stop" ]; then dl_frame 2 skip "$dl_stop"; else
-dl_ok=1
-if [ -d '/etc/app' ]; then :
-[ -z "$dl_ok" ] || chmod 0750 '/etc/app' 2>>"$dl_t.e" || dl_ok=
-[ -z "$dl_ok" ] || chown 'root:app' '/etc/app' 2>>"$dl_t.e" || dl_ok=
-else mkdir -p -m 0750 -- '/etc/app' 2>"$dl_t.e" || dl_ok=
-[ -z "$dl_ok" ] || chown 'root:app' '/etc/app' 2>>"$dl_t.e" || dl_ok=
+	dl_ok=1
+	if [ -d '/etc/app' ]; then :
+		[ -z "$dl_ok" ] || chmod 0750 '/etc/app' 2>>"$dl_t.e" || dl_ok=
+		[ -z "$dl_ok" ] || chown 'root:app' '/etc/app' 2>>"$dl_t.e" || dl_ok=
+	else mkdir -p -m 0750 -- '/etc/app' 2>"$dl_t.e" || dl_ok=
+		[ -z "$dl_ok" ] || chown 'root:app' '/etc/app' 2>>"$dl_t.e" || dl_ok=
+	fi
+	dl_frame 2 applied "${dl_ok:-0}"; dl_payload 2 err "$dl_t.e"
+	if [ -z "$dl_ok" ]; then dl_stop=failed; fi
 fi
-dl_frame 2 applied "${dl_ok:-0}"; dl_payload 2 err "$dl_t.e"
-if [ -z "$dl_ok" ]; then dl_stop=failed; fi
-fi
+# step 4: old-dir (directory /var/lib/app/old)
 if [ -n "$dl_stop" ]; then dl_frame 3 skip "$dl_stop"; else
-dl_ok=1
-rm -rf -- '/var/lib/app/old' 2>"$dl_t.e" || dl_ok=
-dl_frame 3 applied "${dl_ok:-0}"; dl_payload 3 err "$dl_t.e"
-if [ -z "$dl_ok" ]; then dl_stop=failed; fi
+	dl_ok=1
+	rm -rf -- '/var/lib/app/old' 2>"$dl_t.e" || dl_ok=
+	dl_frame 3 applied "${dl_ok:-0}"; dl_payload 3 err "$dl_t.e"
+	if [ -z "$dl_ok" ]; then dl_stop=failed; fi
 fi
+# step 5: config (file /etc/app/app.conf)
 if [ -n "$dl_stop" ]; then dl_frame 4 skip "$dl_stop"; else
-dl_ok=1
-dl_tmp='/etc/app'/'.app.conf'.dl-tmp.${DLM#@@DL-}
-umask 137
-if { printf 'tier = frontend\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
-umask "$dl_um0"
-if [ -n "$dl_ok" ]; then
-if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/etc/app/app.conf' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	dl_ok=1
+	dl_tmp='/etc/app'/'.app.conf'.dl-tmp.${DLM#@@DL-}
+	umask 137
+	if { printf 'tier = frontend\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	umask "$dl_um0"
+	if [ -n "$dl_ok" ]; then
+		if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/etc/app/app.conf' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	fi
+	dl_frame 4 applied "${dl_ok:-0}"; dl_payload 4 err "$dl_t.e"
+	if [ -z "$dl_ok" ]; then dl_stop=failed; fi
 fi
-dl_frame 4 applied "${dl_ok:-0}"; dl_payload 4 err "$dl_t.e"
-if [ -z "$dl_ok" ]; then dl_stop=failed; fi
-fi
+# step 6: stale (file /etc/app/stale.conf)
 if [ -n "$dl_stop" ]; then dl_frame 5 skip "$dl_stop"; else
-dl_ok=1
-rm -f -- '/etc/app/stale.conf' 2>"$dl_t.e" || dl_ok=
-dl_frame 5 applied "${dl_ok:-0}"; dl_payload 5 err "$dl_t.e"
-if [ -z "$dl_ok" ]; then dl_stop=failed; fi
+	dl_ok=1
+	rm -f -- '/etc/app/stale.conf' 2>"$dl_t.e" || dl_ok=
+	dl_frame 5 applied "${dl_ok:-0}"; dl_payload 5 err "$dl_t.e"
+	if [ -z "$dl_ok" ]; then dl_stop=failed; fi
 fi
+# step 7: root-login (line /etc/ssh/sshd_config)
 if [ -n "$dl_stop" ]; then dl_frame 6 skip "$dl_stop"; else
-dl_ok=1
-dl_tmp='/etc/ssh'/'.sshd_config'.dl-tmp.${DLM#@@DL-}
-umask 177
-if { printf 'Port 22\012PermitRootLogin no\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
-umask "$dl_um0"
-if [ -n "$dl_ok" ]; then
-if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/etc/ssh/sshd_config' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
-fi
-dl_frame 6 applied "${dl_ok:-0}"; dl_payload 6 err "$dl_t.e"
-if [ -z "$dl_ok" ]; then dl_stop=failed; fi
+	dl_ok=1
+	dl_tmp='/etc/ssh'/'.sshd_config'.dl-tmp.${DLM#@@DL-}
+	umask 177
+	if { printf 'Port 22\012PermitRootLogin no\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	umask "$dl_um0"
+	if [ -n "$dl_ok" ]; then
+		if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/etc/ssh/sshd_config' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	fi
+	dl_frame 6 applied "${dl_ok:-0}"; dl_payload 6 err "$dl_t.e"
+	if [ -z "$dl_ok" ]; then dl_stop=failed; fi
 fi
 if [ -d '/etc/app' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 elif [ -e '/etc/app' ] || [ -L '/etc/app' ]; then dl_k=2; else dl_k=0; fi
@@ -246,51 +251,55 @@ if [ $dl_k = 1 ]; then dl_frame 5 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else 
 if [ -f '/etc/ssh/sshd_config' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'Port 22' ] && IFS= read -r dl_l && [ "$dl_l" = 'PermitRootLogin no' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/etc/ssh/sshd_config' 2>/dev/null; then dl_s=21f261d76ad5b2ec1f58b5650caf2ed93775f928c7fe428b31ccc3b7b41d463c; else dl_sha '/etc/ssh/sshd_config'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
 elif [ -e '/etc/ssh/sshd_config' ] || [ -L '/etc/ssh/sshd_config' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 6 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 after $dl_k; fi
+# step 8: tools (package)
 if [ -n "$dl_stop" ]; then dl_frame 7 skip "$dl_stop"; else
-dl_ok=1
-( dl_pkg_do 'apt' install 'curl' && dl_pkg_do 'apt' upgrade 'jq' ) >"$dl_t.o" 2>"$dl_t.e" </dev/null; dl_rc=$?
-dl_frame 7 run $dl_rc; dl_payload 7 out "$dl_t.o"; dl_payload 7 err "$dl_t.e"
-[ $dl_rc -eq 0 ] || dl_ok=
-dl_need_t
-[ -n "$dl_pm_auto" ] || dl_pm_auto=$(dl_pm_detect)
-dl_pkg_list "$dl_pm_auto" 'latest' 'curl' 'jq' >"$dl_t.p" 2>/dev/null
-dl_frame 7 after "$dl_pm_auto"; dl_payload 7 list "$dl_t.p"
-if [ -z "$dl_ok" ]; then dl_stop=failed; fi
+	dl_ok=1
+	( dl_pkg_do 'apt' install 'curl' && dl_pkg_do 'apt' upgrade 'jq' ) >"$dl_t.o" 2>"$dl_t.e" </dev/null; dl_rc=$?
+	dl_frame 7 run $dl_rc; dl_payload 7 out "$dl_t.o"; dl_payload 7 err "$dl_t.e"
+	[ $dl_rc -eq 0 ] || dl_ok=
+	dl_need_t
+	[ -n "$dl_pm_auto" ] || dl_pm_auto=$(dl_pm_detect)
+	dl_pkg_list "$dl_pm_auto" 'latest' 'curl' 'jq' >"$dl_t.p" 2>/dev/null
+	dl_frame 7 after "$dl_pm_auto"; dl_payload 7 list "$dl_t.p"
+	if [ -z "$dl_ok" ]; then dl_stop=failed; fi
 fi
+# step 9: app-service (service)
 if [ -n "$dl_stop" ]; then dl_frame 8 skip "$dl_stop"; else
-dl_ok=1
-( dl_svc_do systemd start 'app' && dl_svc_do systemd enable 'app' ) >"$dl_t.o" 2>"$dl_t.e" </dev/null; dl_rc=$?
-dl_frame 8 run $dl_rc; dl_payload 8 out "$dl_t.o"; dl_payload 8 err "$dl_t.e"
-[ $dl_rc -eq 0 ] || dl_ok=
-dl_need_t
-dl_frame 8 after "$(dl_svc_state "$(dl_svc_init)" 'app')"
-if [ -z "$dl_ok" ]; then dl_stop=failed; fi
+	dl_ok=1
+	( dl_svc_do systemd start 'app' && dl_svc_do systemd enable 'app' ) >"$dl_t.o" 2>"$dl_t.e" </dev/null; dl_rc=$?
+	dl_frame 8 run $dl_rc; dl_payload 8 out "$dl_t.o"; dl_payload 8 err "$dl_t.e"
+	[ $dl_rc -eq 0 ] || dl_ok=
+	dl_need_t
+	dl_frame 8 after "$(dl_svc_state "$(dl_svc_init)" 'app')"
+	if [ -z "$dl_ok" ]; then dl_stop=failed; fi
 fi
+# step 10: patch (patch)
 if [ -n "$dl_stop" ]; then dl_frame 9 skip "$dl_stop"; else
-dl_ok=1
-( dl_patch_install 'apt' ) >"$dl_t.o" 2>"$dl_t.e" </dev/null; dl_rc=$?
-dl_frame 9 run $dl_rc; dl_payload 9 out "$dl_t.o"; dl_payload 9 err "$dl_t.e"
-[ $dl_rc -eq 0 ] || dl_ok=
-dl_need_t
-[ -n "$dl_pm_auto" ] || dl_pm_auto=$(dl_pm_detect)
-dl_patch_list "$dl_pm_auto" >"$dl_t.p" 2>/dev/null
-dl_frame 9 after "$dl_pm_auto"; dl_payload 9 list "$dl_t.p"
-if dl_reboot_required; then dl_frame 9 reboot 0; fi
-if [ -z "$dl_ok" ]; then dl_stop=failed; fi
+	dl_ok=1
+	( dl_patch_install 'apt' ) >"$dl_t.o" 2>"$dl_t.e" </dev/null; dl_rc=$?
+	dl_frame 9 run $dl_rc; dl_payload 9 out "$dl_t.o"; dl_payload 9 err "$dl_t.e"
+	[ $dl_rc -eq 0 ] || dl_ok=
+	dl_need_t
+	[ -n "$dl_pm_auto" ] || dl_pm_auto=$(dl_pm_detect)
+	dl_patch_list "$dl_pm_auto" >"$dl_t.p" 2>/dev/null
+	dl_frame 9 after "$dl_pm_auto"; dl_payload 9 list "$dl_t.p"
+	if dl_reboot_required; then dl_frame 9 reboot 0; fi
+	if [ -z "$dl_ok" ]; then dl_stop=failed; fi
 fi
+# step 11: checked-after (shell)
 if [ -n "$dl_stop" ]; then dl_frame 10 skip "$dl_stop"; else
-dl_ok=1
-dl_sout 10 recheck; app --self-test </dev/null; dl_rc=$?; dl_send 10 recheck $dl_rc
-if [ $dl_rc -ne 0 ]; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 10 start run; app --repair </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 10 run $dl_rc; dl_payload 10 out "$dl_t.o"; dl_payload 10 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
-[ $dl_rc -eq 0 ] || dl_ok=
-if [ -n "$dl_ok" ]; then dl_sout 10 verify; app --self-test </dev/null; dl_rc=$?; dl_send 10 verify $dl_rc
-[ $dl_rc -eq 0 ] || dl_ok=; fi
-fi
-if [ -z "$dl_ok" ]; then dl_stop=failed; fi
+	dl_ok=1
+	dl_sout 10 recheck; app --self-test </dev/null; dl_rc=$?; dl_send 10 recheck $dl_rc
+	if [ $dl_rc -ne 0 ]; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 10 start run; app --repair </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+			dl_frame 10 run $dl_rc; dl_payload 10 out "$dl_t.o"; dl_payload 10 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+		[ $dl_rc -eq 0 ] || dl_ok=
+		if [ -n "$dl_ok" ]; then dl_sout 10 verify; app --self-test </dev/null; dl_rc=$?; dl_send 10 verify $dl_rc
+			[ $dl_rc -eq 0 ] || dl_ok=; fi
+	fi
+	if [ -z "$dl_ok" ]; then dl_stop=failed; fi
 fi
 
 }

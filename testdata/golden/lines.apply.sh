@@ -72,21 +72,22 @@ dl_p3='/etc/environment'; dl_e3=; if [ -e "$dl_p3" ]; then dl_any=1 dl_e3=1; els
 dl_p4="$HOME"/'.bashrc'; dl_e4=; if [ -e "$dl_p4" ]; then dl_any=1 dl_e4=1; else dl_p4=/; fi
 if [ -z "$dl_any" ]; then dl_bok=1 dl_m0=- dl_o0=- dl_g0=- dl_z0=0 dl_m1=- dl_o1=- dl_g1=- dl_z1=0 dl_m2=- dl_o2=- dl_g2=- dl_z2=0 dl_m3=- dl_o3=- dl_g3=- dl_z3=0 dl_m4=- dl_o4=- dl_g4=- dl_z4=0
 else
-dl_x=$(if [ "$dl_os" = Linux ]; then stat -c '%a - - %s' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; else stat -f '%Lp - - %z' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; fi 2>/dev/null)
-dl_ifs=$IFS; IFS='
+	dl_x=$(if [ "$dl_os" = Linux ]; then stat -c '%a - - %s' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; else stat -f '%Lp - - %z' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; fi 2>/dev/null)
+	dl_ifs=$IFS; IFS='
 '; set -- $dl_x; IFS=$dl_ifs
-if [ $# -eq 5 ]; then dl_bok=1
-dl_l0=${1}
-dl_l1=${2}
-dl_l2=${3}
-dl_l3=${4}
-dl_l4=${5}
-set -- $dl_l0; dl_m0=$1 dl_o0=$2 dl_g0=$3 dl_z0=$4
-set -- $dl_l1; dl_m1=$1 dl_o1=$2 dl_g1=$3 dl_z1=$4
-set -- $dl_l2; dl_m2=$1 dl_o2=$2 dl_g2=$3 dl_z2=$4
-set -- $dl_l3; dl_m3=$1 dl_o3=$2 dl_g3=$3 dl_z3=$4
-set -- $dl_l4; dl_m4=$1 dl_o4=$2 dl_g4=$3 dl_z4=$4
-fi; fi; set +f
+	if [ $# -eq 5 ]; then dl_bok=1
+		dl_l0=${1}
+		dl_l1=${2}
+		dl_l2=${3}
+		dl_l3=${4}
+		dl_l4=${5}
+		set -- $dl_l0; dl_m0=$1 dl_o0=$2 dl_g0=$3 dl_z0=$4
+		set -- $dl_l1; dl_m1=$1 dl_o1=$2 dl_g1=$3 dl_z1=$4
+		set -- $dl_l2; dl_m2=$1 dl_o2=$2 dl_g2=$3 dl_z2=$4
+		set -- $dl_l3; dl_m3=$1 dl_o3=$2 dl_g3=$3 dl_z3=$4
+		set -- $dl_l4; dl_m4=$1 dl_o4=$2 dl_g4=$3 dl_z4=$4
+	fi; fi; set +f
+# step 1: editor (line ~/.profile)
 if [ -f "$HOME"/'.profile' ]; then dl_k=1
 elif [ -e "$HOME"/'.profile' ] || [ -L "$HOME"/'.profile' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
@@ -97,32 +98,33 @@ if [ $dl_k = 1 ]; then dl_frame 0 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_fr
 dl_frame 0 has ${dl_lc:-0}
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 0 cur "$HOME"/'.profile' 1025; else dl_cur 0 "$HOME"/'.profile' 8388609; fi; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ -n "$dl_lc" ]; }; then
-dl_need_t; dl_ok=1
-dl_tmp="$HOME"/'..profile'.dl-tmp.${DLM#@@DL-}; dl_rc=3
-if [ $dl_k = 1 ] && [ "$dl_z" -le 8388608 ]; then
-	dl_um=; case $dl_m in [0246][0246][0246]) dl_r=${dl_m#?}; dl_um=$((7-${dl_m%??}))$((7-${dl_r%?}))$((7-${dl_m#??})) ;; esac
-	if [ -n "$dl_sr" ]; then
-		[ -z "$dl_um" ] || umask $dl_um; dl_rc=0
-		{ dl_l=; while IFS= read -r dl_l; do case $dl_l in *''*) dl_rc=3; break ;; esac; printf '%s\n' "$dl_l"; dl_l=; done
-		case $dl_l in *''*) dl_rc=3 ;; esac
-		if [ $dl_rc = 0 ]; then [ -z "$dl_l" ] || printf '%s\n' "$dl_l"; printf '%s\n' 'export EDITOR=vi'; fi; } <"$HOME"/'.profile' >"$dl_tmp" 2>"$dl_t.e" || { [ $dl_rc = 3 ] || dl_rc=1; }
-		umask "$dl_um0"
-	else
-	( [ -z "$dl_um" ] || umask $dl_um; export DL_LINE='export EDITOR=vi'; exec awk 'index($0, "\r") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON["DL_LINE"] }' <"$HOME"/'.profile' >"$dl_tmp" ) 2>"$dl_t.e"; dl_rc=$?
+	dl_need_t; dl_ok=1
+	dl_tmp="$HOME"/'..profile'.dl-tmp.${DLM#@@DL-}; dl_rc=3
+	if [ $dl_k = 1 ] && [ "$dl_z" -le 8388608 ]; then
+		dl_um=; case $dl_m in [0246][0246][0246]) dl_r=${dl_m#?}; dl_um=$((7-${dl_m%??}))$((7-${dl_r%?}))$((7-${dl_m#??})) ;; esac
+		if [ -n "$dl_sr" ]; then
+			[ -z "$dl_um" ] || umask $dl_um; dl_rc=0
+			{ dl_l=; while IFS= read -r dl_l; do case $dl_l in *''*) dl_rc=3; break ;; esac; printf '%s\n' "$dl_l"; dl_l=; done
+				case $dl_l in *''*) dl_rc=3 ;; esac
+				if [ $dl_rc = 0 ]; then [ -z "$dl_l" ] || printf '%s\n' "$dl_l"; printf '%s\n' 'export EDITOR=vi'; fi; } <"$HOME"/'.profile' >"$dl_tmp" 2>"$dl_t.e" || { [ $dl_rc = 3 ] || dl_rc=1; }
+			umask "$dl_um0"
+		else
+			( [ -z "$dl_um" ] || umask $dl_um; export DL_LINE='export EDITOR=vi'; exec awk 'index($0, "\r") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON["DL_LINE"] }' <"$HOME"/'.profile' >"$dl_tmp" ) 2>"$dl_t.e"; dl_rc=$?
+		fi
+	elif [ $dl_k = 0 ]; then
+		printf '%s\n' 'export EDITOR=vi' >"$dl_tmp" 2>"$dl_t.e"; dl_rc=$?
 	fi
-elif [ $dl_k = 0 ]; then
-	printf '%s\n' 'export EDITOR=vi' >"$dl_tmp" 2>"$dl_t.e"; dl_rc=$?
+	if [ $dl_rc = 3 ]; then rm -f -- "$dl_tmp"; dl_ok=
+	else
+		[ $dl_rc = 0 ] || dl_ok=
+		[ -z "$dl_ok" ] || [ $dl_k != 1 ] || [ "$dl_m" = - ] || [ -n "$dl_um" ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
+		if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" "$HOME"/'.profile' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+		dl_frame 0 applied "${dl_ok:-0}"; dl_payload 0 err "$dl_t.e"
+		dl_fixed0=1
+	fi
+	[ -n "$dl_ok" ] || dl_clean=
 fi
-if [ $dl_rc = 3 ]; then rm -f -- "$dl_tmp"; dl_ok=
-else
-[ $dl_rc = 0 ] || dl_ok=
-[ -z "$dl_ok" ] || [ $dl_k != 1 ] || [ "$dl_m" = - ] || [ -n "$dl_um" ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
-if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" "$HOME"/'.profile' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
-dl_frame 0 applied "${dl_ok:-0}"; dl_payload 0 err "$dl_t.e"
-dl_fixed0=1
-fi
-[ -n "$dl_ok" ] || dl_clean=
-fi
+# step 2: allow (line /etc/hosts.allow)
 if [ -f '/etc/hosts.allow' ]; then dl_k=1
 elif [ -e '/etc/hosts.allow' ] || [ -L '/etc/hosts.allow' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
@@ -133,30 +135,31 @@ if [ $dl_k = 1 ]; then dl_frame 1 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_fr
 dl_frame 1 has ${dl_lc:-0}
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 1 cur '/etc/hosts.allow' 1025; else dl_cur 1 '/etc/hosts.allow' 8388609; fi; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ -n "$dl_lc" ]; }; then
-dl_need_t; dl_ok=1
-dl_tmp='/etc'/'.hosts.allow'.dl-tmp.${DLM#@@DL-}; dl_rc=3
-if [ $dl_k = 1 ] && [ "$dl_z" -le 8388608 ]; then
-	dl_um=; case $dl_m in [0246][0246][0246]) dl_r=${dl_m#?}; dl_um=$((7-${dl_m%??}))$((7-${dl_r%?}))$((7-${dl_m#??})) ;; esac
-	if [ -n "$dl_sr" ]; then
-		[ -z "$dl_um" ] || umask $dl_um; dl_rc=0
-		{ dl_l=; while IFS= read -r dl_l; do case $dl_l in *''*) dl_rc=3; break ;; esac; printf '%s\n' "$dl_l"; dl_l=; done
-		case $dl_l in *''*) dl_rc=3 ;; esac
-		if [ $dl_rc = 0 ]; then [ -z "$dl_l" ] || printf '%s\n' "$dl_l"; printf '%s\n' 'sshd: 10.0.0.0/8'; fi; } <'/etc/hosts.allow' >"$dl_tmp" 2>"$dl_t.e" || { [ $dl_rc = 3 ] || dl_rc=1; }
-		umask "$dl_um0"
-	else
-	( [ -z "$dl_um" ] || umask $dl_um; export DL_LINE='sshd: 10.0.0.0/8'; exec awk 'index($0, "\r") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON["DL_LINE"] }' <'/etc/hosts.allow' >"$dl_tmp" ) 2>"$dl_t.e"; dl_rc=$?
+	dl_need_t; dl_ok=1
+	dl_tmp='/etc'/'.hosts.allow'.dl-tmp.${DLM#@@DL-}; dl_rc=3
+	if [ $dl_k = 1 ] && [ "$dl_z" -le 8388608 ]; then
+		dl_um=; case $dl_m in [0246][0246][0246]) dl_r=${dl_m#?}; dl_um=$((7-${dl_m%??}))$((7-${dl_r%?}))$((7-${dl_m#??})) ;; esac
+		if [ -n "$dl_sr" ]; then
+			[ -z "$dl_um" ] || umask $dl_um; dl_rc=0
+			{ dl_l=; while IFS= read -r dl_l; do case $dl_l in *''*) dl_rc=3; break ;; esac; printf '%s\n' "$dl_l"; dl_l=; done
+				case $dl_l in *''*) dl_rc=3 ;; esac
+				if [ $dl_rc = 0 ]; then [ -z "$dl_l" ] || printf '%s\n' "$dl_l"; printf '%s\n' 'sshd: 10.0.0.0/8'; fi; } <'/etc/hosts.allow' >"$dl_tmp" 2>"$dl_t.e" || { [ $dl_rc = 3 ] || dl_rc=1; }
+			umask "$dl_um0"
+		else
+			( [ -z "$dl_um" ] || umask $dl_um; export DL_LINE='sshd: 10.0.0.0/8'; exec awk 'index($0, "\r") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON["DL_LINE"] }' <'/etc/hosts.allow' >"$dl_tmp" ) 2>"$dl_t.e"; dl_rc=$?
+		fi
 	fi
+	if [ $dl_rc = 3 ]; then rm -f -- "$dl_tmp"; dl_ok=
+	else
+		[ $dl_rc = 0 ] || dl_ok=
+		[ -z "$dl_ok" ] || [ $dl_k != 1 ] || [ "$dl_m" = - ] || [ -n "$dl_um" ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
+		if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/etc/hosts.allow' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+		dl_frame 1 applied "${dl_ok:-0}"; dl_payload 1 err "$dl_t.e"
+		dl_fixed1=1
+	fi
+	[ -n "$dl_ok" ] || dl_clean=
 fi
-if [ $dl_rc = 3 ]; then rm -f -- "$dl_tmp"; dl_ok=
-else
-[ $dl_rc = 0 ] || dl_ok=
-[ -z "$dl_ok" ] || [ $dl_k != 1 ] || [ "$dl_m" = - ] || [ -n "$dl_um" ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
-if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/etc/hosts.allow' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
-dl_frame 1 applied "${dl_ok:-0}"; dl_payload 1 err "$dl_t.e"
-dl_fixed1=1
-fi
-[ -n "$dl_ok" ] || dl_clean=
-fi
+# step 3: root-login (line /etc/ssh/sshd_config)
 if [ -f '/etc/ssh/sshd_config' ]; then dl_k=1
 elif [ -e '/etc/ssh/sshd_config' ] || [ -L '/etc/ssh/sshd_config' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
@@ -164,6 +167,7 @@ if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e2" ]
 if [ $dl_k = 1 ]; then dl_frame 2 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 2 cur '/etc/ssh/sshd_config' 1025; else dl_cur 2 '/etc/ssh/sshd_config' 8388609; fi; fi
 dl_clean=
+# step 4: no-debug (line /etc/environment)
 if [ -f '/etc/environment' ]; then dl_k=1
 elif [ -e '/etc/environment' ] || [ -L '/etc/environment' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
@@ -174,6 +178,7 @@ if [ $dl_k = 1 ]; then dl_frame 3 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_fr
 dl_frame 3 has ${dl_lc:-0}
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 3 cur '/etc/environment' 1025; else dl_cur 3 '/etc/environment' 8388609; fi; fi
 [ -n "$dl_lc" ] || dl_clean=
+# step 5: no-proxy (line /etc/environment)
 if [ -f '/etc/environment' ]; then dl_k=1
 elif [ -e '/etc/environment' ] || [ -L '/etc/environment' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
@@ -181,6 +186,7 @@ if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then dl_stat '/etc/environment'; else dl_m=
 if [ $dl_k = 1 ]; then dl_frame 4 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 4 cur '/etc/environment' 1025; else dl_cur 4 '/etc/environment' 8388609; fi; fi
 dl_clean=
+# step 6: quoted (line ~/.bashrc)
 if [ -f "$HOME"/'.bashrc' ]; then dl_k=1
 elif [ -e "$HOME"/'.bashrc' ] || [ -L "$HOME"/'.bashrc' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
@@ -191,46 +197,46 @@ if [ $dl_k = 1 ]; then dl_frame 5 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_fr
 dl_frame 5 has ${dl_lc:-0}
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 5 cur "$HOME"/'.bashrc' 1025; else dl_cur 5 "$HOME"/'.bashrc' 8388609; fi; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ -n "$dl_lc" ]; }; then
-dl_need_t; dl_ok=1
-dl_tmp="$HOME"/'..bashrc'.dl-tmp.${DLM#@@DL-}; dl_rc=3
-if [ $dl_k = 1 ] && [ "$dl_z" -le 8388608 ]; then
-	dl_um=; case $dl_m in [0246][0246][0246]) dl_r=${dl_m#?}; dl_um=$((7-${dl_m%??}))$((7-${dl_r%?}))$((7-${dl_m#??})) ;; esac
-	if [ -n "$dl_sr" ]; then
-		[ -z "$dl_um" ] || umask $dl_um; dl_rc=0
-		{ dl_l=; while IFS= read -r dl_l; do case $dl_l in *''*) dl_rc=3; break ;; esac; printf '%s\n' "$dl_l"; dl_l=; done
-		case $dl_l in *''*) dl_rc=3 ;; esac
-		if [ $dl_rc = 0 ]; then [ -z "$dl_l" ] || printf '%s\n' "$dl_l"; printf '%s\n' 'alias ll='\''ls -l'\'' # 100% \ done'; fi; } <"$HOME"/'.bashrc' >"$dl_tmp" 2>"$dl_t.e" || { [ $dl_rc = 3 ] || dl_rc=1; }
-		umask "$dl_um0"
-	else
-	( [ -z "$dl_um" ] || umask $dl_um; export DL_LINE='alias ll='\''ls -l'\'' # 100% \ done'; exec awk 'index($0, "\r") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON["DL_LINE"] }' <"$HOME"/'.bashrc' >"$dl_tmp" ) 2>"$dl_t.e"; dl_rc=$?
+	dl_need_t; dl_ok=1
+	dl_tmp="$HOME"/'..bashrc'.dl-tmp.${DLM#@@DL-}; dl_rc=3
+	if [ $dl_k = 1 ] && [ "$dl_z" -le 8388608 ]; then
+		dl_um=; case $dl_m in [0246][0246][0246]) dl_r=${dl_m#?}; dl_um=$((7-${dl_m%??}))$((7-${dl_r%?}))$((7-${dl_m#??})) ;; esac
+		if [ -n "$dl_sr" ]; then
+			[ -z "$dl_um" ] || umask $dl_um; dl_rc=0
+			{ dl_l=; while IFS= read -r dl_l; do case $dl_l in *''*) dl_rc=3; break ;; esac; printf '%s\n' "$dl_l"; dl_l=; done
+				case $dl_l in *''*) dl_rc=3 ;; esac
+				if [ $dl_rc = 0 ]; then [ -z "$dl_l" ] || printf '%s\n' "$dl_l"; printf '%s\n' 'alias ll='\''ls -l'\'' # 100% \ done'; fi; } <"$HOME"/'.bashrc' >"$dl_tmp" 2>"$dl_t.e" || { [ $dl_rc = 3 ] || dl_rc=1; }
+			umask "$dl_um0"
+		else
+			( [ -z "$dl_um" ] || umask $dl_um; export DL_LINE='alias ll='\''ls -l'\'' # 100% \ done'; exec awk 'index($0, "\r") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON["DL_LINE"] }' <"$HOME"/'.bashrc' >"$dl_tmp" ) 2>"$dl_t.e"; dl_rc=$?
+		fi
+	elif [ $dl_k = 0 ]; then
+		printf '%s\n' 'alias ll='\''ls -l'\'' # 100% \ done' >"$dl_tmp" 2>"$dl_t.e"; dl_rc=$?
 	fi
-elif [ $dl_k = 0 ]; then
-	printf '%s\n' 'alias ll='\''ls -l'\'' # 100% \ done' >"$dl_tmp" 2>"$dl_t.e"; dl_rc=$?
-fi
-if [ $dl_rc = 3 ]; then rm -f -- "$dl_tmp"; dl_ok=
-else
-[ $dl_rc = 0 ] || dl_ok=
-[ -z "$dl_ok" ] || [ $dl_k != 1 ] || [ "$dl_m" = - ] || [ -n "$dl_um" ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
-if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" "$HOME"/'.bashrc' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
-dl_frame 5 applied "${dl_ok:-0}"; dl_payload 5 err "$dl_t.e"
-dl_fixed5=1
-fi
-[ -n "$dl_ok" ] || dl_clean=
+	if [ $dl_rc = 3 ]; then rm -f -- "$dl_tmp"; dl_ok=
+	else
+		[ $dl_rc = 0 ] || dl_ok=
+		[ -z "$dl_ok" ] || [ $dl_k != 1 ] || [ "$dl_m" = - ] || [ -n "$dl_um" ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
+		if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" "$HOME"/'.bashrc' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+		dl_frame 5 applied "${dl_ok:-0}"; dl_payload 5 err "$dl_t.e"
+		dl_fixed5=1
+	fi
+	[ -n "$dl_ok" ] || dl_clean=
 fi
 if [ -n "$dl_fixed0" ]; then
-if [ -f "$HOME"/'.profile' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
-elif [ -e "$HOME"/'.profile' ] || [ -L "$HOME"/'.profile' ]; then dl_k=2; else dl_k=0; fi
-if [ $dl_k = 1 ]; then dl_frame 0 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 0 after $dl_k; fi
+	if [ -f "$HOME"/'.profile' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	elif [ -e "$HOME"/'.profile' ] || [ -L "$HOME"/'.profile' ]; then dl_k=2; else dl_k=0; fi
+	if [ $dl_k = 1 ]; then dl_frame 0 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 0 after $dl_k; fi
 fi
 if [ -n "$dl_fixed1" ]; then
-if [ -f '/etc/hosts.allow' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
-elif [ -e '/etc/hosts.allow' ] || [ -L '/etc/hosts.allow' ]; then dl_k=2; else dl_k=0; fi
-if [ $dl_k = 1 ]; then dl_frame 1 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 1 after $dl_k; fi
+	if [ -f '/etc/hosts.allow' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	elif [ -e '/etc/hosts.allow' ] || [ -L '/etc/hosts.allow' ]; then dl_k=2; else dl_k=0; fi
+	if [ $dl_k = 1 ]; then dl_frame 1 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 1 after $dl_k; fi
 fi
 if [ -n "$dl_fixed5" ]; then
-if [ -f "$HOME"/'.bashrc' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
-elif [ -e "$HOME"/'.bashrc' ] || [ -L "$HOME"/'.bashrc' ]; then dl_k=2; else dl_k=0; fi
-if [ $dl_k = 1 ]; then dl_frame 5 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 after $dl_k; fi
+	if [ -f "$HOME"/'.bashrc' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	elif [ -e "$HOME"/'.bashrc' ] || [ -L "$HOME"/'.bashrc' ]; then dl_k=2; else dl_k=0; fi
+	if [ $dl_k = 1 ]; then dl_frame 5 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 after $dl_k; fi
 fi
 
 }

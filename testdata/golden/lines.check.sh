@@ -56,21 +56,22 @@ dl_p3='/etc/environment'; dl_e3=; if [ -e "$dl_p3" ]; then dl_any=1 dl_e3=1; els
 dl_p4="$HOME"/'.bashrc'; dl_e4=; if [ -e "$dl_p4" ]; then dl_any=1 dl_e4=1; else dl_p4=/; fi
 if [ -z "$dl_any" ]; then dl_bok=1 dl_m0=- dl_o0=- dl_g0=- dl_z0=0 dl_m1=- dl_o1=- dl_g1=- dl_z1=0 dl_m2=- dl_o2=- dl_g2=- dl_z2=0 dl_m3=- dl_o3=- dl_g3=- dl_z3=0 dl_m4=- dl_o4=- dl_g4=- dl_z4=0
 else
-dl_x=$(if [ "$dl_os" = Linux ]; then stat -c '%a - - %s' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; else stat -f '%Lp - - %z' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; fi 2>/dev/null)
-dl_ifs=$IFS; IFS='
+	dl_x=$(if [ "$dl_os" = Linux ]; then stat -c '%a - - %s' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; else stat -f '%Lp - - %z' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4"; fi 2>/dev/null)
+	dl_ifs=$IFS; IFS='
 '; set -- $dl_x; IFS=$dl_ifs
-if [ $# -eq 5 ]; then dl_bok=1
-dl_l0=${1}
-dl_l1=${2}
-dl_l2=${3}
-dl_l3=${4}
-dl_l4=${5}
-set -- $dl_l0; dl_m0=$1 dl_o0=$2 dl_g0=$3 dl_z0=$4
-set -- $dl_l1; dl_m1=$1 dl_o1=$2 dl_g1=$3 dl_z1=$4
-set -- $dl_l2; dl_m2=$1 dl_o2=$2 dl_g2=$3 dl_z2=$4
-set -- $dl_l3; dl_m3=$1 dl_o3=$2 dl_g3=$3 dl_z3=$4
-set -- $dl_l4; dl_m4=$1 dl_o4=$2 dl_g4=$3 dl_z4=$4
-fi; fi; set +f
+	if [ $# -eq 5 ]; then dl_bok=1
+		dl_l0=${1}
+		dl_l1=${2}
+		dl_l2=${3}
+		dl_l3=${4}
+		dl_l4=${5}
+		set -- $dl_l0; dl_m0=$1 dl_o0=$2 dl_g0=$3 dl_z0=$4
+		set -- $dl_l1; dl_m1=$1 dl_o1=$2 dl_g1=$3 dl_z1=$4
+		set -- $dl_l2; dl_m2=$1 dl_o2=$2 dl_g2=$3 dl_z2=$4
+		set -- $dl_l3; dl_m3=$1 dl_o3=$2 dl_g3=$3 dl_z3=$4
+		set -- $dl_l4; dl_m4=$1 dl_o4=$2 dl_g4=$3 dl_z4=$4
+	fi; fi; set +f
+# step 1: editor (line ~/.profile)
 if [ -f "$HOME"/'.profile' ]; then dl_k=1
 elif [ -e "$HOME"/'.profile' ] || [ -L "$HOME"/'.profile' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
@@ -80,6 +81,7 @@ if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e0" ]
 if [ $dl_k = 1 ]; then dl_frame 0 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 0 stat $dl_k; fi
 dl_frame 0 has ${dl_lc:-0}
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 0 cur "$HOME"/'.profile' 1025; else dl_cur 0 "$HOME"/'.profile' 8388609; fi; fi
+# step 2: allow (line /etc/hosts.allow)
 if [ -f '/etc/hosts.allow' ]; then dl_k=1
 elif [ -e '/etc/hosts.allow' ] || [ -L '/etc/hosts.allow' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
@@ -89,12 +91,14 @@ if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e1" ]
 if [ $dl_k = 1 ]; then dl_frame 1 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 1 stat $dl_k; fi
 dl_frame 1 has ${dl_lc:-0}
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 1 cur '/etc/hosts.allow' 1025; else dl_cur 1 '/etc/hosts.allow' 8388609; fi; fi
+# step 3: root-login (line /etc/ssh/sshd_config)
 if [ -f '/etc/ssh/sshd_config' ]; then dl_k=1
 elif [ -e '/etc/ssh/sshd_config' ] || [ -L '/etc/ssh/sshd_config' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e2" ]; then dl_m=$dl_m2 dl_o=$dl_o2 dl_g=$dl_g2 dl_z=$dl_z2; else dl_stat '/etc/ssh/sshd_config'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
 if [ $dl_k = 1 ]; then dl_frame 2 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 2 cur '/etc/ssh/sshd_config' 1025; else dl_cur 2 '/etc/ssh/sshd_config' 8388609; fi; fi
+# step 4: no-debug (line /etc/environment)
 if [ -f '/etc/environment' ]; then dl_k=1
 elif [ -e '/etc/environment' ] || [ -L '/etc/environment' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
@@ -104,12 +108,14 @@ if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e3" ]
 if [ $dl_k = 1 ]; then dl_frame 3 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
 dl_frame 3 has ${dl_lc:-0}
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 3 cur '/etc/environment' 1025; else dl_cur 3 '/etc/environment' 8388609; fi; fi
+# step 5: no-proxy (line /etc/environment)
 if [ -f '/etc/environment' ]; then dl_k=1
 elif [ -e '/etc/environment' ] || [ -L '/etc/environment' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then dl_stat '/etc/environment'; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
 if [ $dl_k = 1 ]; then dl_frame 4 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 4 cur '/etc/environment' 1025; else dl_cur 4 '/etc/environment' 8388609; fi; fi
+# step 6: quoted (line ~/.bashrc)
 if [ -f "$HOME"/'.bashrc' ]; then dl_k=1
 elif [ -e "$HOME"/'.bashrc' ] || [ -L "$HOME"/'.bashrc' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=

@@ -62,70 +62,74 @@ dl_need_t() {
 }
 dl_facts
 dl_clean=1
+# step 1: prepare (shell)
 if [ -n "$dl_clean" ]; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 0 start run; ( export DL_PARAM_token='******'; mkdir -p /srv/app
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 0 run $dl_rc; dl_payload 0 out "$dl_t.o"; dl_payload 0 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+	dl_a=0; while :; do dl_a=$((dl_a+1))
+		dl_need_t; dl_frame 0 start run; ( export DL_PARAM_token='******'; mkdir -p /srv/app
+		) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+		dl_frame 0 run $dl_rc; dl_payload 0 out "$dl_t.o"; dl_payload 0 err "$dl_t.e"
+		if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
 fi
 [ $dl_rc -eq 0 ] || dl_clean=
+# step 2: inner/greeting (file /srv/app/greeting)
 if [ -f '/srv/app/greeting' ]; then dl_k=1; dl_sha '/srv/app/greeting'; dl_stat '/srv/app/greeting'
 elif [ -e '/srv/app/greeting' ] || [ -L '/srv/app/greeting' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 1 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 1 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != 93b8964b07817708b691c2bd16e38149ac47effb7e6e6f1b9e2cdee83d5cea97 ]; then dl_cur 1 '/srv/app/greeting' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 93b8964b07817708b691c2bd16e38149ac47effb7e6e6f1b9e2cdee83d5cea97 ]; }; then
-dl_need_t; dl_ok=1
-dl_tmp='/srv/app'/'.greeting'.dl-tmp.${DLM#@@DL-}
-[ $dl_k != 1 ] || umask 077
-if { printf 'hello frontend\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
-umask "$dl_um0"
-if [ -n "$dl_ok" ]; then
-[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
-if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/srv/app/greeting' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
-fi
-dl_frame 1 applied "${dl_ok:-0}"; dl_payload 1 err "$dl_t.e"
-dl_fixed1=1
-[ -n "$dl_ok" ] || dl_clean=
+	dl_need_t; dl_ok=1
+	dl_tmp='/srv/app'/'.greeting'.dl-tmp.${DLM#@@DL-}
+	[ $dl_k != 1 ] || umask 077
+	if { printf 'hello frontend\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	umask "$dl_um0"
+	if [ -n "$dl_ok" ]; then
+		[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
+		if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/srv/app/greeting' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	fi
+	dl_frame 1 applied "${dl_ok:-0}"; dl_payload 1 err "$dl_t.e"
+	dl_fixed1=1
+	[ -n "$dl_ok" ] || dl_clean=
 fi
 if [ -n "$dl_fixed1" ]; then
-if [ -f '/srv/app/greeting' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'hello frontend' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/srv/app/greeting' 2>/dev/null; then dl_s=93b8964b07817708b691c2bd16e38149ac47effb7e6e6f1b9e2cdee83d5cea97; else dl_sha '/srv/app/greeting'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
-elif [ -e '/srv/app/greeting' ] || [ -L '/srv/app/greeting' ]; then dl_k=2; else dl_k=0; fi
-if [ $dl_k = 1 ]; then dl_frame 1 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 1 after $dl_k; fi
+	if [ -f '/srv/app/greeting' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'hello frontend' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/srv/app/greeting' 2>/dev/null; then dl_s=93b8964b07817708b691c2bd16e38149ac47effb7e6e6f1b9e2cdee83d5cea97; else dl_sha '/srv/app/greeting'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+	elif [ -e '/srv/app/greeting' ] || [ -L '/srv/app/greeting' ]; then dl_k=2; else dl_k=0; fi
+	if [ $dl_k = 1 ]; then dl_frame 1 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 1 after $dl_k; fi
 fi
+# step 3: inner/login (shell)
 dl_sout 2 check; ( export DL_PARAM_password='******'; export DL_PARAM_who='frontend'; test -f /srv/app/.login
 ) </dev/null; dl_rc=$?; dl_send 2 check $dl_rc
 if [ -n "$dl_clean" ] && ! { [ $dl_rc -eq 0 ]; }; then
-dl_need_t; dl_ok=1
-if :; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 2 start run; ( export DL_PARAM_password='******'; export DL_PARAM_who='frontend'; eval 'app-login --password '\''******'\'' && touch /srv/app/.login'
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 2 run $dl_rc; dl_payload 2 out "$dl_t.o"; dl_payload 2 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
-[ $dl_rc -eq 0 ] || dl_ok=
-if [ -n "$dl_ok" ]; then dl_sout 2 verify; ( export DL_PARAM_password='******'; export DL_PARAM_who='frontend'; test -f /srv/app/.login
-) </dev/null; dl_rc=$?; dl_send 2 verify $dl_rc
-[ $dl_rc -eq 0 ] || dl_ok=; fi
+	dl_need_t; dl_ok=1
+	if :; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 2 start run; ( export DL_PARAM_password='******'; export DL_PARAM_who='frontend'; eval 'app-login --password '\''******'\'' && touch /srv/app/.login'
+			) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+			dl_frame 2 run $dl_rc; dl_payload 2 out "$dl_t.o"; dl_payload 2 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+		[ $dl_rc -eq 0 ] || dl_ok=
+		if [ -n "$dl_ok" ]; then dl_sout 2 verify; ( export DL_PARAM_password='******'; export DL_PARAM_who='frontend'; test -f /srv/app/.login
+			) </dev/null; dl_rc=$?; dl_send 2 verify $dl_rc
+			[ $dl_rc -eq 0 ] || dl_ok=; fi
+	fi
+	[ -n "$dl_ok" ] || dl_clean=
 fi
-[ -n "$dl_ok" ] || dl_clean=
-fi
+# step 4: after (shell)
 dl_sout 3 check; ( export DL_PARAM_token='******'; test -f /srv/app/greeting
 ) </dev/null; dl_rc=$?; dl_send 3 check $dl_rc
 if [ -n "$dl_clean" ] && ! { [ $dl_rc -eq 0 ]; }; then
-dl_need_t; dl_ok=1
-if :; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 3 start run; ( export DL_PARAM_token='******'; echo finished
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 3 run $dl_rc; dl_payload 3 out "$dl_t.o"; dl_payload 3 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
-[ $dl_rc -eq 0 ] || dl_ok=
-if [ -n "$dl_ok" ]; then dl_sout 3 verify; ( export DL_PARAM_token='******'; test -f /srv/app/greeting
-) </dev/null; dl_rc=$?; dl_send 3 verify $dl_rc
-[ $dl_rc -eq 0 ] || dl_ok=; fi
-fi
-[ -n "$dl_ok" ] || dl_clean=
+	dl_need_t; dl_ok=1
+	if :; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 3 start run; ( export DL_PARAM_token='******'; echo finished
+			) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+			dl_frame 3 run $dl_rc; dl_payload 3 out "$dl_t.o"; dl_payload 3 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+		[ $dl_rc -eq 0 ] || dl_ok=
+		if [ -n "$dl_ok" ]; then dl_sout 3 verify; ( export DL_PARAM_token='******'; test -f /srv/app/greeting
+			) </dev/null; dl_rc=$?; dl_send 3 verify $dl_rc
+			[ $dl_rc -eq 0 ] || dl_ok=; fi
+	fi
+	[ -n "$dl_ok" ] || dl_clean=
 fi
 
 }

@@ -46,12 +46,16 @@ dl_hasline() {
 }
 dl_facts
 dl_clean=1
+# step 1: prepare (shell)
+# step 2: inner/greeting (file /srv/app/greeting)
 if [ -f '/srv/app/greeting' ]; then dl_k=1; dl_sha '/srv/app/greeting'; dl_stat '/srv/app/greeting'
 elif [ -e '/srv/app/greeting' ] || [ -L '/srv/app/greeting' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 1 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 1 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != 93b8964b07817708b691c2bd16e38149ac47effb7e6e6f1b9e2cdee83d5cea97 ]; then dl_cur 1 '/srv/app/greeting' 262145; fi
+# step 3: inner/login (shell)
 dl_sout 2 check; ( export DL_PARAM_password='******'; export DL_PARAM_who='frontend'; test -f /srv/app/.login
 ) </dev/null; dl_rc=$?; dl_send 2 check $dl_rc
+# step 4: after (shell)
 dl_sout 3 check; ( export DL_PARAM_token='******'; test -f /srv/app/greeting
 ) </dev/null; dl_rc=$?; dl_send 3 check $dl_rc
 

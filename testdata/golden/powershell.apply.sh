@@ -197,83 +197,92 @@ dl_svc_do() {
 }
 dl_facts
 dl_clean=1
+# step 1: feature (powershell)
 dl_frame 0 skip platform
 true || dl_clean=
+# step 2: always (powershell)
 dl_frame 1 skip platform
 true || dl_clean=
+# step 3: with-env (powershell)
 dl_frame 2 skip platform
 true || dl_clean=
+# step 4: logs (directory C:\app\logs)
 if [ -d 'C:\app\logs' ]; then dl_k=1; dl_s=-; dl_stat 'C:\app\logs'
 elif [ -e 'C:\app\logs' ] || [ -L 'C:\app\logs' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 3 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_o" = 'Administrators' ]; }; then
-dl_need_t; dl_ok=1
-if [ -d 'C:\app\logs' ]; then :
-[ -z "$dl_ok" ] || chown 'Administrators' 'C:\app\logs' 2>>"$dl_t.e" || dl_ok=
-else mkdir -p -- 'C:\app\logs' 2>"$dl_t.e" || dl_ok=
-[ -z "$dl_ok" ] || chown 'Administrators' 'C:\app\logs' 2>>"$dl_t.e" || dl_ok=
+	dl_need_t; dl_ok=1
+	if [ -d 'C:\app\logs' ]; then :
+		[ -z "$dl_ok" ] || chown 'Administrators' 'C:\app\logs' 2>>"$dl_t.e" || dl_ok=
+	else mkdir -p -- 'C:\app\logs' 2>"$dl_t.e" || dl_ok=
+		[ -z "$dl_ok" ] || chown 'Administrators' 'C:\app\logs' 2>>"$dl_t.e" || dl_ok=
+	fi
+	dl_frame 3 applied "${dl_ok:-0}"; dl_payload 3 err "$dl_t.e"
+	dl_fixed3=1
+	[ -n "$dl_ok" ] || dl_clean=
 fi
-dl_frame 3 applied "${dl_ok:-0}"; dl_payload 3 err "$dl_t.e"
-dl_fixed3=1
-[ -n "$dl_ok" ] || dl_clean=
-fi
+# step 5: old-logs (directory C:\app\old)
 if [ -d 'C:\app\old' ]; then dl_k=1; dl_s=-; dl_stat 'C:\app\old'
 elif [ -e 'C:\app\old' ] || [ -L 'C:\app\old' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 4 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then
-dl_need_t; dl_ok=1
-rm -rf -- 'C:\app\old' 2>"$dl_t.e" || dl_ok=
-dl_frame 4 applied "${dl_ok:-0}"; dl_payload 4 err "$dl_t.e"
-dl_fixed4=1
-[ -n "$dl_ok" ] || dl_clean=
+	dl_need_t; dl_ok=1
+	rm -rf -- 'C:\app\old' 2>"$dl_t.e" || dl_ok=
+	dl_frame 4 applied "${dl_ok:-0}"; dl_payload 4 err "$dl_t.e"
+	dl_fixed4=1
+	[ -n "$dl_ok" ] || dl_clean=
 fi
+# step 6: config (file C:\app\app.json)
 if [ -f 'C:\app\app.json' ]; then dl_k=1; dl_sha 'C:\app\app.json'; dl_stat 'C:\app\app.json'
 elif [ -e 'C:\app\app.json' ] || [ -L 'C:\app\app.json' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 5 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc ]; then dl_cur 5 'C:\app\app.json' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc ] && [ "$dl_o" = 'Administrators' ] && [ "$dl_g" = 'Users' ]; }; then
-dl_need_t; dl_ok=1
-dl_tmp='./''.C:\app\app.json'.dl-tmp.${DLM#@@DL-}
-[ $dl_k != 1 ] || umask 077
-if { printf '{"tier": "frontend", "note": "it\047s 100\045 done"}\015\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
-umask "$dl_um0"
-if [ -n "$dl_ok" ]; then
-[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
-[ -z "$dl_ok" ] || chown 'Administrators:Users' "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
-if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" 'C:\app\app.json' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	dl_need_t; dl_ok=1
+	dl_tmp='./''.C:\app\app.json'.dl-tmp.${DLM#@@DL-}
+	[ $dl_k != 1 ] || umask 077
+	if { printf '{"tier": "frontend", "note": "it\047s 100\045 done"}\015\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	umask "$dl_um0"
+	if [ -n "$dl_ok" ]; then
+		[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
+		[ -z "$dl_ok" ] || chown 'Administrators:Users' "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
+		if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" 'C:\app\app.json' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	fi
+	dl_frame 5 applied "${dl_ok:-0}"; dl_payload 5 err "$dl_t.e"
+	dl_fixed5=1
+	[ -n "$dl_ok" ] || dl_clean=
 fi
-dl_frame 5 applied "${dl_ok:-0}"; dl_payload 5 err "$dl_t.e"
-dl_fixed5=1
-[ -n "$dl_ok" ] || dl_clean=
-fi
+# step 7: profile-note (file ~/notes.txt)
 if [ -f "$HOME"/'notes.txt' ]; then dl_k=1; dl_sha "$HOME"/'notes.txt'; dl_stat "$HOME"/'notes.txt'
 elif [ -e "$HOME"/'notes.txt' ] || [ -L "$HOME"/'notes.txt' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 6 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d ]; then dl_cur 6 "$HOME"/'notes.txt' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d ]; }; then
-dl_need_t; dl_ok=1
-dl_tmp="$HOME"/'.notes.txt'.dl-tmp.${DLM#@@DL-}
-[ $dl_k != 1 ] || umask 077
-if { printf 'h\303\251llo\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
-umask "$dl_um0"
-if [ -n "$dl_ok" ]; then
-[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
-if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" "$HOME"/'notes.txt' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	dl_need_t; dl_ok=1
+	dl_tmp="$HOME"/'.notes.txt'.dl-tmp.${DLM#@@DL-}
+	[ $dl_k != 1 ] || umask 077
+	if { printf 'h\303\251llo\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	umask "$dl_um0"
+	if [ -n "$dl_ok" ]; then
+		[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
+		if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" "$HOME"/'notes.txt' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	fi
+	dl_frame 6 applied "${dl_ok:-0}"; dl_payload 6 err "$dl_t.e"
+	dl_fixed6=1
+	[ -n "$dl_ok" ] || dl_clean=
 fi
-dl_frame 6 applied "${dl_ok:-0}"; dl_payload 6 err "$dl_t.e"
-dl_fixed6=1
-[ -n "$dl_ok" ] || dl_clean=
-fi
+# step 8: stale (file C:\app\stale.txt)
 if [ -f 'C:\app\stale.txt' ]; then dl_k=1; dl_sha 'C:\app\stale.txt'; dl_stat 'C:\app\stale.txt'
 elif [ -e 'C:\app\stale.txt' ] || [ -L 'C:\app\stale.txt' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 7 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 7 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then
-dl_need_t; dl_ok=1
-rm -f -- 'C:\app\stale.txt' 2>"$dl_t.e" || dl_ok=
-dl_frame 7 applied "${dl_ok:-0}"; dl_payload 7 err "$dl_t.e"
-dl_fixed7=1
-[ -n "$dl_ok" ] || dl_clean=
+	dl_need_t; dl_ok=1
+	rm -f -- 'C:\app\stale.txt' 2>"$dl_t.e" || dl_ok=
+	dl_frame 7 applied "${dl_ok:-0}"; dl_payload 7 err "$dl_t.e"
+	dl_fixed7=1
+	[ -n "$dl_ok" ] || dl_clean=
 fi
+# step 9: hosts (line C:\Windows\System32\drivers\etc\hosts)
 if [ -f 'C:\Windows\System32\drivers\etc\hosts' ]; then dl_k=1
 elif [ -e 'C:\Windows\System32\drivers\etc\hosts' ] || [ -L 'C:\Windows\System32\drivers\etc\hosts' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
@@ -282,51 +291,56 @@ if [ $dl_k = 1 ]; then dl_frame 8 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_fr
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 8 cur 'C:\Windows\System32\drivers\etc\hosts' 1025; else dl_cur 8 'C:\Windows\System32\drivers\etc\hosts' 8388609; fi; fi
 dl_clean=
 if [ -n "$dl_fixed3" ]; then
-if [ -d 'C:\app\logs' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
-elif [ -e 'C:\app\logs' ] || [ -L 'C:\app\logs' ]; then dl_k=2; else dl_k=0; fi
-if [ $dl_k = 1 ]; then dl_frame 3 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 after $dl_k; fi
+	if [ -d 'C:\app\logs' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	elif [ -e 'C:\app\logs' ] || [ -L 'C:\app\logs' ]; then dl_k=2; else dl_k=0; fi
+	if [ $dl_k = 1 ]; then dl_frame 3 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 after $dl_k; fi
 fi
 if [ -n "$dl_fixed4" ]; then
-if [ -d 'C:\app\old' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
-elif [ -e 'C:\app\old' ] || [ -L 'C:\app\old' ]; then dl_k=2; else dl_k=0; fi
-if [ $dl_k = 1 ]; then dl_frame 4 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 after $dl_k; fi
+	if [ -d 'C:\app\old' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	elif [ -e 'C:\app\old' ] || [ -L 'C:\app\old' ]; then dl_k=2; else dl_k=0; fi
+	if [ $dl_k = 1 ]; then dl_frame 4 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 after $dl_k; fi
 fi
 if [ -n "$dl_fixed5" ]; then
-if [ -f 'C:\app\app.json' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = '{"tier": "frontend", "note": "it'\''s 100% done"}' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'C:\app\app.json' 2>/dev/null; then dl_s=f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc; else dl_sha 'C:\app\app.json'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
-elif [ -e 'C:\app\app.json' ] || [ -L 'C:\app\app.json' ]; then dl_k=2; else dl_k=0; fi
-if [ $dl_k = 1 ]; then dl_frame 5 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 after $dl_k; fi
+	if [ -f 'C:\app\app.json' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = '{"tier": "frontend", "note": "it'\''s 100% done"}' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'C:\app\app.json' 2>/dev/null; then dl_s=f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc; else dl_sha 'C:\app\app.json'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+	elif [ -e 'C:\app\app.json' ] || [ -L 'C:\app\app.json' ]; then dl_k=2; else dl_k=0; fi
+	if [ $dl_k = 1 ]; then dl_frame 5 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 after $dl_k; fi
 fi
 if [ -n "$dl_fixed6" ]; then
-if [ -f "$HOME"/'notes.txt' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'héllo' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <"$HOME"/'notes.txt' 2>/dev/null; then dl_s=b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d; else dl_sha "$HOME"/'notes.txt'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
-elif [ -e "$HOME"/'notes.txt' ] || [ -L "$HOME"/'notes.txt' ]; then dl_k=2; else dl_k=0; fi
-if [ $dl_k = 1 ]; then dl_frame 6 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 after $dl_k; fi
+	if [ -f "$HOME"/'notes.txt' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'héllo' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <"$HOME"/'notes.txt' 2>/dev/null; then dl_s=b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d; else dl_sha "$HOME"/'notes.txt'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+	elif [ -e "$HOME"/'notes.txt' ] || [ -L "$HOME"/'notes.txt' ]; then dl_k=2; else dl_k=0; fi
+	if [ $dl_k = 1 ]; then dl_frame 6 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 after $dl_k; fi
 fi
 if [ -n "$dl_fixed7" ]; then
-if [ -f 'C:\app\stale.txt' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
-elif [ -e 'C:\app\stale.txt' ] || [ -L 'C:\app\stale.txt' ]; then dl_k=2; else dl_k=0; fi
-if [ $dl_k = 1 ]; then dl_frame 7 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 7 after $dl_k; fi
+	if [ -f 'C:\app\stale.txt' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	elif [ -e 'C:\app\stale.txt' ] || [ -L 'C:\app\stale.txt' ]; then dl_k=2; else dl_k=0; fi
+	if [ $dl_k = 1 ]; then dl_frame 7 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 7 after $dl_k; fi
 fi
+# step 10: spooler (service)
 dl_need_t
 dl_frame 9 state "$(dl_svc_state "$(dl_svc_init)" 'Spooler')"
 dl_clean=
+# step 11: git (package)
 dl_need_t
 dl_pkg_list 'winget' 'present' 'Git.Git' >"$dl_t.p" 2>/dev/null
 dl_frame 10 state 'winget'; dl_payload 10 list "$dl_t.p"
 ! grep -qv '^ok ' "$dl_t.p" || dl_clean=
+# step 12: sysinternals (package)
 dl_need_t
 dl_pkg_list 'choco' 'latest' 'sysinternals' >"$dl_t.p" 2>/dev/null
 dl_frame 11 state 'choco'; dl_payload 11 list "$dl_t.p"
 ! grep -qv '^ok ' "$dl_t.p" || dl_clean=
+# step 13: on-windows (powershell)
 if [ "$dl_os" = 'Windows' ]; then :
-dl_frame 12 skip platform
-true || dl_clean=
+	dl_frame 12 skip platform
+	true || dl_clean=
 else dl_frame 12 skip platform; fi
+# step 14: posix-only (shell)
 if [ -n "$dl_clean" ]; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 13 start run; ( export DL_PARAM_token='******'; uname -a
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 13 run $dl_rc; dl_payload 13 out "$dl_t.o"; dl_payload 13 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+	dl_a=0; while :; do dl_a=$((dl_a+1))
+		dl_need_t; dl_frame 13 start run; ( export DL_PARAM_token='******'; uname -a
+		) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+		dl_frame 13 run $dl_rc; dl_payload 13 out "$dl_t.o"; dl_payload 13 err "$dl_t.e"
+		if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
 fi
 [ $dl_rc -eq 0 ] || dl_clean=
 

@@ -207,61 +207,75 @@ dl_f4=$dl_p4; [ -f "$dl_f4" ] || dl_f4=/dev/null
 dl_p5='C:\Windows\System32\drivers\etc\hosts'; dl_e5=; if [ -e "$dl_p5" ]; then dl_any=1 dl_e5=1; else dl_p5=/; fi
 if [ -z "$dl_any" ]; then dl_bok=1 dl_m0=- dl_o0=- dl_g0=- dl_z0=0 dl_m1=- dl_o1=- dl_g1=- dl_z1=0 dl_m2=- dl_o2=- dl_g2=- dl_z2=0 dl_m3=- dl_o3=- dl_g3=- dl_z3=0 dl_m4=- dl_o4=- dl_g4=- dl_z4=0 dl_s4=- dl_m5=- dl_o5=- dl_g5=- dl_z5=0
 else
-dl_x=$(if [ "$dl_os" = Linux ]; then stat -c '%a %U %G %s' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4" "$dl_p5"; $dl_shacmd -- "$dl_f4"; else stat -f '%Lp %Su %Sg %z' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4" "$dl_p5"; $dl_shacmd -- "$dl_f4"; fi 2>/dev/null)
-dl_ifs=$IFS; IFS='
+	dl_x=$(if [ "$dl_os" = Linux ]; then stat -c '%a %U %G %s' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4" "$dl_p5"; $dl_shacmd -- "$dl_f4"; else stat -f '%Lp %Su %Sg %z' -- "$dl_p0" "$dl_p1" "$dl_p2" "$dl_p3" "$dl_p4" "$dl_p5"; $dl_shacmd -- "$dl_f4"; fi 2>/dev/null)
+	dl_ifs=$IFS; IFS='
 '; set -- $dl_x; IFS=$dl_ifs
-if [ $# -eq 7 ]; then dl_bok=1
-dl_l0=${1}
-dl_l1=${2}
-dl_l2=${3}
-dl_l3=${4}
-dl_l4=${5}
-dl_l5=${6}
-dl_s4=${7}; dl_s4=${dl_s4%% *}; dl_s4=${dl_s4#\\}
-set -- $dl_l0; dl_m0=$1 dl_o0=$2 dl_g0=$3 dl_z0=$4
-set -- $dl_l1; dl_m1=$1 dl_o1=$2 dl_g1=$3 dl_z1=$4
-set -- $dl_l2; dl_m2=$1 dl_o2=$2 dl_g2=$3 dl_z2=$4
-set -- $dl_l3; dl_m3=$1 dl_o3=$2 dl_g3=$3 dl_z3=$4
-set -- $dl_l4; dl_m4=$1 dl_o4=$2 dl_g4=$3 dl_z4=$4
-set -- $dl_l5; dl_m5=$1 dl_o5=$2 dl_g5=$3 dl_z5=$4
-fi; fi; set +f
+	if [ $# -eq 7 ]; then dl_bok=1
+		dl_l0=${1}
+		dl_l1=${2}
+		dl_l2=${3}
+		dl_l3=${4}
+		dl_l4=${5}
+		dl_l5=${6}
+		dl_s4=${7}; dl_s4=${dl_s4%% *}; dl_s4=${dl_s4#\\}
+		set -- $dl_l0; dl_m0=$1 dl_o0=$2 dl_g0=$3 dl_z0=$4
+		set -- $dl_l1; dl_m1=$1 dl_o1=$2 dl_g1=$3 dl_z1=$4
+		set -- $dl_l2; dl_m2=$1 dl_o2=$2 dl_g2=$3 dl_z2=$4
+		set -- $dl_l3; dl_m3=$1 dl_o3=$2 dl_g3=$3 dl_z3=$4
+		set -- $dl_l4; dl_m4=$1 dl_o4=$2 dl_g4=$3 dl_z4=$4
+		set -- $dl_l5; dl_m5=$1 dl_o5=$2 dl_g5=$3 dl_z5=$4
+	fi; fi; set +f
+# step 1: feature (powershell)
 dl_frame 0 skip platform
+# step 2: always (powershell)
 dl_frame 1 skip platform
+# step 3: with-env (powershell)
 dl_frame 2 skip platform
+# step 4: logs (directory C:\app\logs)
 if [ -d 'C:\app\logs' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e0" ]; then dl_s=- dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_s=-; dl_stat 'C:\app\logs'; fi
 elif [ -e 'C:\app\logs' ] || [ -L 'C:\app\logs' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 3 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
+# step 5: old-logs (directory C:\app\old)
 if [ -d 'C:\app\old' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e1" ]; then dl_s=- dl_m=$dl_m1 dl_o=$dl_o1 dl_g=$dl_g1 dl_z=$dl_z1; else dl_s=-; dl_stat 'C:\app\old'; fi
 elif [ -e 'C:\app\old' ] || [ -L 'C:\app\old' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 4 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 stat $dl_k; fi
+# step 6: config (file C:\app\app.json)
 if [ -f 'C:\app\app.json' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e2" ]; then if [ "$dl_z2" = 48 ] && { IFS= read -r dl_l && [ "$dl_l" = '{"tier": "frontend", "note": "it'\''s 100% done"}' ]; } <'C:\app\app.json' 2>/dev/null; then dl_s=f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc; else dl_sha 'C:\app\app.json'; fi; dl_m=$dl_m2 dl_o=$dl_o2 dl_g=$dl_g2 dl_z=$dl_z2; else dl_sha 'C:\app\app.json'; dl_stat 'C:\app\app.json'; fi
 elif [ -e 'C:\app\app.json' ] || [ -L 'C:\app\app.json' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 5 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc ]; then dl_cur 5 'C:\app\app.json' 262145; fi
+# step 7: profile-note (file ~/notes.txt)
 if [ -f "$HOME"/'notes.txt' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e3" ]; then if [ "$dl_z3" = 7 ] && { IFS= read -r dl_l && [ "$dl_l" = 'héllo' ]; } <"$HOME"/'notes.txt' 2>/dev/null; then dl_s=b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d; else dl_sha "$HOME"/'notes.txt'; fi; dl_m=$dl_m3 dl_o=$dl_o3 dl_g=$dl_g3 dl_z=$dl_z3; else dl_sha "$HOME"/'notes.txt'; dl_stat "$HOME"/'notes.txt'; fi
 elif [ -e "$HOME"/'notes.txt' ] || [ -L "$HOME"/'notes.txt' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 6 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d ]; then dl_cur 6 "$HOME"/'notes.txt' 262145; fi
+# step 8: stale (file C:\app\stale.txt)
 if [ -f 'C:\app\stale.txt' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e4" ]; then dl_s=$dl_s4 dl_m=$dl_m4 dl_o=$dl_o4 dl_g=$dl_g4 dl_z=$dl_z4; else dl_sha 'C:\app\stale.txt'; dl_stat 'C:\app\stale.txt'; fi
 elif [ -e 'C:\app\stale.txt' ] || [ -L 'C:\app\stale.txt' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 7 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 7 stat $dl_k; fi
+# step 9: hosts (line C:\Windows\System32\drivers\etc\hosts)
 if [ -f 'C:\Windows\System32\drivers\etc\hosts' ]; then dl_k=1
 elif [ -e 'C:\Windows\System32\drivers\etc\hosts' ] || [ -L 'C:\Windows\System32\drivers\etc\hosts' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e5" ]; then dl_m=$dl_m5 dl_o=$dl_o5 dl_g=$dl_g5 dl_z=$dl_z5; else dl_stat 'C:\Windows\System32\drivers\etc\hosts'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
 if [ $dl_k = 1 ]; then dl_frame 8 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 8 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 8 cur 'C:\Windows\System32\drivers\etc\hosts' 1025; else dl_cur 8 'C:\Windows\System32\drivers\etc\hosts' 8388609; fi; fi
+# step 10: spooler (service)
 dl_need_t
 dl_frame 9 state "$(dl_svc_state "$(dl_svc_init)" 'Spooler')"
+# step 11: git (package)
 dl_need_t
 dl_pkg_list 'winget' 'present' 'Git.Git' >"$dl_t.p" 2>/dev/null
 dl_frame 10 state 'winget'; dl_payload 10 list "$dl_t.p"
+# step 12: sysinternals (package)
 dl_need_t
 dl_pkg_list 'choco' 'latest' 'sysinternals' >"$dl_t.p" 2>/dev/null
 dl_frame 11 state 'choco'; dl_payload 11 list "$dl_t.p"
+# step 13: on-windows (powershell)
 if [ "$dl_os" = 'Windows' ]; then :
-dl_frame 12 skip platform
+	dl_frame 12 skip platform
 else dl_frame 12 skip platform; fi
+# step 14: posix-only (shell)
 
 }
 dl_main </dev/null

@@ -68,118 +68,127 @@ dl_need_t() {
 }
 dl_facts
 dl_clean=1
+# step 1: guarded (shell)
 dl_sout 0 check; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; test -f /etc/app/installed
 ) </dev/null; dl_rc=$?; dl_send 0 check $dl_rc
 if [ -n "$dl_clean" ] && ! { [ $dl_rc -eq 0 ]; }; then
-dl_need_t; dl_ok=1
-if :; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 0 start run; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; /opt/app/install --quiet
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 0 run $dl_rc; dl_payload 0 out "$dl_t.o"; dl_payload 0 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
-[ $dl_rc -eq 0 ] || dl_ok=
-if [ -n "$dl_ok" ]; then dl_sout 0 verify; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; test -f /etc/app/installed
-) </dev/null; dl_rc=$?; dl_send 0 verify $dl_rc
-[ $dl_rc -eq 0 ] || dl_ok=; fi
+	dl_need_t; dl_ok=1
+	if :; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 0 start run; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; /opt/app/install --quiet
+			) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+			dl_frame 0 run $dl_rc; dl_payload 0 out "$dl_t.o"; dl_payload 0 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+		[ $dl_rc -eq 0 ] || dl_ok=
+		if [ -n "$dl_ok" ]; then dl_sout 0 verify; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; test -f /etc/app/installed
+			) </dev/null; dl_rc=$?; dl_send 0 verify $dl_rc
+			[ $dl_rc -eq 0 ] || dl_ok=; fi
+	fi
+	[ -n "$dl_ok" ] || dl_clean=
 fi
-[ -n "$dl_ok" ] || dl_clean=
-fi
+# step 2: always (shell)
 if [ -n "$dl_clean" ]; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 1 start run; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; eval 'apt-get update && apt-get install -y curl'
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 1 run $dl_rc; dl_payload 1 out "$dl_t.o"; dl_payload 1 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 3 ]; then break; fi; done
+	dl_a=0; while :; do dl_a=$((dl_a+1))
+		dl_need_t; dl_frame 1 start run; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; eval 'apt-get update && apt-get install -y curl'
+		) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+		dl_frame 1 run $dl_rc; dl_payload 1 out "$dl_t.o"; dl_payload 1 err "$dl_t.e"
+		if [ $dl_rc -eq 0 ] || [ $dl_a -ge 3 ]; then break; fi; done
 fi
 [ $dl_rc -eq 0 ] || dl_clean=
+# step 3: scripted (shell)
 dl_sout 2 check; ( export DEPLOY_KEY='******'; export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; export FLAVOUR='full'; export TIER='frontend'; cd -- "$HOME"/'app' || exit 96; eval 'grep -q '\''^flavour='\'' app.conf'
 ) </dev/null; dl_rc=$?; dl_send 2 check $dl_rc
 if [ -n "$dl_clean" ] && ! { [ $dl_rc -eq 0 ]; }; then
-dl_need_t; dl_ok=1
-if :; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 2 start run; ( export DEPLOY_KEY='******'; export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; export FLAVOUR='full'; export TIER='frontend'; cd -- "$HOME"/'app' || exit 96; eval 'printf '\''flavour=%s\n'\'' "$FLAVOUR" >> app.conf
+	dl_need_t; dl_ok=1
+	if :; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 2 start run; ( export DEPLOY_KEY='******'; export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; export FLAVOUR='full'; export TIER='frontend'; cd -- "$HOME"/'app' || exit 96; eval 'printf '\''flavour=%s\n'\'' "$FLAVOUR" >> app.conf
 echo "tier $TIER, port 8080"'
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 2 run $dl_rc; dl_payload 2 out "$dl_t.o"; dl_payload 2 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
-[ $dl_rc -eq 0 ] || dl_ok=
-if [ -n "$dl_ok" ]; then dl_sout 2 verify; ( export DEPLOY_KEY='******'; export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; export FLAVOUR='full'; export TIER='frontend'; cd -- "$HOME"/'app' || exit 96; eval 'grep -q '\''^flavour='\'' app.conf'
-) </dev/null; dl_rc=$?; dl_send 2 verify $dl_rc
-[ $dl_rc -eq 0 ] || dl_ok=; fi
+			) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+			dl_frame 2 run $dl_rc; dl_payload 2 out "$dl_t.o"; dl_payload 2 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+		[ $dl_rc -eq 0 ] || dl_ok=
+		if [ -n "$dl_ok" ]; then dl_sout 2 verify; ( export DEPLOY_KEY='******'; export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; export FLAVOUR='full'; export TIER='frontend'; cd -- "$HOME"/'app' || exit 96; eval 'grep -q '\''^flavour='\'' app.conf'
+			) </dev/null; dl_rc=$?; dl_send 2 verify $dl_rc
+			[ $dl_rc -eq 0 ] || dl_ok=; fi
+	fi
+	[ -n "$dl_ok" ] || dl_clean=
 fi
-[ -n "$dl_ok" ] || dl_clean=
-fi
+# step 4: secret (shell)
 dl_sout 3 check; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; test -s ~/.token
 ) </dev/null; dl_rc=$?; dl_send 3 check $dl_rc
 if [ -n "$dl_clean" ] && ! { [ $dl_rc -eq 0 ]; }; then
-dl_need_t; dl_ok=1
-if :; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 3 start run; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; eval 'umask 077; printf '\''%s'\'' '\''******'\'' > ~/.token; test "$DL_PARAM_token" = '\''******'\'''
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 3 run $dl_rc; dl_payload 3 out "$dl_t.o"; dl_payload 3 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
-[ $dl_rc -eq 0 ] || dl_ok=
-if [ -n "$dl_ok" ]; then dl_sout 3 verify; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; test -s ~/.token
-) </dev/null; dl_rc=$?; dl_send 3 verify $dl_rc
-[ $dl_rc -eq 0 ] || dl_ok=; fi
+	dl_need_t; dl_ok=1
+	if :; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 3 start run; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; eval 'umask 077; printf '\''%s'\'' '\''******'\'' > ~/.token; test "$DL_PARAM_token" = '\''******'\'''
+			) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+			dl_frame 3 run $dl_rc; dl_payload 3 out "$dl_t.o"; dl_payload 3 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+		[ $dl_rc -eq 0 ] || dl_ok=
+		if [ -n "$dl_ok" ]; then dl_sout 3 verify; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; test -s ~/.token
+			) </dev/null; dl_rc=$?; dl_send 3 verify $dl_rc
+			[ $dl_rc -eq 0 ] || dl_ok=; fi
+	fi
+	[ -n "$dl_ok" ] || dl_clean=
 fi
-[ -n "$dl_ok" ] || dl_clean=
-fi
+# step 5: timed (shell)
 dl_sout 4 check; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; eval '[ -f /var/lib/app/warm ]'
 ) </dev/null; dl_rc=$?; dl_send 4 check $dl_rc
 if [ -n "$dl_clean" ] && ! { [ $dl_rc -eq 0 ]; }; then
-dl_need_t; dl_ok=1
-if :; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 4 start run; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; eval 'sleep 5 && touch /var/lib/app/warm'
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 4 run $dl_rc; dl_payload 4 out "$dl_t.o"; dl_payload 4 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
-[ $dl_rc -eq 0 ] || dl_ok=
-if [ -n "$dl_ok" ]; then dl_sout 4 verify; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; eval '[ -f /var/lib/app/warm ]'
-) </dev/null; dl_rc=$?; dl_send 4 verify $dl_rc
-[ $dl_rc -eq 0 ] || dl_ok=; fi
+	dl_need_t; dl_ok=1
+	if :; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 4 start run; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; eval 'sleep 5 && touch /var/lib/app/warm'
+			) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+			dl_frame 4 run $dl_rc; dl_payload 4 out "$dl_t.o"; dl_payload 4 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+		[ $dl_rc -eq 0 ] || dl_ok=
+		if [ -n "$dl_ok" ]; then dl_sout 4 verify; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; eval '[ -f /var/lib/app/warm ]'
+			) </dev/null; dl_rc=$?; dl_send 4 verify $dl_rc
+			[ $dl_rc -eq 0 ] || dl_ok=; fi
+	fi
+	[ -n "$dl_ok" ] || dl_clean=
 fi
-[ -n "$dl_ok" ] || dl_clean=
-fi
+# step 6: only-full (shell)
 if [ -n "$dl_clean" ]; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 5 start run; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; echo full flavour
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 5 run $dl_rc; dl_payload 5 out "$dl_t.o"; dl_payload 5 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+	dl_a=0; while :; do dl_a=$((dl_a+1))
+		dl_need_t; dl_frame 5 start run; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; echo full flavour
+		) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+		dl_frame 5 run $dl_rc; dl_payload 5 out "$dl_t.o"; dl_payload 5 err "$dl_t.e"
+		if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
 fi
 [ $dl_rc -eq 0 ] || dl_clean=
+# step 8: not-lite (shell)
 dl_sout 7 check; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; true
 ) </dev/null; dl_rc=$?; dl_send 7 check $dl_rc
 if [ -n "$dl_clean" ] && ! { [ $dl_rc -eq 0 ]; }; then
-dl_need_t; dl_ok=1
-if :; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 7 start run; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; echo not lite
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 7 run $dl_rc; dl_payload 7 out "$dl_t.o"; dl_payload 7 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
-[ $dl_rc -eq 0 ] || dl_ok=
-if [ -n "$dl_ok" ]; then dl_sout 7 verify; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; true
-) </dev/null; dl_rc=$?; dl_send 7 verify $dl_rc
-[ $dl_rc -eq 0 ] || dl_ok=; fi
+	dl_need_t; dl_ok=1
+	if :; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 7 start run; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; echo not lite
+			) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+			dl_frame 7 run $dl_rc; dl_payload 7 out "$dl_t.o"; dl_payload 7 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+		[ $dl_rc -eq 0 ] || dl_ok=
+		if [ -n "$dl_ok" ]; then dl_sout 7 verify; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; true
+			) </dev/null; dl_rc=$?; dl_send 7 verify $dl_rc
+			[ $dl_rc -eq 0 ] || dl_ok=; fi
+	fi
+	[ -n "$dl_ok" ] || dl_clean=
 fi
-[ -n "$dl_ok" ] || dl_clean=
-fi
+# step 9: on-macos (shell)
 if [ "$dl_os" = 'MacOS' ]; then :
-if [ -n "$dl_clean" ]; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 8 start run; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; sw_vers
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 8 run $dl_rc; dl_payload 8 out "$dl_t.o"; dl_payload 8 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
-fi
-[ $dl_rc -eq 0 ] || dl_clean=
+	if [ -n "$dl_clean" ]; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 8 start run; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; sw_vers
+			) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+			dl_frame 8 run $dl_rc; dl_payload 8 out "$dl_t.o"; dl_payload 8 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+	fi
+	[ $dl_rc -eq 0 ] || dl_clean=
 else dl_frame 8 skip platform; fi
+# step 10: windows-only (powershell)
 dl_frame 9 skip platform
 true || dl_clean=
 

@@ -52,18 +52,27 @@ dl_hasline() {
 }
 dl_facts
 dl_clean=1
+# step 1: guarded (shell)
 dl_sout 0 check; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; test -f /etc/app/installed
 ) </dev/null; dl_rc=$?; dl_send 0 check $dl_rc
+# step 2: always (shell)
+# step 3: scripted (shell)
 dl_sout 2 check; ( export DEPLOY_KEY='******'; export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; export FLAVOUR='full'; export TIER='frontend'; cd -- "$HOME"/'app' || exit 96; eval 'grep -q '\''^flavour='\'' app.conf'
 ) </dev/null; dl_rc=$?; dl_send 2 check $dl_rc
+# step 4: secret (shell)
 dl_sout 3 check; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; test -s ~/.token
 ) </dev/null; dl_rc=$?; dl_send 3 check $dl_rc
+# step 5: timed (shell)
 dl_sout 4 check; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; eval '[ -f /var/lib/app/warm ]'
 ) </dev/null; dl_rc=$?; dl_send 4 check $dl_rc
+# step 6: only-full (shell)
+# step 8: not-lite (shell)
 dl_sout 7 check; ( export DL_PARAM_flavour='full'; export DL_PARAM_token='******'; export DL_PARAM_wait='45'; true
 ) </dev/null; dl_rc=$?; dl_send 7 check $dl_rc
+# step 9: on-macos (shell)
 if [ "$dl_os" = 'MacOS' ]; then :
 else dl_frame 8 skip platform; fi
+# step 10: windows-only (powershell)
 dl_frame 9 skip platform
 
 }

@@ -63,39 +63,44 @@ dl_need_t() {
 }
 dl_facts
 dl_clean=1
+# step 1: soft-fail (shell)
 if [ -n "$dl_clean" ]; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 0 start run; ( export DL_PARAM_Message='hello'; cd -- '/tmp' || exit 96; eval 'echo hello
+	dl_a=0; while :; do dl_a=$((dl_a+1))
+		dl_need_t; dl_frame 0 start run; ( export DL_PARAM_Message='hello'; cd -- '/tmp' || exit 96; eval 'echo hello
 exit 3'
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 0 run $dl_rc; dl_payload 0 out "$dl_t.o"; dl_payload 0 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 2 ]; then break; fi; done
+		) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+		dl_frame 0 run $dl_rc; dl_payload 0 out "$dl_t.o"; dl_payload 0 err "$dl_t.e"
+		if [ $dl_rc -eq 0 ] || [ $dl_a -ge 2 ]; then break; fi; done
 fi
 [ $dl_rc -eq 0 ] || dl_clean=
+# step 2: maybe-exit (shell)
 if [ -n "$dl_clean" ]; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 1 start run; ( export DL_PARAM_Message='hello'; test -f /etc/app/skip-rest
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 1 run $dl_rc; dl_payload 1 out "$dl_t.o"; dl_payload 1 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+	dl_a=0; while :; do dl_a=$((dl_a+1))
+		dl_need_t; dl_frame 1 start run; ( export DL_PARAM_Message='hello'; test -f /etc/app/skip-rest
+		) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+		dl_frame 1 run $dl_rc; dl_payload 1 out "$dl_t.o"; dl_payload 1 err "$dl_t.e"
+		if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
 fi
 [ $dl_rc -eq 0 ] || dl_clean=
+# step 3: done-here (shell)
 if [ -n "$dl_clean" ]; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 2 start run; ( export DL_PARAM_Message='hello'; test -f /etc/app/done
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 2 run $dl_rc; dl_payload 2 out "$dl_t.o"; dl_payload 2 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+	dl_a=0; while :; do dl_a=$((dl_a+1))
+		dl_need_t; dl_frame 2 start run; ( export DL_PARAM_Message='hello'; test -f /etc/app/done
+		) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+		dl_frame 2 run $dl_rc; dl_payload 2 out "$dl_t.o"; dl_payload 2 err "$dl_t.e"
+		if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
 fi
 false || dl_clean=
+# step 4: windows (powershell)
 dl_frame 3 skip platform
 true || dl_clean=
+# step 5: cleanup (shell)
 if [ -n "$dl_clean" ]; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 4 start run; ( export DL_PARAM_Message='hello'; rm -f /tmp/app.lock
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 4 run $dl_rc; dl_payload 4 out "$dl_t.o"; dl_payload 4 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+	dl_a=0; while :; do dl_a=$((dl_a+1))
+		dl_need_t; dl_frame 4 start run; ( export DL_PARAM_Message='hello'; rm -f /tmp/app.lock
+		) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+		dl_frame 4 run $dl_rc; dl_payload 4 out "$dl_t.o"; dl_payload 4 err "$dl_t.e"
+		if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
 fi
 [ $dl_rc -eq 0 ] || dl_clean=
 

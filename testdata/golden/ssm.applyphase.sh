@@ -57,55 +57,59 @@ dl_need_t() {
 }
 dl_need_t
 dl_stop=''
+# step 1: soft-fail (shell)
 if [ -n "$dl_stop" ]; then dl_frame 0 skip "$dl_stop"; else
-dl_ok=1
-if :; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 0 start run; ( export DL_PARAM_Message='hello'; cd -- '/tmp' || exit 96; eval 'echo hello
+	dl_ok=1
+	if :; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 0 start run; ( export DL_PARAM_Message='hello'; cd -- '/tmp' || exit 96; eval 'echo hello
 exit 3'
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 0 run $dl_rc; dl_payload 0 out "$dl_t.o"; dl_payload 0 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 2 ]; then break; fi; done
-[ $dl_rc -eq 0 ] || dl_ok=
+			) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+			dl_frame 0 run $dl_rc; dl_payload 0 out "$dl_t.o"; dl_payload 0 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 2 ]; then break; fi; done
+		[ $dl_rc -eq 0 ] || dl_ok=
+	fi
+	if [ -z "$dl_ok" ]; then :; fi
 fi
-if [ -z "$dl_ok" ]; then :; fi
-fi
+# step 2: maybe-exit (shell)
 if [ -n "$dl_stop" ]; then dl_frame 1 skip "$dl_stop"; else
-dl_ok=1
-if :; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 1 start run; ( export DL_PARAM_Message='hello'; test -f /etc/app/skip-rest
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 1 run $dl_rc; dl_payload 1 out "$dl_t.o"; dl_payload 1 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
-[ $dl_rc -eq 0 ] || dl_ok=
+	dl_ok=1
+	if :; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 1 start run; ( export DL_PARAM_Message='hello'; test -f /etc/app/skip-rest
+			) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+			dl_frame 1 run $dl_rc; dl_payload 1 out "$dl_t.o"; dl_payload 1 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+		[ $dl_rc -eq 0 ] || dl_ok=
+	fi
+	if [ -z "$dl_ok" ]; then dl_stop=successAndExit; fi
 fi
-if [ -z "$dl_ok" ]; then dl_stop=successAndExit; fi
-fi
+# step 3: done-here (shell)
 if [ -n "$dl_stop" ]; then dl_frame 2 skip "$dl_stop"; else
-dl_ok=1
-if :; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 2 start run; ( export DL_PARAM_Message='hello'; test -f /etc/app/done
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 2 run $dl_rc; dl_payload 2 out "$dl_t.o"; dl_payload 2 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
-[ $dl_rc -eq 0 ] || dl_ok=
+	dl_ok=1
+	if :; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 2 start run; ( export DL_PARAM_Message='hello'; test -f /etc/app/done
+			) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+			dl_frame 2 run $dl_rc; dl_payload 2 out "$dl_t.o"; dl_payload 2 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+		[ $dl_rc -eq 0 ] || dl_ok=
+	fi
+	if [ -z "$dl_ok" ]; then :; fi
+	if [ -n "$dl_ok" ]; then dl_stop=onSuccess; fi
 fi
-if [ -z "$dl_ok" ]; then :; fi
-if [ -n "$dl_ok" ]; then dl_stop=onSuccess; fi
-fi
+# step 5: cleanup (shell)
 if :; then
-dl_ok=1
-if :; then
-dl_a=0; while :; do dl_a=$((dl_a+1))
-dl_need_t; dl_frame 4 start run; ( export DL_PARAM_Message='hello'; rm -f /tmp/app.lock
-) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-dl_frame 4 run $dl_rc; dl_payload 4 out "$dl_t.o"; dl_payload 4 err "$dl_t.e"
-if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
-[ $dl_rc -eq 0 ] || dl_ok=
-fi
-if [ -z "$dl_ok" ]; then :; fi
+	dl_ok=1
+	if :; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 4 start run; ( export DL_PARAM_Message='hello'; rm -f /tmp/app.lock
+			) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
+			dl_frame 4 run $dl_rc; dl_payload 4 out "$dl_t.o"; dl_payload 4 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+		[ $dl_rc -eq 0 ] || dl_ok=
+	fi
+	if [ -z "$dl_ok" ]; then :; fi
 fi
 
 }

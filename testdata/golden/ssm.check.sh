@@ -47,7 +47,12 @@ dl_hasline() {
 }
 dl_facts
 dl_clean=1
+# step 1: soft-fail (shell)
+# step 2: maybe-exit (shell)
+# step 3: done-here (shell)
+# step 4: windows (powershell)
 dl_frame 3 skip platform
+# step 5: cleanup (shell)
 
 }
 dl_main </dev/null

@@ -190,25 +190,32 @@ dl_svc_do() {
 }
 dl_facts
 dl_clean=1
+# step 1: tools (package)
 dl_need_t
 [ -n "$dl_pm_auto" ] || dl_pm_auto=$(dl_pm_detect)
 dl_pkg_list "$dl_pm_auto" 'present' 'curl' 'jq' >"$dl_t.p" 2>/dev/null
 dl_frame 0 state "$dl_pm_auto"; dl_payload 0 list "$dl_t.p"
+# step 2: openssl (package)
 dl_need_t
 dl_pkg_list 'apt' 'latest' 'openssl' >"$dl_t.p" 2>/dev/null
 dl_frame 1 state 'apt'; dl_payload 1 list "$dl_t.p"
+# step 3: no-telnet (package)
 dl_need_t
 [ -n "$dl_pm_auto" ] || dl_pm_auto=$(dl_pm_detect)
 dl_pkg_list "$dl_pm_auto" 'absent' 'telnet' >"$dl_t.p" 2>/dev/null
 dl_frame 2 state "$dl_pm_auto"; dl_payload 2 list "$dl_t.p"
+# step 4: nginx (service)
 dl_need_t
 dl_frame 3 state "$(dl_svc_state "$(dl_svc_init)" 'nginx')"
+# step 5: cups (service)
 dl_need_t
 dl_frame 4 state "$(dl_svc_state "$(dl_svc_init)" 'cups')"
+# step 6: scan (patch)
 dl_need_t
 [ -n "$dl_pm_auto" ] || dl_pm_auto=$(dl_pm_detect)
 dl_patch_list "$dl_pm_auto" >"$dl_t.p" 2>/dev/null
 dl_frame 5 state "$dl_pm_auto"; dl_payload 5 list "$dl_t.p"
+# step 7: patch (patch)
 dl_need_t
 [ -n "$dl_pm_auto" ] || dl_pm_auto=$(dl_pm_detect)
 dl_patch_list "$dl_pm_auto" >"$dl_t.p" 2>/dev/null
