@@ -83,7 +83,7 @@ func (hs *HostScript) Text() string {
 	fmt.Fprintf(&b, "# driftless: the first script of a%s %s of %s on host %s (%s)\n", article(mode), mode, what, hs.Host, shellName(hs.Shell))
 	b.WriteString("# Its reports number the steps:\n")
 	for i, s := range hs.Steps {
-		fmt.Fprintf(&b, "#   %d %s\n", i, s)
+		fmt.Fprintf(&b, "#   %d %s\n", i+1, s)
 	}
 	b.WriteString(hs.Script)
 	if !strings.HasSuffix(hs.Script, "\n") {
@@ -237,7 +237,7 @@ func scriptNotes(steps []*plan.Step, check bool, shell transport.Shell) []string
 	ps := shell == transport.ShellPowerShell
 	in := make([]*plan.Step, 0, len(steps)) // the steps in the script
 	for _, s := range steps {
-		name := fmt.Sprintf("step %d %q", s.Idx, s.Name)
+		name := fmt.Sprintf("step %d %q", s.Idx+1, s.Name)
 		switch {
 		case s.Err != nil:
 			notes = append(notes, fmt.Sprintf("%s is not in the script: it fails: %v", name, s.Err))
@@ -290,7 +290,7 @@ func scriptNotes(steps []*plan.Step, check bool, shell transport.Shell) []string
 		if posix.CleanTest(s) == "" {
 			when = "always: only the runner can tell whether it is in state"
 		}
-		ends = append(ends, fmt.Sprintf("step %d %q: %s; %s", s.Idx, s.Name, why, when))
+		ends = append(ends, fmt.Sprintf("step %d %q: %s; %s", s.Idx+1, s.Name, why, when))
 	}
 	if len(ends) == 0 {
 		return append(notes, "apply: this script corrects the steps it finds drifted and runs the steps without a check, in order; "+

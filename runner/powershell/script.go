@@ -359,13 +359,16 @@ func psBool(b bool) string {
 
 // CheckScript checks every step of a plan, as checkScript does.
 func CheckScript(marker string, steps []*plan.Step) string {
-	var b strings.Builder
-	b.WriteString("$DLM = " + pwsh.Quote(marker) + "\n" + psPreludeText + "try {\n")
+	var b writer
+	b.WriteString("$DLM = " + pwsh.Quote(marker) + "\n")
+	b.verbatim(psPreludeText)
+	b.WriteString("try {\n")
 	b.WriteString("dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)\n")
 	for _, s := range steps {
 		if s.Err != nil || s.Skip != "" {
 			continue
 		}
+		b.comment(s)
 		if s.Platform != "" {
 			fmt.Fprintf(&b, "if ($dl_os -eq %s) {\n", pwsh.Quote(s.Platform))
 		}
@@ -404,11 +407,14 @@ func CheckScript(marker string, steps []*plan.Step) string {
 // ApplyScript corrects the given steps, in order, as applyScript does:
 // on_failure, onSuccess: exit and finally steps are honoured on the host.
 func ApplyScript(marker string, steps []plan.ApplyStep) string {
-	var b strings.Builder
-	b.WriteString("$DLM = " + pwsh.Quote(marker) + "\n" + psPreludeText + "try {\n")
+	var b writer
+	b.WriteString("$DLM = " + pwsh.Quote(marker) + "\n")
+	b.verbatim(psPreludeText)
+	b.WriteString("try {\n")
 	for _, a := range steps {
 		s := a.Step
 		idx := psIdx(s)
+		b.comment(s)
 		if s.Finally {
 			b.WriteString("if ($true) {\n")
 		} else {
@@ -442,7 +448,7 @@ func ApplyScript(marker string, steps []plan.ApplyStep) string {
 // psApplyAction writes to the apply script b the correction of the
 // step of a (idx: its index, quoted) by its action, inside the step's
 // try block: it sets $dl_ok to false when the correction fails.
-func psApplyAction(b *strings.Builder, a plan.ApplyStep, idx string) {
+func psApplyAction(b *writer, a plan.ApplyStep, idx string) {
 	s := a.Step
 	switch s.Action {
 	case documents.ActionPowerShell:

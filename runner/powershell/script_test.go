@@ -50,7 +50,7 @@ func TestCheckScriptPSContent(t *testing.T) {
 		"dl_stat '6' 'stat' $p $false 'Administrators' ''\n",
 		"} finally {\n\ttry { [IO.Directory]::Delete($dl_t, $true) } catch { }\n}\nexit 0\n",
 	} {
-		if !strings.Contains(script, want) {
+		if !strings.Contains(unindent(script), unindent(want)) {
 			t.Errorf("check script lacks\n%s", want)
 		}
 	}
@@ -103,7 +103,7 @@ func TestApplyScriptPSContent(t *testing.T) {
 		// absent file
 		"if ([IO.Directory]::Exists($p)) { throw ('{0} is a directory' -f $p) }\nif ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }\n",
 	} {
-		if !strings.Contains(script, want) {
+		if !strings.Contains(unindent(script), unindent(want)) {
 			t.Errorf("apply script lacks\n%s", want)
 		}
 	}
@@ -172,4 +172,39 @@ func TestPSStdin(t *testing.T) {
 	if !strings.Contains(StdinScript, "@($input) -join ''") || !strings.Contains(StdinScript, ". ([ScriptBlock]::Create($dl_src))") {
 		t.Fatalf("stdin script:\n%s", StdinScript)
 	}
+}
+
+// The prelude, written verbatim, is whole lines whose braces and quotes
+// all close: the writer need not read it.
+func TestPreludeIsClosed(t *testing.T) {
+	var w writer
+	depth := 0
+	for _, line := range strings.SplitAfter(psPreludeText, "\n") {
+		depth += w.braces(line)
+	}
+	if w.single || w.double || w.escaped || depth != 0 || !strings.HasSuffix(psPreludeText, "\n") {
+		t.Errorf("open quote %v %v, continued %v, depth %d", w.single, w.double, w.escaped, depth)
+	}
+}
+
+// Braces opened and closed on their own lines indent what is between;
+// a line starting with } stands at the depth of its opening line; quoted
+// lines, and braces in quotes or comments, count for nothing.
+func TestWriterIndentsBraces(t *testing.T) {
+	var w writer
+	w.WriteString("try {\nif ($a) { x }\n$v = 'a {\n b'\n# {\n\"}\"\n} catch {\ny\n}\n")
+	want := "try {\n\tif ($a) { x }\n\t$v = 'a {\n b'\n\t# {\n\t\"}\"\n} catch {\n\ty\n}\n"
+	if got := w.String(); got != want {
+		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+// unindent drops the white space at the start of every line: the content
+// tests look for statements in order, whatever their indentation.
+func unindent(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimLeft(l, " \t")
+	}
+	return strings.Join(lines, "\n")
 }

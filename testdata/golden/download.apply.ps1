@@ -1,6 +1,6 @@
 # driftless: the first script of an apply of association "download" (document "download") on host windows (PowerShell)
 # Its reports number the steps:
-#   0 tool (download)
+#   1 tool (download)
 $DLM = '@@DL-MARKER'
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -361,11 +361,12 @@ function dl_pkg_do([string]$pm, [string]$verb, [string[]]$names) {
 	}
 }
 try {
-dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
-try {
-$p = '/usr/local/bin/tool'
-dl_stat '0' 'stat' $p $false '' ''
-} catch { dl_fail '0' $_ }
+	dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
+	# step 1: tool (file /usr/local/bin/tool)
+	try {
+		$p = '/usr/local/bin/tool'
+		dl_stat '0' 'stat' $p $false '' ''
+	} catch { dl_fail '0' $_ }
 } finally {
 	try { [IO.Directory]::Delete($dl_t, $true) } catch { }
 }

@@ -1,6 +1,6 @@
 # driftless: the first script of a check of association "download" (document "download") on host linux (POSIX sh)
 # Its reports number the steps:
-#   0 tool (download)
+#   1 tool (download)
 dl_main() {
 DLM='@@DL-MARKER'
 dl_os=

@@ -1,16 +1,16 @@
 # driftless: the first script of an apply of association "drifted" (document "drifted") on host windows (PowerShell)
 # Its reports number the steps:
-#   0 installed (shell)
-#   1 reload (shell)
-#   2 conf-dir (directory)
-#   3 old-dir (directory)
-#   4 config (file)
-#   5 stale (file)
-#   6 root-login (line)
-#   7 tools (package)
-#   8 app-service (service)
-#   9 patch (patch)
-#   10 checked-after (shell)
+#   1 installed (shell)
+#   2 reload (shell)
+#   3 conf-dir (directory)
+#   4 old-dir (directory)
+#   5 config (file)
+#   6 stale (file)
+#   7 root-login (line)
+#   8 tools (package)
+#   9 app-service (service)
+#   10 patch (patch)
+#   11 checked-after (shell)
 $DLM = '@@DL-MARKER'
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -371,51 +371,62 @@ function dl_pkg_do([string]$pm, [string]$verb, [string[]]$names) {
 	}
 }
 try {
-dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
-try {
-dl_frame '0' 'skip' 'platform'
-} catch { dl_fail '0' $_ }
-try {
-dl_frame '1' 'skip' 'platform'
-} catch { dl_fail '1' $_ }
-try {
-$p = '/etc/app'
-dl_stat '2' 'stat' $p $true 'root' 'app'
-} catch { dl_fail '2' $_ }
-try {
-$p = '/var/lib/app/old'
-dl_stat '3' 'stat' $p $true '' ''
-} catch { dl_fail '3' $_ }
-try {
-$p = '/etc/app/app.conf'
-dl_stat '4' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne 'cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6')) { dl_payload '4' 'cur' $p 262144 }
-} catch { dl_fail '4' $_ }
-try {
-$p = '/etc/app/stale.conf'
-dl_stat '5' 'stat' $p $false '' ''
-} catch { dl_fail '5' $_ }
-try {
-$p = '/etc/ssh/sshd_config'
-dl_stat '6' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p)) { dl_payload '6' 'cur' $p 8388608 }
-} catch { dl_fail '6' $_ }
-try {
-dl_pkg_check '7' 'state' '' 'latest' @('curl', 'jq')
-} catch { dl_fail '7' $_ }
-try {
-dl_frame '8' 'state' (dl_svc_state 'app')
-} catch { dl_fail '8' $_ }
-try {
-} catch { dl_fail '9' $_ }
-try {
-dl_frame '10' 'skip' 'platform'
-} catch { dl_fail '10' $_ }
+	dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
+	# step 1: installed (shell)
+	try {
+		dl_frame '0' 'skip' 'platform'
+	} catch { dl_fail '0' $_ }
+	# step 2: reload (shell)
+	try {
+		dl_frame '1' 'skip' 'platform'
+	} catch { dl_fail '1' $_ }
+	# step 3: conf-dir (directory /etc/app)
+	try {
+		$p = '/etc/app'
+		dl_stat '2' 'stat' $p $true 'root' 'app'
+	} catch { dl_fail '2' $_ }
+	# step 4: old-dir (directory /var/lib/app/old)
+	try {
+		$p = '/var/lib/app/old'
+		dl_stat '3' 'stat' $p $true '' ''
+	} catch { dl_fail '3' $_ }
+	# step 5: config (file /etc/app/app.conf)
+	try {
+		$p = '/etc/app/app.conf'
+		dl_stat '4' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne 'cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6')) { dl_payload '4' 'cur' $p 262144 }
+	} catch { dl_fail '4' $_ }
+	# step 6: stale (file /etc/app/stale.conf)
+	try {
+		$p = '/etc/app/stale.conf'
+		dl_stat '5' 'stat' $p $false '' ''
+	} catch { dl_fail '5' $_ }
+	# step 7: root-login (line /etc/ssh/sshd_config)
+	try {
+		$p = '/etc/ssh/sshd_config'
+		dl_stat '6' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p)) { dl_payload '6' 'cur' $p 8388608 }
+	} catch { dl_fail '6' $_ }
+	# step 8: tools (package)
+	try {
+		dl_pkg_check '7' 'state' '' 'latest' @('curl', 'jq')
+	} catch { dl_fail '7' $_ }
+	# step 9: app-service (service)
+	try {
+		dl_frame '8' 'state' (dl_svc_state 'app')
+	} catch { dl_fail '8' $_ }
+	# step 10: patch (patch)
+	try {
+	} catch { dl_fail '9' $_ }
+	# step 11: checked-after (shell)
+	try {
+		dl_frame '10' 'skip' 'platform'
+	} catch { dl_fail '10' $_ }
 } finally {
 	try { [IO.Directory]::Delete($dl_t, $true) } catch { }
 }
 exit 0
-# step 0 "installed" is a shell step: it does not run on Windows (skipped)
-# step 1 "reload" is a shell step: it does not run on Windows (skipped)
-# step 10 "checked-after" is a shell step: it does not run on Windows (skipped)
+# step 1 "installed" is a shell step: it does not run on Windows (skipped)
+# step 2 "reload" is a shell step: it does not run on Windows (skipped)
+# step 11 "checked-after" is a shell step: it does not run on Windows (skipped)
 # apply: this script only checks; a second script, built from what it reports, corrects the steps it found drifted and runs the steps without a check, in order

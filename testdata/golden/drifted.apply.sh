@@ -1,16 +1,16 @@
 # driftless: the first script of an apply of association "drifted" (document "drifted") on host linux (POSIX sh)
 # Its reports number the steps:
-#   0 installed (shell)
-#   1 reload (shell)
-#   2 conf-dir (directory)
-#   3 old-dir (directory)
-#   4 config (file)
-#   5 stale (file)
-#   6 root-login (line)
-#   7 tools (package)
-#   8 app-service (service)
-#   9 patch (patch)
-#   10 checked-after (shell)
+#   1 installed (shell)
+#   2 reload (shell)
+#   3 conf-dir (directory)
+#   4 old-dir (directory)
+#   5 config (file)
+#   6 stale (file)
+#   7 root-login (line)
+#   8 tools (package)
+#   9 app-service (service)
+#   10 patch (patch)
+#   11 checked-after (shell)
 dl_main() {
 DLM='@@DL-MARKER'
 dl_os=
@@ -340,7 +340,7 @@ dl_rc=$?
 printf '\n%s - end 0 %s\n' "$DLM" $dl_rc
 exit $dl_rc
 # apply: this script corrects the steps it finds drifted and runs the steps without a check, in order, as long as every step before is in state or corrected. It stops at the steps below; from there a second script, built from what this one reports, corrects the steps found drifted and runs the steps without a check, in order:
-#   step 6 "root-login": a line with a regexp (the runner computes the edit); always: only the runner can tell whether it is in state
-#   step 7 "tools": a package (the runner chooses the commands); when it drifted
-#   step 8 "app-service": a service (the runner chooses the commands); always: only the runner can tell whether it is in state
-#   step 9 "patch": a patch (the runner chooses the commands); always: only the runner can tell whether it is in state
+#   step 7 "root-login": a line with a regexp (the runner computes the edit); always: only the runner can tell whether it is in state
+#   step 8 "tools": a package (the runner chooses the commands); when it drifted
+#   step 9 "app-service": a service (the runner chooses the commands); always: only the runner can tell whether it is in state
+#   step 10 "patch": a patch (the runner chooses the commands); always: only the runner can tell whether it is in state

@@ -359,102 +359,109 @@ function dl_pkg_do([string]$pm, [string]$verb, [string[]]$names) {
 	}
 }
 try {
-if ($dl_stop -ne '') { dl_frame '2' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$p = '/etc/app'
-try {
-if (-not [IO.Directory]::Exists($p)) { [void][IO.Directory]::CreateDirectory($p) }
-dl_own $p $true 'root' 'app'
-} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
-dl_result '2' $p $true 'root' 'app'
-} catch { dl_fail '2' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '3' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$p = '/var/lib/app/old'
-try {
-if ([IO.Directory]::Exists($p)) { [IO.Directory]::Delete($p, $true) } elseif ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }
-} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
-dl_result '3' $p $true '' ''
-} catch { dl_fail '3' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '4' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$p = '/etc/app/app.conf'
-try {
-dl_write $p 'dGllciA9IGZyb250ZW5kCg=='
-dl_own $p $false '' ''
-} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
-dl_result '4' $p $false '' ''
-} catch { dl_fail '4' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '5' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$p = '/etc/app/stale.conf'
-try {
-if ([IO.Directory]::Exists($p)) { throw ('{0} is a directory' -f $p) }
-if ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }
-} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
-dl_result '5' $p $false '' ''
-} catch { dl_fail '5' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '6' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$p = '/etc/ssh/sshd_config'
-try {
-dl_write $p 'UG9ydCAyMgpQZXJtaXRSb290TG9naW4gbm8K'
-dl_own $p $false '' ''
-} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
-dl_result '6' $p $false '' ''
-} catch { dl_fail '6' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '7' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$dl_rc = 0
-$dl_so = New-Object Text.StringBuilder
-dl_pkg_do 'winget' 'install' @('curl')
-dl_pkg_do 'winget' 'upgrade' @('jq')
-dl_frame '7' 'run' $dl_rc
-dl_text '7' 'out' ($dl_so.ToString())
-dl_text '7' 'err' ($dl_e.ToString())
-if ($dl_rc -ne 0) { $dl_ok = $false }
-dl_pkg_check '7' 'after' '' 'latest' @('curl', 'jq')
-} catch { dl_fail '7' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '8' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$dl_rc = 0
-$dl_so = New-Object Text.StringBuilder
-if ($dl_rc -eq 0) { try { [void]$dl_so.Append([string](dl_svc_do 'enable' 'app')) } catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_rc = 1 } }
-if ($dl_rc -eq 0) { try { [void]$dl_so.Append([string](dl_svc_do 'start' 'app')) } catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_rc = 1 } }
-dl_frame '8' 'run' $dl_rc
-dl_text '8' 'out' ($dl_so.ToString())
-dl_text '8' 'err' ($dl_e.ToString())
-if ($dl_rc -ne 0) { $dl_ok = $false }
-dl_frame '8' 'after' (dl_svc_state 'app')
-} catch { dl_fail '8' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
+	# step 3: conf-dir (directory /etc/app)
+	if ($dl_stop -ne '') { dl_frame '2' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$p = '/etc/app'
+			try {
+				if (-not [IO.Directory]::Exists($p)) { [void][IO.Directory]::CreateDirectory($p) }
+				dl_own $p $true 'root' 'app'
+			} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
+			dl_result '2' $p $true 'root' 'app'
+		} catch { dl_fail '2' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 4: old-dir (directory /var/lib/app/old)
+	if ($dl_stop -ne '') { dl_frame '3' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$p = '/var/lib/app/old'
+			try {
+				if ([IO.Directory]::Exists($p)) { [IO.Directory]::Delete($p, $true) } elseif ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }
+			} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
+			dl_result '3' $p $true '' ''
+		} catch { dl_fail '3' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 5: config (file /etc/app/app.conf)
+	if ($dl_stop -ne '') { dl_frame '4' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$p = '/etc/app/app.conf'
+			try {
+				dl_write $p 'dGllciA9IGZyb250ZW5kCg=='
+				dl_own $p $false '' ''
+			} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
+			dl_result '4' $p $false '' ''
+		} catch { dl_fail '4' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 6: stale (file /etc/app/stale.conf)
+	if ($dl_stop -ne '') { dl_frame '5' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$p = '/etc/app/stale.conf'
+			try {
+				if ([IO.Directory]::Exists($p)) { throw ('{0} is a directory' -f $p) }
+				if ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }
+			} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
+			dl_result '5' $p $false '' ''
+		} catch { dl_fail '5' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 7: root-login (line /etc/ssh/sshd_config)
+	if ($dl_stop -ne '') { dl_frame '6' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$p = '/etc/ssh/sshd_config'
+			try {
+				dl_write $p 'UG9ydCAyMgpQZXJtaXRSb290TG9naW4gbm8K'
+				dl_own $p $false '' ''
+			} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
+			dl_result '6' $p $false '' ''
+		} catch { dl_fail '6' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 8: tools (package)
+	if ($dl_stop -ne '') { dl_frame '7' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$dl_rc = 0
+			$dl_so = New-Object Text.StringBuilder
+			dl_pkg_do 'winget' 'install' @('curl')
+			dl_pkg_do 'winget' 'upgrade' @('jq')
+			dl_frame '7' 'run' $dl_rc
+			dl_text '7' 'out' ($dl_so.ToString())
+			dl_text '7' 'err' ($dl_e.ToString())
+			if ($dl_rc -ne 0) { $dl_ok = $false }
+			dl_pkg_check '7' 'after' '' 'latest' @('curl', 'jq')
+		} catch { dl_fail '7' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 9: app-service (service)
+	if ($dl_stop -ne '') { dl_frame '8' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$dl_rc = 0
+			$dl_so = New-Object Text.StringBuilder
+			if ($dl_rc -eq 0) { try { [void]$dl_so.Append([string](dl_svc_do 'enable' 'app')) } catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_rc = 1 } }
+			if ($dl_rc -eq 0) { try { [void]$dl_so.Append([string](dl_svc_do 'start' 'app')) } catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_rc = 1 } }
+			dl_frame '8' 'run' $dl_rc
+			dl_text '8' 'out' ($dl_so.ToString())
+			dl_text '8' 'err' ($dl_e.ToString())
+			if ($dl_rc -ne 0) { $dl_ok = $false }
+			dl_frame '8' 'after' (dl_svc_state 'app')
+		} catch { dl_fail '8' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
 } finally {
 	try { [IO.Directory]::Delete($dl_t, $true) } catch { }
 }

@@ -1,16 +1,16 @@
 # driftless: the first script of a check of association "drifted" (document "drifted") on host linux (POSIX sh)
 # Its reports number the steps:
-#   0 installed (shell)
-#   1 reload (shell)
-#   2 conf-dir (directory)
-#   3 old-dir (directory)
-#   4 config (file)
-#   5 stale (file)
-#   6 root-login (line)
-#   7 tools (package)
-#   8 app-service (service)
-#   9 patch (patch)
-#   10 checked-after (shell)
+#   1 installed (shell)
+#   2 reload (shell)
+#   3 conf-dir (directory)
+#   4 old-dir (directory)
+#   5 config (file)
+#   6 stale (file)
+#   7 root-login (line)
+#   8 tools (package)
+#   9 app-service (service)
+#   10 patch (patch)
+#   11 checked-after (shell)
 dl_main() {
 DLM='@@DL-MARKER'
 dl_os=
@@ -267,4 +267,4 @@ dl_main </dev/null
 dl_rc=$?
 printf '\n%s - end 0 %s\n' "$DLM" $dl_rc
 exit $dl_rc
-# step 1 "reload" has no check: check mode does not run it (skipped)
+# step 2 "reload" has no check: check mode does not run it (skipped)

@@ -1,17 +1,17 @@
 # driftless: the first script of an apply of association "files" (document "files") on host windows (PowerShell)
 # Its reports number the steps:
-#   0 conf-dir (directory)
-#   1 cache-dir (directory)
-#   2 old-dir (directory)
-#   3 config (file)
-#   4 motd (file)
-#   5 script (file)
-#   6 binary (file)
-#   7 notes (file)
-#   8 empty (file)
-#   9 relative (file)
-#   10 at-root (file)
-#   11 stale (file)
+#   1 conf-dir (directory)
+#   2 cache-dir (directory)
+#   3 old-dir (directory)
+#   4 config (file)
+#   5 motd (file)
+#   6 script (file)
+#   7 binary (file)
+#   8 notes (file)
+#   9 empty (file)
+#   10 relative (file)
+#   11 at-root (file)
+#   12 stale (file)
 $DLM = '@@DL-MARKER'
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -372,62 +372,74 @@ function dl_pkg_do([string]$pm, [string]$verb, [string[]]$names) {
 	}
 }
 try {
-dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
-try {
-$p = '/etc/app'
-dl_stat '0' 'stat' $p $true 'root' 'root'
-} catch { dl_fail '0' $_ }
-try {
-$p = [IO.Path]::Combine($env:USERPROFILE, 'cache')
-dl_stat '1' 'stat' $p $true '' ''
-} catch { dl_fail '1' $_ }
-try {
-$p = '/var/lib/app/old'
-dl_stat '2' 'stat' $p $true '' ''
-} catch { dl_fail '2' $_ }
-try {
-$p = '/etc/app/app.conf'
-dl_stat '3' 'stat' $p $false 'root' 'app'
-if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne 'c816e9a8207ba950fc29ce9748c1828b8feb7da8a5004ff2c4e943744c62ad3c')) { dl_payload '3' 'cur' $p 262144 }
-} catch { dl_fail '3' $_ }
-try {
-$p = '/etc/motd'
-dl_stat '4' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne 'a240f8fba6fb0af3ce476292a52a896ee8716ecd35b03223a5fb4b1b1986e886')) { dl_payload '4' 'cur' $p 262144 }
-} catch { dl_fail '4' $_ }
-try {
-$p = '/usr/local/bin/app-health'
-dl_stat '5' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne '4226e081622713bb27bfc8eb30a4f4880b242fe6d39415d63ccb34a593218673')) { dl_payload '5' 'cur' $p 262144 }
-} catch { dl_fail '5' $_ }
-try {
-$p = '/var/lib/app/logo.bin'
-dl_stat '6' 'stat' $p $false '' ''
-} catch { dl_fail '6' $_ }
-try {
-$p = [IO.Path]::Combine($env:USERPROFILE, 'notes.txt')
-dl_stat '7' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne '4ffe15505ac1f594485290614004d512b52450cd14a5f0ca3b0143b82d752303')) { dl_payload '7' 'cur' $p 262144 }
-} catch { dl_fail '7' $_ }
-try {
-$p = '/etc/app/empty'
-dl_stat '8' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')) { dl_payload '8' 'cur' $p 262144 }
-} catch { dl_fail '8' $_ }
-try {
-$p = 'app.env'
-dl_stat '9' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne 'c92d9fa0d29eb4d9d9b96e494c7134fb4a04542d6bdb24d45e4f9edeb542cb6e')) { dl_payload '9' 'cur' $p 262144 }
-} catch { dl_fail '9' $_ }
-try {
-$p = '/app.flag'
-dl_stat '10' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne 'b6ac5bc39377e44ee783dff946f6703a994f5eb31a438e69dc0735b40060d2e8')) { dl_payload '10' 'cur' $p 262144 }
-} catch { dl_fail '10' $_ }
-try {
-$p = '/etc/app/stale.conf'
-dl_stat '11' 'stat' $p $false '' ''
-} catch { dl_fail '11' $_ }
+	dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
+	# step 1: conf-dir (directory /etc/app)
+	try {
+		$p = '/etc/app'
+		dl_stat '0' 'stat' $p $true 'root' 'root'
+	} catch { dl_fail '0' $_ }
+	# step 2: cache-dir (directory ~/cache)
+	try {
+		$p = [IO.Path]::Combine($env:USERPROFILE, 'cache')
+		dl_stat '1' 'stat' $p $true '' ''
+	} catch { dl_fail '1' $_ }
+	# step 3: old-dir (directory /var/lib/app/old)
+	try {
+		$p = '/var/lib/app/old'
+		dl_stat '2' 'stat' $p $true '' ''
+	} catch { dl_fail '2' $_ }
+	# step 4: config (file /etc/app/app.conf)
+	try {
+		$p = '/etc/app/app.conf'
+		dl_stat '3' 'stat' $p $false 'root' 'app'
+		if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne 'c816e9a8207ba950fc29ce9748c1828b8feb7da8a5004ff2c4e943744c62ad3c')) { dl_payload '3' 'cur' $p 262144 }
+	} catch { dl_fail '3' $_ }
+	# step 5: motd (file /etc/motd)
+	try {
+		$p = '/etc/motd'
+		dl_stat '4' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne 'a240f8fba6fb0af3ce476292a52a896ee8716ecd35b03223a5fb4b1b1986e886')) { dl_payload '4' 'cur' $p 262144 }
+	} catch { dl_fail '4' $_ }
+	# step 6: script (file /usr/local/bin/app-health)
+	try {
+		$p = '/usr/local/bin/app-health'
+		dl_stat '5' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne '4226e081622713bb27bfc8eb30a4f4880b242fe6d39415d63ccb34a593218673')) { dl_payload '5' 'cur' $p 262144 }
+	} catch { dl_fail '5' $_ }
+	# step 7: binary (file /var/lib/app/logo.bin)
+	try {
+		$p = '/var/lib/app/logo.bin'
+		dl_stat '6' 'stat' $p $false '' ''
+	} catch { dl_fail '6' $_ }
+	# step 8: notes (file ~/notes.txt)
+	try {
+		$p = [IO.Path]::Combine($env:USERPROFILE, 'notes.txt')
+		dl_stat '7' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne '4ffe15505ac1f594485290614004d512b52450cd14a5f0ca3b0143b82d752303')) { dl_payload '7' 'cur' $p 262144 }
+	} catch { dl_fail '7' $_ }
+	# step 9: empty (file /etc/app/empty)
+	try {
+		$p = '/etc/app/empty'
+		dl_stat '8' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855')) { dl_payload '8' 'cur' $p 262144 }
+	} catch { dl_fail '8' $_ }
+	# step 10: relative (file app.env)
+	try {
+		$p = 'app.env'
+		dl_stat '9' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne 'c92d9fa0d29eb4d9d9b96e494c7134fb4a04542d6bdb24d45e4f9edeb542cb6e')) { dl_payload '9' 'cur' $p 262144 }
+	} catch { dl_fail '9' $_ }
+	# step 11: at-root (file /app.flag)
+	try {
+		$p = '/app.flag'
+		dl_stat '10' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne 'b6ac5bc39377e44ee783dff946f6703a994f5eb31a438e69dc0735b40060d2e8')) { dl_payload '10' 'cur' $p 262144 }
+	} catch { dl_fail '10' $_ }
+	# step 12: stale (file /etc/app/stale.conf)
+	try {
+		$p = '/etc/app/stale.conf'
+		dl_stat '11' 'stat' $p $false '' ''
+	} catch { dl_fail '11' $_ }
 } finally {
 	try { [IO.Directory]::Delete($dl_t, $true) } catch { }
 }

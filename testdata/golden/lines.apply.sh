@@ -1,11 +1,11 @@
 # driftless: the first script of an apply of association "lines" (document "lines") on host linux (POSIX sh)
 # Its reports number the steps:
-#   0 editor (line)
-#   1 allow (line)
-#   2 root-login (line)
-#   3 no-debug (line)
-#   4 no-proxy (line)
-#   5 quoted (line)
+#   1 editor (line)
+#   2 allow (line)
+#   3 root-login (line)
+#   4 no-debug (line)
+#   5 no-proxy (line)
+#   6 quoted (line)
 dl_main() {
 DLM='@@DL-MARKER'
 dl_os=
@@ -245,6 +245,6 @@ dl_rc=$?
 printf '\n%s - end 0 %s\n' "$DLM" $dl_rc
 exit $dl_rc
 # apply: this script corrects the steps it finds drifted and runs the steps without a check, in order, as long as every step before is in state or corrected. It stops at the steps below; from there a second script, built from what this one reports, corrects the steps found drifted and runs the steps without a check, in order:
-#   step 2 "root-login": a line with a regexp (the runner computes the edit); always: only the runner can tell whether it is in state
-#   step 3 "no-debug": a line to remove (the runner computes the edit); when it drifted
-#   step 4 "no-proxy": a line with a regexp (the runner computes the edit); always: only the runner can tell whether it is in state
+#   step 3 "root-login": a line with a regexp (the runner computes the edit); always: only the runner can tell whether it is in state
+#   step 4 "no-debug": a line to remove (the runner computes the edit); when it drifted
+#   step 5 "no-proxy": a line with a regexp (the runner computes the edit); always: only the runner can tell whether it is in state

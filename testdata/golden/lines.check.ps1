@@ -1,11 +1,11 @@
 # driftless: the first script of a check of association "lines" (document "lines") on host windows (PowerShell)
 # Its reports number the steps:
-#   0 editor (line)
-#   1 allow (line)
-#   2 root-login (line)
-#   3 no-debug (line)
-#   4 no-proxy (line)
-#   5 quoted (line)
+#   1 editor (line)
+#   2 allow (line)
+#   3 root-login (line)
+#   4 no-debug (line)
+#   5 no-proxy (line)
+#   6 quoted (line)
 $DLM = '@@DL-MARKER'
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -366,37 +366,43 @@ function dl_pkg_do([string]$pm, [string]$verb, [string[]]$names) {
 	}
 }
 try {
-dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
-try {
-$p = [IO.Path]::Combine($env:USERPROFILE, '.profile')
-dl_stat '0' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p)) { dl_payload '0' 'cur' $p 8388608 }
-} catch { dl_fail '0' $_ }
-try {
-$p = '/etc/hosts.allow'
-dl_stat '1' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p)) { dl_payload '1' 'cur' $p 8388608 }
-} catch { dl_fail '1' $_ }
-try {
-$p = '/etc/ssh/sshd_config'
-dl_stat '2' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p)) { dl_payload '2' 'cur' $p 8388608 }
-} catch { dl_fail '2' $_ }
-try {
-$p = '/etc/environment'
-dl_stat '3' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p)) { dl_payload '3' 'cur' $p 8388608 }
-} catch { dl_fail '3' $_ }
-try {
-$p = '/etc/environment'
-dl_stat '4' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p)) { dl_payload '4' 'cur' $p 8388608 }
-} catch { dl_fail '4' $_ }
-try {
-$p = [IO.Path]::Combine($env:USERPROFILE, '.bashrc')
-dl_stat '5' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p)) { dl_payload '5' 'cur' $p 8388608 }
-} catch { dl_fail '5' $_ }
+	dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
+	# step 1: editor (line ~/.profile)
+	try {
+		$p = [IO.Path]::Combine($env:USERPROFILE, '.profile')
+		dl_stat '0' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p)) { dl_payload '0' 'cur' $p 8388608 }
+	} catch { dl_fail '0' $_ }
+	# step 2: allow (line /etc/hosts.allow)
+	try {
+		$p = '/etc/hosts.allow'
+		dl_stat '1' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p)) { dl_payload '1' 'cur' $p 8388608 }
+	} catch { dl_fail '1' $_ }
+	# step 3: root-login (line /etc/ssh/sshd_config)
+	try {
+		$p = '/etc/ssh/sshd_config'
+		dl_stat '2' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p)) { dl_payload '2' 'cur' $p 8388608 }
+	} catch { dl_fail '2' $_ }
+	# step 4: no-debug (line /etc/environment)
+	try {
+		$p = '/etc/environment'
+		dl_stat '3' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p)) { dl_payload '3' 'cur' $p 8388608 }
+	} catch { dl_fail '3' $_ }
+	# step 5: no-proxy (line /etc/environment)
+	try {
+		$p = '/etc/environment'
+		dl_stat '4' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p)) { dl_payload '4' 'cur' $p 8388608 }
+	} catch { dl_fail '4' $_ }
+	# step 6: quoted (line ~/.bashrc)
+	try {
+		$p = [IO.Path]::Combine($env:USERPROFILE, '.bashrc')
+		dl_stat '5' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p)) { dl_payload '5' 'cur' $p 8388608 }
+	} catch { dl_fail '5' $_ }
 } finally {
 	try { [IO.Directory]::Delete($dl_t, $true) } catch { }
 }

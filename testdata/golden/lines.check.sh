@@ -1,11 +1,11 @@
 # driftless: the first script of a check of association "lines" (document "lines") on host linux (POSIX sh)
 # Its reports number the steps:
-#   0 editor (line)
-#   1 allow (line)
-#   2 root-login (line)
-#   3 no-debug (line)
-#   4 no-proxy (line)
-#   5 quoted (line)
+#   1 editor (line)
+#   2 allow (line)
+#   3 root-login (line)
+#   4 no-debug (line)
+#   5 no-proxy (line)
+#   6 quoted (line)
 dl_main() {
 DLM='@@DL-MARKER'
 dl_os=

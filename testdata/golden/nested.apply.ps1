@@ -1,9 +1,9 @@
 # driftless: the first script of an apply of association "nested" (document "nested") on host windows (PowerShell)
 # Its reports number the steps:
-#   0 prepare (shell)
-#   1 inner/greeting (file)
-#   2 inner/login (shell)
-#   3 after (shell)
+#   1 prepare (shell)
+#   2 inner/greeting (file)
+#   3 inner/login (shell)
+#   4 after (shell)
 $DLM = '@@DL-MARKER'
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -364,26 +364,30 @@ function dl_pkg_do([string]$pm, [string]$verb, [string[]]$names) {
 	}
 }
 try {
-dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
-try {
-dl_frame '0' 'skip' 'platform'
-} catch { dl_fail '0' $_ }
-try {
-$p = '/srv/app/greeting'
-dl_stat '1' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne '93b8964b07817708b691c2bd16e38149ac47effb7e6e6f1b9e2cdee83d5cea97')) { dl_payload '1' 'cur' $p 262144 }
-} catch { dl_fail '1' $_ }
-try {
-dl_frame '2' 'skip' 'platform'
-} catch { dl_fail '2' $_ }
-try {
-dl_frame '3' 'skip' 'platform'
-} catch { dl_fail '3' $_ }
+	dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
+	# step 1: prepare (shell)
+	try {
+		dl_frame '0' 'skip' 'platform'
+	} catch { dl_fail '0' $_ }
+	# step 2: inner/greeting (file /srv/app/greeting)
+	try {
+		$p = '/srv/app/greeting'
+		dl_stat '1' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne '93b8964b07817708b691c2bd16e38149ac47effb7e6e6f1b9e2cdee83d5cea97')) { dl_payload '1' 'cur' $p 262144 }
+	} catch { dl_fail '1' $_ }
+	# step 3: inner/login (shell)
+	try {
+		dl_frame '2' 'skip' 'platform'
+	} catch { dl_fail '2' $_ }
+	# step 4: after (shell)
+	try {
+		dl_frame '3' 'skip' 'platform'
+	} catch { dl_fail '3' $_ }
 } finally {
 	try { [IO.Directory]::Delete($dl_t, $true) } catch { }
 }
 exit 0
-# step 0 "prepare" is a shell step: it does not run on Windows (skipped)
-# step 2 "inner/login" is a shell step: it does not run on Windows (skipped)
-# step 3 "after" is a shell step: it does not run on Windows (skipped)
+# step 1 "prepare" is a shell step: it does not run on Windows (skipped)
+# step 3 "inner/login" is a shell step: it does not run on Windows (skipped)
+# step 4 "after" is a shell step: it does not run on Windows (skipped)
 # apply: this script only checks; a second script, built from what it reports, corrects the steps it found drifted and runs the steps without a check, in order

@@ -1,9 +1,9 @@
 # driftless: the first script of an apply of association "nested" (document "nested") on host linux (POSIX sh)
 # Its reports number the steps:
-#   0 prepare (shell)
-#   1 inner/greeting (file)
-#   2 inner/login (shell)
-#   3 after (shell)
+#   1 prepare (shell)
+#   2 inner/greeting (file)
+#   3 inner/login (shell)
+#   4 after (shell)
 dl_main() {
 DLM='@@DL-MARKER'
 dl_os=

@@ -1,9 +1,9 @@
 # driftless: the first script of a check of association "nested" (document "nested") on host linux (POSIX sh)
 # Its reports number the steps:
-#   0 prepare (shell)
-#   1 inner/greeting (file)
-#   2 inner/login (shell)
-#   3 after (shell)
+#   1 prepare (shell)
+#   2 inner/greeting (file)
+#   3 inner/login (shell)
+#   4 after (shell)
 dl_main() {
 DLM='@@DL-MARKER'
 dl_os=
@@ -64,4 +64,4 @@ dl_main </dev/null
 dl_rc=$?
 printf '\n%s - end 0 %s\n' "$DLM" $dl_rc
 exit $dl_rc
-# step 0 "prepare" has no check: check mode does not run it (skipped)
+# step 1 "prepare" has no check: check mode does not run it (skipped)

@@ -1,19 +1,19 @@
 # driftless: the first script of an apply of association "powershell" (document "powershell") on host linux (POSIX sh)
 # Its reports number the steps:
-#   0 feature (powershell)
-#   1 always (powershell)
-#   2 with-env (powershell)
-#   3 logs (directory)
-#   4 old-logs (directory)
-#   5 config (file)
-#   6 profile-note (file)
-#   7 stale (file)
-#   8 hosts (line)
-#   9 spooler (service)
-#   10 git (package)
-#   11 sysinternals (package)
-#   12 on-windows (powershell)
-#   13 posix-only (shell)
+#   1 feature (powershell)
+#   2 always (powershell)
+#   3 with-env (powershell)
+#   4 logs (directory)
+#   5 old-logs (directory)
+#   6 config (file)
+#   7 profile-note (file)
+#   8 stale (file)
+#   9 hosts (line)
+#   10 spooler (service)
+#   11 git (package)
+#   12 sysinternals (package)
+#   13 on-windows (powershell)
+#   14 posix-only (shell)
 dl_main() {
 DLM='@@DL-MARKER'
 dl_os=
@@ -349,12 +349,12 @@ dl_main </dev/null
 dl_rc=$?
 printf '\n%s - end 0 %s\n' "$DLM" $dl_rc
 exit $dl_rc
-# step 0 "feature" is a powershell step: it runs only on Windows (skipped)
-# step 1 "always" is a powershell step: it runs only on Windows (skipped)
-# step 2 "with-env" is a powershell step: it runs only on Windows (skipped)
-# step 12 "on-windows" is a powershell step: it runs only on Windows (skipped)
+# step 1 "feature" is a powershell step: it runs only on Windows (skipped)
+# step 2 "always" is a powershell step: it runs only on Windows (skipped)
+# step 3 "with-env" is a powershell step: it runs only on Windows (skipped)
+# step 13 "on-windows" is a powershell step: it runs only on Windows (skipped)
 # apply: this script corrects the steps it finds drifted and runs the steps without a check, in order, as long as every step before is in state or corrected. It stops at the steps below; from there a second script, built from what this one reports, corrects the steps found drifted and runs the steps without a check, in order:
-#   step 8 "hosts": a line with a regexp (the runner computes the edit); always: only the runner can tell whether it is in state
-#   step 9 "spooler": a service (the runner chooses the commands); always: only the runner can tell whether it is in state
-#   step 10 "git": a package (the runner chooses the commands); when it drifted
-#   step 11 "sysinternals": a package (the runner chooses the commands); when it drifted
+#   step 9 "hosts": a line with a regexp (the runner computes the edit); always: only the runner can tell whether it is in state
+#   step 10 "spooler": a service (the runner chooses the commands); always: only the runner can tell whether it is in state
+#   step 11 "git": a package (the runner chooses the commands); when it drifted
+#   step 12 "sysinternals": a package (the runner chooses the commands); when it drifted

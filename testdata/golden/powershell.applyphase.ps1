@@ -359,235 +359,249 @@ function dl_pkg_do([string]$pm, [string]$verb, [string[]]$names) {
 	}
 }
 try {
-if ($dl_stop -ne '') { dl_frame '0' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-if ($true) {
-$dl_a = 0
-while ($true) {
-$dl_a++
-$dl_v = @{}
-$dl_v['DL_PARAM_token'] = '******'
-dl_run '0' 'run' '77u/SW5zdGFsbC1XaW5kb3dzRmVhdHVyZSBXZWItU2VydmVy' $dl_v '' 600
-if (($dl_rc -eq 0) -or ($dl_a -ge 1) -or ($dl_rc -eq 124)) { break }
-}
-if ($dl_rc -ne 0) { $dl_ok = $false }
-if ($dl_ok) {
-$dl_v = @{}
-$dl_v['DL_PARAM_token'] = '******'
-dl_run '0' 'verify' '77u/aWYgKChHZXQtV2luZG93c0ZlYXR1cmUgV2ViLVNlcnZlcikuSW5zdGFsbGVkKSB7IGV4aXQgMCB9IGVsc2UgeyBleGl0IDEgfQ==' $dl_v '' 600
-if ($dl_rc -ne 0) { $dl_ok = $false }
-}
-}
-} catch { dl_fail '0' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '1' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-if ($true) {
-$dl_a = 0
-while ($true) {
-$dl_a++
-$dl_v = @{}
-$dl_v['DL_PARAM_token'] = '******'
-dl_run '1' 'run' '77u/R2V0LURhdGUKV3JpdGUtT3V0cHV0ICdpdCcncyBkb25lJw==' $dl_v '' 90
-if (($dl_rc -eq 0) -or ($dl_a -ge 2) -or ($dl_rc -eq 124)) { break }
-}
-if ($dl_rc -ne 0) { $dl_ok = $false }
-}
-} catch { dl_fail '1' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '2' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$dl_v = @{}
-$dl_v['APP_TOKEN'] = '******'
-$dl_v['DEPLOY_KEY'] = '******'
-$dl_v['DL_PARAM_token'] = '******'
-$dl_v['TIER'] = 'frontend'
-dl_run '2' 'recheck' '77u/VGVzdC1QYXRoIEM6XGFwcFx0b2tlbi50eHQ=' $dl_v ('C:\app') 3600
-if ($dl_rc -ne 0) {
-$dl_a = 0
-while ($true) {
-$dl_a++
-$dl_v = @{}
-$dl_v['APP_TOKEN'] = '******'
-$dl_v['DEPLOY_KEY'] = '******'
-$dl_v['DL_PARAM_token'] = '******'
-$dl_v['TIER'] = 'frontend'
-dl_run '2' 'run' '77u/U2V0LUNvbnRlbnQgLVBhdGggdG9rZW4udHh0IC1WYWx1ZSAkZW52OkFQUF9UT0tFTjsgV3JpdGUtT3V0cHV0ICcqKioqKionIHwgT3V0LU51bGw=' $dl_v ('C:\app') 3600
-if (($dl_rc -eq 0) -or ($dl_a -ge 1) -or ($dl_rc -eq 124)) { break }
-}
-if ($dl_rc -ne 0) { $dl_ok = $false }
-if ($dl_ok) {
-$dl_v = @{}
-$dl_v['APP_TOKEN'] = '******'
-$dl_v['DEPLOY_KEY'] = '******'
-$dl_v['DL_PARAM_token'] = '******'
-$dl_v['TIER'] = 'frontend'
-dl_run '2' 'verify' '77u/VGVzdC1QYXRoIEM6XGFwcFx0b2tlbi50eHQ=' $dl_v ('C:\app') 3600
-if ($dl_rc -ne 0) { $dl_ok = $false }
-}
-}
-} catch { dl_fail '2' $_; $dl_ok = $false }
-}
-if ($dl_stop -ne '') { dl_frame '3' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$p = 'C:\app\logs'
-try {
-if (-not [IO.Directory]::Exists($p)) { [void][IO.Directory]::CreateDirectory($p) }
-dl_own $p $true 'Administrators' ''
-} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
-dl_result '3' $p $true 'Administrators' ''
-} catch { dl_fail '3' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '4' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$p = 'C:\app\old'
-try {
-if ([IO.Directory]::Exists($p)) { [IO.Directory]::Delete($p, $true) } elseif ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }
-} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
-dl_result '4' $p $true '' ''
-} catch { dl_fail '4' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '5' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$p = 'C:\app\app.json'
-try {
-dl_write $p 'eyJ0aWVyIjogImZyb250ZW5kIiwgIm5vdGUiOiAiaXQncyAxMDAlIGRvbmUifQ0K'
-dl_own $p $false 'Administrators' 'Users'
-} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
-dl_result '5' $p $false 'Administrators' 'Users'
-} catch { dl_fail '5' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '6' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$p = [IO.Path]::Combine($env:USERPROFILE, 'notes.txt')
-try {
-dl_write $p 'aMOpbGxvCg=='
-dl_own $p $false '' ''
-} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
-dl_result '6' $p $false '' ''
-} catch { dl_fail '6' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '7' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$p = 'C:\app\stale.txt'
-try {
-if ([IO.Directory]::Exists($p)) { throw ('{0} is a directory' -f $p) }
-if ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }
-} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
-dl_result '7' $p $false '' ''
-} catch { dl_fail '7' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '8' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$p = 'C:\Windows\System32\drivers\etc\hosts'
-try {
-dl_write $p 'MTI3LjAuMC4xIGxvY2FsaG9zdA0KMTI3LjAuMC4xIGFwcC5sb2NhbA0K'
-dl_own $p $false '' ''
-} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
-dl_result '8' $p $false '' ''
-} catch { dl_fail '8' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '9' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$dl_rc = 0
-$dl_so = New-Object Text.StringBuilder
-if ($dl_rc -eq 0) { try { [void]$dl_so.Append([string](dl_svc_do 'disable' 'Spooler')) } catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_rc = 1 } }
-if ($dl_rc -eq 0) { try { [void]$dl_so.Append([string](dl_svc_do 'stop' 'Spooler')) } catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_rc = 1 } }
-dl_frame '9' 'run' $dl_rc
-dl_text '9' 'out' ($dl_so.ToString())
-dl_text '9' 'err' ($dl_e.ToString())
-if ($dl_rc -ne 0) { $dl_ok = $false }
-dl_frame '9' 'after' (dl_svc_state 'Spooler')
-} catch { dl_fail '9' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '10' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$dl_rc = 0
-$dl_so = New-Object Text.StringBuilder
-dl_pkg_do 'winget' 'install' @('Git.Git')
-dl_frame '10' 'run' $dl_rc
-dl_text '10' 'out' ($dl_so.ToString())
-dl_text '10' 'err' ($dl_e.ToString())
-if ($dl_rc -ne 0) { $dl_ok = $false }
-dl_pkg_check '10' 'after' 'winget' 'present' @('Git.Git')
-} catch { dl_fail '10' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '11' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-$dl_rc = 0
-$dl_so = New-Object Text.StringBuilder
-dl_pkg_do 'choco' 'upgrade' @('sysinternals')
-dl_frame '11' 'run' $dl_rc
-dl_text '11' 'out' ($dl_so.ToString())
-dl_text '11' 'err' ($dl_e.ToString())
-if ($dl_rc -ne 0) { $dl_ok = $false }
-dl_pkg_check '11' 'after' 'choco' 'latest' @('sysinternals')
-} catch { dl_fail '11' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-if ($dl_stop -ne '') { dl_frame '12' 'skip' $dl_stop } else {
-if ($dl_os -ne 'Windows') { dl_frame '12' 'skip' 'platform' } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-if ($true) {
-$dl_a = 0
-while ($true) {
-$dl_a++
-$dl_v = @{}
-$dl_v['DL_PARAM_token'] = '******'
-dl_run '12' 'run' '77u/V3JpdGUtT3V0cHV0IHdpbmRvd3M=' $dl_v '' 3600
-if (($dl_rc -eq 0) -or ($dl_a -ge 1) -or ($dl_rc -eq 124)) { break }
-}
-if ($dl_rc -ne 0) { $dl_ok = $false }
-}
-} catch { dl_fail '12' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
-}
-if ($dl_stop -ne '') { dl_frame '13' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-dl_frame '13' 'skip' 'platform'
-$dl_ok = $null
-} catch { dl_fail '13' $_; $dl_ok = $false }
-if ($dl_ok -eq $false) { $dl_stop = 'failed' }
-}
+	# step 1: feature (powershell)
+	if ($dl_stop -ne '') { dl_frame '0' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			if ($true) {
+				$dl_a = 0
+				while ($true) {
+					$dl_a++
+					$dl_v = @{}
+					$dl_v['DL_PARAM_token'] = '******'
+					dl_run '0' 'run' '77u/SW5zdGFsbC1XaW5kb3dzRmVhdHVyZSBXZWItU2VydmVy' $dl_v '' 600
+					if (($dl_rc -eq 0) -or ($dl_a -ge 1) -or ($dl_rc -eq 124)) { break }
+				}
+				if ($dl_rc -ne 0) { $dl_ok = $false }
+				if ($dl_ok) {
+					$dl_v = @{}
+					$dl_v['DL_PARAM_token'] = '******'
+					dl_run '0' 'verify' '77u/aWYgKChHZXQtV2luZG93c0ZlYXR1cmUgV2ViLVNlcnZlcikuSW5zdGFsbGVkKSB7IGV4aXQgMCB9IGVsc2UgeyBleGl0IDEgfQ==' $dl_v '' 600
+					if ($dl_rc -ne 0) { $dl_ok = $false }
+				}
+			}
+		} catch { dl_fail '0' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 2: always (powershell)
+	if ($dl_stop -ne '') { dl_frame '1' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			if ($true) {
+				$dl_a = 0
+				while ($true) {
+					$dl_a++
+					$dl_v = @{}
+					$dl_v['DL_PARAM_token'] = '******'
+					dl_run '1' 'run' '77u/R2V0LURhdGUKV3JpdGUtT3V0cHV0ICdpdCcncyBkb25lJw==' $dl_v '' 90
+					if (($dl_rc -eq 0) -or ($dl_a -ge 2) -or ($dl_rc -eq 124)) { break }
+				}
+				if ($dl_rc -ne 0) { $dl_ok = $false }
+			}
+		} catch { dl_fail '1' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 3: with-env (powershell)
+	if ($dl_stop -ne '') { dl_frame '2' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$dl_v = @{}
+			$dl_v['APP_TOKEN'] = '******'
+			$dl_v['DEPLOY_KEY'] = '******'
+			$dl_v['DL_PARAM_token'] = '******'
+			$dl_v['TIER'] = 'frontend'
+			dl_run '2' 'recheck' '77u/VGVzdC1QYXRoIEM6XGFwcFx0b2tlbi50eHQ=' $dl_v ('C:\app') 3600
+			if ($dl_rc -ne 0) {
+				$dl_a = 0
+				while ($true) {
+					$dl_a++
+					$dl_v = @{}
+					$dl_v['APP_TOKEN'] = '******'
+					$dl_v['DEPLOY_KEY'] = '******'
+					$dl_v['DL_PARAM_token'] = '******'
+					$dl_v['TIER'] = 'frontend'
+					dl_run '2' 'run' '77u/U2V0LUNvbnRlbnQgLVBhdGggdG9rZW4udHh0IC1WYWx1ZSAkZW52OkFQUF9UT0tFTjsgV3JpdGUtT3V0cHV0ICcqKioqKionIHwgT3V0LU51bGw=' $dl_v ('C:\app') 3600
+					if (($dl_rc -eq 0) -or ($dl_a -ge 1) -or ($dl_rc -eq 124)) { break }
+				}
+				if ($dl_rc -ne 0) { $dl_ok = $false }
+				if ($dl_ok) {
+					$dl_v = @{}
+					$dl_v['APP_TOKEN'] = '******'
+					$dl_v['DEPLOY_KEY'] = '******'
+					$dl_v['DL_PARAM_token'] = '******'
+					$dl_v['TIER'] = 'frontend'
+					dl_run '2' 'verify' '77u/VGVzdC1QYXRoIEM6XGFwcFx0b2tlbi50eHQ=' $dl_v ('C:\app') 3600
+					if ($dl_rc -ne 0) { $dl_ok = $false }
+				}
+			}
+		} catch { dl_fail '2' $_; $dl_ok = $false }
+	}
+	# step 4: logs (directory C:\app\logs)
+	if ($dl_stop -ne '') { dl_frame '3' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$p = 'C:\app\logs'
+			try {
+				if (-not [IO.Directory]::Exists($p)) { [void][IO.Directory]::CreateDirectory($p) }
+				dl_own $p $true 'Administrators' ''
+			} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
+			dl_result '3' $p $true 'Administrators' ''
+		} catch { dl_fail '3' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 5: old-logs (directory C:\app\old)
+	if ($dl_stop -ne '') { dl_frame '4' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$p = 'C:\app\old'
+			try {
+				if ([IO.Directory]::Exists($p)) { [IO.Directory]::Delete($p, $true) } elseif ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }
+			} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
+			dl_result '4' $p $true '' ''
+		} catch { dl_fail '4' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 6: config (file C:\app\app.json)
+	if ($dl_stop -ne '') { dl_frame '5' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$p = 'C:\app\app.json'
+			try {
+				dl_write $p 'eyJ0aWVyIjogImZyb250ZW5kIiwgIm5vdGUiOiAiaXQncyAxMDAlIGRvbmUifQ0K'
+				dl_own $p $false 'Administrators' 'Users'
+			} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
+			dl_result '5' $p $false 'Administrators' 'Users'
+		} catch { dl_fail '5' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 7: profile-note (file ~/notes.txt)
+	if ($dl_stop -ne '') { dl_frame '6' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$p = [IO.Path]::Combine($env:USERPROFILE, 'notes.txt')
+			try {
+				dl_write $p 'aMOpbGxvCg=='
+				dl_own $p $false '' ''
+			} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
+			dl_result '6' $p $false '' ''
+		} catch { dl_fail '6' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 8: stale (file C:\app\stale.txt)
+	if ($dl_stop -ne '') { dl_frame '7' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$p = 'C:\app\stale.txt'
+			try {
+				if ([IO.Directory]::Exists($p)) { throw ('{0} is a directory' -f $p) }
+				if ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }
+			} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
+			dl_result '7' $p $false '' ''
+		} catch { dl_fail '7' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 9: hosts (line C:\Windows\System32\drivers\etc\hosts)
+	if ($dl_stop -ne '') { dl_frame '8' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$p = 'C:\Windows\System32\drivers\etc\hosts'
+			try {
+				dl_write $p 'MTI3LjAuMC4xIGxvY2FsaG9zdA0KMTI3LjAuMC4xIGFwcC5sb2NhbA0K'
+				dl_own $p $false '' ''
+			} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }
+			dl_result '8' $p $false '' ''
+		} catch { dl_fail '8' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 10: spooler (service)
+	if ($dl_stop -ne '') { dl_frame '9' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$dl_rc = 0
+			$dl_so = New-Object Text.StringBuilder
+			if ($dl_rc -eq 0) { try { [void]$dl_so.Append([string](dl_svc_do 'disable' 'Spooler')) } catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_rc = 1 } }
+			if ($dl_rc -eq 0) { try { [void]$dl_so.Append([string](dl_svc_do 'stop' 'Spooler')) } catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_rc = 1 } }
+			dl_frame '9' 'run' $dl_rc
+			dl_text '9' 'out' ($dl_so.ToString())
+			dl_text '9' 'err' ($dl_e.ToString())
+			if ($dl_rc -ne 0) { $dl_ok = $false }
+			dl_frame '9' 'after' (dl_svc_state 'Spooler')
+		} catch { dl_fail '9' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 11: git (package)
+	if ($dl_stop -ne '') { dl_frame '10' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$dl_rc = 0
+			$dl_so = New-Object Text.StringBuilder
+			dl_pkg_do 'winget' 'install' @('Git.Git')
+			dl_frame '10' 'run' $dl_rc
+			dl_text '10' 'out' ($dl_so.ToString())
+			dl_text '10' 'err' ($dl_e.ToString())
+			if ($dl_rc -ne 0) { $dl_ok = $false }
+			dl_pkg_check '10' 'after' 'winget' 'present' @('Git.Git')
+		} catch { dl_fail '10' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 12: sysinternals (package)
+	if ($dl_stop -ne '') { dl_frame '11' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			$dl_rc = 0
+			$dl_so = New-Object Text.StringBuilder
+			dl_pkg_do 'choco' 'upgrade' @('sysinternals')
+			dl_frame '11' 'run' $dl_rc
+			dl_text '11' 'out' ($dl_so.ToString())
+			dl_text '11' 'err' ($dl_e.ToString())
+			if ($dl_rc -ne 0) { $dl_ok = $false }
+			dl_pkg_check '11' 'after' 'choco' 'latest' @('sysinternals')
+		} catch { dl_fail '11' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
+	# step 13: on-windows (powershell)
+	if ($dl_stop -ne '') { dl_frame '12' 'skip' $dl_stop } else {
+		if ($dl_os -ne 'Windows') { dl_frame '12' 'skip' 'platform' } else {
+			$dl_ok = $true
+			[void]$dl_e.Clear()
+			try {
+				if ($true) {
+					$dl_a = 0
+					while ($true) {
+						$dl_a++
+						$dl_v = @{}
+						$dl_v['DL_PARAM_token'] = '******'
+						dl_run '12' 'run' '77u/V3JpdGUtT3V0cHV0IHdpbmRvd3M=' $dl_v '' 3600
+						if (($dl_rc -eq 0) -or ($dl_a -ge 1) -or ($dl_rc -eq 124)) { break }
+					}
+					if ($dl_rc -ne 0) { $dl_ok = $false }
+				}
+			} catch { dl_fail '12' $_; $dl_ok = $false }
+			if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+		}
+	}
+	# step 14: posix-only (shell)
+	if ($dl_stop -ne '') { dl_frame '13' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			dl_frame '13' 'skip' 'platform'
+			$dl_ok = $null
+		} catch { dl_fail '13' $_; $dl_ok = $false }
+		if ($dl_ok -eq $false) { $dl_stop = 'failed' }
+	}
 } finally {
 	try { [IO.Directory]::Delete($dl_t, $true) } catch { }
 }

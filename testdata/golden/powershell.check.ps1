@@ -1,19 +1,19 @@
 # driftless: the first script of a check of association "powershell" (document "powershell") on host windows (PowerShell)
 # Its reports number the steps:
-#   0 feature (powershell)
-#   1 always (powershell)
-#   2 with-env (powershell)
-#   3 logs (directory)
-#   4 old-logs (directory)
-#   5 config (file)
-#   6 profile-note (file)
-#   7 stale (file)
-#   8 hosts (line)
-#   9 spooler (service)
-#   10 git (package)
-#   11 sysinternals (package)
-#   12 on-windows (powershell)
-#   13 posix-only (shell)
+#   1 feature (powershell)
+#   2 always (powershell)
+#   3 with-env (powershell)
+#   4 logs (directory)
+#   5 old-logs (directory)
+#   6 config (file)
+#   7 profile-note (file)
+#   8 stale (file)
+#   9 hosts (line)
+#   10 spooler (service)
+#   11 git (package)
+#   12 sysinternals (package)
+#   13 on-windows (powershell)
+#   14 posix-only (shell)
 $DLM = '@@DL-MARKER'
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -374,69 +374,83 @@ function dl_pkg_do([string]$pm, [string]$verb, [string[]]$names) {
 	}
 }
 try {
-dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
-try {
-$dl_v = @{}
-$dl_v['DL_PARAM_token'] = '******'
-dl_run '0' 'check' '77u/aWYgKChHZXQtV2luZG93c0ZlYXR1cmUgV2ViLVNlcnZlcikuSW5zdGFsbGVkKSB7IGV4aXQgMCB9IGVsc2UgeyBleGl0IDEgfQ==' $dl_v '' 600
-} catch { dl_fail '0' $_ }
-try {
-} catch { dl_fail '1' $_ }
-try {
-$dl_v = @{}
-$dl_v['APP_TOKEN'] = '******'
-$dl_v['DEPLOY_KEY'] = '******'
-$dl_v['DL_PARAM_token'] = '******'
-$dl_v['TIER'] = 'frontend'
-dl_run '2' 'check' '77u/VGVzdC1QYXRoIEM6XGFwcFx0b2tlbi50eHQ=' $dl_v ('C:\app') 3600
-} catch { dl_fail '2' $_ }
-try {
-$p = 'C:\app\logs'
-dl_stat '3' 'stat' $p $true 'Administrators' ''
-} catch { dl_fail '3' $_ }
-try {
-$p = 'C:\app\old'
-dl_stat '4' 'stat' $p $true '' ''
-} catch { dl_fail '4' $_ }
-try {
-$p = 'C:\app\app.json'
-dl_stat '5' 'stat' $p $false 'Administrators' 'Users'
-if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne 'f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc')) { dl_payload '5' 'cur' $p 262144 }
-} catch { dl_fail '5' $_ }
-try {
-$p = [IO.Path]::Combine($env:USERPROFILE, 'notes.txt')
-dl_stat '6' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne 'b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d')) { dl_payload '6' 'cur' $p 262144 }
-} catch { dl_fail '6' $_ }
-try {
-$p = 'C:\app\stale.txt'
-dl_stat '7' 'stat' $p $false '' ''
-} catch { dl_fail '7' $_ }
-try {
-$p = 'C:\Windows\System32\drivers\etc\hosts'
-dl_stat '8' 'stat' $p $false '' ''
-if ([IO.File]::Exists($p)) { dl_payload '8' 'cur' $p 8388608 }
-} catch { dl_fail '8' $_ }
-try {
-dl_frame '9' 'state' (dl_svc_state 'Spooler')
-} catch { dl_fail '9' $_ }
-try {
-dl_pkg_check '10' 'state' 'winget' 'present' @('Git.Git')
-} catch { dl_fail '10' $_ }
-try {
-dl_pkg_check '11' 'state' 'choco' 'latest' @('sysinternals')
-} catch { dl_fail '11' $_ }
-if ($dl_os -eq 'Windows') {
-try {
-} catch { dl_fail '12' $_ }
-} else { dl_frame '12' 'skip' 'platform' }
-try {
-dl_frame '13' 'skip' 'platform'
-} catch { dl_fail '13' $_ }
+	dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
+	# step 1: feature (powershell)
+	try {
+		$dl_v = @{}
+		$dl_v['DL_PARAM_token'] = '******'
+		dl_run '0' 'check' '77u/aWYgKChHZXQtV2luZG93c0ZlYXR1cmUgV2ViLVNlcnZlcikuSW5zdGFsbGVkKSB7IGV4aXQgMCB9IGVsc2UgeyBleGl0IDEgfQ==' $dl_v '' 600
+	} catch { dl_fail '0' $_ }
+	# step 2: always (powershell)
+	try {
+	} catch { dl_fail '1' $_ }
+	# step 3: with-env (powershell)
+	try {
+		$dl_v = @{}
+		$dl_v['APP_TOKEN'] = '******'
+		$dl_v['DEPLOY_KEY'] = '******'
+		$dl_v['DL_PARAM_token'] = '******'
+		$dl_v['TIER'] = 'frontend'
+		dl_run '2' 'check' '77u/VGVzdC1QYXRoIEM6XGFwcFx0b2tlbi50eHQ=' $dl_v ('C:\app') 3600
+	} catch { dl_fail '2' $_ }
+	# step 4: logs (directory C:\app\logs)
+	try {
+		$p = 'C:\app\logs'
+		dl_stat '3' 'stat' $p $true 'Administrators' ''
+	} catch { dl_fail '3' $_ }
+	# step 5: old-logs (directory C:\app\old)
+	try {
+		$p = 'C:\app\old'
+		dl_stat '4' 'stat' $p $true '' ''
+	} catch { dl_fail '4' $_ }
+	# step 6: config (file C:\app\app.json)
+	try {
+		$p = 'C:\app\app.json'
+		dl_stat '5' 'stat' $p $false 'Administrators' 'Users'
+		if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne 'f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc')) { dl_payload '5' 'cur' $p 262144 }
+	} catch { dl_fail '5' $_ }
+	# step 7: profile-note (file ~/notes.txt)
+	try {
+		$p = [IO.Path]::Combine($env:USERPROFILE, 'notes.txt')
+		dl_stat '6' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne 'b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d')) { dl_payload '6' 'cur' $p 262144 }
+	} catch { dl_fail '6' $_ }
+	# step 8: stale (file C:\app\stale.txt)
+	try {
+		$p = 'C:\app\stale.txt'
+		dl_stat '7' 'stat' $p $false '' ''
+	} catch { dl_fail '7' $_ }
+	# step 9: hosts (line C:\Windows\System32\drivers\etc\hosts)
+	try {
+		$p = 'C:\Windows\System32\drivers\etc\hosts'
+		dl_stat '8' 'stat' $p $false '' ''
+		if ([IO.File]::Exists($p)) { dl_payload '8' 'cur' $p 8388608 }
+	} catch { dl_fail '8' $_ }
+	# step 10: spooler (service)
+	try {
+		dl_frame '9' 'state' (dl_svc_state 'Spooler')
+	} catch { dl_fail '9' $_ }
+	# step 11: git (package)
+	try {
+		dl_pkg_check '10' 'state' 'winget' 'present' @('Git.Git')
+	} catch { dl_fail '10' $_ }
+	# step 12: sysinternals (package)
+	try {
+		dl_pkg_check '11' 'state' 'choco' 'latest' @('sysinternals')
+	} catch { dl_fail '11' $_ }
+	# step 13: on-windows (powershell)
+	if ($dl_os -eq 'Windows') {
+		try {
+		} catch { dl_fail '12' $_ }
+	} else { dl_frame '12' 'skip' 'platform' }
+	# step 14: posix-only (shell)
+	try {
+		dl_frame '13' 'skip' 'platform'
+	} catch { dl_fail '13' $_ }
 } finally {
 	try { [IO.Directory]::Delete($dl_t, $true) } catch { }
 }
 exit 0
-# step 1 "always" has no check: check mode does not run it (skipped)
-# step 12 "on-windows" has no check: check mode does not run it (skipped)
-# step 13 "posix-only" is a shell step: it does not run on Windows (skipped)
+# step 2 "always" has no check: check mode does not run it (skipped)
+# step 13 "on-windows" has no check: check mode does not run it (skipped)
+# step 14 "posix-only" is a shell step: it does not run on Windows (skipped)

@@ -1,19 +1,19 @@
 # driftless: the first script of a check of association "powershell" (document "powershell") on host linux (POSIX sh)
 # Its reports number the steps:
-#   0 feature (powershell)
-#   1 always (powershell)
-#   2 with-env (powershell)
-#   3 logs (directory)
-#   4 old-logs (directory)
-#   5 config (file)
-#   6 profile-note (file)
-#   7 stale (file)
-#   8 hosts (line)
-#   9 spooler (service)
-#   10 git (package)
-#   11 sysinternals (package)
-#   12 on-windows (powershell)
-#   13 posix-only (shell)
+#   1 feature (powershell)
+#   2 always (powershell)
+#   3 with-env (powershell)
+#   4 logs (directory)
+#   5 old-logs (directory)
+#   6 config (file)
+#   7 profile-note (file)
+#   8 stale (file)
+#   9 hosts (line)
+#   10 spooler (service)
+#   11 git (package)
+#   12 sysinternals (package)
+#   13 on-windows (powershell)
+#   14 posix-only (shell)
 dl_main() {
 DLM='@@DL-MARKER'
 dl_os=
@@ -282,8 +282,8 @@ dl_main </dev/null
 dl_rc=$?
 printf '\n%s - end 0 %s\n' "$DLM" $dl_rc
 exit $dl_rc
-# step 0 "feature" is a powershell step: it runs only on Windows (skipped)
-# step 1 "always" is a powershell step: it runs only on Windows (skipped)
-# step 2 "with-env" is a powershell step: it runs only on Windows (skipped)
-# step 12 "on-windows" is a powershell step: it runs only on Windows (skipped)
-# step 13 "posix-only" has no check: check mode does not run it (skipped)
+# step 1 "feature" is a powershell step: it runs only on Windows (skipped)
+# step 2 "always" is a powershell step: it runs only on Windows (skipped)
+# step 3 "with-env" is a powershell step: it runs only on Windows (skipped)
+# step 13 "on-windows" is a powershell step: it runs only on Windows (skipped)
+# step 14 "posix-only" has no check: check mode does not run it (skipped)

@@ -1,15 +1,15 @@
 # driftless: the first script of an apply of association "shell" (document "shell") on host linux (POSIX sh)
 # Its reports number the steps:
-#   0 guarded (shell)
-#   1 always (shell)
-#   2 scripted (shell)
-#   3 secret (shell)
-#   4 timed (shell)
-#   5 only-full (shell)
-#   6 only-lite (shell)
-#   7 not-lite (shell)
-#   8 on-macos (shell)
-#   9 windows-only (powershell)
+#   1 guarded (shell)
+#   2 always (shell)
+#   3 scripted (shell)
+#   4 secret (shell)
+#   5 timed (shell)
+#   6 only-full (shell)
+#   7 only-lite (shell)
+#   8 not-lite (shell)
+#   9 on-macos (shell)
+#   10 windows-only (powershell)
 dl_main() {
 DLM='@@DL-MARKER'
 dl_os=
@@ -197,6 +197,6 @@ dl_main </dev/null
 dl_rc=$?
 printf '\n%s - end 0 %s\n' "$DLM" $dl_rc
 exit $dl_rc
-# step 6 "only-lite" is not in the script: skipped, precondition false: "full" != "lite"
-# step 9 "windows-only" is a powershell step: it runs only on Windows (skipped)
+# step 7 "only-lite" is not in the script: skipped, precondition false: "full" != "lite"
+# step 10 "windows-only" is a powershell step: it runs only on Windows (skipped)
 # apply: this script corrects the steps it finds drifted and runs the steps without a check, in order; a second script corrects and runs the rest only after a correction or a run that failed (as on_failure says), or after a step's timeout

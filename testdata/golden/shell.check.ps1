@@ -1,15 +1,15 @@
 # driftless: the first script of a check of association "shell" (document "shell") on host windows (PowerShell)
 # Its reports number the steps:
-#   0 guarded (shell)
-#   1 always (shell)
-#   2 scripted (shell)
-#   3 secret (shell)
-#   4 timed (shell)
-#   5 only-full (shell)
-#   6 only-lite (shell)
-#   7 not-lite (shell)
-#   8 on-macos (shell)
-#   9 windows-only (powershell)
+#   1 guarded (shell)
+#   2 always (shell)
+#   3 scripted (shell)
+#   4 secret (shell)
+#   5 timed (shell)
+#   6 only-full (shell)
+#   7 only-lite (shell)
+#   8 not-lite (shell)
+#   9 on-macos (shell)
+#   10 windows-only (powershell)
 $DLM = '@@DL-MARKER'
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -370,46 +370,55 @@ function dl_pkg_do([string]$pm, [string]$verb, [string[]]$names) {
 	}
 }
 try {
-dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
-try {
-dl_frame '0' 'skip' 'platform'
-} catch { dl_fail '0' $_ }
-try {
-dl_frame '1' 'skip' 'platform'
-} catch { dl_fail '1' $_ }
-try {
-dl_frame '2' 'skip' 'platform'
-} catch { dl_fail '2' $_ }
-try {
-dl_frame '3' 'skip' 'platform'
-} catch { dl_fail '3' $_ }
-try {
-dl_frame '4' 'skip' 'platform'
-} catch { dl_fail '4' $_ }
-try {
-dl_frame '5' 'skip' 'platform'
-} catch { dl_fail '5' $_ }
-try {
-dl_frame '7' 'skip' 'platform'
-} catch { dl_fail '7' $_ }
-if ($dl_os -eq 'MacOS') {
-try {
-dl_frame '8' 'skip' 'platform'
-} catch { dl_fail '8' $_ }
-} else { dl_frame '8' 'skip' 'platform' }
-try {
-} catch { dl_fail '9' $_ }
+	dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
+	# step 1: guarded (shell)
+	try {
+		dl_frame '0' 'skip' 'platform'
+	} catch { dl_fail '0' $_ }
+	# step 2: always (shell)
+	try {
+		dl_frame '1' 'skip' 'platform'
+	} catch { dl_fail '1' $_ }
+	# step 3: scripted (shell)
+	try {
+		dl_frame '2' 'skip' 'platform'
+	} catch { dl_fail '2' $_ }
+	# step 4: secret (shell)
+	try {
+		dl_frame '3' 'skip' 'platform'
+	} catch { dl_fail '3' $_ }
+	# step 5: timed (shell)
+	try {
+		dl_frame '4' 'skip' 'platform'
+	} catch { dl_fail '4' $_ }
+	# step 6: only-full (shell)
+	try {
+		dl_frame '5' 'skip' 'platform'
+	} catch { dl_fail '5' $_ }
+	# step 8: not-lite (shell)
+	try {
+		dl_frame '7' 'skip' 'platform'
+	} catch { dl_fail '7' $_ }
+	# step 9: on-macos (shell)
+	if ($dl_os -eq 'MacOS') {
+		try {
+			dl_frame '8' 'skip' 'platform'
+		} catch { dl_fail '8' $_ }
+	} else { dl_frame '8' 'skip' 'platform' }
+	# step 10: windows-only (powershell)
+	try {
+	} catch { dl_fail '9' $_ }
 } finally {
 	try { [IO.Directory]::Delete($dl_t, $true) } catch { }
 }
 exit 0
-# step 0 "guarded" is a shell step: it does not run on Windows (skipped)
-# step 1 "always" is a shell step: it does not run on Windows (skipped)
-# step 2 "scripted" is a shell step: it does not run on Windows (skipped)
-# step 3 "secret" is a shell step: it does not run on Windows (skipped)
-# step 4 "timed" is a shell step: it does not run on Windows (skipped)
-# step 5 "only-full" is a shell step: it does not run on Windows (skipped)
-# step 6 "only-lite" is not in the script: skipped, precondition false: "full" != "lite"
-# step 7 "not-lite" is a shell step: it does not run on Windows (skipped)
-# step 8 "on-macos" is a shell step: it does not run on Windows (skipped)
-# step 9 "windows-only" has no check: check mode does not run it (skipped)
+# step 1 "guarded" is a shell step: it does not run on Windows (skipped)
+# step 2 "always" is a shell step: it does not run on Windows (skipped)
+# step 3 "scripted" is a shell step: it does not run on Windows (skipped)
+# step 4 "secret" is a shell step: it does not run on Windows (skipped)
+# step 5 "timed" is a shell step: it does not run on Windows (skipped)
+# step 6 "only-full" is a shell step: it does not run on Windows (skipped)
+# step 7 "only-lite" is not in the script: skipped, precondition false: "full" != "lite"
+# step 8 "not-lite" is a shell step: it does not run on Windows (skipped)
+# step 9 "on-macos" is a shell step: it does not run on Windows (skipped)
+# step 10 "windows-only" has no check: check mode does not run it (skipped)

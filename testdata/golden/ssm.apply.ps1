@@ -1,10 +1,10 @@
 # driftless: the first script of an apply of association "ssm" (document "ssm") on host windows (PowerShell)
 # Its reports number the steps:
-#   0 soft-fail (shell)
-#   1 maybe-exit (shell)
-#   2 done-here (shell)
-#   3 windows (powershell)
-#   4 cleanup (shell)
+#   1 soft-fail (shell)
+#   2 maybe-exit (shell)
+#   3 done-here (shell)
+#   4 windows (powershell)
+#   5 cleanup (shell)
 $DLM = '@@DL-MARKER'
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -365,27 +365,32 @@ function dl_pkg_do([string]$pm, [string]$verb, [string[]]$names) {
 	}
 }
 try {
-dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
-try {
-dl_frame '0' 'skip' 'platform'
-} catch { dl_fail '0' $_ }
-try {
-dl_frame '1' 'skip' 'platform'
-} catch { dl_fail '1' $_ }
-try {
-dl_frame '2' 'skip' 'platform'
-} catch { dl_fail '2' $_ }
-try {
-} catch { dl_fail '3' $_ }
-try {
-dl_frame '4' 'skip' 'platform'
-} catch { dl_fail '4' $_ }
+	dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
+	# step 1: soft-fail (shell)
+	try {
+		dl_frame '0' 'skip' 'platform'
+	} catch { dl_fail '0' $_ }
+	# step 2: maybe-exit (shell)
+	try {
+		dl_frame '1' 'skip' 'platform'
+	} catch { dl_fail '1' $_ }
+	# step 3: done-here (shell)
+	try {
+		dl_frame '2' 'skip' 'platform'
+	} catch { dl_fail '2' $_ }
+	# step 4: windows (powershell)
+	try {
+	} catch { dl_fail '3' $_ }
+	# step 5: cleanup (shell)
+	try {
+		dl_frame '4' 'skip' 'platform'
+	} catch { dl_fail '4' $_ }
 } finally {
 	try { [IO.Directory]::Delete($dl_t, $true) } catch { }
 }
 exit 0
-# step 0 "soft-fail" is a shell step: it does not run on Windows (skipped)
-# step 1 "maybe-exit" is a shell step: it does not run on Windows (skipped)
-# step 2 "done-here" is a shell step: it does not run on Windows (skipped)
-# step 4 "cleanup" is a shell step: it does not run on Windows (skipped)
+# step 1 "soft-fail" is a shell step: it does not run on Windows (skipped)
+# step 2 "maybe-exit" is a shell step: it does not run on Windows (skipped)
+# step 3 "done-here" is a shell step: it does not run on Windows (skipped)
+# step 5 "cleanup" is a shell step: it does not run on Windows (skipped)
 # apply: this script only checks; a second script, built from what it reports, corrects the steps it found drifted and runs the steps without a check, in order

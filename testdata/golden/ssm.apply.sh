@@ -1,10 +1,10 @@
 # driftless: the first script of an apply of association "ssm" (document "ssm") on host linux (POSIX sh)
 # Its reports number the steps:
-#   0 soft-fail (shell)
-#   1 maybe-exit (shell)
-#   2 done-here (shell)
-#   3 windows (powershell)
-#   4 cleanup (shell)
+#   1 soft-fail (shell)
+#   2 maybe-exit (shell)
+#   3 done-here (shell)
+#   4 windows (powershell)
+#   5 cleanup (shell)
 dl_main() {
 DLM='@@DL-MARKER'
 dl_os=
@@ -109,5 +109,5 @@ dl_main </dev/null
 dl_rc=$?
 printf '\n%s - end 0 %s\n' "$DLM" $dl_rc
 exit $dl_rc
-# step 3 "windows" is a powershell step: it runs only on Windows (skipped)
+# step 4 "windows" is a powershell step: it runs only on Windows (skipped)
 # apply: this script corrects nothing itself (the document has a finally step, onSuccess: exit or onFailure: successAndExit, which the second script orders); it runs the steps without a check while every step before is in state. A second script, built from what it reports, corrects the steps it found drifted and runs the rest, in order

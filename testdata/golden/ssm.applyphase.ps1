@@ -359,23 +359,24 @@ function dl_pkg_do([string]$pm, [string]$verb, [string[]]$names) {
 	}
 }
 try {
-if ($dl_stop -ne '') { dl_frame '3' 'skip' $dl_stop } else {
-$dl_ok = $true
-[void]$dl_e.Clear()
-try {
-if ($true) {
-$dl_a = 0
-while ($true) {
-$dl_a++
-$dl_v = @{}
-$dl_v['DL_PARAM_Message'] = 'hello'
-dl_run '3' 'run' '77u/V3JpdGUtT3V0cHV0IGhlbGxv' $dl_v '' 3600
-if (($dl_rc -eq 0) -or ($dl_a -ge 1) -or ($dl_rc -eq 124)) { break }
-}
-if ($dl_rc -ne 0) { $dl_ok = $false }
-}
-} catch { dl_fail '3' $_; $dl_ok = $false }
-}
+	# step 4: windows (powershell)
+	if ($dl_stop -ne '') { dl_frame '3' 'skip' $dl_stop } else {
+		$dl_ok = $true
+		[void]$dl_e.Clear()
+		try {
+			if ($true) {
+				$dl_a = 0
+				while ($true) {
+					$dl_a++
+					$dl_v = @{}
+					$dl_v['DL_PARAM_Message'] = 'hello'
+					dl_run '3' 'run' '77u/V3JpdGUtT3V0cHV0IGhlbGxv' $dl_v '' 3600
+					if (($dl_rc -eq 0) -or ($dl_a -ge 1) -or ($dl_rc -eq 124)) { break }
+				}
+				if ($dl_rc -ne 0) { $dl_ok = $false }
+			}
+		} catch { dl_fail '3' $_; $dl_ok = $false }
+	}
 } finally {
 	try { [IO.Directory]::Delete($dl_t, $true) } catch { }
 }

@@ -1,10 +1,10 @@
 # driftless: the first script of a check of association "ssm" (document "ssm") on host linux (POSIX sh)
 # Its reports number the steps:
-#   0 soft-fail (shell)
-#   1 maybe-exit (shell)
-#   2 done-here (shell)
-#   3 windows (powershell)
-#   4 cleanup (shell)
+#   1 soft-fail (shell)
+#   2 maybe-exit (shell)
+#   3 done-here (shell)
+#   4 windows (powershell)
+#   5 cleanup (shell)
 dl_main() {
 DLM='@@DL-MARKER'
 dl_os=
@@ -59,8 +59,8 @@ dl_main </dev/null
 dl_rc=$?
 printf '\n%s - end 0 %s\n' "$DLM" $dl_rc
 exit $dl_rc
-# step 0 "soft-fail" has no check: check mode does not run it (skipped)
-# step 1 "maybe-exit" has no check: check mode does not run it (skipped)
-# step 2 "done-here" has no check: check mode does not run it (skipped)
-# step 3 "windows" is a powershell step: it runs only on Windows (skipped)
-# step 4 "cleanup" has no check: check mode does not run it (skipped)
+# step 1 "soft-fail" has no check: check mode does not run it (skipped)
+# step 2 "maybe-exit" has no check: check mode does not run it (skipped)
+# step 3 "done-here" has no check: check mode does not run it (skipped)
+# step 4 "windows" is a powershell step: it runs only on Windows (skipped)
+# step 5 "cleanup" has no check: check mode does not run it (skipped)

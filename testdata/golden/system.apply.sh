@@ -1,12 +1,12 @@
 # driftless: the first script of an apply of association "system" (document "system") on host linux (POSIX sh)
 # Its reports number the steps:
-#   0 tools (package)
-#   1 openssl (package)
-#   2 no-telnet (package)
-#   3 nginx (service)
-#   4 cups (service)
-#   5 scan (patch)
-#   6 patch (patch)
+#   1 tools (package)
+#   2 openssl (package)
+#   3 no-telnet (package)
+#   4 nginx (service)
+#   5 cups (service)
+#   6 scan (patch)
+#   7 patch (patch)
 dl_main() {
 DLM='@@DL-MARKER'
 dl_os=
@@ -234,10 +234,10 @@ dl_rc=$?
 printf '\n%s - end 0 %s\n' "$DLM" $dl_rc
 exit $dl_rc
 # apply: this script corrects the steps it finds drifted and runs the steps without a check, in order, as long as every step before is in state or corrected. It stops at the steps below; from there a second script, built from what this one reports, corrects the steps found drifted and runs the steps without a check, in order:
-#   step 0 "tools": a package (the runner chooses the commands); when it drifted
-#   step 1 "openssl": a package (the runner chooses the commands); when it drifted
-#   step 2 "no-telnet": a package (the runner chooses the commands); when it drifted
-#   step 3 "nginx": a service (the runner chooses the commands); always: only the runner can tell whether it is in state
-#   step 4 "cups": a service (the runner chooses the commands); always: only the runner can tell whether it is in state
-#   step 5 "scan": a patch scan (it reports pending updates, installs nothing); always: only the runner can tell whether it is in state
-#   step 6 "patch": a patch (the runner chooses the commands); always: only the runner can tell whether it is in state
+#   step 1 "tools": a package (the runner chooses the commands); when it drifted
+#   step 2 "openssl": a package (the runner chooses the commands); when it drifted
+#   step 3 "no-telnet": a package (the runner chooses the commands); when it drifted
+#   step 4 "nginx": a service (the runner chooses the commands); always: only the runner can tell whether it is in state
+#   step 5 "cups": a service (the runner chooses the commands); always: only the runner can tell whether it is in state
+#   step 6 "scan": a patch scan (it reports pending updates, installs nothing); always: only the runner can tell whether it is in state
+#   step 7 "patch": a patch (the runner chooses the commands); always: only the runner can tell whether it is in state

@@ -1,12 +1,12 @@
 # driftless: the first script of a check of association "system" (document "system") on host windows (PowerShell)
 # Its reports number the steps:
-#   0 tools (package)
-#   1 openssl (package)
-#   2 no-telnet (package)
-#   3 nginx (service)
-#   4 cups (service)
-#   5 scan (patch)
-#   6 patch (patch)
+#   1 tools (package)
+#   2 openssl (package)
+#   3 no-telnet (package)
+#   4 nginx (service)
+#   5 cups (service)
+#   6 scan (patch)
+#   7 patch (patch)
 $DLM = '@@DL-MARKER'
 $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
@@ -367,26 +367,33 @@ function dl_pkg_do([string]$pm, [string]$verb, [string[]]$names) {
 	}
 }
 try {
-dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
-try {
-dl_pkg_check '0' 'state' '' 'present' @('curl', 'jq')
-} catch { dl_fail '0' $_ }
-try {
-dl_pkg_check '1' 'state' 'apt' 'latest' @('openssl')
-} catch { dl_fail '1' $_ }
-try {
-dl_pkg_check '2' 'state' '' 'absent' @('telnet')
-} catch { dl_fail '2' $_ }
-try {
-dl_frame '3' 'state' (dl_svc_state 'nginx')
-} catch { dl_fail '3' $_ }
-try {
-dl_frame '4' 'state' (dl_svc_state 'cups')
-} catch { dl_fail '4' $_ }
-try {
-} catch { dl_fail '5' $_ }
-try {
-} catch { dl_fail '6' $_ }
+	dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)
+	# step 1: tools (package)
+	try {
+		dl_pkg_check '0' 'state' '' 'present' @('curl', 'jq')
+	} catch { dl_fail '0' $_ }
+	# step 2: openssl (package)
+	try {
+		dl_pkg_check '1' 'state' 'apt' 'latest' @('openssl')
+	} catch { dl_fail '1' $_ }
+	# step 3: no-telnet (package)
+	try {
+		dl_pkg_check '2' 'state' '' 'absent' @('telnet')
+	} catch { dl_fail '2' $_ }
+	# step 4: nginx (service)
+	try {
+		dl_frame '3' 'state' (dl_svc_state 'nginx')
+	} catch { dl_fail '3' $_ }
+	# step 5: cups (service)
+	try {
+		dl_frame '4' 'state' (dl_svc_state 'cups')
+	} catch { dl_fail '4' $_ }
+	# step 6: scan (patch)
+	try {
+	} catch { dl_fail '5' $_ }
+	# step 7: patch (patch)
+	try {
+	} catch { dl_fail '6' $_ }
 } finally {
 	try { [IO.Directory]::Delete($dl_t, $true) } catch { }
 }

@@ -1,12 +1,12 @@
 # driftless: the first script of a check of association "system" (document "system") on host linux (POSIX sh)
 # Its reports number the steps:
-#   0 tools (package)
-#   1 openssl (package)
-#   2 no-telnet (package)
-#   3 nginx (service)
-#   4 cups (service)
-#   5 scan (patch)
-#   6 patch (patch)
+#   1 tools (package)
+#   2 openssl (package)
+#   3 no-telnet (package)
+#   4 nginx (service)
+#   5 cups (service)
+#   6 scan (patch)
+#   7 patch (patch)
 dl_main() {
 DLM='@@DL-MARKER'
 dl_os=

@@ -1,0 +1,157 @@
+package powershell
+
+import (
+	"bytes"
+	"strconv"
+	"strings"
+
+	"github.com/driftless-dev/driftless/runner/plan"
+)
+
+// writer is what the builders write a script through. It keeps the
+// indentation: every line is indented by the depth of the braces open
+// before it, so that a generated script reads like a hand-written one,
+// one commented block per step. The lines of a quoted string that spans
+// several (a value holding a newline) and the line after a backtick
+// continuation are data, written as they are.
+type writer struct {
+	strings.Builder
+	depth          int
+	single, double bool // inside '…' or "…" at the end of the last line
+	escaped        bool // the last line ended with a backtick outside quotes
+	line           []byte
+}
+
+// Write implements io.Writer, so that fmt.Fprintf writes through the
+// writer too.
+func (w *writer) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			w.line = append(w.line, p...)
+			break
+		}
+		w.line = append(w.line, p[:i+1]...)
+		w.flush(string(w.line))
+		w.line = w.line[:0]
+		p = p[i+1:]
+	}
+	return n, nil
+}
+
+// WriteString writes s, line by line.
+func (w *writer) WriteString(s string) (int, error) {
+	n := len(s)
+	for len(s) > 0 {
+		i := strings.IndexByte(s, '\n')
+		if i < 0 {
+			w.line = append(w.line, s...)
+			break
+		}
+		if len(w.line) == 0 {
+			w.flush(s[:i+1])
+		} else {
+			w.line = append(w.line, s[:i+1]...)
+			w.flush(string(w.line))
+			w.line = w.line[:0]
+		}
+		s = s[i+1:]
+	}
+	return n, nil
+}
+
+// verbatim writes text, hand-written and indented already (the prelude):
+// whole lines whose braces and quotes all close (a test checks it).
+func (w *writer) verbatim(text string) { w.Builder.WriteString(text) }
+
+// comment writes a comment line naming step s, with what it acts on.
+func (w *writer) comment(s *plan.Step) {
+	text := "# step " + strconv.Itoa(s.Idx+1) + ": " + s.Name + " (" + string(s.Action)
+	if s.Path != "" {
+		text += " " + s.Path
+	}
+	w.WriteString(strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, text+")") + "\n")
+}
+
+// String returns the script, with an unterminated last line.
+func (w *writer) String() string {
+	if len(w.line) > 0 {
+		w.flush(string(w.line))
+		w.line = w.line[:0]
+	}
+	return w.Builder.String()
+}
+
+// flush writes one line, indented.
+func (w *writer) flush(line string) {
+	if w.single || w.double || w.escaped {
+		w.Builder.WriteString(line)
+		w.braces(line)
+		return
+	}
+	trimmed := strings.TrimLeft(line, " \t")
+	level := w.depth
+	if strings.HasPrefix(trimmed, "}") {
+		level--
+	}
+	if trimmed != "\n" && trimmed != "" {
+		for range max(level, 0) {
+			w.Builder.WriteByte('\t')
+		}
+	}
+	w.Builder.WriteString(trimmed)
+	w.depth = max(w.depth+w.braces(trimmed), 0)
+}
+
+// braces follows the quotes of line and returns how many more braces it
+// opens than it closes, outside quotes and comments.
+func (w *writer) braces(line string) (delta int) {
+	w.escaped = false
+	word := false // inside a word: a # there is not a comment
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case w.single:
+			if c == '\'' {
+				w.single = false
+			}
+			continue
+		case w.double:
+			switch c {
+			case '`':
+				i++
+			case '"':
+				w.double = false
+			}
+			continue
+		}
+		switch c {
+		case '`':
+			if i+1 >= len(line) || line[i+1] == '\n' || line[i+1] == '\r' {
+				w.escaped = true
+				return delta
+			}
+			i++
+		case '\'':
+			w.single = true
+		case '"':
+			w.double = true
+		case '#':
+			if !word {
+				return delta // a comment, to the end of the line
+			}
+		case '{':
+			delta++
+		case '}':
+			delta--
+		}
+		word = c != ' ' && c != '\t' && c != ';' && c != '(' && c != '{' && c != '}' && c != '|'
+	}
+	return delta
+}
