@@ -69,4 +69,11 @@
 // fork, which copies page tables (costly in a VM); the batch stat writes
 // to a private file, not a command substitution, when the script makes
 // its files anyway.
+//
+// # Shell variables
+//
+// The fragments of a script exchange values through shell variables
+// (sh has no other way): every one is declared in shellVars (vars.go),
+// with what it holds, which fragment sets it and which reads it, and a
+// test checks that the golden scripts set no other.
 package posix

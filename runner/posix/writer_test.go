@@ -1,6 +1,9 @@
 package posix
 
 import (
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -115,6 +118,28 @@ func TestPreludesAreClosed(t *testing.T) {
 		}
 		if l.open() || depth != 0 || !strings.HasSuffix(text, "\n") {
 			t.Errorf("%s: open quote %v, depth %d, ends with a newline %v", name, l.open(), depth, strings.HasSuffix(text, "\n"))
+		}
+	}
+}
+
+// The scripts exchange values only through the variables shellVars
+// declares: every variable a golden script sets is one of them.
+func TestGoldenScriptsSetOnlyDeclaredVariables(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "golden", "*.sh"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden scripts: %v", err)
+	}
+	set := regexp.MustCompile(`(?:^|[^A-Za-z0-9_$])(dl_[a-z_]+?)[0-9]*=|read -r (dl_[a-z0-9_]+)`)
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range set.FindAllStringSubmatch(string(b), -1) {
+			name := m[1] + m[2]
+			if _, ok := shellVars[name]; !ok {
+				t.Errorf("%s sets %s, which shellVars does not declare", filepath.Base(f), name)
+			}
 		}
 	}
 }
