@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -143,46 +144,14 @@ func Script(cfg *config.Config, opts ScriptOptions) (*HostScript, error) {
 // {{ env:NAME }} value replaced by ******.
 func scriptPlan(cfg *config.Config, opts ScriptOptions) (*HostScript, []*plan.Step, error) {
 	hs := &HostScript{Check: opts.Check}
-	var (
-		doc    *documents.Document
-		params map[string]documents.Value
-		host   *inventory.Host
-	)
-	if a := cfg.Association(opts.Name); a != nil {
-		doc, params = a.Doc, a.Params
-		hs.Association, hs.Check = a.Name, opts.Check || a.Mode == "check"
-		if len(a.Hosts) > 0 {
-			host = a.Hosts[0]
-		}
-	} else if doc = cfg.Document(opts.Name); doc != nil {
-		params = map[string]documents.Value{}
-		for _, p := range doc.Params {
-			if p.Default == nil {
-				return nil, nil, fmt.Errorf("document %q needs parameter %q (it has no default): name an association that gives it", doc.Name, p.Name)
-			}
-			params[p.Name] = *p.Default
-		}
-	} else {
-		names := append(cfg.AssociationNames(), cfg.DocumentNames()...)
-		msg := fmt.Sprintf("unknown association or document %q", opts.Name)
-		if s := diag.Suggest(opts.Name, names); s != "" {
-			msg += fmt.Sprintf(" (did you mean %q?)", s)
-		}
-		return nil, nil, fmt.Errorf("%s", msg)
+	doc, params, host, err := scriptSubject(cfg, opts, hs)
+	if err != nil {
+		return nil, nil, err
 	}
 	hs.Document = doc.Name
 	if opts.Host != "" {
-		if cfg.Inventory != nil {
-			host = cfg.Inventory.Host(opts.Host)
-		}
-		if host == nil {
-			msg := fmt.Sprintf("unknown host %q", opts.Host)
-			if cfg.Inventory == nil {
-				msg += " (no inventory loaded)"
-			} else if s := diag.Suggest(opts.Host, cfg.Inventory.HostNames()); s != "" {
-				msg += fmt.Sprintf(" (did you mean %q?)", s)
-			}
-			return nil, nil, fmt.Errorf("%s", msg)
+		if host, err = scriptHost(cfg, opts.Host); err != nil {
+			return nil, nil, err
 		}
 	}
 	if host == nil {
@@ -199,7 +168,68 @@ func scriptPlan(cfg *config.Config, opts ScriptOptions) (*HostScript, []*plan.St
 	default:
 		return nil, nil, fmt.Errorf("shell %q: want %q or %q", opts.Shell, transport.ShellPOSIX, transport.ShellPowerShell)
 	}
+	env := cfg.Env
+	if env == nil {
+		env = os.LookupEnv
+	}
+	hidden := func(name string) (string, bool) {
+		if _, ok := env(name); !ok {
+			return "", false
+		}
+		return documents.Redacted, true
+	}
+	scope := &documents.Scope{Params: shownParams(doc, params), HostName: host.Name, HostAddress: host.Address, Tags: host.Tags, Vars: host.Vars, Env: hidden}
+	steps := plan.Plan(doc, scope, plan.Options{Dir: cfg.Dir, Docs: cfg.Document, Secrets: &plan.Redactor{}, Fetch: newFetcher(cfg.Dir).fetch})
+	return hs, steps, nil
+}
 
+// scriptSubject finds what opts names: an association (its document,
+// parameters and first host) or a document (with its defaults).
+func scriptSubject(cfg *config.Config, opts ScriptOptions, hs *HostScript) (*documents.Document, map[string]documents.Value, *inventory.Host, error) {
+	if a := cfg.Association(opts.Name); a != nil {
+		hs.Association, hs.Check = a.Name, opts.Check || a.Mode == "check"
+		var host *inventory.Host
+		if len(a.Hosts) > 0 {
+			host = a.Hosts[0]
+		}
+		return a.Doc, a.Params, host, nil
+	}
+	if doc := cfg.Document(opts.Name); doc != nil {
+		params := map[string]documents.Value{}
+		for _, p := range doc.Params {
+			if p.Default == nil {
+				return nil, nil, nil, fmt.Errorf("document %q needs parameter %q (it has no default): name an association that gives it", doc.Name, p.Name)
+			}
+			params[p.Name] = *p.Default
+		}
+		return doc, params, nil, nil
+	}
+	names := append(cfg.AssociationNames(), cfg.DocumentNames()...)
+	msg := fmt.Sprintf("unknown association or document %q", opts.Name)
+	if s := diag.Suggest(opts.Name, names); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return nil, nil, nil, errors.New(msg)
+}
+
+// scriptHost finds the inventory host name.
+func scriptHost(cfg *config.Config, name string) (*inventory.Host, error) {
+	if cfg.Inventory != nil {
+		if h := cfg.Inventory.Host(name); h != nil {
+			return h, nil
+		}
+	}
+	msg := fmt.Sprintf("unknown host %q", name)
+	if cfg.Inventory == nil {
+		msg += " (no inventory loaded)"
+	} else if s := diag.Suggest(name, cfg.Inventory.HostNames()); s != "" {
+		msg += fmt.Sprintf(" (did you mean %q?)", s)
+	}
+	return nil, errors.New(msg)
+}
+
+// shownParams is params with the values of secret parameters ******.
+func shownParams(doc *documents.Document, params map[string]documents.Value) map[string]documents.Value {
 	shown := make(map[string]documents.Value, len(params))
 	for k, v := range params {
 		shown[k] = v
@@ -216,19 +246,7 @@ func scriptPlan(cfg *config.Config, opts ScriptOptions) (*HostScript, []*plan.St
 			}
 		}
 	}
-	env := cfg.Env
-	if env == nil {
-		env = os.LookupEnv
-	}
-	hidden := func(name string) (string, bool) {
-		if _, ok := env(name); !ok {
-			return "", false
-		}
-		return documents.Redacted, true
-	}
-	scope := &documents.Scope{Params: shown, HostName: host.Name, HostAddress: host.Address, Tags: host.Tags, Vars: host.Vars, Env: hidden}
-	steps := plan.Plan(doc, scope, plan.Options{Dir: cfg.Dir, Docs: cfg.Document, Secrets: &plan.Redactor{}, Fetch: newFetcher(cfg.Dir).fetch})
-	return hs, steps, nil
+	return shown
 }
 
 // scriptNotes are HostScript.Notes.

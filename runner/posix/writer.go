@@ -152,91 +152,112 @@ func (l *lexer) scan(text string) {
 // (an else or elif counts one: it stands at the depth of its if) and by
 // how much it changes the depth.
 func (l *lexer) blocks(line string) (closers, delta int) {
-	cmd, leading := true, true
-	fn := 0
+	b := lineBlocks{l: l, cmd: true, leading: true}
 	l.escaped = false
 	t := tokens{l: l, text: line}
 	for {
 		tok, word, ok := t.next()
-		if !ok {
-			if t.i >= len(line) {
-				return closers, delta
-			}
-			continue
-		}
 		switch {
+		case !ok && t.i >= len(line):
+			return b.closers, b.delta
+		case !ok:
 		case !word:
-			switch tok {
-			case ";;":
-				l.pattern, cmd = true, false
-			case ";", "&&", "||", "|", "&", "!":
-				cmd = true
-			case "(":
-				if cmd {
-					delta++
-				} else {
-					fn++ // name(): a function's definition follows
-				}
-			case ")":
-				if l.pattern {
-					l.pattern, cmd = false, true
-					continue
-				}
-				if fn > 0 {
-					fn--
-					cmd = true
-					continue
-				}
-				delta--
-				if leading {
-					closers++
-				}
-				cmd = false
-			default: // a redirection: its target follows
-				cmd = false
-			}
-			if tok != ")" {
-				leading = false
-			}
-		case l.pattern:
-			if tok == "esac" {
-				delta--
-				l.pattern = false
-			}
-		case l.caseIn:
-			if tok == "in" {
-				l.caseIn, l.pattern = false, true
-			}
-		case cmd:
-			switch tok {
-			case "then", "do", "{":
-				delta++
-			case "}", "fi", "done", "esac":
-				delta--
-				if leading {
-					closers++
-				}
-				cmd = false
-				continue
-			case "else", "elif":
-				if leading {
-					closers++
-				}
-				if tok == "elif" {
-					delta-- // its then continues the if's block
-				}
-			case "if", "while", "until", "!":
-			case "case":
-				delta++
-				l.caseIn, cmd = true, false
-			default:
-				cmd = false
-			}
-			leading = false
+			b.operator(tok)
 		default:
-			leading = false
+			b.word(tok)
 		}
 	}
+}
+
+// lineBlocks counts the blocks one line opens and closes.
+type lineBlocks struct {
+	l              *lexer
+	closers, delta int
+	cmd            bool // the next word is in command position
+	leading        bool // nothing but closers so far on the line
+	fn             int  // name( read: its ) starts a function's body
+}
+
+// close counts a block closed.
+func (b *lineBlocks) close() {
+	b.delta--
+	if b.leading {
+		b.closers++
+	}
+}
+
+// operator reads an operator: a list's, a subshell's, a redirection.
+func (b *lineBlocks) operator(tok string) {
+	switch tok {
+	case ";;":
+		b.l.pattern, b.cmd = true, false
+	case ";", "&&", "||", "|", "&":
+		b.cmd = true
+	case "(":
+		if b.cmd {
+			b.delta++
+		} else {
+			b.fn++ // name(): a function's definition follows
+		}
+	case ")":
+		switch {
+		case b.l.pattern:
+			b.l.pattern, b.cmd = false, true
+		case b.fn > 0:
+			b.fn--
+			b.cmd = true
+		default:
+			b.close()
+			b.cmd = false
+		}
+		return
+	default: // a redirection: its target follows
+		b.cmd = false
+	}
+	b.leading = false
+}
+
+// word reads a word: a case's pattern, or a reserved word in command
+// position.
+func (b *lineBlocks) word(tok string) {
+	switch {
+	case b.l.pattern:
+		if tok == "esac" {
+			b.delta--
+			b.l.pattern = false
+		}
+		return
+	case b.l.caseIn:
+		if tok == "in" {
+			b.l.caseIn, b.l.pattern = false, true
+		}
+		return
+	case !b.cmd:
+		b.leading = false
+		return
+	}
+	switch tok {
+	case "then", "do", "{":
+		b.delta++
+	case "}", "fi", "done", "esac":
+		b.close()
+		b.cmd = false
+		return
+	case "else", "elif":
+		if b.leading {
+			b.closers++
+		}
+		if tok == "elif" {
+			b.delta-- // its then continues the if's block
+		}
+	case "if", "while", "until", "!":
+	case "case":
+		b.delta++
+		b.l.caseIn, b.cmd = true, false
+	default:
+		b.cmd = false
+	}
+	b.leading = false
 }
 
 // tokens reads the words and operators of one line, outside quotes and
@@ -252,70 +273,19 @@ type tokens struct {
 // of the line (or of a comment).
 func (t *tokens) next() (tok string, word, ok bool) {
 	start := -1
-	text, l := t.text, t.l
-	for ; t.i < len(text); t.i++ {
-		i, c := t.i, text[t.i]
-		if l.single {
-			if start < 0 {
-				start = i
-			}
-			j := strings.IndexByte(text[i:], '\'')
-			if j < 0 {
-				t.i = len(text)
-				break
-			}
-			t.i += j
-			l.single = false
+	mark := func() {
+		if start < 0 {
+			start = t.i
+		}
+	}
+	for ; t.i < len(t.text); t.i++ {
+		if t.l.single || t.l.double {
+			mark()
+			t.quoted()
 			continue
 		}
-		if l.double {
-			if start < 0 {
-				start = i
-			}
-			switch c {
-			case '\\':
-				t.i++
-			case '"':
-				l.double = false
-			}
-			continue
-		}
-		switch c {
-		case '\\':
-			if i+1 == len(text) || text[i+1] == '\n' {
-				l.escaped = true
-				t.i = len(text)
-				return t.word(start)
-			}
-			if start < 0 {
-				start = i
-			}
-			t.i++
-			continue
-		case '\'':
-			l.single = true
-		case '"':
-			l.double = true
-		case '$':
-			if i+1 < len(text) && (text[i+1] == '(' || text[i+1] == '{') {
-				if start < 0 {
-					start = i
-				}
-				t.nest++
-				t.i++
-				continue
-			}
-		case '(', '{':
-			if t.nest > 0 {
-				t.nest++
-			}
-		case ')', '}':
-			if t.nest > 0 {
-				t.nest--
-				continue
-			}
-		}
-		if t.nest > 0 {
+		c := t.text[t.i]
+		if t.nested(c, mark) {
 			continue
 		}
 		switch c {
@@ -325,30 +295,96 @@ func (t *tokens) next() (tok string, word, ok bool) {
 			}
 		case '#':
 			if start < 0 {
-				t.i = len(text) // a comment, to the end of the line
+				t.i = len(t.text) // a comment, to the end of the line
 				return "", false, false
 			}
 		case ';', '&', '|', '<', '>', '(', ')':
 			if start >= 0 {
 				return t.word(start)
 			}
-			j := i + 1
-			if j < len(text) && c != '(' && c != ')' && (text[j] == c || (c == '>' || c == '<') && text[j] == '&') {
-				j++
+			return t.operator(c)
+		case '\\':
+			if t.i+1 == len(t.text) || t.text[t.i+1] == '\n' {
+				t.l.escaped = true
+				t.i = len(t.text)
+				return t.word(start)
 			}
-			t.i = j
-			return text[i:j], false, true
+			mark()
+			t.i++
 		default:
-			if start < 0 {
-				start = i
-			}
+			mark()
 		}
 	}
 	return t.word(start)
 }
 
+// quoted reads on inside a quote, up to its end (the rest of the line for
+// a single quote that does not end on it).
+func (t *tokens) quoted() {
+	if t.l.single {
+		j := strings.IndexByte(t.text[t.i:], '\'')
+		if j < 0 {
+			t.i = len(t.text) - 1
+			return
+		}
+		t.i += j
+		t.l.single = false
+		return
+	}
+	switch t.text[t.i] {
+	case '\\':
+		t.i++
+	case '"':
+		t.l.double = false
+	}
+}
+
+// nested reads c when it opens a quote, a $( or ${, or is inside one (a
+// word's part, marked): it reports whether c is taken.
+func (t *tokens) nested(c byte, mark func()) bool {
+	switch c {
+	case '\'':
+		t.l.single = true
+	case '"':
+		t.l.double = true
+	case '$':
+		if t.i+1 < len(t.text) && (t.text[t.i+1] == '(' || t.text[t.i+1] == '{') {
+			mark()
+			t.nest++
+			t.i++
+			return true
+		}
+	case '(', '{':
+		if t.nest > 0 {
+			t.nest++
+		}
+	case ')', '}':
+		if t.nest > 0 {
+			t.nest--
+			return true
+		}
+	}
+	if t.nest > 0 || t.l.single || t.l.double {
+		mark()
+		return true
+	}
+	return false
+}
+
+// operator returns the operator at c: ;, ;;, &, &&, |, ||, <, <<, <&,
+// >, >>, >&, ( or ).
+func (t *tokens) operator(c byte) (string, bool, bool) {
+	i, j := t.i, t.i+1
+	if j < len(t.text) && c != '(' && c != ')' && (t.text[j] == c || (c == '>' || c == '<') && t.text[j] == '&') {
+		j++
+	}
+	t.i = j
+	return t.text[i:j], false, true
+}
+
 // word returns the word from start to where the reading stopped.
 func (t *tokens) word(start int) (string, bool, bool) {
+	t.i = min(t.i, len(t.text)) // an escape may end the line
 	if start < 0 {
 		return "", false, false
 	}
