@@ -727,6 +727,7 @@ func checkRefs(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, a *Association, 
 				}
 				c.Errf(n, "%s: {{ %s }}: target host %s has no %s %q", where, r, strings.Join(shown, ", "), what, r.Name)
 			}
+		default: // the other values need nothing here
 		}
 	}
 }

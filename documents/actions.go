@@ -244,6 +244,7 @@ func (in *Input) checkRendered(v string) error {
 		if !modeRe.MatchString(v) {
 			return fmt.Errorf("%s: expected an octal mode such as \"0644\", got %q", in.Name, v)
 		}
+	default: // the other values need nothing here
 	}
 	return nil
 }
@@ -340,6 +341,7 @@ func parseInput(c cfgtree.Checker, n *cfgtree.Node, spec inputSpec) *Input {
 			in.Str = Literal(strconv.FormatBool(n.Bool))
 			return in
 		}
+	default: // the other values need nothing here
 	}
 	s, ok := c.ScalarString(n)
 	if !ok {
@@ -392,6 +394,7 @@ func parseInput(c cfgtree.Checker, n *cfgtree.Node, spec inputSpec) *Input {
 			c.Errf(n, "expected an http:// or https:// URL, got %q", s)
 			return nil
 		}
+	default: // the other values need nothing here
 	}
 	return in
 }

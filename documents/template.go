@@ -38,6 +38,7 @@ func (r Ref) String() string {
 		return "host.vars." + r.Name
 	case RefEnv:
 		return "env:" + r.Name
+	default: // the other values need nothing here
 	}
 	return r.Name
 }
@@ -196,6 +197,7 @@ func (e *UndefinedError) Error() string {
 		return fmt.Sprintf("{{ %s }}: the host has no tag %q", e.Ref, e.Ref.Name)
 	case RefHostVar:
 		return fmt.Sprintf("{{ %s }}: the host has no var %q", e.Ref, e.Ref.Name)
+	default: // the other values need nothing here
 	}
 	return fmt.Sprintf("{{ %s }}: no parameter %q", e.Ref, e.Ref.Name)
 }

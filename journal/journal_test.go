@@ -70,6 +70,7 @@ func step(i int, status Status) StepResult {
 		s.Differ = fmt.Sprintf("mode 0644 -> 0600 (step %d)", i)
 	case StatusSkipped:
 		s.SkipReason = SkipStopped
+	default: // the other values need nothing here
 	}
 	return s
 }

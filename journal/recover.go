@@ -65,6 +65,7 @@ func (j *Journal) RecoverInterrupted(ctx context.Context) ([]int64, error) {
 				continue
 			case alive:
 				continue
+			default: // the other values need nothing here
 			}
 			// unknown: judge it like a run of another machine.
 		}

@@ -309,6 +309,7 @@ func stepCompliant(s *StepResult) bool {
 		return true
 	case StatusSkipped:
 		return compliantSkips[s.SkipReason]
+	default: // the other values need nothing here
 	}
 	return false
 }
@@ -320,6 +321,7 @@ func driftOutcome(status Status) string {
 		return OutcomeCorrected
 	case StatusDrifted:
 		return OutcomeDetected
+	default: // the other values need nothing here
 	}
 	return OutcomeFailed
 }

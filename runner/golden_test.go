@@ -142,6 +142,7 @@ func drifted(s *plan.Step, cur string, commands string) plan.ApplyStep {
 			panic(err)
 		}
 		a.Write, a.Mode = w, "600" // the file's mode, kept
+	default: // the other values need nothing here
 	}
 	return a
 }
@@ -178,6 +179,7 @@ func driftedTodoPS(steps []*plan.Step) []plan.ApplyStep {
 			a.Commands = "dl_pkg_do 'winget' 'install' @('curl')\ndl_pkg_do 'winget' 'upgrade' @('jq')\n"
 		case "service":
 			a.Commands = "dl_svc_do windows start 'app' && dl_svc_do windows enable 'app'"
+		default: // the other values need nothing here
 		}
 		todo = append(todo, a)
 	}

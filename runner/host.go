@@ -454,6 +454,7 @@ func inlined(s *plan.Step, fs []frame.Frame) bool {
 		return s.HasCheck && hasKind(fs, frame.Run)
 	case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
 		return hasKind(fs, frame.Applied)
+	default: // the other values need nothing here
 	}
 	return false
 }
@@ -561,6 +562,7 @@ func (h *hostRun) evaluate(s *plan.Step, fs []frame.Frame) (a plan.ApplyStep, dr
 		return h.evaluatePath(a, fs)
 	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
 		return h.evaluateSystemStep(a, fs)
+	default: // the other values need nothing here
 	}
 	return h.evalFailed(a, "unexpected action %s", s.Action)
 }
@@ -644,6 +646,7 @@ func (h *hostRun) evaluatePath(a plan.ApplyStep, fs []frame.Frame) (plan.ApplySt
 		if st.kind == 0 {
 			diffs = append(diffs, "missing")
 		}
+	default: // the other values need nothing here
 	}
 	if st.kind == 1 {
 		diffs = append(diffs, attrDiffs(s, st)...)

@@ -609,6 +609,7 @@ func settleSteps(steps []journal.StepResult, err error) journal.Status {
 			if status == journal.StatusSuccess {
 				status = journal.StatusTimedOut
 			}
+		default: // the other values need nothing here
 		}
 	}
 	return status

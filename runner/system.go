@@ -70,6 +70,7 @@ func (h *hostRun) evaluateSystem(s *plan.Step, fs []frame.Frame) (cmds, differ s
 			return h.evaluatePackagePS(s, fs)
 		case documents.ActionPatch:
 			return "", "", false, fmt.Errorf("%w: patch runs on Linux and macOS hosts; on Windows use a powershell step", ErrUnsupportedAction)
+		default: // the other values need nothing here
 		}
 	}
 	if s.Manager == "winget" || s.Manager == "choco" {
@@ -135,6 +136,7 @@ func (h *hostRun) evaluateSystem(s *plan.Step, fs []frame.Frame) (cmds, differ s
 			return "", "", false, nil
 		}
 		return strings.Join(run, " && "), strings.Join(parts, "; ") + " (" + st.init + ")", true, nil
+	default: // the other values need nothing here
 	}
 	return "", "", false, fmt.Errorf("unexpected action %s", s.Action)
 }
@@ -174,6 +176,7 @@ func verifySystem(s *plan.Step, fs []frame.Frame) error {
 		if s.SvcEnabled != nil && *s.SvcEnabled != st.enabled {
 			return fmt.Errorf("service is %s after the change", onOff(st.enabled, "enabled", "disabled"))
 		}
+	default: // the other values need nothing here
 	}
 	return nil
 }

@@ -187,6 +187,7 @@ func daysIn(y int, m time.Month) int {
 		return 28
 	case time.April, time.June, time.September, time.November:
 		return 30
+	default: // the other values need nothing here
 	}
 	return 31
 }

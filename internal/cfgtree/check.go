@@ -140,6 +140,7 @@ func (c Checker) Int(n *Node) (int64, bool) {
 		if _, err := fmt.Sscanf(n.Str, "%d", &v); err == nil && fmt.Sprint(v) == strings.TrimSpace(n.Str) {
 			return v, true
 		}
+	default: // the other values need nothing here
 	}
 	c.Errf(n, "expected an integer, got %s", n.Describe())
 	return 0, false
@@ -168,6 +169,7 @@ func (c Checker) Bool(n *Node) (bool, bool) {
 		case "false":
 			return false, true
 		}
+	default: // the other values need nothing here
 	}
 	c.Errf(n, "expected true or false, got %s", n.Describe())
 	return false, false

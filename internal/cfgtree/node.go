@@ -45,6 +45,7 @@ func (k Kind) String() string {
 		return "a boolean"
 	case Time:
 		return "a date-time"
+	default: // the other values need nothing here
 	}
 	return "nothing"
 }
@@ -91,6 +92,7 @@ func (n *Node) Scalar() (string, bool) {
 		return strconv.FormatBool(n.Bool), true
 	case Time:
 		return n.Time.Format(time.RFC3339), true
+	default: // the other values need nothing here
 	}
 	return "", false
 }
@@ -104,6 +106,7 @@ func (n *Node) Describe() string {
 	case Int, Float, Bool:
 		s, _ := n.Scalar()
 		return s
+	default: // the other values need nothing here
 	}
 	return n.Kind.String()
 }

@@ -226,6 +226,7 @@ func (f *Faulty) serve(conn net.Conn, cfg *gossh.ServerConfig) {
 		for range chans {
 		}
 		return
+	default: // the other values need nothing here
 	}
 	go gossh.DiscardRequests(reqs)
 	for nc := range chans {

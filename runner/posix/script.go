@@ -526,6 +526,7 @@ func CleanTest(s *plan.Step) string {
 				return ""
 			}
 			c = append(c, "[ -n \"$dl_lc\" ]")
+		default: // the other values need nothing here
 		}
 		if s.Mode != "" {
 			// As text: stat prints no leading zero, and a "-" (no
@@ -543,6 +544,7 @@ func CleanTest(s *plan.Step) string {
 		return "! grep -qv '^ok ' \"$dl_t.p\""
 	case documents.ActionPowerShell:
 		return "true"
+	default: // the other values need nothing here
 	}
 	return ""
 }
@@ -577,6 +579,7 @@ func start(b *writer, marker string, steps []*plan.Step, runs bool, st plan.Resu
 		switch s.Action {
 		case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
 			sys = true
+		default: // the other values need nothing here
 		}
 	}
 	if sys || runs {
@@ -624,6 +627,7 @@ func inlineFix(s *plan.Step) string {
 			return ""
 		}
 		return lineFix(s)
+	default: // the other values need nothing here
 	}
 	return ""
 }
@@ -738,6 +742,7 @@ steps:
 				batch = append(batch, s)
 			}
 			seen[s.Path] = true // a later step on it sees what the earlier wrote
+		default: // the other values need nothing here
 		}
 	}
 	return batch
@@ -766,6 +771,7 @@ func writeCheck(b *writer, s *plan.Step, run bool, slot func(*plan.Step) int) {
 		b.WriteString(systemCheck(s, "state"))
 	case documents.ActionPowerShell:
 		fmt.Fprintf(b, "dl_frame %d skip platform\n", s.Idx)
+	default: // the other values need nothing here
 	}
 }
 
@@ -790,6 +796,7 @@ func writeClean(b *writer, s *plan.Step, inline bool, after *afters) {
 			after.add(s, s.Content)
 		case documents.ActionDirectory, documents.ActionLine:
 			after.add(s, nil)
+		default: // the other values need nothing here
 		}
 	case t == "":
 		b.WriteString("dl_clean=\n")
@@ -821,6 +828,7 @@ func ApplyScript(marker string, steps []plan.ApplyStep, st plan.Resume) string {
 		switch s.Action {
 		case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
 			after.add(s, a.Write)
+		default: // the other values need nothing here
 		}
 		if s.Finally {
 			b.WriteString("if :; then\n")
@@ -886,6 +894,7 @@ func (a *afters) before(s *plan.Step) {
 		if !slices.ContainsFunc(a.pending, func(w written) bool { return w.s.Path == s.Path }) {
 			return
 		}
+	default: // the other values need nothing here
 	}
 	a.flush()
 }
@@ -1023,6 +1032,7 @@ func applyFragment(a plan.ApplyStep) string {
 			b.WriteString("fi\n")
 		}
 		b.WriteString(applyResult(s))
+	default: // the other values need nothing here
 	}
 	return b.String()
 }

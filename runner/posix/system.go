@@ -173,6 +173,7 @@ func systemCheck(s *plan.Step, tag string) string {
 		fmt.Fprintf(&b, "dl_frame %d %s %s; dl_payload %d list \"$dl_t.p\"\n", s.Idx, tag, pmWord(s), s.Idx)
 	case documents.ActionService:
 		fmt.Fprintf(&b, "dl_frame %d %s \"$(dl_svc_state \"$(dl_svc_init)\" %s)\"\n", s.Idx, tag, Quote(s.Service))
+	default: // the other values need nothing here
 	}
 	return b.String()
 }

@@ -394,6 +394,7 @@ func CheckScript(marker string, steps []*plan.Step) string {
 			b.WriteString(ServiceCheck(s, "state"))
 		case documents.ActionPackage:
 			b.WriteString(psPackageCheck(s, "state"))
+		default: // the other values need nothing here
 		}
 		fmt.Fprintf(&b, "} catch { dl_fail %s $_ }\n", psIdx(s))
 		if s.Platform != "" {
@@ -496,6 +497,7 @@ func psApplyAction(b *writer, a plan.ApplyStep, idx string) {
 		b.WriteString(ServiceApply(s, a.Commands))
 	case documents.ActionPackage:
 		b.WriteString(psPackageApply(s, a.Commands))
+	default: // the other values need nothing here
 	}
 }
 
