@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -306,5 +307,30 @@ func TestKnownHostsIndexAgrees(t *testing.T) {
 		if idx, ok := indexKnownHosts([]string{f}, [][]byte{[]byte(plain1 + "\n" + odd + "\n")}); ok || idx != nil {
 			t.Errorf("a file with %q was indexed", odd)
 		}
+	}
+}
+
+// TestGateReadFrom checks that a session's output passes whole through
+// the gate's buffers, short and long (a read that fills the small
+// buffer moves the copy to a large one), and none after detach.
+func TestGateReadFrom(t *testing.T) {
+	for _, size := range []int{0, 1, 2<<10 - 1, 2 << 10, 2<<10 + 1, 100 << 10} {
+		data := bytes.Repeat([]byte("0123456789abcdef"), size/16+1)[:size]
+		var got bytes.Buffer
+		g := newGate(&got)
+		n, err := g.ReadFrom(io.MultiReader(bytes.NewReader(data[:size/3]), bytes.NewReader(data[size/3:])))
+		if err != nil || n != int64(size) || !bytes.Equal(got.Bytes(), data) {
+			t.Errorf("%d bytes: copied %d (%v), %d arrived intact: %v", size, n, err, got.Len(), bytes.Equal(got.Bytes(), data))
+		}
+		var in bytes.Buffer
+		if n, err := copyInput(&in, strings.NewReader(string(data))); err != nil || n != int64(size) || !bytes.Equal(in.Bytes(), data) {
+			t.Errorf("%d bytes of stdin: copied %d (%v)", size, n, err)
+		}
+	}
+	var got bytes.Buffer
+	g := newGate(&got)
+	g.detach()
+	if n, err := g.ReadFrom(strings.NewReader("late")); err != nil || n != 4 || got.Len() != 0 {
+		t.Errorf("after detach: %d %v %q", n, err, got.String())
 	}
 }
