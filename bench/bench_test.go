@@ -247,6 +247,19 @@ func TestAnsibleFilesAndReport(t *testing.T) {
 	if strings.Join(row, "|") != strings.Join(want, "|") {
 		t.Errorf("row %q, want %q", row, want)
 	}
+	floor.samples[0].cpu, floor.samples[1].cpu = time.Second, 3*time.Second
+	m.samples[0].cpu, m.samples[1].cpu, m.samples[2].cpu = 2400*time.Millisecond, 9*time.Second, 2600*time.Millisecond
+	row = scaleRow(m, floor, "t", "yes", 1.3)
+	want = []string{"x", "2", "2.000 s", "4.000 s", "2.00", "2.00", "2.600 s", "1.30", "20 MB", "—", "t", "yes", "≤ 1.3× floor's CPU", "yes"}
+	if strings.Join(row, "|") != strings.Join(want, "|") || len(row) != len(scaleHeader) {
+		t.Errorf("scale row %q, want %q", row, want)
+	}
+	if row := scaleRow(m, floor, "", "", 1.2); row[len(row)-1] != "**no**" {
+		t.Errorf("1.30× the floor's CPU met a 1.2× target: %q", row)
+	}
+	if row := scaleRow(m, nil, "", "", 0); row[7] != "—" || row[len(row)-2] != "" {
+		t.Errorf("scale row without a floor: %q", row)
+	}
 	rep := &report{machine: machine{cpus: 2, date: time.Unix(0, 0).UTC()}, command: "go run ./bench -n 2"}
 	var out bytes.Buffer
 	rep.add(&section{title: "T", header: ratioHeader, rows: [][]string{row}}, &out)

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"time"
 
@@ -123,6 +124,18 @@ func floorChild(args []string, stderr io.Writer) int {
 	if err := json.Unmarshal(data, &spec); err != nil {
 		fmt.Fprintln(stderr, "floor:", err)
 		return 1
+	}
+	if path := os.Getenv("BENCH_FLOOR_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "floor: BENCH_FLOOR_CPUPROFILE:", err)
+			return 1
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
 	}
 	if err := runFloor(context.Background(), spec); err != nil {
 		fmt.Fprintln(stderr, "floor:", err)

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"runtime"
@@ -51,6 +52,49 @@ func ratioRow(m, floor *measurement, target, met string) []string {
 	return []string{m.name, fmt.Sprint(m.hosts), fmtDur(minimum(m)), fmtDur(median(m)), rmin, rmed, fmtRSS(peak(m)), fmtSessions(m), target, met}
 }
 
+// scaleHeader is ratioHeader with the measured client's own CPU time
+// (user + system, from its rusage) and its ratio to the floor client's,
+// with their target: what a bastion pays when the hosts are remote
+// machines, which wall time on one machine that also runs the hosts
+// does not tell.
+var scaleHeader = []string{"measurement", "hosts", "min", "median", "× floor (min)", "× floor (median)",
+	"client CPU (median)", "× floor's CPU", "peak RSS", "sessions/host", "target", "met", "CPU target", "CPU met"}
+
+// scaleRow is a row of a scaleHeader table. cpuRatio > 0 is the CPU
+// target (at most that many times the floor's CPU time); floor nil leaves
+// the ratios out.
+func scaleRow(m, floor *measurement, target, met string, cpuRatio float64) []string {
+	r := ratioRow(m, floor, target, met)
+	cpu, rcpu := fmtDur(medianCPU(m)), "—"
+	if floor != nil {
+		rcpu = fmt.Sprintf("%.2f", cpuTimes(m, floor))
+	}
+	cpuTarget, cpuMet := "", ""
+	if cpuRatio > 0 && floor != nil {
+		cpuTarget = fmt.Sprintf("≤ %.1f× floor's CPU", cpuRatio)
+		cpuMet = verdict(math.Round(cpuTimes(m, floor)*100)/100 <= cpuRatio)
+	}
+	row := append([]string{}, r[:6]...)
+	row = append(row, cpu, rcpu)
+	row = append(row, r[6:]...)
+	return append(row, cpuTarget, cpuMet)
+}
+
+// cpuTimes is m's median CPU time over floor's.
+func cpuTimes(m, floor *measurement) float64 {
+	return float64(medianCPU(m)) / float64(max(medianCPU(floor), 1))
+}
+
+// medianCPU is the median of the runs' CPU time (user + system) of the
+// measured child process.
+func medianCPU(m *measurement) time.Duration {
+	c := make([]time.Duration, len(m.samples))
+	for i, s := range m.samples {
+		c[i] = s.cpu
+	}
+	return medianOf(c)
+}
+
 func verdict(ok bool) string {
 	if ok {
 		return "yes"
@@ -76,8 +120,13 @@ func minimum(m *measurement) time.Duration {
 
 // median is the middle run (the mean of the two middle ones for an even
 // count).
-func median(m *measurement) time.Duration {
-	w := walls(m)
+func median(m *measurement) time.Duration { return medianOf(walls(m)) }
+
+// medianOf is the middle of durations (the mean of the two middle ones
+// for an even count).
+func medianOf(d []time.Duration) time.Duration {
+	w := slices.Clone(d)
+	slices.Sort(w)
 	switch {
 	case len(w) == 0:
 		return 0

@@ -482,3 +482,39 @@ func BenchmarkRecordHost(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// BenchmarkRunHosts is what the runner asks of the journal per host of
+// a large run: StartHost when the host starts, RecordHost (five steps,
+// as the fleet benchmark's baseline) when it is done, with 100 hosts in
+// flight; one op is one host, the run's FinishRun included.
+func BenchmarkRunHosts(b *testing.B) {
+	const inFlight = 100
+	ctx := context.Background()
+	j := openT(b, tempPath(b))
+	id := startRunT(b, j, "web", ModeApply, base)
+	names := make([]string, b.N)
+	for i := range names {
+		names[i] = fmt.Sprintf("web-%07d", i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	record := func(i int) {
+		if err := j.RecordHost(ctx, fiveSteps(id, names[i], base)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := range b.N {
+		if err := j.StartHost(ctx, id, names[i], base); err != nil {
+			b.Fatal(err)
+		}
+		if i >= inFlight {
+			record(i - inFlight)
+		}
+	}
+	for i := max(b.N-inFlight, 0); i < b.N; i++ {
+		record(i)
+	}
+	if err := j.FinishRun(ctx, id, StatusSuccess, nil, base); err != nil {
+		b.Fatal(err)
+	}
+}

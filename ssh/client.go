@@ -34,6 +34,9 @@ type Client struct {
 	closeOnce sync.Once
 	closed    chan struct{} // closed by Close
 
+	kaMu sync.Mutex
+	ka   *time.Timer // the next keepalive; nil without keepalives
+
 	lostMu sync.Mutex
 	lost   error // why the connection ended without Close, once it has
 }
@@ -56,7 +59,7 @@ func newClient(cfg Config, conn *gossh.Client, chain []*gossh.Client) *Client {
 		c.markLost(err)
 	}()
 	if cfg.KeepaliveInterval > 0 {
-		go c.keepalive(cfg.KeepaliveInterval)
+		c.startKeepalive(cfg.KeepaliveInterval)
 	}
 	return c
 }
@@ -66,7 +69,12 @@ func newClient(cfg Config, conn *gossh.Client, chain []*gossh.Client) *Client {
 func (c *Client) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
+		c.kaMu.Lock()
 		close(c.closed)
+		if c.ka != nil {
+			c.ka.Stop()
+		}
+		c.kaMu.Unlock()
 		c.sftpMu.Lock()
 		if c.sftp != nil {
 			c.sftp.Close()
@@ -86,40 +94,62 @@ func (c *Client) Close() error {
 	return err
 }
 
-// keepalive sends keepalive@openssh.com every interval and closes the
-// connection when answers stop.
-func (c *Client) keepalive(interval time.Duration) {
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	for {
-		select {
-		case <-c.closed:
+// startKeepalive sends keepalive@openssh.com every interval and closes
+// the connection when answers stop. Between keepalives no goroutine
+// waits, only a timer: a fleet's connections are many, and mostly end
+// before the first keepalive.
+func (c *Client) startKeepalive(interval time.Duration) {
+	c.kaMu.Lock()
+	defer c.kaMu.Unlock()
+	c.ka = time.AfterFunc(interval, func() {
+		sent := time.Now()
+		if !c.keepalive(interval) {
 			return
-		case <-ticker.C:
 		}
-		reply := make(chan error, 1)
-		go func() {
-			_, _, err := c.conn.SendRequest("keepalive@openssh.com", true, nil)
-			reply <- err
-		}()
-		timer := time.NewTimer(keepaliveCountMax * interval)
+		// The next one when a ticker started with the connection would
+		// tick: interval after this one, or at once if the answer took
+		// longer.
+		c.kaMu.Lock()
+		defer c.kaMu.Unlock()
 		select {
 		case <-c.closed:
-			timer.Stop()
-			return
-		case err := <-reply:
-			timer.Stop()
-			if err != nil {
-				c.markLost(fmt.Errorf("keepalive: %w", err))
-				c.conn.Close()
-				return
-			}
-		case <-timer.C:
-			c.markLost(fmt.Errorf("no answer to keepalives for %s", keepaliveCountMax*interval))
-			c.cfg.Logger.Debug("ssh keepalive timeout", "host", c.cfg.Name)
+		default:
+			c.ka.Reset(max(interval-time.Since(sent), 0))
+		}
+	})
+}
+
+// keepalive sends one keepalive and waits for its answer, up to
+// keepaliveCountMax intervals. It reports whether the connection is
+// still up and open.
+func (c *Client) keepalive(interval time.Duration) bool {
+	select {
+	case <-c.closed:
+		return false
+	default:
+	}
+	reply := make(chan error, 1)
+	go func() {
+		_, _, err := c.conn.SendRequest("keepalive@openssh.com", true, nil)
+		reply <- err
+	}()
+	timer := time.NewTimer(keepaliveCountMax * interval)
+	defer timer.Stop()
+	select {
+	case <-c.closed:
+		return false
+	case err := <-reply:
+		if err != nil {
+			c.markLost(fmt.Errorf("keepalive: %w", err))
 			c.conn.Close()
-			return
+			return false
 		}
+		return true
+	case <-timer.C:
+		c.markLost(fmt.Errorf("no answer to keepalives for %s", keepaliveCountMax*interval))
+		c.cfg.Logger.Debug("ssh keepalive timeout", "host", c.cfg.Name)
+		c.conn.Close()
+		return false
 	}
 }
 

@@ -1,8 +1,10 @@
 package ssh
 
 import (
+	"bufio"
 	"bytes"
 	"crypto/ed25519"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -38,17 +40,17 @@ type verifier struct {
 }
 
 func newVerifier(cfg Config, addr string) (*verifier, error) {
-	cb, hasCA, err := loadKnownHosts(cfg.KnownHosts)
+	db, err := loadKnownHostsDB(cfg.KnownHosts)
 	if err != nil {
 		return nil, err
 	}
-	v := &verifier{cfg: cfg, addr: addr, cb: cb}
-	for _, k := range knownKeys(cb, addr) {
+	v := &verifier{cfg: cfg, addr: addr, cb: db.callback}
+	for _, k := range knownKeys(db.callback, addr) {
 		if !slices.Contains(v.knownTypes, k.Key.Type()) {
 			v.knownTypes = append(v.knownTypes, k.Key.Type())
 		}
 	}
-	v.algorithms = hostKeyAlgorithms(v.knownTypes, hasCA)
+	v.algorithms = hostKeyAlgorithms(v.knownTypes, db.hasCA)
 	return v, nil
 }
 
@@ -56,8 +58,17 @@ func newVerifier(cfg Config, addr string) (*verifier, error) {
 // whether any of them has @cert-authority lines. The files are parsed
 // once per version (khCache).
 func loadKnownHosts(files []string) (gossh.HostKeyCallback, bool, error) {
-	kh, err := khCache.get(strings.Join(files, "\x00"), files, func() (knownHostsDB, bool, error) {
+	db, err := loadKnownHostsDB(files)
+	if err != nil {
+		return nil, false, err
+	}
+	return db.callback, db.hasCA, nil
+}
+
+func loadKnownHostsDB(files []string) (*knownHostsDB, error) {
+	return khCache.get(strings.Join(files, "\x00"), files, func() (*knownHostsDB, bool, error) {
 		var existing []string
+		var contents [][]byte
 		hasCA := false
 		for _, f := range files {
 			data, err := os.ReadFile(f)
@@ -65,26 +76,145 @@ func loadKnownHosts(files []string) (gossh.HostKeyCallback, bool, error) {
 				continue
 			}
 			if err != nil {
-				return knownHostsDB{}, false, fmt.Errorf("known_hosts: %w", err)
+				return nil, false, fmt.Errorf("known_hosts: %w", err)
 			}
 			existing = append(existing, f)
+			contents = append(contents, data)
 			hasCA = hasCA || bytes.Contains(data, []byte("@cert-authority"))
 		}
 		cb, err := knownhosts.New(existing...)
 		if err != nil {
-			return knownHostsDB{}, false, fmt.Errorf("known_hosts: %w", err)
+			return nil, false, fmt.Errorf("known_hosts: %w", err)
 		}
-		return knownHostsDB{cb: cb, hasCA: hasCA}, true, nil
+		db := &knownHostsDB{cb: cb, hasCA: hasCA}
+		db.byAddr, _ = indexKnownHosts(existing, contents)
+		db.callback = db.check
+		return db, true, nil
 	})
-	return kh.cb, kh.hasCA, err
 }
 
+// knownHostsDB is what the known_hosts files say.
 type knownHostsDB struct {
-	cb    gossh.HostKeyCallback
+	cb    gossh.HostKeyCallback // x/crypto's knownhosts
 	hasCA bool
+	// byAddr lists the keys of the files by the address they are for
+	// (addrKey), in the order x/crypto's knownhosts finds them, when the
+	// files have only plain lines (plainLine); else it is nil. x/crypto
+	// reads every line of the files to check one key: with a fleet's
+	// known_hosts, every dial would read all the fleet's lines, twice.
+	byAddr map[string][]knownhosts.KnownKey
+	// callback is check, made once.
+	callback gossh.HostKeyCallback
 }
 
-var khCache fileCache[knownHostsDB]
+// check is x/crypto's knownhosts callback, answered from byAddr when
+// there is one.
+func (db *knownHostsDB) check(address string, remote net.Addr, key gossh.PublicKey) error {
+	if db.byAddr == nil || address == "" {
+		return db.cb(address, remote, key)
+	}
+	if _, cert := key.(*gossh.Certificate); cert {
+		return db.cb(address, remote, key)
+	}
+	// As knownhosts: the remote address must split (its error otherwise),
+	// and the address dialed is the one checked.
+	if _, _, err := net.SplitHostPort(remote.String()); err != nil {
+		return db.cb(address, remote, key)
+	}
+	host, port, err := net.SplitHostPort(address)
+	if err != nil {
+		return db.cb(address, remote, key)
+	}
+	want := db.byAddr[addrKey(host, port)]
+	blob := key.Marshal()
+	for _, k := range want {
+		if bytes.Equal(k.Key.Marshal(), blob) {
+			return nil
+		}
+	}
+	return &knownhosts.KeyError{Want: slices.Clone(want)}
+}
+
+func addrKey(host, port string) string { return host + "\x00" + port }
+
+// indexKnownHosts indexes the keys of known_hosts files (names and
+// contents) by address, as x/crypto's knownhosts matches them: for each
+// address, the lines that match it, in file and line order. ok is false
+// (and the index nil) when a line is not plain: a marker
+// (@cert-authority, @revoked), a hashed host name, a wildcard or a
+// negation, or a line knownhosts would skip as invalid.
+func indexKnownHosts(files []string, contents [][]byte) (_ map[string][]knownhosts.KnownKey, ok bool) {
+	idx := map[string][]knownhosts.KnownKey{}
+	for i, data := range contents {
+		sc := bufio.NewScanner(bytes.NewReader(data)) // lines as knownhosts reads them
+		n := 0
+		for sc.Scan() {
+			n++
+			line := bytes.Trim(sc.Bytes(), " \t")
+			if len(line) == 0 || line[0] == '#' {
+				continue
+			}
+			addrs, key, ok := plainLine(line)
+			if !ok {
+				return nil, false
+			}
+			for _, a := range addrs {
+				idx[a] = append(idx[a], knownhosts.KnownKey{Key: key, Filename: files[i], Line: n})
+			}
+		}
+		if sc.Err() != nil {
+			return nil, false
+		}
+	}
+	return idx, true
+}
+
+// plainLine parses a known_hosts line of plain host patterns ("name",
+// "[name]:port", comma-separated) and a key, and returns the addresses
+// it matches (addrKey) and the key. ok is false for any other line.
+func plainLine(line []byte) (addrs []string, key gossh.PublicKey, ok bool) {
+	word := func(b []byte) (string, []byte) {
+		i := bytes.IndexAny(b, "\t ")
+		if i < 0 {
+			return string(b), nil
+		}
+		return string(b[:i]), bytes.Trim(b[i:], " \t")
+	}
+	hosts, rest := word(line)
+	if hosts == "" || hosts[0] == '@' || hosts[0] == '|' || strings.ContainsAny(hosts, "*?!") || len(rest) == 0 {
+		return nil, nil, false
+	}
+	keyType, rest := word(rest)
+	if len(rest) == 0 {
+		return nil, nil, false
+	}
+	blob, _ := word(rest)
+	raw, err := base64.StdEncoding.DecodeString(blob)
+	if err != nil {
+		return nil, nil, false
+	}
+	if key, err = gossh.ParsePublicKey(raw); err != nil || key.Type() != keyType {
+		return nil, nil, false
+	}
+	for _, p := range strings.Split(hosts, ",") {
+		if p == "" {
+			continue
+		}
+		host, port, err := net.SplitHostPort(p)
+		if err != nil && p[0] == '[' {
+			return nil, nil, false
+		}
+		if err != nil {
+			host, port = p, "22"
+		}
+		if a := addrKey(host, port); !slices.Contains(addrs, a) {
+			addrs = append(addrs, a)
+		}
+	}
+	return addrs, key, true
+}
+
+var khCache fileCache[*knownHostsDB]
 
 // probeKey is a key no known_hosts file has: checking it lists the keys
 // that are known for a host. (All zero bytes: no host's key, and no

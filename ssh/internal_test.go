@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"errors"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -189,5 +190,121 @@ func TestRemoteCommandLoginShells(t *testing.T) {
 		if lines[1] == "bash" {
 			t.Errorf("%s: the script ran in bash, want sh", login)
 		}
+	}
+}
+
+// TestKnownHostsIndexAgrees checks that the index of plain known_hosts
+// lines answers every check as x/crypto's knownhosts does (nil, or the
+// same KeyError), and that a file with any other line is not indexed.
+func TestKnownHostsIndexAgrees(t *testing.T) {
+	dir := t.TempDir()
+	key := func(seed byte) gossh.PublicKey {
+		s := make([]byte, ed25519.SeedSize)
+		s[0] = seed
+		k, err := gossh.NewPublicKey(ed25519.NewKeyFromSeed(s).Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k
+	}
+	k := []gossh.PublicKey{key(1), key(2), key(3), key(4)}
+	line := func(hosts string, k gossh.PublicKey) string {
+		return hosts + " " + strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k)))
+	}
+	plain1 := strings.Join([]string{
+		"# a comment",
+		line("web-1", k[0]),
+		"",
+		line("[web-1]:2222", k[1]),
+		line("web-2,10.0.0.2,[10.0.0.2]:22", k[1]),
+		"  \t" + line("web-3", k[2]) + " a comment\r",
+		line("web-1", k[2]),
+		line("web-4,web-4,web-4:22", k[3]),
+		line("db:2200,,::1", k[0]),
+		line("[fe80::1]:2022", k[1]),
+	}, "\n")
+	plain2 := line("web-2", k[3]) + "\n" + line("[web-1]:2222", k[0])
+	f1, f2 := filepath.Join(dir, "kh1"), filepath.Join(dir, "kh2")
+	for f, c := range map[string]string{f1: plain1, f2: plain2} {
+		if err := os.WriteFile(f, []byte(c), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db, err := loadKnownHostsDB([]string{f1, filepath.Join(dir, "missing"), f2})
+	if err != nil || db.byAddr == nil {
+		t.Fatalf("plain files not indexed: %v", err)
+	}
+	remote := &net.TCPAddr{IP: net.IPv4(10, 0, 0, 2), Port: 22}
+	describe := func(err error) string {
+		var ke *knownhosts.KeyError
+		if !errors.As(err, &ke) {
+			return "<" + errors.Unwrap(err).Error() + ">" // must not happen
+		}
+		var b strings.Builder
+		b.WriteString(err.Error())
+		for _, w := range ke.Want {
+			b.WriteString(" " + w.String())
+		}
+		return b.String()
+	}
+	checks := 0
+	for _, addr := range []string{"web-1:22", "web-1:2222", "web-2:22", "10.0.0.2:22", "web-3:22", "web-4:22",
+		"db:2200", "db:22", "[::1]:22", "[fe80::1]:2022", "[fe80::1]:22", "web-9:22", "WEB-1:22"} {
+		for _, key := range append(k, probeKey) {
+			want, got := db.cb(addr, remote, key), db.check(addr, remote, key)
+			if (want == nil) != (got == nil) || (want != nil && describe(want) != describe(got)) {
+				t.Errorf("%s %s: index says %v, knownhosts %v", addr, gossh.FingerprintSHA256(key), got, want)
+			}
+			checks++
+		}
+	}
+	if err := db.check("web-1:22", remote, k[2]); err != nil || checks != 65 {
+		t.Errorf("web-1's second key: %v (%d checks)", err, checks)
+	}
+
+	for _, odd := range []string{
+		knownhosts.Line([]string{knownhosts.HashHostname("web-1")}, k[0]),
+		line("web-*", k[0]),
+		line("web-?", k[0]),
+		line("!web-1,web-2", k[0]),
+		"@cert-authority " + line("*.example", k[0]),
+		"@revoked " + line("web-1", k[0]),
+		line("[web-1:22", k[0]),
+		"web-1 ssh-rsa " + strings.Fields(line("x", k[0]))[2],
+		"web-1 ssh-ed25519 !!!",
+		"web-1",
+	} {
+		f := filepath.Join(dir, "odd")
+		if err := os.WriteFile(f, []byte(plain1+"\n"+odd+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if idx, ok := indexKnownHosts([]string{f}, [][]byte{[]byte(plain1 + "\n" + odd + "\n")}); ok || idx != nil {
+			t.Errorf("a file with %q was indexed", odd)
+		}
+	}
+}
+
+// TestGateReadFrom checks that a session's output passes whole through
+// the gate's buffers, short and long (a read that fills the small
+// buffer moves the copy to a large one), and none after detach.
+func TestGateReadFrom(t *testing.T) {
+	for _, size := range []int{0, 1, 2<<10 - 1, 2 << 10, 2<<10 + 1, 100 << 10} {
+		data := bytes.Repeat([]byte("0123456789abcdef"), size/16+1)[:size]
+		var got bytes.Buffer
+		g := newGate(&got)
+		n, err := g.ReadFrom(io.MultiReader(bytes.NewReader(data[:size/3]), bytes.NewReader(data[size/3:])))
+		if err != nil || n != int64(size) || !bytes.Equal(got.Bytes(), data) {
+			t.Errorf("%d bytes: copied %d (%v), %d arrived intact: %v", size, n, err, got.Len(), bytes.Equal(got.Bytes(), data))
+		}
+		var in bytes.Buffer
+		if n, err := copyInput(&in, strings.NewReader(string(data))); err != nil || n != int64(size) || !bytes.Equal(in.Bytes(), data) {
+			t.Errorf("%d bytes of stdin: copied %d (%v)", size, n, err)
+		}
+	}
+	var got bytes.Buffer
+	g := newGate(&got)
+	g.detach()
+	if n, err := g.ReadFrom(strings.NewReader("late")); err != nil || n != 4 || got.Len() != 0 {
+		t.Errorf("after detach: %d %v %q", n, err, got.String())
 	}
 }

@@ -137,7 +137,7 @@ func (c *Client) runCommand(ctx context.Context, op, command string, stdin io.Re
 				return -1, fmt.Errorf("%s: stdin: %w", op, err)
 			}
 			go func() {
-				_, _ = io.Copy(pipe, stdin)
+				_, _ = copyInput(pipe, stdin)
 				_ = pipe.Close()
 			}()
 		}
@@ -311,15 +311,22 @@ func sameWriter(a, b io.Writer) bool {
 	return ta == tb && ta.Comparable() && a == b
 }
 
-// copyBufs are the buffers gates read a session's output with (ReadFrom).
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+// Buffers that copy a session's streams: small ones first, since most
+// output is short, and large ones for what fills a small one.
+var (
+	smallBufs = sync.Pool{New: func() any { b := make([]byte, 2<<10); return &b }}
+	largeBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+)
 
-// ReadFrom copies r to the gate, as io.Copy does, with a pooled buffer:
+// ReadFrom copies r to the gate, as io.Copy does, with pooled buffers:
 // x/crypto copies each output stream of each session with io.Copy, which
-// would allocate 32 KiB for each.
+// would allocate 32 KiB for each. A stream holds its buffer as long as it
+// waits for output, the whole session: a small one, until a read fills
+// it.
 func (g *gate) ReadFrom(r io.Reader) (int64, error) {
-	bp := copyBufs.Get().(*[]byte)
-	defer copyBufs.Put(bp)
+	bp := smallBufs.Get().(*[]byte)
+	pool := &smallBufs
+	defer func() { pool.Put(bp) }()
 	var n int64
 	for {
 		m, err := r.Read(*bp)
@@ -336,7 +343,21 @@ func (g *gate) ReadFrom(r io.Reader) (int64, error) {
 		if err != nil {
 			return n, err
 		}
+		if m == len(*bp) && pool == &smallBufs {
+			// More is coming than a small buffer holds.
+			smallBufs.Put(bp)
+			bp, pool = largeBufs.Get().(*[]byte), &largeBufs
+		}
 	}
+}
+
+// copyInput copies a session's stdin from r to w with a pooled buffer.
+// (io.Copy would have a strings.Reader, the runner's script, write
+// itself: a copy of the whole script as a []byte.)
+func copyInput(w io.Writer, r io.Reader) (int64, error) {
+	bp := largeBufs.Get().(*[]byte)
+	defer largeBufs.Put(bp)
+	return io.CopyBuffer(w, struct{ io.Reader }{r}, *bp)
 }
 
 func (g *gate) detach() {
@@ -480,7 +501,7 @@ func feedSudo(w io.WriteCloser, events <-chan sudoEvent, done <-chan struct{}, p
 				}
 			case sudoReady:
 				if stdin != nil {
-					_, _ = io.Copy(w, stdin)
+					_, _ = copyInput(w, stdin)
 				}
 				return
 			}

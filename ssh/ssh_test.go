@@ -17,10 +17,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/driftless-dev/driftless/transport"
-
+	"github.com/driftless-dev/driftless/internal/sshsim"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/ssh"
+	"github.com/driftless-dev/driftless/transport"
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -780,5 +780,38 @@ func TestBecomeSudoWithoutPrompt(t *testing.T) {
 	r = run(context.Background(), c, &transport.Command{Script: "cat; echo end"})
 	if r.err != nil || r.stdout != "end\n" {
 		t.Fatalf("got %+v", r)
+	}
+}
+
+// TestKeepalivesRepeat checks that keepalives go on every interval on a
+// healthy connection, which stays usable, and stop when it is closed.
+func TestKeepalivesRepeat(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	key := filepath.Join(dir, "id")
+	signer, err := sshsim.NewClientKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fl, err := sshsim.Start(sshsim.Options{AuthorizedKeys: []gossh.PublicKey{signer.PublicKey()}, Dir: filepath.Join(dir, "homes"),
+		FirstAddr: "127.1.13.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fl.Close()
+	h := fl.Hosts[0]
+	kh := filepath.Join(dir, "known_hosts")
+	sshtest.WriteKnownHostsLines(t, kh, fl.KnownHosts()...)
+	c := dial(t, ssh.Config{Name: h.Name, Address: h.Addr, Port: h.Port, User: "u", IdentityFiles: []string{key},
+		KnownHosts: []string{kh}, KeepaliveInterval: 20 * time.Millisecond})
+	waitFor(t, "five keepalives", func() bool { return h.Keepalives() >= 5 })
+	if out := mustRun(t, c, "echo alive"); out != "alive\n" {
+		t.Errorf("after keepalives: %q", out)
+	}
+	c.Close()
+	n := h.Keepalives()
+	time.Sleep(100 * time.Millisecond)
+	if m := h.Keepalives(); m != n {
+		t.Errorf("%d keepalives after Close", m-n)
 	}
 }
