@@ -43,6 +43,12 @@ if [ -n "$unformatted" ]; then
   echo "$unformatted" >&2
   exit 1
 fi
+unsorted=$(go tool goimports -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unsorted" ]; then
+  echo "goimports needed on (import groups and order):" >&2
+  echo "$unsorted" >&2
+  exit 1
+fi
 go mod tidy -diff || { echo "test.sh: go.mod/go.sum are not tidy: run go mod tidy" >&2; exit 1; }
 go vet ./...
 go tool staticcheck ./...
