@@ -31,7 +31,7 @@
 //     relative to it. Tests that need more set Options.PerHostUser, which
 //     skips them when not root.
 //
-// sshd is /usr/sbin/sshd from Debian's openssh-server (make test installs
+// sshd is /usr/sbin/sshd from Debian's openssh-server (./test.sh installs
 // it); StartSSHD fails the test with that hint when it is missing.
 //
 // # sudo

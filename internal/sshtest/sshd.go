@@ -98,7 +98,7 @@ type Host struct {
 func StartSSHD(t testing.TB, opts Options) *Host {
 	t.Helper()
 	if _, err := os.Stat(SSHDPath); err != nil {
-		t.Fatalf("sshtest: %s: %v: install openssh-server (make test does it)", SSHDPath, err)
+		t.Fatalf("sshtest: %s: %v: apt-get install openssh-server (./test.sh installs it)", SSHDPath, err)
 	}
 	root := os.Geteuid() == 0
 	if opts.Root && !root {
