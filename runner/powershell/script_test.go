@@ -28,6 +28,20 @@ func psSteps() []*plan.Step {
 	}
 }
 
+// psApplySteps is psSteps with the options an apply script handles on top:
+// on_failure continue and successAndExit, on_success end, a finally step
+// with a group, an absent file.
+func psApplySteps() []*plan.Step {
+	steps := psSteps()
+	steps[0].OnFailure = "continue"
+	steps[1].OnFailure = "successAndExit"
+	steps[2].OnSuccessEnd = true
+	steps[6].Finally = true
+	steps[6].Group = "Users"
+	steps[7].Absent = true
+	return steps
+}
+
 func TestCheckScriptPSContent(t *testing.T) {
 	script := CheckScript("@@DL-0011223344556677", psSteps())
 	for _, want := range []string{
@@ -62,13 +76,7 @@ func TestCheckScriptPSContent(t *testing.T) {
 }
 
 func TestApplyScriptPSContent(t *testing.T) {
-	steps := psSteps()
-	steps[0].OnFailure = "continue"
-	steps[1].OnFailure = "successAndExit"
-	steps[2].OnSuccessEnd = true
-	steps[6].Finally = true
-	steps[6].Group = "Users"
-	steps[7].Absent = true
+	steps := psApplySteps()
 	todo := []plan.ApplyStep{
 		{Step: steps[0], Write: []byte("new ✓\r\n")},
 		{Step: steps[1]},
