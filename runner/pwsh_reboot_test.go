@@ -123,12 +123,8 @@ content = "ok\r\n"
 `
 	cfg, j := configDir(t, dir, map[string]string{"inventory.toml": inv, "documents/kb.toml": docText, "associations.toml": "[associations.kb]\ndocument = \"kb\"\ntargets = [\"*\"]\n"})
 	dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
-		c, err := winrm.Dial(ctx, winrm.Config{Name: h.Name, Address: h.Address, Port: h.WinRM.Port, User: h.User,
-			Password: winrmtest.DefaultPassword, Auth: winrm.AuthNTLM, ConnectTimeout: time.Second, OperationTimeout: 2 * time.Second})
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
+		return asConn(winrm.Dial(ctx, winrm.Config{Name: h.Name, Address: h.Address, Port: h.WinRM.Port, User: h.User,
+			Password: winrmtest.DefaultPassword, Auth: winrm.AuthNTLM, ConnectTimeout: time.Second, OperationTimeout: 2 * time.Second}))
 	}
 	res, start := runRebootJob(t, cfg, j, dial, "")
 	if h.bootCount() != 1 || len(reboots) != 1 || time.Since(start) < 2*time.Second {

@@ -149,12 +149,8 @@ content = "ok\n"
 `
 	cfg, j := configDir(t, dir, map[string]string{"inventory.toml": inv, "documents/kernel.toml": docText, "associations.toml": "[associations.k]\ndocument = \"kernel\"\ntargets = [\"*\"]\n"})
 	dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
-		c, err := ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, IdentityFiles: h.IdentityFiles,
-			KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy, ConnectTimeout: time.Second, KeepaliveInterval: 500 * time.Millisecond})
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
+		return asConn(ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, IdentityFiles: h.IdentityFiles,
+			KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy, ConnectTimeout: time.Second, KeepaliveInterval: 500 * time.Millisecond}))
 	}
 	res, start := runRebootJob(t, cfg, j, dial, `touch "$FAKE_REBOOT"`)
 	if h.bootCount() != 2 || time.Since(start) < 3*time.Second {

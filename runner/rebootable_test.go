@@ -13,6 +13,7 @@ import (
 	"github.com/driftless-dev/driftless/config"
 	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/transport"
 )
 
 // rebootable is the network side of a test host that reboots: it serves
@@ -112,6 +113,15 @@ func configDir(t *testing.T, dir string, files map[string]string) (*config.Confi
 	}
 	t.Cleanup(func() { j.Close() })
 	return cfg, j
+}
+
+// asConn is what a Dialer returns for a connection c dialled with err:
+// c, or nil (not a nil *T in the interface) and err.
+func asConn[C transport.Conn](c C, err error) (transport.Conn, error) {
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
 }
 
 // runRebootJob runs the first association of cfg, dialled by dial, with
