@@ -13,8 +13,6 @@ import (
 
 	"github.com/driftless-dev/driftless/internal/winstub"
 	"github.com/driftless-dev/driftless/inventory"
-	"github.com/driftless-dev/driftless/journal"
-	"github.com/driftless-dev/driftless/runner"
 	"github.com/driftless-dev/driftless/winrm"
 	"github.com/driftless-dev/driftless/winrm/winrmtest"
 )
@@ -125,24 +123,10 @@ content = "ok\r\n"
 `
 	cfg, j := configDir(t, dir, map[string]string{"inventory.toml": inv, "documents/kb.toml": docText, "associations.toml": "[associations.kb]\ndocument = \"kb\"\ntargets = [\"*\"]\n"})
 	dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
-		c, err := winrm.Dial(ctx, winrm.Config{Name: h.Name, Address: h.Address, Port: h.WinRM.Port, User: h.User,
-			Password: winrmtest.DefaultPassword, Auth: winrm.AuthNTLM, ConnectTimeout: time.Second, OperationTimeout: 2 * time.Second})
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
+		return asConn(winrm.Dial(ctx, winrm.Config{Name: h.Name, Address: h.Address, Port: h.WinRM.Port, User: h.User,
+			Password: winrmtest.DefaultPassword, Auth: winrm.AuthNTLM, ConnectTimeout: time.Second, OperationTimeout: 2 * time.Second}))
 	}
-	r := runner.New(runner.Options{Config: cfg, Dial: dial, Journal: j, RebootPoll: 300 * time.Millisecond, RebootTimeout: 30 * time.Second})
-	defer r.Close()
-	start := time.Now()
-	res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hr := res.Hosts[0]
-	if hr.Status != journal.StatusSuccess || statuses(hr) != "before=Success update=Compliant after=Corrected" {
-		t.Fatalf("%s %s: %s", hr.Status, hr.Error, statuses(hr))
-	}
+	res, start := runRebootJob(t, cfg, j, dial, "")
 	if h.bootCount() != 1 || len(reboots) != 1 || time.Since(start) < 2*time.Second {
 		t.Errorf("boots %d, reboot commands %d, after %s", h.bootCount(), len(reboots), time.Since(start))
 	}
@@ -156,8 +140,5 @@ content = "ok\r\n"
 	if got, _ := w.File(`C:\app\after.txt`); got != "ok\r\n" {
 		t.Errorf("after.txt %q", got)
 	}
-	_, hosts, err := j.Show(context.Background(), res.Run.ID, "win")
-	if err != nil || !strings.Contains(hosts[0].Detail, `reboot 1: step "update" exited 3010`) || !strings.Contains(hosts[0].Detail, "document run again") {
-		t.Errorf("journal detail: %q %v", hosts[0].Detail, err)
-	}
+	checkRebootDetail(t, j, res.Run.ID, "win", "3010")
 }

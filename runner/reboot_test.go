@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -21,8 +20,6 @@ import (
 
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/inventory"
-	"github.com/driftless-dev/driftless/journal"
-	"github.com/driftless-dev/driftless/runner"
 	"github.com/driftless-dev/driftless/ssh"
 )
 
@@ -152,24 +149,10 @@ content = "ok\n"
 `
 	cfg, j := configDir(t, dir, map[string]string{"inventory.toml": inv, "documents/kernel.toml": docText, "associations.toml": "[associations.k]\ndocument = \"kernel\"\ntargets = [\"*\"]\n"})
 	dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
-		c, err := ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, IdentityFiles: h.IdentityFiles,
-			KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy, ConnectTimeout: time.Second, KeepaliveInterval: 500 * time.Millisecond})
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
+		return asConn(ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, IdentityFiles: h.IdentityFiles,
+			KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy, ConnectTimeout: time.Second, KeepaliveInterval: 500 * time.Millisecond}))
 	}
-	r := runner.New(runner.Options{Config: cfg, Dial: dial, Journal: j, RebootCommand: `touch "$FAKE_REBOOT"`, RebootPoll: 300 * time.Millisecond, RebootTimeout: 30 * time.Second})
-	defer r.Close()
-	start := time.Now()
-	res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hr := res.Hosts[0]
-	if hr.Status != journal.StatusSuccess || statuses(hr) != "before=Success update=Compliant after=Corrected" {
-		t.Fatalf("%s %s: %s", hr.Status, hr.Error, statuses(hr))
-	}
+	res, start := runRebootJob(t, cfg, j, dial, `touch "$FAKE_REBOOT"`)
 	if h.bootCount() != 2 || time.Since(start) < 3*time.Second {
 		t.Errorf("boots = %d after %s", h.bootCount(), time.Since(start))
 	}
@@ -177,8 +160,5 @@ content = "ok\n"
 	if string(runs) != "run\nrun\n" {
 		t.Errorf("the document did not run again from the start: %q", runs)
 	}
-	_, hosts, err := j.Show(context.Background(), res.Run.ID, "box")
-	if err != nil || !strings.Contains(hosts[0].Detail, `reboot 1: step "update" exited 194`) || !strings.Contains(hosts[0].Detail, "document run again") {
-		t.Errorf("journal detail: %q %v", hosts[0].Detail, err)
-	}
+	checkRebootDetail(t, j, res.Run.ID, "box", "194")
 }

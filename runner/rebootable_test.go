@@ -1,15 +1,19 @@
 package runner_test
 
 import (
+	"context"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/driftless-dev/driftless/config"
 	"github.com/driftless-dev/driftless/journal"
+	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/transport"
 )
 
 // rebootable is the network side of a test host that reboots: it serves
@@ -109,4 +113,44 @@ func configDir(t *testing.T, dir string, files map[string]string) (*config.Confi
 	}
 	t.Cleanup(func() { j.Close() })
 	return cfg, j
+}
+
+// asConn is what a Dialer returns for a connection c dialled with err:
+// c, or nil (not a nil *T in the interface) and err.
+func asConn[C transport.Conn](c C, err error) (transport.Conn, error) {
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// runRebootJob runs the first association of cfg, dialled by dial, with
+// rebootCommand (empty: the runner's own) and a short reboot poll, and
+// fails t unless the host's run succeeded as before=Success
+// update=Compliant after=Corrected. It returns the result and when the
+// run started; the runner is closed when the test ends.
+func runRebootJob(t *testing.T, cfg *config.Config, j *journal.Journal, dial runner.Dialer, rebootCommand string) (*runner.RunResult, time.Time) {
+	t.Helper()
+	r := runner.New(runner.Options{Config: cfg, Dial: dial, Journal: j, RebootCommand: rebootCommand, RebootPoll: 300 * time.Millisecond, RebootTimeout: 30 * time.Second})
+	t.Cleanup(func() { r.Close() })
+	start := time.Now()
+	res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr := res.Hosts[0]
+	if hr.Status != journal.StatusSuccess || statuses(hr) != "before=Success update=Compliant after=Corrected" {
+		t.Fatalf("%s %s: %s", hr.Status, hr.Error, statuses(hr))
+	}
+	return res, start
+}
+
+// checkRebootDetail checks that the journal explains the reboot of host in
+// run id: step "update" exited code, and the document ran again.
+func checkRebootDetail(t *testing.T, j *journal.Journal, id int64, host, code string) {
+	t.Helper()
+	_, hosts, err := j.Show(context.Background(), id, host)
+	if err != nil || !strings.Contains(hosts[0].Detail, `reboot 1: step "update" exited `+code) || !strings.Contains(hosts[0].Detail, "document run again") {
+		t.Errorf("journal detail: %q %v", hosts[0].Detail, err)
+	}
 }

@@ -51,11 +51,7 @@ name = "use"
 action = "shell"
 run = "echo using $DL_PARAM_pw"
 `
-	var list diagList
-	d := documents.Parse("d.toml", "d", ".toml", []byte(src), &list.l)
-	if err := list.l.Err(); err != nil {
-		t.Fatal(err)
-	}
+	d := parseDoc(t, src)
 	const secret = "hunter2-very-secret"
 	red := &plan.Redactor{}
 	red.Add(secret)
@@ -88,7 +84,16 @@ run = "echo using $DL_PARAM_pw"
 	}
 }
 
-type diagList struct{ l diag.List }
+// parseDoc parses the document d.toml of src; t fails on a problem.
+func parseDoc(t *testing.T, src string) *documents.Document {
+	t.Helper()
+	var list diag.List
+	d := documents.Parse("d.toml", "d", ".toml", []byte(src), &list)
+	if err := list.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
 
 // A converged host costs one round trip in apply mode, steps without a
 // check included: the check script runs them once every step before is
@@ -115,11 +120,7 @@ name = "last"
 action = "shell"
 run = "echo last"
 `
-	var list diagList
-	d := documents.Parse("d.toml", "d", ".toml", []byte(src), &list.l)
-	if err := list.l.Err(); err != nil {
-		t.Fatal(err)
-	}
+	d := parseDoc(t, src)
 	conn := &shConn{home: t.TempDir()}
 	runOnce := func() []journal.StepResult {
 		steps := plan.Plan(d, &documents.Scope{HostName: "h"}, plan.Options{Secrets: &plan.Redactor{}, Docs: func(string) *documents.Document { return nil }})

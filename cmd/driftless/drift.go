@@ -76,15 +76,13 @@ func runDrift(c *cli.Context) (err error) {
 	defer closeJournal(j, &err)
 
 	if u.json {
-		out := make([]driftEventJSON, 0, len(events))
-		for _, e := range events {
-			out = append(out, driftEventJSON{
+		return printJSONList(u, events, func(e journal.DriftEvent) driftEventJSON {
+			return driftEventJSON{
 				At: rfc3339(e.At), RunID: e.RunID, Association: e.Association, Mode: e.Mode, Host: e.Host,
 				StepIndex: e.StepIndex, Step: e.Step, Action: e.Action, Status: e.Status, Outcome: e.Outcome,
 				Differ: e.Differ, Error: e.Error,
-			})
-		}
-		return u.printJSON(out)
+			}
+		})
 	}
 	if j == nil {
 		return nil

@@ -73,7 +73,7 @@ func startFleet(t *testing.T, n int, assocs string) *e2eFleet {
 	sshtest.WriteKnownHosts(t, f.kh, f.hosts...)
 	f.writeInventory(t, "")
 	os.MkdirAll(filepath.Join(f.dir, "documents"), 0o755)
-	os.WriteFile(filepath.Join(f.dir, "documents", "app.toml"), []byte(e2eDoc), 0o600)
+	f.writeDoc("app", e2eDoc)
 	os.WriteFile(filepath.Join(f.dir, "associations.toml"), []byte(assocs), 0o600)
 	return f
 }
@@ -95,6 +95,11 @@ type result struct {
 }
 
 // run runs driftless in-process, as a user would type it.
+// writeDoc writes text as the document name (documents/name.toml).
+func (f *e2eFleet) writeDoc(name, text string) {
+	os.WriteFile(filepath.Join(f.dir, "documents", name+".toml"), []byte(text), 0o600)
+}
+
 func (f *e2eFleet) run(t *testing.T, args ...string) result {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -301,7 +306,7 @@ document = "probe"
 targets = ["*"]
 max_concurrency = "2"
 `)
-	os.WriteFile(filepath.Join(f.dir, "documents", "probe.toml"), []byte(doc), 0o600)
+	f.writeDoc("probe", doc)
 	r := f.run(t, "apply", "probe")
 	if r.code != 0 {
 		t.Fatalf("%s", r)

@@ -90,11 +90,7 @@ func runHistory(c *cli.Context) (err error) {
 	}
 
 	if u.json {
-		out := make([]runJournalJSON, 0, len(runs))
-		for i := range runs {
-			out = append(out, toRunJournalJSON(&runs[i]))
-		}
-		return u.printJSON(out)
+		return printJSONList(u, runs, func(r journal.Run) runJournalJSON { return toRunJournalJSON(&r) })
 	}
 	if j == nil {
 		return nil

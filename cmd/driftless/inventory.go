@@ -67,8 +67,7 @@ func runInventory(c *cli.Context) error {
 		}
 	}
 	if u.json {
-		out := make([]hostJSON, 0, len(hosts))
-		for _, h := range hosts {
+		return printJSONList(u, hosts, func(h *inventory.Host) hostJSON {
 			j := hostJSON{Name: h.Name, Transport: h.Transport, Address: h.Address, Port: h.Port, User: h.User,
 				Groups: nonNil(h.Groups), Tags: h.Tags, Vars: h.Vars, Become: h.Become, ConnectTimeout: h.ConnectTimeout.String()}
 			if h.Transport == inventory.SSH {
@@ -77,9 +76,8 @@ func runInventory(c *cli.Context) error {
 					j.Jump = append(j.Jump, hop.String())
 				}
 			}
-			out = append(out, j)
-		}
-		return u.printJSON(out)
+			return j
+		})
 	}
 	rows := make([][]string, 0, len(hosts))
 	for _, h := range hosts {

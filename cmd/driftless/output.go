@@ -79,6 +79,16 @@ func (u *ui) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
+// printJSONList prints items, each converted by conv, as a JSON array:
+// [] when there are none, never null.
+func printJSONList[T, J any](u *ui, items []T, conv func(T) J) error {
+	out := make([]J, 0, len(items))
+	for _, it := range items {
+		out = append(out, conv(it))
+	}
+	return u.printJSON(out)
+}
+
 // notef prints a note for people: stderr, unless --quiet.
 func (u *ui) notef(format string, args ...any) {
 	if !u.quiet {

@@ -85,15 +85,14 @@ func runStatus(c *cli.Context) (err error) {
 		}
 	}
 	if u.json {
-		out := make([]complianceJSON, 0, len(rows))
-		for _, r := range rows {
-			out = append(out, complianceJSON{
+		err := printJSONList(u, rows, func(r journal.ComplianceRow) complianceJSON {
+			return complianceJSON{
 				Association: r.Association, Host: r.Host, Compliance: r.Compliance, Severity: r.Severity,
 				RunID: r.RunID, Mode: r.Mode, RunAt: rfc3339(r.At), HostStatus: r.HostStatus, Error: r.Error,
 				Steps: r.Steps, DriftedSteps: r.DriftedSteps, CorrectedSteps: r.CorrectedSteps, FailedSteps: r.FailedSteps,
-			})
-		}
-		if err := u.printJSON(out); err != nil {
+			}
+		})
+		if err != nil {
 			return err
 		}
 	} else if j != nil {

@@ -44,8 +44,8 @@ targets = ["*"]
 schedule = "cron(0 6 * * ? *)"
 apply_only_at_cron_interval = true
 `)
-	os.WriteFile(filepath.Join(f.dir, "documents", "rate.toml"), []byte(counterDoc("rate")), 0o600)
-	os.WriteFile(filepath.Join(f.dir, "documents", "cron.toml"), []byte(counterDoc("cron")), 0o600)
+	f.writeDoc("rate", counterDoc("rate"))
+	f.writeDoc("cron", counterDoc("cron"))
 	home := f.hosts[0].Home
 	tick := func(now string) result {
 		t.Helper()
@@ -86,8 +86,8 @@ apply_only_at_cron_interval = true
 	expect("a minute after", 4, 2)
 	// A content change makes the rate association due at once; the
 	// cron-only one still waits for its schedule.
-	os.WriteFile(filepath.Join(f.dir, "documents", "rate.toml"), []byte(counterDoc("rate")+"# changed\n"), 0o600)
-	os.WriteFile(filepath.Join(f.dir, "documents", "cron.toml"), []byte(counterDoc("cron")+"# changed\n"), 0o600)
+	f.writeDoc("rate", counterDoc("rate")+"# changed\n")
+	f.writeDoc("cron", counterDoc("cron")+"# changed\n")
 	r := tick("2026-12-03T12:02:00Z")
 	expect("change", 5, 2)
 	if !strings.Contains(r.stdout, "rate web-1 Success") {
@@ -110,7 +110,7 @@ document = "rate"
 targets = ["*"]
 schedule = "rate(1 day)"
 `)
-	os.WriteFile(filepath.Join(f.dir, "documents", "rate.toml"), []byte(counterDoc("rate")), 0o600)
+	f.writeDoc("rate", counterDoc("rate"))
 	first := f.hosts[1]
 	f.hosts = f.hosts[:1]
 	f.writeInventory(t, "")
@@ -135,7 +135,7 @@ document = "slow-b"
 targets = ["*"]
 `)
 	for _, n := range []string{"a", "b"} {
-		os.WriteFile(filepath.Join(f.dir, "documents", "slow-"+n+".toml"), []byte(counterDoc(n)+"\n[[steps]]\nname = \"wait\"\naction = \"shell\"\nrun = \"sleep 1\"\n"), 0o600)
+		f.writeDoc("slow-"+n, counterDoc(n)+"\n[[steps]]\nname = \"wait\"\naction = \"shell\"\nrun = \"sleep 1\"\n")
 	}
 	var wg sync.WaitGroup
 	outs := make([]string, 2)
@@ -170,7 +170,7 @@ func TestKilledRunIsInterruptedAndRunsAgain(t *testing.T) {
 document = "k"
 targets = ["*"]
 `)
-	os.WriteFile(filepath.Join(f.dir, "documents", "k.toml"), []byte(counterDoc("k")+"\n[[steps]]\nname = \"wait\"\naction = \"shell\"\ncheck = \"test -f ~/done\"\nrun = \"sleep 2; touch ~/done\"\n"), 0o600)
+	f.writeDoc("k", counterDoc("k")+"\n[[steps]]\nname = \"wait\"\naction = \"shell\"\ncheck = \"test -f ~/done\"\nrun = \"sleep 2; touch ~/done\"\n")
 	cmd := exec.Command(bin, "tick", "-C", f.dir)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -204,7 +204,7 @@ targets = ["*"]
 func TestDaemon(t *testing.T) {
 	bin := buildBinary(t)
 	f := startFleet(t, 1, "[associations.d]\ndocument = \"d\"\ntargets = [\"*\"]\nschedule = \"rate(1 minute)\"\n")
-	os.WriteFile(filepath.Join(f.dir, "documents", "d.toml"), []byte(counterDoc("d")), 0o600)
+	f.writeDoc("d", counterDoc("d"))
 	cmd := exec.Command(bin, "daemon", "-C", f.dir, "--grace", "5s")
 	var out strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &out

@@ -121,7 +121,7 @@ compliance_severity = "HIGH"
 func winFleet(t *testing.T, assocs string) *e2eFleet {
 	t.Helper()
 	f := startFleet(t, 0, assocs)
-	os.WriteFile(filepath.Join(f.dir, "documents", "win.toml"), []byte(winDoc), 0o600)
+	f.writeDoc("win", winDoc)
 	return f
 }
 
@@ -322,7 +322,7 @@ func TestWinRMMixedInventory(t *testing.T) {
 document = "mixed"
 targets = ["*"]
 `)
-	os.WriteFile(filepath.Join(f.dir, "documents", "mixed.toml"), []byte(mixedDoc), 0o600)
+	f.writeDoc("mixed", mixedDoc)
 	srv := startWinRM(t, winrmtest.Options{TLS: true})
 	f.writeInventory(t, srv.inventory("win-1", "WIN_PASSWORD", "", ""))
 
@@ -411,7 +411,7 @@ func TestWinRMServiceStep(t *testing.T) {
 	w := srv.host
 	w.SetService("Spooler", false, false)
 	f := winFleet(t, winAssoc)
-	os.WriteFile(filepath.Join(f.dir, "documents", "win.toml"), []byte(winServiceDoc), 0o600)
+	f.writeDoc("win", winServiceDoc)
 	f.writeInventory(t, srv.inventory("win-1", "WIN_PASSWORD", "", ""))
 
 	r := f.run(t, "check")
@@ -479,7 +479,7 @@ func TestWinRMPackageStep(t *testing.T) {
 	w.Packages.Installed["Telnet.Client"] = "1.0"
 	w.Packages.Latest["7zip.7zip"] = "23.01"
 	f := winFleet(t, winAssoc)
-	os.WriteFile(filepath.Join(f.dir, "documents", "win.toml"), []byte(winPkgDoc), 0o600)
+	f.writeDoc("win", winPkgDoc)
 	f.writeInventory(t, srv.inventory("win-1", "WIN_PASSWORD", "", ""))
 
 	f.mustRun(t, "check", 2, "win win-1 Success (2 Drifted)", "check")
@@ -522,7 +522,7 @@ func TestWinRMDownloadStep(t *testing.T) {
 	defer web.Close()
 	f := winFleet(t, winAssoc)
 	os.WriteFile(filepath.Join(f.dir, "agent.msi"), []byte("local installer\r\n"), 0o600)
-	os.WriteFile(filepath.Join(f.dir, "documents", "win.toml"), []byte(fmt.Sprintf(`
+	f.writeDoc("win", fmt.Sprintf(`
 [[steps]]
 name = "tool"
 action = "download"
@@ -535,7 +535,7 @@ name = "agent"
 action = "download"
 source = "agent.msi"
 destination = "~/agent.msi"
-`, web.URL+"/tool.exe", hex.EncodeToString(sum[:]))), 0o600)
+`, web.URL+"/tool.exe", hex.EncodeToString(sum[:])))
 	f.writeInventory(t, srv.inventory("win-1", "WIN_PASSWORD", "", ""))
 
 	r := f.mustRun(t, "apply", 0, "win win-1 Success (2 Corrected)", "apply")
@@ -559,8 +559,8 @@ destination = "~/agent.msi"
 		t.Errorf("tool.exe after apply %q", got)
 	}
 	// A wrong hash writes nothing.
-	os.WriteFile(filepath.Join(f.dir, "documents", "win.toml"), []byte(fmt.Sprintf("[[steps]]\nname = \"tool\"\naction = \"download\"\nurl = %q\nsha256 = %q\ndestination = 'C:\\app\\other.exe'\n",
-		web.URL+"/tool.exe", strings.Repeat("0", 64))), 0o600)
+	f.writeDoc("win", fmt.Sprintf("[[steps]]\nname = \"tool\"\naction = \"download\"\nurl = %q\nsha256 = %q\ndestination = 'C:\\app\\other.exe'\n",
+		web.URL+"/tool.exe", strings.Repeat("0", 64)))
 	r = f.run(t, "apply")
 	if r.code == 0 || !strings.Contains(r.stdout, "win win-1 Failed") {
 		t.Fatalf("apply with a wrong hash: %s", r)

@@ -14,13 +14,7 @@ import (
 // loader, and check and apply scripts with every action and option the
 // PowerShell builders handle.
 func TestGeneratedPowerShellParses(t *testing.T) {
-	steps := psSteps()
-	steps[0].OnFailure = "continue"
-	steps[1].OnFailure = "successAndExit"
-	steps[2].OnSuccessEnd = true
-	steps[6].Finally = true
-	steps[6].Group = "Users"
-	steps[7].Absent = true
+	steps := psApplySteps()
 	pkg := pkgStep(8, "latest", "", "Git.Git", "7zip.7zip")
 	svc := svcStep(9, "Spooler", ptr(true), ptr(false))
 	absentDir := &plan.Step{Idx: 10, Name: "gone", Action: "directory", Path: `C:\old`, Absent: true, Attempts: 1}

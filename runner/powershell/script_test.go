@@ -6,30 +6,28 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/driftless-dev/driftless/internal/pwsh"
+	"github.com/driftless-dev/driftless/runner/internal/pstest"
 	"github.com/driftless-dev/driftless/runner/plan"
 )
 
-// psSteps is a plan with every action the PowerShell scripts handle.
-func psSteps() []*plan.Step {
-	env := map[string]string{"DL_PARAM_port": "8080", "DL_PARAM_motd": "it's ok"}
-	return []*plan.Step{
-		{Idx: 0, Name: "config", Action: "file", Path: `C:\app\app.toml`, Content: []byte("port = 8080\r\nname = ✓\r\n"), ContentText: true, Attempts: 1},
-		{Idx: 1, Name: "logs", Action: "directory", Path: "~/app/logs", Attempts: 1},
-		{Idx: 2, Name: "hosts", Action: "line", Path: `C:\Windows\System32\drivers\etc\hosts`, Line: "10.0.0.5 db", LineRe: `\sdb$`, Attempts: 1},
-		{Idx: 3, Name: "installed", Action: "powershell", Run: "Install-App -Port $env:DL_PARAM_port", Check: "if (Test-Path C:\\app\\.installed) { exit 0 }\nWrite-Output 'not yet ✓'\nexit 1",
-			HasCheck: true, Env: env, Workdir: `C:\app`, Timeout: 90 * time.Second, Attempts: 2},
-		{Idx: 4, Name: "linux-only", Action: "powershell", Run: "uname", Platform: "Linux", Attempts: 1, Timeout: time.Hour},
-		{Idx: 5, Name: "sh", Action: "shell", Run: "echo hi", Attempts: 1, Timeout: time.Hour},
-		{Idx: 6, Name: "owned", Action: "file", Path: `C:\app\owned.txt`, Content: []byte("same"), ContentText: true, Owner: "Administrators", Attempts: 1},
-		{Idx: 7, Name: "big", Action: "file", Path: `C:\app\big.txt`, Content: []byte("small now\n"), ContentText: true, Attempts: 1},
-	}
+// psApplySteps is pstest.Steps with the options an apply script handles on top:
+// on_failure continue and successAndExit, on_success end, a finally step
+// with a group, an absent file.
+func psApplySteps() []*plan.Step {
+	steps := pstest.Steps()
+	steps[0].OnFailure = "continue"
+	steps[1].OnFailure = "successAndExit"
+	steps[2].OnSuccessEnd = true
+	steps[6].Finally = true
+	steps[6].Group = "Users"
+	steps[7].Absent = true
+	return steps
 }
 
 func TestCheckScriptPSContent(t *testing.T) {
-	script := CheckScript("@@DL-0011223344556677", psSteps())
+	script := CheckScript("@@DL-0011223344556677", pstest.Steps())
 	for _, want := range []string{
 		"$DLM = '@@DL-0011223344556677'\n$ErrorActionPreference = 'Stop'\n",
 		"dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)\n",
@@ -41,7 +39,7 @@ func TestCheckScriptPSContent(t *testing.T) {
 		// line: the whole file, up to 8 MiB
 		"dl_stat '2' 'stat' $p $false '' ''\nif ([IO.File]::Exists($p)) { dl_payload '2' 'cur' $p 8388608 }\n",
 		// powershell: the check runs with the step's environment, directory and timeout
-		"$dl_v = @{}\n$dl_v['DL_PARAM_motd'] = 'it''s ok'\n$dl_v['DL_PARAM_port'] = '8080'\ndl_run '3' 'check' " + psStepScript(psSteps()[3].Check) + " $dl_v ('C:\\app') 90\n",
+		"$dl_v = @{}\n$dl_v['DL_PARAM_motd'] = 'it''s ok'\n$dl_v['DL_PARAM_port'] = '8080'\ndl_run '3' 'check' " + psStepScript(pstest.Steps()[3].Check) + " $dl_v ('C:\\app') 90\n",
 		// platform precondition on the host
 		"if ($dl_os -eq 'Linux') {\ntry {\n} catch { dl_fail '4' $_ }\n} else { dl_frame '4' 'skip' 'platform' }\n",
 		// sh steps are skipped on Windows
@@ -62,13 +60,7 @@ func TestCheckScriptPSContent(t *testing.T) {
 }
 
 func TestApplyScriptPSContent(t *testing.T) {
-	steps := psSteps()
-	steps[0].OnFailure = "continue"
-	steps[1].OnFailure = "successAndExit"
-	steps[2].OnSuccessEnd = true
-	steps[6].Finally = true
-	steps[6].Group = "Users"
-	steps[7].Absent = true
+	steps := psApplySteps()
 	todo := []plan.ApplyStep{
 		{Step: steps[0], Write: []byte("new ✓\r\n")},
 		{Step: steps[1]},
