@@ -25,6 +25,7 @@ const SkipNoCheck = journal.SkipNoCheck
 // hostRun is one document on one host.
 type hostRun struct {
 	conn    Conn
+	scripts *scriptCache // nil: every script is built
 	steps   []*step
 	check   bool // check mode
 	red     *redactor
@@ -68,13 +69,13 @@ func (h *hostRun) run(ctx context.Context) error {
 		h.results[s.idx] = journal.StepResult{Index: s.idx, Name: s.name, Action: s.kind}
 	}
 	started := time.Now()
-	check, apply := checkScript, applyScript
+	check, apply := cached(h.scripts, "check", checkScript), cached(h.scripts, "apply", applyScript)
 	if !h.check {
-		check = checkRunScript
+		check = cached(h.scripts, "checkRun", checkRunScript)
 	}
 	if shellOf(h.conn) == ShellPowerShell {
-		check = func(m string, steps []*step, _ scriptState) string { return checkScriptPS(m, steps) }
-		apply = func(m string, todo []applyStep, _ scriptState) string { return applyScriptPS(m, todo) }
+		check = cached(h.scripts, "checkPS", func(m string, steps []*step, _ scriptState) string { return checkScriptPS(m, steps) })
+		apply = cached(h.scripts, "applyPS", func(m string, todo []applyStep, _ scriptState) string { return applyScriptPS(m, todo) })
 	}
 	frames, err := h.checkPhase(ctx, check)
 	if err != nil {

@@ -30,6 +30,20 @@ func BenchmarkCheckRunScript(b *testing.B) {
 	b.ReportMetric(float64(n), "script-bytes")
 }
 
+// BenchmarkCheckRunScriptCached is the same script for a host whose
+// steps equal another's: taken from the Runner's cache.
+func BenchmarkCheckRunScriptCached(b *testing.B) {
+	var c scriptCache
+	build := cached(&c, "checkRun", checkRunScript)
+	build("@@DL-0123456789abcdef", baselineSteps(), scriptState{salvage: -1})
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n = len(build("@@DL-fedcba9876543210", baselineSteps(), scriptState{salvage: -1}))
+	}
+	b.ReportMetric(float64(n), "script-bytes")
+}
+
 func TestBaselineScriptShape(t *testing.T) {
 	s := checkRunScript("@@DL-0123456789abcdef", baselineSteps(), scriptState{salvage: -1})
 	// One batch stat for the three paths, the checks in order, the run last.
