@@ -32,6 +32,7 @@ const SkipNoCheck = journal.SkipNoCheck
 // hostRun is one document on one host.
 type hostRun struct {
 	conn    transport.Conn
+	scripts *scriptCache // nil: every script is built
 	steps   []*plan.Step
 	check   bool // check mode
 	red     *plan.Redactor
@@ -77,7 +78,14 @@ func (h *hostRun) run(ctx context.Context) error {
 		h.results[s.Idx] = journal.StepResult{Index: s.Idx, Name: s.Name, Action: string(s.Kind)}
 	}
 	started := time.Now()
-	check, apply := builders(h.check, transport.ShellOf(h.conn))
+	shell := transport.ShellOf(h.conn)
+	check, apply := builders(h.check, shell)
+	first := "check"
+	if !h.check {
+		first = "checkRun"
+	}
+	check = cached(h.scripts, first+" "+string(shell), check)
+	apply = cached(h.scripts, "apply "+string(shell), apply)
 	frames, err := h.checkPhase(ctx, check)
 	if err != nil {
 		return err

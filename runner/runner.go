@@ -72,6 +72,8 @@ type Runner struct {
 	conns map[string]*lazyConn
 	uses  map[string]int // host name: runs still expected (Expect)
 	fetch *fetcher
+	// scripts are the scripts built so far, for hosts with equal steps.
+	scripts scriptCache
 }
 
 type lazyConn struct {
@@ -540,7 +542,7 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 	}
 	r.noteHost(h, hr)
 	var story []string
-	run := &hostRun{conn: conn, steps: steps, check: mode == journal.ModeCheck, red: red}
+	run := &hostRun{conn: conn, scripts: &r.scripts, steps: steps, check: mode == journal.ModeCheck, red: red}
 	err = run.run(hctx)
 	for reboots := 1; err == nil && run.reboot && mode != journal.ModeCheck; reboots++ {
 		if reboots > MaxReboots {

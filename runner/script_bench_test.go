@@ -21,7 +21,7 @@ func baselineSteps() []*plan.Step {
 	}
 }
 
-// The check script of an apply is built once per host and run: its
+// The check script of an apply is built once per host and Run: its
 // cost is paid for every host of a fleet.
 func BenchmarkCheckRunScript(b *testing.B) {
 	steps := baselineSteps()
@@ -29,6 +29,20 @@ func BenchmarkCheckRunScript(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		n = len(posix.CheckRunScript("@@DL-0123456789abcdef", steps, plan.Resume{Salvage: -1}))
+	}
+	b.ReportMetric(float64(n), "script-bytes")
+}
+
+// BenchmarkCheckRunScriptCached is the same script for a host whose
+// steps equal another's: taken from the Runner's cache.
+func BenchmarkCheckRunScriptCached(b *testing.B) {
+	var c scriptCache
+	build := cached(&c, "checkRun", posix.CheckRunScript)
+	build("@@DL-0123456789abcdef", baselineSteps(), plan.Resume{Salvage: -1})
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		n = len(build("@@DL-fedcba9876543210", baselineSteps(), plan.Resume{Salvage: -1}))
 	}
 	b.ReportMetric(float64(n), "script-bytes")
 }
