@@ -132,24 +132,7 @@ func (e *keyEncoder) value(v reflect.Value, depth int) bool {
 		e.number('I', id.(int64))
 		return e.value(v.Elem(), depth+1)
 	case reflect.Map:
-		if v.IsNil() {
-			e.b = append(e.b, 'N')
-			return true
-		}
-		entries := make([]string, 0, v.Len())
-		it := v.MapRange()
-		for it.Next() {
-			var k, val keyEncoder
-			if !k.value(it.Key(), depth+1) || !val.value(it.Value(), depth+1) {
-				return false
-			}
-			entries = append(entries, strconv.Itoa(len(k.b))+";"+string(k.b)+string(val.b))
-		}
-		slices.Sort(entries)
-		e.number('m', int64(len(entries)))
-		for _, s := range entries {
-			e.bytes(':', s)
-		}
+		return e.mapValue(v, depth)
 	case reflect.Struct:
 		e.b = append(e.b, '{')
 		for i := range v.NumField() {
@@ -160,6 +143,30 @@ func (e *keyEncoder) value(v reflect.Value, depth int) bool {
 		e.b = append(e.b, '}')
 	default: // func, chan, complex, unsafe pointer
 		return false
+	}
+	return true
+}
+
+// mapValue encodes a map by its entries, sorted, so that equal maps
+// have equal keys whatever their order.
+func (e *keyEncoder) mapValue(v reflect.Value, depth int) bool {
+	if v.IsNil() {
+		e.b = append(e.b, 'N')
+		return true
+	}
+	entries := make([]string, 0, v.Len())
+	it := v.MapRange()
+	for it.Next() {
+		var k, val keyEncoder
+		if !k.value(it.Key(), depth+1) || !val.value(it.Value(), depth+1) {
+			return false
+		}
+		entries = append(entries, strconv.Itoa(len(k.b))+";"+string(k.b)+string(val.b))
+	}
+	slices.Sort(entries)
+	e.number('m', int64(len(entries)))
+	for _, s := range entries {
+		e.bytes(':', s)
 	}
 	return true
 }
