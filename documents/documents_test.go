@@ -257,19 +257,16 @@ mainSteps:
 	checkErrors(t, l, want)
 }
 
-// sharedDocs is the directory of real public SSM documents beside the repo.
+// sharedDocs is the directory of real public SSM documents, kept in the
+// repository with their licence (testdata/ssm-documents).
 func sharedDocs(t *testing.T) string {
-	dir := filepath.Join("..", "..", "shared", "ssm-documents")
+	dir := filepath.Join("..", "testdata", "ssm-documents")
 	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the shared SSM documents are missing: %v", err)
-		}
-		t.Skipf("no ../shared/ssm-documents beside the repository")
+		t.Fatalf("the SSM documents of testdata are missing: %v", err)
 	}
 	return dir
 }
 
-// TestSharedSSMDocuments loads every real SSM document we were given.
 // TestStepNameAndAction covers what both formats say about a step's name
 // and action, hints included, as `driftless validate` prints it.
 func TestStepNameAndAction(t *testing.T) {
@@ -319,6 +316,7 @@ func TestStepNameAndAction(t *testing.T) {
 	}
 }
 
+// TestSharedSSMDocuments loads every real SSM document we were given.
 func TestSharedSSMDocuments(t *testing.T) {
 	dir := sharedDocs(t)
 	n, windows := 0, 0
