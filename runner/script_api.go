@@ -69,7 +69,8 @@ type HostScript struct {
 	Notes []string
 }
 
-// Text is the script to read: a comment naming the steps by index, the
+// Text is the script to read: a comment naming the steps by number (from
+// 1, as in its blocks' comments; its reports number them from 0), the
 // script, and the notes as trailing comments.
 func (hs *HostScript) Text() string {
 	var b strings.Builder
@@ -82,7 +83,7 @@ func (hs *HostScript) Text() string {
 		what = fmt.Sprintf("association %q (document %q)", hs.Association, hs.Document)
 	}
 	fmt.Fprintf(&b, "# driftless: the first script of a%s %s of %s on host %s (%s)\n", article(mode), mode, what, hs.Host, shellName(hs.Shell))
-	b.WriteString("# Its reports number the steps:\n")
+	b.WriteString("# Its steps (its reports number them from 0):\n")
 	for i, s := range hs.Steps {
 		fmt.Fprintf(&b, "#   %d %s\n", i+1, s)
 	}

@@ -1,5 +1,5 @@
 # driftless: the first script of an apply of association "download" (document "download") on host linux (POSIX sh)
-# Its reports number the steps:
+# Its steps (its reports number them from 0):
 #   1 tool (download)
 dl_main() {
 DLM='@@DL-MARKER'

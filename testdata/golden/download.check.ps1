@@ -1,5 +1,5 @@
 # driftless: the first script of a check of association "download" (document "download") on host windows (PowerShell)
-# Its reports number the steps:
+# Its steps (its reports number them from 0):
 #   1 tool (download)
 $DLM = '@@DL-MARKER'
 $ErrorActionPreference = 'Stop'

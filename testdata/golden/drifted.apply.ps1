@@ -1,5 +1,5 @@
 # driftless: the first script of an apply of association "drifted" (document "drifted") on host windows (PowerShell)
-# Its reports number the steps:
+# Its steps (its reports number them from 0):
 #   1 installed (shell)
 #   2 reload (shell)
 #   3 conf-dir (directory)

@@ -1,5 +1,5 @@
 # driftless: the first script of an apply of association "files" (document "files") on host windows (PowerShell)
-# Its reports number the steps:
+# Its steps (its reports number them from 0):
 #   1 conf-dir (directory)
 #   2 cache-dir (directory)
 #   3 old-dir (directory)

@@ -1,5 +1,5 @@
 # driftless: the first script of an apply of association "lines" (document "lines") on host linux (POSIX sh)
-# Its reports number the steps:
+# Its steps (its reports number them from 0):
 #   1 editor (line)
 #   2 allow (line)
 #   3 root-login (line)

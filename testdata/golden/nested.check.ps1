@@ -1,5 +1,5 @@
 # driftless: the first script of a check of association "nested" (document "nested") on host windows (PowerShell)
-# Its reports number the steps:
+# Its steps (its reports number them from 0):
 #   1 prepare (shell)
 #   2 inner/greeting (file)
 #   3 inner/login (shell)

@@ -1,5 +1,5 @@
 # driftless: the first script of an apply of association "powershell" (document "powershell") on host linux (POSIX sh)
-# Its reports number the steps:
+# Its steps (its reports number them from 0):
 #   1 feature (powershell)
 #   2 always (powershell)
 #   3 with-env (powershell)

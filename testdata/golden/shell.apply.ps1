@@ -1,5 +1,5 @@
 # driftless: the first script of an apply of association "shell" (document "shell") on host windows (PowerShell)
-# Its reports number the steps:
+# Its steps (its reports number them from 0):
 #   1 guarded (shell)
 #   2 always (shell)
 #   3 scripted (shell)

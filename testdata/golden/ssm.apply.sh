@@ -1,5 +1,5 @@
 # driftless: the first script of an apply of association "ssm" (document "ssm") on host linux (POSIX sh)
-# Its reports number the steps:
+# Its steps (its reports number them from 0):
 #   1 soft-fail (shell)
 #   2 maybe-exit (shell)
 #   3 done-here (shell)

@@ -1,5 +1,5 @@
 # driftless: the first script of an apply of association "system" (document "system") on host linux (POSIX sh)
-# Its reports number the steps:
+# Its steps (its reports number them from 0):
 #   1 tools (package)
 #   2 openssl (package)
 #   3 no-telnet (package)
