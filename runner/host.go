@@ -110,7 +110,7 @@ func (h *hostRun) run(ctx context.Context) error {
 // runs, in order.
 func (h *hostRun) decide(per map[int][]frame.Frame, started time.Time) []plan.ApplyStep {
 	var todo []plan.ApplyStep
-	stopped := ""
+	var stopped stop
 	for _, s := range h.steps {
 		r := h.result(s)
 		r.StartedAt = started
@@ -146,20 +146,16 @@ func (h *hostRun) decide(per map[int][]frame.Frame, started time.Time) []plan.Ap
 // because an earlier step stopped the document, failed before the check
 // (stopped then gives the reason to stop the steps after it), or skipped
 // by its precondition or platform. done says whether it did.
-func (h *hostRun) precluded(s *plan.Step, fs []frame.Frame, stopped string) (done bool, _ string) {
+func (h *hostRun) precluded(s *plan.Step, fs []frame.Frame, stopped stop) (done bool, _ stop) {
 	r := h.result(s)
 	switch {
-	case stopped != "" && !s.Finally:
-		r.Status, r.SkipReason = journal.StatusSkipped, journal.SkipStopped
-		if strings.HasPrefix(stopped, endedEarly) {
-			r.SkipReason = journal.SkipExited // by design: the host stays compliant
-		}
-		r.Error = stopped
+	case stopped.why != "" && !s.Finally:
+		r.Status, r.SkipReason, r.Error = journal.StatusSkipped, stopped.reason, stopped.why
 		return true, stopped
 	case s.Err != nil:
 		r.Status, r.Error = journal.StatusFailed, h.red.Redact(s.Err.Error())
 		if s.OnFailure == "stop" {
-			stopped = fmt.Sprintf("step %q failed", s.Name)
+			stopped = stop{fmt.Sprintf("step %q failed", s.Name), journal.SkipStopped}
 		}
 		return true, stopped
 	case s.Skip != "":
@@ -177,29 +173,36 @@ func (h *hostRun) precluded(s *plan.Step, fs []frame.Frame, stopped string) (don
 	return false, stopped
 }
 
-// endedEarly starts the reason of the steps skipped after a step ended
-// the document by design (SSM's onSuccess: exit and onFailure:
-// successAndExit): they are Skipped "exited", which leaves the host
-// compliant, not "stopped".
+// stop says why the steps after a step are skipped (why, "" while none
+// is) and with which reason: SkipStopped after a failure, SkipExited when
+// the document ended early by design (SSM's onSuccess: exit and
+// onFailure: successAndExit), which leaves the host compliant.
+type stop struct {
+	why    string
+	reason string
+}
+
+// endedEarly starts why the steps after a step that ended the document
+// by design are skipped.
 const endedEarly = "the document ended early ("
 
 // stopsAfter is the reason the steps after s, which the check script ran
 // or corrected, do not run: s failed with on_failure stop, ended the
 // document (exits: a run that succeeded with onSuccess exit), or asked
 // for a reboot; stopped when none of these.
-func (h *hostRun) stopsAfter(s *plan.Step, stopped string, exits bool) string {
+func (h *hostRun) stopsAfter(s *plan.Step, stopped stop, exits bool) stop {
 	r := h.result(s)
 	if r.Status.Failed() && s.OnFailure == "stop" {
-		stopped = fmt.Sprintf("step %q failed", s.Name)
+		stopped = stop{fmt.Sprintf("step %q failed", s.Name), journal.SkipStopped}
 	}
 	if exits && s.OnSuccessEnd && r.Status == journal.StatusSuccess && (r.ExitCode == nil || *r.ExitCode == 0) {
-		stopped = endedEarly + "onSuccess)"
+		stopped = stop{endedEarly + "onSuccess)", journal.SkipExited}
 	}
 	if exits && s.OnFailure == "successAndExit" && r.Status == journal.StatusSuccess && r.ExitCode != nil && *r.ExitCode != 0 {
-		stopped = endedEarly + "successAndExit)"
+		stopped = stop{endedEarly + "successAndExit)", journal.SkipExited}
 	}
 	if h.reboot {
-		stopped = "the host reboots first"
+		stopped = stop{"the host reboots first", journal.SkipStopped}
 	}
 	return stopped
 }
