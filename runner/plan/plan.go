@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -431,4 +432,20 @@ func NormMode(m string) string {
 		return "0"
 	}
 	return m
+}
+
+// Label names the step for a comment in its script: its number (from 1),
+// name and action, and its path; control characters become spaces, so
+// that it stays on one line.
+func (s *Step) Label() string {
+	text := "step " + strconv.Itoa(s.Idx+1) + ": " + s.Name + " (" + string(s.Action)
+	if s.Path != "" {
+		text += " " + s.Path
+	}
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, text+")")
 }

@@ -1,10 +1,9 @@
 package powershell
 
 import (
-	"bytes"
-	"strconv"
 	"strings"
 
+	"github.com/driftless-dev/driftless/runner/internal/lines"
 	"github.com/driftless-dev/driftless/runner/plan"
 )
 
@@ -19,72 +18,34 @@ type writer struct {
 	depth          int
 	single, double bool // inside '…' or "…" at the end of the last line
 	escaped        bool // the last line ended with a backtick outside quotes
-	line           []byte
+	lines          lines.Splitter
 }
 
 // Write implements io.Writer, so that fmt.Fprintf writes through the
 // writer too.
 func (w *writer) Write(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			w.line = append(w.line, p...)
-			break
-		}
-		w.line = append(w.line, p[:i+1]...)
-		w.flush(string(w.line))
-		w.line = w.line[:0]
-		p = p[i+1:]
-	}
-	return n, nil
+	w.lines.Write(p, w.flush)
+	return len(p), nil
 }
 
 // WriteString writes s, line by line.
 func (w *writer) WriteString(s string) (int, error) {
-	n := len(s)
-	for len(s) > 0 {
-		i := strings.IndexByte(s, '\n')
-		if i < 0 {
-			w.line = append(w.line, s...)
-			break
-		}
-		if len(w.line) == 0 {
-			w.flush(s[:i+1])
-		} else {
-			w.line = append(w.line, s[:i+1]...)
-			w.flush(string(w.line))
-			w.line = w.line[:0]
-		}
-		s = s[i+1:]
-	}
-	return n, nil
+	w.lines.WriteString(s, w.flush)
+	return len(s), nil
 }
 
 // verbatim writes text, hand-written and indented already (the prelude):
 // whole lines whose braces and quotes all close (a test checks it).
 func (w *writer) verbatim(text string) { w.Builder.WriteString(text) }
 
-// comment writes a comment line naming step s, with what it acts on.
+// comment writes a comment line naming step s.
 func (w *writer) comment(s *plan.Step) {
-	text := "# step " + strconv.Itoa(s.Idx+1) + ": " + s.Name + " (" + string(s.Action)
-	if s.Path != "" {
-		text += " " + s.Path
-	}
-	w.WriteString(strings.Map(func(r rune) rune {
-		if r < ' ' || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, text+")") + "\n")
+	w.WriteString("# " + s.Label() + "\n")
 }
 
 // String returns the script, with an unterminated last line.
 func (w *writer) String() string {
-	if len(w.line) > 0 {
-		w.flush(string(w.line))
-		w.line = w.line[:0]
-	}
+	w.lines.Flush(w.flush)
 	return w.Builder.String()
 }
 
