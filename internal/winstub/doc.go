@@ -1,5 +1,5 @@
 // Package winstub is a Go stand-in for a Windows host, for tests of the
-// runner's PowerShell scripts (runner/pwsh.go) over WinRM or OpenSSH.
+// runner's PowerShell scripts (package runner/powershell) over WinRM or OpenSSH.
 //
 // PowerShell does not run here. Host replays the helper calls the
 // scripts make (dl_stat, dl_payload, dl_run, dl_write, dl_result,

@@ -16,7 +16,7 @@ import (
 	"github.com/driftless-dev/driftless/winrm/winrmtest"
 )
 
-// MaxOutput is the runner's cap on one payload (runner.MaxOutput; this
+// MaxOutput is the runner's cap on one payload (frame.MaxOutput in runner/frame; this
 // package cannot import the runner, whose own tests use it).
 const MaxOutput = 1 << 20
 

@@ -15,7 +15,7 @@ import (
 	"github.com/driftless-dev/driftless/runner/plan"
 )
 
-// The scripts below are the PowerShell twins of script.go's, for hosts
+// The scripts below are the PowerShell twins of package posix's, for hosts
 // whose connection says ShellPowerShell (WinRM; OpenSSH on Windows). They
 // report through exactly the same frames, so that evaluate and applied
 // read them unchanged:
@@ -46,7 +46,7 @@ import (
 // step's environment and working directory, stdin closed, stdout and
 // stderr captured to files; after the step's timeout the child and its
 // process tree are killed (taskkill /T /F) and the exit code is 124, as
-// with GNU timeout in script.go.
+// with GNU timeout in package posix.
 //
 // A shell (POSIX sh) step is not run on Windows: it reports skip
 // platform, as the SSM agent skips aws:runShellScript there.
