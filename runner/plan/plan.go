@@ -396,7 +396,7 @@ func isText(b []byte) bool {
 }
 
 // Resume carries what a script resumed after a step's timeout
-// starts from (host.go): the earlier script was killed on the host.
+// starts from (runner/host.go): the earlier script was killed on the host.
 type Resume struct {
 	Unclean bool   // check phase: a step before was not in state
 	Stop    string // apply phase: why later steps are skipped ("" none)

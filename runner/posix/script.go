@@ -58,7 +58,7 @@ const (
 // that a daemon it starts, holding its stdout open, cannot hold the
 // session open; they are sent after it ended. Before each command a frame
 // ("sout" or "start") tells the runner which step is running, so that the
-// runner enforces the step's timeout itself (host.go), on every platform,
+// runner enforces the step's timeout itself (runner/host.go), on every platform,
 // without a timeout program.
 const prelude = `dl_os=
 [ -r /proc/sys/kernel/ostype ] && read -r dl_os </proc/sys/kernel/ostype
