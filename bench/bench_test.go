@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +21,55 @@ import (
 	"github.com/driftless-dev/driftless/runner"
 	"github.com/driftless-dev/driftless/ssh"
 )
+
+// TestMain lets the test binary be the spawner that measureChild starts
+// children through, as the bench binary is.
+func TestMain(m *testing.M) {
+	if len(os.Args) > 1 && os.Args[1] == spawnArg {
+		os.Exit(spawnChild(os.Args[2:]))
+	}
+	os.Exit(m.Run())
+}
+
+// TestMeasureChild checks what measureChild reports of a small child
+// while this process holds much memory: the child's own peak RSS, not
+// this process's (as Linux gives a vforked child), its CPU time, and its
+// exit status.
+func TestMeasureChild(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("peak RSS of children is measured on Linux")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := make([]byte, 400<<20)
+	for i := range big {
+		big[i] = byte(i)
+	}
+	defer runtime.KeepAlive(big)
+	ctx := context.Background()
+	spin := "i=0; while [ $i -lt 20000 ]; do i=$((i+1)); done"
+	for _, spawner := range []string{"", self} {
+		spawnerPath = spawner
+		s, err := measureChild(ctx, os.Environ(), "/bin/sh", "-c", spin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("spawner %q: rss %d MB, cpu %s", spawner, s.rss>>20, s.cpu)
+		if s.cpu <= 0 || s.cpu > 10*time.Second {
+			t.Errorf("spawner %q: cpu %s", spawner, s.cpu)
+		}
+		if spawner != "" && (s.rss <= 0 || s.rss > 100<<20) {
+			t.Errorf("through the spawner, a shell's peak RSS is %d MB", s.rss>>20)
+		}
+		if _, err := measureChild(ctx, os.Environ(), "/bin/sh", "-c", "echo oops; exit 3"); err == nil ||
+			!strings.Contains(err.Error(), "exit status 3") || !strings.Contains(err.Error(), "oops") {
+			t.Errorf("spawner %q: a failing child: %v", spawner, err)
+		}
+	}
+	spawnerPath = ""
+}
 
 // simFleet starts n simulated hosts for a test, fresh.
 func simFleet(tb testing.TB, n int) *fleet {

@@ -97,12 +97,17 @@ type sample struct {
 }
 
 // measureChild runs a child process to its end and measures its wall
-// time (start to exit) and peak RSS. A non-zero exit is an error holding
-// the tail of its output.
+// time (start to exit), CPU time and peak RSS. A non-zero exit is an
+// error holding the tail of its output.
+//
+// Where it can, the child is started by a spawner (this program again,
+// spawnerPath): Linux gives a child started by vfork, as Go starts
+// children, the peak RSS of its parent as its own starting peak, and the
+// bench's own (the simulated hosts) would be the child's.
 func measureChild(ctx context.Context, env []string, name string, args ...string) (sample, error) {
 	ctx, cancel := context.WithTimeout(ctx, childTimeout)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, name, args...)
+	cmd, usage := spawnCommand(ctx, name, args)
 	cmd.Env = env
 	var out outputBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -112,9 +117,13 @@ func measureChild(ctx context.Context, env []string, name string, args ...string
 	if m := machineCPU(); m > 0 {
 		s.machine = m - machineBefore
 	}
-	if cmd.ProcessState != nil {
+	if u, ok := usage(); ok {
+		s.rss, s.cpu = u.rss, u.cpu
+	} else if cmd.ProcessState != nil {
 		s.rss = maxRSS(cmd.ProcessState)
 		s.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+	}
+	if cmd.ProcessState != nil {
 		if used := usedCPU(); used > 0 {
 			s.others = max(used-cpuBefore-s.cpu, 0)
 		}

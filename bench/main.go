@@ -50,6 +50,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == floorChildArg {
 		os.Exit(floorChild(os.Args[2:], os.Stderr))
 	}
+	if len(os.Args) > 1 && os.Args[1] == spawnArg {
+		os.Exit(spawnChild(os.Args[2:]))
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -175,6 +178,7 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("find this program to run the floor: %w", err)
 	}
+	spawnerPath = self
 	env := &benchEnv{bin: bin, self: self, work: work, logf: logf}
 
 	if o.wants("fleet") || o.wants("latency") {

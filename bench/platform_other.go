@@ -3,8 +3,11 @@
 package main
 
 import (
+	"context"
+	"fmt"
 	"io/fs"
 	"os"
+	"os/exec"
 	"time"
 )
 
@@ -19,3 +22,23 @@ func usedCPU() time.Duration { return 0 }
 
 // machineCPU is unknown where there is no /proc/stat.
 func machineCPU() time.Duration { return 0 }
+
+const spawnArg = "-spawn-child"
+
+// spawnerPath is unused where there is no rusage: children are started
+// directly.
+var spawnerPath string
+
+type childUsage struct {
+	cpu time.Duration
+	rss int64
+}
+
+func spawnCommand(ctx context.Context, name string, args []string) (*exec.Cmd, func() (childUsage, bool)) {
+	return exec.CommandContext(ctx, name, args...), func() (childUsage, bool) { return childUsage{}, false }
+}
+
+func spawnChild([]string) int {
+	fmt.Fprintln(os.Stderr, "bench: -spawn-child needs rusage (unix)")
+	return 2
+}

@@ -82,12 +82,15 @@ func loadKnownHostsDB(files []string) (*knownHostsDB, error) {
 			contents = append(contents, data)
 			hasCA = hasCA || bytes.Contains(data, []byte("@cert-authority"))
 		}
-		cb, err := knownhosts.New(existing...)
-		if err != nil {
-			return nil, false, fmt.Errorf("known_hosts: %w", err)
-		}
-		db := &knownHostsDB{cb: cb, hasCA: hasCA}
+		db := &knownHostsDB{files: existing, hasCA: hasCA}
 		db.byAddr, _ = indexKnownHosts(existing, contents)
+		if db.byAddr == nil {
+			cb, err := knownhosts.New(existing...)
+			if err != nil {
+				return nil, false, fmt.Errorf("known_hosts: %w", err)
+			}
+			db.cb = cb
+		}
 		db.callback = db.check
 		return db, true, nil
 	})
@@ -95,8 +98,14 @@ func loadKnownHostsDB(files []string) (*knownHostsDB, error) {
 
 // knownHostsDB is what the known_hosts files say.
 type knownHostsDB struct {
-	cb    gossh.HostKeyCallback // x/crypto's knownhosts
+	files []string // those that exist
 	hasCA bool
+	// cb is x/crypto's knownhosts over files: made at once when there is
+	// no byAddr, else when first needed (a certificate), so that a
+	// fleet's keys are not held twice.
+	cbOnce sync.Once
+	cb     gossh.HostKeyCallback
+	cbErr  error
 	// byAddr lists the keys of the files by the address they are for
 	// (addrKey), in the order x/crypto's knownhosts finds them, when the
 	// files have only plain lines (plainLine); else it is nil. x/crypto
@@ -111,19 +120,19 @@ type knownHostsDB struct {
 // there is one.
 func (db *knownHostsDB) check(address string, remote net.Addr, key gossh.PublicKey) error {
 	if db.byAddr == nil || address == "" {
-		return db.cb(address, remote, key)
+		return db.slow(address, remote, key)
 	}
 	if _, cert := key.(*gossh.Certificate); cert {
-		return db.cb(address, remote, key)
+		return db.slow(address, remote, key)
 	}
 	// As knownhosts: the remote address must split (its error otherwise),
 	// and the address dialed is the one checked.
 	if _, _, err := net.SplitHostPort(remote.String()); err != nil {
-		return db.cb(address, remote, key)
+		return db.slow(address, remote, key)
 	}
 	host, port, err := net.SplitHostPort(address)
 	if err != nil {
-		return db.cb(address, remote, key)
+		return db.slow(address, remote, key)
 	}
 	want := db.byAddr[addrKey(host, port)]
 	blob := key.Marshal()
@@ -133,6 +142,22 @@ func (db *knownHostsDB) check(address string, remote net.Addr, key gossh.PublicK
 		}
 	}
 	return &knownhosts.KeyError{Want: slices.Clone(want)}
+}
+
+// slow is x/crypto's knownhosts callback.
+func (db *knownHostsDB) slow(address string, remote net.Addr, key gossh.PublicKey) error {
+	db.cbOnce.Do(func() {
+		if db.cb == nil {
+			db.cb, db.cbErr = knownhosts.New(db.files...)
+			if db.cbErr != nil {
+				db.cbErr = fmt.Errorf("known_hosts: %w", db.cbErr)
+			}
+		}
+	})
+	if db.cbErr != nil {
+		return db.cbErr
+	}
+	return db.cb(address, remote, key)
 }
 
 func addrKey(host, port string) string { return host + "\x00" + port }
