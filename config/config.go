@@ -212,12 +212,12 @@ var assocKeys = []string{"document", "targets", "parameters", "schedule", "timez
 
 func loadAssociations(cfg *Config, opts Options, list *diag.List, checkHosts bool) {
 	file := opts.Associations
-	src, err := os.ReadFile(file)
+	src, err := cfgtree.ReadFile(file)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) && filepath.Base(file) == "associations.toml" && filepath.Dir(file) == filepath.Clean(opts.Dir) {
 			return // no associations yet: exec, inventory and documents still work
 		}
-		list.Addf(file, diag.Pos{}, "", "cannot read associations: %v", err)
+		list.Add(cfgtree.ReadError(file, "associations", err))
 		return
 	}
 	c := cfgtree.Checker{File: file, L: list}

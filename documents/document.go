@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -135,9 +134,9 @@ var stepNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
 
 // LoadFile reads a document from documents/NAME.{toml,json,yaml,yml}.
 func LoadFile(path string, list *diag.List) *Document {
-	src, err := os.ReadFile(path)
+	src, err := cfgtree.ReadFile(path)
 	if err != nil {
-		list.Addf(path, diag.Pos{}, "", "cannot read the document: %v", err)
+		list.Add(cfgtree.ReadError(path, "the document", err))
 		return nil
 	}
 	base := filepath.Base(path)

@@ -167,9 +167,9 @@ type settings struct {
 // inventory is usable only when list has no errors.
 func Load(path string, opts Options) (*Inventory, *diag.List) {
 	var list diag.List
-	src, err := os.ReadFile(path)
+	src, err := cfgtree.ReadFile(path)
 	if err != nil {
-		list.Addf(path, diag.Pos{}, "", "cannot read the inventory: %v", err)
+		list.Add(cfgtree.ReadError(path, "the inventory", err))
 		return nil, &list
 	}
 	inv := Parse(path, src, opts, &list)

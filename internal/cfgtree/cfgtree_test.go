@@ -138,37 +138,3 @@ func TestKeysSuggest(t *testing.T) {
 		t.Errorf("second = %+v", errs[1])
 	}
 }
-
-func FuzzParseTOML(f *testing.F) {
-	f.Add(sample)
-	f.Add("a = [1, [2, {b = 3}], \"\"\"x\"\"\"]\n[[t]]\n[[t.u]]\n[t.u.v]\nk = 'x'")
-	f.Add("x = \"\"\"a\\\"\"\"\"\"\n")
-	f.Fuzz(func(t *testing.T, s string) {
-		root, err := ParseTOML("f.toml", []byte(s))
-		if err != nil {
-			return
-		}
-		var walk func(n *Node)
-		walk = func(n *Node) {
-			if n.Pos.Line < 1 || n.Pos.Col < 1 {
-				t.Fatalf("%s has no position", n.Path)
-			}
-			for _, c := range n.Entries {
-				walk(c)
-			}
-			for _, c := range n.Items {
-				walk(c)
-			}
-		}
-		walk(root)
-	})
-}
-
-func FuzzParseYAML(f *testing.F) {
-	f.Add("a: 1\nb: [x, y]\nc: {d: e}\n")
-	f.Add("{\"a\": [1, 2.5, true, null]}")
-	f.Fuzz(func(t *testing.T, s string) {
-		_, _ = ParseYAML("f.yaml", []byte(s))
-		_, _ = ParseJSON("f.json", []byte(s))
-	})
-}

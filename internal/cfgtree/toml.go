@@ -18,6 +18,12 @@ import (
 // ParseTOML decodes src (named file in messages) into a tree. A syntax
 // error is returned as a *diag.Error with its position.
 func ParseTOML(file string, src []byte) (*Node, error) {
+	if err := precheck(file, src); err != nil {
+		return nil, err
+	}
+	if err := tomlDepth(file, src); err != nil {
+		return nil, err
+	}
 	var m map[string]any
 	if _, err := toml.NewDecoder(strings.NewReader(string(src))).Decode(&m); err != nil {
 		var pe toml.ParseError

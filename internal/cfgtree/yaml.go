@@ -18,6 +18,9 @@ import (
 // (so that JSON is strict JSON); positions come from the YAML parser, of
 // which JSON is a subset.
 func ParseJSON(file string, src []byte) (*Node, error) {
+	if err := precheck(file, src); err != nil {
+		return nil, err
+	}
 	dec := json.NewDecoder(bytes.NewReader(src))
 	var v any
 	err := dec.Decode(&v)
@@ -70,6 +73,9 @@ var yamlLineRe = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // ParseYAML decodes a YAML document.
 func ParseYAML(file string, src []byte) (*Node, error) {
+	if err := precheck(file, src); err != nil {
+		return nil, err
+	}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		msg := err.Error()
@@ -86,15 +92,32 @@ func ParseYAML(file string, src []byte) (*Node, error) {
 		return &Node{Kind: Map, Pos: diag.Pos{Line: 1, Col: 1}}, nil
 	}
 	root := &Node{}
-	if err := fromYAML(file, root, doc.Content[0], 0); err != nil {
+	y := yamlTree{file: file}
+	if err := y.fill(root, doc.Content[0], 0, false); err != nil {
 		return nil, err
 	}
 	return root, nil
 }
 
-func fromYAML(file string, n *Node, y *yaml.Node, depth int) error {
-	if depth > 100 {
-		return &diag.Error{File: file, Pos: diag.Pos{Line: y.Line, Col: y.Column}, Msg: "YAML nesting too deep"}
+// yamlTree turns a yaml.Node tree into a Node tree, expanding aliases
+// within the bounds of an aliasBudget.
+type yamlTree struct {
+	file   string
+	budget aliasBudget
+	site   diag.Pos // the outermost alias being expanded
+}
+
+// fill fills n from y at depth; aliased is set below an alias, where
+// every node is a copy that the budget pays for.
+func (t *yamlTree) fill(n *Node, y *yaml.Node, depth int, aliased bool) error {
+	file := t.file
+	if depth > MaxDepth {
+		return tooDeep(file, diag.Pos{Line: y.Line, Col: y.Column})
+	}
+	if aliased {
+		if err := t.budget.spend(file, t.site, len(y.Value)); err != nil {
+			return err
+		}
 	}
 	if n.Pos.Line == 0 {
 		n.Pos = diag.Pos{Line: y.Line, Col: y.Column}
@@ -104,12 +127,15 @@ func fromYAML(file string, n *Node, y *yaml.Node, depth int) error {
 		if y.Alias == nil {
 			return &diag.Error{File: file, Pos: n.Pos, Msg: "YAML: unknown alias"}
 		}
-		return fromYAML(file, n, y.Alias, depth+1)
+		if !aliased {
+			t.site = n.Pos
+		}
+		return t.fill(n, y.Alias, depth+1, true)
 	case yaml.DocumentNode:
 		if len(y.Content) == 0 {
 			return nil
 		}
-		return fromYAML(file, n, y.Content[0], depth+1)
+		return t.fill(n, y.Content[0], depth+1, aliased)
 	case yaml.MappingNode:
 		n.Kind = Map
 		for i := 0; i+1 < len(y.Content); i += 2 {
@@ -121,7 +147,7 @@ func fromYAML(file string, n *Node, y *yaml.Node, depth int) error {
 				return &diag.Error{File: file, Pos: diag.Pos{Line: k.Line, Col: k.Column}, Key: childPath(n.Path, k.Value), Msg: "duplicate key"}
 			}
 			c := &Node{Key: k.Value, Path: childPath(n.Path, k.Value), Pos: diag.Pos{Line: k.Line, Col: k.Column}}
-			if err := fromYAML(file, c, v, depth+1); err != nil {
+			if err := t.fill(c, v, depth+1, aliased); err != nil {
 				return err
 			}
 			n.Entries = append(n.Entries, c)
@@ -130,7 +156,7 @@ func fromYAML(file string, n *Node, y *yaml.Node, depth int) error {
 		n.Kind = List
 		for i, it := range y.Content {
 			c := &Node{Path: itemPath(n.Path, i), Pos: diag.Pos{Line: it.Line, Col: it.Column}}
-			if err := fromYAML(file, c, it, depth+1); err != nil {
+			if err := t.fill(c, it, depth+1, aliased); err != nil {
 				return err
 			}
 			n.Items = append(n.Items, c)
