@@ -96,6 +96,7 @@ var actionSpecs = map[Action]*actionSpec{
 		if content == nil && source == nil && literal(s.Inputs["state"]) != "absent" {
 			c.Errf(n, "a file step needs content or source (or state = \"absent\")")
 		}
+		checkSourceInput(c, n, s)
 	}},
 	ActionDirectory: {name: ActionDirectory, inputs: append([]inputSpec{
 		{name: "path", kind: inStr, required: true},
@@ -149,6 +150,7 @@ var actionSpecs = map[Action]*actionSpec{
 		if (s.Inputs["url"] == nil) == (s.Inputs["source"] == nil) {
 			c.Errf(n, "a download step needs exactly one of url or source")
 		}
+		checkSourceInput(c, n, s)
 	}},
 	ActionDocument: {name: ActionDocument, inputs: []inputSpec{
 		{name: "document", kind: inStr, required: true},
@@ -174,6 +176,16 @@ func checkEnvNames(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
 }
 
 // literal returns the text of an input without references, or "".
+// checkSourceInput checks a source written as it is (one with {{ }} is
+// checked once rendered, when the plan reads it).
+func checkSourceInput(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
+	if src := literal(s.Inputs["source"]); src != "" {
+		if err := CheckSource(src); err != nil {
+			c.Errf(n.Get("source"), "%v", err)
+		}
+	}
+}
+
 func literal(in *Input) string {
 	if in == nil || in.Str == nil || in.Str.HasRefs() {
 		return ""

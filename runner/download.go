@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/driftless-dev/driftless/documents"
 )
 
 // MaxDownload is the largest content the download action moves.
@@ -69,10 +71,7 @@ func (f *fetcher) get(url, source, want string) ([]byte, error) {
 	if url != "" {
 		b, err = f.httpGet(url)
 	} else {
-		if !filepath.IsAbs(source) {
-			source = filepath.Join(f.dir, source)
-		}
-		b, err = readLimited(source)
+		b, err = readLimited(f.dir, source)
 	}
 	if err != nil {
 		return nil, err
@@ -115,15 +114,25 @@ func (f *fetcher) httpGet(url string) ([]byte, error) {
 	return b, nil
 }
 
-func readLimited(path string) ([]byte, error) {
-	st, err := os.Stat(path)
+// readLimited reads a download's source, confined to the config dir
+// dir, of at most MaxDownload bytes.
+func readLimited(dir, source string) ([]byte, error) {
+	f, st, err := documents.OpenSource(dir, source)
 	if err != nil {
 		return nil, fmt.Errorf("source: %w", err)
 	}
+	defer f.Close()
 	if st.Size() > MaxDownload {
-		return nil, fmt.Errorf("source %s: larger than %d bytes", path, MaxDownload)
+		return nil, fmt.Errorf("source %s: larger than %d bytes", source, MaxDownload)
 	}
-	return os.ReadFile(path)
+	b, err := io.ReadAll(io.LimitReader(f, MaxDownload+1))
+	if err == nil && len(b) > MaxDownload {
+		err = fmt.Errorf("larger than %d bytes", MaxDownload)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("source %s: %w", source, err)
+	}
+	return b, nil
 }
 
 func hexSHA(b []byte) string {

@@ -5,8 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -299,13 +298,7 @@ func renderPath(s *Step, in *stepInputs, po Options) error {
 		if in.ds.Input("content") != nil {
 			s.Content, s.ContentText = []byte(in.get("content")), true
 		} else if src := in.get("source"); in.err == nil {
-			if !filepath.IsAbs(src) {
-				src = filepath.Join(po.Dir, src)
-			}
-			s.Content, in.err = os.ReadFile(src)
-			if in.err != nil {
-				in.err = fmt.Errorf("source: %w", in.err)
-			}
+			s.Content, in.err = readSource(po.Dir, src)
 			s.ContentText = isText(s.Content)
 		}
 	}
@@ -390,6 +383,20 @@ func renderDownload(s *Step, in *stepInputs, po Options) error {
 }
 
 var pkgNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9@._+:=~-]*$`)
+
+// readSource reads a file step's source, confined to the config dir.
+func readSource(dir, src string) ([]byte, error) {
+	f, _, err := documents.OpenSource(dir, src)
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(f)
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	return b, nil
+}
 
 func isText(b []byte) bool {
 	return !slices.Contains(b, 0) && len(b) <= MaxDiffBytes
