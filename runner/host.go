@@ -54,7 +54,7 @@ func isScript(s *plan.Step) bool {
 
 // RebootExitCode is the exit status with which a script step asks for a
 // reboot (SSM's convention on Linux and macOS).
-const RebootExitCode = 194
+const RebootExitCode = eval.RebootExitCode
 
 // result is the step's result record.
 func (h *hostRun) result(s *plan.Step) *journal.StepResult { return &h.results[s.Idx] }

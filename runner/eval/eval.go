@@ -38,13 +38,21 @@ type Host struct {
 	Pending map[string]*[]byte
 }
 
-// RebootCode is the exit status with which a script asks for a reboot:
-// 194 on Linux and macOS (SSM's convention), 3010 on Windows.
+// RebootExitCode is the exit status with which a script step asks for a
+// reboot on Linux and macOS (SSM's convention); RebootExitCodeWindows on
+// Windows.
+const (
+	RebootExitCode        = 194
+	RebootExitCodeWindows = 3010
+)
+
+// RebootCode is the exit status with which a script asks for a reboot
+// on h.
 func (h Host) RebootCode() int {
 	if h.PowerShell {
-		return 3010
+		return RebootExitCodeWindows
 	}
-	return 194
+	return RebootExitCode
 }
 
 // Output is what a command printed, redacted and with a note when it
