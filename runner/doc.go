@@ -26,8 +26,8 @@
 // apply mode the same script also corrects what it can decide on the
 // host itself; only a step that needs Go's decision (a line with a
 // regexp, a package, a service, a patch) ends those corrections: the
-// runner then evaluates the rest from the check frames (host.go:
-// evaluate) and a second script corrects and verifies the remaining
+// runner then evaluates the rest from the check frames (package eval)
+// and a second script corrects and verifies the remaining
 // drifted steps in order. The number of round trips never grows with the
 // number of steps. What the scripts do on the host, and the programs they
 // start, is described in package posix.
@@ -35,8 +35,10 @@
 // # Packages
 //
 //	runner            orchestration and rate control (runner.go), a host's
-//	                  run and the evaluation of its frames (host.go), ticks
+//	                  run: phases, timeouts, resume, results (host.go), ticks
 //	runner/plan       a document's steps rendered for one host; what to apply
+//	runner/eval       a step's frames judged: compliant, drifted (diffs,
+//	                  what to apply), corrected or failed
 //	runner/posix      the POSIX sh script builder
 //	runner/powershell the PowerShell script builder
 //	runner/frame      the report protocol between a script and the runner

@@ -27,6 +27,7 @@ import (
 	"testing"
 
 	"github.com/driftless-dev/driftless/documents"
+	"github.com/driftless-dev/driftless/runner/eval"
 	"github.com/driftless-dev/driftless/runner/plan"
 	"github.com/driftless-dev/driftless/runner/posix"
 	"github.com/driftless-dev/driftless/transport"
@@ -137,7 +138,7 @@ func drifted(s *plan.Step, cur string, commands string) plan.ApplyStep {
 	case "file":
 		a.Write = s.Content
 	case "line":
-		w, err := editLine([]byte(cur), s)
+		w, err := eval.EditLine([]byte(cur), s)
 		if err != nil {
 			panic(err)
 		}

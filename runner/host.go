@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,13 +12,12 @@ import (
 	"time"
 
 	"github.com/driftless-dev/driftless/documents"
+	"github.com/driftless-dev/driftless/runner/eval"
 	"github.com/driftless-dev/driftless/runner/frame"
 	"github.com/driftless-dev/driftless/runner/plan"
 	"github.com/driftless-dev/driftless/runner/posix"
 	"github.com/driftless-dev/driftless/runner/powershell"
 	"github.com/driftless-dev/driftless/transport"
-
-	udiff "github.com/aymanbagabas/go-udiff"
 
 	"github.com/driftless-dev/driftless/journal"
 )
@@ -54,18 +52,9 @@ func isScript(s *plan.Step) bool {
 	return s.Action == documents.ActionShell || s.Action == documents.ActionPowerShell
 }
 
-// rebootCode is the exit status with which a script asks for a reboot:
-// 194 on Linux and macOS, 3010 on Windows.
-func (h *hostRun) rebootCode() int {
-	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
-		return 3010
-	}
-	return RebootExitCode
-}
-
 // RebootExitCode is the exit status with which a script step asks for a
 // reboot (SSM's convention on Linux and macOS).
-const RebootExitCode = 194
+const RebootExitCode = eval.RebootExitCode
 
 // result is the step's result record.
 func (h *hostRun) result(s *plan.Step) *journal.StepResult { return &h.results[s.Idx] }
@@ -129,7 +118,7 @@ func (h *hostRun) decide(per map[int][]frame.Frame, started time.Time) []plan.Ap
 		if !ok {
 			continue // evaluate set a final status
 		}
-		if drifted && !h.check && inlined(s, fs) {
+		if drifted && !h.check && eval.CorrectedByCheck(s, fs) {
 			// Corrected by the check script: everything before it was in
 			// state or corrected.
 			r.Drifted = true
@@ -458,18 +447,6 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	return frame.Merge(fw.Frames, ew.Frames), nil, nil
 }
 
-// inlined reports whether the check script corrected s (inlineFix).
-func inlined(s *plan.Step, fs []frame.Frame) bool {
-	switch s.Action {
-	case documents.ActionShell:
-		return s.HasCheck && hasKind(fs, frame.Run)
-	case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
-		return hasKind(fs, frame.Applied)
-	default: // the other values need nothing here
-	}
-	return false
-}
-
 // endGrace is how long the session may stay open after the script's
 // last frame, for its output to drain.
 const endGrace = 2 * time.Second
@@ -508,274 +485,35 @@ func codeOf(f *frame.Frame) int {
 	return n
 }
 
-// output fills stdout/stderr of r from the payload frames that follow a
-// frame of kind after.
-func (h *hostRun) output(r *journal.StepResult, fs []frame.Frame, after frame.Kind) {
-	seen := false
-	for _, f := range fs {
-		if f.Kind == after {
-			seen = true
-			r.Stdout, r.Stderr = "", ""
-			continue
-		}
-		if !seen {
-			continue
-		}
-		switch f.Kind {
-		case "out":
-			r.Stdout = h.red.Redact(withMarker(f))
-		case "err":
-			r.Stderr = h.red.Redact(withMarker(f))
-		default:
-			seen = false // the payloads of another report follow
-		}
-	}
-}
-
-func withMarker(f frame.Frame) string {
-	s := string(f.Payload)
-	if f.Size > int64(len(f.Payload)) {
-		s += fmt.Sprintf("\n[driftless: output truncated, %d bytes omitted]", f.Size-int64(len(f.Payload)))
-	}
-	return s
-}
-
-// stat is what a stat frame says about a path.
-type stat struct {
-	kind               int // 0 missing, 1 as expected, 2 something else
-	sha                string
-	mode, owner, group string
-	size               int64
-}
-
-func parseStat(f *frame.Frame) stat {
-	if f == nil || len(f.Fields) == 0 {
-		return stat{kind: -1}
-	}
-	st := stat{}
-	st.kind, _ = strconv.Atoi(f.Fields[0])
-	if st.kind == 1 && len(f.Fields) >= 6 {
-		st.sha, st.mode, st.owner, st.group = f.Fields[1], f.Fields[2], powershell.UnescapeField(f.Fields[3]), powershell.UnescapeField(f.Fields[4])
-		st.size, _ = strconv.ParseInt(f.Fields[5], 10, 64)
-	}
-	return st
+// evalHost is what evaluation knows of the host and of the run so far.
+func (h *hostRun) evalHost() eval.Host {
+	return eval.Host{PowerShell: transport.ShellOf(h.conn) == transport.ShellPowerShell, Red: h.red, Pending: h.written}
 }
 
 // evaluate decides from the check frames whether s drifted, and what the
-// apply phase must do. ok is false when the step's result is already
-// final (e.g. the check itself failed).
+// apply phase must do (package eval), and records what it found in the
+// step's result. ok is false when the step's result is already final
+// (e.g. the check itself failed).
 func (h *hostRun) evaluate(s *plan.Step, fs []frame.Frame) (a plan.ApplyStep, drifted, ok bool) {
-	a = plan.ApplyStep{Step: s, Mode: s.Mode}
-	switch s.Action {
-	case documents.ActionShell, documents.ActionPowerShell:
-		return h.evaluateScript(a, fs)
-	case documents.ActionDirectory, documents.ActionFile, documents.ActionLine:
-		return h.evaluatePath(a, fs)
-	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
-		return h.evaluateSystemStep(a, fs)
-	default: // the other values need nothing here
+	v := eval.Check(s, fs, h.evalHost())
+	r := h.result(s)
+	if v.Differ != "" {
+		r.Differ = v.Differ
 	}
-	return h.evalFailed(a, "unexpected action %s", s.Action)
-}
-
-// evalFailed makes the step of a a failure with the message format and
-// args make, for evaluate to return.
-func (h *hostRun) evalFailed(a plan.ApplyStep, format string, args ...any) (plan.ApplyStep, bool, bool) {
-	r := h.result(a.Step)
-	r.Status, r.Error = journal.StatusFailed, h.red.Redact(fmt.Sprintf(format, args...))
-	return a, false, false
-}
-
-// evaluateScript evaluates a shell or powershell step from its check's
-// exit status: drifted when the check exited non-zero.
-func (h *hostRun) evaluateScript(a plan.ApplyStep, fs []frame.Frame) (plan.ApplyStep, bool, bool) {
-	s, r := a.Step, h.result(a.Step)
-	if !s.HasCheck {
-		return a, false, true
+	if v.Error != "" {
+		r.Error = v.Error
 	}
-	f := find(fs, frame.Check)
-	if f == nil {
-		return h.evalFailed(a, "the check did not report (the script stopped early)")
+	if v.ExitCode != nil {
+		r.ExitCode = v.ExitCode
 	}
-	code := codeOf(f)
-	if code == 124 {
-		h.output(r, fs, frame.Check)
-		r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("check timed out after %s", s.Timeout)
-		return a, false, false
+	if v.Out != nil {
+		r.Stdout, r.Stderr = v.Out.Stdout, v.Out.Stderr
 	}
-	if code != 0 {
-		h.output(r, fs, frame.Check)
-		r.ExitCode = &code
-		r.Differ = fmt.Sprintf("check exited %d", code)
-		return a, true, true
+	if v.Status != eval.Pending {
+		r.Status, r.Drifted = status(v.Status), v.Drifted
+		return v.Apply, false, false
 	}
-	return a, false, true
-}
-
-// evaluatePath evaluates a directory, file or line step from the stat
-// of its path (and the file's content): drifted when the path's kind,
-// content, mode, owner or group is not the one wanted.
-func (h *hostRun) evaluatePath(a plan.ApplyStep, fs []frame.Frame) (plan.ApplyStep, bool, bool) {
-	s, r := a.Step, h.result(a.Step)
-	st := parseStat(find(fs, frame.Stat))
-	if st.kind < 0 {
-		return h.evalFailed(a, "the check did not report (the script stopped early)")
-	}
-	var diffs []string
-	if s.Absent && s.Action != documents.ActionLine {
-		if st.kind != 0 {
-			r.Differ = "present, should be absent"
-			return a, true, true
-		}
-		return a, false, true
-	}
-	want := "directory"
-	if s.Action != documents.ActionDirectory {
-		want = "regular file"
-	}
-	if st.kind == 2 {
-		return h.evalFailed(a, "%s exists but is not a %s", s.Path, want)
-	}
-	switch s.Action {
-	case documents.ActionFile:
-		a.Write = s.Content
-		diffs = h.fileDiffs(s, st, fs)
-		if a.Mode == "" && st.kind == 1 && st.mode != "-" {
-			a.Mode = st.mode // no mode declared: the file keeps its own
-		}
-	case documents.ActionLine:
-		var inState bool
-		var err error
-		diffs, inState, err = h.lineDiffs(&a, &st, fs)
-		if err != nil {
-			return h.evalFailed(a, "%v", err)
-		}
-		if inState {
-			return a, false, true
-		}
-	case documents.ActionDirectory:
-		if st.kind == 0 {
-			diffs = append(diffs, "missing")
-		}
-	default: // the other values need nothing here
-	}
-	if st.kind == 1 {
-		diffs = append(diffs, attrDiffs(s, st)...)
-	}
-	if len(diffs) > 0 {
-		r.Differ = h.red.Redact(strings.Join(diffs, "\n"))
-		return a, true, true
-	}
-	return a, false, true
-}
-
-// fileDiffs is how the file of step s, as st and the check frames fs
-// describe it, differs from the content wanted (nothing: in state).
-func (h *hostRun) fileDiffs(s *plan.Step, st stat, fs []frame.Frame) []string {
-	var diffs []string
-	if st.kind == 0 {
-		diffs = append(diffs, "missing")
-		if s.ContentText {
-			diffs = append(diffs, unified(s.Path, "", string(s.Content)))
-		}
-	} else if w, pending := h.written[s.Path]; pending {
-		// An earlier step of this apply writes this file: this
-		// step, later in the document, has the last word.
-		if w == nil || !bytes.Equal(*w, s.Content) {
-			diffs = append(diffs, "an earlier step of the document changes it")
-		}
-	} else if st.sha != plan.SHA256Hex(s.Content) {
-		if cur := find(fs, frame.Cur); cur != nil && s.ContentText && cur.Size == int64(len(cur.Payload)) && len(cur.Payload) <= plan.MaxDiffBytes {
-			diffs = append(diffs, unified(s.Path, string(cur.Payload), string(s.Content)))
-		} else {
-			diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, len(s.Content)))
-		}
-	}
-	return diffs
-}
-
-// lineDiffs is how the file of the line step of a differs from the file
-// with the line edited in (nothing: in state), and sets what a writes
-// and the mode it keeps. It builds on an earlier step's pending write of
-// the file, which it records in st's kind. inState is true when the host
-// found the line in state.
-func (h *hostRun) lineDiffs(a *plan.ApplyStep, st *stat, fs []frame.Frame) (diffs []string, inState bool, err error) {
-	s := a.Step
-	var cur []byte
-	w, pending := h.written[s.Path]
-	switch {
-	case pending && w == nil:
-		st.kind = 0 // an earlier step of this apply removes the file
-	case pending:
-		cur, st.kind = *w, 1 // edit on top of an earlier step's edit
-	case codeOf(find(fs, frame.Has)) == 1:
-		return nil, true, nil // the host found the line in state
-	default:
-		if f := find(fs, frame.Cur); f != nil {
-			if f.Size > frame.MaxFile {
-				return nil, false, fmt.Errorf("%s is larger than %d bytes: the line action edits smaller files", s.Path, frame.MaxFile)
-			}
-			cur = f.Payload
-		}
-	}
-	if s.Absent && st.kind == 0 {
-		return nil, false, nil // no file, so no line
-	}
-	if st.kind == 0 && !s.Create {
-		return nil, false, fmt.Errorf("%s does not exist (set create = true to create it)", s.Path)
-	}
-	next, err := editLine(cur, s)
-	if err != nil {
-		return nil, false, err
-	}
-	if st.kind == 0 || !bytes.Equal(next, cur) {
-		if st.kind == 0 {
-			diffs = append(diffs, "missing")
-		}
-		diffs = append(diffs, unified(s.Path, string(cur), string(next)))
-	}
-	a.Write = next
-	if a.Mode == "" && st.kind == 1 && st.mode != "-" {
-		a.Mode = st.mode // keep the file's mode when rewriting it
-	}
-	return diffs, false, nil
-}
-
-// attrDiffs is how the mode, owner and group of the path of s, as st
-// says, differ from those s wants.
-func attrDiffs(s *plan.Step, st stat) []string {
-	var diffs []string
-	if s.Mode != "" && st.mode != "-" && plan.NormMode(st.mode) != plan.NormMode(s.Mode) {
-		diffs = append(diffs, fmt.Sprintf("mode %04s -> %04s", st.mode, plan.NormMode(s.Mode)))
-	}
-	if s.Owner != "" && st.owner != s.Owner {
-		diffs = append(diffs, fmt.Sprintf("owner %s -> %s", st.owner, s.Owner))
-	}
-	if s.Group != "" && st.group != s.Group {
-		diffs = append(diffs, fmt.Sprintf("group %s -> %s", st.group, s.Group))
-	}
-	return diffs
-}
-
-// evaluateSystemStep evaluates a package, service or patch step: the
-// commands that would correct it, and whether it drifted. A patch scan
-// that finds pending updates is final: drifted, with nothing to apply.
-func (h *hostRun) evaluateSystemStep(a plan.ApplyStep, fs []frame.Frame) (plan.ApplyStep, bool, bool) {
-	s, r := a.Step, h.result(a.Step)
-	cmds, differ, drifted, err := h.evaluateSystem(s, fs)
-	if err != nil {
-		return h.evalFailed(a, "%v", err)
-	}
-	a.Commands = cmds
-	if drifted {
-		r.Differ = h.red.Redact(differ)
-		if s.Action == documents.ActionPatch && !s.PatchInstall {
-			// A scan reports pending updates; it never installs.
-			r.Status, r.Drifted = journal.StatusDrifted, true
-			return a, false, false
-		}
-	}
-	return a, drifted, true
+	return v.Apply, v.Drifted, true
 }
 
 // applied sets the result of a step of the apply phase from its frames.
@@ -786,14 +524,44 @@ func (h *hostRun) applied(a plan.ApplyStep, fs []frame.Frame, started time.Time)
 		h.appliedSkip(r, f)
 		return
 	}
-	switch a.Step.Action {
-	case documents.ActionShell, documents.ActionPowerShell:
-		h.appliedScript(a, fs)
-	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
-		h.appliedSystem(a, fs)
-	default:
-		h.appliedPath(a, fs)
+	res := eval.Applied(a, fs, h.evalHost())
+	r.Status = status(res.Status)
+	if res.Error != "" {
+		r.Error = res.Error
 	}
+	if res.Drifted != "" && !r.Drifted {
+		r.Drifted, r.Differ = true, res.Drifted
+	}
+	if res.ExitCode != nil {
+		r.ExitCode = res.ExitCode
+	}
+	if res.Out != nil {
+		r.Stdout, r.Stderr = res.Out.Stdout, res.Out.Stderr
+	}
+	if res.Reboot != "" {
+		h.reboot, h.rebootBy = true, res.Reboot
+		h.rebootTimeout = max(h.rebootTimeout, res.RebootTimeout)
+	}
+}
+
+// status is the journal's status for an evaluation's.
+func status(s eval.Status) journal.Status {
+	switch s {
+	case eval.Compliant:
+		return journal.StatusCompliant
+	case eval.Drifted:
+		return journal.StatusDrifted
+	case eval.Corrected:
+		return journal.StatusCorrected
+	case eval.Success:
+		return journal.StatusSuccess
+	case eval.Failed:
+		return journal.StatusFailed
+	case eval.TimedOut:
+		return journal.StatusTimedOut
+	case eval.Pending:
+	}
+	return ""
 }
 
 // appliedSkip sets the result r of a step the apply script skipped, from
@@ -812,218 +580,4 @@ func (h *hostRun) appliedSkip(r *journal.StepResult, f *frame.Frame) {
 	default:
 		r.SkipReason, r.Error = journal.SkipStopped, "an earlier step failed"
 	}
-}
-
-// appliedScript sets the result of a shell or powershell step from its
-// recheck, its run's exit status and the check run after it (verify).
-func (h *hostRun) appliedScript(a plan.ApplyStep, fs []frame.Frame) {
-	s, r := a.Step, h.result(a.Step)
-	if a.Recheck {
-		if f := find(fs, frame.Recheck); f != nil && codeOf(f) == 0 {
-			r.Status = journal.StatusCompliant
-			return
-		}
-		if !r.Drifted {
-			r.Drifted = true
-			r.Differ = "check failed after an earlier step was corrected"
-		}
-	}
-	run := find(fs, frame.Run)
-	if run == nil {
-		r.Status, r.Error = journal.StatusFailed, "the step did not report (the script stopped early)"
-		return
-	}
-	code := codeOf(run)
-	r.ExitCode = &code
-	h.output(r, fs, frame.Run)
-	switch {
-	case code == 124:
-		r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("timed out after %s", s.Timeout)
-	case code == h.rebootCode():
-		// As the SSM agent: reboot, then run the document again.
-		h.reboot, h.rebootBy = true, fmt.Sprintf("step %q exited %d", s.Name, code)
-		r.Status, r.Error = journal.StatusSuccess, fmt.Sprintf("asked for a reboot (exit %d)", code)
-	case code != 0:
-		r.Status, r.Error = journal.StatusFailed, fmt.Sprintf("exited %d", code)
-		if s.OnFailure == "successAndExit" {
-			r.Status = journal.StatusSuccess
-			r.Error += " (onFailure: successAndExit)"
-		}
-	case s.HasCheck:
-		h.verified(s, fs)
-	default:
-		r.Status = journal.StatusSuccess
-	}
-}
-
-// verified sets the result of a script step with a check whose run
-// succeeded, from the check run after it: corrected when it passes.
-func (h *hostRun) verified(s *plan.Step, fs []frame.Frame) {
-	r := h.result(s)
-	if v := find(fs, frame.Verify); v != nil && codeOf(v) == 124 {
-		r.Status, r.Error = journal.StatusTimedOut, fmt.Sprintf("run succeeded but its check timed out after %s", s.Timeout)
-		return
-	} else if v != nil && codeOf(v) != 0 {
-		r.Status = journal.StatusFailed
-		r.Error = fmt.Sprintf("run succeeded but the check still fails (exit %d)", codeOf(v))
-		vr := journal.StepResult{}
-		h.output(&vr, fs, frame.Verify)
-		if vr.Stderr != "" {
-			r.Stderr = strings.TrimRight(r.Stderr, "\n") + "\n[check]\n" + vr.Stderr
-		}
-		return
-	}
-	r.Status = journal.StatusCorrected
-}
-
-// appliedSystem sets the result of a package, service or patch step from
-// its commands' exit status and the state they left, and records a
-// reboot the OS needs after patching.
-func (h *hostRun) appliedSystem(a plan.ApplyStep, fs []frame.Frame) {
-	s, r := a.Step, h.result(a.Step)
-	run := find(fs, frame.Run)
-	if run == nil {
-		r.Status, r.Error = journal.StatusFailed, "the step did not report (the script stopped early)"
-		return
-	}
-	code := codeOf(run)
-	r.ExitCode = &code
-	h.output(r, fs, frame.Run)
-	if find(fs, frame.Reboot) != nil {
-		h.reboot, h.rebootBy = true, fmt.Sprintf("step %q: the OS needs a reboot after patching", s.Name)
-		if s.RebootTimeout > h.rebootTimeout {
-			h.rebootTimeout = s.RebootTimeout
-		}
-	}
-	switch err := verifySystem(s, fs); {
-	case code != 0:
-		r.Status, r.Error = journal.StatusFailed, fmt.Sprintf("exited %d: %s", code, firstLine(lastLines(r.Stderr)))
-	case err != nil:
-		r.Status, r.Error = journal.StatusFailed, err.Error()
-	default:
-		r.Status = journal.StatusCorrected
-	}
-}
-
-// appliedPath sets the result of a directory, file or line step from
-// whether the correction reported success and the stat of the path after
-// it.
-func (h *hostRun) appliedPath(a plan.ApplyStep, fs []frame.Frame) {
-	s, r := a.Step, h.result(a.Step)
-	ok := codeOf(find(fs, frame.Applied)) == 1
-	h.output(r, fs, frame.Applied)
-	after := parseStat(find(fs, frame.After))
-	switch {
-	case !ok:
-		r.Status = journal.StatusFailed
-		r.Error = "could not correct: " + firstLine(r.Stderr)
-	case s.Absent && s.Action != documents.ActionLine && after.kind != 0:
-		r.Status, r.Error = journal.StatusFailed, "still present after removal"
-	case (!s.Absent || s.Action == documents.ActionLine) && after.kind != 1:
-		r.Status, r.Error = journal.StatusFailed, "missing after it was written"
-	case s.Action == documents.ActionFile && !s.Absent && after.sha != plan.SHA256Hex(a.Write):
-		r.Status, r.Error = journal.StatusFailed, "content differs after it was written"
-	case s.Action == documents.ActionLine && !s.Absent && after.sha != "-" && after.sha != plan.SHA256Hex(a.Write):
-		r.Status, r.Error = journal.StatusFailed, "content differs after the line was written"
-	default:
-		r.Status = journal.StatusCorrected
-	}
-}
-
-// lastLines keeps the end of a command's error output, where the reason
-// usually is.
-func lastLines(s string) string {
-	lines := strings.Split(strings.TrimSpace(s), "\n")
-	return lines[len(lines)-1]
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
-}
-
-// unified is a unified diff of a text file's old and new content.
-func unified(path, old, new string) string {
-	return udiff.Unified(path+" (on host)", path+" (wanted)", old, new)
-}
-
-// editLine returns the content of a file after the line step: the last
-// line matching regexp (or equal to line) replaced by line, or line
-// appended; with state = "absent", matching lines removed.
-func editLine(cur []byte, s *plan.Step) ([]byte, error) {
-	var re *regexp.Regexp
-	if s.LineRe != "" {
-		var err error
-		if re, err = regexp.Compile(s.LineRe); err != nil {
-			return nil, fmt.Errorf("regexp: %w", err)
-		}
-	}
-	text := string(cur)
-	// A file whose first line ends in CRLF (Windows) keeps CRLF: lines
-	// are compared without their CR, and written back with it.
-	nl := "\n"
-	if i := strings.IndexByte(text, '\n'); i > 0 && text[i-1] == '\r' {
-		nl = "\r\n"
-	}
-	trailingNL := text == "" || strings.HasSuffix(text, "\n")
-	lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
-	if text == "" {
-		lines = nil
-	}
-	if nl == "\r\n" {
-		for i := range lines {
-			lines[i] = strings.TrimSuffix(lines[i], "\r")
-		}
-	}
-	matches := func(l string) bool {
-		if re != nil {
-			return re.MatchString(l)
-		}
-		return l == s.Line
-	}
-	if s.Absent {
-		out := lines[:0:0]
-		for _, l := range lines {
-			if !matches(l) && !(re != nil && s.Line != "" && l == s.Line) {
-				out = append(out, l)
-			}
-		}
-		return joinLines(out, trailingNL, nl), nil
-	}
-	for _, l := range lines {
-		if l == s.Line {
-			if re == nil {
-				return cur, nil
-			}
-		}
-	}
-	last := -1
-	for i, l := range lines {
-		if matches(l) {
-			last = i
-		}
-	}
-	if last >= 0 {
-		if lines[last] == s.Line {
-			return cur, nil
-		}
-		out := append([]string{}, lines...)
-		out[last] = s.Line
-		return joinLines(out, trailingNL, nl), nil
-	}
-	return joinLines(append(append([]string{}, lines...), s.Line), true, nl), nil
-}
-
-func joinLines(lines []string, trailingNL bool, nl string) []byte {
-	if len(lines) == 0 {
-		return nil
-	}
-	s := strings.Join(lines, nl)
-	if trailingNL {
-		s += nl
-	}
-	return []byte(s)
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/runner/eval"
 	"github.com/driftless-dev/driftless/runner/frame"
 	"github.com/driftless-dev/driftless/runner/internal/pstest"
 	"github.com/driftless-dev/driftless/runner/plan"
@@ -147,10 +148,9 @@ func TestPSCheckAndApplyRoundTrip(t *testing.T) {
 	if codeOf(check) != 1 {
 		t.Fatalf("check frames %+v", per[3])
 	}
-	var r journal.StepResult
-	h.output(&r, per[3], frame.Check)
-	if r.Stdout != "not yet ✓\n" || r.Stderr != "warning: no app\n" {
-		t.Errorf("check output %q %q", r.Stdout, r.Stderr)
+	r := eval.Check(steps[3], per[3], h.evalHost()).Out // the check's output
+	if r == nil || r.Stdout != "not yet ✓\n" || r.Stderr != "warning: no app\n" {
+		t.Errorf("check output %+v", r)
 	}
 	for _, i := range []int{4, 5} {
 		if f := find(per[i], "skip"); f == nil || f.Fields[0] != "platform" {

@@ -5,7 +5,7 @@
 // decided here and platform preconditions left to the host.
 //
 // A Step is what the script builders (packages posix and powershell)
-// compile and what the runner evaluates the host's reports against. An
+// compile and what package eval judges the host's reports against. An
 // ApplyStep is a step the evaluation found drifted, with what the apply
 // script must write or run; Resume says where a script killed by a step's
 // timeout starts again. A Redactor holds the secret values that never

@@ -156,7 +156,7 @@ func psPackageCheck(s *plan.Step, tag string) string {
 }
 
 // psPackageApply is the apply fragment: the dl_pkg_do lines that
-// evaluatePackagePS chose, their output as the run frame's payloads,
+// package eval (evaluatePackagePS) chose, their output as the run frame's payloads,
 // then the state after.
 func psPackageApply(s *plan.Step, commands string) string {
 	var b strings.Builder

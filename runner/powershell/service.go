@@ -11,7 +11,7 @@ import (
 
 // The Windows side of the service action: the PowerShell twins of
 // the POSIX dl_svc_state and dl_svc_do (package posix), reporting through the same
-// frames, so that the runner's evaluateSystem, verifySystem and applied
+// frames, so that package eval (evaluateSystem, verifySystem, Applied)
 // read them unchanged:
 //
 //	state, after  "windows <exists> <running> <enabled>"   (1 or 0 each)
@@ -89,7 +89,7 @@ func psServiceOps(commands string) []string {
 
 // ServiceApply is the apply-phase fragment of a service step on a
 // PowerShell host, inside applyScriptPS's per-step try: the operations
-// evaluateSystem chose, stopping at the first that fails; their output
+// package eval (evaluateSystem) chose, stopping at the first that fails; their output
 // as the run frame's payloads; then the state after.
 func ServiceApply(s *plan.Step, commands string) string {
 	var b strings.Builder

@@ -1,4 +1,4 @@
-package runner
+package eval
 
 import (
 	"fmt"
@@ -245,7 +245,7 @@ func exitText(code int) string {
 
 // evaluatePackagePS decides drift for a package step on a PowerShell
 // host and returns the dl_pkg_do lines that correct it.
-func (h *hostRun) evaluatePackagePS(s *plan.Step, fs []frame.Frame) (cmds, differ string, drifted bool, err error) {
+func evaluatePackagePS(s *plan.Step, fs []frame.Frame) (cmds, differ string, drifted bool, err error) {
 	pm, missing, outdated, unwanted, err := psPkgState(s, fs, frame.State)
 	if err != nil {
 		return "", "", false, err

@@ -1,4 +1,4 @@
-package runner
+package eval
 
 import (
 	"fmt"
@@ -8,7 +8,6 @@ import (
 	"github.com/driftless-dev/driftless/runner/frame"
 	"github.com/driftless-dev/driftless/runner/plan"
 	"github.com/driftless-dev/driftless/runner/posix"
-	"github.com/driftless-dev/driftless/transport"
 )
 
 // pkgLists parses dl_pkg_list output.
@@ -62,14 +61,15 @@ func onOff(b bool, on, off string) string {
 }
 
 // evaluateSystem decides drift for package, service and patch steps from
-// the check frames; it returns the commands that correct it.
-func (h *hostRun) evaluateSystem(s *plan.Step, fs []frame.Frame) (cmds, differ string, drifted bool, err error) {
-	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
+// the check frames, on a PowerShell host or not; it returns the commands
+// that correct it.
+func evaluateSystem(s *plan.Step, fs []frame.Frame, powerShell bool) (cmds, differ string, drifted bool, err error) {
+	if powerShell {
 		switch s.Action {
 		case documents.ActionPackage:
-			return h.evaluatePackagePS(s, fs)
+			return evaluatePackagePS(s, fs)
 		case documents.ActionPatch:
-			return "", "", false, fmt.Errorf("%w: patch runs on Linux and macOS hosts; on Windows use a powershell step", ErrUnsupportedAction)
+			return "", "", false, fmt.Errorf("%w: patch runs on Linux and macOS hosts; on Windows use a powershell step", plan.ErrUnsupportedAction)
 		default: // the other values need nothing here
 		}
 	}

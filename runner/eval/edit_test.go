@@ -1,4 +1,4 @@
-package runner
+package eval
 
 import (
 	"testing"
@@ -28,9 +28,9 @@ func TestEditLine(t *testing.T) {
 		{"a\r\nb\r\n", "b", "", false, "a\r\nb\r\n"},
 	}
 	for _, c := range cases {
-		got, err := editLine([]byte(c.cur), &plan.Step{Line: c.line, LineRe: c.re, Absent: c.absent})
+		got, err := EditLine([]byte(c.cur), &plan.Step{Line: c.line, LineRe: c.re, Absent: c.absent})
 		if err != nil || string(got) != c.want {
-			t.Errorf("editLine(%q, %q, %q, absent=%v) = %q, %v; want %q", c.cur, c.line, c.re, c.absent, got, err, c.want)
+			t.Errorf("EditLine(%q, %q, %q, absent=%v) = %q, %v; want %q", c.cur, c.line, c.re, c.absent, got, err, c.want)
 		}
 	}
 }

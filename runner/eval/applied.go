@@ -1,0 +1,178 @@
+package eval
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/driftless-dev/driftless/documents"
+	"github.com/driftless-dev/driftless/runner/frame"
+	"github.com/driftless-dev/driftless/runner/plan"
+)
+
+// Result is what the frames of an apply say of a step.
+type Result struct {
+	// Status is Compliant (a recheck passed), Corrected, Success, Failed
+	// or TimedOut.
+	Status Status
+	// Error says why the step failed, or what its success means
+	// ("asked for a reboot (exit 194)").
+	Error string
+	// Drifted, when not "", is how the step differs: its recheck failed
+	// after an earlier step was corrected.
+	Drifted string
+	// ExitCode is the exit status of the step's run (nil: none ran).
+	ExitCode *int
+	// Out is the run's output (nil: it did not report).
+	Out *Output
+	// Reboot, when not "", says why the host must reboot before the
+	// document runs on; RebootTimeout is the step's reboot_timeout, when
+	// it was the OS that asked.
+	Reboot        string
+	RebootTimeout time.Duration
+}
+
+// Applied is the result of the apply step a from the frames fs of its
+// correction, run or recheck (in the apply script, or in the check script
+// when it corrected the step). A step the script skipped (a skip frame)
+// is the caller's.
+func Applied(a plan.ApplyStep, fs []frame.Frame, h Host) Result {
+	switch a.Step.Action {
+	case documents.ActionShell, documents.ActionPowerShell:
+		return appliedScript(a, fs, h)
+	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
+		return appliedSystem(a, fs, h)
+	default:
+		return appliedPath(a, fs, h)
+	}
+}
+
+// stoppedEarlyRun is the error of a step whose run did not report.
+const stoppedEarlyRun = "the step did not report (the script stopped early)"
+
+// appliedScript is the result of a shell or powershell step from its
+// recheck, its run's exit status and the check run after it (verify).
+func appliedScript(a plan.ApplyStep, fs []frame.Frame, h Host) Result {
+	s := a.Step
+	var r Result
+	if a.Recheck {
+		if f := find(fs, frame.Recheck); f != nil && codeOf(f) == 0 {
+			return Result{Status: Compliant}
+		}
+		r.Drifted = "check failed after an earlier step was corrected"
+	}
+	run := find(fs, frame.Run)
+	if run == nil {
+		r.Status, r.Error = Failed, stoppedEarlyRun
+		return r
+	}
+	code := codeOf(run)
+	r.ExitCode = &code
+	r.Out = output(fs, frame.Run, h.Red)
+	switch {
+	case code == 124:
+		r.Status, r.Error = TimedOut, fmt.Sprintf("timed out after %s", s.Timeout)
+	case code == h.RebootCode():
+		// As the SSM agent: reboot, then run the document again.
+		r.Reboot = fmt.Sprintf("step %q exited %d", s.Name, code)
+		r.Status, r.Error = Success, fmt.Sprintf("asked for a reboot (exit %d)", code)
+	case code != 0:
+		r.Status, r.Error = Failed, fmt.Sprintf("exited %d", code)
+		if s.OnFailure == "successAndExit" {
+			r.Status = Success
+			r.Error += " (onFailure: successAndExit)"
+		}
+	case s.HasCheck:
+		verified(&r, s, fs, h)
+	default:
+		r.Status = Success
+	}
+	return r
+}
+
+// verified sets the result r of a script step with a check whose run
+// succeeded, from the check run after it: corrected when it passes.
+func verified(r *Result, s *plan.Step, fs []frame.Frame, h Host) {
+	if v := find(fs, frame.Verify); v != nil && codeOf(v) == 124 {
+		r.Status, r.Error = TimedOut, fmt.Sprintf("run succeeded but its check timed out after %s", s.Timeout)
+		return
+	} else if v != nil && codeOf(v) != 0 {
+		r.Status = Failed
+		r.Error = fmt.Sprintf("run succeeded but the check still fails (exit %d)", codeOf(v))
+		if vo := output(fs, frame.Verify, h.Red); vo != nil && vo.Stderr != "" {
+			r.Out.Stderr = strings.TrimRight(r.Out.Stderr, "\n") + "\n[check]\n" + vo.Stderr
+		}
+		return
+	}
+	r.Status = Corrected
+}
+
+// appliedSystem is the result of a package, service or patch step from
+// its commands' exit status and the state they left, with a reboot the
+// OS needs after patching.
+func appliedSystem(a plan.ApplyStep, fs []frame.Frame, h Host) Result {
+	s := a.Step
+	run := find(fs, frame.Run)
+	if run == nil {
+		return Result{Status: Failed, Error: stoppedEarlyRun}
+	}
+	code := codeOf(run)
+	r := Result{ExitCode: &code, Out: output(fs, frame.Run, h.Red)}
+	if find(fs, frame.Reboot) != nil {
+		r.Reboot = fmt.Sprintf("step %q: the OS needs a reboot after patching", s.Name)
+		r.RebootTimeout = s.RebootTimeout
+	}
+	switch err := verifySystem(s, fs); {
+	case code != 0:
+		r.Status, r.Error = Failed, fmt.Sprintf("exited %d: %s", code, firstLine(lastLines(r.Out.Stderr)))
+	case err != nil:
+		r.Status, r.Error = Failed, err.Error()
+	default:
+		r.Status = Corrected
+	}
+	return r
+}
+
+// appliedPath is the result of a directory, file or line step from
+// whether the correction reported success and the stat of the path after
+// it.
+func appliedPath(a plan.ApplyStep, fs []frame.Frame, h Host) Result {
+	s := a.Step
+	ok := codeOf(find(fs, frame.Applied)) == 1
+	r := Result{Out: output(fs, frame.Applied, h.Red)}
+	after := parseStat(find(fs, frame.After))
+	switch {
+	case !ok:
+		stderr := ""
+		if r.Out != nil {
+			stderr = r.Out.Stderr
+		}
+		r.Status, r.Error = Failed, "could not correct: "+firstLine(stderr)
+	case s.Absent && s.Action != documents.ActionLine && after.kind != 0:
+		r.Status, r.Error = Failed, "still present after removal"
+	case (!s.Absent || s.Action == documents.ActionLine) && after.kind != 1:
+		r.Status, r.Error = Failed, "missing after it was written"
+	case s.Action == documents.ActionFile && !s.Absent && after.sha != plan.SHA256Hex(a.Write):
+		r.Status, r.Error = Failed, "content differs after it was written"
+	case s.Action == documents.ActionLine && !s.Absent && after.sha != "-" && after.sha != plan.SHA256Hex(a.Write):
+		r.Status, r.Error = Failed, "content differs after the line was written"
+	default:
+		r.Status = Corrected
+	}
+	return r
+}
+
+// lastLines keeps the end of a command's error output, where the reason
+// usually is.
+func lastLines(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return lines[len(lines)-1]
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}

@@ -1,0 +1,104 @@
+package eval
+
+import (
+	"bytes"
+	"fmt"
+
+	udiff "github.com/aymanbagabas/go-udiff"
+
+	"github.com/driftless-dev/driftless/runner/frame"
+	"github.com/driftless-dev/driftless/runner/plan"
+)
+
+// fileDiffs is how the file of step s, as st and the check frames fs
+// describe it, differs from the content wanted (nothing: in state).
+func fileDiffs(s *plan.Step, st stat, fs []frame.Frame, pending map[string]*[]byte) []string {
+	var diffs []string
+	if st.kind == 0 {
+		diffs = append(diffs, "missing")
+		if s.ContentText {
+			diffs = append(diffs, unified(s.Path, "", string(s.Content)))
+		}
+	} else if w, isPending := pending[s.Path]; isPending {
+		// An earlier step of this apply writes this file: this
+		// step, later in the document, has the last word.
+		if w == nil || !bytes.Equal(*w, s.Content) {
+			diffs = append(diffs, "an earlier step of the document changes it")
+		}
+	} else if st.sha != plan.SHA256Hex(s.Content) {
+		if cur := find(fs, frame.Cur); cur != nil && s.ContentText && cur.Size == int64(len(cur.Payload)) && len(cur.Payload) <= plan.MaxDiffBytes {
+			diffs = append(diffs, unified(s.Path, string(cur.Payload), string(s.Content)))
+		} else {
+			diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, len(s.Content)))
+		}
+	}
+	return diffs
+}
+
+// lineDiffs is how the file of the line step of a differs from the file
+// with the line edited in (nothing: in state), and sets what a writes
+// and the mode it keeps. It builds on an earlier step's pending write of
+// the file, which it records in st's kind. inState is true when the host
+// found the line in state.
+func lineDiffs(a *plan.ApplyStep, st *stat, fs []frame.Frame, pending map[string]*[]byte) (diffs []string, inState bool, err error) {
+	s := a.Step
+	var cur []byte
+	w, isPending := pending[s.Path]
+	switch {
+	case isPending && w == nil:
+		st.kind = 0 // an earlier step of this apply removes the file
+	case isPending:
+		cur, st.kind = *w, 1 // edit on top of an earlier step's edit
+	case codeOf(find(fs, frame.Has)) == 1:
+		return nil, true, nil // the host found the line in state
+	default:
+		if f := find(fs, frame.Cur); f != nil {
+			if f.Size > frame.MaxFile {
+				return nil, false, fmt.Errorf("%s is larger than %d bytes: the line action edits smaller files", s.Path, frame.MaxFile)
+			}
+			cur = f.Payload
+		}
+	}
+	if s.Absent && st.kind == 0 {
+		return nil, false, nil // no file, so no line
+	}
+	if st.kind == 0 && !s.Create {
+		return nil, false, fmt.Errorf("%s does not exist (set create = true to create it)", s.Path)
+	}
+	next, err := EditLine(cur, s)
+	if err != nil {
+		return nil, false, err
+	}
+	if st.kind == 0 || !bytes.Equal(next, cur) {
+		if st.kind == 0 {
+			diffs = append(diffs, "missing")
+		}
+		diffs = append(diffs, unified(s.Path, string(cur), string(next)))
+	}
+	a.Write = next
+	if a.Mode == "" && st.kind == 1 && st.mode != "-" {
+		a.Mode = st.mode // keep the file's mode when rewriting it
+	}
+	return diffs, false, nil
+}
+
+// attrDiffs is how the mode, owner and group of the path of s, as st
+// says, differ from those s wants.
+func attrDiffs(s *plan.Step, st stat) []string {
+	var diffs []string
+	if s.Mode != "" && st.mode != "-" && plan.NormMode(st.mode) != plan.NormMode(s.Mode) {
+		diffs = append(diffs, fmt.Sprintf("mode %04s -> %04s", st.mode, plan.NormMode(s.Mode)))
+	}
+	if s.Owner != "" && st.owner != s.Owner {
+		diffs = append(diffs, fmt.Sprintf("owner %s -> %s", st.owner, s.Owner))
+	}
+	if s.Group != "" && st.group != s.Group {
+		diffs = append(diffs, fmt.Sprintf("group %s -> %s", st.group, s.Group))
+	}
+	return diffs
+}
+
+// unified is a unified diff of a text file's old and new content.
+func unified(path, old, new string) string {
+	return udiff.Unified(path+" (on host)", path+" (wanted)", old, new)
+}
