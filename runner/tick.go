@@ -68,10 +68,17 @@ func planOne(ctx context.Context, a *config.Association, j *journal.Journal, now
 		}
 		for _, h := range a.Hosts {
 			lr, ran := last[h.Name]
-			hs := schedule.HostState{Ran: ran, LastStart: lr.StartedAt, LastHash: lr.DefHash}
 			if ran && lr.StartedAt.After(d.LastStart) {
 				d.LastStart, d.LastRun, d.LastState = lr.StartedAt, lr.RunID, lr.Status
 			}
+			// A run cut off by a signal or a kill does not count: the
+			// schedule counts from the last one that ended.
+			if ran && journal.Unfinished(lr.Status) {
+				if lr, ran, err = j.LastFinished(ctx, a.Name, h.Name); err != nil {
+					return Due{}, err
+				}
+			}
+			hs := schedule.HostState{Ran: ran, LastStart: lr.StartedAt, LastHash: lr.DefHash}
 			if reason, due := schedule.Due(in, hs); due {
 				d.Hosts[reason] = append(d.Hosts[reason], h)
 			}

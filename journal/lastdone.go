@@ -1,0 +1,38 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+)
+
+// Unfinished reports whether a host execution with status s was cut off
+// before it ended (cancelled by a signal, or its process killed): for the
+// schedule it does not count as having run (docs/schedules.md).
+func Unfinished(s Status) bool {
+	return s == StatusCancelled || s == StatusInterrupted || s == StatusInProgress
+}
+
+// LastFinished returns the latest host execution of assoc on host, in any
+// mode, that was not cut off (see Unfinished); ok is false when there is
+// none. Schedules count from it, so that a run stopped by a signal or a
+// kill is run again at the next tick with the reason it had.
+func (j *Journal) LastFinished(ctx context.Context, assoc, host string) (lr LastRun, ok bool, err error) {
+	if err := j.beforeQuery(ctx); err != nil {
+		return lr, false, wrap("last finished", err)
+	}
+	var at int64
+	err = j.r.QueryRowContext(ctx, `
+		SELECT run_id, mode, started_at, status, def_hash FROM host_results
+		WHERE host = ? AND association = ? AND status NOT IN (?, ?, ?)
+		ORDER BY run_id DESC LIMIT 1`,
+		host, assoc, StatusCancelled, StatusInterrupted, StatusInProgress).Scan(&lr.RunID, &lr.Mode, &at, &lr.Status, &lr.DefHash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return LastRun{}, false, nil
+	}
+	if err != nil {
+		return lr, false, wrap("last finished", err)
+	}
+	lr.StartedAt = fromNano(at)
+	return lr, true, nil
+}
