@@ -54,6 +54,10 @@ type Options struct {
 	// Now is the clock runs are recorded with; default time.Now. tick
 	// --now runs "as if it were" another time.
 	Now func() time.Time
+	// LeaseWait is how long a manual apply or check waits for a host
+	// whose lease another process holds before it records the host
+	// Skipped; zero does not wait.
+	LeaseWait time.Duration
 }
 
 // DefaultRebootCommand reboots a Linux or macOS host a second after the
@@ -187,6 +191,9 @@ type Job struct {
 	// MaxConcurrency and MaxErrors override the association's.
 	MaxConcurrency *config.Rate
 	MaxErrors      *config.Rate
+	// Leased says the caller already holds the journal leases of the
+	// hosts (tick); otherwise Run takes them (docs/safety.md).
+	Leased bool
 }
 
 // RunResult is what one association did.
@@ -259,10 +266,30 @@ func (r *Runner) Run(ctx context.Context, job Job) (*RunResult, error) {
 	limit, tolerated := conc.Concurrency(len(hosts)), maxErr.Errors(len(hosts))
 
 	res.Hosts = make([]journal.HostResult, len(hosts))
+	names := make([]string, len(hosts))
+	for i, h := range hosts {
+		names[i] = h.Name
+	}
+	var leases *runLeases
+	if !job.Leased {
+		var err error
+		if leases, err = r.takeLeases(ctx, a, res, names); err != nil {
+			return nil, err
+		}
+	}
 	r.fanOut(ctx, a.Name, a.Hash, res, hosts, limit, tolerated, maxErr, func(h *inventory.Host, hr *journal.HostResult) {
+		if why := leases.await(ctx, h.Name); why != "" {
+			r.done(h)
+			r.finishHost(ctx, a.Name, hr, journal.StatusSkipped, why)
+			return
+		}
 		r.runHost(ctx, a, mode, h, hr)
 	})
-	return res, r.finishRun(ctx, res)
+	lerr := leases.release(ctx, names)
+	if err := r.finishRun(ctx, res); err != nil {
+		return res, err
+	}
+	return res, lerr
 }
 
 // fanOut runs one function per host with rate control, recording hosts

@@ -140,11 +140,7 @@ func (r *Runner) Tick(ctx context.Context, now time.Time) (*TickResult, error) {
 			for i, h := range hosts {
 				names[i] = h.Name
 			}
-			ttl := 2 * time.Hour
-			if d.Assoc.Timeout > 0 {
-				ttl = 2 * d.Assoc.Timeout
-			}
-			acquired, held, err := j.AcquireLeases(context.WithoutCancel(ctx), holder, d.Assoc.Name, names, ttl)
+			acquired, held, err := j.AcquireLeases(context.WithoutCancel(ctx), holder, d.Assoc.Name, names, leaseTTL(d.Assoc))
 			if err != nil {
 				return res, fmt.Errorf("tick: lease: %w", err)
 			}
@@ -173,7 +169,7 @@ func (r *Runner) Tick(ctx context.Context, now time.Time) (*TickResult, error) {
 				continue
 			}
 			run := slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !slices.Contains(acquired, h.Name) })
-			rr, err := r.Run(ctx, Job{Assoc: d.Assoc, Hosts: run, Trigger: journal.Trigger(reason)})
+			rr, err := r.Run(ctx, Job{Assoc: d.Assoc, Hosts: run, Trigger: journal.Trigger(reason), Leased: true})
 			if rerr := j.ReleaseLeases(context.WithoutCancel(ctx), holder, d.Assoc.Name, acquired); rerr != nil && err == nil {
 				err = fmt.Errorf("tick: release leases: %w", rerr)
 			}

@@ -23,6 +23,7 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "max-concurrency", Usage: "hosts at once, `N` or N% (overrides the associations')"},
 		&cli.StringFlag{Name: "max-errors", Usage: "failures tolerated before the rest is skipped, `N` or N%"},
 		&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report (one testcase per association × host) to `FILE`"},
+		&cli.DurationFlag{Name: "lease-wait", Value: time.Minute, Usage: "wait up to `DURATION` for a host that another driftless is running the association on, then record it Skipped"},
 	}
 }
 
@@ -206,7 +207,7 @@ func runAssociations(c *cli.Context, check bool) error {
 	defer j.Close()
 
 	prog := newProgress(u)
-	r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note})
+	r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note, LeaseWait: c.Duration("lease-wait")})
 	defer r.Close()
 	for _, job := range jobs {
 		r.Expect(job.Hosts)
