@@ -91,6 +91,7 @@ type Journal struct {
 	stop       chan struct{}
 	writerDone chan struct{}
 	leftover   error // write errors of runs never finished; set by the writer before writerDone
+	failure    writeFailure
 
 	// batchHook, when set (tests), runs inside each batch transaction just
 	// before it commits.

@@ -349,12 +349,14 @@ func (j *Journal) writeBatch(batch []op, errs map[int64][]error) {
 		for _, o := range batch {
 			errs[o.host.RunID] = append(errs[o.host.RunID], hostWriteErr(o, err))
 		}
+		j.fail(hostWriteErr(batch[0], err))
 		return
 	}
 	for _, o := range batch {
 		err := j.inTx(ctx, func(tx *sql.Tx) error { return j.writeHost(ctx, tx, o) })
 		if err != nil {
 			errs[o.host.RunID] = append(errs[o.host.RunID], hostWriteErr(o, err))
+			j.fail(hostWriteErr(o, err))
 		}
 	}
 }

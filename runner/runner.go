@@ -253,6 +253,8 @@ func (r *Runner) Run(ctx context.Context, job Job) (*RunResult, error) {
 		}
 		res.Run.ID = id
 	}
+	ctx, stop := r.stopOnJournalFailure(ctx)
+	defer stop()
 	if ev := r.opts.Events; ev != nil {
 		ev.RunStarted(a.Name, len(hosts))
 	}
@@ -305,13 +307,13 @@ func (r *Runner) fanOut(ctx context.Context, name, defHash string, res *RunResul
 		hr := &res.Hosts[i]
 		*hr = journal.HostResult{RunID: res.Run.ID, Host: h.Name, DefHash: defHash}
 		if ctx.Err() != nil {
-			r.finishHost(ctx, name, hr, journal.StatusCancelled, "not started: the run was interrupted")
+			r.finishHost(ctx, name, hr, journal.StatusCancelled, notStarted(ctx))
 			continue
 		}
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
-			r.finishHost(ctx, name, hr, journal.StatusCancelled, "not started: the run was interrupted")
+			r.finishHost(ctx, name, hr, journal.StatusCancelled, notStarted(ctx))
 			continue
 		}
 		if n := failures.Load(); n > int64(tolerated) {
@@ -331,6 +333,14 @@ func (r *Runner) fanOut(ctx context.Context, name, defHash string, res *RunResul
 	g.Wait()
 }
 
+// notStarted says why a host of a cancelled run was not started.
+func notStarted(ctx context.Context) string {
+	if errors.Is(context.Cause(ctx), journal.ErrWriteFailed) {
+		return "not started: the journal cannot be written"
+	}
+	return "not started: the run was interrupted"
+}
+
 func (r *Runner) finishRun(ctx context.Context, res *RunResult) error {
 	res.Run.EndedAt = r.now()
 	res.Run.Counts = map[journal.Status]int{}
@@ -338,12 +348,43 @@ func (r *Runner) finishRun(ctx context.Context, res *RunResult) error {
 		res.Run.Counts[h.Status]++
 	}
 	res.Run.Status = runStatus(ctx, res)
-	if j := r.opts.Journal; j != nil {
-		if err := j.FinishRun(context.WithoutCancel(ctx), res.Run.ID, res.Run.Status, res.Run.Counts, res.Run.EndedAt); err != nil {
-			return fmt.Errorf("journal: %w", err)
-		}
+	j := r.opts.Journal
+	if j == nil {
+		return nil
+	}
+	// When records were lost the run failed, whatever its hosts did, and
+	// the journal counts only the hosts it holds.
+	counts, lost := res.Run.Counts, j.Failure()
+	if lost != nil {
+		res.Run.Status, counts = journal.StatusFailed, nil
+	}
+	err := j.FinishRun(context.WithoutCancel(ctx), res.Run.ID, res.Run.Status, counts, res.Run.EndedAt)
+	if lost != nil {
+		return fmt.Errorf("run %d stopped, it is not a success: %w", res.Run.ID, lost)
+	}
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
 	}
 	return nil
+}
+
+// stopOnJournalFailure returns ctx, cancelled as soon as the journal
+// cannot be written: no host starts whose record would be lost, and the
+// hosts running stop (docs/safety.md#the-journal-tells-what-happened).
+func (r *Runner) stopOnJournalFailure(ctx context.Context) (context.Context, func()) {
+	j := r.opts.Journal
+	if j == nil {
+		return ctx, func() {}
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-j.Failed():
+			cancel(j.Failure())
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { cancel(nil) }
 }
 
 // ExecJob is an ad-hoc command (like SSM Run Command), journaled.
@@ -654,6 +695,9 @@ func hostFailed(ctx, hctx context.Context, a *config.Association, hr *journal.Ho
 	switch {
 	case ctx.Err() != nil:
 		status = journal.StatusCancelled
+		if cause := context.Cause(ctx); errors.Is(cause, journal.ErrWriteFailed) {
+			hr.Error = "cancelled: the journal cannot be written"
+		}
 	case hctx.Err() != nil:
 		status = journal.StatusTimedOut
 		hr.Error = fmt.Sprintf("timed out after %s (association timeout)", a.Timeout)
