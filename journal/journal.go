@@ -92,6 +92,7 @@ type Journal struct {
 	writerDone chan struct{}
 	leftover   error // write errors of runs never finished; set by the writer before writerDone
 	failure    writeFailure
+	notes      []string // what Open fixed, for the user
 
 	// batchHook, when set (tests), runs inside each batch transaction just
 	// before it commits.
@@ -117,6 +118,7 @@ func open(ctx context.Context, path string, ms []migration) (_ *Journal, err err
 	if err := createFile(path); err != nil {
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)
 	}
+	notes := tightenMode(path)
 	hostname, _ := os.Hostname()
 	j := &Journal{
 		path:       path,
@@ -125,6 +127,7 @@ func open(ctx context.Context, path string, ms []migration) (_ *Journal, err err
 		budget:     semaphore.NewWeighted(queueBytes),
 		stop:       make(chan struct{}),
 		writerDone: make(chan struct{}),
+		notes:      notes,
 	}
 	defer func() {
 		if err != nil {

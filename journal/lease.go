@@ -165,6 +165,9 @@ func (j *Journal) ReleaseLeases(ctx context.Context, holder Holder, assoc string
 	if err := j.live(); err != nil {
 		return fmt.Errorf("journal: release leases: %w", err)
 	}
+	if j.w == nil {
+		return fmt.Errorf("journal: release leases: %w", ErrReadOnly)
+	}
 	hosts = dedupe(hosts)
 	var err error
 	if len(hosts) == 0 {

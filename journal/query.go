@@ -163,6 +163,9 @@ func (j *Journal) FirstSeen(ctx context.Context, assoc string, now time.Time) (t
 	if !errors.Is(err, sql.ErrNoRows) {
 		return time.Time{}, wrap("first seen", err)
 	}
+	if j.ReadOnly() {
+		return now, nil // nothing can be recorded: seen now, for this reading
+	}
 	err = j.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `
 			INSERT INTO associations (association, first_seen) VALUES (?, ?)

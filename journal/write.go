@@ -67,6 +67,9 @@ func (j *Journal) StartRun(ctx context.Context, r *Run) (int64, error) {
 		r.Hostname = j.hostname
 	}
 	r.Status = StatusInProgress
+	if j.w == nil {
+		return 0, fmt.Errorf("journal: start run: %w", ErrReadOnly)
+	}
 	var id int64
 	err := j.w.QueryRowContext(ctx, `
 		INSERT INTO runs (association, document, doc_hash, params_hash, trigger_kind, mode,
@@ -213,6 +216,9 @@ func (j *Journal) enqueue(ctx context.Context, o op) error {
 	defer j.mu.RUnlock()
 	if j.closed {
 		return ErrClosed
+	}
+	if j.w == nil {
+		return ErrReadOnly
 	}
 	o.weight = min(o.weight, queueBytes) // a huge record may go alone
 	if o.weight > 0 && !j.budget.TryAcquire(o.weight) {
@@ -371,6 +377,9 @@ func hostWriteErr(o op, err error) error {
 
 // inTx runs f in a write transaction (BEGIN IMMEDIATE).
 func (j *Journal) inTx(ctx context.Context, f func(*sql.Tx) error) error {
+	if j.w == nil {
+		return ErrReadOnly
+	}
 	tx, err := j.w.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -39,6 +39,9 @@ func openJournal(c *cli.Context) (*journal.Journal, error) {
 		}
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
+	for _, n := range j.Notes() {
+		fmt.Fprintf(c.App.ErrWriter, "journal: %s\n", n)
+	}
 	ids, err := j.RecoverInterrupted(c.Context)
 	if err != nil {
 		j.Close()
@@ -77,7 +80,11 @@ func withConfigAndJournal(c *cli.Context, fn func(c *cli.Context, u *ui, now tim
 	if err != nil {
 		return err
 	}
-	j, err := openJournal(c)
+	open := openJournal
+	if c.Command.Name == "schedule" { // it only reads
+		open = func(c *cli.Context) (*journal.Journal, error) { return openJournalOrReadOnly(c, u) }
+	}
+	j, err := open(c)
 	if err != nil {
 		return exitWith(exitInvalid, err)
 	}
@@ -97,7 +104,36 @@ func openJournalToRead(c *cli.Context, u *ui) (*journal.Journal, error) {
 	} else if err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
-	return openJournal(c)
+	return openJournalOrReadOnly(c, u)
+}
+
+// openJournalOrReadOnly opens the journal to write, or, when it cannot
+// be written, to read only, saying so.
+func openJournalOrReadOnly(c *cli.Context, u *ui) (*journal.Journal, error) {
+	path := journalPath(c)
+	j, err := openJournal(c)
+	if err == nil || errors.Is(err, journal.ErrNewerSchema) {
+		return j, err
+	}
+	// A journal this process cannot write (a read-only file system,
+	// another user's file) can still be read.
+	ro, rerr := journal.OpenReadOnly(path)
+	if rerr != nil {
+		return nil, err
+	}
+	u.notef("journal %s cannot be written here (%v): showing what it holds, read-only", path, unwrapAll(err))
+	return ro, nil
+}
+
+// unwrapAll is the innermost error of a chain, for a short note.
+func unwrapAll(err error) error {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err
+		}
+		err = next
+	}
 }
 
 // newListUI opens the UI of a command that lists what the journal holds
