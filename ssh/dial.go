@@ -106,7 +106,7 @@ func dialHop(ctx context.Context, via *gossh.Client, cfg Config) (*gossh.Client,
 
 	// The handshake has no context: closing the connection ends it.
 	stop := context.AfterFunc(dctx, func() { conn.Close() })
-	sc, chans, reqs, err := gossh.NewClientConn(conn, addr, cc)
+	sc, chans, reqs, err := gossh.NewClientConn(&readAheadConn{Conn: conn}, addr, cc)
 	if !stop() {
 		if err == nil {
 			sc.Close()
@@ -156,4 +156,39 @@ func handshakeErr(err error, addr string, cfg Config, v *verifier, a *auth) erro
 		}
 	}
 	return fmt.Errorf("%w: ssh handshake with %s: %w", transport.ErrUnreachable, addr, err)
+}
+
+// readAheadConn serves small reads from a buffer it fills with one read
+// of the connection. x/crypto reads the server's identification line a
+// byte at a time (it must not read past it before its own buffered
+// reader takes over): a system call and a trip through the poller per
+// byte, about 20 per connection. Everything read ahead is returned, in
+// order, before the connection is read again; the larger reads that
+// follow the identification go to the connection directly.
+type readAheadConn struct {
+	net.Conn
+	buf   []byte // read ahead, not yet returned
+	ahead [readAhead]byte
+}
+
+// readAhead is the size of the read-ahead buffer: the identification
+// line (at most 255 bytes) and the start of the server's key exchange.
+const readAhead = 512
+
+func (c *readAheadConn) Read(p []byte) (int, error) {
+	if len(c.buf) > 0 {
+		n := copy(p, c.buf)
+		c.buf = c.buf[n:]
+		return n, nil
+	}
+	if len(p) >= readAhead {
+		return c.Conn.Read(p)
+	}
+	n, err := c.Conn.Read(c.ahead[:])
+	if n == 0 {
+		return 0, err
+	}
+	m := copy(p, c.ahead[:n])
+	c.buf = c.ahead[m:n]
+	return m, nil
 }

@@ -60,6 +60,15 @@ const (
 // ("sout" or "start") tells the runner which step is running, so that the
 // runner enforces the step's timeout itself (runner/host.go), on every platform,
 // without a timeout program.
+//
+// Frames are gathered in dl_ob and written in one go (each write of the
+// script's output is one SSH packet the runner reads, decrypts and
+// parses): before anything else writes to stdout (a payload, a check
+// command's streamed output), when a command starts (start, sout: they
+// arm the step's timeout) or ends (check, recheck, verify, run: they
+// disarm it), and at the end, or on any exit (the EXIT trap). A step
+// whose commands run long still reports as it goes: only the shell's own
+// quick work in between is gathered.
 const prelude = `dl_os=
 [ -r /proc/sys/kernel/ostype ] && read -r dl_os </proc/sys/kernel/ostype
 if [ "$dl_os" != Linux ]; then
@@ -67,11 +76,22 @@ if [ "$dl_os" != Linux ]; then
 	[ "$dl_os" = Darwin ] && dl_os=MacOS
 fi
 if command -v sha256sum >/dev/null 2>&1; then dl_shacmd=sha256sum; else dl_shacmd='shasum -a 256'; fi
-dl_frame() { printf '\n%s %s %s 0 %s\n' "$DLM" "$1" "$2" "$3"; }
-dl_eos() { printf '\n%s %s eos 0\n' "$DLM" "$1"; }
+dl_ob=
+trap 'printf "%s" "$dl_ob"' EXIT
+dl_frame() {
+	dl_ob="$dl_ob
+$DLM $1 $2 0 $3
+"
+	case $2 in start|check|recheck|verify|run) printf '%s' "$dl_ob"; dl_ob= ;; esac
+}
+dl_eos() {
+	dl_ob="$dl_ob
+$DLM $1 eos 0
+"
+}
 dl_payload() {
 	[ -s "$3" ] || return 0
-	printf '\n%s %s %s -1\n' "$DLM" "$1" "$2"
+	printf '%s\n%s %s %s -1\n' "$dl_ob" "$DLM" "$1" "$2"; dl_ob=
 	# The first lines ($4 bytes) by the shell itself, the rest (if any)
 	# by cat; without $4, all of it by cat: sh's read drops NUL bytes, so
 	# the shell reads only what its caller knows has none.
@@ -80,16 +100,20 @@ dl_payload() {
 	if [ $dl_n -ge "${4:-0}" ]; then cat; else printf '%s' "$dl_l"; fi; } <"$3"
 	dl_eos "$1"
 }
-dl_cur() { printf '\n%s %s cur -1\n' "$DLM" "$1"; head -c "$3" -- "$2" 2>/dev/null; dl_eos "$1"; }
-dl_sout() { printf '\n%s %s sout -1 %s\n' "$DLM" "$1" "$2"; printf '\n%s %s err -1\n' "$DLM" "$1" >&2; }
-dl_send() { dl_frame "$1" "$2" "$3"; dl_eos "$1" >&2; }
+dl_cur() { printf '%s\n%s %s cur -1\n' "$dl_ob" "$DLM" "$1"; dl_ob=; head -c "$3" -- "$2" 2>/dev/null; dl_eos "$1"; }
+dl_sout() { printf '%s\n%s %s sout -1 %s\n' "$dl_ob" "$DLM" "$1" "$2"; dl_ob=; printf '\n%s %s err -1\n' "$DLM" "$1" >&2; }
+dl_send() { dl_frame "$1" "$2" "$3"; printf '\n%s %s eos 0\n' "$DLM" "$1" >&2; }
 dl_sha() { dl_s=$($dl_shacmd <"$1" 2>/dev/null); dl_s=${dl_s%% *}; dl_s=${dl_s:--}; }
 dl_stat() {
 	if [ "$dl_os" = Linux ]; then set -- $(stat -c '%a %U %G %s' -- "$1" 2>/dev/null)
 	else set -- $(stat -f '%Lp %Su %Sg %z' -- "$1" 2>/dev/null); fi
 	dl_m=${1:--} dl_o=${2:--} dl_g=${3:--} dl_z=${4:-0}
 }
-dl_facts() { printf '\n%s - facts 0 %s -\n' "$DLM" "$dl_os"; }
+dl_facts() {
+	dl_ob="$dl_ob
+$DLM - facts 0 $dl_os -
+"
+}
 dl_hasline() {
 	# zsh keeps NUL bytes that other shells drop: grep decides there.
 	[ -z "${ZSH_VERSION-}" ] || return 1
@@ -127,7 +151,7 @@ dl_need_t() {
 	else
 		exit 97
 	fi
-	trap 'rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.u"' EXIT
+	trap 'printf "%s" "$dl_ob"; rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.u"' EXIT
 	dl_frame - tmp "$dl_t"
 }
 `
@@ -1094,5 +1118,5 @@ const StdinScript = `if [ -p /dev/stdin ] || [ -f /dev/stdin ]; then . /dev/stdi
 // syntax error that runs nothing, never a truncated command; the steps
 // run with stdin from /dev/null, so none can read the script.
 func Main(script string) string {
-	return "dl_main() {\n" + script + "\n}\ndl_main </dev/null\ndl_rc=$?\nprintf '\\n%s - end 0 %s\\n' \"$DLM\" $dl_rc\nexit $dl_rc\n"
+	return "dl_main() {\n" + script + "\n}\ndl_main </dev/null\ndl_rc=$?\nprintf '%s\\n%s - end 0 %s\\n' \"$dl_ob\" \"$DLM\" $dl_rc\ndl_ob=\nexit $dl_rc\n"
 }

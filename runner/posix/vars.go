@@ -11,6 +11,7 @@ package posix
 var shellVars = map[string]string{
 	// Script-wide.
 	"dl_os":      "the host's OS: Linux, MacOS, … (prelude)",
+	"dl_ob":      "frames not yet written: dl_frame and its like gather them, and they are written in one go before anything else writes to stdout, when a command starts or ends, and at the end",
 	"dl_shacmd":  "the SHA-256 program: sha256sum or shasum -a 256 (prelude)",
 	"dl_t":       "the prefix of the script's private files, once made (dl_need_t)",
 	"dl_um0":     "the login umask, restored after a mode is given by umask (dl_need_t)",
