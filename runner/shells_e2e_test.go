@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -390,6 +391,20 @@ run = "printf '%s\\n' \"$DL_PARAM_who\" >~/inner.who"
 // and a number no other test sleeps for, so that pgrep finds only ours.
 const shellSleep = "37"
 
+// sleepersIn lists the processes sleeping shellSleep whose HOME is home:
+// this shell's, not those of the shells tested beside it.
+func sleepersIn(home string) []string {
+	out, _ := exec.Command("pgrep", "-f", "sleep "+shellSleep).Output()
+	var pids []string
+	for _, pid := range strings.Fields(string(out)) {
+		env, err := os.ReadFile("/proc/" + pid + "/environ")
+		if err == nil && slices.Contains(strings.Split(string(env), "\x00"), "HOME="+home) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
 // shellSlowDoc has steps that time out: a check, then a run (which stops the
 // document); the script resumes after each.
 const shellSlowDoc = `
@@ -664,8 +679,8 @@ func (h *shellHost) checkTimeouts(t *testing.T) string {
 	if _, err := os.Stat(filepath.Join(h.conn.home, "never")); err == nil {
 		t.Errorf("%s: the step after a timed-out run ran", h.sh.Name)
 	}
-	if out, _ := exec.Command("pgrep", "-f", "sleep "+shellSleep).Output(); len(out) != 0 {
-		t.Errorf("%s: sleep %s still runs: %s", h.sh.Name, shellSleep, out)
+	if pids := sleepersIn(h.conn.home); len(pids) != 0 {
+		t.Errorf("%s: sleep %s still runs: pids %v", h.sh.Name, shellSleep, pids)
 	}
 	return h.describe(r)
 }
