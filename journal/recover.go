@@ -14,7 +14,8 @@ const ForeignRunAge = 24 * time.Hour
 
 // RecoverInterrupted finds runs left InProgress by a process that is gone
 // (kill -9, power loss) and marks them Interrupted, with their unfinished
-// host executions; it frees their leases. It returns their ids, oldest
+// host executions, which keep the steps recorded before the process died
+// (RecordProgress) and say how many; it frees their leases. It returns their ids, oldest
 // first. A run is gone when it was recorded on this machine and its
 // process no longer runs (on Linux a reused pid and a reboot are told
 // apart), or, recorded on another machine (or in another pid namespace),
@@ -103,7 +104,10 @@ func (j *Journal) RecoverInterrupted(ctx context.Context) ([]int64, error) {
 			}
 			if _, err := tx.ExecContext(ctx, `
 				UPDATE host_results SET status = 'Interrupted',
-					error = 'driftless: the process recording this run is gone'
+					error = 'driftless: the process recording this run is gone' || CASE
+						WHEN steps = 1 THEN '; 1 step recorded before the process died'
+						WHEN steps > 1 THEN '; ' || steps || ' steps recorded before the process died'
+						ELSE '' END
 				WHERE run_id = ? AND status = 'InProgress'`, c.id); err != nil {
 				return err
 			}

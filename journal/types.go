@@ -104,6 +104,10 @@ const (
 	// SkipStopped: an earlier step failed and stopped the document
 	// (on_failure = "stop"), or the run was stopped.
 	SkipStopped = "stopped"
+	// SkipCancelled: the run was cancelled (SIGINT, SIGTERM, a journal
+	// that cannot be written) or the association's timeout expired
+	// before the step started.
+	SkipCancelled = "cancelled"
 )
 
 // Outcomes of a drift event: what was done about a step found out of state.
@@ -173,7 +177,7 @@ type StepResult struct {
 	// Skipped or Cancelled.
 	Status Status
 	// SkipReason says why a Skipped step was skipped (SkipPrecondition,
-	// SkipExited, SkipNoCheck, SkipStopped, or another word of the
+	// SkipExited, SkipNoCheck, SkipStopped, SkipCancelled, or another word of the
 	// caller's, which counts as not compliant); it is required for Skipped
 	// and must be empty otherwise.
 	SkipReason string

@@ -478,7 +478,7 @@ func (j *Journal) writeHost(ctx context.Context, tx *sql.Tx, o op) error {
 			return fmt.Errorf("step %d %q: %w", s.Index, s.Name, err)
 		}
 	}
-	if mode != ModeExec {
+	if mode != ModeExec && h.Status != StatusInProgress { // progress (RecordProgress) is never the latest
 		if _, err := tx.StmtContext(ctx, j.stmts.upsertLatest).ExecContext(ctx, assoc, h.Host, mode, hostID, startedNano); err != nil {
 			return err
 		}
