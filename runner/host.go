@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -45,6 +46,12 @@ type hostRun struct {
 	// the steps found drifted so far (nil: removed), so that a later step
 	// on the same file builds on it rather than on what the check saw.
 	written map[string]*[]byte
+
+	// mu guards results, written and live while the host runs: the
+	// progress record reads them (progress.go).
+	mu   sync.Mutex
+	live liveState
+	prog *progress // nil: nothing recorded while the host runs
 }
 
 // isScript reports whether s runs a script of its own (shell, powershell).
@@ -61,12 +68,12 @@ func (h *hostRun) result(s *plan.Step) *journal.StepResult { return &h.results[s
 
 // run executes the two phases and fills h.results.
 func (h *hostRun) run(ctx context.Context) error {
-	h.results = make([]journal.StepResult, len(h.steps))
-	h.written = map[string]*[]byte{}
-	for _, s := range h.steps {
-		h.results[s.Idx] = journal.StepResult{Index: s.Idx, Name: s.Name, Action: string(s.Kind)}
-	}
 	started := time.Now()
+	h.mu.Lock()
+	h.results = fresh(h.steps)
+	h.written = map[string]*[]byte{}
+	h.live = liveState{phase: phaseCheck, started: started}
+	h.mu.Unlock()
 	shell := transport.ShellOf(h.conn)
 	check, apply := builders(h.check, shell)
 	first := "check"
@@ -76,7 +83,13 @@ func (h *hostRun) run(ctx context.Context) error {
 	check = cached(h.scripts, first+" "+string(shell), check)
 	apply = cached(h.scripts, "apply "+string(shell), apply)
 	frames, err := h.checkPhase(ctx, check)
+	h.mu.Lock()
 	if err != nil {
+		if ctx.Err() != nil {
+			// The steps that ended keep what they did.
+			h.cancelled(ctx, h.steps, frames, h.checkEnded(frames, false, started))
+		}
+		h.mu.Unlock()
 		return err
 	}
 	per := frame.ByStep(frames)
@@ -87,20 +100,31 @@ func (h *hostRun) run(ctx context.Context) error {
 	if f := per[-1]; len(f) > 0 && len(f[0].Fields) > 0 {
 		h.os = f[0].Fields[0]
 	}
-	todo := h.decide(per, started)
-	if len(todo) == 0 || h.check || h.reboot {
+	todo := h.decide(per, started, len(h.steps))
+	done := len(todo) == 0 || h.check || h.reboot
+	if !done {
+		h.live = liveState{phase: phaseApply, started: time.Now(), todo: todo}
+	}
+	h.mu.Unlock()
+	if done {
 		return nil
 	}
+	// The check script may have changed the host (corrections, steps
+	// without a check): recorded while the apply phase runs.
+	h.prog.stepEnded()
 	return h.applyAll(ctx, apply, todo)
 }
 
-// decide sets the result of each step from the frames of the check
-// phase, per step, and returns the steps the apply phase corrects or
-// runs, in order.
-func (h *hostRun) decide(per map[int][]frame.Frame, started time.Time) []plan.ApplyStep {
+// decide sets the result of each step before step limit from the
+// frames of the check phase, per step, and returns the steps the apply
+// phase corrects or runs, in order.
+func (h *hostRun) decide(per map[int][]frame.Frame, started time.Time, limit int) []plan.ApplyStep {
 	var todo []plan.ApplyStep
 	var stopped stop
 	for _, s := range h.steps {
+		if s.Idx >= limit {
+			break
+		}
 		r := h.result(s)
 		r.StartedAt = started
 		var done bool
@@ -240,7 +264,21 @@ func (h *hostRun) queue(a plan.ApplyStep, drifted bool, todo []plan.ApplyStep) [
 // when the script fails, they all failed (or were cancelled).
 func (h *hostRun) applyAll(ctx context.Context, build func(string, []plan.ApplyStep, plan.Resume) string, todo []plan.ApplyStep) error {
 	applyStarted := time.Now()
+	h.mu.Lock()
+	h.live = liveState{phase: phaseApply, started: applyStarted, todo: todo}
+	h.mu.Unlock()
 	frames, err := h.applyPhase(ctx, build, todo)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err != nil && ctx.Err() != nil {
+		// The steps that ended keep what they did.
+		items := make([]*plan.Step, len(todo))
+		for i, a := range todo {
+			items[i] = a.Step
+		}
+		h.cancelled(ctx, items, frames, h.applyEnded(todo, frames, false, applyStarted))
+		return err
+	}
 	if err != nil {
 		for _, a := range todo {
 			r := h.result(a.Step)
@@ -328,10 +366,16 @@ func resumable[T any](ctx context.Context, h *hostRun, items []T, idx func(T) in
 	next func(timedOut, T, plan.Resume) ([]frame.Frame, plan.Resume)) ([]frame.Frame, error) {
 	var all []frame.Frame
 	rest, st := items, plan.Resume{Salvage: -1}
+	h.mu.Lock()
+	h.live.done = nil
+	h.mu.Unlock()
 	for {
 		marker := frame.NewMarker()
 		frames, to, err := h.script(ctx, marker, build(marker, rest, st))
 		all = append(all, frames...)
+		h.mu.Lock()
+		h.live.done, h.live.fw, h.live.ew = all, nil, nil
+		h.mu.Unlock()
 		if err != nil || to == nil {
 			return all, err
 		}
@@ -341,6 +385,9 @@ func resumable[T any](ctx context.Context, h *hostRun, items []T, idx func(T) in
 		}
 		extra, nst := next(*to, rest[i], st)
 		all = append(all, extra...)
+		h.mu.Lock()
+		h.live.done = all
+		h.mu.Unlock()
 		nst.Cleanup, nst.Salvage = tmpDir(frames), -1
 		if to.tag == "run" && nst.Cleanup != "" {
 			nst.Salvage = to.step
@@ -381,12 +428,20 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	// command arms its step's timeout, the next one disarms it.
 	var ended atomic.Pointer[frame.Frame]
 	var endTimer *time.Timer
+	last := -1 // the step of the last frame
 	fw.OnFrame = func(f *frame.Frame) {
 		if timer != nil {
 			timer.Stop()
 			timer = nil
 		}
+		if f.Step >= 0 && f.Step != last {
+			if last >= 0 {
+				h.prog.stepEnded() // a step ended: recorded soon
+			}
+			last = f.Step
+		}
 		if f.Step == -1 && f.Kind == frame.End {
+			h.prog.quiet() // the host records its steps soon, or arms it again
 			// The script is done. Something it started (a daemon a check
 			// launched) may still hold the session's output open: the
 			// session then ends here, shortly after.
@@ -415,7 +470,11 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	// parameter values and file contents. The shell reads all of it
 	// before running any of it, so no step can eat the script.
 	slog.Debug("script", "bytes", len(script))
-	cmd := &transport.Command{Script: posix.StdinScript, Stdin: strings.NewReader(posix.Main(script)), Stdout: fw, Stderr: ew}
+	h.mu.Lock()
+	h.live.fw, h.live.ew = fw, ew
+	h.mu.Unlock()
+	cmd := &transport.Command{Script: posix.StdinScript, Stdin: strings.NewReader(posix.Main(script)),
+		Stdout: lockedWriter{&h.mu, fw}, Stderr: lockedWriter{&h.mu, ew}}
 	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
 		cmd.Script, cmd.Stdin = powershell.StdinScript, powershell.Stdin(script)
 	}
@@ -426,8 +485,10 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	if endTimer != nil {
 		endTimer.Stop()
 	}
+	h.mu.Lock()
 	fw.Close()
 	ew.Close()
+	h.mu.Unlock()
 	if end := ended.Load(); end != nil && err != nil && ctx.Err() == nil && fired.Load() == nil {
 		// Ended by the grace after the script's last frame: its own
 		// status is in that frame.
@@ -435,7 +496,9 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	}
 	if t := fired.Load(); t != nil && ctx.Err() == nil {
 		// Ours: the step's timeout, not the run's.
+		h.mu.Lock()
 		fw.Frames = append(fw.Frames, frame.Frame{Step: t.step, Kind: t.tag, Fields: []string{"124"}, At: time.Now()})
+		h.mu.Unlock()
 		return frame.Merge(fw.Frames, ew.Frames), t, nil
 	}
 	if err != nil {

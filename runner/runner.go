@@ -609,10 +609,22 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 		return
 	}
 	r.noteHost(h, hr)
+	// The steps that end reach the journal while the host runs
+	// (progress.go); its record below replaces them.
+	var prog *progress
+	if j := r.opts.Journal; j != nil {
+		runID, started := hr.RunID, hr.StartedAt
+		prog = newProgress(func(steps []journal.StepResult) error {
+			return j.RecordProgress(journal.HostResult{RunID: runID, Host: h.Name, StartedAt: started, Steps: steps})
+		})
+		defer prog.stop()
+	}
 	var story []string
 	run := &hostRun{conn: conn, scripts: &r.scripts, steps: steps, check: mode == journal.ModeCheck, red: red}
+	prog.track(run)
 	err = run.run(hctx)
 	for reboots := 1; err == nil && run.reboot && mode != journal.ModeCheck; reboots++ {
+		prog.stepEnded() // what ran before the reboot is recorded while the host reboots
 		if reboots > MaxReboots {
 			err = fmt.Errorf("%s, after %d reboots already: giving up", run.rebootBy, MaxReboots)
 			break
@@ -628,6 +640,7 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 		}
 		story[len(story)-1] += fmt.Sprintf("; back after %s, document run again", time.Since(start).Round(time.Second))
 		run = &hostRun{conn: conn, steps: plan.Plan(a.Doc, scope, plan.Options{Dir: r.opts.Config.Dir, Docs: r.opts.Config.Document, Secrets: red, Fetch: r.fetch.fetch}), red: red}
+		prog.track(run)
 		err = run.run(hctx)
 	}
 	if len(story) > 0 {
@@ -638,6 +651,7 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 	if err != nil {
 		status = hostFailed(ctx, hctx, a, hr, red, err)
 	}
+	prog.stop()
 	r.finishHost(ctx, a.Name, hr, status, "")
 }
 
@@ -695,9 +709,7 @@ func hostFailed(ctx, hctx context.Context, a *config.Association, hr *journal.Ho
 	switch {
 	case ctx.Err() != nil:
 		status = journal.StatusCancelled
-		if cause := context.Cause(ctx); errors.Is(cause, journal.ErrWriteFailed) {
-			hr.Error = "cancelled: the journal cannot be written"
-		}
+		hr.Error = "cancelled: " + cancelCause(ctx)
 	case hctx.Err() != nil:
 		status = journal.StatusTimedOut
 		hr.Error = fmt.Sprintf("timed out after %s (association timeout)", a.Timeout)
@@ -707,8 +719,13 @@ func hostFailed(ctx, hctx context.Context, a *config.Association, hr *journal.Ho
 		status = journal.StatusFailed
 	}
 	for i := range hr.Steps {
-		if s := &hr.Steps[i]; s.Status == journal.StatusCancelled && status == journal.StatusTimedOut {
-			s.Status = journal.StatusTimedOut
+		s := &hr.Steps[i]
+		switch {
+		case status != journal.StatusTimedOut:
+		case s.Status == journal.StatusCancelled:
+			s.Status, s.Error = journal.StatusTimedOut, fmt.Sprintf("the association's timeout (%s) expired while it ran", a.Timeout)
+		case s.Status == journal.StatusSkipped && s.SkipReason == journal.SkipCancelled:
+			s.Error = fmt.Sprintf("not started: the association's timeout (%s) expired", a.Timeout)
 		}
 	}
 	return status
