@@ -441,7 +441,6 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 			last = f.Step
 		}
 		if f.Step == -1 && f.Kind == frame.End {
-			h.prog.quiet() // the host records its steps soon, or arms it again
 			// The script is done. Something it started (a daemon a check
 			// launched) may still hold the session's output open: the
 			// session then ends here, shortly after.

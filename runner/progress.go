@@ -270,8 +270,7 @@ func (p *progress) stepEnded() {
 	}
 }
 
-// quiet disarms the timer: the script is over, the host ends soon or
-// arms it again.
+// quiet disarms the timer.
 func (p *progress) quiet() {
 	if p == nil {
 		return

@@ -424,7 +424,7 @@ func TestQueryShow(t *testing.T) {
 
 	// The interrupted run: recovered when the journal was opened.
 	r = driftless(t, "show", "-C", dir, "6").wantCode(t, exitOK)
-	wantLines(t, "show 6", r.stdout, `^Run 6: db-backup  Interrupted$`, `^Host db-1  Interrupted`, `^  no step ran$`,
+	wantLines(t, "show 6", r.stdout, `^Run 6: db-backup  Interrupted$`, `^Host db-1  Interrupted`, `^  no step recorded before the process died$`,
 		`^  ended      - \(interrupted; last activity recorded 2026-11-20 09:00:00Z\)$`,
 		`^  error: driftless: the process recording this run is gone$`,
 		`^  recorded   by pid 4242 on other-box$`)

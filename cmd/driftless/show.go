@@ -227,7 +227,12 @@ func printHostRecord(u *ui, runID int64, h *journal.HostResult) {
 		printBlock(u, "  ", "detail", safeText(h.Detail))
 	}
 	if len(h.Steps) == 0 {
-		fmt.Fprintln(u.out, "  no step ran")
+		if h.Status == journal.StatusInterrupted {
+			// The process died before it recorded a step: one may have run.
+			fmt.Fprintln(u.out, "  no step recorded before the process died")
+		} else {
+			fmt.Fprintln(u.out, "  no step ran")
+		}
 		return
 	}
 	for _, s := range h.Steps {
