@@ -111,7 +111,7 @@ func (h *hostRun) run(ctx context.Context) error {
 	}
 	// The check script may have changed the host (corrections, steps
 	// without a check): recorded while the apply phase runs.
-	h.prog.stepEnded()
+	h.prog.stepEnded(true)
 	return h.applyAll(ctx, apply, todo)
 }
 
@@ -428,7 +428,9 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	// command arms its step's timeout, the next one disarms it.
 	var ended atomic.Pointer[frame.Frame]
 	var endTimer *time.Timer
-	last := -1 // the step of the last frame
+	// The step of the last frame, and whether it may have changed the
+	// host (it ran a command or wrote a path).
+	last, changed := -1, false
 	fw.OnFrame = func(f *frame.Frame) {
 		if timer != nil {
 			timer.Stop()
@@ -436,11 +438,20 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 		}
 		if f.Step >= 0 && f.Step != last {
 			if last >= 0 {
-				h.prog.stepEnded() // a step ended: recorded soon
+				h.prog.stepEnded(changed) // a step ended: recorded soon
 			}
-			last = f.Step
+			last, changed = f.Step, false
+		}
+		if f.Step >= 0 && (f.Kind == frame.Run || f.Kind == frame.Applied) {
+			changed = true
 		}
 		if f.Step == -1 && f.Kind == frame.End {
+			if last >= 0 {
+				h.prog.stepEnded(changed)
+			}
+			// The host ends soon: what only checked is recorded then,
+			// at no cost; a change is recorded in any case.
+			h.prog.idle()
 			// The script is done. Something it started (a daemon a check
 			// launched) may still hold the session's output open: the
 			// session then ends here, shortly after.

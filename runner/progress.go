@@ -231,8 +231,9 @@ func fresh(steps []*plan.Step) []journal.StepResult {
 // time after each ends (progressDelay), until the host ends (stop).
 // Locks: writeMu before hostRun.mu before armMu.
 type progress struct {
-	armMu sync.Mutex
-	timer *time.Timer
+	armMu   sync.Mutex
+	timer   *time.Timer
+	changes bool // the timer is armed for a step that may have changed the host
 
 	writeMu sync.Mutex
 	done    bool
@@ -258,15 +259,34 @@ func (p *progress) track(run *hostRun) {
 }
 
 // stepEnded arms the timer, unless it is armed: a record follows within
-// progressDelay.
-func (p *progress) stepEnded() {
+// progressDelay. changed says the step may have changed the host (it ran
+// a command or wrote a path).
+func (p *progress) stepEnded(changed bool) {
 	if p == nil {
 		return
 	}
 	p.armMu.Lock()
 	defer p.armMu.Unlock()
+	p.changes = p.changes || changed
 	if p.timer == nil {
 		p.timer = time.AfterFunc(progressDelay, p.fire)
+	}
+}
+
+// idle is called when a script has sent its last frame: the host ends
+// soon (or goes on and arms the timer again). Unless a step that may have
+// changed the host waits for its record, the timer is disarmed, so that a
+// host that only checked (a converged check) writes nothing but its
+// result, however long driftless takes to end it.
+func (p *progress) idle() {
+	if p == nil {
+		return
+	}
+	p.armMu.Lock()
+	defer p.armMu.Unlock()
+	if p.timer != nil && !p.changes {
+		p.timer.Stop()
+		p.timer = nil
 	}
 }
 
@@ -285,7 +305,7 @@ func (p *progress) quiet() {
 
 func (p *progress) fire() {
 	p.armMu.Lock()
-	p.timer = nil
+	p.timer, p.changes = nil, false
 	p.armMu.Unlock()
 	p.writeMu.Lock()
 	defer p.writeMu.Unlock()
@@ -297,7 +317,7 @@ func (p *progress) fire() {
 		return
 	}
 	if err := p.write(steps); err != nil {
-		p.stepEnded() // the queue is full: later
+		p.stepEnded(true) // the queue is full: later
 		return
 	}
 	p.last = steps

@@ -624,7 +624,7 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 	prog.track(run)
 	err = run.run(hctx)
 	for reboots := 1; err == nil && run.reboot && mode != journal.ModeCheck; reboots++ {
-		prog.stepEnded() // what ran before the reboot is recorded while the host reboots
+		prog.stepEnded(true) // what ran before the reboot is recorded while the host reboots
 		if reboots > MaxReboots {
 			err = fmt.Errorf("%s, after %d reboots already: giving up", run.rebootBy, MaxReboots)
 			break
