@@ -229,7 +229,9 @@ func (r *RunResult) Failed() bool {
 // at most max_concurrency hosts at once (a sliding window); once failures
 // exceed max_errors no further host starts and those not started are
 // Skipped; hosts already running finish. Cancelling ctx stops starting
-// hosts, cancels running steps and records Cancelled.
+// hosts and cancels running steps: the steps that ended keep their
+// status, the one running is Cancelled, those not started are Skipped
+// (journal.SkipCancelled), and the hosts and the run are Cancelled.
 func (r *Runner) Run(ctx context.Context, job Job) (*RunResult, error) {
 	a := job.Assoc
 	hosts := job.Hosts
