@@ -117,3 +117,26 @@ func TestCancelKeepsTheStepsThatEnded(t *testing.T) {
 		t.Errorf("journal after: %+v %v", hosts, err)
 	}
 }
+
+// When the association's timeout ends the host, the steps that ended keep
+// their status, the running one is TimedOut, the rest Skipped (cancelled).
+func TestAssociationTimeoutKeepsTheStepsThatEnded(t *testing.T) {
+	doc := "[[steps]]\nname = \"conf\"\naction = \"file\"\npath = \"~/conf\"\ncontent = \"on\\n\"\n" +
+		"[[steps]]\nname = \"slow\"\naction = \"shell\"\nrun = \"sleep 30\"\n" +
+		"[[steps]]\nname = \"never\"\naction = \"file\"\npath = \"~/never\"\ncontent = \"no\\n\"\n"
+	f := newFleet(t, 1, "[associations.c]\ndocument = \"c\"\ntargets = [\"*\"]\ntimeout = \"2s\"\n", "c.toml", doc)
+	res := f.run(t, false, nil)
+	h := res.Hosts[0]
+	if got, want := statuses(h), "conf=Corrected slow=TimedOut never=Skipped"; got != want || h.Status != journal.StatusTimedOut {
+		t.Fatalf("%s %s, want TimedOut %s", h.Status, got, want)
+	}
+	if s := h.Steps[1]; s.Error != "the association's timeout (2s) expired while it ran" {
+		t.Errorf("slow: %q", s.Error)
+	}
+	if s := h.Steps[2]; s.SkipReason != journal.SkipCancelled || s.Error != "not started: the association's timeout (2s) expired" {
+		t.Errorf("never: %q %q", s.SkipReason, s.Error)
+	}
+	if b, _ := os.ReadFile(filepath.Join(f.hosts[0].Home, "conf")); string(b) != "on\n" {
+		t.Errorf("conf = %q", b)
+	}
+}

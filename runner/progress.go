@@ -68,7 +68,8 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 }
 
 // openStep is the first step of a phase whose frames so far do not show
-// it ended (math.MaxInt: all did, complete says the script is over): the
+// it ended (math.MaxInt: all did, complete says the script is over; 0
+// while no step has reported): the
 // step of the last frame (a step's end is known when a later step
 // reports, or its "after" frame, which comes last), or the first of a
 // trailing batch of stat frames (the check script stats its paths at
@@ -77,6 +78,7 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 func openStep(frames []frame.Frame, complete bool) int {
 	open := math.MaxInt
 	if !complete {
+		open = 0 // no step has reported yet
 		for i := len(frames) - 1; i >= 0; i-- {
 			f := frames[i]
 			if f.Step < 0 {

@@ -17,7 +17,8 @@ func TestOpenStep(t *testing.T) {
 		complete bool
 		want     int
 	}{
-		{"nothing yet", []frame.Frame{facts}, false, math.MaxInt},
+		{"nothing yet", []frame.Frame{facts}, false, 0},
+		{"nothing at all", nil, false, 0},
 		{"script over", []frame.Frame{facts, fr(0, frame.Check), fr(1, frame.Check)}, true, math.MaxInt},
 		{"the last step reporting runs", []frame.Frame{facts, fr(0, frame.Check), fr(0, frame.Run), fr(1, frame.Start)}, false, 1},
 		{"a batch of stats: no step ended", []frame.Frame{facts, fr(0, frame.Stat), fr(1, frame.Stat), fr(2, frame.Stat)}, false, 0},
