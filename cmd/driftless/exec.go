@@ -89,12 +89,12 @@ func runExec(c *cli.Context) error {
 	if !u.json && !u.quiet {
 		for _, h := range res.Hosts {
 			for _, s := range h.Steps {
-				for _, l := range strings.Split(strings.TrimRight(s.Stdout, "\n"), "\n") {
+				for _, l := range strings.Split(safeText(strings.TrimRight(s.Stdout, "\n")), "\n") {
 					if l != "" {
 						u.printf("%s: %s\n", h.Host, l)
 					}
 				}
-				for _, l := range strings.Split(strings.TrimRight(s.Stderr, "\n"), "\n") {
+				for _, l := range strings.Split(safeText(strings.TrimRight(s.Stderr, "\n")), "\n") {
 					if l != "" {
 						u.eprintf("%s: %s\n", h.Host, l)
 					}
