@@ -215,7 +215,8 @@ func TestSymlinksAreNotFollowed(t *testing.T) {
 }
 
 // line state = "absent" removes the line from a CRLF file (the file
-// keeps its CRLF ends); a diff shows a line's CR as ␍; a file step into a
+// keeps its CRLF ends); a diff shows a line's CR as ␍ where line ends
+// differ; a file step into a
 // missing directory fails with the host's reason.
 const crlfDoc = `
 [[steps]]
@@ -245,7 +246,9 @@ func TestCRLFAndMissingDirectory(t *testing.T) {
 	writeAs(t, f.hosts[0], filepath.Join(home, "win.conf"), "a = 1\r\ndebug = true\r\nb = 2\r\n")
 	writeAs(t, f.hosts[0], filepath.Join(home, "unix.conf"), "a\r\nb\n")
 	res := runExpect(t, f, true, "drop=Drifted unix=Drifted nowhere=Drifted")
-	if d := res.Hosts[0].Steps[0].Differ; !strings.Contains(d, "\n-debug = true␍\n") {
+	// A CRLF file's diff keeps its CRs; where line ends differ, a CR
+	// shows as ␍.
+	if d := res.Hosts[0].Steps[0].Differ; !strings.Contains(d, "\n-debug = true\r\n") {
 		t.Errorf("drop: differ %q", d)
 	}
 	if d := res.Hosts[0].Steps[1].Differ; !strings.Contains(d, "\n-a␍\n+a\n") {

@@ -141,15 +141,23 @@ func secretDiffer(host *stat, want []byte) string {
 }
 
 // cr is how a carriage return shows in a diff: a line that ends in one
-// (a CRLF file) differs visibly from one that does not.
+// differs visibly from one that does not.
 const cr = "␍"
 
-// unified is a unified diff of a text file's old and new content, each
-// carriage return shown as ␍.
+// unified is a unified diff of a text file's old and new content. Unless
+// both end every line in CRLF (a Windows file, where a CR tells nothing),
+// each carriage return shows as ␍.
 func unified(path, old, new string) string {
 	d := udiff.Unified(path+" (on host)", path+" (wanted)", old, new)
-	if !strings.Contains(d, "\r") {
+	if !strings.Contains(d, "\r") || (crlfOnly(old) && crlfOnly(new)) {
 		return d
 	}
 	return strings.ReplaceAll(d, "\r", cr)
+}
+
+// crlfOnly reports whether every line break of s is a CRLF, and s has
+// no other CR.
+func crlfOnly(s string) bool {
+	n := strings.Count(s, "\r\n")
+	return n == strings.Count(s, "\n") && n == strings.Count(s, "\r")
 }

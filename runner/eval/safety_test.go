@@ -77,12 +77,19 @@ func TestDiffShowsCarriageReturns(t *testing.T) {
 	if want := "@@ -1,2 +1,2 @@\n-a␍\n+a\n b\n"; !strings.HasSuffix(v.Differ, want) {
 		t.Errorf("differ %q, want it to end %q", v.Differ, want)
 	}
-	// A line removed from a CRLF file: the file keeps its CRLF ends.
+	// A line removed from a CRLF file: the file keeps its CRLF ends; in a
+	// file of CRLF lines only, a CR tells nothing, and is left as is.
 	l := &plan.Step{Action: "line", Path: "/f", Line: "debug = true", Absent: true}
 	cur = "a = 1\r\ndebug = true\r\n"
 	v = Check(l, []frame.Frame{statOf(frame.Stat, cur, "644", "root", "root"), fr(frame.Has, "0"), payload(frame.Cur, cur)}, Host{})
-	if !v.Drifted || string(v.Apply.Write) != "a = 1\r\n" || !strings.HasSuffix(v.Differ, " a = 1␍\n-debug = true␍\n") {
+	if !v.Drifted || string(v.Apply.Write) != "a = 1\r\n" || !strings.HasSuffix(v.Differ, " a = 1\r\n-debug = true\r\n") {
 		t.Errorf("line absent on CRLF: drifted %v write %q differ %q", v.Drifted, v.Apply.Write, v.Differ)
+	}
+	// A file with both line ends: every CR shows.
+	cur = "a = 1\ndebug = true\r\n"
+	v = Check(l, []frame.Frame{statOf(frame.Stat, cur, "644", "root", "root"), fr(frame.Has, "0"), payload(frame.Cur, cur)}, Host{})
+	if !v.Drifted || string(v.Apply.Write) != "a = 1\n" || !strings.HasSuffix(v.Differ, " a = 1\n-debug = true␍\n") {
+		t.Errorf("line absent on mixed ends: drifted %v write %q differ %q", v.Drifted, v.Apply.Write, v.Differ)
 	}
 }
 
