@@ -88,6 +88,7 @@ var actionSpecs = map[Action]*actionSpec{
 		{name: "content", kind: inStr},
 		{name: "source", kind: inStr},
 		{name: "state", kind: inEnum, enum: []string{"present", "absent"}},
+		{name: "follow", kind: inBool},
 	}, ownership...), check: func(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
 		content, source := s.Inputs["content"], s.Inputs["source"]
 		if content != nil && source != nil {
@@ -101,6 +102,7 @@ var actionSpecs = map[Action]*actionSpec{
 	ActionDirectory: {name: ActionDirectory, inputs: append([]inputSpec{
 		{name: "path", kind: inStr, required: true},
 		{name: "state", kind: inEnum, enum: []string{"present", "absent"}},
+		{name: "follow", kind: inBool},
 	}, ownership...)},
 	ActionLine: {name: ActionLine, inputs: []inputSpec{
 		{name: "path", kind: inStr, required: true},
@@ -108,6 +110,7 @@ var actionSpecs = map[Action]*actionSpec{
 		{name: "regexp", kind: inRegexp},
 		{name: "state", kind: inEnum, enum: []string{"present", "absent"}},
 		{name: "create", kind: inBool},
+		{name: "follow", kind: inBool},
 	}, check: func(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
 		if literal(s.Inputs["state"]) == "absent" {
 			if s.Inputs["line"] == nil && s.Inputs["regexp"] == nil {

@@ -480,3 +480,41 @@ func checkFuzzed(t *testing.T, d *Document, l *diag.List) {
 		}
 	}
 }
+
+// follow (file, line, directory) is a boolean, and only those actions
+// take it.
+func TestFollowKey(t *testing.T) {
+	src := `[[steps]]
+name = "a"
+action = "file"
+path = "/x"
+content = "x"
+follow = true
+
+[[steps]]
+name = "b"
+action = "directory"
+path = "/d"
+follow = "sometimes"
+
+[[steps]]
+name = "c"
+action = "line"
+path = "/l"
+line = "x"
+follow = 1
+
+[[steps]]
+name = "d"
+action = "shell"
+run = "true"
+follow = true
+`
+	_, l := parseDoc(t, "documents/follow.toml", src)
+	want := []string{
+		`documents/follow.toml:12:1: steps[1].follow: expected true or false, got "sometimes"`,
+		`documents/follow.toml:19:1: steps[2].follow: expected true or false, got 1`,
+		"documents/follow.toml:25:1: steps[3].follow: unknown key \"follow\"\n\thint: expected one of: name, action, description, precondition, on_failure, timeout, max_attempts, run, check, working_directory, env",
+	}
+	checkErrors(t, l, want)
+}

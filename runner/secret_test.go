@@ -79,7 +79,8 @@ run = "echo using $DL_PARAM_pw"
 			t.Errorf("secret in result %s", r.Name)
 		}
 	}
-	if !strings.Contains(h.results[1].Stdout, "using ******") || !strings.Contains(h.results[0].Differ, "+password = ******") {
+	// SPEC §6: content holding a secret is never diffed.
+	if !strings.Contains(h.results[1].Stdout, "using ******") || !strings.Contains(h.results[0].Differ, "content differs (secret)") {
 		t.Errorf("redaction: %q / %q", h.results[1].Stdout, h.results[0].Differ)
 	}
 }

@@ -62,6 +62,12 @@ type Step struct {
 	Absent       bool
 	Line, LineRe string
 	Create       bool
+	// Follow: the step manages what a symlink at Path points to; without
+	// it a symlink there is drift, replaced by the declared object.
+	Follow bool
+	// Secret: the wanted content holds a secret value, so that it is
+	// never diffed (its drift is sizes and hashes only).
+	Secret bool
 	// package
 	Names   []string
 	PkgWant string // present | latest | absent
@@ -294,6 +300,9 @@ func renderPath(s *Step, in *stepInputs, po Options) error {
 	s.Owner = in.get("owner")
 	s.Group = in.get("group")
 	s.Absent = in.get("state") == "absent"
+	if f := in.ds.Input("follow"); f != nil && in.err == nil {
+		s.Follow, in.err = f.RenderBool(in.sc)
+	}
 	if in.ds.Action == documents.ActionFile && !s.Absent {
 		if in.ds.Input("content") != nil {
 			s.Content, s.ContentText = []byte(in.get("content")), true
@@ -309,6 +318,7 @@ func renderPath(s *Step, in *stepInputs, po Options) error {
 			s.Create, in.err = c.RenderBool(in.sc)
 		}
 	}
+	s.Secret = po.Secrets.Contains(string(s.Content)) || po.Secrets.Contains(s.Line)
 	if in.err == nil && strings.TrimSpace(s.Path) == "" {
 		in.err = fmt.Errorf("path is empty")
 	}

@@ -383,7 +383,7 @@ func CheckScript(marker string, steps []*plan.Step) string {
 		case documents.ActionFile, documents.ActionDirectory:
 			b.WriteString("$p = " + psPath(s.Path) + "\n")
 			b.WriteString(psStat(s, "stat"))
-			if s.Action == documents.ActionFile && s.ContentText && !s.Absent {
+			if s.Action == documents.ActionFile && s.ContentText && !s.Absent && !s.Secret {
 				fmt.Fprintf(&b, "if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne '%s')) { dl_payload %s 'cur' $p %d }\n", plan.SHA256Hex(s.Content), psIdx(s), plan.MaxDiffBytes)
 			}
 		case documents.ActionLine:
