@@ -278,9 +278,20 @@ func stepCounts(steps []journal.StepResult) string {
 	return strings.Join(parts, ", ")
 }
 
-func hostNote(h journal.HostResult) string {
+// hostNote is why a host ended as it did: its error, its first failed
+// step's, or its detail. A terminal table shortens it to width
+// characters (show has the full text); width 0 keeps it whole, on one
+// line, as output that is not a terminal, --json and --junit must
+// (docs/safety.md#errors-are-whole).
+func hostNote(h journal.HostResult, width int) string {
+	note := func(s string) string {
+		if width > 0 {
+			return firstLine(s, width)
+		}
+		return wholeLine(s)
+	}
 	if h.Error != "" {
-		return firstLine(h.Error, 100)
+		return note(h.Error)
 	}
 	for _, s := range h.Steps {
 		if s.Status.Failed() {
@@ -288,11 +299,26 @@ func hostNote(h journal.HostResult) string {
 			if msg == "" {
 				msg = string(s.Status)
 			}
-			return firstLine(s.Name+": "+msg, 100)
+			return note(s.Name + ": " + msg)
 		}
 	}
-	return firstLine(h.Detail, 100)
+	return note(h.Detail)
 }
+
+// wholeLine is s on one line: its non-empty lines joined with "; ", with
+// control characters escaped.
+func wholeLine(s string) string {
+	var parts []string
+	for l := range strings.SplitSeq(safeText(s), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// noteWidth is how much of a host's note a terminal table shows.
+const noteWidth = 100
 
 func summary(u *ui, results []*runner.RunResult) {
 	var rows [][]string
@@ -304,7 +330,7 @@ func summary(u *ui, results []*runner.RunResult) {
 			if name == "" {
 				name = "exec"
 			}
-			rows = append(rows, []string{name, h.Host, u.status(string(h.Status)), stepCounts(h.Steps), hostNote(h)})
+			rows = append(rows, []string{name, h.Host, u.status(string(h.Status)), stepCounts(h.Steps), hostNote(h, noteWidth)})
 		}
 	}
 	if u.tty && !u.quiet {
@@ -402,10 +428,10 @@ func writeJUnit(path string, results []*runner.RunResult) error {
 			tc.SystemOut = detail.String()
 			switch h.Status {
 			case journal.StatusFailed, journal.StatusTimedOut:
-				tc.Failure = &junitMessage{Message: string(h.Status) + ": " + hostNote(h), Text: detail.String()}
+				tc.Failure = &junitMessage{Message: string(h.Status) + ": " + hostNote(h, 0), Text: detail.String()}
 				s.Failures++
 			case journal.StatusUnreachable, journal.StatusCancelled:
-				tc.Error = &junitMessage{Message: string(h.Status) + ": " + hostNote(h), Text: h.Error}
+				tc.Error = &junitMessage{Message: string(h.Status) + ": " + hostNote(h, 0), Text: h.Error}
 				s.Errors++
 			case journal.StatusSkipped:
 				tc.Skipped = &junitMessage{Message: h.Detail}
