@@ -17,45 +17,6 @@ import (
 	"github.com/driftless-dev/driftless/runner"
 )
 
-func runFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringSliceFlag{Name: "targets", Aliases: []string{"t"}, Usage: "narrow each association's targets to hosts matching `SEL` (repeat for a union)"},
-		&cli.StringFlag{Name: "max-concurrency", Usage: "hosts at once, `N` or N% (overrides the associations')"},
-		&cli.StringFlag{Name: "max-errors", Usage: "failures tolerated before the rest is skipped, `N` or N%"},
-		&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report (one testcase per association × host) to `FILE`"},
-	}
-}
-
-func applyCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "apply",
-		Usage:     "run associations now: check every step and correct what drifted",
-		ArgsUsage: "[ASSOC...]",
-		Description: `Runs the named associations (all if none) on their targets, narrowed by --targets.
-Exit 0 when everything ran, 2 when --check found drift, 3 when a host failed, 130 when interrupted.
-
-Examples:
-   driftless apply
-   driftless apply web-baseline --targets 'group:canary'
-   driftless apply --check --junit report.xml`,
-		Flags:  append(runFlags(), &cli.BoolFlag{Name: "check", Usage: "only detect drift; change nothing"}),
-		Action: func(c *cli.Context) error { return runAssociations(c, c.Bool("check")) },
-	}
-}
-
-func checkCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "check",
-		Usage:     "detect drift and change nothing (apply --check)",
-		ArgsUsage: "[ASSOC...]",
-		Description: `Examples:
-   driftless check
-   driftless check web-baseline --targets web-1 --json`,
-		Flags:  runFlags(),
-		Action: func(c *cli.Context) error { return runAssociations(c, true) },
-	}
-}
-
 // loadConfig loads and validates the config dir; problems exit 1.
 func loadConfig(c *cli.Context, u *ui) (*config.Config, error) {
 	cfg, list := config.Load(configOptions(c))

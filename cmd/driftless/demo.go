@@ -13,25 +13,6 @@ import (
 	"github.com/driftless-dev/driftless/internal/sshsim"
 )
 
-func demoCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "demo",
-		Usage: "see the whole product in one command, on a throwaway fleet of in-process SSH hosts",
-		Description: `Starts four SSH hosts on loopback (in this process: real SSH, real host keys pinned in a
-known_hosts file, commands run by /bin/sh in a directory per host), writes an example config
-dir, applies it, tampers with one host, finds the drift with a check, corrects it, and shows the
-journal. Nothing is left behind unless --keep DIR is given.
-
-Examples:
-   driftless demo
-   driftless demo --keep /tmp/driftless-demo`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "keep", Usage: "keep the config dir and journal in `DIR` for exploring"},
-		},
-		Action: runDemo,
-	}
-}
-
 func runDemo(c *cli.Context) error {
 	u, err := newUI(c)
 	if err != nil {

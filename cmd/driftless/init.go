@@ -11,21 +11,6 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func initCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "init",
-		Usage:     "write a small working example config dir",
-		ArgsUsage: "[DIR]",
-		Description: `Writes inventory.toml (a local host, plus commented SSH and WinRM examples),
-documents/baseline.toml and associations.toml into DIR (default: the current directory).
-Existing files are never overwritten. The local host manages files under DIR only.
-
-Examples:
-   driftless init ops && driftless apply -C ops && driftless check -C ops`,
-		Action: runInit,
-	}
-}
-
 func runInit(c *cli.Context) error {
 	u, err := newUI(c)
 	if err != nil {

@@ -12,21 +12,6 @@ import (
 	"github.com/driftless-dev/driftless/inventory"
 )
 
-func inventoryCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "inventory",
-		Usage: "list hosts with transport, address, groups and tags; resolve selectors",
-		Description: `Examples:
-   driftless inventory
-   driftless inventory --targets 'tag:role=web & !group:canary'
-   driftless inventory --targets web-1 --targets 'group:db' --json`,
-		Flags: []cli.Flag{
-			&cli.StringSliceFlag{Name: "targets", Aliases: []string{"t"}, Usage: "only hosts matching `SEL` (repeat for a union)"},
-		},
-		Action: runInventory,
-	}
-}
-
 // hostJSON is a resolved host in JSON output.
 type hostJSON struct {
 	Name           string            `json:"name"`

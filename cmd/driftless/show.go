@@ -20,26 +20,6 @@ const (
 	showMaxLineLen = 500
 )
 
-func showCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "show",
-		Usage:     "one run in full: every host, every step, output, diff",
-		ArgsUsage: "RUN",
-		Description: `RUN is a run id, as driftless history and driftless status show it. In text, stdout
-and stderr are cut to 40 lines each; --json gives everything the journal kept
-(up to 1 MiB of each per step).
-
-Examples:
-   driftless show 12
-   driftless show 12 --host web-1
-   driftless show 12 --json | jq '.hosts[].steps[] | select(.drifted)'`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "host", Usage: "only host `NAME`"},
-		},
-		Action: runShow,
-	}
-}
-
 // showJSON is `show --json`.
 type showJSON struct {
 	Run   runJournalJSON   `json:"run"`
