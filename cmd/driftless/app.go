@@ -79,7 +79,7 @@ Examples:
    driftless apply web-baseline --targets 'group:canary'
    driftless apply --check --junit report.xml`,
 			Flags:  append(runFlags(), &cli.BoolFlag{Name: "check", Usage: "only detect drift; change nothing"}),
-			Action: func(c *cli.Context) error { return runAssociations(c, c.Bool("check")) },
+			Action: withUI(func(c *cli.Context, u *ui) error { return runAssociations(c, u, c.Bool("check")) }),
 		},
 		{
 			Name:      "check",
@@ -89,7 +89,7 @@ Examples:
    driftless check
    driftless check web-baseline --targets web-1 --json`,
 			Flags:  runFlags(),
-			Action: func(c *cli.Context) error { return runAssociations(c, true) },
+			Action: withUI(func(c *cli.Context, u *ui) error { return runAssociations(c, u, true) }),
 		},
 		{
 			Name:      "exec",
@@ -107,7 +107,7 @@ Examples:
 				&cli.DurationFlag{Name: "timeout", Usage: "per host"},
 				&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"},
 			},
-			Action: runExec,
+			Action: withUI(runExec),
 		},
 		{
 			Name:  "tick",
@@ -122,7 +122,7 @@ Examples:
    * * * * * cd /srv/ops && driftless tick --quiet
    driftless tick --now 2026-12-01T03:00:00Z`,
 			Flags:  []cli.Flag{nowFlag(), &cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"}},
-			Action: runTick,
+			Action: withConfigAndJournal(tick),
 		},
 		{
 			Name:  "daemon",
@@ -136,7 +136,7 @@ Examples:
 			Flags: []cli.Flag{
 				&cli.DurationFlag{Name: "grace", Value: 30 * time.Second, Usage: "how long running work may finish after SIGTERM"},
 			},
-			Action: runDaemon,
+			Action: withConfigAndJournal(daemon),
 		},
 		{
 			Name:  "schedule",
@@ -148,7 +148,7 @@ Examples:
    driftless schedule
    driftless schedule --now 2026-12-01T10:00:00Z --json`,
 			Flags:  []cli.Flag{nowFlag()},
-			Action: runSchedule,
+			Action: withConfigAndJournal(showSchedule),
 		},
 		{
 			Name:  "status",
@@ -173,7 +173,7 @@ Examples:
 				&cli.StringFlag{Name: "severity", Usage: "only associations of severity `S`: CRITICAL, HIGH, MEDIUM, LOW or UNSPECIFIED"},
 				&cli.BoolFlag{Name: "fail-on-noncompliant", Usage: "exit 2 when any row is NON_COMPLIANT"},
 			},
-			Action: runStatus,
+			Action: listAction("use --association or --host to narrow it", runStatus),
 		},
 		{
 			Name:  "history",
@@ -192,7 +192,7 @@ Examples:
 				&cli.StringFlag{Name: "host", Usage: "only runs that touched host `NAME`"},
 				&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Value: defaultHistoryLimit, Usage: "show the newest `N` runs (0: all)"},
 			},
-			Action: runHistory,
+			Action: listAction("use --association or --host to narrow it", runHistory),
 		},
 		{
 			Name:      "show",
@@ -209,7 +209,7 @@ Examples:
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "host", Usage: "only host `NAME`"},
 			},
-			Action: runShow,
+			Action: withUI(runShow),
 		},
 		{
 			Name:  "drift",
@@ -233,7 +233,7 @@ Examples:
 				&cli.StringFlag{Name: "association", Usage: "only association `NAME`"},
 				&cli.StringFlag{Name: "host", Usage: "only host `NAME`"},
 			},
-			Action: runDrift,
+			Action: listAction("use --since, --association or --host to narrow it", runDrift),
 		},
 		{
 			Name:  "validate",
@@ -244,7 +244,7 @@ as file:line:col: key: message. Nothing is contacted.
 Examples:
    driftless validate
    driftless validate -C ops --json`,
-			Action: runValidate,
+			Action: withUI(runValidate),
 		},
 		{
 			Name:  "inventory",
@@ -256,7 +256,7 @@ Examples:
 			Flags: []cli.Flag{
 				&cli.StringSliceFlag{Name: "targets", Aliases: []string{"t"}, Usage: "only hosts matching `SEL` (repeat for a union)"},
 			},
-			Action: runInventory,
+			Action: withUI(runInventory),
 		},
 		{
 			Name:      "documents",
@@ -278,7 +278,7 @@ Examples:
 				&cli.BoolFlag{Name: "check", Usage: "with --script: the script of a check (it changes nothing)"},
 				&cli.StringFlag{Name: "shell", Usage: "with --script: `sh` or powershell (default: the host's; powershell for winrm)"},
 			},
-			Action: runDocuments,
+			Action: withUI(runDocuments),
 		},
 		{
 			Name:  "demo",
@@ -294,7 +294,7 @@ Examples:
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "keep", Usage: "keep the config dir and journal in `DIR` for exploring"},
 			},
-			Action: runDemo,
+			Action: withUI(runDemo),
 		},
 		{
 			Name:      "init",
@@ -306,7 +306,7 @@ Existing files are never overwritten. The local host manages files under DIR onl
 
 Examples:
    driftless init ops && driftless apply -C ops && driftless check -C ops`,
-			Action: runInit,
+			Action: withUI(runInit),
 		},
 		{
 			Name:      "completion",

@@ -95,11 +95,7 @@ func toRunJSON(results []*runner.RunResult) runJSON {
 	return out
 }
 
-func runAssociations(c *cli.Context, check bool) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
+func runAssociations(c *cli.Context, u *ui, check bool) error {
 	cfg, err := loadConfig(c, u)
 	if err != nil {
 		return err

@@ -13,11 +13,7 @@ import (
 	"github.com/driftless-dev/driftless/internal/sshsim"
 )
 
-func runDemo(c *cli.Context) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
+func runDemo(c *cli.Context, u *ui) error {
 	started := time.Now()
 	dir := c.String("keep")
 	if dir == "" {

@@ -47,11 +47,7 @@ type docJSON struct {
 	Steps       []stepJSON  `json:"steps,omitempty"`
 }
 
-func runDocuments(c *cli.Context) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
+func runDocuments(c *cli.Context, u *ui) error {
 	if c.NArg() > 1 {
 		return usageError("documents takes at most one NAME, got %d", c.NArg())
 	}

@@ -31,11 +31,7 @@ type driftEventJSON struct {
 	Error       string         `json:"error,omitempty"`
 }
 
-func runDrift(c *cli.Context) (err error) {
-	u, err := newListUI(c, "drift", "use --since, --association or --host to narrow it")
-	if err != nil {
-		return err
-	}
+func runDrift(c *cli.Context, u *ui) (err error) {
 	since, err := parseSince(c.String("since"), time.Now())
 	if err != nil {
 		return usageError("--since: %v", err)

@@ -10,11 +10,7 @@ import (
 	"github.com/driftless-dev/driftless/runner"
 )
 
-func runExec(c *cli.Context) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
+func runExec(c *cli.Context, u *ui) error {
 	args := c.Args().Slice()
 	if len(args) > 0 && args[0] == "--" {
 		args = args[1:]

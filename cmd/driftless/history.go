@@ -43,11 +43,7 @@ func toRunJournalJSON(r *journal.Run) runJournalJSON {
 	}
 }
 
-func runHistory(c *cli.Context) (err error) {
-	u, err := newListUI(c, "history", "use --association or --host to narrow it")
-	if err != nil {
-		return err
-	}
+func runHistory(c *cli.Context, u *ui) (err error) {
 	limit := c.Int("limit")
 	if limit < 0 {
 		return usageError("--limit: expected a number of runs, 0 or more, got %d", limit)

@@ -11,11 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func runInit(c *cli.Context) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
+func runInit(c *cli.Context, u *ui) error {
 	if c.NArg() > 1 {
 		return usageError("init takes at most one DIR")
 	}

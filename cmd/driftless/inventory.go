@@ -30,11 +30,7 @@ type hostJSON struct {
 	ConnectTimeout string            `json:"connect_timeout"`
 }
 
-func runInventory(c *cli.Context) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
+func runInventory(c *cli.Context, u *ui) error {
 	opts := configOptions(c)
 	path := opts.Inventory
 	if path == "" {
@@ -46,8 +42,8 @@ func runInventory(c *cli.Context) error {
 	}
 	hosts := inv.Hosts
 	if sels := c.StringSlice("targets"); len(sels) > 0 {
-		hosts, err = inv.ResolveTargets(sels)
-		if err != nil {
+		var err error
+		if hosts, err = inv.ResolveTargets(sels); err != nil {
 			return targetsError(err)
 		}
 	}

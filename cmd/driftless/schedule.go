@@ -24,8 +24,6 @@ type scheduleJSON struct {
 	Next        *time.Time     `json:"next,omitempty"`
 }
 
-func runSchedule(c *cli.Context) error { return withConfigAndJournal(c, showSchedule) }
-
 func showSchedule(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error {
 	plan, err := runner.Plan(c.Context, cfg, j, now)
 	if err != nil {

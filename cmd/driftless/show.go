@@ -56,11 +56,7 @@ type stepRecordJSON struct {
 	StartedAt       *string        `json:"started_at"`
 }
 
-func runShow(c *cli.Context) (err error) {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
+func runShow(c *cli.Context, u *ui) (err error) {
 	if c.NArg() != 1 {
 		return usageError("show takes one RUN id, got %d arguments\n\thint: driftless history lists the runs", c.NArg())
 	}

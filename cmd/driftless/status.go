@@ -31,11 +31,7 @@ type complianceJSON struct {
 	FailedSteps    int            `json:"failed_steps"`
 }
 
-func runStatus(c *cli.Context) (err error) {
-	u, err := newListUI(c, "status", "use --association or --host to narrow it")
-	if err != nil {
-		return err
-	}
+func runStatus(c *cli.Context, u *ui) (err error) {
 	f := journal.StatusFilter{Association: c.String("association"), Host: c.String("host")}
 	if s := c.String("severity"); s != "" {
 		f.Severity = strings.ToUpper(s)

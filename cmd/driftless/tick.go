@@ -30,8 +30,6 @@ func parseNow(c *cli.Context) (time.Time, error) {
 	return t.UTC(), nil
 }
 
-func runTick(c *cli.Context) error { return withConfigAndJournal(c, tick) }
-
 func tick(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error {
 	d := newDialer()
 	prog := newProgress(u)
@@ -63,8 +61,6 @@ func tick(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.J
 	}
 	return err
 }
-
-func runDaemon(c *cli.Context) error { return withConfigAndJournal(c, daemon) }
 
 // daemon ticks every minute until stopped. It loads the config dir again
 // at each tick; now, the time it started, and cfg, the config then, go

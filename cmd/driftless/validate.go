@@ -8,11 +8,7 @@ import (
 	"github.com/driftless-dev/driftless/config"
 )
 
-func runValidate(c *cli.Context) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
+func runValidate(c *cli.Context, u *ui) error {
 	cfg, list := config.Load(configOptions(c))
 	if u.json {
 		errs, warns := list.Errors(), list.Warnings()
