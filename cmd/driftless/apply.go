@@ -56,25 +56,37 @@ type runResultJSON struct {
 }
 
 type hostResultJSON struct {
-	Host     string           `json:"host"`
-	Status   journal.Status   `json:"status"`
-	Error    string           `json:"error,omitempty"`
-	Detail   string           `json:"detail,omitempty"`
+	hostOutcomeJSON
 	Duration string           `json:"duration"`
 	Steps    []stepResultJSON `json:"steps"`
 }
 
 type stepResultJSON struct {
+	stepOutcomeJSON
+	ExitCode *int   `json:"exit_code,omitempty"`
+	Stdout   string `json:"stdout,omitempty"`
+	Stderr   string `json:"stderr,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// hostOutcomeJSON is how a host ended, as both apply's JSON
+// (hostResultJSON) and show's (hostRecordJSON) begin a host.
+type hostOutcomeJSON struct {
+	Host   string         `json:"host"`
+	Status journal.Status `json:"status"`
+	Error  string         `json:"error,omitempty"`
+	Detail string         `json:"detail,omitempty"`
+}
+
+// stepOutcomeJSON is how a step ended, in both apply's JSON
+// (stepResultJSON) and show's (stepRecordJSON).
+type stepOutcomeJSON struct {
 	Name       string         `json:"name"`
 	Action     string         `json:"action"`
 	Status     journal.Status `json:"status"`
 	SkipReason string         `json:"skip_reason,omitempty"`
 	Drifted    bool           `json:"drifted"`
 	Differ     string         `json:"differ,omitempty"`
-	ExitCode   *int           `json:"exit_code,omitempty"`
-	Stdout     string         `json:"stdout,omitempty"`
-	Stderr     string         `json:"stderr,omitempty"`
-	Error      string         `json:"error,omitempty"`
 }
 
 func toRunJSON(results []*runner.RunResult) runJSON {
@@ -83,10 +95,10 @@ func toRunJSON(results []*runner.RunResult) runJSON {
 		rj := runResultJSON{ID: r.Run.ID, Association: r.Run.Association, Document: r.Run.Document, Mode: r.Run.Mode, Trigger: r.Run.Trigger,
 			Status: r.Run.Status, StartedAt: r.Run.StartedAt, EndedAt: r.Run.EndedAt, Counts: r.Run.Counts, Hosts: []hostResultJSON{}}
 		for _, h := range r.Hosts {
-			hj := hostResultJSON{Host: h.Host, Status: h.Status, Error: h.Error, Detail: h.Detail, Duration: h.EndedAt.Sub(h.StartedAt).Round(time.Millisecond).String(), Steps: []stepResultJSON{}}
+			hj := hostResultJSON{hostOutcomeJSON: hostOutcomeJSON{Host: h.Host, Status: h.Status, Error: h.Error, Detail: h.Detail}, Duration: h.EndedAt.Sub(h.StartedAt).Round(time.Millisecond).String(), Steps: []stepResultJSON{}}
 			for _, s := range h.Steps {
-				hj.Steps = append(hj.Steps, stepResultJSON{Name: s.Name, Action: s.Action, Status: s.Status, SkipReason: s.SkipReason, Drifted: s.Drifted,
-					Differ: s.Differ, ExitCode: s.ExitCode, Stdout: s.Stdout, Stderr: s.Stderr, Error: s.Error})
+				hj.Steps = append(hj.Steps, stepResultJSON{stepOutcomeJSON: stepOutcomeJSON{Name: s.Name, Action: s.Action, Status: s.Status, SkipReason: s.SkipReason, Drifted: s.Drifted,
+					Differ: s.Differ}, ExitCode: s.ExitCode, Stdout: s.Stdout, Stderr: s.Stderr, Error: s.Error})
 			}
 			rj.Hosts = append(rj.Hosts, hj)
 		}
