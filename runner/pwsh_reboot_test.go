@@ -11,6 +11,7 @@ import (
 
 	"github.com/driftless-dev/driftless/transport"
 
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/winstub"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/winrm"
@@ -121,7 +122,7 @@ action = "file"
 path = 'C:\app\after.txt'
 content = "ok\r\n"
 `
-	cfg, j := configDir(t, dir, map[string]string{"inventory.toml": inv, "documents/kb.toml": docText, "associations.toml": "[associations.kb]\ndocument = \"kb\"\ntargets = [\"*\"]\n"})
+	cfg, j := configtest.Dir(t, dir, map[string]string{"inventory.toml": inv, "documents/kb.toml": docText, "associations.toml": "[associations.kb]\ndocument = \"kb\"\ntargets = [\"*\"]\n"})
 	dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 		return asConn(winrm.Dial(ctx, winrm.Config{Name: h.Name, Address: h.Address, Port: h.WinRM.Port, User: h.User,
 			Password: winrmtest.DefaultPassword, Auth: winrm.AuthNTLM, ConnectTimeout: time.Second, OperationTimeout: 2 * time.Second}))

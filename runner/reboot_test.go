@@ -18,6 +18,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/ssh"
@@ -147,7 +148,7 @@ action = "file"
 path = "~/after"
 content = "ok\n"
 `
-	cfg, j := configDir(t, dir, map[string]string{"inventory.toml": inv, "documents/kernel.toml": docText, "associations.toml": "[associations.k]\ndocument = \"kernel\"\ntargets = [\"*\"]\n"})
+	cfg, j := configtest.Dir(t, dir, map[string]string{"inventory.toml": inv, "documents/kernel.toml": docText, "associations.toml": "[associations.k]\ndocument = \"kernel\"\ntargets = [\"*\"]\n"})
 	dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 		return asConn(ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, IdentityFiles: h.IdentityFiles,
 			KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy, ConnectTimeout: time.Second, KeepaliveInterval: 500 * time.Millisecond}))

@@ -14,6 +14,7 @@ import (
 	"github.com/driftless-dev/driftless/transport"
 
 	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/local"
@@ -373,7 +374,7 @@ func programNames(log string) []string {
 // transport) and whose one association runs doc on it.
 func localConfig(t *testing.T, doc string) *config.Config {
 	t.Helper()
-	cfg, _ := configDir(t, t.TempDir(), map[string]string{
+	cfg, _ := configtest.Dir(t, t.TempDir(), map[string]string{
 		"inventory.toml":     "[hosts.me]\ntransport = \"local\"\n",
 		"associations.toml":  "[associations.a]\ndocument = \"doc\"\ntargets = [\"*\"]\n",
 		"documents/doc.toml": doc,

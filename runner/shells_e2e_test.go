@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/shelltest"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
@@ -91,7 +92,7 @@ type shellHost struct {
 func newShellHost(t *testing.T, sh shelltest.Shell, files map[string]string) *shellHost {
 	t.Helper()
 	shelltest.RequireShell(t, sh)
-	cfg, _ := configDir(t, t.TempDir(), files)
+	cfg, _ := configtest.Dir(t, t.TempDir(), files)
 	return &shellHost{sh: sh, cfg: cfg, conn: &shellConn{argv: sh.Argv, home: t.TempDir(), tmp: t.TempDir()}}
 }
 
