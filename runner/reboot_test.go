@@ -70,17 +70,7 @@ func (h *rebootHost) serveSSH(c net.Conn) {
 			r.Reply(r.Type == "keepalive@openssh.com", nil)
 		}
 	}()
-	for nc := range chans {
-		if nc.ChannelType() != "session" {
-			nc.Reject(gossh.UnknownChannelType, "no")
-			continue
-		}
-		ch, creqs, err := nc.Accept()
-		if err != nil {
-			continue
-		}
-		go h.session(ch, creqs)
-	}
+	sshtest.ServeSessions(chans, func(ch gossh.Channel, creqs <-chan *gossh.Request) { go h.session(ch, creqs) })
 	sc.Close()
 }
 

@@ -108,17 +108,7 @@ func (s *winSSH) serve(c net.Conn, cfg *gossh.ServerConfig) {
 		return
 	}
 	go gossh.DiscardRequests(reqs)
-	for nc := range chans {
-		if nc.ChannelType() != "session" {
-			nc.Reject(gossh.UnknownChannelType, "no")
-			continue
-		}
-		ch, creqs, err := nc.Accept()
-		if err != nil {
-			continue
-		}
-		go s.session(ch, creqs)
-	}
+	sshtest.ServeSessions(chans, func(ch gossh.Channel, creqs <-chan *gossh.Request) { go s.session(ch, creqs) })
 }
 
 func (s *winSSH) session(ch gossh.Channel, reqs <-chan *gossh.Request) {
