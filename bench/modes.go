@@ -53,15 +53,9 @@ func fleetMode(ctx context.Context, o options, env *benchEnv, fl *fleet) (*secti
 	if err != nil {
 		return nil, err
 	}
-	spec := filepath.Join(dir, "floor.json")
-	if err := writeFloorSpec(spec, hosts, fl.key, filepath.Join(cd.dir, "known_hosts"), n); err != nil {
+	spec, err := env.floorSpec(ctx, o, dir, cd, hosts, fl.key, n, "hosts")
+	if err != nil {
 		return nil, err
-	}
-	if o.hold {
-		env.logf("holding %d hosts until interrupted; try:\n  %s apply -C %s\n  %s check -C %s\n  %s %s %s",
-			n, env.bin, cd.dir, env.bin, cd.dir, env.self, floorChildArg, spec)
-		<-ctx.Done()
-		return nil, ctx.Err()
 	}
 	var ad *ansibleDir
 	if env.ansible != nil {
@@ -237,6 +231,24 @@ func latencyMode(ctx context.Context, o options, env *benchEnv, fl *fleet) (*sec
 	return sec, nil
 }
 
+// floorSpec writes the floor child's spec for hosts, at most conc at once,
+// as dir/floor.json beside the config dir cd, and returns its path. With
+// --hold it holds the fleet (what: "hosts", "simulated hosts") until ctx
+// ends instead, saying how to try it, and returns ctx's error.
+func (env *benchEnv) floorSpec(ctx context.Context, o options, dir string, cd *configDir, hosts []host, key string, conc int, what string) (string, error) {
+	spec := filepath.Join(dir, "floor.json")
+	if err := writeFloorSpec(spec, hosts, key, filepath.Join(cd.dir, "known_hosts"), conc); err != nil {
+		return "", err
+	}
+	if o.hold {
+		env.logf("holding %d %s until interrupted; try:\n  %s apply -C %s\n  %s check -C %s\n  %s %s %s",
+			len(hosts), what, env.bin, cd.dir, env.bin, cd.dir, env.self, floorChildArg, spec)
+		<-ctx.Done()
+		return "", ctx.Err()
+	}
+	return spec, nil
+}
+
 // scaleMode: simulated hosts, many more than sshd processes allow here.
 func scaleMode(ctx context.Context, o options, env *benchEnv) (*section, error) {
 	n, conc := o.simHosts, o.concurrency
@@ -256,15 +268,9 @@ func scaleMode(ctx context.Context, o options, env *benchEnv) (*section, error) 
 	if err != nil {
 		return nil, err
 	}
-	spec := filepath.Join(dir, "floor.json")
-	if err := writeFloorSpec(spec, fl.hosts, fl.key, filepath.Join(cd.dir, "known_hosts"), conc); err != nil {
+	spec, err := env.floorSpec(ctx, o, dir, cd, fl.hosts, fl.key, conc, "simulated hosts")
+	if err != nil {
 		return nil, err
-	}
-	if o.hold {
-		env.logf("holding %d simulated hosts until interrupted; try:\n  %s apply -C %s\n  %s check -C %s\n  %s %s %s",
-			n, env.bin, cd.dir, env.bin, cd.dir, env.self, floorChildArg, spec)
-		<-ctx.Done()
-		return nil, ctx.Err()
 	}
 	floor := &measurement{name: fmt.Sprintf("floor: 1 connection + 1 exec per host, %d at once", conc), hosts: n}
 	first := &measurement{name: "driftless apply, fresh hosts", hosts: n}
