@@ -25,68 +25,7 @@ import (
 // and still found drifted when one byte differs; a NUL byte (which sh
 // drops) or a larger file is left to the programs. (GNU grep takes the
 // NUL for a line end, so "the line" is found in l2, as before.)
-const shellReadDoc = `
-[[steps]]
-name = "same"
-action = "file"
-path = "~/same"
-content = "ab\n"
-
-[[steps]]
-name = "nul"
-action = "file"
-path = "~/nul"
-content = "ab\n"
-
-[[steps]]
-name = "samesize"
-action = "file"
-path = "~/samesize"
-content = "ab\n"
-mode = "0600"
-
-[[steps]]
-name = "noeol"
-action = "file"
-path = "~/noeol"
-content = "a\nb"
-
-[[steps]]
-name = "blanks"
-action = "file"
-path = "~/blanks"
-content = "a\r\n \\t 'q' \n\n"
-
-[[steps]]
-name = "empty"
-action = "file"
-path = "~/empty"
-content = ""
-
-[[steps]]
-name = "line"
-action = "line"
-path = "~/l1"
-line = "the line"
-
-[[steps]]
-name = "linenul"
-action = "line"
-path = "~/l2"
-line = "the line"
-
-[[steps]]
-name = "linebig"
-action = "line"
-path = "~/l3"
-line = "the line"
-
-[[steps]]
-name = "flag"
-action = "shell"
-check = "test -f ~/flag"
-run = "touch ~/flag"
-`
+var shellReadDoc = testDoc("shell-read.toml")
 
 func TestSmallFilesReadByTheShell(t *testing.T) {
 	home := t.TempDir()
