@@ -2,7 +2,6 @@ package runner_test
 
 import (
 	"context"
-	"embed"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -13,6 +12,7 @@ import (
 	"github.com/driftless-dev/driftless/transport"
 
 	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
@@ -20,22 +20,8 @@ import (
 	"github.com/driftless-dev/driftless/ssh"
 )
 
-// testDocs are the documents (and associations) the tests run, one file
-// each in testdata/docs.
-//
-//go:embed testdata/docs
-var testDocs embed.FS
-
-// testDoc is the file name of testdata/docs.
-func testDoc(name string) string {
-	b, err := testDocs.ReadFile("testdata/docs/" + name)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
-var doc = testDoc("app.toml")
+// doc, like the other documents the tests run, is a file in testdata/docs.
+var doc = configtest.Doc("app.toml")
 
 type fleet struct {
 	hosts []*sshtest.Host
@@ -105,7 +91,7 @@ func statuses(h journal.HostResult) string {
 	return strings.Join(s, " ")
 }
 
-var assoc = testDoc("app-associations.toml")
+var assoc = configtest.Doc("app-associations.toml")
 
 func TestApplyConvergesAndDetectsDrift(t *testing.T) {
 	f := newFleet(t, 2, assoc)
@@ -208,7 +194,7 @@ parameters = { commands = ["echo before", "exit 7"] }
 	}
 }
 
-var ssmDoc = testDoc("ssm.yaml")
+var ssmDoc = configtest.Doc("ssm.yaml")
 
 // An SSM document runs unchanged: steps continue after a failure by
 // default, onFailure: exit stops the document, the finally step runs.
@@ -231,9 +217,9 @@ func TestSSMSemantics(t *testing.T) {
 	}
 }
 
-var outerDoc = testDoc("outer.toml")
+var outerDoc = configtest.Doc("outer.toml")
 
-var innerDoc = testDoc("inner.toml")
+var innerDoc = configtest.Doc("inner.toml")
 
 func TestNestedDocumentAndStepTimeout(t *testing.T) {
 	f := newFleet(t, 1, "[associations.n]\ndocument = \"outer\"\ntargets = [\"*\"]\n", "outer.toml", outerDoc, "innerdoc.toml", innerDoc)

@@ -25,7 +25,7 @@ import (
 // and still found drifted when one byte differs; a NUL byte (which sh
 // drops) or a larger file is left to the programs. (GNU grep takes the
 // NUL for a line end, so "the line" is found in l2, as before.)
-var shellReadDoc = testDoc("shell-read.toml")
+var shellReadDoc = configtest.Doc("shell-read.toml")
 
 func TestSmallFilesReadByTheShell(t *testing.T) {
 	home := t.TempDir()

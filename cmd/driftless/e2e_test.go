@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"embed"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -16,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/journal"
 )
@@ -29,22 +29,8 @@ type e2eFleet struct {
 	kh    string
 }
 
-// testDocs are the documents (and associations) the end-to-end tests
-// run, one file each in testdata/docs.
-//
-//go:embed testdata/docs
-var testDocs embed.FS
-
-// testDoc is the file name of testdata/docs.
-func testDoc(name string) string {
-	b, err := testDocs.ReadFile("testdata/docs/" + name)
-	if err != nil {
-		panic(err)
-	}
-	return string(b)
-}
-
-var e2eDoc = testDoc("e2e.toml")
+// e2eDoc, like the other documents the tests run, is a file in testdata/docs.
+var e2eDoc = configtest.Doc("e2e.toml")
 
 func startFleet(t *testing.T, n int, assocs string) *e2eFleet {
 	t.Helper()
@@ -107,7 +93,7 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d\n--- stdout\n%s--- stderr\n%s", r.code, r.stdout, r.stderr)
 }
 
-var baseAssoc = testDoc("base-associations.toml")
+var baseAssoc = configtest.Doc("base-associations.toml")
 
 func TestE2EApplyCheckDriftCorrect(t *testing.T) {
 	t.Setenv("APP_TOKEN", "tok-5ecret-v4lue")

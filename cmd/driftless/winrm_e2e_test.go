@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/winstub"
 	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/winrm/winrmtest"
@@ -90,9 +91,9 @@ func (s *winServer) inventory(name, passwordEnv, hostExtra, winrmExtra string) s
 	return b.String()
 }
 
-var winDoc = testDoc("win.toml")
+var winDoc = configtest.Doc("win.toml")
 
-var winAssoc = testDoc("win-associations.toml")
+var winAssoc = configtest.Doc("win-associations.toml")
 
 // winFleet is a config dir with no SSH host yet and the win document.
 func winFleet(t *testing.T, assocs string) *e2eFleet {
@@ -268,7 +269,7 @@ func TestWinRMConnectionErrors(t *testing.T) {
 	}
 }
 
-var mixedDoc = testDoc("mixed.toml")
+var mixedDoc = configtest.Doc("mixed.toml")
 
 func TestWinRMMixedInventory(t *testing.T) {
 	t.Setenv("WIN_PASSWORD", winrmtest.DefaultPassword)
@@ -408,7 +409,7 @@ func TestWinRMServiceStep(t *testing.T) {
 	}
 }
 
-var winPkgDoc = testDoc("win-pkg.toml")
+var winPkgDoc = configtest.Doc("win-pkg.toml")
 
 // TestWinRMPackageStep installs and removes packages with winget (auto:
 // winget is found first), through the CLI: check, apply, check.

@@ -36,3 +36,15 @@ func Dir(t testing.TB, dir string, files map[string]string) (*config.Config, *jo
 	t.Cleanup(func() { j.Close() })
 	return cfg, j
 }
+
+// Doc is the file testdata/docs/name of the package under test (a test
+// runs in its package's directory): a document or associations the
+// package's tests run. It panics when the file cannot be read, as it is
+// read where the test binary starts.
+func Doc(name string) string {
+	b, err := os.ReadFile(filepath.Join("testdata", "docs", name))
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
