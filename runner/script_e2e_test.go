@@ -394,21 +394,7 @@ func privateFiles() []string {
 // look-up in the user database is skipped otherwise), and then they are
 // checked and corrected.
 func TestOwnerAndGroup(t *testing.T) {
-	doc := `
-[[steps]]
-name = "plain"
-action = "file"
-path = "~/plain"
-content = "x\n"
-
-[[steps]]
-name = "owned"
-action = "file"
-path = "~/owned"
-content = "y\n"
-owner = "daemon"
-group = "daemon"
-`
+	doc := configtest.Doc("owner-group.toml")
 	f := newFleetAs(t, 1, true, "[associations.o]\ndocument = \"owners\"\ntargets = [\"*\"]\n", "owners.toml", doc)
 	home := f.hosts[0].Home
 	if err := os.WriteFile(filepath.Join(home, "owned"), []byte("y\n"), 0o644); err != nil {

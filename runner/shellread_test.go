@@ -113,33 +113,7 @@ func TestFreshApplyStartsOnlyWriters(t *testing.T) {
 	home := t.TempDir()
 	log := logPrograms(t, "stat", "sha256sum", "grep", "mkdir", "mv", "rm", "awk", "chmod", "cat", "head")
 	t.Setenv("HOME", home)
-	doc := `
-[[steps]]
-name = "dir"
-action = "directory"
-path = "~/app"
-mode = "0750"
-
-[[steps]]
-name = "conf"
-action = "file"
-path = "~/app/app.conf"
-content = "listen = 8080\nworkers = 4\n"
-mode = "0640"
-
-[[steps]]
-name = "profile"
-action = "line"
-path = "~/.profile"
-line = "export ENV=production"
-create = true
-
-[[steps]]
-name = "install"
-action = "shell"
-check = "test -f ~/app/.installed"
-run = "touch ~/app/.installed"
-`
+	doc := configtest.Doc("fresh-apply.toml")
 	cfg := localConfig(t, doc)
 	run := func(want string) []string {
 		t.Helper()
@@ -264,23 +238,7 @@ func TestLineAddedByTheShell(t *testing.T) {
 func TestCommandListsWithoutSubshell(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
-	doc := `
-[[steps]]
-name = "and"
-action = "shell"
-run = "ls /nonexistent-dl && touch ~/never"
-on_failure = "continue"
-
-[[steps]]
-name = "or"
-action = "shell"
-run = "ls /nonexistent-dl || touch ~/fallback"
-
-[[steps]]
-name = "seq"
-action = "shell"
-run = "mkdir -p ~/d; touch ~/d/x"
-`
+	doc := configtest.Doc("command-lists.toml")
 	cfg := localConfig(t, doc)
 	h := runLocal(t, cfg, false)
 	if got, want := statuses(h), "and=Failed or=Success seq=Success"; got != want {
