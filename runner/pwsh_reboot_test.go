@@ -104,7 +104,7 @@ func TestWindowsRebootAndRerun(t *testing.T) {
 	dir := t.TempDir()
 	inv := fmt.Sprintf("[hosts.win]\naddress = \"127.0.0.1\"\ntransport = \"winrm\"\nuser = %q\npassword_env = \"WIN_PASSWORD\"\nwinrm = { port = %s, auth = \"ntlm\" }\n",
 		winrmtest.DefaultUser, port)
-	docText := configtest.Doc("kb.toml")
+	docText := configtest.Doc(testDocs, "kb.toml")
 	cfg, j := configtest.Dir(t, dir, map[string]string{"inventory.toml": inv, "documents/kb.toml": docText, "associations.toml": "[associations.kb]\ndocument = \"kb\"\ntargets = [\"*\"]\n"})
 	dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 		return asConn(winrm.Dial(ctx, winrm.Config{Name: h.Name, Address: h.Address, Port: h.WinRM.Port, User: h.User,

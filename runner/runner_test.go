@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"embed"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,8 +21,14 @@ import (
 	"github.com/driftless-dev/driftless/ssh"
 )
 
+// testDocs holds the documents (and associations) the tests run, one
+// file each in testdata/docs.
+//
+//go:embed testdata/docs
+var testDocs embed.FS
+
 // doc, like the other documents the tests run, is a file in testdata/docs.
-var doc = configtest.Doc("app.toml")
+var doc = configtest.Doc(testDocs, "app.toml")
 
 type fleet struct {
 	hosts []*sshtest.Host
@@ -91,7 +98,7 @@ func statuses(h journal.HostResult) string {
 	return strings.Join(s, " ")
 }
 
-var assoc = configtest.Doc("app-associations.toml")
+var assoc = configtest.Doc(testDocs, "app-associations.toml")
 
 func TestApplyConvergesAndDetectsDrift(t *testing.T) {
 	f := newFleet(t, 2, assoc)
@@ -194,7 +201,7 @@ parameters = { commands = ["echo before", "exit 7"] }
 	}
 }
 
-var ssmDoc = configtest.Doc("ssm.yaml")
+var ssmDoc = configtest.Doc(testDocs, "ssm.yaml")
 
 // An SSM document runs unchanged: steps continue after a failure by
 // default, onFailure: exit stops the document, the finally step runs.
@@ -217,9 +224,9 @@ func TestSSMSemantics(t *testing.T) {
 	}
 }
 
-var outerDoc = configtest.Doc("outer.toml")
+var outerDoc = configtest.Doc(testDocs, "outer.toml")
 
-var innerDoc = configtest.Doc("inner.toml")
+var innerDoc = configtest.Doc(testDocs, "inner.toml")
 
 func TestNestedDocumentAndStepTimeout(t *testing.T) {
 	f := newFleet(t, 1, "[associations.n]\ndocument = \"outer\"\ntargets = [\"*\"]\n", "outer.toml", outerDoc, "innerdoc.toml", innerDoc)

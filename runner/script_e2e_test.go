@@ -27,7 +27,7 @@ import (
 // host and resumes with the steps after the one that timed out: the
 // checks after a timed-out check are still made, and a step with
 // on_failure = "continue" after a timed-out run still runs.
-var timeoutDoc = configtest.Doc("timeout.toml")
+var timeoutDoc = configtest.Doc(testDocs, "timeout.toml")
 
 func TestStepTimeoutsResumeTheScript(t *testing.T) {
 	f := newFleet(t, 1, "[associations.t]\ndocument = \"timeouts\"\ntargets = [\"*\"]\n", "timeouts.toml", timeoutDoc)
@@ -75,7 +75,7 @@ func TestStepTimeoutsResumeTheScript(t *testing.T) {
 
 // A line step with state = "absent" removes the line, and only the line
 // (it once truncated the file); a missing file has no line to remove.
-var lineAbsentDoc = configtest.Doc("line-absent.toml")
+var lineAbsentDoc = configtest.Doc(testDocs, "line-absent.toml")
 
 func TestLineAbsentRemovesOnlyTheLine(t *testing.T) {
 	f := newFleet(t, 1, "[associations.l]\ndocument = \"lines\"\ntargets = [\"*\"]\n", "lines.toml", lineAbsentDoc)
@@ -93,7 +93,7 @@ func TestLineAbsentRemovesOnlyTheLine(t *testing.T) {
 // a file whose mode drifted gets its mode back without a rewrite; a check
 // command's output is kept; a run that leaves a daemon behind does not
 // hold the run open.
-var mixedDoc = configtest.Doc("mixed.toml")
+var mixedDoc = configtest.Doc(testDocs, "mixed.toml")
 
 func TestBatchedChecksAndOutputs(t *testing.T) {
 	f := newFleet(t, 1, "[associations.m]\ndocument = \"mixed\"\ntargets = [\"*\"]\n", "mixed.toml", mixedDoc)
@@ -166,7 +166,7 @@ func owner(fi os.FileInfo) string {
 
 // A shell step found drifted is checked again before it runs when an
 // earlier step of the same apply may have put it in state.
-var recheckDoc = configtest.Doc("recheck.toml")
+var recheckDoc = configtest.Doc(testDocs, "recheck.toml")
 
 func TestDriftedShellStepRecheckedAfterEarlierCorrection(t *testing.T) {
 	f := newFleet(t, 1, "[associations.r]\ndocument = \"recheck\"\ntargets = [\"*\"]\n", "recheck.toml", recheckDoc)
@@ -225,7 +225,7 @@ func TestConnectionClosedAfterLastExpectedJob(t *testing.T) {
 // A file step then a line step on the same file, in one apply: the line
 // is added to the content the file step wrote, and both are Corrected
 // (each verified against its own result).
-var sameFileDoc = configtest.Doc("same-file.toml")
+var sameFileDoc = configtest.Doc(testDocs, "same-file.toml")
 
 func TestFileThenLineOnOneFile(t *testing.T) {
 	f := newFleet(t, 1, "[associations.h]\ndocument = \"same\"\ntargets = [\"*\"]\n", "same.toml", sameFileDoc)
@@ -238,7 +238,7 @@ func TestFileThenLineOnOneFile(t *testing.T) {
 
 // The same when the earlier step is corrected by the second script (a
 // line with a regexp, which the runner edits).
-var recheckPhase2Doc = configtest.Doc("recheck-phase2.toml")
+var recheckPhase2Doc = configtest.Doc(testDocs, "recheck-phase2.toml")
 
 func TestDriftedShellStepRecheckedInTheApplyScript(t *testing.T) {
 	f := newFleet(t, 1, "[associations.r]\ndocument = \"recheck\"\ntargets = [\"*\"]\n", "recheck.toml", recheckPhase2Doc)
@@ -257,7 +257,7 @@ func TestDriftedShellStepRecheckedInTheApplyScript(t *testing.T) {
 // trip), keeping the file's mode, adding the missing final newline, as
 // the runner's own edit would; a CRLF file is left to the runner, which
 // keeps it CRLF.
-var lineFixDoc = configtest.Doc("line-fix.toml")
+var lineFixDoc = configtest.Doc(testDocs, "line-fix.toml")
 
 func TestLiteralLineFixedOnTheHost(t *testing.T) {
 	f := newFleet(t, 1, "[associations.l]\ndocument = \"linefix\"\ntargets = [\"*\"]\n", "linefix.toml", lineFixDoc)
@@ -320,7 +320,7 @@ func TestLargeFileNotInTheCheckScript(t *testing.T) {
 // A check that leaves a process behind holding the session's output (a
 // daemon it started) does not hold the run: the session ends shortly
 // after the script's last frame.
-var daemonCheckDoc = configtest.Doc("daemon-check.toml")
+var daemonCheckDoc = configtest.Doc(testDocs, "daemon-check.toml")
 
 func TestCheckLeavingADaemonDoesNotHoldTheRun(t *testing.T) {
 	f := newFleet(t, 1, "[associations.d]\ndocument = \"daemon\"\ntargets = [\"*\"]\n", "daemon.toml", daemonCheckDoc)
@@ -394,7 +394,7 @@ func privateFiles() []string {
 // look-up in the user database is skipped otherwise), and then they are
 // checked and corrected.
 func TestOwnerAndGroup(t *testing.T) {
-	doc := configtest.Doc("owner-group.toml")
+	doc := configtest.Doc(testDocs, "owner-group.toml")
 	f := newFleetAs(t, 1, true, "[associations.o]\ndocument = \"owners\"\ntargets = [\"*\"]\n", "owners.toml", doc)
 	home := f.hosts[0].Home
 	if err := os.WriteFile(filepath.Join(home, "owned"), []byte("y\n"), 0o644); err != nil {

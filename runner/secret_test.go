@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"embed"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,12 @@ import (
 	"github.com/driftless-dev/driftless/internal/diag"
 	"github.com/driftless-dev/driftless/journal"
 )
+
+// testDocs holds the documents these in-package tests run, in
+// testdata/docs.
+//
+//go:embed testdata/docs
+var testDocs embed.FS
 
 // shConn runs scripts with the local sh and records every command line.
 type shConn struct {
@@ -39,7 +46,7 @@ func (c *shConn) Close() error { return nil }
 // Secrets never appear on a command line of the host (where ps shows
 // them to every user), nor in results.
 func TestSecretsStayOffCommandLines(t *testing.T) {
-	src := configtest.Doc("secret.toml")
+	src := configtest.Doc(testDocs, "secret.toml")
 	d := parseDoc(t, src)
 	const secret = "hunter2-very-secret"
 	red := &plan.Redactor{}
@@ -88,7 +95,7 @@ func parseDoc(t *testing.T, src string) *documents.Document {
 // check included: the check script runs them once every step before is
 // known to be in state.
 func TestConvergedApplyIsOneRoundTrip(t *testing.T) {
-	src := configtest.Doc("converged-one-round-trip.toml")
+	src := configtest.Doc(testDocs, "converged-one-round-trip.toml")
 	d := parseDoc(t, src)
 	conn := &shConn{home: t.TempDir()}
 	runOnce := func() []journal.StepResult {

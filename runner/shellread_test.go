@@ -25,7 +25,7 @@ import (
 // and still found drifted when one byte differs; a NUL byte (which sh
 // drops) or a larger file is left to the programs. (GNU grep takes the
 // NUL for a line end, so "the line" is found in l2, as before.)
-var shellReadDoc = configtest.Doc("shell-read.toml")
+var shellReadDoc = configtest.Doc(testDocs, "shell-read.toml")
 
 func TestSmallFilesReadByTheShell(t *testing.T) {
 	home := t.TempDir()
@@ -113,7 +113,7 @@ func TestFreshApplyStartsOnlyWriters(t *testing.T) {
 	home := t.TempDir()
 	log := logPrograms(t, "stat", "sha256sum", "grep", "mkdir", "mv", "rm", "awk", "chmod", "cat", "head")
 	t.Setenv("HOME", home)
-	doc := configtest.Doc("fresh-apply.toml")
+	doc := configtest.Doc(testDocs, "fresh-apply.toml")
 	cfg := localConfig(t, doc)
 	run := func(want string) []string {
 		t.Helper()
@@ -238,7 +238,7 @@ func TestLineAddedByTheShell(t *testing.T) {
 func TestCommandListsWithoutSubshell(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
-	doc := configtest.Doc("command-lists.toml")
+	doc := configtest.Doc(testDocs, "command-lists.toml")
 	cfg := localConfig(t, doc)
 	h := runLocal(t, cfg, false)
 	if got, want := statuses(h), "and=Failed or=Success seq=Success"; got != want {

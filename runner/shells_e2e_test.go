@@ -158,9 +158,9 @@ func (h *shellHost) describe(r journal.HostResult) string {
 // attempts, NUL bytes in their output, a failure that continues;
 // preconditions on the platform and on values; a nested document; and
 // package checks that need no install (dpkg).
-var shellSiteDoc = configtest.Doc("shell-site.toml")
+var shellSiteDoc = configtest.Doc(testDocs, "shell-site.toml")
 
-var shellInnerDoc = configtest.Doc("shell-inner.toml")
+var shellInnerDoc = configtest.Doc(testDocs, "shell-inner.toml")
 
 // shellSleep is how long the slow steps sleep: long enough to time out,
 // and a number no other test sleeps for, so that pgrep finds only ours.

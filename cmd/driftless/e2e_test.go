@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"embed"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -29,8 +30,14 @@ type e2eFleet struct {
 	kh    string
 }
 
+// testDocs holds the documents (and associations) the tests run, one
+// file each in testdata/docs.
+//
+//go:embed testdata/docs
+var testDocs embed.FS
+
 // e2eDoc, like the other documents the tests run, is a file in testdata/docs.
-var e2eDoc = configtest.Doc("e2e.toml")
+var e2eDoc = configtest.Doc(testDocs, "e2e.toml")
 
 func startFleet(t *testing.T, n int, assocs string) *e2eFleet {
 	t.Helper()
@@ -93,7 +100,7 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d\n--- stdout\n%s--- stderr\n%s", r.code, r.stdout, r.stderr)
 }
 
-var baseAssoc = configtest.Doc("base-associations.toml")
+var baseAssoc = configtest.Doc(testDocs, "base-associations.toml")
 
 func TestE2EApplyCheckDriftCorrect(t *testing.T) {
 	t.Setenv("APP_TOKEN", "tok-5ecret-v4lue")

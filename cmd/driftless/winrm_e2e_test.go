@@ -91,9 +91,9 @@ func (s *winServer) inventory(name, passwordEnv, hostExtra, winrmExtra string) s
 	return b.String()
 }
 
-var winDoc = configtest.Doc("win.toml")
+var winDoc = configtest.Doc(testDocs, "win.toml")
 
-var winAssoc = configtest.Doc("win-associations.toml")
+var winAssoc = configtest.Doc(testDocs, "win-associations.toml")
 
 // winFleet is a config dir with no SSH host yet and the win document.
 func winFleet(t *testing.T, assocs string) *e2eFleet {
@@ -269,7 +269,7 @@ func TestWinRMConnectionErrors(t *testing.T) {
 	}
 }
 
-var mixedDoc = configtest.Doc("mixed.toml")
+var mixedDoc = configtest.Doc(testDocs, "mixed.toml")
 
 func TestWinRMMixedInventory(t *testing.T) {
 	t.Setenv("WIN_PASSWORD", winrmtest.DefaultPassword)
@@ -409,7 +409,7 @@ func TestWinRMServiceStep(t *testing.T) {
 	}
 }
 
-var winPkgDoc = configtest.Doc("win-pkg.toml")
+var winPkgDoc = configtest.Doc(testDocs, "win-pkg.toml")
 
 // TestWinRMPackageStep installs and removes packages with winget (auto:
 // winget is found first), through the CLI: check, apply, check.

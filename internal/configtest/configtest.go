@@ -3,6 +3,7 @@
 package configtest
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"testing"
@@ -37,12 +38,13 @@ func Dir(t testing.TB, dir string, files map[string]string) (*config.Config, *jo
 	return cfg, j
 }
 
-// Doc is the file testdata/docs/name of the package under test (a test
-// runs in its package's directory): a document or associations the
-// package's tests run. It panics when the file cannot be read, as it is
-// read where the test binary starts.
-func Doc(name string) string {
-	b, err := os.ReadFile(filepath.Join("testdata", "docs", name))
+// Doc is the file testdata/docs/name of fsys, a package's tests'
+// embedded testdata: a document or associations the tests run. It panics
+// when the file is not there, as it is read where the test binary starts.
+// (Embedded, not read from the working directory: cmd/driftless's test
+// binary also runs as driftless, in the directories of its test scripts.)
+func Doc(fsys fs.FS, name string) string {
+	b, err := fs.ReadFile(fsys, "testdata/docs/"+name)
 	if err != nil {
 		panic(err)
 	}
