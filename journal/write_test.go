@@ -244,6 +244,21 @@ func TestFinishRunClosesUnrecordedHosts(t *testing.T) {
 	}
 }
 
+// holdNextBatch makes j's writer stop in the first batch it begins once
+// armed is set: entered is closed when it is there, and it goes on when
+// release is closed.
+func holdNextBatch(j *Journal) (armed *atomic.Bool, entered, release chan struct{}) {
+	armed = new(atomic.Bool)
+	entered, release = make(chan struct{}), make(chan struct{})
+	j.batchHook = func() {
+		if armed.CompareAndSwap(true, false) {
+			close(entered)
+			<-release
+		}
+	}
+	return armed, entered, release
+}
+
 // TestReadWhileWriterMidBatch opens the journal with a second handle while
 // the first is inside a batch transaction, and checks that it opens without
 // waiting and reads the last committed state, then the new one.
@@ -251,14 +266,7 @@ func TestReadWhileWriterMidBatch(t *testing.T) {
 	ctx := context.Background()
 	path := tempPath(t)
 	w := openT(t, path)
-	var armed atomic.Bool
-	entered, release := make(chan struct{}), make(chan struct{})
-	w.batchHook = func() {
-		if armed.CompareAndSwap(true, false) {
-			close(entered)
-			<-release
-		}
-	}
+	armed, entered, release := holdNextBatch(w)
 	id := startRunT(t, w, "web", ModeApply, base)
 	recordT(t, w, fiveSteps(id, "web-000", base))
 	if err := w.Flush(ctx); err != nil {
@@ -315,14 +323,7 @@ func TestReadWhileWriterMidBatch(t *testing.T) {
 func TestRecordHostBlocksWhenQueueFull(t *testing.T) {
 	ctx := context.Background()
 	j := openT(t, tempPath(t))
-	var stuck atomic.Bool
-	entered, release := make(chan struct{}), make(chan struct{})
-	j.batchHook = func() {
-		if stuck.CompareAndSwap(true, false) {
-			close(entered)
-			<-release
-		}
-	}
+	stuck, entered, release := holdNextBatch(j)
 	id := startRunT(t, j, "web", ModeApply, base)
 	stuck.Store(true)
 	recordT(t, j, fiveSteps(id, "first", base))

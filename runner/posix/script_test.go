@@ -14,7 +14,7 @@ import (
 // that could change the shell (a second command, an expansion, a
 // redirection) runs in a subshell.
 func TestPlainTest(t *testing.T) {
-	for cmd, want := range map[string]bool{
+	checkCmds(t, "plainTest", func(cmd string) bool { return plainTest(&plan.Step{}, cmd) }, map[string]bool{
 		"test -f ~/bench/.installed":        true,
 		"[ -d /etc/app ]":                   true,
 		"  test ! -e /run/app.pid  ":        true,
@@ -31,11 +31,7 @@ func TestPlainTest(t *testing.T) {
 		"test -f /x\nexit":                  false,
 		"testx -f /x":                       false,
 		"[ -f /x ] || exit 1":               false,
-	} {
-		if got := plainTest(&plan.Step{}, cmd); got != want {
-			t.Errorf("plainTest(%q) = %v, want %v", cmd, got, want)
-		}
-	}
+	})
 	if plainTest(&plan.Step{Workdir: "/srv"}, "test -f x") {
 		t.Error("a step with a working directory runs its check in a subshell")
 	}
@@ -47,7 +43,7 @@ func TestPlainTest(t *testing.T) {
 // A plain command is written into the script as is; anything else goes
 // through eval.
 func TestPlainCmd(t *testing.T) {
-	for cmd, want := range map[string]bool{
+	checkCmds(t, "plainCmd", plainCmd, map[string]bool{
 		"uname -r":                      true,
 		"systemctl restart nginx":       true,
 		"/usr/local/bin/app --reload=1": true,
@@ -70,11 +66,7 @@ func TestPlainCmd(t *testing.T) {
 		"(echo)":                        false,
 		"~/bin/app":                     false, // a leading ~ is expanded; eval it
 		"for":                           false,
-	} {
-		if got := plainCmd(cmd); got != want {
-			t.Errorf("plainCmd(%q) = %v, want %v", cmd, got, want)
-		}
-	}
+	})
 }
 
 // After a write, the shell alone tells what is at the path and whether a
@@ -147,7 +139,7 @@ func TestShellAfter(t *testing.T) {
 // (which could change the script's shell), a command with environment or
 // a working directory, or anything not plain keeps its subshell.
 func TestSimpleCmd(t *testing.T) {
-	for cmd, want := range map[string]bool{
+	checkCmds(t, "simpleCmd", func(cmd string) bool { return simpleCmd(&plan.Step{}, cmd) }, map[string]bool{
 		"uname -r":                  true,
 		"/usr/sbin/nginx -s reload": true,
 		"touch ~/x":                 true,
@@ -166,11 +158,7 @@ func TestSimpleCmd(t *testing.T) {
 		"make | tee log":                                        false,
 		"make;":                                                 false,
 		"FOO=1 uname":                                           false,
-	} {
-		if got := simpleCmd(&plan.Step{}, cmd); got != want {
-			t.Errorf("simpleCmd(%q) = %v, want %v", cmd, got, want)
-		}
-	}
+	})
 	if simpleCmd(&plan.Step{Env: map[string]string{"A": "1"}}, "uname -r") || simpleCmd(&plan.Step{Workdir: "/srv"}, "uname -r") {
 		t.Error("a step with environment or a working directory runs in a subshell")
 	}
@@ -191,6 +179,17 @@ func TestPrintfBytesRoundTrip(t *testing.T) {
 	s := printfBytes(all, "/dev/null")
 	if strings.ContainsAny(s[strings.Index(s, "'"):], "\x00\n%") {
 		t.Fatalf("unescaped bytes in %q", s)
+	}
+}
+
+// checkCmds fails t for every command of want that f, named name in the
+// message, does not tell as wanted.
+func checkCmds(t *testing.T, name string, f func(cmd string) bool, want map[string]bool) {
+	t.Helper()
+	for cmd, w := range want {
+		if got := f(cmd); got != w {
+			t.Errorf("%s(%q) = %v, want %v", name, cmd, got, w)
+		}
 	}
 }
 
