@@ -614,8 +614,25 @@ func checkDocTree(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, a *Associatio
 func nestedParams(c cfgtree.Checker, n *cfgtree.Node, where string, parent *documents.Document, s *documents.Step, nested *documents.Document, scope *documents.Scope) map[string]documents.Value {
 	out := map[string]documents.Value{}
 	renderable := true
-	if in := s.Input("parameters"); in != nil {
-		for _, m := range in.Map {
+	in := s.Input("parameters")
+	entries := []documents.MapItem(nil)
+	if in != nil {
+		entries = in.Map
+		if in.Templated() {
+			// documentParameters as a template: read once rendered,
+			// here when it depends on parameters only, else at run time.
+			if !paramsOnly(parent, in) || scope.Params == nil {
+				return nil
+			}
+			var err error
+			if entries, err = in.Entries(scope); err != nil {
+				c.Errf(n, "%s: %v", where, err)
+				return nil
+			}
+		}
+	}
+	if in != nil {
+		for _, m := range entries {
 			p := nested.Param(m.Key)
 			if p == nil {
 				c.Errf(n, "%s: document %q has no parameter %q", where, nested.Name, m.Key)
@@ -657,7 +674,7 @@ func nestedParams(c cfgtree.Checker, n *cfgtree.Node, where string, parent *docu
 		}
 		if p.Default != nil {
 			out[p.Name] = *p.Default
-		} else if in := s.Input("parameters"); in == nil || !hasKey(in, p.Name) {
+		} else if !slices.ContainsFunc(entries, func(m documents.MapItem) bool { return m.Key == p.Name }) {
 			c.Errf(n, "%s: document %q needs parameter %q", where, nested.Name, p.Name)
 		}
 	}
@@ -665,15 +682,6 @@ func nestedParams(c cfgtree.Checker, n *cfgtree.Node, where string, parent *docu
 		return nil
 	}
 	return out
-}
-
-func hasKey(in *documents.Input, k string) bool {
-	for _, m := range in.Map {
-		if m.Key == k {
-			return true
-		}
-	}
-	return false
 }
 
 // paramsOnly reports whether an input's templates refer to parameters of
