@@ -62,6 +62,11 @@ type Config struct {
 	Documents    map[string]*documents.Document // by name, built-ins included
 	Associations []*Association                 // file order
 	Env          func(string) (string, bool)
+	// Parameters are parameters.toml's: what {{ssm:NAME}} resolves to.
+	Parameters map[string]SSMParam
+	// Secrets are the values {{ssm-secure:NAME}} resolved to: redacted
+	// wherever driftless prints or records.
+	Secrets []string
 }
 
 // Association is one association of associations.toml, resolved.
@@ -139,6 +144,8 @@ func Load(opts Options) (*Config, *diag.List) {
 	cfg := &Config{Dir: opts.Dir, Env: opts.Env}
 	go documents.Builtins() // parsed on another core while the files are read
 	cfg.Documents = LoadDocuments(opts.Dir, &list)
+	cfg.Parameters = LoadParameters(opts.Dir, opts.Env, &list)
+	cfg.resolveSSM(&list)
 	inv, ilist := inventory.Load(opts.Inventory, opts.Inv)
 	list.Merge(ilist)
 	if inv == nil {
@@ -516,7 +523,10 @@ func paramValue(c cfgtree.Checker, n *cfgtree.Node, p *documents.Parameter) (doc
 // the way to pass secrets from the environment. Other references are not
 // allowed here.
 func renderEnv(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, p *documents.Parameter, v documents.Value) (documents.Value, bool) {
-	scope := &documents.Scope{Env: cfg.Env}
+	scope := &documents.Scope{Env: cfg.Env, SSM: func(name string) (string, bool) {
+		p, ok := cfg.Parameters[name]
+		return p.Value, ok
+	}}
 	render := func(s string) (string, bool) {
 		t, err := documents.ParseTemplate(s)
 		if err != nil {
@@ -524,8 +534,14 @@ func renderEnv(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, p *documents.Par
 			return "", false
 		}
 		for _, r := range t.Refs() {
-			if r.Kind != documents.RefEnv {
-				c.Errf(n, "{{ %s }}: association parameters may refer only to the environment ({{ env:NAME }})", r)
+			switch r.Kind {
+			case documents.RefEnv, documents.RefSSM:
+			case documents.RefSSMSecure:
+				if v, ok := scope.SSM(r.Name); ok {
+					cfg.Secrets = append(cfg.Secrets, v)
+				}
+			default:
+				c.Errf(n, "{{ %s }}: association parameters may refer only to the environment ({{ env:NAME }}) and to parameters.toml ({{ssm:NAME}})", r)
 				return "", false
 			}
 		}
@@ -533,6 +549,9 @@ func renderEnv(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, p *documents.Par
 		if err != nil {
 			e := c.Errf(n, "parameter %s: %v", p.Name, err)
 			e.Hint = "export it before running driftless (secrets come from the environment, never from files)"
+			if _, ok := err.(*documents.UndefinedError); ok && strings.Contains(err.Error(), "parameters.toml") {
+				e.Hint = "add it to " + filepath.Join(cfg.Dir, "parameters.toml")
+			}
 			return "", false
 		}
 		return out, true
