@@ -93,6 +93,9 @@ type Association struct {
 	Hash string
 	File string
 	Pos  diag.Pos
+	// alias is set when DocumentName is an AWS document name that runs a
+	// built-in.
+	alias *documents.AWSAlias
 }
 
 // Association returns the association named name, or nil.
@@ -261,6 +264,15 @@ func parseAssociation(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, checkHost
 	} else if name, ok := c.NonEmpty(d); ok {
 		a.DocumentName = name
 		a.Doc = cfg.Documents[name]
+		if alias := documents.AWSAliases[name]; a.Doc == nil && alias != nil {
+			// An AWS document name with a built-in equivalent (a file
+			// of that name wins, as above).
+			if alias.Refused != "" {
+				c.Errf(d, "document %q: %s", name, alias.Refused)
+				return nil
+			}
+			a.Doc, a.alias = cfg.Documents[alias.Builtin], alias
+		}
 		if a.Doc == nil {
 			e := c.Errf(d, "unknown document %q", name)
 			if sug := diag.Suggest(name, cfg.DocumentNames()); sug != "" {
@@ -449,7 +461,11 @@ func resolveParams(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, a *Associati
 	given := n.Get("parameters")
 	if given != nil && c.Map(given) {
 		for _, e := range given.Entries {
-			p := a.Doc.Param(e.Key)
+			key := e.Key
+			if a.alias != nil && a.alias.Params[key] != "" {
+				key = a.alias.Params[key]
+			}
+			p := a.Doc.Param(key)
 			if p == nil {
 				names := make([]string, len(a.Doc.Params))
 				for i, p := range a.Doc.Params {
@@ -470,6 +486,11 @@ func resolveParams(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, a *Associati
 			v, ok = renderEnv(cfg, c, e, p, v)
 			if !ok {
 				continue
+			}
+			if a.alias != nil && !v.IsList {
+				if to, ok := a.alias.Values[p.Name][v.Str]; ok {
+					v = documents.Str(to)
+				}
 			}
 			if err := p.Check(v); err != nil {
 				c.Errf(e, "parameter %s: %v", p.Name, err)

@@ -96,3 +96,34 @@ func FuzzParameters(f *testing.F) {
 		}
 	})
 }
+
+// An AWS document name with a built-in equivalent runs the built-in, with
+// the AWS parameter names and values; one that needs AWS is refused with
+// the reason.
+func TestAWSDocumentNames(t *testing.T) {
+	dir := writeDir(t, map[string]string{
+		"inventory.toml": "[hosts.a]\n",
+		"associations.toml": `[associations.sh]
+document = "AWS-RunShellScript"
+targets = ["*"]
+parameters = { commands = ["uptime"], executionTimeout = "60" }
+[associations.patch]
+document = "AWS-RunPatchBaseline"
+targets = ["*"]
+parameters = { Operation = "Install", RebootOption = "NoReboot" }
+`,
+	})
+	cfg := load(t, dir)
+	sh := cfg.Association("sh")
+	if sh.Doc.Name != "driftless:RunShellScript" || sh.Params["timeout_seconds"].Str != "60" || sh.Params["commands"].List[0] != "uptime" {
+		t.Errorf("AWS-RunShellScript: %s %+v", sh.Doc.Name, sh.Params)
+	}
+	if p := cfg.Association("patch").Params; p["operation"].Str != "install" || p["reboot"].Str != "never" {
+		t.Errorf("AWS-RunPatchBaseline: %+v", p)
+	}
+	os.WriteFile(filepath.Join(dir, "associations.toml"), []byte("[associations.j]\ndocument = \"AWS-JoinDirectoryServiceDomain\"\ntargets = [\"*\"]\n"), 0o644)
+	_, list := Load(Options{Dir: dir})
+	if err := list.Err(); err == nil || !strings.Contains(err.Error(), "associations.toml:2:1: associations.j.document: document \"AWS-JoinDirectoryServiceDomain\": AWS-JoinDirectoryServiceDomain joins a domain through AWS Directory Service (aws:domainJoin), which needs AWS: use driftless:JoinDomain") {
+		t.Errorf("err = %v", err)
+	}
+}
