@@ -226,7 +226,7 @@ func TestSSM(t *testing.T) {
 }
 
 func TestSSMErrors(t *testing.T) {
-	src := `schemaVersion: "2.0"
+	src := `schemaVersion: "3.0"
 parameters:
   m:
     type: StringMap
@@ -247,7 +247,7 @@ mainSteps:
 `
 	_, l := parseDoc(t, "documents/bad.yaml", src)
 	want := []string{
-		`documents/bad.yaml:1:1: schemaVersion: schemaVersion "2.0" is not supported`,
+		`documents/bad.yaml:1:1: schemaVersion: schemaVersion "3.0" is not one the SSM agent runs`,
 		`documents/bad.yaml:4:5: parameters.m.type: parameter type "StringMap" is not supported`,
 		`documents/bad.yaml:6:3: mainSteps[0].action: SSM action "aws:softwareInventory" is not supported by driftless`,
 		`documents/bad.yaml:11:3: mainSteps[1].inputs: aws:runShellScript step "run" needs runCommand`,
@@ -406,7 +406,7 @@ func TestTemplates(t *testing.T) {
 	}
 	bad := map[string]string{
 		"{{ p ":           "not closed",
-		"{{ ssm:/a/b }}":  "Parameter Store",
+		"{{ ssm:a b }}":   "Parameter Store",
 		"{{ host.ip }}":   "unknown host field",
 		"{{ .Values.x }}": "is not a reference",
 		"{{ env:1X }}":    "expected env:NAME",

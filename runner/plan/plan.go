@@ -180,7 +180,11 @@ func nestedScope(ds *documents.Step, sc *documents.Scope, po Options) (*document
 	}
 	params := map[string]documents.Value{}
 	if in := ds.Input("parameters"); in != nil {
-		for _, m := range in.Map {
+		entries, err := in.Entries(sc)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, m := range entries {
 			p := nested.Param(m.Key)
 			if p == nil {
 				return nil, nil, fmt.Errorf("document %q has no parameter %q", name, m.Key)
