@@ -182,9 +182,10 @@ func printfBytes(b []byte, dst string) string {
 	for start := 0; start < len(b) || start == 0; start += chunk {
 		part := b[start:min(start+chunk, len(b))]
 		sb.WriteString("printf '")
-		for _, c := range part {
+		for i, c := range part {
 			switch {
-			case c == '\'' || c == '\\' || c == '%' || c < 0x20 || c >= 0x7f:
+			// A format starting with "-" would be an option.
+			case c == '\'' || c == '\\' || c == '%' || c < 0x20 || c >= 0x7f || (i == 0 && c == '-'):
 				fmt.Fprintf(&sb, `\%03o`, c)
 			default:
 				sb.WriteByte(c)
