@@ -25,11 +25,11 @@ func fileDiffs(s *plan.Step, st stat, fs []frame.Frame, pending map[string]*[]by
 		if w == nil || !bytes.Equal(*w, s.Content) {
 			diffs = append(diffs, "an earlier step of the document changes it")
 		}
-	} else if st.sha != plan.SHA256Hex(s.Content) {
+	} else if st.sha != s.WantSHA() {
 		if cur := find(fs, frame.Cur); cur != nil && s.ContentText && cur.Size == int64(len(cur.Payload)) && len(cur.Payload) <= plan.MaxDiffBytes {
 			diffs = append(diffs, unified(s.Path, string(cur.Payload), string(s.Content)))
 		} else {
-			diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, len(s.Content)))
+			diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, s.WantSize()))
 		}
 	}
 	return diffs
@@ -47,6 +47,8 @@ func lineDiffs(a *plan.ApplyStep, st *stat, fs []frame.Frame, pending map[string
 	switch {
 	case isPending && w == nil:
 		st.kind = 0 // an earlier step of this apply removes the file
+	case isPending && plan.IsStreamed(*w):
+		return nil, false, fmt.Errorf("an earlier step writes %s from a large source: the line action cannot edit it in the same run", s.Path)
 	case isPending:
 		cur, st.kind = *w, 1 // edit on top of an earlier step's edit
 	case codeOf(find(fs, frame.Has)) == 1:
