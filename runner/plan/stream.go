@@ -182,4 +182,3 @@ func PendingWrite(a ApplyStep) []byte {
 
 // IsStreamed says whether a pending write is a Stream's stand-in.
 func IsStreamed(w []byte) bool { return bytes.HasPrefix(w, []byte(streamedPrefix)) }
-
