@@ -152,3 +152,58 @@ func hostSteps(h journal.HostResult) string {
 	}
 	return strings.Join(s, " ")
 }
+
+// A source that changes between the plan and the write (here by a step
+// before it, on a host that shares the controller's disk) fails the step
+// with the reason; the host keeps its file as it was, with nothing of the
+// new or old content mixed in, and no temporary file left beside it.
+func TestLargeSourceChangedSincePlanned(t *testing.T) {
+	for _, c := range []struct{ name, change, why string }{
+		{"grew", `printf more >> "$SRC"`, "it is larger than the"},
+		{"shrank", `truncate -s 300000 "$SRC"`, "it is 300000 bytes, it had"},
+		{"same size", `printf Z | dd of="$SRC" bs=1 seek=400000 conv=notrunc 2>/dev/null`, "sha256 "},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			// As root (when the tests are): the host's user changes the
+			// controller's file.
+			f := newFleetAs(t, 1, os.Getuid() == 0, bigAssoc, "big.toml", bigDoc)
+			writeBig(t, f.dir, 1<<20)
+			src := filepath.Join(f.dir, "files", "big.bin")
+			os.WriteFile(filepath.Join(f.hosts[0].Home, "big.bin"), []byte("old\n"), 0o644)
+			doc := fmt.Sprintf(`
+[[steps]]
+name = "change"
+action = "shell"
+run = '''SRC=%q; %s'''
+
+[[steps]]
+name = "big"
+action = "file"
+path = "~/big.bin"
+source = "files/big.bin"
+
+[[steps]]
+name = "after"
+action = "shell"
+run = "echo after"
+`, src, c.change)
+			os.WriteFile(filepath.Join(f.dir, "documents", "big.toml"), []byte(doc), 0o600)
+			f.reload(t)
+			res := f.run(t, false, nil)
+			h := res.Hosts[0]
+			if got := hostSteps(h); !strings.HasPrefix(got, "change=Success big=Failed") || !strings.Contains(got, "after=Skipped") {
+				t.Fatalf("steps %s, want change=Success big=Failed (reason) after=Skipped (stopped)", got)
+			}
+			why := h.Steps[1].Error
+			if !strings.Contains(why, "source files/big.bin changed since it was planned") || !strings.Contains(why, c.why) || !strings.Contains(why, "nothing was written") {
+				t.Errorf("reason %q, want the source changed since it was planned (%s...), nothing was written", why, c.why)
+			}
+			if b, _ := os.ReadFile(filepath.Join(f.hosts[0].Home, "big.bin")); string(b) != "old\n" {
+				t.Errorf("~/big.bin on the host is %d bytes, want the old content kept", len(b))
+			}
+			if left, _ := filepath.Glob(filepath.Join(f.hosts[0].Home, ".big.bin.dl-tmp.*")); len(left) > 0 {
+				t.Errorf("left on the host: %v", left)
+			}
+		})
+	}
+}
