@@ -145,7 +145,7 @@ func (p *b64Stream) fill() {
 	switch err {
 	case nil:
 	case io.EOF, io.ErrUnexpectedEOF:
-		p.out = append(p.out, "'\n"...)
+		p.out = append(p.out, '\'')
 		p.close()
 	default:
 		p.fail(err)
@@ -153,7 +153,7 @@ func (p *b64Stream) fill() {
 }
 
 func (p *b64Stream) fail(err error) {
-	p.out = append(p.out, "'; throw "+pwsh.Quote(err.Error())+"\n"...)
+	p.out = append(p.out, "'; throw "+pwsh.Quote(err.Error())...)
 	p.close()
 }
 
