@@ -4,6 +4,8 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"net/http"
+	"net/http/httptest"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -205,5 +207,43 @@ run = "echo after"
 				t.Errorf("left on the host: %v", left)
 			}
 		})
+	}
+}
+
+// A large download goes to the disk cache as it arrives and is streamed
+// from there to each host: the controller never holds it whole.
+func TestLargeDownloadStreamed(t *testing.T) {
+	t.Setenv("XDG_CACHE_HOME", t.TempDir())
+	size, hosts := 4<<20, 3
+	body := make([]byte, size)
+	rand.Read(body)
+	sum := sha256.Sum256(body)
+	want := hex.EncodeToString(sum[:])
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
+	defer srv.Close()
+	doc := fmt.Sprintf("[[steps]]\nname = \"big\"\naction = \"download\"\nurl = \"%s/big.bin\"\nsha256 = %q\ndestination = \"~/big.bin\"\n", srv.URL, want)
+	f := newFleet(t, hosts, bigAssoc, "big.toml", doc)
+	var got []string
+	peak := heapPeak(func() {
+		for _, h := range f.run(t, false, nil).Hosts {
+			got = append(got, hostSteps(h))
+		}
+	})
+	t.Logf("download %d MiB × %d hosts: controller heap peak %.1f MiB", size>>20, hosts, float64(peak)/(1<<20))
+	for _, s := range got {
+		if s != "big=Corrected" {
+			t.Errorf("steps %s, want big=Corrected", s)
+		}
+	}
+	for _, h := range f.hosts {
+		if got := fileSHA(t, filepath.Join(h.Home, "big.bin")); got != want {
+			t.Errorf("%s: ~/big.bin has sha256 %s, want %s", h.Name, got, want)
+		}
+	}
+	if limit := uint64(2*size + hosts<<20); peak > limit {
+		t.Errorf("controller heap peak %d bytes downloading %d bytes to %d hosts: want under %d", peak, size, hosts, limit)
+	}
+	if s := hostSteps(f.run(t, true, nil).Hosts[0]); s != "big=Compliant" {
+		t.Errorf("check: %s, want big=Compliant", s)
 	}
 }
