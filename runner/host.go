@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -222,7 +223,7 @@ func (h *hostRun) queue(a plan.ApplyStep, drifted bool, todo []plan.ApplyStep) [
 			if s.Absent && s.Action == documents.ActionFile {
 				h.written[s.Path] = nil
 			} else {
-				w := a.Write
+				w := plan.PendingWrite(a)
 				h.written[s.Path] = &w
 			}
 		}
@@ -415,9 +416,12 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	// parameter values and file contents. The shell reads all of it
 	// before running any of it, so no step can eat the script.
 	slog.Debug("script", "bytes", len(script))
-	cmd := &transport.Command{Script: posix.StdinScript, Stdin: strings.NewReader(posix.Main(script)), Stdout: fw, Stderr: ew}
+	// Large file content is streamed into it as it is sent (from its
+	// source, read for this host), not built into the script.
+	open := func(step int) (io.ReadCloser, error) { return h.steps[step].OpenContent() }
+	cmd := &transport.Command{Script: posix.StdinScript, Stdin: posix.Stdin(script, open), Stdout: fw, Stderr: ew}
 	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
-		cmd.Script, cmd.Stdin = powershell.StdinScript, powershell.Stdin(script)
+		cmd.Script, cmd.Stdin = powershell.StdinScript, powershell.StdinStreamed(script, open)
 	}
 	code, err := h.conn.Run(sctx, cmd)
 	if timer != nil {

@@ -159,7 +159,7 @@ func appliedPath(a plan.ApplyStep, fs []frame.Frame, h Host) Result {
 		r.Status, r.Error = Failed, "still present after removal"
 	case (!s.Absent || s.Action == documents.ActionLine) && after.kind != 1:
 		r.Status, r.Error = Failed, "missing after it was written"
-	case s.Action == documents.ActionFile && !s.Absent && after.sha != plan.SHA256Hex(a.Write):
+	case s.Action == documents.ActionFile && !s.Absent && after.sha != a.WriteSHA():
 		r.Status, r.Error = Failed, "content differs after it was written"
 	case s.Action == documents.ActionLine && !s.Absent && after.sha != "-" && after.sha != plan.SHA256Hex(a.Write):
 		r.Status, r.Error = Failed, "content differs after the line was written"

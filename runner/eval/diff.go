@@ -19,7 +19,7 @@ func fileDiffs(s *plan.Step, st stat, fs []frame.Frame, pending map[string]*[]by
 	if st.kind == 0 || st.kind == kindLink {
 		diffs = append(diffs, missingOrLink(st))
 		if secret {
-			diffs = append(diffs, secretDiffer(nil, s.Content))
+			diffs = append(diffs, secretDiffer(nil, s.WantSize(), s.WantSHA()))
 		} else if s.ContentText {
 			diffs = append(diffs, unified(s.Path, "", string(s.Content)))
 		}
@@ -29,13 +29,13 @@ func fileDiffs(s *plan.Step, st stat, fs []frame.Frame, pending map[string]*[]by
 		if w == nil || !bytes.Equal(*w, s.Content) {
 			diffs = append(diffs, "an earlier step of the document changes it")
 		}
-	} else if st.sha != plan.SHA256Hex(s.Content) {
+	} else if st.sha != s.WantSHA() {
 		if secret {
-			diffs = append(diffs, secretDiffer(&st, s.Content))
+			diffs = append(diffs, secretDiffer(&st, s.WantSize(), s.WantSHA()))
 		} else if cur := find(fs, frame.Cur); cur != nil && s.ContentText && cur.Size == int64(len(cur.Payload)) && len(cur.Payload) <= plan.MaxDiffBytes {
 			diffs = append(diffs, unified(s.Path, string(cur.Payload), string(s.Content)))
 		} else {
-			diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, len(s.Content)))
+			diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, s.WantSize()))
 		}
 	}
 	return diffs
@@ -53,6 +53,8 @@ func lineDiffs(a *plan.ApplyStep, st *stat, fs []frame.Frame, pending map[string
 	switch {
 	case isPending && w == nil:
 		st.kind = 0 // an earlier step of this apply removes the file
+	case isPending && plan.IsStreamed(*w):
+		return nil, false, fmt.Errorf("an earlier step writes %s from a large source: the line action cannot edit it in the same run", s.Path)
 	case isPending:
 		cur, st.kind = *w, 1 // edit on top of an earlier step's edit
 	case codeOf(find(fs, frame.Has)) == 1:
@@ -89,7 +91,7 @@ func lineDiffs(a *plan.ApplyStep, st *stat, fs []frame.Frame, pending map[string
 			if st.kind == 1 {
 				host = &stat{size: int64(len(cur)), sha: plan.SHA256Hex(cur)}
 			}
-			diffs = append(diffs, secretDiffer(host, next))
+			diffs = append(diffs, secretDiffer(host, int64(len(next)), plan.SHA256Hex(next)))
 		default:
 			if d := unified(s.Path, string(cur), string(next)); d != "" {
 				diffs = append(diffs, d)
@@ -132,8 +134,8 @@ func missingOrLink(st stat) string {
 // diff: sizes and SHA-256 hashes only, so that neither the wanted value
 // nor an older one on the host (a secret since rotated, no longer known
 // as one) is shown or journaled. host is nil when there is no file.
-func secretDiffer(host *stat, want []byte) string {
-	w := fmt.Sprintf("wanted %d bytes, sha256 %s", len(want), plan.SHA256Hex(want))
+func secretDiffer(host *stat, wantSize int64, wantSHA string) string {
+	w := fmt.Sprintf("wanted %d bytes, sha256 %s", wantSize, wantSHA)
 	if host == nil {
 		return "content differs (secret): " + w
 	}

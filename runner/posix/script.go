@@ -211,27 +211,35 @@ func follow(s *plan.Step) string {
 // printfBytes writes b to the file named by the shell word dst with
 // printf, exactly (every byte, no trailing newline added).
 func printfBytes(b []byte, dst string) string {
-	var sb strings.Builder
-	sb.WriteString("{ ")
-	const chunk = 4096
-	for start := 0; start < len(b) || start == 0; start += chunk {
-		part := b[start:min(start+chunk, len(b))]
-		sb.WriteString("printf '")
-		for _, c := range part {
-			switch {
-			case c == '\'' || c == '\\' || c == '%' || c < 0x20 || c >= 0x7f:
-				fmt.Fprintf(&sb, `\%03o`, c)
-			default:
-				sb.WriteByte(c)
-			}
-		}
-		sb.WriteString("'; ")
+	sb := make([]byte, 0, len(b)+len(b)/printfChunk*12+16+len(dst))
+	sb = append(sb, "{ "...)
+	for start := 0; start < len(b) || start == 0; start += printfChunk {
+		sb = appendPrintf(sb, b[start:min(start+printfChunk, len(b))])
 		if len(b) == 0 {
 			break
 		}
 	}
-	sb.WriteString("} >" + dst)
-	return sb.String()
+	sb = append(sb, "} >"+dst...)
+	return string(sb)
+}
+
+// printfChunk is the most bytes of content one printf writes.
+const printfChunk = 4096
+
+// appendPrintf appends to dst the printf command that writes part, and
+// "; ".
+func appendPrintf(dst, part []byte) []byte {
+	dst = append(dst, "printf '"...)
+	for i, c := range part {
+		switch {
+		// A format starting with "-" would be an option.
+		case c == '\'' || c == '\\' || c == '%' || c < 0x20 || c >= 0x7f || (i == 0 && c == '-'):
+			dst = append(dst, '\\', '0'+c>>6, '0'+(c>>3)&7, '0'+c&7)
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, "'; "...)
 }
 
 // exports returns "export K='v'" lines, sorted.
@@ -414,7 +422,7 @@ func kindTestOf(s *plan.Step, want, p, get string) string {
 // step's file with its content (sameContent) once it knows the file's
 // size, instead of hashing it: small content without NUL bytes.
 func shellComparable(s *plan.Step) bool {
-	return s.Action == documents.ActionFile && !s.Absent && shellComparableContent(s.Content)
+	return s.Action == documents.ActionFile && !s.Absent && s.Stream == nil && shellComparableContent(s.Content)
 }
 
 // shellComparableContent reports whether the shell compares a file with
@@ -593,7 +601,7 @@ func CleanTest(s *plan.Step) string {
 		c = append(c, "[ $dl_k = 1 ]")
 		switch s.Action {
 		case documents.ActionFile:
-			c = append(c, "[ \"$dl_s\" = "+plan.SHA256Hex(s.Content)+" ]")
+			c = append(c, "[ \"$dl_s\" = "+s.WantSHA()+" ]")
 		case documents.ActionLine:
 			if !LiteralLine(s) {
 				return ""
@@ -694,7 +702,7 @@ func inlineFix(s *plan.Step) string {
 	case documents.ActionDirectory:
 		return applyFragment(plan.ApplyStep{Step: s, Mode: s.Mode}) + fmt.Sprintf("dl_fixed%d=1\n", s.Idx)
 	case documents.ActionFile:
-		if len(s.Content) > plan.MaxInlineContent {
+		if len(s.Content) > plan.MaxInlineContent || s.Stream != nil {
 			return "" // every check would carry it: written only when drifted
 		}
 		return applyFragment(plan.ApplyStep{Step: s, Write: s.Content, Mode: s.Mode, KeepMode: s.Mode == ""}) + fmt.Sprintf("dl_fixed%d=1\n", s.Idx)
@@ -1107,7 +1115,11 @@ func applyFragment(a plan.ApplyStep) string {
 				// Private until it has the mode of the file it replaces.
 				b.WriteString("[ $dl_k != 1 ] || umask 077\n")
 			}
-			fmt.Fprintf(&b, "if { %s; } 2>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", printfBytes(a.Write, `"$dl_tmp"`))
+			write := printfBytes(a.Write, `"$dl_tmp"`)
+			if a.Streamed() {
+				write = streamed(s.Idx, `"$dl_tmp"`)
+			}
+			fmt.Fprintf(&b, "if { %s; } 2>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", write)
 			if ok || mode == "" {
 				b.WriteString("umask \"$dl_um0\"\n")
 			}

@@ -1,6 +1,7 @@
 package posix
 
 import (
+	"bytes"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
@@ -195,3 +196,28 @@ func checkCmds(t *testing.T, name string, f func(cmd string) bool, want map[stri
 
 // ptr returns a pointer to a copy of v.
 func ptr[T any](v T) *T { return &v }
+
+// A 4096-byte chunk of content that starts with "-" is a printf of its
+// own whose format starts with "-": printf took it for an option and
+// wrote nothing of it (a binary file of a few MiB was short by whole
+// chunks, "content differs after it was written").
+func TestPrintfBytesChunkStartingWithDash(t *testing.T) {
+	content := []byte(strings.Repeat("x", 4096) + "-n not an option\n" + strings.Repeat("y", 4079) + "--\n")
+	out := filepath.Join(t.TempDir(), "out")
+	for _, sh := range []string{"dash", "bash", "busybox"} {
+		if _, err := osexec.LookPath(sh); err != nil {
+			t.Logf("%s: not installed", sh)
+			continue
+		}
+		os.Remove(out)
+		args := []string{"-c", printfBytes(content, Quote(out))}
+		if sh == "busybox" {
+			args = append([]string{"sh"}, args...)
+		}
+		msg, err := osexec.Command(sh, args...).CombinedOutput()
+		got, _ := os.ReadFile(out)
+		if err != nil || !bytes.Equal(got, content) {
+			t.Errorf("%s: wrote %d bytes of %d (%v) %s", sh, len(got), len(content), err, msg)
+		}
+	}
+}
