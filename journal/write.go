@@ -588,7 +588,10 @@ func (j *Journal) finishRun(f finishReq) error {
 }
 
 // refreshLatest makes the finished host executions of a run the latest
-// ones of their association × host × mode, where they are newer.
+// ones of their association × host × mode, where they are newer. A row
+// that already names the execution (RecordHost put it there) is left
+// alone rather than rewritten with the same values: the comparison is >,
+// where RecordHost's is >=, and the two differ only there.
 func refreshLatest(ctx context.Context, tx *sql.Tx, runID int64) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO latest (association, host, mode, host_result_id, started_at)
@@ -596,7 +599,7 @@ func refreshLatest(ctx context.Context, tx *sql.Tx, runID int64) error {
 		WHERE run_id = ? AND mode != 'exec' AND status != 'InProgress'
 		ON CONFLICT (association, host, mode) DO UPDATE
 			SET host_result_id = excluded.host_result_id, started_at = excluded.started_at
-			WHERE (excluded.started_at, excluded.host_result_id) >= (latest.started_at, latest.host_result_id)`,
+			WHERE (excluded.started_at, excluded.host_result_id) > (latest.started_at, latest.host_result_id)`,
 		runID)
 	return err
 }
