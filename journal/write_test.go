@@ -519,3 +519,51 @@ func BenchmarkRunHosts(b *testing.B) {
 		b.Fatal(err)
 	}
 }
+
+// A host's step rows go in one INSERT (stepsPerInsert at most): a host of
+// more steps takes several, and a row that fails is written again one at a
+// time, so that the error names its step.
+func TestRecordHostStepRows(t *testing.T) {
+	ctx := context.Background()
+	j := openT(t, tempPath(t))
+	if _, err := j.w.Exec(`CREATE TEMP TRIGGER bad_step BEFORE INSERT ON step_results
+		WHEN NEW.name = 'bad' BEGIN SELECT RAISE(ABORT, 'no bad steps'); END`); err != nil {
+		t.Fatal(err)
+	}
+	id := startRunT(t, j, "web", ModeApply, base)
+	many := func(name string, n int) HostResult {
+		h := host(id, name, StatusSuccess, base)
+		for i := range n {
+			h.Steps = append(h.Steps, step(i, StatusCompliant))
+		}
+		return h
+	}
+	bad := fiveSteps(id, "web-bad", base)
+	bad.Steps[2].Name = "bad"
+	for _, h := range []HostResult{many("web-1", 1), many("web-16", 16), many("web-17", 17), bad, many("web-40", 40), fiveSteps(id, "web-5", base)} {
+		recordT(t, j, h)
+	}
+	err := j.FinishRun(ctx, id, StatusSuccess, nil, base.Add(time.Minute))
+	if err == nil || !strings.Contains(err.Error(), `journal: record host web-bad: step 2 "bad": `) ||
+		!strings.Contains(err.Error(), "no bad steps") {
+		t.Errorf("FinishRun: %v, want the bad step's error", err)
+	}
+	_, hosts, err := j.Show(ctx, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"web-1": 1, "web-16": 16, "web-17": 17, "web-40": 40, "web-5": 5}
+	if len(hosts) != len(want) {
+		t.Errorf("%d hosts, want %d", len(hosts), len(want))
+	}
+	for _, h := range hosts {
+		if len(h.Steps) != want[h.Host] {
+			t.Errorf("%s: %d steps, want %d", h.Host, len(h.Steps), want[h.Host])
+		}
+		for k, s := range h.Steps {
+			if s.Index != k || s.Name != fmt.Sprintf("step-%d", k) {
+				t.Errorf("%s: step %d = %+v", h.Host, k, s)
+			}
+		}
+	}
+}
