@@ -80,9 +80,6 @@ func writeAnsible(dir string, hosts []host, key string) (*ansibleDir, error) {
 		return nil, err
 	}
 	kh := filepath.Join(dir, "known_hosts")
-	if err := writeKnownHosts(kh, hosts); err != nil {
-		return nil, err
-	}
 	var inv strings.Builder
 	inv.WriteString("[bench]\n")
 	for _, h := range hosts {
@@ -101,11 +98,9 @@ nocolor = True
 pipelining = True
 ssh_args = -o ControlMaster=auto -o ControlPersist=60s -o UserKnownHostsFile=%s -o StrictHostKeyChecking=yes -o IdentitiesOnly=yes -o BatchMode=yes
 `, len(hosts), kh)
-	files := map[string]string{"inventory.ini": inv.String(), "ansible.cfg": cfg, "playbook.yml": playbook}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			return nil, err
-		}
+	files := map[string]string{"known_hosts": knownHosts(hosts), "inventory.ini": inv.String(), "ansible.cfg": cfg, "playbook.yml": playbook}
+	if err := writeFiles(dir, files); err != nil {
+		return nil, err
 	}
 	return &ansibleDir{dir: dir}, nil
 }

@@ -55,13 +55,7 @@ type configDir struct {
 // doc as documents/bench.toml, and one association "bench" running it
 // on every host with max_concurrency conc.
 func writeConfig(dir string, hosts []host, key, doc string, conc int) (*configDir, error) {
-	if err := os.MkdirAll(filepath.Join(dir, "documents"), 0o755); err != nil {
-		return nil, err
-	}
 	kh := filepath.Join(dir, "known_hosts")
-	if err := writeKnownHosts(kh, hosts); err != nil {
-		return nil, err
-	}
 	var inv strings.Builder
 	fmt.Fprintf(&inv, "[defaults]\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\nconnect_timeout = \"60s\"\n", key, kh)
 	for _, h := range hosts {
@@ -69,14 +63,13 @@ func writeConfig(dir string, hosts []host, key, doc string, conc int) (*configDi
 	}
 	assoc := fmt.Sprintf("[associations.bench]\ndocument = \"bench\"\ntargets = [\"*\"]\nmax_concurrency = \"%d\"\n", conc)
 	files := map[string]string{
+		"known_hosts":          knownHosts(hosts),
 		"inventory.toml":       inv.String(),
 		"associations.toml":    assoc,
 		"documents/bench.toml": doc,
 	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			return nil, err
-		}
+	if err := writeFiles(dir, files); err != nil {
+		return nil, err
 	}
 	return &configDir{dir: dir}, nil
 }

@@ -259,11 +259,31 @@ func verifyHome(home string) error {
 
 // writeKnownHosts writes a known_hosts file for hosts.
 func writeKnownHosts(path string, hosts []host) error {
+	return os.WriteFile(path, []byte(knownHosts(hosts)), 0o600)
+}
+
+// knownHosts is a known_hosts file for hosts.
+func knownHosts(hosts []host) string {
 	var b strings.Builder
 	for _, h := range hosts {
 		b.WriteString(h.knownHostsLine() + "\n")
 	}
-	return os.WriteFile(path, []byte(b.String()), 0o600)
+	return b.String()
+}
+
+// writeFiles writes files (path under dir -> content) into dir, making
+// the directories they stand in.
+func writeFiles(dir string, files map[string]string) error {
+	for name, content := range files {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // sessionsDelta returns the sessions per host started between two

@@ -28,6 +28,37 @@ func (m *measurement) record(fl *fleet, f func() (sample, error)) error {
 	return nil
 }
 
+// benchStep is one measurement of a round.
+type benchStep struct {
+	m     *measurement
+	fresh bool // reset the hosts first, verify after
+	run   func() (sample, error)
+}
+
+// measure records st once on fl, as the round'th of rounds: a fresh step
+// resets the hosts first and checks after that it put them in the
+// baseline state.
+func (e *benchEnv) measure(ctx context.Context, fl *fleet, st benchStep, round, rounds int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if st.fresh {
+		if err := fl.reset(); err != nil {
+			return fmt.Errorf("reset hosts: %w", err)
+		}
+	}
+	if err := st.m.record(fl, st.run); err != nil {
+		return err
+	}
+	e.progress(st.m, round, rounds)
+	if st.fresh {
+		if err := fl.verify(); err != nil {
+			return fmt.Errorf("%s left hosts out of the baseline state: %w", st.m.name, err)
+		}
+	}
+	return nil
+}
+
 func (e *benchEnv) progress(m *measurement, round, rounds int) {
 	s := m.samples[len(m.samples)-1]
 	e.logf("round %d/%d: %-50s %8s  %6s  cpu %s (others %s, machine %s)  load %s", round, rounds, m.name, fmtDur(s.wall), fmtRSS(s.rss), fmtDur(s.cpu), fmtDur(s.others), fmtDur(s.machine), loadAverage())
@@ -53,15 +84,9 @@ func fleetMode(ctx context.Context, o options, env *benchEnv, fl *fleet) (*secti
 	if err != nil {
 		return nil, err
 	}
-	spec := filepath.Join(dir, "floor.json")
-	if err := writeFloorSpec(spec, hosts, fl.key, filepath.Join(cd.dir, "known_hosts"), n); err != nil {
+	spec, err := env.floorSpec(ctx, o, dir, cd, hosts, fl.key, n, "hosts")
+	if err != nil {
 		return nil, err
-	}
-	if o.hold {
-		env.logf("holding %d hosts until interrupted; try:\n  %s apply -C %s\n  %s check -C %s\n  %s %s %s",
-			n, env.bin, cd.dir, env.bin, cd.dir, env.self, floorChildArg, spec)
-		<-ctx.Done()
-		return nil, ctx.Err()
 	}
 	var ad *ansibleDir
 	if env.ansible != nil {
@@ -78,39 +103,20 @@ func fleetMode(ctx context.Context, o options, env *benchEnv, fl *fleet) (*secti
 	ansConv := &measurement{name: fmt.Sprintf("ansible-playbook, converged (forks %d, pipelining)", n), hosts: n}
 
 	for round := 1; round <= o.runs; round++ {
-		steps := []struct {
-			m      *measurement
-			fresh  bool // reset the hosts first, verify after
-			run    func() (sample, error)
-			enable bool
-		}{
-			{floor, false, func() (sample, error) { return env.floor(ctx, spec) }, true},
-			{first, true, func() (sample, error) { return env.driftless(ctx, cd, "apply") }, true},
-			{conv, false, func() (sample, error) { return env.driftless(ctx, cd, "apply") }, true},
-			{check, false, func() (sample, error) { return env.driftless(ctx, cd, "check") }, true},
-			{ansFirst, true, func() (sample, error) { return ad.run(ctx, env.ansible) }, ad != nil},
-			{ansConv, false, func() (sample, error) { return ad.run(ctx, env.ansible) }, ad != nil},
+		steps := []benchStep{
+			{floor, false, func() (sample, error) { return env.floor(ctx, spec) }},
+			{first, true, func() (sample, error) { return env.driftless(ctx, cd, "apply") }},
+			{conv, false, func() (sample, error) { return env.driftless(ctx, cd, "apply") }},
+			{check, false, func() (sample, error) { return env.driftless(ctx, cd, "check") }},
+		}
+		if ad != nil {
+			steps = append(steps,
+				benchStep{ansFirst, true, func() (sample, error) { return ad.run(ctx, env.ansible) }},
+				benchStep{ansConv, false, func() (sample, error) { return ad.run(ctx, env.ansible) }})
 		}
 		for _, st := range steps {
-			if !st.enable {
-				continue
-			}
-			if err := ctx.Err(); err != nil {
+			if err := env.measure(ctx, fl, st, round, o.runs); err != nil {
 				return nil, err
-			}
-			if st.fresh {
-				if err := fl.reset(); err != nil {
-					return nil, fmt.Errorf("reset hosts: %w", err)
-				}
-			}
-			if err := st.m.record(fl, st.run); err != nil {
-				return nil, err
-			}
-			env.progress(st.m, round, o.runs)
-			if st.fresh {
-				if err := fl.verify(); err != nil {
-					return nil, fmt.Errorf("%s left hosts out of the baseline state: %w", st.m.name, err)
-				}
 			}
 		}
 	}
@@ -237,6 +243,24 @@ func latencyMode(ctx context.Context, o options, env *benchEnv, fl *fleet) (*sec
 	return sec, nil
 }
 
+// floorSpec writes the floor child's spec for hosts, at most conc at once,
+// as dir/floor.json beside the config dir cd, and returns its path. With
+// --hold it holds the fleet (what: "hosts", "simulated hosts") until ctx
+// ends instead, saying how to try it, and returns ctx's error.
+func (env *benchEnv) floorSpec(ctx context.Context, o options, dir string, cd *configDir, hosts []host, key string, conc int, what string) (string, error) {
+	spec := filepath.Join(dir, "floor.json")
+	if err := writeFloorSpec(spec, hosts, key, filepath.Join(cd.dir, "known_hosts"), conc); err != nil {
+		return "", err
+	}
+	if o.hold {
+		env.logf("holding %d %s until interrupted; try:\n  %s apply -C %s\n  %s check -C %s\n  %s %s %s",
+			len(hosts), what, env.bin, cd.dir, env.bin, cd.dir, env.self, floorChildArg, spec)
+		<-ctx.Done()
+		return "", ctx.Err()
+	}
+	return spec, nil
+}
+
 // scaleMode: simulated hosts, many more than sshd processes allow here.
 func scaleMode(ctx context.Context, o options, env *benchEnv) (*section, error) {
 	n, conc := o.simHosts, o.concurrency
@@ -256,15 +280,9 @@ func scaleMode(ctx context.Context, o options, env *benchEnv) (*section, error) 
 	if err != nil {
 		return nil, err
 	}
-	spec := filepath.Join(dir, "floor.json")
-	if err := writeFloorSpec(spec, fl.hosts, fl.key, filepath.Join(cd.dir, "known_hosts"), conc); err != nil {
+	spec, err := env.floorSpec(ctx, o, dir, cd, fl.hosts, fl.key, conc, "simulated hosts")
+	if err != nil {
 		return nil, err
-	}
-	if o.hold {
-		env.logf("holding %d simulated hosts until interrupted; try:\n  %s apply -C %s\n  %s check -C %s\n  %s %s %s",
-			n, env.bin, cd.dir, env.bin, cd.dir, env.self, floorChildArg, spec)
-		<-ctx.Done()
-		return nil, ctx.Err()
 	}
 	floor := &measurement{name: fmt.Sprintf("floor: 1 connection + 1 exec per host, %d at once", conc), hosts: n}
 	first := &measurement{name: "driftless apply, fresh hosts", hosts: n}
@@ -272,33 +290,15 @@ func scaleMode(ctx context.Context, o options, env *benchEnv) (*section, error) 
 	check := &measurement{name: "driftless check, converged", hosts: n}
 	convSmall := &measurement{name: "driftless apply, converged", hosts: small}
 	for round := 1; round <= o.scaleRuns; round++ {
-		for _, st := range []struct {
-			m     *measurement
-			fresh bool
-			run   func() (sample, error)
-		}{
+		for _, st := range []benchStep{
 			{floor, false, func() (sample, error) { return env.floor(ctx, spec) }},
 			{first, true, func() (sample, error) { return env.driftless(ctx, cd, "apply") }},
 			{conv, false, func() (sample, error) { return env.driftless(ctx, cd, "apply") }},
 			{check, false, func() (sample, error) { return env.driftless(ctx, cd, "check") }},
 			{convSmall, false, func() (sample, error) { return env.driftless(ctx, cdSmall, "apply") }},
 		} {
-			if err := ctx.Err(); err != nil {
+			if err := env.measure(ctx, fl, st, round, o.scaleRuns); err != nil {
 				return nil, err
-			}
-			if st.fresh {
-				if err := fl.reset(); err != nil {
-					return nil, err
-				}
-			}
-			if err := st.m.record(fl, st.run); err != nil {
-				return nil, err
-			}
-			env.progress(st.m, round, o.scaleRuns)
-			if st.fresh {
-				if err := fl.verify(); err != nil {
-					return nil, fmt.Errorf("%s left hosts out of the baseline state: %w", st.m.name, err)
-				}
 			}
 		}
 	}

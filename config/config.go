@@ -62,6 +62,11 @@ type Config struct {
 	Documents    map[string]*documents.Document // by name, built-ins included
 	Associations []*Association                 // file order
 	Env          func(string) (string, bool)
+	// Parameters are parameters.toml's: what {{ssm:NAME}} resolves to.
+	Parameters map[string]SSMParam
+	// Secrets are the values {{ssm-secure:NAME}} resolved to: redacted
+	// wherever driftless prints or records.
+	Secrets []string
 }
 
 // Association is one association of associations.toml, resolved.
@@ -88,6 +93,9 @@ type Association struct {
 	Hash string
 	File string
 	Pos  diag.Pos
+	// alias is set when DocumentName is an AWS document name that runs a
+	// built-in.
+	alias *documents.AWSAlias
 }
 
 // Association returns the association named name, or nil.
@@ -139,6 +147,8 @@ func Load(opts Options) (*Config, *diag.List) {
 	cfg := &Config{Dir: opts.Dir, Env: opts.Env}
 	go documents.Builtins() // parsed on another core while the files are read
 	cfg.Documents = LoadDocuments(opts.Dir, &list)
+	cfg.Parameters = LoadParameters(opts.Dir, opts.Env, &list)
+	cfg.resolveSSM(&list)
 	inv, ilist := inventory.Load(opts.Inventory, opts.Inv)
 	list.Merge(ilist)
 	if inv == nil {
@@ -254,6 +264,15 @@ func parseAssociation(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, checkHost
 	} else if name, ok := c.NonEmpty(d); ok {
 		a.DocumentName = name
 		a.Doc = cfg.Documents[name]
+		if alias := documents.AWSAliases[name]; a.Doc == nil && alias != nil {
+			// An AWS document name with a built-in equivalent (a file
+			// of that name wins, as above).
+			if alias.Refused != "" {
+				c.Errf(d, "document %q: %s", name, alias.Refused)
+				return nil
+			}
+			a.Doc, a.alias = cfg.Documents[alias.Builtin], alias
+		}
 		if a.Doc == nil {
 			e := c.Errf(d, "unknown document %q", name)
 			if sug := diag.Suggest(name, cfg.DocumentNames()); sug != "" {
@@ -442,7 +461,11 @@ func resolveParams(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, a *Associati
 	given := n.Get("parameters")
 	if given != nil && c.Map(given) {
 		for _, e := range given.Entries {
-			p := a.Doc.Param(e.Key)
+			key := e.Key
+			if a.alias != nil && a.alias.Params[key] != "" {
+				key = a.alias.Params[key]
+			}
+			p := a.Doc.Param(key)
 			if p == nil {
 				names := make([]string, len(a.Doc.Params))
 				for i, p := range a.Doc.Params {
@@ -463,6 +486,11 @@ func resolveParams(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, a *Associati
 			v, ok = renderEnv(cfg, c, e, p, v)
 			if !ok {
 				continue
+			}
+			if a.alias != nil && !v.IsList {
+				if to, ok := a.alias.Values[p.Name][v.Str]; ok {
+					v = documents.Str(to)
+				}
 			}
 			if err := p.Check(v); err != nil {
 				c.Errf(e, "parameter %s: %v", p.Name, err)
@@ -516,7 +544,10 @@ func paramValue(c cfgtree.Checker, n *cfgtree.Node, p *documents.Parameter) (doc
 // the way to pass secrets from the environment. Other references are not
 // allowed here.
 func renderEnv(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, p *documents.Parameter, v documents.Value) (documents.Value, bool) {
-	scope := &documents.Scope{Env: cfg.Env}
+	scope := &documents.Scope{Env: cfg.Env, SSM: func(name string) (string, bool) {
+		p, ok := cfg.Parameters[name]
+		return p.Value, ok
+	}}
 	render := func(s string) (string, bool) {
 		t, err := documents.ParseTemplate(s)
 		if err != nil {
@@ -524,8 +555,14 @@ func renderEnv(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, p *documents.Par
 			return "", false
 		}
 		for _, r := range t.Refs() {
-			if r.Kind != documents.RefEnv {
-				c.Errf(n, "{{ %s }}: association parameters may refer only to the environment ({{ env:NAME }})", r)
+			switch r.Kind {
+			case documents.RefEnv, documents.RefSSM:
+			case documents.RefSSMSecure:
+				if v, ok := scope.SSM(r.Name); ok {
+					cfg.Secrets = append(cfg.Secrets, v)
+				}
+			default:
+				c.Errf(n, "{{ %s }}: association parameters may refer only to the environment ({{ env:NAME }}) and to parameters.toml ({{ssm:NAME}})", r)
 				return "", false
 			}
 		}
@@ -533,6 +570,9 @@ func renderEnv(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, p *documents.Par
 		if err != nil {
 			e := c.Errf(n, "parameter %s: %v", p.Name, err)
 			e.Hint = "export it before running driftless (secrets come from the environment, never from files)"
+			if _, ok := err.(*documents.UndefinedError); ok && strings.Contains(err.Error(), "parameters.toml") {
+				e.Hint = "add it to " + filepath.Join(cfg.Dir, "parameters.toml")
+			}
 			return "", false
 		}
 		return out, true
@@ -614,8 +654,25 @@ func checkDocTree(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, a *Associatio
 func nestedParams(c cfgtree.Checker, n *cfgtree.Node, where string, parent *documents.Document, s *documents.Step, nested *documents.Document, scope *documents.Scope) map[string]documents.Value {
 	out := map[string]documents.Value{}
 	renderable := true
-	if in := s.Input("parameters"); in != nil {
-		for _, m := range in.Map {
+	in := s.Input("parameters")
+	entries := []documents.MapItem(nil)
+	if in != nil {
+		entries = in.Map
+		if in.Templated() {
+			// documentParameters as a template: read once rendered,
+			// here when it depends on parameters only, else at run time.
+			if !paramsOnly(parent, in) || scope.Params == nil {
+				return nil
+			}
+			var err error
+			if entries, err = in.Entries(scope); err != nil {
+				c.Errf(n, "%s: %v", where, err)
+				return nil
+			}
+		}
+	}
+	if in != nil {
+		for _, m := range entries {
 			p := nested.Param(m.Key)
 			if p == nil {
 				c.Errf(n, "%s: document %q has no parameter %q", where, nested.Name, m.Key)
@@ -657,7 +714,7 @@ func nestedParams(c cfgtree.Checker, n *cfgtree.Node, where string, parent *docu
 		}
 		if p.Default != nil {
 			out[p.Name] = *p.Default
-		} else if in := s.Input("parameters"); in == nil || !hasKey(in, p.Name) {
+		} else if !slices.ContainsFunc(entries, func(m documents.MapItem) bool { return m.Key == p.Name }) {
 			c.Errf(n, "%s: document %q needs parameter %q", where, nested.Name, p.Name)
 		}
 	}
@@ -665,15 +722,6 @@ func nestedParams(c cfgtree.Checker, n *cfgtree.Node, where string, parent *docu
 		return nil
 	}
 	return out
-}
-
-func hasKey(in *documents.Input, k string) bool {
-	for _, m := range in.Map {
-		if m.Key == k {
-			return true
-		}
-	}
-	return false
 }
 
 // paramsOnly reports whether an input's templates refer to parameters of

@@ -1,6 +1,7 @@
 package documents
 
 import (
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -88,6 +89,7 @@ var actionSpecs = map[Action]*actionSpec{
 		{name: "content", kind: inStr},
 		{name: "source", kind: inStr},
 		{name: "state", kind: inEnum, enum: []string{"present", "absent"}},
+		{name: "follow", kind: inBool},
 	}, ownership...), check: func(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
 		content, source := s.Inputs["content"], s.Inputs["source"]
 		if content != nil && source != nil {
@@ -101,6 +103,7 @@ var actionSpecs = map[Action]*actionSpec{
 	ActionDirectory: {name: ActionDirectory, inputs: append([]inputSpec{
 		{name: "path", kind: inStr, required: true},
 		{name: "state", kind: inEnum, enum: []string{"present", "absent"}},
+		{name: "follow", kind: inBool},
 	}, ownership...)},
 	ActionLine: {name: ActionLine, inputs: []inputSpec{
 		{name: "path", kind: inStr, required: true},
@@ -108,6 +111,7 @@ var actionSpecs = map[Action]*actionSpec{
 		{name: "regexp", kind: inRegexp},
 		{name: "state", kind: inEnum, enum: []string{"present", "absent"}},
 		{name: "create", kind: inBool},
+		{name: "follow", kind: inBool},
 	}, check: func(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
 		if literal(s.Inputs["state"]) == "absent" {
 			if s.Inputs["line"] == nil && s.Inputs["regexp"] == nil {
@@ -203,6 +207,50 @@ type Input struct {
 	Map  []MapItem   // table inputs, in file order
 	kind inputKind
 	enum []string
+	// jsonParams: a table input written as a template of a JSON object
+	// (SSM documentParameters: "{{ params }}"), read once rendered.
+	jsonParams bool
+}
+
+// Templated reports whether a table input is a template of a JSON object,
+// whose entries are known only once it is rendered (see Entries).
+func (in *Input) Templated() bool { return in.jsonParams }
+
+// Entries returns the entries of a table input: as written, or, for one
+// written as a template, rendered with sc and read as a JSON object of
+// strings and lists of strings, as SSM reads documentParameters after it
+// substitutes parameters.
+func (in *Input) Entries(sc *Scope) ([]MapItem, error) {
+	if !in.jsonParams {
+		return in.Map, nil
+	}
+	text, err := in.Str.Render(sc)
+	if err != nil {
+		return nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(text), &m); err != nil {
+		return nil, fmt.Errorf("documentParameters is not a JSON object once rendered: %v", err)
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	out := make([]MapItem, 0, len(keys))
+	for _, k := range keys {
+		v := &Input{Name: k, Pos: in.Pos, Path: in.Path + "." + k, kind: inStr}
+		if list, ok := m[k].([]any); ok {
+			v.kind = inList
+			for _, it := range list {
+				v.List = append(v.List, Literal(fmt.Sprint(it)))
+			}
+		} else {
+			v.Str = Literal(fmt.Sprint(m[k]))
+		}
+		out = append(out, MapItem{Key: k, Value: v})
+	}
+	return out, nil
 }
 
 // MapItem is one entry of a table input.

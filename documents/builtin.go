@@ -53,3 +53,31 @@ func Builtins() ([]*Document, error) {
 	slices.SortFunc(out, func(a, b *Document) int { return strings.Compare(a.Name, b.Name) })
 	return out, err
 }
+
+// AWSAlias is an AWS-owned document name that stands for a built-in: its
+// parameters, by their AWS names, map to the built-in's, and some values
+// to the built-in's spelling.
+type AWSAlias struct {
+	Builtin string
+	Params  map[string]string            // AWS name -> built-in name
+	Values  map[string]map[string]string // built-in name -> AWS value -> built-in value
+	// Refused, when set, says why the AWS document cannot run without
+	// AWS, and what to use instead.
+	Refused string
+}
+
+var scriptAlias = map[string]string{"commands": "commands", "workingDirectory": "working_directory", "executionTimeout": "timeout_seconds"}
+
+// AWSAliases are the AWS document names an association may give as its
+// document (docs/builtins.md#aws-document-names).
+var AWSAliases = map[string]*AWSAlias{
+	"AWS-RunShellScript":      {Builtin: BuiltinPrefix + "RunShellScript", Params: scriptAlias},
+	"AWS-RunPowerShellScript": {Builtin: BuiltinPrefix + "RunPowerShellScript", Params: scriptAlias},
+	"AWS-RunPatchBaseline": {Builtin: BuiltinPrefix + "PatchBaseline",
+		Params: map[string]string{"Operation": "operation", "RebootOption": "reboot"},
+		Values: map[string]map[string]string{"operation": {"Scan": "scan", "Install": "install"}, "reboot": {"NoReboot": "never", "RebootIfNeeded": "if-needed"}}},
+	"AWS-JoinDirectoryServiceDomain": {Refused: "AWS-JoinDirectoryServiceDomain joins a domain through AWS Directory Service (aws:domainJoin), which needs AWS: use driftless:JoinDomain (domain, ou, user, password, dns_servers) instead"},
+	"AWS-ConfigureAWSPackage":        {Refused: "AWS-ConfigureAWSPackage installs AWS Distributor packages (aws:configurePackage), which need AWS: use driftless:InstallPackages with the distribution's package names instead"},
+	"AWS-UpdateSSMAgent":             {Refused: "AWS-UpdateSSMAgent updates the SSM agent (aws:updateSsmAgent), which driftless does not need: drop the association"},
+	"AWS-ConfigureCloudWatch":        {Refused: "AWS-ConfigureCloudWatch configures Amazon CloudWatch (aws:cloudWatch), which needs AWS: install a log or metrics agent with driftless:InstallPackages instead"},
+}

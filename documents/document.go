@@ -5,8 +5,10 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -74,6 +76,10 @@ type Step struct {
 	// TimeoutExpr is a timeout written with references ("{{ t }}"): it
 	// renders to seconds or a duration and replaces Timeout.
 	TimeoutExpr *Template
+	// SSMTimeout: the timeout is SSM's timeoutSeconds, which the agent
+	// reads leniently: a number or a string of one, a fraction cut off;
+	// anything else, or outside 5..172800 seconds, is 3600.
+	SSMTimeout  bool
 	MaxAttempts int
 	Inputs      map[string]*Input
 	Pos         diag.Pos
@@ -89,6 +95,9 @@ func (s *Step) StepTimeout(sc *Scope) (time.Duration, error) {
 		return 0, fmt.Errorf("timeout: %w", err)
 	}
 	v = strings.TrimSpace(v)
+	if s.SSMTimeout {
+		return ssmTimeout(v), nil
+	}
 	if n, err := strconv.Atoi(v); err == nil && n > 0 {
 		return time.Duration(n) * time.Second, nil
 	}
@@ -96,6 +105,33 @@ func (s *Step) StepTimeout(sc *Scope) (time.Duration, error) {
 		return d, nil
 	}
 	return 0, fmt.Errorf("timeout: expected seconds or a duration, got %q", v)
+}
+
+// SSM agent bounds of timeoutSeconds (agent/plugins/pluginutil).
+const (
+	ssmMinTimeout     = 5
+	ssmMaxTimeout     = 172800
+	ssmDefaultTimeout = 3600
+)
+
+// ssmTimeout reads timeoutSeconds as the SSM agent does.
+func ssmTimeout(v string) time.Duration {
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		f, ferr := strconv.ParseFloat(v, 64)
+		switch {
+		case ferr != nil || math.IsNaN(f):
+			n = ssmDefaultTimeout
+		case f > ssmMaxTimeout || f < 0:
+			n = -1
+		default:
+			n = int(f)
+		}
+	}
+	if n < ssmMinTimeout || n > ssmMaxTimeout {
+		n = ssmDefaultTimeout
+	}
+	return time.Duration(n) * time.Second
 }
 
 // Input returns the input named name, or nil.
@@ -130,7 +166,12 @@ func (p *Precondition) String() string {
 	return fmt.Sprintf("%q %s %q", p.Equals[0].Raw, op, p.Equals[1].Raw)
 }
 
-var stepNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+var (
+	stepNameRe = regexp.MustCompile(`^[A-Za-z0-9_.-]+$`)
+	// ssmStepNameRe allows ':' too: a schema 1.2 step is named by its
+	// id, "0.aws:runShellScript".
+	ssmStepNameRe = regexp.MustCompile(`^[A-Za-z0-9_.:-]+$`)
+)
 
 // LoadFile reads a document from documents/NAME.{toml,json,yaml,yml}.
 func LoadFile(path string, list *diag.List) *Document {
@@ -178,7 +219,30 @@ func Parse(file, name, ext string, src []byte, list *diag.List) *Document {
 		parseSSM(c, root, d)
 	}
 	checkDocument(c, root, d)
+	if d.Format == FormatSSM {
+		for _, t := range d.Templates() {
+			t.ssm = true
+		}
+	}
 	return d
+}
+
+// Templates returns every template of the document: inputs, timeouts,
+// preconditions.
+func (d *Document) Templates() []*Template {
+	var out []*Template
+	for _, s := range d.Steps {
+		for _, in := range s.Inputs {
+			out = append(out, in.Templates()...)
+		}
+		if s.TimeoutExpr != nil {
+			out = append(out, s.TimeoutExpr)
+		}
+		if p := s.Precondition; p != nil && p.Equals[0] != nil {
+			out = append(out, p.Equals[0], p.Equals[1])
+		}
+	}
+	return out
 }
 
 func parseNative(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
@@ -299,9 +363,13 @@ func parseEquals(c cfgtree.Checker, n *cfgtree.Node) [2]*Template {
 // finally step last, every parameter reference declared.
 func checkDocument(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
 	seen := map[string]bool{}
+	nameRe := stepNameRe
+	if d.Format == FormatSSM {
+		nameRe = ssmStepNameRe
+	}
 	for i, s := range d.Steps {
 		if s.Name != "" {
-			if !stepNameRe.MatchString(s.Name) {
+			if !nameRe.MatchString(s.Name) {
 				c.L.Addf(c.File, s.Pos, "", "invalid step name %q: use letters, digits, '.', '_' and '-'", s.Name)
 			}
 			if seen[s.Name] {
@@ -396,10 +464,32 @@ var nativeActions = &stepActions{
 	hint:  "expected one of: " + strings.Join(actionNameStrings(), ", "),
 }
 
+// ssmNeedsAWS are the SSM plugins that work only with AWS services, and
+// what to use instead.
+var ssmNeedsAWS = map[string]string{
+	"aws:cloudWatch":            "sends logs and metrics to Amazon CloudWatch, which needs AWS: install and configure a log or metrics agent with a package step and a file step instead",
+	"aws:domainJoin":            "joins a domain through AWS Directory Service, which needs AWS: use the built-in document driftless:JoinDomain instead",
+	"aws:updateSsmAgent":        "updates the SSM agent, which driftless does not need: drop the step (a package step keeps any other agent up to date)",
+	"aws:updateAgent":           "updates the EC2Config agent, which driftless does not need: drop the step",
+	"aws:softwareInventory":     "reports to AWS Systems Manager Inventory, which needs AWS: driftless keeps what it finds in its journal",
+	"aws:refreshAssociation":    "asks AWS State Manager to apply associations, which needs AWS: run driftless apply instead",
+	"aws:executeScript":         "belongs to Automation documents, which run in AWS: use a shell or powershell step instead",
+	"aws:executeAwsApi":         "calls AWS APIs from an Automation document, which needs AWS: drop the step",
+	"aws:runCommand":            "belongs to Automation documents, which run in AWS: nest the document with aws:runDocument instead",
+	"aws:downloadSoftwarePatch": "needs AWS Patch Manager: use the patch action instead",
+}
+
 var ssmActions = &stepActions{
 	resolve: func(action string) (Action, bool) {
 		native, ok := ssmAliases[action]
 		return native, ok
+	},
+	explain: func(e *diag.Error, action string) bool {
+		why, ok := ssmNeedsAWS[action]
+		if ok {
+			e.Msg = fmt.Sprintf("SSM action %q is not supported by driftless: %s %s", action, action, why)
+		}
+		return ok
 	},
 	unknown: "SSM action %q is not supported by driftless",
 	names:   ssmActionNames,
@@ -450,31 +540,116 @@ func (a *stepActions) parseHead(c cfgtree.Checker, n *cfgtree.Node, s *Step) boo
 	return true
 }
 
+// SSMSchemas are the schema versions of Command documents the SSM agent
+// runs (agent/appconfig SupportedDocumentVersions).
+var SSMSchemas = []string{"1.0", "1.2", "2.0", "2.0.1", "2.0.2", "2.0.3", "2.2"}
+
 func parseSSM(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
-	c.Keys(root, "schemaVersion", "description", "parameters", "mainSteps")
+	c.Keys(root, "schemaVersion", "description", "parameters", "mainSteps", "runtimeConfig")
+	schema := "2.2"
 	sv := root.Get("schemaVersion")
 	if sv == nil {
-		c.Errf(root, "an SSM document needs schemaVersion: \"2.2\"")
-	} else if v, ok := c.ScalarString(sv); ok && v != "2.2" {
-		c.Errf(sv, "schemaVersion %q is not supported: driftless runs SSM Command documents of schema 2.2", v)
+		c.Errf(root, "an SSM document needs schemaVersion: \"2.2\" (or 1.2, 2.0)")
+	} else if v, ok := c.ScalarString(sv); ok {
+		if !slices.Contains(SSMSchemas, v) {
+			c.Errf(sv, "schemaVersion %q is not one the SSM agent runs: expected one of %s", v, strings.Join(SSMSchemas, ", "))
+		} else {
+			schema = v
+		}
 	}
 	if n := root.Get("description"); n != nil {
 		d.Description, _ = c.Str(n)
 	}
 	d.Params = parseParams(c, root.Get("parameters"), ssmParamKeys, "displayType")
-	d.Steps = parseSteps(c, root, "mainSteps", "an SSM document needs mainSteps", "a list of steps", parseSSMStep)
+	parse := func(c cfgtree.Checker, n *cfgtree.Node) *Step { return parseSSMStep(c, n, schema) }
+	if strings.HasPrefix(schema, "1.") {
+		if ms := root.Get("mainSteps"); ms != nil {
+			c.Errf(ms, "schema %s has runtimeConfig, not mainSteps (mainSteps need schemaVersion 2.0 or 2.2)", schema)
+		}
+		d.Steps = parseRuntimeConfig(c, root, parse)
+		return
+	}
+	if rc := root.Get("runtimeConfig"); rc != nil {
+		c.Errf(rc, "schema %s has mainSteps, not runtimeConfig (runtimeConfig is schema 1.2)", schema)
+	}
+	d.Steps = parseSteps(c, root, "mainSteps", "an SSM document needs mainSteps", "a list of steps", parse)
+}
+
+// parseRuntimeConfig reads the plugins of a schema 1.2 document, each
+// with a list of property sets (or one), as steps in file order: one step
+// per property set, named by its id (else by the plugin), its inputs the
+// properties, as the agent runs them one after the other.
+func parseRuntimeConfig(c cfgtree.Checker, root *cfgtree.Node, parse func(cfgtree.Checker, *cfgtree.Node) *Step) []*Step {
+	rc := root.Get("runtimeConfig")
+	if rc == nil {
+		c.Errf(root, "an SSM document of schema 1.2 needs runtimeConfig")
+		return nil
+	}
+	if !c.Map(rc) {
+		return nil
+	}
+	var out []*Step
+	for _, pn := range rc.Entries {
+		if !c.Map(pn) {
+			continue
+		}
+		c.Keys(pn, "properties", "settings", "description")
+		props := pn.Get("properties")
+		if props == nil {
+			c.Errf(pn, "plugin %q has no properties", pn.Key)
+			continue
+		}
+		sets := []*cfgtree.Node{props}
+		if props.Kind == cfgtree.List {
+			sets = props.Items
+		}
+		for i, prop := range sets {
+			if !c.Map(prop) {
+				continue
+			}
+			name := pn.Key
+			if len(sets) > 1 {
+				name = fmt.Sprintf("%d.%s", i, pn.Key)
+			}
+			if id := prop.Get("id"); id != nil {
+				if v, ok := id.Scalar(); ok && v != "" {
+					name = v
+				}
+			}
+			inputs := *prop
+			inputs.Key = "inputs"
+			step := &cfgtree.Node{Kind: cfgtree.Map, Pos: prop.Pos, Path: prop.Path, Entries: []*cfgtree.Node{
+				{Kind: cfgtree.String, Key: "action", Str: pn.Key, Pos: pn.Pos, Path: pn.Path},
+				{Kind: cfgtree.String, Key: "name", Str: name, Pos: prop.Pos, Path: prop.Path},
+				&inputs,
+			}}
+			if s := parse(c, step); s != nil {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
 }
 
 // ssmStepControls are the keys SSM accepts both on a step and in its
 // inputs.
 var ssmStepControls = []string{"onFailure", "onSuccess", "finallyStep", "maxAttempts", "timeoutSeconds"}
 
-func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node) *Step {
+// ssmCommonInputs are inputs every SSM plugin is given and driftless has
+// no use for: id names a schema 1.2 property set (the step's name).
+var ssmCommonInputs = []string{"id"}
+
+func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node, schema string) *Step {
 	// SSM command documents run every step unless onFailure says exit.
-	s := &Step{Pos: n.Pos, OnFailure: OnFailureContinue, Timeout: DefaultStepTimeout, MaxAttempts: 1, Inputs: map[string]*Input{}}
-	c.Keys(n, append([]string{"action", "name", "description", "precondition", "inputs"}, ssmStepControls...)...)
+	s := &Step{Pos: n.Pos, OnFailure: OnFailureContinue, Timeout: DefaultStepTimeout, SSMTimeout: true, MaxAttempts: 1, Inputs: map[string]*Input{}}
+	c.Keys(n, append([]string{"action", "name", "description", "precondition", "inputs", "settings"}, ssmStepControls...)...)
 	if !ssmActions.parseHead(c, n, s) {
 		return nil
+	}
+	if schema != "2.2" {
+		if v := n.Get("precondition"); v != nil {
+			c.Errf(v, "precondition needs schemaVersion 2.2: the SSM agent fails a step of a schema %s document that has one", schema)
+		}
 	}
 	native, action := s.Action, s.SourceAction
 	if v := n.Get("description"); v != nil {
@@ -507,7 +682,7 @@ func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node) *Step {
 	ssmControls(c, n, s)
 	ssmControls(c, inputs, s)
 	tr := ssmInputs[action]
-	c.Keys(inputs, append(tr.keys(), ssmStepControls...)...)
+	c.Keys(inputs, append(append(tr.keys(), ssmStepControls...), ssmCommonInputs...)...)
 	tr.convert(c, inputs, s)
 	for _, in := range actionSpecs[native].inputs {
 		if in.required && s.Inputs[in.name] == nil {
@@ -537,8 +712,22 @@ func ssmControls(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
 		}
 	}
 	if v := n.Get("timeoutSeconds"); v != nil {
-		if x, ok := c.IntRange(v, 1, int64(MaxStepTimeout/time.Second)); ok {
-			s.Timeout = time.Duration(x) * time.Second
+		// As the agent: a number or a string holding one (or a
+		// reference, rendered per association and host), read leniently.
+		switch v.Kind {
+		case cfgtree.Int, cfgtree.Float, cfgtree.String:
+			text, _ := v.Scalar()
+			t, err := ParseTemplate(text)
+			switch {
+			case err != nil:
+				c.Errf(v, "%v", err)
+			case t.HasRefs():
+				s.TimeoutExpr = t
+			default:
+				s.Timeout = ssmTimeout(strings.TrimSpace(text))
+			}
+		default:
+			s.Timeout = ssmDefaultTimeout * time.Second
 		}
 	}
 }
@@ -594,8 +783,16 @@ var ssmInputs = map[string]*ssmTranslation{
 	"aws:configurePackage": {extra: []string{"name", "action", "installationType", "version", "additionalArguments"},
 		custom: func(c cfgtree.Checker, in *cfgtree.Node, s *Step) {
 			if v := in.Get("name"); v != nil {
-				if x := parseInput(c, v, inputSpec{name: "names", kind: inList}); x != nil {
+				if name, _ := v.Scalar(); distributorRe.MatchString(name) {
+					s.Inputs["names"] = &Input{Name: "names", Pos: v.Pos, Path: v.Path, Str: Literal(name), kind: inList} // reported below, not as missing
+					c.Errf(v, "aws:configurePackage installs AWS Distributor packages (%q is one), which need AWS: use the package action (apt/dnf/...) with the distribution's package name instead", name)
+				} else if x := parseInput(c, v, inputSpec{name: "names", kind: inList}); x != nil {
 					s.Inputs["names"] = x
+				}
+			}
+			if v := in.Get("installationType"); v != nil {
+				if t, _ := v.Scalar(); t != "" && t != "Uninstall and reinstall" && !strings.Contains(t, "{{") {
+					c.Errf(v, "aws:configurePackage installationType %q updates an AWS Distributor package in place, which needs AWS: use the package action with state = \"latest\" instead", t)
 				}
 			}
 			if v := in.Get("action"); v != nil {
@@ -625,8 +822,16 @@ var ssmInputs = map[string]*ssmTranslation{
 			if !ok {
 				return
 			}
-			if typ != "HTTP" {
-				c.Errf(st, "aws:downloadContent sourceType %q is not supported: driftless downloads HTTP sources", typ)
+			switch typ {
+			case "HTTP":
+			case "S3":
+				c.Errf(st, "aws:downloadContent sourceType \"S3\" is not supported: it downloads from Amazon S3, which needs AWS: use sourceType HTTP with the object's HTTPS (or presigned) URL, or the download action with source = a file of the config dir, instead")
+				return
+			case "SSMDocument":
+				c.Errf(st, "aws:downloadContent sourceType \"SSMDocument\" is not supported: it downloads a document from AWS Systems Manager, which needs AWS: put the document in documents/ and nest it with aws:runDocument instead")
+				return
+			default:
+				c.Errf(st, "aws:downloadContent sourceType %q is not supported: driftless downloads HTTP sources (use sourceType HTTP with a raw file URL, or the download action with source = a file of the config dir)", typ)
 				return
 			}
 			si := in.Get("sourceInfo")
@@ -660,6 +865,17 @@ var ssmInputs = map[string]*ssmTranslation{
 				}
 			}
 			if p := in.Get("documentParameters"); p != nil {
+				var probe map[string]any
+				if p.Kind == cfgtree.String && strings.Contains(p.Str, "{{") && json.Unmarshal([]byte(p.Str), &probe) != nil {
+					// A template: SSM substitutes first, then reads
+					// the JSON; so does driftless (Input.Entries).
+					x := parseInput(c, p, inputSpec{name: "parameters", kind: inStr})
+					if x != nil {
+						x.kind, x.jsonParams = inParams, true
+						s.Inputs["parameters"] = x
+					}
+					return
+				}
 				node, ok := jsonObject(c, p, "documentParameters", true)
 				if !ok {
 					return
@@ -670,6 +886,11 @@ var ssmInputs = map[string]*ssmTranslation{
 			}
 		}},
 }
+
+// distributorRe matches the names of AWS Distributor packages, which
+// aws:configurePackage installs from AWS (AmazonCloudWatchAgent,
+// AWSPVDriver, AwsEnaNetworkDriver, AWSNVMe, ...).
+var distributorRe = regexp.MustCompile(`^(AWS|Aws|Amazon|aws)[A-Za-z0-9]`)
 
 // jsonObject is n, an SSM input that may be given as a string holding a
 // JSON object, as a map node at n's place when it is such a string (other

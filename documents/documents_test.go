@@ -226,7 +226,7 @@ func TestSSM(t *testing.T) {
 }
 
 func TestSSMErrors(t *testing.T) {
-	src := `schemaVersion: "2.0"
+	src := `schemaVersion: "3.0"
 parameters:
   m:
     type: StringMap
@@ -247,7 +247,7 @@ mainSteps:
 `
 	_, l := parseDoc(t, "documents/bad.yaml", src)
 	want := []string{
-		`documents/bad.yaml:1:1: schemaVersion: schemaVersion "2.0" is not supported`,
+		`documents/bad.yaml:1:1: schemaVersion: schemaVersion "3.0" is not one the SSM agent runs`,
 		`documents/bad.yaml:4:5: parameters.m.type: parameter type "StringMap" is not supported`,
 		`documents/bad.yaml:6:3: mainSteps[0].action: SSM action "aws:softwareInventory" is not supported by driftless`,
 		`documents/bad.yaml:11:3: mainSteps[1].inputs: aws:runShellScript step "run" needs runCommand`,
@@ -406,7 +406,7 @@ func TestTemplates(t *testing.T) {
 	}
 	bad := map[string]string{
 		"{{ p ":           "not closed",
-		"{{ ssm:/a/b }}":  "Parameter Store",
+		"{{ ssm:a b }}":   "Parameter Store",
 		"{{ host.ip }}":   "unknown host field",
 		"{{ .Values.x }}": "is not a reference",
 		"{{ env:1X }}":    "expected env:NAME",
@@ -479,4 +479,42 @@ func checkFuzzed(t *testing.T, d *Document, l *diag.List) {
 			}
 		}
 	}
+}
+
+// follow (file, line, directory) is a boolean, and only those actions
+// take it.
+func TestFollowKey(t *testing.T) {
+	src := `[[steps]]
+name = "a"
+action = "file"
+path = "/x"
+content = "x"
+follow = true
+
+[[steps]]
+name = "b"
+action = "directory"
+path = "/d"
+follow = "sometimes"
+
+[[steps]]
+name = "c"
+action = "line"
+path = "/l"
+line = "x"
+follow = 1
+
+[[steps]]
+name = "d"
+action = "shell"
+run = "true"
+follow = true
+`
+	_, l := parseDoc(t, "documents/follow.toml", src)
+	want := []string{
+		`documents/follow.toml:12:1: steps[1].follow: expected true or false, got "sometimes"`,
+		`documents/follow.toml:19:1: steps[2].follow: expected true or false, got 1`,
+		"documents/follow.toml:25:1: steps[3].follow: unknown key \"follow\"\n\thint: expected one of: name, action, description, precondition, on_failure, timeout, max_attempts, run, check, working_directory, env",
+	}
+	checkErrors(t, l, want)
 }

@@ -59,25 +59,35 @@ type Parameter struct {
 	AllowedValues  []string
 	MinItems       int // -1: no bound
 	MaxItems       int // -1: no bound
+	MinChars       int // -1: no bound; SSM's minChars, of each item
+	MaxChars       int // -1: no bound
 	Secret         bool
 	Pos            diag.Pos
+	DefaultPos     diag.Pos // where the default is written
 }
 
 // Required reports whether the parameter has no default.
 func (p *Parameter) Required() bool { return p.Default == nil }
 
 // paramKeys maps the spelling of each parameter key in one format.
+// A key spelled "" does not exist in that format.
 type paramKeys struct {
-	typ, def, desc, pattern, values, minItems, maxItems, secret string
+	typ, def, desc, pattern, values, minItems, maxItems, secret, minChars, maxChars string
 }
 
 var (
-	nativeParamKeys = paramKeys{"type", "default", "description", "allowed_pattern", "allowed_values", "min_items", "max_items", "secret"}
-	ssmParamKeys    = paramKeys{"type", "default", "description", "allowedPattern", "allowedValues", "minItems", "maxItems", "secret"}
+	nativeParamKeys = paramKeys{"type", "default", "description", "allowed_pattern", "allowed_values", "min_items", "max_items", "secret", "", ""}
+	ssmParamKeys    = paramKeys{"type", "default", "description", "allowedPattern", "allowedValues", "minItems", "maxItems", "secret", "minChars", "maxChars"}
 )
 
 func (k paramKeys) all() []string {
-	return []string{k.typ, k.def, k.desc, k.pattern, k.values, k.minItems, k.maxItems, k.secret}
+	var out []string
+	for _, s := range []string{k.typ, k.def, k.desc, k.pattern, k.values, k.minItems, k.maxItems, k.secret, k.minChars, k.maxChars} {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func parseParams(c cfgtree.Checker, n *cfgtree.Node, keys paramKeys, extra ...string) []*Parameter {
@@ -98,7 +108,7 @@ func parseParams(c cfgtree.Checker, n *cfgtree.Node, keys paramKeys, extra ...st
 			continue
 		}
 		c.Keys(pn, append(keys.all(), extra...)...)
-		p := &Parameter{Name: pn.Key, Type: TypeString, MinItems: -1, MaxItems: -1, Pos: pn.Pos}
+		p := &Parameter{Name: pn.Key, Type: TypeString, MinItems: -1, MaxItems: -1, MinChars: -1, MaxChars: -1, Pos: pn.Pos}
 		ok := true
 		if t := pn.Get(keys.typ); t != nil {
 			s, good := c.Str(t)
@@ -153,10 +163,19 @@ func parseParams(c cfgtree.Checker, n *cfgtree.Node, keys paramKeys, extra ...st
 				}
 			}
 		}
+		for _, b := range []struct {
+			key string
+			dst *int
+		}{{keys.minChars, &p.MinChars}, {keys.maxChars, &p.MaxChars}} {
+			if v := pn.Get(b.key); v != nil && b.key != "" {
+				*b.dst = charBound(c, v)
+			}
+		}
 		if p.MinItems >= 0 && p.MaxItems >= 0 && p.MinItems > p.MaxItems {
 			c.Errf(pn, "%s (%d) is greater than %s (%d)", keys.minItems, p.MinItems, keys.maxItems, p.MaxItems)
 		}
 		if d := pn.Get(keys.def); d != nil && ok {
+			p.DefaultPos = d.Pos
 			if v, good := nodeValue(c, d, p.Type); good {
 				if err := p.Check(v); err != nil {
 					c.Errf(d, "default value: %v", err)
@@ -168,6 +187,21 @@ func parseParams(c cfgtree.Checker, n *cfgtree.Node, keys paramKeys, extra ...st
 		out = append(out, p)
 	}
 	return out
+}
+
+// charBound reads minChars or maxChars as the SSM agent does: a number,
+// or a string holding one; one it cannot read, or out of 0..2^31-1, is
+// no bound (the agent logs it and goes on).
+func charBound(c cfgtree.Checker, n *cfgtree.Node) int {
+	s, ok := c.ScalarString(n)
+	if !ok {
+		return -1
+	}
+	x, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
+	if err != nil || x < 0 || x > 1<<31-1 {
+		return -1
+	}
+	return int(x)
 }
 
 // nodeValue reads a parameter value of type typ from a file.
@@ -225,6 +259,16 @@ func (p *Parameter) Check(v Value) error {
 		}
 	}
 	for _, item := range v.Items() {
+		if p.Type == TypeString || p.Type == TypeStringList {
+			// SSM counts bytes, of each item of a StringList; it does
+			// not bound integers and booleans.
+			if p.MinChars >= 0 && len(item) < p.MinChars {
+				return fmt.Errorf("value %q is shorter than minChars %d", p.show(item), p.MinChars)
+			}
+			if p.MaxChars >= 0 && len(item) > p.MaxChars {
+				return fmt.Errorf("value %q is longer than maxChars %d", p.show(item), p.MaxChars)
+			}
+		}
 		if p.AllowedPattern != nil && !p.AllowedPattern.MatchString(item) {
 			return fmt.Errorf("value %q does not match the allowed pattern %s", p.show(item), p.AllowedPattern)
 		}

@@ -1,6 +1,7 @@
 package documents
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -18,6 +19,8 @@ const (
 	RefHostTag
 	RefHostVar
 	RefEnv
+	RefSSM       // {{ssm:NAME}}: parameters.toml of the config dir
+	RefSSMSecure // {{ssm-secure:NAME}}: the same, a secret
 )
 
 // Ref is one {{ }} reference.
@@ -38,6 +41,10 @@ func (r Ref) String() string {
 		return "host.vars." + r.Name
 	case RefEnv:
 		return "env:" + r.Name
+	case RefSSM:
+		return "ssm:" + r.Name
+	case RefSSMSecure:
+		return "ssm-secure:" + r.Name
 	default: // the other values need nothing here
 	}
 	return r.Name
@@ -47,6 +54,10 @@ func (r Ref) String() string {
 type Template struct {
 	Raw   string
 	parts []part
+	// ssm is set for the templates of an SSM document: a StringList
+	// inside a longer string renders as a JSON list, and "$$" in a
+	// value as "$", as the SSM agent substitutes.
+	ssm bool
 }
 
 type part struct {
@@ -67,6 +78,8 @@ var (
 	paramNameRe = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
 	envRefRe    = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	keyRefRe    = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9._/-]*$`)
+	// ssmNameRe is what the SSM agent matches in {{ssm:NAME}}.
+	ssmNameRe = regexp.MustCompile(`^[/\w.:-]+$`)
 )
 
 // Literal returns a template with no references.
@@ -83,6 +96,11 @@ func ParseTemplate(s string) (*Template, error) {
 				t.parts = append(t.parts, part{lit: rest})
 			}
 			return t, nil
+		}
+		// "{{{ name }}}": the reference is the innermost "{{", the
+		// braces around it stay, as the SSM agent substitutes.
+		for i+2 < len(rest) && rest[i+2] == '{' {
+			i++
 		}
 		if i > 0 {
 			t.parts = append(t.parts, part{lit: rest[:i]})
@@ -118,8 +136,17 @@ func parseRef(inner string) (part, error) {
 			return part{}, fmt.Errorf("{{ %s }}: expected env:NAME with NAME an environment variable name", inner)
 		}
 		return part{isRef: true, ref: Ref{Kind: RefEnv, Name: name}}, nil
-	case strings.HasPrefix(inner, "ssm:") || strings.HasPrefix(inner, "ssm-secure:") || strings.HasPrefix(inner, "resolve:"):
-		return part{}, fmt.Errorf("{{ %s }}: Parameter Store references are not available outside AWS; pass the value with {{ env:NAME }} or a secret parameter", inner)
+	case strings.HasPrefix(inner, "ssm:") || strings.HasPrefix(inner, "ssm-secure:"):
+		kind, name := RefSSM, strings.TrimPrefix(inner, "ssm:")
+		if strings.HasPrefix(inner, "ssm-secure:") {
+			kind, name = RefSSMSecure, strings.TrimPrefix(inner, "ssm-secure:")
+		}
+		if !ssmNameRe.MatchString(name) {
+			return part{}, fmt.Errorf("{{ %s }}: expected ssm:NAME with NAME a Parameter Store name (letters, digits, '/', '.', '_', ':', '-')", inner)
+		}
+		return part{isRef: true, ref: Ref{Kind: kind, Name: name}}, nil
+	case strings.HasPrefix(inner, "resolve:"):
+		return part{}, fmt.Errorf("{{ %s }}: Secrets Manager references are not available outside AWS; put the value in parameters.toml and write {{ssm-secure:NAME}}, or pass it with {{ env:NAME }}", inner)
 	case inner == "host.name":
 		return part{isRef: true, ref: Ref{Kind: RefHostName}}, nil
 	case inner == "host.address":
@@ -184,6 +211,9 @@ type Scope struct {
 	// Env looks up driftless's own environment; nil means os.LookupEnv
 	// is not consulted and every env reference is undefined.
 	Env func(string) (string, bool)
+	// SSM looks up {{ssm:NAME}} and {{ssm-secure:NAME}} in the config
+	// dir's parameters.toml; nil: every one is undefined.
+	SSM func(name string) (string, bool)
 }
 
 // UndefinedError is a reference to something that does not exist.
@@ -197,6 +227,8 @@ func (e *UndefinedError) Error() string {
 		return fmt.Sprintf("{{ %s }}: the host has no tag %q", e.Ref, e.Ref.Name)
 	case RefHostVar:
 		return fmt.Sprintf("{{ %s }}: the host has no var %q", e.Ref, e.Ref.Name)
+	case RefSSM, RefSSMSecure:
+		return fmt.Sprintf("{{%s}}: parameters.toml has no parameter %q", e.Ref, e.Ref.Name)
 	default: // the other values need nothing here
 	}
 	return fmt.Sprintf("{{ %s }}: no parameter %q", e.Ref, e.Ref.Name)
@@ -225,6 +257,12 @@ func (s *Scope) Lookup(r Ref) (string, error) {
 		} else {
 			v, ok = s.Env(r.Name)
 		}
+	case RefSSM, RefSSMSecure:
+		if s.SSM == nil {
+			ok = false
+		} else {
+			v, ok = s.SSM(r.Name)
+		}
 	}
 	if !ok {
 		return "", &UndefinedError{Ref: r}
@@ -247,7 +285,42 @@ func (t *Template) Render(s *Scope) (string, error) {
 		if err != nil {
 			return "", err
 		}
+		if t.ssm && p.ref.Kind == RefParam && len(t.parts) > 1 {
+			v = ssmValue(s.Params[p.ref.Name])
+		}
 		b.WriteString(v)
 	}
 	return b.String(), nil
+}
+
+// ssmValue is a parameter value as the SSM agent writes it into a longer
+// string: a list as a JSON list, "$$" as "$".
+func ssmValue(v Value) string {
+	s := v.Str
+	if v.IsList {
+		b, _ := json.Marshal(v.List)
+		s = string(b)
+	}
+	return strings.ReplaceAll(s, "$$", "$")
+}
+
+// ResolveSSM replaces the {{ssm:NAME}} and {{ssm-secure:NAME}} references
+// of t by what lookup gives, in place; it returns the names lookup does
+// not know, and the values of the secure ones it resolved.
+func (t *Template) ResolveSSM(lookup func(string) (string, bool)) (missing []Ref, secrets []string) {
+	for i, p := range t.parts {
+		if !p.isRef || (p.ref.Kind != RefSSM && p.ref.Kind != RefSSMSecure) {
+			continue
+		}
+		v, ok := lookup(p.ref.Name)
+		if !ok {
+			missing = append(missing, p.ref)
+			continue
+		}
+		if p.ref.Kind == RefSSMSecure {
+			secrets = append(secrets, v)
+		}
+		t.parts[i] = part{lit: v}
+	}
+	return missing, secrets
 }

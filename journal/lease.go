@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"time"
+	"unicode/utf8"
 )
 
 // Leases make sure two driftless processes sharing a journal never run the
@@ -73,38 +74,79 @@ func (j *Journal) AcquireLeases(ctx context.Context, holder Holder, assoc string
 		}
 		rows.Close()
 
-		st, err := tx.PrepareContext(ctx, `
-			INSERT INTO leases (association, host, holder_pid, holder_hostname, holder_run_id,
-				holder_token, acquired_at, expires_at)
-			VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-			ON CONFLICT (association, host) DO UPDATE SET
-				holder_pid = excluded.holder_pid, holder_hostname = excluded.holder_hostname,
-				holder_run_id = excluded.holder_run_id, holder_token = excluded.holder_token,
-				acquired_at = CASE WHEN (leases.holder_pid, leases.holder_hostname, leases.holder_run_id)
-					= (excluded.holder_pid, excluded.holder_hostname, excluded.holder_run_id)
-					THEN leases.acquired_at ELSE excluded.acquired_at END,
-				expires_at = excluded.expires_at`)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
 		acquired = acquired[:0]
 		for _, host := range hosts {
-			if _, ok := held[host]; ok {
-				continue
+			if _, ok := held[host]; !ok {
+				acquired = append(acquired, host)
 			}
-			if _, err := st.ExecContext(ctx, assoc, host, holder.PID, holder.Hostname, holder.RunID,
-				token, unixNano(now), unixNano(now.Add(ttl))); err != nil {
+		}
+		if len(acquired) == 0 {
+			return nil
+		}
+		if !allUTF8(acquired) {
+			// JSON would change such a name: one row at a time.
+			return insertLeases(ctx, tx, leaseUpsert+` VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`+leaseConflict,
+				assoc, acquired, holder, token, now, ttl)
+		}
+		free := list
+		if len(acquired) < len(hosts) {
+			if free, err = json.Marshal(acquired); err != nil {
 				return err
 			}
-			acquired = append(acquired, host)
 		}
-		return nil
+		// One statement for every host (WHERE true: an INSERT … SELECT
+		// with an upsert clause needs one, so that ON is not read as a
+		// join's).
+		_, err = tx.ExecContext(ctx, leaseUpsert+` SELECT ?1, value, ?3, ?4, ?5, ?6, ?7, ?8 FROM json_each(?2) WHERE true`+leaseConflict,
+			assoc, string(free), holder.PID, holder.Hostname, holder.RunID,
+			token, unixNano(now), unixNano(now.Add(ttl)))
+		return err
 	})
 	if err != nil {
 		return nil, nil, wrap("acquire leases", err)
 	}
 	return acquired, held, nil
+}
+
+// leaseUpsert and leaseConflict frame the rows AcquireLeases writes: a
+// lease its holder already had keeps its acquired_at.
+const (
+	leaseUpsert = `
+		INSERT INTO leases (association, host, holder_pid, holder_hostname, holder_run_id,
+			holder_token, acquired_at, expires_at)`
+	leaseConflict = `
+		ON CONFLICT (association, host) DO UPDATE SET
+			holder_pid = excluded.holder_pid, holder_hostname = excluded.holder_hostname,
+			holder_run_id = excluded.holder_run_id, holder_token = excluded.holder_token,
+			acquired_at = CASE WHEN (leases.holder_pid, leases.holder_hostname, leases.holder_run_id)
+				= (excluded.holder_pid, excluded.holder_hostname, excluded.holder_run_id)
+				THEN leases.acquired_at ELSE excluded.acquired_at END,
+			expires_at = excluded.expires_at`
+)
+
+// insertLeases writes the lease rows of hosts one by one with query.
+func insertLeases(ctx context.Context, tx *sql.Tx, query, assoc string, hosts []string, holder Holder, token string, now time.Time, ttl time.Duration) error {
+	st, err := tx.PrepareContext(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, host := range hosts {
+		if _, err := st.ExecContext(ctx, assoc, host, holder.PID, holder.Hostname, holder.RunID,
+			token, unixNano(now), unixNano(now.Add(ttl))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func allUTF8(ss []string) bool {
+	for _, s := range ss {
+		if !utf8.ValidString(s) {
+			return false
+		}
+	}
+	return true
 }
 
 // RenewLeases pushes back to now+ttl the expiry of holder's leases of

@@ -171,3 +171,22 @@ func TestLeaseTakeover(t *testing.T) {
 		t.Errorf("%d leases left after releasing all", n)
 	}
 }
+
+// A lease is stored under the host's name byte for byte, whether the rows
+// go in one statement (names JSON keeps) or one by one (one it would not).
+func TestAcquireLeasesStoresNames(t *testing.T) {
+	ctx := context.Background()
+	j := openT(t, tempPath(t))
+	for _, hosts := range [][]string{{"web-1", `we"b<2>`, "wéb-3"}, {"bad-\xff", "web-4"}} {
+		acq, held, err := j.AcquireLeases(ctx, j.Self(1), "web", hosts, time.Minute)
+		if err != nil || len(held) != 0 || !slices.Equal(acq, hosts) {
+			t.Fatalf("AcquireLeases(%q) = %q, %v, %v", hosts, acq, held, err)
+		}
+		for _, h := range hosts {
+			var n int
+			if err := j.w.QueryRow(`SELECT count(*) FROM leases WHERE association = 'web' AND host = ? AND holder_run_id = 1`, h).Scan(&n); err != nil || n != 1 {
+				t.Errorf("lease of %q: %d rows, %v", h, n, err)
+			}
+		}
+	}
+}

@@ -46,16 +46,10 @@ func TestStatusCompliance(t *testing.T) {
 	}
 	got := func(f StatusFilter) []row {
 		t.Helper()
-		rows, err := j.Status(ctx, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []row
-		for _, r := range rows {
-			out = append(out, row{r.Association, r.Host, r.Compliance, r.HostStatus, r.RunID,
-				r.DriftedSteps, r.CorrectedSteps, r.FailedSteps})
-		}
-		return out
+		return queryT(t, j.Status, f, func(r ComplianceRow) row {
+			return row{r.Association, r.Host, r.Compliance, r.HostStatus, r.RunID,
+				r.DriftedSteps, r.CorrectedSteps, r.FailedSteps}
+		})
 	}
 	want := []row{
 		{"db", "no-check", Compliant, StatusSuccess, r2, 0, 0, 0},
@@ -139,15 +133,7 @@ func TestHistory(t *testing.T) {
 	}
 	history := func(f HistoryFilter) []int64 {
 		t.Helper()
-		runs, err := j.History(ctx, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []int64
-		for _, r := range runs {
-			out = append(out, r.ID)
-		}
-		return out
+		return queryT(t, j.History, f, func(r Run) int64 { return r.ID })
 	}
 	if g, w := history(HistoryFilter{}), []int64{ids[4], ids[3], ids[2], ids[1], ids[0]}; !slices.Equal(g, w) {
 		t.Errorf("History = %v, want %v", g, w)
@@ -207,15 +193,9 @@ func TestDrift(t *testing.T) {
 	}
 	drift := func(f DriftFilter) []ev {
 		t.Helper()
-		es, err := j.Drift(ctx, f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []ev
-		for _, e := range es {
-			out = append(out, ev{e.RunID, e.Association, e.Host, e.StepIndex, e.Outcome, e.Differ, e.At})
-		}
-		return out
+		return queryT(t, j.Drift, f, func(e DriftEvent) ev {
+			return ev{e.RunID, e.Association, e.Host, e.StepIndex, e.Outcome, e.Differ, e.At}
+		})
 	}
 	all := []ev{
 		{r3, "db", "web-1", 0, OutcomeCorrected, "mode 0644 -> 0600 (step 0)", at.Add(time.Hour)},
@@ -283,4 +263,19 @@ func TestFirstSeen(t *testing.T) {
 			t.Fatalf("FirstSeen(db) disagree: %v", res)
 		}
 	}
+}
+
+// queryT runs query with filter f and returns what keep takes of each
+// row, failing t on an error.
+func queryT[F, R, K any](t testing.TB, query func(context.Context, F) ([]R, error), f F, keep func(R) K) []K {
+	t.Helper()
+	rows, err := query(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []K
+	for _, r := range rows {
+		out = append(out, keep(r))
+	}
+	return out
 }

@@ -7,7 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // The write path. StartRun writes synchronously (the caller needs the id).
@@ -331,6 +335,7 @@ func (j *Journal) writeLoop() {
 // one-by-one pass, which would wait once per record.
 func (j *Journal) writeBatch(batch []op, errs map[int64][]error) {
 	ctx := context.Background()
+	j.stmts.prepareSteps(ctx, j.w, batch)
 	writeAll := func() error {
 		return j.inTx(ctx, func(tx *sql.Tx) error {
 			for _, o := range batch {
@@ -460,23 +465,8 @@ func (j *Journal) writeHost(ctx context.Context, tx *sql.Tx, o op) error {
 	if _, err := tx.StmtContext(ctx, j.stmts.deleteSteps).ExecContext(ctx, hostID); err != nil {
 		return err
 	}
-	ins := tx.StmtContext(ctx, j.stmts.insertStep)
-	for i := range h.Steps {
-		s := &h.Steps[i]
-		at := startedNano
-		if !s.StartedAt.IsZero() {
-			at = unixNano(s.StartedAt)
-		}
-		var code sql.NullInt64
-		if s.ExitCode != nil {
-			code = sql.NullInt64{Int64: int64(*s.ExitCode), Valid: true}
-		}
-		_, err := ins.ExecContext(ctx, hostID, s.Index, s.Name, s.Action, s.Status, s.SkipReason,
-			s.Drifted, s.Differ, code, s.Stdout, s.StdoutTruncated, s.Stderr, s.StderrTruncated,
-			int64(s.Duration), s.Error, at)
-		if err != nil {
-			return fmt.Errorf("step %d %q: %w", s.Index, s.Name, err)
-		}
+	if err := j.insertSteps(ctx, tx, hostID, startedNano, h.Steps); err != nil {
+		return err
 	}
 	if mode != ModeExec && h.Status != StatusInProgress { // progress (RecordProgress) is never the latest
 		if _, err := tx.StmtContext(ctx, j.stmts.upsertLatest).ExecContext(ctx, assoc, h.Host, mode, hostID, startedNano); err != nil {
@@ -484,6 +474,73 @@ func (j *Journal) writeHost(ctx context.Context, tx *sql.Tx, o op) error {
 		}
 	}
 	return nil
+}
+
+// insertSteps writes the step rows of host execution hostID, up to
+// stepsPerInsert rows per INSERT. When a multi-row INSERT fails on one of
+// its rows (a constraint), SQLite undoes that statement alone, and its
+// rows are written again one at a time, so that the error names the step
+// as it always has.
+func (j *Journal) insertSteps(ctx context.Context, tx *sql.Tx, hostID, startedNano int64, steps []StepResult) error {
+	for len(steps) > 0 {
+		n := min(len(steps), stepsPerInsert)
+		chunk := steps[:n]
+		steps = steps[n:]
+		if st := j.stmts.insertSteps[n]; st != nil {
+			args := make([]any, 0, n*stepColumns)
+			for i := range chunk {
+				args = appendStepArgs(args, hostID, startedNano, &chunk[i])
+			}
+			_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+			if err == nil {
+				continue
+			}
+			if !statementOnly(err) {
+				return fmt.Errorf("step %d %q: %w", chunk[0].Index, chunk[0].Name, err)
+			}
+		}
+		ins := tx.StmtContext(ctx, j.stmts.insertStep)
+		args := make([]any, 0, stepColumns)
+		for i := range chunk {
+			s := &chunk[i]
+			if _, err := ins.ExecContext(ctx, appendStepArgs(args[:0], hostID, startedNano, s)...); err != nil {
+				return fmt.Errorf("step %d %q: %w", s.Index, s.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
+// appendStepArgs appends the stepColumns values of one step_results row.
+func appendStepArgs(args []any, hostID, startedNano int64, s *StepResult) []any {
+	at := startedNano
+	if !s.StartedAt.IsZero() {
+		at = unixNano(s.StartedAt)
+	}
+	var code sql.NullInt64
+	if s.ExitCode != nil {
+		code = sql.NullInt64{Int64: int64(*s.ExitCode), Valid: true}
+	}
+	return append(args, hostID, s.Index, s.Name, s.Action, s.Status, s.SkipReason,
+		s.Drifted, s.Differ, code, s.Stdout, s.StdoutTruncated, s.Stderr, s.StderrTruncated,
+		int64(s.Duration), s.Error, at)
+}
+
+// statementOnly reports whether err is an SQLite error that undoes the
+// failed statement alone and leaves the transaction open (a constraint, a
+// value too big, a type mismatch), so that the statement's rows may be
+// tried again one by one. Other errors (I/O, disk full, busy, out of
+// memory) may have rolled the whole transaction back.
+func statementOnly(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() & 0xff { // primary result code
+	case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_RANGE:
+		return true
+	}
+	return false
 }
 
 // finishRun is FinishRun's write, on the writer goroutine.
@@ -531,7 +588,10 @@ func (j *Journal) finishRun(f finishReq) error {
 }
 
 // refreshLatest makes the finished host executions of a run the latest
-// ones of their association × host × mode, where they are newer.
+// ones of their association × host × mode, where they are newer. A row
+// that already names the execution (RecordHost put it there) is left
+// alone rather than rewritten with the same values: the comparison is >,
+// where RecordHost's is >=, and the two differ only there.
 func refreshLatest(ctx context.Context, tx *sql.Tx, runID int64) error {
 	_, err := tx.ExecContext(ctx, `
 		INSERT INTO latest (association, host, mode, host_result_id, started_at)
@@ -539,7 +599,7 @@ func refreshLatest(ctx context.Context, tx *sql.Tx, runID int64) error {
 		WHERE run_id = ? AND mode != 'exec' AND status != 'InProgress'
 		ON CONFLICT (association, host, mode) DO UPDATE
 			SET host_result_id = excluded.host_result_id, started_at = excluded.started_at
-			WHERE (excluded.started_at, excluded.host_result_id) >= (latest.started_at, latest.host_result_id)`,
+			WHERE (excluded.started_at, excluded.host_result_id) > (latest.started_at, latest.host_result_id)`,
 		runID)
 	return err
 }
@@ -580,6 +640,29 @@ func clone(m map[Status]int) map[Status]int {
 // transaction with Tx.StmtContext.
 type writeStmts struct {
 	startHost, recordHost, deleteSteps, insertStep, upsertLatest *sql.Stmt
+	// insertSteps[n] inserts n step rows at once (2 ≤ n ≤ stepsPerInsert),
+	// prepared when first needed (prepareSteps); insertStepsFailed[n] once
+	// that failed. Both belong to the writer goroutine.
+	insertSteps       [stepsPerInsert + 1]*sql.Stmt
+	insertStepsFailed [stepsPerInsert + 1]bool
+}
+
+// A host's step rows are written stepsPerInsert at a time: one statement
+// instead of one per step. stepColumns is the number of values in a row.
+const (
+	stepsPerInsert = 16
+	stepColumns    = 16
+)
+
+const insertStepsSQL = `
+			INSERT INTO step_results (host_result_id, idx, name, action, status, skip_reason, drifted,
+				differ, exit_code, stdout, stdout_truncated, stderr, stderr_truncated, duration_ns, error, at)
+			VALUES `
+
+// insertStepsQuery is the INSERT of n step rows.
+func insertStepsQuery(n int) string {
+	row := "(" + strings.Repeat("?, ", stepColumns-1) + "?)"
+	return insertStepsSQL + strings.Repeat(row+", ", n-1) + row
 }
 
 func (s *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
@@ -605,10 +688,7 @@ func (s *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 				corrected = excluded.corrected, failed = excluded.failed, compliant = excluded.compliant
 			RETURNING id, association, mode, started_at`},
 		{&s.deleteSteps, `DELETE FROM step_results WHERE host_result_id = ?`},
-		{&s.insertStep, `
-			INSERT INTO step_results (host_result_id, idx, name, action, status, skip_reason, drifted,
-				differ, exit_code, stdout, stdout_truncated, stderr, stderr_truncated, duration_ns, error, at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&s.insertStep, insertStepsQuery(1)},
 		{&s.upsertLatest, `
 			INSERT INTO latest (association, host, mode, host_result_id, started_at)
 			VALUES (?1, ?2, ?3, ?4, ?5)
@@ -625,8 +705,38 @@ func (s *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 	return nil
 }
 
+// prepareSteps prepares the multi-row step INSERTs that batch needs and
+// that are not yet, on the writer goroutine and outside a transaction (the
+// writer pool has one connection). One that fails to prepare is left
+// nil: its rows are then written one at a time.
+func (s *writeStmts) prepareSteps(ctx context.Context, db *sql.DB, batch []op) {
+	for _, o := range batch {
+		if o.kind != opRecordHost {
+			continue
+		}
+		n := len(o.host.Steps)
+		if n > stepsPerInsert {
+			s.prepareStepsN(ctx, db, stepsPerInsert)
+			n %= stepsPerInsert
+		}
+		s.prepareStepsN(ctx, db, n)
+	}
+}
+
+func (s *writeStmts) prepareStepsN(ctx context.Context, db *sql.DB, n int) {
+	if n < 2 || s.insertSteps[n] != nil || s.insertStepsFailed[n] {
+		return
+	}
+	st, err := db.PrepareContext(ctx, insertStepsQuery(n))
+	if err != nil {
+		s.insertStepsFailed[n] = true
+		return
+	}
+	s.insertSteps[n] = st
+}
+
 func (s *writeStmts) close() {
-	for _, st := range []*sql.Stmt{s.startHost, s.recordHost, s.deleteSteps, s.insertStep, s.upsertLatest} {
+	for _, st := range append([]*sql.Stmt{s.startHost, s.recordHost, s.deleteSteps, s.insertStep, s.upsertLatest}, s.insertSteps[:]...) {
 		if st != nil {
 			st.Close()
 		}

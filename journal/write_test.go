@@ -244,6 +244,21 @@ func TestFinishRunClosesUnrecordedHosts(t *testing.T) {
 	}
 }
 
+// holdNextBatch makes j's writer stop in the first batch it begins once
+// armed is set: entered is closed when it is there, and it goes on when
+// release is closed.
+func holdNextBatch(j *Journal) (armed *atomic.Bool, entered, release chan struct{}) {
+	armed = new(atomic.Bool)
+	entered, release = make(chan struct{}), make(chan struct{})
+	j.batchHook = func() {
+		if armed.CompareAndSwap(true, false) {
+			close(entered)
+			<-release
+		}
+	}
+	return armed, entered, release
+}
+
 // TestReadWhileWriterMidBatch opens the journal with a second handle while
 // the first is inside a batch transaction, and checks that it opens without
 // waiting and reads the last committed state, then the new one.
@@ -251,14 +266,7 @@ func TestReadWhileWriterMidBatch(t *testing.T) {
 	ctx := context.Background()
 	path := tempPath(t)
 	w := openT(t, path)
-	var armed atomic.Bool
-	entered, release := make(chan struct{}), make(chan struct{})
-	w.batchHook = func() {
-		if armed.CompareAndSwap(true, false) {
-			close(entered)
-			<-release
-		}
-	}
+	armed, entered, release := holdNextBatch(w)
 	id := startRunT(t, w, "web", ModeApply, base)
 	recordT(t, w, fiveSteps(id, "web-000", base))
 	if err := w.Flush(ctx); err != nil {
@@ -315,14 +323,7 @@ func TestReadWhileWriterMidBatch(t *testing.T) {
 func TestRecordHostBlocksWhenQueueFull(t *testing.T) {
 	ctx := context.Background()
 	j := openT(t, tempPath(t))
-	var stuck atomic.Bool
-	entered, release := make(chan struct{}), make(chan struct{})
-	j.batchHook = func() {
-		if stuck.CompareAndSwap(true, false) {
-			close(entered)
-			<-release
-		}
-	}
+	stuck, entered, release := holdNextBatch(j)
 	id := startRunT(t, j, "web", ModeApply, base)
 	stuck.Store(true)
 	recordT(t, j, fiveSteps(id, "first", base))
@@ -516,5 +517,53 @@ func BenchmarkRunHosts(b *testing.B) {
 	}
 	if err := j.FinishRun(ctx, id, StatusSuccess, nil, base); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// A host's step rows go in one INSERT (stepsPerInsert at most): a host of
+// more steps takes several, and a row that fails is written again one at a
+// time, so that the error names its step.
+func TestRecordHostStepRows(t *testing.T) {
+	ctx := context.Background()
+	j := openT(t, tempPath(t))
+	if _, err := j.w.Exec(`CREATE TEMP TRIGGER bad_step BEFORE INSERT ON step_results
+		WHEN NEW.name = 'bad' BEGIN SELECT RAISE(ABORT, 'no bad steps'); END`); err != nil {
+		t.Fatal(err)
+	}
+	id := startRunT(t, j, "web", ModeApply, base)
+	many := func(name string, n int) HostResult {
+		h := host(id, name, StatusSuccess, base)
+		for i := range n {
+			h.Steps = append(h.Steps, step(i, StatusCompliant))
+		}
+		return h
+	}
+	bad := fiveSteps(id, "web-bad", base)
+	bad.Steps[2].Name = "bad"
+	for _, h := range []HostResult{many("web-1", 1), many("web-16", 16), many("web-17", 17), bad, many("web-40", 40), fiveSteps(id, "web-5", base)} {
+		recordT(t, j, h)
+	}
+	err := j.FinishRun(ctx, id, StatusSuccess, nil, base.Add(time.Minute))
+	if err == nil || !strings.Contains(err.Error(), `journal: record host web-bad: step 2 "bad": `) ||
+		!strings.Contains(err.Error(), "no bad steps") {
+		t.Errorf("FinishRun: %v, want the bad step's error", err)
+	}
+	_, hosts, err := j.Show(ctx, id, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]int{"web-1": 1, "web-16": 16, "web-17": 17, "web-40": 40, "web-5": 5}
+	if len(hosts) != len(want) {
+		t.Errorf("%d hosts, want %d", len(hosts), len(want))
+	}
+	for _, h := range hosts {
+		if len(h.Steps) != want[h.Host] {
+			t.Errorf("%s: %d steps, want %d", h.Host, len(h.Steps), want[h.Host])
+		}
+		for k, s := range h.Steps {
+			if s.Index != k || s.Name != fmt.Sprintf("step-%d", k) {
+				t.Errorf("%s: step %d = %+v", h.Host, k, s)
+			}
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/journal"
 )
 
@@ -19,7 +20,7 @@ func TestDocumentEndsEarlyInTheFirstScript(t *testing.T) {
 	} {
 		home := t.TempDir()
 		t.Setenv("HOME", home)
-		cfg, _ := configDir(t, t.TempDir(), map[string]string{
+		cfg, _ := configtest.Dir(t, t.TempDir(), map[string]string{
 			"inventory.toml":    "[hosts.me]\ntransport = \"local\"\n",
 			"associations.toml": "[associations.a]\ndocument = \"doc\"\ntargets = [\"*\"]\n",
 			"documents/doc.yaml": `schemaVersion: "2.2"

@@ -13,7 +13,7 @@ import (
 // file's own mode: a private file stays private (it was world-readable
 // after a correction), whether the check script corrects it (small
 // content) or the apply script does (large content). A new file gets the
-// login umask's mode, as before.
+// default mode 0644 less the login umask (SPEC §6).
 func TestFileWithoutModeKeepsItsMode(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
@@ -48,8 +48,9 @@ func TestFileWithoutModeKeepsItsMode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if um := umask(); fi.Mode().Perm() != 0o666&^um {
-		t.Errorf("new: mode %o, want %o (0666 less the umask %03o)", fi.Mode().Perm(), 0o666&^um, um)
+	// SPEC §6: never more than the default 0644, less the login umask.
+	if um := umask(); fi.Mode().Perm() != 0o644&^um {
+		t.Errorf("new: mode %o, want %o (0644 less the umask %03o)", fi.Mode().Perm(), 0o644&^um, um)
 	}
 	if got := statuses(runLocal(t, cfg, true)); got != "small=Compliant large=Compliant new=Compliant" {
 		t.Errorf("check after apply: %s", got)

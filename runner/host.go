@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"slices"
 	"strconv"
@@ -246,7 +247,7 @@ func (h *hostRun) queue(a plan.ApplyStep, drifted bool, todo []plan.ApplyStep) [
 			if s.Absent && s.Action == documents.ActionFile {
 				h.written[s.Path] = nil
 			} else {
-				w := a.Write
+				w := plan.PendingWrite(a)
 				h.written[s.Path] = &w
 			}
 		}
@@ -483,10 +484,13 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	h.mu.Lock()
 	h.live.fw, h.live.ew = fw, ew
 	h.mu.Unlock()
-	cmd := &transport.Command{Script: posix.StdinScript, Stdin: strings.NewReader(posix.Main(script)),
+	// Large file content is streamed into it as it is sent (from its
+	// source, read for this host), not built into the script.
+	open := func(step int) (io.ReadCloser, error) { return h.steps[step].OpenContent() }
+	cmd := &transport.Command{Script: posix.StdinScript, Stdin: posix.Stdin(script, open),
 		Stdout: lockedWriter{&h.mu, fw}, Stderr: lockedWriter{&h.mu, ew}}
 	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
-		cmd.Script, cmd.Stdin = powershell.StdinScript, powershell.Stdin(script)
+		cmd.Script, cmd.Stdin = powershell.StdinScript, powershell.StdinStreamed(script, open)
 	}
 	code, err := h.conn.Run(sctx, cmd)
 	if timer != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/driftless-dev/driftless/transport"
 
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/winstub"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/winrm"
@@ -103,25 +104,8 @@ func TestWindowsRebootAndRerun(t *testing.T) {
 	dir := t.TempDir()
 	inv := fmt.Sprintf("[hosts.win]\naddress = \"127.0.0.1\"\ntransport = \"winrm\"\nuser = %q\npassword_env = \"WIN_PASSWORD\"\nwinrm = { port = %s, auth = \"ntlm\" }\n",
 		winrmtest.DefaultUser, port)
-	docText := `
-[[steps]]
-name = "before"
-action = "powershell"
-run = 'Add-Content C:\runs.txt run'
-
-[[steps]]
-name = "update"
-action = "powershell"
-check = 'if (Test-Path C:\updated) { exit 0 }; exit 1'
-run = 'New-Item C:\updated; exit 3010'
-
-[[steps]]
-name = "after"
-action = "file"
-path = 'C:\app\after.txt'
-content = "ok\r\n"
-`
-	cfg, j := configDir(t, dir, map[string]string{"inventory.toml": inv, "documents/kb.toml": docText, "associations.toml": "[associations.kb]\ndocument = \"kb\"\ntargets = [\"*\"]\n"})
+	docText := configtest.Doc(testDocs, "kb.toml")
+	cfg, j := configtest.Dir(t, dir, map[string]string{"inventory.toml": inv, "documents/kb.toml": docText, "associations.toml": "[associations.kb]\ndocument = \"kb\"\ntargets = [\"*\"]\n"})
 	dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 		return asConn(winrm.Dial(ctx, winrm.Config{Name: h.Name, Address: h.Address, Port: h.WinRM.Port, User: h.User,
 			Password: winrmtest.DefaultPassword, Auth: winrm.AuthNTLM, ConnectTimeout: time.Second, OperationTimeout: 2 * time.Second}))

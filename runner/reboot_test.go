@@ -18,6 +18,7 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/ssh"
@@ -69,17 +70,7 @@ func (h *rebootHost) serveSSH(c net.Conn) {
 			r.Reply(r.Type == "keepalive@openssh.com", nil)
 		}
 	}()
-	for nc := range chans {
-		if nc.ChannelType() != "session" {
-			nc.Reject(gossh.UnknownChannelType, "no")
-			continue
-		}
-		ch, creqs, err := nc.Accept()
-		if err != nil {
-			continue
-		}
-		go h.session(ch, creqs)
-	}
+	sshtest.ServeSessions(chans, func(ch gossh.Channel, creqs <-chan *gossh.Request) { go h.session(ch, creqs) })
 	sc.Close()
 }
 
@@ -129,25 +120,8 @@ func TestRebootAndRerun(t *testing.T) {
 	os.WriteFile(kh, []byte(knownhosts.Line([]string{knownhosts.Normalize(h.addr)}, h.key)+"\n"), 0o600)
 	host, port, _ := net.SplitHostPort(h.addr)
 	inv := fmt.Sprintf("[hosts.box]\naddress = %q\nport = %s\nuser = \"u\"\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\n", host, port, keyPath, kh)
-	docText := `
-[[steps]]
-name = "before"
-action = "shell"
-run = "echo run >> ~/runs"
-
-[[steps]]
-name = "update"
-action = "shell"
-check = "test -f ~/updated"
-run = "touch ~/updated; exit 194"
-
-[[steps]]
-name = "after"
-action = "file"
-path = "~/after"
-content = "ok\n"
-`
-	cfg, j := configDir(t, dir, map[string]string{"inventory.toml": inv, "documents/kernel.toml": docText, "associations.toml": "[associations.k]\ndocument = \"kernel\"\ntargets = [\"*\"]\n"})
+	docText := configtest.Doc(testDocs, "kernel.toml")
+	cfg, j := configtest.Dir(t, dir, map[string]string{"inventory.toml": inv, "documents/kernel.toml": docText, "associations.toml": "[associations.k]\ndocument = \"kernel\"\ntargets = [\"*\"]\n"})
 	dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 		return asConn(ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, IdentityFiles: h.IdentityFiles,
 			KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy, ConnectTimeout: time.Second, KeepaliveInterval: 500 * time.Millisecond}))

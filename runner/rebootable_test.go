@@ -3,8 +3,6 @@ package runner_test
 import (
 	"context"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -88,31 +86,6 @@ func (r *rebootable) bootCount() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.boots
-}
-
-// configDir writes a config dir of files (name: content, under dir) and
-// returns it loaded, with a journal in it.
-func configDir(t *testing.T, dir string, files map[string]string) (*config.Config, *journal.Journal) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	cfg, list := config.Load(config.Options{Dir: dir})
-	if err := list.Err(); err != nil {
-		t.Fatal(err)
-	}
-	j, err := journal.Open(filepath.Join(dir, "journal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { j.Close() })
-	return cfg, j
 }
 
 // asConn is what a Dialer returns for a connection c dialled with err:

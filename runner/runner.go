@@ -661,6 +661,7 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 // of the host's become password, for what the run records of host h.
 func (r *Runner) hostSecrets(a *config.Association, h *inventory.Host) *plan.Redactor {
 	red := &plan.Redactor{}
+	red.Add(r.opts.Config.Secrets...) // {{ssm-secure:NAME}} values
 	for _, p := range a.Doc.Params {
 		if v, ok := a.Params[p.Name]; ok && p.Secret {
 			red.Add(v.Items()...)

@@ -2,6 +2,7 @@ package runner_test
 
 import (
 	"context"
+	"embed"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"github.com/driftless-dev/driftless/transport"
 
 	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
@@ -19,47 +21,14 @@ import (
 	"github.com/driftless-dev/driftless/ssh"
 )
 
-const doc = `
-[parameters.port]
-type = "String"
-default = "8080"
-[parameters.token]
-type = "String"
-secret = true
+// testDocs holds the documents (and associations) the tests run, one
+// file each in testdata/docs.
+//
+//go:embed testdata/docs
+var testDocs embed.FS
 
-[[steps]]
-name = "dir"
-action = "directory"
-path = "~/app/conf"
-mode = "0750"
-
-[[steps]]
-name = "config"
-action = "file"
-path = "~/app/conf/app.toml"
-content = "port = {{ port }}\nhost = \"{{ host.name }}\"\n"
-mode = "0640"
-
-[[steps]]
-name = "profile"
-action = "line"
-path = "~/.profile"
-line = "export APP_PORT={{ port }}"
-regexp = "^export APP_PORT="
-create = true
-
-[[steps]]
-name = "installed"
-action = "shell"
-check = "test -f ~/app/.installed"
-run = "echo token=$DL_PARAM_token; echo installing; touch ~/app/.installed"
-
-[[steps]]
-name = "linux-only"
-action = "shell"
-run = "echo on $(uname -s)"
-precondition = { platform = "Windows" }
-`
+// doc, like the other documents the tests run, is a file in testdata/docs.
+var doc = configtest.Doc(testDocs, "app.toml")
 
 type fleet struct {
 	hosts []*sshtest.Host
@@ -129,11 +98,7 @@ func statuses(h journal.HostResult) string {
 	return strings.Join(s, " ")
 }
 
-const assoc = `[associations.app]
-document = "app"
-targets = ["tag:role=web"]
-parameters = { port = "9090", token = "{{ env:APP_TOKEN }}" }
-`
+var assoc = configtest.Doc(testDocs, "app-associations.toml")
 
 func TestApplyConvergesAndDetectsDrift(t *testing.T) {
 	f := newFleet(t, 2, assoc)
@@ -236,31 +201,7 @@ parameters = { commands = ["echo before", "exit 7"] }
 	}
 }
 
-const ssmDoc = `schemaVersion: "2.2"
-parameters:
-  Msg:
-    type: String
-    default: hello
-mainSteps:
-- action: aws:runShellScript
-  name: soft-fail
-  inputs:
-    runCommand: ["echo {{ Msg }}", "exit 3"]
-- action: aws:runShellScript
-  name: hard-fail
-  inputs:
-    onFailure: exit
-    runCommand: ["exit 4"]
-- action: aws:runShellScript
-  name: never
-  inputs:
-    runCommand: ["touch ~/never"]
-- action: aws:runShellScript
-  name: cleanup
-  inputs:
-    finallyStep: true
-    runCommand: ["touch ~/cleaned"]
-`
+var ssmDoc = configtest.Doc(testDocs, "ssm.yaml")
 
 // An SSM document runs unchanged: steps continue after a failure by
 // default, onFailure: exit stops the document, the finally step runs.
@@ -283,34 +224,9 @@ func TestSSMSemantics(t *testing.T) {
 	}
 }
 
-const outerDoc = `
-[parameters.name]
-type = "String"
-default = "outer"
+var outerDoc = configtest.Doc(testDocs, "outer.toml")
 
-[[steps]]
-name = "inner"
-action = "document"
-document = "innerdoc"
-parameters = { who = "{{ name }}-{{ host.name }}" }
-
-[[steps]]
-name = "slow"
-action = "shell"
-run = "sleep 5"
-timeout = "1s"
-`
-
-const innerDoc = `
-[parameters.who]
-type = "String"
-
-[[steps]]
-name = "greet"
-action = "file"
-path = "~/greeting"
-content = "hi {{ who }}\n"
-`
+var innerDoc = configtest.Doc(testDocs, "inner.toml")
 
 func TestNestedDocumentAndStepTimeout(t *testing.T) {
 	f := newFleet(t, 1, "[associations.n]\ndocument = \"outer\"\ntargets = [\"*\"]\n", "outer.toml", outerDoc, "innerdoc.toml", innerDoc)

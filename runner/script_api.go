@@ -300,7 +300,7 @@ func scriptNotes(steps []*plan.Step, check bool, shell transport.Shell) []string
 			why = "a patch scan (it reports pending updates, installs nothing)"
 		case s.Action == "package" || s.Action == "service" || s.Action == "patch":
 			why = "a " + string(s.Action) + " (the runner chooses the commands)"
-		case s.Action == "file" && len(s.Content) > plan.MaxInlineContent:
+		case s.Action == "file" && (len(s.Content) > plan.MaxInlineContent || s.Stream != nil):
 			why = fmt.Sprintf("a file larger than %d KiB (its content is sent only when it drifted)", plan.MaxInlineContent>>10)
 		default:
 			continue

@@ -15,6 +15,7 @@ import (
 
 	"github.com/driftless-dev/driftless/transport"
 
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
@@ -26,44 +27,7 @@ import (
 // host and resumes with the steps after the one that timed out: the
 // checks after a timed-out check are still made, and a step with
 // on_failure = "continue" after a timed-out run still runs.
-const timeoutDoc = `
-[[steps]]
-name = "slow-check"
-action = "shell"
-check = "sleep 30"
-run = "true"
-timeout = "1s"
-on_failure = "continue"
-
-[[steps]]
-name = "after-check"
-action = "file"
-path = "~/after-check"
-content = "checked\n"
-
-[[steps]]
-name = "slow-run"
-action = "shell"
-run = "echo started; echo oops >&2; sleep 30"
-timeout = "1s"
-on_failure = "continue"
-
-[[steps]]
-name = "after-run"
-action = "shell"
-run = "echo ran >~/after-run"
-
-[[steps]]
-name = "stop-here"
-action = "shell"
-run = "sleep 30"
-timeout = "1s"
-
-[[steps]]
-name = "never"
-action = "shell"
-run = "touch ~/never"
-`
+var timeoutDoc = configtest.Doc(testDocs, "timeout.toml")
 
 func TestStepTimeoutsResumeTheScript(t *testing.T) {
 	f := newFleet(t, 1, "[associations.t]\ndocument = \"timeouts\"\ntargets = [\"*\"]\n", "timeouts.toml", timeoutDoc)
@@ -111,28 +75,7 @@ func TestStepTimeoutsResumeTheScript(t *testing.T) {
 
 // A line step with state = "absent" removes the line, and only the line
 // (it once truncated the file); a missing file has no line to remove.
-const lineAbsentDoc = `
-[[steps]]
-name = "drop-literal"
-action = "line"
-path = "~/conf"
-line = "debug = true"
-state = "absent"
-
-[[steps]]
-name = "drop-regexp"
-action = "line"
-path = "~/conf"
-regexp = "^trace"
-state = "absent"
-
-[[steps]]
-name = "no-file"
-action = "line"
-path = "~/missing"
-line = "x"
-state = "absent"
-`
+var lineAbsentDoc = configtest.Doc(testDocs, "line-absent.toml")
 
 func TestLineAbsentRemovesOnlyTheLine(t *testing.T) {
 	f := newFleet(t, 1, "[associations.l]\ndocument = \"lines\"\ntargets = [\"*\"]\n", "lines.toml", lineAbsentDoc)
@@ -150,45 +93,7 @@ func TestLineAbsentRemovesOnlyTheLine(t *testing.T) {
 // a file whose mode drifted gets its mode back without a rewrite; a check
 // command's output is kept; a run that leaves a daemon behind does not
 // hold the run open.
-const mixedDoc = `
-[[steps]]
-name = "d1"
-action = "directory"
-path = "~/m/d1"
-mode = "0750"
-
-[[steps]]
-name = "f1"
-action = "file"
-path = "~/m/d1/f1"
-content = "one\n"
-
-[[steps]]
-name = "f2"
-action = "file"
-path = "~/m/f 2"
-content = "two\n"
-mode = "0600"
-
-[[steps]]
-name = "l1"
-action = "line"
-path = "~/m/f 2"
-line = "two"
-create = true
-
-[[steps]]
-name = "talk"
-action = "shell"
-check = "echo looking; echo 'not there' >&2; test -f ~/m/talked"
-run = "touch ~/m/talked"
-
-[[steps]]
-name = "daemon"
-action = "shell"
-check = "test -f ~/m/daemon"
-run = "touch ~/m/daemon; sleep 30 &"
-`
+var mixedDoc = configtest.Doc(testDocs, "mixed.toml")
 
 func TestBatchedChecksAndOutputs(t *testing.T) {
 	f := newFleet(t, 1, "[associations.m]\ndocument = \"mixed\"\ntargets = [\"*\"]\n", "mixed.toml", mixedDoc)
@@ -261,19 +166,7 @@ func owner(fi os.FileInfo) string {
 
 // A shell step found drifted is checked again before it runs when an
 // earlier step of the same apply may have put it in state.
-const recheckDoc = `
-[[steps]]
-name = "flag"
-action = "file"
-path = "~/flag"
-content = "on\n"
-
-[[steps]]
-name = "needs-flag"
-action = "shell"
-check = "test -f ~/flag"
-run = "echo ran >>~/ran"
-`
+var recheckDoc = configtest.Doc(testDocs, "recheck.toml")
 
 func TestDriftedShellStepRecheckedAfterEarlierCorrection(t *testing.T) {
 	f := newFleet(t, 1, "[associations.r]\ndocument = \"recheck\"\ntargets = [\"*\"]\n", "recheck.toml", recheckDoc)
@@ -332,19 +225,7 @@ func TestConnectionClosedAfterLastExpectedJob(t *testing.T) {
 // A file step then a line step on the same file, in one apply: the line
 // is added to the content the file step wrote, and both are Corrected
 // (each verified against its own result).
-const sameFileDoc = `
-[[steps]]
-name = "base"
-action = "file"
-path = "~/hosts"
-content = "127.0.0.1 localhost\n"
-
-[[steps]]
-name = "db"
-action = "line"
-path = "~/hosts"
-line = "10.0.0.5 db"
-`
+var sameFileDoc = configtest.Doc(testDocs, "same-file.toml")
 
 func TestFileThenLineOnOneFile(t *testing.T) {
 	f := newFleet(t, 1, "[associations.h]\ndocument = \"same\"\ntargets = [\"*\"]\n", "same.toml", sameFileDoc)
@@ -357,21 +238,7 @@ func TestFileThenLineOnOneFile(t *testing.T) {
 
 // The same when the earlier step is corrected by the second script (a
 // line with a regexp, which the runner edits).
-const recheckPhase2Doc = `
-[[steps]]
-name = "flag"
-action = "line"
-path = "~/flag"
-line = "flag=on"
-regexp = "^flag="
-create = true
-
-[[steps]]
-name = "needs-flag"
-action = "shell"
-check = "grep -qx flag=on ~/flag"
-run = "echo ran >>~/ran"
-`
+var recheckPhase2Doc = configtest.Doc(testDocs, "recheck-phase2.toml")
 
 func TestDriftedShellStepRecheckedInTheApplyScript(t *testing.T) {
 	f := newFleet(t, 1, "[associations.r]\ndocument = \"recheck\"\ntargets = [\"*\"]\n", "recheck.toml", recheckPhase2Doc)
@@ -390,26 +257,7 @@ func TestDriftedShellStepRecheckedInTheApplyScript(t *testing.T) {
 // trip), keeping the file's mode, adding the missing final newline, as
 // the runner's own edit would; a CRLF file is left to the runner, which
 // keeps it CRLF.
-const lineFixDoc = `
-[[steps]]
-name = "lf"
-action = "line"
-path = "~/lf"
-line = "added"
-
-[[steps]]
-name = "crlf"
-action = "line"
-path = "~/crlf"
-line = "added"
-
-[[steps]]
-name = "new"
-action = "line"
-path = "~/new"
-line = "added"
-create = true
-`
+var lineFixDoc = configtest.Doc(testDocs, "line-fix.toml")
 
 func TestLiteralLineFixedOnTheHost(t *testing.T) {
 	f := newFleet(t, 1, "[associations.l]\ndocument = \"linefix\"\ntargets = [\"*\"]\n", "linefix.toml", lineFixDoc)
@@ -472,19 +320,7 @@ func TestLargeFileNotInTheCheckScript(t *testing.T) {
 // A check that leaves a process behind holding the session's output (a
 // daemon it started) does not hold the run: the session ends shortly
 // after the script's last frame.
-const daemonCheckDoc = `
-[[steps]]
-name = "sloppy"
-action = "shell"
-check = "sleep 30 & test -f ~/there"
-run = "touch ~/there"
-
-[[steps]]
-name = "after"
-action = "file"
-path = "~/after"
-content = "ok\n"
-`
+var daemonCheckDoc = configtest.Doc(testDocs, "daemon-check.toml")
 
 func TestCheckLeavingADaemonDoesNotHoldTheRun(t *testing.T) {
 	f := newFleet(t, 1, "[associations.d]\ndocument = \"daemon\"\ntargets = [\"*\"]\n", "daemon.toml", daemonCheckDoc)
@@ -558,21 +394,7 @@ func privateFiles() []string {
 // look-up in the user database is skipped otherwise), and then they are
 // checked and corrected.
 func TestOwnerAndGroup(t *testing.T) {
-	doc := `
-[[steps]]
-name = "plain"
-action = "file"
-path = "~/plain"
-content = "x\n"
-
-[[steps]]
-name = "owned"
-action = "file"
-path = "~/owned"
-content = "y\n"
-owner = "daemon"
-group = "daemon"
-`
+	doc := configtest.Doc(testDocs, "owner-group.toml")
 	f := newFleetAs(t, 1, true, "[associations.o]\ndocument = \"owners\"\ntargets = [\"*\"]\n", "owners.toml", doc)
 	home := f.hosts[0].Home
 	if err := os.WriteFile(filepath.Join(home, "owned"), []byte("y\n"), 0o644); err != nil {

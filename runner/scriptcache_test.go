@@ -33,6 +33,7 @@ func fullStep() *plan.Step {
 		Mode: "0644", Owner: "o", Group: "g", Absent: true, Line: "l", LineRe: "^l", Create: true,
 		Names: []string{"a", "b"}, PkgWant: "present", Manager: "apt", Service: "svc", SvcRunning: &yes,
 		SvcEnabled: &no, PatchInstall: true, RebootIfNeed: true, RebootTimeout: time.Minute, Download: true,
+		Stream: &plan.Stream{Dir: "/d", Name: "n", Size: 1, SHA: "s"},
 	}
 }
 
@@ -60,6 +61,9 @@ func changed(t *testing.T, v reflect.Value) reflect.Value {
 		out.Elem().Set(changed(t, v.Elem()))
 	case reflect.Interface:
 		out.Set(reflect.ValueOf(fmt.Errorf("e: %w", errors.ErrUnsupported))) // another type
+	case reflect.Struct:
+		out.Set(v)
+		out.Field(0).Set(changed(t, v.Field(0)))
 	default:
 		t.Fatalf("no change for a %s", v.Type())
 	}

@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"embed"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,9 +13,16 @@ import (
 	"github.com/driftless-dev/driftless/transport"
 
 	"github.com/driftless-dev/driftless/documents"
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/diag"
 	"github.com/driftless-dev/driftless/journal"
 )
+
+// testDocs holds the documents these in-package tests run, in
+// testdata/docs.
+//
+//go:embed testdata/docs
+var testDocs embed.FS
 
 // shConn runs scripts with the local sh and records every command line.
 type shConn struct {
@@ -38,19 +46,7 @@ func (c *shConn) Close() error { return nil }
 // Secrets never appear on a command line of the host (where ps shows
 // them to every user), nor in results.
 func TestSecretsStayOffCommandLines(t *testing.T) {
-	src := `[parameters.pw]
-type = "String"
-secret = true
-[[steps]]
-name = "cfg"
-action = "file"
-path = "~/db.conf"
-content = "password = {{ pw }}\n"
-[[steps]]
-name = "use"
-action = "shell"
-run = "echo using $DL_PARAM_pw"
-`
+	src := configtest.Doc(testDocs, "secret.toml")
 	d := parseDoc(t, src)
 	const secret = "hunter2-very-secret"
 	red := &plan.Redactor{}
@@ -79,7 +75,8 @@ run = "echo using $DL_PARAM_pw"
 			t.Errorf("secret in result %s", r.Name)
 		}
 	}
-	if !strings.Contains(h.results[1].Stdout, "using ******") || !strings.Contains(h.results[0].Differ, "+password = ******") {
+	// SPEC §6: content holding a secret is never diffed.
+	if !strings.Contains(h.results[1].Stdout, "using ******") || !strings.Contains(h.results[0].Differ, "content differs (secret)") {
 		t.Errorf("redaction: %q / %q", h.results[1].Stdout, h.results[0].Differ)
 	}
 }
@@ -99,27 +96,7 @@ func parseDoc(t *testing.T, src string) *documents.Document {
 // check included: the check script runs them once every step before is
 // known to be in state.
 func TestConvergedApplyIsOneRoundTrip(t *testing.T) {
-	src := `[[steps]]
-name = "cfg"
-action = "file"
-path = "~/a.conf"
-content = "x\n"
-mode = "0640"
-[[steps]]
-name = "kernel"
-action = "shell"
-run = "uname -s"
-[[steps]]
-name = "line"
-action = "line"
-path = "~/.profile"
-line = "export A=1"
-create = true
-[[steps]]
-name = "last"
-action = "shell"
-run = "echo last"
-`
+	src := configtest.Doc(testDocs, "converged-one-round-trip.toml")
 	d := parseDoc(t, src)
 	conn := &shConn{home: t.TempDir()}
 	runOnce := func() []journal.StepResult {

@@ -14,6 +14,7 @@ import (
 	"github.com/driftless-dev/driftless/transport"
 
 	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/local"
@@ -24,68 +25,7 @@ import (
 // and still found drifted when one byte differs; a NUL byte (which sh
 // drops) or a larger file is left to the programs. (GNU grep takes the
 // NUL for a line end, so "the line" is found in l2, as before.)
-const shellReadDoc = `
-[[steps]]
-name = "same"
-action = "file"
-path = "~/same"
-content = "ab\n"
-
-[[steps]]
-name = "nul"
-action = "file"
-path = "~/nul"
-content = "ab\n"
-
-[[steps]]
-name = "samesize"
-action = "file"
-path = "~/samesize"
-content = "ab\n"
-mode = "0600"
-
-[[steps]]
-name = "noeol"
-action = "file"
-path = "~/noeol"
-content = "a\nb"
-
-[[steps]]
-name = "blanks"
-action = "file"
-path = "~/blanks"
-content = "a\r\n \\t 'q' \n\n"
-
-[[steps]]
-name = "empty"
-action = "file"
-path = "~/empty"
-content = ""
-
-[[steps]]
-name = "line"
-action = "line"
-path = "~/l1"
-line = "the line"
-
-[[steps]]
-name = "linenul"
-action = "line"
-path = "~/l2"
-line = "the line"
-
-[[steps]]
-name = "linebig"
-action = "line"
-path = "~/l3"
-line = "the line"
-
-[[steps]]
-name = "flag"
-action = "shell"
-check = "test -f ~/flag"
-run = "touch ~/flag"
-`
+var shellReadDoc = configtest.Doc(testDocs, "shell-read.toml")
 
 func TestSmallFilesReadByTheShell(t *testing.T) {
 	home := t.TempDir()
@@ -173,33 +113,7 @@ func TestFreshApplyStartsOnlyWriters(t *testing.T) {
 	home := t.TempDir()
 	log := logPrograms(t, "stat", "sha256sum", "grep", "mkdir", "mv", "rm", "awk", "chmod", "cat", "head")
 	t.Setenv("HOME", home)
-	doc := `
-[[steps]]
-name = "dir"
-action = "directory"
-path = "~/app"
-mode = "0750"
-
-[[steps]]
-name = "conf"
-action = "file"
-path = "~/app/app.conf"
-content = "listen = 8080\nworkers = 4\n"
-mode = "0640"
-
-[[steps]]
-name = "profile"
-action = "line"
-path = "~/.profile"
-line = "export ENV=production"
-create = true
-
-[[steps]]
-name = "install"
-action = "shell"
-check = "test -f ~/app/.installed"
-run = "touch ~/app/.installed"
-`
+	doc := configtest.Doc(testDocs, "fresh-apply.toml")
 	cfg := localConfig(t, doc)
 	run := func(want string) []string {
 		t.Helper()
@@ -324,23 +238,7 @@ func TestLineAddedByTheShell(t *testing.T) {
 func TestCommandListsWithoutSubshell(t *testing.T) {
 	home := t.TempDir()
 	t.Setenv("HOME", home)
-	doc := `
-[[steps]]
-name = "and"
-action = "shell"
-run = "ls /nonexistent-dl && touch ~/never"
-on_failure = "continue"
-
-[[steps]]
-name = "or"
-action = "shell"
-run = "ls /nonexistent-dl || touch ~/fallback"
-
-[[steps]]
-name = "seq"
-action = "shell"
-run = "mkdir -p ~/d; touch ~/d/x"
-`
+	doc := configtest.Doc(testDocs, "command-lists.toml")
 	cfg := localConfig(t, doc)
 	h := runLocal(t, cfg, false)
 	if got, want := statuses(h), "and=Failed or=Success seq=Success"; got != want {
@@ -373,7 +271,7 @@ func programNames(log string) []string {
 // transport) and whose one association runs doc on it.
 func localConfig(t *testing.T, doc string) *config.Config {
 	t.Helper()
-	cfg, _ := configDir(t, t.TempDir(), map[string]string{
+	cfg, _ := configtest.Dir(t, t.TempDir(), map[string]string{
 		"inventory.toml":     "[hosts.me]\ntransport = \"local\"\n",
 		"associations.toml":  "[associations.a]\ndocument = \"doc\"\ntargets = [\"*\"]\n",
 		"documents/doc.toml": doc,

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/shelltest"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
@@ -92,7 +93,7 @@ type shellHost struct {
 func newShellHost(t *testing.T, sh shelltest.Shell, files map[string]string) *shellHost {
 	t.Helper()
 	shelltest.RequireShell(t, sh)
-	cfg, _ := configDir(t, t.TempDir(), files)
+	cfg, _ := configtest.Dir(t, t.TempDir(), files)
 	return &shellHost{sh: sh, cfg: cfg, conn: &shellConn{argv: sh.Argv, home: t.TempDir(), tmp: t.TempDir()}}
 }
 
@@ -158,234 +159,9 @@ func (h *shellHost) describe(r journal.HostResult) string {
 // attempts, NUL bytes in their output, a failure that continues;
 // preconditions on the platform and on values; a nested document; and
 // package checks that need no install (dpkg).
-const shellSiteDoc = `
-[parameters.greeting]
-type = "String"
-default = "hello wörld"
-[parameters.url]
-type = "String"
+var shellSiteDoc = configtest.Doc(testDocs, "shell-site.toml")
 
-[[steps]]
-name = "dir"
-action = "directory"
-path = "~/site dir"
-mode = "0750"
-
-[[steps]]
-name = "conf"
-action = "file"
-path = "~/site dir/app.conf"
-content = "greeting = {{ greeting }}\nquote = 'it''s' \"x\" $HOME ` + "`date`" + ` \\n %s %%\n\tindented ✓\n"
-mode = "0640"
-
-[[steps]]
-name = "blob"
-action = "file"
-path = "~/site dir/blob.bin"
-source = "files/blob.bin"
-
-[[steps]]
-name = "noeol"
-action = "file"
-path = "~/noeol"
-content = "no end of line"
-
-[[steps]]
-name = "small"
-action = "file"
-path = "~/small"
-content = "ab\n"
-
-[[steps]]
-name = "big"
-action = "file"
-path = "~/big"
-content = "@BIG@"
-
-[[steps]]
-name = "huge"
-action = "file"
-path = "~/huge"
-content = "@HUGE@"
-
-[[steps]]
-name = "owned"
-action = "file"
-path = "~/owned"
-content = "mine\n"
-owner = "@USER@"
-group = "@GROUP@"
-mode = "0600"
-
-[[steps]]
-name = "gone-file"
-action = "file"
-path = "~/gone.txt"
-state = "absent"
-on_failure = "continue"
-
-[[steps]]
-name = "gone-dir"
-action = "directory"
-path = "~/gone.d"
-state = "absent"
-
-[[steps]]
-name = "profile"
-action = "line"
-path = "~/.profile"
-line = "export GREETING='{{ greeting }}'"
-regexp = "^export GREETING="
-create = true
-
-[[steps]]
-name = "bump"
-action = "line"
-path = "~/settings.ini"
-line = "b = 3"
-regexp = "^b = "
-
-[[steps]]
-name = "no-debug"
-action = "line"
-path = "~/settings.ini"
-line = "debug = true"
-state = "absent"
-
-[[steps]]
-name = "no-trace"
-action = "line"
-path = "~/settings.ini"
-regexp = "^trace"
-state = "absent"
-
-[[steps]]
-name = "utf8-line"
-action = "line"
-path = "~/settings.ini"
-line = "c = ü"
-
-[[steps]]
-name = "nul-line"
-action = "line"
-path = "~/nul-line"
-line = "the line"
-
-[[steps]]
-name = "crlf-line"
-action = "line"
-path = "~/crlf-line"
-line = "the line"
-
-[[steps]]
-name = "bin"
-action = "directory"
-path = "~/bin"
-
-[[steps]]
-name = "fetch"
-action = "download"
-url = "{{ url }}"
-destination = "~/bin/tool"
-sha256 = "@TOOLSHA@"
-mode = "0755"
-
-[[steps]]
-name = "copy"
-action = "download"
-source = "files/blob.bin"
-destination = "~/bin/blob"
-
-[[steps]]
-name = "installed"
-action = "shell"
-check = "test -f \"$HOME/site dir/.installed\""
-run = "echo installing \"$DL_PARAM_greeting\"; touch \"$HOME/site dir/.installed\""
-
-[[steps]]
-name = "tool"
-action = "shell"
-check = "sh ~/bin/tool check"
-run = "~/bin/tool run"
-
-[[steps]]
-name = "in-dir"
-action = "shell"
-working_directory = "~/site dir"
-env = { WORDS = "a b  c", QUOTED = "it's \"q\" $HOME" }
-run = "pwd; printf '<%s>' $WORDS; echo; printf '%s\\n' \"$QUOTED\"; ls"
-
-[[steps]]
-name = "nul-out"
-action = "shell"
-run = "printf 'a\\000b\\n'; printf 'c\\000d\\n' >&2"
-
-[[steps]]
-name = "flaky"
-action = "shell"
-max_attempts = 3
-run = "n=$(cat ~/count 2>/dev/null || echo 0); n=$((n+1)); echo $n >~/count; echo attempt $n; [ $n -ge 2 ]"
-
-[[steps]]
-name = "fails"
-action = "shell"
-run = "echo before; ls /nonexistent-dl; exit 3"
-on_failure = "continue"
-
-[[steps]]
-name = "linux"
-action = "shell"
-run = "echo on linux"
-precondition = { platform = "Linux" }
-
-[[steps]]
-name = "windows"
-action = "shell"
-run = "touch ~/windows"
-precondition = { platform = "Windows" }
-
-[[steps]]
-name = "not-hello"
-action = "shell"
-run = "touch ~/not-hello"
-precondition = { equals = ["{{ greeting }}", "hello"] }
-
-[[steps]]
-name = "nested"
-action = "document"
-document = "inner"
-parameters = { who = "the inner one" }
-
-[[steps]]
-name = "has-dash"
-action = "package"
-names = ["dash"]
-manager = "apt"
-
-[[steps]]
-name = "no-such"
-action = "package"
-names = ["dl-no-such-package"]
-state = "absent"
-manager = "apt"
-`
-
-const shellInnerDoc = `
-[parameters.who]
-type = "String"
-
-[[steps]]
-name = "note"
-action = "file"
-path = "~/inner.txt"
-content = "written by {{ who }}\n"
-
-[[steps]]
-name = "who"
-action = "shell"
-check = "[ \"$(cat ~/inner.who 2>/dev/null)\" = \"$DL_PARAM_who\" ]"
-run = "printf '%s\\n' \"$DL_PARAM_who\" >~/inner.who"
-`
+var shellInnerDoc = configtest.Doc(testDocs, "shell-inner.toml")
 
 // shellSleep is how long the slow steps sleep: long enough to time out,
 // and a number no other test sleeps for, so that pgrep finds only ours.

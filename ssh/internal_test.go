@@ -107,21 +107,25 @@ func TestConfigValidation(t *testing.T) {
 	}
 }
 
+// seedKey is the ed25519 public key made from a seed of seed and zeros:
+// the same key for the same seed, a different one for another.
+func seedKey(t *testing.T, seed byte) gossh.PublicKey {
+	t.Helper()
+	s := make([]byte, ed25519.SeedSize)
+	s[0] = seed
+	k, err := gossh.NewPublicKey(ed25519.NewKeyFromSeed(s).Public())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
 // The parsed known_hosts is cached, and a change to the file (ssh-keygen
 // -R, an accept-new append by another process) is seen at the next dial.
 func TestKnownHostsCacheSeesChanges(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "known_hosts")
-	pub := func(seed byte) gossh.PublicKey {
-		s := make([]byte, ed25519.SeedSize)
-		s[0] = seed
-		k, err := gossh.NewPublicKey(ed25519.NewKeyFromSeed(s).Public())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	a, b := pub(1), pub(2)
+	a, b := seedKey(t, 1), seedKey(t, 2)
 	addr := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 22}
 	check := func(host string, key gossh.PublicKey) error {
 		t.Helper()
@@ -198,16 +202,7 @@ func TestRemoteCommandLoginShells(t *testing.T) {
 // same KeyError), and that a file with any other line is not indexed.
 func TestKnownHostsIndexAgrees(t *testing.T) {
 	dir := t.TempDir()
-	key := func(seed byte) gossh.PublicKey {
-		s := make([]byte, ed25519.SeedSize)
-		s[0] = seed
-		k, err := gossh.NewPublicKey(ed25519.NewKeyFromSeed(s).Public())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	k := []gossh.PublicKey{key(1), key(2), key(3), key(4)}
+	k := []gossh.PublicKey{seedKey(t, 1), seedKey(t, 2), seedKey(t, 3), seedKey(t, 4)}
 	line := func(hosts string, k gossh.PublicKey) string {
 		return hosts + " " + strings.TrimSpace(string(gossh.MarshalAuthorizedKey(k)))
 	}

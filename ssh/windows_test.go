@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/pwsh"
 	"github.com/driftless-dev/driftless/transport"
 	"github.com/driftless-dev/driftless/transport/transporttest"
@@ -27,7 +28,6 @@ import (
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 
-	"github.com/driftless-dev/driftless/config"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/internal/winstub"
 	"github.com/driftless-dev/driftless/inventory"
@@ -108,17 +108,7 @@ func (s *winSSH) serve(c net.Conn, cfg *gossh.ServerConfig) {
 		return
 	}
 	go gossh.DiscardRequests(reqs)
-	for nc := range chans {
-		if nc.ChannelType() != "session" {
-			nc.Reject(gossh.UnknownChannelType, "no")
-			continue
-		}
-		ch, creqs, err := nc.Accept()
-		if err != nil {
-			continue
-		}
-		go s.session(ch, creqs)
-	}
+	sshtest.ServeSessions(chans, func(ch gossh.Channel, creqs <-chan *gossh.Request) { go s.session(ch, creqs) })
 }
 
 func (s *winSSH) session(ch gossh.Channel, reqs <-chan *gossh.Request) {
@@ -488,21 +478,12 @@ func TestWindowsRunner(t *testing.T) {
 		return 1, "", ""
 	}
 	cfgSSH := s.config()
-	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "inventory.toml"), []byte(fmt.Sprintf("[hosts.win-1]\naddress = \"127.0.0.1\"\nport = %d\nuser = \"Administrator\"\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\n",
-		s.port, s.keyPath, cfgSSH.KnownHosts[0])), 0o600)
-	os.MkdirAll(filepath.Join(dir, "documents"), 0o755)
-	os.WriteFile(filepath.Join(dir, "documents", "win.toml"), []byte(winSSHDoc), 0o600)
-	os.WriteFile(filepath.Join(dir, "associations.toml"), []byte("[associations.win]\ndocument = \"win\"\ntargets = [\"*\"]\n"), 0o600)
-	cfg, list := config.Load(config.Options{Dir: dir})
-	if err := list.Err(); err != nil {
-		t.Fatal(err)
-	}
-	j, err := journal.Open(filepath.Join(dir, "journal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer j.Close()
+	cfg, j := configtest.Dir(t, t.TempDir(), map[string]string{
+		"inventory.toml": fmt.Sprintf("[hosts.win-1]\naddress = \"127.0.0.1\"\nport = %d\nuser = \"Administrator\"\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\n",
+			s.port, s.keyPath, cfgSSH.KnownHosts[0]),
+		"documents/win.toml": winSSHDoc,
+		"associations.toml":  "[associations.win]\ndocument = \"win\"\ntargets = [\"*\"]\n",
+	})
 	dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 		c, err := Dial(ctx, Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, IdentityFiles: h.IdentityFiles,
 			KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy, ConnectTimeout: 10 * time.Second})

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -61,6 +62,294 @@ func globalFlags() []cli.Flag {
 	}
 }
 
+// commands is every command, in the order driftless --help lists them: its
+// name, what it is for, its help text and its flags. What a command does is
+// its action, in the command's own file (runStatus in status.go, ...).
+func commands() []*cli.Command {
+	return []*cli.Command{
+		{
+			Name:      "apply",
+			Usage:     "run associations now: check every step and correct what drifted",
+			ArgsUsage: "[ASSOC...]",
+			Description: `Runs the named associations (all if none) on their targets, narrowed by --targets.
+Exit 0 when everything ran, 2 when --check found drift, 3 when a host failed, 130 when interrupted.
+
+Examples:
+   driftless apply
+   driftless apply web-baseline --targets 'group:canary'
+   driftless apply --check --junit report.xml`,
+			Flags:  append(runFlags(), &cli.BoolFlag{Name: "check", Usage: "only detect drift; change nothing"}),
+			Action: withUI(func(c *cli.Context, u *ui) error { return runAssociations(c, u, c.Bool("check")) }),
+		},
+		{
+			Name:      "check",
+			Usage:     "detect drift and change nothing (apply --check)",
+			ArgsUsage: "[ASSOC...]",
+			Description: `Examples:
+   driftless check
+   driftless check web-baseline --targets web-1 --json`,
+			Flags:  runFlags(),
+			Action: withUI(func(c *cli.Context, u *ui) error { return runAssociations(c, u, true) }),
+		},
+		{
+			Name:      "exec",
+			Usage:     "run an ad-hoc command on hosts (like SSM Run Command), journaled",
+			ArgsUsage: "-- COMMAND...",
+			Description: `Runs COMMAND with sh on every target host, over one connection per host.
+Exit 0 when it succeeded everywhere, 3 when a host failed or could not be reached.
+
+Examples:
+   driftless exec --targets 'group:web' -- uptime
+   driftless exec -t '*' --max-concurrency 5 -- 'df -h / | tail -1'`,
+			Flags: []cli.Flag{
+				&cli.StringSliceFlag{Name: "targets", Aliases: []string{"t"}, Usage: "hosts matching `SEL` (repeat for a union; required)"},
+				&cli.StringFlag{Name: "max-concurrency", Usage: "hosts at once, `N` or N% (default 50)"},
+				&cli.DurationFlag{Name: "timeout", Usage: "per host"},
+				&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"},
+			},
+			Action: withUI(runExec),
+		},
+		{
+			Name:  "tick",
+			Usage: "run whatever is due (schedules, changes, new hosts), then exit: for cron, every minute",
+			Description: `An association is due on a host when it never ran there, when its definition, document or
+parameters changed, or when its schedule fired since its last run there (missed fire times are
+not back-filled). Two ticks on one journal never run the same association on the same host at
+once: the second skips what the first holds, and says so.
+Exit 0 when nothing was due or everything that ran succeeded, 3 when a host failed.
+
+Examples:
+   * * * * * cd /srv/ops && driftless tick --quiet
+   driftless tick --now 2026-12-01T03:00:00Z`,
+			Flags:  []cli.Flag{nowFlag(), &cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"}},
+			Action: withConfigAndJournal(tick),
+		},
+		{
+			Name:  "daemon",
+			Usage: "run the scheduler in the foreground until SIGTERM: a tick at the start of every minute",
+			Description: `Reloads the config dir every minute. On SIGTERM or SIGINT it starts nothing new and lets
+running work finish for up to --grace, then cancels it (recorded Cancelled) and exits.
+
+Examples:
+   driftless daemon -C /srv/ops
+   driftless daemon --grace 2m`,
+			Flags: []cli.Flag{
+				&cli.DurationFlag{Name: "grace", Value: 30 * time.Second, Usage: "how long running work may finish after SIGTERM"},
+			},
+			Action: withConfigAndJournal(daemon),
+		},
+		{
+			Name:  "schedule",
+			Usage: "show, per association, its last run and when it is next due",
+			Description: `NEXT is the next fire time of the schedule on the host that is due soonest; "now" means
+something is due (a new host, a change, or a fire time passed since the last run).
+
+Examples:
+   driftless schedule
+   driftless schedule --now 2026-12-01T10:00:00Z --json`,
+			Flags:  []cli.Flag{nowFlag()},
+			Action: withConfigAndJournal(showSchedule),
+		},
+		{
+			Name:  "status",
+			Usage: "compliance now: one row per association × host, from its latest run there",
+			Description: `An association is COMPLIANT on a host when its latest run there (apply or check)
+succeeded and every step was Compliant, Corrected, Success or skipped by its
+precondition; otherwise NON_COMPLIANT, with the association's severity. status
+exits 0 whatever it shows, unless --fail-on-noncompliant is given.
+
+STEPS counts the steps of that run: "drifted" were found out of state and left so
+(check mode, or the apply failed), "corrected" were out of state and put back,
+"failed" failed or timed out (a failed apply is both drifted and failed).
+
+Examples:
+   driftless status
+   driftless status --association web-baseline --severity HIGH
+   driftless status --host web-1 --json
+   driftless status --fail-on-noncompliant    # exit 2 if anything is NON_COMPLIANT`,
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "association", Usage: "only association `NAME`"},
+				&cli.StringFlag{Name: "host", Usage: "only host `NAME`"},
+				&cli.StringFlag{Name: "severity", Usage: "only associations of severity `S`: CRITICAL, HIGH, MEDIUM, LOW or UNSPECIFIED"},
+				&cli.BoolFlag{Name: "fail-on-noncompliant", Usage: "exit 2 when any row is NON_COMPLIANT"},
+			},
+			Action: listAction("use --association or --host to narrow it", runStatus),
+		},
+		{
+			Name:  "history",
+			Usage: "past runs, newest first",
+			Description: `One row per run of an association (or of driftless exec): when it started, how long
+it took, its status and how many hosts ended in each status. driftless show RUN
+gives one run in full.
+
+Examples:
+   driftless history
+   driftless history --association web-baseline --limit 5
+   driftless history --host web-1 --json
+   driftless history --limit 0      # every run`,
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "association", Usage: "only runs of association `NAME`"},
+				&cli.StringFlag{Name: "host", Usage: "only runs that touched host `NAME`"},
+				&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Value: defaultHistoryLimit, Usage: "show the newest `N` runs (0: all)"},
+			},
+			Action: listAction("use --association or --host to narrow it", runHistory),
+		},
+		{
+			Name:      "show",
+			Usage:     "one run in full: every host, every step, output, diff",
+			ArgsUsage: "RUN",
+			Description: `RUN is a run id, as driftless history and driftless status show it. In text, stdout
+and stderr are cut to 40 lines each; --json gives everything the journal kept
+(up to 1 MiB of each per step).
+
+Examples:
+   driftless show 12
+   driftless show 12 --host web-1
+   driftless show 12 --json | jq '.hosts[].steps[] | select(.drifted)'`,
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "host", Usage: "only host `NAME`"},
+			},
+			Action: withUI(runShow),
+		},
+		{
+			Name:  "drift",
+			Usage: "drift events: when each step was found out of state, and what differed",
+			Description: `One row per step found out of state on a host, newest first, with what was done
+about it (OUTCOME): corrected (applied, and the check now passes), detected
+(check mode: only found) or failed (applying failed). The table shows the
+gist of what differed; driftless show RUN, or --json, gives all of it.
+
+--since takes a duration back from now (30m, 24h, 7d, 1d12h), an RFC 3339
+time (2026-11-25T21:00:00Z) or a date (2026-11-25, UTC); "all" shows every
+event in the journal.
+
+Examples:
+   driftless drift
+   driftless drift --since 7d --association web-baseline
+   driftless drift --since 2026-11-01T00:00:00Z --host web-1 --json
+   driftless drift --since all`,
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "since", Value: defaultDriftSince, Usage: "events from `WHEN` on: a duration back from now (24h, 7d), an RFC 3339 time, or all"},
+				&cli.StringFlag{Name: "association", Usage: "only association `NAME`"},
+				&cli.StringFlag{Name: "host", Usage: "only host `NAME`"},
+			},
+			Action: listAction("use --since, --association or --host to narrow it", runDrift),
+		},
+		{
+			Name:  "validate",
+			Usage: "check every file of the config dir; exit 1 with all errors",
+			Description: `Reads inventory.toml, associations.toml and every document, and reports every problem
+as file:line:col: key: message. Nothing is contacted.
+
+Examples:
+   driftless validate
+   driftless validate -C ops --json`,
+			Action: withUI(runValidate),
+		},
+		{
+			Name:  "inventory",
+			Usage: "list hosts with transport, address, groups and tags; resolve selectors",
+			Description: `Examples:
+   driftless inventory
+   driftless inventory --targets 'tag:role=web & !group:canary'
+   driftless inventory --targets web-1 --targets 'group:db' --json`,
+			Flags: []cli.Flag{
+				&cli.StringSliceFlag{Name: "targets", Aliases: []string{"t"}, Usage: "only hosts matching `SEL` (repeat for a union)"},
+			},
+			Action: withUI(runInventory),
+		},
+		{
+			Name:      "documents",
+			Usage:     "list documents (built-in too), or show one's parameters and steps, or the script a host gets",
+			ArgsUsage: "[NAME]",
+			Description: `With --script, NAME is an association (its parameters apply) or a document (its
+parameters take their defaults), and what is printed is the first script a host gets:
+the one that checks every step and, in an apply, corrects what it can. Secret values
+read ******; the report marker is fixed (@@DL-MARKER).
+
+Examples:
+   driftless documents
+   driftless documents baseline
+   driftless documents driftless:RunShellScript --json
+   driftless documents web-baseline --script --host web-2 --check`,
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "script", Usage: "print the script a host gets for NAME"},
+				&cli.StringFlag{Name: "host", Usage: "with --script: inventory host `NAME` (default: the association's first target, else a local host)"},
+				&cli.BoolFlag{Name: "check", Usage: "with --script: the script of a check (it changes nothing)"},
+				&cli.StringFlag{Name: "shell", Usage: "with --script: `sh` or powershell (default: the host's; powershell for winrm)"},
+			},
+			Action: withUI(runDocuments),
+		},
+		{
+			Name:  "demo",
+			Usage: "see the whole product in one command, on a throwaway fleet of in-process SSH hosts",
+			Description: `Starts four SSH hosts on loopback (in this process: real SSH, real host keys pinned in a
+known_hosts file, commands run by /bin/sh in a directory per host), writes an example config
+dir, applies it, tampers with one host, finds the drift with a check, corrects it, and shows the
+journal. Nothing is left behind unless --keep DIR is given.
+
+Examples:
+   driftless demo
+   driftless demo --keep /tmp/driftless-demo`,
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "keep", Usage: "keep the config dir and journal in `DIR` for exploring"},
+			},
+			Action: withUI(runDemo),
+		},
+		{
+			Name:      "init",
+			Usage:     "write a small working example config dir",
+			ArgsUsage: "[DIR]",
+			Description: `Writes inventory.toml (a local host, plus commented SSH and WinRM examples),
+documents/baseline.toml and associations.toml into DIR (default: the current directory).
+Existing files are never overwritten. The local host manages files under DIR only.
+
+Examples:
+   driftless init ops && driftless apply -C ops && driftless check -C ops`,
+			Action: withUI(runInit),
+		},
+		{
+			Name:      "completion",
+			Usage:     "print a shell completion script (bash, zsh or fish)",
+			ArgsUsage: "bash|zsh|fish",
+			Description: `Examples:
+   source <(driftless completion bash)
+   driftless completion zsh > "${fpath[1]}/_driftless"
+   driftless completion fish > ~/.config/fish/completions/driftless.fish`,
+			Action: runCompletion,
+		},
+		{
+			Name:  "version",
+			Usage: "print the version, the commit it was built from and the Go version",
+			Description: `The version is the module's (a release tag when installed with go install ...@vX.Y.Z,
+"(devel)" when built from a checkout); the commit and whether the checkout had
+uncommitted changes come from the build's VCS stamp ("unknown" without one).
+
+Examples:
+   driftless version
+   driftless --version
+   driftless version --json`,
+			Action: runVersion,
+		},
+	}
+}
+
+// runFlags are the flags of apply and check.
+func runFlags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "targets", Aliases: []string{"t"}, Usage: "narrow each association's targets to hosts matching `SEL` (repeat for a union)"},
+		&cli.StringFlag{Name: "max-concurrency", Usage: "hosts at once, `N` or N% (overrides the associations')"},
+		&cli.StringFlag{Name: "max-errors", Usage: "failures tolerated before the rest is skipped, `N` or N%"},
+		&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report (one testcase per association × host) to `FILE`"},
+		&cli.DurationFlag{Name: "lease-wait", Value: time.Minute, Usage: "wait up to `DURATION` for a host that another driftless is running the association on, then record it Skipped"},
+	}
+}
+
+// nowFlag is --now, of tick and schedule.
+func nowFlag() cli.Flag {
+	return &cli.StringFlag{Name: "now", Usage: "act as if it were `TIME` (RFC 3339, e.g. 2026-12-01T10:00:00Z)"}
+}
+
 // NewApp builds the command line application on the given streams.
 func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
@@ -74,25 +363,7 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Flags:                globalFlags(),
 		HideHelpCommand:      true,
 		EnableBashCompletion: true,
-		Commands: []*cli.Command{
-			applyCommand(),
-			checkCommand(),
-			execCommand(),
-			tickCommand(),
-			daemonCommand(),
-			scheduleCommand(),
-			statusCommand(),
-			historyCommand(),
-			showCommand(),
-			driftCommand(),
-			validateCommand(),
-			inventoryCommand(),
-			documentsCommand(),
-			demoCommand(),
-			initCommand(),
-			completionCommand(),
-			versionCommand(),
-		},
+		Commands:             commands(),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return unknownCommand(c.App, c.Args().First())

@@ -17,46 +17,6 @@ import (
 	"github.com/driftless-dev/driftless/runner"
 )
 
-func runFlags() []cli.Flag {
-	return []cli.Flag{
-		&cli.StringSliceFlag{Name: "targets", Aliases: []string{"t"}, Usage: "narrow each association's targets to hosts matching `SEL` (repeat for a union)"},
-		&cli.StringFlag{Name: "max-concurrency", Usage: "hosts at once, `N` or N% (overrides the associations')"},
-		&cli.StringFlag{Name: "max-errors", Usage: "failures tolerated before the rest is skipped, `N` or N%"},
-		&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report (one testcase per association × host) to `FILE`"},
-		&cli.DurationFlag{Name: "lease-wait", Value: time.Minute, Usage: "wait up to `DURATION` for a host that another driftless is running the association on, then record it Skipped"},
-	}
-}
-
-func applyCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "apply",
-		Usage:     "run associations now: check every step and correct what drifted",
-		ArgsUsage: "[ASSOC...]",
-		Description: `Runs the named associations (all if none) on their targets, narrowed by --targets.
-Exit 0 when everything ran, 2 when --check found drift, 3 when a host failed, 130 when interrupted.
-
-Examples:
-   driftless apply
-   driftless apply web-baseline --targets 'group:canary'
-   driftless apply --check --junit report.xml`,
-		Flags:  append(runFlags(), &cli.BoolFlag{Name: "check", Usage: "only detect drift; change nothing"}),
-		Action: func(c *cli.Context) error { return runAssociations(c, c.Bool("check")) },
-	}
-}
-
-func checkCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "check",
-		Usage:     "detect drift and change nothing (apply --check)",
-		ArgsUsage: "[ASSOC...]",
-		Description: `Examples:
-   driftless check
-   driftless check web-baseline --targets web-1 --json`,
-		Flags:  runFlags(),
-		Action: func(c *cli.Context) error { return runAssociations(c, true) },
-	}
-}
-
 // loadConfig loads and validates the config dir; problems exit 1.
 func loadConfig(c *cli.Context, u *ui) (*config.Config, error) {
 	cfg, list := config.Load(configOptions(c))
@@ -96,25 +56,37 @@ type runResultJSON struct {
 }
 
 type hostResultJSON struct {
-	Host     string           `json:"host"`
-	Status   journal.Status   `json:"status"`
-	Error    string           `json:"error,omitempty"`
-	Detail   string           `json:"detail,omitempty"`
+	hostOutcomeJSON
 	Duration string           `json:"duration"`
 	Steps    []stepResultJSON `json:"steps"`
 }
 
 type stepResultJSON struct {
+	stepOutcomeJSON
+	ExitCode *int   `json:"exit_code,omitempty"`
+	Stdout   string `json:"stdout,omitempty"`
+	Stderr   string `json:"stderr,omitempty"`
+	Error    string `json:"error,omitempty"`
+}
+
+// hostOutcomeJSON is how a host ended, as both apply's JSON
+// (hostResultJSON) and show's (hostRecordJSON) begin a host.
+type hostOutcomeJSON struct {
+	Host   string         `json:"host"`
+	Status journal.Status `json:"status"`
+	Error  string         `json:"error,omitempty"`
+	Detail string         `json:"detail,omitempty"`
+}
+
+// stepOutcomeJSON is how a step ended, in both apply's JSON
+// (stepResultJSON) and show's (stepRecordJSON).
+type stepOutcomeJSON struct {
 	Name       string         `json:"name"`
 	Action     string         `json:"action"`
 	Status     journal.Status `json:"status"`
 	SkipReason string         `json:"skip_reason,omitempty"`
 	Drifted    bool           `json:"drifted"`
 	Differ     string         `json:"differ,omitempty"`
-	ExitCode   *int           `json:"exit_code,omitempty"`
-	Stdout     string         `json:"stdout,omitempty"`
-	Stderr     string         `json:"stderr,omitempty"`
-	Error      string         `json:"error,omitempty"`
 }
 
 func toRunJSON(results []*runner.RunResult) runJSON {
@@ -123,10 +95,10 @@ func toRunJSON(results []*runner.RunResult) runJSON {
 		rj := runResultJSON{ID: r.Run.ID, Association: r.Run.Association, Document: r.Run.Document, Mode: r.Run.Mode, Trigger: r.Run.Trigger,
 			Status: r.Run.Status, StartedAt: r.Run.StartedAt, EndedAt: r.Run.EndedAt, Counts: r.Run.Counts, Hosts: []hostResultJSON{}}
 		for _, h := range r.Hosts {
-			hj := hostResultJSON{Host: h.Host, Status: h.Status, Error: h.Error, Detail: h.Detail, Duration: h.EndedAt.Sub(h.StartedAt).Round(time.Millisecond).String(), Steps: []stepResultJSON{}}
+			hj := hostResultJSON{hostOutcomeJSON: hostOutcomeJSON{Host: h.Host, Status: h.Status, Error: h.Error, Detail: h.Detail}, Duration: h.EndedAt.Sub(h.StartedAt).Round(time.Millisecond).String(), Steps: []stepResultJSON{}}
 			for _, s := range h.Steps {
-				hj.Steps = append(hj.Steps, stepResultJSON{Name: s.Name, Action: s.Action, Status: s.Status, SkipReason: s.SkipReason, Drifted: s.Drifted,
-					Differ: s.Differ, ExitCode: s.ExitCode, Stdout: s.Stdout, Stderr: s.Stderr, Error: s.Error})
+				hj.Steps = append(hj.Steps, stepResultJSON{stepOutcomeJSON: stepOutcomeJSON{Name: s.Name, Action: s.Action, Status: s.Status, SkipReason: s.SkipReason, Drifted: s.Drifted,
+					Differ: s.Differ}, ExitCode: s.ExitCode, Stdout: s.Stdout, Stderr: s.Stderr, Error: s.Error})
 			}
 			rj.Hosts = append(rj.Hosts, hj)
 		}
@@ -135,11 +107,7 @@ func toRunJSON(results []*runner.RunResult) runJSON {
 	return out
 }
 
-func runAssociations(c *cli.Context, check bool) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
+func runAssociations(c *cli.Context, u *ui, check bool) error {
 	cfg, err := loadConfig(c, u)
 	if err != nil {
 		return err
@@ -278,9 +246,20 @@ func stepCounts(steps []journal.StepResult) string {
 	return strings.Join(parts, ", ")
 }
 
-func hostNote(h journal.HostResult) string {
+// hostNote is why a host ended as it did: its error, its first failed
+// step's, or its detail. A terminal table shortens it to width
+// characters (show has the full text); width 0 keeps it whole, on one
+// line, as output that is not a terminal, --json and --junit must
+// (docs/safety.md#errors-are-whole).
+func hostNote(h journal.HostResult, width int) string {
+	note := func(s string) string {
+		if width > 0 {
+			return firstLine(s, width)
+		}
+		return wholeLine(s)
+	}
 	if h.Error != "" {
-		return firstLine(h.Error, 100)
+		return note(h.Error)
 	}
 	for _, s := range h.Steps {
 		if s.Status.Failed() {
@@ -288,11 +267,26 @@ func hostNote(h journal.HostResult) string {
 			if msg == "" {
 				msg = string(s.Status)
 			}
-			return firstLine(s.Name+": "+msg, 100)
+			return note(s.Name + ": " + msg)
 		}
 	}
-	return firstLine(h.Detail, 100)
+	return note(h.Detail)
 }
+
+// wholeLine is s on one line: its non-empty lines joined with "; ", with
+// control characters escaped.
+func wholeLine(s string) string {
+	var parts []string
+	for l := range strings.SplitSeq(safeText(s), "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// noteWidth is how much of a host's note a terminal table shows.
+const noteWidth = 100
 
 func summary(u *ui, results []*runner.RunResult) {
 	var rows [][]string
@@ -304,7 +298,7 @@ func summary(u *ui, results []*runner.RunResult) {
 			if name == "" {
 				name = "exec"
 			}
-			rows = append(rows, []string{name, h.Host, u.status(string(h.Status)), stepCounts(h.Steps), hostNote(h)})
+			rows = append(rows, []string{name, h.Host, u.status(string(h.Status)), stepCounts(h.Steps), hostNote(h, noteWidth)})
 		}
 	}
 	if u.tty && !u.quiet {
@@ -402,10 +396,10 @@ func writeJUnit(path string, results []*runner.RunResult) error {
 			tc.SystemOut = detail.String()
 			switch h.Status {
 			case journal.StatusFailed, journal.StatusTimedOut:
-				tc.Failure = &junitMessage{Message: string(h.Status) + ": " + hostNote(h), Text: detail.String()}
+				tc.Failure = &junitMessage{Message: string(h.Status) + ": " + hostNote(h, 0), Text: detail.String()}
 				s.Failures++
 			case journal.StatusUnreachable, journal.StatusCancelled:
-				tc.Error = &junitMessage{Message: string(h.Status) + ": " + hostNote(h), Text: h.Error}
+				tc.Error = &junitMessage{Message: string(h.Status) + ": " + hostNote(h, 0), Text: h.Error}
 				s.Errors++
 			case journal.StatusSkipped:
 				tc.Skipped = &junitMessage{Message: h.Detail}

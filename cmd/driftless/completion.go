@@ -6,33 +6,23 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func completionCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "completion",
-		Usage:     "print a shell completion script (bash, zsh or fish)",
-		ArgsUsage: "bash|zsh|fish",
-		Description: `Examples:
-   source <(driftless completion bash)
-   driftless completion zsh > "${fpath[1]}/_driftless"
-   driftless completion fish > ~/.config/fish/completions/driftless.fish`,
-		Action: func(c *cli.Context) error {
-			switch c.Args().First() {
-			case "bash":
-				fmt.Fprint(c.App.Writer, bashCompletion)
-			case "zsh":
-				fmt.Fprint(c.App.Writer, zshCompletion)
-			case "fish":
-				s, err := c.App.ToFishCompletion()
-				if err != nil {
-					return exitWith(exitInvalid, err)
-				}
-				fmt.Fprint(c.App.Writer, s)
-			default:
-				return usageError("completion: expected bash, zsh or fish, got %q", c.Args().First())
-			}
-			return nil
-		},
+// runCompletion prints the completion script of the shell named.
+func runCompletion(c *cli.Context) error {
+	switch c.Args().First() {
+	case "bash":
+		fmt.Fprint(c.App.Writer, bashCompletion)
+	case "zsh":
+		fmt.Fprint(c.App.Writer, zshCompletion)
+	case "fish":
+		s, err := c.App.ToFishCompletion()
+		if err != nil {
+			return exitWith(exitInvalid, err)
+		}
+		fmt.Fprint(c.App.Writer, s)
+	default:
+		return usageError("completion: expected bash, zsh or fish, got %q", c.Args().First())
 	}
+	return nil
 }
 
 const bashCompletion = `# driftless bash completion

@@ -13,30 +13,7 @@ import (
 	"github.com/driftless-dev/driftless/internal/sshsim"
 )
 
-func demoCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "demo",
-		Usage: "see the whole product in one command, on a throwaway fleet of in-process SSH hosts",
-		Description: `Starts four SSH hosts on loopback (in this process: real SSH, real host keys pinned in a
-known_hosts file, commands run by /bin/sh in a directory per host), writes an example config
-dir, applies it, tampers with one host, finds the drift with a check, corrects it, and shows the
-journal. Nothing is left behind unless --keep DIR is given.
-
-Examples:
-   driftless demo
-   driftless demo --keep /tmp/driftless-demo`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "keep", Usage: "keep the config dir and journal in `DIR` for exploring"},
-		},
-		Action: runDemo,
-	}
-}
-
-func runDemo(c *cli.Context) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
+func runDemo(c *cli.Context, u *ui) error {
 	started := time.Now()
 	dir := c.String("keep")
 	if dir == "" {
@@ -151,9 +128,9 @@ func writeDemoConfig(dir, key, kh string, hosts []*sshsim.Host) error {
 	inv.WriteString("\n[groups.web]\nselect = [\"tag:role=web\"]\nvars = { workers = \"4\" }\n")
 	files := map[string]string{
 		"inventory.toml":             inv.String(),
-		"documents/baseline.toml":    demoBaseline,
-		"documents/disk-report.yaml": demoSSM,
-		"associations.toml":          demoAssociations,
+		"documents/baseline.toml":    example("demo/documents/baseline.toml"),
+		"documents/disk-report.yaml": example("demo/documents/disk-report.yaml"),
+		"associations.toml":          example("demo/associations.toml"),
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
@@ -162,72 +139,3 @@ func writeDemoConfig(dir, key, kh string, hosts []*sshsim.Host) error {
 	}
 	return nil
 }
-
-const demoBaseline = `description = "Web baseline: an app directory, its config, a profile line and a one-time install."
-
-[parameters.port]
-type = "String"
-default = "8080"
-allowed_pattern = "^[0-9]+$"
-
-[[steps]]
-name = "app-dir"
-action = "directory"
-path = "~/app"
-mode = "0755"
-
-[[steps]]
-name = "config"
-action = "file"
-path = "~/app/app.conf"
-content = """
-# managed by driftless
-listen = 0.0.0.0:{{ port }}
-workers = {{ host.vars.workers }}
-name = {{ host.name }}
-"""
-mode = "0644"
-
-[[steps]]
-name = "profile"
-action = "line"
-path = "~/.profile"
-line = "export APP_PORT={{ port }}"
-regexp = "^export APP_PORT="
-create = true
-
-[[steps]]
-name = "install"
-action = "shell"
-check = "test -f ~/app/.installed"
-run = "echo installing app for port $DL_PARAM_port; touch ~/app/.installed"
-`
-
-const demoSSM = `schemaVersion: "2.2"
-description: Report file systems fuller than a threshold (an SSM document, run unchanged).
-parameters:
-  threshold:
-    type: String
-    default: "95"
-    allowedPattern: ^[0-9]{1,3}$
-mainSteps:
-- action: aws:runShellScript
-  name: report
-  inputs:
-    timeoutSeconds: 60
-    runCommand:
-    - df -P . | awk -v t={{ threshold }} 'NR > 1 { print $5 " used on " $6 }'
-`
-
-const demoAssociations = `[associations.web-baseline]
-document = "baseline"
-targets = ["group:web"]
-parameters = { port = "8080" }
-schedule = "rate(30 minutes)"
-compliance_severity = "HIGH"
-
-[associations.disk-report]
-document = "disk-report"
-targets = ["*"]
-schedule = "cron(0 6 * * ? *)"
-`

@@ -11,31 +11,6 @@ import (
 	"github.com/driftless-dev/driftless/internal/diag"
 )
 
-func documentsCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "documents",
-		Usage:     "list documents (built-in too), or show one's parameters and steps, or the script a host gets",
-		ArgsUsage: "[NAME]",
-		Description: `With --script, NAME is an association (its parameters apply) or a document (its
-parameters take their defaults), and what is printed is the first script a host gets:
-the one that checks every step and, in an apply, corrects what it can. Secret values
-read ******; the report marker is fixed (@@DL-MARKER).
-
-Examples:
-   driftless documents
-   driftless documents baseline
-   driftless documents driftless:RunShellScript --json
-   driftless documents web-baseline --script --host web-2 --check`,
-		Flags: []cli.Flag{
-			&cli.BoolFlag{Name: "script", Usage: "print the script a host gets for NAME"},
-			&cli.StringFlag{Name: "host", Usage: "with --script: inventory host `NAME` (default: the association's first target, else a local host)"},
-			&cli.BoolFlag{Name: "check", Usage: "with --script: the script of a check (it changes nothing)"},
-			&cli.StringFlag{Name: "shell", Usage: "with --script: `sh` or powershell (default: the host's; powershell for winrm)"},
-		},
-		Action: runDocuments,
-	}
-}
-
 type paramJSON struct {
 	Name           string   `json:"name"`
 	Type           string   `json:"type"`
@@ -72,11 +47,7 @@ type docJSON struct {
 	Steps       []stepJSON  `json:"steps,omitempty"`
 }
 
-func runDocuments(c *cli.Context) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
+func runDocuments(c *cli.Context, u *ui) error {
 	if c.NArg() > 1 {
 		return usageError("documents takes at most one NAME, got %d", c.NArg())
 	}

@@ -15,33 +15,6 @@ import (
 
 const defaultDriftSince = "24h"
 
-func driftCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "drift",
-		Usage: "drift events: when each step was found out of state, and what differed",
-		Description: `One row per step found out of state on a host, newest first, with what was done
-about it (OUTCOME): corrected (applied, and the check now passes), detected
-(check mode: only found) or failed (applying failed). The table shows the
-gist of what differed; driftless show RUN, or --json, gives all of it.
-
---since takes a duration back from now (30m, 24h, 7d, 1d12h), an RFC 3339
-time (2026-11-25T21:00:00Z) or a date (2026-11-25, UTC); "all" shows every
-event in the journal.
-
-Examples:
-   driftless drift
-   driftless drift --since 7d --association web-baseline
-   driftless drift --since 2026-11-01T00:00:00Z --host web-1 --json
-   driftless drift --since all`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "since", Value: defaultDriftSince, Usage: "events from `WHEN` on: a duration back from now (24h, 7d), an RFC 3339 time, or all"},
-			&cli.StringFlag{Name: "association", Usage: "only association `NAME`"},
-			&cli.StringFlag{Name: "host", Usage: "only host `NAME`"},
-		},
-		Action: runDrift,
-	}
-}
-
 // driftEventJSON is one event in `drift --json`.
 type driftEventJSON struct {
 	At          *string        `json:"at"`
@@ -58,11 +31,7 @@ type driftEventJSON struct {
 	Error       string         `json:"error,omitempty"`
 }
 
-func runDrift(c *cli.Context) (err error) {
-	u, err := newListUI(c, "drift", "use --since, --association or --host to narrow it")
-	if err != nil {
-		return err
-	}
+func runDrift(c *cli.Context, u *ui) (err error) {
 	since, err := parseSince(c.String("since"), time.Now())
 	if err != nil {
 		return usageError("--since: %v", err)

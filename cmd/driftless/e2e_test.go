@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"embed"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/journal"
 )
@@ -28,39 +30,14 @@ type e2eFleet struct {
 	kh    string
 }
 
-const e2eDoc = `
-[parameters.port]
-type = "String"
-default = "8080"
-allowed_pattern = "^[0-9]+$"
+// testDocs holds the documents (and associations) the tests run, one
+// file each in testdata/docs.
+//
+//go:embed testdata/docs
+var testDocs embed.FS
 
-[parameters.token]
-type = "String"
-secret = true
-
-[[steps]]
-name = "conf-dir"
-action = "directory"
-path = "~/app/conf"
-mode = "0755"
-
-[[steps]]
-name = "config"
-action = "file"
-path = "~/app/conf/app.toml"
-content = """
-[server]
-port = {{ port }}
-name = "{{ host.name }}"
-"""
-mode = "0644"
-
-[[steps]]
-name = "installed"
-action = "shell"
-check = "test -f ~/app/.installed"
-run = "echo installing with $DL_PARAM_token; touch ~/app/.installed"
-`
+// e2eDoc, like the other documents the tests run, is a file in testdata/docs.
+var e2eDoc = configtest.Doc(testDocs, "e2e.toml")
 
 func startFleet(t *testing.T, n int, assocs string) *e2eFleet {
 	t.Helper()
@@ -123,12 +100,7 @@ func (r result) String() string {
 	return fmt.Sprintf("exit %d\n--- stdout\n%s--- stderr\n%s", r.code, r.stdout, r.stderr)
 }
 
-const baseAssoc = `[associations.app]
-document = "app"
-targets = ["tag:role=web"]
-parameters = { token = "{{ env:APP_TOKEN }}" }
-compliance_severity = "HIGH"
-`
+var baseAssoc = configtest.Doc(testDocs, "base-associations.toml")
 
 func TestE2EApplyCheckDriftCorrect(t *testing.T) {
 	t.Setenv("APP_TOKEN", "tok-5ecret-v4lue")

@@ -10,32 +10,7 @@ import (
 	"github.com/driftless-dev/driftless/runner"
 )
 
-func execCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "exec",
-		Usage:     "run an ad-hoc command on hosts (like SSM Run Command), journaled",
-		ArgsUsage: "-- COMMAND...",
-		Description: `Runs COMMAND with sh on every target host, over one connection per host.
-Exit 0 when it succeeded everywhere, 3 when a host failed or could not be reached.
-
-Examples:
-   driftless exec --targets 'group:web' -- uptime
-   driftless exec -t '*' --max-concurrency 5 -- 'df -h / | tail -1'`,
-		Flags: []cli.Flag{
-			&cli.StringSliceFlag{Name: "targets", Aliases: []string{"t"}, Usage: "hosts matching `SEL` (repeat for a union; required)"},
-			&cli.StringFlag{Name: "max-concurrency", Usage: "hosts at once, `N` or N% (default 50)"},
-			&cli.DurationFlag{Name: "timeout", Usage: "per host"},
-			&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"},
-		},
-		Action: runExec,
-	}
-}
-
-func runExec(c *cli.Context) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
+func runExec(c *cli.Context, u *ui) error {
 	args := c.Args().Slice()
 	if len(args) > 0 && args[0] == "--" {
 		args = args[1:]
@@ -89,12 +64,12 @@ func runExec(c *cli.Context) error {
 	if !u.json && !u.quiet {
 		for _, h := range res.Hosts {
 			for _, s := range h.Steps {
-				for _, l := range strings.Split(strings.TrimRight(s.Stdout, "\n"), "\n") {
+				for _, l := range strings.Split(safeText(strings.TrimRight(s.Stdout, "\n")), "\n") {
 					if l != "" {
 						u.printf("%s: %s\n", h.Host, l)
 					}
 				}
-				for _, l := range strings.Split(strings.TrimRight(s.Stderr, "\n"), "\n") {
+				for _, l := range strings.Split(safeText(strings.TrimRight(s.Stderr, "\n")), "\n") {
 					if l != "" {
 						u.eprintf("%s: %s\n", h.Host, l)
 					}

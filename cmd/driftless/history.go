@@ -10,28 +10,6 @@ import (
 
 const defaultHistoryLimit = 20
 
-func historyCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "history",
-		Usage: "past runs, newest first",
-		Description: `One row per run of an association (or of driftless exec): when it started, how long
-it took, its status and how many hosts ended in each status. driftless show RUN
-gives one run in full.
-
-Examples:
-   driftless history
-   driftless history --association web-baseline --limit 5
-   driftless history --host web-1 --json
-   driftless history --limit 0      # every run`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "association", Usage: "only runs of association `NAME`"},
-			&cli.StringFlag{Name: "host", Usage: "only runs that touched host `NAME`"},
-			&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Value: defaultHistoryLimit, Usage: "show the newest `N` runs (0: all)"},
-		},
-		Action: runHistory,
-	}
-}
-
 // runJournalJSON is a run in `history --json` and `show --json`.
 type runJournalJSON struct {
 	ID              int64                  `json:"id"`
@@ -65,11 +43,7 @@ func toRunJournalJSON(r *journal.Run) runJournalJSON {
 	}
 }
 
-func runHistory(c *cli.Context) (err error) {
-	u, err := newListUI(c, "history", "use --association or --host to narrow it")
-	if err != nil {
-		return err
-	}
+func runHistory(c *cli.Context, u *ui) (err error) {
 	limit := c.Int("limit")
 	if limit < 0 {
 		return usageError("--limit: expected a number of runs, 0 or more, got %d", limit)

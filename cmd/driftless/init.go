@@ -1,6 +1,7 @@
 package main
 
 import (
+	"embed"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,26 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 )
 
-func initCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "init",
-		Usage:     "write a small working example config dir",
-		ArgsUsage: "[DIR]",
-		Description: `Writes inventory.toml (a local host, plus commented SSH and WinRM examples),
-documents/baseline.toml and associations.toml into DIR (default: the current directory).
-Existing files are never overwritten. The local host manages files under DIR only.
-
-Examples:
-   driftless init ops && driftless apply -C ops && driftless check -C ops`,
-		Action: runInit,
-	}
-}
-
-func runInit(c *cli.Context) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
+func runInit(c *cli.Context, u *ui) error {
 	if c.NArg() > 1 {
 		return usageError("init takes at most one DIR")
 	}
@@ -64,98 +46,30 @@ func runInit(c *cli.Context) error {
 	return nil
 }
 
+// examples holds the example config dirs: init's (examples/init, its
+// inventory's vars.root written @ROOT@) and demo's (examples/demo, all but
+// its inventory, which names the hosts demo starts).
+//
+//go:embed examples
+var examples embed.FS
+
+// example is the file name of examples/.
+func example(name string) string {
+	b, err := examples.ReadFile("examples/" + name)
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	return string(b)
+}
+
 type exampleFile struct{ path, content string }
 
 func exampleFiles(abs string) []exampleFile {
 	q := fmt.Sprintf("%q", abs)
 	return []exampleFile{
-		{"inventory.toml", strings.ReplaceAll(exampleInventory, "@ROOT@", q)},
-		{"documents/baseline.toml", exampleDocument},
-		{"associations.toml", exampleAssociations},
+		{"inventory.toml", strings.ReplaceAll(example("init/inventory.toml"), "@ROOT@", q)},
+		{"documents/baseline.toml", example("init/documents/baseline.toml")},
+		{"associations.toml", example("init/associations.toml")},
 		{".gitignore", ".driftless/\n"},
 	}
 }
-
-const exampleInventory = `# Hosts driftless manages. Every key of [defaults] may also be set per
-# group or per host; precedence: host > groups > defaults > ~/.ssh/config.
-
-[defaults]
-connect_timeout = "10s"
-host_key_policy = "strict"   # or "accept-new"; host keys are always verified
-
-# The machine driftless runs on. Its example files live under this config
-# dir only (vars.root), so trying driftless changes nothing else.
-[hosts.this-machine]
-transport = "local"
-tags = { role = "example" }
-vars = { root = @ROOT@ }
-
-# An SSH host:
-# [hosts.web-1]
-# address = "10.0.1.11"
-# user = "deploy"
-# identity_files = ["~/.ssh/id_ed25519"]
-# jump = "bastion"                 # ProxyJump through another host
-# become = "sudo"                  # become_password_env = "SUDO_PASSWORD"
-# tags = { role = "web", env = "prod" }
-
-# A Windows host over WinRM (the password comes from the environment):
-# [hosts.win-1]
-# address = "10.0.2.5"
-# transport = "winrm"
-# user = "Administrator"
-# password_env = "WIN_PASSWORD"
-# winrm = { https = true, port = 5986, auth = "ntlm" }
-
-# [groups.web]
-# select = ["tag:role=web"]
-`
-
-const exampleDocument = `description = "Example baseline: a directory, a config file, a line in it, and a guarded command."
-
-[parameters.greeting]
-type = "String"
-default = "hello from driftless"
-description = "Written into the example config file."
-
-[[steps]]
-name = "dir"
-action = "directory"
-path = "{{ host.vars.root }}/managed"
-mode = "0755"
-
-[[steps]]
-name = "config"
-action = "file"
-path = "{{ host.vars.root }}/managed/app.conf"
-content = """
-# managed by driftless: edit documents/baseline.toml, not this file
-greeting = {{ greeting }}
-host = {{ host.name }}
-"""
-mode = "0644"
-
-[[steps]]
-name = "motd"
-action = "line"
-path = "{{ host.vars.root }}/managed/motd"
-line = "Welcome to {{ host.name }}"
-regexp = "^Welcome to "
-create = true
-
-[[steps]]
-name = "stamp"
-action = "shell"
-check = "test -f \"$DL_ROOT/managed/.installed\""
-run = "date -u > \"$DL_ROOT/managed/.installed\""
-env = { DL_ROOT = "{{ host.vars.root }}" }
-`
-
-const exampleAssociations = `# Which document runs where, when, with which parameters.
-[associations.baseline]
-document = "baseline"
-targets = ["tag:role=example"]
-parameters = { greeting = "hello from driftless" }
-schedule = "rate(30 minutes)"       # for driftless tick / daemon
-compliance_severity = "MEDIUM"
-`

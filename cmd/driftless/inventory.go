@@ -12,21 +12,6 @@ import (
 	"github.com/driftless-dev/driftless/inventory"
 )
 
-func inventoryCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "inventory",
-		Usage: "list hosts with transport, address, groups and tags; resolve selectors",
-		Description: `Examples:
-   driftless inventory
-   driftless inventory --targets 'tag:role=web & !group:canary'
-   driftless inventory --targets web-1 --targets 'group:db' --json`,
-		Flags: []cli.Flag{
-			&cli.StringSliceFlag{Name: "targets", Aliases: []string{"t"}, Usage: "only hosts matching `SEL` (repeat for a union)"},
-		},
-		Action: runInventory,
-	}
-}
-
 // hostJSON is a resolved host in JSON output.
 type hostJSON struct {
 	Name           string            `json:"name"`
@@ -45,11 +30,7 @@ type hostJSON struct {
 	ConnectTimeout string            `json:"connect_timeout"`
 }
 
-func runInventory(c *cli.Context) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
+func runInventory(c *cli.Context, u *ui) error {
 	opts := configOptions(c)
 	path := opts.Inventory
 	if path == "" {
@@ -61,8 +42,8 @@ func runInventory(c *cli.Context) error {
 	}
 	hosts := inv.Hosts
 	if sels := c.StringSlice("targets"); len(sels) > 0 {
-		hosts, err = inv.ResolveTargets(sels)
-		if err != nil {
+		var err error
+		if hosts, err = inv.ResolveTargets(sels); err != nil {
 			return targetsError(err)
 		}
 	}

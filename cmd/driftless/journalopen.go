@@ -61,35 +61,33 @@ func openJournal(c *cli.Context) (*journal.Journal, error) {
 	return j, nil
 }
 
-// withConfigAndJournal is the start of the commands that plan from the
-// config dir and the journal (tick, schedule, daemon): it opens the UI,
+// withConfigAndJournal is the action of the commands that plan from the
+// config dir and the journal (tick, schedule, daemon): after the UI it
 // reads --now (the current time for daemon, which has no --now), loads
 // the config dir and opens the journal, in that order, and
 // runs fn with them, closing the journal after. A problem with the
 // journal exits 1 (exitInvalid), like one with the config.
-func withConfigAndJournal(c *cli.Context, fn func(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
-	now, err := parseNow(c)
-	if err != nil {
-		return err
-	}
-	cfg, err := loadConfig(c, u)
-	if err != nil {
-		return err
-	}
-	open := openJournal
-	if c.Command.Name == "schedule" { // it only reads
-		open = func(c *cli.Context) (*journal.Journal, error) { return openJournalOrReadOnly(c, u) }
-	}
-	j, err := open(c)
-	if err != nil {
-		return exitWith(exitInvalid, err)
-	}
-	defer j.Close()
-	return fn(c, u, now, cfg, j)
+func withConfigAndJournal(fn func(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error) cli.ActionFunc {
+	return withUI(func(c *cli.Context, u *ui) error {
+		now, err := parseNow(c)
+		if err != nil {
+			return err
+		}
+		cfg, err := loadConfig(c, u)
+		if err != nil {
+			return err
+		}
+		open := openJournal
+		if c.Command.Name == "schedule" { // it only reads
+			open = func(c *cli.Context) (*journal.Journal, error) { return openJournalOrReadOnly(c, u) }
+		}
+		j, err := open(c)
+		if err != nil {
+			return exitWith(exitInvalid, err)
+		}
+		defer j.Close()
+		return fn(c, u, now, cfg, j)
+	})
 }
 
 // openJournalToRead opens the journal for a command that only reads it.
@@ -136,18 +134,16 @@ func unwrapAll(err error) error {
 	}
 }
 
-// newListUI opens the UI of a command that lists what the journal holds
+// listAction is the action of a command that lists what the journal holds
 // (drift, history, status): such a command takes no arguments, and hint
 // says how to narrow what it lists instead.
-func newListUI(c *cli.Context, name, hint string) (*ui, error) {
-	u, err := newUI(c)
-	if err != nil {
-		return nil, err
-	}
-	if c.NArg() > 0 {
-		return nil, usageError("%s takes no arguments, got %q\n\thint: %s", name, c.Args().First(), hint)
-	}
-	return u, nil
+func listAction(hint string, run func(c *cli.Context, u *ui) error) cli.ActionFunc {
+	return withUI(func(c *cli.Context, u *ui) error {
+		if c.NArg() > 0 {
+			return usageError("%s takes no arguments, got %q\n\thint: %s", c.Command.Name, c.Args().First(), hint)
+		}
+		return run(c, u)
+	})
 }
 
 // readJournal is how a command that lists what the journal holds (drift,

@@ -32,6 +32,19 @@ type ui struct {
 	r        *lipgloss.Renderer
 }
 
+// withUI is the action of a command that prints: it opens the command's
+// UI (--output, --quiet, --verbose, colours) before anything else, so that
+// a bad --output is the first problem reported, and runs run with it.
+func withUI(run func(c *cli.Context, u *ui) error) cli.ActionFunc {
+	return func(c *cli.Context) error {
+		u, err := newUI(c)
+		if err != nil {
+			return err
+		}
+		return run(c, u)
+	}
+}
+
 func newUI(c *cli.Context) (*ui, error) {
 	u := &ui{out: c.App.Writer, err: c.App.ErrWriter, quiet: c.Bool("quiet"), verbose: c.Bool("verbose")}
 	switch o := c.String("output"); {

@@ -52,7 +52,11 @@ func (p *progress) HostDone(assoc string, r *journal.HostResult) {
 	if c := stepCounts(r.Steps); c != "" {
 		line += " (" + c + ")"
 	}
-	if n := hostNote(*r); n != "" {
+	width := 0
+	if p.u.tty && !p.u.json {
+		width = noteWidth
+	}
+	if n := hostNote(*r, width); n != "" {
 		line += ": " + n
 	}
 	if p.u.json {

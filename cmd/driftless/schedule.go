@@ -12,21 +12,6 @@ import (
 	"github.com/driftless-dev/driftless/schedule"
 )
 
-func scheduleCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "schedule",
-		Usage: "show, per association, its last run and when it is next due",
-		Description: `NEXT is the next fire time of the schedule on the host that is due soonest; "now" means
-something is due (a new host, a change, or a fire time passed since the last run).
-
-Examples:
-   driftless schedule
-   driftless schedule --now 2026-12-01T10:00:00Z --json`,
-		Flags:  []cli.Flag{nowFlag()},
-		Action: runSchedule,
-	}
-}
-
 type scheduleJSON struct {
 	Association string         `json:"association"`
 	Schedule    string         `json:"schedule,omitempty"`
@@ -38,8 +23,6 @@ type scheduleJSON struct {
 	DueNow      []string       `json:"due_now"`
 	Next        *time.Time     `json:"next,omitempty"`
 }
-
-func runSchedule(c *cli.Context) error { return withConfigAndJournal(c, showSchedule) }
 
 func showSchedule(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error {
 	plan, err := runner.Plan(c.Context, cfg, j, now)

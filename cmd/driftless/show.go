@@ -20,26 +20,6 @@ const (
 	showMaxLineLen = 500
 )
 
-func showCommand() *cli.Command {
-	return &cli.Command{
-		Name:      "show",
-		Usage:     "one run in full: every host, every step, output, diff",
-		ArgsUsage: "RUN",
-		Description: `RUN is a run id, as driftless history and driftless status show it. In text, stdout
-and stderr are cut to 40 lines each; --json gives everything the journal kept
-(up to 1 MiB of each per step).
-
-Examples:
-   driftless show 12
-   driftless show 12 --host web-1
-   driftless show 12 --json | jq '.hosts[].steps[] | select(.drifted)'`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "host", Usage: "only host `NAME`"},
-		},
-		Action: runShow,
-	}
-}
-
 // showJSON is `show --json`.
 type showJSON struct {
 	Run   runJournalJSON   `json:"run"`
@@ -47,10 +27,7 @@ type showJSON struct {
 }
 
 type hostRecordJSON struct {
-	Host            string           `json:"host"`
-	Status          journal.Status   `json:"status"`
-	Error           string           `json:"error,omitempty"`
-	Detail          string           `json:"detail,omitempty"`
+	hostOutcomeJSON
 	DefHash         string           `json:"def_hash,omitempty"`
 	StartedAt       *string          `json:"started_at"`
 	EndedAt         *string          `json:"ended_at"`
@@ -59,28 +36,19 @@ type hostRecordJSON struct {
 }
 
 type stepRecordJSON struct {
-	Index           int            `json:"index"`
-	Name            string         `json:"name"`
-	Action          string         `json:"action"`
-	Status          journal.Status `json:"status"`
-	SkipReason      string         `json:"skip_reason,omitempty"`
-	Drifted         bool           `json:"drifted"`
-	Differ          string         `json:"differ,omitempty"`
-	ExitCode        *int           `json:"exit_code"`
-	Stdout          string         `json:"stdout"`
-	StdoutTruncated bool           `json:"stdout_truncated"`
-	Stderr          string         `json:"stderr"`
-	StderrTruncated bool           `json:"stderr_truncated"`
-	DurationSeconds float64        `json:"duration_seconds"`
-	Error           string         `json:"error,omitempty"`
-	StartedAt       *string        `json:"started_at"`
+	Index int `json:"index"`
+	stepOutcomeJSON
+	ExitCode        *int    `json:"exit_code"`
+	Stdout          string  `json:"stdout"`
+	StdoutTruncated bool    `json:"stdout_truncated"`
+	Stderr          string  `json:"stderr"`
+	StderrTruncated bool    `json:"stderr_truncated"`
+	DurationSeconds float64 `json:"duration_seconds"`
+	Error           string  `json:"error,omitempty"`
+	StartedAt       *string `json:"started_at"`
 }
 
-func runShow(c *cli.Context) (err error) {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
+func runShow(c *cli.Context, u *ui) (err error) {
 	if c.NArg() != 1 {
 		return usageError("show takes one RUN id, got %d arguments\n\thint: driftless history lists the runs", c.NArg())
 	}
@@ -151,15 +119,16 @@ func showNotFound(c *cli.Context, j *journal.Journal, id int64, host string) err
 
 func toHostRecordJSON(h *journal.HostResult) hostRecordJSON {
 	out := hostRecordJSON{
-		Host: h.Host, Status: h.Status, Error: h.Error, Detail: h.Detail, DefHash: h.DefHash,
-		StartedAt: rfc3339(h.StartedAt), EndedAt: rfc3339(h.EndedAt), DurationSeconds: spanSeconds(h.StartedAt, h.EndedAt),
+		hostOutcomeJSON: hostOutcomeJSON{Host: h.Host, Status: h.Status, Error: h.Error, Detail: h.Detail},
+		DefHash:         h.DefHash, StartedAt: rfc3339(h.StartedAt), EndedAt: rfc3339(h.EndedAt), DurationSeconds: spanSeconds(h.StartedAt, h.EndedAt),
 		Steps: make([]stepRecordJSON, 0, len(h.Steps)),
 	}
 	for _, s := range h.Steps {
 		out.Steps = append(out.Steps, stepRecordJSON{
-			Index: s.Index, Name: s.Name, Action: s.Action, Status: s.Status, SkipReason: s.SkipReason,
-			Drifted: s.Drifted, Differ: s.Differ, ExitCode: s.ExitCode,
-			Stdout: s.Stdout, StdoutTruncated: s.StdoutTruncated, Stderr: s.Stderr, StderrTruncated: s.StderrTruncated,
+			Index:           s.Index,
+			stepOutcomeJSON: stepOutcomeJSON{Name: s.Name, Action: s.Action, Status: s.Status, SkipReason: s.SkipReason, Drifted: s.Drifted, Differ: s.Differ},
+			ExitCode:        s.ExitCode,
+			Stdout:          s.Stdout, StdoutTruncated: s.StdoutTruncated, Stderr: s.Stderr, StderrTruncated: s.StderrTruncated,
 			DurationSeconds: s.Duration.Seconds(), Error: s.Error, StartedAt: rfc3339(s.StartedAt),
 		})
 	}

@@ -10,34 +10,6 @@ import (
 	"github.com/driftless-dev/driftless/journal"
 )
 
-func statusCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "status",
-		Usage: "compliance now: one row per association × host, from its latest run there",
-		Description: `An association is COMPLIANT on a host when its latest run there (apply or check)
-succeeded and every step was Compliant, Corrected, Success or skipped by its
-precondition; otherwise NON_COMPLIANT, with the association's severity. status
-exits 0 whatever it shows, unless --fail-on-noncompliant is given.
-
-STEPS counts the steps of that run: "drifted" were found out of state and left so
-(check mode, or the apply failed), "corrected" were out of state and put back,
-"failed" failed or timed out (a failed apply is both drifted and failed).
-
-Examples:
-   driftless status
-   driftless status --association web-baseline --severity HIGH
-   driftless status --host web-1 --json
-   driftless status --fail-on-noncompliant    # exit 2 if anything is NON_COMPLIANT`,
-		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "association", Usage: "only association `NAME`"},
-			&cli.StringFlag{Name: "host", Usage: "only host `NAME`"},
-			&cli.StringFlag{Name: "severity", Usage: "only associations of severity `S`: CRITICAL, HIGH, MEDIUM, LOW or UNSPECIFIED"},
-			&cli.BoolFlag{Name: "fail-on-noncompliant", Usage: "exit 2 when any row is NON_COMPLIANT"},
-		},
-		Action: runStatus,
-	}
-}
-
 var severityNames = []string{
 	journal.SeverityCritical, journal.SeverityHigh, journal.SeverityMedium, journal.SeverityLow, journal.SeverityUnspecified,
 }
@@ -59,11 +31,7 @@ type complianceJSON struct {
 	FailedSteps    int            `json:"failed_steps"`
 }
 
-func runStatus(c *cli.Context) (err error) {
-	u, err := newListUI(c, "status", "use --association or --host to narrow it")
-	if err != nil {
-		return err
-	}
+func runStatus(c *cli.Context, u *ui) (err error) {
 	f := journal.StatusFilter{Association: c.String("association"), Host: c.String("host")}
 	if s := c.String("severity"); s != "" {
 		f.Severity = strings.ToUpper(s)

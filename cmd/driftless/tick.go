@@ -17,10 +17,6 @@ import (
 	"github.com/driftless-dev/driftless/runner"
 )
 
-func nowFlag() cli.Flag {
-	return &cli.StringFlag{Name: "now", Usage: "act as if it were `TIME` (RFC 3339, e.g. 2026-12-01T10:00:00Z)"}
-}
-
 // parseNow returns --now, or the current time.
 func parseNow(c *cli.Context) (time.Time, error) {
 	s := c.String("now")
@@ -33,26 +29,6 @@ func parseNow(c *cli.Context) (time.Time, error) {
 	}
 	return t.UTC(), nil
 }
-
-func tickCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "tick",
-		Usage: "run whatever is due (schedules, changes, new hosts), then exit: for cron, every minute",
-		Description: `An association is due on a host when it never ran there, when its definition, document or
-parameters changed, or when its schedule fired since its last run there (missed fire times are
-not back-filled). Two ticks on one journal never run the same association on the same host at
-once: the second skips what the first holds, and says so.
-Exit 0 when nothing was due or everything that ran succeeded, 3 when a host failed.
-
-Examples:
-   * * * * * cd /srv/ops && driftless tick --quiet
-   driftless tick --now 2026-12-01T03:00:00Z`,
-		Flags:  []cli.Flag{nowFlag(), &cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"}},
-		Action: runTick,
-	}
-}
-
-func runTick(c *cli.Context) error { return withConfigAndJournal(c, tick) }
 
 func tick(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error {
 	d := newDialer()
@@ -85,25 +61,6 @@ func tick(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.J
 	}
 	return err
 }
-
-func daemonCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "daemon",
-		Usage: "run the scheduler in the foreground until SIGTERM: a tick at the start of every minute",
-		Description: `Reloads the config dir every minute. On SIGTERM or SIGINT it starts nothing new and lets
-running work finish for up to --grace, then cancels it (recorded Cancelled) and exits.
-
-Examples:
-   driftless daemon -C /srv/ops
-   driftless daemon --grace 2m`,
-		Flags: []cli.Flag{
-			&cli.DurationFlag{Name: "grace", Value: 30 * time.Second, Usage: "how long running work may finish after SIGTERM"},
-		},
-		Action: runDaemon,
-	}
-}
-
-func runDaemon(c *cli.Context) error { return withConfigAndJournal(c, daemon) }
 
 // daemon ticks every minute until stopped. It loads the config dir again
 // at each tick; now, the time it started, and cfg, the config then, go

@@ -8,25 +8,7 @@ import (
 	"github.com/driftless-dev/driftless/config"
 )
 
-func validateCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "validate",
-		Usage: "check every file of the config dir; exit 1 with all errors",
-		Description: `Reads inventory.toml, associations.toml and every document, and reports every problem
-as file:line:col: key: message. Nothing is contacted.
-
-Examples:
-   driftless validate
-   driftless validate -C ops --json`,
-		Action: runValidate,
-	}
-}
-
-func runValidate(c *cli.Context) error {
-	u, err := newUI(c)
-	if err != nil {
-		return err
-	}
+func runValidate(c *cli.Context, u *ui) error {
 	cfg, list := config.Load(configOptions(c))
 	if u.json {
 		errs, warns := list.Errors(), list.Warnings()

@@ -21,22 +21,6 @@ func init() {
 	}
 }
 
-func versionCommand() *cli.Command {
-	return &cli.Command{
-		Name:  "version",
-		Usage: "print the version, the commit it was built from and the Go version",
-		Description: `The version is the module's (a release tag when installed with go install ...@vX.Y.Z,
-"(devel)" when built from a checkout); the commit and whether the checkout had
-uncommitted changes come from the build's VCS stamp ("unknown" without one).
-
-Examples:
-   driftless version
-   driftless --version
-   driftless version --json`,
-		Action: runVersion,
-	}
-}
-
 // versionJSON is `driftless version --json`.
 type versionJSON struct {
 	Version  string `json:"version"`

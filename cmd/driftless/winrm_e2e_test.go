@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/winstub"
 	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/winrm/winrmtest"
@@ -90,32 +91,9 @@ func (s *winServer) inventory(name, passwordEnv, hostExtra, winrmExtra string) s
 	return b.String()
 }
 
-const winDoc = `
-[parameters.port]
-type = "String"
-default = "8080"
+var winDoc = configtest.Doc(testDocs, "win.toml")
 
-[[steps]]
-name = "config"
-action = "file"
-path = 'C:\app\app.toml'
-content = """
-port = {{ port }}
-name = "{{ host.name }}"
-"""
-
-[[steps]]
-name = "installed"
-action = "powershell"
-check = 'if (Test-Path C:\app\.installed) { exit 0 }; exit 1'
-run = 'New-Item -ItemType File C:\app\.installed'
-`
-
-const winAssoc = `[associations.win]
-document = "win"
-targets = ["tag:role=win"]
-compliance_severity = "HIGH"
-`
+var winAssoc = configtest.Doc(testDocs, "win-associations.toml")
 
 // winFleet is a config dir with no SSH host yet and the win document.
 func winFleet(t *testing.T, assocs string) *e2eFleet {
@@ -291,30 +269,7 @@ func TestWinRMConnectionErrors(t *testing.T) {
 	}
 }
 
-const mixedDoc = `
-[[steps]]
-name = "appdir"
-action = "directory"
-path = "~/app"
-
-[[steps]]
-name = "motd"
-action = "file"
-path = "~/app/motd.txt"
-content = "managed by driftless on {{ host.name }}\n"
-
-[[steps]]
-name = "posix"
-action = "shell"
-check = "test -f ~/app/.sh"
-run = "touch ~/app/.sh"
-
-[[steps]]
-name = "installed"
-action = "powershell"
-check = 'if (Test-Path C:\app\.installed) { exit 0 }; exit 1'
-run = 'New-Item -ItemType File C:\app\.installed'
-`
+var mixedDoc = configtest.Doc(testDocs, "mixed.toml")
 
 func TestWinRMMixedInventory(t *testing.T) {
 	t.Setenv("WIN_PASSWORD", winrmtest.DefaultPassword)
@@ -394,7 +349,7 @@ targets = ["*"]
 	}
 }
 
-const winServiceDoc = winDoc + `
+var winServiceDoc = winDoc + `
 [[steps]]
 name = "spooler"
 action = "service"
@@ -454,19 +409,7 @@ func TestWinRMServiceStep(t *testing.T) {
 	}
 }
 
-const winPkgDoc = `
-[[steps]]
-name = "tools"
-action = "package"
-names = ["Git.Git", "7zip.7zip"]
-state = "present"
-
-[[steps]]
-name = "no-telnet"
-action = "package"
-names = ["Telnet.Client"]
-state = "absent"
-`
+var winPkgDoc = configtest.Doc(testDocs, "win-pkg.toml")
 
 // TestWinRMPackageStep installs and removes packages with winget (auto:
 // winget is found first), through the CLI: check, apply, check.

@@ -2,8 +2,6 @@ package cfgtree
 
 import (
 	"bytes"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -13,53 +11,6 @@ import (
 
 	"github.com/driftless-dev/driftless/internal/diag"
 )
-
-// ParseJSON decodes a JSON document. The syntax is checked by encoding/json
-// (so that JSON is strict JSON); positions come from the YAML parser, of
-// which JSON is a subset.
-func ParseJSON(file string, src []byte) (*Node, error) {
-	if err := precheck(file, src); err != nil {
-		return nil, err
-	}
-	dec := json.NewDecoder(bytes.NewReader(src))
-	var v any
-	err := dec.Decode(&v)
-	if err == nil && dec.More() {
-		err = errors.New("unexpected content after the top-level value")
-	}
-	if err != nil {
-		off := dec.InputOffset()
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			off = se.Offset
-		}
-		return nil, &diag.Error{File: file, Pos: offsetPos(src, off), Msg: "JSON syntax: " + err.Error()}
-	}
-	// YAML forbids tabs where JSON allows them as white space outside
-	// strings; they carry no meaning in JSON, so they become spaces.
-	return ParseYAML(file, detab(src))
-}
-
-func detab(src []byte) []byte {
-	if !bytes.ContainsRune(src, '\t') {
-		return src
-	}
-	out := bytes.Clone(src)
-	inStr, esc := false, false
-	for i, c := range out {
-		switch {
-		case esc:
-			esc = false
-		case inStr && c == '\\':
-			esc = true
-		case c == '"':
-			inStr = !inStr
-		case !inStr && c == '\t':
-			out[i] = ' '
-		}
-	}
-	return out
-}
 
 func offsetPos(src []byte, off int64) diag.Pos {
 	off = min(max(off, 0), int64(len(src)))

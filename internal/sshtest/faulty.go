@@ -229,20 +229,30 @@ func (f *Faulty) serve(conn net.Conn, cfg *gossh.ServerConfig) {
 	default: // the other values need nothing here
 	}
 	go gossh.DiscardRequests(reqs)
-	for nc := range chans {
-		if nc.ChannelType() != "session" {
-			_ = nc.Reject(gossh.UnknownChannelType, "sessions only")
-			continue
-		}
-		ch, creqs, err := nc.Accept()
-		if err != nil {
-			continue
-		}
+	ServeSessions(chans, func(ch gossh.Channel, creqs <-chan *gossh.Request) {
 		f.wg.Add(1)
 		go func() {
 			defer f.wg.Done()
 			f.session(conn, ch, creqs)
 		}()
+	})
+}
+
+// ServeSessions accepts the session channels of a server connection and
+// hands each to accepted, which must not block (it starts what serves the
+// channel); it rejects every other channel type. It returns when chans is
+// closed: the connection is gone.
+func ServeSessions(chans <-chan gossh.NewChannel, accepted func(ch gossh.Channel, reqs <-chan *gossh.Request)) {
+	for nc := range chans {
+		if nc.ChannelType() != "session" {
+			_ = nc.Reject(gossh.UnknownChannelType, "sessions only")
+			continue
+		}
+		ch, reqs, err := nc.Accept()
+		if err != nil {
+			continue
+		}
+		accepted(ch, reqs)
 	}
 }
 

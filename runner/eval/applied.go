@@ -138,21 +138,28 @@ func appliedSystem(a plan.ApplyStep, fs []frame.Frame, h Host) Result {
 // it.
 func appliedPath(a plan.ApplyStep, fs []frame.Frame, h Host) Result {
 	s := a.Step
-	ok := codeOf(find(fs, frame.Applied)) == 1
+	applied := find(fs, frame.Applied)
+	ok := codeOf(applied) == 1
 	r := Result{Out: output(fs, frame.Applied, h.Red)}
 	after := parseStat(find(fs, frame.After))
 	switch {
+	case applied == nil:
+		r.Status, r.Error = Failed, stoppedEarlyRun
 	case !ok:
 		stderr := ""
 		if r.Out != nil {
 			stderr = r.Out.Stderr
 		}
-		r.Status, r.Error = Failed, "could not correct: "+firstLine(stderr)
+		reason := firstLine(stderr)
+		if reason == "" {
+			reason = fmt.Sprintf("%s was not written, and the host gave no reason", s.Path)
+		}
+		r.Status, r.Error = Failed, "could not correct: "+reason
 	case s.Absent && s.Action != documents.ActionLine && after.kind != 0:
 		r.Status, r.Error = Failed, "still present after removal"
 	case (!s.Absent || s.Action == documents.ActionLine) && after.kind != 1:
 		r.Status, r.Error = Failed, "missing after it was written"
-	case s.Action == documents.ActionFile && !s.Absent && after.sha != plan.SHA256Hex(a.Write):
+	case s.Action == documents.ActionFile && !s.Absent && after.sha != a.WriteSHA():
 		r.Status, r.Error = Failed, "content differs after it was written"
 	case s.Action == documents.ActionLine && !s.Absent && after.sha != "-" && after.sha != plan.SHA256Hex(a.Write):
 		r.Status, r.Error = Failed, "content differs after the line was written"

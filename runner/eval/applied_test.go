@@ -123,7 +123,8 @@ func TestAppliedPath(t *testing.T) {
 			status: Failed, errText: "still present after removal"},
 		{name: "line written", a: plan.ApplyStep{Step: &plan.Step{Action: "line", Path: "/f", Line: "x"}, Write: []byte("x\n")},
 			fs: []frame.Frame{fr(frame.Applied, "1"), statOf(frame.After, "x\n", "644", "root", "root")}, status: Corrected},
-		{name: "no report", a: plan.ApplyStep{Step: file}, status: Failed, errText: "could not correct: "},
+		// SPEC §6: a failed step always carries a non-empty reason.
+		{name: "no report", a: plan.ApplyStep{Step: file}, status: Failed, errText: "the step did not report (the script stopped early)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if r := Applied(tc.a, tc.fs, Host{}); r.Status != tc.status || r.Error != tc.errText {

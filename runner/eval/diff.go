@@ -3,6 +3,7 @@ package eval
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	udiff "github.com/aymanbagabas/go-udiff"
 
@@ -12,11 +13,14 @@ import (
 
 // fileDiffs is how the file of step s, as st and the check frames fs
 // describe it, differs from the content wanted (nothing: in state).
-func fileDiffs(s *plan.Step, st stat, fs []frame.Frame, pending map[string]*[]byte) []string {
+func fileDiffs(s *plan.Step, st stat, fs []frame.Frame, pending map[string]*[]byte, red *plan.Redactor) []string {
 	var diffs []string
-	if st.kind == 0 {
-		diffs = append(diffs, "missing")
-		if s.ContentText {
+	secret := s.Secret || red.Contains(string(s.Content))
+	if st.kind == 0 || st.kind == kindLink {
+		diffs = append(diffs, missingOrLink(st))
+		if secret {
+			diffs = append(diffs, secretDiffer(nil, s.WantSize(), s.WantSHA()))
+		} else if s.ContentText {
 			diffs = append(diffs, unified(s.Path, "", string(s.Content)))
 		}
 	} else if w, isPending := pending[s.Path]; isPending {
@@ -25,11 +29,13 @@ func fileDiffs(s *plan.Step, st stat, fs []frame.Frame, pending map[string]*[]by
 		if w == nil || !bytes.Equal(*w, s.Content) {
 			diffs = append(diffs, "an earlier step of the document changes it")
 		}
-	} else if st.sha != plan.SHA256Hex(s.Content) {
-		if cur := find(fs, frame.Cur); cur != nil && s.ContentText && cur.Size == int64(len(cur.Payload)) && len(cur.Payload) <= plan.MaxDiffBytes {
+	} else if st.sha != s.WantSHA() {
+		if secret {
+			diffs = append(diffs, secretDiffer(&st, s.WantSize(), s.WantSHA()))
+		} else if cur := find(fs, frame.Cur); cur != nil && s.ContentText && cur.Size == int64(len(cur.Payload)) && len(cur.Payload) <= plan.MaxDiffBytes {
 			diffs = append(diffs, unified(s.Path, string(cur.Payload), string(s.Content)))
 		} else {
-			diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, len(s.Content)))
+			diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, s.WantSize()))
 		}
 	}
 	return diffs
@@ -40,13 +46,15 @@ func fileDiffs(s *plan.Step, st stat, fs []frame.Frame, pending map[string]*[]by
 // and the mode it keeps. It builds on an earlier step's pending write of
 // the file, which it records in st's kind. inState is true when the host
 // found the line in state.
-func lineDiffs(a *plan.ApplyStep, st *stat, fs []frame.Frame, pending map[string]*[]byte) (diffs []string, inState bool, err error) {
+func lineDiffs(a *plan.ApplyStep, st *stat, fs []frame.Frame, pending map[string]*[]byte, red *plan.Redactor) (diffs []string, inState bool, err error) {
 	s := a.Step
 	var cur []byte
 	w, isPending := pending[s.Path]
 	switch {
 	case isPending && w == nil:
 		st.kind = 0 // an earlier step of this apply removes the file
+	case isPending && plan.IsStreamed(*w):
+		return nil, false, fmt.Errorf("an earlier step writes %s from a large source: the line action cannot edit it in the same run", s.Path)
 	case isPending:
 		cur, st.kind = *w, 1 // edit on top of an earlier step's edit
 	case codeOf(find(fs, frame.Has)) == 1:
@@ -59,7 +67,11 @@ func lineDiffs(a *plan.ApplyStep, st *stat, fs []frame.Frame, pending map[string
 			cur = f.Payload
 		}
 	}
-	if s.Absent && st.kind == 0 {
+	if st.kind == kindLink {
+		// Not followed: the link is replaced by a file of its own,
+		// edited from nothing (its target is not read).
+		cur = nil
+	} else if s.Absent && st.kind == 0 {
 		return nil, false, nil // no file, so no line
 	}
 	if st.kind == 0 && !s.Create {
@@ -69,11 +81,22 @@ func lineDiffs(a *plan.ApplyStep, st *stat, fs []frame.Frame, pending map[string
 	if err != nil {
 		return nil, false, err
 	}
-	if st.kind == 0 || !bytes.Equal(next, cur) {
-		if st.kind == 0 {
-			diffs = append(diffs, "missing")
+	if st.kind != 1 || !bytes.Equal(next, cur) {
+		if st.kind != 1 {
+			diffs = append(diffs, missingOrLink(*st))
 		}
-		diffs = append(diffs, unified(s.Path, string(cur), string(next)))
+		switch {
+		case s.Secret || red.Contains(string(next)):
+			var host *stat
+			if st.kind == 1 {
+				host = &stat{size: int64(len(cur)), sha: plan.SHA256Hex(cur)}
+			}
+			diffs = append(diffs, secretDiffer(host, int64(len(next)), plan.SHA256Hex(next)))
+		default:
+			if d := unified(s.Path, string(cur), string(next)); d != "" {
+				diffs = append(diffs, d)
+			}
+		}
 	}
 	a.Write = next
 	if a.Mode == "" && st.kind == 1 && st.mode != "-" {
@@ -98,7 +121,45 @@ func attrDiffs(s *plan.Step, st stat) []string {
 	return diffs
 }
 
-// unified is a unified diff of a text file's old and new content.
+// missingOrLink is the first difference of a path that is not the file
+// or directory wanted: nothing there, or a symlink (not followed).
+func missingOrLink(st stat) string {
+	if st.kind == kindLink {
+		return "is a symlink"
+	}
+	return "missing"
+}
+
+// secretDiffer is how content holding a secret value differs, without a
+// diff: sizes and SHA-256 hashes only, so that neither the wanted value
+// nor an older one on the host (a secret since rotated, no longer known
+// as one) is shown or journaled. host is nil when there is no file.
+func secretDiffer(host *stat, wantSize int64, wantSHA string) string {
+	w := fmt.Sprintf("wanted %d bytes, sha256 %s", wantSize, wantSHA)
+	if host == nil {
+		return "content differs (secret): " + w
+	}
+	return fmt.Sprintf("content differs (secret): on host %d bytes, sha256 %s; %s", host.size, host.sha, w)
+}
+
+// cr is how a carriage return shows in a diff: a line that ends in one
+// differs visibly from one that does not.
+const cr = "␍"
+
+// unified is a unified diff of a text file's old and new content. Unless
+// both end every line in CRLF (a Windows file, where a CR tells nothing),
+// each carriage return shows as ␍.
 func unified(path, old, new string) string {
-	return udiff.Unified(path+" (on host)", path+" (wanted)", old, new)
+	d := udiff.Unified(path+" (on host)", path+" (wanted)", old, new)
+	if !strings.Contains(d, "\r") || (crlfOnly(old) && crlfOnly(new)) {
+		return d
+	}
+	return strings.ReplaceAll(d, "\r", cr)
+}
+
+// crlfOnly reports whether every line break of s is a CRLF, and s has
+// no other CR.
+func crlfOnly(s string) bool {
+	n := strings.Count(s, "\r\n")
+	return n == strings.Count(s, "\n") && n == strings.Count(s, "\r")
 }

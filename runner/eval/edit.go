@@ -36,7 +36,10 @@ func EditLine(cur []byte, s *plan.Step) ([]byte, error) {
 			lines[i] = strings.TrimSuffix(lines[i], "\r")
 		}
 	}
+	// A line is compared without a CR at its end, also in a file whose
+	// first line ends in LF alone (mixed line ends): its CR is kept.
 	matches := func(l string) bool {
+		l = strings.TrimSuffix(l, "\r")
 		if re != nil {
 			return re.MatchString(l)
 		}
@@ -45,14 +48,14 @@ func EditLine(cur []byte, s *plan.Step) ([]byte, error) {
 	if s.Absent {
 		out := lines[:0:0]
 		for _, l := range lines {
-			if !matches(l) && !(re != nil && s.Line != "" && l == s.Line) {
+			if !matches(l) && !(re != nil && s.Line != "" && strings.TrimSuffix(l, "\r") == s.Line) {
 				out = append(out, l)
 			}
 		}
 		return joinLines(out, trailingNL, nl), nil
 	}
 	for _, l := range lines {
-		if l == s.Line {
+		if strings.TrimSuffix(l, "\r") == s.Line {
 			if re == nil {
 				return cur, nil
 			}
@@ -65,7 +68,7 @@ func EditLine(cur []byte, s *plan.Step) ([]byte, error) {
 		}
 	}
 	if last >= 0 {
-		if lines[last] == s.Line {
+		if strings.TrimSuffix(lines[last], "\r") == s.Line {
 			return cur, nil
 		}
 		out := append([]string{}, lines...)

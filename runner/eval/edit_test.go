@@ -26,6 +26,9 @@ func TestEditLine(t *testing.T) {
 		{"a\r\nb\r\n", "c", "", false, "a\r\nb\r\nc\r\n"},
 		{"a\r\nsecret\r\nb", "secret", "", true, "a\r\nb"},
 		{"a\r\nb\r\n", "b", "", false, "a\r\nb\r\n"},
+		// Mixed line ends: a line is still found, its CR kept.
+		{"a\nsecret\r\nb\n", "secret", "", true, "a\nb\n"},
+		{"a\nb\r\n", "b", "", false, "a\nb\r\n"},
 	}
 	for _, c := range cases {
 		got, err := EditLine([]byte(c.cur), &plan.Step{Line: c.line, LineRe: c.re, Absent: c.absent})

@@ -155,14 +155,14 @@ func checkPath(v Verdict, fs []frame.Frame, h Host) Verdict {
 	switch s.Action {
 	case documents.ActionFile:
 		v.Apply.Write = s.Content
-		diffs = fileDiffs(s, st, fs, h.Pending)
+		diffs = fileDiffs(s, st, fs, h.Pending, h.Red)
 		if v.Apply.Mode == "" && st.kind == 1 && st.mode != "-" {
 			v.Apply.Mode = st.mode // no mode declared: the file keeps its own
 		}
 	case documents.ActionLine:
 		var inState bool
 		var err error
-		diffs, inState, err = lineDiffs(&v.Apply, &st, fs, h.Pending)
+		diffs, inState, err = lineDiffs(&v.Apply, &st, fs, h.Pending, h.Red)
 		if err != nil {
 			return failed(v, h, "%v", err)
 		}
@@ -170,8 +170,8 @@ func checkPath(v Verdict, fs []frame.Frame, h Host) Verdict {
 			return v
 		}
 	case documents.ActionDirectory:
-		if st.kind == 0 {
-			diffs = append(diffs, "missing")
+		if st.kind != 1 {
+			diffs = append(diffs, missingOrLink(st))
 		}
 	default: // the other values need nothing here
 	}
@@ -273,9 +273,13 @@ func withMarker(f frame.Frame) string {
 	return s
 }
 
+// kindLink is the kind of a path that is a symlink, in a stat frame of a
+// step that does not follow it.
+const kindLink = 3
+
 // stat is what a stat frame says about a path.
 type stat struct {
-	kind               int // 0 missing, 1 as expected, 2 something else
+	kind               int // 0 missing, 1 as expected, 2 something else, 3 a symlink (kindLink)
 	sha                string
 	mode, owner, group string
 	size               int64

@@ -94,8 +94,10 @@ func TestCheckPath(t *testing.T) {
 			differ: "missing\n--- /etc/app.conf (on host)\n+++ /etc/app.conf (wanted)\n", write: "a\n"},
 		{name: "file content", s: file("port = 8080\n"), fs: []frame.Frame{statOf(frame.Stat, "port = 80\n", "600", "root", "root"), payload(frame.Cur, "port = 80\n")},
 			drifted: true, differ: "--- /etc/app.conf (on host)\n+++ /etc/app.conf (wanted)\n@@ -1 +1 @@\n-port = 80\n+port = 8080\n", write: "port = 8080\n", mode: "600"},
+		// SPEC §6: content with a secret is never diffed (sizes and
+		// hashes only), so that an older value on the host stays unseen.
 		{name: "secret kept out of the diff", s: file("password = hunter2\n"), fs: []frame.Frame{statOf(frame.Stat, "password = x\n", "600", "root", "root"), payload(frame.Cur, "password = x\n")},
-			drifted: true, differ: "--- /etc/app.conf (on host)\n+++ /etc/app.conf (wanted)\n@@ -1 +1 @@\n-password = x\n+password = ******\n", write: "password = hunter2\n", mode: "600"},
+			drifted: true, differ: "content differs (secret): on host 13 bytes, sha256 " + plan.SHA256Hex([]byte("password = x\n")) + "; wanted 19 bytes, sha256 " + plan.SHA256Hex([]byte("password = hunter2\n")), write: "password = hunter2\n", mode: "600"},
 		{name: "file content, no diff", s: &plan.Step{Action: "file", Path: "/bin/tool", Content: []byte{0, 1}}, fs: []frame.Frame{statOf(frame.Stat, "xyz", "755", "root", "root")},
 			drifted: true, differ: "content differs (3 bytes, want 2)", write: "\x00\x01", mode: "755"},
 		{name: "attributes", s: &plan.Step{Action: "file", Path: "/f", Content: []byte("a"), Mode: "0600", Owner: "app", Group: "app"},

@@ -62,6 +62,12 @@ type Step struct {
 	Absent       bool
 	Line, LineRe string
 	Create       bool
+	// Follow: the step manages what a symlink at Path points to; without
+	// it a symlink there is drift, replaced by the declared object.
+	Follow bool
+	// Secret: the wanted content holds a secret value, so that it is
+	// never diffed (its drift is sizes and hashes only).
+	Secret bool
 	// package
 	Names   []string
 	PkgWant string // present | latest | absent
@@ -76,6 +82,10 @@ type Step struct {
 	RebootTimeout time.Duration
 	// download: Content holds the verified bytes, as for a file
 	Download bool
+	// Stream is a file's content too large to hold for each host (a
+	// source or download larger than MaxDiffBytes): Content is nil, and
+	// the file is read again, in chunks, for each host that writes it.
+	Stream *Stream
 }
 
 // Options are what planning needs besides the document.
@@ -83,7 +93,9 @@ type Options struct {
 	Dir     string // config dir, for file sources
 	Docs    func(name string) *documents.Document
 	Secrets *Redactor
-	Fetch   func(url, source, sha256 string) ([]byte, error)
+	// Fetch returns a download's content: in memory, or a file to
+	// stream (large content cached on disk).
+	Fetch func(url, source, sha256 string) ([]byte, *Stream, error)
 }
 
 // Plan renders doc for one host.
@@ -174,7 +186,11 @@ func nestedScope(ds *documents.Step, sc *documents.Scope, po Options) (*document
 	}
 	params := map[string]documents.Value{}
 	if in := ds.Input("parameters"); in != nil {
-		for _, m := range in.Map {
+		entries, err := in.Entries(sc)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, m := range entries {
 			p := nested.Param(m.Key)
 			if p == nil {
 				return nil, nil, fmt.Errorf("document %q has no parameter %q", name, m.Key)
@@ -294,12 +310,15 @@ func renderPath(s *Step, in *stepInputs, po Options) error {
 	s.Owner = in.get("owner")
 	s.Group = in.get("group")
 	s.Absent = in.get("state") == "absent"
+	if f := in.ds.Input("follow"); f != nil && in.err == nil {
+		s.Follow, in.err = f.RenderBool(in.sc)
+	}
 	if in.ds.Action == documents.ActionFile && !s.Absent {
 		if in.ds.Input("content") != nil {
 			s.Content, s.ContentText = []byte(in.get("content")), true
 		} else if src := in.get("source"); in.err == nil {
-			s.Content, in.err = readSource(po.Dir, src)
-			s.ContentText = isText(s.Content)
+			s.Content, s.Stream, in.err = readSource(po.Dir, src)
+			s.ContentText = s.Stream == nil && isText(s.Content)
 		}
 	}
 	if in.ds.Action == documents.ActionLine {
@@ -309,6 +328,7 @@ func renderPath(s *Step, in *stepInputs, po Options) error {
 			s.Create, in.err = c.RenderBool(in.sc)
 		}
 	}
+	s.Secret = po.Secrets.Contains(string(s.Content)) || po.Secrets.Contains(s.Line)
 	if in.err == nil && strings.TrimSpace(s.Path) == "" {
 		in.err = fmt.Errorf("path is empty")
 	}
@@ -377,25 +397,45 @@ func renderDownload(s *Step, in *stepInputs, po Options) error {
 	s.Mode = in.get("mode")
 	url, src, want := in.get("url"), in.get("source"), strings.ToLower(in.get("sha256"))
 	if in.err == nil {
-		s.Content, in.err = po.Fetch(url, src, want)
+		s.Content, s.Stream, in.err = po.Fetch(url, src, want)
 	}
 	return in.err
 }
 
 var pkgNameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9@._+:=~-]*$`)
 
-// readSource reads a file step's source, confined to the config dir.
-func readSource(dir, src string) ([]byte, error) {
-	f, _, err := documents.OpenSource(dir, src)
+// readSource reads a file step's source, confined to the config dir:
+// its content, or, when it is larger than MaxDiffBytes, the Stream that
+// reads it for each host.
+func readSource(dir, src string) ([]byte, *Stream, error) {
+	f, st, err := documents.OpenSource(dir, src)
 	if err != nil {
-		return nil, fmt.Errorf("source: %w", err)
+		return nil, nil, fmt.Errorf("source: %w", err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(f)
-	if err != nil {
-		return nil, fmt.Errorf("source: %w", err)
+	if st.Size() > MaxDiffBytes {
+		s, err := hashSource(f, st, dir, src)
+		if err != nil {
+			return nil, nil, fmt.Errorf("source: %w", err)
+		}
+		return nil, s, nil
 	}
-	return b, nil
+	b, err := io.ReadAll(io.LimitReader(f, MaxDiffBytes+1))
+	if err == nil && len(b) > MaxDiffBytes {
+		// It grew since it was opened: stream it, hashed from the start.
+		if _, err = f.Seek(0, io.SeekStart); err == nil {
+			if st, err = f.Stat(); err == nil {
+				var s *Stream
+				if s, err = hashSource(f, st, dir, src); err == nil {
+					return nil, s, nil
+				}
+			}
+		}
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("source: %w", err)
+	}
+	return b, nil, nil
 }
 
 func isText(b []byte) bool {

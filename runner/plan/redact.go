@@ -56,3 +56,18 @@ func (r *Redactor) Redact(s string) string {
 	}
 	return rep.Replace(s)
 }
+
+// Contains reports whether s holds one of the secret values.
+func (r *Redactor) Contains(s string) bool {
+	if r == nil || s == "" {
+		return false
+	}
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, v := range r.secrets {
+		if strings.Contains(s, v) {
+			return true
+		}
+	}
+	return false
+}

@@ -173,30 +173,73 @@ func remotePath(p string) string {
 	return Quote(p)
 }
 
+// pathWord is the shell word for the path of a file, directory or line
+// step: its remotePath, or, for a step that follows a symlink there, the
+// path it resolves to (followWord).
+func pathWord(s *plan.Step) string {
+	if s.Follow {
+		return fmt.Sprintf(`"$dl_f%d"`, s.Idx)
+	}
+	return remotePath(s.Path)
+}
+
+// followPrelude resolves a path through its symlinks (dl_real), for the
+// steps that follow them (follow = true): dl_rp is the path, with a /.
+const followPrelude = `dl_real() {
+	dl_rp=$1 dl_n=0
+	while [ -L "$dl_rp" ] && [ $dl_n -lt 40 ] && dl_l=$(readlink -- "$dl_rp"); do
+		case $dl_l in /*) dl_rp=$dl_l ;; *) case $dl_rp in */*) dl_rp=${dl_rp%/*}/$dl_l ;; *) dl_rp=$dl_l ;; esac ;; esac
+		dl_n=$((dl_n+1))
+	done
+	case $dl_rp in */*) ;; *) dl_rp=./$dl_rp ;; esac
+}
+`
+
+// follow resolves the path of step s in its variable (pathWord) when it
+// follows symlinks, and is "" otherwise.
+func follow(s *plan.Step) string {
+	switch s.Action {
+	case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
+		if s.Follow {
+			return fmt.Sprintf("dl_real %s; dl_f%d=$dl_rp\n", remotePath(s.Path), s.Idx)
+		}
+	default: // the other values need nothing here
+	}
+	return ""
+}
+
 // printfBytes writes b to the file named by the shell word dst with
 // printf, exactly (every byte, no trailing newline added).
 func printfBytes(b []byte, dst string) string {
-	var sb strings.Builder
-	sb.WriteString("{ ")
-	const chunk = 4096
-	for start := 0; start < len(b) || start == 0; start += chunk {
-		part := b[start:min(start+chunk, len(b))]
-		sb.WriteString("printf '")
-		for _, c := range part {
-			switch {
-			case c == '\'' || c == '\\' || c == '%' || c < 0x20 || c >= 0x7f:
-				fmt.Fprintf(&sb, `\%03o`, c)
-			default:
-				sb.WriteByte(c)
-			}
-		}
-		sb.WriteString("'; ")
+	sb := make([]byte, 0, len(b)+len(b)/printfChunk*12+16+len(dst))
+	sb = append(sb, "{ "...)
+	for start := 0; start < len(b) || start == 0; start += printfChunk {
+		sb = appendPrintf(sb, b[start:min(start+printfChunk, len(b))])
 		if len(b) == 0 {
 			break
 		}
 	}
-	sb.WriteString("} >" + dst)
-	return sb.String()
+	sb = append(sb, "} >"+dst...)
+	return string(sb)
+}
+
+// printfChunk is the most bytes of content one printf writes.
+const printfChunk = 4096
+
+// appendPrintf appends to dst the printf command that writes part, and
+// "; ".
+func appendPrintf(dst, part []byte) []byte {
+	dst = append(dst, "printf '"...)
+	for i, c := range part {
+		switch {
+		// A format starting with "-" would be an option.
+		case c == '\'' || c == '\\' || c == '%' || c < 0x20 || c >= 0x7f || (i == 0 && c == '-'):
+			dst = append(dst, '\\', '0'+c>>6, '0'+(c>>3)&7, '0'+c&7)
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return append(dst, "'; "...)
 }
 
 // exports returns "export K='v'" lines, sorted.
@@ -334,7 +377,7 @@ func runCmd(s *plan.Step, cmd string) string {
 // stat (and hash) of all paths in one batch; slot is this step's place in
 // it (-1: none).
 func statFrameAt(s *plan.Step, tag string, slot int) string {
-	p := remotePath(s.Path)
+	p := pathWord(s)
 	want, hash := "-d", "dl_s=-"
 	if s.Action != documents.ActionDirectory {
 		want, hash = "-f", "dl_sha "+p
@@ -352,7 +395,7 @@ func statFrameAt(s *plan.Step, tag string, slot int) string {
 		// it was taken (dl_e): one an earlier step made is stat'ed now.
 		get = fmt.Sprintf("if [ -n \"$dl_bok\" ] && [ -n \"$dl_e%d\" ]; then %s dl_m=$dl_m%d dl_o=$dl_o%d dl_g=$dl_g%d dl_z=$dl_z%d; else %s; fi", slot, bs, slot, slot, slot, slot, get)
 	}
-	return kindTest(want, p, get) +
+	return kindTestOf(s, want, p, get) +
 		fmt.Sprintf("if [ $dl_k = 1 ]; then dl_frame %d %s \"1 $dl_s $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d %s $dl_k; fi\n", s.Idx, tag, s.Idx, tag)
 }
 
@@ -366,11 +409,20 @@ func kindTest(want, p, get string) string {
 	return fmt.Sprintf("if [ %s %s ]; then dl_k=1%s\nelif [ -e %s ] || [ -L %s ]; then dl_k=2; else dl_k=0; fi\n", want, p, get, p, p)
 }
 
+// kindTestOf is kindTest for the path of step s, which, unless s
+// follows symlinks, finds a symlink there first: dl_k=3.
+func kindTestOf(s *plan.Step, want, p, get string) string {
+	if s.Follow {
+		return kindTest(want, p, get)
+	}
+	return fmt.Sprintf("if [ -L %s ]; then dl_k=3\nel", p) + kindTest(want, p, get)
+}
+
 // shellComparable reports whether the shell itself compares a file
 // step's file with its content (sameContent) once it knows the file's
 // size, instead of hashing it: small content without NUL bytes.
 func shellComparable(s *plan.Step) bool {
-	return s.Action == documents.ActionFile && !s.Absent && shellComparableContent(s.Content)
+	return s.Action == documents.ActionFile && !s.Absent && s.Stream == nil && shellComparableContent(s.Content)
 }
 
 // shellComparableContent reports whether the shell compares a file with
@@ -489,12 +541,17 @@ func LiteralLine(s *plan.Step) bool { return s.Action == documents.ActionLine &&
 // the file stat'ed (its mode is kept) only when it is not (Go computes
 // the edit). A line with a regexp always sends the content.
 func lineCheck(s *plan.Step, slot int) string {
-	p := remotePath(s.Path)
+	p := pathWord(s)
 	var b strings.Builder
-	b.WriteString(kindTest("-f", p, "") + "dl_lc= dl_sr=\n")
+	b.WriteString(kindTestOf(s, "-f", p, "") + "dl_lc= dl_sr=\n")
 	if LiteralLine(s) {
 		grep := fmt.Sprintf("grep -qxF -- %s %s 2>/dev/null", Quote(s.Line), p)
-		if slot >= 0 {
+		if s.Absent {
+			// In state only when the text is nowhere in the file: a
+			// line that ends in CR (a CRLF file) is the line too, and
+			// Go decides.
+			grep = fmt.Sprintf("grep -qF -- %s %s 2>/dev/null", Quote(s.Line), p)
+		} else if slot >= 0 {
 			// A small file is read by the shell: no grep.
 			grep = fmt.Sprintf("if [ -n \"$dl_bok\" ] && [ -n \"$dl_e%d\" ] && [ \"$dl_z%d\" -le %d ] && dl_hasline %s %s \"$dl_z%d\"; then dl_sr=1; [ $dl_h = 1 ]; else %s; fi", slot, slot, maxShellRead, Quote(s.Line), p, slot, grep)
 		}
@@ -544,7 +601,7 @@ func CleanTest(s *plan.Step) string {
 		c = append(c, "[ $dl_k = 1 ]")
 		switch s.Action {
 		case documents.ActionFile:
-			c = append(c, "[ \"$dl_s\" = "+plan.SHA256Hex(s.Content)+" ]")
+			c = append(c, "[ \"$dl_s\" = "+s.WantSHA()+" ]")
 		case documents.ActionLine:
 			if !LiteralLine(s) {
 				return ""
@@ -609,6 +666,9 @@ func start(b *writer, marker string, steps []*plan.Step, runs bool, st plan.Resu
 	if sys || runs {
 		b.verbatim(tmpPrelude)
 	}
+	if slices.ContainsFunc(steps, func(s *plan.Step) bool { return follow(s) != "" }) {
+		b.verbatim(followPrelude)
+	}
 	if sys {
 		b.verbatim(SystemPrelude)
 	}
@@ -642,7 +702,7 @@ func inlineFix(s *plan.Step) string {
 	case documents.ActionDirectory:
 		return applyFragment(plan.ApplyStep{Step: s, Mode: s.Mode}) + fmt.Sprintf("dl_fixed%d=1\n", s.Idx)
 	case documents.ActionFile:
-		if len(s.Content) > plan.MaxInlineContent {
+		if len(s.Content) > plan.MaxInlineContent || s.Stream != nil {
 			return "" // every check would carry it: written only when drifted
 		}
 		return applyFragment(plan.ApplyStep{Step: s, Write: s.Content, Mode: s.Mode, KeepMode: s.Mode == ""}) + fmt.Sprintf("dl_fixed%d=1\n", s.Idx)
@@ -661,9 +721,9 @@ func inlineFix(s *plan.Step) string {
 // the line added; the file's mode kept. A file with a CR, or larger than
 // the line action edits, is left to the runner.
 func lineFix(s *plan.Step) string {
-	p := remotePath(s.Path)
+	p := pathWord(s)
 	var b strings.Builder
-	fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.${DLM#@@DL-}; dl_rc=3\n", tmpBeside(s.Path))
+	fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.${DLM#@@DL-}; dl_rc=3\n", tmpFor(s))
 	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ \"$dl_z\" -le %d ]; then\n", frame.MaxFile)
 	// The file's mode, when a umask can give it, is given at creation
 	// (no chmod program): 644 is created under umask 133.
@@ -674,12 +734,12 @@ func lineFix(s *plan.Step) string {
 		"\t\t[ -z \"$dl_um\" ] || umask $dl_um; dl_rc=0\n"+
 		"\t\t{ dl_l=; while IFS= read -r dl_l; do case $dl_l in *'\r'*) dl_rc=3; break ;; esac; printf '%%s\\n' \"$dl_l\"; dl_l=; done\n"+
 		"\t\tcase $dl_l in *'\r'*) dl_rc=3 ;; esac\n"+
-		"\t\tif [ $dl_rc = 0 ]; then [ -z \"$dl_l\" ] || printf '%%s\\n' \"$dl_l\"; printf '%%s\\n' %s; fi; } <%s >\"$dl_tmp\" 2>\"$dl_t.e\" || { [ $dl_rc = 3 ] || dl_rc=1; }\n"+
+		"\t\tif [ $dl_rc = 0 ]; then [ -z \"$dl_l\" ] || printf '%%s\\n' \"$dl_l\"; printf '%%s\\n' %s; fi; } 2>\"$dl_t.e\" <%s >\"$dl_tmp\" || { [ $dl_rc = 3 ] || dl_rc=1; }\n"+
 		"\t\tumask \"$dl_um0\"\n"+
 		"\telse\n", Quote(s.Line), p)
 	fmt.Fprintf(&b, "\t( [ -z \"$dl_um\" ] || umask $dl_um; export DL_LINE=%s; exec awk 'index($0, \"\\r\") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON[\"DL_LINE\"] }' <%s >\"$dl_tmp\" ) 2>\"$dl_t.e\"; dl_rc=$?\n\tfi\n", Quote(s.Line), p)
 	if s.Create {
-		fmt.Fprintf(&b, "elif [ $dl_k = 0 ]; then\n\tprintf '%%s\\n' %s >\"$dl_tmp\" 2>\"$dl_t.e\"; dl_rc=$?\n", Quote(s.Line))
+		fmt.Fprintf(&b, "elif [ $dl_k = 0 ]; then\n\tumask go-w; printf '%%s\\n' %s 2>\"$dl_t.e\" >\"$dl_tmp\"; dl_rc=$?; umask \"$dl_um0\"\n", Quote(s.Line))
 	}
 	b.WriteString("fi\n")
 	b.WriteString("if [ $dl_rc = 3 ]; then rm -f -- \"$dl_tmp\"; dl_ok=\nelse\n")
@@ -716,6 +776,7 @@ func buildCheckScript(marker string, steps []*plan.Step, run bool, st plan.Resum
 		}
 		after.before(s)
 		b.comment(s)
+		b.WriteString(follow(s))
 		if s.Platform != "" {
 			fmt.Fprintf(&b, "if [ \"$dl_os\" = %s ]; then :\n", Quote(s.Platform))
 		}
@@ -762,7 +823,7 @@ steps:
 			if inline && s.Action == documents.ActionDirectory && s.Absent {
 				break steps // it may remove the paths after it
 			}
-			if s.Err == nil && s.Skip == "" && s.Platform == "" && !seen[s.Path] {
+			if s.Err == nil && s.Skip == "" && s.Platform == "" && !s.Follow && !seen[s.Path] {
 				batch = append(batch, s)
 			}
 			seen[s.Path] = true // a later step on it sees what the earlier wrote
@@ -785,8 +846,8 @@ func writeCheck(b *writer, s *plan.Step, run bool, slot func(*plan.Step) int) {
 		}
 	case documents.ActionFile, documents.ActionDirectory:
 		b.WriteString(statFrameAt(s, "stat", slot(s)))
-		if s.Action == documents.ActionFile && s.ContentText && !s.Absent {
-			p := remotePath(s.Path)
+		if s.Action == documents.ActionFile && s.ContentText && !s.Absent && !s.Secret {
+			p := pathWord(s)
 			fmt.Fprintf(b, "if [ $dl_k = 1 ] && [ \"$dl_s\" != %s ]; then dl_cur %d %s %d; fi\n", plan.SHA256Hex(s.Content), s.Idx, p, plan.MaxDiffBytes+1)
 		}
 	case documents.ActionLine:
@@ -849,6 +910,7 @@ func ApplyScript(marker string, steps []plan.ApplyStep, st plan.Resume) string {
 		s := a.Step
 		after.before(s)
 		b.comment(s)
+		b.WriteString(follow(s))
 		switch s.Action {
 		case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
 			after.add(s, a.Write)
@@ -935,7 +997,7 @@ func (a *afters) flush() {
 	}
 	var batch []*plan.Step
 	for _, w := range pending {
-		if shellAfter(w) == "" {
+		if shellAfter(w) == "" && !w.s.Follow {
 			batch = append(batch, w.s)
 		}
 	}
@@ -974,7 +1036,7 @@ func (a *afters) flush() {
 // runner does not use them after a write.
 func shellAfter(w written) string {
 	s := w.s
-	p := remotePath(s.Path)
+	p := pathWord(s)
 	want, hash := "-f", "dl_s=-"
 	switch {
 	case s.Action == documents.ActionDirectory:
@@ -986,7 +1048,7 @@ func shellAfter(w written) string {
 	default:
 		return ""
 	}
-	return kindTest(want, p, hash+"; dl_m=- dl_o=- dl_g=- dl_z=0") +
+	return kindTestOf(s, want, p, hash+"; dl_m=- dl_o=- dl_g=- dl_z=0") +
 		fmt.Sprintf("if [ $dl_k = 1 ]; then dl_frame %d after \"1 $dl_s $dl_m $dl_o $dl_g $dl_z\"; else dl_frame %d after $dl_k; fi\n", s.Idx, s.Idx)
 }
 
@@ -1011,40 +1073,54 @@ func applyFragment(a plan.ApplyStep) string {
 	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
 		b.WriteString(systemApply(s, a.Commands))
 	case documents.ActionDirectory:
-		p := remotePath(s.Path)
+		p := pathWord(s)
 		if s.Absent {
 			fmt.Fprintf(&b, "rm -rf -- %s 2>\"$dl_t.e\" || dl_ok=\n", p)
 		} else {
+			errs := `2>"$dl_t.e"`
+			if !s.Follow {
+				// A symlink is replaced, its target untouched.
+				fmt.Fprintf(&b, "if [ -L %s ]; then rm -f -- %s || dl_ok=; fi 2>\"$dl_t.e\"\n", p, p)
+				errs = `2>>"$dl_t.e"`
+			}
 			fmt.Fprintf(&b, "if [ -d %s ]; then :\n%s", p, ownership(s, p, a.Mode))
 			if a.Mode != "" {
 				// Created with its mode: one program, not two.
-				fmt.Fprintf(&b, "else mkdir -p -m %s -- %s 2>\"$dl_t.e\" || dl_ok=\n%sfi\n", a.Mode, p, ownership(s, p, ""))
+				fmt.Fprintf(&b, "else mkdir -p -m %s -- %s %s || dl_ok=\n%sfi\n", a.Mode, p, errs, ownership(s, p, ""))
 			} else {
-				fmt.Fprintf(&b, "else mkdir -p -- %s 2>\"$dl_t.e\" || dl_ok=\n%sfi\n", p, ownership(s, p, ""))
+				// Never more than 0755 (less the login umask).
+				fmt.Fprintf(&b, "else umask go-w; mkdir -p -- %s %s || dl_ok=; umask \"$dl_um0\"\n%sfi\n", p, errs, ownership(s, p, ""))
 			}
 		}
 		b.WriteString(applyResult(s))
 	case documents.ActionFile, documents.ActionLine:
-		p := remotePath(s.Path)
+		p := pathWord(s)
 		if s.Absent && s.Action == documents.ActionFile {
 			fmt.Fprintf(&b, "rm -f -- %s 2>\"$dl_t.e\" || dl_ok=\n", p)
 		} else {
 			// Write next to the target, then rename: atomic. A mode
 			// that a umask can give is given at creation (no chmod
 			// program), and the login umask (dl_um0) restored.
-			fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.${DLM#@@DL-}\n", tmpBeside(s.Path))
+			fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.${DLM#@@DL-}\n", tmpFor(s))
 			mode := a.Mode
 			um, ok := umaskFor(mode)
 			if ok {
 				mode = ""
 				b.WriteString("umask " + um + "\n")
+			} else if mode == "" {
+				// A new file: never more than 0644 (less the login umask).
+				b.WriteString("umask go-w\n")
 			}
 			if a.KeepMode {
 				// Private until it has the mode of the file it replaces.
 				b.WriteString("[ $dl_k != 1 ] || umask 077\n")
 			}
-			fmt.Fprintf(&b, "if %s 2>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", printfBytes(a.Write, `"$dl_tmp"`))
-			if ok || a.KeepMode {
+			write := printfBytes(a.Write, `"$dl_tmp"`)
+			if a.Streamed() {
+				write = streamed(s.Idx, `"$dl_tmp"`)
+			}
+			fmt.Fprintf(&b, "if { %s; } 2>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", write)
+			if ok || mode == "" {
 				b.WriteString("umask \"$dl_um0\"\n")
 			}
 			b.WriteString("if [ -n \"$dl_ok\" ]; then\n")
@@ -1069,6 +1145,15 @@ func umaskFor(mode string) (string, bool) {
 		return "", false
 	}
 	return fmt.Sprintf("%03o", 0o777&^m), true
+}
+
+// tmpFor is a shell word for a hidden file beside the path of step s
+// (tmpBeside), or beside what it resolves to when it follows symlinks.
+func tmpFor(s *plan.Step) string {
+	if s.Follow {
+		return fmt.Sprintf(`"${dl_f%d%%/*}/.${dl_f%d##*/}"`, s.Idx, s.Idx)
+	}
+	return tmpBeside(s.Path)
 }
 
 // tmpBeside is a shell word for a hidden file in the directory of the

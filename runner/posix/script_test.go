@@ -1,6 +1,7 @@
 package posix
 
 import (
+	"bytes"
 	"os"
 	osexec "os/exec"
 	"path/filepath"
@@ -14,7 +15,7 @@ import (
 // that could change the shell (a second command, an expansion, a
 // redirection) runs in a subshell.
 func TestPlainTest(t *testing.T) {
-	for cmd, want := range map[string]bool{
+	checkCmds(t, "plainTest", func(cmd string) bool { return plainTest(&plan.Step{}, cmd) }, map[string]bool{
 		"test -f ~/bench/.installed":        true,
 		"[ -d /etc/app ]":                   true,
 		"  test ! -e /run/app.pid  ":        true,
@@ -31,11 +32,7 @@ func TestPlainTest(t *testing.T) {
 		"test -f /x\nexit":                  false,
 		"testx -f /x":                       false,
 		"[ -f /x ] || exit 1":               false,
-	} {
-		if got := plainTest(&plan.Step{}, cmd); got != want {
-			t.Errorf("plainTest(%q) = %v, want %v", cmd, got, want)
-		}
-	}
+	})
 	if plainTest(&plan.Step{Workdir: "/srv"}, "test -f x") {
 		t.Error("a step with a working directory runs its check in a subshell")
 	}
@@ -47,7 +44,7 @@ func TestPlainTest(t *testing.T) {
 // A plain command is written into the script as is; anything else goes
 // through eval.
 func TestPlainCmd(t *testing.T) {
-	for cmd, want := range map[string]bool{
+	checkCmds(t, "plainCmd", plainCmd, map[string]bool{
 		"uname -r":                      true,
 		"systemctl restart nginx":       true,
 		"/usr/local/bin/app --reload=1": true,
@@ -70,11 +67,7 @@ func TestPlainCmd(t *testing.T) {
 		"(echo)":                        false,
 		"~/bin/app":                     false, // a leading ~ is expanded; eval it
 		"for":                           false,
-	} {
-		if got := plainCmd(cmd); got != want {
-			t.Errorf("plainCmd(%q) = %v, want %v", cmd, got, want)
-		}
-	}
+	})
 }
 
 // After a write, the shell alone tells what is at the path and whether a
@@ -147,7 +140,7 @@ func TestShellAfter(t *testing.T) {
 // (which could change the script's shell), a command with environment or
 // a working directory, or anything not plain keeps its subshell.
 func TestSimpleCmd(t *testing.T) {
-	for cmd, want := range map[string]bool{
+	checkCmds(t, "simpleCmd", func(cmd string) bool { return simpleCmd(&plan.Step{}, cmd) }, map[string]bool{
 		"uname -r":                  true,
 		"/usr/sbin/nginx -s reload": true,
 		"touch ~/x":                 true,
@@ -166,11 +159,7 @@ func TestSimpleCmd(t *testing.T) {
 		"make | tee log":                                        false,
 		"make;":                                                 false,
 		"FOO=1 uname":                                           false,
-	} {
-		if got := simpleCmd(&plan.Step{}, cmd); got != want {
-			t.Errorf("simpleCmd(%q) = %v, want %v", cmd, got, want)
-		}
-	}
+	})
 	if simpleCmd(&plan.Step{Env: map[string]string{"A": "1"}}, "uname -r") || simpleCmd(&plan.Step{Workdir: "/srv"}, "uname -r") {
 		t.Error("a step with environment or a working directory runs in a subshell")
 	}
@@ -194,5 +183,41 @@ func TestPrintfBytesRoundTrip(t *testing.T) {
 	}
 }
 
+// checkCmds fails t for every command of want that f, named name in the
+// message, does not tell as wanted.
+func checkCmds(t *testing.T, name string, f func(cmd string) bool, want map[string]bool) {
+	t.Helper()
+	for cmd, w := range want {
+		if got := f(cmd); got != w {
+			t.Errorf("%s(%q) = %v, want %v", name, cmd, got, w)
+		}
+	}
+}
+
 // ptr returns a pointer to a copy of v.
 func ptr[T any](v T) *T { return &v }
+
+// A 4096-byte chunk of content that starts with "-" is a printf of its
+// own whose format starts with "-": printf took it for an option and
+// wrote nothing of it (a binary file of a few MiB was short by whole
+// chunks, "content differs after it was written").
+func TestPrintfBytesChunkStartingWithDash(t *testing.T) {
+	content := []byte(strings.Repeat("x", 4096) + "-n not an option\n" + strings.Repeat("y", 4079) + "--\n")
+	out := filepath.Join(t.TempDir(), "out")
+	for _, sh := range []string{"dash", "bash", "busybox"} {
+		if _, err := osexec.LookPath(sh); err != nil {
+			t.Logf("%s: not installed", sh)
+			continue
+		}
+		os.Remove(out)
+		args := []string{"-c", printfBytes(content, Quote(out))}
+		if sh == "busybox" {
+			args = append([]string{"sh"}, args...)
+		}
+		msg, err := osexec.Command(sh, args...).CombinedOutput()
+		got, _ := os.ReadFile(out)
+		if err != nil || !bytes.Equal(got, content) {
+			t.Errorf("%s: wrote %d bytes of %d (%v) %s", sh, len(got), len(content), err, msg)
+		}
+	}
+}

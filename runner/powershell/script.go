@@ -3,7 +3,6 @@ package powershell
 import (
 	"encoding/base64"
 	"fmt"
-	"io"
 	"net/url"
 	"slices"
 	"strconv"
@@ -277,21 +276,6 @@ const StdinScript = "$ProgressPreference = 'SilentlyContinue'\n" +
 // psStdinLine is the length of psStdin's lines.
 const psStdinLine = 4096
 
-// Stdin is the stdin of psStdinScript for script: its UTF-8 in base64,
-// in CRLF-ended lines.
-func Stdin(script string) io.Reader {
-	enc := base64.StdEncoding.EncodeToString([]byte(script))
-	var b strings.Builder
-	b.Grow(len(enc) + 2*(len(enc)/psStdinLine+1))
-	for len(enc) > 0 {
-		n := min(len(enc), psStdinLine)
-		b.WriteString(enc[:n])
-		b.WriteString("\r\n")
-		enc = enc[n:]
-	}
-	return strings.NewReader(b.String())
-}
-
 // psPath is a PowerShell expression of a host path; "~/" is the user's
 // profile directory there.
 func psPath(p string) string {
@@ -383,8 +367,8 @@ func CheckScript(marker string, steps []*plan.Step) string {
 		case documents.ActionFile, documents.ActionDirectory:
 			b.WriteString("$p = " + psPath(s.Path) + "\n")
 			b.WriteString(psStat(s, "stat"))
-			if s.Action == documents.ActionFile && s.ContentText && !s.Absent {
-				fmt.Fprintf(&b, "if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne '%s')) { dl_payload %s 'cur' $p %d }\n", plan.SHA256Hex(s.Content), psIdx(s), plan.MaxDiffBytes)
+			if s.Action == documents.ActionFile && s.ContentText && !s.Absent && !s.Secret {
+				fmt.Fprintf(&b, "if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne '%s')) { dl_payload %s 'cur' $p %d }\n", s.WantSHA(), psIdx(s), plan.MaxDiffBytes)
 			}
 		case documents.ActionLine:
 			b.WriteString("$p = " + psPath(s.Path) + "\n")
@@ -488,7 +472,11 @@ func psApplyAction(b *writer, a plan.ApplyStep, idx string) {
 			b.WriteString("if ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }\n")
 		} else {
 			// Write next to the target, then replace: atomic.
-			fmt.Fprintf(b, "dl_write $p %s\n", psBytes(a.Write))
+			if a.Streamed() {
+				b.WriteString(streamed(s.Idx) + "dl_write $p $dl_b\n")
+			} else {
+				fmt.Fprintf(b, "dl_write $p %s\n", psBytes(a.Write))
+			}
 			fmt.Fprintf(b, "dl_own $p $false %s %s\n", pwsh.Quote(s.Owner), pwsh.Quote(s.Group))
 		}
 		b.WriteString("} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }\n")

@@ -75,13 +75,14 @@ dl_need_t() {
 dl_facts
 dl_clean=1
 # step 1: tool (file /usr/local/bin/tool)
-if [ -f '/usr/local/bin/tool' ]; then dl_k=1; dl_sha '/usr/local/bin/tool'; dl_stat '/usr/local/bin/tool'
+if [ -L '/usr/local/bin/tool' ]; then dl_k=3
+elif [ -f '/usr/local/bin/tool' ]; then dl_k=1; dl_sha '/usr/local/bin/tool'; dl_stat '/usr/local/bin/tool'
 elif [ -e '/usr/local/bin/tool' ] || [ -L '/usr/local/bin/tool' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 0 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 0 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 9954acd9324ea1939fd80e9e99fb4a97b5b965916d7301d157ee0d254fc44d0a ] && [ "$dl_m" = 755 ]; }; then
 	dl_need_t; dl_ok=1
 	dl_tmp='/usr/local/bin'/'.tool'.dl-tmp.${DLM#@@DL-}
-	if { printf '#!/bin/sh\012# A tool the download step installs.\012echo "tool 1.0"\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	if { { printf '#!/bin/sh\012# A tool the download step installs.\012echo "tool 1.0"\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	if [ -n "$dl_ok" ]; then
 		[ -z "$dl_ok" ] || chmod 0755 "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
 		if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/usr/local/bin/tool' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
@@ -91,7 +92,8 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 9954acd9324ea1939fd80e
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 if [ -n "$dl_fixed0" ]; then
-	if [ -f '/usr/local/bin/tool' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = '#!/bin/sh' ] && IFS= read -r dl_l && [ "$dl_l" = '# A tool the download step installs.' ] && IFS= read -r dl_l && [ "$dl_l" = 'echo "tool 1.0"' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/usr/local/bin/tool' 2>/dev/null; then dl_s=9954acd9324ea1939fd80e9e99fb4a97b5b965916d7301d157ee0d254fc44d0a; else dl_sha '/usr/local/bin/tool'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+	if [ -L '/usr/local/bin/tool' ]; then dl_k=3
+	elif [ -f '/usr/local/bin/tool' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = '#!/bin/sh' ] && IFS= read -r dl_l && [ "$dl_l" = '# A tool the download step installs.' ] && IFS= read -r dl_l && [ "$dl_l" = 'echo "tool 1.0"' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/usr/local/bin/tool' 2>/dev/null; then dl_s=9954acd9324ea1939fd80e9e99fb4a97b5b965916d7301d157ee0d254fc44d0a; else dl_sha '/usr/local/bin/tool'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
 	elif [ -e '/usr/local/bin/tool' ] || [ -L '/usr/local/bin/tool' ]; then dl_k=2; else dl_k=0; fi
 	if [ $dl_k = 1 ]; then dl_frame 0 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 0 after $dl_k; fi
 fi

@@ -59,7 +59,8 @@ dl_hasline() {
 dl_facts
 dl_clean=1
 # step 1: tool (file /usr/local/bin/tool)
-if [ -f '/usr/local/bin/tool' ]; then dl_k=1; dl_sha '/usr/local/bin/tool'; dl_stat '/usr/local/bin/tool'
+if [ -L '/usr/local/bin/tool' ]; then dl_k=3
+elif [ -f '/usr/local/bin/tool' ]; then dl_k=1; dl_sha '/usr/local/bin/tool'; dl_stat '/usr/local/bin/tool'
 elif [ -e '/usr/local/bin/tool' ] || [ -L '/usr/local/bin/tool' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 0 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 0 stat $dl_k; fi
 

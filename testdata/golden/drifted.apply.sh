@@ -234,15 +234,17 @@ if [ -n "$dl_clean" ]; then
 fi
 [ $dl_rc -eq 0 ] || dl_clean=
 # step 3: conf-dir (directory /etc/app)
-if [ -d '/etc/app' ]; then dl_k=1; dl_s=-; dl_stat '/etc/app'
+if [ -L '/etc/app' ]; then dl_k=3
+elif [ -d '/etc/app' ]; then dl_k=1; dl_s=-; dl_stat '/etc/app'
 elif [ -e '/etc/app' ] || [ -L '/etc/app' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 2 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_m" = 750 ] && [ "$dl_o" = 'root' ] && [ "$dl_g" = 'app' ]; }; then
 	dl_need_t; dl_ok=1
+	if [ -L '/etc/app' ]; then rm -f -- '/etc/app' || dl_ok=; fi 2>"$dl_t.e"
 	if [ -d '/etc/app' ]; then :
 		[ -z "$dl_ok" ] || chmod 0750 '/etc/app' 2>>"$dl_t.e" || dl_ok=
 		[ -z "$dl_ok" ] || chown 'root:app' '/etc/app' 2>>"$dl_t.e" || dl_ok=
-	else mkdir -p -m 0750 -- '/etc/app' 2>"$dl_t.e" || dl_ok=
+	else mkdir -p -m 0750 -- '/etc/app' 2>>"$dl_t.e" || dl_ok=
 		[ -z "$dl_ok" ] || chown 'root:app' '/etc/app' 2>>"$dl_t.e" || dl_ok=
 	fi
 	dl_frame 2 applied "${dl_ok:-0}"; dl_payload 2 err "$dl_t.e"
@@ -250,7 +252,8 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_m" = 750 ] && [ "$dl_o" = '
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 4: old-dir (directory /var/lib/app/old)
-if [ -d '/var/lib/app/old' ]; then dl_k=1; dl_s=-; dl_stat '/var/lib/app/old'
+if [ -L '/var/lib/app/old' ]; then dl_k=3
+elif [ -d '/var/lib/app/old' ]; then dl_k=1; dl_s=-; dl_stat '/var/lib/app/old'
 elif [ -e '/var/lib/app/old' ] || [ -L '/var/lib/app/old' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 3 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then
@@ -261,7 +264,8 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 5: config (file /etc/app/app.conf)
-if [ -f '/etc/app/app.conf' ]; then dl_k=1; dl_sha '/etc/app/app.conf'; dl_stat '/etc/app/app.conf'
+if [ -L '/etc/app/app.conf' ]; then dl_k=3
+elif [ -f '/etc/app/app.conf' ]; then dl_k=1; dl_sha '/etc/app/app.conf'; dl_stat '/etc/app/app.conf'
 elif [ -e '/etc/app/app.conf' ] || [ -L '/etc/app/app.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 4 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6 ]; then dl_cur 4 '/etc/app/app.conf' 262145; fi
@@ -269,7 +273,7 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = cb41616ba574a235002cdc
 	dl_need_t; dl_ok=1
 	dl_tmp='/etc/app'/'.app.conf'.dl-tmp.${DLM#@@DL-}
 	umask 137
-	if { printf 'tier = frontend\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	if { { printf 'tier = frontend\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	umask "$dl_um0"
 	if [ -n "$dl_ok" ]; then
 		if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/etc/app/app.conf' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
@@ -279,7 +283,8 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = cb41616ba574a235002cdc
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 6: stale (file /etc/app/stale.conf)
-if [ -f '/etc/app/stale.conf' ]; then dl_k=1; dl_sha '/etc/app/stale.conf'; dl_stat '/etc/app/stale.conf'
+if [ -L '/etc/app/stale.conf' ]; then dl_k=3
+elif [ -f '/etc/app/stale.conf' ]; then dl_k=1; dl_sha '/etc/app/stale.conf'; dl_stat '/etc/app/stale.conf'
 elif [ -e '/etc/app/stale.conf' ] || [ -L '/etc/app/stale.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 5 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then
@@ -290,7 +295,8 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 7: root-login (line /etc/ssh/sshd_config)
-if [ -f '/etc/ssh/sshd_config' ]; then dl_k=1
+if [ -L '/etc/ssh/sshd_config' ]; then dl_k=3
+elif [ -f '/etc/ssh/sshd_config' ]; then dl_k=1
 elif [ -e '/etc/ssh/sshd_config' ] || [ -L '/etc/ssh/sshd_config' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then dl_stat '/etc/ssh/sshd_config'; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
@@ -298,22 +304,26 @@ if [ $dl_k = 1 ]; then dl_frame 6 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_fr
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 6 cur '/etc/ssh/sshd_config' 1025; else dl_cur 6 '/etc/ssh/sshd_config' 8388609; fi; fi
 dl_clean=
 if [ -n "$dl_fixed2" ]; then
-	if [ -d '/etc/app' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	if [ -L '/etc/app' ]; then dl_k=3
+	elif [ -d '/etc/app' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 	elif [ -e '/etc/app' ] || [ -L '/etc/app' ]; then dl_k=2; else dl_k=0; fi
 	if [ $dl_k = 1 ]; then dl_frame 2 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 after $dl_k; fi
 fi
 if [ -n "$dl_fixed3" ]; then
-	if [ -d '/var/lib/app/old' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	if [ -L '/var/lib/app/old' ]; then dl_k=3
+	elif [ -d '/var/lib/app/old' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 	elif [ -e '/var/lib/app/old' ] || [ -L '/var/lib/app/old' ]; then dl_k=2; else dl_k=0; fi
 	if [ $dl_k = 1 ]; then dl_frame 3 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 after $dl_k; fi
 fi
 if [ -n "$dl_fixed4" ]; then
-	if [ -f '/etc/app/app.conf' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'tier = frontend' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/etc/app/app.conf' 2>/dev/null; then dl_s=cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6; else dl_sha '/etc/app/app.conf'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+	if [ -L '/etc/app/app.conf' ]; then dl_k=3
+	elif [ -f '/etc/app/app.conf' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'tier = frontend' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/etc/app/app.conf' 2>/dev/null; then dl_s=cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6; else dl_sha '/etc/app/app.conf'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
 	elif [ -e '/etc/app/app.conf' ] || [ -L '/etc/app/app.conf' ]; then dl_k=2; else dl_k=0; fi
 	if [ $dl_k = 1 ]; then dl_frame 4 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 after $dl_k; fi
 fi
 if [ -n "$dl_fixed5" ]; then
-	if [ -f '/etc/app/stale.conf' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	if [ -L '/etc/app/stale.conf' ]; then dl_k=3
+	elif [ -f '/etc/app/stale.conf' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 	elif [ -e '/etc/app/stale.conf' ] || [ -L '/etc/app/stale.conf' ]; then dl_k=2; else dl_k=0; fi
 	if [ $dl_k = 1 ]; then dl_frame 5 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 after $dl_k; fi
 fi

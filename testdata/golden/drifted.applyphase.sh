@@ -227,10 +227,11 @@ fi
 # step 3: conf-dir (directory /etc/app)
 if [ -n "$dl_stop" ]; then dl_frame 2 skip "$dl_stop"; else
 	dl_ok=1
+	if [ -L '/etc/app' ]; then rm -f -- '/etc/app' || dl_ok=; fi 2>"$dl_t.e"
 	if [ -d '/etc/app' ]; then :
 		[ -z "$dl_ok" ] || chmod 0750 '/etc/app' 2>>"$dl_t.e" || dl_ok=
 		[ -z "$dl_ok" ] || chown 'root:app' '/etc/app' 2>>"$dl_t.e" || dl_ok=
-	else mkdir -p -m 0750 -- '/etc/app' 2>"$dl_t.e" || dl_ok=
+	else mkdir -p -m 0750 -- '/etc/app' 2>>"$dl_t.e" || dl_ok=
 		[ -z "$dl_ok" ] || chown 'root:app' '/etc/app' 2>>"$dl_t.e" || dl_ok=
 	fi
 	dl_frame 2 applied "${dl_ok:-0}"; dl_payload 2 err "$dl_t.e"
@@ -248,7 +249,7 @@ if [ -n "$dl_stop" ]; then dl_frame 4 skip "$dl_stop"; else
 	dl_ok=1
 	dl_tmp='/etc/app'/'.app.conf'.dl-tmp.${DLM#@@DL-}
 	umask 137
-	if { printf 'tier = frontend\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	if { { printf 'tier = frontend\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	umask "$dl_um0"
 	if [ -n "$dl_ok" ]; then
 		if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/etc/app/app.conf' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
@@ -268,7 +269,7 @@ if [ -n "$dl_stop" ]; then dl_frame 6 skip "$dl_stop"; else
 	dl_ok=1
 	dl_tmp='/etc/ssh'/'.sshd_config'.dl-tmp.${DLM#@@DL-}
 	umask 177
-	if { printf 'Port 22\012PermitRootLogin no\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	if { { printf 'Port 22\012PermitRootLogin no\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	umask "$dl_um0"
 	if [ -n "$dl_ok" ]; then
 		if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/etc/ssh/sshd_config' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
@@ -276,19 +277,24 @@ if [ -n "$dl_stop" ]; then dl_frame 6 skip "$dl_stop"; else
 	dl_frame 6 applied "${dl_ok:-0}"; dl_payload 6 err "$dl_t.e"
 	if [ -z "$dl_ok" ]; then dl_stop=failed; fi
 fi
-if [ -d '/etc/app' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+if [ -L '/etc/app' ]; then dl_k=3
+elif [ -d '/etc/app' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 elif [ -e '/etc/app' ] || [ -L '/etc/app' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 2 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 after $dl_k; fi
-if [ -d '/var/lib/app/old' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+if [ -L '/var/lib/app/old' ]; then dl_k=3
+elif [ -d '/var/lib/app/old' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 elif [ -e '/var/lib/app/old' ] || [ -L '/var/lib/app/old' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 3 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 after $dl_k; fi
-if [ -f '/etc/app/app.conf' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'tier = frontend' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/etc/app/app.conf' 2>/dev/null; then dl_s=cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6; else dl_sha '/etc/app/app.conf'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+if [ -L '/etc/app/app.conf' ]; then dl_k=3
+elif [ -f '/etc/app/app.conf' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'tier = frontend' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/etc/app/app.conf' 2>/dev/null; then dl_s=cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6; else dl_sha '/etc/app/app.conf'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
 elif [ -e '/etc/app/app.conf' ] || [ -L '/etc/app/app.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 4 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 after $dl_k; fi
-if [ -f '/etc/app/stale.conf' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+if [ -L '/etc/app/stale.conf' ]; then dl_k=3
+elif [ -f '/etc/app/stale.conf' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 elif [ -e '/etc/app/stale.conf' ] || [ -L '/etc/app/stale.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 5 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 after $dl_k; fi
-if [ -f '/etc/ssh/sshd_config' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'Port 22' ] && IFS= read -r dl_l && [ "$dl_l" = 'PermitRootLogin no' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/etc/ssh/sshd_config' 2>/dev/null; then dl_s=21f261d76ad5b2ec1f58b5650caf2ed93775f928c7fe428b31ccc3b7b41d463c; else dl_sha '/etc/ssh/sshd_config'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+if [ -L '/etc/ssh/sshd_config' ]; then dl_k=3
+elif [ -f '/etc/ssh/sshd_config' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'Port 22' ] && IFS= read -r dl_l && [ "$dl_l" = 'PermitRootLogin no' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/etc/ssh/sshd_config' 2>/dev/null; then dl_s=21f261d76ad5b2ec1f58b5650caf2ed93775f928c7fe428b31ccc3b7b41d463c; else dl_sha '/etc/ssh/sshd_config'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
 elif [ -e '/etc/ssh/sshd_config' ] || [ -L '/etc/ssh/sshd_config' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 6 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 after $dl_k; fi
 # step 8: tools (package)

@@ -238,24 +238,29 @@ else
 dl_sout 0 check; eval 'test -f /opt/app/.installed' </dev/null; dl_rc=$?; dl_send 0 check $dl_rc
 # step 2: reload (shell)
 # step 3: conf-dir (directory /etc/app)
-if [ -d '/etc/app' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e0" ]; then dl_s=- dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_s=-; dl_stat '/etc/app'; fi
+if [ -L '/etc/app' ]; then dl_k=3
+elif [ -d '/etc/app' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e0" ]; then dl_s=- dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_s=-; dl_stat '/etc/app'; fi
 elif [ -e '/etc/app' ] || [ -L '/etc/app' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 2 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 stat $dl_k; fi
 # step 4: old-dir (directory /var/lib/app/old)
-if [ -d '/var/lib/app/old' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e1" ]; then dl_s=- dl_m=$dl_m1 dl_o=$dl_o1 dl_g=$dl_g1 dl_z=$dl_z1; else dl_s=-; dl_stat '/var/lib/app/old'; fi
+if [ -L '/var/lib/app/old' ]; then dl_k=3
+elif [ -d '/var/lib/app/old' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e1" ]; then dl_s=- dl_m=$dl_m1 dl_o=$dl_o1 dl_g=$dl_g1 dl_z=$dl_z1; else dl_s=-; dl_stat '/var/lib/app/old'; fi
 elif [ -e '/var/lib/app/old' ] || [ -L '/var/lib/app/old' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 3 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
 # step 5: config (file /etc/app/app.conf)
-if [ -f '/etc/app/app.conf' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e2" ]; then if [ "$dl_z2" = 16 ] && { IFS= read -r dl_l && [ "$dl_l" = 'tier = frontend' ]; } <'/etc/app/app.conf' 2>/dev/null; then dl_s=cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6; else dl_sha '/etc/app/app.conf'; fi; dl_m=$dl_m2 dl_o=$dl_o2 dl_g=$dl_g2 dl_z=$dl_z2; else dl_sha '/etc/app/app.conf'; dl_stat '/etc/app/app.conf'; fi
+if [ -L '/etc/app/app.conf' ]; then dl_k=3
+elif [ -f '/etc/app/app.conf' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e2" ]; then if [ "$dl_z2" = 16 ] && { IFS= read -r dl_l && [ "$dl_l" = 'tier = frontend' ]; } <'/etc/app/app.conf' 2>/dev/null; then dl_s=cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6; else dl_sha '/etc/app/app.conf'; fi; dl_m=$dl_m2 dl_o=$dl_o2 dl_g=$dl_g2 dl_z=$dl_z2; else dl_sha '/etc/app/app.conf'; dl_stat '/etc/app/app.conf'; fi
 elif [ -e '/etc/app/app.conf' ] || [ -L '/etc/app/app.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 4 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != cb41616ba574a235002cdc4d878d77789b24118b6ec2979b259cd15a4382e0f6 ]; then dl_cur 4 '/etc/app/app.conf' 262145; fi
 # step 6: stale (file /etc/app/stale.conf)
-if [ -f '/etc/app/stale.conf' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e3" ]; then dl_s=$dl_s3 dl_m=$dl_m3 dl_o=$dl_o3 dl_g=$dl_g3 dl_z=$dl_z3; else dl_sha '/etc/app/stale.conf'; dl_stat '/etc/app/stale.conf'; fi
+if [ -L '/etc/app/stale.conf' ]; then dl_k=3
+elif [ -f '/etc/app/stale.conf' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e3" ]; then dl_s=$dl_s3 dl_m=$dl_m3 dl_o=$dl_o3 dl_g=$dl_g3 dl_z=$dl_z3; else dl_sha '/etc/app/stale.conf'; dl_stat '/etc/app/stale.conf'; fi
 elif [ -e '/etc/app/stale.conf' ] || [ -L '/etc/app/stale.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 5 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 stat $dl_k; fi
 # step 7: root-login (line /etc/ssh/sshd_config)
-if [ -f '/etc/ssh/sshd_config' ]; then dl_k=1
+if [ -L '/etc/ssh/sshd_config' ]; then dl_k=3
+elif [ -f '/etc/ssh/sshd_config' ]; then dl_k=1
 elif [ -e '/etc/ssh/sshd_config' ] || [ -L '/etc/ssh/sshd_config' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e4" ]; then dl_m=$dl_m4 dl_o=$dl_o4 dl_g=$dl_g4 dl_z=$dl_z4; else dl_stat '/etc/ssh/sshd_config'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi

@@ -100,15 +100,17 @@ else
 		set -- $dl_l1; dl_m1=$1 dl_o1=$2 dl_g1=$3 dl_z1=$4
 	fi; fi; set +f
 # step 1: conf-dir (directory /etc/app)
-if [ -d '/etc/app' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e0" ]; then dl_s=- dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_s=-; dl_stat '/etc/app'; fi
+if [ -L '/etc/app' ]; then dl_k=3
+elif [ -d '/etc/app' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e0" ]; then dl_s=- dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_s=-; dl_stat '/etc/app'; fi
 elif [ -e '/etc/app' ] || [ -L '/etc/app' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 0 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 0 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_m" = 755 ] && [ "$dl_o" = 'root' ] && [ "$dl_g" = 'root' ]; }; then
 	dl_need_t; dl_ok=1
+	if [ -L '/etc/app' ]; then rm -f -- '/etc/app' || dl_ok=; fi 2>"$dl_t.e"
 	if [ -d '/etc/app' ]; then :
 		[ -z "$dl_ok" ] || chmod 0755 '/etc/app' 2>>"$dl_t.e" || dl_ok=
 		[ -z "$dl_ok" ] || chown 'root:root' '/etc/app' 2>>"$dl_t.e" || dl_ok=
-	else mkdir -p -m 0755 -- '/etc/app' 2>"$dl_t.e" || dl_ok=
+	else mkdir -p -m 0755 -- '/etc/app' 2>>"$dl_t.e" || dl_ok=
 		[ -z "$dl_ok" ] || chown 'root:root' '/etc/app' 2>>"$dl_t.e" || dl_ok=
 	fi
 	dl_frame 0 applied "${dl_ok:-0}"; dl_payload 0 err "$dl_t.e"
@@ -116,20 +118,23 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_m" = 755 ] && [ "$dl_o" = '
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 2: cache-dir (directory ~/cache)
-if [ -d "$HOME"/'cache' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e1" ]; then dl_s=- dl_m=$dl_m1 dl_o=$dl_o1 dl_g=$dl_g1 dl_z=$dl_z1; else dl_s=-; dl_stat "$HOME"/'cache'; fi
+if [ -L "$HOME"/'cache' ]; then dl_k=3
+elif [ -d "$HOME"/'cache' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e1" ]; then dl_s=- dl_m=$dl_m1 dl_o=$dl_o1 dl_g=$dl_g1 dl_z=$dl_z1; else dl_s=-; dl_stat "$HOME"/'cache'; fi
 elif [ -e "$HOME"/'cache' ] || [ -L "$HOME"/'cache' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 1 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 1 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ]; }; then
 	dl_need_t; dl_ok=1
+	if [ -L "$HOME"/'cache' ]; then rm -f -- "$HOME"/'cache' || dl_ok=; fi 2>"$dl_t.e"
 	if [ -d "$HOME"/'cache' ]; then :
-	else mkdir -p -- "$HOME"/'cache' 2>"$dl_t.e" || dl_ok=
+	else umask go-w; mkdir -p -- "$HOME"/'cache' 2>>"$dl_t.e" || dl_ok=; umask "$dl_um0"
 	fi
 	dl_frame 1 applied "${dl_ok:-0}"; dl_payload 1 err "$dl_t.e"
 	dl_fixed1=1
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 3: old-dir (directory /var/lib/app/old)
-if [ -d '/var/lib/app/old' ]; then dl_k=1; dl_s=-; dl_stat '/var/lib/app/old'
+if [ -L '/var/lib/app/old' ]; then dl_k=3
+elif [ -d '/var/lib/app/old' ]; then dl_k=1; dl_s=-; dl_stat '/var/lib/app/old'
 elif [ -e '/var/lib/app/old' ] || [ -L '/var/lib/app/old' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 2 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then
@@ -140,7 +145,8 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 4: config (file /etc/app/app.conf)
-if [ -f '/etc/app/app.conf' ]; then dl_k=1; dl_sha '/etc/app/app.conf'; dl_stat '/etc/app/app.conf'
+if [ -L '/etc/app/app.conf' ]; then dl_k=3
+elif [ -f '/etc/app/app.conf' ]; then dl_k=1; dl_sha '/etc/app/app.conf'; dl_stat '/etc/app/app.conf'
 elif [ -e '/etc/app/app.conf' ] || [ -L '/etc/app/app.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 3 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != c816e9a8207ba950fc29ce9748c1828b8feb7da8a5004ff2c4e943744c62ad3c ]; then dl_cur 3 '/etc/app/app.conf' 262145; fi
@@ -148,7 +154,7 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = c816e9a8207ba950fc29ce
 	dl_need_t; dl_ok=1
 	dl_tmp='/etc/app'/'.app.conf'.dl-tmp.${DLM#@@DL-}
 	umask 137
-	if { printf '# managed by driftless: tier frontend\012listen = "0.0.0.0:8080"\012greeting = \047h\303\251llo\011world\047 # 100\045 \134 literal\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	if { { printf '# managed by driftless: tier frontend\012listen = "0.0.0.0:8080"\012greeting = \047h\303\251llo\011world\047 # 100\045 \134 literal\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	umask "$dl_um0"
 	if [ -n "$dl_ok" ]; then
 		[ -z "$dl_ok" ] || chown 'root:app' "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
@@ -159,7 +165,8 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = c816e9a8207ba950fc29ce
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 5: motd (file /etc/motd)
-if [ -f '/etc/motd' ]; then dl_k=1; dl_sha '/etc/motd'; dl_stat '/etc/motd'
+if [ -L '/etc/motd' ]; then dl_k=3
+elif [ -f '/etc/motd' ]; then dl_k=1; dl_sha '/etc/motd'; dl_stat '/etc/motd'
 elif [ -e '/etc/motd' ] || [ -L '/etc/motd' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 4 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != a240f8fba6fb0af3ce476292a52a896ee8716ecd35b03223a5fb4b1b1986e886 ]; then dl_cur 4 '/etc/motd' 262145; fi
@@ -167,7 +174,7 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = a240f8fba6fb0af3ce4762
 	dl_need_t; dl_ok=1
 	dl_tmp='/etc'/'.motd'.dl-tmp.${DLM#@@DL-}
 	umask 133
-	if { printf 'Authorised use only.'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	if { { printf 'Authorised use only.'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	umask "$dl_um0"
 	if [ -n "$dl_ok" ]; then
 		if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/etc/motd' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
@@ -177,14 +184,15 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = a240f8fba6fb0af3ce4762
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 6: script (file /usr/local/bin/app-health)
-if [ -f '/usr/local/bin/app-health' ]; then dl_k=1; dl_sha '/usr/local/bin/app-health'; dl_stat '/usr/local/bin/app-health'
+if [ -L '/usr/local/bin/app-health' ]; then dl_k=3
+elif [ -f '/usr/local/bin/app-health' ]; then dl_k=1; dl_sha '/usr/local/bin/app-health'; dl_stat '/usr/local/bin/app-health'
 elif [ -e '/usr/local/bin/app-health' ] || [ -L '/usr/local/bin/app-health' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 5 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != 4226e081622713bb27bfc8eb30a4f4880b242fe6d39415d63ccb34a593218673 ]; then dl_cur 5 '/usr/local/bin/app-health' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 4226e081622713bb27bfc8eb30a4f4880b242fe6d39415d63ccb34a593218673 ] && [ "$dl_m" = 755 ]; }; then
 	dl_need_t; dl_ok=1
 	dl_tmp='/usr/local/bin'/'.app-health'.dl-tmp.${DLM#@@DL-}
-	if { printf '#!/bin/sh\012exec curl -fsS http://localhost:8080/health\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	if { { printf '#!/bin/sh\012exec curl -fsS http://localhost:8080/health\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	if [ -n "$dl_ok" ]; then
 		[ -z "$dl_ok" ] || chmod 0755 "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
 		if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/usr/local/bin/app-health' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
@@ -194,14 +202,16 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 4226e081622713bb27bfc8
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 7: binary (file /var/lib/app/logo.bin)
-if [ -f '/var/lib/app/logo.bin' ]; then dl_k=1; dl_sha '/var/lib/app/logo.bin'; dl_stat '/var/lib/app/logo.bin'
+if [ -L '/var/lib/app/logo.bin' ]; then dl_k=3
+elif [ -f '/var/lib/app/logo.bin' ]; then dl_k=1; dl_sha '/var/lib/app/logo.bin'; dl_stat '/var/lib/app/logo.bin'
 elif [ -e '/var/lib/app/logo.bin' ] || [ -L '/var/lib/app/logo.bin' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 6 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 7ea4b00d19fe7dee0b96e25c8db09af86417bc5977e722d4c9e20cb4bda6071d ]; }; then
 	dl_need_t; dl_ok=1
 	dl_tmp='/var/lib/app'/'.logo.bin'.dl-tmp.${DLM#@@DL-}
+	umask go-w
 	[ $dl_k != 1 ] || umask 077
-	if { printf 'PNG\000\001\002\377 logo\000\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	if { { printf 'PNG\000\001\002\377 logo\000\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	umask "$dl_um0"
 	if [ -n "$dl_ok" ]; then
 		[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
@@ -212,15 +222,17 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 7ea4b00d19fe7dee0b96e2
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 8: notes (file ~/notes.txt)
-if [ -f "$HOME"/'notes.txt' ]; then dl_k=1; dl_sha "$HOME"/'notes.txt'; dl_stat "$HOME"/'notes.txt'
+if [ -L "$HOME"/'notes.txt' ]; then dl_k=3
+elif [ -f "$HOME"/'notes.txt' ]; then dl_k=1; dl_sha "$HOME"/'notes.txt'; dl_stat "$HOME"/'notes.txt'
 elif [ -e "$HOME"/'notes.txt' ] || [ -L "$HOME"/'notes.txt' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 7 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 7 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != 4ffe15505ac1f594485290614004d512b52450cd14a5f0ca3b0143b82d752303 ]; then dl_cur 7 "$HOME"/'notes.txt' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 4ffe15505ac1f594485290614004d512b52450cd14a5f0ca3b0143b82d752303 ]; }; then
 	dl_need_t; dl_ok=1
 	dl_tmp="$HOME"/'.notes.txt'.dl-tmp.${DLM#@@DL-}
+	umask go-w
 	[ $dl_k != 1 ] || umask 077
-	if { printf 'Notes kept on every host by driftless: line 01 of a text larger than a KiB.\012Notes kept on every host by driftless: line 02 of a text larger than a KiB.\012Notes kept on every host by driftless: line 03 of a text larger than a KiB.\012Notes kept on every host by driftless: line 04 of a text larger than a KiB.\012Notes kept on every host by driftless: line 05 of a text larger than a KiB.\012Notes kept on every host by driftless: line 06 of a text larger than a KiB.\012Notes kept on every host by driftless: line 07 of a text larger than a KiB.\012Notes kept on every host by driftless: line 08 of a text larger than a KiB.\012Notes kept on every host by driftless: line 09 of a text larger than a KiB.\012Notes kept on every host by driftless: line 10 of a text larger than a KiB.\012Notes kept on every host by driftless: line 11 of a text larger than a KiB.\012Notes kept on every host by driftless: line 12 of a text larger than a KiB.\012Notes kept on every host by driftless: line 13 of a text larger than a KiB.\012Notes kept on every host by driftless: line 14 of a text larger than a KiB.\012Notes kept on every host by driftless: line 15 of a text larger than a KiB.\012Notes kept on every host by driftless: line 16 of a text larger than a KiB.\012Notes kept on every host by driftless: line 17 of a text larger than a KiB.\012Notes kept on every host by driftless: line 18 of a text larger than a KiB.\012Notes kept on every host by driftless: line 19 of a text larger than a KiB.\012Notes kept on every host by driftless: line 20 of a text larger than a KiB.\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	if { { printf 'Notes kept on every host by driftless: line 01 of a text larger than a KiB.\012Notes kept on every host by driftless: line 02 of a text larger than a KiB.\012Notes kept on every host by driftless: line 03 of a text larger than a KiB.\012Notes kept on every host by driftless: line 04 of a text larger than a KiB.\012Notes kept on every host by driftless: line 05 of a text larger than a KiB.\012Notes kept on every host by driftless: line 06 of a text larger than a KiB.\012Notes kept on every host by driftless: line 07 of a text larger than a KiB.\012Notes kept on every host by driftless: line 08 of a text larger than a KiB.\012Notes kept on every host by driftless: line 09 of a text larger than a KiB.\012Notes kept on every host by driftless: line 10 of a text larger than a KiB.\012Notes kept on every host by driftless: line 11 of a text larger than a KiB.\012Notes kept on every host by driftless: line 12 of a text larger than a KiB.\012Notes kept on every host by driftless: line 13 of a text larger than a KiB.\012Notes kept on every host by driftless: line 14 of a text larger than a KiB.\012Notes kept on every host by driftless: line 15 of a text larger than a KiB.\012Notes kept on every host by driftless: line 16 of a text larger than a KiB.\012Notes kept on every host by driftless: line 17 of a text larger than a KiB.\012Notes kept on every host by driftless: line 18 of a text larger than a KiB.\012Notes kept on every host by driftless: line 19 of a text larger than a KiB.\012Notes kept on every host by driftless: line 20 of a text larger than a KiB.\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	umask "$dl_um0"
 	if [ -n "$dl_ok" ]; then
 		[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
@@ -231,15 +243,17 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 4ffe15505ac1f594485290
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 9: empty (file /etc/app/empty)
-if [ -f '/etc/app/empty' ]; then dl_k=1; dl_sha '/etc/app/empty'; dl_stat '/etc/app/empty'
+if [ -L '/etc/app/empty' ]; then dl_k=3
+elif [ -f '/etc/app/empty' ]; then dl_k=1; dl_sha '/etc/app/empty'; dl_stat '/etc/app/empty'
 elif [ -e '/etc/app/empty' ] || [ -L '/etc/app/empty' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 8 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 8 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 ]; then dl_cur 8 '/etc/app/empty' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 ]; }; then
 	dl_need_t; dl_ok=1
 	dl_tmp='/etc/app'/'.empty'.dl-tmp.${DLM#@@DL-}
+	umask go-w
 	[ $dl_k != 1 ] || umask 077
-	if { printf ''; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	if { { printf ''; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	umask "$dl_um0"
 	if [ -n "$dl_ok" ]; then
 		[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
@@ -250,15 +264,17 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = e3b0c44298fc1c149afbf4
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 10: relative (file app.env)
-if [ -f 'app.env' ]; then dl_k=1; dl_sha 'app.env'; dl_stat 'app.env'
+if [ -L 'app.env' ]; then dl_k=3
+elif [ -f 'app.env' ]; then dl_k=1; dl_sha 'app.env'; dl_stat 'app.env'
 elif [ -e 'app.env' ] || [ -L 'app.env' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 9 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 9 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != c92d9fa0d29eb4d9d9b96e494c7134fb4a04542d6bdb24d45e4f9edeb542cb6e ]; then dl_cur 9 'app.env' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = c92d9fa0d29eb4d9d9b96e494c7134fb4a04542d6bdb24d45e4f9edeb542cb6e ]; }; then
 	dl_need_t; dl_ok=1
 	dl_tmp='./''.app.env'.dl-tmp.${DLM#@@DL-}
+	umask go-w
 	[ $dl_k != 1 ] || umask 077
-	if { printf 'TIER=frontend\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	if { { printf 'TIER=frontend\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	umask "$dl_um0"
 	if [ -n "$dl_ok" ]; then
 		[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
@@ -269,15 +285,17 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = c92d9fa0d29eb4d9d9b96e
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 11: at-root (file /app.flag)
-if [ -f '/app.flag' ]; then dl_k=1; dl_sha '/app.flag'; dl_stat '/app.flag'
+if [ -L '/app.flag' ]; then dl_k=3
+elif [ -f '/app.flag' ]; then dl_k=1; dl_sha '/app.flag'; dl_stat '/app.flag'
 elif [ -e '/app.flag' ] || [ -L '/app.flag' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 10 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 10 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != b6ac5bc39377e44ee783dff946f6703a994f5eb31a438e69dc0735b40060d2e8 ]; then dl_cur 10 '/app.flag' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = b6ac5bc39377e44ee783dff946f6703a994f5eb31a438e69dc0735b40060d2e8 ]; }; then
 	dl_need_t; dl_ok=1
 	dl_tmp='/''.app.flag'.dl-tmp.${DLM#@@DL-}
+	umask go-w
 	[ $dl_k != 1 ] || umask 077
-	if { printf 'on\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	if { { printf 'on\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	umask "$dl_um0"
 	if [ -n "$dl_ok" ]; then
 		[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
@@ -288,7 +306,8 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = b6ac5bc39377e44ee783df
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 12: stale (file /etc/app/stale.conf)
-if [ -f '/etc/app/stale.conf' ]; then dl_k=1; dl_sha '/etc/app/stale.conf'; dl_stat '/etc/app/stale.conf'
+if [ -L '/etc/app/stale.conf' ]; then dl_k=3
+elif [ -f '/etc/app/stale.conf' ]; then dl_k=1; dl_sha '/etc/app/stale.conf'; dl_stat '/etc/app/stale.conf'
 elif [ -e '/etc/app/stale.conf' ] || [ -L '/etc/app/stale.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 11 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 11 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then
@@ -321,62 +340,74 @@ if [ -n "$dl_fixed6$dl_fixed7" ]; then
 			fi; fi; set +f
 	fi
 	if [ -n "$dl_fixed0" ]; then
-		if [ -d '/etc/app' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+		if [ -L '/etc/app' ]; then dl_k=3
+		elif [ -d '/etc/app' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 		elif [ -e '/etc/app' ] || [ -L '/etc/app' ]; then dl_k=2; else dl_k=0; fi
 		if [ $dl_k = 1 ]; then dl_frame 0 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 0 after $dl_k; fi
 	fi
 	if [ -n "$dl_fixed1" ]; then
-		if [ -d "$HOME"/'cache' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+		if [ -L "$HOME"/'cache' ]; then dl_k=3
+		elif [ -d "$HOME"/'cache' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 		elif [ -e "$HOME"/'cache' ] || [ -L "$HOME"/'cache' ]; then dl_k=2; else dl_k=0; fi
 		if [ $dl_k = 1 ]; then dl_frame 1 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 1 after $dl_k; fi
 	fi
 	if [ -n "$dl_fixed2" ]; then
-		if [ -d '/var/lib/app/old' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+		if [ -L '/var/lib/app/old' ]; then dl_k=3
+		elif [ -d '/var/lib/app/old' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 		elif [ -e '/var/lib/app/old' ] || [ -L '/var/lib/app/old' ]; then dl_k=2; else dl_k=0; fi
 		if [ $dl_k = 1 ]; then dl_frame 2 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 after $dl_k; fi
 	fi
 	if [ -n "$dl_fixed3" ]; then
-		if [ -f '/etc/app/app.conf' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = '# managed by driftless: tier frontend' ] && IFS= read -r dl_l && [ "$dl_l" = 'listen = "0.0.0.0:8080"' ] && IFS= read -r dl_l && [ "$dl_l" = 'greeting = '\''héllo	world'\'' # 100% \ literal' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/etc/app/app.conf' 2>/dev/null; then dl_s=c816e9a8207ba950fc29ce9748c1828b8feb7da8a5004ff2c4e943744c62ad3c; else dl_sha '/etc/app/app.conf'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+		if [ -L '/etc/app/app.conf' ]; then dl_k=3
+		elif [ -f '/etc/app/app.conf' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = '# managed by driftless: tier frontend' ] && IFS= read -r dl_l && [ "$dl_l" = 'listen = "0.0.0.0:8080"' ] && IFS= read -r dl_l && [ "$dl_l" = 'greeting = '\''héllo	world'\'' # 100% \ literal' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/etc/app/app.conf' 2>/dev/null; then dl_s=c816e9a8207ba950fc29ce9748c1828b8feb7da8a5004ff2c4e943744c62ad3c; else dl_sha '/etc/app/app.conf'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
 		elif [ -e '/etc/app/app.conf' ] || [ -L '/etc/app/app.conf' ]; then dl_k=2; else dl_k=0; fi
 		if [ $dl_k = 1 ]; then dl_frame 3 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 after $dl_k; fi
 	fi
 	if [ -n "$dl_fixed4" ]; then
-		if [ -f '/etc/motd' ]; then dl_k=1; if { ! IFS= read -r dl_l && [ "$dl_l" = 'Authorised use only.' ]; } <'/etc/motd' 2>/dev/null; then dl_s=a240f8fba6fb0af3ce476292a52a896ee8716ecd35b03223a5fb4b1b1986e886; else dl_sha '/etc/motd'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+		if [ -L '/etc/motd' ]; then dl_k=3
+		elif [ -f '/etc/motd' ]; then dl_k=1; if { ! IFS= read -r dl_l && [ "$dl_l" = 'Authorised use only.' ]; } <'/etc/motd' 2>/dev/null; then dl_s=a240f8fba6fb0af3ce476292a52a896ee8716ecd35b03223a5fb4b1b1986e886; else dl_sha '/etc/motd'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
 		elif [ -e '/etc/motd' ] || [ -L '/etc/motd' ]; then dl_k=2; else dl_k=0; fi
 		if [ $dl_k = 1 ]; then dl_frame 4 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 after $dl_k; fi
 	fi
 	if [ -n "$dl_fixed5" ]; then
-		if [ -f '/usr/local/bin/app-health' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = '#!/bin/sh' ] && IFS= read -r dl_l && [ "$dl_l" = 'exec curl -fsS http://localhost:8080/health' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/usr/local/bin/app-health' 2>/dev/null; then dl_s=4226e081622713bb27bfc8eb30a4f4880b242fe6d39415d63ccb34a593218673; else dl_sha '/usr/local/bin/app-health'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+		if [ -L '/usr/local/bin/app-health' ]; then dl_k=3
+		elif [ -f '/usr/local/bin/app-health' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = '#!/bin/sh' ] && IFS= read -r dl_l && [ "$dl_l" = 'exec curl -fsS http://localhost:8080/health' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/usr/local/bin/app-health' 2>/dev/null; then dl_s=4226e081622713bb27bfc8eb30a4f4880b242fe6d39415d63ccb34a593218673; else dl_sha '/usr/local/bin/app-health'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
 		elif [ -e '/usr/local/bin/app-health' ] || [ -L '/usr/local/bin/app-health' ]; then dl_k=2; else dl_k=0; fi
 		if [ $dl_k = 1 ]; then dl_frame 5 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 after $dl_k; fi
 	fi
 	if [ -n "$dl_fixed6" ]; then
-		if [ -f '/var/lib/app/logo.bin' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e0" ]; then dl_s=$dl_s0 dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_sha '/var/lib/app/logo.bin'; dl_stat '/var/lib/app/logo.bin'; fi
+		if [ -L '/var/lib/app/logo.bin' ]; then dl_k=3
+		elif [ -f '/var/lib/app/logo.bin' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e0" ]; then dl_s=$dl_s0 dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_sha '/var/lib/app/logo.bin'; dl_stat '/var/lib/app/logo.bin'; fi
 		elif [ -e '/var/lib/app/logo.bin' ] || [ -L '/var/lib/app/logo.bin' ]; then dl_k=2; else dl_k=0; fi
 		if [ $dl_k = 1 ]; then dl_frame 6 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 after $dl_k; fi
 	fi
 	if [ -n "$dl_fixed7" ]; then
-		if [ -f "$HOME"/'notes.txt' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e1" ]; then dl_s=$dl_s1 dl_m=$dl_m1 dl_o=$dl_o1 dl_g=$dl_g1 dl_z=$dl_z1; else dl_sha "$HOME"/'notes.txt'; dl_stat "$HOME"/'notes.txt'; fi
+		if [ -L "$HOME"/'notes.txt' ]; then dl_k=3
+		elif [ -f "$HOME"/'notes.txt' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e1" ]; then dl_s=$dl_s1 dl_m=$dl_m1 dl_o=$dl_o1 dl_g=$dl_g1 dl_z=$dl_z1; else dl_sha "$HOME"/'notes.txt'; dl_stat "$HOME"/'notes.txt'; fi
 		elif [ -e "$HOME"/'notes.txt' ] || [ -L "$HOME"/'notes.txt' ]; then dl_k=2; else dl_k=0; fi
 		if [ $dl_k = 1 ]; then dl_frame 7 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 7 after $dl_k; fi
 	fi
 	if [ -n "$dl_fixed8" ]; then
-		if [ -f '/etc/app/empty' ]; then dl_k=1; if [ ! -s '/etc/app/empty' ]; then dl_s=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855; else dl_sha '/etc/app/empty'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+		if [ -L '/etc/app/empty' ]; then dl_k=3
+		elif [ -f '/etc/app/empty' ]; then dl_k=1; if [ ! -s '/etc/app/empty' ]; then dl_s=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855; else dl_sha '/etc/app/empty'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
 		elif [ -e '/etc/app/empty' ] || [ -L '/etc/app/empty' ]; then dl_k=2; else dl_k=0; fi
 		if [ $dl_k = 1 ]; then dl_frame 8 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 8 after $dl_k; fi
 	fi
 	if [ -n "$dl_fixed9" ]; then
-		if [ -f 'app.env' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'TIER=frontend' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'app.env' 2>/dev/null; then dl_s=c92d9fa0d29eb4d9d9b96e494c7134fb4a04542d6bdb24d45e4f9edeb542cb6e; else dl_sha 'app.env'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+		if [ -L 'app.env' ]; then dl_k=3
+		elif [ -f 'app.env' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'TIER=frontend' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'app.env' 2>/dev/null; then dl_s=c92d9fa0d29eb4d9d9b96e494c7134fb4a04542d6bdb24d45e4f9edeb542cb6e; else dl_sha 'app.env'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
 		elif [ -e 'app.env' ] || [ -L 'app.env' ]; then dl_k=2; else dl_k=0; fi
 		if [ $dl_k = 1 ]; then dl_frame 9 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 9 after $dl_k; fi
 	fi
 	if [ -n "$dl_fixed10" ]; then
-		if [ -f '/app.flag' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'on' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/app.flag' 2>/dev/null; then dl_s=b6ac5bc39377e44ee783dff946f6703a994f5eb31a438e69dc0735b40060d2e8; else dl_sha '/app.flag'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+		if [ -L '/app.flag' ]; then dl_k=3
+		elif [ -f '/app.flag' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'on' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/app.flag' 2>/dev/null; then dl_s=b6ac5bc39377e44ee783dff946f6703a994f5eb31a438e69dc0735b40060d2e8; else dl_sha '/app.flag'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
 		elif [ -e '/app.flag' ] || [ -L '/app.flag' ]; then dl_k=2; else dl_k=0; fi
 		if [ $dl_k = 1 ]; then dl_frame 10 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 10 after $dl_k; fi
 	fi
 	if [ -n "$dl_fixed11" ]; then
-		if [ -f '/etc/app/stale.conf' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+		if [ -L '/etc/app/stale.conf' ]; then dl_k=3
+		elif [ -f '/etc/app/stale.conf' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 		elif [ -e '/etc/app/stale.conf' ] || [ -L '/etc/app/stale.conf' ]; then dl_k=2; else dl_k=0; fi
 		if [ $dl_k = 1 ]; then dl_frame 11 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 11 after $dl_k; fi
 	fi

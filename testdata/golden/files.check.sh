@@ -120,58 +120,70 @@ else
 		set -- $dl_l11; dl_m11=$1 dl_o11=$2 dl_g11=$3 dl_z11=$4
 	fi; fi; set +f
 # step 1: conf-dir (directory /etc/app)
-if [ -d '/etc/app' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e0" ]; then dl_s=- dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_s=-; dl_stat '/etc/app'; fi
+if [ -L '/etc/app' ]; then dl_k=3
+elif [ -d '/etc/app' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e0" ]; then dl_s=- dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_s=-; dl_stat '/etc/app'; fi
 elif [ -e '/etc/app' ] || [ -L '/etc/app' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 0 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 0 stat $dl_k; fi
 # step 2: cache-dir (directory ~/cache)
-if [ -d "$HOME"/'cache' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e1" ]; then dl_s=- dl_m=$dl_m1 dl_o=$dl_o1 dl_g=$dl_g1 dl_z=$dl_z1; else dl_s=-; dl_stat "$HOME"/'cache'; fi
+if [ -L "$HOME"/'cache' ]; then dl_k=3
+elif [ -d "$HOME"/'cache' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e1" ]; then dl_s=- dl_m=$dl_m1 dl_o=$dl_o1 dl_g=$dl_g1 dl_z=$dl_z1; else dl_s=-; dl_stat "$HOME"/'cache'; fi
 elif [ -e "$HOME"/'cache' ] || [ -L "$HOME"/'cache' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 1 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 1 stat $dl_k; fi
 # step 3: old-dir (directory /var/lib/app/old)
-if [ -d '/var/lib/app/old' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e2" ]; then dl_s=- dl_m=$dl_m2 dl_o=$dl_o2 dl_g=$dl_g2 dl_z=$dl_z2; else dl_s=-; dl_stat '/var/lib/app/old'; fi
+if [ -L '/var/lib/app/old' ]; then dl_k=3
+elif [ -d '/var/lib/app/old' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e2" ]; then dl_s=- dl_m=$dl_m2 dl_o=$dl_o2 dl_g=$dl_g2 dl_z=$dl_z2; else dl_s=-; dl_stat '/var/lib/app/old'; fi
 elif [ -e '/var/lib/app/old' ] || [ -L '/var/lib/app/old' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 2 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 stat $dl_k; fi
 # step 4: config (file /etc/app/app.conf)
-if [ -f '/etc/app/app.conf' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e3" ]; then if [ "$dl_z3" = 105 ] && { IFS= read -r dl_l && [ "$dl_l" = '# managed by driftless: tier frontend' ] && IFS= read -r dl_l && [ "$dl_l" = 'listen = "0.0.0.0:8080"' ] && IFS= read -r dl_l && [ "$dl_l" = 'greeting = '\''héllo	world'\'' # 100% \ literal' ]; } <'/etc/app/app.conf' 2>/dev/null; then dl_s=c816e9a8207ba950fc29ce9748c1828b8feb7da8a5004ff2c4e943744c62ad3c; else dl_sha '/etc/app/app.conf'; fi; dl_m=$dl_m3 dl_o=$dl_o3 dl_g=$dl_g3 dl_z=$dl_z3; else dl_sha '/etc/app/app.conf'; dl_stat '/etc/app/app.conf'; fi
+if [ -L '/etc/app/app.conf' ]; then dl_k=3
+elif [ -f '/etc/app/app.conf' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e3" ]; then if [ "$dl_z3" = 105 ] && { IFS= read -r dl_l && [ "$dl_l" = '# managed by driftless: tier frontend' ] && IFS= read -r dl_l && [ "$dl_l" = 'listen = "0.0.0.0:8080"' ] && IFS= read -r dl_l && [ "$dl_l" = 'greeting = '\''héllo	world'\'' # 100% \ literal' ]; } <'/etc/app/app.conf' 2>/dev/null; then dl_s=c816e9a8207ba950fc29ce9748c1828b8feb7da8a5004ff2c4e943744c62ad3c; else dl_sha '/etc/app/app.conf'; fi; dl_m=$dl_m3 dl_o=$dl_o3 dl_g=$dl_g3 dl_z=$dl_z3; else dl_sha '/etc/app/app.conf'; dl_stat '/etc/app/app.conf'; fi
 elif [ -e '/etc/app/app.conf' ] || [ -L '/etc/app/app.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 3 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != c816e9a8207ba950fc29ce9748c1828b8feb7da8a5004ff2c4e943744c62ad3c ]; then dl_cur 3 '/etc/app/app.conf' 262145; fi
 # step 5: motd (file /etc/motd)
-if [ -f '/etc/motd' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e4" ]; then if [ "$dl_z4" = 20 ] && { ! IFS= read -r dl_l && [ "$dl_l" = 'Authorised use only.' ]; } <'/etc/motd' 2>/dev/null; then dl_s=a240f8fba6fb0af3ce476292a52a896ee8716ecd35b03223a5fb4b1b1986e886; else dl_sha '/etc/motd'; fi; dl_m=$dl_m4 dl_o=$dl_o4 dl_g=$dl_g4 dl_z=$dl_z4; else dl_sha '/etc/motd'; dl_stat '/etc/motd'; fi
+if [ -L '/etc/motd' ]; then dl_k=3
+elif [ -f '/etc/motd' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e4" ]; then if [ "$dl_z4" = 20 ] && { ! IFS= read -r dl_l && [ "$dl_l" = 'Authorised use only.' ]; } <'/etc/motd' 2>/dev/null; then dl_s=a240f8fba6fb0af3ce476292a52a896ee8716ecd35b03223a5fb4b1b1986e886; else dl_sha '/etc/motd'; fi; dl_m=$dl_m4 dl_o=$dl_o4 dl_g=$dl_g4 dl_z=$dl_z4; else dl_sha '/etc/motd'; dl_stat '/etc/motd'; fi
 elif [ -e '/etc/motd' ] || [ -L '/etc/motd' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 4 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != a240f8fba6fb0af3ce476292a52a896ee8716ecd35b03223a5fb4b1b1986e886 ]; then dl_cur 4 '/etc/motd' 262145; fi
 # step 6: script (file /usr/local/bin/app-health)
-if [ -f '/usr/local/bin/app-health' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e5" ]; then if [ "$dl_z5" = 54 ] && { IFS= read -r dl_l && [ "$dl_l" = '#!/bin/sh' ] && IFS= read -r dl_l && [ "$dl_l" = 'exec curl -fsS http://localhost:8080/health' ]; } <'/usr/local/bin/app-health' 2>/dev/null; then dl_s=4226e081622713bb27bfc8eb30a4f4880b242fe6d39415d63ccb34a593218673; else dl_sha '/usr/local/bin/app-health'; fi; dl_m=$dl_m5 dl_o=$dl_o5 dl_g=$dl_g5 dl_z=$dl_z5; else dl_sha '/usr/local/bin/app-health'; dl_stat '/usr/local/bin/app-health'; fi
+if [ -L '/usr/local/bin/app-health' ]; then dl_k=3
+elif [ -f '/usr/local/bin/app-health' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e5" ]; then if [ "$dl_z5" = 54 ] && { IFS= read -r dl_l && [ "$dl_l" = '#!/bin/sh' ] && IFS= read -r dl_l && [ "$dl_l" = 'exec curl -fsS http://localhost:8080/health' ]; } <'/usr/local/bin/app-health' 2>/dev/null; then dl_s=4226e081622713bb27bfc8eb30a4f4880b242fe6d39415d63ccb34a593218673; else dl_sha '/usr/local/bin/app-health'; fi; dl_m=$dl_m5 dl_o=$dl_o5 dl_g=$dl_g5 dl_z=$dl_z5; else dl_sha '/usr/local/bin/app-health'; dl_stat '/usr/local/bin/app-health'; fi
 elif [ -e '/usr/local/bin/app-health' ] || [ -L '/usr/local/bin/app-health' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 5 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != 4226e081622713bb27bfc8eb30a4f4880b242fe6d39415d63ccb34a593218673 ]; then dl_cur 5 '/usr/local/bin/app-health' 262145; fi
 # step 7: binary (file /var/lib/app/logo.bin)
-if [ -f '/var/lib/app/logo.bin' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e6" ]; then dl_s=$dl_s6 dl_m=$dl_m6 dl_o=$dl_o6 dl_g=$dl_g6 dl_z=$dl_z6; else dl_sha '/var/lib/app/logo.bin'; dl_stat '/var/lib/app/logo.bin'; fi
+if [ -L '/var/lib/app/logo.bin' ]; then dl_k=3
+elif [ -f '/var/lib/app/logo.bin' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e6" ]; then dl_s=$dl_s6 dl_m=$dl_m6 dl_o=$dl_o6 dl_g=$dl_g6 dl_z=$dl_z6; else dl_sha '/var/lib/app/logo.bin'; dl_stat '/var/lib/app/logo.bin'; fi
 elif [ -e '/var/lib/app/logo.bin' ] || [ -L '/var/lib/app/logo.bin' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 6 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 stat $dl_k; fi
 # step 8: notes (file ~/notes.txt)
-if [ -f "$HOME"/'notes.txt' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e7" ]; then dl_s=$dl_s7 dl_m=$dl_m7 dl_o=$dl_o7 dl_g=$dl_g7 dl_z=$dl_z7; else dl_sha "$HOME"/'notes.txt'; dl_stat "$HOME"/'notes.txt'; fi
+if [ -L "$HOME"/'notes.txt' ]; then dl_k=3
+elif [ -f "$HOME"/'notes.txt' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e7" ]; then dl_s=$dl_s7 dl_m=$dl_m7 dl_o=$dl_o7 dl_g=$dl_g7 dl_z=$dl_z7; else dl_sha "$HOME"/'notes.txt'; dl_stat "$HOME"/'notes.txt'; fi
 elif [ -e "$HOME"/'notes.txt' ] || [ -L "$HOME"/'notes.txt' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 7 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 7 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != 4ffe15505ac1f594485290614004d512b52450cd14a5f0ca3b0143b82d752303 ]; then dl_cur 7 "$HOME"/'notes.txt' 262145; fi
 # step 9: empty (file /etc/app/empty)
-if [ -f '/etc/app/empty' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e8" ]; then if [ "$dl_z8" = 0 ] && true; then dl_s=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855; else dl_sha '/etc/app/empty'; fi; dl_m=$dl_m8 dl_o=$dl_o8 dl_g=$dl_g8 dl_z=$dl_z8; else dl_sha '/etc/app/empty'; dl_stat '/etc/app/empty'; fi
+if [ -L '/etc/app/empty' ]; then dl_k=3
+elif [ -f '/etc/app/empty' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e8" ]; then if [ "$dl_z8" = 0 ] && true; then dl_s=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855; else dl_sha '/etc/app/empty'; fi; dl_m=$dl_m8 dl_o=$dl_o8 dl_g=$dl_g8 dl_z=$dl_z8; else dl_sha '/etc/app/empty'; dl_stat '/etc/app/empty'; fi
 elif [ -e '/etc/app/empty' ] || [ -L '/etc/app/empty' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 8 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 8 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 ]; then dl_cur 8 '/etc/app/empty' 262145; fi
 # step 10: relative (file app.env)
-if [ -f 'app.env' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e9" ]; then if [ "$dl_z9" = 14 ] && { IFS= read -r dl_l && [ "$dl_l" = 'TIER=frontend' ]; } <'app.env' 2>/dev/null; then dl_s=c92d9fa0d29eb4d9d9b96e494c7134fb4a04542d6bdb24d45e4f9edeb542cb6e; else dl_sha 'app.env'; fi; dl_m=$dl_m9 dl_o=$dl_o9 dl_g=$dl_g9 dl_z=$dl_z9; else dl_sha 'app.env'; dl_stat 'app.env'; fi
+if [ -L 'app.env' ]; then dl_k=3
+elif [ -f 'app.env' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e9" ]; then if [ "$dl_z9" = 14 ] && { IFS= read -r dl_l && [ "$dl_l" = 'TIER=frontend' ]; } <'app.env' 2>/dev/null; then dl_s=c92d9fa0d29eb4d9d9b96e494c7134fb4a04542d6bdb24d45e4f9edeb542cb6e; else dl_sha 'app.env'; fi; dl_m=$dl_m9 dl_o=$dl_o9 dl_g=$dl_g9 dl_z=$dl_z9; else dl_sha 'app.env'; dl_stat 'app.env'; fi
 elif [ -e 'app.env' ] || [ -L 'app.env' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 9 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 9 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != c92d9fa0d29eb4d9d9b96e494c7134fb4a04542d6bdb24d45e4f9edeb542cb6e ]; then dl_cur 9 'app.env' 262145; fi
 # step 11: at-root (file /app.flag)
-if [ -f '/app.flag' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e10" ]; then if [ "$dl_z10" = 3 ] && { IFS= read -r dl_l && [ "$dl_l" = 'on' ]; } <'/app.flag' 2>/dev/null; then dl_s=b6ac5bc39377e44ee783dff946f6703a994f5eb31a438e69dc0735b40060d2e8; else dl_sha '/app.flag'; fi; dl_m=$dl_m10 dl_o=$dl_o10 dl_g=$dl_g10 dl_z=$dl_z10; else dl_sha '/app.flag'; dl_stat '/app.flag'; fi
+if [ -L '/app.flag' ]; then dl_k=3
+elif [ -f '/app.flag' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e10" ]; then if [ "$dl_z10" = 3 ] && { IFS= read -r dl_l && [ "$dl_l" = 'on' ]; } <'/app.flag' 2>/dev/null; then dl_s=b6ac5bc39377e44ee783dff946f6703a994f5eb31a438e69dc0735b40060d2e8; else dl_sha '/app.flag'; fi; dl_m=$dl_m10 dl_o=$dl_o10 dl_g=$dl_g10 dl_z=$dl_z10; else dl_sha '/app.flag'; dl_stat '/app.flag'; fi
 elif [ -e '/app.flag' ] || [ -L '/app.flag' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 10 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 10 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != b6ac5bc39377e44ee783dff946f6703a994f5eb31a438e69dc0735b40060d2e8 ]; then dl_cur 10 '/app.flag' 262145; fi
 # step 12: stale (file /etc/app/stale.conf)
-if [ -f '/etc/app/stale.conf' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e11" ]; then dl_s=$dl_s11 dl_m=$dl_m11 dl_o=$dl_o11 dl_g=$dl_g11 dl_z=$dl_z11; else dl_sha '/etc/app/stale.conf'; dl_stat '/etc/app/stale.conf'; fi
+if [ -L '/etc/app/stale.conf' ]; then dl_k=3
+elif [ -f '/etc/app/stale.conf' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e11" ]; then dl_s=$dl_s11 dl_m=$dl_m11 dl_o=$dl_o11 dl_g=$dl_g11 dl_z=$dl_z11; else dl_sha '/etc/app/stale.conf'; dl_stat '/etc/app/stale.conf'; fi
 elif [ -e '/etc/app/stale.conf' ] || [ -L '/etc/app/stale.conf' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 11 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 11 stat $dl_k; fi
 

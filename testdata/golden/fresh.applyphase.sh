@@ -202,7 +202,7 @@ if [ -n "$dl_stop" ]; then dl_frame 6 skip "$dl_stop"; else
 	dl_ok=1
 	dl_tmp='/etc/ssh'/'.sshd_config'.dl-tmp.${DLM#@@DL-}
 	umask 177
-	if { printf 'Port 22\012PermitRootLogin no\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	if { { printf 'Port 22\012PermitRootLogin no\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	umask "$dl_um0"
 	if [ -n "$dl_ok" ]; then
 		if [ -n "$dl_ok" ] && mv -f -- "$dl_tmp" '/etc/ssh/sshd_config' 2>>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
@@ -210,7 +210,8 @@ if [ -n "$dl_stop" ]; then dl_frame 6 skip "$dl_stop"; else
 	dl_frame 6 applied "${dl_ok:-0}"; dl_payload 6 err "$dl_t.e"
 	if [ -z "$dl_ok" ]; then dl_stop=failed; fi
 fi
-if [ -f '/etc/ssh/sshd_config' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'Port 22' ] && IFS= read -r dl_l && [ "$dl_l" = 'PermitRootLogin no' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/etc/ssh/sshd_config' 2>/dev/null; then dl_s=21f261d76ad5b2ec1f58b5650caf2ed93775f928c7fe428b31ccc3b7b41d463c; else dl_sha '/etc/ssh/sshd_config'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+if [ -L '/etc/ssh/sshd_config' ]; then dl_k=3
+elif [ -f '/etc/ssh/sshd_config' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'Port 22' ] && IFS= read -r dl_l && [ "$dl_l" = 'PermitRootLogin no' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/etc/ssh/sshd_config' 2>/dev/null; then dl_s=21f261d76ad5b2ec1f58b5650caf2ed93775f928c7fe428b31ccc3b7b41d463c; else dl_sha '/etc/ssh/sshd_config'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
 elif [ -e '/etc/ssh/sshd_config' ] || [ -L '/etc/ssh/sshd_config' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 6 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 after $dl_k; fi
 # step 8: tools (package)

@@ -103,7 +103,8 @@ else
 		set -- $dl_l4; dl_m4=$1 dl_o4=$2 dl_g4=$3 dl_z4=$4
 	fi; fi; set +f
 # step 1: editor (line ~/.profile)
-if [ -f "$HOME"/'.profile' ]; then dl_k=1
+if [ -L "$HOME"/'.profile' ]; then dl_k=3
+elif [ -f "$HOME"/'.profile' ]; then dl_k=1
 elif [ -e "$HOME"/'.profile' ] || [ -L "$HOME"/'.profile' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ -n "$dl_e0" ] && [ "$dl_z0" -le 1024 ] && dl_hasline 'export EDITOR=vi' "$HOME"/'.profile' "$dl_z0"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'export EDITOR=vi' "$HOME"/'.profile' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
@@ -121,13 +122,13 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ -n "$dl_lc" ]; }; then
 			[ -z "$dl_um" ] || umask $dl_um; dl_rc=0
 			{ dl_l=; while IFS= read -r dl_l; do case $dl_l in *''*) dl_rc=3; break ;; esac; printf '%s\n' "$dl_l"; dl_l=; done
 				case $dl_l in *''*) dl_rc=3 ;; esac
-				if [ $dl_rc = 0 ]; then [ -z "$dl_l" ] || printf '%s\n' "$dl_l"; printf '%s\n' 'export EDITOR=vi'; fi; } <"$HOME"/'.profile' >"$dl_tmp" 2>"$dl_t.e" || { [ $dl_rc = 3 ] || dl_rc=1; }
+				if [ $dl_rc = 0 ]; then [ -z "$dl_l" ] || printf '%s\n' "$dl_l"; printf '%s\n' 'export EDITOR=vi'; fi; } 2>"$dl_t.e" <"$HOME"/'.profile' >"$dl_tmp" || { [ $dl_rc = 3 ] || dl_rc=1; }
 			umask "$dl_um0"
 		else
 			( [ -z "$dl_um" ] || umask $dl_um; export DL_LINE='export EDITOR=vi'; exec awk 'index($0, "\r") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON["DL_LINE"] }' <"$HOME"/'.profile' >"$dl_tmp" ) 2>"$dl_t.e"; dl_rc=$?
 		fi
 	elif [ $dl_k = 0 ]; then
-		printf '%s\n' 'export EDITOR=vi' >"$dl_tmp" 2>"$dl_t.e"; dl_rc=$?
+		umask go-w; printf '%s\n' 'export EDITOR=vi' 2>"$dl_t.e" >"$dl_tmp"; dl_rc=$?; umask "$dl_um0"
 	fi
 	if [ $dl_rc = 3 ]; then rm -f -- "$dl_tmp"; dl_ok=
 	else
@@ -140,7 +141,8 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ -n "$dl_lc" ]; }; then
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 2: allow (line /etc/hosts.allow)
-if [ -f '/etc/hosts.allow' ]; then dl_k=1
+if [ -L '/etc/hosts.allow' ]; then dl_k=3
+elif [ -f '/etc/hosts.allow' ]; then dl_k=1
 elif [ -e '/etc/hosts.allow' ] || [ -L '/etc/hosts.allow' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ -n "$dl_e1" ] && [ "$dl_z1" -le 1024 ] && dl_hasline 'sshd: 10.0.0.0/8' '/etc/hosts.allow' "$dl_z1"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'sshd: 10.0.0.0/8' '/etc/hosts.allow' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
@@ -158,7 +160,7 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ -n "$dl_lc" ]; }; then
 			[ -z "$dl_um" ] || umask $dl_um; dl_rc=0
 			{ dl_l=; while IFS= read -r dl_l; do case $dl_l in *''*) dl_rc=3; break ;; esac; printf '%s\n' "$dl_l"; dl_l=; done
 				case $dl_l in *''*) dl_rc=3 ;; esac
-				if [ $dl_rc = 0 ]; then [ -z "$dl_l" ] || printf '%s\n' "$dl_l"; printf '%s\n' 'sshd: 10.0.0.0/8'; fi; } <'/etc/hosts.allow' >"$dl_tmp" 2>"$dl_t.e" || { [ $dl_rc = 3 ] || dl_rc=1; }
+				if [ $dl_rc = 0 ]; then [ -z "$dl_l" ] || printf '%s\n' "$dl_l"; printf '%s\n' 'sshd: 10.0.0.0/8'; fi; } 2>"$dl_t.e" <'/etc/hosts.allow' >"$dl_tmp" || { [ $dl_rc = 3 ] || dl_rc=1; }
 			umask "$dl_um0"
 		else
 			( [ -z "$dl_um" ] || umask $dl_um; export DL_LINE='sshd: 10.0.0.0/8'; exec awk 'index($0, "\r") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON["DL_LINE"] }' <'/etc/hosts.allow' >"$dl_tmp" ) 2>"$dl_t.e"; dl_rc=$?
@@ -175,7 +177,8 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ -n "$dl_lc" ]; }; then
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 3: root-login (line /etc/ssh/sshd_config)
-if [ -f '/etc/ssh/sshd_config' ]; then dl_k=1
+if [ -L '/etc/ssh/sshd_config' ]; then dl_k=3
+elif [ -f '/etc/ssh/sshd_config' ]; then dl_k=1
 elif [ -e '/etc/ssh/sshd_config' ] || [ -L '/etc/ssh/sshd_config' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e2" ]; then dl_m=$dl_m2 dl_o=$dl_o2 dl_g=$dl_g2 dl_z=$dl_z2; else dl_stat '/etc/ssh/sshd_config'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
@@ -183,10 +186,11 @@ if [ $dl_k = 1 ]; then dl_frame 2 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_fr
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 2 cur '/etc/ssh/sshd_config' 1025; else dl_cur 2 '/etc/ssh/sshd_config' 8388609; fi; fi
 dl_clean=
 # step 4: no-debug (line /etc/environment)
-if [ -f '/etc/environment' ]; then dl_k=1
+if [ -L '/etc/environment' ]; then dl_k=3
+elif [ -f '/etc/environment' ]; then dl_k=1
 elif [ -e '/etc/environment' ] || [ -L '/etc/environment' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
-if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ -n "$dl_e3" ] && [ "$dl_z3" -le 1024 ] && dl_hasline 'DEBUG=1' '/etc/environment' "$dl_z3"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'DEBUG=1' '/etc/environment' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
+if [ $dl_k = 1 ] && grep -qF -- 'DEBUG=1' '/etc/environment' 2>/dev/null; then dl_h=1; else dl_h=0; fi
 if [ $dl_k = 0 ] || { [ $dl_k = 1 ] && [ $dl_h = 0 ]; }; then dl_lc=1; fi
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e3" ]; then dl_m=$dl_m3 dl_o=$dl_o3 dl_g=$dl_g3 dl_z=$dl_z3; else dl_stat '/etc/environment'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
 if [ $dl_k = 1 ]; then dl_frame 3 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
@@ -194,7 +198,8 @@ dl_frame 3 has ${dl_lc:-0}
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 3 cur '/etc/environment' 1025; else dl_cur 3 '/etc/environment' 8388609; fi; fi
 [ -n "$dl_lc" ] || dl_clean=
 # step 5: no-proxy (line /etc/environment)
-if [ -f '/etc/environment' ]; then dl_k=1
+if [ -L '/etc/environment' ]; then dl_k=3
+elif [ -f '/etc/environment' ]; then dl_k=1
 elif [ -e '/etc/environment' ] || [ -L '/etc/environment' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then dl_stat '/etc/environment'; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
@@ -202,7 +207,8 @@ if [ $dl_k = 1 ]; then dl_frame 4 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_fr
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 4 cur '/etc/environment' 1025; else dl_cur 4 '/etc/environment' 8388609; fi; fi
 dl_clean=
 # step 6: quoted (line ~/.bashrc)
-if [ -f "$HOME"/'.bashrc' ]; then dl_k=1
+if [ -L "$HOME"/'.bashrc' ]; then dl_k=3
+elif [ -f "$HOME"/'.bashrc' ]; then dl_k=1
 elif [ -e "$HOME"/'.bashrc' ] || [ -L "$HOME"/'.bashrc' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ -n "$dl_e4" ] && [ "$dl_z4" -le 1024 ] && dl_hasline 'alias ll='\''ls -l'\'' # 100% \ done' "$HOME"/'.bashrc' "$dl_z4"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'alias ll='\''ls -l'\'' # 100% \ done' "$HOME"/'.bashrc' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
@@ -220,13 +226,13 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ -n "$dl_lc" ]; }; then
 			[ -z "$dl_um" ] || umask $dl_um; dl_rc=0
 			{ dl_l=; while IFS= read -r dl_l; do case $dl_l in *''*) dl_rc=3; break ;; esac; printf '%s\n' "$dl_l"; dl_l=; done
 				case $dl_l in *''*) dl_rc=3 ;; esac
-				if [ $dl_rc = 0 ]; then [ -z "$dl_l" ] || printf '%s\n' "$dl_l"; printf '%s\n' 'alias ll='\''ls -l'\'' # 100% \ done'; fi; } <"$HOME"/'.bashrc' >"$dl_tmp" 2>"$dl_t.e" || { [ $dl_rc = 3 ] || dl_rc=1; }
+				if [ $dl_rc = 0 ]; then [ -z "$dl_l" ] || printf '%s\n' "$dl_l"; printf '%s\n' 'alias ll='\''ls -l'\'' # 100% \ done'; fi; } 2>"$dl_t.e" <"$HOME"/'.bashrc' >"$dl_tmp" || { [ $dl_rc = 3 ] || dl_rc=1; }
 			umask "$dl_um0"
 		else
 			( [ -z "$dl_um" ] || umask $dl_um; export DL_LINE='alias ll='\''ls -l'\'' # 100% \ done'; exec awk 'index($0, "\r") { cr = 1; exit 3 } { print } END { if (!cr) print ENVIRON["DL_LINE"] }' <"$HOME"/'.bashrc' >"$dl_tmp" ) 2>"$dl_t.e"; dl_rc=$?
 		fi
 	elif [ $dl_k = 0 ]; then
-		printf '%s\n' 'alias ll='\''ls -l'\'' # 100% \ done' >"$dl_tmp" 2>"$dl_t.e"; dl_rc=$?
+		umask go-w; printf '%s\n' 'alias ll='\''ls -l'\'' # 100% \ done' 2>"$dl_t.e" >"$dl_tmp"; dl_rc=$?; umask "$dl_um0"
 	fi
 	if [ $dl_rc = 3 ]; then rm -f -- "$dl_tmp"; dl_ok=
 	else
@@ -239,17 +245,20 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ -n "$dl_lc" ]; }; then
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 if [ -n "$dl_fixed0" ]; then
-	if [ -f "$HOME"/'.profile' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	if [ -L "$HOME"/'.profile' ]; then dl_k=3
+	elif [ -f "$HOME"/'.profile' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 	elif [ -e "$HOME"/'.profile' ] || [ -L "$HOME"/'.profile' ]; then dl_k=2; else dl_k=0; fi
 	if [ $dl_k = 1 ]; then dl_frame 0 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 0 after $dl_k; fi
 fi
 if [ -n "$dl_fixed1" ]; then
-	if [ -f '/etc/hosts.allow' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	if [ -L '/etc/hosts.allow' ]; then dl_k=3
+	elif [ -f '/etc/hosts.allow' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 	elif [ -e '/etc/hosts.allow' ] || [ -L '/etc/hosts.allow' ]; then dl_k=2; else dl_k=0; fi
 	if [ $dl_k = 1 ]; then dl_frame 1 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 1 after $dl_k; fi
 fi
 if [ -n "$dl_fixed5" ]; then
-	if [ -f "$HOME"/'.bashrc' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	if [ -L "$HOME"/'.bashrc' ]; then dl_k=3
+	elif [ -f "$HOME"/'.bashrc' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 	elif [ -e "$HOME"/'.bashrc' ] || [ -L "$HOME"/'.bashrc' ]; then dl_k=2; else dl_k=0; fi
 	if [ $dl_k = 1 ]; then dl_frame 5 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 after $dl_k; fi
 fi

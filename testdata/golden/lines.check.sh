@@ -87,7 +87,8 @@ else
 		set -- $dl_l4; dl_m4=$1 dl_o4=$2 dl_g4=$3 dl_z4=$4
 	fi; fi; set +f
 # step 1: editor (line ~/.profile)
-if [ -f "$HOME"/'.profile' ]; then dl_k=1
+if [ -L "$HOME"/'.profile' ]; then dl_k=3
+elif [ -f "$HOME"/'.profile' ]; then dl_k=1
 elif [ -e "$HOME"/'.profile' ] || [ -L "$HOME"/'.profile' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ -n "$dl_e0" ] && [ "$dl_z0" -le 1024 ] && dl_hasline 'export EDITOR=vi' "$HOME"/'.profile' "$dl_z0"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'export EDITOR=vi' "$HOME"/'.profile' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
@@ -97,7 +98,8 @@ if [ $dl_k = 1 ]; then dl_frame 0 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_fr
 dl_frame 0 has ${dl_lc:-0}
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 0 cur "$HOME"/'.profile' 1025; else dl_cur 0 "$HOME"/'.profile' 8388609; fi; fi
 # step 2: allow (line /etc/hosts.allow)
-if [ -f '/etc/hosts.allow' ]; then dl_k=1
+if [ -L '/etc/hosts.allow' ]; then dl_k=3
+elif [ -f '/etc/hosts.allow' ]; then dl_k=1
 elif [ -e '/etc/hosts.allow' ] || [ -L '/etc/hosts.allow' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ -n "$dl_e1" ] && [ "$dl_z1" -le 1024 ] && dl_hasline 'sshd: 10.0.0.0/8' '/etc/hosts.allow' "$dl_z1"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'sshd: 10.0.0.0/8' '/etc/hosts.allow' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
@@ -107,31 +109,35 @@ if [ $dl_k = 1 ]; then dl_frame 1 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_fr
 dl_frame 1 has ${dl_lc:-0}
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 1 cur '/etc/hosts.allow' 1025; else dl_cur 1 '/etc/hosts.allow' 8388609; fi; fi
 # step 3: root-login (line /etc/ssh/sshd_config)
-if [ -f '/etc/ssh/sshd_config' ]; then dl_k=1
+if [ -L '/etc/ssh/sshd_config' ]; then dl_k=3
+elif [ -f '/etc/ssh/sshd_config' ]; then dl_k=1
 elif [ -e '/etc/ssh/sshd_config' ] || [ -L '/etc/ssh/sshd_config' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e2" ]; then dl_m=$dl_m2 dl_o=$dl_o2 dl_g=$dl_g2 dl_z=$dl_z2; else dl_stat '/etc/ssh/sshd_config'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
 if [ $dl_k = 1 ]; then dl_frame 2 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 2 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 2 cur '/etc/ssh/sshd_config' 1025; else dl_cur 2 '/etc/ssh/sshd_config' 8388609; fi; fi
 # step 4: no-debug (line /etc/environment)
-if [ -f '/etc/environment' ]; then dl_k=1
+if [ -L '/etc/environment' ]; then dl_k=3
+elif [ -f '/etc/environment' ]; then dl_k=1
 elif [ -e '/etc/environment' ] || [ -L '/etc/environment' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
-if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ -n "$dl_e3" ] && [ "$dl_z3" -le 1024 ] && dl_hasline 'DEBUG=1' '/etc/environment' "$dl_z3"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'DEBUG=1' '/etc/environment' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi
+if [ $dl_k = 1 ] && grep -qF -- 'DEBUG=1' '/etc/environment' 2>/dev/null; then dl_h=1; else dl_h=0; fi
 if [ $dl_k = 0 ] || { [ $dl_k = 1 ] && [ $dl_h = 0 ]; }; then dl_lc=1; fi
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e3" ]; then dl_m=$dl_m3 dl_o=$dl_o3 dl_g=$dl_g3 dl_z=$dl_z3; else dl_stat '/etc/environment'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
 if [ $dl_k = 1 ]; then dl_frame 3 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
 dl_frame 3 has ${dl_lc:-0}
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 3 cur '/etc/environment' 1025; else dl_cur 3 '/etc/environment' 8388609; fi; fi
 # step 5: no-proxy (line /etc/environment)
-if [ -f '/etc/environment' ]; then dl_k=1
+if [ -L '/etc/environment' ]; then dl_k=3
+elif [ -f '/etc/environment' ]; then dl_k=1
 elif [ -e '/etc/environment' ] || [ -L '/etc/environment' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then dl_stat '/etc/environment'; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
 if [ $dl_k = 1 ]; then dl_frame 4 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 4 cur '/etc/environment' 1025; else dl_cur 4 '/etc/environment' 8388609; fi; fi
 # step 6: quoted (line ~/.bashrc)
-if [ -f "$HOME"/'.bashrc' ]; then dl_k=1
+if [ -L "$HOME"/'.bashrc' ]; then dl_k=3
+elif [ -f "$HOME"/'.bashrc' ]; then dl_k=1
 elif [ -e "$HOME"/'.bashrc' ] || [ -L "$HOME"/'.bashrc' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && if [ -n "$dl_bok" ] && [ -n "$dl_e4" ] && [ "$dl_z4" -le 1024 ] && dl_hasline 'alias ll='\''ls -l'\'' # 100% \ done' "$HOME"/'.bashrc' "$dl_z4"; then dl_sr=1; [ $dl_h = 1 ]; else grep -qxF -- 'alias ll='\''ls -l'\'' # 100% \ done' "$HOME"/'.bashrc' 2>/dev/null; fi; then dl_h=1; else dl_h=0; fi

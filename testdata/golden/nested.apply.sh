@@ -87,15 +87,17 @@ if [ -n "$dl_clean" ]; then
 fi
 [ $dl_rc -eq 0 ] || dl_clean=
 # step 2: inner/greeting (file /srv/app/greeting)
-if [ -f '/srv/app/greeting' ]; then dl_k=1; dl_sha '/srv/app/greeting'; dl_stat '/srv/app/greeting'
+if [ -L '/srv/app/greeting' ]; then dl_k=3
+elif [ -f '/srv/app/greeting' ]; then dl_k=1; dl_sha '/srv/app/greeting'; dl_stat '/srv/app/greeting'
 elif [ -e '/srv/app/greeting' ] || [ -L '/srv/app/greeting' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 1 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 1 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != 93b8964b07817708b691c2bd16e38149ac47effb7e6e6f1b9e2cdee83d5cea97 ]; then dl_cur 1 '/srv/app/greeting' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 93b8964b07817708b691c2bd16e38149ac47effb7e6e6f1b9e2cdee83d5cea97 ]; }; then
 	dl_need_t; dl_ok=1
 	dl_tmp='/srv/app'/'.greeting'.dl-tmp.${DLM#@@DL-}
+	umask go-w
 	[ $dl_k != 1 ] || umask 077
-	if { printf 'hello frontend\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	if { { printf 'hello frontend\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	umask "$dl_um0"
 	if [ -n "$dl_ok" ]; then
 		[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
@@ -106,7 +108,8 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 93b8964b07817708b691c2
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 if [ -n "$dl_fixed1" ]; then
-	if [ -f '/srv/app/greeting' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'hello frontend' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/srv/app/greeting' 2>/dev/null; then dl_s=93b8964b07817708b691c2bd16e38149ac47effb7e6e6f1b9e2cdee83d5cea97; else dl_sha '/srv/app/greeting'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+	if [ -L '/srv/app/greeting' ]; then dl_k=3
+	elif [ -f '/srv/app/greeting' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'hello frontend' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'/srv/app/greeting' 2>/dev/null; then dl_s=93b8964b07817708b691c2bd16e38149ac47effb7e6e6f1b9e2cdee83d5cea97; else dl_sha '/srv/app/greeting'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
 	elif [ -e '/srv/app/greeting' ] || [ -L '/srv/app/greeting' ]; then dl_k=2; else dl_k=0; fi
 	if [ $dl_k = 1 ]; then dl_frame 1 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 1 after $dl_k; fi
 fi

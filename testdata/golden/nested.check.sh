@@ -63,7 +63,8 @@ dl_facts
 dl_clean=1
 # step 1: prepare (shell)
 # step 2: inner/greeting (file /srv/app/greeting)
-if [ -f '/srv/app/greeting' ]; then dl_k=1; dl_sha '/srv/app/greeting'; dl_stat '/srv/app/greeting'
+if [ -L '/srv/app/greeting' ]; then dl_k=3
+elif [ -f '/srv/app/greeting' ]; then dl_k=1; dl_sha '/srv/app/greeting'; dl_stat '/srv/app/greeting'
 elif [ -e '/srv/app/greeting' ] || [ -L '/srv/app/greeting' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 1 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 1 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != 93b8964b07817708b691c2bd16e38149ac47effb7e6e6f1b9e2cdee83d5cea97 ]; then dl_cur 1 '/srv/app/greeting' 262145; fi

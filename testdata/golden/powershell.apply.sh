@@ -222,14 +222,16 @@ true || dl_clean=
 dl_frame 2 skip platform
 true || dl_clean=
 # step 4: logs (directory C:\app\logs)
-if [ -d 'C:\app\logs' ]; then dl_k=1; dl_s=-; dl_stat 'C:\app\logs'
+if [ -L 'C:\app\logs' ]; then dl_k=3
+elif [ -d 'C:\app\logs' ]; then dl_k=1; dl_s=-; dl_stat 'C:\app\logs'
 elif [ -e 'C:\app\logs' ] || [ -L 'C:\app\logs' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 3 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_o" = 'Administrators' ]; }; then
 	dl_need_t; dl_ok=1
+	if [ -L 'C:\app\logs' ]; then rm -f -- 'C:\app\logs' || dl_ok=; fi 2>"$dl_t.e"
 	if [ -d 'C:\app\logs' ]; then :
 		[ -z "$dl_ok" ] || chown 'Administrators' 'C:\app\logs' 2>>"$dl_t.e" || dl_ok=
-	else mkdir -p -- 'C:\app\logs' 2>"$dl_t.e" || dl_ok=
+	else umask go-w; mkdir -p -- 'C:\app\logs' 2>>"$dl_t.e" || dl_ok=; umask "$dl_um0"
 		[ -z "$dl_ok" ] || chown 'Administrators' 'C:\app\logs' 2>>"$dl_t.e" || dl_ok=
 	fi
 	dl_frame 3 applied "${dl_ok:-0}"; dl_payload 3 err "$dl_t.e"
@@ -237,7 +239,8 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_o" = 'Administrators' ]; };
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 5: old-logs (directory C:\app\old)
-if [ -d 'C:\app\old' ]; then dl_k=1; dl_s=-; dl_stat 'C:\app\old'
+if [ -L 'C:\app\old' ]; then dl_k=3
+elif [ -d 'C:\app\old' ]; then dl_k=1; dl_s=-; dl_stat 'C:\app\old'
 elif [ -e 'C:\app\old' ] || [ -L 'C:\app\old' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 4 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then
@@ -248,15 +251,17 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 6: config (file C:\app\app.json)
-if [ -f 'C:\app\app.json' ]; then dl_k=1; dl_sha 'C:\app\app.json'; dl_stat 'C:\app\app.json'
+if [ -L 'C:\app\app.json' ]; then dl_k=3
+elif [ -f 'C:\app\app.json' ]; then dl_k=1; dl_sha 'C:\app\app.json'; dl_stat 'C:\app\app.json'
 elif [ -e 'C:\app\app.json' ] || [ -L 'C:\app\app.json' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 5 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc ]; then dl_cur 5 'C:\app\app.json' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc ] && [ "$dl_o" = 'Administrators' ] && [ "$dl_g" = 'Users' ]; }; then
 	dl_need_t; dl_ok=1
 	dl_tmp='./''.C:\app\app.json'.dl-tmp.${DLM#@@DL-}
+	umask go-w
 	[ $dl_k != 1 ] || umask 077
-	if { printf '{"tier": "frontend", "note": "it\047s 100\045 done"}\015\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	if { { printf '{"tier": "frontend", "note": "it\047s 100\045 done"}\015\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	umask "$dl_um0"
 	if [ -n "$dl_ok" ]; then
 		[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
@@ -268,15 +273,17 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = f5fa995d7bb54cb8d57fef
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 7: profile-note (file ~/notes.txt)
-if [ -f "$HOME"/'notes.txt' ]; then dl_k=1; dl_sha "$HOME"/'notes.txt'; dl_stat "$HOME"/'notes.txt'
+if [ -L "$HOME"/'notes.txt' ]; then dl_k=3
+elif [ -f "$HOME"/'notes.txt' ]; then dl_k=1; dl_sha "$HOME"/'notes.txt'; dl_stat "$HOME"/'notes.txt'
 elif [ -e "$HOME"/'notes.txt' ] || [ -L "$HOME"/'notes.txt' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 6 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d ]; then dl_cur 6 "$HOME"/'notes.txt' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d ]; }; then
 	dl_need_t; dl_ok=1
 	dl_tmp="$HOME"/'.notes.txt'.dl-tmp.${DLM#@@DL-}
+	umask go-w
 	[ $dl_k != 1 ] || umask 077
-	if { printf 'h\303\251llo\012'; } >"$dl_tmp" 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
+	if { { printf 'h\303\251llo\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	umask "$dl_um0"
 	if [ -n "$dl_ok" ]; then
 		[ $dl_k != 1 ] || [ "$dl_m" = - ] || chmod "$dl_m" "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
@@ -287,7 +294,8 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = b95becd154aa095f76c4ca
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 8: stale (file C:\app\stale.txt)
-if [ -f 'C:\app\stale.txt' ]; then dl_k=1; dl_sha 'C:\app\stale.txt'; dl_stat 'C:\app\stale.txt'
+if [ -L 'C:\app\stale.txt' ]; then dl_k=3
+elif [ -f 'C:\app\stale.txt' ]; then dl_k=1; dl_sha 'C:\app\stale.txt'; dl_stat 'C:\app\stale.txt'
 elif [ -e 'C:\app\stale.txt' ] || [ -L 'C:\app\stale.txt' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 7 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 7 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then
@@ -298,7 +306,8 @@ if [ -n "$dl_clean" ] && ! { [ $dl_k = 0 ]; }; then
 	[ -n "$dl_ok" ] || dl_clean=
 fi
 # step 9: hosts (line C:\Windows\System32\drivers\etc\hosts)
-if [ -f 'C:\Windows\System32\drivers\etc\hosts' ]; then dl_k=1
+if [ -L 'C:\Windows\System32\drivers\etc\hosts' ]; then dl_k=3
+elif [ -f 'C:\Windows\System32\drivers\etc\hosts' ]; then dl_k=1
 elif [ -e 'C:\Windows\System32\drivers\etc\hosts' ] || [ -L 'C:\Windows\System32\drivers\etc\hosts' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then dl_stat 'C:\Windows\System32\drivers\etc\hosts'; else dl_m=- dl_o=- dl_g=- dl_z=0; fi
@@ -306,27 +315,32 @@ if [ $dl_k = 1 ]; then dl_frame 8 stat "1 - $dl_m $dl_o $dl_g $dl_z"; else dl_fr
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_sr" ]; then dl_payload 8 cur 'C:\Windows\System32\drivers\etc\hosts' 1025; else dl_cur 8 'C:\Windows\System32\drivers\etc\hosts' 8388609; fi; fi
 dl_clean=
 if [ -n "$dl_fixed3" ]; then
-	if [ -d 'C:\app\logs' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	if [ -L 'C:\app\logs' ]; then dl_k=3
+	elif [ -d 'C:\app\logs' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 	elif [ -e 'C:\app\logs' ] || [ -L 'C:\app\logs' ]; then dl_k=2; else dl_k=0; fi
 	if [ $dl_k = 1 ]; then dl_frame 3 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 after $dl_k; fi
 fi
 if [ -n "$dl_fixed4" ]; then
-	if [ -d 'C:\app\old' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	if [ -L 'C:\app\old' ]; then dl_k=3
+	elif [ -d 'C:\app\old' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 	elif [ -e 'C:\app\old' ] || [ -L 'C:\app\old' ]; then dl_k=2; else dl_k=0; fi
 	if [ $dl_k = 1 ]; then dl_frame 4 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 after $dl_k; fi
 fi
 if [ -n "$dl_fixed5" ]; then
-	if [ -f 'C:\app\app.json' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = '{"tier": "frontend", "note": "it'\''s 100% done"}' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'C:\app\app.json' 2>/dev/null; then dl_s=f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc; else dl_sha 'C:\app\app.json'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+	if [ -L 'C:\app\app.json' ]; then dl_k=3
+	elif [ -f 'C:\app\app.json' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = '{"tier": "frontend", "note": "it'\''s 100% done"}' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <'C:\app\app.json' 2>/dev/null; then dl_s=f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc; else dl_sha 'C:\app\app.json'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
 	elif [ -e 'C:\app\app.json' ] || [ -L 'C:\app\app.json' ]; then dl_k=2; else dl_k=0; fi
 	if [ $dl_k = 1 ]; then dl_frame 5 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 after $dl_k; fi
 fi
 if [ -n "$dl_fixed6" ]; then
-	if [ -f "$HOME"/'notes.txt' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'héllo' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <"$HOME"/'notes.txt' 2>/dev/null; then dl_s=b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d; else dl_sha "$HOME"/'notes.txt'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
+	if [ -L "$HOME"/'notes.txt' ]; then dl_k=3
+	elif [ -f "$HOME"/'notes.txt' ]; then dl_k=1; if { IFS= read -r dl_l && [ "$dl_l" = 'héllo' ] && ! IFS= read -r dl_l && [ -z "$dl_l" ]; } <"$HOME"/'notes.txt' 2>/dev/null; then dl_s=b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d; else dl_sha "$HOME"/'notes.txt'; fi; dl_m=- dl_o=- dl_g=- dl_z=0
 	elif [ -e "$HOME"/'notes.txt' ] || [ -L "$HOME"/'notes.txt' ]; then dl_k=2; else dl_k=0; fi
 	if [ $dl_k = 1 ]; then dl_frame 6 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 after $dl_k; fi
 fi
 if [ -n "$dl_fixed7" ]; then
-	if [ -f 'C:\app\stale.txt' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
+	if [ -L 'C:\app\stale.txt' ]; then dl_k=3
+	elif [ -f 'C:\app\stale.txt' ]; then dl_k=1; dl_s=-; dl_m=- dl_o=- dl_g=- dl_z=0
 	elif [ -e 'C:\app\stale.txt' ] || [ -L 'C:\app\stale.txt' ]; then dl_k=2; else dl_k=0; fi
 	if [ $dl_k = 1 ]; then dl_frame 7 after "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 7 after $dl_k; fi
 fi

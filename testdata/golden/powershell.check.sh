@@ -247,29 +247,35 @@ dl_frame 1 skip platform
 # step 3: with-env (powershell)
 dl_frame 2 skip platform
 # step 4: logs (directory C:\app\logs)
-if [ -d 'C:\app\logs' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e0" ]; then dl_s=- dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_s=-; dl_stat 'C:\app\logs'; fi
+if [ -L 'C:\app\logs' ]; then dl_k=3
+elif [ -d 'C:\app\logs' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e0" ]; then dl_s=- dl_m=$dl_m0 dl_o=$dl_o0 dl_g=$dl_g0 dl_z=$dl_z0; else dl_s=-; dl_stat 'C:\app\logs'; fi
 elif [ -e 'C:\app\logs' ] || [ -L 'C:\app\logs' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 3 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 3 stat $dl_k; fi
 # step 5: old-logs (directory C:\app\old)
-if [ -d 'C:\app\old' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e1" ]; then dl_s=- dl_m=$dl_m1 dl_o=$dl_o1 dl_g=$dl_g1 dl_z=$dl_z1; else dl_s=-; dl_stat 'C:\app\old'; fi
+if [ -L 'C:\app\old' ]; then dl_k=3
+elif [ -d 'C:\app\old' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e1" ]; then dl_s=- dl_m=$dl_m1 dl_o=$dl_o1 dl_g=$dl_g1 dl_z=$dl_z1; else dl_s=-; dl_stat 'C:\app\old'; fi
 elif [ -e 'C:\app\old' ] || [ -L 'C:\app\old' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 4 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 4 stat $dl_k; fi
 # step 6: config (file C:\app\app.json)
-if [ -f 'C:\app\app.json' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e2" ]; then if [ "$dl_z2" = 48 ] && { IFS= read -r dl_l && [ "$dl_l" = '{"tier": "frontend", "note": "it'\''s 100% done"}' ]; } <'C:\app\app.json' 2>/dev/null; then dl_s=f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc; else dl_sha 'C:\app\app.json'; fi; dl_m=$dl_m2 dl_o=$dl_o2 dl_g=$dl_g2 dl_z=$dl_z2; else dl_sha 'C:\app\app.json'; dl_stat 'C:\app\app.json'; fi
+if [ -L 'C:\app\app.json' ]; then dl_k=3
+elif [ -f 'C:\app\app.json' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e2" ]; then if [ "$dl_z2" = 48 ] && { IFS= read -r dl_l && [ "$dl_l" = '{"tier": "frontend", "note": "it'\''s 100% done"}' ]; } <'C:\app\app.json' 2>/dev/null; then dl_s=f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc; else dl_sha 'C:\app\app.json'; fi; dl_m=$dl_m2 dl_o=$dl_o2 dl_g=$dl_g2 dl_z=$dl_z2; else dl_sha 'C:\app\app.json'; dl_stat 'C:\app\app.json'; fi
 elif [ -e 'C:\app\app.json' ] || [ -L 'C:\app\app.json' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 5 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 5 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != f5fa995d7bb54cb8d57fefb54dee8dda417766ba1de9a7ca2852a8d8d5ce03dc ]; then dl_cur 5 'C:\app\app.json' 262145; fi
 # step 7: profile-note (file ~/notes.txt)
-if [ -f "$HOME"/'notes.txt' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e3" ]; then if [ "$dl_z3" = 7 ] && { IFS= read -r dl_l && [ "$dl_l" = 'héllo' ]; } <"$HOME"/'notes.txt' 2>/dev/null; then dl_s=b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d; else dl_sha "$HOME"/'notes.txt'; fi; dl_m=$dl_m3 dl_o=$dl_o3 dl_g=$dl_g3 dl_z=$dl_z3; else dl_sha "$HOME"/'notes.txt'; dl_stat "$HOME"/'notes.txt'; fi
+if [ -L "$HOME"/'notes.txt' ]; then dl_k=3
+elif [ -f "$HOME"/'notes.txt' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e3" ]; then if [ "$dl_z3" = 7 ] && { IFS= read -r dl_l && [ "$dl_l" = 'héllo' ]; } <"$HOME"/'notes.txt' 2>/dev/null; then dl_s=b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d; else dl_sha "$HOME"/'notes.txt'; fi; dl_m=$dl_m3 dl_o=$dl_o3 dl_g=$dl_g3 dl_z=$dl_z3; else dl_sha "$HOME"/'notes.txt'; dl_stat "$HOME"/'notes.txt'; fi
 elif [ -e "$HOME"/'notes.txt' ] || [ -L "$HOME"/'notes.txt' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 6 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 stat $dl_k; fi
 if [ $dl_k = 1 ] && [ "$dl_s" != b95becd154aa095f76c4ca47a5aeb8350d6dfcb838404edfc9dae06628de938d ]; then dl_cur 6 "$HOME"/'notes.txt' 262145; fi
 # step 8: stale (file C:\app\stale.txt)
-if [ -f 'C:\app\stale.txt' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e4" ]; then dl_s=$dl_s4 dl_m=$dl_m4 dl_o=$dl_o4 dl_g=$dl_g4 dl_z=$dl_z4; else dl_sha 'C:\app\stale.txt'; dl_stat 'C:\app\stale.txt'; fi
+if [ -L 'C:\app\stale.txt' ]; then dl_k=3
+elif [ -f 'C:\app\stale.txt' ]; then dl_k=1; if [ -n "$dl_bok" ] && [ -n "$dl_e4" ]; then dl_s=$dl_s4 dl_m=$dl_m4 dl_o=$dl_o4 dl_g=$dl_g4 dl_z=$dl_z4; else dl_sha 'C:\app\stale.txt'; dl_stat 'C:\app\stale.txt'; fi
 elif [ -e 'C:\app\stale.txt' ] || [ -L 'C:\app\stale.txt' ]; then dl_k=2; else dl_k=0; fi
 if [ $dl_k = 1 ]; then dl_frame 7 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 7 stat $dl_k; fi
 # step 9: hosts (line C:\Windows\System32\drivers\etc\hosts)
-if [ -f 'C:\Windows\System32\drivers\etc\hosts' ]; then dl_k=1
+if [ -L 'C:\Windows\System32\drivers\etc\hosts' ]; then dl_k=3
+elif [ -f 'C:\Windows\System32\drivers\etc\hosts' ]; then dl_k=1
 elif [ -e 'C:\Windows\System32\drivers\etc\hosts' ] || [ -L 'C:\Windows\System32\drivers\etc\hosts' ]; then dl_k=2; else dl_k=0; fi
 dl_lc= dl_sr=
 if [ $dl_k = 1 ] && [ -z "$dl_lc" ]; then if [ -n "$dl_bok" ] && [ -n "$dl_e5" ]; then dl_m=$dl_m5 dl_o=$dl_o5 dl_g=$dl_g5 dl_z=$dl_z5; else dl_stat 'C:\Windows\System32\drivers\etc\hosts'; fi; else dl_m=- dl_o=- dl_g=- dl_z=0; fi

@@ -1,0 +1,288 @@
+package ssmcompat
+
+// The reference executor: how the SSM agent (github.com/aws/amazon-ssm-agent)
+// runs a Command document on Linux, written from its source for the
+// constructs the corpus uses. Our own code; what it follows:
+//
+//   - agent/framework/docparser, agent/contracts: schema 1.2 runs the
+//     plugins of runtimeConfig (each "properties" item is one step, named by
+//     its id), 2.0 and 2.2 run mainSteps in order; "{{ name }}" takes the
+//     parameter's value (its default here), a value that is exactly
+//     "{{ list }}" becomes the StringList itself.
+//   - agent/framework/runpluginutil (RunPlugins, getStepExecutionOperation,
+//     evaluatePreconditions, getShouldPluginSkipBasedOnControlFlow):
+//     preconditions count only for schema 2.2 (before it a precondition
+//     fails the step); a StringEquals platformType that is not this
+//     platform skips the step; a failed step does NOT stop the document;
+//     exit 168 stops it with the step Success, 169 stops it with the step
+//     Failed; onFailure exit / successAndExit stop it after a failed step
+//     (successAndExit turns the step Success with code 168); onSuccess exit
+//     stops it after a successful step; a finallyStep, if last, runs
+//     anyway; exit 194 marks the step SuccessAndReboot and ends this pass.
+//   - agent/plugins/runscript, agent/plugins/pluginutil: runCommand lines
+//     joined with "\n" (plus a final "\n") into _script.sh, mode 0755, run
+//     as `sh -c PATH` (so #! picks the interpreter, else sh); an absolute
+//     workingDirectory is used as is, otherwise the orchestration directory;
+//     timeoutSeconds outside [5, 172800] is 3600; exit 0 Success, 194
+//     SuccessAndReboot, a timeout TimedOut, anything else Failed.
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// refStep is one step of a document as the agent would run it.
+type refStep struct {
+	Name, Plugin  string
+	Lines         []string
+	WorkingDir    string
+	Timeout       int
+	OnFailure     string
+	OnSuccess     string
+	Finally       bool
+	Precondition  [][]string // StringEquals argument pairs
+	HasPrecondErr bool
+}
+
+// refResult is what the agent reports for one step.
+type refResult struct {
+	Name   string
+	Status string // Success, Failed, Skipped, TimedOut, SuccessAndReboot
+	Code   int
+	Stdout string
+}
+
+// shellRunner runs one script on a host and says how it ended.
+type shellRunner interface {
+	runScript(script, workDir string, timeoutSec int) (stdout string, code int, timedOut bool, err error)
+	hasCommand(name string) bool
+}
+
+var paramRe = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_.:/-]+)\s*\}\}`)
+
+// refParse reads a document into steps, parameters substituted with their
+// defaults.
+func refParse(src []byte) (schema string, steps []refStep, err error) {
+	var doc map[string]any
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		if jerr := json.Unmarshal(src, &doc); jerr != nil {
+			return "", nil, err
+		}
+	}
+	schema = fmt.Sprint(doc["schemaVersion"])
+	params := map[string]any{}
+	if ps, ok := doc["parameters"].(map[string]any); ok {
+		for k, v := range ps {
+			if m, ok := v.(map[string]any); ok {
+				if d, ok := m["default"]; ok {
+					params[k] = d
+				}
+			}
+		}
+	}
+	subst := func(v any) any { return substitute(v, params) }
+	if rc, ok := doc["runtimeConfig"].(map[string]any); ok {
+		for plugin, body := range rc {
+			m, _ := body.(map[string]any)
+			var props []any
+			switch p := m["properties"].(type) {
+			case []any:
+				props = p
+			case map[string]any:
+				props = []any{p}
+			}
+			for i, p := range props {
+				pm, _ := subst(p).(map[string]any)
+				id, _ := pm["id"].(string)
+				if id == "" {
+					id = fmt.Sprintf("%d.%s", i, plugin)
+				}
+				steps = append(steps, inputsStep(id, plugin, pm))
+			}
+		}
+	}
+	ms, _ := doc["mainSteps"].([]any)
+	for _, s := range ms {
+		sm, _ := s.(map[string]any)
+		name, _ := sm["name"].(string)
+		action, _ := sm["action"].(string)
+		in, _ := subst(sm["inputs"]).(map[string]any)
+		st := inputsStep(name, action, in)
+		if pre, ok := sm["precondition"].(map[string]any); ok {
+			for op, args := range pre {
+				list, _ := args.([]any)
+				if op != "StringEquals" || len(list) != 2 {
+					st.HasPrecondErr = true
+					continue
+				}
+				st.Precondition = append(st.Precondition, []string{fmt.Sprint(list[0]), fmt.Sprint(list[1])})
+			}
+		}
+		steps = append(steps, st)
+	}
+	return schema, steps, nil
+}
+
+func inputsStep(name, plugin string, in map[string]any) refStep {
+	st := refStep{Name: name, Plugin: plugin, Timeout: 3600}
+	switch rc := in["runCommand"].(type) {
+	case string:
+		st.Lines = []string{rc}
+	case []any:
+		for _, l := range rc {
+			st.Lines = append(st.Lines, fmt.Sprint(l))
+		}
+	}
+	st.WorkingDir, _ = in["workingDirectory"].(string)
+	if v, ok := in["timeoutSeconds"]; ok {
+		n, err := strconv.Atoi(strings.TrimSpace(fmt.Sprint(v)))
+		if err == nil && n >= 5 && n <= 172800 {
+			st.Timeout = n
+		}
+	}
+	st.OnFailure, _ = in["onFailure"].(string)
+	st.OnSuccess, _ = in["onSuccess"].(string)
+	st.Finally = fmt.Sprint(in["finallyStep"]) == "true"
+	return st
+}
+
+func substitute(v any, params map[string]any) any {
+	switch x := v.(type) {
+	case string:
+		if m := paramRe.FindStringSubmatch(x); m != nil && m[0] == strings.TrimSpace(x) {
+			if p, ok := params[m[1]]; ok {
+				return p
+			}
+		}
+		return paramRe.ReplaceAllStringFunc(x, func(s string) string {
+			name := paramRe.FindStringSubmatch(s)[1]
+			p, ok := params[name]
+			if !ok {
+				return s
+			}
+			if l, ok := p.([]any); ok {
+				parts := make([]string, len(l))
+				for i, e := range l {
+					parts[i] = fmt.Sprint(e)
+				}
+				return strings.Join(parts, "\n")
+			}
+			return fmt.Sprint(p)
+		})
+	case []any:
+		out := make([]any, 0, len(x))
+		for _, e := range x {
+			s := substitute(e, params)
+			if l, ok := s.([]any); ok {
+				out = append(out, l...)
+			} else {
+				out = append(out, s)
+			}
+		}
+		return out
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			out[k] = substitute(e, params)
+		}
+		return out
+	}
+	return v
+}
+
+// refRun runs steps as the agent's RunPlugins does on Linux.
+func refRun(schema string, steps []refStep, r shellRunner) ([]refResult, error) {
+	pre22 := schema != "2.2"
+	var res []refResult
+	stop := false
+	for i, st := range steps {
+		out := refResult{Name: st.Name}
+		finallyLast := st.Finally && i == len(steps)-1
+		known := st.Plugin == "aws:runShellScript" || st.Plugin == "aws:runPowerShellScript"
+		switch {
+		case stop && !finallyLast:
+			out.Status = "Skipped"
+		case !known:
+			return nil, fmt.Errorf("step %s: plugin %s is outside the reference executor", st.Name, st.Plugin)
+		case pre22 && (len(st.Precondition) > 0 || st.HasPrecondErr):
+			out.Status = "Failed"
+		case st.HasPrecondErr:
+			out.Status = "Failed"
+		case !platformAllowed(st.Precondition):
+			out.Status = "Skipped"
+		default:
+			var err error
+			out, err = refExec(st, r)
+			if err != nil {
+				return nil, err
+			}
+		}
+		res = append(res, out)
+		if out.Status == "SuccessAndReboot" {
+			break
+		}
+		if out.Code == 168 || out.Code == 169 ||
+			(out.Status == "Failed" && st.OnFailure == "exit") ||
+			(out.Status == "Success" && st.OnSuccess == "exit") {
+			stop = true
+		}
+	}
+	return res, nil
+}
+
+func platformAllowed(pre [][]string) bool {
+	for _, p := range pre {
+		other := ""
+		switch {
+		case p[0] == "platformType":
+			other = p[1]
+		case p[1] == "platformType":
+			other = p[0]
+		default:
+			continue
+		}
+		if !strings.EqualFold(other, "linux") {
+			return false
+		}
+	}
+	return true
+}
+
+func refExec(st refStep, r shellRunner) (refResult, error) {
+	out := refResult{Name: st.Name}
+	script := strings.Join(st.Lines, "\n") + "\n"
+	if st.Plugin == "aws:runPowerShellScript" {
+		if !r.hasCommand("pwsh") {
+			out.Status, out.Code = "Failed", 1
+			return out, nil
+		}
+		script = "#!/usr/bin/env pwsh\n" + script
+	}
+	stdout, code, timedOut, err := r.runScript(script, st.WorkingDir, st.Timeout)
+	if err != nil {
+		return out, err
+	}
+	out.Stdout, out.Code = stdout, code
+	switch {
+	case timedOut:
+		out.Status = "TimedOut"
+	case code == 0:
+		out.Status = "Success"
+	case code == 194:
+		out.Status = "SuccessAndReboot"
+	default:
+		out.Status = "Failed"
+	}
+	if code == 168 {
+		out.Status = "Success"
+	}
+	if out.Status == "Failed" && code != 169 && st.OnFailure == "successAndExit" {
+		out.Status, out.Code = "Success", 168
+	}
+	return out, nil
+}

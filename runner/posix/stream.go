@@ -1,0 +1,116 @@
+package posix
+
+import (
+	"io"
+	"strconv"
+	"strings"
+)
+
+// streamMark starts, and streamEnd ends, the stand-in a script holds
+// for streamed content (see streamed): NUL bytes, which no other text of
+// a script holds (printfBytes escapes them), around the step's number.
+const (
+	streamMark = "\x00DL-STREAM "
+	streamEnd  = "\x00"
+)
+
+// streamed writes the content of step idx, streamed (Stdin), to the
+// file named by the shell word dst: the script's text holds a stand-in
+// for the printf commands, so that large content is neither built into
+// the script nor kept by the script cache.
+func streamed(idx int, dst string) string {
+	return "{ " + streamMark + strconv.Itoa(idx) + streamEnd + "} >" + dst
+}
+
+// Stdin is what the transport sends for script (StdinScript reads it):
+// Main(script), with the content of each streamed write (streamed) read
+// from open(its step) as it is sent, a chunk at a time, as the printf
+// commands printfBytes would write. Content that cannot be read to its
+// end (a source that changed since it was planned: open's reader
+// fails) becomes a command that fails with the reason on stderr: that
+// write fails, and the temporary file it made is removed, nothing of it
+// kept.
+func Stdin(script string, open func(step int) (io.ReadCloser, error)) io.Reader {
+	main := Main(script)
+	if !strings.Contains(main, streamMark) {
+		return strings.NewReader(main)
+	}
+	var parts []io.Reader
+	for {
+		i := strings.Index(main, streamMark)
+		if i < 0 {
+			break
+		}
+		j := strings.Index(main[i+len(streamMark):], streamEnd)
+		if j < 0 {
+			break
+		}
+		idx, err := strconv.Atoi(main[i+len(streamMark) : i+len(streamMark)+j])
+		if err != nil {
+			break
+		}
+		parts = append(parts, strings.NewReader(main[:i]), &printfStream{step: idx, open: open})
+		main = main[i+len(streamMark)+j+len(streamEnd):]
+	}
+	return io.MultiReader(append(parts, strings.NewReader(main))...)
+}
+
+// printfStream reads a step's content, opened at its first read, and
+// gives the printf commands that write it.
+type printfStream struct {
+	step   int
+	open   func(int) (io.ReadCloser, error)
+	r      io.ReadCloser
+	opened bool
+	done   bool
+	in     []byte
+	out    []byte // encoded, not yet read
+}
+
+func (p *printfStream) Read(b []byte) (int, error) {
+	for len(p.out) == 0 {
+		if p.done {
+			return 0, io.EOF
+		}
+		p.fill()
+	}
+	n := copy(b, p.out)
+	p.out = p.out[n:]
+	return n, nil
+}
+
+// fill encodes the next chunk of content, or the failure that ends it.
+func (p *printfStream) fill() {
+	if !p.opened {
+		p.opened = true
+		r, err := p.open(p.step)
+		if err != nil {
+			p.fail(err)
+			return
+		}
+		p.r, p.in = r, make([]byte, printfChunk)
+	}
+	n, err := io.ReadFull(p.r, p.in)
+	p.out = appendPrintf(p.out[:0], p.in[:n])
+	switch err {
+	case nil:
+	case io.EOF, io.ErrUnexpectedEOF:
+		p.close()
+	default:
+		p.fail(err)
+	}
+}
+
+func (p *printfStream) fail(err error) {
+	p.out = append(p.out, "printf '%s\\n' "+Quote(err.Error())+" >&2; false; "...)
+	p.close()
+}
+
+func (p *printfStream) close() {
+	p.done = true
+	if p.r != nil {
+		p.r.Close()
+		p.r = nil
+	}
+	p.in = nil
+}

@@ -1,0 +1,62 @@
+package posix
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"os"
+	osexec "os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+
+// A streamed write is the printf commands printfBytes builds, sent as the
+// content is read; a read that fails ends them with a command that fails
+// with the reason, so that the shell that runs it writes nothing.
+func TestStdinStreamed(t *testing.T) {
+	content := bytes.Repeat([]byte("-0123456789\x00\xff'%\\\n"), 40_000)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "out")
+	script := "if " + streamed(2, Quote(out)) + " 2>" + Quote(out+".e") + "; then echo wrote; else rm -f " + Quote(out) + "; echo failed; fi"
+	open := func(step int) (io.ReadCloser, error) {
+		if step != 2 {
+			t.Errorf("opened step %d, want 2", step)
+		}
+		return io.NopCloser(bytes.NewReader(content)), nil
+	}
+	b, _ := io.ReadAll(Stdin(script, open))
+	if want := Main(strings.Replace(script, streamed(2, Quote(out)), printfBytes(content, Quote(out)), 1)); string(b) != want {
+		t.Fatalf("streamed script differs from the script with the content built in (%d bytes, want %d)", len(b), len(want))
+	}
+	run := func(stdin io.Reader) string {
+		t.Helper()
+		c := osexec.Command("sh", "-c", StdinScript)
+		c.Stdin = stdin
+		got, _ := c.CombinedOutput()
+		return string(got)
+	}
+	if got := run(Stdin(script, open)); !strings.Contains(got, "wrote") {
+		t.Fatalf("sh: %s", got)
+	}
+	if got, _ := os.ReadFile(out); !bytes.Equal(got, content) {
+		t.Errorf("wrote %d bytes, want the %d of the content", len(got), len(content))
+	}
+	os.Remove(out)
+	failing := func(int) (io.ReadCloser, error) {
+		return io.NopCloser(io.MultiReader(bytes.NewReader(content[:9000]), errReader{errors.New("source f changed since it was planned; nothing was written")})), nil
+	}
+	if got := run(Stdin(script, failing)); !strings.Contains(got, "failed") {
+		t.Fatalf("sh: %s", got)
+	}
+	if e, _ := os.ReadFile(out + ".e"); !strings.Contains(string(e), "source f changed since it was planned; nothing was written") {
+		t.Errorf("stderr %q, want the reason", e)
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("the file of a failed streamed write was kept")
+	}
+}

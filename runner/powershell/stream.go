@@ -1,0 +1,167 @@
+package powershell
+
+import (
+	"encoding/base64"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/driftless-dev/driftless/internal/pwsh"
+)
+
+// streamMark starts, and streamEnd ends, the stand-in a script holds
+// for streamed content (see streamed): NUL characters, which no other
+// text of a script holds, around the step's number.
+const (
+	streamMark = "\x00DL-STREAM "
+	streamEnd  = "\x00"
+)
+
+// streamed is the expression of the content of step idx in base64,
+// streamed (Stdin): the script's text holds a stand-in for it, so that
+// large content is neither built into the script nor kept by the script
+// cache. It is assigned to $dl_b, which the write then decodes.
+func streamed(idx int) string {
+	return "$dl_b = " + streamMark + strconv.Itoa(idx) + streamEnd + "\n"
+}
+
+// Stdin is the stdin of StdinScript for script: its UTF-8 in base64, in
+// CRLF-ended lines.
+func Stdin(script string) io.Reader { return strings.NewReader(stdinText(script)) }
+
+// StdinStreamed is Stdin, with the content of each streamed write (streamed)
+// read from open(its step) as it is sent, a chunk at a time. Content
+// that cannot be read to its end (a source that changed since it was
+// planned) becomes a throw of the reason: that write fails, nothing of
+// it kept.
+func StdinStreamed(script string, open func(step int) (io.ReadCloser, error)) io.Reader {
+	if !strings.Contains(script, streamMark) {
+		return strings.NewReader(stdinText(script))
+	}
+	var parts []io.Reader
+	for {
+		i := strings.Index(script, streamMark)
+		if i < 0 {
+			break
+		}
+		j := strings.Index(script[i+len(streamMark):], streamEnd)
+		if j < 0 {
+			break
+		}
+		idx, err := strconv.Atoi(script[i+len(streamMark) : i+len(streamMark)+j])
+		if err != nil {
+			break
+		}
+		parts = append(parts, strings.NewReader(script[:i]), &b64Stream{step: idx, open: open})
+		script = script[i+len(streamMark)+j+len(streamEnd):]
+	}
+	return &b64Lines{r: io.MultiReader(append(parts, strings.NewReader(script))...)}
+}
+
+// stdinText is script in base64, in CRLF-ended lines of psStdinLine.
+func stdinText(script string) string {
+	enc := base64.StdEncoding.EncodeToString([]byte(script))
+	var b strings.Builder
+	b.Grow(len(enc) + 2*(len(enc)/psStdinLine+1))
+	for len(enc) > 0 {
+		n := min(len(enc), psStdinLine)
+		b.WriteString(enc[:n])
+		b.WriteString("\r\n")
+		enc = enc[n:]
+	}
+	return b.String()
+}
+
+// b64Lines encodes what r gives in base64 lines, as stdinText: a line is
+// the encoding of psStdinLine/4*3 bytes.
+type b64Lines struct {
+	r    io.Reader
+	in   []byte
+	out  []byte
+	done bool
+}
+
+func (l *b64Lines) Read(b []byte) (int, error) {
+	for len(l.out) == 0 {
+		if l.done {
+			return 0, io.EOF
+		}
+		if l.in == nil {
+			l.in = make([]byte, psStdinLine/4*3)
+		}
+		n, err := io.ReadFull(l.r, l.in)
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
+			return 0, err
+		}
+		l.done = err != nil
+		if n > 0 {
+			l.out = base64.StdEncoding.AppendEncode(l.out[:0], l.in[:n])
+			l.out = append(l.out, '\r', '\n')
+		}
+	}
+	n := copy(b, l.out)
+	l.out = l.out[n:]
+	return n, nil
+}
+
+// b64Stream reads a step's content, opened at its first read, and gives
+// it as a quoted base64 string.
+type b64Stream struct {
+	step   int
+	open   func(int) (io.ReadCloser, error)
+	r      io.ReadCloser
+	opened bool
+	done   bool
+	in     []byte
+	out    []byte
+}
+
+func (p *b64Stream) Read(b []byte) (int, error) {
+	for len(p.out) == 0 {
+		if p.done {
+			return 0, io.EOF
+		}
+		p.fill()
+	}
+	n := copy(b, p.out)
+	p.out = p.out[n:]
+	return n, nil
+}
+
+func (p *b64Stream) fill() {
+	if !p.opened {
+		p.opened = true
+		p.out = append(p.out[:0], '\'')
+		r, err := p.open(p.step)
+		if err != nil {
+			p.fail(err)
+			return
+		}
+		p.r, p.in = r, make([]byte, 3<<12)
+		return
+	}
+	n, err := io.ReadFull(p.r, p.in)
+	p.out = base64.StdEncoding.AppendEncode(p.out[:0], p.in[:n])
+	switch err {
+	case nil:
+	case io.EOF, io.ErrUnexpectedEOF:
+		p.out = append(p.out, '\'')
+		p.close()
+	default:
+		p.fail(err)
+	}
+}
+
+func (p *b64Stream) fail(err error) {
+	p.out = append(p.out, "'; throw "+pwsh.Quote(err.Error())...)
+	p.close()
+}
+
+func (p *b64Stream) close() {
+	p.done = true
+	if p.r != nil {
+		p.r.Close()
+		p.r = nil
+	}
+	p.in = nil
+}
