@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -542,25 +541,9 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 
 func hasKind(fs []frame.Frame, kind frame.Kind) bool { return find(fs, kind) != nil }
 
-func find(fs []frame.Frame, kind frame.Kind) *frame.Frame {
-	for i := len(fs) - 1; i >= 0; i-- {
-		if fs[i].Kind == kind {
-			return &fs[i]
-		}
-	}
-	return nil
-}
+func find(fs []frame.Frame, kind frame.Kind) *frame.Frame { return frame.Last(fs, kind) }
 
-func codeOf(f *frame.Frame) int {
-	if f == nil || len(f.Fields) == 0 {
-		return -1
-	}
-	n, err := strconv.Atoi(f.Fields[0])
-	if err != nil {
-		return -1
-	}
-	return n
-}
+func codeOf(f *frame.Frame) int { return frame.Code(f) }
 
 // evalHost is what evaluation knows of the host and of the run so far.
 func (h *hostRun) evalHost() eval.Host {

@@ -219,26 +219,10 @@ func CorrectedByCheck(s *plan.Step, fs []frame.Frame) bool {
 }
 
 // find is the last frame of kind among fs (nil: none).
-func find(fs []frame.Frame, kind frame.Kind) *frame.Frame {
-	for i := len(fs) - 1; i >= 0; i-- {
-		if fs[i].Kind == kind {
-			return &fs[i]
-		}
-	}
-	return nil
-}
+func find(fs []frame.Frame, kind frame.Kind) *frame.Frame { return frame.Last(fs, kind) }
 
 // codeOf is the exit status a frame reports (-1: none).
-func codeOf(f *frame.Frame) int {
-	if f == nil || len(f.Fields) == 0 {
-		return -1
-	}
-	n, err := strconv.Atoi(f.Fields[0])
-	if err != nil {
-		return -1
-	}
-	return n
-}
+func codeOf(f *frame.Frame) int { return frame.Code(f) }
 
 // output is the output in the payload frames that follow the last frame
 // of kind after (nil: there is no such frame), redacted by red.

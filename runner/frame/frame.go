@@ -307,3 +307,26 @@ const (
 	Reboot  Kind = "reboot"  // the step asked for a reboot
 	Pkg     Kind = "pkg"     // one package's state (PowerShell package managers)
 )
+
+// Last is the last frame of kind among fs (nil: none).
+func Last(fs []Frame, kind Kind) *Frame {
+	for i := len(fs) - 1; i >= 0; i-- {
+		if fs[i].Kind == kind {
+			return &fs[i]
+		}
+	}
+	return nil
+}
+
+// Code is the exit status a frame reports in its first field (-1: none,
+// or not a number).
+func Code(f *Frame) int {
+	if f == nil || len(f.Fields) == 0 {
+		return -1
+	}
+	n, err := strconv.Atoi(f.Fields[0])
+	if err != nil {
+		return -1
+	}
+	return n
+}

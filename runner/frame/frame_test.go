@@ -161,3 +161,13 @@ func TestMerge(t *testing.T) {
 		t.Errorf("merge:\n got %s\nwant %s", strings.Join(got, " "), want)
 	}
 }
+
+func TestLastAndCode(t *testing.T) {
+	fs := []Frame{{Kind: Run, Fields: []string{"3"}}, {Kind: Check, Fields: []string{"x"}}, {Kind: Run, Fields: []string{"7"}}}
+	if f := Last(fs, Run); f != &fs[2] || Code(f) != 7 {
+		t.Errorf("Last(Run) = %+v, code %d", f, Code(f))
+	}
+	if Last(fs, Cur) != nil || Code(nil) != -1 || Code(Last(fs, Check)) != -1 || Code(&Frame{}) != -1 {
+		t.Error("a missing frame or field, or a field that is not a number, must give nil and -1")
+	}
+}
