@@ -991,6 +991,12 @@ func ApplyScript(marker string, steps []plan.ApplyStep, st plan.Resume) string {
 		if s.OnSuccessEnd {
 			b.WriteString("if [ -n \"$dl_ok\" ]; then dl_stop=onSuccess; fi\n")
 		}
+		if s.SSM && s.Action == documents.ActionShell {
+			// SSM's exit statuses that stop the document, or end this
+			// pass for a reboot (the runner reboots, then runs this step
+			// again and goes on).
+			b.WriteString("case $dl_rc in 168) dl_stop=exit168 ;; 169) dl_stop=exit169 ;; 194) dl_stop=reboot ;; esac\n")
+		}
 		if s.Platform != "" {
 			b.WriteString("fi\n")
 		}

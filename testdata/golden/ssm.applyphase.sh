@@ -99,6 +99,7 @@ exit 3' >"$dl_t.x" && chmod 700 "$dl_t.x" || exit 97
 		[ $dl_rc -eq 0 ] || dl_ok=
 	fi
 	if [ -z "$dl_ok" ]; then :; fi
+	case $dl_rc in 168) dl_stop=exit168 ;; 169) dl_stop=exit169 ;; 194) dl_stop=reboot ;; esac
 fi
 # step 2: maybe-exit (shell)
 if [ -n "$dl_stop" ]; then dl_frame 1 skip "$dl_stop"; else
@@ -113,6 +114,7 @@ if [ -n "$dl_stop" ]; then dl_frame 1 skip "$dl_stop"; else
 		[ $dl_rc -eq 0 ] || dl_ok=
 	fi
 	if [ -z "$dl_ok" ]; then dl_stop=successAndExit; fi
+	case $dl_rc in 168) dl_stop=exit168 ;; 169) dl_stop=exit169 ;; 194) dl_stop=reboot ;; esac
 fi
 # step 3: done-here (shell)
 if [ -n "$dl_stop" ]; then dl_frame 2 skip "$dl_stop"; else
@@ -128,6 +130,7 @@ if [ -n "$dl_stop" ]; then dl_frame 2 skip "$dl_stop"; else
 	fi
 	if [ -z "$dl_ok" ]; then :; fi
 	if [ -n "$dl_ok" ]; then dl_stop=onSuccess; fi
+	case $dl_rc in 168) dl_stop=exit168 ;; 169) dl_stop=exit169 ;; 194) dl_stop=reboot ;; esac
 fi
 # step 5: cleanup (shell)
 if :; then
@@ -142,6 +145,7 @@ if :; then
 		[ $dl_rc -eq 0 ] || dl_ok=
 	fi
 	if [ -z "$dl_ok" ]; then :; fi
+	case $dl_rc in 168) dl_stop=exit168 ;; 169) dl_stop=exit169 ;; 194) dl_stop=reboot ;; esac
 fi
 
 }

@@ -101,6 +101,7 @@ if [ -n "$dl_stop" ]; then dl_frame 2 skip "$dl_stop"; else
 	fi
 	if [ -z "$dl_ok" ]; then :; fi
 	if [ -n "$dl_ok" ]; then dl_stop=onSuccess; fi
+	case $dl_rc in 168) dl_stop=exit168 ;; 169) dl_stop=exit169 ;; 194) dl_stop=reboot ;; esac
 fi
 # step 5: cleanup (shell)
 if :; then
@@ -115,6 +116,7 @@ if :; then
 		[ $dl_rc -eq 0 ] || dl_ok=
 	fi
 	if [ -z "$dl_ok" ]; then :; fi
+	case $dl_rc in 168) dl_stop=exit168 ;; 169) dl_stop=exit169 ;; 194) dl_stop=reboot ;; esac
 fi
 
 }
