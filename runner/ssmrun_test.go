@@ -237,3 +237,38 @@ func TestSSMRebootResumesAtTheStep(t *testing.T) {
 		})
 	}
 }
+
+// A check run records an SSM step Skipped (no-check) and leaves the
+// association's compliance as the last apply left it: NON_COMPLIANT after
+// a failed apply, until an apply succeeds.
+func TestSSMCheckKeepsTheLastApplysCompliance(t *testing.T) {
+	f := ssmFleet(t, ssmSteps("work: [ -f ~/fixed ]"))
+	j, err := journal.Open(filepath.Join(f.dir, "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	compliance := func() string {
+		rows, err := j.Status(context.Background(), journal.StatusFilter{})
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("status: %v %+v", err, rows)
+		}
+		return rows[0].Compliance
+	}
+	if h := f.run(t, false, j).Hosts[0]; statuses(h) != "work=Failed" {
+		t.Fatalf("apply: %s", statuses(h))
+	}
+	h := f.run(t, true, j).Hosts[0]
+	if statuses(h) != "work=Skipped" || h.Steps[0].SkipReason != journal.SkipNoCheck {
+		t.Fatalf("check: %s %q", statuses(h), h.Steps[0].SkipReason)
+	}
+	if c := compliance(); c != journal.NonCompliant {
+		t.Errorf("after a failed apply and a check: %s", c)
+	}
+	os.WriteFile(filepath.Join(f.hosts[0].Home, "fixed"), nil, 0o644)
+	f.run(t, false, j)
+	f.run(t, true, j)
+	if c := compliance(); c != journal.Compliant {
+		t.Errorf("after a good apply and a check: %s", c)
+	}
+}
