@@ -60,7 +60,7 @@ func (j *Journal) Status(ctx context.Context, f StatusFilter) ([]ComplianceRow, 
 	// latest has a row per mode; the newest of them wins.
 	q := `
 		SELECT l.association, l.host, r.severity, h.run_id, h.mode, h.status, h.error, h.started_at,
-			h.compliant, h.steps, h.drifted, h.corrected, h.failed
+			h.compliant, h.steps, h.drifted, h.corrected, h.failed, h.id
 		FROM (
 			SELECT association, host, host_result_id, row_number() OVER (
 				PARTITION BY association, host ORDER BY started_at DESC, host_result_id DESC) AS rn
@@ -76,27 +76,73 @@ func (j *Journal) Status(ctx context.Context, f StatusFilter) ([]ComplianceRow, 
 	}
 	defer rows.Close()
 	out := []ComplianceRow{}
+	var checks []int // rows of compliant check runs, with their host_results id
+	var checkIDs []int64
 	for rows.Next() {
 		var (
 			c         ComplianceRow
 			at        int64
 			compliant bool
+			id        int64
 		)
 		if err := rows.Scan(&c.Association, &c.Host, &c.Severity, &c.RunID, &c.Mode, &c.HostStatus, &c.Error,
-			&at, &compliant, &c.Steps, &c.DriftedSteps, &c.CorrectedSteps, &c.FailedSteps); err != nil {
+			&at, &compliant, &c.Steps, &c.DriftedSteps, &c.CorrectedSteps, &c.FailedSteps, &id); err != nil {
 			return nil, wrap("status", err)
 		}
 		c.At = fromNano(at)
 		c.Compliance = NonCompliant
 		if compliant {
 			c.Compliance = Compliant
+			if c.Mode == ModeCheck {
+				checks, checkIDs = append(checks, len(out)), append(checkIDs, id)
+			}
 		}
 		out = append(out, c)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, wrap("status", err)
 	}
+	rows.Close()
+	for i, row := range checks {
+		c := &out[row]
+		step, run, err := j.uncheckedFailure(ctx, c.Association, c.Host, checkIDs[i])
+		if err != nil {
+			return nil, wrap("status", err)
+		}
+		if step != "" {
+			c.Compliance = NonCompliant
+			if c.Error == "" {
+				c.Error = fmt.Sprintf("step %q did not succeed in the last apply (run %d), and a check cannot run it", step, run)
+			}
+		}
+	}
 	return out, nil
+}
+
+// uncheckedFailure is, for the check run hostResult of assoc on host, the
+// first step it skipped for having no check (SSM command steps, scripts
+// without a check) that was not compliant in the latest apply there, and
+// that apply's run: a check cannot tell the state of such a step, so its
+// compliance is the one the last apply left (SPEC §7). "" when there is
+// none.
+func (j *Journal) uncheckedFailure(ctx context.Context, assoc, host string, hostResult int64) (step string, run int64, err error) {
+	err = j.r.QueryRowContext(ctx, `
+		SELECT c.name, h.run_id
+		FROM step_results c
+		JOIN latest la ON la.association = ? AND la.host = ? AND la.mode = ?
+		JOIN host_results h ON h.id = la.host_result_id
+		JOIN step_results a ON a.host_result_id = la.host_result_id AND a.idx = c.idx AND a.name = c.name
+		WHERE c.host_result_id = ? AND c.status = ? AND c.skip_reason = ?
+			AND a.status NOT IN (?, ?, ?)
+			AND NOT (a.status = ? AND a.skip_reason IN (?, ?, ?))
+		ORDER BY c.idx LIMIT 1`,
+		assoc, host, ModeApply, hostResult, StatusSkipped, SkipNoCheck,
+		StatusCompliant, StatusCorrected, StatusSuccess,
+		StatusSkipped, SkipPrecondition, SkipExited, SkipNoCheck).Scan(&step, &run)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, nil
+	}
+	return step, run, err
 }
 
 // LastRuns returns, per host, the latest finished execution of association

@@ -42,6 +42,14 @@ type hostRun struct {
 	// reboot_timeout of the steps that asked (0: the default).
 	rebootBy      string
 	rebootTimeout time.Duration
+	// rebootStep is the step that asked for the reboot (-1: none did).
+	rebootStep int
+	// from is the first step this run runs: an SSM step that asked for a
+	// reboot is run again after it, and the document goes on from there,
+	// as the SSM agent does; the steps before keep their results from
+	// prior.
+	from  int
+	prior []journal.StepResult
 	// written is the content the apply phase will leave at a path, by
 	// the steps found drifted so far (nil: removed), so that a later step
 	// on the same file builds on it rather than on what the check saw.
@@ -63,6 +71,19 @@ func isScript(s *plan.Step) bool {
 // reboot (SSM's convention on Linux and macOS).
 const RebootExitCode = eval.RebootExitCode
 
+// todo is the steps this run runs: from h.from on.
+func (h *hostRun) todo() []*plan.Step { return h.steps[h.from:] }
+
+// resumeAt is where the run after a reboot starts: at the SSM step that
+// asked for it (the agent runs it again and goes on), else at the start
+// (a native document is run again whole: its checks find what is done).
+func (h *hostRun) resumeAt() int {
+	if i := h.rebootStep; i >= 0 && h.steps[i].SSM {
+		return i
+	}
+	return 0
+}
+
 // result is the step's result record.
 func (h *hostRun) result(s *plan.Step) *journal.StepResult { return &h.results[s.Idx] }
 
@@ -71,6 +92,8 @@ func (h *hostRun) run(ctx context.Context) error {
 	started := time.Now()
 	h.mu.Lock()
 	h.results = fresh(h.steps)
+	copy(h.results[:h.from], h.prior)
+	h.rebootStep = -1
 	h.written = map[string]*[]byte{}
 	h.live = liveState{phase: phaseCheck, started: started}
 	h.mu.Unlock()
@@ -94,7 +117,7 @@ func (h *hostRun) run(ctx context.Context) error {
 	}
 	per := frame.ByStep(frames)
 	took := frame.Durations(frames, started)
-	for _, s := range h.steps {
+	for _, s := range h.todo() {
 		h.results[s.Idx].Duration = took[s.Idx]
 	}
 	if f := per[-1]; len(f) > 0 && len(f[0].Fields) > 0 {
@@ -121,7 +144,7 @@ func (h *hostRun) run(ctx context.Context) error {
 func (h *hostRun) decide(per map[int][]frame.Frame, started time.Time, limit int) []plan.ApplyStep {
 	var todo []plan.ApplyStep
 	var stopped stop
-	for _, s := range h.steps {
+	for _, s := range h.todo() {
 		if s.Idx >= limit {
 			break
 		}
@@ -213,6 +236,14 @@ func (h *hostRun) stopsAfter(s *plan.Step, stopped stop, exits bool) stop {
 	}
 	if exits && s.OnFailure == "successAndExit" && r.Status == journal.StatusSuccess && r.ExitCode != nil && *r.ExitCode != 0 {
 		stopped = stop{endedEarly + "successAndExit)", journal.SkipExited}
+	}
+	if s.SSM && r.ExitCode != nil {
+		switch *r.ExitCode {
+		case eval.ExitStopSuccess:
+			stopped = stop{endedEarly + "exit 168)", journal.SkipExited}
+		case eval.ExitStopFailure:
+			stopped = stop{fmt.Sprintf("step %q exited 169 (stop the document, failed)", s.Name), journal.SkipStopped}
+		}
 	}
 	if h.reboot {
 		stopped = stop{"the host reboots first", journal.SkipStopped}
@@ -324,7 +355,7 @@ type timedOut struct {
 // timeout, the step's result is a timeout (exit 124, as GNU timeout) and
 // the steps after it are checked by a new script.
 func (h *hostRun) checkPhase(ctx context.Context, build func(string, []*plan.Step, plan.Resume) string) ([]frame.Frame, error) {
-	return resumable(ctx, h, h.steps, func(s *plan.Step) int { return s.Idx }, build,
+	return resumable(ctx, h, h.todo(), func(s *plan.Step) int { return s.Idx }, build,
 		func(timedOut, *plan.Step, plan.Resume) ([]frame.Frame, plan.Resume) {
 			return nil, plan.Resume{Unclean: true}
 		})
@@ -599,7 +630,7 @@ func (h *hostRun) applied(a plan.ApplyStep, fs []frame.Frame, started time.Time)
 		r.Stdout, r.Stderr = res.Out.Stdout, res.Out.Stderr
 	}
 	if res.Reboot != "" {
-		h.reboot, h.rebootBy = true, res.Reboot
+		h.reboot, h.rebootBy, h.rebootStep = true, res.Reboot, a.Step.Idx
 		h.rebootTimeout = max(h.rebootTimeout, res.RebootTimeout)
 	}
 }
@@ -637,6 +668,12 @@ func (h *hostRun) appliedSkip(r *journal.StepResult, f *frame.Frame) {
 		r.SkipReason, r.Error = journal.SkipPrecondition, "precondition: platform is "+h.os
 	case "onSuccess", "successAndExit":
 		r.SkipReason, r.Error = journal.SkipExited, endedEarly+reason+")"
+	case "exit168":
+		r.SkipReason, r.Error = journal.SkipExited, endedEarly+"exit 168)"
+	case "exit169":
+		r.SkipReason, r.Error = journal.SkipStopped, "an earlier step exited 169 (stop the document, failed)"
+	case "reboot":
+		r.SkipReason, r.Error = journal.SkipStopped, "the host reboots first"
 	default:
 		r.SkipReason, r.Error = journal.SkipStopped, "an earlier step failed"
 	}

@@ -640,8 +640,14 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 		if conn, err = r.reboot(hctx, h, conn, timeout); err != nil {
 			break
 		}
-		story[len(story)-1] += fmt.Sprintf("; back after %s, document run again", time.Since(start).Round(time.Second))
-		run = &hostRun{conn: conn, steps: plan.Plan(a.Doc, scope, plan.Options{Dir: r.opts.Config.Dir, Docs: r.opts.Config.Document, Secrets: red, Fetch: r.fetch.fetch}), red: red}
+		from := run.resumeAt()
+		again := "document run again"
+		if from > 0 {
+			again = fmt.Sprintf("document resumed at step %q", run.steps[from].Name)
+		}
+		story[len(story)-1] += fmt.Sprintf("; back after %s, %s", time.Since(start).Round(time.Second), again)
+		run = &hostRun{conn: conn, steps: plan.Plan(a.Doc, scope, plan.Options{Dir: r.opts.Config.Dir, Docs: r.opts.Config.Document, Secrets: red, Fetch: r.fetch.fetch}), red: red,
+			from: from, prior: run.results}
 		prog.track(run)
 		err = run.run(hctx)
 	}

@@ -76,11 +76,20 @@ func appliedScript(a plan.ApplyStep, fs []frame.Frame, h Host) Result {
 		// As the SSM agent: reboot, then run the document again.
 		r.Reboot = fmt.Sprintf("step %q exited %d", s.Name, code)
 		r.Status, r.Error = Success, fmt.Sprintf("asked for a reboot (exit %d)", code)
+	case s.SSM && code == ExitStopSuccess:
+		r.Status, r.Error = Success, fmt.Sprintf("exited %d: the document stops here, successfully", code)
+	case s.SSM && code == ExitStopFailure:
+		r.Status, r.Error = Failed, fmt.Sprintf("exited %d: the document stops here, failed", code)
 	case code != 0:
 		r.Status, r.Error = Failed, fmt.Sprintf("exited %d", code)
 		if s.OnFailure == "successAndExit" {
 			r.Status = Success
 			r.Error += " (onFailure: successAndExit)"
+			if s.SSM {
+				// As the agent, which reports the step's exit code as 168.
+				stop := ExitStopSuccess
+				r.ExitCode = &stop
+			}
 		}
 	case s.HasCheck:
 		verified(&r, s, fs, h)

@@ -46,6 +46,14 @@ const (
 	RebootExitCodeWindows = 3010
 )
 
+// The exit statuses with which an SSM step stops its document (SSM's
+// convention, on every platform): the step succeeded, or failed, and the
+// steps after it are skipped (a finally step still runs).
+const (
+	ExitStopSuccess = 168
+	ExitStopFailure = 169
+)
+
 // RebootCode is the exit status with which a script asks for a reboot
 // on h.
 func (h Host) RebootCode() int {

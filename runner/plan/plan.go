@@ -49,6 +49,13 @@ type Step struct {
 	Env          map[string]string // DL_PARAM_* and the step's env
 	Err          error             // rendering failed: the step fails
 
+	// SSM: a step of an SSM Command document (aws:runShellScript, ...),
+	// run as the SSM agent runs it (SPEC §7): its script written to a
+	// file whose #! line picks the interpreter, exit 168 and 169 stop the
+	// document, exit 194 (3010 on Windows) reboots the host and runs the
+	// step again.
+	SSM bool
+
 	// shell / powershell
 	Run, Check string
 	HasCheck   bool
@@ -108,7 +115,7 @@ func Plan(doc *documents.Document, scope *documents.Scope, po Options) []*Step {
 			s := &Step{
 				Idx: len(out), Name: prefix + ds.Name, Action: ds.Action, Kind: ds.Action, SourceDoc: d.Name,
 				OnFailure: ds.OnFailure, OnSuccessEnd: ds.OnSuccessEnd, Finally: ds.Finally,
-				Attempts: ds.MaxAttempts, Env: env,
+				Attempts: ds.MaxAttempts, Env: env, SSM: strings.HasPrefix(ds.SourceAction, "aws:"),
 			}
 			s.Timeout, s.Err = ds.StepTimeout(sc)
 			if p := ds.Precondition; p != nil {

@@ -363,11 +363,60 @@ func plainTest(s *plan.Step, cmd string) bool {
 }
 
 // runCmd runs a step's run command, its output captured in files and
-// sent after it ended.
+// sent after it ended. An SSM step's command is a script file
+// (ssmScript), removed after it ran.
 func runCmd(s *plan.Step, cmd string) string {
+	sh, rm := stepShell(s, cmd), ""
+	if s.SSM {
+		sh, rm = ssmScript(s, cmd), "rm -f -- \"$dl_t.x\"; "
+	}
 	return fmt.Sprintf("dl_need_t; dl_frame %d start run; %s >\"$dl_t.o\" 2>\"$dl_t.e\"; dl_rc=$?\n"+
-		"dl_frame %d run $dl_rc; dl_payload %d out \"$dl_t.o\"; dl_payload %d err \"$dl_t.e\"\n",
-		s.Idx, stepShell(s, cmd), s.Idx, s.Idx, s.Idx)
+		"%sdl_frame %d run $dl_rc; dl_payload %d out \"$dl_t.o\"; dl_payload %d err \"$dl_t.e\"\n",
+		s.Idx, sh, rm, s.Idx, s.Idx, s.Idx)
+}
+
+// ssmScript is the subshell that runs an SSM step's script as the SSM
+// agent does (agent/plugins/runscript): its lines, joined with newlines,
+// in a file made executable, run by the interpreter its #! line names,
+// else by sh (dl_script, ssmPrelude). The file is $dl_t.x, private like
+// the script's other temporary files: made with noclobber under umask
+// 077, then mode 0700; the script runs with the login umask, its
+// environment (DL_PARAM_*) and working directory, stdin from /dev/null.
+func ssmScript(s *plan.Step, script string) string {
+	var b strings.Builder
+	b.WriteString("( umask 077; set -C; printf '%s\\n' " + Quote(script) + " >\"$dl_t.x\" && chmod 700 \"$dl_t.x\" || exit 97\n")
+	b.WriteString("umask \"$dl_um0\"; set +C; " + exports(s.Env))
+	if s.Workdir != "" {
+		b.WriteString("cd -- " + remotePath(s.Workdir) + " || exit 96; ")
+	}
+	b.WriteString("dl_script \"$dl_t.x\"\n) </dev/null")
+	return b.String()
+}
+
+// ssmPrelude is what the scripts of SSM steps need: dl_script runs the
+// script file $1 as the agent's "sh -c FILE" does, the way the kernel
+// execs it: a #! line names the interpreter and at most one argument
+// (all that follows it, blanks trimmed), else sh runs it. The shell
+// reads that line itself, so that a temporary directory mounted noexec
+// (a common hardening of /tmp and /dev/shm) runs the script all the same.
+const ssmPrelude = `dl_script() {
+	dl_l=; IFS= read -r dl_l <"$1"
+	case $dl_l in
+	'#!'*)
+		dl_l=${dl_l#??}; dl_l=${dl_l#"${dl_l%%[! 	]*}"}
+		dl_i=${dl_l%%[ 	]*}; dl_l=${dl_l#"$dl_i"}
+		dl_l=${dl_l#"${dl_l%%[! 	]*}"}; dl_l=${dl_l%"${dl_l##*[! 	]}"}
+		if [ -z "$dl_i" ]; then :
+		elif [ -n "$dl_l" ]; then exec "$dl_i" "$dl_l" "$1"
+		else exec "$dl_i" "$1"; fi ;;
+	esac
+	exec sh "$1"
+}
+`
+
+// hasSSMScript reports whether a step of steps runs an SSM script.
+func hasSSMScript(steps []*plan.Step) bool {
+	return slices.ContainsFunc(steps, func(s *plan.Step) bool { return s.SSM && s.Action == documents.ActionShell })
 }
 
 // statFrameAt reports what is at the step's path: kind 0 missing, 1 file
@@ -653,7 +702,7 @@ func start(b *writer, marker string, steps []*plan.Step, runs bool, st plan.Resu
 		if st.Salvage >= 0 {
 			fmt.Fprintf(b, "dl_payload %d out %s; dl_payload %d err %s\n", st.Salvage, Quote(c+".o"), st.Salvage, Quote(c+".e"))
 		}
-		b.WriteString("rm -f -- " + Quote(c+".o") + " " + Quote(c+".e") + " " + Quote(c+".p") + " " + Quote(c+".s") + " " + Quote(c+".u") + "\n")
+		b.WriteString("rm -f -- " + Quote(c+".o") + " " + Quote(c+".e") + " " + Quote(c+".p") + " " + Quote(c+".s") + " " + Quote(c+".u") + " " + Quote(c+".x") + "\n")
 	}
 	sys := false
 	for _, s := range steps {
@@ -671,6 +720,9 @@ func start(b *writer, marker string, steps []*plan.Step, runs bool, st plan.Resu
 	}
 	if sys {
 		b.verbatim(SystemPrelude)
+	}
+	if runs && hasSSMScript(steps) {
+		b.verbatim(ssmPrelude)
 	}
 }
 
@@ -938,6 +990,12 @@ func ApplyScript(marker string, steps []plan.ApplyStep, st plan.Resume) string {
 		b.WriteString("; fi\n")
 		if s.OnSuccessEnd {
 			b.WriteString("if [ -n \"$dl_ok\" ]; then dl_stop=onSuccess; fi\n")
+		}
+		if s.SSM && s.Action == documents.ActionShell {
+			// SSM's exit statuses that stop the document, or end this
+			// pass for a reboot (the runner reboots, then runs this step
+			// again and goes on).
+			b.WriteString("case $dl_rc in 168) dl_stop=exit168 ;; 169) dl_stop=exit169 ;; 194) dl_stop=reboot ;; esac\n")
 		}
 		if s.Platform != "" {
 			b.WriteString("fi\n")

@@ -50,4 +50,5 @@ var shellVars = map[string]string{
 	"dl_r":  "a remainder (lineFix's umask); dl_svc_state's 'running'",
 	"dl_en": "dl_svc_state's 'enabled'",
 	"dl_w":  "what dl_pkg_list reports: absent or present",
+	"dl_i":  "the interpreter a #! line names (dl_script)",
 }

@@ -54,7 +54,7 @@ dl_hasline() {
 	dl_n=$((dl_n+${#dl_l})); [ -z "$dl_l" ] || [ "$dl_l" != "$1" ] || dl_h=1
 	[ "$dl_n" = "$3" ]
 }
-rm -f -- '/dev/shm/.driftless-MARKER.o' '/dev/shm/.driftless-MARKER.e' '/dev/shm/.driftless-MARKER.p' '/dev/shm/.driftless-MARKER.s' '/dev/shm/.driftless-MARKER.u'
+rm -f -- '/dev/shm/.driftless-MARKER.o' '/dev/shm/.driftless-MARKER.e' '/dev/shm/.driftless-MARKER.p' '/dev/shm/.driftless-MARKER.s' '/dev/shm/.driftless-MARKER.u' '/dev/shm/.driftless-MARKER.x'
 dl_facts
 dl_clean=
 # step 3: scripted (shell)

@@ -76,33 +76,49 @@ dl_need_t() {
 	trap 'printf "%s" "$dl_ob"; rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.u"' EXIT
 	dl_frame - tmp "$dl_t"
 }
+dl_script() {
+	dl_l=; IFS= read -r dl_l <"$1"
+	case $dl_l in
+	'#!'*)
+		dl_l=${dl_l#??}; dl_l=${dl_l#"${dl_l%%[! 	]*}"}
+		dl_i=${dl_l%%[ 	]*}; dl_l=${dl_l#"$dl_i"}
+		dl_l=${dl_l#"${dl_l%%[! 	]*}"}; dl_l=${dl_l%"${dl_l##*[! 	]}"}
+		if [ -z "$dl_i" ]; then :
+		elif [ -n "$dl_l" ]; then exec "$dl_i" "$dl_l" "$1"
+		else exec "$dl_i" "$1"; fi ;;
+	esac
+	exec sh "$1"
+}
 dl_facts
 dl_clean=1
 # step 1: soft-fail (shell)
 if [ -n "$dl_clean" ]; then
 	dl_a=0; while :; do dl_a=$((dl_a+1))
-		dl_need_t; dl_frame 0 start run; ( export DL_PARAM_Message='hello'; cd -- '/tmp' || exit 96; eval 'echo hello
-exit 3'
+		dl_need_t; dl_frame 0 start run; ( umask 077; set -C; printf '%s\n' 'echo hello
+exit 3' >"$dl_t.x" && chmod 700 "$dl_t.x" || exit 97
+			umask "$dl_um0"; set +C; export DL_PARAM_Message='hello'; cd -- '/tmp' || exit 96; dl_script "$dl_t.x"
 		) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-		dl_frame 0 run $dl_rc; dl_payload 0 out "$dl_t.o"; dl_payload 0 err "$dl_t.e"
+		rm -f -- "$dl_t.x"; dl_frame 0 run $dl_rc; dl_payload 0 out "$dl_t.o"; dl_payload 0 err "$dl_t.e"
 		if [ $dl_rc -eq 0 ] || [ $dl_a -ge 2 ]; then break; fi; done
 fi
 [ $dl_rc -eq 0 ] || dl_clean=
 # step 2: maybe-exit (shell)
 if [ -n "$dl_clean" ]; then
 	dl_a=0; while :; do dl_a=$((dl_a+1))
-		dl_need_t; dl_frame 1 start run; ( export DL_PARAM_Message='hello'; test -f /etc/app/skip-rest
+		dl_need_t; dl_frame 1 start run; ( umask 077; set -C; printf '%s\n' 'test -f /etc/app/skip-rest' >"$dl_t.x" && chmod 700 "$dl_t.x" || exit 97
+			umask "$dl_um0"; set +C; export DL_PARAM_Message='hello'; dl_script "$dl_t.x"
 		) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-		dl_frame 1 run $dl_rc; dl_payload 1 out "$dl_t.o"; dl_payload 1 err "$dl_t.e"
+		rm -f -- "$dl_t.x"; dl_frame 1 run $dl_rc; dl_payload 1 out "$dl_t.o"; dl_payload 1 err "$dl_t.e"
 		if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
 fi
 [ $dl_rc -eq 0 ] || dl_clean=
 # step 3: done-here (shell)
 if [ -n "$dl_clean" ]; then
 	dl_a=0; while :; do dl_a=$((dl_a+1))
-		dl_need_t; dl_frame 2 start run; ( export DL_PARAM_Message='hello'; test -f /etc/app/done
+		dl_need_t; dl_frame 2 start run; ( umask 077; set -C; printf '%s\n' 'test -f /etc/app/done' >"$dl_t.x" && chmod 700 "$dl_t.x" || exit 97
+			umask "$dl_um0"; set +C; export DL_PARAM_Message='hello'; dl_script "$dl_t.x"
 		) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-		dl_frame 2 run $dl_rc; dl_payload 2 out "$dl_t.o"; dl_payload 2 err "$dl_t.e"
+		rm -f -- "$dl_t.x"; dl_frame 2 run $dl_rc; dl_payload 2 out "$dl_t.o"; dl_payload 2 err "$dl_t.e"
 		if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
 fi
 false || dl_clean=
@@ -112,9 +128,10 @@ true || dl_clean=
 # step 5: cleanup (shell)
 if [ -n "$dl_clean" ]; then
 	dl_a=0; while :; do dl_a=$((dl_a+1))
-		dl_need_t; dl_frame 4 start run; ( export DL_PARAM_Message='hello'; rm -f /tmp/app.lock
+		dl_need_t; dl_frame 4 start run; ( umask 077; set -C; printf '%s\n' 'rm -f /tmp/app.lock' >"$dl_t.x" && chmod 700 "$dl_t.x" || exit 97
+			umask "$dl_um0"; set +C; export DL_PARAM_Message='hello'; dl_script "$dl_t.x"
 		) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-		dl_frame 4 run $dl_rc; dl_payload 4 out "$dl_t.o"; dl_payload 4 err "$dl_t.e"
+		rm -f -- "$dl_t.x"; dl_frame 4 run $dl_rc; dl_payload 4 out "$dl_t.o"; dl_payload 4 err "$dl_t.e"
 		if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
 fi
 [ $dl_rc -eq 0 ] || dl_clean=

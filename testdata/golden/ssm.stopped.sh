@@ -55,7 +55,7 @@ dl_hasline() {
 	[ "$dl_n" = "$3" ]
 }
 dl_payload 1 out '/dev/shm/.driftless-MARKER.o'; dl_payload 1 err '/dev/shm/.driftless-MARKER.e'
-rm -f -- '/dev/shm/.driftless-MARKER.o' '/dev/shm/.driftless-MARKER.e' '/dev/shm/.driftless-MARKER.p' '/dev/shm/.driftless-MARKER.s' '/dev/shm/.driftless-MARKER.u'
+rm -f -- '/dev/shm/.driftless-MARKER.o' '/dev/shm/.driftless-MARKER.e' '/dev/shm/.driftless-MARKER.p' '/dev/shm/.driftless-MARKER.s' '/dev/shm/.driftless-MARKER.u' '/dev/shm/.driftless-MARKER.x'
 dl_t=
 dl_need_t() {
 	[ -z "$dl_t" ] || return 0
@@ -72,6 +72,19 @@ dl_need_t() {
 	trap 'printf "%s" "$dl_ob"; rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.u"' EXIT
 	dl_frame - tmp "$dl_t"
 }
+dl_script() {
+	dl_l=; IFS= read -r dl_l <"$1"
+	case $dl_l in
+	'#!'*)
+		dl_l=${dl_l#??}; dl_l=${dl_l#"${dl_l%%[! 	]*}"}
+		dl_i=${dl_l%%[ 	]*}; dl_l=${dl_l#"$dl_i"}
+		dl_l=${dl_l#"${dl_l%%[! 	]*}"}; dl_l=${dl_l%"${dl_l##*[! 	]}"}
+		if [ -z "$dl_i" ]; then :
+		elif [ -n "$dl_l" ]; then exec "$dl_i" "$dl_l" "$1"
+		else exec "$dl_i" "$1"; fi ;;
+	esac
+	exec sh "$1"
+}
 dl_need_t
 dl_stop='successAndExit'
 # step 3: done-here (shell)
@@ -79,27 +92,31 @@ if [ -n "$dl_stop" ]; then dl_frame 2 skip "$dl_stop"; else
 	dl_ok=1
 	if :; then
 		dl_a=0; while :; do dl_a=$((dl_a+1))
-			dl_need_t; dl_frame 2 start run; ( export DL_PARAM_Message='hello'; test -f /etc/app/done
+			dl_need_t; dl_frame 2 start run; ( umask 077; set -C; printf '%s\n' 'test -f /etc/app/done' >"$dl_t.x" && chmod 700 "$dl_t.x" || exit 97
+				umask "$dl_um0"; set +C; export DL_PARAM_Message='hello'; dl_script "$dl_t.x"
 			) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-			dl_frame 2 run $dl_rc; dl_payload 2 out "$dl_t.o"; dl_payload 2 err "$dl_t.e"
+			rm -f -- "$dl_t.x"; dl_frame 2 run $dl_rc; dl_payload 2 out "$dl_t.o"; dl_payload 2 err "$dl_t.e"
 			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
 		[ $dl_rc -eq 0 ] || dl_ok=
 	fi
 	if [ -z "$dl_ok" ]; then :; fi
 	if [ -n "$dl_ok" ]; then dl_stop=onSuccess; fi
+	case $dl_rc in 168) dl_stop=exit168 ;; 169) dl_stop=exit169 ;; 194) dl_stop=reboot ;; esac
 fi
 # step 5: cleanup (shell)
 if :; then
 	dl_ok=1
 	if :; then
 		dl_a=0; while :; do dl_a=$((dl_a+1))
-			dl_need_t; dl_frame 4 start run; ( export DL_PARAM_Message='hello'; rm -f /tmp/app.lock
+			dl_need_t; dl_frame 4 start run; ( umask 077; set -C; printf '%s\n' 'rm -f /tmp/app.lock' >"$dl_t.x" && chmod 700 "$dl_t.x" || exit 97
+				umask "$dl_um0"; set +C; export DL_PARAM_Message='hello'; dl_script "$dl_t.x"
 			) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?
-			dl_frame 4 run $dl_rc; dl_payload 4 out "$dl_t.o"; dl_payload 4 err "$dl_t.e"
+			rm -f -- "$dl_t.x"; dl_frame 4 run $dl_rc; dl_payload 4 out "$dl_t.o"; dl_payload 4 err "$dl_t.e"
 			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
 		[ $dl_rc -eq 0 ] || dl_ok=
 	fi
 	if [ -z "$dl_ok" ]; then :; fi
+	case $dl_rc in 168) dl_stop=exit168 ;; 169) dl_stop=exit169 ;; 194) dl_stop=reboot ;; esac
 fi
 
 }

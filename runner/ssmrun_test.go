@@ -1,0 +1,274 @@
+package runner_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh/knownhosts"
+
+	"github.com/driftless-dev/driftless/internal/configtest"
+	"github.com/driftless-dev/driftless/internal/sshtest"
+	"github.com/driftless-dev/driftless/inventory"
+	"github.com/driftless-dev/driftless/journal"
+	"github.com/driftless-dev/driftless/runner"
+	"github.com/driftless-dev/driftless/ssh"
+	"github.com/driftless-dev/driftless/transport"
+)
+
+// ssmFleet starts one sshd host with the SSM document doc (YAML) as the
+// association "s".
+func ssmFleet(t *testing.T, doc string) *fleet {
+	t.Helper()
+	return newFleet(t, 1, "[associations.s]\ndocument = \"s\"\ntargets = [\"*\"]\n", "s.yaml", doc)
+}
+
+// An aws:runShellScript step runs as the SSM agent runs it: its lines
+// joined into a file, made executable and run, so that a #! line picks
+// the interpreter (no #!: sh). Parameters reach it as DL_PARAM_* and as
+// {{ }} text; the file is private and removed after.
+func TestSSMScriptInterpreter(t *testing.T) {
+	f := ssmFleet(t, `schemaVersion: "2.2"
+parameters:
+  Name:
+    type: String
+    default: world
+mainSteps:
+- action: aws:runShellScript
+  name: bash
+  inputs:
+    runCommand:
+    - "#!/bin/bash"
+    - "if [[ {{ Name }} == w* ]]; then echo bash $DL_PARAM_Name; fi"
+    - "arr=(a b c); echo ${#arr[@]}"
+    - "stat -c '%a' \"$0\"; echo \"$0\" > ~/script-path"
+- action: aws:runShellScript
+  name: python
+  inputs:
+    runCommand:
+    - "#!/usr/bin/env python3"
+    - "import os, sys"
+    - "print('python', os.environ['DL_PARAM_Name'], sys.argv[0] != '')"
+- action: aws:runShellScript
+  name: plain
+  inputs:
+    workingDirectory: /tmp
+    runCommand:
+    - "echo ${BASH_VERSION:-sh} $(pwd)"
+    - "exit 0"
+`)
+	h := f.run(t, false, nil).Hosts[0]
+	if got := statuses(h); got != "bash=Success python=Success plain=Success" {
+		t.Fatalf("statuses: %s (%+v)", got, h.Steps)
+	}
+	if got := h.Steps[0].Stdout; got != "bash world\n3\n700\n" {
+		t.Errorf("bash step printed %q (stderr %q)", got, h.Steps[0].Stderr)
+	}
+	if got := h.Steps[1].Stdout; got != "python world True\n" {
+		t.Errorf("python step printed %q (stderr %q)", got, h.Steps[1].Stderr)
+	}
+	if got := h.Steps[2].Stdout; got != "sh /tmp\n" {
+		t.Errorf("plain step printed %q (stderr %q)", got, h.Steps[2].Stderr)
+	}
+	p, err := os.ReadFile(filepath.Join(f.hosts[0].Home, "script-path"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(strings.TrimSpace(string(p))); !os.IsNotExist(err) {
+		t.Errorf("the script file %s was left behind (%v)", p, err)
+	}
+}
+
+// A step's script that fails to start with its interpreter fails the
+// step (not the run), with the shell's reason, and the document goes on.
+func TestSSMScriptMissingInterpreter(t *testing.T) {
+	f := ssmFleet(t, `schemaVersion: "2.2"
+mainSteps:
+- action: aws:runShellScript
+  name: nope
+  inputs:
+    runCommand: ["#!/no/such/interpreter", "echo never"]
+- action: aws:runShellScript
+  name: after
+  inputs:
+    runCommand: ["echo after"]
+`)
+	h := f.run(t, false, nil).Hosts[0]
+	if got := statuses(h); got != "nope=Failed after=Success" {
+		t.Fatalf("statuses: %s (%+v)", got, h.Steps)
+	}
+	if c := h.Steps[0].ExitCode; c == nil || *c != 127 || h.Steps[0].Stdout != "" {
+		t.Errorf("nope: %+v", h.Steps[0])
+	}
+	if h.Status != journal.StatusFailed {
+		t.Errorf("host %s", h.Status)
+	}
+}
+
+// ssmSteps is an SSM document of shell steps, each "name: command" or
+// "name: command | control" (a step key such as "onFailure: exit").
+func ssmSteps(steps ...string) string {
+	var b strings.Builder
+	b.WriteString("schemaVersion: \"2.2\"\nmainSteps:\n")
+	for _, st := range steps {
+		name, rest, _ := strings.Cut(st, ": ")
+		cmd, control, _ := strings.Cut(rest, " | ")
+		b.WriteString("- action: aws:runShellScript\n  name: " + name + "\n")
+		if control != "" {
+			b.WriteString("  " + control + "\n")
+		}
+		b.WriteString("  inputs:\n    runCommand: [" + strconv.Quote(cmd) + "]\n")
+	}
+	return b.String()
+}
+
+// Exit 168 stops the document with the step a success, 169 with it
+// failed; the steps after are Skipped (a finally step still runs), in
+// the first script as in the apply script (after a failed step, which
+// does not stop an SSM document). onFailure: successAndExit stops it as a
+// success, the step's exit code 168 as the agent reports it.
+func TestSSMExitCodesStopTheDocument(t *testing.T) {
+	for name, c := range map[string]struct {
+		doc        string
+		want, host string
+		skip       string
+		code       int // of step "stop"
+	}{
+		"168": {ssmSteps("stop: exit 168", "next: touch ~/next", "fin: touch ~/fin | finallyStep: true"),
+			"stop=Success next=Skipped fin=Success", "Success", journal.SkipExited, 168},
+		"169": {ssmSteps("stop: exit 169", "next: touch ~/next", "fin: touch ~/fin | finallyStep: true"),
+			"stop=Failed next=Skipped fin=Success", "Failed", journal.SkipStopped, 169},
+		"168 after a failure": {ssmSteps("fails: exit 2", "stop: exit 168", "next: touch ~/next", "fin: touch ~/fin | finallyStep: true"),
+			"fails=Failed stop=Success next=Skipped fin=Success", "Failed", journal.SkipExited, 168},
+		"169 after a failure": {ssmSteps("fails: exit 2", "stop: exit 169", "next: touch ~/next", "fin: touch ~/fin | finallyStep: true"),
+			"fails=Failed stop=Failed next=Skipped fin=Success", "Failed", journal.SkipStopped, 169},
+		"successAndExit": {ssmSteps("stop: exit 5 | onFailure: successAndExit", "next: touch ~/next", "fin: touch ~/fin | finallyStep: true"),
+			"stop=Success next=Skipped fin=Success", "Success", journal.SkipExited, 168},
+		"successAndExit after a failure": {ssmSteps("fails: exit 2", "stop: exit 5 | onFailure: successAndExit", "next: touch ~/next", "fin: touch ~/fin | finallyStep: true"),
+			"fails=Failed stop=Success next=Skipped fin=Success", "Failed", journal.SkipExited, 168},
+		"onFailure exit": {ssmSteps("stop: exit 4 | onFailure: exit", "next: touch ~/next", "fin: touch ~/fin | finallyStep: true"),
+			"stop=Failed next=Skipped fin=Success", "Failed", journal.SkipStopped, 4},
+		"onSuccess exit": {ssmSteps("stop: true | onSuccess: exit", "next: touch ~/next", "fin: touch ~/fin | finallyStep: true"),
+			"stop=Success next=Skipped fin=Success", "Success", journal.SkipExited, 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := ssmFleet(t, c.doc)
+			h := f.run(t, false, nil).Hosts[0]
+			if got := statuses(h); got != c.want || string(h.Status) != c.host {
+				t.Fatalf("%s %s, want %s %s (%+v)", h.Status, got, c.host, c.want, h.Steps)
+			}
+			for _, s := range h.Steps {
+				switch s.Name {
+				case "stop":
+					if s.ExitCode == nil || *s.ExitCode != c.code {
+						t.Errorf("stop: exit code %v, want %d (%s)", s.ExitCode, c.code, s.Error)
+					}
+				case "next":
+					if s.SkipReason != c.skip {
+						t.Errorf("next skipped %q (%s), want %q", s.SkipReason, s.Error, c.skip)
+					}
+				}
+			}
+			home := f.hosts[0].Home
+			if _, err := os.Stat(filepath.Join(home, "next")); err == nil {
+				t.Error("the step after the stop ran")
+			}
+			if _, err := os.Stat(filepath.Join(home, "fin")); err != nil {
+				t.Error("the finally step did not run")
+			}
+		})
+	}
+}
+
+// An SSM step that exits 194 reboots the host; after it the runner runs
+// that step again and goes on from there, as the SSM agent does: the
+// steps before it are not run again and keep their results. When the
+// step runs in the apply script (after a failed step), the steps after
+// it wait for the reboot too.
+func TestSSMRebootResumesAtTheStep(t *testing.T) {
+	for name, first := range map[string]string{
+		"first script": "before: echo run >> ~/before-runs",
+		"apply script": "before: echo run >> ~/before-runs; exit 3",
+	} {
+		t.Run(name, func(t *testing.T) {
+			keyPath, pub := sshtest.NewClientKey(t)
+			h := startRebootHost(t, pub)
+			dir := t.TempDir()
+			kh := filepath.Join(dir, "known_hosts")
+			os.WriteFile(kh, []byte(knownhosts.Line([]string{knownhosts.Normalize(h.addr)}, h.key)+"\n"), 0o600)
+			host, port, _ := net.SplitHostPort(h.addr)
+			inv := fmt.Sprintf("[hosts.box]\naddress = %q\nport = %s\nuser = \"u\"\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\n", host, port, keyPath, kh)
+			doc := ssmSteps(first,
+				"update: echo run >> ~/update-runs; [ -f ~/updated ] && exit 0; touch ~/updated; exit 194",
+				"after: echo run >> ~/after-runs")
+			cfg, j := configtest.Dir(t, dir, map[string]string{"inventory.toml": inv, "documents/s.yaml": doc, "associations.toml": "[associations.s]\ndocument = \"s\"\ntargets = [\"*\"]\n"})
+			dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
+				return asConn(ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, IdentityFiles: h.IdentityFiles,
+					KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy, ConnectTimeout: time.Second, KeepaliveInterval: 500 * time.Millisecond}))
+			}
+			r := runner.New(runner.Options{Config: cfg, Dial: dial, Journal: j, RebootCommand: `touch "$FAKE_REBOOT"`, RebootPoll: 300 * time.Millisecond, RebootTimeout: 30 * time.Second})
+			t.Cleanup(func() { r.Close() })
+			res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0]})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hr := res.Hosts[0]
+			want := "before=Success update=Success after=Success"
+			if strings.Contains(first, "exit 3") {
+				want = "before=Failed update=Success after=Success"
+			}
+			if h.bootCount() != 2 || statuses(hr) != want {
+				t.Fatalf("boots %d, %s %s: %s", h.bootCount(), hr.Status, hr.Error, statuses(hr))
+			}
+			for file, runs := range map[string]string{"before-runs": "run\n", "update-runs": "run\nrun\n", "after-runs": "run\n"} {
+				if b, _ := os.ReadFile(filepath.Join(h.home, file)); string(b) != runs {
+					t.Errorf("%s: %q, want %q", file, b, runs)
+				}
+			}
+			if !strings.Contains(hr.Detail, `document resumed at step "update"`) {
+				t.Errorf("detail: %q", hr.Detail)
+			}
+		})
+	}
+}
+
+// A check run records an SSM step Skipped (no-check) and leaves the
+// association's compliance as the last apply left it: NON_COMPLIANT after
+// a failed apply, until an apply succeeds.
+func TestSSMCheckKeepsTheLastApplysCompliance(t *testing.T) {
+	f := ssmFleet(t, ssmSteps("work: [ -f ~/fixed ]"))
+	j, err := journal.Open(filepath.Join(f.dir, "journal.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	compliance := func() string {
+		rows, err := j.Status(context.Background(), journal.StatusFilter{})
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("status: %v %+v", err, rows)
+		}
+		return rows[0].Compliance
+	}
+	if h := f.run(t, false, j).Hosts[0]; statuses(h) != "work=Failed" {
+		t.Fatalf("apply: %s", statuses(h))
+	}
+	h := f.run(t, true, j).Hosts[0]
+	if statuses(h) != "work=Skipped" || h.Steps[0].SkipReason != journal.SkipNoCheck {
+		t.Fatalf("check: %s %q", statuses(h), h.Steps[0].SkipReason)
+	}
+	if c := compliance(); c != journal.NonCompliant {
+		t.Errorf("after a failed apply and a check: %s", c)
+	}
+	os.WriteFile(filepath.Join(f.hosts[0].Home, "fixed"), nil, 0o644)
+	f.run(t, false, j)
+	f.run(t, true, j)
+	if c := compliance(); c != journal.Compliant {
+		t.Errorf("after a good apply and a check: %s", c)
+	}
+}
