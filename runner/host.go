@@ -31,6 +31,9 @@ const SkipNoCheck = journal.SkipNoCheck
 type hostRun struct {
 	conn    transport.Conn
 	scripts *scriptCache // nil: every script is built
+	// guard names the association and host (posix.GuardKey): a script
+	// ends an older one of the same guard still running on the host.
+	guard   string
 	steps   []*plan.Step
 	check   bool // check mode
 	red     *plan.Redactor
@@ -46,6 +49,9 @@ type hostRun struct {
 	// on the same file builds on it rather than on what the check saw.
 	written map[string]*[]byte
 }
+
+// guardKey is the guard of association assoc on host host.
+func guardKey(assoc, host string) string { return posix.GuardKey(assoc, host) }
 
 // isScript reports whether s runs a script of its own (shell, powershell).
 func isScript(s *plan.Step) bool {
@@ -346,7 +352,9 @@ func resumable[T any](ctx context.Context, h *hostRun, items []T, idx func(T) in
 			nst.Salvage = to.step
 		}
 		rest, st = rest[i+1:], nst
-		if len(rest) == 0 && st.Cleanup == "" {
+		// A guarded script that follows ends what the killed command
+		// started that left its process group (setsid).
+		if len(rest) == 0 && st.Cleanup == "" && h.guard == "" {
 			return all, nil
 		}
 	}
@@ -415,7 +423,7 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	// parameter values and file contents. The shell reads all of it
 	// before running any of it, so no step can eat the script.
 	slog.Debug("script", "bytes", len(script))
-	cmd := &transport.Command{Script: posix.StdinScript, Stdin: strings.NewReader(posix.Main(script)), Stdout: fw, Stderr: ew}
+	cmd := &transport.Command{Script: posix.StdinScript, Stdin: strings.NewReader(posix.MainFor(h.guard, script)), Stdout: fw, Stderr: ew}
 	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
 		cmd.Script, cmd.Stdin = powershell.StdinScript, powershell.Stdin(script)
 	}

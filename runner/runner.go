@@ -610,7 +610,8 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 	}
 	r.noteHost(h, hr)
 	var story []string
-	run := &hostRun{conn: conn, scripts: &r.scripts, steps: steps, check: mode == journal.ModeCheck, red: red}
+	guard := guardKey(a.Name, h.Name)
+	run := &hostRun{conn: conn, scripts: &r.scripts, steps: steps, check: mode == journal.ModeCheck, red: red, guard: guard}
 	err = run.run(hctx)
 	for reboots := 1; err == nil && run.reboot && mode != journal.ModeCheck; reboots++ {
 		if reboots > MaxReboots {
@@ -627,7 +628,7 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 			break
 		}
 		story[len(story)-1] += fmt.Sprintf("; back after %s, document run again", time.Since(start).Round(time.Second))
-		run = &hostRun{conn: conn, steps: plan.Plan(a.Doc, scope, plan.Options{Dir: r.opts.Config.Dir, Docs: r.opts.Config.Document, Secrets: red, Fetch: r.fetch.fetch}), red: red}
+		run = &hostRun{conn: conn, steps: plan.Plan(a.Doc, scope, plan.Options{Dir: r.opts.Config.Dir, Docs: r.opts.Config.Document, Secrets: red, Fetch: r.fetch.fetch}), red: red, guard: guard}
 		err = run.run(hctx)
 	}
 	if len(story) > 0 {

@@ -118,12 +118,8 @@ func (h *shellHost) run(t *testing.T, assoc string, check bool) journal.HostResu
 		t.Fatal(err)
 	}
 	// The script's private files are gone, whatever the shell.
-	if left, _ := os.ReadDir(h.conn.tmp); len(left) != 0 {
-		var names []string
-		for _, e := range left {
-			names = append(names, e.Name())
-		}
-		t.Errorf("%s: left in TMPDIR: %v", h.sh.Name, names)
+	if left := shelltest.Leftovers(h.conn.tmp); len(left) != 0 {
+		t.Errorf("%s: left in TMPDIR: %v", h.sh.Name, left)
 	}
 	return res.Hosts[0]
 }
