@@ -402,7 +402,8 @@ func sleepersIn(home string) []string {
 }
 
 // shellSlowDoc has steps that time out: a check, then a run (which stops the
-// document); the script resumes after each.
+// document, and started a sleep that left its process group with setsid);
+// the script resumes after each.
 const shellSlowDoc = `
 [[steps]]
 name = "slow-check"
@@ -421,7 +422,7 @@ content = "checked\n"
 [[steps]]
 name = "slow-run"
 action = "shell"
-run = "echo started; echo oops >&2; sleep ` + shellSleep + `"
+run = "echo started; echo oops >&2; setsid sleep ` + shellSleep + ` </dev/null >/dev/null 2>&1 & sleep ` + shellSleep + `"
 timeout = "1s"
 
 [[steps]]
