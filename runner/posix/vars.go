@@ -22,8 +22,9 @@ var shellVars = map[string]string{
 	// What the script keeps on its host (hostPrelude).
 	"dl_key": "the association and host the script runs (MainFor): its record's name, empty for none",
 	"dl_tok": "the marker's random part: the name of the script's private files",
-	"dl_id":  "pid and start time of the script's shell (- where there is no /proc)",
-	"dl_me":  "dl_id and the shell's process group: what the record says of the script",
+	"dl_id":  "dl_key and the shell's pid: the environment markers' start",
+	"dl_me":  "the shell's pid: what the record and the .u file say of the script",
+	"dl_mt":  "the time the record was last written (dl_same)",
 	"dl_u":   "the user's private directory of driftless files, empty when none is safe",
 	"dl_lk":  "the record of the script's association and host, empty when none",
 	"dl_cn":  "how many commands the script started (dl_mark)",
@@ -34,8 +35,6 @@ var shellVars = map[string]string{
 	"dl_gq":  "the prefix of the dead script's files dl_gone removes",
 	"dl_q":   "a dead script's .u file (dl_sweep)",
 	"dl_wp":  "pid of an older script: the record's, a .u file's (dl_sweep)",
-	"dl_ws":  "its start time",
-	"dl_wg":  "its process group (the record's)",
 	"dl_wc":  "its running command's marker (the record's)",
 	// The batch stat of the check script, slot N (batchStat), read by the
 	// step in that slot (statFrameAt, lineCheck).

@@ -27,7 +27,7 @@ $DLM $1 $2 0 $3
 	esac
 }
 dl_mark() {
-	dl_cn=$((dl_cn+1)); dl_cur=${dl_id% *}.${dl_id#* }.$dl_cn.
+	dl_cn=$((dl_cn+1)); dl_cur=$dl_id.$dl_cn.
 	export DRIFTLESS_STEP="$dl_cur"
 	[ -z "$dl_lk" ] || printf '%s %s\n' "$dl_me" "$dl_cur" >"$dl_lk"
 }
@@ -72,9 +72,7 @@ dl_hasline() {
 }
 trap dl_exit EXIT
 trap dl_sig TERM HUP INT PIPE
-if [ "$dl_os" = Linux ] && { read -r dl_l </proc/$$/stat; } 2>/dev/null; then
-	dl_l=${dl_l##*) }; set -- $dl_l; dl_id="$$ ${20}" dl_me="$$ ${20} $3"
-else dl_id="$$ -" dl_me="$$ - -"; fi
+dl_id=$dl_key.$$ dl_me=$$
 dl_u=${TMPDIR:-/tmp}
 if [ -z "$TMPDIR" ] && [ -d /dev/shm ] && [ -k /dev/shm ] && [ -w /dev/shm ]; then dl_u=/dev/shm; fi
 dl_u=$dl_u/.driftless-${USER:-${LOGNAME:-$(id -u)}}
@@ -84,14 +82,29 @@ dl_mine() {
 }
 dl_mine "$dl_u" || { dl_u=${dl_u%/*}/.driftless-$(id -u); dl_mine "$dl_u"; } || dl_u=
 dl_alive() {
-	if [ "$dl_os" = Linux ]; then
-		dl_l=; { read -r dl_l </proc/"$1"/stat; } 2>/dev/null || return 1
-		dl_l=${dl_l##*) }; set -- "$2" $dl_l
-		[ "$2" != Z ] && [ "$1" = "${21}" ]
-	else
-		kill -0 "$1" 2>/dev/null || return 1
-		case $(ps -o command= -p "$1" 2>/dev/null) in *dev/stdin*|*driftless-script-*) ;; *) return 1 ;; esac
+	[ "$dl_os" = Linux ] || { kill -0 "$1" 2>/dev/null; return; }
+	dl_l=; { read -r dl_l </proc/"$1"/stat; } 2>/dev/null || return 1
+	case $dl_l in *') Z '*) return 1 ;; esac
+}
+dl_same() {
+	dl_alive "$1" || return 1
+	if [ "$dl_os" != Linux ]; then
+		case $(ps -o command= -p "$1" 2>/dev/null) in *dev/stdin*|*driftless-script-*) return 0 ;; esac
+		return 1
 	fi
+	grep -qaF -e /dev/stdin -e driftless-script- /proc/"$1"/cmdline 2>/dev/null || return 1
+	dl_l=; { read -r dl_l </proc/"$1"/stat; } 2>/dev/null || return 1
+	dl_l=${dl_l##*) }; set -- "$1" "$2" $dl_l
+	[ "$3" != Z ] || return 1
+	dl_rn=${22} dl_x=
+	while read -r dl_l dl_x; do [ "$dl_l" != btime ] || break; done </proc/stat
+	dl_l=$(getconf CLK_TCK 2>/dev/null) dl_mt=$(stat -c %Y -- "$2" 2>/dev/null)
+	[ -n "$dl_mt" ] && [ -n "$dl_x" ] && [ $((dl_x+dl_rn/${dl_l:-100})) -le $((dl_mt+1)) ]
+}
+dl_pgof() {
+	if [ "$dl_os" = Linux ]; then
+		dl_l=; { read -r dl_l </proc/"$1"/stat; } 2>/dev/null; dl_l=${dl_l##*) }; set -- $dl_l; dl_l=${3:-}
+	else dl_l=$(ps -o pgid= -p "$1" 2>/dev/null); dl_l=${dl_l##* }; fi
 }
 dl_reap() {
 	[ "$dl_os" = Linux ] || return 0
@@ -106,14 +119,14 @@ dl_reap() {
 	done
 }
 dl_end() {
-	if [ "$1" != $$ ] && dl_alive "$1" "$2"; then
-		[ "$3" != - ] || { dl_l=$(ps -o pgid= -p "$1" 2>/dev/null); set -- "$1" "$2" "${dl_l##* }" "$4"; }
-		case $3 in ''|-|0|1|"${dl_me##* }") ;; *) kill -s KILL -- "-$3" 2>/dev/null ;; esac
+	if [ "$1" != $$ ] && dl_same "$1" "$dl_lk"; then
+		dl_pgof $$; dl_x=$dl_l; dl_pgof "$1"
+		case $dl_l in ''|0|1|"$dl_x") ;; *) kill -s KILL -- "-$dl_l" 2>/dev/null ;; esac
 		kill -s KILL "$1" 2>/dev/null
 		dl_rn=0
-		while dl_alive "$1" "$2" && [ $dl_rn -lt 50 ]; do sleep 0.1 2>/dev/null || sleep 1; dl_rn=$((dl_rn+1)); done
+		while dl_alive "$1" && [ $dl_rn -lt 50 ]; do sleep 0.1 2>/dev/null || sleep 1; dl_rn=$((dl_rn+1)); done
 	fi
-	[ "$4" = - ] || dl_reap "$4"
+	[ "$2" = - ] || dl_reap "$2"
 }
 dl_sig() {
 	trap '' TERM HUP INT PIPE
@@ -140,14 +153,14 @@ dl_sweep() {
 	[ -n "$dl_u" ] || return 0
 	for dl_q in "$dl_u"/*.u; do
 		[ -f "$dl_q" ] || continue
-		dl_wp= dl_ws=
-		{ { read -r dl_l && read -r dl_wp dl_ws; } <"$dl_q"; } 2>/dev/null
-		[ -z "$dl_ws" ] || [ "$dl_wp" = $$ ] || dl_alive "$dl_wp" "$dl_ws" || dl_gone "${dl_q%.u}"
+		dl_wp=
+		{ { read -r dl_l && read -r dl_wp; } <"$dl_q"; } 2>/dev/null
+		[ -z "$dl_wp" ] || [ "$dl_wp" = $$ ] || dl_alive "$dl_wp" || dl_gone "${dl_q%.u}"
 	done
 }
 if [ -n "$dl_u" ] && [ -n "$dl_key" ]; then
 	dl_lk=$dl_u/$dl_key.run
-	if [ -s "$dl_lk" ] && { read -r dl_wp dl_ws dl_wg dl_wc <"$dl_lk"; } 2>/dev/null; then dl_end "$dl_wp" "$dl_ws" "$dl_wg" "$dl_wc"; fi
+	if [ -s "$dl_lk" ] && { read -r dl_wp dl_wc <"$dl_lk"; } 2>/dev/null; then dl_end "$dl_wp" "$dl_wc"; fi
 	printf '%s -\n' "$dl_me" >"$dl_lk"
 fi
 dl_sweep
