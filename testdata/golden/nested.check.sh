@@ -95,10 +95,12 @@ dl_same() {
 	dl_l=; { read -r dl_l </proc/"$1"/stat; } 2>/dev/null || return 1
 	dl_l=${dl_l##*) }; set -- "$1" "$2" $dl_l
 	[ "$3" != Z ] || return 1
-	dl_rn=${22} dl_x=
+	dl_rn=${22:-} dl_x=
 	while read -r dl_l dl_x; do [ "$dl_l" != btime ] || break; done </proc/stat
 	dl_l=$(getconf CLK_TCK 2>/dev/null) dl_mt=$(stat -c %Y -- "$2" 2>/dev/null)
-	[ -n "$dl_mt" ] && [ -n "$dl_x" ] && [ $((dl_x+dl_rn/${dl_l:-100})) -le $((dl_mt+1)) ]
+	dl_l=${dl_l:-100}
+	case $dl_rn$dl_x$dl_l$dl_mt in *[!0-9]*|'') return 1 ;; esac
+	[ $((dl_x+dl_rn/dl_l)) -le $((dl_mt+1)) ]
 }
 dl_pgof() {
 	if [ "$dl_os" = Linux ]; then
