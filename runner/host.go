@@ -32,6 +32,9 @@ const SkipNoCheck = journal.SkipNoCheck
 type hostRun struct {
 	conn    transport.Conn
 	scripts *scriptCache // nil: every script is built
+	// guard names the association and host (posix.GuardKey): a script
+	// ends an older one of the same guard still running on the host.
+	guard   string
 	steps   []*plan.Step
 	check   bool // check mode
 	red     *plan.Redactor
@@ -61,6 +64,9 @@ type hostRun struct {
 	live liveState
 	prog *progress // nil: nothing recorded while the host runs
 }
+
+// guardKey is the guard of association assoc on host host.
+func guardKey(assoc, host string) string { return posix.GuardKey(assoc, host) }
 
 // isScript reports whether s runs a script of its own (shell, powershell).
 func isScript(s *plan.Step) bool {
@@ -424,7 +430,9 @@ func resumable[T any](ctx context.Context, h *hostRun, items []T, idx func(T) in
 			nst.Salvage = to.step
 		}
 		rest, st = rest[i+1:], nst
-		if len(rest) == 0 && st.Cleanup == "" {
+		// A guarded script that follows ends what the killed command
+		// started that left its process group (setsid).
+		if len(rest) == 0 && st.Cleanup == "" && h.guard == "" {
 			return all, nil
 		}
 	}
@@ -517,7 +525,7 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	// Large file content is streamed into it as it is sent (from its
 	// source, read for this host), not built into the script.
 	open := func(step int) (io.ReadCloser, error) { return h.steps[step].OpenContent() }
-	cmd := &transport.Command{Script: posix.StdinScript, Stdin: posix.Stdin(script, open),
+	cmd := &transport.Command{Script: posix.StdinScript, Stdin: posix.StdinFor(h.guard, script, open),
 		Stdout: lockedWriter{&h.mu, fw}, Stderr: lockedWriter{&h.mu, ew}}
 	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
 		cmd.Script, cmd.Stdin = powershell.StdinScript, powershell.StdinStreamed(script, open)

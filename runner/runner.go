@@ -622,7 +622,8 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 		defer prog.stop()
 	}
 	var story []string
-	run := &hostRun{conn: conn, scripts: &r.scripts, steps: steps, check: mode == journal.ModeCheck, red: red}
+	guard := guardKey(a.Name, h.Name)
+	run := &hostRun{conn: conn, scripts: &r.scripts, steps: steps, check: mode == journal.ModeCheck, red: red, guard: guard}
 	prog.track(run)
 	err = run.run(hctx)
 	for reboots := 1; err == nil && run.reboot && mode != journal.ModeCheck; reboots++ {
@@ -647,7 +648,7 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 		}
 		story[len(story)-1] += fmt.Sprintf("; back after %s, %s", time.Since(start).Round(time.Second), again)
 		run = &hostRun{conn: conn, steps: plan.Plan(a.Doc, scope, plan.Options{Dir: r.opts.Config.Dir, Docs: r.opts.Config.Document, Secrets: red, Fetch: r.fetch.fetch}), red: red,
-			from: from, prior: run.results}
+			from: from, prior: run.results, guard: guard}
 		prog.track(run)
 		err = run.run(hctx)
 	}

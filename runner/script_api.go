@@ -131,7 +131,11 @@ func Script(cfg *config.Config, opts ScriptOptions) (*HostScript, error) {
 	first, _ := builders(hs.Check, hs.Shell)
 	hs.Script = first(marker, steps, plan.Resume{Salvage: -1})
 	if hs.Shell != transport.ShellPowerShell {
-		hs.Script = posix.Main(hs.Script)
+		key := ""
+		if hs.Association != "" {
+			key = guardKey(hs.Association, hs.Host)
+		}
+		hs.Script = posix.MainFor(key, hs.Script)
 	}
 	for _, s := range steps {
 		hs.Steps = append(hs.Steps, fmt.Sprintf("%s (%s)", s.Name, s.Kind))

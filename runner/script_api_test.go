@@ -88,7 +88,7 @@ func TestScriptIsWhatARunSends(t *testing.T) {
 					}
 					sent = string(b)
 				}
-				marker := strings.TrimSuffix(strings.TrimPrefix(strings.SplitN(sent, "\n", 3)[1], "DLM='"), "'")
+				marker := strings.TrimSuffix(strings.TrimPrefix(strings.SplitN(sent, "\n", 4)[2], "DLM='"), "'")
 				if shell == transport.ShellPowerShell {
 					marker = strings.TrimSuffix(strings.TrimPrefix(strings.SplitN(sent, "\n", 2)[0], "$DLM = '"), "'")
 				}

@@ -16,6 +16,7 @@ import (
 	"github.com/driftless-dev/driftless/transport"
 
 	"github.com/driftless-dev/driftless/internal/configtest"
+	"github.com/driftless-dev/driftless/internal/shelltest"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
@@ -384,8 +385,11 @@ func TestLastStepTimesOut(t *testing.T) {
 func privateFiles() []string {
 	var m []string
 	for _, dir := range []string{os.TempDir(), "/dev/shm"} {
-		found, _ := filepath.Glob(filepath.Join(dir, ".driftless-*"))
-		m = append(m, found...)
+		for _, p := range shelltest.Leftovers(dir) {
+			if strings.HasPrefix(filepath.Base(p), ".driftless-") || strings.HasPrefix(filepath.Base(filepath.Dir(p)), ".driftless-") {
+				m = append(m, p)
+			}
+		}
 	}
 	return m
 }

@@ -11,6 +11,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/driftless-dev/driftless/internal/shelltest"
 	"github.com/driftless-dev/driftless/transport"
 
 	"github.com/driftless-dev/driftless/config"
@@ -79,7 +80,7 @@ func TestSmallFilesReadByTheShell(t *testing.T) {
 		}
 	}
 	// The script's private files are gone.
-	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+	if left := shelltest.Leftovers(tmp); len(left) != 0 {
 		t.Errorf("left in TMPDIR: %v", left)
 	}
 	programs = run(true, "same=Compliant nul=Compliant samesize=Compliant noeol=Compliant blanks=Compliant empty=Compliant "+

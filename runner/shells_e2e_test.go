@@ -119,12 +119,8 @@ func (h *shellHost) run(t *testing.T, assoc string, check bool) journal.HostResu
 		t.Fatal(err)
 	}
 	// The script's private files are gone, whatever the shell.
-	if left, _ := os.ReadDir(h.conn.tmp); len(left) != 0 {
-		var names []string
-		for _, e := range left {
-			names = append(names, e.Name())
-		}
-		t.Errorf("%s: left in TMPDIR: %v", h.sh.Name, names)
+	if left := shelltest.Leftovers(h.conn.tmp); len(left) != 0 {
+		t.Errorf("%s: left in TMPDIR: %v", h.sh.Name, left)
 	}
 	return res.Hosts[0]
 }
@@ -182,7 +178,8 @@ func sleepersIn(home string) []string {
 }
 
 // shellSlowDoc has steps that time out: a check, then a run (which stops the
-// document); the script resumes after each.
+// document, and started a sleep that left its process group with setsid);
+// the script resumes after each.
 const shellSlowDoc = `
 [[steps]]
 name = "slow-check"
@@ -201,7 +198,7 @@ content = "checked\n"
 [[steps]]
 name = "slow-run"
 action = "shell"
-run = "echo started; echo oops >&2; sleep ` + shellSleep + `"
+run = "echo started; echo oops >&2; setsid sleep ` + shellSleep + ` </dev/null >/dev/null 2>&1 & sleep ` + shellSleep + `"
 timeout = "1s"
 
 [[steps]]

@@ -27,7 +27,10 @@
 package shelltest
 
 import (
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -72,4 +75,29 @@ func Require(t testing.TB, program, debianPackage string) string {
 		t.Fatalf("%s not found: apt-get install %s (./test.sh installs it)", program, debianPackage)
 	}
 	return p
+}
+
+// Leftovers lists what driftless scripts left in dir (a TMPDIR, or
+// /dev/shm): its entries, and the files in the users' private
+// directories of driftless files (.driftless-USER), but for the empty
+// records of associations (NAME.run) that those directories keep between
+// runs (docs/safety.md#nothing-left-behind). Names are paths.
+func Leftovers(dir string) []string {
+	entries, _ := os.ReadDir(dir)
+	var left []string
+	for _, e := range entries {
+		p := filepath.Join(dir, e.Name())
+		if !e.IsDir() || !strings.HasPrefix(e.Name(), ".driftless-") {
+			left = append(left, p)
+			continue
+		}
+		inner, _ := os.ReadDir(p)
+		for _, f := range inner {
+			if info, err := f.Info(); err == nil && strings.HasSuffix(f.Name(), ".run") && info.Mode().IsRegular() && info.Size() == 0 {
+				continue
+			}
+			left = append(left, filepath.Join(p, f.Name()))
+		}
+	}
+	return left
 }

@@ -2,6 +2,8 @@ package posix
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"path"
 	"regexp"
@@ -76,14 +78,23 @@ if [ "$dl_os" != Linux ]; then
 	[ "$dl_os" = Darwin ] && dl_os=MacOS
 fi
 if command -v sha256sum >/dev/null 2>&1; then dl_shacmd=sha256sum; else dl_shacmd='shasum -a 256'; fi
-dl_ob=
+dl_ob= dl_t= dl_tmp= dl_lk= dl_cur= dl_cn=0 dl_tok=${DLM#@@DL-} dl_id= dl_me=
 trap 'printf "%s" "$dl_ob"' EXIT
 dl_frame() {
 	dl_ob="$dl_ob
 $DLM $1 $2 0 $3
 "
-	case $2 in start|check|recheck|verify|run) printf '%s' "$dl_ob"; dl_ob= ;; esac
+	case $2 in
+	start) dl_mark; printf '%s' "$dl_ob"; dl_ob= ;;
+	check|recheck|verify|run) dl_unmark; printf '%s' "$dl_ob"; dl_ob= ;;
+	esac
 }
+dl_mark() {
+	dl_cn=$((dl_cn+1)); dl_cur=$dl_id.$dl_cn.
+	export DRIFTLESS_STEP="$dl_cur"
+	[ -z "$dl_lk" ] || printf '%s %s\n' "$dl_me" "$dl_cur" >"$dl_lk"
+}
+dl_unmark() { dl_cur=; [ -z "$dl_lk" ] || printf '%s -\n' "$dl_me" >"$dl_lk"; }
 dl_eos() {
 	dl_ob="$dl_ob
 $DLM $1 eos 0
@@ -101,7 +112,7 @@ dl_payload() {
 	dl_eos "$1"
 }
 dl_cur() { printf '%s\n%s %s cur -1\n' "$dl_ob" "$DLM" "$1"; dl_ob=; head -c "$3" -- "$2" 2>/dev/null; dl_eos "$1"; }
-dl_sout() { printf '%s\n%s %s sout -1 %s\n' "$dl_ob" "$DLM" "$1" "$2"; dl_ob=; printf '\n%s %s err -1\n' "$DLM" "$1" >&2; }
+dl_sout() { dl_mark; printf '%s\n%s %s sout -1 %s\n' "$dl_ob" "$DLM" "$1" "$2"; dl_ob=; printf '\n%s %s err -1\n' "$DLM" "$1" >&2; }
 dl_send() { dl_frame "$1" "$2" "$3"; printf '\n%s %s eos 0\n' "$DLM" "$1" >&2; }
 dl_sha() { dl_s=$($dl_shacmd <"$1" 2>/dev/null); dl_s=${dl_s%% *}; dl_s=${dl_s:--}; }
 dl_stat() {
@@ -124,6 +135,147 @@ dl_hasline() {
 }
 `
 
+// hostPrelude keeps what a script leaves on its host in order: one
+// private directory per user (dl_u), the script's own files in it, and
+// the older script of the same association and host (dl_key, set by
+// MainFor) ended before this one runs (docs/safety.md#one-run-per-association-and-host,
+// #nothing-left-behind).
+//
+// dl_u is .driftless-USER in $TMPDIR, else /dev/shm (as tmpPrelude
+// says), else /tmp: made 0700 once (one mkdir, the first run after a
+// boot), used only when it is a directory (not a link) the user owns,
+// which no other user can make it be.
+//
+// The association's record, $dl_u/$dl_key.run, holds "pid marker" of the
+// script running it (marker: the environment marker of the command it
+// runs, "-" between commands), and is emptied when that script ends. A
+// script that finds it full (its writer was killed, or still runs because
+// its controller died) checks that the pid is still that script (dl_same:
+// a driftless script's command line, not a zombie, started no later than
+// the record was last written, so not a process that reused the pid),
+// ends its process group (never its own), waits up to 5s for it to die,
+// and ends every process whose environment carries its command's marker
+// (DRIFTLESS_STEP=KEY.PID.N., exported before each command: what called
+// setsid too); then writes its own. In the common case that is three
+// tests, one test of an empty file and one write: no program, and no
+// read of /proc (sh reads a file a byte per system call).
+//
+// dl_sweep removes the private files of scripts that died without
+// removing them (their .u file names their shell, which is gone), and
+// the temporary copies they were writing beside a target (listed in
+// their .w file): a glob that matches nothing in the common case.
+//
+// dl_sig, on SIGTERM, SIGHUP, SIGINT (how a transport ends a script) and
+// SIGPIPE (the controller is gone), removes the copy being written and
+// ends the running command (with what it started, setsid or not), then
+// the process group, as the transport's own trap does. The private files
+// stay for the script that resumes after a step's timeout; the next
+// script removes them.
+//
+// dl_sweep takes a .u file's pid for alive while /proc/PID is there and
+// not a zombie (a reused pid only delays the cleanup).
+//
+// Without /proc (macOS, BSD): a pid is alive when kill -0 says so, the
+// older script when ps shows a driftless script (no start time is
+// compared); the process group comes from ps; processes
+// that left the group (setsid) are not found.
+const hostPrelude = `trap dl_exit EXIT
+trap dl_sig TERM HUP INT PIPE
+dl_id=$dl_key.$$ dl_me=$$
+dl_u=${TMPDIR:-/tmp}
+if [ -z "$TMPDIR" ] && [ -d /dev/shm ] && [ -k /dev/shm ] && [ -w /dev/shm ]; then dl_u=/dev/shm; fi
+dl_u=$dl_u/.driftless-${USER:-${LOGNAME:-$(id -u)}}
+dl_mine() {
+	[ -d "$1" ] || mkdir -m 700 -- "$1" 2>/dev/null
+	[ ! -L "$1" ] && [ -d "$1" ] && [ -O "$1" ]
+}
+dl_mine "$dl_u" || { dl_u=${dl_u%/*}/.driftless-$(id -u); dl_mine "$dl_u"; } || dl_u=
+dl_alive() {
+	[ "$dl_os" = Linux ] || { kill -0 "$1" 2>/dev/null; return; }
+	dl_l=; { read -r dl_l </proc/"$1"/stat; } 2>/dev/null || return 1
+	case $dl_l in *') Z '*) return 1 ;; esac
+}
+dl_same() {
+	dl_alive "$1" || return 1
+	if [ "$dl_os" != Linux ]; then
+		case $(ps -o command= -p "$1" 2>/dev/null) in *dev/stdin*|*driftless-script-*) return 0 ;; esac
+		return 1
+	fi
+	grep -qaF -e /dev/stdin -e driftless-script- /proc/"$1"/cmdline 2>/dev/null || return 1
+	dl_l=; { read -r dl_l </proc/"$1"/stat; } 2>/dev/null || return 1
+	dl_l=${dl_l##*) }; set -- "$1" "$2" $dl_l
+	[ "$3" != Z ] || return 1
+	dl_rn=${22:-} dl_x=
+	while read -r dl_l dl_x; do [ "$dl_l" != btime ] || break; done </proc/stat
+	dl_l=$(getconf CLK_TCK 2>/dev/null) dl_mt=$(stat -c %Y -- "$2" 2>/dev/null)
+	dl_l=${dl_l:-100}
+	case $dl_rn$dl_x$dl_l$dl_mt in *[!0-9]*|'') return 1 ;; esac
+	[ $((dl_x+dl_rn/dl_l)) -le $((dl_mt+1)) ]
+}
+dl_pgof() {
+	if [ "$dl_os" = Linux ]; then
+		dl_l=; { read -r dl_l </proc/"$1"/stat; } 2>/dev/null; dl_l=${dl_l##*) }; set -- $dl_l; dl_l=${3:-}
+	else dl_l=$(ps -o pgid= -p "$1" 2>/dev/null); dl_l=${dl_l##* }; fi
+}
+dl_reap() {
+	[ "$dl_os" = Linux ] || return 0
+	dl_rn=0
+	while [ $dl_rn -lt 3 ]; do
+		set -- "$1" $(DRIFTLESS_STEP= grep -lsaF -e "DRIFTLESS_STEP=$1" /proc/[0-9]*/environ 2>/dev/null)
+		dl_rm=$1; shift
+		for dl_rq; do dl_rq=${dl_rq#/proc/}; dl_rq=${dl_rq%/environ}; [ "$dl_rq" = $$ ] || set -- "$@" "$dl_rq"; shift; done
+		[ $# -gt 0 ] || return 0
+		kill -s KILL "$@" 2>/dev/null
+		set -- "$dl_rm"; dl_rn=$((dl_rn+1))
+	done
+}
+dl_end() {
+	if [ "$1" != $$ ] && dl_same "$1" "$dl_lk"; then
+		dl_pgof $$; dl_x=$dl_l; dl_pgof "$1"
+		case $dl_l in ''|0|1|"$dl_x") ;; *) kill -s KILL -- "-$dl_l" 2>/dev/null ;; esac
+		kill -s KILL "$1" 2>/dev/null
+		dl_rn=0
+		while dl_alive "$1" && [ $dl_rn -lt 50 ]; do sleep 0.1 2>/dev/null || sleep 1; dl_rn=$((dl_rn+1)); done
+	fi
+	[ "$2" = - ] || dl_reap "$2"
+}
+dl_sig() {
+	trap '' TERM HUP INT PIPE
+	set +f
+	[ -z "$dl_tmp" ] || rm -f -- "$dl_tmp"
+	[ -z "$dl_cur" ] || dl_reap "$dl_cur"
+	kill -s KILL 0
+}
+dl_exit() {
+	printf '%s' "$dl_ob"
+	[ -z "$dl_t" ] || rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.w" "$dl_t.u" "$dl_t.x"
+	if [ -n "$dl_lk" ] && { read -r dl_l <"$dl_lk"; } 2>/dev/null; then
+		case $dl_l in "$dl_me "*) : >"$dl_lk" ;; esac
+	fi
+}
+dl_gone() {
+	dl_gq=$1; set --
+	if [ -f "$dl_gq.w" ]; then
+		while IFS= read -r dl_l; do case $dl_l in *.dl-tmp."${dl_gq##*/}") set -- "$@" "$dl_l" ;; esac; done <"$dl_gq.w"
+	fi
+	rm -f -- "$dl_gq.o" "$dl_gq.e" "$dl_gq.p" "$dl_gq.s" "$dl_gq.w" "$dl_gq.u" "$dl_gq.x" "$@"
+}
+dl_sweep() {
+	[ -n "$dl_u" ] || return 0
+	for dl_q in "$dl_u"/*.u; do
+		[ -f "$dl_q" ] || continue
+		dl_wp=
+		{ { read -r dl_l && read -r dl_wp; } <"$dl_q"; } 2>/dev/null
+		[ -z "$dl_wp" ] || [ "$dl_wp" = $$ ] || dl_alive "$dl_wp" || dl_gone "${dl_q%.u}"
+	done
+}
+if [ -n "$dl_u" ] && [ -n "$dl_key" ]; then
+	dl_lk=$dl_u/$dl_key.run
+	if [ -s "$dl_lk" ] && { read -r dl_wp dl_wc <"$dl_lk"; } 2>/dev/null; then dl_end "$dl_wp" "$dl_wc"; fi
+	printf '%s -\n' "$dl_me" >"$dl_lk"
+fi
+`
+
 // tmpPrelude makes, when first needed, the private temporary files that
 // runs and system steps capture their output in, and removes them when
 // the script ends.
@@ -138,20 +290,21 @@ dl_hasline() {
 // set, else in /dev/shm when it is a shared directory like /tmp (sticky,
 // writable): memory, where making and removing a file costs a hundredth
 // of what it costs on a disk-backed /tmp; else in /tmp.
-const tmpPrelude = `dl_t=
-dl_need_t() {
+const tmpPrelude = `dl_need_t() {
 	[ -z "$dl_t" ] || return 0
-	dl_t=${TMPDIR:-/tmp}
-	if [ -z "$TMPDIR" ] && [ -d /dev/shm ] && [ -k /dev/shm ] && [ -w /dev/shm ]; then dl_t=/dev/shm; fi
-	dl_t=$dl_t/.driftless-${DLM#@@DL-}
+	if [ -n "$dl_u" ]; then dl_t=$dl_u/$dl_tok
+	else
+		dl_t=${TMPDIR:-/tmp}
+		if [ -z "$TMPDIR" ] && [ -d /dev/shm ] && [ -k /dev/shm ] && [ -w /dev/shm ]; then dl_t=/dev/shm; fi
+		dl_t=$dl_t/.driftless-$dl_tok
+	fi
 	set -C
-	if umask >"$dl_t.u" && read -r dl_um0 <"$dl_t.u" && umask 077 &&
-		true >"$dl_t.o" && true >"$dl_t.e" && true >"$dl_t.p" && true >"$dl_t.s"; then
+	if umask >"$dl_t.u" && read -r dl_um0 <"$dl_t.u" && umask 077 && printf '%s\n' $$ >>"$dl_t.u" &&
+		true >"$dl_t.o" && true >"$dl_t.e" && true >"$dl_t.p" && true >"$dl_t.s" && true >"$dl_t.w"; then
 		umask "$dl_um0"; set +C
 	else
 		exit 97
 	fi
-	trap 'printf "%s" "$dl_ob"; rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.u"' EXIT
 	dl_frame - tmp "$dl_t"
 }
 `
@@ -698,12 +851,14 @@ func start(b *writer, marker string, steps []*plan.Step, runs bool, st plan.Resu
 	b.Grow(len(prelude) + len(tmpPrelude) + 2048*len(steps))
 	b.WriteString("DLM=" + Quote(marker) + "\n")
 	b.verbatim(prelude)
+	b.verbatim(hostPrelude)
 	if c := st.Cleanup; c != "" {
 		if st.Salvage >= 0 {
 			fmt.Fprintf(b, "dl_payload %d out %s; dl_payload %d err %s\n", st.Salvage, Quote(c+".o"), st.Salvage, Quote(c+".e"))
 		}
-		b.WriteString("rm -f -- " + Quote(c+".o") + " " + Quote(c+".e") + " " + Quote(c+".p") + " " + Quote(c+".s") + " " + Quote(c+".u") + " " + Quote(c+".x") + "\n")
+		b.WriteString("dl_gone " + Quote(c) + "\n")
 	}
+	b.WriteString("dl_sweep\n")
 	sys := false
 	for _, s := range steps {
 		switch s.Action {
@@ -775,7 +930,7 @@ func inlineFix(s *plan.Step) string {
 func lineFix(s *plan.Step) string {
 	p := pathWord(s)
 	var b strings.Builder
-	fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.${DLM#@@DL-}; dl_rc=3\n", tmpFor(s))
+	fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.$dl_tok; dl_rc=3; printf '%%s\\n' \"$dl_tmp\" >>\"$dl_t.w\"\n", tmpFor(s))
 	fmt.Fprintf(&b, "if [ $dl_k = 1 ] && [ \"$dl_z\" -le %d ]; then\n", frame.MaxFile)
 	// The file's mode, when a umask can give it, is given at creation
 	// (no chmod program): 644 is created under umask 133.
@@ -1159,7 +1314,7 @@ func applyFragment(a plan.ApplyStep) string {
 			// Write next to the target, then rename: atomic. A mode
 			// that a umask can give is given at creation (no chmod
 			// program), and the login umask (dl_um0) restored.
-			fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.${DLM#@@DL-}\n", tmpFor(s))
+			fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.$dl_tok; printf '%%s\\n' \"$dl_tmp\" >>\"$dl_t.w\"\n", tmpFor(s))
 			mode := a.Mode
 			um, ok := umaskFor(mode)
 			if ok {
@@ -1255,11 +1410,24 @@ func applyResult(s *plan.Step) string {
 // be opened again, through cat.
 const StdinScript = `if [ -p /dev/stdin ] || [ -f /dev/stdin ]; then . /dev/stdin; else eval "$(cat)"; fi`
 
+// GuardKey names the runs of association assoc on host host (its
+// inventory name: two names of one machine are two hosts) on that host:
+// hex, so that it is a file name; a hash, so that it holds neither.
+func GuardKey(assoc, host string) string {
+	sum := sha256.Sum256([]byte(assoc + "\x00" + host))
+	return hex.EncodeToString(sum[:12])
+}
+
 // Main wraps a POSIX script in one function that is called once it
 // is read whole: the shell parses the whole function before running any
 // of it, so a script cut short in transit (a dropped connection) is a
 // syntax error that runs nothing, never a truncated command; the steps
 // run with stdin from /dev/null, so none can read the script.
-func Main(script string) string {
-	return "dl_main() {\n" + script + "\n}\ndl_main </dev/null\ndl_rc=$?\nprintf '%s\\n%s - end 0 %s\\n' \"$dl_ob\" \"$DLM\" $dl_rc\ndl_ob=\nexit $dl_rc\n"
+func Main(script string) string { return MainFor("", script) }
+
+// MainFor is Main for the run of an association on a host: key names
+// them (GuardKey), so that the script ends an older one of the same key
+// still running there (hostPrelude). An empty key guards nothing.
+func MainFor(key, script string) string {
+	return "dl_key=" + Quote(key) + "\ndl_main() {\n" + script + "\n}\ndl_main </dev/null\ndl_rc=$?\nprintf '%s\\n%s - end 0 %s\\n' \"$dl_ob\" \"$DLM\" $dl_rc\ndl_ob=\nexit $dl_rc\n"
 }

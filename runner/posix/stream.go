@@ -31,7 +31,13 @@ func streamed(idx int, dst string) string {
 // write fails, and the temporary file it made is removed, nothing of it
 // kept.
 func Stdin(script string, open func(step int) (io.ReadCloser, error)) io.Reader {
-	main := Main(script)
+	return StdinFor("", script, open)
+}
+
+// StdinFor is Stdin for the run of an association on a host, guarded by
+// key (MainFor).
+func StdinFor(key, script string, open func(step int) (io.ReadCloser, error)) io.Reader {
+	main := MainFor(key, script)
 	if !strings.Contains(main, streamMark) {
 		return strings.NewReader(main)
 	}

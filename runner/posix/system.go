@@ -182,7 +182,7 @@ func systemCheck(s *plan.Step, tag string) string {
 // check found, their output, then the state after.
 func systemApply(s *plan.Step, commands string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "( %s ) >\"$dl_t.o\" 2>\"$dl_t.e\" </dev/null; dl_rc=$?\n", commands)
+	fmt.Fprintf(&b, "dl_mark; ( %s ) >\"$dl_t.o\" 2>\"$dl_t.e\" </dev/null; dl_rc=$?\n", commands)
 	fmt.Fprintf(&b, "dl_frame %d run $dl_rc; dl_payload %d out \"$dl_t.o\"; dl_payload %d err \"$dl_t.e\"\n", s.Idx, s.Idx, s.Idx)
 	b.WriteString("[ $dl_rc -eq 0 ] || dl_ok=\n")
 	b.WriteString(systemCheck(s, "after"))

@@ -19,6 +19,23 @@ var shellVars = map[string]string{
 	"dl_stop":    "apply script: why the steps after are skipped, empty while none is (ApplyScript)",
 	"dl_fixed":   "dl_fixedN: step N was corrected by the check script (inlineFix)",
 	"dl_pm_auto": "the package manager detected, once (SystemPrelude)",
+	// What the script keeps on its host (hostPrelude).
+	"dl_key": "the association and host the script runs (MainFor): its record's name, empty for none",
+	"dl_tok": "the marker's random part: the name of the script's private files",
+	"dl_id":  "dl_key and the shell's pid: the environment markers' start",
+	"dl_me":  "the shell's pid: what the record and the .u file say of the script",
+	"dl_mt":  "the time the record was last written (dl_same)",
+	"dl_u":   "the user's private directory of driftless files, empty when none is safe",
+	"dl_lk":  "the record of the script's association and host, empty when none",
+	"dl_cn":  "how many commands the script started (dl_mark)",
+	"dl_cur": "the environment marker (DRIFTLESS_STEP) of the running command, empty between commands",
+	"dl_rn":  "rounds so far (dl_reap, dl_end)",
+	"dl_rm":  "the marker dl_reap looks for",
+	"dl_rq":  "a process found by dl_reap",
+	"dl_gq":  "the prefix of the dead script's files dl_gone removes",
+	"dl_q":   "a dead script's .u file (dl_sweep)",
+	"dl_wp":  "pid of an older script: the record's, a .u file's (dl_sweep)",
+	"dl_wc":  "its running command's marker (the record's)",
 	// The batch stat of the check script, slot N (batchStat), read by the
 	// step in that slot (statFrameAt, lineCheck).
 	"dl_bok": "the batch stat gave a line per path",

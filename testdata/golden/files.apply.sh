@@ -12,6 +12,7 @@
 #   10 relative (file)
 #   11 at-root (file)
 #   12 stale (file)
+dl_key='325a680315bfc4c697d3209c'
 dl_main() {
 DLM='@@DL-MARKER'
 dl_os=
@@ -21,14 +22,23 @@ if [ "$dl_os" != Linux ]; then
 	[ "$dl_os" = Darwin ] && dl_os=MacOS
 fi
 if command -v sha256sum >/dev/null 2>&1; then dl_shacmd=sha256sum; else dl_shacmd='shasum -a 256'; fi
-dl_ob=
+dl_ob= dl_t= dl_tmp= dl_lk= dl_cur= dl_cn=0 dl_tok=${DLM#@@DL-} dl_id= dl_me=
 trap 'printf "%s" "$dl_ob"' EXIT
 dl_frame() {
 	dl_ob="$dl_ob
 $DLM $1 $2 0 $3
 "
-	case $2 in start|check|recheck|verify|run) printf '%s' "$dl_ob"; dl_ob= ;; esac
+	case $2 in
+	start) dl_mark; printf '%s' "$dl_ob"; dl_ob= ;;
+	check|recheck|verify|run) dl_unmark; printf '%s' "$dl_ob"; dl_ob= ;;
+	esac
 }
+dl_mark() {
+	dl_cn=$((dl_cn+1)); dl_cur=$dl_id.$dl_cn.
+	export DRIFTLESS_STEP="$dl_cur"
+	[ -z "$dl_lk" ] || printf '%s %s\n' "$dl_me" "$dl_cur" >"$dl_lk"
+}
+dl_unmark() { dl_cur=; [ -z "$dl_lk" ] || printf '%s -\n' "$dl_me" >"$dl_lk"; }
 dl_eos() {
 	dl_ob="$dl_ob
 $DLM $1 eos 0
@@ -46,7 +56,7 @@ dl_payload() {
 	dl_eos "$1"
 }
 dl_cur() { printf '%s\n%s %s cur -1\n' "$dl_ob" "$DLM" "$1"; dl_ob=; head -c "$3" -- "$2" 2>/dev/null; dl_eos "$1"; }
-dl_sout() { printf '%s\n%s %s sout -1 %s\n' "$dl_ob" "$DLM" "$1" "$2"; dl_ob=; printf '\n%s %s err -1\n' "$DLM" "$1" >&2; }
+dl_sout() { dl_mark; printf '%s\n%s %s sout -1 %s\n' "$dl_ob" "$DLM" "$1" "$2"; dl_ob=; printf '\n%s %s err -1\n' "$DLM" "$1" >&2; }
 dl_send() { dl_frame "$1" "$2" "$3"; printf '\n%s %s eos 0\n' "$DLM" "$1" >&2; }
 dl_sha() { dl_s=$($dl_shacmd <"$1" 2>/dev/null); dl_s=${dl_s%% *}; dl_s=${dl_s:--}; }
 dl_stat() {
@@ -67,20 +77,117 @@ dl_hasline() {
 	dl_n=$((dl_n+${#dl_l})); [ -z "$dl_l" ] || [ "$dl_l" != "$1" ] || dl_h=1
 	[ "$dl_n" = "$3" ]
 }
-dl_t=
+trap dl_exit EXIT
+trap dl_sig TERM HUP INT PIPE
+dl_id=$dl_key.$$ dl_me=$$
+dl_u=${TMPDIR:-/tmp}
+if [ -z "$TMPDIR" ] && [ -d /dev/shm ] && [ -k /dev/shm ] && [ -w /dev/shm ]; then dl_u=/dev/shm; fi
+dl_u=$dl_u/.driftless-${USER:-${LOGNAME:-$(id -u)}}
+dl_mine() {
+	[ -d "$1" ] || mkdir -m 700 -- "$1" 2>/dev/null
+	[ ! -L "$1" ] && [ -d "$1" ] && [ -O "$1" ]
+}
+dl_mine "$dl_u" || { dl_u=${dl_u%/*}/.driftless-$(id -u); dl_mine "$dl_u"; } || dl_u=
+dl_alive() {
+	[ "$dl_os" = Linux ] || { kill -0 "$1" 2>/dev/null; return; }
+	dl_l=; { read -r dl_l </proc/"$1"/stat; } 2>/dev/null || return 1
+	case $dl_l in *') Z '*) return 1 ;; esac
+}
+dl_same() {
+	dl_alive "$1" || return 1
+	if [ "$dl_os" != Linux ]; then
+		case $(ps -o command= -p "$1" 2>/dev/null) in *dev/stdin*|*driftless-script-*) return 0 ;; esac
+		return 1
+	fi
+	grep -qaF -e /dev/stdin -e driftless-script- /proc/"$1"/cmdline 2>/dev/null || return 1
+	dl_l=; { read -r dl_l </proc/"$1"/stat; } 2>/dev/null || return 1
+	dl_l=${dl_l##*) }; set -- "$1" "$2" $dl_l
+	[ "$3" != Z ] || return 1
+	dl_rn=${22:-} dl_x=
+	while read -r dl_l dl_x; do [ "$dl_l" != btime ] || break; done </proc/stat
+	dl_l=$(getconf CLK_TCK 2>/dev/null) dl_mt=$(stat -c %Y -- "$2" 2>/dev/null)
+	dl_l=${dl_l:-100}
+	case $dl_rn$dl_x$dl_l$dl_mt in *[!0-9]*|'') return 1 ;; esac
+	[ $((dl_x+dl_rn/dl_l)) -le $((dl_mt+1)) ]
+}
+dl_pgof() {
+	if [ "$dl_os" = Linux ]; then
+		dl_l=; { read -r dl_l </proc/"$1"/stat; } 2>/dev/null; dl_l=${dl_l##*) }; set -- $dl_l; dl_l=${3:-}
+	else dl_l=$(ps -o pgid= -p "$1" 2>/dev/null); dl_l=${dl_l##* }; fi
+}
+dl_reap() {
+	[ "$dl_os" = Linux ] || return 0
+	dl_rn=0
+	while [ $dl_rn -lt 3 ]; do
+		set -- "$1" $(DRIFTLESS_STEP= grep -lsaF -e "DRIFTLESS_STEP=$1" /proc/[0-9]*/environ 2>/dev/null)
+		dl_rm=$1; shift
+		for dl_rq; do dl_rq=${dl_rq#/proc/}; dl_rq=${dl_rq%/environ}; [ "$dl_rq" = $$ ] || set -- "$@" "$dl_rq"; shift; done
+		[ $# -gt 0 ] || return 0
+		kill -s KILL "$@" 2>/dev/null
+		set -- "$dl_rm"; dl_rn=$((dl_rn+1))
+	done
+}
+dl_end() {
+	if [ "$1" != $$ ] && dl_same "$1" "$dl_lk"; then
+		dl_pgof $$; dl_x=$dl_l; dl_pgof "$1"
+		case $dl_l in ''|0|1|"$dl_x") ;; *) kill -s KILL -- "-$dl_l" 2>/dev/null ;; esac
+		kill -s KILL "$1" 2>/dev/null
+		dl_rn=0
+		while dl_alive "$1" && [ $dl_rn -lt 50 ]; do sleep 0.1 2>/dev/null || sleep 1; dl_rn=$((dl_rn+1)); done
+	fi
+	[ "$2" = - ] || dl_reap "$2"
+}
+dl_sig() {
+	trap '' TERM HUP INT PIPE
+	set +f
+	[ -z "$dl_tmp" ] || rm -f -- "$dl_tmp"
+	[ -z "$dl_cur" ] || dl_reap "$dl_cur"
+	kill -s KILL 0
+}
+dl_exit() {
+	printf '%s' "$dl_ob"
+	[ -z "$dl_t" ] || rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.w" "$dl_t.u" "$dl_t.x"
+	if [ -n "$dl_lk" ] && { read -r dl_l <"$dl_lk"; } 2>/dev/null; then
+		case $dl_l in "$dl_me "*) : >"$dl_lk" ;; esac
+	fi
+}
+dl_gone() {
+	dl_gq=$1; set --
+	if [ -f "$dl_gq.w" ]; then
+		while IFS= read -r dl_l; do case $dl_l in *.dl-tmp."${dl_gq##*/}") set -- "$@" "$dl_l" ;; esac; done <"$dl_gq.w"
+	fi
+	rm -f -- "$dl_gq.o" "$dl_gq.e" "$dl_gq.p" "$dl_gq.s" "$dl_gq.w" "$dl_gq.u" "$dl_gq.x" "$@"
+}
+dl_sweep() {
+	[ -n "$dl_u" ] || return 0
+	for dl_q in "$dl_u"/*.u; do
+		[ -f "$dl_q" ] || continue
+		dl_wp=
+		{ { read -r dl_l && read -r dl_wp; } <"$dl_q"; } 2>/dev/null
+		[ -z "$dl_wp" ] || [ "$dl_wp" = $$ ] || dl_alive "$dl_wp" || dl_gone "${dl_q%.u}"
+	done
+}
+if [ -n "$dl_u" ] && [ -n "$dl_key" ]; then
+	dl_lk=$dl_u/$dl_key.run
+	if [ -s "$dl_lk" ] && { read -r dl_wp dl_wc <"$dl_lk"; } 2>/dev/null; then dl_end "$dl_wp" "$dl_wc"; fi
+	printf '%s -\n' "$dl_me" >"$dl_lk"
+fi
+dl_sweep
 dl_need_t() {
 	[ -z "$dl_t" ] || return 0
-	dl_t=${TMPDIR:-/tmp}
-	if [ -z "$TMPDIR" ] && [ -d /dev/shm ] && [ -k /dev/shm ] && [ -w /dev/shm ]; then dl_t=/dev/shm; fi
-	dl_t=$dl_t/.driftless-${DLM#@@DL-}
+	if [ -n "$dl_u" ]; then dl_t=$dl_u/$dl_tok
+	else
+		dl_t=${TMPDIR:-/tmp}
+		if [ -z "$TMPDIR" ] && [ -d /dev/shm ] && [ -k /dev/shm ] && [ -w /dev/shm ]; then dl_t=/dev/shm; fi
+		dl_t=$dl_t/.driftless-$dl_tok
+	fi
 	set -C
-	if umask >"$dl_t.u" && read -r dl_um0 <"$dl_t.u" && umask 077 &&
-		true >"$dl_t.o" && true >"$dl_t.e" && true >"$dl_t.p" && true >"$dl_t.s"; then
+	if umask >"$dl_t.u" && read -r dl_um0 <"$dl_t.u" && umask 077 && printf '%s\n' $$ >>"$dl_t.u" &&
+		true >"$dl_t.o" && true >"$dl_t.e" && true >"$dl_t.p" && true >"$dl_t.s" && true >"$dl_t.w"; then
 		umask "$dl_um0"; set +C
 	else
 		exit 97
 	fi
-	trap 'printf "%s" "$dl_ob"; rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.u"' EXIT
 	dl_frame - tmp "$dl_t"
 }
 dl_facts
@@ -152,7 +259,7 @@ if [ $dl_k = 1 ]; then dl_frame 3 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else d
 if [ $dl_k = 1 ] && [ "$dl_s" != c816e9a8207ba950fc29ce9748c1828b8feb7da8a5004ff2c4e943744c62ad3c ]; then dl_cur 3 '/etc/app/app.conf' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = c816e9a8207ba950fc29ce9748c1828b8feb7da8a5004ff2c4e943744c62ad3c ] && [ "$dl_m" = 640 ] && [ "$dl_o" = 'root' ] && [ "$dl_g" = 'app' ]; }; then
 	dl_need_t; dl_ok=1
-	dl_tmp='/etc/app'/'.app.conf'.dl-tmp.${DLM#@@DL-}
+	dl_tmp='/etc/app'/'.app.conf'.dl-tmp.$dl_tok; printf '%s\n' "$dl_tmp" >>"$dl_t.w"
 	umask 137
 	if { { printf '# managed by driftless: tier frontend\012listen = "0.0.0.0:8080"\012greeting = \047h\303\251llo\011world\047 # 100\045 \134 literal\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	umask "$dl_um0"
@@ -172,7 +279,7 @@ if [ $dl_k = 1 ]; then dl_frame 4 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else d
 if [ $dl_k = 1 ] && [ "$dl_s" != a240f8fba6fb0af3ce476292a52a896ee8716ecd35b03223a5fb4b1b1986e886 ]; then dl_cur 4 '/etc/motd' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = a240f8fba6fb0af3ce476292a52a896ee8716ecd35b03223a5fb4b1b1986e886 ] && [ "$dl_m" = 644 ]; }; then
 	dl_need_t; dl_ok=1
-	dl_tmp='/etc'/'.motd'.dl-tmp.${DLM#@@DL-}
+	dl_tmp='/etc'/'.motd'.dl-tmp.$dl_tok; printf '%s\n' "$dl_tmp" >>"$dl_t.w"
 	umask 133
 	if { { printf 'Authorised use only.'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	umask "$dl_um0"
@@ -191,7 +298,7 @@ if [ $dl_k = 1 ]; then dl_frame 5 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else d
 if [ $dl_k = 1 ] && [ "$dl_s" != 4226e081622713bb27bfc8eb30a4f4880b242fe6d39415d63ccb34a593218673 ]; then dl_cur 5 '/usr/local/bin/app-health' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 4226e081622713bb27bfc8eb30a4f4880b242fe6d39415d63ccb34a593218673 ] && [ "$dl_m" = 755 ]; }; then
 	dl_need_t; dl_ok=1
-	dl_tmp='/usr/local/bin'/'.app-health'.dl-tmp.${DLM#@@DL-}
+	dl_tmp='/usr/local/bin'/'.app-health'.dl-tmp.$dl_tok; printf '%s\n' "$dl_tmp" >>"$dl_t.w"
 	if { { printf '#!/bin/sh\012exec curl -fsS http://localhost:8080/health\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
 	if [ -n "$dl_ok" ]; then
 		[ -z "$dl_ok" ] || chmod 0755 "$dl_tmp" 2>>"$dl_t.e" || dl_ok=
@@ -208,7 +315,7 @@ elif [ -e '/var/lib/app/logo.bin' ] || [ -L '/var/lib/app/logo.bin' ]; then dl_k
 if [ $dl_k = 1 ]; then dl_frame 6 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else dl_frame 6 stat $dl_k; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 7ea4b00d19fe7dee0b96e25c8db09af86417bc5977e722d4c9e20cb4bda6071d ]; }; then
 	dl_need_t; dl_ok=1
-	dl_tmp='/var/lib/app'/'.logo.bin'.dl-tmp.${DLM#@@DL-}
+	dl_tmp='/var/lib/app'/'.logo.bin'.dl-tmp.$dl_tok; printf '%s\n' "$dl_tmp" >>"$dl_t.w"
 	umask go-w
 	[ $dl_k != 1 ] || umask 077
 	if { { printf 'PNG\000\001\002\377 logo\000\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
@@ -229,7 +336,7 @@ if [ $dl_k = 1 ]; then dl_frame 7 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else d
 if [ $dl_k = 1 ] && [ "$dl_s" != 4ffe15505ac1f594485290614004d512b52450cd14a5f0ca3b0143b82d752303 ]; then dl_cur 7 "$HOME"/'notes.txt' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = 4ffe15505ac1f594485290614004d512b52450cd14a5f0ca3b0143b82d752303 ]; }; then
 	dl_need_t; dl_ok=1
-	dl_tmp="$HOME"/'.notes.txt'.dl-tmp.${DLM#@@DL-}
+	dl_tmp="$HOME"/'.notes.txt'.dl-tmp.$dl_tok; printf '%s\n' "$dl_tmp" >>"$dl_t.w"
 	umask go-w
 	[ $dl_k != 1 ] || umask 077
 	if { { printf 'Notes kept on every host by driftless: line 01 of a text larger than a KiB.\012Notes kept on every host by driftless: line 02 of a text larger than a KiB.\012Notes kept on every host by driftless: line 03 of a text larger than a KiB.\012Notes kept on every host by driftless: line 04 of a text larger than a KiB.\012Notes kept on every host by driftless: line 05 of a text larger than a KiB.\012Notes kept on every host by driftless: line 06 of a text larger than a KiB.\012Notes kept on every host by driftless: line 07 of a text larger than a KiB.\012Notes kept on every host by driftless: line 08 of a text larger than a KiB.\012Notes kept on every host by driftless: line 09 of a text larger than a KiB.\012Notes kept on every host by driftless: line 10 of a text larger than a KiB.\012Notes kept on every host by driftless: line 11 of a text larger than a KiB.\012Notes kept on every host by driftless: line 12 of a text larger than a KiB.\012Notes kept on every host by driftless: line 13 of a text larger than a KiB.\012Notes kept on every host by driftless: line 14 of a text larger than a KiB.\012Notes kept on every host by driftless: line 15 of a text larger than a KiB.\012Notes kept on every host by driftless: line 16 of a text larger than a KiB.\012Notes kept on every host by driftless: line 17 of a text larger than a KiB.\012Notes kept on every host by driftless: line 18 of a text larger than a KiB.\012Notes kept on every host by driftless: line 19 of a text larger than a KiB.\012Notes kept on every host by driftless: line 20 of a text larger than a KiB.\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
@@ -250,7 +357,7 @@ if [ $dl_k = 1 ]; then dl_frame 8 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else d
 if [ $dl_k = 1 ] && [ "$dl_s" != e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 ]; then dl_cur 8 '/etc/app/empty' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 ]; }; then
 	dl_need_t; dl_ok=1
-	dl_tmp='/etc/app'/'.empty'.dl-tmp.${DLM#@@DL-}
+	dl_tmp='/etc/app'/'.empty'.dl-tmp.$dl_tok; printf '%s\n' "$dl_tmp" >>"$dl_t.w"
 	umask go-w
 	[ $dl_k != 1 ] || umask 077
 	if { { printf ''; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
@@ -271,7 +378,7 @@ if [ $dl_k = 1 ]; then dl_frame 9 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else d
 if [ $dl_k = 1 ] && [ "$dl_s" != c92d9fa0d29eb4d9d9b96e494c7134fb4a04542d6bdb24d45e4f9edeb542cb6e ]; then dl_cur 9 'app.env' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = c92d9fa0d29eb4d9d9b96e494c7134fb4a04542d6bdb24d45e4f9edeb542cb6e ]; }; then
 	dl_need_t; dl_ok=1
-	dl_tmp='./''.app.env'.dl-tmp.${DLM#@@DL-}
+	dl_tmp='./''.app.env'.dl-tmp.$dl_tok; printf '%s\n' "$dl_tmp" >>"$dl_t.w"
 	umask go-w
 	[ $dl_k != 1 ] || umask 077
 	if { { printf 'TIER=frontend\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi
@@ -292,7 +399,7 @@ if [ $dl_k = 1 ]; then dl_frame 10 stat "1 $dl_s $dl_m $dl_o $dl_g $dl_z"; else 
 if [ $dl_k = 1 ] && [ "$dl_s" != b6ac5bc39377e44ee783dff946f6703a994f5eb31a438e69dc0735b40060d2e8 ]; then dl_cur 10 '/app.flag' 262145; fi
 if [ -n "$dl_clean" ] && ! { [ $dl_k = 1 ] && [ "$dl_s" = b6ac5bc39377e44ee783dff946f6703a994f5eb31a438e69dc0735b40060d2e8 ]; }; then
 	dl_need_t; dl_ok=1
-	dl_tmp='/''.app.flag'.dl-tmp.${DLM#@@DL-}
+	dl_tmp='/''.app.flag'.dl-tmp.$dl_tok; printf '%s\n' "$dl_tmp" >>"$dl_t.w"
 	umask go-w
 	[ $dl_k != 1 ] || umask 077
 	if { { printf 'on\012'; } >"$dl_tmp"; } 2>"$dl_t.e"; then :; else dl_ok=; rm -f -- "$dl_tmp"; fi

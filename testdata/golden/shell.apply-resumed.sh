@@ -1,4 +1,5 @@
 # driftless golden: the first script of shell on host linux, resumed after step 1 "always" ran past its timeout; its output is sent first.
+dl_key=''
 dl_main() {
 DLM='@@DL-MARKER'
 dl_os=
@@ -8,14 +9,23 @@ if [ "$dl_os" != Linux ]; then
 	[ "$dl_os" = Darwin ] && dl_os=MacOS
 fi
 if command -v sha256sum >/dev/null 2>&1; then dl_shacmd=sha256sum; else dl_shacmd='shasum -a 256'; fi
-dl_ob=
+dl_ob= dl_t= dl_tmp= dl_lk= dl_cur= dl_cn=0 dl_tok=${DLM#@@DL-} dl_id= dl_me=
 trap 'printf "%s" "$dl_ob"' EXIT
 dl_frame() {
 	dl_ob="$dl_ob
 $DLM $1 $2 0 $3
 "
-	case $2 in start|check|recheck|verify|run) printf '%s' "$dl_ob"; dl_ob= ;; esac
+	case $2 in
+	start) dl_mark; printf '%s' "$dl_ob"; dl_ob= ;;
+	check|recheck|verify|run) dl_unmark; printf '%s' "$dl_ob"; dl_ob= ;;
+	esac
 }
+dl_mark() {
+	dl_cn=$((dl_cn+1)); dl_cur=$dl_id.$dl_cn.
+	export DRIFTLESS_STEP="$dl_cur"
+	[ -z "$dl_lk" ] || printf '%s %s\n' "$dl_me" "$dl_cur" >"$dl_lk"
+}
+dl_unmark() { dl_cur=; [ -z "$dl_lk" ] || printf '%s -\n' "$dl_me" >"$dl_lk"; }
 dl_eos() {
 	dl_ob="$dl_ob
 $DLM $1 eos 0
@@ -33,7 +43,7 @@ dl_payload() {
 	dl_eos "$1"
 }
 dl_cur() { printf '%s\n%s %s cur -1\n' "$dl_ob" "$DLM" "$1"; dl_ob=; head -c "$3" -- "$2" 2>/dev/null; dl_eos "$1"; }
-dl_sout() { printf '%s\n%s %s sout -1 %s\n' "$dl_ob" "$DLM" "$1" "$2"; dl_ob=; printf '\n%s %s err -1\n' "$DLM" "$1" >&2; }
+dl_sout() { dl_mark; printf '%s\n%s %s sout -1 %s\n' "$dl_ob" "$DLM" "$1" "$2"; dl_ob=; printf '\n%s %s err -1\n' "$DLM" "$1" >&2; }
 dl_send() { dl_frame "$1" "$2" "$3"; printf '\n%s %s eos 0\n' "$DLM" "$1" >&2; }
 dl_sha() { dl_s=$($dl_shacmd <"$1" 2>/dev/null); dl_s=${dl_s%% *}; dl_s=${dl_s:--}; }
 dl_stat() {
@@ -54,22 +64,119 @@ dl_hasline() {
 	dl_n=$((dl_n+${#dl_l})); [ -z "$dl_l" ] || [ "$dl_l" != "$1" ] || dl_h=1
 	[ "$dl_n" = "$3" ]
 }
+trap dl_exit EXIT
+trap dl_sig TERM HUP INT PIPE
+dl_id=$dl_key.$$ dl_me=$$
+dl_u=${TMPDIR:-/tmp}
+if [ -z "$TMPDIR" ] && [ -d /dev/shm ] && [ -k /dev/shm ] && [ -w /dev/shm ]; then dl_u=/dev/shm; fi
+dl_u=$dl_u/.driftless-${USER:-${LOGNAME:-$(id -u)}}
+dl_mine() {
+	[ -d "$1" ] || mkdir -m 700 -- "$1" 2>/dev/null
+	[ ! -L "$1" ] && [ -d "$1" ] && [ -O "$1" ]
+}
+dl_mine "$dl_u" || { dl_u=${dl_u%/*}/.driftless-$(id -u); dl_mine "$dl_u"; } || dl_u=
+dl_alive() {
+	[ "$dl_os" = Linux ] || { kill -0 "$1" 2>/dev/null; return; }
+	dl_l=; { read -r dl_l </proc/"$1"/stat; } 2>/dev/null || return 1
+	case $dl_l in *') Z '*) return 1 ;; esac
+}
+dl_same() {
+	dl_alive "$1" || return 1
+	if [ "$dl_os" != Linux ]; then
+		case $(ps -o command= -p "$1" 2>/dev/null) in *dev/stdin*|*driftless-script-*) return 0 ;; esac
+		return 1
+	fi
+	grep -qaF -e /dev/stdin -e driftless-script- /proc/"$1"/cmdline 2>/dev/null || return 1
+	dl_l=; { read -r dl_l </proc/"$1"/stat; } 2>/dev/null || return 1
+	dl_l=${dl_l##*) }; set -- "$1" "$2" $dl_l
+	[ "$3" != Z ] || return 1
+	dl_rn=${22:-} dl_x=
+	while read -r dl_l dl_x; do [ "$dl_l" != btime ] || break; done </proc/stat
+	dl_l=$(getconf CLK_TCK 2>/dev/null) dl_mt=$(stat -c %Y -- "$2" 2>/dev/null)
+	dl_l=${dl_l:-100}
+	case $dl_rn$dl_x$dl_l$dl_mt in *[!0-9]*|'') return 1 ;; esac
+	[ $((dl_x+dl_rn/dl_l)) -le $((dl_mt+1)) ]
+}
+dl_pgof() {
+	if [ "$dl_os" = Linux ]; then
+		dl_l=; { read -r dl_l </proc/"$1"/stat; } 2>/dev/null; dl_l=${dl_l##*) }; set -- $dl_l; dl_l=${3:-}
+	else dl_l=$(ps -o pgid= -p "$1" 2>/dev/null); dl_l=${dl_l##* }; fi
+}
+dl_reap() {
+	[ "$dl_os" = Linux ] || return 0
+	dl_rn=0
+	while [ $dl_rn -lt 3 ]; do
+		set -- "$1" $(DRIFTLESS_STEP= grep -lsaF -e "DRIFTLESS_STEP=$1" /proc/[0-9]*/environ 2>/dev/null)
+		dl_rm=$1; shift
+		for dl_rq; do dl_rq=${dl_rq#/proc/}; dl_rq=${dl_rq%/environ}; [ "$dl_rq" = $$ ] || set -- "$@" "$dl_rq"; shift; done
+		[ $# -gt 0 ] || return 0
+		kill -s KILL "$@" 2>/dev/null
+		set -- "$dl_rm"; dl_rn=$((dl_rn+1))
+	done
+}
+dl_end() {
+	if [ "$1" != $$ ] && dl_same "$1" "$dl_lk"; then
+		dl_pgof $$; dl_x=$dl_l; dl_pgof "$1"
+		case $dl_l in ''|0|1|"$dl_x") ;; *) kill -s KILL -- "-$dl_l" 2>/dev/null ;; esac
+		kill -s KILL "$1" 2>/dev/null
+		dl_rn=0
+		while dl_alive "$1" && [ $dl_rn -lt 50 ]; do sleep 0.1 2>/dev/null || sleep 1; dl_rn=$((dl_rn+1)); done
+	fi
+	[ "$2" = - ] || dl_reap "$2"
+}
+dl_sig() {
+	trap '' TERM HUP INT PIPE
+	set +f
+	[ -z "$dl_tmp" ] || rm -f -- "$dl_tmp"
+	[ -z "$dl_cur" ] || dl_reap "$dl_cur"
+	kill -s KILL 0
+}
+dl_exit() {
+	printf '%s' "$dl_ob"
+	[ -z "$dl_t" ] || rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.w" "$dl_t.u" "$dl_t.x"
+	if [ -n "$dl_lk" ] && { read -r dl_l <"$dl_lk"; } 2>/dev/null; then
+		case $dl_l in "$dl_me "*) : >"$dl_lk" ;; esac
+	fi
+}
+dl_gone() {
+	dl_gq=$1; set --
+	if [ -f "$dl_gq.w" ]; then
+		while IFS= read -r dl_l; do case $dl_l in *.dl-tmp."${dl_gq##*/}") set -- "$@" "$dl_l" ;; esac; done <"$dl_gq.w"
+	fi
+	rm -f -- "$dl_gq.o" "$dl_gq.e" "$dl_gq.p" "$dl_gq.s" "$dl_gq.w" "$dl_gq.u" "$dl_gq.x" "$@"
+}
+dl_sweep() {
+	[ -n "$dl_u" ] || return 0
+	for dl_q in "$dl_u"/*.u; do
+		[ -f "$dl_q" ] || continue
+		dl_wp=
+		{ { read -r dl_l && read -r dl_wp; } <"$dl_q"; } 2>/dev/null
+		[ -z "$dl_wp" ] || [ "$dl_wp" = $$ ] || dl_alive "$dl_wp" || dl_gone "${dl_q%.u}"
+	done
+}
+if [ -n "$dl_u" ] && [ -n "$dl_key" ]; then
+	dl_lk=$dl_u/$dl_key.run
+	if [ -s "$dl_lk" ] && { read -r dl_wp dl_wc <"$dl_lk"; } 2>/dev/null; then dl_end "$dl_wp" "$dl_wc"; fi
+	printf '%s -\n' "$dl_me" >"$dl_lk"
+fi
 dl_payload 1 out '/dev/shm/.driftless-MARKER.o'; dl_payload 1 err '/dev/shm/.driftless-MARKER.e'
-rm -f -- '/dev/shm/.driftless-MARKER.o' '/dev/shm/.driftless-MARKER.e' '/dev/shm/.driftless-MARKER.p' '/dev/shm/.driftless-MARKER.s' '/dev/shm/.driftless-MARKER.u' '/dev/shm/.driftless-MARKER.x'
-dl_t=
+dl_gone '/dev/shm/.driftless-MARKER'
+dl_sweep
 dl_need_t() {
 	[ -z "$dl_t" ] || return 0
-	dl_t=${TMPDIR:-/tmp}
-	if [ -z "$TMPDIR" ] && [ -d /dev/shm ] && [ -k /dev/shm ] && [ -w /dev/shm ]; then dl_t=/dev/shm; fi
-	dl_t=$dl_t/.driftless-${DLM#@@DL-}
+	if [ -n "$dl_u" ]; then dl_t=$dl_u/$dl_tok
+	else
+		dl_t=${TMPDIR:-/tmp}
+		if [ -z "$TMPDIR" ] && [ -d /dev/shm ] && [ -k /dev/shm ] && [ -w /dev/shm ]; then dl_t=/dev/shm; fi
+		dl_t=$dl_t/.driftless-$dl_tok
+	fi
 	set -C
-	if umask >"$dl_t.u" && read -r dl_um0 <"$dl_t.u" && umask 077 &&
-		true >"$dl_t.o" && true >"$dl_t.e" && true >"$dl_t.p" && true >"$dl_t.s"; then
+	if umask >"$dl_t.u" && read -r dl_um0 <"$dl_t.u" && umask 077 && printf '%s\n' $$ >>"$dl_t.u" &&
+		true >"$dl_t.o" && true >"$dl_t.e" && true >"$dl_t.p" && true >"$dl_t.s" && true >"$dl_t.w"; then
 		umask "$dl_um0"; set +C
 	else
 		exit 97
 	fi
-	trap 'printf "%s" "$dl_ob"; rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.u"' EXIT
 	dl_frame - tmp "$dl_t"
 }
 dl_facts
