@@ -454,99 +454,24 @@ func tmpDir(frames []frame.Frame) string {
 // with that command's result, exit status 124.
 func (h *hostRun) script(ctx context.Context, marker, script string) (frames []frame.Frame, to *timedOut, err error) {
 	sctx, cancelCause := context.WithCancelCause(ctx)
-	cancel := func() { cancelCause(nil) }
-	defer cancel()
-	var (
-		timer *time.Timer
-		fired atomic.Pointer[timedOut]
-	)
+	defer cancelCause(nil)
 	fw, ew := frame.NewWriter(marker), frame.NewWriter(marker)
 	var stderr bytes.Buffer
 	ew.Loose = &limitedBuffer{b: &stderr, n: 64 << 10}
-	// Frames arrive in order from one goroutine: the frame before a
-	// command arms its step's timeout, the next one disarms it.
-	var ended atomic.Pointer[frame.Frame]
-	var endTimer *time.Timer
-	// The step of the last frame, and whether it may have changed the
-	// host (it ran a command or wrote a path).
-	last, changed := -1, false
-	fw.OnFrame = func(f *frame.Frame) {
-		if timer != nil {
-			timer.Stop()
-			timer = nil
-		}
-		if f.Step >= 0 && f.Step != last {
-			if last >= 0 {
-				h.prog.stepEnded(changed) // a step ended: recorded soon
-			}
-			last, changed = f.Step, false
-		}
-		if f.Step >= 0 && (f.Kind == frame.Run || f.Kind == frame.Applied) {
-			changed = true
-		}
-		if f.Step == -1 && f.Kind == frame.End {
-			if last >= 0 {
-				h.prog.stepEnded(changed)
-			}
-			// The host ends soon: what only checked is recorded then,
-			// at no cost; a change is recorded in any case.
-			h.prog.idle()
-			// The script is done. Something it started (a daemon a check
-			// launched) may still hold the session's output open: the
-			// session then ends here, shortly after.
-			ended.Store(f)
-			endTimer = time.AfterFunc(endGrace, func() { cancelCause(transport.ErrScriptEnded) })
-			return
-		}
-		var tag frame.Kind
-		switch {
-		case f.Kind == frame.SOut && len(f.Fields) > 0:
-			tag = frame.Kind(f.Fields[0])
-		case f.Kind == frame.Start && len(f.Fields) > 0:
-			tag = frame.Kind(f.Fields[0])
-		}
-		if tag != "" && f.Step >= 0 && f.Step < len(h.steps) && h.steps[f.Step].Timeout > 0 {
-			s := h.steps[f.Step] // plan numbers steps by their place
-			t := &timedOut{step: f.Step, tag: tag}
-			timer = time.AfterFunc(s.Timeout, func() {
-				fired.Store(t)
-				cancel()
-			})
-		}
-	}
-	// The script travels on stdin, never on a command line: other users
-	// of the host can read command lines (ps), and the script holds
-	// parameter values and file contents. The shell reads all of it
-	// before running any of it, so no step can eat the script.
-	slog.Debug("script", "bytes", len(script))
-	h.mu.Lock()
-	h.live.fw, h.live.ew = fw, ew
-	h.mu.Unlock()
-	// Large file content is streamed into it as it is sent (from its
-	// source, read for this host), not built into the script.
-	open := func(step int) (io.ReadCloser, error) { return h.steps[step].OpenContent() }
-	cmd := &transport.Command{Script: posix.StdinScript, Stdin: posix.StdinFor(h.guard, script, open),
-		Stdout: lockedWriter{&h.mu, fw}, Stderr: lockedWriter{&h.mu, ew}}
-	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
-		cmd.Script, cmd.Stdin = powershell.StdinScript, powershell.StdinStreamed(script, open)
-	}
-	code, err := h.conn.Run(sctx, cmd)
-	if timer != nil {
-		timer.Stop()
-	}
-	if endTimer != nil {
-		endTimer.Stop()
-	}
+	w := &scriptWatch{h: h, cancel: cancelCause, last: -1}
+	fw.OnFrame = w.onFrame
+	code, err := h.conn.Run(sctx, h.command(script, fw, ew))
+	w.stop()
 	h.mu.Lock()
 	fw.Close()
 	ew.Close()
 	h.mu.Unlock()
-	if end := ended.Load(); end != nil && err != nil && ctx.Err() == nil && fired.Load() == nil {
+	if end := w.ended.Load(); end != nil && err != nil && ctx.Err() == nil && w.fired.Load() == nil {
 		// Ended by the grace after the script's last frame: its own
 		// status is in that frame.
 		err, code = nil, codeOf(end)
 	}
-	if t := fired.Load(); t != nil && ctx.Err() == nil {
+	if t := w.fired.Load(); t != nil && ctx.Err() == nil {
 		// Ours: the step's timeout, not the run's.
 		h.mu.Lock()
 		fw.Frames = append(fw.Frames, frame.Frame{Step: t.step, Kind: t.tag, Fields: []string{"124"}, At: time.Now()})
@@ -560,6 +485,105 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 		return nil, nil, fmt.Errorf("the driftless script failed with exit code %d: %s", code, h.red.Redact(strings.TrimSpace(stderr.String())))
 	}
 	return frame.Merge(fw.Frames, ew.Frames), nil, nil
+}
+
+// command is how script runs on the host, its frames going to fw and ew.
+// The script travels on stdin, never on a command line: other users of
+// the host can read command lines (ps), and the script holds parameter
+// values and file contents. The shell reads all of it before running
+// any of it, so no step can eat the script.
+func (h *hostRun) command(script string, fw, ew *frame.Writer) *transport.Command {
+	slog.Debug("script", "bytes", len(script))
+	h.mu.Lock()
+	h.live.fw, h.live.ew = fw, ew
+	h.mu.Unlock()
+	// Large file content is streamed into it as it is sent (from its
+	// source, read for this host), not built into the script.
+	open := func(step int) (io.ReadCloser, error) { return h.steps[step].OpenContent() }
+	cmd := &transport.Command{Script: posix.StdinScript, Stdin: posix.StdinFor(h.guard, script, open),
+		Stdout: lockedWriter{&h.mu, fw}, Stderr: lockedWriter{&h.mu, ew}}
+	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
+		cmd.Script, cmd.Stdin = powershell.StdinScript, powershell.StdinStreamed(script, open)
+	}
+	return cmd
+}
+
+// scriptWatch follows the frames of one script as they arrive, from one
+// goroutine and in order: the frame before a command arms its step's
+// timeout and the next one disarms it; a step that ends is told to the
+// progress record; after the script's last frame the session is given
+// endGrace to end.
+type scriptWatch struct {
+	h        *hostRun
+	cancel   context.CancelCauseFunc
+	timer    *time.Timer // the running step's timeout
+	fired    atomic.Pointer[timedOut]
+	ended    atomic.Pointer[frame.Frame]
+	endTimer *time.Timer
+	// The step of the last frame, and whether it may have changed the
+	// host (it ran a command or wrote a path).
+	last    int
+	changed bool
+}
+
+func (w *scriptWatch) onFrame(f *frame.Frame) {
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
+	}
+	if f.Step >= 0 && f.Step != w.last {
+		if w.last >= 0 {
+			w.h.prog.stepEnded(w.changed) // a step ended: recorded soon
+		}
+		w.last, w.changed = f.Step, false
+	}
+	if f.Step >= 0 && (f.Kind == frame.Run || f.Kind == frame.Applied) {
+		w.changed = true
+	}
+	if f.Step == -1 && f.Kind == frame.End {
+		w.scriptEnded(f)
+		return
+	}
+	var tag frame.Kind
+	switch {
+	case f.Kind == frame.SOut && len(f.Fields) > 0:
+		tag = frame.Kind(f.Fields[0])
+	case f.Kind == frame.Start && len(f.Fields) > 0:
+		tag = frame.Kind(f.Fields[0])
+	}
+	if tag != "" && f.Step >= 0 && f.Step < len(w.h.steps) && w.h.steps[f.Step].Timeout > 0 {
+		s := w.h.steps[f.Step] // plan numbers steps by their place
+		t := &timedOut{step: f.Step, tag: tag}
+		w.timer = time.AfterFunc(s.Timeout, func() {
+			w.fired.Store(t)
+			w.cancel(nil)
+		})
+	}
+}
+
+// scriptEnded handles the script's last frame.
+func (w *scriptWatch) scriptEnded(f *frame.Frame) {
+	if w.last >= 0 {
+		w.h.prog.stepEnded(w.changed)
+	}
+	// The host ends soon: what only checked is recorded then, at no
+	// cost; a change is recorded in any case.
+	w.h.prog.idle()
+	// The script is done. Something it started (a daemon a check
+	// launched) may still hold the session's output open: the session
+	// then ends here, shortly after.
+	w.ended.Store(f)
+	w.endTimer = time.AfterFunc(endGrace, func() { w.cancel(transport.ErrScriptEnded) })
+}
+
+// stop disarms the timers once the script's session has ended.
+func (w *scriptWatch) stop() {
+	if w.timer != nil {
+		w.timer.Stop()
+	}
+	if w.endTimer != nil {
+		w.endTimer.Stop()
+	}
 }
 
 // endGrace is how long the session may stay open after the script's
