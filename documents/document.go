@@ -694,8 +694,21 @@ func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node, schema string) *Step {
 
 func ssmControls(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
 	if v := n.Get("onFailure"); v != nil {
-		if x, ok := c.OneOf(v, "exit", "successAndExit", "continue"); ok {
-			s.OnFailure = map[string]string{"exit": OnFailureStop, "successAndExit": OnFailureSuccessAndExit, "continue": OnFailureContinue}[x]
+		// As the agent (runpluginutil getStringPropByName): a string
+		// or a boolean; only "exit" and "successAndExit" do anything,
+		// any other value ("Abort", "continue") lets the document go on.
+		switch v.Kind {
+		case cfgtree.String, cfgtree.Bool:
+			switch x, _ := v.Scalar(); x {
+			case "exit":
+				s.OnFailure = OnFailureStop
+			case "successAndExit":
+				s.OnFailure = OnFailureSuccessAndExit
+			default:
+				s.OnFailure = OnFailureContinue
+			}
+		default:
+			c.Errf(v, "expected a string (exit or successAndExit), got %s", v.Describe())
 		}
 	}
 	if v := n.Get("onSuccess"); v != nil {
