@@ -545,7 +545,8 @@ func (a *stepActions) parseHead(c cfgtree.Checker, n *cfgtree.Node, s *Step) boo
 var SSMSchemas = []string{"1.0", "1.2", "2.0", "2.0.1", "2.0.2", "2.0.3", "2.2"}
 
 func parseSSM(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
-	c.Keys(root, "schemaVersion", "description", "parameters", "mainSteps", "runtimeConfig")
+	// "$schema" names a JSON schema for editors; the agent skips it.
+	c.Keys(root, "$schema", "schemaVersion", "description", "parameters", "mainSteps", "runtimeConfig")
 	schema := "2.2"
 	sv := root.Get("schemaVersion")
 	if sv == nil {
@@ -682,7 +683,9 @@ func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node, schema string) *Step {
 	ssmControls(c, n, s)
 	ssmControls(c, inputs, s)
 	tr := ssmInputs[action]
-	c.Keys(inputs, append(append(tr.keys(), ssmStepControls...), ssmCommonInputs...)...)
+	// Each plugin of the agent reads its inputs into a struct, and
+	// skips the ones it does not know.
+	c.IgnoredKeys(inputs, "input", "as the SSM agent ignores it", append(append(tr.keys(), ssmStepControls...), ssmCommonInputs...)...)
 	tr.convert(c, inputs, s)
 	for _, in := range actionSpecs[native].inputs {
 		if in.required && s.Inputs[in.name] == nil {

@@ -37,3 +37,24 @@ func hasErr(l interface{ Err() error }, sub string) bool {
 	err := l.Err()
 	return err != nil && strings.Contains(err.Error(), sub)
 }
+
+// The agent unmarshals a document and each plugin's inputs into structs,
+// ignoring keys it does not know: a "$schema" at the top is accepted, an
+// unknown input is a warning (with a suggestion), not a refusal.
+func TestSSMIgnoredKeys(t *testing.T) {
+	src := `{
+  "schemaVersion": "2.2",
+  "$schema": "http://amazonaws.com/schemas/ec2/v3-0/runcommand#",
+  "mainSteps": [{"action": "aws:runShellScript", "name": "a",
+    "inputs": {"runCommand": ["x"], "description": "installs", "workingDirectry": "/tmp"}}]
+}`
+	_, l := parseDoc(t, "documents/k.json", src)
+	if err := l.Err(); err != nil {
+		t.Fatal(err)
+	}
+	w := l.Warnings()
+	if len(w) != 2 || !strings.Contains(w[0].Error(), `unknown input "description" is ignored, as the SSM agent ignores it`) ||
+		!strings.Contains(w[1].Error(), `did you mean "workingDirectory"?`) {
+		t.Errorf("warnings: %v", w)
+	}
+}
