@@ -812,7 +812,11 @@ var ssmInputs = map[string]*ssmTranslation{
 				}
 			}
 			if v := in.Get("action"); v != nil {
-				if a, ok := c.OneOf(v, "Install", "Uninstall"); ok {
+				if t, err := ParseTemplate(v.Str); v.Kind == cfgtree.String && err == nil && t.HasRefs() {
+					// "{{ action }}": checked once rendered, per
+					// association and host, as the agent does.
+					s.Inputs["state"] = &Input{Name: "action", Pos: v.Pos, Path: v.Path, Str: t, kind: inEnum, enum: []string{"Install", "Uninstall"}, rename: map[string]string{"Install": "present", "Uninstall": "absent"}}
+				} else if a, ok := c.OneOf(v, "Install", "Uninstall"); ok {
 					state := map[string]string{"Install": "present", "Uninstall": "absent"}[a]
 					s.Inputs["state"] = &Input{Name: "state", Pos: v.Pos, Path: v.Path, Str: Literal(state), kind: inEnum, enum: []string{"present", "latest", "absent"}}
 				}

@@ -58,3 +58,30 @@ func TestSSMIgnoredKeys(t *testing.T) {
 		t.Errorf("warnings: %v", w)
 	}
 }
+
+// aws:configurePackage's action given as "{{ action }}" is checked once
+// rendered, per association and host, not refused at load.
+func TestSSMTemplatedPackageAction(t *testing.T) {
+	src := `schemaVersion: "2.2"
+parameters:
+  action: {type: String, default: Install}
+mainSteps:
+- action: aws:configurePackage
+  name: pkg
+  inputs: {name: nginx, action: "{{ action }}"}
+`
+	d, l := parseDoc(t, "documents/p.yaml", src)
+	if err := l.Err(); err != nil {
+		t.Fatal(err)
+	}
+	in := d.Steps[0].Input("state")
+	for v, want := range map[string]string{"Install": "present", "Uninstall": "absent"} {
+		got, err := in.RenderString(&Scope{Params: map[string]Value{"action": Str(v)}})
+		if err != nil || got != want {
+			t.Errorf("action %s: state %q, %v; want %q", v, got, err, want)
+		}
+	}
+	if _, err := in.RenderString(&Scope{Params: map[string]Value{"action": Str("Upgrade")}}); err == nil || !strings.Contains(err.Error(), `action: expected one of Install, Uninstall, got "Upgrade"`) {
+		t.Errorf("action Upgrade: %v", err)
+	}
+}
