@@ -464,9 +464,16 @@ var nativeActions = &stepActions{
 	hint:  "expected one of: " + strings.Join(actionNameStrings(), ", "),
 }
 
-// ssmNeedsAWS are the SSM plugins that work only with AWS services, and
-// what to use instead.
-var ssmNeedsAWS = map[string]string{
+// ssmUnsupported are the SSM plugins driftless does not run: what each
+// does, why driftless does not run it (it needs AWS or Windows), and what
+// to use instead.
+var ssmUnsupported = map[string]string{
+	"aws:configureDocker":       "installs or uninstalls the Windows Containers feature and Docker on Windows Server (agent/plugins/configurecontainers), so it needs Windows: use a package step (docker.io, docker-ce) on Linux, or a powershell step with Install-WindowsFeature Containers on Windows, instead",
+	"aws:applications":          "installs, repairs or uninstalls an MSI package with msiexec (agent/plugins/application), so it needs Windows: use a powershell step running msiexec /i (or /x) with the .msi fetched by a download step instead",
+	"aws:psModule":              "installs a PowerShell module from a .zip URL and runs commands with it (agent/plugins/psmodule), and the agent runs it only on Windows: use a powershell step with Install-Module (or Expand-Archive into $env:PSModulePath) and the commands instead",
+	"aws:runScript":             "is not a plugin of the SSM agent (it appears only in the agent's test data; the agent fails such a step as an unknown plugin): use aws:runShellScript, or aws:runPowerShellScript for PowerShell, instead",
+	"aws:runDockerAction":       "runs a docker action (run, exec, stop, ...) through the agent (agent/plugins/dockercontainer): use a shell step with the docker command instead",
+	"aws:configureDaemon":       "registers a long-running process with the agent's daemon manager (agent/plugins/configuredaemon), so it needs the SSM agent: use a service step (systemd unit) instead",
 	"aws:cloudWatch":            "sends logs and metrics to Amazon CloudWatch, which needs AWS: install and configure a log or metrics agent with a package step and a file step instead",
 	"aws:domainJoin":            "joins a domain through AWS Directory Service, which needs AWS: use the built-in document driftless:JoinDomain instead",
 	"aws:updateSsmAgent":        "updates the SSM agent, which driftless does not need: drop the step (a package step keeps any other agent up to date)",
@@ -485,7 +492,7 @@ var ssmActions = &stepActions{
 		return native, ok
 	},
 	explain: func(e *diag.Error, action string) bool {
-		why, ok := ssmNeedsAWS[action]
+		why, ok := ssmUnsupported[action]
 		if ok {
 			e.Msg = fmt.Sprintf("SSM action %q is not supported by driftless: %s %s", action, action, why)
 		}

@@ -85,3 +85,27 @@ mainSteps:
 		t.Errorf("action Upgrade: %v", err)
 	}
 }
+
+// Every SSM plugin driftless does not run is refused with what it does,
+// why driftless does not run it, and what to use instead.
+func TestSSMRefusalReasons(t *testing.T) {
+	for action, want := range map[string]string{
+		"aws:configureDocker": "needs Windows: use a package step",
+		"aws:applications":    "needs Windows: use a powershell step running msiexec",
+		"aws:psModule":        "installs a PowerShell module",
+		"aws:runScript":       "is not a plugin of the SSM agent",
+		"aws:runDockerAction": "use a shell step with the docker command instead",
+		"aws:configureDaemon": "use a service step",
+	} {
+		src := "schemaVersion: \"2.2\"\nmainSteps:\n- action: " + action + "\n  name: s\n  inputs: {}\n"
+		_, l := parseDoc(t, "documents/r.yaml", src)
+		if !hasErr(l, `SSM action "`+action+`" is not supported by driftless: `+action+" ") || !hasErr(l, want) {
+			t.Errorf("%s: %v", action, l.Err())
+		}
+	}
+	for action := range ssmUnsupported {
+		if !strings.Contains(ssmUnsupported[action], "instead") && !strings.Contains(ssmUnsupported[action], "drop the step") && !strings.Contains(ssmUnsupported[action], "journal") {
+			t.Errorf("%s: the refusal says nothing to use instead", action)
+		}
+	}
+}
