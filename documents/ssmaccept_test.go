@@ -109,3 +109,12 @@ func TestSSMRefusalReasons(t *testing.T) {
 		}
 	}
 }
+
+// A parameter name with a space is refused, saying that the SSM agent
+// takes no value for it either.
+func TestSSMParameterNameAsAgent(t *testing.T) {
+	_, l := parseDoc(t, "documents/n.yaml", "schemaVersion: \"2.2\"\nparameters:\n  parameter 1: {type: String}\nmainSteps:\n- {action: aws:runShellScript, name: a, inputs: {runCommand: [x]}}\n")
+	if !hasErr(l, "the SSM agent too takes no value for it") {
+		t.Errorf("%v", l.Err())
+	}
+}
