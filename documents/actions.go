@@ -210,6 +210,9 @@ type Input struct {
 	// jsonParams: a table input written as a template of a JSON object
 	// (SSM documentParameters: "{{ params }}"), read once rendered.
 	jsonParams bool
+	// rename maps a rendered value, once checked against enum, to the
+	// value the action takes (SSM's "Install" to "present").
+	rename map[string]string
 }
 
 // Templated reports whether a table input is a template of a JSON object,
@@ -285,7 +288,13 @@ func (in *Input) RenderString(s *Scope) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("%s: %w", in.Name, err)
 	}
-	return v, in.checkRendered(v)
+	if err := in.checkRendered(v); err != nil {
+		return "", err
+	}
+	if r, ok := in.rename[v]; ok {
+		v = r
+	}
+	return v, nil
 }
 
 // checkRendered validates what a templated enum, boolean or mode input

@@ -464,9 +464,16 @@ var nativeActions = &stepActions{
 	hint:  "expected one of: " + strings.Join(actionNameStrings(), ", "),
 }
 
-// ssmNeedsAWS are the SSM plugins that work only with AWS services, and
-// what to use instead.
-var ssmNeedsAWS = map[string]string{
+// ssmUnsupported are the SSM plugins driftless does not run: what each
+// does, why driftless does not run it (it needs AWS or Windows), and what
+// to use instead.
+var ssmUnsupported = map[string]string{
+	"aws:configureDocker":       "installs or uninstalls the Windows Containers feature and Docker on Windows Server (agent/plugins/configurecontainers), so it needs Windows: use a package step (docker.io, docker-ce) on Linux, or a powershell step with Install-WindowsFeature Containers on Windows, instead",
+	"aws:applications":          "installs, repairs or uninstalls an MSI package with msiexec (agent/plugins/application), so it needs Windows: use a powershell step running msiexec /i (or /x) with the .msi fetched by a download step instead",
+	"aws:psModule":              "installs a PowerShell module from a .zip URL and runs commands with it (agent/plugins/psmodule), and the agent runs it only on Windows: use a powershell step with Install-Module (or Expand-Archive into $env:PSModulePath) and the commands instead",
+	"aws:runScript":             "is not a plugin of the SSM agent (it appears only in the agent's test data; the agent fails such a step as an unknown plugin): use aws:runShellScript, or aws:runPowerShellScript for PowerShell, instead",
+	"aws:runDockerAction":       "runs a docker action (run, exec, stop, ...) through the agent (agent/plugins/dockercontainer): use a shell step with the docker command instead",
+	"aws:configureDaemon":       "registers a long-running process with the agent's daemon manager (agent/plugins/configuredaemon), so it needs the SSM agent: use a service step (systemd unit) instead",
 	"aws:cloudWatch":            "sends logs and metrics to Amazon CloudWatch, which needs AWS: install and configure a log or metrics agent with a package step and a file step instead",
 	"aws:domainJoin":            "joins a domain through AWS Directory Service, which needs AWS: use the built-in document driftless:JoinDomain instead",
 	"aws:updateSsmAgent":        "updates the SSM agent, which driftless does not need: drop the step (a package step keeps any other agent up to date)",
@@ -485,7 +492,7 @@ var ssmActions = &stepActions{
 		return native, ok
 	},
 	explain: func(e *diag.Error, action string) bool {
-		why, ok := ssmNeedsAWS[action]
+		why, ok := ssmUnsupported[action]
 		if ok {
 			e.Msg = fmt.Sprintf("SSM action %q is not supported by driftless: %s %s", action, action, why)
 		}
@@ -545,7 +552,8 @@ func (a *stepActions) parseHead(c cfgtree.Checker, n *cfgtree.Node, s *Step) boo
 var SSMSchemas = []string{"1.0", "1.2", "2.0", "2.0.1", "2.0.2", "2.0.3", "2.2"}
 
 func parseSSM(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
-	c.Keys(root, "schemaVersion", "description", "parameters", "mainSteps", "runtimeConfig")
+	// "$schema" names a JSON schema for editors; the agent skips it.
+	c.Keys(root, "$schema", "schemaVersion", "description", "parameters", "mainSteps", "runtimeConfig")
 	schema := "2.2"
 	sv := root.Get("schemaVersion")
 	if sv == nil {
@@ -682,7 +690,9 @@ func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node, schema string) *Step {
 	ssmControls(c, n, s)
 	ssmControls(c, inputs, s)
 	tr := ssmInputs[action]
-	c.Keys(inputs, append(append(tr.keys(), ssmStepControls...), ssmCommonInputs...)...)
+	// Each plugin of the agent reads its inputs into a struct, and
+	// skips the ones it does not know.
+	c.IgnoredKeys(inputs, "input", "as the SSM agent ignores it", append(append(tr.keys(), ssmStepControls...), ssmCommonInputs...)...)
 	tr.convert(c, inputs, s)
 	for _, in := range actionSpecs[native].inputs {
 		if in.required && s.Inputs[in.name] == nil {
@@ -694,8 +704,21 @@ func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node, schema string) *Step {
 
 func ssmControls(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
 	if v := n.Get("onFailure"); v != nil {
-		if x, ok := c.OneOf(v, "exit", "successAndExit", "continue"); ok {
-			s.OnFailure = map[string]string{"exit": OnFailureStop, "successAndExit": OnFailureSuccessAndExit, "continue": OnFailureContinue}[x]
+		// As the agent (runpluginutil getStringPropByName): a string
+		// or a boolean; only "exit" and "successAndExit" do anything,
+		// any other value ("Abort", "continue") lets the document go on.
+		switch v.Kind {
+		case cfgtree.String, cfgtree.Bool:
+			switch x, _ := v.Scalar(); x {
+			case "exit":
+				s.OnFailure = OnFailureStop
+			case "successAndExit":
+				s.OnFailure = OnFailureSuccessAndExit
+			default:
+				s.OnFailure = OnFailureContinue
+			}
+		default:
+			c.Errf(v, "expected a string (exit or successAndExit), got %s", v.Describe())
 		}
 	}
 	if v := n.Get("onSuccess"); v != nil {
@@ -796,7 +819,11 @@ var ssmInputs = map[string]*ssmTranslation{
 				}
 			}
 			if v := in.Get("action"); v != nil {
-				if a, ok := c.OneOf(v, "Install", "Uninstall"); ok {
+				if t, err := ParseTemplate(v.Str); v.Kind == cfgtree.String && err == nil && t.HasRefs() {
+					// "{{ action }}": checked once rendered, per
+					// association and host, as the agent does.
+					s.Inputs["state"] = &Input{Name: "action", Pos: v.Pos, Path: v.Path, Str: t, kind: inEnum, enum: []string{"Install", "Uninstall"}, rename: map[string]string{"Install": "present", "Uninstall": "absent"}}
+				} else if a, ok := c.OneOf(v, "Install", "Uninstall"); ok {
 					state := map[string]string{"Install": "present", "Uninstall": "absent"}[a]
 					s.Inputs["state"] = &Input{Name: "state", Pos: v.Pos, Path: v.Path, Str: Literal(state), kind: inEnum, enum: []string{"present", "latest", "absent"}}
 				}

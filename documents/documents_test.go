@@ -251,10 +251,14 @@ mainSteps:
 		`documents/bad.yaml:4:5: parameters.m.type: parameter type "StringMap" is not supported`,
 		`documents/bad.yaml:6:3: mainSteps[0].action: SSM action "aws:softwareInventory" is not supported by driftless`,
 		`documents/bad.yaml:11:3: mainSteps[1].inputs: aws:runShellScript step "run" needs runCommand`,
-		`documents/bad.yaml:12:5: mainSteps[1].inputs.runCommnd: unknown key "runCommnd" (did you mean "runCommand"?)`,
 		`documents/bad.yaml:16:5: mainSteps[2].inputs.sourceType: aws:downloadContent sourceType "S3" is not supported`,
 	}
 	checkErrors(t, l, want)
+	// The agent ignores an input it does not know: a warning, which
+	// points at the typo of the missing runCommand.
+	if w := l.Warnings(); len(w) != 1 || !strings.HasPrefix(w[0].Error(), `documents/bad.yaml:12:5: mainSteps[1].inputs.runCommnd: unknown input "runCommnd" is ignored, as the SSM agent ignores it (did you mean "runCommand"?)`) {
+		t.Errorf("warnings: %v", w)
+	}
 }
 
 // sharedDocs is the directory of real public SSM documents, kept in the

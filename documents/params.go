@@ -97,7 +97,11 @@ func parseParams(c cfgtree.Checker, n *cfgtree.Node, keys paramKeys, extra ...st
 	var out []*Parameter
 	for _, pn := range n.Entries {
 		if !paramNameRe.MatchString(pn.Key) {
-			c.Errf(pn, "invalid parameter name %q: use letters, digits and '_'", pn.Key)
+			e := c.Errf(pn, "invalid parameter name %q: use letters, digits and '_'", pn.Key)
+			if keys == ssmParamKeys {
+				// agent/framework/docparser/parameters: ^[a-zA-Z0-9]+$
+				e.Msg += "; the SSM agent too takes no value for it (it accepts only letters and digits in a parameter name, and drops any other with \"invalid parameter name\")"
+			}
 			continue
 		}
 		if pn.Key == "host" {

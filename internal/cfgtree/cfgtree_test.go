@@ -114,9 +114,16 @@ func TestJSONAndYAML(t *testing.T) {
 	if err == nil || !strings.HasPrefix(err.Error(), "d.json:3:") {
 		t.Errorf("json syntax err = %v", err)
 	}
-	_, err = ParseYAML("d.yaml", []byte("a: 1\na: 2\n"))
-	if err == nil || !strings.Contains(err.Error(), "d.yaml:2:") {
-		t.Errorf("duplicate key err = %v", err)
+	// A key written twice keeps the last value, as the SSM agent reads
+	// documents (encoding/json, yaml.v2 Unmarshal).
+	for _, p := range []struct {
+		parse func(string, []byte) (*Node, error)
+		src   string
+	}{{ParseYAML, "a: 1\nb: 0\na: 2\n"}, {ParseJSON, `{"a": 1, "b": 0, "a": 2}`}} {
+		n, err := p.parse("d", []byte(p.src))
+		if err != nil || len(n.Entries) != 2 || n.Entries[0].Key != "a" || n.Get("a").Int != 2 {
+			t.Errorf("duplicate key in %s: %+v, %v", p.src, n, err)
+		}
 	}
 }
 

@@ -43,6 +43,21 @@ func (c Checker) Keys(n *Node, allowed ...string) {
 	}
 }
 
+// IgnoredKeys warns about every entry of map n whose key is not in
+// allowed, as "unknown NOUN %q is ignored, WHY", with a suggestion when
+// one is close: for formats whose readers skip what they do not know.
+func (c Checker) IgnoredKeys(n *Node, noun, why string, allowed ...string) {
+	for _, e := range n.Entries {
+		if slices.Contains(allowed, e.Key) {
+			continue
+		}
+		w := c.Warnf(e, "unknown %s %q is ignored, %s", noun, e.Key, why)
+		if s := diag.Suggest(e.Key, allowed); s != "" {
+			w.Msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+	}
+}
+
 // Map reports n unless it is a table.
 func (c Checker) Map(n *Node) bool {
 	if n.Kind != Map {

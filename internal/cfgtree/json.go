@@ -14,7 +14,8 @@ import (
 // ParseJSON decodes a JSON document with encoding/json (so that JSON is
 // strict JSON, and every valid JSON text is accepted: a "\/" escape,
 // tabs, any layout), taking each value's position from the decoder's
-// offsets. A key written twice in one object is an error, as in YAML.
+// offsets. A key written twice in one object keeps its last value, as
+// encoding/json does.
 func ParseJSON(file string, src []byte) (*Node, error) {
 	if err := precheck(file, src); err != nil {
 		return nil, err
@@ -109,14 +110,11 @@ func (j *jsonTree) fill(n *Node, tok json.Token, pos diag.Pos, depth int) error 
 					return &diag.Error{File: j.file, Pos: kpos, Msg: "JSON syntax: " + err.Error()}
 				}
 				key, _ := ktok.(string)
-				if n.Get(key) != nil {
-					return &diag.Error{File: j.file, Pos: kpos, Key: childPath(n.Path, key), Msg: "duplicate key"}
-				}
 				c := &Node{Key: key, Path: childPath(n.Path, key), Pos: kpos}
 				if err := j.value(c, depth+1); err != nil {
 					return err
 				}
-				n.Entries = append(n.Entries, c)
+				n.set(c)
 			}
 		case '[':
 			n.Kind = List

@@ -123,3 +123,16 @@ func childPath(parent, key string) string {
 }
 
 func itemPath(parent string, i int) string { return fmt.Sprintf("%s[%d]", parent, i) }
+
+// set adds entry c to map n; a key written twice keeps the last value, in
+// the place of the first, as the SSM agent reads documents (Go's
+// encoding/json and gopkg.in/yaml.v2 Unmarshal: the last wins).
+func (n *Node) set(c *Node) {
+	for i, e := range n.Entries {
+		if e.Key == c.Key {
+			n.Entries[i] = c
+			return
+		}
+	}
+	n.Entries = append(n.Entries, c)
+}

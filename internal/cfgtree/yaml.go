@@ -94,14 +94,11 @@ func (t *yamlTree) fill(n *Node, y *yaml.Node, depth int, aliased bool) error {
 			if k.Kind != yaml.ScalarNode {
 				return &diag.Error{File: file, Pos: diag.Pos{Line: k.Line, Col: k.Column}, Msg: "YAML: keys must be plain strings"}
 			}
-			if n.Get(k.Value) != nil {
-				return &diag.Error{File: file, Pos: diag.Pos{Line: k.Line, Col: k.Column}, Key: childPath(n.Path, k.Value), Msg: "duplicate key"}
-			}
 			c := &Node{Key: k.Value, Path: childPath(n.Path, k.Value), Pos: diag.Pos{Line: k.Line, Col: k.Column}}
 			if err := t.fill(c, v, depth+1, aliased); err != nil {
 				return err
 			}
-			n.Entries = append(n.Entries, c)
+			n.set(c)
 		}
 	case yaml.SequenceNode:
 		n.Kind = List
