@@ -1311,43 +1311,50 @@ func applyFragment(a plan.ApplyStep) string {
 		if s.Absent && s.Action == documents.ActionFile {
 			fmt.Fprintf(&b, "rm -f -- %s 2>\"$dl_t.e\" || dl_ok=\n", p)
 		} else {
-			// Write next to the target, then rename: atomic. A mode
-			// that a umask can give is given at creation (no chmod
-			// program), and the login umask (dl_um0) restored.
-			fmt.Fprintf(&b, "dl_tmp=%s.dl-tmp.$dl_tok; printf '%%s\\n' \"$dl_tmp\" >>\"$dl_t.w\"\n", tmpFor(s))
-			mode := a.Mode
-			um, ok := umaskFor(mode)
-			if ok {
-				mode = ""
-				b.WriteString("umask " + um + "\n")
-			} else if mode == "" {
-				// A new file: never more than 0644 (less the login umask).
-				b.WriteString("umask go-w\n")
-			}
-			if a.KeepMode {
-				// Private until it has the mode of the file it replaces.
-				b.WriteString("[ $dl_k != 1 ] || umask 077\n")
-			}
-			write := printfBytes(a.Write, `"$dl_tmp"`)
-			if a.Streamed() {
-				write = streamed(s.Idx, `"$dl_tmp"`)
-			}
-			fmt.Fprintf(&b, "if { %s; } 2>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", write)
-			if ok || mode == "" {
-				b.WriteString("umask \"$dl_um0\"\n")
-			}
-			b.WriteString("if [ -n \"$dl_ok\" ]; then\n")
-			if a.KeepMode {
-				b.WriteString("[ $dl_k != 1 ] || [ \"$dl_m\" = - ] || chmod \"$dl_m\" \"$dl_tmp\" 2>>\"$dl_t.e\" || dl_ok=\n")
-			}
-			b.WriteString(ownership(s, `"$dl_tmp"`, mode))
-			fmt.Fprintf(&b, "if [ -n \"$dl_ok\" ] && mv -f -- \"$dl_tmp\" %s 2>>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", p)
-			b.WriteString("fi\n")
+			writeFile(&b, a)
 		}
 		b.WriteString(applyResult(s))
 	default: // the other values need nothing here
 	}
 	return b.String()
+}
+
+// writeFile writes a file or line step's new content next to its target,
+// then renames it over the target: atomic. A mode that a umask can give
+// is given at creation (no chmod program), and the login umask (dl_um0)
+// restored.
+func writeFile(b *strings.Builder, a plan.ApplyStep) {
+	s := a.Step
+	p := pathWord(s)
+	fmt.Fprintf(b, "dl_tmp=%s.dl-tmp.$dl_tok; printf '%%s\\n' \"$dl_tmp\" >>\"$dl_t.w\"\n", tmpFor(s))
+	mode := a.Mode
+	um, ok := umaskFor(mode)
+	if ok {
+		mode = ""
+		b.WriteString("umask " + um + "\n")
+	} else if mode == "" {
+		// A new file: never more than 0644 (less the login umask).
+		b.WriteString("umask go-w\n")
+	}
+	if a.KeepMode {
+		// Private until it has the mode of the file it replaces.
+		b.WriteString("[ $dl_k != 1 ] || umask 077\n")
+	}
+	write := printfBytes(a.Write, `"$dl_tmp"`)
+	if a.Streamed() {
+		write = streamed(s.Idx, `"$dl_tmp"`)
+	}
+	fmt.Fprintf(b, "if { %s; } 2>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", write)
+	if ok || mode == "" {
+		b.WriteString("umask \"$dl_um0\"\n")
+	}
+	b.WriteString("if [ -n \"$dl_ok\" ]; then\n")
+	if a.KeepMode {
+		b.WriteString("[ $dl_k != 1 ] || [ \"$dl_m\" = - ] || chmod \"$dl_m\" \"$dl_tmp\" 2>>\"$dl_t.e\" || dl_ok=\n")
+	}
+	b.WriteString(ownership(s, `"$dl_tmp"`, mode))
+	fmt.Fprintf(b, "if [ -n \"$dl_ok\" ] && mv -f -- \"$dl_tmp\" %s 2>>\"$dl_t.e\"; then :; else dl_ok=; rm -f -- \"$dl_tmp\"; fi\n", p)
+	b.WriteString("fi\n")
 }
 
 // umaskFor returns the umask under which a new file gets mode (files are
