@@ -123,8 +123,17 @@ if [ -n "$dl_clean" ]; then
 fi
 false || dl_clean=
 # step 4: windows (powershell)
-dl_frame 3 skip platform
-true || dl_clean=
+if [ -n "$dl_clean" ]; then
+	dl_a=0; while :; do dl_a=$((dl_a+1))
+		dl_need_t; dl_frame 3 start run; dl_nf=
+		if command -v pwsh >/dev/null 2>&1; then ( umask 077; set -C; printf '%s\n' 'Write-Output hello' >"$dl_t.ps1" && : || exit 97
+				umask "$dl_um0"; set +C; export DL_PARAM_Message='hello'; exec pwsh -NoProfile -NonInteractive -File "$dl_t.ps1"
+			) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?; rm -f -- "$dl_t.ps1"
+		else dl_rc=1; dl_nf=nopwsh; : >"$dl_t.o"; printf 'pwsh not found\n' >"$dl_t.e"; fi
+		dl_frame 3 run "$dl_rc $dl_nf"; dl_payload 3 out "$dl_t.o"; dl_payload 3 err "$dl_t.e"
+		if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+fi
+[ $dl_rc -eq 0 ] || dl_clean=
 # step 5: cleanup (shell)
 if [ -n "$dl_clean" ]; then
 	dl_a=0; while :; do dl_a=$((dl_a+1))

@@ -66,7 +66,6 @@ dl_clean=1
 # step 2: maybe-exit (shell)
 # step 3: done-here (shell)
 # step 4: windows (powershell)
-dl_frame 3 skip platform
 # step 5: cleanup (shell)
 
 }

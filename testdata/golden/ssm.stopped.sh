@@ -55,7 +55,7 @@ dl_hasline() {
 	[ "$dl_n" = "$3" ]
 }
 dl_payload 1 out '/dev/shm/.driftless-MARKER.o'; dl_payload 1 err '/dev/shm/.driftless-MARKER.e'
-rm -f -- '/dev/shm/.driftless-MARKER.o' '/dev/shm/.driftless-MARKER.e' '/dev/shm/.driftless-MARKER.p' '/dev/shm/.driftless-MARKER.s' '/dev/shm/.driftless-MARKER.u' '/dev/shm/.driftless-MARKER.x'
+rm -f -- '/dev/shm/.driftless-MARKER.o' '/dev/shm/.driftless-MARKER.e' '/dev/shm/.driftless-MARKER.p' '/dev/shm/.driftless-MARKER.s' '/dev/shm/.driftless-MARKER.u' '/dev/shm/.driftless-MARKER.x' '/dev/shm/.driftless-MARKER.ps1'
 dl_t=
 dl_need_t() {
 	[ -z "$dl_t" ] || return 0
@@ -101,6 +101,23 @@ if [ -n "$dl_stop" ]; then dl_frame 2 skip "$dl_stop"; else
 	fi
 	if [ -z "$dl_ok" ]; then :; fi
 	if [ -n "$dl_ok" ]; then dl_stop=onSuccess; fi
+	case $dl_rc in 168) dl_stop=exit168 ;; 169) dl_stop=exit169 ;; 194) dl_stop=reboot ;; esac
+fi
+# step 4: windows (powershell)
+if [ -n "$dl_stop" ]; then dl_frame 3 skip "$dl_stop"; else
+	dl_ok=1
+	if :; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 3 start run; dl_nf=
+			if command -v pwsh >/dev/null 2>&1; then ( umask 077; set -C; printf '%s\n' 'Write-Output hello' >"$dl_t.ps1" && : || exit 97
+					umask "$dl_um0"; set +C; export DL_PARAM_Message='hello'; exec pwsh -NoProfile -NonInteractive -File "$dl_t.ps1"
+				) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?; rm -f -- "$dl_t.ps1"
+			else dl_rc=1; dl_nf=nopwsh; : >"$dl_t.o"; printf 'pwsh not found\n' >"$dl_t.e"; fi
+			dl_frame 3 run "$dl_rc $dl_nf"; dl_payload 3 out "$dl_t.o"; dl_payload 3 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+		[ $dl_rc -eq 0 ] || dl_ok=
+	fi
+	if [ -z "$dl_ok" ]; then :; fi
 	case $dl_rc in 168) dl_stop=exit168 ;; 169) dl_stop=exit169 ;; 194) dl_stop=reboot ;; esac
 fi
 # step 5: cleanup (shell)
