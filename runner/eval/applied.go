@@ -77,6 +77,11 @@ func appliedScript(a plan.ApplyStep, fs []frame.Frame, h Host) Result {
 	switch {
 	case code == 124:
 		r.Status, r.Error = TimedOut, fmt.Sprintf("timed out after %s", s.Timeout)
+		if s.SSM {
+			// As the agent reports a command it killed at its timeout.
+			killed := ExitKilledSSM(h.PowerShell)
+			r.ExitCode = &killed
+		}
 	case code == h.RebootCode():
 		// As the SSM agent: reboot, then run the document again.
 		r.Reboot = fmt.Sprintf("step %q exited %d", s.Name, code)
