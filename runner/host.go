@@ -422,6 +422,10 @@ func resumable[T any](ctx context.Context, h *hostRun, items []T, idx func(T) in
 		nst.Cleanup, nst.Salvage = tmpDir(frames), -1
 		if to.tag == "run" && nst.Cleanup != "" {
 			nst.Salvage = to.step
+			if to.step < len(h.steps) {
+				s := h.steps[to.step]
+				nst.Pwsh = s.SSM && s.Action == documents.ActionPowerShell
+			}
 		}
 		rest, st = rest[i+1:], nst
 		if len(rest) == 0 && st.Cleanup == "" {

@@ -456,6 +456,7 @@ type Resume struct {
 	Stop    string // apply phase: why later steps are skipped ("" none)
 	Cleanup string // the killed script's temporary files (their prefix), to remove
 	Salvage int    // the step whose run was killed: its output files are sent first (-1: none)
+	Pwsh    bool   // that step ran pwsh (an SSM aws:runPowerShellScript step): its .ps1 file is removed too
 }
 
 // ApplyStep is one step of the apply phase with what to do.

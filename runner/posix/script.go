@@ -735,7 +735,7 @@ func start(b *writer, marker string, steps []*plan.Step, runs bool, st plan.Resu
 			fmt.Fprintf(b, "dl_payload %d out %s; dl_payload %d err %s\n", st.Salvage, Quote(c+".o"), st.Salvage, Quote(c+".e"))
 		}
 		b.WriteString("rm -f -- " + Quote(c+".o") + " " + Quote(c+".e") + " " + Quote(c+".p") + " " + Quote(c+".s") + " " + Quote(c+".u") + " " + Quote(c+".x"))
-		if slices.ContainsFunc(steps, isPwsh) {
+		if st.Pwsh {
 			b.WriteString(" " + Quote(c+".ps1"))
 		}
 		b.WriteString("\n")

@@ -221,3 +221,18 @@ func TestPrintfBytesChunkStartingWithDash(t *testing.T) {
 		}
 	}
 }
+
+// A script resumed after a pwsh run was killed at its timeout removes
+// that run's .ps1 file with the killed script's other files; after any
+// other step, nothing changes.
+func TestResumeRemovesThePwshFile(t *testing.T) {
+	s := &plan.Step{Idx: 1, Name: "next", Action: "shell", Run: "true", Attempts: 1}
+	st := plan.Resume{Cleanup: "/tmp/.driftless-K", Salvage: 0, Pwsh: true}
+	if got := ApplyScript("@@DL-M", []plan.ApplyStep{{Step: s}}, st); !strings.Contains(got, "'/tmp/.driftless-K.x' '/tmp/.driftless-K.ps1'\n") {
+		t.Errorf("the .ps1 file is not removed:\n%s", got)
+	}
+	st.Pwsh = false
+	if got := ApplyScript("@@DL-M", []plan.ApplyStep{{Step: s}}, st); strings.Contains(got, ".ps1") {
+		t.Errorf("a .ps1 file is removed after a shell step")
+	}
+}
