@@ -81,7 +81,7 @@ func goldenScripts(t *testing.T) map[string]string {
 			plan.Resume{Cleanup: "/dev/shm/.driftless-MARKER", Salvage: 1},
 			`the apply script resumed after step 1 "reload" (on_failure = "continue") ran past its timeout: its output is sent first, the killed script's files removed`},
 		"ssm.applyphase.sh": {"ssm", "linux", allRun(transport.ShellPOSIX), plan.Resume{Salvage: -1},
-			"every step of an SSM document with onFailure: successAndExit, onSuccess: exit and a finally step (its powershell step was skipped by the first script)"},
+			"every step of an SSM document with onFailure: successAndExit, onSuccess: exit and a finally step (its aws:runPowerShellScript step runs with pwsh, or fails without it)"},
 		"ssm.stopped.sh": {"ssm", "linux", func(steps []*plan.Step) []plan.ApplyStep { return allRun(transport.ShellPOSIX)(steps)[2:] },
 			plan.Resume{Stop: "successAndExit", Cleanup: "/dev/shm/.driftless-MARKER", Salvage: 1},
 			`the same, resumed after step 1 "maybe-exit" (onFailure: successAndExit) ran past its timeout: only the finally step runs`},
@@ -220,7 +220,8 @@ func allRun(shell transport.Shell) func([]*plan.Step) []plan.ApplyStep {
 	return func(steps []*plan.Step) []plan.ApplyStep {
 		var todo []plan.ApplyStep
 		for _, s := range steps {
-			if s.Action != other {
+			// An SSM powershell step runs with pwsh on Linux too.
+			if s.Action != other || (shell == transport.ShellPOSIX && s.SSM) {
 				todo = append(todo, plan.ApplyStep{Step: s})
 			}
 		}

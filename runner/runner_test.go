@@ -44,13 +44,21 @@ func newFleet(t *testing.T, n int, assoc string, extraDocs ...string) *fleet {
 // newFleetAs starts n sshd hosts; with root, they log in as root.
 func newFleetAs(t *testing.T, n int, root bool, assoc string, extraDocs ...string) *fleet {
 	t.Helper()
+	return newFleetOpts(t, n, sshtest.Options{Root: root}, assoc, extraDocs...)
+}
+
+// newFleetOpts starts n sshd hosts with the options o (its name, address
+// and key are each host's).
+func newFleetOpts(t *testing.T, n int, o sshtest.Options, assoc string, extraDocs ...string) *fleet {
+	t.Helper()
 	dir := t.TempDir()
 	key, _ := sshtest.NewClientKey(t)
 	f := &fleet{dir: dir}
 	var inv strings.Builder
 	fmt.Fprintf(&inv, "[defaults]\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\n", key, filepath.Join(dir, "known_hosts"))
 	for i := range n {
-		h := sshtest.StartSSHD(t, sshtest.Options{Name: fmt.Sprintf("web-%d", i+1), Addr: fmt.Sprintf("127.0.0.%d", i+2), ClientKeyPath: key, Root: root})
+		o.Name, o.Addr, o.ClientKeyPath = fmt.Sprintf("web-%d", i+1), fmt.Sprintf("127.0.0.%d", i+2), key
+		h := sshtest.StartSSHD(t, o)
 		f.hosts = append(f.hosts, h)
 		fmt.Fprintf(&inv, "[hosts.%s]\naddress = %q\nport = %d\nuser = %q\ntags = { role = \"web\" }\n", h.Name, h.Addr, h.Port, h.User)
 	}

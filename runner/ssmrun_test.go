@@ -272,3 +272,111 @@ func TestSSMCheckKeepsTheLastApplysCompliance(t *testing.T) {
 		t.Errorf("after a good apply and a check: %s", c)
 	}
 }
+
+// fakePwsh stands in for pwsh on an sshd test host: it records its
+// arguments and the script it got in HOME, prints its working directory
+// and DL_PARAM_Name, and exits with the code of the script's last
+// "exit N" line (else 0).
+const fakePwsh = `#!/bin/sh
+printf '%s\n' "$@" >"$HOME/pwsh-args"
+for f; do :; done
+cp -- "$f" "$HOME/pwsh-script"
+echo "pwsh $(pwd) $DL_PARAM_Name"
+code=$(sed -n 's/^exit \([0-9]*\)$/\1/p' "$f" | tail -n 1)
+exit "${code:-0}"
+`
+
+// An aws:runPowerShellScript step on a Linux host runs with pwsh, as the
+// SSM agent runs it there: its lines in a private .ps1 file given to
+// "pwsh -NoProfile -NonInteractive -File", with its parameters and
+// working directory; its exit codes count as a shell script's (a failure
+// does not stop the document, 168 stops it).
+func TestSSMPowerShellRunsWithPwsh(t *testing.T) {
+	f := newFleetOpts(t, 1, sshtest.Options{Programs: map[string]string{"pwsh": fakePwsh}},
+		"[associations.s]\ndocument = \"s\"\ntargets = [\"*\"]\n", "s.yaml", `schemaVersion: "2.2"
+parameters:
+  Name:
+    type: String
+    default: world
+mainSteps:
+- action: aws:runPowerShellScript
+  name: ps
+  precondition:
+    StringEquals: [platformType, Linux]
+  inputs:
+    workingDirectory: /tmp
+    runCommand: ["Write-Output {{ Name }}", "$x = 1"]
+- action: aws:runPowerShellScript
+  name: fails
+  inputs:
+    runCommand: ["exit 3"]
+- action: aws:runPowerShellScript
+  name: stops
+  inputs:
+    runCommand: ["exit 168"]
+- action: aws:runShellScript
+  name: after
+  inputs:
+    runCommand: ["echo after"]
+`)
+	h := f.run(t, false, nil).Hosts[0]
+	if got := statuses(h); got != "ps=Success fails=Failed stops=Success after=Skipped" {
+		t.Fatalf("statuses: %s (%+v)", got, h.Steps)
+	}
+	if got := h.Steps[0].Stdout; got != "pwsh /tmp world\n" {
+		t.Errorf("ps printed %q (stderr %q)", got, h.Steps[0].Stderr)
+	}
+	if c := h.Steps[1].ExitCode; c == nil || *c != 3 {
+		t.Errorf("fails: %+v", h.Steps[1])
+	}
+	if c := h.Steps[2].ExitCode; c == nil || *c != 168 {
+		t.Errorf("stops: %+v", h.Steps[2])
+	}
+	args, err := os.ReadFile(filepath.Join(f.hosts[0].Home, "pwsh-args"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := strings.Split(strings.TrimSpace(string(args)), "\n")
+	if len(a) != 4 || strings.Join(a[:3], " ") != "-NoProfile -NonInteractive -File" || !strings.HasSuffix(a[3], ".ps1") {
+		t.Errorf("pwsh got %q", a)
+	}
+	if _, err := os.Stat(a[len(a)-1]); !os.IsNotExist(err) {
+		t.Errorf("the script file %s is still there (%v)", a[len(a)-1], err)
+	}
+	// The last run's script: the one that exited 168.
+	if got, _ := os.ReadFile(filepath.Join(f.hosts[0].Home, "pwsh-script")); string(got) != "exit 168\n" {
+		t.Errorf("pwsh ran %q", got)
+	}
+}
+
+// Without pwsh on the host, an aws:runPowerShellScript step is Failed
+// with "pwsh not found" and exit code 1 (the agent's code for a command
+// it cannot start), and the document goes on; a check run leaves it to
+// apply mode (no check). A native powershell step is still skipped.
+func TestSSMPowerShellWithoutPwsh(t *testing.T) {
+	f := ssmFleet(t, `schemaVersion: "2.2"
+mainSteps:
+- action: aws:runPowerShellScript
+  name: ps
+  precondition:
+    StringEquals: [platformType, Linux]
+  inputs:
+    runCommand: ["Write-Output hi"]
+- action: aws:runShellScript
+  name: after
+  inputs:
+    runCommand: ["echo after"]
+`)
+	h := f.run(t, false, nil).Hosts[0]
+	if got := statuses(h); got != "ps=Failed after=Success" {
+		t.Fatalf("statuses: %s (%+v)", got, h.Steps)
+	}
+	ps := h.Steps[0]
+	if ps.Error != "pwsh not found" || ps.ExitCode == nil || *ps.ExitCode != 1 || ps.Stdout != "" {
+		t.Errorf("ps: %+v", ps)
+	}
+	h = f.run(t, true, nil).Hosts[0]
+	if got := statuses(h); got != "ps=Skipped after=Skipped" {
+		t.Errorf("check: %s (%+v)", got, h.Steps)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"maps"
 	"net"
 	"os"
 	"os/exec"
@@ -61,6 +62,10 @@ type Options struct {
 	// that need real privileges: installing packages, services. HOME is
 	// still the host's own directory.
 	Root bool
+	// Programs are further programs put first on the session PATH, by
+	// name: their content (a "#!/bin/sh" script), made executable. A
+	// stand-in for a program the machine lacks (pwsh).
+	Programs map[string]string
 	// Config holds extra sshd_config lines ("AllowTcpForwarding no",
 	// "MaxSessions 2", ...). They come before the generated ones, so they
 	// win (sshd keeps the first value of a keyword); no Match blocks.
@@ -185,14 +190,22 @@ func StartSSHD(t testing.TB, opts Options) *Host {
 	}
 
 	env := []string{"HOME=" + h.Home}
-	if opts.Sudo {
+	if opts.Sudo || len(opts.Programs) > 0 {
 		bin := filepath.Join(h.Dir, "bin")
 		if err := os.Mkdir(bin, 0o755); err != nil {
 			t.Fatalf("sshtest: %v", err)
 		}
-		script := strings.Replace(fakeSudo, "@PASSWORD@", shquote.Quote(opts.SudoPassword), 1)
-		if err := os.WriteFile(filepath.Join(bin, "sudo"), []byte(script), 0o755); err != nil {
-			t.Fatalf("sshtest: %v", err)
+		progs := maps.Clone(opts.Programs)
+		if opts.Sudo {
+			if progs == nil {
+				progs = map[string]string{}
+			}
+			progs["sudo"] = strings.Replace(fakeSudo, "@PASSWORD@", shquote.Quote(opts.SudoPassword), 1)
+		}
+		for name, script := range progs {
+			if err := os.WriteFile(filepath.Join(bin, name), []byte(script), 0o755); err != nil {
+				t.Fatalf("sshtest: %v", err)
+			}
 		}
 		env = append(env, "PATH="+bin+":/usr/local/bin:/usr/bin:/bin")
 	}

@@ -69,9 +69,19 @@ func appliedScript(a plan.ApplyStep, fs []frame.Frame, h Host) Result {
 	code := codeOf(run)
 	r.ExitCode = &code
 	r.Out = output(fs, frame.Run, h.Red)
+	if len(run.Fields) > 1 && run.Fields[1] == frame.PwshMissing {
+		// As the agent, which cannot start pwsh: Failed, exit code 1.
+		r.Status, r.Error = Failed, "pwsh not found"
+		return r
+	}
 	switch {
 	case code == 124:
 		r.Status, r.Error = TimedOut, fmt.Sprintf("timed out after %s", s.Timeout)
+		if s.SSM {
+			// As the agent reports a command it killed at its timeout.
+			killed := ExitKilledSSM(h.PowerShell)
+			r.ExitCode = &killed
+		}
 	case code == h.RebootCode():
 		// As the SSM agent: reboot, then run the document again.
 		r.Reboot = fmt.Sprintf("step %q exited %d", s.Name, code)

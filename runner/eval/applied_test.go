@@ -14,6 +14,8 @@ func TestAppliedScript(t *testing.T) {
 	plain := &plan.Step{Name: "install", Action: "shell", Timeout: time.Second}
 	checked := &plan.Step{Name: "install", Action: "shell", HasCheck: true, Timeout: time.Second}
 	andExit := &plan.Step{Name: "install", Action: "shell", OnFailure: "successAndExit"}
+	ssm := &plan.Step{Name: "install", Action: "shell", SSM: true, Timeout: time.Second}
+	pwsh := &plan.Step{Name: "ps", Action: "powershell", SSM: true, Timeout: time.Second}
 	for _, tc := range []struct {
 		name    string
 		a       plan.ApplyStep
@@ -24,6 +26,7 @@ func TestAppliedScript(t *testing.T) {
 		drifted string
 		reboot  string
 		stderr  string
+		code    int // the exit code reported (0: not checked)
 	}{
 		{name: "ran", a: plan.ApplyStep{Step: plain}, fs: []frame.Frame{fr(frame.Run, "0")}, status: Success},
 		{name: "failed", a: plan.ApplyStep{Step: plain}, fs: []frame.Frame{fr(frame.Run, "2"), payload(frame.Err, "boom\n")},
@@ -47,9 +50,17 @@ func TestAppliedScript(t *testing.T) {
 		{name: "recheck fails", a: plan.ApplyStep{Step: checked, Recheck: true}, fs: []frame.Frame{fr(frame.Recheck, "1"), fr(frame.Run, "0"), fr(frame.Verify, "0")},
 			status: Corrected, drifted: "check failed after an earlier step was corrected"},
 		{name: "no report", a: plan.ApplyStep{Step: plain}, status: Failed, errText: "the step did not report (the script stopped early)"},
+		{name: "SSM timed out", a: plan.ApplyStep{Step: ssm}, fs: []frame.Frame{fr(frame.Run, "124")}, status: TimedOut, errText: "timed out after 1s", code: 137},
+		{name: "SSM timed out on Windows", a: plan.ApplyStep{Step: ssm}, ps: true, fs: []frame.Frame{fr(frame.Run, "124")}, status: TimedOut, errText: "timed out after 1s", code: -1},
+		{name: "no pwsh", a: plan.ApplyStep{Step: pwsh}, fs: []frame.Frame{fr(frame.Run, "1", frame.PwshMissing), payload(frame.Err, "pwsh not found\n")},
+			status: Failed, errText: "pwsh not found", code: 1, stderr: "pwsh not found\n"},
+		{name: "pwsh exit 1", a: plan.ApplyStep{Step: pwsh}, fs: []frame.Frame{fr(frame.Run, "1")}, status: Failed, errText: "exited 1", code: 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := Applied(tc.a, tc.fs, Host{PowerShell: tc.ps})
+			if tc.code != 0 && (r.ExitCode == nil || *r.ExitCode != tc.code) {
+				t.Errorf("exit code %v, want %d", r.ExitCode, tc.code)
+			}
 			if r.Status != tc.status || r.Error != tc.errText || r.Drifted != tc.drifted || r.Reboot != tc.reboot {
 				t.Fatalf("result %+v", r)
 			}

@@ -54,6 +54,17 @@ const (
 	ExitStopFailure = 169
 )
 
+// ExitKilledSSM is the exit code the SSM agent reports for a step it
+// killed at its timeout (appconfig.CommandStoppedPreemptivelyExitCode in
+// amazon-ssm-agent agent/appconfig/constants_unix.go: 137, 128 + SIGKILL;
+// constants_windows.go: -1); driftless reports 124 for its own steps.
+func ExitKilledSSM(windows bool) int {
+	if windows {
+		return -1
+	}
+	return 137
+}
+
 // RebootCode is the exit status with which a script asks for a reboot
 // on h.
 func (h Host) RebootCode() int {

@@ -308,6 +308,12 @@ const (
 	Pkg     Kind = "pkg"     // one package's state (PowerShell package managers)
 )
 
+// PwshMissing is the second field of the run frame of an SSM
+// aws:runPowerShellScript step on a host without pwsh: the step is
+// Failed with exit code 1, as the agent reports a command it cannot
+// start.
+const PwshMissing = "nopwsh"
+
 // Last is the last frame of kind among fs (nil: none).
 func Last(fs []Frame, kind Kind) *Frame {
 	for i := len(fs) - 1; i >= 0; i-- {

@@ -248,7 +248,7 @@ dl_sig() {
 }
 dl_exit() {
 	printf '%s' "$dl_ob"
-	[ -z "$dl_t" ] || rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.w" "$dl_t.u" "$dl_t.x"
+	[ -z "$dl_t" ] || rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.w" "$dl_t.u" "$dl_t.x" "$dl_t.ps1"
 	if [ -n "$dl_lk" ] && { read -r dl_l <"$dl_lk"; } 2>/dev/null; then
 		case $dl_l in "$dl_me "*) : >"$dl_lk" ;; esac
 	fi
@@ -258,7 +258,7 @@ dl_gone() {
 	if [ -f "$dl_gq.w" ]; then
 		while IFS= read -r dl_l; do case $dl_l in *.dl-tmp."${dl_gq##*/}") set -- "$@" "$dl_l" ;; esac; done <"$dl_gq.w"
 	fi
-	rm -f -- "$dl_gq.o" "$dl_gq.e" "$dl_gq.p" "$dl_gq.s" "$dl_gq.w" "$dl_gq.u" "$dl_gq.x" "$@"
+	rm -f -- "$dl_gq.o" "$dl_gq.e" "$dl_gq.p" "$dl_gq.s" "$dl_gq.w" "$dl_gq.u" "$dl_gq.x" "$dl_gq.ps1" "$@"
 }
 dl_sweep() {
 	[ -n "$dl_u" ] || return 0
@@ -519,30 +519,50 @@ func plainTest(s *plan.Step, cmd string) bool {
 // sent after it ended. An SSM step's command is a script file
 // (ssmScript), removed after it ran.
 func runCmd(s *plan.Step, cmd string) string {
+	if s.Action == documents.ActionPowerShell {
+		return pwshCmd(s, cmd)
+	}
 	sh, rm := stepShell(s, cmd), ""
 	if s.SSM {
-		sh, rm = ssmScript(s, cmd), "rm -f -- \"$dl_t.x\"; "
+		sh, rm = ssmScript(s, cmd, `"$dl_t.x"`, "chmod 700 \"$dl_t.x\"", `dl_script "$dl_t.x"`), "rm -f -- \"$dl_t.x\"; "
 	}
 	return fmt.Sprintf("dl_need_t; dl_frame %d start run; %s >\"$dl_t.o\" 2>\"$dl_t.e\"; dl_rc=$?\n"+
 		"%sdl_frame %d run $dl_rc; dl_payload %d out \"$dl_t.o\"; dl_payload %d err \"$dl_t.e\"\n",
 		s.Idx, sh, rm, s.Idx, s.Idx, s.Idx)
 }
 
+// pwshCmd runs an SSM aws:runPowerShellScript step on a Linux or macOS
+// host as the agent does there (agent/plugins/runscript
+// runpowershellscript.go, agent/appconfig: pwsh, the script in a
+// _script.ps1 file): its lines, joined with newlines, in a private .ps1
+// file run by "pwsh -NoProfile -NonInteractive -File", with the step's
+// environment and working directory, stdin from /dev/null. Without pwsh
+// on the PATH it fails with exit code 1 and "pwsh not found".
+func pwshCmd(s *plan.Step, script string) string {
+	sh := ssmScript(s, script, `"$dl_t.ps1"`, ":", `exec pwsh -NoProfile -NonInteractive -File "$dl_t.ps1"`)
+	return fmt.Sprintf("dl_need_t; dl_frame %d start run; dl_nf=\n"+
+		"if command -v pwsh >/dev/null 2>&1; then %s >\"$dl_t.o\" 2>\"$dl_t.e\"; dl_rc=$?; rm -f -- \"$dl_t.ps1\"\n"+
+		"else dl_rc=1; dl_nf=%s; : >\"$dl_t.o\"; printf 'pwsh not found\\n' >\"$dl_t.e\"; fi\n"+
+		"dl_frame %d run \"$dl_rc $dl_nf\"; dl_payload %d out \"$dl_t.o\"; dl_payload %d err \"$dl_t.e\"\n",
+		s.Idx, sh, frame.PwshMissing, s.Idx, s.Idx, s.Idx)
+}
+
 // ssmScript is the subshell that runs an SSM step's script as the SSM
 // agent does (agent/plugins/runscript): its lines, joined with newlines,
-// in a file made executable, run by the interpreter its #! line names,
-// else by sh (dl_script, ssmPrelude). The file is $dl_t.x, private like
-// the script's other temporary files: made with noclobber under umask
-// 077, then mode 0700; the script runs with the login umask, its
-// environment (DL_PARAM_*) and working directory, stdin from /dev/null.
-func ssmScript(s *plan.Step, script string) string {
+// in a file (file: $dl_t.x, made executable by mode, for a shell script,
+// which run runs by the interpreter its #! line names, else by sh:
+// dl_script, ssmPrelude; $dl_t.ps1 for pwsh), private like the script's
+// other temporary files: made with noclobber under umask 077; the script
+// runs with the login umask, its environment (DL_PARAM_*) and working
+// directory, stdin from /dev/null.
+func ssmScript(s *plan.Step, script, file, mode, run string) string {
 	var b strings.Builder
-	b.WriteString("( umask 077; set -C; printf '%s\\n' " + Quote(script) + " >\"$dl_t.x\" && chmod 700 \"$dl_t.x\" || exit 97\n")
+	b.WriteString("( umask 077; set -C; printf '%s\\n' " + Quote(script) + " >" + file + " && " + mode + " || exit 97\n")
 	b.WriteString("umask \"$dl_um0\"; set +C; " + exports(s.Env))
 	if s.Workdir != "" {
 		b.WriteString("cd -- " + remotePath(s.Workdir) + " || exit 96; ")
 	}
-	b.WriteString("dl_script \"$dl_t.x\"\n) </dev/null")
+	b.WriteString(run + "\n) </dev/null")
 	return b.String()
 }
 
@@ -571,6 +591,17 @@ const ssmPrelude = `dl_script() {
 func hasSSMScript(steps []*plan.Step) bool {
 	return slices.ContainsFunc(steps, func(s *plan.Step) bool { return s.SSM && s.Action == documents.ActionShell })
 }
+
+// runsHere reports whether step s runs a script of its own in a POSIX
+// script: a shell step, or an SSM aws:runPowerShellScript step, which
+// the agent runs with pwsh on Linux and macOS (pwshCmd). A native
+// powershell step is skipped here (docs/actions.md#powershell).
+func runsHere(s *plan.Step) bool {
+	return s.Action == documents.ActionShell || isPwsh(s)
+}
+
+// isPwsh reports whether s is a step that pwsh runs here (pwshCmd).
+func isPwsh(s *plan.Step) bool { return s.SSM && s.Action == documents.ActionPowerShell }
 
 // statFrameAt reports what is at the step's path: kind 0 missing, 1 file
 // or directory as expected, 2 something else; then the SHA-256 (files),
@@ -785,7 +816,10 @@ func lineCheck(s *plan.Step, slot int) string {
 func CleanTest(s *plan.Step) string {
 	var c []string
 	switch s.Action {
-	case documents.ActionShell:
+	case documents.ActionShell, documents.ActionPowerShell:
+		if !runsHere(s) {
+			return "true" // skipped here (writeCheck)
+		}
 		if !s.HasCheck && s.OnSuccessEnd {
 			return "false" // the document ends here: Go decides the rest
 		}
@@ -825,8 +859,6 @@ func CleanTest(s *plan.Step) string {
 		return strings.Join(c, " && ")
 	case documents.ActionPackage:
 		return "! grep -qv '^ok ' \"$dl_t.p\""
-	case documents.ActionPowerShell:
-		return "true"
 	default: // the other values need nothing here
 	}
 	return ""
@@ -1006,9 +1038,9 @@ func buildCheckScript(marker string, steps []*plan.Step, run bool, st plan.Resum
 func checkRuns(steps []*plan.Step, run, inline bool) (runs, sure bool) {
 	for _, s := range steps {
 		if run && s.Err == nil && s.Skip == "" {
-			runs = runs || (s.Action == documents.ActionShell && (!s.HasCheck || inline)) ||
+			runs = runs || (runsHere(s) && (!s.HasCheck || inline)) ||
 				(inline && (s.Action == documents.ActionFile || s.Action == documents.ActionDirectory || LiteralLine(s)))
-			sure = sure || (s.Action == documents.ActionShell && !s.HasCheck && s.Platform == "")
+			sure = sure || (runsHere(s) && !s.HasCheck && s.Platform == "")
 		}
 	}
 	return runs, sure
@@ -1022,7 +1054,7 @@ func statBatch(steps []*plan.Step, run, inline bool) []*plan.Step {
 	seen := map[string]bool{}
 steps:
 	for _, s := range steps {
-		if run && s.Action == documents.ActionShell && (!s.HasCheck || inline) {
+		if run && runsHere(s) && (!s.HasCheck || inline) {
 			break // it may change the host before the paths after it are checked
 		}
 		switch s.Action {
@@ -1045,8 +1077,10 @@ steps:
 // in state); a path checked in the batch reads its stat from slot.
 func writeCheck(b *writer, s *plan.Step, run bool, slot func(*plan.Step) int) {
 	switch s.Action {
-	case documents.ActionShell:
-		if s.HasCheck {
+	case documents.ActionShell, documents.ActionPowerShell:
+		if !runsHere(s) {
+			fmt.Fprintf(b, "dl_frame %d skip platform\n", s.Idx)
+		} else if s.HasCheck {
 			b.WriteString(checkCmd(s, s.Check, "check"))
 		} else if run {
 			fmt.Fprintf(b, "if [ -n \"$dl_clean\" ]; then\n%sfi\n", runLoop(s))
@@ -1061,8 +1095,6 @@ func writeCheck(b *writer, s *plan.Step, run bool, slot func(*plan.Step) int) {
 		b.WriteString(lineCheck(s, slot(s)))
 	case documents.ActionPackage, documents.ActionService, documents.ActionPatch:
 		b.WriteString(systemCheck(s, "state"))
-	case documents.ActionPowerShell:
-		fmt.Fprintf(b, "dl_frame %d skip platform\n", s.Idx)
 	default: // the other values need nothing here
 	}
 }
@@ -1146,7 +1178,7 @@ func ApplyScript(marker string, steps []plan.ApplyStep, st plan.Resume) string {
 		if s.OnSuccessEnd {
 			b.WriteString("if [ -n \"$dl_ok\" ]; then dl_stop=onSuccess; fi\n")
 		}
-		if s.SSM && s.Action == documents.ActionShell {
+		if s.SSM && runsHere(s) {
 			// SSM's exit statuses that stop the document, or end this
 			// pass for a reboot (the runner reboots, then runs this step
 			// again and goes on).
@@ -1270,7 +1302,7 @@ func applyFragment(a plan.ApplyStep) string {
 	var b strings.Builder
 	s := a.Step
 	switch s.Action {
-	case documents.ActionShell:
+	case documents.ActionShell, documents.ActionPowerShell:
 		if a.Recheck && s.HasCheck {
 			b.WriteString(checkCmd(s, s.Check, "recheck"))
 			b.WriteString("if [ $dl_rc -ne 0 ]; then\n")

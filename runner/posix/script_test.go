@@ -221,3 +221,17 @@ func TestPrintfBytesChunkStartingWithDash(t *testing.T) {
 		}
 	}
 }
+
+// A script resumed after a run was killed at its timeout removes that
+// run's files, the .x of an SSM shell step and the .ps1 of a pwsh one
+// among them (dl_gone).
+func TestResumeRemovesTheScriptFiles(t *testing.T) {
+	s := &plan.Step{Idx: 1, Name: "next", Action: "shell", Run: "true", Attempts: 1}
+	got := ApplyScript("@@DL-M", []plan.ApplyStep{{Step: s}}, plan.Resume{Cleanup: "/tmp/.driftless-K", Salvage: 0})
+	if !strings.Contains(got, "dl_gone '/tmp/.driftless-K'\n") {
+		t.Errorf("the killed script's files are not removed:\n%s", got)
+	}
+	if !strings.Contains(got, `"$dl_gq.x" "$dl_gq.ps1"`) {
+		t.Errorf("dl_gone does not remove the .x and .ps1 script files:\n%s", got)
+	}
+}

@@ -59,6 +59,7 @@ var shellVars = map[string]string{
 	"dl_h":   "line step: the line is in the file (dl_hasline)",
 	"dl_rc":  "the exit status of the step's last command (checkCmd, runCmd)",
 	"dl_a":   "the attempt of a run (runLoop)",
+	"dl_nf":  "nopwsh when an SSM PowerShell step found no pwsh, else empty (pwshCmd)",
 	"dl_ok":  "the correction has not failed so far (applyFragment)",
 	"dl_tmp": "the temporary file beside a target, renamed over it (applyFragment, lineFix)",
 	"dl_um":  "the umask that gives a new file its mode (lineFix)",

@@ -139,7 +139,7 @@ dl_sig() {
 }
 dl_exit() {
 	printf '%s' "$dl_ob"
-	[ -z "$dl_t" ] || rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.w" "$dl_t.u" "$dl_t.x"
+	[ -z "$dl_t" ] || rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.w" "$dl_t.u" "$dl_t.x" "$dl_t.ps1"
 	if [ -n "$dl_lk" ] && { read -r dl_l <"$dl_lk"; } 2>/dev/null; then
 		case $dl_l in "$dl_me "*) : >"$dl_lk" ;; esac
 	fi
@@ -149,7 +149,7 @@ dl_gone() {
 	if [ -f "$dl_gq.w" ]; then
 		while IFS= read -r dl_l; do case $dl_l in *.dl-tmp."${dl_gq##*/}") set -- "$@" "$dl_l" ;; esac; done <"$dl_gq.w"
 	fi
-	rm -f -- "$dl_gq.o" "$dl_gq.e" "$dl_gq.p" "$dl_gq.s" "$dl_gq.w" "$dl_gq.u" "$dl_gq.x" "$@"
+	rm -f -- "$dl_gq.o" "$dl_gq.e" "$dl_gq.p" "$dl_gq.s" "$dl_gq.w" "$dl_gq.u" "$dl_gq.x" "$dl_gq.ps1" "$@"
 }
 dl_sweep() {
 	[ -n "$dl_u" ] || return 0
@@ -230,8 +230,17 @@ if [ -n "$dl_clean" ]; then
 fi
 false || dl_clean=
 # step 4: windows (powershell)
-dl_frame 3 skip platform
-true || dl_clean=
+if [ -n "$dl_clean" ]; then
+	dl_a=0; while :; do dl_a=$((dl_a+1))
+		dl_need_t; dl_frame 3 start run; dl_nf=
+		if command -v pwsh >/dev/null 2>&1; then ( umask 077; set -C; printf '%s\n' 'Write-Output hello' >"$dl_t.ps1" && : || exit 97
+				umask "$dl_um0"; set +C; export DL_PARAM_Message='hello'; exec pwsh -NoProfile -NonInteractive -File "$dl_t.ps1"
+			) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?; rm -f -- "$dl_t.ps1"
+		else dl_rc=1; dl_nf=nopwsh; : >"$dl_t.o"; printf 'pwsh not found\n' >"$dl_t.e"; fi
+		dl_frame 3 run "$dl_rc $dl_nf"; dl_payload 3 out "$dl_t.o"; dl_payload 3 err "$dl_t.e"
+		if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+fi
+[ $dl_rc -eq 0 ] || dl_clean=
 # step 5: cleanup (shell)
 if [ -n "$dl_clean" ]; then
 	dl_a=0; while :; do dl_a=$((dl_a+1))

@@ -1,4 +1,4 @@
-# driftless golden: the apply script of ssm on host linux: every step of an SSM document with onFailure: successAndExit, onSuccess: exit and a finally step (its powershell step was skipped by the first script).
+# driftless golden: the apply script of ssm on host linux: every step of an SSM document with onFailure: successAndExit, onSuccess: exit and a finally step (its aws:runPowerShellScript step runs with pwsh, or fails without it).
 dl_key=''
 dl_main() {
 DLM='@@DL-MARKER'
@@ -133,7 +133,7 @@ dl_sig() {
 }
 dl_exit() {
 	printf '%s' "$dl_ob"
-	[ -z "$dl_t" ] || rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.w" "$dl_t.u" "$dl_t.x"
+	[ -z "$dl_t" ] || rm -f -- "$dl_t.o" "$dl_t.e" "$dl_t.p" "$dl_t.s" "$dl_t.w" "$dl_t.u" "$dl_t.x" "$dl_t.ps1"
 	if [ -n "$dl_lk" ] && { read -r dl_l <"$dl_lk"; } 2>/dev/null; then
 		case $dl_l in "$dl_me "*) : >"$dl_lk" ;; esac
 	fi
@@ -143,7 +143,7 @@ dl_gone() {
 	if [ -f "$dl_gq.w" ]; then
 		while IFS= read -r dl_l; do case $dl_l in *.dl-tmp."${dl_gq##*/}") set -- "$@" "$dl_l" ;; esac; done <"$dl_gq.w"
 	fi
-	rm -f -- "$dl_gq.o" "$dl_gq.e" "$dl_gq.p" "$dl_gq.s" "$dl_gq.w" "$dl_gq.u" "$dl_gq.x" "$@"
+	rm -f -- "$dl_gq.o" "$dl_gq.e" "$dl_gq.p" "$dl_gq.s" "$dl_gq.w" "$dl_gq.u" "$dl_gq.x" "$dl_gq.ps1" "$@"
 }
 dl_sweep() {
 	[ -n "$dl_u" ] || return 0
@@ -237,6 +237,23 @@ if [ -n "$dl_stop" ]; then dl_frame 2 skip "$dl_stop"; else
 	fi
 	if [ -z "$dl_ok" ]; then :; fi
 	if [ -n "$dl_ok" ]; then dl_stop=onSuccess; fi
+	case $dl_rc in 168) dl_stop=exit168 ;; 169) dl_stop=exit169 ;; 194) dl_stop=reboot ;; esac
+fi
+# step 4: windows (powershell)
+if [ -n "$dl_stop" ]; then dl_frame 3 skip "$dl_stop"; else
+	dl_ok=1
+	if :; then
+		dl_a=0; while :; do dl_a=$((dl_a+1))
+			dl_need_t; dl_frame 3 start run; dl_nf=
+			if command -v pwsh >/dev/null 2>&1; then ( umask 077; set -C; printf '%s\n' 'Write-Output hello' >"$dl_t.ps1" && : || exit 97
+					umask "$dl_um0"; set +C; export DL_PARAM_Message='hello'; exec pwsh -NoProfile -NonInteractive -File "$dl_t.ps1"
+				) </dev/null >"$dl_t.o" 2>"$dl_t.e"; dl_rc=$?; rm -f -- "$dl_t.ps1"
+			else dl_rc=1; dl_nf=nopwsh; : >"$dl_t.o"; printf 'pwsh not found\n' >"$dl_t.e"; fi
+			dl_frame 3 run "$dl_rc $dl_nf"; dl_payload 3 out "$dl_t.o"; dl_payload 3 err "$dl_t.e"
+			if [ $dl_rc -eq 0 ] || [ $dl_a -ge 1 ]; then break; fi; done
+		[ $dl_rc -eq 0 ] || dl_ok=
+	fi
+	if [ -z "$dl_ok" ]; then :; fi
 	case $dl_rc in 168) dl_stop=exit168 ;; 169) dl_stop=exit169 ;; 194) dl_stop=reboot ;; esac
 fi
 # step 5: cleanup (shell)
