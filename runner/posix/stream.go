@@ -2,16 +2,9 @@ package posix
 
 import (
 	"io"
-	"strconv"
 	"strings"
-)
 
-// streamMark starts, and streamEnd ends, the stand-in a script holds
-// for streamed content (see streamed): NUL bytes, which no other text of
-// a script holds (printfBytes escapes them), around the step's number.
-const (
-	streamMark = "\x00DL-STREAM "
-	streamEnd  = "\x00"
+	"github.com/driftless-dev/driftless/runner/internal/splice"
 )
 
 // streamed writes the content of step idx, streamed (Stdin), to the
@@ -19,7 +12,7 @@ const (
 // for the printf commands, so that large content is neither built into
 // the script nor kept by the script cache.
 func streamed(idx int, dst string) string {
-	return "{ " + streamMark + strconv.Itoa(idx) + streamEnd + "} >" + dst
+	return "{ " + splice.Mark(idx) + "} >" + dst
 }
 
 // Stdin is what the transport sends for script (StdinScript reads it):
@@ -38,27 +31,10 @@ func Stdin(script string, open func(step int) (io.ReadCloser, error)) io.Reader 
 // key (MainFor).
 func StdinFor(key, script string, open func(step int) (io.ReadCloser, error)) io.Reader {
 	main := MainFor(key, script)
-	if !strings.Contains(main, streamMark) {
+	if !splice.Has(main) {
 		return strings.NewReader(main)
 	}
-	var parts []io.Reader
-	for {
-		i := strings.Index(main, streamMark)
-		if i < 0 {
-			break
-		}
-		j := strings.Index(main[i+len(streamMark):], streamEnd)
-		if j < 0 {
-			break
-		}
-		idx, err := strconv.Atoi(main[i+len(streamMark) : i+len(streamMark)+j])
-		if err != nil {
-			break
-		}
-		parts = append(parts, strings.NewReader(main[:i]), &printfStream{step: idx, open: open})
-		main = main[i+len(streamMark)+j+len(streamEnd):]
-	}
-	return io.MultiReader(append(parts, strings.NewReader(main))...)
+	return splice.Reader(main, func(step int) io.Reader { return &printfStream{step: step, open: open} })
 }
 
 // printfStream reads a step's content, opened at its first read, and

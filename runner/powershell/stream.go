@@ -3,18 +3,10 @@ package powershell
 import (
 	"encoding/base64"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/driftless-dev/driftless/internal/pwsh"
-)
-
-// streamMark starts, and streamEnd ends, the stand-in a script holds
-// for streamed content (see streamed): NUL characters, which no other
-// text of a script holds, around the step's number.
-const (
-	streamMark = "\x00DL-STREAM "
-	streamEnd  = "\x00"
+	"github.com/driftless-dev/driftless/runner/internal/splice"
 )
 
 // streamed is the expression of the content of step idx in base64,
@@ -22,7 +14,7 @@ const (
 // large content is neither built into the script nor kept by the script
 // cache. It is assigned to $dl_b, which the write then decodes.
 func streamed(idx int) string {
-	return "$dl_b = " + streamMark + strconv.Itoa(idx) + streamEnd + "\n"
+	return "$dl_b = " + splice.Mark(idx) + "\n"
 }
 
 // Stdin is the stdin of StdinScript for script: its UTF-8 in base64, in
@@ -35,27 +27,10 @@ func Stdin(script string) io.Reader { return strings.NewReader(stdinText(script)
 // planned) becomes a throw of the reason: that write fails, nothing of
 // it kept.
 func StdinStreamed(script string, open func(step int) (io.ReadCloser, error)) io.Reader {
-	if !strings.Contains(script, streamMark) {
+	if !splice.Has(script) {
 		return strings.NewReader(stdinText(script))
 	}
-	var parts []io.Reader
-	for {
-		i := strings.Index(script, streamMark)
-		if i < 0 {
-			break
-		}
-		j := strings.Index(script[i+len(streamMark):], streamEnd)
-		if j < 0 {
-			break
-		}
-		idx, err := strconv.Atoi(script[i+len(streamMark) : i+len(streamMark)+j])
-		if err != nil {
-			break
-		}
-		parts = append(parts, strings.NewReader(script[:i]), &b64Stream{step: idx, open: open})
-		script = script[i+len(streamMark)+j+len(streamEnd):]
-	}
-	return &b64Lines{r: io.MultiReader(append(parts, strings.NewReader(script))...)}
+	return &b64Lines{r: splice.Reader(script, func(step int) io.Reader { return &b64Stream{step: step, open: open} })}
 }
 
 // stdinText is script in base64, in CRLF-ended lines of psStdinLine.
