@@ -23,21 +23,7 @@ func (j *Journal) RecordProgress(h HostResult) error {
 		return fmt.Errorf("journal: record progress: %w", err)
 	}
 	h.Status, h.DefHash, h.EndedAt = StatusInProgress, "", time.Time{}
-	steps := make([]StepResult, len(h.Steps))
-	var weight int64
-	for i, s := range h.Steps {
-		s.Stdout, s.StdoutTruncated = TruncateOutput(s.Stdout)
-		s.Stderr, s.StderrTruncated = TruncateOutput(s.Stderr)
-		s.Differ, _ = TruncateOutput(s.Differ)
-		if s.ExitCode != nil {
-			code := *s.ExitCode
-			s.ExitCode = &code
-		}
-		weight += int64(len(s.Stdout) + len(s.Stderr) + len(s.Differ) + len(s.Error) + 256)
-		steps[i] = s
-	}
-	h.Steps = steps
-	weight += int64(len(h.Error) + len(h.Detail) + 256)
+	weight := ownSteps(&h)
 	// A context already done: enqueue takes the record only if there is
 	// room now.
 	done, cancel := context.WithCancel(context.Background())

@@ -127,23 +127,7 @@ func (j *Journal) RecordHost(ctx context.Context, h HostResult) error {
 	if err := validateHost(&h); err != nil {
 		return fmt.Errorf("journal: record host: %w", err)
 	}
-	// Copy the steps so that the caller may reuse its slice, and cut the
-	// outputs now: the queue then holds at most MaxOutput per stream.
-	steps := make([]StepResult, len(h.Steps))
-	var weight int64
-	for i, s := range h.Steps {
-		s.Stdout, s.StdoutTruncated = TruncateOutput(s.Stdout)
-		s.Stderr, s.StderrTruncated = TruncateOutput(s.Stderr)
-		s.Differ, _ = TruncateOutput(s.Differ) // a diff of a huge file
-		if s.ExitCode != nil {
-			code := *s.ExitCode
-			s.ExitCode = &code
-		}
-		weight += int64(len(s.Stdout) + len(s.Stderr) + len(s.Differ) + len(s.Error) + 256)
-		steps[i] = s
-	}
-	h.Steps = steps
-	weight += int64(len(h.Error) + len(h.Detail) + 256)
+	weight := ownSteps(&h)
 	if err := j.enqueue(ctx, op{kind: opRecordHost, host: &h, weight: weight}); err != nil {
 		return fmt.Errorf("journal: record host %s: %w", h.Host, err)
 	}
@@ -184,6 +168,28 @@ func (j *Journal) FinishRun(ctx context.Context, id int64, status Status, counts
 	case <-ctx.Done():
 		return fmt.Errorf("journal: finish run %d: %w", id, ctx.Err())
 	}
+}
+
+// ownSteps copies h's steps, so that the caller may reuse its slice, and
+// cuts their outputs now, so that the queue holds at most MaxOutput per
+// stream (a diff of a huge file too). It returns the record's weight in
+// the queue's byte budget.
+func ownSteps(h *HostResult) int64 {
+	steps := make([]StepResult, len(h.Steps))
+	var weight int64
+	for i, s := range h.Steps {
+		s.Stdout, s.StdoutTruncated = TruncateOutput(s.Stdout)
+		s.Stderr, s.StderrTruncated = TruncateOutput(s.Stderr)
+		s.Differ, _ = TruncateOutput(s.Differ)
+		if s.ExitCode != nil {
+			code := *s.ExitCode
+			s.ExitCode = &code
+		}
+		weight += int64(len(s.Stdout) + len(s.Stderr) + len(s.Differ) + len(s.Error) + 256)
+		steps[i] = s
+	}
+	h.Steps = steps
+	return weight + int64(len(h.Error)+len(h.Detail)+256)
 }
 
 // Flush waits until everything queued before it is written.
