@@ -700,10 +700,19 @@ func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node, schema, docName string) *S
 	}
 	for _, in := range actionSpecs[native].inputs {
 		if in.required && s.Inputs[in.name] == nil {
-			c.Errf(inputs, "%s step %q needs %s", action, s.Name, tr.ssmName(in.name))
+			e := c.Errf(inputs, "%s step %q needs %s", action, s.Name, tr.ssmName(in.name))
+			e.Msg += ssmMissingWhy[action+"."+tr.ssmName(in.name)]
 		}
 	}
 	return s
+}
+
+// ssmMissingWhy tells what the SSM agent does without a required input.
+var ssmMissingWhy = map[string]string{
+	// agent/plugins/rundocument: the path is then the run's downloads
+	// directory (LocalPath), or AWS is asked for a document with no name
+	// (SSMDocument); either way the step fails.
+	"aws:runDocument.documentPath": ": without it the SSM agent fails the step (with documentType LocalPath it reads the downloads directory of the run as the document, with SSMDocument it asks AWS for a document with no name); name a document of the config dir (or a built-in) in documentPath",
 }
 
 // SSMDownloadRoot is where an aws:downloadContent step puts its file when

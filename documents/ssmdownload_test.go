@@ -45,3 +45,15 @@ mainSteps:
 `)
 	checkErrors(t, l, []string{`documents/gh.yaml:5:12: mainSteps[0].inputs.sourceType: aws:downloadContent sourceType "GitHub" is not supported: it makes the host fetch from the GitHub repository itself (the GitHub API, or a git clone), which needs the host to have network access to GitHub or the git server: use sourceType HTTP with the file's raw URL (https://raw.githubusercontent.com/OWNER/REPO/REF/PATH) and its sha256 in sourceInfo instead`})
 }
+
+// agent/plugins/rundocument: without documentPath the step fails whatever
+// its documentType; driftless refuses the document and says why.
+func TestSSMRunDocumentNoPath(t *testing.T) {
+	_, l := parseDoc(t, "documents/rd.yaml", `schemaVersion: "2.2"
+mainSteps:
+- action: aws:runDocument
+  name: rd
+  inputs: {documentType: SSMDocument}
+`)
+	checkErrors(t, l, []string{`documents/rd.yaml:5:3: mainSteps[0].inputs: aws:runDocument step "rd" needs documentPath: without it the SSM agent fails the step (with documentType LocalPath it reads the downloads directory of the run as the document, with SSMDocument it asks AWS for a document with no name); name a document of the config dir (or a built-in) in documentPath`})
+}
