@@ -519,6 +519,19 @@ func resolveParams(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, a *Associati
 }
 
 func paramValue(c cfgtree.Checker, n *cfgtree.Node, p *documents.Parameter) (documents.Value, bool) {
+	switch p.Type {
+	case documents.TypeStringMap:
+		// A table is the JSON object the CLI gives; a string is taken
+		// as it is, as the SSM console gives it.
+		return documents.MapValue(c, n)
+	case documents.TypeMapList:
+		c.Errf(n, "parameter %s is a MapList, which takes only its default: the SSM agent drops a value given for a MapList in a Command document", p.Name)
+		return documents.Value{}, false
+	}
+	if n.Kind == cfgtree.Map {
+		c.Errf(n, "parameter %s is a %s, not a table (only a StringMap takes one)", p.Name, p.Type)
+		return documents.Value{}, false
+	}
 	if n.Kind == cfgtree.List {
 		items, ok := c.StrList(n)
 		if !ok {
@@ -589,7 +602,8 @@ func renderEnv(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, p *documents.Par
 		return documents.List(out...), true
 	}
 	s, ok := render(v.Str)
-	return documents.Str(s), ok
+	v.Str = s // a StringMap's JSON text stays JSON (Check reads it again)
+	return v, ok
 }
 
 // checkDocTree checks, for the association's document and every document

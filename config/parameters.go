@@ -62,6 +62,10 @@ func ParseParameters(file string, src []byte, env func(string) (string, bool), l
 			name := prefix + e.Key
 			switch {
 			case e.Kind == cfgtree.Map && e.Get("env") != nil:
+				if !ssmParamNameRe.MatchString(name) {
+					c.Errf(e, "invalid parameter name %q: use letters, digits, '/', '.', '_', ':' and '-'", name)
+					continue
+				}
 				c.Keys(e, "env")
 				if v, ok := c.NonEmpty(e.Get("env")); ok {
 					if val, set := env(v); set {

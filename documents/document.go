@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -569,7 +570,7 @@ func parseSSM(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
 		d.Description, _ = c.Str(n)
 	}
 	d.Params = parseParams(c, root.Get("parameters"), ssmParamKeys, "displayType")
-	parse := func(c cfgtree.Checker, n *cfgtree.Node) *Step { return parseSSMStep(c, n, schema) }
+	parse := func(c cfgtree.Checker, n *cfgtree.Node) *Step { return parseSSMStep(c, n, schema, d.Name) }
 	if strings.HasPrefix(schema, "1.") {
 		if ms := root.Get("mainSteps"); ms != nil {
 			c.Errf(ms, "schema %s has runtimeConfig, not mainSteps (mainSteps need schemaVersion 2.0 or 2.2)", schema)
@@ -647,7 +648,7 @@ var ssmStepControls = []string{"onFailure", "onSuccess", "finallyStep", "maxAtte
 // no use for: id names a schema 1.2 property set (the step's name).
 var ssmCommonInputs = []string{"id"}
 
-func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node, schema string) *Step {
+func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node, schema, docName string) *Step {
 	// SSM command documents run every step unless onFailure says exit.
 	s := &Step{Pos: n.Pos, OnFailure: OnFailureContinue, Timeout: DefaultStepTimeout, SSMTimeout: true, MaxAttempts: 1, Inputs: map[string]*Input{}}
 	c.Keys(n, append([]string{"action", "name", "description", "precondition", "inputs", "settings"}, ssmStepControls...)...)
@@ -694,13 +695,53 @@ func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node, schema string) *Step {
 	// skips the ones it does not know.
 	c.IgnoredKeys(inputs, "input", "as the SSM agent ignores it", append(append(tr.keys(), ssmStepControls...), ssmCommonInputs...)...)
 	tr.convert(c, inputs, s)
+	if action == "aws:downloadContent" {
+		ssmDownloadDestination(inputs, s, docName)
+	}
 	for _, in := range actionSpecs[native].inputs {
 		if in.required && s.Inputs[in.name] == nil {
-			c.Errf(inputs, "%s step %q needs %s", action, s.Name, tr.ssmName(in.name))
+			e := c.Errf(inputs, "%s step %q needs %s", action, s.Name, tr.ssmName(in.name))
+			e.Msg += ssmMissingWhy[action+"."+tr.ssmName(in.name)]
 		}
 	}
 	return s
 }
+
+// ssmMissingWhy tells what the SSM agent does without a required input.
+var ssmMissingWhy = map[string]string{
+	// agent/plugins/rundocument: the path is then the run's downloads
+	// directory (LocalPath), or AWS is asked for a document with no name
+	// (SSMDocument); either way the step fails.
+	"aws:runDocument.documentPath": ": without it the SSM agent fails the step (with documentType LocalPath it reads the downloads directory of the run as the document, with SSMDocument it asks AWS for a document with no name); name a document of the config dir (or a built-in) in documentPath",
+}
+
+// SSMDownloadRoot is where an aws:downloadContent step puts its file when
+// destinationPath is not absolute, as the SSM agent puts it under the
+// "downloads" directory of the command's orchestration directory
+// (agent/plugins/downloadcontent; /var/lib/amazon/ssm/INSTANCE/document/
+// orchestration/COMMAND/downloads/): SSMDownloadRoot/DOCUMENT/downloads/,
+// in the login user's home (the agent's directory is root's).
+const SSMDownloadRoot = "~/.driftless/ssm"
+
+// ssmDownloadDestination applies the agent's destinationPath rules: none
+// is a file of the downloads directory (the agent names it "download"
+// and a random number; driftless, for a stable state, "download-" and
+// the step's name), a relative one is under that directory.
+func ssmDownloadDestination(in *cfgtree.Node, s *Step, docName string) {
+	dir := path.Join(SSMDownloadRoot, strings.ReplaceAll(docName, "/", "_"), "downloads")
+	d := s.Inputs["destination"]
+	switch {
+	case d == nil && in.Get("destinationPath") == nil:
+		s.Inputs["destination"] = &Input{Name: "destination", Pos: in.Pos, Path: in.Path + ".destinationPath", kind: inStr,
+			Str: Literal(path.Join(dir, "download-"+strings.ReplaceAll(s.Name, "/", "_")))}
+	case d != nil && d.Str != nil && !d.Str.HasRefs() && d.Str.Raw != "" && !path.IsAbs(d.Str.Raw) && !winAbsRe.MatchString(d.Str.Raw):
+		d.Str = Literal(path.Join(dir, d.Str.Raw))
+	}
+}
+
+// winAbsRe matches a Windows absolute path (C:\x, C:/x, \\server\x),
+// which the agent on Windows takes as it is.
+var winAbsRe = regexp.MustCompile(`^([A-Za-z]:[\\/]|\\\\)`)
 
 func ssmControls(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
 	if v := n.Get("onFailure"); v != nil {
@@ -857,7 +898,14 @@ var ssmInputs = map[string]*ssmTranslation{
 			case "SSMDocument":
 				c.Errf(st, "aws:downloadContent sourceType \"SSMDocument\" is not supported: it downloads a document from AWS Systems Manager, which needs AWS: put the document in documents/ and nest it with aws:runDocument instead")
 				return
+			case "GitHub", "Git":
+				c.Errf(st, "aws:downloadContent sourceType %q is not supported: it makes the host fetch from the %s repository itself (the GitHub API, or a git clone), which needs the host to have network access to GitHub or the git server: use sourceType HTTP with the file's raw URL (https://raw.githubusercontent.com/OWNER/REPO/REF/PATH) and its sha256 in sourceInfo instead, which driftless fetches on the control machine and checks", typ, typ)
+				return
 			default:
+				if strings.Contains(typ, "{{") {
+					c.Errf(st, "aws:downloadContent sourceType %q is a template: driftless reads sourceInfo when it loads the document, so it needs sourceType written as HTTP", typ)
+					return
+				}
 				c.Errf(st, "aws:downloadContent sourceType %q is not supported: driftless downloads HTTP sources (use sourceType HTTP with a raw file URL, or the download action with source = a file of the config dir)", typ)
 				return
 			}

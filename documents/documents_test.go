@@ -229,7 +229,7 @@ func TestSSMErrors(t *testing.T) {
 	src := `schemaVersion: "3.0"
 parameters:
   m:
-    type: StringMap
+    type: MapList
 mainSteps:
 - action: aws:softwareInventory
   name: inv
@@ -248,7 +248,7 @@ mainSteps:
 	_, l := parseDoc(t, "documents/bad.yaml", src)
 	want := []string{
 		`documents/bad.yaml:1:1: schemaVersion: schemaVersion "3.0" is not one the SSM agent runs`,
-		`documents/bad.yaml:4:5: parameters.m.type: parameter type "StringMap" is not supported`,
+		`documents/bad.yaml:3:3: parameters.m: MapList parameter "m" has no default: the SSM agent takes a MapList only from its default in a Command document`,
 		`documents/bad.yaml:6:3: mainSteps[0].action: SSM action "aws:softwareInventory" is not supported by driftless`,
 		`documents/bad.yaml:11:3: mainSteps[1].inputs: aws:runShellScript step "run" needs runCommand`,
 		`documents/bad.yaml:16:5: mainSteps[2].inputs.sourceType: aws:downloadContent sourceType "S3" is not supported`,

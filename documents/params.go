@@ -1,11 +1,13 @@
 package documents
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/driftless-dev/driftless/internal/cfgtree"
 	"github.com/driftless-dev/driftless/internal/diag"
@@ -17,7 +19,16 @@ const (
 	TypeStringList = "StringList"
 	TypeInteger    = "Integer"
 	TypeBoolean    = "Boolean"
+	// TypeStringMap is SSM's StringMap: a JSON object (or, as the
+	// console gives it, a plain string). In a longer string, and to a
+	// script, it is its JSON text.
+	TypeStringMap = "StringMap"
+	// TypeMapList is SSM's MapList: a list of JSON objects. The SSM agent
+	// takes it only from its default in a Command document.
+	TypeMapList = "MapList"
 )
+
+var paramTypes = []string{TypeString, TypeStringList, TypeInteger, TypeBoolean, TypeStringMap, TypeMapList}
 
 // Value is a parameter value: a string, or a list of strings for a
 // StringList.
@@ -25,6 +36,9 @@ type Value struct {
 	Str    string
 	List   []string
 	IsList bool
+	// JSON: Str is the JSON text of an object or a list (a StringMap or
+	// MapList value), marshalled as the SSM agent marshals it.
+	JSON bool
 }
 
 // Str returns a string value.
@@ -119,14 +133,14 @@ func parseParams(c cfgtree.Checker, n *cfgtree.Node, keys paramKeys, extra ...st
 			switch {
 			case !good:
 				ok = false
-			case slices.Contains([]string{TypeString, TypeStringList, TypeInteger, TypeBoolean}, s):
+			case slices.Contains(paramTypes, s) && (keys == ssmParamKeys || (s != TypeStringMap && s != TypeMapList)):
 				p.Type = s
-			case s == "StringMap" || s == "MapList":
-				c.Errf(t, "parameter type %q is not supported: use String, StringList, Integer or Boolean", s)
-				ok = false
 			default:
 				e := c.Errf(t, "expected one of \"String\", \"StringList\", \"Integer\" or \"Boolean\", got %q", s)
-				if sug := diag.Suggest(s, []string{TypeString, TypeStringList, TypeInteger, TypeBoolean}); sug != "" {
+				if keys == ssmParamKeys {
+					e.Msg = fmt.Sprintf("expected one of \"String\", \"StringList\", \"Integer\", \"Boolean\", \"StringMap\" or \"MapList\", got %q", s)
+				}
+				if sug := diag.Suggest(s, paramTypes); sug != "" {
 					e.Msg += fmt.Sprintf(" (did you mean %q?)", sug)
 				}
 				ok = false
@@ -159,8 +173,8 @@ func parseParams(c cfgtree.Checker, n *cfgtree.Node, keys paramKeys, extra ...st
 			dst *int
 		}{{keys.minItems, &p.MinItems}, {keys.maxItems, &p.MaxItems}} {
 			if v := pn.Get(b.key); v != nil {
-				if p.Type != TypeStringList && ok {
-					c.Errf(v, "%s applies only to a StringList", b.key)
+				if p.Type != TypeStringList && p.Type != TypeStringMap && p.Type != TypeMapList && ok {
+					c.Errf(v, "%s applies only to a StringList (or a StringMap or MapList)", b.key)
 				}
 				if x, good := c.IntRange(v, 0, 1<<31-1); good {
 					*b.dst = int(x)
@@ -188,6 +202,9 @@ func parseParams(c cfgtree.Checker, n *cfgtree.Node, keys paramKeys, extra ...st
 				}
 			}
 		}
+		if p.Type == TypeMapList && p.Default == nil && ok {
+			c.Errf(pn, "MapList parameter %q has no %s: the SSM agent takes a MapList only from its default in a Command document (a value given for it is dropped)", pn.Key, keys.def)
+		}
 		out = append(out, p)
 	}
 	return out
@@ -210,6 +227,21 @@ func charBound(c cfgtree.Checker, n *cfgtree.Node) int {
 
 // nodeValue reads a parameter value of type typ from a file.
 func nodeValue(c cfgtree.Checker, n *cfgtree.Node, typ string) (Value, bool) {
+	switch typ {
+	case TypeStringMap:
+		return MapValue(c, n)
+	case TypeMapList:
+		if n.Kind != cfgtree.List {
+			c.Errf(n, "expected a list of objects (a MapList), got %s", n.Describe())
+			return Value{}, false
+		}
+		text, err := NodeJSON(n)
+		if err != nil {
+			c.Errf(n, "%v", err)
+			return Value{}, false
+		}
+		return Value{Str: text, JSON: true}, true
+	}
 	if typ == TypeStringList {
 		if n.Kind == cfgtree.List {
 			var items []string
@@ -232,9 +264,117 @@ func nodeValue(c cfgtree.Checker, n *cfgtree.Node, typ string) (Value, bool) {
 	return Str(s), ok
 }
 
+// MapValue reads a StringMap value: a table (JSON object), taken as its
+// JSON text, or a string, taken as it is (the SSM console passes a
+// StringMap as a string).
+func MapValue(c cfgtree.Checker, n *cfgtree.Node) (Value, bool) {
+	switch n.Kind {
+	case cfgtree.Map:
+		text, err := NodeJSON(n)
+		if err != nil {
+			c.Errf(n, "%v", err)
+			return Value{}, false
+		}
+		return Value{Str: text, JSON: true}, true
+	case cfgtree.String:
+		return Str(n.Str), true
+	default: // the other kinds are not a StringMap
+	}
+	c.Errf(n, "expected a table (a JSON object) or a string for a StringMap, got %s", n.Describe())
+	return Value{}, false
+}
+
+// NodeJSON is the JSON text of a node as the SSM agent marshals a
+// parameter value (Go's encoding/json: keys sorted, compact).
+func NodeJSON(n *cfgtree.Node) (string, error) {
+	b, err := json.Marshal(plain(n))
+	if err != nil {
+		return "", fmt.Errorf("cannot write the value as JSON: %v", err)
+	}
+	return string(b), nil
+}
+
+func plain(n *cfgtree.Node) any {
+	switch n.Kind {
+	case cfgtree.Map:
+		m := make(map[string]any, len(n.Entries))
+		for _, e := range n.Entries {
+			m[e.Key] = plain(e)
+		}
+		return m
+	case cfgtree.List:
+		l := make([]any, 0, len(n.Items))
+		for _, it := range n.Items {
+			l = append(l, plain(it))
+		}
+		return l
+	case cfgtree.String:
+		return n.Str
+	case cfgtree.Int:
+		return n.Int
+	case cfgtree.Float:
+		return n.Float
+	case cfgtree.Bool:
+		return n.Bool
+	case cfgtree.Time:
+		return n.Time.Format(time.RFC3339)
+	case cfgtree.Null:
+		return nil
+	}
+	return nil
+}
+
+// checkItems is what the SSM agent checks of a value: a StringMap's JSON
+// text (or console string) whole; each item of a MapList, an object
+// marshalled to JSON; each item of a StringList. count is the number of
+// items for minItems/maxItems (-1: not counted).
+func (p *Parameter) checkItems(v Value) (items []string, count int, err error) {
+	switch p.Type {
+	case TypeStringMap:
+		if !v.JSON {
+			return []string{v.Str}, -1, nil // the agent passes a console string through
+		}
+		var m map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(v.Str), &m); err != nil {
+			return nil, 0, fmt.Errorf("expected a JSON object, got %q", p.show(v.Str))
+		}
+		return []string{v.Str}, len(m), nil
+	case TypeMapList:
+		var l []json.RawMessage
+		if err := json.Unmarshal([]byte(v.Str), &l); err != nil {
+			return nil, 0, fmt.Errorf("expected a JSON list, got %q", p.show(v.Str))
+		}
+		for _, it := range l {
+			var s string
+			if json.Unmarshal(it, &s) != nil {
+				s = string(it)
+			}
+			items = append(items, s)
+		}
+		return items, len(l), nil
+	default: // the other types are checked below
+	}
+	return v.Items(), len(v.Items()), nil
+}
+
 // Check validates a value against the parameter's type and constraints.
 func (p *Parameter) Check(v Value) error {
 	switch p.Type {
+	case TypeStringMap, TypeMapList:
+		if v.IsList {
+			return fmt.Errorf("expected a %s, got a list", p.Type)
+		}
+		items, n, err := p.checkItems(v)
+		if err != nil {
+			return err
+		}
+		if n >= 0 && p.MinItems >= 0 && n < p.MinItems {
+			return fmt.Errorf("has %d items, fewer than the minimum %d", n, p.MinItems)
+		}
+		if n >= 0 && p.MaxItems >= 0 && n > p.MaxItems {
+			return fmt.Errorf("has %d items, more than the maximum %d", n, p.MaxItems)
+		}
+		return p.checkStrings(items)
 	case TypeStringList:
 		n := len(v.Items())
 		if p.MinItems >= 0 && n < p.MinItems {
@@ -262,8 +402,12 @@ func (p *Parameter) Check(v Value) error {
 			return fmt.Errorf("expected a string, got a list")
 		}
 	}
-	for _, item := range v.Items() {
-		if p.Type == TypeString || p.Type == TypeStringList {
+	return p.checkStrings(v.Items())
+}
+
+func (p *Parameter) checkStrings(items []string) error {
+	for _, item := range items {
+		if p.Type != TypeInteger && p.Type != TypeBoolean {
 			// SSM counts bytes, of each item of a StringList; it does
 			// not bound integers and booleans.
 			if p.MinChars >= 0 && len(item) < p.MinChars {

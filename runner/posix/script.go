@@ -1358,6 +1358,9 @@ func applyFragment(a plan.ApplyStep) string {
 func writeFile(b *strings.Builder, a plan.ApplyStep) {
 	s := a.Step
 	p := pathWord(s)
+	if s.SSM && s.Download { // aws:downloadContent: the SSM agent makes the destination's parent directories
+		fmt.Fprintf(b, "mkdir -p -- \"$(dirname -- %s)\" 2>\"$dl_t.e\" || dl_ok=\n", p)
+	}
 	fmt.Fprintf(b, "dl_tmp=%s.dl-tmp.$dl_tok; printf '%%s\\n' \"$dl_tmp\" >>\"$dl_t.w\"\n", tmpFor(s))
 	mode := a.Mode
 	um, ok := umaskFor(mode)
