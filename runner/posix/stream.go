@@ -34,65 +34,14 @@ func StdinFor(key, script string, open func(step int) (io.ReadCloser, error)) io
 	if !splice.Has(main) {
 		return strings.NewReader(main)
 	}
-	return splice.Reader(main, func(step int) io.Reader { return &printfStream{step: step, open: open} })
+	return splice.Reader(main, func(step int) io.Reader { return printfEncoding.Content(step, open) })
 }
 
-// printfStream reads a step's content, opened at its first read, and
-// gives the printf commands that write it.
-type printfStream struct {
-	step   int
-	open   func(int) (io.ReadCloser, error)
-	r      io.ReadCloser
-	opened bool
-	done   bool
-	in     []byte
-	out    []byte // encoded, not yet read
-}
-
-func (p *printfStream) Read(b []byte) (int, error) {
-	for len(p.out) == 0 {
-		if p.done {
-			return 0, io.EOF
-		}
-		p.fill()
-	}
-	n := copy(b, p.out)
-	p.out = p.out[n:]
-	return n, nil
-}
-
-// fill encodes the next chunk of content, or the failure that ends it.
-func (p *printfStream) fill() {
-	if !p.opened {
-		p.opened = true
-		r, err := p.open(p.step)
-		if err != nil {
-			p.fail(err)
-			return
-		}
-		p.r, p.in = r, make([]byte, printfChunk)
-	}
-	n, err := io.ReadFull(p.r, p.in)
-	p.out = appendPrintf(p.out[:0], p.in[:n])
-	switch err {
-	case nil:
-	case io.EOF, io.ErrUnexpectedEOF:
-		p.close()
-	default:
-		p.fail(err)
-	}
-}
-
-func (p *printfStream) fail(err error) {
-	p.out = append(p.out, "printf '%s\\n' "+Quote(err.Error())+" >&2; false; "...)
-	p.close()
-}
-
-func (p *printfStream) close() {
-	p.done = true
-	if p.r != nil {
-		p.r.Close()
-		p.r = nil
-	}
-	p.in = nil
+// printfEncoding writes content as the printf commands printfBytes
+// would; content that cannot be read becomes a command that fails with
+// the reason on stderr.
+var printfEncoding = splice.Encoding{
+	Chunk:  printfChunk,
+	Append: appendPrintf,
+	Fail:   func(err error) string { return "printf '%s\\n' " + Quote(err.Error()) + " >&2; false; " },
 }

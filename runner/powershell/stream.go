@@ -30,7 +30,7 @@ func StdinStreamed(script string, open func(step int) (io.ReadCloser, error)) io
 	if !splice.Has(script) {
 		return strings.NewReader(stdinText(script))
 	}
-	return &b64Lines{r: splice.Reader(script, func(step int) io.Reader { return &b64Stream{step: step, open: open} })}
+	return &b64Lines{r: splice.Reader(script, func(step int) io.Reader { return b64Encoding.Content(step, open) })}
 }
 
 // stdinText is script in base64, in CRLF-ended lines of psStdinLine.
@@ -79,64 +79,12 @@ func (l *b64Lines) Read(b []byte) (int, error) {
 	return n, nil
 }
 
-// b64Stream reads a step's content, opened at its first read, and gives
-// it as a quoted base64 string.
-type b64Stream struct {
-	step   int
-	open   func(int) (io.ReadCloser, error)
-	r      io.ReadCloser
-	opened bool
-	done   bool
-	in     []byte
-	out    []byte
-}
-
-func (p *b64Stream) Read(b []byte) (int, error) {
-	for len(p.out) == 0 {
-		if p.done {
-			return 0, io.EOF
-		}
-		p.fill()
-	}
-	n := copy(b, p.out)
-	p.out = p.out[n:]
-	return n, nil
-}
-
-func (p *b64Stream) fill() {
-	if !p.opened {
-		p.opened = true
-		p.out = append(p.out[:0], '\'')
-		r, err := p.open(p.step)
-		if err != nil {
-			p.fail(err)
-			return
-		}
-		p.r, p.in = r, make([]byte, 3<<12)
-		return
-	}
-	n, err := io.ReadFull(p.r, p.in)
-	p.out = base64.StdEncoding.AppendEncode(p.out[:0], p.in[:n])
-	switch err {
-	case nil:
-	case io.EOF, io.ErrUnexpectedEOF:
-		p.out = append(p.out, '\'')
-		p.close()
-	default:
-		p.fail(err)
-	}
-}
-
-func (p *b64Stream) fail(err error) {
-	p.out = append(p.out, "'; throw "+pwsh.Quote(err.Error())...)
-	p.close()
-}
-
-func (p *b64Stream) close() {
-	p.done = true
-	if p.r != nil {
-		p.r.Close()
-		p.r = nil
-	}
-	p.in = nil
+// b64Encoding writes content as a quoted base64 string; content that
+// cannot be read becomes a throw of the reason.
+var b64Encoding = splice.Encoding{
+	Head:   "'",
+	Tail:   "'",
+	Chunk:  3 << 12,
+	Append: base64.StdEncoding.AppendEncode,
+	Fail:   func(err error) string { return "'; throw " + pwsh.Quote(err.Error()) },
 }
