@@ -161,7 +161,7 @@ func (h *hostRun) decide(per map[int][]frame.Frame, started time.Time, limit int
 			continue
 		}
 		fs := per[s.Idx]
-		if isScript(s) && !s.HasCheck && !h.check && hasKind(fs, frame.Run) {
+		if isScript(s) && !s.HasCheck && !h.check && frame.Last(fs, frame.Run) != nil {
 			// Run by the check script: every step before it was in state.
 			h.applied(plan.ApplyStep{Step: s}, fs, started)
 			stopped = h.stopsAfter(s, stopped, true)
@@ -204,7 +204,7 @@ func (h *hostRun) precluded(s *plan.Step, fs []frame.Frame, stopped stop) (done 
 		r.Status, r.SkipReason, r.Error = journal.StatusSkipped, journal.SkipPrecondition, s.Skip
 		return true, stopped
 	}
-	if hasKind(fs, frame.Skip) {
+	if frame.Last(fs, frame.Skip) != nil {
 		r.Status, r.SkipReason = journal.StatusSkipped, journal.SkipPrecondition
 		r.Error = fmt.Sprintf("precondition: platform is %s, not %s", h.os, s.Platform)
 		if s.Platform == "" { // a shell step on Windows, a powershell step elsewhere
@@ -469,7 +469,7 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 	if end := w.ended.Load(); end != nil && err != nil && ctx.Err() == nil && w.fired.Load() == nil {
 		// Ended by the grace after the script's last frame: its own
 		// status is in that frame.
-		err, code = nil, codeOf(end)
+		err, code = nil, frame.Code(end)
 	}
 	if t := w.fired.Load(); t != nil && ctx.Err() == nil {
 		// Ours: the step's timeout, not the run's.
@@ -602,12 +602,6 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func hasKind(fs []frame.Frame, kind frame.Kind) bool { return find(fs, kind) != nil }
-
-func find(fs []frame.Frame, kind frame.Kind) *frame.Frame { return frame.Last(fs, kind) }
-
-func codeOf(f *frame.Frame) int { return frame.Code(f) }
-
 // evalHost is what evaluation knows of the host and of the run so far.
 func (h *hostRun) evalHost() eval.Host {
 	return eval.Host{PowerShell: transport.ShellOf(h.conn) == transport.ShellPowerShell, Red: h.red, Pending: h.written}
@@ -643,7 +637,7 @@ func (h *hostRun) evaluate(s *plan.Step, fs []frame.Frame) (a plan.ApplyStep, dr
 func (h *hostRun) applied(a plan.ApplyStep, fs []frame.Frame, started time.Time) {
 	r := h.result(a.Step)
 	r.StartedAt = started
-	if f := find(fs, frame.Skip); f != nil {
+	if f := frame.Last(fs, frame.Skip); f != nil {
 		h.appliedSkip(r, f)
 		return
 	}

@@ -141,11 +141,11 @@ func TestPSCheckAndApplyRoundTrip(t *testing.T) {
 	if d := h.results[7].Differ; d != fmt.Sprintf("content differs (%d bytes, want 10)", len(big)) {
 		t.Errorf("big file differ %q", d)
 	}
-	if cur := find(per[7], "cur"); cur == nil || len(cur.Payload) != plan.MaxDiffBytes || cur.Size != int64(len(big)) {
+	if cur := frame.Last(per[7], "cur"); cur == nil || len(cur.Payload) != plan.MaxDiffBytes || cur.Size != int64(len(big)) {
 		t.Errorf("big file payload: %+v", cur)
 	}
-	check := find(per[3], "check")
-	if codeOf(check) != 1 {
+	check := frame.Last(per[3], "check")
+	if frame.Code(check) != 1 {
 		t.Fatalf("check frames %+v", per[3])
 	}
 	r := eval.Check(steps[3], per[3], h.evalHost()).Out // the check's output
@@ -153,7 +153,7 @@ func TestPSCheckAndApplyRoundTrip(t *testing.T) {
 		t.Errorf("check output %+v", r)
 	}
 	for _, i := range []int{4, 5} {
-		if f := find(per[i], "skip"); f == nil || f.Fields[0] != "platform" {
+		if f := frame.Last(per[i], "skip"); f == nil || f.Fields[0] != "platform" {
 			t.Errorf("step %d: %+v", i, per[i])
 		}
 	}

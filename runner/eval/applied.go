@@ -56,17 +56,17 @@ func appliedScript(a plan.ApplyStep, fs []frame.Frame, h Host) Result {
 	s := a.Step
 	var r Result
 	if a.Recheck {
-		if f := find(fs, frame.Recheck); f != nil && codeOf(f) == 0 {
+		if f := frame.Last(fs, frame.Recheck); f != nil && frame.Code(f) == 0 {
 			return Result{Status: Compliant}
 		}
 		r.Drifted = "check failed after an earlier step was corrected"
 	}
-	run := find(fs, frame.Run)
+	run := frame.Last(fs, frame.Run)
 	if run == nil {
 		r.Status, r.Error = Failed, stoppedEarlyRun
 		return r
 	}
-	code := codeOf(run)
+	code := frame.Code(run)
 	r.ExitCode = &code
 	r.Out = output(fs, frame.Run, h.Red)
 	if len(run.Fields) > 1 && run.Fields[1] == frame.PwshMissing {
@@ -112,12 +112,12 @@ func appliedScript(a plan.ApplyStep, fs []frame.Frame, h Host) Result {
 // verified sets the result r of a script step with a check whose run
 // succeeded, from the check run after it: corrected when it passes.
 func verified(r *Result, s *plan.Step, fs []frame.Frame, h Host) {
-	if v := find(fs, frame.Verify); v != nil && codeOf(v) == 124 {
+	if v := frame.Last(fs, frame.Verify); v != nil && frame.Code(v) == 124 {
 		r.Status, r.Error = TimedOut, fmt.Sprintf("run succeeded but its check timed out after %s", s.Timeout)
 		return
-	} else if v != nil && codeOf(v) != 0 {
+	} else if v != nil && frame.Code(v) != 0 {
 		r.Status = Failed
-		r.Error = fmt.Sprintf("run succeeded but the check still fails (exit %d)", codeOf(v))
+		r.Error = fmt.Sprintf("run succeeded but the check still fails (exit %d)", frame.Code(v))
 		if vo := output(fs, frame.Verify, h.Red); vo != nil && vo.Stderr != "" {
 			r.Out.Stderr = strings.TrimRight(r.Out.Stderr, "\n") + "\n[check]\n" + vo.Stderr
 		}
@@ -131,13 +131,13 @@ func verified(r *Result, s *plan.Step, fs []frame.Frame, h Host) {
 // OS needs after patching.
 func appliedSystem(a plan.ApplyStep, fs []frame.Frame, h Host) Result {
 	s := a.Step
-	run := find(fs, frame.Run)
+	run := frame.Last(fs, frame.Run)
 	if run == nil {
 		return Result{Status: Failed, Error: stoppedEarlyRun}
 	}
-	code := codeOf(run)
+	code := frame.Code(run)
 	r := Result{ExitCode: &code, Out: output(fs, frame.Run, h.Red)}
-	if find(fs, frame.Reboot) != nil {
+	if frame.Last(fs, frame.Reboot) != nil {
 		r.Reboot = fmt.Sprintf("step %q: the OS needs a reboot after patching", s.Name)
 		r.RebootTimeout = s.RebootTimeout
 	}
@@ -157,10 +157,10 @@ func appliedSystem(a plan.ApplyStep, fs []frame.Frame, h Host) Result {
 // it.
 func appliedPath(a plan.ApplyStep, fs []frame.Frame, h Host) Result {
 	s := a.Step
-	applied := find(fs, frame.Applied)
-	ok := codeOf(applied) == 1
+	applied := frame.Last(fs, frame.Applied)
+	ok := frame.Code(applied) == 1
 	r := Result{Out: output(fs, frame.Applied, h.Red)}
-	after := parseStat(find(fs, frame.After))
+	after := parseStat(frame.Last(fs, frame.After))
 	switch {
 	case applied == nil:
 		r.Status, r.Error = Failed, stoppedEarlyRun

@@ -32,7 +32,7 @@ func fileDiffs(s *plan.Step, st stat, fs []frame.Frame, pending map[string]*[]by
 	} else if st.sha != s.WantSHA() {
 		if secret {
 			diffs = append(diffs, secretDiffer(&st, s.WantSize(), s.WantSHA()))
-		} else if cur := find(fs, frame.Cur); cur != nil && s.ContentText && cur.Size == int64(len(cur.Payload)) && len(cur.Payload) <= plan.MaxDiffBytes {
+		} else if cur := frame.Last(fs, frame.Cur); cur != nil && s.ContentText && cur.Size == int64(len(cur.Payload)) && len(cur.Payload) <= plan.MaxDiffBytes {
 			diffs = append(diffs, unified(s.Path, string(cur.Payload), string(s.Content)))
 		} else {
 			diffs = append(diffs, fmt.Sprintf("content differs (%d bytes, want %d)", st.size, s.WantSize()))
@@ -57,10 +57,10 @@ func lineDiffs(a *plan.ApplyStep, st *stat, fs []frame.Frame, pending map[string
 		return nil, false, fmt.Errorf("an earlier step writes %s from a large source: the line action cannot edit it in the same run", s.Path)
 	case isPending:
 		cur, st.kind = *w, 1 // edit on top of an earlier step's edit
-	case codeOf(find(fs, frame.Has)) == 1:
+	case frame.Code(frame.Last(fs, frame.Has)) == 1:
 		return nil, true, nil // the host found the line in state
 	default:
-		if f := find(fs, frame.Cur); f != nil {
+		if f := frame.Last(fs, frame.Cur); f != nil {
 			if f.Size > frame.MaxFile {
 				return nil, false, fmt.Errorf("%s is larger than %d bytes: the line action edits smaller files", s.Path, frame.MaxFile)
 			}

@@ -131,11 +131,11 @@ func checkScript(v Verdict, fs []frame.Frame, h Host) Verdict {
 	if !s.HasCheck {
 		return v
 	}
-	f := find(fs, frame.Check)
+	f := frame.Last(fs, frame.Check)
 	if f == nil {
 		return failed(v, h, stoppedEarly)
 	}
-	code := codeOf(f)
+	code := frame.Code(f)
 	switch {
 	case code == 124:
 		v.Out = output(fs, frame.Check, h.Red)
@@ -153,7 +153,7 @@ func checkScript(v Verdict, fs []frame.Frame, h Host) Verdict {
 // content, mode, owner or group is not the one wanted.
 func checkPath(v Verdict, fs []frame.Frame, h Host) Verdict {
 	s := v.Apply.Step
-	st := parseStat(find(fs, frame.Stat))
+	st := parseStat(frame.Last(fs, frame.Stat))
 	if st.kind < 0 {
 		return failed(v, h, stoppedEarly)
 	}
@@ -229,19 +229,13 @@ func checkSystem(v Verdict, fs []frame.Frame, h Host) Verdict {
 func CorrectedByCheck(s *plan.Step, fs []frame.Frame) bool {
 	switch s.Action {
 	case documents.ActionShell:
-		return s.HasCheck && find(fs, frame.Run) != nil
+		return s.HasCheck && frame.Last(fs, frame.Run) != nil
 	case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:
-		return find(fs, frame.Applied) != nil
+		return frame.Last(fs, frame.Applied) != nil
 	default: // the other values need nothing here
 	}
 	return false
 }
-
-// find is the last frame of kind among fs (nil: none).
-func find(fs []frame.Frame, kind frame.Kind) *frame.Frame { return frame.Last(fs, kind) }
-
-// codeOf is the exit status a frame reports (-1: none).
-func codeOf(f *frame.Frame) int { return frame.Code(f) }
 
 // output is the output in the payload frames that follow the last frame
 // of kind after (nil: there is no such frame), redacted by red.

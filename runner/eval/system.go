@@ -78,8 +78,8 @@ func evaluateSystem(s *plan.Step, fs []frame.Frame, powerShell bool) (cmds, diff
 	}
 	switch s.Action {
 	case documents.ActionPackage, documents.ActionPatch:
-		st := find(fs, frame.State)
-		list := find(fs, frame.List)
+		st := frame.Last(fs, frame.State)
+		list := frame.Last(fs, frame.List)
 		if st == nil || list == nil {
 			return "", "", false, fmt.Errorf("the check did not report (the script stopped early)")
 		}
@@ -116,7 +116,7 @@ func evaluateSystem(s *plan.Step, fs []frame.Frame, powerShell bool) (cmds, diff
 		}
 		return strings.Join(run, " && "), strings.Join(parts, "\n") + " (" + pm + ")", true, nil
 	case documents.ActionService:
-		st := parseSvc(find(fs, frame.State))
+		st := parseSvc(frame.Last(fs, frame.State))
 		if !st.ok {
 			return "", "", false, fmt.Errorf("the check did not report (the script stopped early)")
 		}
@@ -143,13 +143,13 @@ func evaluateSystem(s *plan.Step, fs []frame.Frame, powerShell bool) (cmds, diff
 
 // verifySystem checks the state after a correction.
 func verifySystem(s *plan.Step, fs []frame.Frame) error {
-	after := find(fs, frame.After)
+	after := frame.Last(fs, frame.After)
 	switch s.Action {
 	case documents.ActionPackage:
 		if isPSManager(after) {
 			return verifyPackagePS(s, fs)
 		}
-		list := find(fs, frame.List) // the last list is the one after
+		list := frame.Last(fs, frame.List) // the last list is the one after
 		if after == nil || list == nil {
 			return fmt.Errorf("no state reported after the change")
 		}
@@ -158,7 +158,7 @@ func verifySystem(s *plan.Step, fs []frame.Frame) error {
 			return fmt.Errorf("still out of state after the change: %s", strings.Join(append(append(m, o...), u...), ", "))
 		}
 	case documents.ActionPatch:
-		list := find(fs, frame.List)
+		list := frame.Last(fs, frame.List)
 		if after == nil || list == nil {
 			return fmt.Errorf("no state reported after the change")
 		}
