@@ -27,6 +27,7 @@ import (
 	"testing"
 
 	"github.com/driftless-dev/driftless/documents"
+	"github.com/driftless-dev/driftless/internal/psparse"
 	"github.com/driftless-dev/driftless/runner/eval"
 	"github.com/driftless-dev/driftless/runner/plan"
 	"github.com/driftless-dev/driftless/runner/posix"
@@ -240,26 +241,24 @@ func TestGolden(t *testing.T) {
 			t.Fatalf("golden file name %q", name)
 		}
 	}
-	existing, _ := filepath.Glob(filepath.Join(goldenDir, "*.sh"))
-	ps1, _ := filepath.Glob(filepath.Join(goldenDir, "*.ps1"))
-	existing = append(existing, ps1...)
+	existing, _ := filepath.Glob(filepath.Join(goldenDir, "*"+goldenExt))
 	if updating() {
 		for _, f := range existing {
-			if _, ok := got[filepath.Base(f)]; !ok {
+			if _, ok := got[strings.TrimSuffix(filepath.Base(f), goldenExt)]; !ok {
 				if err := os.Remove(f); err != nil {
 					t.Fatal(err)
 				}
 			}
 		}
 		for name, text := range got {
-			if err := os.WriteFile(filepath.Join(goldenDir, name), []byte(text), 0o644); err != nil {
+			if err := os.WriteFile(filepath.Join(goldenDir, name+goldenExt), []byte(text), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
 		return
 	}
 	for _, f := range existing {
-		if _, ok := got[filepath.Base(f)]; !ok {
+		if _, ok := got[strings.TrimSuffix(filepath.Base(f), goldenExt)]; !ok {
 			t.Errorf("%s: no test renders it any more (go test ./runner -run Golden -update removes it)", f)
 		}
 	}
@@ -269,7 +268,7 @@ func TestGolden(t *testing.T) {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		want, err := os.ReadFile(filepath.Join(goldenDir, name))
+		want, err := os.ReadFile(filepath.Join(goldenDir, name+goldenExt))
 		if errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s: no golden file (go test ./runner -run Golden -update writes it)", name)
 			continue
@@ -352,7 +351,7 @@ func TestGoldenShellcheck(t *testing.T) {
 	if _, err := osexec.LookPath("shellcheck"); err != nil {
 		t.Fatal("shellcheck not found: apt-get install shellcheck (./test.sh installs it)")
 	}
-	files, err := filepath.Glob(filepath.Join(goldenDir, "*.sh"))
+	files, err := filepath.Glob(filepath.Join(goldenDir, "*.sh"+goldenExt))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no golden POSIX scripts in %s (%v)", goldenDir, err)
 	}
@@ -385,4 +384,23 @@ func unkeyed(script string) string {
 		return after
 	}
 	return script
+}
+
+// TestGoldenPowerShellParses parses every golden PowerShell script with a
+// real PowerShell grammar (tree-sitter-powershell, see internal/psparse):
+// no error node in any of them.
+func TestGoldenPowerShellParses(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(goldenDir, "*.ps1"+goldenExt))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden PowerShell scripts in %s (%v)", goldenDir, err)
+	}
+	scripts := make(map[string]string, len(files))
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		scripts[filepath.Base(f)] = string(b)
+	}
+	psparse.Check(t, scripts)
 }

@@ -18,6 +18,13 @@ import (
 // config dir they are rendered from.
 const goldenDir = "../testdata/golden"
 
+// goldenExt ends every golden file's name (NAME.check.sh.golden): Go's
+// convention for expected output, which keeps tools that read the tree as
+// source (linters, editors' shell support, duplicate finders) off generated
+// scripts. The five-shell, shellcheck and PowerShell-grammar tests read
+// them by this name.
+const goldenExt = ".golden"
+
 // goldenSecret is the value of the secret parameter of the golden config
 // (from the environment): no printed script may hold it.
 const goldenSecret = "g0lden-s3cret-from-env"

@@ -125,7 +125,7 @@ func TestPreludesAreClosed(t *testing.T) {
 // The scripts exchange values only through the variables shellVars
 // declares: every variable a golden script sets is one of them.
 func TestGoldenScriptsSetOnlyDeclaredVariables(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "golden", "*.sh"))
+	files, err := filepath.Glob(filepath.Join("..", "..", "testdata", "golden", "*.sh.golden"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no golden scripts: %v", err)
 	}
