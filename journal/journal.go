@@ -81,6 +81,7 @@ type Journal struct {
 	r *sql.DB
 
 	stmts writeStmts
+	rows  rowMemory // the writer goroutine's (rows.go)
 
 	queue   chan op
 	budget  *semaphore.Weighted

@@ -295,6 +295,7 @@ func (j *Journal) writeLoop() {
 			flush()
 			id := o.finish.runID
 			err := j.finishRun(o.finish)
+			j.rows.forgetRun(id)
 			err = errors.Join(append(errs[id], err)...)
 			delete(errs, id)
 			j.pending.Add(-1)
@@ -342,9 +343,13 @@ func (j *Journal) writeLoop() {
 func (j *Journal) writeBatch(batch []op, errs map[int64][]error) {
 	ctx := context.Background()
 	j.stmts.prepareSteps(ctx, j.w, batch)
+	skip := superseded(batch)
 	writeAll := func() error {
-		return j.inTx(ctx, func(tx *sql.Tx) error {
-			for _, o := range batch {
+		return j.hostTx(ctx, func(tx *sql.Tx) error {
+			for i, o := range batch {
+				if skip != nil && skip[i] {
+					continue
+				}
 				if err := j.writeHost(ctx, tx, o); err != nil {
 					return err
 				}
@@ -369,8 +374,10 @@ func (j *Journal) writeBatch(batch []op, errs map[int64][]error) {
 		j.fail(hostWriteErr(batch[0], err))
 		return
 	}
+	// One by one, every record: one that fails keeps what came before it
+	// for its host (its StartHost row, say).
 	for _, o := range batch {
-		err := j.inTx(ctx, func(tx *sql.Tx) error { return j.writeHost(ctx, tx, o) })
+		err := j.hostTx(ctx, func(tx *sql.Tx) error { return j.writeHost(ctx, tx, o) })
 		if err != nil {
 			errs[o.host.RunID] = append(errs[o.host.RunID], hostWriteErr(o, err))
 			j.fail(hostWriteErr(o, err))
@@ -402,30 +409,128 @@ func (j *Journal) inTx(ctx context.Context, f func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// hostTx is inTx for the writer goroutine's host records: what the
+// transaction staged in j.rows is kept if it commits, dropped if not.
+func (j *Journal) hostTx(ctx context.Context, f func(*sql.Tx) error) error {
+	err := j.inTx(ctx, f)
+	if err != nil {
+		j.rows.rollback()
+		return err
+	}
+	j.rows.commit()
+	return nil
+}
+
 // writeHost writes one queued host record.
 func (j *Journal) writeHost(ctx context.Context, tx *sql.Tx, o op) error {
 	h := o.host
+	k := hostKey{h.RunID, h.Host}
 	if o.kind == opStartHost {
-		res, err := tx.StmtContext(ctx, j.stmts.startHost).ExecContext(ctx, h.RunID, h.Host, unixNano(h.StartedAt))
+		return j.startHostRow(ctx, tx, k, unixNano(h.StartedAt))
+	}
+	sum := summarize(h)
+	row, run, known := j.rows.lookup(k)
+	if known {
+		startedNano := row.startedNano
+		if !h.StartedAt.IsZero() {
+			startedNano = unixNano(h.StartedAt)
+		}
+		res, err := tx.StmtContext(ctx, j.stmts.updateHost).ExecContext(ctx,
+			h.Status, h.Error, h.Detail, h.DefHash, startedNano, nullTime(h.EndedAt),
+			sum.steps, sum.drifted, sum.corrected, sum.failed, sum.compliant, row.id)
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err == nil && n == 0 {
-			// Nothing inserted: the host already has a row, or the run
-			// does not exist.
-			var one int
-			err := tx.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, h.RunID).Scan(&one)
-			if errors.Is(err, sql.ErrNoRows) {
-				return fmt.Errorf("%w: run %d", ErrNotFound, h.RunID)
-			}
+		known = rowsAffected(res) == 1
+		row.startedNano = startedNano
+	}
+	if !known { // no StartHost of ours before: insert or update by run and host
+		var err error
+		if row, run, err = j.upsertHostRow(ctx, tx, h, sum); err != nil {
 			return err
 		}
+	} else if row.steps {
+		if _, err := tx.StmtContext(ctx, j.stmts.deleteSteps).ExecContext(ctx, row.id); err != nil {
+			return err
+		}
+	}
+	if err := j.insertSteps(ctx, tx, row.id, row.startedNano, h.Steps); err != nil {
+		return err
+	}
+	if h.Status == StatusInProgress { // a progress record (RecordProgress) is never the latest
+		row.steps = len(h.Steps) > 0
+		j.rows.keep(k, &row, run)
 		return nil
 	}
+	j.rows.keep(k, nil, run)
+	if run.mode != ModeExec {
+		if _, err := tx.StmtContext(ctx, j.stmts.upsertLatest).ExecContext(ctx, run.assoc, h.Host, run.mode, row.id, row.startedNano); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
-	var sum struct{ steps, drifted, corrected, failed, compliant int }
-	sum.steps = len(h.Steps)
-	sum.compliant = 1
+// startHostRow writes a StartHost record: the host's row, InProgress.
+func (j *Journal) startHostRow(ctx context.Context, tx *sql.Tx, k hostKey, startedNano int64) error {
+	var (
+		row = hostRow{startedNano: startedNano}
+		run runInfo
+	)
+	err := tx.StmtContext(ctx, j.stmts.startHost).QueryRowContext(ctx, k.run, k.host, startedNano).Scan(&row.id, &run.assoc, &run.mode)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Nothing inserted: the host already has a row, or the run does
+		// not exist.
+		var one int
+		err := tx.QueryRowContext(ctx, `SELECT 1 FROM runs WHERE id = ?`, k.run).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("%w: run %d", ErrNotFound, k.run)
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	j.rows.keep(k, &row, run)
+	return nil
+}
+
+// upsertHostRow writes a host's record as a new row, or over the row of
+// a StartHost or progress record the writer does not remember (another
+// process's, or from before a failed batch), whose step rows it deletes.
+func (j *Journal) upsertHostRow(ctx context.Context, tx *sql.Tx, h *HostResult, sum hostSummary) (hostRow, runInfo, error) {
+	// When the caller gave no start time (a host skipped before it
+	// started), date the execution by its end, or by now.
+	fallback := h.EndedAt
+	if fallback.IsZero() {
+		fallback = time.Now()
+	}
+	var (
+		row hostRow
+		run runInfo
+	)
+	err := tx.StmtContext(ctx, j.stmts.recordHost).QueryRowContext(ctx,
+		h.RunID, h.Host, h.Status, h.Error, h.Detail, h.DefHash,
+		nullTime(h.StartedAt), unixNano(fallback), nullTime(h.EndedAt),
+		sum.steps, sum.drifted, sum.corrected, sum.failed, sum.compliant,
+	).Scan(&row.id, &run.assoc, &run.mode, &row.startedNano)
+	if errors.Is(err, sql.ErrNoRows) {
+		return row, run, fmt.Errorf("%w: run %d", ErrNotFound, h.RunID)
+	}
+	if err != nil {
+		return row, run, err
+	}
+	if _, err := tx.StmtContext(ctx, j.stmts.deleteSteps).ExecContext(ctx, row.id); err != nil {
+		return row, run, err
+	}
+	return row, run, nil
+}
+
+// hostSummary is what host_results keeps of a host's steps.
+type hostSummary struct{ steps, drifted, corrected, failed, compliant int }
+
+func summarize(h *HostResult) hostSummary {
+	sum := hostSummary{steps: len(h.Steps), compliant: 1}
 	if h.Status != StatusSuccess {
 		sum.compliant = 0
 	}
@@ -444,42 +549,16 @@ func (j *Journal) writeHost(ctx context.Context, tx *sql.Tx, o op) error {
 			sum.compliant = 0
 		}
 	}
-	// When the caller gave no start time (a host skipped before it
-	// started), date the execution by its end, or by now.
-	fallback := h.EndedAt
-	if fallback.IsZero() {
-		fallback = time.Now()
-	}
-	var (
-		hostID             int64
-		assoc              string
-		mode               Mode
-		startedNano        int64
-		hostStartedDefault = unixNano(fallback)
-	)
-	err := tx.StmtContext(ctx, j.stmts.recordHost).QueryRowContext(ctx,
-		h.RunID, h.Host, h.Status, h.Error, h.Detail, h.DefHash,
-		nullTime(h.StartedAt), hostStartedDefault, nullTime(h.EndedAt),
-		sum.steps, sum.drifted, sum.corrected, sum.failed, sum.compliant,
-	).Scan(&hostID, &assoc, &mode, &startedNano)
-	if errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("%w: run %d", ErrNotFound, h.RunID)
-	}
+	return sum
+}
+
+// rowsAffected is res's count of rows, -1 if the driver cannot tell.
+func rowsAffected(res sql.Result) int64 {
+	n, err := res.RowsAffected()
 	if err != nil {
-		return err
+		return -1
 	}
-	if _, err := tx.StmtContext(ctx, j.stmts.deleteSteps).ExecContext(ctx, hostID); err != nil {
-		return err
-	}
-	if err := j.insertSteps(ctx, tx, hostID, startedNano, h.Steps); err != nil {
-		return err
-	}
-	if mode != ModeExec && h.Status != StatusInProgress { // progress (RecordProgress) is never the latest
-		if _, err := tx.StmtContext(ctx, j.stmts.upsertLatest).ExecContext(ctx, assoc, h.Host, mode, hostID, startedNano); err != nil {
-			return err
-		}
-	}
-	return nil
+	return n
 }
 
 // insertSteps writes the step rows of host execution hostID, up to
@@ -645,7 +724,7 @@ func clone(m map[Status]int) map[Status]int {
 // writeStmts are prepared once on the writer connection and bound to each
 // transaction with Tx.StmtContext.
 type writeStmts struct {
-	startHost, recordHost, deleteSteps, insertStep, upsertLatest *sql.Stmt
+	startHost, recordHost, updateHost, deleteSteps, insertStep, upsertLatest *sql.Stmt
 	// insertSteps[n] inserts n step rows at once (2 ≤ n ≤ stepsPerInsert),
 	// prepared when first needed (prepareSteps); insertStepsFailed[n] once
 	// that failed. Both belong to the writer goroutine.
@@ -679,7 +758,13 @@ func (s *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&s.startHost, `
 			INSERT INTO host_results (run_id, association, mode, host, status, started_at)
 			SELECT id, association, mode, ?2, 'InProgress', ?3 FROM runs WHERE id = ?1
-			ON CONFLICT (run_id, host) DO NOTHING`},
+			ON CONFLICT (run_id, host) DO NOTHING
+			RETURNING id, association, mode`},
+		// A row the writer made (rows.go), by its id.
+		{&s.updateHost, `
+			UPDATE host_results SET status = ?1, error = ?2, detail = ?3, def_hash = ?4, started_at = ?5,
+				ended_at = ?6, steps = ?7, drifted = ?8, corrected = ?9, failed = ?10, compliant = ?11
+			WHERE id = ?12`},
 		// ?7 is the start the caller gave (NULL if none): a new row falls
 		// back to ?8, an existing one (from StartHost) keeps its own.
 		{&s.recordHost, `
@@ -742,7 +827,7 @@ func (s *writeStmts) prepareStepsN(ctx context.Context, db *sql.DB, n int) {
 }
 
 func (s *writeStmts) close() {
-	for _, st := range append([]*sql.Stmt{s.startHost, s.recordHost, s.deleteSteps, s.insertStep, s.upsertLatest}, s.insertSteps[:]...) {
+	for _, st := range append([]*sql.Stmt{s.startHost, s.recordHost, s.updateHost, s.deleteSteps, s.insertStep, s.upsertLatest}, s.insertSteps[:]...) {
 		if st != nil {
 			st.Close()
 		}

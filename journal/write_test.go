@@ -487,8 +487,16 @@ func BenchmarkRecordHost(b *testing.B) {
 // BenchmarkRunHosts is what the runner asks of the journal per host of
 // a large run: StartHost when the host starts, RecordHost (five steps,
 // as the fleet benchmark's baseline) when it is done, with 100 hosts in
-// flight; one op is one host, the run's FinishRun included.
+// flight; one op is one host, the run's FinishRun included. In
+// "progress", every third host also records progress (RecordProgress,
+// its first four steps) before its result, as a host whose last step
+// runs a command does in an apply.
 func BenchmarkRunHosts(b *testing.B) {
+	b.Run("plain", func(b *testing.B) { benchmarkRunHosts(b, 0) })
+	b.Run("progress", func(b *testing.B) { benchmarkRunHosts(b, 3) })
+}
+
+func benchmarkRunHosts(b *testing.B, progressEvery int) {
 	const inFlight = 100
 	ctx := context.Background()
 	j := openT(b, tempPath(b))
@@ -500,7 +508,13 @@ func BenchmarkRunHosts(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	record := func(i int) {
-		if err := j.RecordHost(ctx, fiveSteps(id, names[i], base)); err != nil {
+		h := fiveSteps(id, names[i], base)
+		if progressEvery > 0 && i%progressEvery == 0 {
+			p := h
+			p.Steps = p.Steps[:4]
+			_ = j.RecordProgress(p) // dropped when the queue is full, as in a run
+		}
+		if err := j.RecordHost(ctx, h); err != nil {
 			b.Fatal(err)
 		}
 	}
