@@ -1471,5 +1471,10 @@ func Main(script string) string { return MainFor("", script) }
 // them (GuardKey), so that the script ends an older one of the same key
 // still running there (hostPrelude). An empty key guards nothing.
 func MainFor(key, script string) string {
-	return "dl_key=" + Quote(key) + "\ndl_main() {\n" + script + "\n}\ndl_main </dev/null\ndl_rc=$?\nprintf '%s\\n%s - end 0 %s\\n' \"$dl_ob\" \"$DLM\" $dl_rc\ndl_ob=\nexit $dl_rc\n"
+	return mainHead(key) + script + mainTail
 }
+
+// mainHead and mainTail are what MainFor puts around a script.
+func mainHead(key string) string { return "dl_key=" + Quote(key) + "\ndl_main() {\n" }
+
+const mainTail = "\n}\ndl_main </dev/null\ndl_rc=$?\nprintf '%s\\n%s - end 0 %s\\n' \"$dl_ob\" \"$DLM\" $dl_rc\ndl_ob=\nexit $dl_rc\n"

@@ -2,7 +2,6 @@ package posix
 
 import (
 	"io"
-	"strings"
 
 	"github.com/driftless-dev/driftless/runner/internal/splice"
 )
@@ -28,13 +27,38 @@ func Stdin(script string, open func(step int) (io.ReadCloser, error)) io.Reader 
 }
 
 // StdinFor is Stdin for the run of an association on a host, guarded by
-// key (MainFor).
+// key (MainFor). A script without streamed content is read from its
+// parts as they are: MainFor's copy of it is never made (a fleet sends
+// one script per host).
 func StdinFor(key, script string, open func(step int) (io.ReadCloser, error)) io.Reader {
-	main := MainFor(key, script)
-	if !splice.Has(main) {
-		return strings.NewReader(main)
+	if !splice.Has(script) {
+		return &parts{p: [3]string{mainHead(key), script, mainTail}}
 	}
-	return splice.Reader(main, func(step int) io.Reader { return printfEncoding.Content(step, open) })
+	return splice.Reader(MainFor(key, script), func(step int) io.Reader { return printfEncoding.Content(step, open) })
+}
+
+// parts reads strings one after the other, filling each Read as far as
+// they go: the transport sends what one Read gives as one packet.
+type parts struct {
+	p [3]string
+	i int // the part being read
+	n int // bytes of it read
+}
+
+func (r *parts) Read(b []byte) (int, error) {
+	total := 0
+	for total < len(b) && r.i < len(r.p) {
+		c := copy(b[total:], r.p[r.i][r.n:])
+		total += c
+		r.n += c
+		if r.n == len(r.p[r.i]) {
+			r.i, r.n = r.i+1, 0
+		}
+	}
+	if total == 0 && r.i == len(r.p) {
+		return 0, io.EOF
+	}
+	return total, nil
 }
 
 // printfEncoding writes content as the printf commands printfBytes

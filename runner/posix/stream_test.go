@@ -60,3 +60,31 @@ func TestStdinStreamed(t *testing.T) {
 		t.Error("the file of a failed streamed write was kept")
 	}
 }
+
+// StdinFor sends exactly MainFor's text, whatever size the reads are,
+// and fills each read as far as it goes (one read, one packet).
+func TestStdinForIsMainFor(t *testing.T) {
+	script := strings.Repeat("echo step\n", 500)
+	want := MainFor("k3y", script)
+	for _, size := range []int{1, 7, 100, 4096, 32 << 10, len(want) + 10} {
+		r := StdinFor("k3y", script, nil)
+		var got strings.Builder
+		buf := make([]byte, size)
+		for {
+			n, err := r.Read(buf)
+			got.Write(buf[:n])
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n < size && got.Len() < len(want) {
+				t.Fatalf("read of %d bytes gave %d with %d left", size, n, len(want)-got.Len())
+			}
+		}
+		if got.String() != want {
+			t.Fatalf("reads of %d bytes: the text differs from MainFor's", size)
+		}
+	}
+}
