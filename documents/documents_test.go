@@ -518,7 +518,7 @@ follow = true
 	want := []string{
 		`documents/follow.toml:12:1: steps[1].follow: expected true or false, got "sometimes"`,
 		`documents/follow.toml:19:1: steps[2].follow: expected true or false, got 1`,
-		"documents/follow.toml:25:1: steps[3].follow: unknown key \"follow\"\n\thint: expected one of: name, action, description, precondition, on_failure, timeout, max_attempts, run, check, working_directory, env",
+		"documents/follow.toml:25:1: steps[3].follow: unknown key \"follow\"\n\thint: expected one of: name, action, description, precondition, on_failure, timeout, max_attempts, for_each, notify, handler, run, check, working_directory, env",
 	}
 	checkErrors(t, l, want)
 }
