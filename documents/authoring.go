@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -328,6 +329,9 @@ func loadTemplateSources(d *Document, dir string, list *diag.List) {
 // true from the config dir dir: text, at most MaxTemplateSource bytes.
 func ReadTemplateSource(dir, src string) (string, error) {
 	f, st, err := OpenSource(dir, src)
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("source %q does not exist in the config dir %s: %w", src, dir, err)
+	}
 	if err != nil {
 		return "", fmt.Errorf("source: %w", err)
 	}
