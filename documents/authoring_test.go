@@ -9,84 +9,20 @@ import (
 	"github.com/driftless-dev/driftless/internal/diag"
 )
 
+// authoringDoc is the text of testdata/authoring/name.
+func authoringDoc(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "authoring", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 // Every bad use of for_each, notify, handler, template and the filters is
 // reported at its file:line:col, in one pass.
 func TestAuthoringErrors(t *testing.T) {
-	src := `[parameters.port]
-type = "String"
-default = "80"
-
-[parameters.sites]
-type = "StringList"
-default = ["a", "b", "a"]
-
-[[steps]]
-name = "on-string"
-action = "shell"
-for_each = "{{ port }}"
-run = "true"
-
-[[steps]]
-name = "no-param"
-action = "shell"
-for_each = "{{ stes }}"
-run = "true"
-
-[[steps]]
-name = "not-a-ref"
-action = "shell"
-for_each = "a,b"
-run = "true"
-
-[[steps]]
-name = "dups"
-action = "shell"
-for_each = ["x", "y", "x"]
-run = "true"
-
-[[steps]]
-name = "empty"
-action = "shell"
-for_each = []
-run = "true"
-
-[[steps]]
-name = "item-outside"
-action = "shell"
-run = "echo {{ item }} {{ port | join(' ') }} {{ port | upper }}"
-notify = ["relaod", "plain", "item-outside"]
-
-[[steps]]
-name = "plain"
-action = "shell"
-run = "true"
-
-[[steps]]
-name = "reload"
-action = "shell"
-run = "true"
-handler = true
-notify = ["plain"]
-
-[[steps]]
-name = "lonely"
-action = "shell"
-run = "true"
-handler = true
-
-[[steps]]
-name = "loops"
-action = "shell"
-for_each = "{{ sites }}"
-run = "echo {{ item }}"
-
-[[steps]]
-name = "tmpl"
-action = "file"
-path = "/x"
-content = "x"
-template = "{{ port }}"
-`
+	src := authoringDoc(t, "errors.toml")
 	_, l := parseDoc(t, "documents/a.toml", src)
 	want := []string{
 		`documents/a.toml:7:1: parameters.sites.default: default value: has item "a" twice: step "loops" loops over it (for_each)`,
@@ -113,21 +49,7 @@ template = "{{ port }}"
 // {{ item }} outside a loop and join on a String are errors once the
 // template parses.
 func TestItemAndJoinChecks(t *testing.T) {
-	src := `[parameters.port]
-type = "String"
-default = "80"
-
-[[steps]]
-name = "a"
-action = "shell"
-run = "echo {{ item }} {{ port | join(' ') }}"
-
-[[steps]]
-name = "b"
-action = "shell"
-for_each = ["x"]
-run = "echo {{ item | join(',') }} {{ item | json }}"
-`
+	src := authoringDoc(t, "items.toml")
 	_, l := parseDoc(t, "documents/b.toml", src)
 	checkErrors(t, l, []string{
 		`documents/b.toml:8:1: steps[0].run: {{ item }}: the document declares no parameter "item"` + "\n\thint: {{ item }} is defined in a step with for_each",
@@ -139,23 +61,7 @@ run = "echo {{ item | join(',') }} {{ item | json }}"
 // A parameter named item cannot be used with for_each; a handler cannot be
 // a document step; SSM documents take no filters.
 func TestAuthoringConflicts(t *testing.T) {
-	_, l := parseDoc(t, "documents/c.toml", `[parameters.item]
-type = "String"
-default = "x"
-
-[[steps]]
-name = "a"
-action = "shell"
-for_each = ["x"]
-run = "true"
-notify = ["d"]
-
-[[steps]]
-name = "d"
-action = "document"
-document = "other"
-handler = true
-`)
+	_, l := parseDoc(t, "documents/c.toml", authoringDoc(t, "conflicts.toml"))
 	checkErrors(t, l, []string{
 		`documents/c.toml:8:1: steps[0].for_each: step "a" loops with for_each, but the document declares a parameter "item"`,
 		`documents/c.toml:16:1: steps[1].handler: a document step cannot be a handler`,

@@ -1,10 +1,12 @@
 package runner_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/journal"
@@ -117,5 +119,25 @@ func TestHandlerAfterAStop(t *testing.T) {
 	}
 	if got := readHome(f.hosts[0].Home, "stop-reloads"); got != "" {
 		t.Errorf("the handler ran: %q", got)
+	}
+}
+
+// A handler notified before a step asks for a reboot is still due after
+// the reboot, when the document runs again and its notifier is Compliant:
+// it runs once, then.
+func TestHandlerNotifiedBeforeAReboot(t *testing.T) {
+	h, cfg, j, dial := rebootFleet(t, "rh", configtest.Doc(testDocs, "reboot-handler.toml"))
+	r := runner.New(runner.Options{Config: cfg, Dial: dial, Journal: j, RebootCommand: `touch "$FAKE_REBOOT"`, RebootPoll: 300 * time.Millisecond, RebootTimeout: 30 * time.Second})
+	defer r.Close()
+	res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hr := res.Hosts[0]
+	if hr.Status != journal.StatusSuccess || statuses(hr) != "conf=Compliant update=Compliant reload=Success" || h.bootCount() != 2 {
+		t.Fatalf("%s %s: %s after %d boots", hr.Status, hr.Error, statuses(hr), h.bootCount())
+	}
+	if got := readHome(h.home, "reloads"); got != "reloaded\n" {
+		t.Errorf("reloads = %q", got)
 	}
 }
