@@ -59,6 +59,13 @@ func TestE2ELoopsTemplatesHandlers(t *testing.T) {
 		t.Errorf("status:\n%s", r)
 	}
 
+	// The document's description names the loop, the notification and
+	// the handler.
+	r = f.mustRun(t, "documents web", 0, "for each item of {{ sites }}, notifies reload", "documents", "web")
+	if !regexp.MustCompile(`reload: shell\n.*, handler\n`).MatchString(r.stdout) {
+		t.Errorf("documents web:\n%s", r)
+	}
+
 	// The script a host gets says when the handler runs.
 	r = f.mustRun(t, "documents --script", 0, "", "documents", "web", "--script")
 	if !strings.Contains(r.stdout, `step 4 "reload" is a handler, not in this script: a script of its own runs it after the others, only when a step that notifies it was corrected: "site[alpha]", "site[beta]"`) {
