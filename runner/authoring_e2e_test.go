@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/documents"
 	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/runner"
@@ -105,6 +106,14 @@ func TestForEachTemplatesAndHandlers(t *testing.T) {
 	}
 	if got := readHome(home, "restarts"); got != "restarted\n" {
 		t.Errorf("restarts: %q", got)
+	}
+
+	// An empty list: the step is recorded once, Skipped (precondition),
+	// and the host stays compliant.
+	f.cfg.Associations[0].Params["sites"] = documents.List()
+	res = runExpect(t, f, false, "sites-dir=Compliant site=Skipped dirs[logs]=Compliant dirs[cache]=Compliant nginx=Compliant secret-conf=Compliant marker=Compliant reload=Skipped restart=Skipped")
+	if r := stepResult(t, res.Hosts[0], "site"); r.SkipReason != journal.SkipPrecondition || r.Error != "for_each: parameter sites is an empty list" {
+		t.Errorf("site: %s (%s) %q", r.Status, r.SkipReason, r.Error)
 	}
 }
 
