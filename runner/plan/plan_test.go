@@ -2,6 +2,8 @@ package plan
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -121,5 +123,36 @@ func TestPlanLoopsAndHandlers(t *testing.T) {
 	steps = plan("a", "a")
 	if s := steps[0]; s.Err == nil || !strings.Contains(s.Err.Error(), `item "a" appears twice in parameter xs`) {
 		t.Errorf("duplicates: %s %v", s.Name, s.Err)
+	}
+}
+
+// A template source whose name has references is read and rendered when
+// the host's plan is made; an undefined reference in it fails the step.
+func TestTemplateSourceNamedPerHost(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "t"), 0o755)
+	os.WriteFile(filepath.Join(dir, "t", "h1.conf"), []byte("v={{ v | json }} on {{ host.name }}\n"), 0o644)
+	os.WriteFile(filepath.Join(dir, "t", "h2.conf"), []byte("{{ nope }}\n"), 0o644)
+	d := parse(t, "d", `[parameters.v]
+type = "String"
+default = "x"
+
+[[steps]]
+name = "f"
+action = "file"
+path = "/tmp/f"
+source = "t/{{ host.name }}.conf"
+template = true
+`)
+	for host, want := range map[string]string{"h1": `v="x" on h1` + "\n", "h2": `source "t/h2.conf": {{ nope }}: no parameter "nope"`, "h3": `source "t/h3.conf" does not exist in the config dir`} {
+		sc := &documents.Scope{Params: map[string]documents.Value{"v": documents.Str("x")}, HostName: host}
+		s := Plan(d, sc, Options{Dir: dir})[0]
+		got := string(s.Content)
+		if s.Err != nil {
+			got = s.Err.Error()
+		}
+		if !strings.HasPrefix(got, want) {
+			t.Errorf("%s: %q, want %q", host, got, want)
+		}
 	}
 }
