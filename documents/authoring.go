@@ -166,6 +166,9 @@ func checkAuthoring(c cfgtree.Checker, d *Document) {
 		if f := s.ForEach; f != nil {
 			checkForEach(c, d, s, f)
 		}
+		if len(s.Notify) > 0 && !s.Handler && (s.Action == ActionShell || s.Action == ActionPowerShell) && s.Inputs["check"] == nil {
+			c.L.Warnf(c.File, s.Pos, "", "step %q notifies, but has no check: it is never Corrected (it runs each time, Success), so it never notifies; give it a check", s.Name)
+		}
 		for _, name := range s.Notify {
 			h := byName[name]
 			switch {

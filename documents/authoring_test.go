@@ -41,7 +41,7 @@ func TestAuthoringErrors(t *testing.T) {
 	}
 	checkErrors(t, l, want)
 	warnings := l.Warnings()
-	if len(warnings) != 2 || !strings.Contains(warnings[1].Error(), `documents/a.toml:57:1: handler "lonely" is never notified: no step names it in notify, so it never runs`) {
+	if len(warnings) != 3 || !strings.Contains(warnings[0].Error(), `documents/a.toml:39:1: step "item-outside" notifies, but has no check`) || !strings.Contains(warnings[2].Error(), `documents/a.toml:57:1: handler "lonely" is never notified: no step names it in notify, so it never runs`) {
 		t.Errorf("warnings: %v", warnings)
 	}
 }
@@ -56,6 +56,9 @@ func TestItemAndJoinChecks(t *testing.T) {
 		`documents/b.toml:8:1: steps[0].run: {{ port | join(" ") }}: join applies to a StringList parameter; port is a String`,
 		`documents/b.toml:14:1: steps[1].run: {{ item | join(",") }}: join applies to a StringList parameter; {{ item }} is one string`,
 	})
+	if w := l.Warnings(); len(w) != 1 || w[0].Error() != `documents/b.toml:10:1: step "b" notifies, but has no check: it is never Corrected (it runs each time, Success), so it never notifies; give it a check` {
+		t.Errorf("warnings: %v", w)
+	}
 }
 
 // A parameter named item cannot be used with for_each; a handler cannot be
