@@ -90,6 +90,7 @@ var actionSpecs = map[Action]*actionSpec{
 		{name: "source", kind: inStr},
 		{name: "state", kind: inEnum, enum: []string{"present", "absent"}},
 		{name: "follow", kind: inBool},
+		{name: "template", kind: inBool},
 	}, ownership...), check: func(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
 		content, source := s.Inputs["content"], s.Inputs["source"]
 		if content != nil && source != nil {
@@ -213,6 +214,9 @@ type Input struct {
 	// rename maps a rendered value, once checked against enum, to the
 	// value the action takes (SSM's "Install" to "present").
 	rename map[string]string
+	// Body is the text of a file step's source with template = true, read
+	// and parsed when the document was loaded (nil: read when planned).
+	Body *Template
 }
 
 // Templated reports whether a table input is a template of a JSON object,
@@ -272,6 +276,9 @@ func (in *Input) Templates() []*Template {
 		out = append(out, in.Str)
 	}
 	out = append(out, in.List...)
+	if in.Body != nil {
+		out = append(out, in.Body)
+	}
 	for _, m := range in.Map {
 		out = append(out, m.Value.Templates()...)
 	}

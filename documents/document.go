@@ -84,6 +84,7 @@ type Step struct {
 	MaxAttempts int
 	Inputs      map[string]*Input
 	Pos         diag.Pos
+	Authoring   // native steps only
 }
 
 // StepTimeout returns the step's timeout, rendering TimeoutExpr if set.
@@ -183,7 +184,12 @@ func LoadFile(path string, list *diag.List) *Document {
 	}
 	base := filepath.Base(path)
 	ext := filepath.Ext(base)
-	return Parse(path, strings.TrimSuffix(base, ext), ext, src, list)
+	d := Parse(path, strings.TrimSuffix(base, ext), ext, src, list)
+	if d != nil && d.Format == FormatNative {
+		// documents/NAME.toml: its sources are files of the config dir.
+		loadTemplateSources(d, filepath.Dir(filepath.Dir(path)), list)
+	}
+	return d
 }
 
 // Parse reads a document from src. ext (".toml", ".json", ".yaml", ".yml")
@@ -220,6 +226,9 @@ func Parse(file, name, ext string, src []byte, list *diag.List) *Document {
 		parseSSM(c, root, d)
 	}
 	checkDocument(c, root, d)
+	if d.Format == FormatNative {
+		checkAuthoring(c, d)
+	}
 	if d.Format == FormatSSM {
 		for _, t := range d.Templates() {
 			t.ssm = true
@@ -288,7 +297,7 @@ func parseNativeStep(c cfgtree.Checker, n *cfgtree.Node) *Step {
 		return nil
 	}
 	action, spec := s.Action, actionSpecs[s.Action]
-	c.Keys(n, append(append([]string{}, commonStepKeys...), spec.inputNames()...)...)
+	c.Keys(n, append(append(append([]string{}, commonStepKeys...), authoringKeys...), spec.inputNames()...)...)
 	if v := n.Get("description"); v != nil {
 		s.Description, _ = c.Str(v)
 	}
@@ -336,6 +345,7 @@ func parseNativeStep(c cfgtree.Checker, n *cfgtree.Node) *Step {
 	if spec.check != nil {
 		spec.check(c, n, s)
 	}
+	parseAuthoring(c, n, s)
 	return s
 }
 
@@ -382,18 +392,7 @@ func checkDocument(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
 			c.L.Addf(c.File, s.Pos, "", "step %q: finallyStep must be the last step", s.Name)
 		}
 		check := func(t *Template, pos diag.Pos, path string) {
-			for _, r := range t.Refs() {
-				if r.Kind == RefParam && d.Param(r.Name) == nil {
-					e := c.L.Addf(c.File, pos, path, "{{ %s }}: the document declares no parameter %q", r.Name, r.Name)
-					names := make([]string, len(d.Params))
-					for i, p := range d.Params {
-						names[i] = p.Name
-					}
-					if sug := diag.Suggest(r.Name, names); sug != "" {
-						e.Msg += fmt.Sprintf(" (did you mean %q?)", sug)
-					}
-				}
-			}
+			checkTemplateRefs(c, d, s, t, func(Ref) diag.Pos { return pos }, path)
 		}
 		for _, name := range s.InputNames() {
 			in := s.Inputs[name]

@@ -431,7 +431,7 @@ func TestTemplates(t *testing.T) {
 }
 
 func FuzzParseTemplate(f *testing.F) {
-	for _, s := range []string{"a{{b}}c", "{{ host.tags.k }}", "{{ env:X }}", `{{ "{{" }}`, "{{", "}}{{"} {
+	for _, s := range []string{"a{{b}}c", "{{ host.tags.k }}", "{{ env:X }}", `{{ "{{" }}`, "{{", "}}{{", `{{ a | join(", ") }}`, "{{ a|json }}", `{{ a | join('|') }}`} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -449,6 +449,7 @@ func FuzzParseTemplate(f *testing.F) {
 func FuzzParseNative(f *testing.F) {
 	f.Add(baseline)
 	f.Add("[[steps]]\nname='x'\naction='document'\ndocument='y'\nparameters={a=['b']}\n")
+	f.Add("[parameters.l]\ntype='StringList'\ndefault=['a']\n[[steps]]\nname='x'\naction='shell'\nfor_each='{{ l }}'\nrun='echo {{ item | json }} {{ l | join(\" \") }}'\nnotify=['h']\n[[steps]]\nname='h'\naction='shell'\nhandler=true\nrun='true'\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		var l diag.List
 		d := Parse("d.toml", "d", ".toml", []byte(s), &l)
@@ -518,7 +519,7 @@ follow = true
 	want := []string{
 		`documents/follow.toml:12:1: steps[1].follow: expected true or false, got "sometimes"`,
 		`documents/follow.toml:19:1: steps[2].follow: expected true or false, got 1`,
-		"documents/follow.toml:25:1: steps[3].follow: unknown key \"follow\"\n\thint: expected one of: name, action, description, precondition, on_failure, timeout, max_attempts, run, check, working_directory, env",
+		"documents/follow.toml:25:1: steps[3].follow: unknown key \"follow\"\n\thint: expected one of: name, action, description, precondition, on_failure, timeout, max_attempts, for_each, notify, handler, run, check, working_directory, env",
 	}
 	checkErrors(t, l, want)
 }

@@ -78,6 +78,9 @@ type Parameter struct {
 	Secret         bool
 	Pos            diag.Pos
 	DefaultPos     diag.Pos // where the default is written
+	// loops are the steps that loop over the parameter (for_each): its
+	// items name steps, so they are unique.
+	loops []string
 }
 
 // Required reports whether the parameter has no default.
@@ -376,6 +379,9 @@ func (p *Parameter) Check(v Value) error {
 		}
 		return p.checkStrings(items)
 	case TypeStringList:
+		if err := p.checkLoopItems(v.Items()); err != nil {
+			return err
+		}
 		n := len(v.Items())
 		if p.MinItems >= 0 && n < p.MinItems {
 			return fmt.Errorf("has %d items, fewer than the minimum %d", n, p.MinItems)

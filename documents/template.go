@@ -64,6 +64,11 @@ type part struct {
 	lit   string
 	ref   Ref
 	isRef bool
+	// filter is how a parameter is written into the text: "" (a
+	// StringList joined with ","), FilterJoin (joined with sep) or
+	// FilterJSON (its JSON text).
+	filter string
+	sep    string
 }
 
 // TemplateError is a malformed reference at a byte offset of the text.
@@ -110,7 +115,7 @@ func ParseTemplate(s string) (*Template, error) {
 			return nil, &TemplateError{Offset: off + i, Msg: "\"{{\" is not closed by \"}}\""}
 		}
 		inner := strings.TrimSpace(rest[i+2 : i+j])
-		p, err := parseRef(inner)
+		p, err := parseFiltered(inner)
 		if err != nil {
 			return nil, &TemplateError{Offset: off + i, Msg: err.Error()}
 		}
@@ -195,7 +200,7 @@ func (t *Template) HasRefs() bool {
 // parameter reference ("{{ commands }}"), which lets a StringList expand
 // into a list input.
 func (t *Template) SoleParam() (string, bool) {
-	if len(t.parts) == 1 && t.parts[0].isRef && t.parts[0].ref.Kind == RefParam {
+	if len(t.parts) == 1 && t.parts[0].isRef && t.parts[0].ref.Kind == RefParam && t.parts[0].filter == "" {
 		return t.parts[0].ref.Name, true
 	}
 	return "", false
@@ -287,6 +292,9 @@ func (t *Template) Render(s *Scope) (string, error) {
 		}
 		if t.ssm && p.ref.Kind == RefParam && len(t.parts) > 1 {
 			v = ssmValue(s.Params[p.ref.Name])
+		}
+		if p.filter != "" {
+			v = filtered(s.Params[p.ref.Name], p.filter, p.sep)
 		}
 		b.WriteString(v)
 	}

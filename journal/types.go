@@ -89,8 +89,9 @@ const (
 	SeverityUnspecified = "UNSPECIFIED"
 )
 
-// Why a step was Skipped. A Skipped step must carry a reason. The first
-// three leave the host compliant; SkipStopped, or any reason of the
+// Why a step was Skipped. A Skipped step must carry a reason.
+// SkipPrecondition, SkipExited, SkipNoCheck, SkipNotNotified and
+// SkipWouldRun leave the host compliant; SkipStopped, or any reason of the
 // caller's own, does not.
 const (
 	// SkipPrecondition: the step's precondition was false on this host.
@@ -108,6 +109,11 @@ const (
 	// that cannot be written) or the association's timeout expired
 	// before the step started.
 	SkipCancelled = "cancelled"
+	// SkipNotNotified: a handler that no step notifying it Corrected.
+	SkipNotNotified = "not-notified"
+	// SkipWouldRun: in check mode, a handler that a step found Drifted
+	// notifies (an apply would run it).
+	SkipWouldRun = "would-run"
 )
 
 // Outcomes of a drift event: what was done about a step found out of state.
@@ -295,7 +301,7 @@ var (
 	stepStatuses = set(StatusCompliant, StatusCorrected, StatusDrifted, StatusSuccess,
 		StatusFailed, StatusTimedOut, StatusSkipped, StatusCancelled)
 	// Skip reasons that leave the host compliant.
-	compliantSkips = set(SkipPrecondition, SkipExited, SkipNoCheck)
+	compliantSkips = set(SkipPrecondition, SkipExited, SkipNoCheck, SkipNotNotified, SkipWouldRun)
 )
 
 func set[T ~string](vs ...T) map[T]bool {

@@ -63,6 +63,8 @@ type hostRun struct {
 	mu   sync.Mutex
 	live liveState
 	prog *progress // nil: nothing recorded while the host runs
+
+	handlerState // handlers.go
 }
 
 // guardKey is the guard of association assoc on host host.
@@ -77,8 +79,14 @@ func isScript(s *plan.Step) bool {
 // reboot (SSM's convention on Linux and macOS).
 const RebootExitCode = eval.RebootExitCode
 
-// todo is the steps this run runs: from h.from on.
-func (h *hostRun) todo() []*plan.Step { return h.steps[h.from:] }
+// todo is the steps this run runs: from h.from on, up to the handlers
+// (which run after, handlers.go); h.only when set.
+func (h *hostRun) todo() []*plan.Step {
+	if h.only != nil {
+		return h.only
+	}
+	return h.steps[h.from:firstHandler(h.steps)]
+}
 
 // resumeAt is where the run after a reboot starts: at the SSM step that
 // asked for it (the agent runs it again and goes on), else at the start

@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/journal"
+	"github.com/driftless-dev/driftless/runner"
 	"github.com/driftless-dev/driftless/transport"
 
 	gossh "golang.org/x/crypto/ssh"
@@ -109,10 +112,11 @@ func (h *rebootHost) session(ch gossh.Channel, reqs <-chan *gossh.Request) {
 	}
 }
 
-// A step that exits 194 reboots the host; the runner waits for it to go
-// down and come back, runs the document again from the start, and the
-// journal tells the story.
-func TestRebootAndRerun(t *testing.T) {
+// rebootFleet starts a rebootHost, "box", and returns it with a config
+// dir whose document docText is named name and run by an association on
+// box, its journal, and a dialer.
+func rebootFleet(t *testing.T, name, docText string) (*rebootHost, *config.Config, *journal.Journal, runner.Dialer) {
+	t.Helper()
 	keyPath, pub := sshtest.NewClientKey(t)
 	h := startRebootHost(t, pub)
 	dir := t.TempDir()
@@ -120,12 +124,20 @@ func TestRebootAndRerun(t *testing.T) {
 	os.WriteFile(kh, []byte(knownhosts.Line([]string{knownhosts.Normalize(h.addr)}, h.key)+"\n"), 0o600)
 	host, port, _ := net.SplitHostPort(h.addr)
 	inv := fmt.Sprintf("[hosts.box]\naddress = %q\nport = %s\nuser = \"u\"\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\n", host, port, keyPath, kh)
-	docText := configtest.Doc(testDocs, "kernel.toml")
-	cfg, j := configtest.Dir(t, dir, map[string]string{"inventory.toml": inv, "documents/kernel.toml": docText, "associations.toml": "[associations.k]\ndocument = \"kernel\"\ntargets = [\"*\"]\n"})
+	cfg, j := configtest.Dir(t, dir, map[string]string{"inventory.toml": inv, "documents/" + name + ".toml": docText,
+		"associations.toml": fmt.Sprintf("[associations.a]\ndocument = %q\ntargets = [\"*\"]\n", name)})
 	dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 		return asConn(ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, IdentityFiles: h.IdentityFiles,
 			KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy, ConnectTimeout: time.Second, KeepaliveInterval: 500 * time.Millisecond}))
 	}
+	return h, cfg, j, dial
+}
+
+// A step that exits 194 reboots the host; the runner waits for it to go
+// down and come back, runs the document again from the start, and the
+// journal tells the story.
+func TestRebootAndRerun(t *testing.T) {
+	h, cfg, j, dial := rebootFleet(t, "kernel", configtest.Doc(testDocs, "kernel.toml"))
 	res, start := runRebootJob(t, cfg, j, dial, `touch "$FAKE_REBOOT"`)
 	if h.bootCount() != 2 || time.Since(start) < 3*time.Second {
 		t.Errorf("boots = %d after %s", h.bootCount(), time.Since(start))

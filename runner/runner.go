@@ -625,7 +625,7 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 	guard := guardKey(a.Name, h.Name)
 	run := &hostRun{conn: conn, scripts: &r.scripts, steps: steps, check: mode == journal.ModeCheck, red: red, guard: guard}
 	prog.track(run)
-	err = run.run(hctx)
+	err = run.handlers(hctx, run.run(hctx))
 	for reboots := 1; err == nil && run.reboot && mode != journal.ModeCheck; reboots++ {
 		prog.stepEnded(true) // what ran before the reboot is recorded while the host reboots
 		if reboots > MaxReboots {
@@ -648,9 +648,9 @@ func (r *Runner) runHost(ctx context.Context, a *config.Association, mode journa
 		}
 		story[len(story)-1] += fmt.Sprintf("; back after %s, %s", time.Since(start).Round(time.Second), again)
 		run = &hostRun{conn: conn, steps: plan.Plan(a.Doc, scope, plan.Options{Dir: r.opts.Config.Dir, Docs: r.opts.Config.Document, Secrets: red, Fetch: r.fetch.fetch}), red: red,
-			from: from, prior: run.results, guard: guard}
+			from: from, prior: run.results, guard: guard, handlerState: handlerState{pending: run.pending}}
 		prog.track(run)
-		err = run.run(hctx)
+		err = run.handlers(hctx, run.run(hctx))
 	}
 	if len(story) > 0 {
 		hr.Detail = strings.TrimPrefix(hr.Detail+"; "+strings.Join(story, "; "), "; ")

@@ -129,6 +129,8 @@ func Script(cfg *config.Config, opts ScriptOptions) (*HostScript, error) {
 		marker = DefaultMarker
 	}
 	first, _ := builders(hs.Check, hs.Shell)
+	handlers := steps[firstHandler(steps):]
+	steps = steps[:len(steps)-len(handlers)]
 	hs.Script = first(marker, steps, plan.Resume{Salvage: -1})
 	if hs.Shell != transport.ShellPowerShell {
 		key := ""
@@ -141,7 +143,24 @@ func Script(cfg *config.Config, opts ScriptOptions) (*HostScript, error) {
 		hs.Steps = append(hs.Steps, fmt.Sprintf("%s (%s)", s.Name, s.Kind))
 	}
 	hs.Notes = scriptNotes(steps, hs.Check, hs.Shell)
+	for _, h := range handlers {
+		hs.Steps = append(hs.Steps, fmt.Sprintf("%s (%s, handler)", h.Name, h.Kind))
+		hs.Notes = append(hs.Notes, handlerNote(h, steps, hs.Check))
+	}
 	return hs, nil
+}
+
+// handlerNote says when handler h runs, which no first script shows.
+func handlerNote(h *plan.Step, steps []*plan.Step, check bool) string {
+	var by []string
+	for _, i := range h.NotifiedBy {
+		by = append(by, fmt.Sprintf("%q", steps[i].Name))
+	}
+	note := fmt.Sprintf("step %d %q is a handler, not in this script: ", h.Idx+1, h.Name)
+	if check {
+		return note + "check mode runs no handler (it is reported \"would run\" when a step that notifies it drifted: " + strings.Join(by, ", ") + ")"
+	}
+	return note + "a script of its own runs it after the others, only when a step that notifies it was corrected: " + strings.Join(by, ", ")
 }
 
 // scriptPlan resolves what Script prints and plans the document for the

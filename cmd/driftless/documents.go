@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -34,6 +35,9 @@ type stepJSON struct {
 	Timeout      string            `json:"timeout"`
 	MaxAttempts  int               `json:"max_attempts"`
 	Inputs       map[string]string `json:"inputs"`
+	ForEach      string            `json:"for_each,omitempty"` // "{{ NAME }}", or the literal list as JSON
+	Notify       []string          `json:"notify,omitempty"`
+	Handler      bool              `json:"handler,omitempty"`
 }
 
 type docJSON struct {
@@ -165,6 +169,14 @@ func docToJSON(d *documents.Document, full bool) docJSON {
 		for _, name := range s.InputNames() {
 			sj.Inputs[name] = inputText(s.Input(name))
 		}
+		if f := s.ForEach; f != nil {
+			sj.ForEach = "{{ " + f.Param + " }}"
+			if f.Param == "" {
+				b, _ := json.Marshal(f.Items)
+				sj.ForEach = string(b)
+			}
+		}
+		sj.Notify, sj.Handler = s.Notify, s.Handler
 		j.Steps = append(j.Steps, sj)
 	}
 	return j
@@ -246,6 +258,15 @@ func showDocument(u *ui, d *documents.Document) {
 		extras = append(extras, "on failure "+s.OnFailure, "timeout "+s.Timeout)
 		if s.MaxAttempts > 1 {
 			extras = append(extras, fmt.Sprintf("%d attempts", s.MaxAttempts))
+		}
+		if s.ForEach != "" {
+			extras = append(extras, "for each item of "+s.ForEach)
+		}
+		if s.Handler {
+			extras = append(extras, "handler")
+		}
+		if len(s.Notify) > 0 {
+			extras = append(extras, "notifies "+strings.Join(s.Notify, ", "))
 		}
 		fmt.Fprintf(w, "     %s\n", strings.Join(extras, ", "))
 		for _, name := range d.Steps[i].InputNames() {

@@ -93,6 +93,12 @@ type Step struct {
 	// source or download larger than MaxDiffBytes): Content is nil, and
 	// the file is read again, in chunks, for each host that writes it.
 	Stream *Stream
+
+	// Handler: the step runs after the others, once, only when a step of
+	// NotifiedBy (by Idx) was Corrected in the run. The handlers are the
+	// last steps of a plan.
+	Handler    bool
+	NotifiedBy []int
 }
 
 // Options are what planning needs besides the document.
@@ -105,60 +111,171 @@ type Options struct {
 	Fetch func(url, source, sha256 string) ([]byte, *Stream, error)
 }
 
-// Plan renders doc for one host.
+// Plan renders doc for one host. A step with for_each becomes one step
+// per item (NAME[item]); handlers come last, in document order, each
+// with the steps that notify it (NotifiedBy).
 func Plan(doc *documents.Document, scope *documents.Scope, po Options) []*Step {
-	var out []*Step
-	var walk func(d *documents.Document, sc *documents.Scope, prefix string, depth int)
-	walk = func(d *documents.Document, sc *documents.Scope, prefix string, depth int) {
-		env := paramEnv(d, sc.Params)
-		for _, ds := range d.Steps {
-			s := &Step{
-				Idx: len(out), Name: prefix + ds.Name, Action: ds.Action, Kind: ds.Action, SourceDoc: d.Name,
-				OnFailure: ds.OnFailure, OnSuccessEnd: ds.OnSuccessEnd, Finally: ds.Finally,
-				Attempts: ds.MaxAttempts, Env: env, SSM: strings.HasPrefix(ds.SourceAction, "aws:"),
-			}
-			s.Timeout, s.Err = ds.StepTimeout(sc)
-			if p := ds.Precondition; p != nil {
-				if p.Platform != "" {
-					s.Platform = p.Platform
-				} else if s.Err == nil {
-					a, err1 := p.Equals[0].Render(sc)
-					b, err2 := p.Equals[1].Render(sc)
-					switch {
-					case err1 != nil || err2 != nil:
-						s.Err = fmt.Errorf("precondition: %w", firstErr(err1, err2))
-					case (a != b) != p.Negate:
-						op := "!="
-						if p.Negate {
-							op = "=="
-						}
-						s.Skip = fmt.Sprintf("precondition false: %q %s %q", po.Secrets.Redact(a), op, po.Secrets.Redact(b))
-					}
-				}
-			}
-			if ds.Action == documents.ActionDocument {
-				if depth > 10 {
-					s.Err = fmt.Errorf("documents nested more than 10 deep")
-					out = append(out, s)
-					continue
-				}
-				nested, nsc, err := nestedScope(ds, sc, po)
-				if err != nil {
-					s.Err = err
-					out = append(out, s)
-					continue
-				}
-				walk(nested, nsc, prefix+ds.Name+"/", depth+1)
-				continue
-			}
-			if s.Err == nil && s.Skip == "" {
-				s.Err = render(s, ds, sc, po)
-			}
-			out = append(out, s)
+	p := &planner{po: po}
+	p.doc(doc, scope, "", 0)
+	out := append(p.out, p.handlers...)
+	for i, s := range out {
+		s.Idx = i
+	}
+	for _, h := range p.handlers {
+		for _, n := range p.notifiers[h] {
+			h.NotifiedBy = append(h.NotifiedBy, n.Idx)
 		}
 	}
-	walk(doc, scope, "", 0)
 	return out
+}
+
+// planner builds the steps of one host's plan.
+type planner struct {
+	po       Options
+	out      []*Step // the steps, nested documents flattened, handlers left out
+	handlers []*Step
+	// notifiers are, for each handler, the steps that notify it.
+	notifiers map[*Step][]*Step
+}
+
+// doc adds the steps of document d, rendered in scope sc, their names
+// prefixed with prefix (nested documents).
+func (p *planner) doc(d *documents.Document, sc *documents.Scope, prefix string, depth int) {
+	env := paramEnv(d, sc.Params)
+	made := make(map[string][]*Step, len(d.Steps)) // by document step: the steps it became
+	for _, ds := range d.Steps {
+		made[ds.Name] = p.expand(d, ds, sc, prefix, env, depth)
+	}
+	for _, ds := range d.Steps {
+		for _, name := range ds.Notify {
+			for _, h := range made[name] {
+				if h.Handler {
+					if p.notifiers == nil {
+						p.notifiers = map[*Step][]*Step{}
+					}
+					p.notifiers[h] = append(p.notifiers[h], made[ds.Name]...)
+				}
+			}
+		}
+	}
+}
+
+// expand adds the steps document step ds becomes, and returns them: the
+// step, or one per item of its for_each; for a document step, the steps
+// of the nested document (its handlers left out).
+func (p *planner) expand(d *documents.Document, ds *documents.Step, sc *documents.Scope, prefix string, env map[string]string, depth int) []*Step {
+	first := len(p.out)
+	var made []*Step
+	if ds.ForEach == nil {
+		made = p.step(d, ds, sc, prefix+ds.Name, env, depth)
+	} else {
+		items, err := ds.ForEach.Expand(sc)
+		switch {
+		case err != nil:
+			s := newStep(d, ds, prefix+ds.Name, env)
+			s.Err = err
+			made = p.add(ds, s)
+		case len(items) == 0:
+			s := newStep(d, ds, prefix+ds.Name, env)
+			s.Skip = fmt.Sprintf("for_each: parameter %s is an empty list", ds.ForEach.Param)
+			made = p.add(ds, s)
+		}
+		for _, item := range items {
+			made = append(made, p.step(d, ds, withItem(sc, item), prefix+documents.ItemName(ds.Name, item), itemEnv(env, item), depth)...)
+		}
+	}
+	if ds.Action == documents.ActionDocument {
+		return p.out[first:]
+	}
+	return made
+}
+
+// withItem is sc with {{ item }} set to item.
+func withItem(sc *documents.Scope, item string) *documents.Scope {
+	params := make(map[string]documents.Value, len(sc.Params)+1)
+	for k, v := range sc.Params {
+		params[k] = v
+	}
+	params[documents.ItemRef] = documents.Str(item)
+	isc := *sc
+	isc.Params = params
+	return &isc
+}
+
+// itemEnv is env with DL_ITEM set to item: the safe way for a script to
+// use the item.
+func itemEnv(env map[string]string, item string) map[string]string {
+	out := make(map[string]string, len(env)+1)
+	for k, v := range env {
+		out[k] = v
+	}
+	out["DL_ITEM"] = item
+	return out
+}
+
+// newStep is the step named name that document step ds of d becomes,
+// before its inputs are rendered.
+func newStep(d *documents.Document, ds *documents.Step, name string, env map[string]string) *Step {
+	return &Step{
+		Name: name, Action: ds.Action, Kind: ds.Action, SourceDoc: d.Name,
+		OnFailure: ds.OnFailure, OnSuccessEnd: ds.OnSuccessEnd, Finally: ds.Finally,
+		Attempts: ds.MaxAttempts, Env: env, SSM: strings.HasPrefix(ds.SourceAction, "aws:"),
+	}
+}
+
+// add adds s, which document step ds became: to the handlers when ds is
+// one, else to the steps.
+func (p *planner) add(ds *documents.Step, s *Step) []*Step {
+	if ds.Handler {
+		s.Handler = true
+		p.handlers = append(p.handlers, s)
+	} else {
+		p.out = append(p.out, s)
+	}
+	return []*Step{s}
+}
+
+// step adds document step ds of d rendered in scope sc as the step name; a
+// document step adds the steps of its nested document instead (and
+// returns none).
+func (p *planner) step(d *documents.Document, ds *documents.Step, sc *documents.Scope, name string, env map[string]string, depth int) []*Step {
+	s := newStep(d, ds, name, env)
+	s.Timeout, s.Err = ds.StepTimeout(sc)
+	if pc := ds.Precondition; pc != nil {
+		if pc.Platform != "" {
+			s.Platform = pc.Platform
+		} else if s.Err == nil {
+			a, err1 := pc.Equals[0].Render(sc)
+			b, err2 := pc.Equals[1].Render(sc)
+			switch {
+			case err1 != nil || err2 != nil:
+				s.Err = fmt.Errorf("precondition: %w", firstErr(err1, err2))
+			case (a != b) != pc.Negate:
+				op := "!="
+				if pc.Negate {
+					op = "=="
+				}
+				s.Skip = fmt.Sprintf("precondition false: %q %s %q", p.po.Secrets.Redact(a), op, p.po.Secrets.Redact(b))
+			}
+		}
+	}
+	if ds.Action == documents.ActionDocument {
+		if depth > 10 {
+			s.Err = fmt.Errorf("documents nested more than 10 deep")
+			return p.add(ds, s)
+		}
+		nested, nsc, err := nestedScope(ds, sc, p.po)
+		if err != nil {
+			s.Err = err
+			return p.add(ds, s)
+		}
+		p.doc(nested, nsc, name+"/", depth+1)
+		return nil
+	}
+	if s.Err == nil && s.Skip == "" {
+		s.Err = render(s, ds, sc, p.po)
+	}
+	return p.add(ds, s)
 }
 
 func firstErr(errs ...error) error {
@@ -323,7 +440,10 @@ func renderPath(s *Step, in *stepInputs, po Options) error {
 	if in.ds.Action == documents.ActionFile && !s.Absent {
 		if in.ds.Input("content") != nil {
 			s.Content, s.ContentText = []byte(in.get("content")), true
-		} else if src := in.get("source"); in.err == nil {
+		} else if src := in.get("source"); in.err == nil && in.ds.Template {
+			s.Content, in.err = renderSource(po.Dir, src, in.ds.Input("source").Body, in.sc)
+			s.ContentText = isText(s.Content)
+		} else if in.err == nil {
 			s.Content, s.Stream, in.err = readSource(po.Dir, src)
 			s.ContentText = s.Stream == nil && isText(s.Content)
 		}
@@ -443,6 +563,26 @@ func readSource(dir, src string) ([]byte, *Stream, error) {
 		return nil, nil, fmt.Errorf("source: %w", err)
 	}
 	return b, nil, nil
+}
+
+// renderSource renders the source src of a file step with template =
+// true: body, as read when the document was loaded, or, when its name
+// has references (so it was not), read from the config dir dir now.
+func renderSource(dir, src string, body *documents.Template, sc *documents.Scope) ([]byte, error) {
+	if body == nil {
+		text, err := documents.ReadTemplateSource(dir, src)
+		if err != nil {
+			return nil, err
+		}
+		if body, err = documents.ParseTemplate(text); err != nil {
+			return nil, fmt.Errorf("source %q: %w", src, err)
+		}
+	}
+	out, err := body.Render(sc)
+	if err != nil {
+		return nil, fmt.Errorf("source %q: %w", src, err)
+	}
+	return []byte(out), nil
 }
 
 func isText(b []byte) bool {
