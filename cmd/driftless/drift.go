@@ -77,19 +77,6 @@ func runDrift(c *cli.Context, u *ui) (err error) {
 		rows = append(rows, []string{textTime(e.At), strconv.FormatInt(e.RunID, 10), e.Association, e.Host, e.Step,
 			driftOutcomeText(u, e.Outcome), differGist(e)})
 	}
-	if u.tty {
-		// Cut what differed to the room the terminal leaves, with an
-		// ellipsis, rather than let the table cut it anywhere.
-		last := len(header) - 1
-		others := make([][]string, len(rows))
-		for i, r := range rows {
-			others[i] = r[:last]
-		}
-		room := max(u.width-tableWidth(header[:last], others)-3, 20)
-		for _, r := range rows {
-			r[last] = cutRunes(r[last], room)
-		}
-	}
 	u.table(header, rows)
 	u.notef("%d drift %s %s", len(events), plural(len(events), "event"), window)
 	return nil
