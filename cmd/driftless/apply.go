@@ -212,7 +212,12 @@ func finishRuns(c *cli.Context, u *ui, results []*runner.RunResult) error {
 			endTable(u, results)
 		}
 		for _, r := range results {
-			fmt.Fprintln(u.err, runSummary(r))
+			line := runSummary(r)
+			if u.errTTY {
+				// Wrapped between words, the next lines indented.
+				line = strings.Join(wrapSummary(line, u.errWidth-2), "\n  ")
+			}
+			fmt.Fprintln(u.err, line)
 		}
 		hints(u, results)
 	}
@@ -230,6 +235,38 @@ func finishRuns(c *cli.Context, u *ui, results []*runner.RunResult) error {
 		return exitWith(exitDrift, nil)
 	}
 	return nil
+}
+
+// wrapSummary breaks a run summary into lines of at most width columns,
+// between its parts ("3 drifted: web-4 web-9;") where it can, between
+// words where a part is wider than a line.
+func wrapSummary(line string, width int) []string {
+	var parts []string
+	for p := range strings.SplitAfterSeq(line, "; ") {
+		if head, show, ok := strings.Cut(p, " (driftless show "); ok {
+			parts = append(parts, head, "(driftless show "+show)
+			continue
+		}
+		parts = append(parts, strings.TrimSpace(p))
+	}
+	var lines []string
+	cur := ""
+	for _, p := range parts {
+		switch {
+		case cur == "":
+			cur = p
+		case len(cur)+1+len(p) <= width:
+			cur += " " + p
+		default:
+			lines = append(lines, cur)
+			cur = p
+		}
+	}
+	var out []string
+	for _, l := range append(lines, cur) {
+		out = append(out, wrapWords(l, width)...)
+	}
+	return out
 }
 
 // stepCounts summarises step statuses: "2 Compliant, 1 Corrected".

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -17,7 +18,9 @@ import (
 
 	"github.com/charmbracelet/x/ansi"
 	"github.com/creack/pty"
+	gossh "golang.org/x/crypto/ssh"
 
+	"github.com/driftless-dev/driftless/internal/sshsim"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 )
 
@@ -333,5 +336,68 @@ func TestJUnitReport(t *testing.T) {
 		!regexp.MustCompile(`<testcase name="validate /\S+/associations.toml:2" classname="driftless.validate" file="/\S+/associations.toml"`).Match(b) ||
 		!strings.Contains(string(b), `type="Invalid"`) || !strings.Contains(string(b), "nothing was run") {
 		t.Errorf("junit of invalid files: %s\n%s", r, b)
+	}
+}
+
+// A check of 48 hosts at 80 columns (in-process simulated SSH hosts):
+// three drifted and one unreachable. What stays on the terminal is the
+// diff under each host that drifted, a table of the four hosts that are
+// not compliant, and a summary that names them; no line is wider than
+// the terminal. go test -run TestFleet48CheckAt80 -v prints the screen.
+func TestFleet48CheckAt80(t *testing.T) {
+	dir := t.TempDir()
+	keyPath := filepath.Join(dir, "id_ed25519")
+	key, err := sshsim.NewClientKey(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	web, err := sshsim.Start(sshsim.Options{Hosts: 48, NamePrefix: "web-", AuthorizedKeys: []gossh.PublicKey{key.PublicKey()},
+		Dir: filepath.Join(dir, "hosts"), FirstAddr: "127.78.0.1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer web.Close()
+	cfg, kh := filepath.Join(dir, "config"), filepath.Join(dir, "known_hosts")
+	os.MkdirAll(filepath.Join(cfg, "documents"), 0o755)
+	if err := web.WriteKnownHosts(kh); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeDemoConfig(cfg, keyPath, kh, web.Hosts); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	if code := Main([]string{"driftless", "-C", cfg, "apply", "web-baseline"}, strings.NewReader(""), &out, &errb); code != 0 {
+		t.Fatalf("apply: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	for _, i := range []int{3, 8, 16} {
+		conf := filepath.Join(web.Hosts[i].Home, "app", "app.conf")
+		b, _ := os.ReadFile(conf)
+		os.WriteFile(conf, bytes.Replace(b, []byte("workers = 4"), []byte("workers = 64"), 1), 0o644)
+	}
+	// web-48 goes away: its port is now one where nothing listens.
+	last := web.Hosts[47]
+	inv, _ := os.ReadFile(filepath.Join(cfg, "inventory.toml"))
+	inv = bytes.Replace(inv, fmt.Appendf(nil, "address = %q\nport = %d\n", last.Addr, last.Port), fmt.Appendf(nil, "address = %q\nport = 1\n", last.Addr), 1)
+	os.WriteFile(filepath.Join(cfg, "inventory.toml"), inv, 0o644)
+
+	raw, code := runPTY(t, 80, "-C", cfg, "check", "web-baseline")
+	screen := strings.Join(screenLines(raw), "\n")
+	t.Logf("$ driftless check web-baseline   # 48 hosts, 80 columns\n%s\n[exit %d]", screen, code)
+	if code != exitFailed {
+		t.Errorf("exit %d, want %d", code, exitFailed)
+	}
+	checkWidth(t, 80, "48-host check", screen)
+	for _, want := range []string{
+		"web-baseline web-9 Success (3 Compliant, 1 Drifted)\n  config (file): Drifted\n",
+		"    -workers = 64\n    +workers = 4\n",
+		"web-baseline check, 48 hosts: 1 unreachable: web-48;\n  3 drifted: web-4 web-9 web-17; 44 compliant (driftless show 2)",
+	} {
+		if !strings.Contains(screen, want) {
+			t.Errorf("no %q on the screen", want)
+		}
+	}
+	table := regexp.MustCompile(`(?m)^web-baseline +web-\d+ +(Drifted|Unreachable) `).FindAllString(screen, -1)
+	if len(table) != 4 || strings.Contains(screen, "(4 Compliant)") {
+		t.Errorf("the end table lists %d hosts, want the 4 not compliant:\n%s", len(table), screen)
 	}
 }
