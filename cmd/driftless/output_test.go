@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -141,7 +142,7 @@ func TestTerminalWidths(t *testing.T) {
 		if strings.Contains(screen, "web-1 Success") || regexp.MustCompile(`(?m)^web-baseline +web-[13] `).MatchString(screen) {
 			t.Errorf("%d columns: a compliant host is listed:\n%s", cols, screen)
 		}
-		if !regexp.MustCompile(`(?m)^ASSOCIATION +HOST +RESULT +STEPS +NOTE\nweb-baseline +web-2 +Drifted +2 Compliant, 1 Drifted$`).MatchString(screen) {
+		if !regexp.MustCompile(`(?m)^ASSOCIATION +HOST +RESULT +STEPS\nweb-baseline +web-2 +Drifted +2 Compliant, 1 Drifted$`).MatchString(screen) {
 			t.Errorf("%d columns: end table:\n%s", cols, screen)
 		}
 		checkWidth(t, cols, "check", screen)
@@ -399,5 +400,65 @@ func TestFleet48CheckAt80(t *testing.T) {
 	table := regexp.MustCompile(`(?m)^web-baseline +web-\d+ +(Drifted|Unreachable) `).FindAllString(screen, -1)
 	if len(table) != 4 || strings.Contains(screen, "(4 Compliant)") {
 		t.Errorf("the end table lists %d hosts, want the 4 not compliant:\n%s", len(table), screen)
+	}
+}
+
+// The README's first run is what a terminal shows: each command of its
+// transcript is run in a pty of 100 columns, in a new directory, and the
+// output the README gives for a command is the output on the screen
+// (with /home/me standing for that directory).
+func TestReadmeFirstRun(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	section := string(b)[strings.Index(string(b), "## A first run"):]
+	start := strings.Index(section, "```text\n") + len("```text\n")
+	block := section[start : start+strings.Index(section[start:], "```\n")]
+	home, err := os.MkdirTemp("/tmp", "me") // short, as /home/me
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(home) })
+	type step struct {
+		cmd  string
+		want []string
+	}
+	var steps []step
+	for l := range strings.SplitSeq(strings.TrimRight(block, "\n"), "\n") {
+		if cmd, ok := strings.CutPrefix(l, "$ "); ok {
+			cmd, _, _ = strings.Cut(cmd, "  #")
+			steps = append(steps, step{cmd: strings.TrimSpace(cmd)})
+			continue
+		}
+		steps[len(steps)-1].want = append(steps[len(steps)-1].want, strings.ReplaceAll(l, "/home/me", home))
+	}
+	if len(steps) < 5 {
+		t.Fatalf("the first-run transcript has %d commands:\n%s", len(steps), block)
+	}
+	for _, s := range steps {
+		args := strings.Fields(s.cmd)
+		if args[0] == "echo" { // echo TEXT > FILE
+			os.WriteFile(filepath.Join(home, args[3]), []byte(args[1]+"\n"), 0o644)
+			continue
+		}
+		if args[0] != "driftless" {
+			t.Fatalf("not a driftless command: %s", s.cmd)
+		}
+		for i, a := range args {
+			if a == "ops" {
+				args[i] = filepath.Join(home, "ops")
+			}
+		}
+		raw, code := runPTY(t, 100, args[1:]...)
+		if code > exitDrift {
+			t.Errorf("%s: exit %d\n%s", s.cmd, code, raw)
+		}
+		if s.want == nil {
+			continue
+		}
+		if got := screenLines(raw); !slices.Equal(got, s.want) {
+			t.Errorf("%s shows\n%s\nthe README says\n%s", s.cmd, strings.Join(got, "\n"), strings.Join(s.want, "\n"))
+		}
 	}
 }

@@ -287,7 +287,12 @@ func endTable(u *ui, results []*runner.RunResult) {
 			rows = append(rows, []string{name, h.Host, u.status(o.title()), stepCounts(h.Steps), hostNote(*h, 0)})
 		}
 	}
-	if len(rows) > 0 {
-		u.table([]string{"ASSOCIATION", "HOST", "RESULT", "STEPS", "NOTE"}, rows)
+	if len(rows) == 0 {
+		return
 	}
+	header := []string{"ASSOCIATION", "HOST", "RESULT", "STEPS", "NOTE"}
+	if !slices.ContainsFunc(rows, func(r []string) bool { return r[4] != "" }) {
+		header = header[:4] // no host has a note
+	}
+	u.table(header, rows)
 }
