@@ -587,12 +587,16 @@ func TestQueryHelpers(t *testing.T) {
 		"--- a/x\n+++ b/x\n@@ -1 +1,2 @@\n--- old dashes\n+new\n+more\n\\ No newline at end of file\nowner a -> b": "x: +2 -1 lines; owner a -> b",
 		"--- /etc/motd\n+++ /dev/null\n@@ -1,1 +0,0 @@\n-hi\n":                                                     "/etc/motd: +0 -1 line",
 	} {
-		if got := differGist(journal.DriftEvent{Differ: differ}); got != want {
+		if got := differGist(journal.DriftEvent{Differ: differ}, 72); got != want {
 			t.Errorf("differGist(%q) = %q, want %q", differ, got, want)
 		}
 	}
-	if got := differGist(journal.DriftEvent{Error: "boom\nmore"}); got != "error: boom" {
-		t.Errorf("differGist(error) = %q", got)
+	if got := differGist(journal.DriftEvent{Error: "boom\nmore"}, 72); got != "error: boom" {
+		t.Errorf("differGist(error) on a terminal = %q", got)
+	}
+	long := "boom " + strings.Repeat("x", 100) + "\nmore"
+	if got := differGist(journal.DriftEvent{Error: long}, 0); got != "error: boom "+strings.Repeat("x", 100)+"; more" {
+		t.Errorf("differGist(error) off a terminal = %q, want it whole", got)
 	}
 
 	if got := safeText("ok\ttab\r\n\x1b[2Jbad\x00\xff"); got != "ok\ttab\n\\x1b[2Jbad\\x00\\xff" {
