@@ -206,13 +206,13 @@ func runSummary(r *runner.RunResult) string {
 		}
 		parts = append(parts, part)
 	}
-	name := r.Run.Association
-	if name == "" {
-		name = "exec"
+	name := fmt.Sprintf("%s %s", r.Run.Association, r.Run.Mode)
+	if r.Run.Association == "" {
+		name = string(r.Run.Mode) // exec
 	}
-	line := fmt.Sprintf("%s %s, %d %s: %s", name, r.Run.Mode, len(r.Hosts), plural(len(r.Hosts), "host"), strings.Join(parts, "; "))
+	line := fmt.Sprintf("%s, %d %s: %s", name, len(r.Hosts), plural(len(r.Hosts), "host"), strings.Join(parts, "; "))
 	if len(r.Hosts) == 0 {
-		line = fmt.Sprintf("%s %s: no host ran", name, r.Run.Mode)
+		line = name + ": no host ran"
 	}
 	if r.Run.ID > 0 {
 		line += fmt.Sprintf(" (driftless show %d)", r.Run.ID)
