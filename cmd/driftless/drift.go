@@ -76,12 +76,18 @@ func runDrift(c *cli.Context, u *ui) (err error) {
 	if u.tty {
 		gistWidth = 72
 	}
-	rows := make([][]string, 0, len(events))
-	for _, e := range events {
-		rows = append(rows, []string{textTime(e.At), strconv.FormatInt(e.RunID, 10), e.Association, e.Host, e.Step,
-			driftOutcomeText(u, e.Outcome), differGist(e, gistWidth)})
+	// On a narrow terminal, a shorter time.
+	table := func(layout string) func() ([]string, [][]string) {
+		return func() ([]string, [][]string) {
+			rows := make([][]string, 0, len(events))
+			for _, e := range events {
+				rows = append(rows, []string{e.At.UTC().Format(layout), strconv.FormatInt(e.RunID, 10), e.Association, e.Host, e.Step,
+					driftOutcomeText(u, e.Outcome), differGist(e, gistWidth)})
+			}
+			return header, rows
+		}
 	}
-	u.table(header, rows)
+	u.tableFirstFit(table(textTimeLayout), table(shortTimeLayout))
 	u.notef("%d drift %s %s", len(events), plural(len(events), "event"), window)
 	return nil
 }

@@ -204,56 +204,76 @@ const tableGap = 2
 
 // fitColumns is the width of each column: its widest cell, narrowed when
 // the table is wider than width. Each step narrows by one the column
-// where that makes the fewest cells wrap (the widest among equals), first
-// down to each column's longest word (so that no word is cut), then, if
-// the table is still too wide, down to 12 columns (cutting longer words);
-// a header is never narrowed.
+// where that adds the fewest lines to the table (the widest among
+// equals), first down to each column's longest word (so that no word is
+// cut), then, if the table is still too wide, down to 12 columns
+// (cutting longer words); a header is never narrowed.
 func fitColumns(header []string, rows [][]string, width int) []int {
 	n := len(header)
 	widths, words := make([]int, n), make([]int, n)
-	cells := make([][]int, n) // the width of each cell, by column
 	for i, h := range header {
 		widths[i], words[i] = ansi.StringWidth(h), ansi.StringWidth(h)
 	}
+	cell := func(r []string, i int) string {
+		if i < len(r) {
+			return r[i]
+		}
+		return ""
+	}
 	for _, r := range rows {
-		for i := 0; i < n && i < len(r); i++ {
-			w := ansi.StringWidth(r[i])
-			cells[i] = append(cells[i], w)
-			widths[i] = max(widths[i], w)
-			for word := range strings.FieldsSeq(r[i]) {
+		for i := range n {
+			widths[i] = max(widths[i], ansi.StringWidth(cell(r, i)))
+			for word := range strings.FieldsSeq(cell(r, i)) {
 				words[i] = max(words[i], ansi.StringWidth(word))
 			}
 		}
 	}
 	room := width - tableGap*(n-1)
-	wrapped := func(i, w int) int {
-		c := 0
-		for _, x := range cells[i] {
-			if x > w {
-				c++
-			}
+	if sum(widths) <= room {
+		return widths
+	}
+	// heights[i][r]: the lines cell i of row r takes at widths[i].
+	heightsAt := func(i, w int) []int {
+		hs := make([]int, len(rows))
+		for r, row := range rows {
+			hs[r] = len(wrapWords(cell(row, i), w))
 		}
-		return c
+		return hs
+	}
+	heights := make([][]int, n)
+	for i := range n {
+		heights[i] = heightsAt(i, widths[i])
 	}
 	for _, floor := range []func(i int) int{
 		func(i int) int { return words[i] },
 		func(i int) int { return max(ansi.StringWidth(header[i]), min(words[i], 12)) },
 	} {
 		for sum(widths) > room {
-			best, bestCost := -1, 0
+			best, bestCost, bestHeights := -1, 0, []int(nil)
 			for i, w := range widths {
 				if w <= floor(i) {
 					continue
 				}
-				cost := wrapped(i, w-1)
+				hs := heightsAt(i, w-1)
+				cost := 0
+				for r := range rows {
+					h := hs[r]
+					for j := range n {
+						if j != i {
+							h = max(h, heights[j][r])
+						}
+					}
+					cost += h
+				}
 				if best < 0 || cost < bestCost || cost == bestCost && w > widths[best] {
-					best, bestCost = i, cost
+					best, bestCost, bestHeights = i, cost, hs
 				}
 			}
 			if best < 0 {
 				break
 			}
 			widths[best]--
+			heights[best] = bestHeights
 		}
 	}
 	return widths
