@@ -142,7 +142,7 @@ func TestTerminalWidths(t *testing.T) {
 		if strings.Contains(screen, "web-1 Success") || regexp.MustCompile(`(?m)^web-baseline +web-[13] `).MatchString(screen) {
 			t.Errorf("%d columns: a compliant host is listed:\n%s", cols, screen)
 		}
-		if !regexp.MustCompile(`(?m)^ASSOCIATION +HOST +RESULT +STEPS\nweb-baseline +web-2 +Drifted +2 Compliant, 1 Drifted$`).MatchString(screen) {
+		if !regexp.MustCompile(`(?m)^ASSOCIATION +HOST +RESULT +DETAIL\nweb-baseline +web-2 +Drifted +2 Compliant, 1 Drifted$`).MatchString(screen) {
 			t.Errorf("%d columns: end table:\n%s", cols, screen)
 		}
 		checkWidth(t, cols, "check", screen)

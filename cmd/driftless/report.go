@@ -269,8 +269,9 @@ func digitPrefix(s string) string {
 }
 
 // endTable is what a run leaves on a terminal: one row per host that is
-// not compliant (drifted, failed, unreachable, …), sized to the terminal.
-// Compliant and corrected hosts are counted in the summary lines.
+// not compliant (drifted, failed, unreachable, …) with its step counts and
+// why, sized to the terminal. Compliant and corrected hosts are counted in
+// the summary lines.
 func endTable(u *ui, results []*runner.RunResult) {
 	var rows [][]string
 	for _, r := range results {
@@ -284,15 +285,16 @@ func endTable(u *ui, results []*runner.RunResult) {
 			if o.quietable() || o == outCorrected {
 				continue
 			}
-			rows = append(rows, []string{name, h.Host, u.status(o.title()), stepCounts(h.Steps), hostNote(*h, 0)})
+			detail := stepCounts(h.Steps)
+			if note := hostNote(*h, 0); note != "" {
+				detail = strings.TrimPrefix(detail+": "+note, ": ")
+			}
+			rows = append(rows, []string{name, h.Host, u.status(o.title()), detail})
 		}
 	}
 	if len(rows) == 0 {
 		return
 	}
-	header := []string{"ASSOCIATION", "HOST", "RESULT", "STEPS", "NOTE"}
-	if !slices.ContainsFunc(rows, func(r []string) bool { return r[4] != "" }) {
-		header = header[:4] // no host has a note
-	}
+	header := []string{"ASSOCIATION", "HOST", "RESULT", "DETAIL"}
 	u.table(header, rows)
 }
