@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/charmbracelet/lipgloss"
+	"github.com/charmbracelet/x/ansi"
 
 	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/runner"
@@ -112,18 +113,9 @@ func (u *ui) printSteps(w io.Writer, h *journal.HostResult, noDiff bool, width i
 			name += " (" + s.Action + ")"
 		}
 		differ := strings.TrimRight(safeText(s.Differ), "\n")
-		// Lines before the first diff ("missing", "mode 0644 -> 0600")
-		// go on the step's line, the diff under it.
-		var notes, lines []string
-		if differ != "" {
-			lines = strings.Split(differ, "\n")
-		}
-		for len(lines) > 0 && !strings.HasPrefix(lines[0], "--- ") {
-			if l := strings.TrimSpace(lines[0]); l != "" {
-				notes = append(notes, l)
-			}
-			lines = lines[1:]
-		}
+		// What is not a diff ("missing", "mode 0644 -> 0600") goes on the
+		// step's line, the diff under it.
+		notes, lines := splitDiffer(differ)
 		if noDiff && len(lines) > 0 {
 			notes, lines = differParts(differ), nil
 		}
@@ -146,12 +138,33 @@ func (u *ui) printSteps(w io.Writer, h *journal.HostResult, noDiff bool, width i
 	}
 }
 
+// splitDiffer parts what a step recorded as differing into its notes
+// (lines that are not part of a unified diff) and its unified diffs.
+func splitDiffer(differ string) (notes, diff []string) {
+	if differ == "" {
+		return nil, nil
+	}
+	lines := strings.Split(differ, "\n")
+	for i := 0; i < len(lines); i++ {
+		if strings.HasPrefix(lines[i], "--- ") && i+1 < len(lines) && strings.HasPrefix(lines[i+1], "+++ ") {
+			_, _, n := diffHunks(lines[i+2:])
+			diff = append(diff, lines[i:i+2+n]...)
+			i += 1 + n
+			continue
+		}
+		if l := strings.TrimSpace(lines[i]); l != "" {
+			notes = append(notes, l)
+		}
+	}
+	return notes, diff
+}
+
 // cutLine cuts s to width columns on a terminal (width 0: whole).
 func (u *ui) cutLine(s string, width int) string {
-	if width <= 0 || lipgloss.Width(s) <= width {
+	if width <= 0 || ansi.StringWidth(s) <= width {
 		return s
 	}
-	return cutRunes(s, width)
+	return ansi.Truncate(s, width, "…")
 }
 
 // diffLine colours a line of a unified diff (indented) when w is a

@@ -30,3 +30,14 @@ func TestWrapSummary(t *testing.T) {
 		t.Errorf("wrapSummary = %q, want %q", got, want)
 	}
 }
+
+// What a step recorded as differing: the lines that are not a diff go on
+// the step's line, wherever they stand; a removed line that starts with
+// "--" stays in its diff.
+func TestSplitDiffer(t *testing.T) {
+	differ := "missing\n--- a (on host)\n+++ a (wanted)\n@@ -1,2 +1 @@\n--- old\n-x\n+y\nmode 0644 -> 0600"
+	notes, diff := splitDiffer(differ)
+	if fmt.Sprint(notes) != "[missing mode 0644 -> 0600]" || len(diff) != 6 || diff[3] != "--- old" {
+		t.Errorf("splitDiffer = %q, %q", notes, diff)
+	}
+}
