@@ -129,8 +129,9 @@ func (u *ui) printSteps(w io.Writer, h *journal.HostResult, noDiff bool, width i
 			more = len(lines) - diffShownLines
 			lines = lines[:diffShownLines]
 		}
-		for _, l := range lines {
-			fmt.Fprintln(w, u.diffLine(w, u.cutLine("    "+l, width)))
+		roles := diffRoles(lines)
+		for i, l := range lines {
+			fmt.Fprintln(w, "    "+u.diffLine(w, roles[i], u.cutLine(l, width-4)))
 		}
 		if more > 0 {
 			fmt.Fprintf(w, "    … %d more %s: driftless show %d --host %s\n", more, plural(more, "line"), h.RunID, h.Host)
@@ -167,27 +168,59 @@ func (u *ui) cutLine(s string, width int) string {
 	return ansi.Truncate(s, width, "…")
 }
 
-// diffLine colours a line of a unified diff (indented) when w is a
-// colour terminal: additions green, removals red, hunk headers cyan.
-func (u *ui) diffLine(w io.Writer, l string) string {
+// diffRoles says what each line of unified diffs is: 'h' a file header
+// (---, +++), '@' a hunk header, '+' added, '-' removed, ' ' context. A
+// removed line that starts with "--" is told from a header by the line
+// counts of its hunk.
+func diffRoles(lines []string) []byte {
+	roles := make([]byte, len(lines))
+	oldLeft, newLeft := 0, 0
+	for i, l := range lines {
+		switch {
+		case strings.HasPrefix(l, `\`): // "\ No newline at end of file"
+			roles[i] = ' '
+		case oldLeft > 0 || newLeft > 0:
+			switch {
+			case strings.HasPrefix(l, "+"):
+				roles[i], newLeft = '+', newLeft-1
+			case strings.HasPrefix(l, "-"):
+				roles[i], oldLeft = '-', oldLeft-1
+			default:
+				roles[i], oldLeft, newLeft = ' ', oldLeft-1, newLeft-1
+			}
+		case strings.HasPrefix(l, "@@"):
+			roles[i] = '@'
+			oldLeft, newLeft, _ = hunkHeader(l)
+		case strings.HasPrefix(l, "--- "), strings.HasPrefix(l, "+++ "):
+			roles[i] = 'h'
+		default:
+			roles[i] = ' '
+		}
+	}
+	return roles
+}
+
+// diffLine colours a line of a unified diff, of the role diffRoles gives
+// it, when w is a colour terminal: additions green, removals red, hunk
+// headers cyan, file headers bold.
+func (u *ui) diffLine(w io.Writer, role byte, l string) string {
 	if !u.color || w == u.err && !u.errTTY {
 		return l
 	}
-	t := strings.TrimLeft(l, " ")
-	var st lipgloss.Style
-	switch {
-	case strings.HasPrefix(t, "+++ "), strings.HasPrefix(t, "--- "):
-		st = u.r.NewStyle().Bold(true)
-	case strings.HasPrefix(t, "+"):
-		st = u.r.NewStyle().Foreground(lipgloss.Color("2"))
-	case strings.HasPrefix(t, "-"):
-		st = u.r.NewStyle().Foreground(lipgloss.Color("1"))
-	case strings.HasPrefix(t, "@@"):
-		st = u.r.NewStyle().Foreground(lipgloss.Color("6"))
+	st := u.r.NewStyle()
+	switch role {
+	case 'h':
+		st = st.Bold(true)
+	case '+':
+		st = st.Foreground(lipgloss.Color("2"))
+	case '-':
+		st = st.Foreground(lipgloss.Color("1"))
+	case '@':
+		st = st.Foreground(lipgloss.Color("6"))
 	default:
 		return l
 	}
-	return l[:len(l)-len(t)] + st.Render(t)
+	return st.Render(l)
 }
 
 // statusOut is a status word, coloured when w is a colour terminal.

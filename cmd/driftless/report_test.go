@@ -40,4 +40,7 @@ func TestSplitDiffer(t *testing.T) {
 	if fmt.Sprint(notes) != "[missing mode 0644 -> 0600]" || len(diff) != 6 || diff[3] != "--- old" {
 		t.Errorf("splitDiffer = %q, %q", notes, diff)
 	}
+	if got := string(diffRoles(diff)); got != "hh@--+" {
+		t.Errorf("diffRoles = %q, want %q", got, "hh@--+")
+	}
 }
