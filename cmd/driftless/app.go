@@ -56,7 +56,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json", Value: "text"},
 		&cli.BoolFlag{Name: "json", Usage: "short for --output json"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colours (also NO_COLOR)"},
-		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only problems and the result"},
+		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the hosts that drifted, were corrected or failed, and the result"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print debug logs"},
 		versionFlag,
 	}
@@ -121,7 +121,7 @@ Exit 0 when nothing was due or everything that ran succeeded, 3 when a host fail
 Examples:
    * * * * * cd /srv/ops && driftless tick --quiet
    driftless tick --now 2026-12-01T03:00:00Z`,
-			Flags:  []cli.Flag{nowFlag(), &cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"}},
+			Flags:  []cli.Flag{nowFlag(), &cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"}, noDiffFlag},
 			Action: withConfigAndJournal(tick),
 		},
 		{
@@ -341,9 +341,13 @@ func runFlags() []cli.Flag {
 		&cli.StringFlag{Name: "max-concurrency", Usage: "hosts at once, `N` or N% (overrides the associations')"},
 		&cli.StringFlag{Name: "max-errors", Usage: "failures tolerated before the rest is skipped, `N` or N%"},
 		&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report (one testcase per association × host) to `FILE`"},
+		noDiffFlag,
 		&cli.DurationFlag{Name: "lease-wait", Value: time.Minute, Usage: "wait up to `DURATION` for a host that another driftless is running the association on, then record it Skipped"},
 	}
 }
+
+// noDiffFlag is --no-diff, of the commands that run associations.
+var noDiffFlag = &cli.BoolFlag{Name: "no-diff", Usage: "under each host, name what drifted without its diff"}
 
 // nowFlag is --now, of tick and schedule.
 func nowFlag() cli.Flag {

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/xml"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -197,8 +195,8 @@ func runAssociations(c *cli.Context, u *ui, check bool) error {
 	return finishRuns(c, u, results)
 }
 
-// finishRuns prints the summary, writes the JUnit report and picks the
-// exit code.
+// finishRuns prints the end of a run (docs/commands.md#output), writes
+// the JUnit report and picks the exit code.
 func finishRuns(c *cli.Context, u *ui, results []*runner.RunResult) error {
 	if path := c.String("junit"); path != "" {
 		if err := writeJUnit(path, results); err != nil {
@@ -210,7 +208,17 @@ func finishRuns(c *cli.Context, u *ui, results []*runner.RunResult) error {
 			return err
 		}
 	} else {
-		summary(u, results)
+		if u.tty && !u.quiet {
+			endTable(u, results)
+		}
+		for _, r := range results {
+			line := runSummary(r)
+			if u.errTTY {
+				// Wrapped between words, the next lines indented.
+				line = strings.Join(wrapSummary(line, u.errWidth-2), "\n  ")
+			}
+			fmt.Fprintln(u.err, line)
+		}
 		hints(u, results)
 	}
 	failed, drifted := false, false
@@ -227,6 +235,38 @@ func finishRuns(c *cli.Context, u *ui, results []*runner.RunResult) error {
 		return exitWith(exitDrift, nil)
 	}
 	return nil
+}
+
+// wrapSummary breaks a run summary into lines of at most width columns,
+// between its parts ("3 drifted: web-4 web-9;") where it can, between
+// words where a part is wider than a line.
+func wrapSummary(line string, width int) []string {
+	var parts []string
+	for p := range strings.SplitAfterSeq(line, "; ") {
+		if head, show, ok := strings.Cut(p, " (driftless show "); ok {
+			parts = append(parts, head, "(driftless show "+show)
+			continue
+		}
+		parts = append(parts, strings.TrimSpace(p))
+	}
+	var lines []string
+	cur := ""
+	for _, p := range parts {
+		switch {
+		case cur == "":
+			cur = p
+		case len(cur)+1+len(p) <= width:
+			cur += " " + p
+		default:
+			lines = append(lines, cur)
+			cur = p
+		}
+	}
+	var out []string
+	for _, l := range append(lines, cur) {
+		out = append(out, wrapWords(l, width)...)
+	}
+	return out
 }
 
 // stepCounts summarises step statuses: "2 Compliant, 1 Corrected".
@@ -247,7 +287,7 @@ func stepCounts(steps []journal.StepResult) string {
 }
 
 // hostNote is why a host ended as it did: its error, its first failed
-// step's, or its detail. A terminal table shortens it to width
+// step's, or its detail. On a terminal it is shortened to width
 // characters (show has the full text); width 0 keeps it whole, on one
 // line, as output that is not a terminal, --json and --junit must
 // (docs/safety.md#errors-are-whole).
@@ -285,44 +325,6 @@ func wholeLine(s string) string {
 	return strings.Join(parts, "; ")
 }
 
-// noteWidth is how much of a host's note a terminal table shows.
-const noteWidth = 100
-
-func summary(u *ui, results []*runner.RunResult) {
-	var rows [][]string
-	total := map[journal.Status]int{}
-	for _, r := range results {
-		for _, h := range r.Hosts {
-			total[h.Status]++
-			name := r.Run.Association
-			if name == "" {
-				name = "exec"
-			}
-			rows = append(rows, []string{name, h.Host, u.status(string(h.Status)), stepCounts(h.Steps), hostNote(h, noteWidth)})
-		}
-	}
-	if u.tty && !u.quiet {
-		u.table([]string{"ASSOCIATION", "HOST", "STATUS", "STEPS", "NOTE"}, rows)
-	}
-	var parts []string
-	for _, st := range []journal.Status{journal.StatusSuccess, journal.StatusFailed, journal.StatusTimedOut, journal.StatusUnreachable, journal.StatusSkipped, journal.StatusCancelled} {
-		if total[st] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", total[st], st))
-		}
-	}
-	var ids []string
-	for _, r := range results {
-		if r.Run.ID > 0 {
-			ids = append(ids, fmt.Sprint(r.Run.ID))
-		}
-	}
-	line := fmt.Sprintf("%d %s: %s", len(results), plural(len(results), "run"), strings.Join(parts, ", "))
-	if len(ids) > 0 {
-		line += fmt.Sprintf(" (driftless show %s)", ids[len(ids)-1])
-	}
-	fmt.Fprintln(u.err, line)
-}
-
 // hints prints, once per distinct problem, the full error of hosts whose
 // error carries more than its first line (a hint such as how to pin an
 // unknown host key).
@@ -338,88 +340,3 @@ func hints(u *ui, results []*runner.RunResult) {
 		}
 	}
 }
-
-// JUnit report: one testsuite per run, one testcase per host.
-type junitSuites struct {
-	XMLName xml.Name     `xml:"testsuites"`
-	Suites  []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     string      `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	Classname string        `xml:"classname,attr"`
-	Time      string        `xml:"time,attr"`
-	Failure   *junitMessage `xml:"failure,omitempty"`
-	Error     *junitMessage `xml:"error,omitempty"`
-	Skipped   *junitMessage `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
-}
-
-type junitMessage struct {
-	Message string `xml:"message,attr"`
-	Text    string `xml:",chardata"`
-}
-
-func writeJUnit(path string, results []*runner.RunResult) error {
-	var out junitSuites
-	for _, r := range results {
-		name := r.Run.Association
-		if name == "" {
-			name = "exec"
-		}
-		s := junitSuite{Name: name, Time: secondsStr(r.Run.EndedAt.Sub(r.Run.StartedAt))}
-		for _, h := range r.Hosts {
-			tc := junitCase{Name: name + " on " + h.Host, Classname: "driftless." + name, Time: secondsStr(h.EndedAt.Sub(h.StartedAt))}
-			var detail strings.Builder
-			drifted := false
-			for _, st := range h.Steps {
-				fmt.Fprintf(&detail, "%s: %s", st.Name, st.Status)
-				if st.Differ != "" {
-					fmt.Fprintf(&detail, "\n%s", st.Differ)
-				}
-				if st.Error != "" {
-					fmt.Fprintf(&detail, " (%s)", st.Error)
-				}
-				detail.WriteString("\n")
-				drifted = drifted || st.Status == journal.StatusDrifted
-			}
-			tc.SystemOut = detail.String()
-			switch h.Status {
-			case journal.StatusFailed, journal.StatusTimedOut:
-				tc.Failure = &junitMessage{Message: string(h.Status) + ": " + hostNote(h, 0), Text: detail.String()}
-				s.Failures++
-			case journal.StatusUnreachable, journal.StatusCancelled:
-				tc.Error = &junitMessage{Message: string(h.Status) + ": " + hostNote(h, 0), Text: h.Error}
-				s.Errors++
-			case journal.StatusSkipped:
-				tc.Skipped = &junitMessage{Message: h.Detail}
-				s.Skipped++
-			default:
-				if drifted {
-					tc.Failure = &junitMessage{Message: "drift found", Text: detail.String()}
-					s.Failures++
-				}
-			}
-			s.Cases = append(s.Cases, tc)
-			s.Tests++
-		}
-		out.Suites = append(out.Suites, s)
-	}
-	b, err := xml.MarshalIndent(out, "", "  ")
-	if err != nil {
-		return err
-	}
-	return os.WriteFile(path, append([]byte(xml.Header), append(b, '\n')...), 0o644)
-}
-
-func secondsStr(d time.Duration) string { return fmt.Sprintf("%.3f", d.Seconds()) }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -92,12 +93,25 @@ func runDocuments(c *cli.Context, u *ui) error {
 		}
 		return u.printJSON(out)
 	}
-	var rows [][]string
-	for _, name := range cfg.DocumentNames() {
-		d := docs[name]
-		rows = append(rows, []string{d.Name, d.Format, fmt.Sprint(len(d.Steps)), paramNames(d), firstLine(d.Description, 60)})
+	// On a narrow terminal, without PARAMETERS (documents NAME has them).
+	table := func(params bool) func() ([]string, [][]string) {
+		return func() ([]string, [][]string) {
+			var rows [][]string
+			for _, name := range cfg.DocumentNames() {
+				d := docs[name]
+				row := []string{d.Name, d.Format, fmt.Sprint(len(d.Steps)), paramNames(d), firstLine(d.Description, 60)}
+				if !params {
+					row = slices.Delete(row, 3, 4)
+				}
+				rows = append(rows, row)
+			}
+			if !params {
+				return []string{"DOCUMENT", "FORMAT", "STEPS", "DESCRIPTION"}, rows
+			}
+			return []string{"DOCUMENT", "FORMAT", "STEPS", "PARAMETERS", "DESCRIPTION"}, rows
+		}
 	}
-	u.table([]string{"DOCUMENT", "FORMAT", "STEPS", "PARAMETERS", "DESCRIPTION"}, rows)
+	u.tableFirstFit(table(true), table(false))
 	return nil
 }
 

@@ -72,25 +72,22 @@ func runDrift(c *cli.Context, u *ui) (err error) {
 		return nil
 	}
 	header := []string{"TIME", "RUN", "ASSOCIATION", "HOST", "STEP", "OUTCOME", "WHAT DIFFERED"}
-	rows := make([][]string, 0, len(events))
-	for _, e := range events {
-		rows = append(rows, []string{textTime(e.At), strconv.FormatInt(e.RunID, 10), e.Association, e.Host, e.Step,
-			driftOutcomeText(u, e.Outcome), differGist(e)})
-	}
+	gistWidth := 0
 	if u.tty {
-		// Cut what differed to the room the terminal leaves, with an
-		// ellipsis, rather than let the table cut it anywhere.
-		last := len(header) - 1
-		others := make([][]string, len(rows))
-		for i, r := range rows {
-			others[i] = r[:last]
-		}
-		room := max(u.width-tableWidth(header[:last], others)-3, 20)
-		for _, r := range rows {
-			r[last] = cutRunes(r[last], room)
+		gistWidth = 72
+	}
+	// On a narrow terminal, a shorter time.
+	table := func(layout string) func() ([]string, [][]string) {
+		return func() ([]string, [][]string) {
+			rows := make([][]string, 0, len(events))
+			for _, e := range events {
+				rows = append(rows, []string{e.At.UTC().Format(layout), strconv.FormatInt(e.RunID, 10), e.Association, e.Host, e.Step,
+					driftOutcomeText(u, e.Outcome), differGist(e, gistWidth)})
+			}
+			return header, rows
 		}
 	}
-	u.table(header, rows)
+	u.tableFirstFit(table(textTimeLayout), table(shortTimeLayout))
 	u.notef("%d drift %s %s", len(events), plural(len(events), "event"), window)
 	return nil
 }
@@ -165,16 +162,24 @@ func parseDays(s string) (time.Duration, error) {
 // differGist sums up what differed in one line: each unified diff as its
 // file and the number of lines added and removed, other lines as they are
 // ("missing", "mode 0644 -> 0600"), joined with "; ". Without a record of
-// what differed, it is the first line of the step's error.
-func differGist(e journal.DriftEvent) string {
-	const width = 72
+// what differed, it is the step's error. On a terminal (width > 0) it is
+// cut to width characters, and the error to its first line; off a
+// terminal (width 0) it is whole (docs/safety.md#errors-are-whole).
+func differGist(e journal.DriftEvent, width int) string {
 	if strings.TrimSpace(e.Differ) == "" {
-		if e.Error != "" {
+		switch {
+		case e.Error == "":
+			return "-"
+		case width > 0:
 			return "error: " + oneLine(safeText(e.Error), width-7)
 		}
-		return "-"
+		return "error: " + wholeLine(e.Error)
 	}
-	return cutRunes(strings.Join(differParts(safeText(e.Differ)), "; "), width)
+	gist := strings.Join(differParts(safeText(e.Differ)), "; ")
+	if width > 0 {
+		return cutRunes(gist, width)
+	}
+	return gist
 }
 
 // differParts reads what a step recorded as differing: unified diffs

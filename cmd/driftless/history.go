@@ -1,6 +1,8 @@
 package main
 
 import (
+	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/urfave/cli/v2"
@@ -63,8 +65,21 @@ func runHistory(c *cli.Context, u *ui) (err error) {
 		runs = runs[:limit]
 	}
 
+	var drifts map[int64]journal.RunDrift
+	if j != nil {
+		ids := make([]int64, len(runs))
+		for i := range runs {
+			ids[i] = runs[i].ID
+		}
+		if drifts, err = j.RunDrifts(c.Context, ids); err != nil {
+			return fmt.Errorf("history: %w", err)
+		}
+	}
 	if u.json {
-		return printJSONList(u, runs, func(r journal.Run) runJournalJSON { return toRunJournalJSON(&r) })
+		return printJSONList(u, runs, func(r journal.Run) historyJSON {
+			d := drifts[r.ID]
+			return historyJSON{toRunJournalJSON(&r), d.Drifted, d.Corrected}
+		})
 	}
 	if j == nil {
 		return nil
@@ -77,17 +92,64 @@ func runHistory(c *cli.Context, u *ui) (err error) {
 		}
 		return nil
 	}
-	rows := make([][]string, 0, len(runs))
-	for i := range runs {
-		r := &runs[i]
-		rows = append(rows, []string{strconv.FormatInt(r.ID, 10), runLabel(r), string(r.Mode), string(r.Trigger),
-			textTime(r.StartedAt), runDuration(r), u.status(string(r.Status)), countsText(r.Counts)})
+	table := func(layout string, trigger bool) func() ([]string, [][]string) {
+		return func() ([]string, [][]string) {
+			header := []string{"RUN", "ASSOCIATION", "MODE", "TRIGGER", "STARTED", "DURATION", "STATUS", "HOSTS", "DRIFTED"}
+			if !trigger {
+				header = slices.Delete(header, 3, 4)
+				header[4] = "TOOK"
+			}
+			rows := make([][]string, 0, len(runs))
+			for i := range runs {
+				r := &runs[i]
+				started := "-"
+				if !r.StartedAt.IsZero() {
+					started = r.StartedAt.UTC().Format(layout)
+				}
+				row := []string{strconv.FormatInt(r.ID, 10), runLabel(r), string(r.Mode), string(r.Trigger),
+					started, runDuration(r), u.status(string(r.Status)), countsText(r.Counts), driftedText(r, drifts[r.ID])}
+				if !trigger {
+					row = slices.Delete(row, 3, 4)
+				}
+				rows = append(rows, row)
+			}
+			return header, rows
+		}
 	}
-	u.table([]string{"RUN", "ASSOCIATION", "MODE", "TRIGGER", "STARTED", "DURATION", "STATUS", "HOSTS"}, rows)
+	// Narrower layouts for a narrow terminal: a shorter start time, then
+	// no trigger.
+	u.tableFirstFit(table(textTimeLayout, true), table(shortTimeLayout, true), table(shortTimeLayout, false))
 	if more {
 		u.notef("newest %d %s shown; --limit 0 shows all", limit, plural(limit, "run"))
 	}
 	return nil
+}
+
+// historyJSON is a run in `history --json`: the run, and on how many
+// hosts it found drift and corrected it.
+type historyJSON struct {
+	runJournalJSON
+	DriftedHosts   int `json:"drifted_hosts"`
+	CorrectedHosts int `json:"corrected_hosts"`
+}
+
+// shortTimeLayout is a start time in a table too narrow for textTimeLayout.
+const shortTimeLayout = "01-02 15:04Z"
+
+// driftedText is the DRIFTED column of history: on how many hosts the
+// run found a step out of state, and how many it corrected: "1",
+// "3 corrected", "3, 2 corrected"; "-" for an exec run or one still
+// running.
+func driftedText(r *journal.Run, d journal.RunDrift) string {
+	switch {
+	case r.Mode == journal.ModeExec:
+		return "-"
+	case d.Corrected == 0:
+		return strconv.Itoa(d.Drifted)
+	case d.Corrected == d.Drifted:
+		return fmt.Sprintf("%d corrected", d.Corrected)
+	}
+	return fmt.Sprintf("%d, %d corrected", d.Drifted, d.Corrected)
 }
 
 // runLabel names a run in a table: its association, or for an exec run

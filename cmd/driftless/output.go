@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/charmbracelet/lipgloss"
-	"github.com/charmbracelet/lipgloss/table"
+	"github.com/charmbracelet/x/ansi"
 	"github.com/muesli/termenv"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/term"
@@ -28,7 +29,10 @@ type ui struct {
 	color    bool
 	quiet    bool
 	verbose  bool
-	width    int
+	noDiff   bool   // --no-diff: what differed as a gist, no diff
+	junit    string // --junit FILE, written also when the files are invalid
+	width    int    // of stdout: the terminal's, else 100
+	errWidth int    // of stderr: the terminal's, else 100
 	r        *lipgloss.Renderer
 }
 
@@ -46,7 +50,8 @@ func withUI(run func(c *cli.Context, u *ui) error) cli.ActionFunc {
 }
 
 func newUI(c *cli.Context) (*ui, error) {
-	u := &ui{out: c.App.Writer, err: c.App.ErrWriter, quiet: c.Bool("quiet"), verbose: c.Bool("verbose")}
+	u := &ui{out: c.App.Writer, err: c.App.ErrWriter, quiet: c.Bool("quiet"), verbose: c.Bool("verbose"),
+		noDiff: c.Bool("no-diff"), junit: c.String("junit")}
 	switch o := c.String("output"); {
 	case c.Bool("json") || o == "json":
 		u.json = true
@@ -54,17 +59,12 @@ func newUI(c *cli.Context) (*ui, error) {
 	default:
 		return nil, usageError("--output: expected text or json, got %q", o)
 	}
-	var fd int
+	var fd, errFD int
 	u.tty, fd = isTerminal(u.out)
-	u.errTTY, _ = isTerminal(u.err)
+	u.errTTY, errFD = isTerminal(u.err)
 	_, noColor := os.LookupEnv("NO_COLOR")
 	u.color = u.tty && !noColor && !c.Bool("no-color") && os.Getenv("TERM") != "dumb"
-	u.width = 100
-	if u.tty {
-		if w, _, err := term.GetSize(fd); err == nil && w > 20 {
-			u.width = w
-		}
-	}
+	u.width, u.errWidth = termWidth(u.tty, fd), termWidth(u.errTTY, errFD)
 	profile := termenv.Ascii
 	if u.color {
 		profile = termenv.ANSI256
@@ -75,6 +75,16 @@ func newUI(c *cli.Context) (*ui, error) {
 		slog.SetDefault(slog.New(slog.NewTextHandler(u.err, &slog.HandlerOptions{Level: slog.LevelDebug})))
 	}
 	return u, nil
+}
+
+// termWidth is the width of the terminal fd, 100 when it is none.
+func termWidth(tty bool, fd int) int {
+	if tty {
+		if w, _, err := term.GetSize(fd); err == nil && w > 20 {
+			return w
+		}
+	}
+	return 100
 }
 
 func isTerminal(w io.Writer) (bool, int) {
@@ -117,8 +127,12 @@ func (u *ui) bold(s string) string {
 	return u.r.NewStyle().Bold(true).Render(s)
 }
 
-// table prints rows under header: a lipgloss table that fits the terminal
-// on a TTY, plain aligned columns elsewhere (no escape codes).
+// table prints rows under header. Off a terminal: plain columns aligned
+// to their content, every cell whole, one line per row. On a terminal:
+// columns two spaces apart, sized to their content and, when that is wider
+// than the terminal, narrowed widest first: a narrowed cell wraps between
+// words, never inside one, and only a word longer than its column is cut
+// with "…" (docs/commands.md#output).
 func (u *ui) table(header []string, rows [][]string) {
 	if !u.tty {
 		tw := tabwriter.NewWriter(u.out, 0, 4, 2, ' ', 0)
@@ -129,45 +143,173 @@ func (u *ui) table(header []string, rows [][]string) {
 		tw.Flush()
 		return
 	}
-	headerStyle := u.r.NewStyle().Bold(true).Padding(0, 1)
-	cell := u.r.NewStyle().Padding(0, 1)
-	border := u.r.NewStyle()
-	if u.color {
-		border = border.Foreground(lipgloss.Color("240"))
+	widths := fitColumns(header, rows, u.width)
+	bold := make([]string, len(header))
+	for i, h := range header {
+		bold[i] = u.bold(h)
 	}
-	t := table.New().
-		Border(lipgloss.RoundedBorder()).
-		BorderStyle(border).
-		Headers(header...).
-		Rows(rows...).
-		Width(min(u.width, tableWidth(header, rows))).
-		StyleFunc(func(row, col int) lipgloss.Style {
-			if row == table.HeaderRow {
-				return headerStyle
+	for _, r := range append([][]string{bold}, rows...) {
+		cells := make([][]string, len(widths))
+		height := 1
+		for i := range widths {
+			cell := ""
+			if i < len(r) {
+				cell = r[i]
 			}
-			return cell
-		})
-	fmt.Fprintln(u.out, t.Render())
+			cells[i] = wrapWords(cell, widths[i])
+			height = max(height, len(cells[i]))
+		}
+		for l := range height {
+			var b strings.Builder
+			for i, w := range widths {
+				part := ""
+				if l < len(cells[i]) {
+					part = cells[i][l]
+				}
+				if i == len(widths)-1 {
+					b.WriteString(part)
+					break
+				}
+				b.WriteString(part + strings.Repeat(" ", w-ansi.StringWidth(part)+tableGap))
+			}
+			fmt.Fprintln(u.out, strings.TrimRight(b.String(), " "))
+		}
+	}
 }
 
-// tableWidth is the width the table needs without wrapping.
-func tableWidth(header []string, rows [][]string) int {
-	w := make([]int, len(header))
+// tableFirstFit prints the first of tables that fits the terminal (each
+// gives a header and rows: a narrower layout of the same table), or the
+// last one, narrowed.
+func (u *ui) tableFirstFit(tables ...func() ([]string, [][]string)) {
+	for i, t := range tables {
+		header, rows := t()
+		if i == len(tables)-1 || u.fits(header, rows) {
+			u.table(header, rows)
+			return
+		}
+	}
+}
+
+// fits is true when the table of header and rows is not wider than the
+// terminal (always, off a terminal).
+func (u *ui) fits(header []string, rows [][]string) bool {
+	if !u.tty {
+		return true
+	}
+	return sum(fitColumns(header, rows, math.MaxInt))+tableGap*(len(header)-1) <= u.width
+}
+
+// tableGap is the room between two columns of a terminal table.
+const tableGap = 2
+
+// fitColumns is the width of each column: its widest cell, narrowed when
+// the table is wider than width. Each step narrows by one the column
+// where that adds the fewest lines to the table (the widest among
+// equals), first down to each column's longest word (so that no word is
+// cut), then, if the table is still too wide, down to 12 columns
+// (cutting longer words); a header is never narrowed.
+func fitColumns(header []string, rows [][]string, width int) []int {
+	n := len(header)
+	widths, words := make([]int, n), make([]int, n)
 	for i, h := range header {
-		w[i] = lipgloss.Width(h)
+		widths[i], words[i] = ansi.StringWidth(h), ansi.StringWidth(h)
+	}
+	cell := func(r []string, i int) string {
+		if i < len(r) {
+			return r[i]
+		}
+		return ""
 	}
 	for _, r := range rows {
-		for i, c := range r {
-			if i < len(w) {
-				w[i] = max(w[i], lipgloss.Width(c))
+		for i := range n {
+			widths[i] = max(widths[i], ansi.StringWidth(cell(r, i)))
+			for word := range strings.FieldsSeq(cell(r, i)) {
+				words[i] = max(words[i], ansi.StringWidth(word))
 			}
 		}
 	}
-	total := 1
-	for _, x := range w {
-		total += x + 3
+	room := width - tableGap*(n-1)
+	if sum(widths) <= room {
+		return widths
 	}
-	return total
+	// heights[i][r]: the lines cell i of row r takes at widths[i].
+	heightsAt := func(i, w int) []int {
+		hs := make([]int, len(rows))
+		for r, row := range rows {
+			hs[r] = len(wrapWords(cell(row, i), w))
+		}
+		return hs
+	}
+	heights := make([][]int, n)
+	for i := range n {
+		heights[i] = heightsAt(i, widths[i])
+	}
+	for _, floor := range []func(i int) int{
+		func(i int) int { return words[i] },
+		func(i int) int { return max(ansi.StringWidth(header[i]), min(words[i], 12)) },
+	} {
+		for sum(widths) > room {
+			best, bestCost, bestHeights := -1, 0, []int(nil)
+			for i, w := range widths {
+				if w <= floor(i) {
+					continue
+				}
+				hs := heightsAt(i, w-1)
+				cost := 0
+				for r := range rows {
+					h := hs[r]
+					for j := range n {
+						if j != i {
+							h = max(h, heights[j][r])
+						}
+					}
+					cost += h
+				}
+				if best < 0 || cost < bestCost || cost == bestCost && w > widths[best] {
+					best, bestCost, bestHeights = i, cost, hs
+				}
+			}
+			if best < 0 {
+				break
+			}
+			widths[best]--
+			heights[best] = bestHeights
+		}
+	}
+	return widths
+}
+
+func sum(xs []int) int {
+	t := 0
+	for _, x := range xs {
+		t += x
+	}
+	return t
+}
+
+// wrapWords breaks s into lines of at most width columns between words;
+// a word wider than width is cut with "…".
+func wrapWords(s string, width int) []string {
+	if ansi.StringWidth(s) <= width {
+		return []string{s}
+	}
+	var lines []string
+	line := ""
+	for w := range strings.FieldsSeq(s) {
+		if ansi.StringWidth(w) > width {
+			w = ansi.Truncate(w, width, "…")
+		}
+		switch {
+		case line == "":
+			line = w
+		case ansi.StringWidth(line)+1+ansi.StringWidth(w) <= width:
+			line += " " + w
+		default:
+			lines = append(lines, line)
+			line = w
+		}
+	}
+	return append(lines, line)
 }
 
 // diagnostics prints warnings and errors on stderr, and returns an error
@@ -186,6 +328,11 @@ func (u *ui) diagnostics(list *diag.List) error {
 	files := map[string]bool{}
 	for _, e := range errs {
 		files[e.File] = true
+	}
+	if u.junit != "" {
+		if err := writeValidationJUnit(u.junit, errs); err != nil {
+			fmt.Fprintf(u.err, "junit: %v\n", err)
+		}
 	}
 	return exitWith(exitInvalid, fmt.Errorf("%d %s in %d %s; nothing was run", len(errs), plural(len(errs), "error"), len(files), plural(len(files), "file")))
 }

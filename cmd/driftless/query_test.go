@@ -295,13 +295,13 @@ func TestQueryHistory(t *testing.T) {
 
 	r := driftless(t, "history", "-C", dir).wantCode(t, exitOK)
 	wantLines(t, "history", r.stdout,
-		`^RUN +ASSOCIATION +MODE +TRIGGER +STARTED +DURATION +STATUS +HOSTS$`,
-		`^5 +web-baseline +check +schedule +\S+ \S+Z +1s +Success +1 Success$`,
-		`^4 +exec: uptime +exec +exec +2026-11-20 13:00:00Z +1s +Success +1 Success$`,
-		`^3 +web-baseline +apply +change +2026-11-20 12:00:00Z +1m0s +Failed +1 Success, 1 Unreachable$`,
-		`^2 +db-backup +check +schedule +2026-11-20 11:00:00Z +2s +Success +2 Success$`,
-		`^1 +web-baseline +apply +manual +2026-11-20 10:00:00Z +5m0s +Failed +1 Success, 1 Failed$`,
-		`^6 +db-backup +apply +manual +2026-11-20 09:00:00Z +- +Interrupted +1 Interrupted$`,
+		`^RUN +ASSOCIATION +MODE +TRIGGER +STARTED +DURATION +STATUS +HOSTS +DRIFTED$`,
+		`^5 +web-baseline +check +schedule +\S+ \S+Z +1s +Success +1 Success +1$`,
+		`^4 +exec: uptime +exec +exec +2026-11-20 13:00:00Z +1s +Success +1 Success +-$`,
+		`^3 +web-baseline +apply +change +2026-11-20 12:00:00Z +1m0s +Failed +1 Success, 1 Unreachable +1 corrected$`,
+		`^2 +db-backup +check +schedule +2026-11-20 11:00:00Z +2s +Success +2 Success +1$`,
+		`^1 +web-baseline +apply +manual +2026-11-20 10:00:00Z +5m0s +Failed +1 Success, 1 Failed +2, 1 corrected$`,
+		`^6 +db-backup +apply +manual +2026-11-20 09:00:00Z +- +Interrupted +1 Interrupted +0$`,
 	)
 	// Newest first, by start time (run 6 started first).
 	var order []string
@@ -336,7 +336,7 @@ func TestQueryHistory(t *testing.T) {
 	wantLines(t, "history --limit -1", r.stderr, `--limit: expected a number of runs, 0 or more, got -1`)
 
 	r = driftless(t, "--json", "history", "-C", dir, "--host", "web-1", "--limit", "0").wantCode(t, exitOK)
-	runs := decodeJSON[[]runJournalJSON](t, r.stdout)
+	runs := decodeJSON[[]historyJSON](t, r.stdout)
 	if len(runs) != 3 || runs[0].ID != 4 || runs[1].ID != 3 || runs[2].ID != 1 {
 		t.Fatalf("history --json --host web-1: %s", r.stdout)
 	}
@@ -349,7 +349,8 @@ func TestQueryHistory(t *testing.T) {
 		r1.StartedAt == nil || *r1.StartedAt != "2026-11-20T10:00:00Z" ||
 		r1.EndedAt == nil || *r1.EndedAt != "2026-11-20T10:05:00Z" ||
 		r1.DurationSeconds == nil || *r1.DurationSeconds != 300 ||
-		r1.Hosts["Success"] != 1 || r1.Hosts["Failed"] != 1 || len(r1.Hosts) != 2 || r1.PID != os.Getpid() {
+		r1.Hosts["Success"] != 1 || r1.Hosts["Failed"] != 1 || len(r1.Hosts) != 2 || r1.PID != os.Getpid() ||
+		r1.DriftedHosts != 2 || r1.CorrectedHosts != 1 {
 		t.Errorf("history --json run 1 = %+v", r1)
 	}
 	if !strings.Contains(r.stdout, `"started_at": "2026-11-20T10:00:00Z"`) || !strings.Contains(r.stdout, `"hosts": {`) {
@@ -586,12 +587,16 @@ func TestQueryHelpers(t *testing.T) {
 		"--- a/x\n+++ b/x\n@@ -1 +1,2 @@\n--- old dashes\n+new\n+more\n\\ No newline at end of file\nowner a -> b": "x: +2 -1 lines; owner a -> b",
 		"--- /etc/motd\n+++ /dev/null\n@@ -1,1 +0,0 @@\n-hi\n":                                                     "/etc/motd: +0 -1 line",
 	} {
-		if got := differGist(journal.DriftEvent{Differ: differ}); got != want {
+		if got := differGist(journal.DriftEvent{Differ: differ}, 72); got != want {
 			t.Errorf("differGist(%q) = %q, want %q", differ, got, want)
 		}
 	}
-	if got := differGist(journal.DriftEvent{Error: "boom\nmore"}); got != "error: boom" {
-		t.Errorf("differGist(error) = %q", got)
+	if got := differGist(journal.DriftEvent{Error: "boom\nmore"}, 72); got != "error: boom" {
+		t.Errorf("differGist(error) on a terminal = %q", got)
+	}
+	long := "boom " + strings.Repeat("x", 100) + "\nmore"
+	if got := differGist(journal.DriftEvent{Error: long}, 0); got != "error: boom "+strings.Repeat("x", 100)+"; more" {
+		t.Errorf("differGist(error) off a terminal = %q, want it whole", got)
 	}
 
 	if got := safeText("ok\ttab\r\n\x1b[2Jbad\x00\xff"); got != "ok\ttab\n\\x1b[2Jbad\\x00\\xff" {

@@ -52,6 +52,11 @@ func TestE2ERotatedSecretStaysSecret(t *testing.T) {
 	if r := outs["check"]; r.code != 2 {
 		t.Fatalf("check with the new token: %s", r)
 	}
+	// Under the host line, the steps that drifted, without a diff.
+	if r := outs["check"]; !strings.Contains(r.stdout, "\n  env-file (file): Drifted: content differs (secret): on host ") ||
+		!strings.Contains(r.stdout, "\n  profile (line): Drifted: content differs (secret): on host ") || strings.Contains(r.stdout, "@@") {
+		t.Errorf("the check does not say which steps drifted, or shows a diff: %s", r)
+	}
 	if !strings.Contains(outs["check json"].stdout, "content differs (secret)") {
 		t.Errorf("the drift is not said: %s", outs["check json"])
 	}

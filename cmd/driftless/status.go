@@ -86,17 +86,54 @@ func printStatus(u *ui, rows []journal.ComplianceRow, nonCompliant int, f journa
 		}
 		return
 	}
-	table := make([][]string, 0, len(rows))
-	for _, r := range rows {
-		last := fmt.Sprintf("#%d %s", r.RunID, textTime(r.At))
-		if r.Mode == journal.ModeCheck {
-			last += " (check)"
+	// Narrower layouts for a narrow terminal: a shorter time of the last
+	// run and the host status with the steps, then no severity.
+	layout := func(narrow, severity bool) func() ([]string, [][]string) {
+		return func() ([]string, [][]string) {
+			header := []string{"ASSOCIATION", "HOST", "COMPLIANCE", "SEVERITY", "LAST RUN", "STEPS", "HOST STATUS"}
+			if narrow {
+				header = header[:6]
+			}
+			if !severity {
+				header = slices.Delete(header, 3, 4)
+			}
+			table := make([][]string, 0, len(rows))
+			for _, r := range rows {
+				row := []string{r.Association, r.Host, u.status(r.Compliance), r.Severity, lastRunText(r, narrow), stepsText(r), u.status(string(r.HostStatus))}
+				if narrow {
+					if r.HostStatus != journal.StatusSuccess {
+						row[5] = string(r.HostStatus) + ", " + row[5]
+					}
+					row = row[:6]
+				}
+				if !severity {
+					row = slices.Delete(row, 3, 4)
+				}
+				table = append(table, row)
+			}
+			return header, table
 		}
-		table = append(table, []string{r.Association, r.Host, u.status(r.Compliance), r.Severity, last,
-			stepsText(r), u.status(string(r.HostStatus))})
 	}
-	u.table([]string{"ASSOCIATION", "HOST", "COMPLIANCE", "SEVERITY", "LAST RUN", "STEPS", "HOST STATUS"}, table)
+	u.tableFirstFit(layout(false, true), layout(true, true), layout(true, false))
 	u.notef("%d compliant, %d non-compliant", len(rows)-nonCompliant, nonCompliant)
+}
+
+// lastRunText is the run behind a compliance row: "#4 2026-12-05 04:13:30Z
+// (check)", or narrow "#4 12-05 04:13Z check".
+func lastRunText(r journal.ComplianceRow, narrow bool) string {
+	at := textTime(r.At)
+	if narrow && !r.At.IsZero() {
+		at = r.At.UTC().Format(shortTimeLayout)
+	}
+	last := fmt.Sprintf("#%d %s", r.RunID, at)
+	switch {
+	case r.Mode != journal.ModeCheck:
+	case narrow:
+		last += " check"
+	default:
+		last += " (check)"
+	}
+	return last
 }
 
 // stepsText sums up the steps of the run behind a compliance row:

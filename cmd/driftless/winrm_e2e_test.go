@@ -234,7 +234,7 @@ func TestWinRMConnectionErrors(t *testing.T) {
 			t.Errorf("no %q in\n%s", want, r)
 		}
 	}
-	if !strings.Contains(r.stderr, "1 run: 1 Success, 1 Failed, 2 Unreachable") {
+	if !strings.Contains(r.stderr, "win apply, 4 hosts: 1 failed: win-auth; 2 unreachable: win-slow win-tls; 1 corrected: win-ok (driftless show 1)") {
 		t.Errorf("summary:\n%s", r)
 	}
 	show := showRun(t, f, "1")
@@ -288,7 +288,7 @@ targets = ["*"]
 			t.Errorf("no result line for %s:\n%s", h, r)
 		}
 	}
-	if n := strings.Count(r.stderr, " run: "); n != 1 || !strings.Contains(r.stderr, "1 run: 3 Success (driftless show 1)") {
+	if n := strings.Count(r.stderr, "driftless show"); n != 1 || !strings.Contains(r.stderr, "mixed apply, 3 hosts: 3 corrected: web-1 web-2 win-1 (driftless show 1)") {
 		t.Errorf("want one summary of one run:\n%s", r)
 	}
 	for _, h := range f.hosts {
@@ -329,7 +329,7 @@ targets = ["*"]
 		}
 	}
 	r = f.run(t, "check")
-	if r.code != 0 || !strings.Contains(r.stderr, "1 run: 3 Success") {
+	if r.code != 0 || !strings.Contains(r.stderr, "mixed check, 3 hosts: 3 compliant (driftless show 2)") {
 		t.Errorf("check after apply: %s", r)
 	}
 	for _, h := range []string{"web-1", "web-2", "win-1"} {

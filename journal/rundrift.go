@@ -1,0 +1,54 @@
+package journal
+
+import (
+	"context"
+	"slices"
+	"strings"
+)
+
+// RunDrift is what the host executions of one run found out of state.
+type RunDrift struct {
+	// Drifted is how many hosts had a step found out of state (whatever
+	// happened next); Corrected, how many of them had a step put back.
+	Drifted, Corrected int
+}
+
+// RunDrifts returns, for each of the runs ids that has a host execution,
+// its RunDrift (history's DRIFTED column).
+func (j *Journal) RunDrifts(ctx context.Context, ids []int64) (map[int64]RunDrift, error) {
+	out := map[int64]RunDrift{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	if err := j.beforeQuery(ctx); err != nil {
+		return nil, wrap("run drift", err)
+	}
+	for chunk := range slices.Chunk(ids, 500) {
+		if err := j.runDrifts(ctx, chunk, out); err != nil {
+			return nil, wrap("run drift", err)
+		}
+	}
+	return out, nil
+}
+
+func (j *Journal) runDrifts(ctx context.Context, ids []int64, out map[int64]RunDrift) error {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := j.r.QueryContext(ctx, `SELECT run_id, SUM(drifted > 0), SUM(corrected > 0) FROM host_results
+		WHERE run_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) GROUP BY run_id`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var d RunDrift
+		if err := rows.Scan(&id, &d.Drifted, &d.Corrected); err != nil {
+			return err
+		}
+		out[id] = d
+	}
+	return rows.Err()
+}
