@@ -363,7 +363,10 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Flags:                globalFlags(),
 		HideHelpCommand:      true,
 		EnableBashCompletion: true,
-		Commands:             commands(),
+		// --targets takes one selector, whose commas belong to tag:
+		// values (tag:role=web,lb); the flag is repeated for a union.
+		DisableSliceFlagSeparator: true,
+		Commands:                  commands(),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return unknownCommand(c.App, c.Args().First())
