@@ -121,7 +121,8 @@ Exit 0 when nothing was due or everything that ran succeeded, 3 when a host fail
 Examples:
    * * * * * cd /srv/ops && driftless tick --quiet
    driftless tick --now 2026-12-01T03:00:00Z`,
-			Flags:  []cli.Flag{nowFlag(), &cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"}},
+			Flags: []cli.Flag{nowFlag(), &cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"},
+				&cli.BoolFlag{Name: "force", Usage: "accept a --now more than a minute ahead of the clock (runs are recorded at that time)"}},
 			Action: withConfigAndJournal(tick),
 		},
 		{

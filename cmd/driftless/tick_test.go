@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -220,5 +222,102 @@ func TestDaemon(t *testing.T) {
 	err := cmd.Wait()
 	if err != nil || runsOn(t, f.hosts[0].Home, "d") != 1 || !strings.Contains(out.String(), "stopped") {
 		t.Errorf("daemon: %v, %d runs\n%s", err, runsOn(t, f.hosts[0].Home, "d"), out.String())
+	}
+}
+
+// localDir is a config dir with one local host and the associations
+// given, each running counterDoc(name) (its runs counted in dir/runs-NAME).
+func localDir(t *testing.T, assocs string, names ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "documents"), 0o755)
+	os.WriteFile(filepath.Join(dir, "inventory.toml"), []byte("[hosts.here]\ntransport = \"local\"\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "associations.toml"), []byte(assocs), 0o600)
+	for _, n := range names {
+		os.WriteFile(filepath.Join(dir, "documents", n+".toml"), []byte(strings.ReplaceAll(counterDoc(n), "~/", dir+"/")), 0o600)
+	}
+	return dir
+}
+
+// tick --now up to a minute ahead of the clock is accepted (a cron tick
+// on a clock a little behind); further ahead it is refused unless --force.
+func TestTickNowAheadOfTheClock(t *testing.T) {
+	dir := localDir(t, "[associations.c]\ndocument = \"c\"\ntargets = [\"*\"]\nschedule = \"rate(1 minute)\"\n", "c")
+	run := func(args ...string) result {
+		var out, errb bytes.Buffer
+		code := Main(append([]string{"driftless", "-C", dir}, args...), strings.NewReader(""), &out, &errb)
+		return result{code, out.String(), errb.String()}
+	}
+	soon := time.Now().UTC().Add(30 * time.Second).Format(time.RFC3339)
+	if r := run("tick", "--now", soon); r.code != 0 || runsOn(t, dir, "c") != 1 {
+		t.Fatalf("tick --now %s (30 s ahead): %s", soon, r)
+	}
+	later := time.Now().UTC().Add(3 * time.Minute).Format(time.RFC3339)
+	r := run("tick", "--now", later)
+	if r.code != 1 || !regexp.MustCompile(`--now `+later+` is (2m5\ds|3m0s) ahead of this machine's clock`).MatchString(r.stderr) ||
+		!strings.Contains(r.stderr, "add --force") || runsOn(t, dir, "c") != 1 {
+		t.Fatalf("tick --now %s (3 min ahead): %s", later, r)
+	}
+	if r := run("tick", "--now", later, "--force"); r.code != 0 || runsOn(t, dir, "c") != 2 {
+		t.Fatalf("tick --force --now %s: %s", later, r)
+	}
+	// What --force does: the schedule counts from that run, so the real
+	// tick finds nothing due until then.
+	if r := run("tick"); r.code != 0 || !strings.Contains(r.stderr, "nothing due") {
+		t.Fatalf("tick after a forced future one: %s", r)
+	}
+}
+
+// The daemon ticks at the start of every minute, and rate(1 minute) runs
+// at each: the run it starts at once (mid-minute) is followed by one at
+// the start of the next minute, not one at the minute after.
+func TestDaemonTicksAtTheStartOfEachMinute(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the next minute")
+	}
+	t.Parallel()
+	bin := buildBinary(t)
+	dir := localDir(t, "[associations.d]\ndocument = \"d\"\ntargets = [\"*\"]\nschedule = \"rate(1 minute)\"\n", "d")
+	cmd := exec.Command(bin, "daemon", "-C", dir)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	stamps := func() []int64 {
+		b, _ := os.ReadFile(filepath.Join(dir, "runs-d"))
+		var s []int64
+		for _, f := range strings.Fields(string(b)) {
+			var n int64
+			fmt.Sscan(f, &n)
+			s = append(s, n)
+		}
+		return s
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for len(stamps()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(stamps()) == 0 {
+		t.Fatalf("the daemon ran nothing at start:\n%s", out.String())
+	}
+	first := stamps()[0]
+	boundary := first - first%60 + 60
+	deadline = time.Unix(boundary+10, 0)
+	for len(stamps()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	s := stamps()
+	if len(s) < 2 {
+		t.Fatalf("rate(1 minute): first run at %s, none at the next minute %s:\n%s",
+			time.Unix(first, 0).UTC().Format(time.TimeOnly), time.Unix(boundary, 0).UTC().Format(time.TimeOnly), out.String())
+	}
+	if s[1] < boundary || s[1] > boundary+2 {
+		t.Errorf("second run at %s, want at the start of the minute %s (within 2 s)",
+			time.Unix(s[1], 0).UTC().Format(time.TimeOnly), time.Unix(boundary, 0).UTC().Format(time.TimeOnly))
 	}
 }
