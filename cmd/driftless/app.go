@@ -240,11 +240,17 @@ Examples:
 			Name:  "validate",
 			Usage: "check every file of the config dir; exit 1 with all errors",
 			Description: `Reads inventory.toml, associations.toml and every document, and reports every problem
-as file:line:col: key: message. Nothing is contacted.
+as file:line:col: key: message. Nothing is contacted. An environment variable that the config
+needs (a secret) and that is not set is a warning: only the commands that run what needs it
+stop on it. With --require-env it is an error.
 
 Examples:
    driftless validate
-   driftless validate -C ops --json`,
+   driftless validate -C ops --json
+   driftless validate --require-env    # where driftless runs: every secret it needs is set`,
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "require-env", Usage: "an environment variable that the config needs and is not set is an error, not a warning"},
+			},
 			Action: withUI(runValidate),
 		},
 		{

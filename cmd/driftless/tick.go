@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/internal/diag"
 	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/runner"
 )
@@ -50,7 +51,27 @@ func aheadText(d time.Duration) string {
 	return d.Round(time.Second).String()
 }
 
+// tick runs what is due, but not what needs an environment variable that
+// is not set: that is said, file:line first, and makes tick exit 1 when
+// nothing worse happened; the rest runs (docs/config-dir.md#secrets).
 func tick(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error {
+	cfg, blocked := runnable(cfg)
+	sayBlocked(u, blocked)
+	err := tickDue(c, u, now, cfg, j)
+	if err == nil && len(blocked) > 0 {
+		return exitWith(exitInvalid, fmt.Errorf("what needs the environment variables named above was not run (they are not set); the rest was"))
+	}
+	return err
+}
+
+// sayBlocked prints what tick and daemon do not run, and why.
+func sayBlocked(u *ui, blocked []*diag.Error) {
+	for _, e := range blocked {
+		fmt.Fprintln(u.err, "not run: "+e.Error())
+	}
+}
+
+func tickDue(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error {
 	d := newDialer()
 	prog := newProgress(u)
 	started := time.Now()
@@ -111,6 +132,8 @@ func daemon(c *cli.Context, u *ui, _ time.Time, _ *config.Config, j *journal.Jou
 		if cfg == nil {
 			u.notef("driftless daemon: config invalid, nothing run this minute:\n%s", list)
 		} else {
+			cfg, blocked := runnable(cfg)
+			sayBlocked(u, blocked)
 			d := newDialer()
 			r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: newProgress(u), HostDetail: d.note})
 			res, err := r.Tick(work, time.Now().UTC())
