@@ -68,29 +68,29 @@ apply_only_at_cron_interval = true
 	}
 	// First sight: the rate association runs on its new host; the
 	// cron-only one waits for its schedule.
-	tick("2026-12-01T05:00:00Z")
+	tick("2025-12-01T05:00:00Z")
 	expect("05:00", 1, 0)
-	tick("2026-12-01T05:01:00Z")
-	tick("2026-12-01T05:29:00Z")
+	tick("2025-12-01T05:01:00Z")
+	tick("2025-12-01T05:29:00Z")
 	expect("05:29", 1, 0)
-	tick("2026-12-01T05:30:30Z")
+	tick("2025-12-01T05:30:30Z")
 	expect("05:30", 2, 0)
 	// 06:00 fires the cron association (and the rate one is due again
 	// 30 minutes after its last start).
-	tick("2026-12-01T06:00:40Z")
+	tick("2025-12-01T06:00:40Z")
 	expect("06:00", 3, 1)
-	tick("2026-12-01T06:01:00Z")
+	tick("2025-12-01T06:01:00Z")
 	expect("06:01", 3, 1)
 	// A long gap: one run covers every missed fire time.
-	tick("2026-12-03T12:00:00Z")
+	tick("2025-12-03T12:00:00Z")
 	expect("two days later", 4, 2)
-	tick("2026-12-03T12:01:00Z")
+	tick("2025-12-03T12:01:00Z")
 	expect("a minute after", 4, 2)
 	// A content change makes the rate association due at once; the
 	// cron-only one still waits for its schedule.
 	f.writeDoc("rate", counterDoc("rate")+"# changed\n")
 	f.writeDoc("cron", counterDoc("cron")+"# changed\n")
-	r := tick("2026-12-03T12:02:00Z")
+	r := tick("2025-12-03T12:02:00Z")
 	expect("change", 5, 2)
 	if !strings.Contains(r.stdout, "rate web-1 Success") {
 		t.Errorf("tick output: %s", r)
@@ -100,8 +100,8 @@ apply_only_at_cron_interval = true
 		t.Errorf("history triggers: %s", r.stdout)
 	}
 	// schedule shows the next fire times.
-	r = f.run(t, "schedule", "--now", "2026-12-03T12:03:00Z", "--json")
-	if !strings.Contains(r.stdout, `"next": "2026-12-03T12:32:00Z"`) || !strings.Contains(r.stdout, `"next": "2026-12-04T06:00:00Z"`) {
+	r = f.run(t, "schedule", "--now", "2025-12-03T12:03:00Z", "--json")
+	if !strings.Contains(r.stdout, `"next": "2025-12-03T12:32:00Z"`) || !strings.Contains(r.stdout, `"next": "2025-12-04T06:00:00Z"`) {
 		t.Errorf("schedule: %s", r)
 	}
 }
@@ -116,10 +116,10 @@ schedule = "rate(1 day)"
 	first := f.hosts[1]
 	f.hosts = f.hosts[:1]
 	f.writeInventory(t, "")
-	f.run(t, "tick", "--now", "2026-12-01T05:00:00Z")
+	f.run(t, "tick", "--now", "2025-12-01T05:00:00Z")
 	f.hosts = append(f.hosts, first)
 	f.writeInventory(t, "")
-	r := f.run(t, "tick", "--now", "2026-12-01T05:10:00Z")
+	r := f.run(t, "tick", "--now", "2025-12-01T05:10:00Z")
 	if got := []int{runsOn(t, f.hosts[0].Home, "rate"), runsOn(t, first.Home, "rate")}; got[0] != 1 || got[1] != 1 {
 		t.Errorf("runs = %v, want the new host alone to run: %s", got, r)
 	}
