@@ -67,6 +67,9 @@ type Config struct {
 	// Secrets are the values {{ssm-secure:NAME}} resolved to: redacted
 	// wherever driftless prints or records.
 	Secrets []string
+	// docUnset holds, by document name, its {{ssm:NAME}} references to
+	// parameters whose environment variable is not set.
+	docUnset map[string][]unsetVar
 }
 
 // Association is one association of associations.toml, resolved.
@@ -96,6 +99,9 @@ type Association struct {
 	// alias is set when DocumentName is an AWS document name that runs a
 	// built-in.
 	alias *documents.AWSAlias
+	// unset is what running it needs from the environment and does not
+	// find there (MissingEnv).
+	unset []unsetVar
 }
 
 // Association returns the association named name, or nil.
@@ -372,11 +378,12 @@ func parseAssociation(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, checkHost
 	if a.Doc != nil {
 		errs := c.L.Len()
 		a.Params = resolveParams(cfg, c, n, a)
-		// With a bad parameter, rendering would only repeat the error.
-		checkDocTree(cfg, c, n, a, c.L.Len() == errs)
+		// With a bad parameter, or one whose secret is not in the
+		// environment, rendering would only repeat the problem.
+		checkDocTree(cfg, c, n, a, c.L.Len() == errs && len(a.unset) == 0)
 	}
-	if c.L.Len() > before {
-		return a
+	if c.L.Len() > before || len(a.unset) > 0 {
+		return a // no hash: what it would run with is not known
 	}
 	a.Hash = a.hash(cfg)
 	return a
@@ -483,7 +490,7 @@ func resolveParams(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, a *Associati
 			if !ok {
 				continue
 			}
-			v, ok = renderEnv(cfg, c, e, p, v)
+			v, ok = renderEnv(cfg, c, e, a, p, v)
 			if !ok {
 				continue
 			}
@@ -555,8 +562,9 @@ func paramValue(c cfgtree.Checker, n *cfgtree.Node, p *documents.Parameter) (doc
 
 // renderEnv resolves {{ env:NAME }} in an association's parameter values:
 // the way to pass secrets from the environment. Other references are not
-// allowed here.
-func renderEnv(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, p *documents.Parameter, v documents.Value) (documents.Value, bool) {
+// allowed here. A variable that is not set is recorded in a.unset, not in
+// the list: only running a needs it.
+func renderEnv(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, a *Association, p *documents.Parameter, v documents.Value) (documents.Value, bool) {
 	scope := &documents.Scope{Env: cfg.Env, SSM: func(name string) (string, bool) {
 		p, ok := cfg.Parameters[name]
 		return p.Value, ok
@@ -567,17 +575,28 @@ func renderEnv(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, p *documents.Par
 			c.Errf(n, "%v", err)
 			return "", false
 		}
+		unset := false
 		for _, r := range t.Refs() {
 			switch r.Kind {
-			case documents.RefEnv, documents.RefSSM:
-			case documents.RefSSMSecure:
-				if v, ok := scope.SSM(r.Name); ok {
-					cfg.Secrets = append(cfg.Secrets, v)
+			case documents.RefEnv:
+				if _, ok := cfg.Env(r.Name); !ok {
+					a.unsetEnv(r.Name, c.File, n.Pos, n.Path, fmt.Sprintf("parameter %s: {{ %s }}: environment variable %s is not set", p.Name, r, r.Name))
+					unset = true
+				}
+			case documents.RefSSM, documents.RefSSMSecure:
+				if sp, ok := cfg.Parameters[r.Name]; ok && sp.Unset {
+					a.addUnset(cfg.unsetSSM(c.File, n.Pos, n.Path, "parameter "+p.Name+": ", r))
+					unset = true
+				} else if ok && r.Kind == documents.RefSSMSecure {
+					cfg.Secrets = append(cfg.Secrets, sp.Value)
 				}
 			default:
 				c.Errf(n, "{{ %s }}: association parameters may refer only to the environment ({{ env:NAME }}) and to parameters.toml ({{ssm:NAME}})", r)
 				return "", false
 			}
+		}
+		if unset {
+			return "", false
 		}
 		out, err := t.Render(scope)
 		if err != nil {
@@ -618,6 +637,7 @@ func checkDocTree(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, a *Associatio
 			return
 		}
 		stack = append(stack, d.Name)
+		a.addUnset(cfg.docUnset[d.Name]...)
 		scope := &documents.Scope{Params: params, Env: cfg.Env}
 		for _, s := range d.Steps {
 			where := fmt.Sprintf("document %q step %q", d.Name, s.Name)
@@ -764,8 +784,7 @@ func checkRefs(cfg *Config, c cfgtree.Checker, n *cfgtree.Node, a *Association, 
 		switch r.Kind {
 		case documents.RefEnv:
 			if _, ok := cfg.Env(r.Name); !ok {
-				e := c.Errf(n, "%s: {{ %s }}: environment variable %s is not set", where, r, r.Name)
-				e.Hint = "export it before running driftless"
+				a.unsetEnv(r.Name, c.File, n.Pos, n.Path, fmt.Sprintf("%s: {{ %s }}: environment variable %s is not set", where, r, r.Name))
 			}
 		case documents.RefHostTag, documents.RefHostVar:
 			var missing []string

@@ -20,6 +20,11 @@ import (
 type SSMParam struct {
 	Value string
 	Pos   diag.Pos
+	// Env is the environment variable the value comes from ({ env =
+	// "NAME" }), and Unset says it is not set: the value is unknown, and
+	// only what uses the parameter needs it (docs/config-dir.md#secrets).
+	Env   string
+	Unset bool
 }
 
 var ssmParamNameRe = regexp.MustCompile(`^[/\w.:-]+$`)
@@ -68,12 +73,8 @@ func ParseParameters(file string, src []byte, env func(string) (string, bool), l
 				}
 				c.Keys(e, "env")
 				if v, ok := c.NonEmpty(e.Get("env")); ok {
-					if val, set := env(v); set {
-						out[name] = SSMParam{Value: val, Pos: e.Pos}
-					} else {
-						x := c.Errf(e, "parameter %q: environment variable %s is not set", name, v)
-						x.Hint = "export it before running driftless"
-					}
+					val, set := env(v)
+					out[name] = SSMParam{Value: val, Pos: e.Pos, Env: v, Unset: !set}
 				}
 				continue
 			case e.Kind == cfgtree.Map:
@@ -106,16 +107,24 @@ func (cfg *Config) resolveSSM(list *diag.List) {
 	var used []string // name=value of the document at hand, for its hash
 	lookup := func(name string) (string, bool) {
 		p, ok := cfg.Parameters[name]
-		if ok {
+		if ok && !p.Unset {
 			used = append(used, name+"="+p.Value)
 		}
-		return p.Value, ok
+		return p.Value, ok && !p.Unset
 	}
+	var d *documents.Document
 	missing := func(file string, pos diag.Pos, path string, r documents.Ref) {
+		if p, ok := cfg.Parameters[r.Name]; ok && p.Unset {
+			// Known, but its variable is not set: only what runs
+			// this document needs it.
+			cfg.docUnset[d.Name] = append(cfg.docUnset[d.Name], cfg.unsetSSM(file, pos, path, "", r))
+			return
+		}
 		e := list.Addf(file, pos, path, "{{%s}}: parameters.toml has no parameter %q", r, r.Name)
 		e.Hint = "add \"" + r.Name + "\" = \"...\" to " + filepath.Join(cfg.Dir, "parameters.toml")
 	}
-	for _, d := range cfg.Documents {
+	cfg.docUnset = map[string][]unsetVar{}
+	for _, d = range cfg.Documents {
 		if d.File == "" {
 			continue
 		}

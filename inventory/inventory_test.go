@@ -276,6 +276,7 @@ func TestSelectorErrors(t *testing.T) {
 		{"web & grp:x", 7, `unknown selector kind "grp:"`},
 		{"web-[", 1, "bad glob"},
 		{"a, b", 1, "not a host name pattern"},
+		{"web-1,web-2", 1, "--targets web-1 --targets web-2"},
 		{"tag-key:", 1, "expected tag-key:KEY"},
 	}
 	for _, c := range cases {

@@ -140,6 +140,14 @@ func parseTerm(t *term, p string) error {
 		if name == "" {
 			return fmt.Errorf("empty host name pattern")
 		}
+		if a, b, ok := strings.Cut(name, ","); ok && strings.TrimSpace(a) != "" && strings.TrimSpace(b) != "" {
+			// Commas belong to tag: values; a union is several selectors.
+			a, b = strings.TrimSpace(a), strings.TrimSpace(b)
+			if i := strings.IndexByte(b, ','); i >= 0 {
+				b = strings.TrimSpace(b[:i])
+			}
+			return fmt.Errorf("%q is not a host name pattern: a comma separates only tag values (tag:role=web,lb); for several hosts give several selectors: --targets %s --targets %s, or targets = [%q, %q]", name, a, b, a, b)
+		}
 		if strings.ContainsAny(name, " \t,|()") {
 			return fmt.Errorf("%q is not a host name pattern (a list of selectors is written as several selectors)", name)
 		}

@@ -13,11 +13,13 @@ func Unfinished(s Status) bool {
 	return s == StatusCancelled || s == StatusInterrupted || s == StatusInProgress
 }
 
-// LastFinished returns the latest host execution of assoc on host, in any
-// mode, that was not cut off (see Unfinished); ok is false when there is
-// none. Schedules count from it, so that a run stopped by a signal or a
-// kill is run again at the next tick with the reason it had.
-func (j *Journal) LastFinished(ctx context.Context, assoc, host string) (lr LastRun, ok bool, err error) {
+// LastFinished returns the latest host execution of assoc on host in
+// mode (any mode but exec when mode is empty) that was not cut off (see
+// Unfinished); ok is false when there is none. Schedules count from the
+// last one in the association's own mode, so that a run stopped by a
+// signal or a kill is run again at the next tick with the reason it had,
+// and a manual check of an apply association does not reset its clock.
+func (j *Journal) LastFinished(ctx context.Context, assoc, host string, mode Mode) (lr LastRun, ok bool, err error) {
 	if err := j.beforeQuery(ctx); err != nil {
 		return lr, false, wrap("last finished", err)
 	}
@@ -25,8 +27,10 @@ func (j *Journal) LastFinished(ctx context.Context, assoc, host string) (lr Last
 	err = j.r.QueryRowContext(ctx, `
 		SELECT run_id, mode, started_at, status, def_hash FROM host_results
 		WHERE host = ? AND association = ? AND status NOT IN (?, ?, ?)
+		AND (? = '' AND mode != ? OR mode = ?)
 		ORDER BY run_id DESC LIMIT 1`,
-		host, assoc, StatusCancelled, StatusInterrupted, StatusInProgress).Scan(&lr.RunID, &lr.Mode, &at, &lr.Status, &lr.DefHash)
+		host, assoc, StatusCancelled, StatusInterrupted, StatusInProgress,
+		mode, ModeExec, mode).Scan(&lr.RunID, &lr.Mode, &at, &lr.Status, &lr.DefHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return LastRun{}, false, nil
 	}

@@ -30,7 +30,7 @@ type TickResult struct {
 type Due struct {
 	Assoc     *config.Association
 	Hosts     map[schedule.Reason][]*inventory.Host // due now, by reason
-	LastStart time.Time                             // latest start on any host
+	LastStart time.Time                             // latest start on any host, in the association's mode
 	LastRun   int64
 	LastState journal.Status // host status of that latest execution
 	Next      time.Time
@@ -53,11 +53,16 @@ func Plan(ctx context.Context, cfg *config.Config, j *journal.Journal, now time.
 
 func planOne(ctx context.Context, a *config.Association, j *journal.Journal, now time.Time) (Due, error) {
 	{
-		first, err := j.FirstSeen(ctx, a.Name, now)
+		// A --now ahead of the clock (schedule --now, tick --force) must
+		// not record a first sighting in the future.
+		first, err := j.FirstSeen(ctx, a.Name, earliest(now, time.Now()))
 		if err != nil {
 			return Due{}, err
 		}
-		last, err := j.LastRuns(ctx, a.Name, "")
+		// Only runs in the association's own mode count: a manual check
+		// of an apply association does not reset its clock.
+		mode := journal.Mode(a.Mode)
+		last, err := j.LastRuns(ctx, a.Name, mode)
 		if err != nil {
 			return Due{}, err
 		}
@@ -74,7 +79,7 @@ func planOne(ctx context.Context, a *config.Association, j *journal.Journal, now
 			// A run cut off by a signal or a kill does not count: the
 			// schedule counts from the last one that ended.
 			if ran && journal.Unfinished(lr.Status) {
-				if lr, ran, err = j.LastFinished(ctx, a.Name, h.Name); err != nil {
+				if lr, ran, err = j.LastFinished(ctx, a.Name, h.Name, mode); err != nil {
 					return Due{}, err
 				}
 			}
@@ -88,6 +93,14 @@ func planOne(ctx context.Context, a *config.Association, j *journal.Journal, now
 		}
 		return d, nil
 	}
+}
+
+// earliest is the earlier of a and b.
+func earliest(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // stillDue keeps the hosts that are still due now that the leases are

@@ -2,6 +2,7 @@ package schedule
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -137,5 +138,90 @@ func TestDueRateFromLastStart(t *testing.T) {
 	want := "2026-11-25T11:00 2026-11-25T12:00 2026-11-25T15:00"
 	if got := strings.Join(runs, " "); got != want {
 		t.Errorf("runs %s, want %s", got, want)
+	}
+}
+
+// Schedules are kept to the minute: a run that started a little after a
+// tick does not push rate(N) past the tick N minutes later.
+func TestDueRateMinuteBoundaries(t *testing.T) {
+	at := func(s string) time.Time {
+		t.Helper()
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	cases := []struct {
+		sched, last, now string
+		due              bool
+		next             string
+	}{
+		{"rate(1 minute)", "2026-12-01T22:05:00.4Z", "2026-12-01T22:06:00Z", true, "2026-12-01T22:06:00Z"},
+		{"rate(1 minute)", "2026-12-01T22:05:00.4Z", "2026-12-01T22:05:59.9Z", false, "2026-12-01T22:06:00Z"},
+		{"rate(1 minute)", "2026-12-01T22:05:59.9Z", "2026-12-01T22:06:00Z", true, "2026-12-01T22:06:00Z"},
+		{"rate(1 minute)", "2026-12-01T22:05:00Z", "2026-12-01T22:06:00Z", true, "2026-12-01T22:06:00Z"},
+		{"rate(1 minute)", "2026-12-01T22:06:00Z", "2026-12-01T22:06:00.5Z", false, "2026-12-01T22:07:00Z"},
+		{"rate(5 minutes)", "2026-12-01T22:05:00.4Z", "2026-12-01T22:09:59.999Z", false, "2026-12-01T22:10:00Z"},
+		{"rate(5 minutes)", "2026-12-01T22:05:00.4Z", "2026-12-01T22:10:00Z", true, "2026-12-01T22:10:00Z"},
+		{"rate(1 hour)", "2026-12-01T22:05:31Z", "2026-12-01T23:05:00Z", true, "2026-12-01T23:05:00Z"},
+		{"rate(1 day)", "2026-12-01T22:05:31Z", "2026-12-02T22:04:59Z", false, "2026-12-02T22:05:00Z"},
+		{"* * * * *", "2026-12-01T22:05:00.4Z", "2026-12-01T22:06:00Z", true, "2026-12-01T22:06:00Z"},
+		{"* * * * *", "2026-12-01T22:05:00.4Z", "2026-12-01T22:05:59.9Z", false, "2026-12-01T22:06:00Z"},
+		{"*/5 * * * *", "2026-12-01T22:05:00.4Z", "2026-12-01T22:10:00Z", true, "2026-12-01T22:10:00Z"},
+	}
+	for _, c := range cases {
+		s := mustParse(t, c.sched, nil)
+		h := HostState{Ran: true, LastStart: at(c.last), LastHash: "h"}
+		in := Input{Schedule: s, Hash: "h", Now: at(c.now)}
+		if _, due := Due(in, h); due != c.due {
+			t.Errorf("%s, last run %s, now %s: due %v, want %v", c.sched, c.last, c.now, due, c.due)
+		}
+		if next := NextFire(in, h); !next.Equal(at(c.next)) {
+			t.Errorf("%s, last run %s: next %v, want %s", c.sched, c.last, next, c.next)
+		}
+	}
+}
+
+// A daemon ticks at the start of every minute and its runs start a moment
+// later (some much later, behind a slow association): rate(N) runs at
+// every Nth tick, never one late.
+func TestDueRateEveryNthTick(t *testing.T) {
+	for _, n := range []int{1, 2, 5} {
+		unit := "minutes"
+		if n == 1 {
+			unit = "minute"
+		}
+		s := mustParse(t, "rate("+strconv.Itoa(n)+" "+unit+")", nil)
+		start := utc(t, "2026-12-01T22:05")
+		h := HostState{}
+		var gaps []time.Duration
+		var last time.Time
+		for i := range 30 {
+			tick := start.Add(time.Duration(i) * time.Minute)
+			if _, due := Due(Input{Schedule: s, Hash: "h", Now: tick}, h); !due {
+				continue
+			}
+			if !last.IsZero() {
+				gaps = append(gaps, tick.Sub(last))
+			}
+			last = tick
+			// 0.4 s to reach the host; every third run waits behind a
+			// slow association until the end of the minute.
+			latency := 400 * time.Millisecond
+			if i%3 == 2 {
+				latency = 59*time.Second + 900*time.Millisecond
+			}
+			h = HostState{Ran: true, LastStart: tick.Add(latency), LastHash: "h"}
+		}
+		if len(gaps) == 0 {
+			t.Fatalf("rate(%d): ran at most once in 30 ticks", n)
+		}
+		for _, g := range gaps {
+			if g != time.Duration(n)*time.Minute {
+				t.Errorf("rate(%d): runs %v apart, want every %d minutes (gaps %v)", n, g, n, gaps)
+				break
+			}
+		}
 	}
 }

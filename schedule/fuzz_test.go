@@ -83,6 +83,9 @@ func checkNext(t *testing.T, s Schedule, from time.Time) {
 	if n2 := s.Next(n); !n2.IsZero() && !n2.After(n) {
 		t.Fatalf("%s: Next(%v) = %v, not after it", s, n, n2)
 	}
+	if s.Kind() == KindRate && (n.Second() != 0 || n.Nanosecond() != 0) {
+		t.Fatalf("%s: Next(%v) = %v, not on a minute", s, from, n)
+	}
 	c, ok := s.(*cron)
 	if !ok {
 		return

@@ -8,17 +8,23 @@ import (
 	"time"
 )
 
-// rate is rate(N unit): it fires N units after the start of the last run.
-// Units are fixed durations, a day being 24 hours whatever the time zone
-// does, as in EventBridge Scheduler.
+// rate is rate(N unit): it fires N units after the start of the minute in
+// which the last run started. Schedules are kept to the minute, as cron
+// and the daemon's ticks are: a run that started at 22:05:00.4 (a tick at
+// 22:05 and the time to reach the host) makes rate(1 minute) fire at
+// 22:06:00, the next tick, not 0.4 s after it, which only the tick of
+// 22:07 would see. Units are fixed durations, a day being 24 hours
+// whatever the time zone does, as in EventBridge Scheduler.
 type rate struct {
 	text  string
 	every time.Duration
 }
 
-func (r *rate) Next(after time.Time) time.Time { return after.Add(r.every).UTC() }
-func (r *rate) String() string                 { return r.text }
-func (r *rate) Kind() Kind                     { return KindRate }
+func (r *rate) Next(after time.Time) time.Time {
+	return after.Truncate(time.Minute).Add(r.every).UTC()
+}
+func (r *rate) String() string { return r.text }
+func (r *rate) Kind() Kind     { return KindRate }
 
 var rateUnits = map[string]time.Duration{
 	"minute": time.Minute, "minutes": time.Minute,

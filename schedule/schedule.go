@@ -21,8 +21,9 @@ const (
 type Schedule interface {
 	// Next returns the first fire time strictly after after, in UTC, or
 	// the zero time when the schedule never fires again (a past at(), a
-	// cron whose year field has run out). For a rate it is after plus the
-	// interval: the caller passes the start of the last run.
+	// cron whose year field has run out). For a rate it is the start of
+	// after's minute plus the interval: the caller passes the start of the
+	// last run, and schedules are kept to the minute.
 	Next(after time.Time) time.Time
 	// String returns the expression as written, without surrounding space.
 	String() string

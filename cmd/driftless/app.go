@@ -121,7 +121,8 @@ Exit 0 when nothing was due or everything that ran succeeded, 3 when a host fail
 Examples:
    * * * * * cd /srv/ops && driftless tick --quiet
    driftless tick --now 2026-12-01T03:00:00Z`,
-			Flags:  []cli.Flag{nowFlag(), &cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"}, noDiffFlag},
+			Flags: []cli.Flag{nowFlag(), &cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"}, noDiffFlag,
+				&cli.BoolFlag{Name: "force", Usage: "accept a --now more than a minute ahead of the clock (runs are recorded at that time)"}},
 			Action: withConfigAndJournal(tick),
 		},
 		{
@@ -239,11 +240,17 @@ Examples:
 			Name:  "validate",
 			Usage: "check every file of the config dir; exit 1 with all errors",
 			Description: `Reads inventory.toml, associations.toml and every document, and reports every problem
-as file:line:col: key: message. Nothing is contacted.
+as file:line:col: key: message. Nothing is contacted. An environment variable that the config
+needs (a secret) and that is not set is a warning: only the commands that run what needs it
+stop on it. With --require-env it is an error.
 
 Examples:
    driftless validate
-   driftless validate -C ops --json`,
+   driftless validate -C ops --json
+   driftless validate --require-env    # where driftless runs: every secret it needs is set`,
+			Flags: []cli.Flag{
+				&cli.BoolFlag{Name: "require-env", Usage: "an environment variable that the config needs and is not set is an error, not a warning"},
+			},
 			Action: withUI(runValidate),
 		},
 		{
@@ -367,7 +374,10 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 		Flags:                globalFlags(),
 		HideHelpCommand:      true,
 		EnableBashCompletion: true,
-		Commands:             commands(),
+		// --targets takes one selector, whose commas belong to tag:
+		// values (tag:role=web,lb); the flag is repeated for a union.
+		DisableSliceFlagSeparator: true,
+		Commands:                  commands(),
 		Action: func(c *cli.Context) error {
 			if c.NArg() > 0 {
 				return unknownCommand(c.App, c.Args().First())

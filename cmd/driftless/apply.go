@@ -162,6 +162,9 @@ func runAssociations(c *cli.Context, u *ui, check bool) error {
 	if len(jobs) == 0 {
 		return usageError("empty target set: no association has a host to run on")
 	}
+	if err := needEnv(u, cfg, jobs); err != nil {
+		return err
+	}
 	// The first host is dialed while the journal opens.
 	d := newDialer()
 	d.prefetch(c.Context, jobs[0].Hosts[0])

@@ -36,6 +36,11 @@ func printScript(c *cli.Context, u *ui) error {
 	if err != nil {
 		return err
 	}
+	if a := cfg.Association(c.Args().First()); a != nil {
+		if err := needEnv(u, cfg, []runner.Job{{Assoc: a}}); err != nil {
+			return err
+		}
+	}
 	hs, err := runner.Script(cfg, runner.ScriptOptions{
 		Name:  c.Args().First(),
 		Host:  c.String("host"),

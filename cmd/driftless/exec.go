@@ -46,6 +46,9 @@ func runExec(c *cli.Context, u *ui) error {
 	if err != nil {
 		return targetsError(err)
 	}
+	if err := needEnv(u, cfg, []runner.Job{{Hosts: hosts}}); err != nil {
+		return err
+	}
 	j, err := openJournal(c)
 	if err != nil {
 		return exitWith(exitInvalid, err)

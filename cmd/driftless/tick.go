@@ -13,11 +13,14 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/internal/diag"
 	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/runner"
 )
 
-// parseNow returns --now, or the current time.
+// parseNow returns --now, or the current time. tick refuses a time more
+// than a minute ahead of the clock unless --force: it would record runs
+// dated in the future, and the real schedule counts from their start.
 func parseNow(c *cli.Context) (time.Time, error) {
 	s := c.String("now")
 	if s == "" {
@@ -27,10 +30,48 @@ func parseNow(c *cli.Context) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, usageError("--now: expected an RFC 3339 time such as 2026-12-01T10:00:00Z, got %q", s)
 	}
+	clock := time.Now().UTC()
+	if ahead := t.Sub(clock); c.Command.Name == "tick" && ahead > maxAhead && !c.Bool("force") {
+		return time.Time{}, usageError("--now %s is %s ahead of this machine's clock (%s): tick would record runs dated in the future, and schedules count from the start of the last run, so the real ones would wait until then; nothing was run\n\thint: check the date (and the clock); to tick at that time anyway, add --force",
+			s, aheadText(ahead), clock.Truncate(time.Second).Format(time.RFC3339))
+	}
 	return t.UTC(), nil
 }
 
+// maxAhead is how far ahead of the clock tick --now may be without --force:
+// a tick started by cron a moment before the minute, on a clock that is a
+// little behind, is not refused.
+const maxAhead = time.Minute
+
+// aheadText says how far ahead a time is: "3m20s", "5h0m0s", "26 days".
+func aheadText(d time.Duration) string {
+	if d >= 48*time.Hour {
+		return fmt.Sprintf("%d days", int(d/(24*time.Hour)))
+	}
+	return d.Round(time.Second).String()
+}
+
+// tick runs what is due, but not what needs an environment variable that
+// is not set: that is said, file:line first, and makes tick exit 1 when
+// nothing worse happened; the rest runs (docs/config-dir.md#secrets).
 func tick(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error {
+	cfg, blocked := runnable(cfg)
+	sayBlocked(u, blocked)
+	err := tickDue(c, u, now, cfg, j)
+	if err == nil && len(blocked) > 0 {
+		return exitWith(exitInvalid, fmt.Errorf("what needs the environment variables named above was not run (they are not set); the rest was"))
+	}
+	return err
+}
+
+// sayBlocked prints what tick and daemon do not run, and why.
+func sayBlocked(u *ui, blocked []*diag.Error) {
+	for _, e := range blocked {
+		fmt.Fprintln(u.err, "not run: "+e.Error())
+	}
+}
+
+func tickDue(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error {
 	d := newDialer()
 	prog := newProgress(u)
 	started := time.Now()
@@ -81,7 +122,7 @@ func daemon(c *cli.Context, u *ui, _ time.Time, _ *config.Config, j *journal.Jou
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
 	defer signal.Stop(sig)
-	u.notef("driftless daemon: ticking every minute (config %s, journal %s)", c.String("dir"), j.Path())
+	u.notef("driftless daemon: ticking at the start of every minute (config %s, journal %s)", c.String("dir"), j.Path())
 	for {
 		if stop.Err() != nil {
 			u.notef("driftless daemon: stopped")
@@ -91,6 +132,8 @@ func daemon(c *cli.Context, u *ui, _ time.Time, _ *config.Config, j *journal.Jou
 		if cfg == nil {
 			u.notef("driftless daemon: config invalid, nothing run this minute:\n%s", list)
 		} else {
+			cfg, blocked := runnable(cfg)
+			sayBlocked(u, blocked)
 			d := newDialer()
 			r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: newProgress(u), HostDetail: d.note})
 			res, err := r.Tick(work, time.Now().UTC())
@@ -107,10 +150,26 @@ func daemon(c *cli.Context, u *ui, _ time.Time, _ *config.Config, j *journal.Jou
 				return exitWith(exitInterrupted, fmt.Errorf("stopped: running work was cancelled after the grace period"))
 			}
 		}
-		next := time.Now().Truncate(time.Minute).Add(time.Minute)
+		waitForMinute(stop) // a stop is said at the top of the loop
+	}
+}
+
+// waitForMinute waits for the start of the next minute of the clock, the
+// daemon's tick, or for stop. A timer follows the monotonic clock, so when
+// the wall clock was set back meanwhile it waits again: a tick never comes
+// before its minute (a rate(1 minute) run at 22:06:59.9 would count for
+// 22:06, and 22:07 would not be due).
+func waitForMinute(stop context.Context) {
+	next := time.Now().Truncate(time.Minute).Add(time.Minute)
+	for {
+		wait := time.Until(next)
+		if wait <= 0 {
+			return
+		}
 		select {
 		case <-stop.Done():
-		case <-time.After(time.Until(next)):
+			return
+		case <-time.After(wait):
 		}
 	}
 }

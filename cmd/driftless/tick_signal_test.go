@@ -20,7 +20,9 @@ targets = ["*"]
 schedule = "rate(30 minutes)"
 `)
 	f.writeDoc("s", counterDoc("s")+"\n[[steps]]\nname = \"slow\"\naction = \"shell\"\nrun = \"sleep 3\"\n")
-	start := time.Now().UTC().Truncate(time.Second)
+	// An hour ago, on a minute: tick refuses a --now ahead of the clock,
+	// and rate() counts from the minute of the last start.
+	start := time.Now().UTC().Add(-time.Hour).Truncate(time.Minute)
 	at := func(d time.Duration) string { return start.Add(d).Format(time.RFC3339) }
 
 	f.mustRun(t, "first tick", 0, "", "tick", "--now", at(0))
@@ -45,7 +47,7 @@ schedule = "rate(30 minutes)"
 
 	// Its next fire time counts from the first run, which ended: it is
 	// already past at the next tick.
-	r := f.run(t, "schedule")
+	r := f.run(t, "schedule", "--now", at(29*time.Minute))
 	if next := start.Add(30 * time.Minute).Format("2006-01-02 15:04:05Z"); !strings.Contains(r.stdout, "Cancelled    "+next) {
 		t.Errorf("schedule after the cancelled run does not show NEXT %s: %s", next, r)
 	}

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -66,29 +68,29 @@ apply_only_at_cron_interval = true
 	}
 	// First sight: the rate association runs on its new host; the
 	// cron-only one waits for its schedule.
-	tick("2026-12-01T05:00:00Z")
+	tick("2025-12-01T05:00:00Z")
 	expect("05:00", 1, 0)
-	tick("2026-12-01T05:01:00Z")
-	tick("2026-12-01T05:29:00Z")
+	tick("2025-12-01T05:01:00Z")
+	tick("2025-12-01T05:29:00Z")
 	expect("05:29", 1, 0)
-	tick("2026-12-01T05:30:30Z")
+	tick("2025-12-01T05:30:30Z")
 	expect("05:30", 2, 0)
 	// 06:00 fires the cron association (and the rate one is due again
 	// 30 minutes after its last start).
-	tick("2026-12-01T06:00:40Z")
+	tick("2025-12-01T06:00:40Z")
 	expect("06:00", 3, 1)
-	tick("2026-12-01T06:01:00Z")
+	tick("2025-12-01T06:01:00Z")
 	expect("06:01", 3, 1)
 	// A long gap: one run covers every missed fire time.
-	tick("2026-12-03T12:00:00Z")
+	tick("2025-12-03T12:00:00Z")
 	expect("two days later", 4, 2)
-	tick("2026-12-03T12:01:00Z")
+	tick("2025-12-03T12:01:00Z")
 	expect("a minute after", 4, 2)
 	// A content change makes the rate association due at once; the
 	// cron-only one still waits for its schedule.
 	f.writeDoc("rate", counterDoc("rate")+"# changed\n")
 	f.writeDoc("cron", counterDoc("cron")+"# changed\n")
-	r := tick("2026-12-03T12:02:00Z")
+	r := tick("2025-12-03T12:02:00Z")
 	expect("change", 5, 2)
 	if !strings.Contains(r.stdout, "rate web-1 Success") {
 		t.Errorf("tick output: %s", r)
@@ -98,8 +100,8 @@ apply_only_at_cron_interval = true
 		t.Errorf("history triggers: %s", r.stdout)
 	}
 	// schedule shows the next fire times.
-	r = f.run(t, "schedule", "--now", "2026-12-03T12:03:00Z", "--json")
-	if !strings.Contains(r.stdout, `"next": "2026-12-03T12:32:00Z"`) || !strings.Contains(r.stdout, `"next": "2026-12-04T06:00:00Z"`) {
+	r = f.run(t, "schedule", "--now", "2025-12-03T12:03:00Z", "--json")
+	if !strings.Contains(r.stdout, `"next": "2025-12-03T12:32:00Z"`) || !strings.Contains(r.stdout, `"next": "2025-12-04T06:00:00Z"`) {
 		t.Errorf("schedule: %s", r)
 	}
 }
@@ -114,10 +116,10 @@ schedule = "rate(1 day)"
 	first := f.hosts[1]
 	f.hosts = f.hosts[:1]
 	f.writeInventory(t, "")
-	f.run(t, "tick", "--now", "2026-12-01T05:00:00Z")
+	f.run(t, "tick", "--now", "2025-12-01T05:00:00Z")
 	f.hosts = append(f.hosts, first)
 	f.writeInventory(t, "")
-	r := f.run(t, "tick", "--now", "2026-12-01T05:10:00Z")
+	r := f.run(t, "tick", "--now", "2025-12-01T05:10:00Z")
 	if got := []int{runsOn(t, f.hosts[0].Home, "rate"), runsOn(t, first.Home, "rate")}; got[0] != 1 || got[1] != 1 {
 		t.Errorf("runs = %v, want the new host alone to run: %s", got, r)
 	}
@@ -220,5 +222,102 @@ func TestDaemon(t *testing.T) {
 	err := cmd.Wait()
 	if err != nil || runsOn(t, f.hosts[0].Home, "d") != 1 || !strings.Contains(out.String(), "stopped") {
 		t.Errorf("daemon: %v, %d runs\n%s", err, runsOn(t, f.hosts[0].Home, "d"), out.String())
+	}
+}
+
+// localDir is a config dir with one local host and the associations
+// given, each running counterDoc(name) (its runs counted in dir/runs-NAME).
+func localDir(t *testing.T, assocs string, names ...string) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "documents"), 0o755)
+	os.WriteFile(filepath.Join(dir, "inventory.toml"), []byte("[hosts.here]\ntransport = \"local\"\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "associations.toml"), []byte(assocs), 0o600)
+	for _, n := range names {
+		os.WriteFile(filepath.Join(dir, "documents", n+".toml"), []byte(strings.ReplaceAll(counterDoc(n), "~/", dir+"/")), 0o600)
+	}
+	return dir
+}
+
+// tick --now up to a minute ahead of the clock is accepted (a cron tick
+// on a clock a little behind); further ahead it is refused unless --force.
+func TestTickNowAheadOfTheClock(t *testing.T) {
+	dir := localDir(t, "[associations.c]\ndocument = \"c\"\ntargets = [\"*\"]\nschedule = \"rate(1 minute)\"\n", "c")
+	run := func(args ...string) result {
+		var out, errb bytes.Buffer
+		code := Main(append([]string{"driftless", "-C", dir}, args...), strings.NewReader(""), &out, &errb)
+		return result{code, out.String(), errb.String()}
+	}
+	soon := time.Now().UTC().Add(30 * time.Second).Format(time.RFC3339)
+	if r := run("tick", "--now", soon); r.code != 0 || runsOn(t, dir, "c") != 1 {
+		t.Fatalf("tick --now %s (30 s ahead): %s", soon, r)
+	}
+	later := time.Now().UTC().Add(3 * time.Minute).Format(time.RFC3339)
+	r := run("tick", "--now", later)
+	if r.code != 1 || !regexp.MustCompile(`--now `+later+` is (2m5\ds|3m0s) ahead of this machine's clock`).MatchString(r.stderr) ||
+		!strings.Contains(r.stderr, "add --force") || runsOn(t, dir, "c") != 1 {
+		t.Fatalf("tick --now %s (3 min ahead): %s", later, r)
+	}
+	if r := run("tick", "--now", later, "--force"); r.code != 0 || runsOn(t, dir, "c") != 2 {
+		t.Fatalf("tick --force --now %s: %s", later, r)
+	}
+	// What --force does: the schedule counts from that run, so the real
+	// tick finds nothing due until then.
+	if r := run("tick"); r.code != 0 || !strings.Contains(r.stderr, "nothing due") {
+		t.Fatalf("tick after a forced future one: %s", r)
+	}
+}
+
+// The daemon ticks at the start of every minute, and rate(1 minute) runs
+// at each: the run it starts at once (mid-minute) is followed by one at
+// the start of the next minute, not one at the minute after.
+func TestDaemonTicksAtTheStartOfEachMinute(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for the next minute")
+	}
+	t.Parallel()
+	bin := buildBinary(t)
+	dir := localDir(t, "[associations.d]\ndocument = \"d\"\ntargets = [\"*\"]\nschedule = \"rate(1 minute)\"\n", "d")
+	cmd := exec.Command(bin, "daemon", "-C", dir)
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Signal(syscall.SIGTERM)
+		cmd.Wait()
+	}()
+	stamps := func() []int64 {
+		b, _ := os.ReadFile(filepath.Join(dir, "runs-d"))
+		var s []int64
+		for _, f := range strings.Fields(string(b)) {
+			var n int64
+			fmt.Sscan(f, &n)
+			s = append(s, n)
+		}
+		return s
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for len(stamps()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(stamps()) == 0 {
+		t.Fatalf("the daemon ran nothing at start:\n%s", out.String())
+	}
+	first := stamps()[0]
+	boundary := first - first%60 + 60
+	deadline = time.Unix(boundary+10, 0)
+	for len(stamps()) < 2 && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+	s := stamps()
+	if len(s) < 2 {
+		t.Fatalf("rate(1 minute): first run at %s, none at the next minute %s:\n%s",
+			time.Unix(first, 0).UTC().Format(time.TimeOnly), time.Unix(boundary, 0).UTC().Format(time.TimeOnly), out.String())
+	}
+	if s[1] < boundary || s[1] > boundary+2 {
+		t.Errorf("second run at %s, want at the start of the minute %s (within 2 s)",
+			time.Unix(s[1], 0).UTC().Format(time.TimeOnly), time.Unix(boundary, 0).UTC().Format(time.TimeOnly))
 	}
 }

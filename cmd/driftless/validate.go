@@ -2,14 +2,17 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/driftless-dev/driftless/config"
+	"github.com/driftless-dev/driftless/internal/diag"
 )
 
 func runValidate(c *cli.Context, u *ui) error {
 	cfg, list := config.Load(configOptions(c))
+	envProblems(cfg, list, c.Bool("require-env"))
 	if u.json {
 		errs, warns := list.Errors(), list.Warnings()
 		out := map[string]any{"valid": len(errs) == 0, "errors": toJSONDiags(errs), "warnings": toJSONDiags(warns)}
@@ -34,4 +37,28 @@ func runValidate(c *cli.Context, u *ui) error {
 		len(cfg.Documents), plural(len(cfg.Documents), "document"),
 		len(cfg.Associations), plural(len(cfg.Associations), "association"))
 	return nil
+}
+
+// envProblems adds to list the environment variables that parts of the
+// config need and the environment lacks (docs/config-dir.md#secrets): one
+// warning per variable, saying what needs it, since the files are right
+// and only the commands that run those parts stop on it; with
+// --require-env (the check to make where driftless runs, with its
+// environment) an error at every place that asks for one.
+func envProblems(cfg *config.Config, list *diag.List, require bool) {
+	if cfg == nil {
+		return
+	}
+	for _, p := range cfg.UnsetEnv() {
+		if require {
+			for _, e := range p.Places {
+				list.Add(e)
+			}
+			continue
+		}
+		at := p.Places[0]
+		w := list.Warnf(at.File, at.Pos, "", "environment variable %s is not set: needed by %s; the commands that run them stop on it (validate --require-env makes this an error)",
+			p.Var, strings.Join(p.Needed, ", "))
+		w.Hint = at.Hint
+	}
 }
