@@ -176,7 +176,11 @@ func compareOne(t *testing.T, e entry, path string, programs map[string]string) 
 	if err != nil {
 		t.Fatalf("%s: parameters: %v", e.File, err)
 	}
-	schema, steps, err := refParse(src, params)
+	store, err := e.store()
+	if err != nil {
+		t.Fatalf("%s: parameter store: %v", e.File, err)
+	}
+	schema, steps, err := refParse(src, params, store)
 	if err != nil {
 		return "differs(reference cannot parse: " + clean(err.Error(), 60) + ")"
 	}
@@ -196,7 +200,7 @@ func compareOne(t *testing.T, e entry, path string, programs map[string]string) 
 	if err != nil {
 		return "differs(reference: " + clean(err.Error(), 60) + ")"
 	}
-	gotSteps, err := runDriftless(t, dl, path, params)
+	gotSteps, err := runDriftless(t, dl, path, params, store)
 	cleanTmp(dl)
 	if err != nil {
 		t.Logf("%s: %v", e.File, err)
@@ -280,7 +284,7 @@ exit 0
 // runDriftless runs the document as an association with driftless apply
 // on host h and returns its steps as the reference reports them:
 // driftless's Corrected and Compliant are SSM's Success.
-func runDriftless(t *testing.T, h *sshtest.Host, path string, params map[string]any) ([]refResult, error) {
+func runDriftless(t *testing.T, h *sshtest.Host, path string, params map[string]any, store map[string]string) ([]refResult, error) {
 	dir := t.TempDir()
 	kh := filepath.Join(dir, "known_hosts")
 	sshtest.WriteKnownHosts(t, kh, h)
@@ -288,6 +292,9 @@ func runDriftless(t *testing.T, h *sshtest.Host, path string, params map[string]
 		h.ClientKeyPath, kh, h.Name, h.Addr, h.Port, h.User)
 	os.WriteFile(filepath.Join(dir, "inventory.toml"), []byte(inv), 0o600)
 	os.MkdirAll(filepath.Join(dir, "documents"), 0o755)
+	if len(store) > 0 {
+		os.WriteFile(filepath.Join(dir, "parameters.toml"), []byte(storeTOML(store)), 0o600)
+	}
 	src, _ := os.ReadFile(path)
 	os.WriteFile(filepath.Join(dir, "documents", "corpus"+filepath.Ext(path)), src, 0o600)
 	os.WriteFile(filepath.Join(dir, "associations.toml"), []byte("[associations.corpus]\ndocument = \"corpus\"\ntargets = [\"*\"]\n"+tomlParams(params)), 0o600)

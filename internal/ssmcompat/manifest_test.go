@@ -27,16 +27,23 @@ type entry struct {
 	// changes between two runs on the same machine (uptime, free memory);
 	// "-" for none.
 	Mask string
-	Note string
+	// Store is what the document's Parameter Store references
+	// ({{ssm:NAME}}) resolve to, a JSON object of names to strings ("-"
+	// for none): parameters.toml for driftless, the agent's GetParameters
+	// answer for the reference.
+	Store string
+	Note  string
 }
 
 // runnable reports whether the test runs the document: it needs no AWS
-// service (a required parameter is given in the parameters column), and a
-// review found it safe to run in the sandbox (sandbox_test.go). A Windows
-// document runs too, for what SSM gives on Linux: its PowerShell steps
-// skipped by their precondition, or failed where there is no pwsh.
+// service other than Parameter Store, which parameters.toml stands in for
+// (the parameter store column), a required parameter is given in the
+// parameters column, and a review found it safe to run in the sandbox
+// (sandbox_test.go). A Windows document runs too, for what SSM gives on
+// Linux: its PowerShell steps skipped by their precondition, or failed
+// where there is no pwsh.
 func (e entry) runnable() bool {
-	return e.Run == "yes" && e.Class != "needs-aws"
+	return e.Run == "yes" && (e.Class != "needs-aws" || e.Store != "-")
 }
 
 func readTSV(t testing.TB, path string, cols int) [][]string {
@@ -68,8 +75,8 @@ func readTSV(t testing.TB, path string, cols int) [][]string {
 
 func readManifest(t testing.TB) []entry {
 	var out []entry
-	for _, r := range readTSV(t, filepath.Join(corpusDir, "MANIFEST.tsv"), 10) {
-		out = append(out, entry{r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9]})
+	for _, r := range readTSV(t, filepath.Join(corpusDir, "MANIFEST.tsv"), 11) {
+		out = append(out, entry{r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], r[9], r[10]})
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].File < out[j].File })
 	return out
@@ -96,11 +103,14 @@ func TestManifestCoversCorpus(t *testing.T) {
 		if e.Run != "yes" && e.Run != "-" && !strings.HasPrefix(e.Run, "no: ") {
 			t.Errorf("%s: run is %q, want yes, - or \"no: why\"", e.File, e.Run)
 		}
-		if e.Run == "yes" && e.Class == "needs-aws" {
-			t.Errorf("%s: a document that needs AWS is not run", e.File)
+		if e.Run == "yes" && e.Class == "needs-aws" && e.Store == "-" {
+			t.Errorf("%s: a document that needs AWS is run only with Parameter Store values", e.File)
 		}
 		if _, err := e.params(); err != nil {
 			t.Errorf("%s: parameters: %v", e.File, err)
+		}
+		if _, err := e.store(); err != nil {
+			t.Errorf("%s: parameter store: %v", e.File, err)
 		}
 		if e.Mask != "-" {
 			if _, err := regexp.Compile(e.Mask); err != nil {
@@ -145,6 +155,32 @@ func (e entry) params() (map[string]any, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// store decodes the parameter store column.
+func (e entry) store() (map[string]string, error) {
+	if e.Store == "" || e.Store == "-" {
+		return nil, nil
+	}
+	var s map[string]string
+	if err := json.Unmarshal([]byte(e.Store), &s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// storeTOML is parameters.toml for store.
+func storeTOML(store map[string]string) string {
+	var names []string
+	for k := range store {
+		names = append(names, k)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, k := range names {
+		fmt.Fprintf(&b, "%s = %s\n", strconv.Quote(k), strconv.Quote(store[k]))
+	}
+	return b.String()
 }
 
 // tomlParams is an association's parameters table for params (strings and

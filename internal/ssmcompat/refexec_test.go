@@ -74,8 +74,9 @@ type shellRunner interface {
 var paramRe = regexp.MustCompile(`\{\{\s*([A-Za-z0-9_.:/-]+)\s*\}\}`)
 
 // refParse reads a document into steps, parameters substituted with the
-// values given (given) or else their defaults.
-func refParse(src []byte, given map[string]any) (schema string, steps []refStep, err error) {
+// values given (given) or else their defaults, then Parameter Store
+// references resolved from store.
+func refParse(src []byte, given map[string]any, store map[string]string) (schema string, steps []refStep, err error) {
 	var doc map[string]any
 	if err := yaml.Unmarshal(src, &doc); err != nil {
 		if jerr := json.Unmarshal(src, &doc); jerr != nil {
@@ -108,7 +109,7 @@ func refParse(src []byte, given map[string]any) (schema string, steps []refStep,
 				props = []any{p}
 			}
 			for i, p := range props {
-				pm, _ := subst(p).(map[string]any)
+				pm, _ := resolveSSM(subst(p), store).(map[string]any)
 				id, _ := pm["id"].(string)
 				if id == "" {
 					id = fmt.Sprintf("%d.%s", i, plugin)
@@ -122,7 +123,7 @@ func refParse(src []byte, given map[string]any) (schema string, steps []refStep,
 		sm, _ := s.(map[string]any)
 		name, _ := sm["name"].(string)
 		action, _ := sm["action"].(string)
-		in, _ := subst(sm["inputs"]).(map[string]any)
+		in, _ := resolveSSM(subst(sm["inputs"]), store).(map[string]any)
 		st := inputsStep(name, action, in)
 		if pre, ok := sm["precondition"].(map[string]any); ok {
 			st.Precondition = map[string][]precondArg{}
@@ -155,6 +156,42 @@ func inputsStep(name, plugin string, in map[string]any) refStep {
 	st.OnSuccess, _ = in["onSuccess"].(string)
 	st.Finally = fmt.Sprint(in["finallyStep"]) == "true"
 	return st
+}
+
+// ssmRefRe is a Parameter Store reference as the agent's
+// docparser/parameterstore finds one (getValidSSMParamRegexCompiler): a
+// name of letters, digits, "_", "/", ".", ":" and "-", so that a name with
+// a space is no reference at all and stays as written.
+var ssmRefRe = regexp.MustCompile(`\{\{ *ssm:([/\w.:-]+) *\}\}`)
+
+// resolveSSM replaces Parameter Store references in v's strings, after
+// the document's parameters, as the agent's parameterstore.Resolve does on
+// each step's inputs, every parameter being of type String (a StringList
+// parameter, split on commas by the agent, has no stand-in). A name store
+// does not have stays as written.
+func resolveSSM(v any, store map[string]string) any {
+	switch x := v.(type) {
+	case string:
+		return ssmRefRe.ReplaceAllStringFunc(x, func(ref string) string {
+			if val, ok := store[ssmRefRe.FindStringSubmatch(ref)[1]]; ok {
+				return val
+			}
+			return ref
+		})
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = resolveSSM(e, store)
+		}
+		return out
+	case map[string]any:
+		out := map[string]any{}
+		for k, e := range x {
+			out[k] = resolveSSM(e, store)
+		}
+		return out
+	}
+	return v
 }
 
 // runCommandLines flattens runCommand as the agent's
