@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -146,38 +148,25 @@ func TestManifestCoversCorpus(t *testing.T) {
 }
 
 // params decodes the parameters column.
-func (e entry) params() (map[string]any, error) {
-	if e.Params == "" || e.Params == "-" {
-		return nil, nil
-	}
-	var p map[string]any
-	if err := json.Unmarshal([]byte(e.Params), &p); err != nil {
-		return nil, err
-	}
-	return p, nil
-}
+func (e entry) params() (map[string]any, error) { return decodeColumn[map[string]any](e.Params) }
 
 // store decodes the parameter store column.
-func (e entry) store() (map[string]string, error) {
-	if e.Store == "" || e.Store == "-" {
-		return nil, nil
+func (e entry) store() (map[string]string, error) { return decodeColumn[map[string]string](e.Store) }
+
+// decodeColumn decodes a JSON column; "-" is the zero value.
+func decodeColumn[T any](s string) (T, error) {
+	var v T
+	if s == "" || s == "-" {
+		return v, nil
 	}
-	var s map[string]string
-	if err := json.Unmarshal([]byte(e.Store), &s); err != nil {
-		return nil, err
-	}
-	return s, nil
+	err := json.Unmarshal([]byte(s), &v)
+	return v, err
 }
 
 // storeTOML is parameters.toml for store.
 func storeTOML(store map[string]string) string {
-	var names []string
-	for k := range store {
-		names = append(names, k)
-	}
-	sort.Strings(names)
 	var b strings.Builder
-	for _, k := range names {
+	for _, k := range slices.Sorted(maps.Keys(store)) {
 		fmt.Fprintf(&b, "%s = %s\n", strconv.Quote(k), strconv.Quote(store[k]))
 	}
 	return b.String()
@@ -189,14 +178,9 @@ func tomlParams(params map[string]any) string {
 	if len(params) == 0 {
 		return ""
 	}
-	var keys []string
-	for k := range params {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var b strings.Builder
 	b.WriteString("[associations.corpus.parameters]\n")
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(params)) {
 		switch v := params[k].(type) {
 		case []any:
 			parts := make([]string, len(v))

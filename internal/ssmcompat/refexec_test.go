@@ -170,28 +170,14 @@ var ssmRefRe = regexp.MustCompile(`\{\{ *ssm:([/\w.:-]+) *\}\}`)
 // parameter, split on commas by the agent, has no stand-in). A name store
 // does not have stays as written.
 func resolveSSM(v any, store map[string]string) any {
-	switch x := v.(type) {
-	case string:
+	return mapStrings(v, func(x string) any {
 		return ssmRefRe.ReplaceAllStringFunc(x, func(ref string) string {
 			if val, ok := store[ssmRefRe.FindStringSubmatch(ref)[1]]; ok {
 				return val
 			}
 			return ref
 		})
-	case []any:
-		out := make([]any, len(x))
-		for i, e := range x {
-			out[i] = resolveSSM(e, store)
-		}
-		return out
-	case map[string]any:
-		out := map[string]any{}
-		for k, e := range x {
-			out[k] = resolveSSM(e, store)
-		}
-		return out
-	}
-	return v
+	})
 }
 
 // runCommandLines flattens runCommand as the agent's
@@ -215,16 +201,14 @@ func runCommandLines(v any, out []string) []string {
 // inside a longer string a value that is not a string is written as JSON
 // (a StringList as ["a","b"]), and "$$" in a value becomes "$".
 func substitute(v any, params map[string]any) any {
-	switch x := v.(type) {
-	case string:
+	return mapStrings(v, func(x string) any {
 		if m := paramRe.FindStringSubmatch(x); m != nil && m[0] == x {
 			if p, ok := params[m[1]]; ok {
 				return p
 			}
 		}
 		return paramRe.ReplaceAllStringFunc(x, func(s string) string {
-			name := paramRe.FindStringSubmatch(s)[1]
-			p, ok := params[name]
+			p, ok := params[paramRe.FindStringSubmatch(s)[1]]
 			if !ok {
 				return s
 			}
@@ -238,16 +222,25 @@ func substitute(v any, params map[string]any) any {
 			}
 			return strings.ReplaceAll(str, "$$", "$")
 		})
+	})
+}
+
+// mapStrings is v with f applied to each string in it, through lists and
+// maps.
+func mapStrings(v any, f func(string) any) any {
+	switch x := v.(type) {
+	case string:
+		return f(x)
 	case []any:
-		out := make([]any, 0, len(x))
-		for _, e := range x {
-			out = append(out, substitute(e, params))
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = mapStrings(e, f)
 		}
 		return out
 	case map[string]any:
 		out := map[string]any{}
 		for k, e := range x {
-			out[k] = substitute(e, params)
+			out[k] = mapStrings(e, f)
 		}
 		return out
 	}
