@@ -76,8 +76,11 @@ type Parameter struct {
 	MinChars       int // -1: no bound; SSM's minChars, of each item
 	MaxChars       int // -1: no bound
 	Secret         bool
-	Pos            diag.Pos
-	DefaultPos     diag.Pos // where the default is written
+	// EnvVar: SSM's interpolationType ENV_VAR; the value also reaches
+	// the document's scripts as the environment variable SSM_<name>.
+	EnvVar     bool
+	Pos        diag.Pos
+	DefaultPos diag.Pos // where the default is written
 	// loops are the steps that loop over the parameter (for_each): its
 	// items name steps, so they are unique.
 	loops []string
@@ -108,7 +111,8 @@ func (k paramKeys) all() []string {
 }
 
 func parseParams(c cfgtree.Checker, n *cfgtree.Node, keys paramKeys, extra ...string) []*Parameter {
-	if n == nil || !c.Map(n) {
+	// An empty "parameters:" (null) declares none, as SSM reads it.
+	if n == nil || n.Kind == cfgtree.Null || !c.Map(n) {
 		return nil
 	}
 	var out []*Parameter
