@@ -466,6 +466,7 @@ func FuzzParseNative(f *testing.F) {
 func FuzzParseSSM(f *testing.F) {
 	f.Add(ssmJSON, true)
 	f.Add("schemaVersion: '2.2'\nmainSteps:\n- action: aws:runShellScript\n  name: a\n  inputs: {runCommand: x}\n", false)
+	f.Add("schemaVersion: '2.2'\nparameters:\n  t: {type: String, interpolationType: ENV_VAR, default: HTTP}\n  i: {type: StringMap, default: {}}\noutputs: []\nmainSteps:\n- action: aws:downloadContent\n  name: d\n  maxAttempts: 2\n  inputs: {SourceType: '{{ t }}', sourceInfo: '{{ i }}', finallyStep: true}\n", false)
 	f.Fuzz(func(t *testing.T, s string, isJSON bool) {
 		var l diag.List
 		ext := ".yaml"

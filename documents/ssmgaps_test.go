@@ -253,3 +253,27 @@ func TestSSMRunDocumentLocalPath(t *testing.T) {
 		t.Errorf("%v", l.Err())
 	}
 }
+
+// FuzzSSMDownloadSource: whatever sourceType and sourceInfo render to,
+// reading the source gives an error or an http(s) url and an empty or
+// 64-digit sha256, never a panic.
+// go test ./documents -run '^$' -fuzz FuzzSSMDownloadSource
+func FuzzSSMDownloadSource(f *testing.F) {
+	f.Add("HTTP", `{"url":"https://h/x","sha256":""}`)
+	f.Add("S3", `{"path":"s3://b/k"}`)
+	f.Add("HTTP", `{"url":7}`)
+	f.Add("{{ x }}", "[")
+	src := &ssmSource{typ: &Template{Raw: "{{ t }}", parts: []part{{isRef: true, ref: Ref{Kind: RefParam, Name: "t"}}}},
+		info: &Template{Raw: "{{ i }}", parts: []part{{isRef: true, ref: Ref{Kind: RefParam, Name: "i"}}}}}
+	f.Fuzz(func(t *testing.T, typ, info string) {
+		sc := &Scope{Params: map[string]Value{"t": Str(typ), "i": Str(info)}}
+		u, err := src.field(sc, "url")
+		if lu := strings.ToLower(u); err == nil && !strings.HasPrefix(lu, "http://") && !strings.HasPrefix(lu, "https://") {
+			t.Fatalf("url %q accepted", u)
+		}
+		h, err := src.field(sc, "sha256")
+		if err == nil && h != "" && !sha256Re.MatchString(h) {
+			t.Fatalf("sha256 %q accepted", h)
+		}
+	})
+}
