@@ -277,3 +277,20 @@ func FuzzSSMDownloadSource(f *testing.F) {
 		}
 	})
 }
+
+// minItems and maxItems: the agent reads them leniently (a string holding
+// a number too) and counts items only of a StringList, StringMap or
+// MapList; on a String they are ignored, with a warning.
+func TestSSMItemBoundsLenient(t *testing.T) {
+	d, l := parseDoc(t, "documents/i.json", `{"schemaVersion": "2.2",
+ "parameters": {"s": {"type": "String", "default": "x", "minItems": 1},
+  "l": {"type": "StringList", "default": ["a"], "minItems": "1", "maxItems": "many"}},
+ "mainSteps": [{"action": "aws:runShellScript", "name": "a", "inputs": {"runCommand": ["echo {{ s }} {{ l }}"]}}]}`)
+	if err := l.Err(); err != nil {
+		t.Fatal(err)
+	}
+	checkDiags(t, "warning", l.Warnings(), []string{`documents/i.json:2:57: parameters.s.minItems: minItems is ignored: the SSM agent counts items only of a StringList`})
+	if p := d.Param("l"); p.MinItems != 1 || p.MaxItems != -1 {
+		t.Errorf("l: minItems %d, maxItems %d", p.MinItems, p.MaxItems)
+	}
+}
