@@ -474,7 +474,7 @@ var nativeActions = &stepActions{
 // does, why driftless does not run it (it needs AWS or Windows), and what
 // to use instead.
 var ssmUnsupported = map[string]string{
-	"aws:configureDocker":       "installs or uninstalls the Windows Containers feature and Docker on Windows Server (agent/plugins/configurecontainers), so it needs Windows: use a package step (docker.io, docker-ce) on Linux, or a powershell step with Install-WindowsFeature Containers on Windows, instead",
+	"aws:configureDocker":       "installs Docker through the agent (agent/plugins/configurecontainers: the Containers feature and Docker on Windows Server, docker with yum on Amazon Linux and Red Hat): use a package step (docker, docker.io, docker-ce) and a service step on Linux, or a powershell step with Install-WindowsFeature Containers on Windows, instead",
 	"aws:applications":          "installs, repairs or uninstalls an MSI package with msiexec (agent/plugins/application), so it needs Windows: use a powershell step running msiexec /i (or /x) with the .msi fetched by a download step instead",
 	"aws:psModule":              "installs a PowerShell module from a .zip URL and runs commands with it (agent/plugins/psmodule), and the agent runs it only on Windows: use a powershell step with Install-Module (or Expand-Archive into $env:PSModulePath) and the commands instead",
 	"aws:runScript":             "is not a plugin of the SSM agent (it appears only in the agent's test data; the agent fails such a step as an unknown plugin): use aws:runShellScript, or aws:runPowerShellScript for PowerShell, instead",
@@ -670,6 +670,9 @@ func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node, schema, docName string) *S
 	// SSM command documents run every step unless onFailure says exit.
 	s := &Step{Pos: n.Pos, OnFailure: OnFailureContinue, Timeout: DefaultStepTimeout, SSMTimeout: true, MaxAttempts: 1, Inputs: map[string]*Input{}}
 	c.IgnoredKeys(n, "key", "as the SSM agent ignores it", append([]string{"action", "name", "description", "precondition", "inputs", "settings"}, ssmStepControls...)...)
+	if schema == "2.2" && ssmWindowsOnlyStep(c, n, s) {
+		return s
+	}
 	if !ssmActions.parseHead(c, n, s) {
 		return nil
 	}

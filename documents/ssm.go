@@ -2,6 +2,8 @@ package documents
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/driftless-dev/driftless/internal/cfgtree"
@@ -105,4 +107,44 @@ func SSMEnvValue(v Value) string {
 		return string(b)
 	}
 	return v.Str
+}
+
+// ssmWindowsOnly are the plugins that the SSM agent has only on Windows
+// and that need no AWS service: in a schema 2.2 document the agent on
+// Linux and macOS skips such a step ("Step execution skipped due to
+// unsupported plugin", agent/framework/runpluginutil
+// getStepExecutionOperation: no handler for it there), whatever its
+// precondition, and goes on.
+var ssmWindowsOnly = []string{"aws:applications", "aws:psModule"}
+
+// ssmWindowsOnlyStep reads step n of a schema 2.2 document when its
+// action is one of ssmWindowsOnly, into s: a step that is skipped on
+// Linux and macOS as the agent skips it, and that fails on Windows, where
+// the agent would run the plugin and driftless does not, saying why. A
+// precondition naming another platform than Windows is left to the usual
+// refusal. It reports whether it read the step.
+func ssmWindowsOnlyStep(c cfgtree.Checker, n *cfgtree.Node, s *Step) bool {
+	an := n.Get("action")
+	if an == nil || an.Kind != cfgtree.String || !slices.Contains(ssmWindowsOnly, an.Str) {
+		return false
+	}
+	if pre := n.Get("precondition"); pre != nil {
+		eq := pre.Get("StringEquals")
+		if eq == nil || eq.Kind != cfgtree.List || len(eq.Items) != 2 || eq.Items[0].Str != "platformType" || eq.Items[1].Str != "Windows" {
+			return false
+		}
+	}
+	if nn := n.Get("name"); nn != nil {
+		s.Name, _ = c.NonEmpty(nn)
+	} else {
+		c.Errf(n, "the step has no name")
+	}
+	action := an.Str
+	why := fmt.Sprintf("%s is not supported by driftless: %s %s", action, action, ssmUnsupported[action])
+	c.Warnf(an, "%s; the step is skipped on Linux and macOS, as the SSM agent skips it there, and fails on Windows", why)
+	s.Action, s.SourceAction = ActionPowerShell, action
+	s.Precondition = &Precondition{Platform: "Windows"}
+	s.Inputs["run"] = &Input{Name: "run", Pos: an.Pos, Path: an.Path, kind: inList,
+		List: []*Template{Literal("Write-Error '" + strings.ReplaceAll(why, "'", "''") + "'"), Literal("exit 1")}}
+	return true
 }

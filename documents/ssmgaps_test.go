@@ -294,3 +294,30 @@ func TestSSMItemBoundsLenient(t *testing.T) {
 		t.Errorf("l: minItems %d, maxItems %d", p.MinItems, p.MaxItems)
 	}
 }
+
+// In a schema 2.2 document the agent on Linux and macOS skips a step of
+// a plugin it has only on Windows (aws:applications, aws:psModule) and
+// goes on: the document loads, with a warning, the step skipped there by
+// a Windows precondition and failing on Windows with the reason. With a
+// precondition for another platform it stays refused.
+func TestSSMWindowsOnlyPluginSkipped(t *testing.T) {
+	d, l := parseDoc(t, "documents/w.json", `{"schemaVersion": "2.2", "mainSteps": [
+ {"action": "aws:runPowerShellScript", "name": "ps", "precondition": {"StringEquals": ["platformType", "Windows"]}, "inputs": {"runCommand": ["x"]}},
+ {"action": "aws:applications", "name": "msi", "inputs": {"action": "Install", "source": "https://h/a.msi"}}]}`)
+	if err := l.Err(); err != nil {
+		t.Fatal(err)
+	}
+	checkDiags(t, "warning", l.Warnings(), []string{`documents/w.json:3:3: mainSteps[1].action: aws:applications is not supported by driftless: aws:applications installs, repairs or uninstalls an MSI package`})
+	s := d.Steps[1]
+	if s.Precondition == nil || s.Precondition.Platform != "Windows" || s.SourceAction != "aws:applications" {
+		t.Fatalf("step: %+v", s)
+	}
+	run, err := s.Inputs["run"].RenderString(&Scope{})
+	if err != nil || !strings.HasPrefix(run, "Write-Error 'aws:applications is not supported by driftless: ") || !strings.HasSuffix(run, "\nexit 1") {
+		t.Errorf("run %q, %v", run, err)
+	}
+	_, l = parseDoc(t, "documents/l.yaml", "schemaVersion: \"2.2\"\nmainSteps:\n- action: aws:psModule\n  name: m\n  precondition: {StringEquals: [platformType, Linux]}\n  inputs: {}\n")
+	if !hasErr(l, `SSM action "aws:psModule" is not supported by driftless`) {
+		t.Errorf("Linux precondition: %v", l.Err())
+	}
+}

@@ -453,3 +453,18 @@ mainSteps:
 		t.Fatalf("statuses: %s (%+v)", got, h.Steps)
 	}
 }
+
+// On a Linux host the SSM agent skips a schema 2.2 step of a plugin it
+// has only on Windows (aws:applications) and goes on; so does driftless.
+func TestSSMWindowsOnlyPluginSkippedOnLinux(t *testing.T) {
+	f := ssmFleet(t, `{"schemaVersion": "2.2", "mainSteps": [
+  {"action": "aws:applications", "name": "msi", "inputs": {"action": "Install", "source": "https://example.invalid/a.msi"}},
+  {"action": "aws:runShellScript", "name": "after", "inputs": {"runCommand": ["echo after"]}}]}`)
+	h := f.run(t, false, nil).Hosts[0]
+	if got := statuses(h) + " " + string(h.Status); got != "msi=Skipped after=Success Success" {
+		t.Fatalf("got %s (%+v)", got, h.Steps)
+	}
+	if h.Steps[0].SkipReason != journal.SkipPrecondition {
+		t.Errorf("skip reason %q (%s)", h.Steps[0].SkipReason, h.Steps[0].Error)
+	}
+}
