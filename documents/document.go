@@ -690,9 +690,8 @@ func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node, schema, docName string) *S
 		if eq := v.Get("StringEquals"); eq != nil {
 			vals := parseEquals(c, eq)
 			if vals[0] != nil {
-				if vals[0].Raw == "platformType" {
-					p, ok := c.OneOf(eq.Items[1], Platforms...)
-					if ok {
+				if other := ssmPlatformOperand(vals); other >= 0 {
+					if p, ok := ssmPlatform(c, eq.Items[other]); ok {
 						s.Precondition = &Precondition{Platform: p}
 					}
 				} else {

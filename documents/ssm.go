@@ -148,3 +148,29 @@ func ssmWindowsOnlyStep(c cfgtree.Checker, n *cfgtree.Node, s *Step) bool {
 		List: []*Template{Literal("Write-Error '" + strings.ReplaceAll(why, "'", "''") + "'"), Literal("exit 1")}}
 	return true
 }
+
+// ssmPlatformOperand is the index of the platform name in a StringEquals
+// precondition that compares platformType with it, in either order as
+// the agent reads it (["platformType", "Linux"] or ["Linux",
+// "platformType"]); -1 when it does not name platformType.
+func ssmPlatformOperand(vals [2]*Template) int {
+	switch {
+	case vals[0].Raw == "platformType":
+		return 1
+	case vals[1].Raw == "platformType":
+		return 0
+	}
+	return -1
+}
+
+// ssmPlatform reads the platform a precondition names, whatever its case:
+// the agent compares it lowercased with the host's ("linux", "macos",
+// "windows").
+func ssmPlatform(c cfgtree.Checker, n *cfgtree.Node) (string, bool) {
+	for _, p := range Platforms {
+		if strings.EqualFold(n.Str, p) {
+			return p, true
+		}
+	}
+	return c.OneOf(n, Platforms...)
+}

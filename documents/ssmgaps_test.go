@@ -321,3 +321,19 @@ func TestSSMWindowsOnlyPluginSkipped(t *testing.T) {
 		t.Errorf("Linux precondition: %v", l.Err())
 	}
 }
+
+// A platformType precondition is read as the agent reads it: the two
+// operands in either order, the platform's name in any case.
+func TestSSMPlatformPreconditionAsAgent(t *testing.T) {
+	d, l := parseDoc(t, "documents/p.json", `{"schemaVersion": "2.2", "mainSteps": [
+ {"action": "aws:runShellScript", "name": "a", "precondition": {"StringEquals": ["Linux", "platformType"]}, "inputs": {"runCommand": ["x"]}},
+ {"action": "aws:runShellScript", "name": "b", "precondition": {"StringEquals": ["platformType", "windows"]}, "inputs": {"runCommand": ["x"]}}]}`)
+	if err := l.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []string{"Linux", "Windows"} {
+		if p := d.Steps[i].Precondition; p == nil || p.Platform != want {
+			t.Errorf("step %d: precondition %+v, want platform %s", i, p, want)
+		}
+	}
+}
