@@ -590,6 +590,7 @@ func parseSSM(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
 		c.Errf(rc, "schema %s has mainSteps, not runtimeConfig (runtimeConfig is schema 1.2)", schema)
 	}
 	d.Steps = parseSteps(c, root, "mainSteps", "an SSM document needs mainSteps", "a list of steps", parse)
+	ssmCheckSources(c, d)
 }
 
 // parseRuntimeConfig reads the plugins of a schema 1.2 document, each

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/driftless-dev/driftless/internal/cfgtree"
@@ -116,4 +117,28 @@ func (src *ssmSource) field(sc *Scope, name string) (string, error) {
 		v = strings.TrimSpace(v)
 	}
 	return v, nil
+}
+
+// ssmCheckSources refuses an aws:downloadContent step whose sourceType is
+// one parameter that allows only types driftless does not download
+// (AWS-RunRemoteScript allows GitHub and S3): whatever value it is given,
+// the step cannot run, so the document is refused when it loads, with
+// the reason for each type.
+func ssmCheckSources(c cfgtree.Checker, d *Document) {
+	for _, s := range d.Steps {
+		in := s.Inputs["url"]
+		if in == nil || in.src == nil {
+			continue
+		}
+		name, ok := in.src.typ.SoleParam()
+		p := d.Param(name)
+		if !ok || p == nil || len(p.AllowedValues) == 0 || slices.Contains(p.AllowedValues, "HTTP") {
+			continue
+		}
+		var why []string
+		for _, v := range p.AllowedValues {
+			why = append(why, ssmSourceTypeRefusal(v))
+		}
+		c.L.Addf(c.File, in.Pos, in.Path, "aws:downloadContent sourceType %q allows only %s, and none of them is downloaded by driftless: %s", in.src.typ.Raw, strings.Join(p.AllowedValues, ", "), strings.Join(why, "; "))
+	}
 }

@@ -337,3 +337,16 @@ func TestSSMPlatformPreconditionAsAgent(t *testing.T) {
 		}
 	}
 }
+
+// A templated sourceType whose parameter allows only types driftless
+// does not download (GitHub and S3, as AWS-RunRemoteScript) can never
+// run: refused when the document loads, with each type's reason.
+func TestSSMDownloadTemplatedSourceNeverHTTP(t *testing.T) {
+	_, l := parseDoc(t, "documents/g.json", `{"schemaVersion": "2.2",
+ "parameters": {"sourceType": {"type": "String", "allowedValues": ["GitHub", "S3"]}, "sourceInfo": {"type": "StringMap", "default": {}}},
+ "mainSteps": [{"action": "aws:downloadContent", "name": "get", "inputs": {"sourceType": "{{ sourceType }}", "sourceInfo": "{{ sourceInfo }}"}}]}`)
+	if l.Len() != 1 || !hasErr(l, `documents/g.json:3:76: mainSteps[0].inputs.sourceType: aws:downloadContent sourceType "{{ sourceType }}" allows only GitHub, S3, and none of them is downloaded by driftless: aws:downloadContent sourceType "GitHub" is not supported`) ||
+		!hasErr(l, `sourceType "S3" is not supported: it downloads from Amazon S3, which needs AWS`) {
+		t.Errorf("%v", l.Err())
+	}
+}
