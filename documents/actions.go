@@ -217,6 +217,9 @@ type Input struct {
 	// Body is the text of a file step's source with template = true, read
 	// and parsed when the document was loaded (nil: read when planned).
 	Body *Template
+	// src: the input is read from an aws:downloadContent source written
+	// with templates, once they are rendered (see ssmSource).
+	src *ssmSource
 }
 
 // Templated reports whether a table input is a template of a JSON object,
@@ -275,6 +278,9 @@ func (in *Input) Templates() []*Template {
 	if in.Str != nil {
 		out = append(out, in.Str)
 	}
+	if in.src != nil && in.Name == "url" {
+		out = append(out, in.src.typ, in.src.info)
+	}
 	out = append(out, in.List...)
 	if in.Body != nil {
 		out = append(out, in.Body)
@@ -287,6 +293,9 @@ func (in *Input) Templates() []*Template {
 
 // RenderString resolves a scalar input.
 func (in *Input) RenderString(s *Scope) (string, error) {
+	if in.src != nil {
+		return in.src.field(s, in.Name)
+	}
 	if in.Str == nil {
 		list, err := in.RenderList(s)
 		return strings.Join(list, "\n"), err

@@ -389,7 +389,13 @@ func checkDocument(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
 			seen[s.Name] = true
 		}
 		if s.Finally && i != len(d.Steps)-1 {
-			c.L.Addf(c.File, s.Pos, "", "step %q: finallyStep must be the last step", s.Name)
+			if d.Format == FormatSSM {
+				// agent/framework/runpluginutil logs and ignores it.
+				c.L.Warnf(c.File, s.Pos, "", "step %q: finallyStep is ignored: it is not the last step, and the SSM agent honours it only on the last one", s.Name)
+				s.Finally = false
+			} else {
+				c.L.Addf(c.File, s.Pos, "", "step %q: finallyStep must be the last step", s.Name)
+			}
 		}
 		check := func(t *Template, pos diag.Pos, path string) {
 			checkTemplateRefs(c, d, s, t, func(Ref) diag.Pos { return pos }, path)
@@ -468,7 +474,7 @@ var nativeActions = &stepActions{
 // does, why driftless does not run it (it needs AWS or Windows), and what
 // to use instead.
 var ssmUnsupported = map[string]string{
-	"aws:configureDocker":       "installs or uninstalls the Windows Containers feature and Docker on Windows Server (agent/plugins/configurecontainers), so it needs Windows: use a package step (docker.io, docker-ce) on Linux, or a powershell step with Install-WindowsFeature Containers on Windows, instead",
+	"aws:configureDocker":       "installs Docker through the agent (agent/plugins/configurecontainers: the Containers feature and Docker on Windows Server, docker with yum on Amazon Linux and Red Hat): use a package step (docker, docker.io, docker-ce) and a service step on Linux, or a powershell step with Install-WindowsFeature Containers on Windows, instead",
 	"aws:applications":          "installs, repairs or uninstalls an MSI package with msiexec (agent/plugins/application), so it needs Windows: use a powershell step running msiexec /i (or /x) with the .msi fetched by a download step instead",
 	"aws:psModule":              "installs a PowerShell module from a .zip URL and runs commands with it (agent/plugins/psmodule), and the agent runs it only on Windows: use a powershell step with Install-Module (or Expand-Archive into $env:PSModulePath) and the commands instead",
 	"aws:runScript":             "is not a plugin of the SSM agent (it appears only in the agent's test data; the agent fails such a step as an unknown plugin): use aws:runShellScript, or aws:runPowerShellScript for PowerShell, instead",
@@ -552,8 +558,10 @@ func (a *stepActions) parseHead(c cfgtree.Checker, n *cfgtree.Node, s *Step) boo
 var SSMSchemas = []string{"1.0", "1.2", "2.0", "2.0.1", "2.0.2", "2.0.3", "2.2"}
 
 func parseSSM(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
-	// "$schema" names a JSON schema for editors; the agent skips it.
-	c.Keys(root, "$schema", "schemaVersion", "description", "parameters", "mainSteps", "runtimeConfig")
+	// The agent unmarshals the document into a struct, skipping the keys
+	// it does not know ("$schema" for editors, "outputs" of other
+	// document types).
+	c.IgnoredKeys(root, "key", "as the SSM agent ignores it", "$schema", "schemaVersion", "description", "parameters", "mainSteps", "runtimeConfig")
 	schema := "2.2"
 	sv := root.Get("schemaVersion")
 	if sv == nil {
@@ -568,7 +576,8 @@ func parseSSM(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
 	if n := root.Get("description"); n != nil {
 		d.Description, _ = c.Str(n)
 	}
-	d.Params = parseParams(c, root.Get("parameters"), ssmParamKeys, "displayType")
+	d.Params = parseParams(c, root.Get("parameters"), ssmParamKeys, "displayType", "interpolationType")
+	ssmInterpolation(c, root.Get("parameters"), d, schema)
 	parse := func(c cfgtree.Checker, n *cfgtree.Node) *Step { return parseSSMStep(c, n, schema, d.Name) }
 	if strings.HasPrefix(schema, "1.") {
 		if ms := root.Get("mainSteps"); ms != nil {
@@ -581,6 +590,7 @@ func parseSSM(c cfgtree.Checker, root *cfgtree.Node, d *Document) {
 		c.Errf(rc, "schema %s has mainSteps, not runtimeConfig (runtimeConfig is schema 1.2)", schema)
 	}
 	d.Steps = parseSteps(c, root, "mainSteps", "an SSM document needs mainSteps", "a list of steps", parse)
+	ssmCheckSources(c, d)
 }
 
 // parseRuntimeConfig reads the plugins of a schema 1.2 document, each
@@ -598,6 +608,13 @@ func parseRuntimeConfig(c cfgtree.Checker, root *cfgtree.Node, parse func(cfgtre
 	}
 	var out []*Step
 	for _, pn := range rc.Entries {
+		if _, ok := ssmAliases[pn.Key]; !ok {
+			// Refused by name, whatever its properties hold.
+			parse(c, &cfgtree.Node{Kind: cfgtree.Map, Pos: pn.Pos, Path: pn.Path, Entries: []*cfgtree.Node{
+				{Kind: cfgtree.String, Key: "action", Str: pn.Key, Pos: pn.Pos, Path: pn.Path},
+				{Kind: cfgtree.String, Key: "name", Str: pn.Key, Pos: pn.Pos, Path: pn.Path}}})
+			continue
+		}
 		if !c.Map(pn) {
 			continue
 		}
@@ -639,8 +656,11 @@ func parseRuntimeConfig(c cfgtree.Checker, root *cfgtree.Node, parse func(cfgtre
 	return out
 }
 
-// ssmStepControls are the keys SSM accepts both on a step and in its
-// inputs.
+// ssmStepControls are the keys that control how a step runs. The agent
+// reads them only inside inputs (agent/framework/runpluginutil reads
+// onFailure, onSuccess and finallyStep from the plugin's properties,
+// which are the step's inputs; the runscript plugin reads timeoutSeconds
+// from its input); it never reads maxAttempts in a Command document.
 var ssmStepControls = []string{"onFailure", "onSuccess", "finallyStep", "maxAttempts", "timeoutSeconds"}
 
 // ssmCommonInputs are inputs every SSM plugin is given and driftless has
@@ -650,7 +670,10 @@ var ssmCommonInputs = []string{"id"}
 func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node, schema, docName string) *Step {
 	// SSM command documents run every step unless onFailure says exit.
 	s := &Step{Pos: n.Pos, OnFailure: OnFailureContinue, Timeout: DefaultStepTimeout, SSMTimeout: true, MaxAttempts: 1, Inputs: map[string]*Input{}}
-	c.Keys(n, append([]string{"action", "name", "description", "precondition", "inputs", "settings"}, ssmStepControls...)...)
+	c.IgnoredKeys(n, "key", "as the SSM agent ignores it", append([]string{"action", "name", "description", "precondition", "inputs", "settings"}, ssmStepControls...)...)
+	if schema == "2.2" && ssmWindowsOnlyStep(c, n, s) {
+		return s
+	}
 	if !ssmActions.parseHead(c, n, s) {
 		return nil
 	}
@@ -668,9 +691,8 @@ func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node, schema, docName string) *S
 		if eq := v.Get("StringEquals"); eq != nil {
 			vals := parseEquals(c, eq)
 			if vals[0] != nil {
-				if vals[0].Raw == "platformType" {
-					p, ok := c.OneOf(eq.Items[1], Platforms...)
-					if ok {
+				if other := ssmPlatformOperand(vals); other >= 0 {
+					if p, ok := ssmPlatform(c, eq.Items[other]); ok {
 						s.Precondition = &Precondition{Platform: p}
 					}
 				} else {
@@ -687,9 +709,10 @@ func parseSSMStep(c cfgtree.Checker, n *cfgtree.Node, schema, docName string) *S
 	if !c.Map(inputs) {
 		return nil
 	}
-	ssmControls(c, n, s)
-	ssmControls(c, inputs, s)
+	ssmStepLevelControls(c, n)
 	tr := ssmInputs[action]
+	inputs = ssmCanonicalInputs(inputs, append(tr.keys(), "timeoutSeconds"))
+	ssmControls(c, inputs, s)
 	// Each plugin of the agent reads its inputs into a struct, and
 	// skips the ones it does not know.
 	c.IgnoredKeys(inputs, "input", "as the SSM agent ignores it", append(append(tr.keys(), ssmStepControls...), ssmCommonInputs...)...)
@@ -770,8 +793,8 @@ func ssmControls(c cfgtree.Checker, n *cfgtree.Node, s *Step) {
 		s.Finally, _ = c.Bool(v)
 	}
 	if v := n.Get("maxAttempts"); v != nil {
-		if x, ok := c.IntRange(v, 1, 100); ok {
-			s.MaxAttempts = int(x)
+		if x, _ := v.Scalar(); strings.TrimSpace(x) != "1" {
+			c.Warnf(v, "%s", ssmMaxAttemptsIgnored)
 		}
 	}
 	if v := n.Get("timeoutSeconds"); v != nil {
@@ -848,7 +871,7 @@ var ssmInputs = map[string]*ssmTranslation{
 			if v := in.Get("name"); v != nil {
 				if name, _ := v.Scalar(); distributorRe.MatchString(name) {
 					s.Inputs["names"] = &Input{Name: "names", Pos: v.Pos, Path: v.Path, Str: Literal(name), kind: inList} // reported below, not as missing
-					c.Errf(v, "aws:configurePackage installs AWS Distributor packages (%q is one), which need AWS: use the package action (apt/dnf/...) with the distribution's package name instead", name)
+					c.Errf(v, "%s", distributorRefusal(fmt.Sprintf("%q is one", name)))
 				} else if x := parseInput(c, v, inputSpec{name: "names", kind: inList}); x != nil {
 					s.Inputs["names"] = x
 				}
@@ -870,13 +893,7 @@ var ssmInputs = map[string]*ssmTranslation{
 			} else {
 				c.Errf(in, "aws:configurePackage needs action: Install or Uninstall")
 			}
-			for _, k := range []string{"version", "additionalArguments"} {
-				if v := in.Get(k); v != nil {
-					if x, _ := v.Scalar(); strings.TrimSpace(x) != "" {
-						c.Errf(v, "aws:configurePackage %s is not supported: driftless installs the distribution's package", k)
-					}
-				}
-			}
+			ssmDistributorInputs(c, in)
 		}},
 	"aws:downloadContent": {names: map[string]string{"destinationPath": "destination"}, extra: []string{"sourceType", "sourceInfo"},
 		custom: func(c cfgtree.Checker, in *cfgtree.Node, s *Step) {
@@ -889,26 +906,14 @@ var ssmInputs = map[string]*ssmTranslation{
 			if !ok {
 				return
 			}
-			switch typ {
-			case "HTTP":
-			case "S3":
-				c.Errf(st, "aws:downloadContent sourceType \"S3\" is not supported: it downloads from Amazon S3, which needs AWS: use sourceType HTTP with the object's HTTPS (or presigned) URL, or the download action with source = a file of the config dir, instead")
-				return
-			case "SSMDocument":
-				c.Errf(st, "aws:downloadContent sourceType \"SSMDocument\" is not supported: it downloads a document from AWS Systems Manager, which needs AWS: put the document in documents/ and nest it with aws:runDocument instead")
-				return
-			case "GitHub", "Git":
-				c.Errf(st, "aws:downloadContent sourceType %q is not supported: it makes the host fetch from the %s repository itself (the GitHub API, or a git clone), which needs the host to have network access to GitHub or the git server: use sourceType HTTP with the file's raw URL (https://raw.githubusercontent.com/OWNER/REPO/REF/PATH) and its sha256 in sourceInfo instead, which driftless fetches on the control machine and checks", typ, typ)
-				return
-			default:
-				if strings.Contains(typ, "{{") {
-					c.Errf(st, "aws:downloadContent sourceType %q is a template: driftless reads sourceInfo when it loads the document, so it needs sourceType written as HTTP", typ)
-					return
-				}
-				c.Errf(st, "aws:downloadContent sourceType %q is not supported: driftless downloads HTTP sources (use sourceType HTTP with a raw file URL, or the download action with source = a file of the config dir)", typ)
+			si := in.Get("sourceInfo")
+			if ssmDeferredSource(c, st, si, s) {
 				return
 			}
-			si := in.Get("sourceInfo")
+			if why := ssmSourceTypeRefusal(typ); why != "" {
+				c.Errf(st, "%s", why)
+				return
+			}
 			if si == nil {
 				c.Errf(in, "aws:downloadContent needs sourceInfo with a url")
 				return
@@ -934,7 +939,9 @@ var ssmInputs = map[string]*ssmTranslation{
 	"aws:runDocument": {names: map[string]string{"documentPath": "document"}, extra: []string{"documentType", "documentParameters"},
 		custom: func(c cfgtree.Checker, in *cfgtree.Node, s *Step) {
 			if t := in.Get("documentType"); t != nil {
-				if typ, ok := c.Str(t); ok && typ != "SSMDocument" {
+				if typ, ok := c.Str(t); ok && typ == "LocalPath" {
+					c.Errf(t, "aws:runDocument documentType \"LocalPath\" is not supported: it runs a document file that is on the host (downloaded there by an earlier step), and driftless reads every document on the control machine before it contacts a host: put the document in documents/ and write documentType SSMDocument with its name instead")
+				} else if ok && typ != "SSMDocument" {
 					c.Errf(t, "aws:runDocument documentType %q is not supported: use SSMDocument with the name of a document in documents/", typ)
 				}
 			}

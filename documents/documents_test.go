@@ -22,13 +22,19 @@ func parseDoc(t *testing.T, file, src string) (*Document, *diag.List) {
 // with its line of want.
 func checkErrors(t *testing.T, l *diag.List, want []string) {
 	t.Helper()
-	errs := l.Errors()
-	if len(errs) != len(want) {
-		t.Fatalf("got %d errors, want %d:\n%v", len(errs), len(want), l.Err())
+	checkDiags(t, "error", l.Errors(), want)
+}
+
+// checkDiags checks that got holds as many diagnostics (what: "error",
+// "warning") as want, each starting with its line of want.
+func checkDiags(t *testing.T, what string, got []*diag.Error, want []string) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("got %d %ss, want %d:\n%v", len(got), what, len(want), (&diag.ListError{Errs: got}).Error())
 	}
 	for i, w := range want {
-		if !strings.HasPrefix(errs[i].Error(), w) {
-			t.Errorf("error %d:\n got  %s\n want %s", i, errs[i].Error(), w)
+		if !strings.HasPrefix(got[i].Error(), w) {
+			t.Errorf("%s %d:\n got  %s\n want %s", what, i, got[i].Error(), w)
 		}
 	}
 }
@@ -460,6 +466,7 @@ func FuzzParseNative(f *testing.F) {
 func FuzzParseSSM(f *testing.F) {
 	f.Add(ssmJSON, true)
 	f.Add("schemaVersion: '2.2'\nmainSteps:\n- action: aws:runShellScript\n  name: a\n  inputs: {runCommand: x}\n", false)
+	f.Add("schemaVersion: '2.2'\nparameters:\n  t: {type: String, interpolationType: ENV_VAR, default: HTTP}\n  i: {type: StringMap, default: {}}\noutputs: []\nmainSteps:\n- action: aws:downloadContent\n  name: d\n  maxAttempts: 2\n  inputs: {SourceType: '{{ t }}', sourceInfo: '{{ i }}', finallyStep: true}\n", false)
 	f.Fuzz(func(t *testing.T, s string, isJSON bool) {
 		var l diag.List
 		ext := ".yaml"

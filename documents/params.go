@@ -76,8 +76,11 @@ type Parameter struct {
 	MinChars       int // -1: no bound; SSM's minChars, of each item
 	MaxChars       int // -1: no bound
 	Secret         bool
-	Pos            diag.Pos
-	DefaultPos     diag.Pos // where the default is written
+	// EnvVar: SSM's interpolationType ENV_VAR; the value also reaches
+	// the document's scripts as the environment variable SSM_<name>.
+	EnvVar     bool
+	Pos        diag.Pos
+	DefaultPos diag.Pos // where the default is written
 	// loops are the steps that loop over the parameter (for_each): its
 	// items name steps, so they are unique.
 	loops []string
@@ -108,7 +111,8 @@ func (k paramKeys) all() []string {
 }
 
 func parseParams(c cfgtree.Checker, n *cfgtree.Node, keys paramKeys, extra ...string) []*Parameter {
-	if n == nil || !c.Map(n) {
+	// An empty "parameters:" (null) declares none, as SSM reads it.
+	if n == nil || n.Kind == cfgtree.Null || !c.Map(n) {
 		return nil
 	}
 	var out []*Parameter
@@ -175,8 +179,18 @@ func parseParams(c cfgtree.Checker, n *cfgtree.Node, keys paramKeys, extra ...st
 			key string
 			dst *int
 		}{{keys.minItems, &p.MinItems}, {keys.maxItems, &p.MaxItems}} {
-			if v := pn.Get(b.key); v != nil {
-				if p.Type != TypeStringList && p.Type != TypeStringMap && p.Type != TypeMapList && ok {
+			v := pn.Get(b.key)
+			listLike := p.Type == TypeStringList || p.Type == TypeStringMap || p.Type == TypeMapList
+			switch {
+			case v == nil:
+			case keys == ssmParamKeys && !listLike:
+				// agent/framework/docparser/paramvalidator skips the
+				// check for a String, Integer or Boolean.
+				c.Warnf(v, "%s is ignored: the SSM agent counts items only of a StringList, StringMap or MapList", b.key)
+			case keys == ssmParamKeys:
+				*b.dst = charBound(c, v) // read leniently, as the agent reads it
+			default:
+				if !listLike && ok {
 					c.Errf(v, "%s applies only to a StringList (or a StringMap or MapList)", b.key)
 				}
 				if x, good := c.IntRange(v, 0, 1<<31-1); good {
@@ -213,9 +227,10 @@ func parseParams(c cfgtree.Checker, n *cfgtree.Node, keys paramKeys, extra ...st
 	return out
 }
 
-// charBound reads minChars or maxChars as the SSM agent does: a number,
-// or a string holding one; one it cannot read, or out of 0..2^31-1, is
-// no bound (the agent logs it and goes on).
+// charBound reads minChars, maxChars, minItems or maxItems of an SSM
+// parameter as the SSM agent does: a number, or a string holding one; one
+// it cannot read, or out of 0..2^31-1, is no bound (the agent logs it and
+// goes on).
 func charBound(c cfgtree.Checker, n *cfgtree.Node) int {
 	s, ok := c.ScalarString(n)
 	if !ok {

@@ -28,9 +28,9 @@ description: ends early
 mainSteps:
   - action: aws:runShellScript
     name: first
-    ` + c.control + `
     inputs:
       runCommand: ["` + c.command + `"]
+      ` + c.control + `
   - action: aws:runShellScript
     name: second
     inputs:

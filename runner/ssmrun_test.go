@@ -112,7 +112,8 @@ mainSteps:
 }
 
 // ssmSteps is an SSM document of shell steps, each "name: command" or
-// "name: command | control" (a step key such as "onFailure: exit").
+// "name: command | control" (an input such as "onFailure: exit", written
+// in the step's inputs, where the SSM agent reads it).
 func ssmSteps(steps ...string) string {
 	var b strings.Builder
 	b.WriteString("schemaVersion: \"2.2\"\nmainSteps:\n")
@@ -120,10 +121,10 @@ func ssmSteps(steps ...string) string {
 		name, rest, _ := strings.Cut(st, ": ")
 		cmd, control, _ := strings.Cut(rest, " | ")
 		b.WriteString("- action: aws:runShellScript\n  name: " + name + "\n")
-		if control != "" {
-			b.WriteString("  " + control + "\n")
-		}
 		b.WriteString("  inputs:\n    runCommand: [" + strconv.Quote(cmd) + "]\n")
+		if control != "" {
+			b.WriteString("    " + control + "\n")
+		}
 	}
 	return b.String()
 }
@@ -190,7 +191,9 @@ func TestSSMExitCodesStopTheDocument(t *testing.T) {
 // that step again and goes on from there, as the SSM agent does: the
 // steps before it are not run again and keep their results. When the
 // step runs in the apply script (after a failed step), the steps after
-// it wait for the reboot too.
+// it wait for the reboot too. The step's maxAttempts does not make it
+// run more than once before the reboot or after it (the agent never
+// reads maxAttempts).
 func TestSSMRebootResumesAtTheStep(t *testing.T) {
 	for name, first := range map[string]string{
 		"first script": "before: echo run >> ~/before-runs",
@@ -205,7 +208,7 @@ func TestSSMRebootResumesAtTheStep(t *testing.T) {
 			host, port, _ := net.SplitHostPort(h.addr)
 			inv := fmt.Sprintf("[hosts.box]\naddress = %q\nport = %s\nuser = \"u\"\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\n", host, port, keyPath, kh)
 			doc := ssmSteps(first,
-				"update: echo run >> ~/update-runs; [ -f ~/updated ] && exit 0; touch ~/updated; exit 194",
+				"update: echo run >> ~/update-runs; [ -f ~/updated ] && exit 0; touch ~/updated; exit 194 | maxAttempts: 3",
 				"after: echo run >> ~/after-runs")
 			cfg, j := configtest.Dir(t, dir, map[string]string{"inventory.toml": inv, "documents/s.yaml": doc, "associations.toml": "[associations.s]\ndocument = \"s\"\ntargets = [\"*\"]\n"})
 			dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
@@ -378,5 +381,90 @@ mainSteps:
 	h = f.run(t, true, nil).Hosts[0]
 	if got := statuses(h); got != "ps=Skipped after=Skipped" {
 		t.Errorf("check: %s (%+v)", got, h.Steps)
+	}
+}
+
+// A parameter with interpolationType ENV_VAR reaches the document's
+// scripts as SSM_<name> too, as the SSM agent sets it (a value with shell
+// syntax in it stays data there), and {{ name }} is still substituted;
+// a parameter without it has no SSM_ variable.
+func TestSSMInterpolationEnvVar(t *testing.T) {
+	f := newFleet(t, 1, "[associations.s]\ndocument = \"s\"\ntargets = [\"*\"]\nparameters = { Msg = \"a'b $(id) c\" }\n", "s.yaml", `schemaVersion: "2.2"
+parameters:
+  Msg:
+    type: String
+    interpolationType: ENV_VAR
+  Other:
+    type: String
+    default: x
+mainSteps:
+- action: aws:runShellScript
+  name: show
+  inputs:
+    runCommand:
+    - '#!/bin/bash'
+    - 'printf "%s\n" "$SSM_Msg" "${SSM_Other-unset}"'
+    - 'echo "{{ Other }}"'
+`)
+	h := f.run(t, false, nil).Hosts[0]
+	if got := statuses(h) + " " + h.Steps[0].Stdout; got != "show=Success a'b $(id) c\nunset\nx\n" {
+		t.Errorf("got %q (stderr %q)", got, h.Steps[0].Stderr)
+	}
+}
+
+// The SSM agent never reads maxAttempts in a Command document: a step
+// runs once, whatever its exit code (a failure, 168, 169), and a step
+// that exits 194 runs again only after the reboot (see
+// TestSSMRebootResumesAtTheStep), not as an attempt.
+func TestSSMMaxAttemptsIgnored(t *testing.T) {
+	for name, c := range map[string]struct{ code, want string }{
+		"failure": {"3", "try=Failed next=Success"},
+		"168":     {"168", "try=Success next=Skipped"},
+		"169":     {"169", "try=Failed next=Skipped"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := ssmFleet(t, ssmSteps("try: echo x >> ~/tries; exit "+c.code+" | maxAttempts: 3", "next: true"))
+			h := f.run(t, false, nil).Hosts[0]
+			if got := statuses(h); got != c.want {
+				t.Fatalf("statuses: %s (%+v)", got, h.Steps)
+			}
+			if b, _ := os.ReadFile(filepath.Join(f.hosts[0].Home, "tries")); string(b) != "x\n" {
+				t.Errorf("the step ran %d times, want once", strings.Count(string(b), "x"))
+			}
+		})
+	}
+}
+
+// Controls written on the step instead of in its inputs do nothing, as
+// with the SSM agent: onFailure: exit there does not stop the document.
+func TestSSMStepLevelControlsIgnored(t *testing.T) {
+	f := ssmFleet(t, `schemaVersion: "2.2"
+mainSteps:
+- action: aws:runShellScript
+  name: fails
+  onFailure: exit
+  inputs: {runCommand: ["exit 2"]}
+- action: aws:runShellScript
+  name: next
+  inputs: {runCommand: ["touch ~/next"]}
+`)
+	h := f.run(t, false, nil).Hosts[0]
+	if got := statuses(h); got != "fails=Failed next=Success" {
+		t.Fatalf("statuses: %s (%+v)", got, h.Steps)
+	}
+}
+
+// On a Linux host the SSM agent skips a schema 2.2 step of a plugin it
+// has only on Windows (aws:applications) and goes on; so does driftless.
+func TestSSMWindowsOnlyPluginSkippedOnLinux(t *testing.T) {
+	f := ssmFleet(t, `{"schemaVersion": "2.2", "mainSteps": [
+  {"action": "aws:applications", "name": "msi", "inputs": {"action": "Install", "source": "https://example.invalid/a.msi"}},
+  {"action": "aws:runShellScript", "name": "after", "inputs": {"runCommand": ["echo after"]}}]}`)
+	h := f.run(t, false, nil).Hosts[0]
+	if got := statuses(h) + " " + string(h.Status); got != "msi=Skipped after=Success Success" {
+		t.Fatalf("got %s (%+v)", got, h.Steps)
+	}
+	if h.Steps[0].SkipReason != journal.SkipPrecondition {
+		t.Errorf("skip reason %q (%s)", h.Steps[0].SkipReason, h.Steps[0].Error)
 	}
 }

@@ -288,12 +288,17 @@ func firstErr(errs ...error) error {
 }
 
 // paramEnv is DL_PARAM_<name> for every parameter: the safe way for a
-// script to use a value. A StringList is one item per line.
+// script to use a value. A StringList is one item per line. An SSM
+// parameter with interpolationType ENV_VAR is SSM_<name> too, as the
+// SSM agent sets it.
 func paramEnv(d *documents.Document, params map[string]documents.Value) map[string]string {
 	env := make(map[string]string, len(params))
 	for _, p := range d.Params {
 		if v, ok := params[p.Name]; ok {
 			env["DL_PARAM_"+p.Name] = strings.Join(v.Items(), "\n")
+			if p.EnvVar {
+				env[documents.SSMEnvPrefix+p.Name] = documents.SSMEnvValue(v)
+			}
 		}
 	}
 	return env
