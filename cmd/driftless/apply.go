@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -35,40 +34,20 @@ func parseRateFlag(c *cli.Context, name string, min int) (*config.Rate, error) {
 	return &r, nil
 }
 
-// runJSON is the JSON summary of apply, check, exec and tick.
-type runJSON struct {
-	Runs []runResultJSON `json:"runs"`
+// runsJSON is what apply, check, exec, tick and show print with --json:
+// the runs, each with its hosts and their steps, in the one shape
+// docs/json.md describes and docs/runs.schema.json pins.
+type runsJSON struct {
+	Runs []runWithHostsJSON `json:"runs"`
 }
 
-type runResultJSON struct {
-	ID          int64                  `json:"id"`
-	Association string                 `json:"association,omitempty"`
-	Document    string                 `json:"document,omitempty"`
-	Mode        journal.Mode           `json:"mode"`
-	Trigger     journal.Trigger        `json:"trigger"`
-	Status      journal.Status         `json:"status"`
-	StartedAt   time.Time              `json:"started_at"`
-	EndedAt     time.Time              `json:"ended_at"`
-	Counts      map[journal.Status]int `json:"counts"`
-	Hosts       []hostResultJSON       `json:"hosts"`
+// runWithHostsJSON is a run with what each of its hosts did.
+type runWithHostsJSON struct {
+	runRecordJSON
+	Hosts []hostRecordJSON `json:"hosts"`
 }
 
-type hostResultJSON struct {
-	hostOutcomeJSON
-	Duration string           `json:"duration"`
-	Steps    []stepResultJSON `json:"steps"`
-}
-
-type stepResultJSON struct {
-	stepOutcomeJSON
-	ExitCode *int   `json:"exit_code,omitempty"`
-	Stdout   string `json:"stdout,omitempty"`
-	Stderr   string `json:"stderr,omitempty"`
-	Error    string `json:"error,omitempty"`
-}
-
-// hostOutcomeJSON is how a host ended, as both apply's JSON
-// (hostResultJSON) and show's (hostRecordJSON) begin a host.
+// hostOutcomeJSON is how a host ended.
 type hostOutcomeJSON struct {
 	Host   string         `json:"host"`
 	Status journal.Status `json:"status"`
@@ -76,8 +55,7 @@ type hostOutcomeJSON struct {
 	Detail string         `json:"detail,omitempty"`
 }
 
-// stepOutcomeJSON is how a step ended, in both apply's JSON
-// (stepResultJSON) and show's (stepRecordJSON).
+// stepOutcomeJSON is how a step ended.
 type stepOutcomeJSON struct {
 	Name       string         `json:"name"`
 	Action     string         `json:"action"`
@@ -87,21 +65,34 @@ type stepOutcomeJSON struct {
 	Differ     string         `json:"differ,omitempty"`
 }
 
-func toRunJSON(results []*runner.RunResult) runJSON {
-	out := runJSON{Runs: []runResultJSON{}}
+func toRunJSON(results []*runner.RunResult) runsJSON {
+	out := runsJSON{Runs: []runWithHostsJSON{}}
 	for _, r := range results {
-		rj := runResultJSON{ID: r.Run.ID, Association: r.Run.Association, Document: r.Run.Document, Mode: r.Run.Mode, Trigger: r.Run.Trigger,
-			Status: r.Run.Status, StartedAt: r.Run.StartedAt, EndedAt: r.Run.EndedAt, Counts: r.Run.Counts, Hosts: []hostResultJSON{}}
-		for _, h := range r.Hosts {
-			hj := hostResultJSON{hostOutcomeJSON: hostOutcomeJSON{Host: h.Host, Status: h.Status, Error: h.Error, Detail: h.Detail}, Duration: h.EndedAt.Sub(h.StartedAt).Round(time.Millisecond).String(), Steps: []stepResultJSON{}}
-			for _, s := range h.Steps {
-				hj.Steps = append(hj.Steps, stepResultJSON{stepOutcomeJSON: stepOutcomeJSON{Name: s.Name, Action: s.Action, Status: s.Status, SkipReason: s.SkipReason, Drifted: s.Drifted,
-					Differ: s.Differ}, ExitCode: s.ExitCode, Stdout: s.Stdout, Stderr: s.Stderr, Error: s.Error})
-			}
-			rj.Hosts = append(rj.Hosts, hj)
-		}
-		out.Runs = append(out.Runs, rj)
+		out.Runs = append(out.Runs, toRunWithHostsJSON(&r.Run, r.Hosts))
 	}
+	return out
+}
+
+// toRunWithHostsJSON is run with hosts; its drifted and corrected host
+// counts are those of hosts.
+func toRunWithHostsJSON(run *journal.Run, hosts []journal.HostResult) runWithHostsJSON {
+	var d journal.RunDrift
+	out := runWithHostsJSON{Hosts: make([]hostRecordJSON, 0, len(hosts))}
+	for i := range hosts {
+		drifted, corrected := false, false
+		for _, s := range hosts[i].Steps {
+			drifted = drifted || s.Drifted
+			corrected = corrected || s.Status == journal.StatusCorrected
+		}
+		if drifted {
+			d.Drifted++
+		}
+		if corrected {
+			d.Corrected++
+		}
+		out.Hosts = append(out.Hosts, toHostRecordJSON(&hosts[i]))
+	}
+	out.runRecordJSON = toRunRecordJSON(run, d)
 	return out
 }
 

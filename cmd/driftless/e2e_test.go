@@ -121,7 +121,7 @@ func TestE2EApplyCheckDriftCorrect(t *testing.T) {
 	}
 
 	r = f.mustRun(t, "second apply", 0, "", "apply", "--json")
-	var sum runJSON
+	var sum runsJSON
 	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
 		t.Fatalf("json: %v\n%s", err, r.stdout)
 	}
@@ -309,7 +309,7 @@ max_concurrency = "2"
 		os.Chmod(filepath.Join(h.Home, "fail"), 0o644)
 	}
 	r = f.mustRun(t, "max_errors", 3, "", "apply", "probe", "--max-concurrency", "1", "--max-errors", "1", "--json")
-	var sum runJSON
+	var sum runsJSON
 	json.Unmarshal([]byte(r.stdout), &sum)
 	var got []string
 	for _, h := range sum.Runs[0].Hosts {
@@ -333,7 +333,7 @@ parameters = { commands = ["head -c 5000000 /dev/zero | tr '\\0' x"] }
 	if r.code != 0 {
 		t.Fatalf("%s", r.String()[:min(len(r.String()), 2000)])
 	}
-	var sum runJSON
+	var sum runsJSON
 	json.Unmarshal([]byte(r.stdout), &sum)
 	out := sum.Runs[0].Hosts[0].Steps[0].Stdout
 	if !strings.HasPrefix(out, strings.Repeat("x", 1<<20)) || !strings.Contains(out, "output truncated, 3951424 bytes omitted") {

@@ -13,7 +13,10 @@ import (
 const defaultHistoryLimit = 20
 
 // runJournalJSON is a run in `history --json` and `show --json`.
-type runJournalJSON struct {
+// runRecordJSON is a run as every command's JSON shows it (docs/json.md):
+// what ran, how it ended, its hosts counted by status, and how many of
+// them drifted and were corrected.
+type runRecordJSON struct {
 	ID              int64                  `json:"id"`
 	Association     string                 `json:"association"`
 	Document        string                 `json:"document"`
@@ -27,21 +30,29 @@ type runJournalJSON struct {
 	StartedAt       *string                `json:"started_at"`
 	EndedAt         *string                `json:"ended_at"`
 	DurationSeconds *float64               `json:"duration_seconds"`
-	Hosts           map[journal.Status]int `json:"hosts"`
+	Counts          map[journal.Status]int `json:"counts"`
+	DriftedHosts    int                    `json:"drifted_hosts"`
+	CorrectedHosts  int                    `json:"corrected_hosts"`
 	PID             int                    `json:"pid"`
 	Hostname        string                 `json:"hostname"`
 }
 
-func toRunJournalJSON(r *journal.Run) runJournalJSON {
+// historyJSON is what history prints with --json: the runs, without
+// their hosts.
+type historyJSON struct {
+	Runs []runRecordJSON `json:"runs"`
+}
+
+func toRunRecordJSON(r *journal.Run, d journal.RunDrift) runRecordJSON {
 	counts := r.Counts
 	if counts == nil {
 		counts = map[journal.Status]int{}
 	}
-	return runJournalJSON{
+	return runRecordJSON{
 		ID: r.ID, Association: r.Association, Document: r.Document, DocHash: r.DocHash, ParamsHash: r.ParamsHash,
 		Mode: r.Mode, Trigger: r.Trigger, Severity: r.Severity, Command: r.Command, Status: r.Status,
 		StartedAt: rfc3339(r.StartedAt), EndedAt: rfc3339(r.EndedAt), DurationSeconds: spanSeconds(r.StartedAt, r.EndedAt),
-		Hosts: counts, PID: r.PID, Hostname: r.Hostname,
+		Counts: counts, DriftedHosts: d.Drifted, CorrectedHosts: d.Corrected, PID: r.PID, Hostname: r.Hostname,
 	}
 }
 
@@ -76,10 +87,11 @@ func runHistory(c *cli.Context, u *ui) (err error) {
 		}
 	}
 	if u.json {
-		return printJSONList(u, runs, func(r journal.Run) historyJSON {
-			d := drifts[r.ID]
-			return historyJSON{toRunJournalJSON(&r), d.Drifted, d.Corrected}
-		})
+		out := historyJSON{Runs: make([]runRecordJSON, 0, len(runs))}
+		for i := range runs {
+			out.Runs = append(out.Runs, toRunRecordJSON(&runs[i], drifts[runs[i].ID]))
+		}
+		return u.printJSON(out)
 	}
 	if j == nil {
 		return nil
@@ -127,11 +139,6 @@ func runHistory(c *cli.Context, u *ui) (err error) {
 
 // historyJSON is a run in `history --json`: the run, and on how many
 // hosts it found drift and corrected it.
-type historyJSON struct {
-	runJournalJSON
-	DriftedHosts   int `json:"drifted_hosts"`
-	CorrectedHosts int `json:"corrected_hosts"`
-}
 
 // shortTimeLayout is a start time in a table too narrow for textTimeLayout.
 const shortTimeLayout = "01-02 15:04Z"

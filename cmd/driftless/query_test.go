@@ -336,7 +336,7 @@ func TestQueryHistory(t *testing.T) {
 	wantLines(t, "history --limit -1", r.stderr, `--limit: expected a number of runs, 0 or more, got -1`)
 
 	r = driftless(t, "--json", "history", "-C", dir, "--host", "web-1", "--limit", "0").wantCode(t, exitOK)
-	runs := decodeJSON[[]historyJSON](t, r.stdout)
+	runs := decodeJSON[historyJSON](t, r.stdout).Runs
 	if len(runs) != 3 || runs[0].ID != 4 || runs[1].ID != 3 || runs[2].ID != 1 {
 		t.Fatalf("history --json --host web-1: %s", r.stdout)
 	}
@@ -349,11 +349,11 @@ func TestQueryHistory(t *testing.T) {
 		r1.StartedAt == nil || *r1.StartedAt != "2026-11-20T10:00:00Z" ||
 		r1.EndedAt == nil || *r1.EndedAt != "2026-11-20T10:05:00Z" ||
 		r1.DurationSeconds == nil || *r1.DurationSeconds != 300 ||
-		r1.Hosts["Success"] != 1 || r1.Hosts["Failed"] != 1 || len(r1.Hosts) != 2 || r1.PID != os.Getpid() ||
+		r1.Counts["Success"] != 1 || r1.Counts["Failed"] != 1 || len(r1.Counts) != 2 || r1.PID != os.Getpid() ||
 		r1.DriftedHosts != 2 || r1.CorrectedHosts != 1 {
 		t.Errorf("history --json run 1 = %+v", r1)
 	}
-	if !strings.Contains(r.stdout, `"started_at": "2026-11-20T10:00:00Z"`) || !strings.Contains(r.stdout, `"hosts": {`) {
+	if !strings.Contains(r.stdout, `"started_at": "2026-11-20T10:00:00Z"`) || !strings.Contains(r.stdout, `"counts": {`) {
 		t.Errorf("history --json keys:\n%s", r.stdout)
 	}
 }
@@ -393,8 +393,12 @@ func TestQueryShow(t *testing.T) {
 	// --host narrows it; --json has all of the output, and the escape
 	// sequence that text mode would not print raw.
 	r = driftless(t, "show", "-C", dir, "1", "--host", "web-1", "--json").wantCode(t, exitOK)
-	show := decodeJSON[showJSON](t, r.stdout)
-	if show.Run.ID != 1 || show.Run.Status != "Failed" || len(show.Hosts) != 1 || show.Hosts[0].Host != "web-1" {
+	shown := decodeJSON[runsJSON](t, r.stdout)
+	if len(shown.Runs) != 1 {
+		t.Fatalf("show --json: %d runs, want 1:\n%s", len(shown.Runs), r.stdout)
+	}
+	show := shown.Runs[0]
+	if show.ID != 1 || show.Status != "Failed" || len(show.Hosts) != 1 || show.Hosts[0].Host != "web-1" {
 		t.Fatalf("show --json --host web-1:\n%s", r.stdout)
 	}
 	h := show.Hosts[0]
@@ -520,7 +524,11 @@ func TestQueryNoJournal(t *testing.T) {
 			t.Errorf("%s: stdout %q, stderr %q", cmd, r.stdout, r.stderr)
 		}
 		r = driftless(t, cmd, "-C", dir, "--json").wantCode(t, exitOK)
-		if r.stdout != "[]\n" {
+		want := "[]\n"
+		if cmd == "history" {
+			want = "{\n  \"runs\": []\n}\n"
+		}
+		if r.stdout != want {
 			t.Errorf("%s --json: stdout %q", cmd, r.stdout)
 		}
 	}

@@ -21,11 +21,6 @@ const (
 )
 
 // showJSON is `show --json`.
-type showJSON struct {
-	Run   runJournalJSON   `json:"run"`
-	Hosts []hostRecordJSON `json:"hosts"`
-}
-
 type hostRecordJSON struct {
 	hostOutcomeJSON
 	DefHash         string           `json:"def_hash,omitempty"`
@@ -76,11 +71,7 @@ func runShow(c *cli.Context, u *ui) (err error) {
 	}
 
 	if u.json {
-		out := showJSON{Run: toRunJournalJSON(run), Hosts: make([]hostRecordJSON, 0, len(hosts))}
-		for i := range hosts {
-			out.Hosts = append(out.Hosts, toHostRecordJSON(&hosts[i]))
-		}
-		return u.printJSON(out)
+		return u.printJSON(runsJSON{Runs: []runWithHostsJSON{toRunWithHostsJSON(run, hosts)}})
 	}
 	printRun(u, run)
 	for i := range hosts {

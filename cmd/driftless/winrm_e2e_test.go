@@ -117,14 +117,14 @@ func statusRows(t *testing.T, f *e2eFleet) map[string]map[string]any {
 	return out
 }
 
-func showRun(t *testing.T, f *e2eFleet, id string) showJSON {
+func showRun(t *testing.T, f *e2eFleet, id string) runWithHostsJSON {
 	t.Helper()
 	r := f.run(t, "show", id, "--json")
-	var s showJSON
-	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil || r.code != 0 {
+	var s runsJSON
+	if err := json.Unmarshal([]byte(r.stdout), &s); err != nil || r.code != 0 || len(s.Runs) != 1 {
 		t.Fatalf("show %s --json: %v\n%s", id, err, r)
 	}
-	return s
+	return s.Runs[0]
 }
 
 func TestWinRMApplyCheckDrift(t *testing.T) {
