@@ -326,6 +326,18 @@ Examples:
 			Action: runCompletion,
 		},
 		{
+			Name:  "man",
+			Usage: "print the man page (roff, section 1), or write it into a directory",
+			Description: `The page is made from this command line's definition: every command and flag, with
+defaults and environment variables, then exit codes, environment and files.
+
+Examples:
+   driftless man | man -l -
+   driftless man -o /usr/local/share/man/man1`,
+			Flags:  manCommandFlags(),
+			Action: runMan,
+		},
+		{
 			Name:  "version",
 			Usage: "print the version, the commit it was built from and the Go version",
 			Description: `The version is the module's (a release tag when installed with go install ...@vX.Y.Z,
@@ -411,6 +423,10 @@ func unknownCommand(app *cli.App, name string) error {
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer startProfile(stderr)()
 	app := NewApp(stdin, stdout, stderr)
+	if len(args) > 1 && args[1] == completeCommand {
+		complete(app, args[2:], stdout)
+		return exitOK
+	}
 	norm, err := args, error(nil)
 	if !slices.Contains(args, "--generate-bash-completion") {
 		norm, err = normalizeArgs(app, args)
@@ -478,9 +494,13 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 			local = append(local, a)
 			continue
 		}
-		f, isGlobal := findFlag(app.Flags, name), true
-		if f == nil && cmd != nil {
-			f, isGlobal = findFlag(cmd.Flags, name), false
+		var f cli.Flag
+		if cmd != nil {
+			f = findFlag(cmd.Flags, name) // a command's own flag first (man -o)
+		}
+		isGlobal := f == nil
+		if isGlobal {
+			f = findFlag(app.Flags, name)
 		}
 		if f == nil {
 			return nil, unknownFlag(app, cmd, a, name)

@@ -1,0 +1,308 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/driftless-dev/driftless/internal/configtest"
+)
+
+// completionDir is a valid config dir (loaded by configtest to prove it)
+// with three hosts, two groups, tags, two associations and a document.
+func completionDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	doc := "[[steps]]\nname = \"hello\"\naction = \"shell\"\nrun = \"true\"\n"
+	configtest.Dir(t, dir, map[string]string{
+		"inventory.toml": `[defaults]
+transport = "local"
+[hosts.web-1]
+tags = { role = "web", env = "prod" }
+[hosts.web-2]
+tags = { role = "web", env = "staging" }
+[hosts.db-1]
+tags = { role = "db", env = "prod" }
+[groups.web]
+members = ["web-1", "web-2"]
+[groups.canary]
+members = ["web-2"]
+`,
+		"associations.toml": `[associations.web-baseline]
+document = "hello"
+targets = ["group:web"]
+[associations.db-baseline]
+document = "hello"
+targets = ["tag:role=db"]
+`,
+		"documents/hello.toml": doc,
+	})
+	return dir
+}
+
+// script is driftless's completion script for shell, as a user gets it.
+func script(t *testing.T, shell string) string {
+	t.Helper()
+	out, err := exec.Command("driftless", "completion", shell).Output()
+	if err != nil {
+		t.Fatalf("driftless completion %s: %v", shell, err)
+	}
+	p := filepath.Join(t.TempDir(), "driftless."+shell)
+	if err := os.WriteFile(p, out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// bashWords splits line as bash does into COMP_WORDS: at blanks outside
+// quotes, and at the COMP_WORDBREAKS characters : and =, each of which
+// becomes a word of its own. A line that ends in a blank ends with an
+// empty word.
+func bashWords(line string) []string {
+	var words []string
+	var cur strings.Builder
+	quote := byte(0)
+	flush := func() {
+		if cur.Len() > 0 {
+			words = append(words, cur.String())
+			cur.Reset()
+		}
+	}
+	for i := 0; i < len(line); i++ {
+		ch := line[i]
+		switch {
+		case quote != 0:
+			if ch == quote {
+				quote = 0
+			}
+			cur.WriteByte(ch)
+		case ch == '\'' || ch == '"':
+			quote = ch
+			cur.WriteByte(ch)
+		case ch == ' ':
+			flush()
+		case ch == ':' || ch == '=':
+			flush()
+			words = append(words, string(ch))
+		default:
+			cur.WriteByte(ch)
+		}
+	}
+	flush()
+	if strings.HasSuffix(line, " ") {
+		words = append(words, "")
+	}
+	return words
+}
+
+// bashComplete presses tab in bash after line: it sources the script,
+// sets COMP_WORDS, COMP_CWORD, COMP_LINE and COMP_POINT as bash does,
+// calls _driftless, and returns the lines as they read after each of
+// COMPREPLY is put in place of the current word.
+func bashComplete(t *testing.T, scriptPath, line string) []string {
+	t.Helper()
+	words := bashWords(line)
+	args := append([]string{"--norc", "--noprofile", "-c", `source "$1"; COMP_LINE=$2; COMP_POINT=${#COMP_LINE}; shift 2
+COMP_WORDS=("$@"); COMP_CWORD=$((${#COMP_WORDS[@]} - 1))
+_driftless
+printf '%s\n' "${COMPREPLY[@]}"`, "bash", scriptPath, line}, words...)
+	cmd := exec.Command("bash", args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil || stderr.Len() > 0 {
+		t.Fatalf("bash completion of %q: %v\n%s", line, err, stderr.String())
+	}
+	cur := words[len(words)-1]
+	var lines []string
+	for _, r := range strings.Split(strings.TrimSuffix(string(out), "\n"), "\n") {
+		if r != "" {
+			lines = append(lines, strings.TrimSuffix(line, cur)+r)
+		}
+	}
+	return lines
+}
+
+func TestBashCompletion(t *testing.T) {
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash")
+	}
+	dir := completionDir(t)
+	s := script(t, "bash")
+	d := "driftless -C " + dir
+	for _, tc := range []struct {
+		line string
+		want []string
+	}{
+		{"driftless ch", []string{"driftless check"}},
+		{"driftless d", []string{"driftless daemon", "driftless drift", "driftless documents", "driftless demo"}},
+		{"driftless m", []string{"driftless man"}},
+		{"driftless apply --max-", []string{"driftless apply --max-concurrency", "driftless apply --max-errors"}},
+		{"driftless status --fa", []string{"driftless status --fail-on-noncompliant"}},
+		{"driftless --ver", []string{"driftless --verbose", "driftless --version"}},
+		{d + " apply ", []string{d + " apply db-baseline", d + " apply web-baseline"}},
+		{d + " check web-baseline ", []string{d + " check web-baseline db-baseline"}},
+		{d + " check w", []string{d + " check web-baseline"}},
+		{"driftless check w --dir=" + dir, []string{"driftless check w --dir=" + dir}}, // by bash: compgen -d
+		{d + " status --host w", []string{d + " status --host web-1", d + " status --host web-2"}},
+		{d + " drift --association=d", []string{d + " drift --association=db-baseline"}},
+		{d + " status --severity H", []string{d + " status --severity HIGH"}},
+		{d + " check --targets group:", []string{d + " check --targets group:canary", d + " check --targets group:web"}},
+		{d + " check -t tag:role=w", []string{d + " check -t tag:role=web"}},
+		{d + " check --targets=tag:e", []string{d + " check --targets=tag:env=prod", d + " check --targets=tag:env=staging"}},
+		{d + " inventory -t db", []string{d + " inventory -t db-1"}},
+		{d + " inventory -t 'group:web & !w", []string{d + " inventory -t 'group:web & !web-1", d + " inventory -t 'group:web & !web-2"}},
+		{d + " documents h", []string{d + " documents hello"}},
+		{d + " documents driftless:Run", []string{d + " documents driftless:RunPowerShellScript", d + " documents driftless:RunShellScript"}},
+		{d + " documents --script web", []string{d + " documents --script web-baseline"}},
+		{"driftless completion ", []string{"driftless completion bash", "driftless completion zsh", "driftless completion fish"}},
+		{"driftless -o j", []string{"driftless -o json"}},
+		{"driftless nosuch ", nil},
+	} {
+		got := bashComplete(t, s, tc.line)
+		if !sameSet(got, tc.want) {
+			t.Errorf("tab after %q:\n got %q\nwant %q", tc.line, got, tc.want)
+		}
+	}
+
+	// --junit FILE and --dir DIR complete file and directory names.
+	if got := bashComplete(t, s, "driftless apply --junit "+dir+"/asso"); !slices.Equal(got, []string{"driftless apply --junit " + dir + "/associations.toml"}) {
+		t.Errorf("--junit: got %q", got)
+	}
+	if got := bashComplete(t, s, "driftless apply -C "+dir+"/doc"); !slices.Equal(got, []string{"driftless apply -C " + dir + "/documents"}) {
+		t.Errorf("-C: got %q", got)
+	}
+}
+
+// A broken or missing config gives no candidates and not a word on
+// stderr: the shell's line stays as it was.
+func TestCompletionBrokenConfig(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "inventory.toml"), []byte("[hosts.web-1\naddress = "), 0o600)
+	os.WriteFile(filepath.Join(dir, "associations.toml"), []byte("associations = 3\n"), 0o600)
+	for _, words := range [][]string{
+		{"-C", dir, "check", "--targets", ""},
+		{"-C", dir, "check", ""},
+		{"-C", filepath.Join(dir, "nosuch"), "status", "--host", ""},
+		{"--dir", dir, "documents", "nosuch", ""},
+	} {
+		cmd := exec.Command("driftless", append([]string{completeCommand, "words"}, words...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil || stderr.Len() > 0 || string(out) != "words\n" {
+			t.Errorf("%q: exit %v, stdout %q, stderr %q; want only the kind line", words, err, out, stderr.String())
+		}
+	}
+}
+
+// zsh: the script's function, called as compsys calls it (words,
+// CURRENT), hands _describe the candidates with descriptions, colons
+// escaped.
+func TestZshCompletion(t *testing.T) {
+	if _, err := exec.LookPath("zsh"); err != nil {
+		t.Skip("no zsh")
+	}
+	dir := completionDir(t)
+	s := script(t, "zsh")
+	run := func(words ...string) string {
+		t.Helper()
+		prog := `compdef() { : }
+_describe() { print -rl -- "${(@P)${@[-1]}}" }
+_files() { print -r -- "_files $*" }
+source "$1"; shift
+words=("$@"); CURRENT=$#; PREFIX=${words[CURRENT]}
+_driftless`
+		cmd := exec.Command("zsh", append([]string{"-f", "-c", prog, "zsh", s}, words...)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil || stderr.Len() > 0 {
+			t.Fatalf("zsh completion of %q: %v\n%s", words, err, stderr.String())
+		}
+		return string(out)
+	}
+	if got := run("driftless", "-C", dir, "check", "--targets", "group:"); got != "group\\:canary:group\ngroup\\:web:group\n" {
+		t.Errorf("--targets group: got %q", got)
+	}
+	if got := run("driftless", "-C", dir, "apply", "w"); got != "web-baseline:document hello\n" {
+		t.Errorf("apply w: got %q", got)
+	}
+	if got := run("driftless", "sta"); !strings.HasPrefix(got, "status:compliance now: one row") {
+		t.Errorf("sta: got %q", got)
+	}
+	if got := run("driftless", "status", "--ho"); got != "--host:only host NAME\n" {
+		t.Errorf("--ho: got %q", got)
+	}
+	if got := run("driftless", "-C", dir, "status", "--host", "'db"); got != "db-1:host\n" {
+		t.Errorf("quoted 'db: got %q", got)
+	}
+	if got := run("driftless", "init", ""); got != "_files -/\n" {
+		t.Errorf("init: got %q", got)
+	}
+}
+
+// fish: when fish is installed, the script loads and completes.
+func TestFishCompletion(t *testing.T) {
+	if _, err := exec.LookPath("fish"); err != nil {
+		t.Skip("no fish")
+	}
+	dir := completionDir(t)
+	s := script(t, "fish")
+	out, err := exec.Command("fish", "--no-config", "-c", "source "+s+"; complete -C 'driftless -C "+dir+" apply w'").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "web-baseline") {
+		t.Errorf("fish: %v\n%s", err, out)
+	}
+}
+
+// Completing --targets on a 2,000-host inventory reads only that file:
+// it stays well under the 100 ms a tab may take.
+func TestCompletionLargeInventory(t *testing.T) {
+	dir := t.TempDir()
+	var inv strings.Builder
+	inv.WriteString("[defaults]\ntransport = \"ssh\"\nuser = \"deploy\"\n")
+	for i := range 2000 {
+		fmt.Fprintf(&inv, "[hosts.h%04d]\naddress = \"10.0.%d.%d\"\ntags = { role = \"r%d\", env = \"prod\" }\n", i, i/250, i%250, i%20)
+	}
+	for g := range 50 {
+		fmt.Fprintf(&inv, "[groups.g%02d]\nselect = [\"tag:role=r%d\"]\n", g, g%20)
+	}
+	os.WriteFile(filepath.Join(dir, "inventory.toml"), []byte(inv.String()), 0o600)
+	var best time.Duration
+	var out []byte
+	for range 5 {
+		start := time.Now()
+		var err error
+		out, err = exec.Command("driftless", completeCommand, "words", "-C", dir, "check", "--targets", "h19").Output()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := time.Since(start); best == 0 || d < best {
+			best = d
+		}
+	}
+	if n := strings.Count(string(out), "\n"); n != 1+100 { // h1900..h1999
+		t.Errorf("%d lines for h19, want the kind and 100 hosts:\n%s", n, out)
+	}
+	limit := 100 * time.Millisecond
+	if raceEnabled {
+		limit *= 5 // the race detector's instrumentation, not driftless
+	}
+	t.Logf("completion on 2,000 hosts: %v", best)
+	if best > limit {
+		t.Errorf("completion on 2,000 hosts took %v, want under %v", best, limit)
+	}
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
+}
