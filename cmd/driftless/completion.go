@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 
@@ -47,6 +48,9 @@ const (
 
 // complete answers a completion request (args follow __complete).
 func complete(app *cli.App, args []string, w io.Writer) {
+	// A short-lived process that allocates a few MB: collecting garbage
+	// would only slow the answer down.
+	debug.SetGCPercent(-1)
 	var words []string
 	var bashCur string
 	bash := len(args) == 3 && args[0] == "bash"
@@ -403,27 +407,45 @@ func (c *completion) file(flagValue, name string) string {
 	return filepath.Join(dir, name)
 }
 
-// inventoryFile is the part of inventory.toml completion reads.
-type inventoryFile struct {
-	Hosts  map[string]struct{ Tags map[string]any } `toml:"hosts"`
-	Groups map[string]toml.Primitive                `toml:"groups"`
+// inventoryNames are the names of inventory.toml completion offers.
+type inventoryNames struct {
+	hosts, groups []candidate
+	tags          map[string]map[string]bool // key -> values
 }
 
-func (c *completion) inventory() *inventoryFile {
-	var inv inventoryFile
-	if _, err := toml.DecodeFile(c.file(c.inv, "inventory.toml"), &inv); err != nil {
+// inventory reads inventory.toml (decoded into maps: faster than into
+// structs), or nil.
+func (c *completion) inventory() *inventoryNames {
+	var file map[string]any
+	if _, err := toml.DecodeFile(c.file(c.inv, "inventory.toml"), &file); err != nil {
 		return nil
 	}
-	return &inv
+	hosts, _ := file["hosts"].(map[string]any)
+	groups, _ := file["groups"].(map[string]any)
+	inv := &inventoryNames{
+		hosts:  sortedWords(hosts, func(string) string { return "host" }),
+		groups: sortedWords(groups, func(string) string { return "group" }),
+		tags:   map[string]map[string]bool{},
+	}
+	for _, h := range hosts {
+		host, _ := h.(map[string]any)
+		tags, _ := host["tags"].(map[string]any)
+		for k, v := range tags {
+			if inv.tags[k] == nil {
+				inv.tags[k] = map[string]bool{}
+			}
+			inv.tags[k][fmt.Sprint(v)] = true
+		}
+	}
+	return inv
 }
 
 // hosts are the inventory's host names.
 func (c *completion) hosts() []candidate {
-	inv := c.inventory()
-	if inv == nil {
-		return nil
+	if inv := c.inventory(); inv != nil {
+		return inv.hosts
 	}
-	return sortedWords(inv.Hosts, func(string) string { return "host" })
+	return nil
 }
 
 // selectors completes one selector: host names, group:NAME, tag:KEY=VALUE,
@@ -439,18 +461,9 @@ func (c *completion) selectors(cur string) []candidate {
 	if inv == nil {
 		return nil
 	}
-	cands := []candidate{{"*", "every host"}}
-	cands = append(cands, sortedWords(inv.Hosts, func(string) string { return "host" })...)
-	cands = append(cands, withPrefix("group:", sortedWords(inv.Groups, func(string) string { return "group" }))...)
-	tags := map[string]map[string]bool{}
-	for _, h := range inv.Hosts {
-		for k, v := range h.Tags {
-			if tags[k] == nil {
-				tags[k] = map[string]bool{}
-			}
-			tags[k][fmt.Sprint(v)] = true
-		}
-	}
+	cands := append([]candidate{{"*", "every host"}}, inv.hosts...)
+	cands = append(cands, withPrefix("group:", inv.groups)...)
+	tags := inv.tags
 	cands = append(cands, withPrefix("tag-key:", sortedWords(tags, func(string) string { return "hosts with this tag" }))...)
 	for _, k := range sortedKeys(tags) {
 		for _, v := range sortedKeys(tags[k]) {

@@ -290,12 +290,11 @@ func TestCompletionLargeInventory(t *testing.T) {
 	if n := strings.Count(string(out), "\n"); n != 1+100 { // h1900..h1999
 		t.Errorf("%d lines for h19, want the kind and 100 hosts:\n%s", n, out)
 	}
-	limit := 100 * time.Millisecond
+	t.Logf("completion on 2,000 hosts: %v (best of 5)", best)
 	if raceEnabled {
-		limit *= 5 // the race detector's instrumentation, not driftless
+		return // the race detector's instrumentation makes it 20 to 50 times slower
 	}
-	t.Logf("completion on 2,000 hosts: %v", best)
-	if best > limit {
+	if limit := 100 * time.Millisecond; best > limit {
 		t.Errorf("completion on 2,000 hosts took %v, want under %v", best, limit)
 	}
 }
