@@ -50,6 +50,7 @@ func lookPath(name string) bool {
 // environment variables: a command or flag added to app.go is in the man
 // page, and one without help text fails here.
 func TestManPage(t *testing.T) {
+	noExitSleep(t)
 	out, err := exec.Command("driftless", "man").Output()
 	if err != nil {
 		t.Fatalf("driftless man: %v", err)
