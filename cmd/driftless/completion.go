@@ -238,8 +238,15 @@ func (c *completion) flag(name string) cli.Flag {
 	return findFlag(c.app.Flags, name)
 }
 
-// setValue remembers the values that say where the config files are.
+// setValue remembers the values that say where the config files are,
+// with ~/ and $VAR expanded as the shell will.
 func (c *completion) setValue(f cli.Flag, value string) {
+	if rest, ok := strings.CutPrefix(value, "~/"); ok {
+		if home, err := os.UserHomeDir(); err == nil {
+			value = filepath.Join(home, rest)
+		}
+	}
+	value = os.ExpandEnv(value)
 	switch f.Names()[0] {
 	case "dir":
 		c.dir = value
@@ -559,8 +566,10 @@ _driftless() {
 	local line
 	out=("${(@f)$(${words[1]} ` + completeCommand + ` words "${(@Q)words[2,CURRENT-1]}" "${(Q)PREFIX}" 2>/dev/null)}")
 	case "${out[1]}" in
-	files) _files ;;
-	dirs) _files -/ ;;
+	files|dirs)
+		[[ "$PREFIX" == -* ]] && compset -P '*='
+		if [[ "${out[1]}" == dirs ]]; then _files -/; else _files; fi
+		;;
 	*)
 		for line in "${(@)out[2,-1]}"; do
 			[[ -n "$line" ]] || continue
@@ -580,12 +589,16 @@ fi
 const fishCompletion = `# driftless fish completion: driftless completion fish > ~/.config/fish/completions/driftless.fish
 function __driftless_complete
 	set -l args (commandline -opc)
-	set -l out (command $args[1] ` + completeCommand + ` words $args[2..-1] (commandline -ct) 2>/dev/null)
+	set -l tok (commandline -ct)
+	set -l out (command $args[1] ` + completeCommand + ` words $args[2..-1] $tok 2>/dev/null)
+	# --flag=VALUE: complete the value, keep the --flag= before it
+	set -l pre (string match -r -- '^-[^=]*=' $tok)
+	set -l val (string replace -r -- '^-[^=]*=' '' $tok)
 	switch "$out[1]"
 		case files
-			__fish_complete_path (commandline -ct)
+			__fish_complete_path "$val" | string replace -r -- '^' "$pre"
 		case dirs
-			__fish_complete_directories (commandline -ct)
+			__fish_complete_directories "$val" | string replace -r -- '^' "$pre"
 		case '*'
 			printf '%s\n' $out[2..-1]
 	end

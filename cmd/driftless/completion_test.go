@@ -16,7 +16,7 @@ import (
 
 // completionDir is a valid config dir (loaded by configtest to prove it)
 // with three hosts, two groups, tags, two associations and a document.
-func completionDir(t *testing.T) string {
+func completionDir(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	doc := "[[steps]]\nname = \"hello\"\naction = \"shell\"\nrun = \"true\"\n"
@@ -257,16 +257,26 @@ _driftless`
 	}
 }
 
-// fish: when fish is installed, the script loads and completes.
+// fish: when fish is installed, complete -C (what fish offers at the
+// end of a command line) lists the candidates with their descriptions.
 func TestFishCompletion(t *testing.T) {
 	if _, err := exec.LookPath("fish"); err != nil {
 		t.Skip("no fish")
 	}
 	dir := completionDir(t)
 	s := script(t, "fish")
-	out, err := exec.Command("fish", "--no-config", "-c", "source "+s+"; complete -C 'driftless -C "+dir+" apply w'").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "web-baseline") {
-		t.Errorf("fish: %v\n%s", err, out)
+	d := "driftless -C " + dir
+	for line, want := range map[string]string{
+		d + " apply w":                    "web-baseline\tdocument hello\n",
+		d + " check --targets group:":     "group:canary\tgroup\ngroup:web\tgroup\n",
+		d + " status --host=d":            "--host=db-1\thost\n",
+		"driftless che":                   "check\tdetect drift and change nothing (apply --check)\n",
+		"driftless --dir=" + dir + "/doc": "--dir=" + dir + "/documents/\tDirectory\n",
+	} {
+		out, err := exec.Command("fish", "--no-config", "-c", "source "+s+"; complete -C '"+line+"'").CombinedOutput()
+		if err != nil || string(out) != want {
+			t.Errorf("fish, tab after %q: %v\n got %q\nwant %q", line, err, out, want)
+		}
 	}
 }
 
@@ -399,6 +409,9 @@ func TestInteractiveCompletion(t *testing.T) {
 		d + " inventory -t 'tag:env=st",
 		d + " status --host d",
 		d + " documents driftless:RunSh",
+		d + " drift --association=d",
+		"driftless -C " + dir + "/doc",
+		"driftless check --junit=" + dir + "/inv",
 	}
 	want := []string{
 		"driftless check",
@@ -407,6 +420,9 @@ func TestInteractiveCompletion(t *testing.T) {
 		d + " inventory -t 'tag:env=staging'",
 		d + " status --host db-1",
 		d + " documents driftless:RunShellScript",
+		d + " drift --association=db-baseline",
+		"driftless -C " + dir + "/documents/",
+		"driftless check --junit=" + dir + "/inventory.toml",
 	}
 	for _, shell := range []string{"bash", "zsh"} {
 		t.Run(shell, func(t *testing.T) {
@@ -428,4 +444,30 @@ func TestInteractiveCompletion(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Whatever the shell sends, __complete answers with a kind line and
+// candidates, one a line, and never panics; the bash answer replaces
+// only the current word.
+func FuzzComplete(f *testing.F) {
+	dir := completionDir(f)
+	for _, seed := range []string{"driftless ", "driftless -C " + dir + " check --targets 'group:w", "driftless apply --targets=tag:r", `driftless "a\`, "driftless exec -- ls", "driftless -C \\ x man -o "} {
+		f.Add(seed)
+	}
+	app := NewApp(nil, nil, nil)
+	f.Fuzz(func(t *testing.T, line string) {
+		words := splitLine(line)
+		if len(words) == 0 {
+			t.Fatalf("splitLine(%q) gave no word", line)
+		}
+		cur := words[len(words)-1]
+		for _, args := range [][]string{{"bash", cur, line}, append([]string{"words"}, words...)} {
+			var b bytes.Buffer
+			complete(app, args, &b)
+			out := strings.Split(b.String(), "\n")
+			if !slices.Contains([]string{kindWords, kindFiles, kindDirs}, out[0]) || out[len(out)-1] != "" {
+				t.Fatalf("complete(%q) = %q", args, b.String())
+			}
+		}
+	})
 }
