@@ -376,16 +376,15 @@ func nowFlag() cli.Flag {
 // NewApp builds the command line application on the given streams.
 func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
-		Name:                 "driftless",
-		Usage:                "keep machines in a declared state over SSH and WinRM, and remember every drift",
-		Version:              buildVersion().Version,
-		Description:          "driftless reads a config dir (inventory.toml, associations.toml, documents/), checks every step\non every target host, corrects what drifted and records it all in a local journal.",
-		Reader:               stdin,
-		Writer:               stdout,
-		ErrWriter:            stderr,
-		Flags:                globalFlags(),
-		HideHelpCommand:      true,
-		EnableBashCompletion: true,
+		Name:            "driftless",
+		Usage:           "keep machines in a declared state over SSH and WinRM, and remember every drift",
+		Version:         buildVersion().Version,
+		Description:     "driftless reads a config dir (inventory.toml, associations.toml, documents/), checks every step\non every target host, corrects what drifted and records it all in a local journal.",
+		Reader:          stdin,
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		Flags:           globalFlags(),
+		HideHelpCommand: true,
 		// --targets takes one selector, whose commas belong to tag:
 		// values (tag:role=web,lb); the flag is repeated for a union.
 		DisableSliceFlagSeparator: true,
@@ -427,10 +426,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		complete(app, args[2:], stdout)
 		return exitOK
 	}
-	norm, err := args, error(nil)
-	if !slices.Contains(args, "--generate-bash-completion") {
-		norm, err = normalizeArgs(app, args)
-	}
+	norm, err := normalizeArgs(app, args)
 	if err == nil {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
