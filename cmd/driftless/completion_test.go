@@ -53,6 +53,16 @@ func noExitSleep(t *testing.T) {
 	t.Setenv("GORACE", "atexit_sleep_ms=0")
 }
 
+// shellSetup skips the test without shell, else returns a config dir
+// (completionDir) and the completion script for shell.
+func shellSetup(t *testing.T, shell string) (dir, scriptPath string) {
+	t.Helper()
+	if _, err := exec.LookPath(shell); err != nil {
+		t.Skip("no " + shell)
+	}
+	return completionDir(t), script(t, shell)
+}
+
 // script is driftless's completion script for shell, as a user gets it.
 func script(t *testing.T, shell string) string {
 	t.Helper()
@@ -138,11 +148,7 @@ printf '%s\n' "${COMPREPLY[@]}"`, "bash", scriptPath, line}, words...)
 }
 
 func TestBashCompletion(t *testing.T) {
-	if _, err := exec.LookPath("bash"); err != nil {
-		t.Skip("no bash")
-	}
-	dir := completionDir(t)
-	s := script(t, "bash")
+	dir, s := shellSetup(t, "bash")
 	d := "driftless -C " + dir
 	for _, tc := range []struct {
 		line string
@@ -215,11 +221,7 @@ func TestCompletionBrokenConfig(t *testing.T) {
 // CURRENT), hands _describe the candidates with descriptions, colons
 // escaped.
 func TestZshCompletion(t *testing.T) {
-	if _, err := exec.LookPath("zsh"); err != nil {
-		t.Skip("no zsh")
-	}
-	dir := completionDir(t)
-	s := script(t, "zsh")
+	dir, s := shellSetup(t, "zsh")
 	run := func(words ...string) string {
 		t.Helper()
 		prog := `compdef() { : }
@@ -260,11 +262,7 @@ _driftless`
 // fish: when fish is installed, complete -C (what fish offers at the
 // end of a command line) lists the candidates with their descriptions.
 func TestFishCompletion(t *testing.T) {
-	if _, err := exec.LookPath("fish"); err != nil {
-		t.Skip("no fish")
-	}
-	dir := completionDir(t)
-	s := script(t, "fish")
+	dir, s := shellSetup(t, "fish")
 	d := "driftless -C " + dir
 	for line, want := range map[string]string{
 		d + " apply w":                    "web-baseline\tdocument hello\n",
