@@ -16,6 +16,9 @@ command -v script >/dev/null || need+=(bsdutils)
 for p in dash bash busybox mksh zsh shellcheck; do
   command -v "$p" >/dev/null || need+=("$p")
 done
+# driftless completion is tested in fish too; driftless man is rendered by man.
+command -v fish >/dev/null || need+=(fish)
+command -v man >/dev/null || need+=(man-db)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 # npm ci builds tree-sitter's native module where its prebuilt one does not

@@ -326,6 +326,18 @@ Examples:
 			Action: runCompletion,
 		},
 		{
+			Name:  "man",
+			Usage: "print the man page (roff, section 1), or write it into a directory",
+			Description: `The page is made from this command line's definition: every command and flag, with
+defaults and environment variables, then exit codes, environment and files.
+
+Examples:
+   driftless man | man -l -
+   driftless man -o /usr/local/share/man/man1`,
+			Flags:  manCommandFlags(),
+			Action: runMan,
+		},
+		{
 			Name:  "version",
 			Usage: "print the version, the commit it was built from and the Go version",
 			Description: `The version is the module's (a release tag when installed with go install ...@vX.Y.Z,
@@ -364,16 +376,15 @@ func nowFlag() cli.Flag {
 // NewApp builds the command line application on the given streams.
 func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	app := &cli.App{
-		Name:                 "driftless",
-		Usage:                "keep machines in a declared state over SSH and WinRM, and remember every drift",
-		Version:              buildVersion().Version,
-		Description:          "driftless reads a config dir (inventory.toml, associations.toml, documents/), checks every step\non every target host, corrects what drifted and records it all in a local journal.",
-		Reader:               stdin,
-		Writer:               stdout,
-		ErrWriter:            stderr,
-		Flags:                globalFlags(),
-		HideHelpCommand:      true,
-		EnableBashCompletion: true,
+		Name:            "driftless",
+		Usage:           "keep machines in a declared state over SSH and WinRM, and remember every drift",
+		Version:         buildVersion().Version,
+		Description:     "driftless reads a config dir (inventory.toml, associations.toml, documents/), checks every step\non every target host, corrects what drifted and records it all in a local journal.",
+		Reader:          stdin,
+		Writer:          stdout,
+		ErrWriter:       stderr,
+		Flags:           globalFlags(),
+		HideHelpCommand: true,
 		// --targets takes one selector, whose commas belong to tag:
 		// values (tag:role=web,lb); the flag is repeated for a union.
 		DisableSliceFlagSeparator: true,
@@ -411,10 +422,11 @@ func unknownCommand(app *cli.App, name string) error {
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer startProfile(stderr)()
 	app := NewApp(stdin, stdout, stderr)
-	norm, err := args, error(nil)
-	if !slices.Contains(args, "--generate-bash-completion") {
-		norm, err = normalizeArgs(app, args)
+	if len(args) > 1 && args[1] == completeCommand {
+		complete(app, args[2:], stdout)
+		return exitOK
 	}
+	norm, err := normalizeArgs(app, args)
 	if err == nil {
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		defer stop()
@@ -478,9 +490,13 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 			local = append(local, a)
 			continue
 		}
-		f, isGlobal := findFlag(app.Flags, name), true
-		if f == nil && cmd != nil {
-			f, isGlobal = findFlag(cmd.Flags, name), false
+		var f cli.Flag
+		if cmd != nil {
+			f = findFlag(cmd.Flags, name) // a command's own flag first (man -o)
+		}
+		isGlobal := f == nil
+		if isGlobal {
+			f = findFlag(app.Flags, name)
 		}
 		if f == nil {
 			return nil, unknownFlag(app, cmd, a, name)
