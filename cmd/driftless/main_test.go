@@ -9,6 +9,12 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// A driftless the tests start is this test binary: built with -race,
+	// it would sleep a second at exit (the race detector's
+	// atexit_sleep_ms) for every command the tests run.
+	if os.Getenv("GORACE") == "" {
+		os.Setenv("GORACE", "atexit_sleep_ms=0")
+	}
 	testscript.Main(m, map[string]func(){
 		"driftless": func() { os.Exit(Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
 	})
@@ -25,6 +31,7 @@ func TestScripts(t *testing.T) {
 			e.Setenv("EXAMPLE", example)
 			e.Setenv("SHARED_SSM", shared)
 			e.Setenv("NO_COLOR", "1")
+			e.Setenv("GORACE", os.Getenv("GORACE"))
 			return nil
 		},
 		RequireExplicitExec: false,

@@ -76,8 +76,9 @@ func (o outcome) title() string {
 		return string(journal.StatusTimedOut)
 	case outOK:
 		return string(journal.StatusSuccess)
+	default: // the others are their own word, capitalised
+		return strings.ToUpper(string(o[:1])) + string(o[1:])
 	}
-	return strings.ToUpper(string(o[:1])) + string(o[1:])
 }
 
 // hostLine is the plain line of one host result:
