@@ -67,6 +67,8 @@ type Config struct {
 	// Secrets are the values {{ssm-secure:NAME}} resolved to: redacted
 	// wherever driftless prints or records.
 	Secrets []string
+	// Notify is notify.toml (docs/notify.md); nil without the file.
+	Notify *Notify
 }
 
 // Association is one association of associations.toml, resolved.
@@ -149,6 +151,7 @@ func Load(opts Options) (*Config, *diag.List) {
 	cfg.Documents = LoadDocuments(opts.Dir, &list)
 	cfg.Parameters = LoadParameters(opts.Dir, opts.Env, &list)
 	cfg.resolveSSM(&list)
+	cfg.Notify = LoadNotify(opts.Dir, opts.Env, &list)
 	inv, ilist := inventory.Load(opts.Inventory, opts.Inv)
 	list.Merge(ilist)
 	if inv == nil {
