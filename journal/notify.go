@@ -165,27 +165,21 @@ func (j *Journal) DeleteNotifications(ctx context.Context, ids []int64) error {
 	return wrap("delete notifications", err)
 }
 
-// DropNotifications deletes the notifications, claimed by nobody at now,
-// of webhooks not in keep or created before before, and returns them.
-func (j *Journal) DropNotifications(ctx context.Context, keep []string, before, now time.Time) ([]Notification, error) {
+// DropNotifications deletes the notifications created before before that
+// nobody has claimed at now, and returns them. (Those of a webhook no
+// longer configured are never claimed: they go this way too.)
+func (j *Journal) DropNotifications(ctx context.Context, before, now time.Time) ([]Notification, error) {
 	if err := j.live(); err != nil {
 		return nil, fmt.Errorf("journal: drop notifications: %w", err)
 	}
-	if keep == nil {
-		keep = []string{}
-	}
-	list, err := json.Marshal(keep)
-	if err != nil {
-		return nil, fmt.Errorf("journal: drop notifications: %w", err)
-	}
 	var out []Notification
-	err = j.inTx(ctx, func(tx *sql.Tx) error {
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		out = out[:0]
 		rows, err := tx.QueryContext(ctx, `
 			DELETE FROM notifications
-			WHERE claimed_until < ?1 AND (created_at < ?2 OR webhook NOT IN (SELECT value FROM json_each(?3)))
+			WHERE claimed_until < ?1 AND created_at < ?2
 			RETURNING id, webhook, run_id, body, created_at, attempts, last_error, next_at`,
-			unixNano(now), unixNano(before), string(list))
+			unixNano(now), unixNano(before))
 		if err != nil {
 			return err
 		}
