@@ -26,9 +26,10 @@ const (
 	Tries   = 4
 	Backoff = 500 * time.Millisecond
 	// Undelivered notifications are tried again by a later run once due:
-	// 30s after the first process gave up, doubling per process, at most
-	// an hour apart; MaxAge after they were made they are dropped, and a
-	// webhook keeps at most MaxKept of them.
+	// at once by the next run after the first process gave up, then
+	// RetryAfter later, doubling with each process that gave up, at most
+	// MaxRetryAfter apart; MaxAge after they were made they are dropped,
+	// and a webhook keeps at most MaxKept of them.
 	RetryAfter    = 30 * time.Second
 	MaxRetryAfter = time.Hour
 	MaxAge        = 24 * time.Hour
@@ -51,7 +52,9 @@ type Options struct {
 	// default: the first line.
 	Gist func(differ string) string
 	// Warnf says what went wrong (always shown); Notef says what went
-	// right late (notifications of earlier runs delivered).
+	// right late (notifications of earlier runs delivered). Both are
+	// called only from Start and Close, on their caller's goroutine, so
+	// that nothing is printed while the runs print.
 	Warnf, Notef func(format string, args ...any)
 	// UserAgent of the requests; default "driftless".
 	UserAgent string
@@ -105,6 +108,15 @@ type Session struct {
 	cancel  context.CancelFunc
 	workers map[string]*worker
 	wg      sync.WaitGroup
+	mu      sync.Mutex
+	said    []string // the workers' warnings, for Close to print
+}
+
+// warnf keeps a warning of a worker for Close.
+func (s *Session) warnf(format string, args ...any) {
+	s.mu.Lock()
+	s.said = append(s.said, fmt.Sprintf(format, args...))
+	s.mu.Unlock()
 }
 
 // Start begins a session: it drops from the journal what is too old or
@@ -195,8 +207,13 @@ func (s *Session) Close() {
 		<-done
 	}
 	s.cancel()
-	for _, w := range s.workers {
-		w.report()
+	for _, line := range s.said {
+		s.o.Warnf("%s", line)
+	}
+	if s.o.Notify != nil {
+		for _, w := range s.o.Notify.Webhooks {
+			s.workers[w.Key()].report()
+		}
 	}
 }
 
@@ -300,7 +317,7 @@ func (wk *worker) loop() {
 		case errors.As(err, &rej):
 			wk.rejected++
 			wk.lastErr = err.Error()
-			wk.s.o.Warnf("notify: %s: the notification of run %d was rejected, not retried: %v", wk.w.Label(), it.n.RunID, err)
+			wk.s.warnf("notify: %s: the notification of run %d was rejected, not retried: %v", wk.w.Label(), it.n.RunID, err)
 			wk.done(it)
 		default:
 			wk.down = true
@@ -321,7 +338,7 @@ func (wk *worker) claimRest() {
 	now := wk.s.o.Now()
 	more, err := j.ClaimNotifications(ctx, []string{wk.w.Key()}, now, now.Add(claimFor), true)
 	if err != nil {
-		wk.s.o.Warnf("notify: %v", err)
+		wk.s.warnf("notify: %v", err)
 		return
 	}
 	wk.mu.Lock()
@@ -343,7 +360,7 @@ func (wk *worker) done(it *item) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(wk.s.ctx), journalWrite)
 	defer cancel()
 	if err := wk.s.o.Journal.DeleteNotifications(ctx, []int64{it.n.ID}); err != nil {
-		wk.s.o.Warnf("notify: %v", err)
+		wk.s.warnf("notify: %v", err)
 	}
 }
 
@@ -356,8 +373,7 @@ func (wk *worker) keep(it *item, tries int, lastErr string) {
 		n.Attempts += tries
 		n.LastError = lastErr
 		wk.lastErr = lastErr
-		// Due again later, the later the more processes gave up.
-		n.NextAt = wk.s.o.Now().Add(min(RetryAfter<<min(n.Attempts/Tries, 10), MaxRetryAfter))
+		n.NextAt = wk.s.o.Now().Add(retryAfter(n.Attempts))
 	}
 	j := wk.s.o.Journal
 	if j == nil || j.ReadOnly() {
@@ -372,11 +388,11 @@ func (wk *worker) keep(it *item, tries int, lastErr string) {
 		var dropped int
 		dropped, err = j.AddNotifications(ctx, []journal.Notification{n}, MaxKept)
 		if dropped > 0 {
-			wk.s.o.Warnf("notify: %s: dropped the oldest %d undelivered %s: at most %d are kept", wk.w.Label(), dropped, plural(dropped, "notification"), MaxKept)
+			wk.s.warnf("notify: %s: dropped the oldest %d undelivered %s: at most %d are kept", wk.w.Label(), dropped, plural(dropped, "notification"), MaxKept)
 		}
 	}
 	if err != nil {
-		wk.s.o.Warnf("notify: %s: could not keep an undelivered notification: %v", wk.w.Label(), err)
+		wk.s.warnf("notify: %s: could not keep an undelivered notification: %v", wk.w.Label(), err)
 	}
 }
 
@@ -396,6 +412,17 @@ func (wk *worker) report() {
 		}
 		wk.s.o.Warnf("notify: %s: %d %s not delivered (%s); %s", wk.w.Label(), wk.undelivered, plural(wk.undelivered, "notification"), why, where)
 	}
+}
+
+// retryAfter is how long after a process gave up a notification that had
+// attempts so far is due again: 0 after the first process (the next run
+// tries it), then RetryAfter, doubling, at most MaxRetryAfter.
+func retryAfter(attempts int) time.Duration {
+	gaveUp := (attempts + Tries - 1) / Tries // processes that tried it
+	if gaveUp <= 1 {
+		return 0
+	}
+	return min(RetryAfter<<min(gaveUp-2, 10), MaxRetryAfter)
 }
 
 // rejectedError is an answer that trying again will not change (a 4xx

@@ -292,7 +292,7 @@ func TestDelivery(t *testing.T) {
 		byHook[n.Webhook] = n
 	}
 	f, h := byHook[conf.Webhooks[1].Key()], byHook[conf.Webhooks[2].Key()]
-	if f.Attempts != Tries || f.LastError != "HTTP 500 Internal Server Error: upstream broken; you sent Bearer ******" || f.RunID != 7 || !f.NextAt.After(time.Now()) {
+	if f.Attempts != Tries || f.LastError != "HTTP 500 Internal Server Error: upstream broken; you sent Bearer ******" || f.RunID != 7 || f.NextAt.After(time.Now()) {
 		t.Errorf("failing one kept as %+v", f)
 	}
 	if h.Attempts < 1 || !strings.Contains(h.LastError, "no answer within 1s") && !strings.Contains(h.LastError, "within max_wait") {
@@ -319,12 +319,12 @@ func TestDelivery(t *testing.T) {
 	}
 
 	// The next run: both endpoints work now. What was kept goes first
-	// (once due), then the run's own; the journal is empty after.
+	// (due at once after one process gave up), then the run's own; the
+	// journal is empty after.
 	fail.mode.Store("ok")
 	hang.mode.Store("ok")
-	later := time.Now().Add(2 * MaxRetryAfter)
 	var warn2 logs
-	s = Start(context.Background(), Options{Notify: conf, Journal: j, Warnf: warn2.f, Notef: note.f, Now: func() time.Time { return later }})
+	s = Start(context.Background(), Options{Notify: conf, Journal: j, Warnf: warn2.f, Notef: note.f})
 	next := sampleRun()
 	next.Run.ID = 8
 	s.Send([]Run{next})
@@ -416,5 +416,15 @@ func TestDeliveryKeptAndDropped(t *testing.T) {
 	}
 	if left, _ := j.Notifications(context.Background()); len(left) != 2 {
 		t.Errorf("kept: %+v", left)
+	}
+}
+
+// Across processes the retries back off: due at once for the next run,
+// then 30s, 1m, 2m, … at most an hour apart.
+func TestRetryAfter(t *testing.T) {
+	for attempts, want := range map[int]time.Duration{1: 0, Tries: 0, Tries + 1: RetryAfter, 2 * Tries: RetryAfter, 3 * Tries: 2 * RetryAfter, 4 * Tries: 4 * RetryAfter, 100 * Tries: MaxRetryAfter} {
+		if got := retryAfter(attempts); got != want {
+			t.Errorf("after %d attempts: %v, want %v", attempts, got, want)
+		}
 	}
 }
