@@ -123,29 +123,13 @@ func LoadNotify(dir string, env func(string) (string, bool), list *diag.List) *N
 // the result holds the webhooks that are right.
 func ParseNotify(file string, src []byte, env func(string) (string, bool), list *diag.List) *Notify {
 	n := &Notify{File: file, Wait: DefaultNotifyWait}
-	root, err := cfgtree.ParseTOML(file, src)
-	if err != nil {
-		var de *diag.Error
-		if errors.As(err, &de) {
-			list.Add(de)
-		} else {
-			list.Addf(file, diag.Pos{}, "", "%v", err)
-		}
-		return n
-	}
-	c := cfgtree.Checker{File: file, L: list}
-	if !c.Map(root) {
+	root, c := parseTOML(file, src, list)
+	if root == nil {
 		return n
 	}
 	c.Keys(root, notifyKeys...)
 	if v := root.Get("max_wait"); v != nil {
-		if d, ok := c.Duration(v); ok {
-			if d > MaxNotifyWait {
-				c.Errf(v, "max_wait is at most %v, got %v", MaxNotifyWait, d)
-			} else {
-				n.Wait = d
-			}
-		}
+		durationAtMost(c, v, MaxNotifyWait, &n.Wait)
 	}
 	hooks := root.Get("webhook")
 	if hooks == nil {
@@ -199,13 +183,7 @@ func parseWebhook(c cfgtree.Checker, n *cfgtree.Node, env func(string) (string, 
 		w.Format, _ = c.OneOf(v, "json", "slack")
 	}
 	if v := n.Get("timeout"); v != nil {
-		if d, ok := c.Duration(v); ok {
-			if d > MaxWebhookTimeout {
-				c.Errf(v, "timeout is at most %v, got %v", MaxWebhookTimeout, d)
-			} else {
-				w.Timeout = d
-			}
-		}
+		durationAtMost(c, v, MaxWebhookTimeout, &w.Timeout)
 	}
 	if v := n.Get("headers"); v != nil && c.Map(v) {
 		if len(v.Entries) > MaxWebhookHeaders {
@@ -222,6 +200,19 @@ func parseWebhook(c cfgtree.Checker, n *cfgtree.Node, env func(string) (string, 
 		return nil
 	}
 	return w
+}
+
+// durationAtMost sets *d to the duration v holds, which must be at most
+// limit.
+func durationAtMost(c cfgtree.Checker, v *cfgtree.Node, limit time.Duration, d *time.Duration) {
+	got, ok := c.Duration(v)
+	switch {
+	case !ok:
+	case got > limit:
+		c.Errf(v, "%s is at most %v, got %v", v.Key, limit, got)
+	default:
+		*d = got
+	}
 }
 
 func checkWebhookURL(c cfgtree.Checker, v *cfgtree.Node, w *Webhook) {

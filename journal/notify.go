@@ -96,26 +96,15 @@ func (j *Journal) ClaimNotifications(ctx context.Context, webhooks []string, now
 	}
 	var out []Notification
 	err = j.inTx(ctx, func(tx *sql.Tx) error {
-		out = out[:0]
-		rows, err := tx.QueryContext(ctx, `
+		var err error
+		out, err = scanNotifications(tx.QueryContext(ctx, `
 			UPDATE notifications SET claimed_until = ?1
 			WHERE id IN (SELECT id FROM notifications
 				WHERE webhook IN (SELECT value FROM json_each(?2)) AND claimed_until < ?3 AND next_at <= ?4
 				ORDER BY id LIMIT ?5)
-			RETURNING id, webhook, run_id, body, created_at, attempts, last_error, next_at`,
-			unixNano(until), string(list), unixNano(now), due, maxClaim)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			n, err := scanNotification(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, n)
-		}
-		return rows.Err()
+			RETURNING `+notificationCols,
+			unixNano(until), string(list), unixNano(now), due, maxClaim))
+		return err
 	})
 	if err != nil {
 		return nil, wrap("claim notifications", err)
@@ -174,24 +163,12 @@ func (j *Journal) DropNotifications(ctx context.Context, before, now time.Time) 
 	}
 	var out []Notification
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
-		out = out[:0]
-		rows, err := tx.QueryContext(ctx, `
-			DELETE FROM notifications
-			WHERE claimed_until < ?1 AND created_at < ?2
-			RETURNING id, webhook, run_id, body, created_at, attempts, last_error, next_at`,
-			unixNano(now), unixNano(before))
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			n, err := scanNotification(rows)
-			if err != nil {
-				return err
-			}
-			out = append(out, n)
-		}
-		return rows.Err()
+		var err error
+		out, err = scanNotifications(tx.QueryContext(ctx, `
+			DELETE FROM notifications WHERE claimed_until < ?1 AND created_at < ?2
+			RETURNING `+notificationCols,
+			unixNano(now), unixNano(before)))
+		return err
 	})
 	if err != nil {
 		return nil, wrap("drop notifications", err)
@@ -205,22 +182,28 @@ func (j *Journal) Notifications(ctx context.Context) ([]Notification, error) {
 	if err := j.beforeQuery(ctx); err != nil {
 		return nil, wrap("notifications", err)
 	}
-	rows, err := j.r.QueryContext(ctx, `
-		SELECT id, webhook, run_id, body, created_at, attempts, last_error, next_at
-		FROM notifications ORDER BY id`)
+	out, err := scanNotifications(j.r.QueryContext(ctx, `SELECT `+notificationCols+` FROM notifications ORDER BY id`))
+	return out, wrap("notifications", err)
+}
+
+// notificationCols are what scanNotifications reads.
+const notificationCols = `id, webhook, run_id, body, created_at, attempts, last_error, next_at`
+
+// scanNotifications reads the rows of a query of notificationCols.
+func scanNotifications(rows *sql.Rows, err error) ([]Notification, error) {
 	if err != nil {
-		return nil, wrap("notifications", err)
+		return nil, err
 	}
 	defer rows.Close()
 	var out []Notification
 	for rows.Next() {
 		n, err := scanNotification(rows)
 		if err != nil {
-			return nil, wrap("notifications", err)
+			return nil, err
 		}
 		out = append(out, n)
 	}
-	return out, wrap("notifications", rows.Err())
+	return out, rows.Err()
 }
 
 // zeroNano is unixNano with the zero time as 0 (due at once).
