@@ -129,7 +129,7 @@ func TestOpenMigratesAndReopens(t *testing.T) {
 		tables = append(tables, n)
 	}
 	rows.Close()
-	want := []string{"associations", "host_results", "latest", "leases", "runs", "step_results"}
+	want := []string{"associations", "host_results", "latest", "leases", "notifications", "runs", "step_results"}
 	if !slices.Equal(tables, want) {
 		t.Errorf("tables = %v, want %v", tables, want)
 	}

@@ -119,10 +119,9 @@ func (s *Session) warnf(format string, args ...any) {
 	s.mu.Unlock()
 }
 
-// Start begins a session: it drops from the journal what is too old or
-// for a webhook no longer in notify.toml (saying so), and starts sending
-// what is due. It never fails: a journal that cannot be read is a
-// warning.
+// Start begins a session: it drops from the journal what is older than
+// MaxAge (saying so), and starts sending what is due. It never fails: a
+// journal that cannot be written is a warning.
 func Start(ctx context.Context, o Options) *Session {
 	o.defaults()
 	s := &Session{o: o, parent: ctx, workers: map[string]*worker{}}
@@ -136,7 +135,10 @@ func Start(ctx context.Context, o Options) *Session {
 		keys[i] = w.Key()
 		s.workers[keys[i]] = s.newWorker(w)
 	}
-	if o.Journal == nil || o.Journal.ReadOnly() {
+	if len(hooks) == 0 || o.Journal == nil || o.Journal.ReadOnly() {
+		// Without webhooks the journal is not touched: what an earlier
+		// notify.toml left waits there (dropped after MaxAge once
+		// webhooks are back).
 		return s
 	}
 	now := o.Now()
@@ -146,9 +148,6 @@ func Start(ctx context.Context, o Options) *Session {
 		o.Warnf("notify: %v", err)
 	} else if len(gone) > 0 {
 		o.Warnf("notify: dropped %d undelivered %s older than %v", len(gone), plural(len(gone), "notification"), MaxAge)
-	}
-	if len(keys) == 0 {
-		return s
 	}
 	kept, err := o.Journal.ClaimNotifications(jctx, keys, now, now.Add(claimFor), false)
 	if err != nil {

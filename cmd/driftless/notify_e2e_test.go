@@ -142,7 +142,7 @@ url = %q
 timeout = "1s"
 `, ok.srv.URL, fail.srv.URL, hang.srv.URL)
 	os.WriteFile(filepath.Join(f.dir, "notify.toml"), []byte(notifyTOML), 0o600)
-	if r := f.run(t, "validate"); r.code != 0 {
+	if r := f.run(t, "validate"); r.code != 0 || !strings.HasSuffix(r.stdout, ", 1 association, 3 webhooks\n") {
 		t.Fatalf("validate: %s", r)
 	}
 
