@@ -299,7 +299,9 @@ func (wk *worker) loop() {
 	claimedAll := false
 	for it := wk.next(); it != nil; it = wk.next() {
 		if wk.down || wk.s.ctx.Err() != nil {
-			wk.keep(it, 0, "")
+			// Not tried: kept with whatever else is queued, in one
+			// write.
+			wk.keep(append([]*item{it}, wk.drain()...))
 			continue
 		}
 		tries, err := wk.deliver(it)
@@ -320,7 +322,11 @@ func (wk *worker) loop() {
 			wk.done(it)
 		default:
 			wk.down = true
-			wk.keep(it, tries, err.Error())
+			it.n.Attempts += tries
+			it.n.LastError = err.Error()
+			it.n.NextAt = wk.s.o.Now().Add(retryAfter(it.n.Attempts))
+			wk.lastErr = it.n.LastError
+			wk.keep(append([]*item{it}, wk.drain()...))
 		}
 	}
 }
@@ -363,35 +369,43 @@ func (wk *worker) done(it *item) {
 	}
 }
 
-// keep records it in the journal as undelivered after tries more
-// attempts that failed with lastErr.
-func (wk *worker) keep(it *item, tries int, lastErr string) {
-	wk.undelivered++
-	n := it.n
-	if tries > 0 {
-		n.Attempts += tries
-		n.LastError = lastErr
-		wk.lastErr = lastErr
-		n.NextAt = wk.s.o.Now().Add(retryAfter(n.Attempts))
-	}
+// drain takes everything queued.
+func (wk *worker) drain() []*item {
+	wk.mu.Lock()
+	defer wk.mu.Unlock()
+	out := wk.queue
+	wk.queue = nil
+	return out
+}
+
+// keep records items in the journal as undelivered: those it claimed
+// from the journal are released with their attempts, the others added.
+func (wk *worker) keep(items []*item) {
+	wk.undelivered += len(items)
 	j := wk.s.o.Journal
 	if j == nil || j.ReadOnly() {
 		return
 	}
+	var kept, added []journal.Notification
+	for _, it := range items {
+		if it.kept {
+			kept = append(kept, it.n)
+		} else {
+			added = append(added, it.n)
+		}
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(wk.s.ctx), journalWrite)
 	defer cancel()
-	var err error
-	if it.kept {
-		err = j.UpdateNotifications(ctx, []journal.Notification{n})
-	} else {
+	err := j.UpdateNotifications(ctx, kept)
+	if err == nil {
 		var dropped int
-		dropped, err = j.AddNotifications(ctx, []journal.Notification{n}, MaxKept)
+		dropped, err = j.AddNotifications(ctx, added, MaxKept)
 		if dropped > 0 {
 			wk.s.warnf("notify: %s: dropped the oldest %d undelivered %s: at most %d are kept", wk.w.Label(), dropped, plural(dropped, "notification"), MaxKept)
 		}
 	}
 	if err != nil {
-		wk.s.warnf("notify: %s: could not keep an undelivered notification: %v", wk.w.Label(), err)
+		wk.s.warnf("notify: %s: could not keep %d undelivered %s: %v", wk.w.Label(), len(items), plural(len(items), "notification"), err)
 	}
 }
 
@@ -402,8 +416,12 @@ func (wk *worker) report() {
 	}
 	if wk.undelivered > 0 {
 		why := wk.lastErr
-		if why == "" {
-			why = "not tried: " + wk.s.o.Notify.Wait.String() + " (max_wait) were over"
+		switch {
+		case why != "":
+		case wk.s.parent.Err() != nil:
+			why = "not tried: the command was interrupted"
+		default:
+			why = fmt.Sprintf("not tried within max_wait (%v)", wk.s.o.Notify.Wait)
 		}
 		where := "kept in the journal for the next run"
 		if wk.s.o.Journal == nil || wk.s.o.Journal.ReadOnly() {

@@ -244,8 +244,9 @@ func hookConf(t *testing.T, wait string, urls ...string) *config.Notify {
 // One session against three endpoints at once: the one that succeeds gets
 // its notification with the secret header; the failing one is tried
 // Tries times with growing waits; the hanging one holds the session no
-// longer than max_wait (its attempts time out, and it is cut there). What was not delivered is in the journal, with no
-// secret; the next session delivers it, before the new one.
+// longer than max_wait (its attempts time out, and it is cut there).
+// What was not delivered is in the journal, with no secret; the next
+// session delivers it, before the new one.
 func TestDelivery(t *testing.T) {
 	ok, fail, hang := newEndpoint(t, "ok"), newEndpoint(t, "fail"), newEndpoint(t, "hang")
 	conf := hookConf(t, "6s", ok.URL, fail.URL, hang.URL+"/hook")
@@ -426,5 +427,46 @@ func TestRetryAfter(t *testing.T) {
 		if got := retryAfter(attempts); got != want {
 			t.Errorf("after %d attempts: %v, want %v", attempts, got, want)
 		}
+	}
+}
+
+// A webhook whose notification failed every attempt is down for the rest
+// of the session: its other notifications are kept without a try, in
+// the journal with their attempts. The waits between attempts double,
+// with jitter.
+func TestDownEndpoint(t *testing.T) {
+	e := newEndpoint(t, "fail")
+	conf := hookConf(t, "5s", e.URL)
+	j := openJournal(t)
+	var waits []time.Duration
+	var warn logs
+	s := Start(context.Background(), Options{Notify: conf, Journal: j, Warnf: warn.f,
+		Sleep: func(_ context.Context, d time.Duration) { waits = append(waits, d) }})
+	var runs []Run
+	for id := range 3 {
+		r := sampleRun()
+		r.Run.ID = int64(id + 1)
+		runs = append(runs, r)
+	}
+	s.Send(runs)
+	s.Close()
+	if n := len(e.requests()); n != Tries {
+		t.Errorf("%d requests, want %d (the first notification's attempts only)", n, Tries)
+	}
+	if len(waits) != Tries-1 {
+		t.Fatalf("waits %v", waits)
+	}
+	for i, d := range waits {
+		base := Backoff << i
+		if d < base/2 || d >= base*3/2 {
+			t.Errorf("wait %d: %v, want [%v, %v)", i+1, d, base/2, base*3/2)
+		}
+	}
+	kept, _ := j.Notifications(context.Background())
+	if len(kept) != 3 || kept[0].RunID != 1 || kept[0].Attempts != Tries || kept[1].Attempts != 0 || kept[2].Attempts != 0 {
+		t.Errorf("kept %+v", kept)
+	}
+	if !strings.Contains(warn.String(), "3 notifications not delivered (HTTP 500 Internal Server Error") {
+		t.Errorf("warnings: %s", warn.String())
 	}
 }
