@@ -486,7 +486,7 @@ func (wk *worker) attempt(it *item) error {
 	if err != nil {
 		switch {
 		case wk.s.ctx.Err() != nil:
-			return wk.errorf("not delivered within max_wait (%v)", wk.s.o.Notify.Wait)
+			return wk.errorf("no answer before max_wait (%v) ran out", wk.s.o.Notify.Wait)
 		case ctx.Err() != nil:
 			return wk.errorf("no answer within %v (timeout)", wk.w.Timeout)
 		}

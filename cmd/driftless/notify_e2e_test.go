@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -149,7 +150,9 @@ timeout = "1s"
 	began = time.Now()
 	r := f.run(t, "check")
 	took := time.Since(began)
-	if r.code != 2 || r.stdout != strings.ReplaceAll(plain.stdout, "driftless show 2", "driftless show 3") {
+	// The same lines (hosts print in the order they end).
+	sorted := func(s string) string { l := strings.Split(s, "\n"); slices.Sort(l); return strings.Join(l, "\n") }
+	if r.code != 2 || sorted(r.stdout) != sorted(plain.stdout) {
 		t.Errorf("check with webhooks: want exit 2 and the output of one without\n%s\n--- without\n%s", r, plain)
 	}
 	if took > plainTook+2*time.Second+1500*time.Millisecond {
