@@ -70,6 +70,8 @@ type Config struct {
 	// docUnset holds, by document name, its {{ssm:NAME}} references to
 	// parameters whose environment variable is not set.
 	docUnset map[string][]unsetVar
+	// Notify is notify.toml (docs/notify.md); nil without the file.
+	Notify *Notify
 }
 
 // Association is one association of associations.toml, resolved.
@@ -155,6 +157,7 @@ func Load(opts Options) (*Config, *diag.List) {
 	cfg.Documents = LoadDocuments(opts.Dir, &list)
 	cfg.Parameters = LoadParameters(opts.Dir, opts.Env, &list)
 	cfg.resolveSSM(&list)
+	cfg.Notify = LoadNotify(opts.Dir, opts.Env, &list)
 	inv, ilist := inventory.Load(opts.Inventory, opts.Inv)
 	list.Merge(ilist)
 	if inv == nil {

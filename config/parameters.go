@@ -47,18 +47,8 @@ func LoadParameters(dir string, env func(string) (string, bool), list *diag.List
 // Store name, each value a string or { env = "NAME" }.
 func ParseParameters(file string, src []byte, env func(string) (string, bool), list *diag.List) map[string]SSMParam {
 	out := map[string]SSMParam{}
-	root, err := cfgtree.ParseTOML(file, src)
-	if err != nil {
-		var de *diag.Error
-		if errors.As(err, &de) {
-			list.Add(de)
-		} else {
-			list.Addf(file, diag.Pos{}, "", "%v", err)
-		}
-		return out
-	}
-	c := cfgtree.Checker{File: file, L: list}
-	if !c.Map(root) {
+	root, c := parseTOML(file, src, list)
+	if root == nil {
 		return out
 	}
 	var walk func(n *cfgtree.Node, prefix string)
@@ -94,6 +84,28 @@ func ParseParameters(file string, src []byte, env func(string) (string, bool), l
 	}
 	walk(root, "")
 	return out
+}
+
+// parseTOML parses a config file of the config dir's own (parameters.toml,
+// notify.toml), a table, and returns it with a checker of the file. A
+// syntax error, or a file that is not a table, goes to list, and the
+// root is nil.
+func parseTOML(file string, src []byte, list *diag.List) (*cfgtree.Node, cfgtree.Checker) {
+	c := cfgtree.Checker{File: file, L: list}
+	root, err := cfgtree.ParseTOML(file, src)
+	if err != nil {
+		var de *diag.Error
+		if errors.As(err, &de) {
+			list.Add(de)
+		} else {
+			list.Addf(file, diag.Pos{}, "", "%v", err)
+		}
+		return nil, c
+	}
+	if !c.Map(root) {
+		return nil, c
+	}
+	return root, c
 }
 
 // ssmRefRe is a Parameter Store reference as the SSM agent finds it.

@@ -74,6 +74,9 @@
 //	leases        (association, host) -> holder pid, hostname, run id,
 //	              process token, expires_at
 //	associations  association -> first_seen (docs/schedules.md)
+//	notifications webhook notifications not yet delivered
+//	              (docs/notify.md): webhook key, run_id, body,
+//	              created_at, attempts, last_error, next_at, claimed_until
 //
 // Deleting a run deletes its host and step rows (foreign keys, ON DELETE
 // CASCADE). The indexes make every query of this package a range scan:

@@ -129,7 +129,7 @@ func TestOpenMigratesAndReopens(t *testing.T) {
 		tables = append(tables, n)
 	}
 	rows.Close()
-	want := []string{"associations", "host_results", "latest", "leases", "runs", "step_results"}
+	want := []string{"associations", "host_results", "latest", "leases", "notifications", "runs", "step_results"}
 	if !slices.Equal(tables, want) {
 		t.Errorf("tables = %v, want %v", tables, want)
 	}
@@ -171,7 +171,8 @@ func TestMigrationsUpgradeAndRefuseNewer(t *testing.T) {
 
 	// A migration that fails half-way leaves the journal at its version,
 	// without the half.
-	bad := append(slices.Clone(migrations), migration{version: 2, stmts: []string{
+	cur := schemaVersion(migrations)
+	bad := append(slices.Clone(migrations), migration{version: cur + 1, stmts: []string{
 		`CREATE TABLE half (x INTEGER)`,
 		`CREATE TABLE broken (`,
 	}})
@@ -179,8 +180,8 @@ func TestMigrationsUpgradeAndRefuseNewer(t *testing.T) {
 		t.Fatal("open with a broken migration: no error")
 	}
 	j = openT(t, path)
-	if v := userVersion(t, j); v != 1 {
-		t.Errorf("after failed migration: user_version = %d, want 1", v)
+	if v := userVersion(t, j); v != cur {
+		t.Errorf("after failed migration: user_version = %d, want %d", v, cur)
 	}
 	var n int
 	j.r.QueryRow(`SELECT count(*) FROM sqlite_schema WHERE name = 'half'`).Scan(&n)
@@ -189,16 +190,16 @@ func TestMigrationsUpgradeAndRefuseNewer(t *testing.T) {
 	}
 	j.Close()
 
-	// A newer build migrates to version 2, keeping the data.
-	next := append(slices.Clone(migrations), migration{version: 2, stmts: []string{
+	// A newer build migrates to the next version, keeping the data.
+	next := append(slices.Clone(migrations), migration{version: cur + 1, stmts: []string{
 		`ALTER TABLE runs ADD COLUMN note TEXT NOT NULL DEFAULT ''`,
 	}})
 	j2, err := open(ctx, path, next)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if v := userVersion(t, j2); v != 2 {
-		t.Errorf("user_version = %d, want 2", v)
+	if v := userVersion(t, j2); v != cur+1 {
+		t.Errorf("user_version = %d, want %d", v, cur+1)
 	}
 	if _, _, err := j2.Show(ctx, id, ""); err != nil {
 		t.Errorf("Show after upgrade: %v", err)

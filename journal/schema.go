@@ -124,6 +124,27 @@ var migrations = []migration{
 			first_seen  INTEGER NOT NULL
 		) STRICT, WITHOUT ROWID`,
 	}},
+	{version: 2, stmts: []string{
+		// Webhook notifications that could not be delivered
+		// (docs/notify.md): kept for the next run to send, dropped after
+		// a day. webhook is the webhook's key (a hash of its url as
+		// written and its format: no URL, no secret); body is the exact
+		// request body. run_id is not a foreign key: pruning a run keeps
+		// what is still owed about it. A process that is sending a row
+		// claims it until claimed_until.
+		`CREATE TABLE notifications (
+			id            INTEGER PRIMARY KEY,
+			webhook       TEXT    NOT NULL,
+			run_id        INTEGER NOT NULL,
+			body          BLOB    NOT NULL,
+			created_at    INTEGER NOT NULL,
+			attempts      INTEGER NOT NULL DEFAULT 0,
+			last_error    TEXT    NOT NULL DEFAULT '',
+			next_at       INTEGER NOT NULL DEFAULT 0,
+			claimed_until INTEGER NOT NULL DEFAULT 0
+		) STRICT`,
+		`CREATE INDEX notifications_webhook ON notifications (webhook, id)`,
+	}},
 }
 
 // schemaVersion is the version this build writes.

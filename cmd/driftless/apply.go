@@ -166,6 +166,8 @@ func runAssociations(c *cli.Context, u *ui, check bool) error {
 	}
 	defer j.Close()
 
+	notes := startNotify(c, u, cfg, j)
+	defer notes.Close()
 	prog := newProgress(u)
 	r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note, LeaseWait: c.Duration("lease-wait")})
 	defer r.Close()
@@ -186,6 +188,7 @@ func runAssociations(c *cli.Context, u *ui, check bool) error {
 		}
 	}
 	prog.done()
+	notifyRuns(notes, results)
 	return finishRuns(c, u, results)
 }
 

@@ -75,11 +75,16 @@ func tickDue(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journa
 	d := newDialer()
 	prog := newProgress(u)
 	started := time.Now()
+	notes := startNotify(c, u, cfg, j)
+	defer notes.Close()
 	r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note,
 		Now: func() time.Time { return now.Add(time.Since(started)) }})
 	defer r.Close()
 	res, err := r.Tick(c.Context, now)
 	prog.done()
+	if res != nil {
+		notifyRuns(notes, res.Runs)
+	}
 	if res != nil {
 		for _, h := range res.Held {
 			u.notef("%s %s: skipped, another driftless holds it (%s)", h.Association, h.Host, h.Holder)
@@ -135,9 +140,14 @@ func daemon(c *cli.Context, u *ui, _ time.Time, _ *config.Config, j *journal.Jou
 			cfg, blocked := runnable(cfg)
 			sayBlocked(u, blocked)
 			d := newDialer()
+			notes := startNotify(c, u, cfg, j)
 			r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: newProgress(u), HostDetail: d.note})
 			res, err := r.Tick(work, time.Now().UTC())
 			r.Close()
+			if res != nil {
+				notifyRuns(notes, res.Runs)
+			}
+			notes.Close()
 			if err != nil {
 				u.notef("driftless daemon: %v", err)
 			}

@@ -20,6 +20,9 @@ func runValidate(c *cli.Context, u *ui) error {
 			out["hosts"] = len(cfg.Inventory.Hosts)
 			out["documents"] = len(cfg.Documents)
 			out["associations"] = len(cfg.Associations)
+			if cfg.Notify != nil {
+				out["webhooks"] = len(cfg.Notify.Webhooks)
+			}
 		}
 		if err := u.printJSON(out); err != nil {
 			return err
@@ -32,10 +35,14 @@ func runValidate(c *cli.Context, u *ui) error {
 	if err := u.diagnostics(list); err != nil {
 		return err
 	}
-	fmt.Fprintf(u.out, "ok: %d %s, %d %s, %d %s\n",
+	hooks := ""
+	if cfg.Notify != nil {
+		hooks = fmt.Sprintf(", %d %s", len(cfg.Notify.Webhooks), plural(len(cfg.Notify.Webhooks), "webhook"))
+	}
+	fmt.Fprintf(u.out, "ok: %d %s, %d %s, %d %s%s\n",
 		len(cfg.Inventory.Hosts), plural(len(cfg.Inventory.Hosts), "host"),
 		len(cfg.Documents), plural(len(cfg.Documents), "document"),
-		len(cfg.Associations), plural(len(cfg.Associations), "association"))
+		len(cfg.Associations), plural(len(cfg.Associations), "association"), hooks)
 	return nil
 }
 
