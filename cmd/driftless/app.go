@@ -133,9 +133,11 @@ running work finish for up to --grace, then cancels it (recorded Cancelled) and 
 
 Examples:
    driftless daemon -C /srv/ops
-   driftless daemon --grace 2m`,
+   driftless daemon --grace 2m
+   driftless daemon --metrics-listen 127.0.0.1:9469`,
 			Flags: []cli.Flag{
 				&cli.DurationFlag{Name: "grace", Value: 30 * time.Second, Usage: "how long running work may finish after SIGTERM"},
+				&cli.StringFlag{Name: "metrics-listen", Usage: "serve Prometheus metrics on http://`ADDR`/metrics (e.g. 127.0.0.1:9469; docs/metrics.md)"},
 			},
 			Action: withConfigAndJournal(daemon),
 		},
@@ -167,12 +169,14 @@ Examples:
    driftless status
    driftless status --association web-baseline --severity HIGH
    driftless status --host web-1 --json
-   driftless status --fail-on-noncompliant    # exit 2 if anything is NON_COMPLIANT`,
+   driftless status --fail-on-noncompliant    # exit 2 if anything is NON_COMPLIANT
+   driftless status --output prometheus --output-file /var/lib/node_exporter/textfile/driftless.prom`,
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "association", Usage: "only association `NAME`"},
 				&cli.StringFlag{Name: "host", Usage: "only host `NAME`"},
 				&cli.StringFlag{Name: "severity", Usage: "only associations of severity `S`: CRITICAL, HIGH, MEDIUM, LOW or UNSPECIFIED"},
 				&cli.BoolFlag{Name: "fail-on-noncompliant", Usage: "exit 2 when any row is NON_COMPLIANT"},
+				&cli.StringFlag{Name: "output-file", Usage: "with --output prometheus: replace `FILE` atomically instead of printing (node_exporter's textfile collector)"},
 			},
 			Action: listAction("use --association or --host to narrow it", runStatus),
 		},
