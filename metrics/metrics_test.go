@@ -13,9 +13,8 @@ import (
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
+	"github.com/driftless-dev/driftless/internal/promtest"
 	"github.com/driftless-dev/driftless/journal"
 )
 
@@ -73,25 +72,6 @@ func fillJournal(t testing.TB, n int) *journal.Journal {
 	return j
 }
 
-func parse(t testing.TB, r io.Reader) map[string]*dto.MetricFamily {
-	t.Helper()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(r)
-	if err != nil {
-		t.Fatalf("parse the text format: %v", err)
-	}
-	return fams
-}
-
-func label(m *dto.Metric, name string) string {
-	for _, l := range m.GetLabel() {
-		if l.GetName() == name {
-			return l.GetValue()
-		}
-	}
-	return ""
-}
-
 // checkCompliance checks that fam holds exactly one gauge per row of rows,
 // with its labels and 1 for COMPLIANT, 0 otherwise.
 func checkCompliance(t *testing.T, fam *dto.MetricFamily, rows []journal.ComplianceRow) {
@@ -111,7 +91,7 @@ func checkCompliance(t *testing.T, fam *dto.MetricFamily, rows []journal.Complia
 		t.Errorf("%d gauges, want one per association × host: %d", len(fam.GetMetric()), len(want))
 	}
 	for _, m := range fam.GetMetric() {
-		k := [3]string{label(m, "association"), label(m, "host"), label(m, "severity")}
+		k := [3]string{promtest.Label(m, "association"), promtest.Label(m, "host"), promtest.Label(m, "severity")}
 		v, ok := want[k]
 		if !ok {
 			t.Errorf("gauge %q: no such row in the journal", k)
@@ -136,7 +116,7 @@ func TestWriteTextMatchesStatus(t *testing.T) {
 	if !bytes.Contains(b.Bytes(), []byte(`host="we\"b\\1\nx"`)) {
 		t.Errorf("the odd host name is not escaped as the text format says:\n%s", b.String())
 	}
-	fams := parse(t, &b)
+	fams := promtest.Parse(t, "WriteText", &b)
 	checkCompliance(t, fams[NameCompliance], rows)
 	nonCompliant := 0
 	for _, m := range fams[NameCompliance].GetMetric() {
@@ -193,7 +173,7 @@ func TestScrapeLargeJournal(t *testing.T) {
 	if best > time.Second && !raceDetector {
 		t.Errorf("a scrape took %v, want well under 1s", best)
 	}
-	fams := parse(t, bytes.NewReader(body))
+	fams := promtest.Parse(t, "scrape", bytes.NewReader(body))
 	checkCompliance(t, fams[NameCompliance], rows)
 	for _, name := range []string{NameHostResults, NameDriftEvents, NameRunDuration, NameLastTick, "go_goroutines", "go_memstats_alloc_bytes"} {
 		if fams[name] == nil {
@@ -225,7 +205,7 @@ func TestDaemonObserves(t *testing.T) {
 	}
 	results := map[string]float64{}
 	for _, m := range got[NameHostResults].GetMetric() {
-		results[label(m, "association")+"/"+label(m, "status")] = m.GetCounter().GetValue()
+		results[promtest.Label(m, "association")+"/"+promtest.Label(m, "status")] = m.GetCounter().GetValue()
 	}
 	if results["a/Success"] != 1 || results["a/Failed"] != 1 || results["a/Unreachable"] != 1 || len(results) != 3 {
 		t.Errorf("host results: %v", results)
@@ -254,7 +234,7 @@ func TestScrapeWithUnreadableJournal(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	fams := parse(t, resp.Body)
+	fams := promtest.Parse(t, "scrape", resp.Body)
 	if fams[NameCompliance] != nil || fams[NameLastTick] == nil || fams["go_goroutines"] == nil {
 		t.Errorf("scrape with an unreadable journal: %v", fams)
 	}

@@ -13,15 +13,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
+	"github.com/driftless-dev/driftless/internal/promtest"
 	"github.com/driftless-dev/driftless/metrics"
 )
 
@@ -46,51 +44,14 @@ check = "test -f ~/ok"
 run = "touch ~/ok"
 `
 
-func parseExposition(t *testing.T, what string, r io.Reader) map[string]*dto.MetricFamily {
-	t.Helper()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(r)
-	if err != nil {
-		t.Fatalf("%s: not the Prometheus text format: %v", what, err)
-	}
-	return fams
-}
-
-func metricLabel(m *dto.Metric, name string) string {
-	for _, l := range m.GetLabel() {
-		if l.GetName() == name {
-			return l.GetValue()
-		}
-	}
-	return ""
-}
-
 // complianceOf is each driftless_compliance gauge of fams, by
 // "association host severity".
 func complianceOf(fams map[string]*dto.MetricFamily) map[string]float64 {
 	out := map[string]float64{}
 	for _, m := range fams[metrics.NameCompliance].GetMetric() {
-		out[metricLabel(m, "association")+" "+metricLabel(m, "host")+" "+metricLabel(m, "severity")] = m.GetGauge().GetValue()
+		out[promtest.Label(m, "association")+" "+promtest.Label(m, "host")+" "+promtest.Label(m, "severity")] = m.GetGauge().GetValue()
 	}
 	return out
-}
-
-// lockedBuffer collects a process's stderr while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
@@ -103,7 +64,7 @@ func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("scrape %s: %s", url, resp.Status)
 	}
-	return parseExposition(t, "scrape", resp.Body)
+	return promtest.Parse(t, "scrape", resp.Body)
 }
 
 // The daemon serves /metrics while it ticks: after its first tick on
@@ -120,8 +81,14 @@ func TestDaemonServesMetrics(t *testing.T) {
 	}
 
 	cmd := exec.Command(bin, "daemon", "-C", f.dir, "--grace", "5s", "--metrics-listen", "127.0.0.1:0")
-	var stderr lockedBuffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	logPath := filepath.Join(t.TempDir(), "daemon.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd.Stdout, cmd.Stderr = io.Discard, logFile
+	stderr := func() string { b, _ := os.ReadFile(logPath); return string(b) }
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -130,13 +97,13 @@ func TestDaemonServesMetrics(t *testing.T) {
 	var url string
 	deadline := time.Now().Add(20 * time.Second)
 	for url == "" && time.Now().Before(deadline) {
-		if m := serving.FindStringSubmatch(stderr.String()); m != nil {
+		if m := serving.FindStringSubmatch(stderr()); m != nil {
 			url = m[1]
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	if url == "" {
-		t.Fatalf("the daemon does not say where it serves metrics:\n%s", stderr.String())
+		t.Fatalf("the daemon does not say where it serves metrics:\n%s", stderr())
 	}
 	// The first tick has ended when its timestamp is set.
 	var fams map[string]*dto.MetricFamily
@@ -146,7 +113,7 @@ func TestDaemonServesMetrics(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no tick ended within 20s:\n%s", stderr.String())
+			t.Fatalf("no tick ended within 20s:\n%s", stderr())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -188,7 +155,7 @@ func TestDaemonServesMetrics(t *testing.T) {
 	gotResults := map[string]float64{}
 	for _, m := range fams[metrics.NameHostResults].GetMetric() {
 		if v := m.GetCounter().GetValue(); v > 0 {
-			gotResults[metricLabel(m, "association")+" "+metricLabel(m, "status")] = v
+			gotResults[promtest.Label(m, "association")+" "+promtest.Label(m, "status")] = v
 		}
 	}
 	if len(runs) != 2 || fmt.Sprint(gotResults) != fmt.Sprint(wantResults) {
@@ -232,21 +199,21 @@ func TestDaemonServesMetrics(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
 		t.Errorf("temporary files left next to %s: %v", prom, entries)
 	}
-	if fromFile := complianceOf(parseExposition(t, prom, strings.NewReader(string(b)))); fmt.Sprint(fromFile) != fmt.Sprint(got) {
+	if fromFile := complianceOf(promtest.Parse(t, prom, strings.NewReader(string(b)))); fmt.Sprint(fromFile) != fmt.Sprint(got) {
 		t.Errorf("status --output prometheus: %v\nthe scrape: %v", fromFile, got)
 	}
 	if strings.Contains(string(b), "go_goroutines") || strings.Contains(string(b), metrics.NameHostResults) {
 		t.Errorf("the textfile holds more than the compliance gauges:\n%s", b)
 	}
 	r = f.mustRun(t, "status --output prometheus", 0, "# TYPE driftless_compliance gauge", "status", "--output", "prometheus", "--severity", "critical")
-	if fromStdout := complianceOf(parseExposition(t, "stdout", strings.NewReader(r.stdout))); len(fromStdout) != 3 {
+	if fromStdout := complianceOf(promtest.Parse(t, "stdout", strings.NewReader(r.stdout))); len(fromStdout) != 3 {
 		t.Errorf("status --output prometheus --severity critical: %v", fromStdout)
 	}
 
 	// SIGTERM stops the daemon and its server.
 	cmd.Process.Signal(syscall.SIGTERM)
-	if err := cmd.Wait(); err != nil || !strings.Contains(stderr.String(), "driftless daemon: stopped") {
-		t.Errorf("daemon after SIGTERM: %v\n%s", err, stderr.String())
+	if err := cmd.Wait(); err != nil || !strings.Contains(stderr(), "driftless daemon: stopped") {
+		t.Errorf("daemon after SIGTERM: %v\n%s", err, stderr())
 	}
 	if _, err := http.Get(url); err == nil {
 		t.Errorf("%s still answers after the daemon stopped", url)
