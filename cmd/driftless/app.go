@@ -53,7 +53,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "journal", Usage: "journal file (default DIR/.driftless/journal.db)", EnvVars: []string{"DRIFTLESS_JOURNAL"}},
 		&cli.StringFlag{Name: "inventory", Usage: "inventory file (default DIR/inventory.toml)"},
 		&cli.StringFlag{Name: "associations", Usage: "associations file (default DIR/associations.toml)"},
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json", Value: "text"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json (status also: prometheus)", Value: "text"},
 		&cli.BoolFlag{Name: "json", Usage: "short for --output json"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colours (also NO_COLOR)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the hosts that drifted, were corrected or failed, and the result"},

@@ -72,7 +72,6 @@ func scrape(t *testing.T, url string) map[string]*dto.MetricFamily {
 // says, the counters what history and drift say, and `status --output
 // prometheus --output-file` writes the same gauges.
 func TestDaemonServesMetrics(t *testing.T) {
-	bin := buildBinary(t)
 	f := startFleet(t, 3, metricsAssocs)
 	f.writeDoc("guard", guardDoc)
 	f.writeDoc("count", counterDoc("count"))
@@ -80,31 +79,8 @@ func TestDaemonServesMetrics(t *testing.T) {
 		os.WriteFile(filepath.Join(f.hosts[h].Home, "ok"), nil, 0o644)
 	}
 
-	cmd := exec.Command(bin, "daemon", "-C", f.dir, "--grace", "5s", "--metrics-listen", "127.0.0.1:0")
-	logPath := filepath.Join(t.TempDir(), "daemon.log")
-	logFile, err := os.Create(logPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logFile.Close()
-	cmd.Stdout, cmd.Stderr = io.Discard, logFile
-	stderr := func() string { b, _ := os.ReadFile(logPath); return string(b) }
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer cmd.Process.Kill()
-	serving := regexp.MustCompile(`serving metrics on (http://\S+/metrics)`)
-	var url string
+	cmd, url, stderr := startDaemon(t, f)
 	deadline := time.Now().Add(20 * time.Second)
-	for url == "" && time.Now().Before(deadline) {
-		if m := serving.FindStringSubmatch(stderr()); m != nil {
-			url = m[1]
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if url == "" {
-		t.Fatalf("the daemon does not say where it serves metrics:\n%s", stderr())
-	}
 	// The first tick has ended when its timestamp is set.
 	var fams map[string]*dto.MetricFamily
 	for {
@@ -272,4 +248,65 @@ func TestPrometheusOutputFlags(t *testing.T) {
 	if entries, _ := os.ReadDir(dir); !slices.ContainsFunc(entries, func(e os.DirEntry) bool { return e.Name() == "x.prom" }) || len(entries) != 1 {
 		t.Errorf("files left: %v", entries)
 	}
+}
+
+// startDaemon starts the driftless binary's daemon on f with
+// --metrics-listen on a free port and returns it, the URL it serves
+// metrics on, and its stderr so far.
+func startDaemon(t *testing.T, f *e2eFleet) (*exec.Cmd, string, func() string) {
+	t.Helper()
+	cmd := exec.Command(buildBinary(t), "daemon", "-C", f.dir, "--grace", "5s", "--metrics-listen", "127.0.0.1:0")
+	logPath := filepath.Join(t.TempDir(), "daemon.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { logFile.Close() })
+	cmd.Stdout, cmd.Stderr = io.Discard, logFile
+	stderr := func() string { b, _ := os.ReadFile(logPath); return string(b) }
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	serving := regexp.MustCompile(`serving metrics on (http://\S+/metrics)`)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := serving.FindStringSubmatch(stderr()); m != nil {
+			return cmd, m[1], stderr
+		}
+	}
+	t.Fatalf("the daemon does not say where it serves metrics:\n%s", stderr())
+	return nil, "", nil
+}
+
+// A scrape answers at once while a tick is running: it reads the
+// journal, it does not wait for the tick.
+func TestScrapeDuringTick(t *testing.T) {
+	f := startFleet(t, 1, "[associations.slow]\ndocument = \"slow\"\ntargets = [\"*\"]\n")
+	f.writeDoc("slow", counterDoc("slow")+"\n[[steps]]\nname = \"wait\"\naction = \"shell\"\nrun = \"sleep 4\"\n")
+	cmd, url, stderr := startDaemon(t, f)
+	for deadline := time.Now().Add(15 * time.Second); runsOn(t, f.hosts[0].Home, "slow") == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the tick did not start:\n%s", stderr())
+		}
+	}
+	start := time.Now()
+	fams := scrape(t, url)
+	took := time.Since(start)
+	if took > time.Second {
+		t.Errorf("a scrape during a tick took %v", took)
+	}
+	if v := fams[metrics.NameLastTick].GetMetric()[0].GetGauge().GetValue(); v != 0 {
+		t.Errorf("last tick %v while the first tick runs; want 0", v)
+	}
+	if got := complianceOf(fams); len(got) != 0 {
+		t.Errorf("compliance before any run ended: %v", got)
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("daemon after SIGTERM: %v\n%s", err, stderr())
+	}
+	if runsOn(t, f.hosts[0].Home, "slow") != 1 {
+		t.Errorf("the tick did not finish its run within the grace period:\n%s", stderr())
+	}
+	t.Logf("scrape during a tick: %v", took)
 }
