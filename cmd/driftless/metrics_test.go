@@ -117,13 +117,14 @@ func TestDaemonServesMetrics(t *testing.T) {
 
 	// Host results and run durations: what history --json says of the runs.
 	r = f.mustRun(t, "history", 0, "", "history", "--json")
-	var runs []historyJSON
-	if err := json.Unmarshal([]byte(r.stdout), &runs); err != nil {
+	var history historyJSON
+	if err := json.Unmarshal([]byte(r.stdout), &history); err != nil {
 		t.Fatal(err)
 	}
+	runs := history.Runs
 	wantResults, durations := map[string]float64{}, 0.0
 	for _, run := range runs {
-		for status, n := range run.Hosts {
+		for status, n := range run.Counts {
 			wantResults[run.Association+" "+string(status)] += float64(n)
 		}
 		durations += *run.DurationSeconds
