@@ -53,7 +53,7 @@ func globalFlags() []cli.Flag {
 		&cli.StringFlag{Name: "journal", Usage: "journal file (default DIR/.driftless/journal.db)", EnvVars: []string{"DRIFTLESS_JOURNAL"}},
 		&cli.StringFlag{Name: "inventory", Usage: "inventory file (default DIR/inventory.toml)"},
 		&cli.StringFlag{Name: "associations", Usage: "associations file (default DIR/associations.toml)"},
-		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json", Value: "text"},
+		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json (status also: prometheus)", Value: "text"},
 		&cli.BoolFlag{Name: "json", Usage: "short for --output json"},
 		&cli.BoolFlag{Name: "no-color", Usage: "no colours (also NO_COLOR)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the hosts that drifted, were corrected or failed, and the result"},
@@ -133,9 +133,11 @@ running work finish for up to --grace, then cancels it (recorded Cancelled) and 
 
 Examples:
    driftless daemon -C /srv/ops
-   driftless daemon --grace 2m`,
+   driftless daemon --grace 2m
+   driftless daemon --metrics-listen 127.0.0.1:9469`,
 			Flags: []cli.Flag{
 				&cli.DurationFlag{Name: "grace", Value: 30 * time.Second, Usage: "how long running work may finish after SIGTERM"},
+				&cli.StringFlag{Name: "metrics-listen", Usage: "serve Prometheus metrics on http://`ADDR`/metrics (e.g. 127.0.0.1:9469; docs/metrics.md)"},
 			},
 			Action: withConfigAndJournal(daemon),
 		},
@@ -167,12 +169,14 @@ Examples:
    driftless status
    driftless status --association web-baseline --severity HIGH
    driftless status --host web-1 --json
-   driftless status --fail-on-noncompliant    # exit 2 if anything is NON_COMPLIANT`,
+   driftless status --fail-on-noncompliant    # exit 2 if anything is NON_COMPLIANT
+   driftless status --output prometheus --output-file /var/lib/node_exporter/textfile/driftless.prom`,
 			Flags: []cli.Flag{
 				&cli.StringFlag{Name: "association", Usage: "only association `NAME`"},
 				&cli.StringFlag{Name: "host", Usage: "only host `NAME`"},
 				&cli.StringFlag{Name: "severity", Usage: "only associations of severity `S`: CRITICAL, HIGH, MEDIUM, LOW or UNSPECIFIED"},
 				&cli.BoolFlag{Name: "fail-on-noncompliant", Usage: "exit 2 when any row is NON_COMPLIANT"},
+				&cli.StringFlag{Name: "output-file", Usage: "with --output prometheus: replace `FILE` atomically instead of printing (node_exporter's textfile collector)"},
 			},
 			Action: listAction("use --association or --host to narrow it", runStatus),
 		},

@@ -299,6 +299,9 @@ func (c *completion) values(f cli.Flag, prefix, cur string) (string, []candidate
 		cands = words(config.Severities...)
 	case "output":
 		cands = words("text", "json")
+		if c.cmd != nil && c.cmd.Name == "status" {
+			cands = words("text", "json", "prometheus")
+		}
 	case "shell":
 		cands = words("sh", "powershell")
 	case "since":

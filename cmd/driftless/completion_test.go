@@ -177,6 +177,8 @@ func TestBashCompletion(t *testing.T) {
 		{d + " documents --script web", []string{d + " documents --script web-baseline"}},
 		{"driftless completion ", []string{"driftless completion bash", "driftless completion zsh", "driftless completion fish"}},
 		{"driftless -o j", []string{"driftless -o json"}},
+		{"driftless status -o p", []string{"driftless status -o prometheus"}},
+		{"driftless history -o p", nil},
 		{"driftless nosuch ", nil},
 	} {
 		got := bashComplete(t, s, tc.line)

@@ -34,6 +34,10 @@ type ui struct {
 	width    int    // of stdout: the terminal's, else 100
 	errWidth int    // of stderr: the terminal's, else 100
 	r        *lipgloss.Renderer
+
+	// prometheus: `status --output prometheus`, the compliance gauges
+	// in the Prometheus text format.
+	prometheus bool
 }
 
 // withUI is the action of a command that prints: it opens the command's
@@ -52,10 +56,18 @@ func withUI(run func(c *cli.Context, u *ui) error) cli.ActionFunc {
 func newUI(c *cli.Context) (*ui, error) {
 	u := &ui{out: c.App.Writer, err: c.App.ErrWriter, quiet: c.Bool("quiet"), verbose: c.Bool("verbose"),
 		noDiff: c.Bool("no-diff"), junit: c.String("junit")}
+	// status also prints Prometheus gauges (docs/metrics.md).
+	status := c.Command != nil && c.Command.Name == "status"
 	switch o := c.String("output"); {
+	case o == "prometheus" && status && c.Bool("json"):
+		return nil, usageError("--json and --output prometheus: give one of them")
 	case c.Bool("json") || o == "json":
 		u.json = true
 	case o == "text" || o == "":
+	case o == "prometheus" && status:
+		u.prometheus = true
+	case status:
+		return nil, usageError("--output: expected text, json or prometheus, got %q", o)
 	default:
 		return nil, usageError("--output: expected text or json, got %q", o)
 	}

@@ -40,6 +40,10 @@ func runStatus(c *cli.Context, u *ui) (err error) {
 		}
 	}
 
+	if c.String("output-file") != "" && !u.prometheus {
+		return usageError("--output-file: only with --output prometheus")
+	}
+
 	rows, j, err := readJournal(c, u, "status", func(j *journal.Journal) ([]journal.ComplianceRow, error) { return j.Status(c.Context, f) })
 	if err != nil {
 		return err
@@ -52,7 +56,11 @@ func runStatus(c *cli.Context, u *ui) (err error) {
 			nonCompliant++
 		}
 	}
-	if u.json {
+	if u.prometheus {
+		if err := printPrometheus(c, u, rows); err != nil {
+			return err
+		}
+	} else if u.json {
 		err := printJSONList(u, rows, func(r journal.ComplianceRow) complianceJSON {
 			return complianceJSON{
 				Association: r.Association, Host: r.Host, Compliance: r.Compliance, Severity: r.Severity,

@@ -127,6 +127,11 @@ func daemon(c *cli.Context, u *ui, _ time.Time, _ *config.Config, j *journal.Jou
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGTERM, os.Interrupt)
 	defer signal.Stop(sig)
+	m, err := startMetrics(c, u, j)
+	if err != nil {
+		return err
+	}
+	defer m.stop()
 	u.notef("driftless daemon: ticking at the start of every minute (config %s, journal %s)", c.String("dir"), j.Path())
 	for {
 		if stop.Err() != nil {
@@ -144,6 +149,7 @@ func daemon(c *cli.Context, u *ui, _ time.Time, _ *config.Config, j *journal.Jou
 			r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: newProgress(u), HostDetail: d.note})
 			res, err := r.Tick(work, time.Now().UTC())
 			r.Close()
+			m.observeTick(cfg, res, err)
 			if res != nil {
 				notifyRuns(notes, res.Runs)
 			}
