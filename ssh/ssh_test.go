@@ -21,6 +21,7 @@ import (
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/ssh"
 	"github.com/driftless-dev/driftless/transport"
+	"github.com/driftless-dev/driftless/transport/transporttest"
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/agent"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -50,14 +51,7 @@ func config(h *sshtest.Host, kh string) ssh.Config {
 
 func dial(t *testing.T, cfg ssh.Config) *ssh.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := ssh.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatalf("Dial: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return transporttest.Dial(t, func(ctx context.Context) (*ssh.Client, error) { return ssh.Dial(ctx, cfg) })
 }
 
 // startAndDial starts an sshd and connects to it.
