@@ -17,14 +17,15 @@ import (
 	"testing"
 	"time"
 
+	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+	"golang.org/x/crypto/ssh/knownhosts"
+
 	"github.com/driftless-dev/driftless/internal/sshsim"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/ssh"
 	"github.com/driftless-dev/driftless/transport"
 	"github.com/driftless-dev/driftless/transport/transporttest"
-	gossh "golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
-	"golang.org/x/crypto/ssh/knownhosts"
 )
 
 // knownHosts writes a known_hosts file with the hosts' keys and returns
