@@ -25,6 +25,22 @@ func psApplySteps() []*plan.Step {
 	return steps
 }
 
+// psApplyTodo is what an apply script of psApplySteps has to do: write a
+// file, a line's file and a finally step's file, make a directory,
+// recheck and run the powershell step, run the Linux-only one, remove a
+// file.
+func psApplyTodo(steps []*plan.Step) []plan.ApplyStep {
+	return []plan.ApplyStep{
+		{Step: steps[0], Write: []byte("new ✓\r\n")},
+		{Step: steps[1]},
+		{Step: steps[2], Write: []byte("10.0.0.5 db\n")},
+		{Step: steps[3], Recheck: true},
+		{Step: steps[4]},
+		{Step: steps[6], Write: []byte("same")},
+		{Step: steps[7]},
+	}
+}
+
 func TestCheckScriptPSContent(t *testing.T) {
 	script := CheckScript("@@DL-0011223344556677", pstest.Steps())
 	checkHas(t, "check", script,
@@ -56,16 +72,7 @@ func TestCheckScriptPSContent(t *testing.T) {
 
 func TestApplyScriptPSContent(t *testing.T) {
 	steps := psApplySteps()
-	todo := []plan.ApplyStep{
-		{Step: steps[0], Write: []byte("new ✓\r\n")},
-		{Step: steps[1]},
-		{Step: steps[2], Write: []byte("10.0.0.5 db\n")},
-		{Step: steps[3], Recheck: true},
-		{Step: steps[4]},
-		{Step: steps[6], Write: []byte("same")},
-		{Step: steps[7]},
-	}
-	script := ApplyScript("@@DL-00", todo)
+	script := ApplyScript("@@DL-00", psApplyTodo(steps))
 	checkHas(t, "apply", script,
 		"$DLM = '@@DL-00'\n",
 		// file: content in base64, written beside the target then replaced; errors reported
