@@ -32,6 +32,23 @@ func openT(t testing.TB, path string) *Journal {
 	return j
 }
 
+// newT opens a journal in a new temporary file, closed when the test
+// ends, and returns it with the context the test's calls take.
+func newT(t testing.TB) (context.Context, *Journal) {
+	t.Helper()
+	return context.Background(), openT(t, tempPath(t))
+}
+
+// refuseBadSteps makes j's database refuse, with "no bad steps", to
+// insert the row of a step named "bad": a row that fails to be written.
+func refuseBadSteps(t testing.TB, j *Journal) {
+	t.Helper()
+	if _, err := j.w.Exec(`CREATE TEMP TRIGGER bad_step BEFORE INSERT ON step_results
+		WHEN NEW.name = 'bad' BEGIN SELECT RAISE(ABORT, 'no bad steps'); END`); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func startRunT(t testing.TB, j *Journal, assoc string, mode Mode, at time.Time) int64 {
 	t.Helper()
 	trigger := TriggerManual
@@ -264,8 +281,7 @@ func TestFileModes(t *testing.T) {
 }
 
 func TestErrors(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 	id := startRunT(t, j, "web", ModeApply, base)
 
 	if _, _, err := j.Show(ctx, id+100, ""); !errors.Is(err, ErrNotFound) {

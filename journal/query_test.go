@@ -10,8 +10,7 @@ import (
 )
 
 func TestStatusCompliance(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 
 	r1 := startRunT(t, j, "web", ModeApply, base)
 	recordT(t, j, host(r1, "all-good", StatusSuccess, base,
@@ -117,8 +116,7 @@ func TestStatusCompliance(t *testing.T) {
 }
 
 func TestHistory(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 	var ids []int64 // in start order
 	for i, a := range []string{"web", "db", "web", "db", "web"} {
 		at := base.Add(time.Duration(i) * time.Hour)
@@ -166,8 +164,7 @@ func TestHistory(t *testing.T) {
 }
 
 func TestDrift(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 	r1 := startRunT(t, j, "web", ModeCheck, base)
 	recordT(t, j, host(r1, "web-1", StatusSuccess, base, step(0, StatusCompliant), step(1, StatusDrifted)))
 	finishT(t, j, r1, StatusSuccess, base)
@@ -286,8 +283,7 @@ func queryT[F, R, K any](t testing.TB, query func(context.Context, F) ([]R, erro
 // that step stays what the last apply left: an apply that failed it keeps
 // the host NON_COMPLIANT through later checks, until an apply succeeds.
 func TestCheckKeepsTheLastApplysFailure(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 	at := base
 	run := func(mode Mode, hostName string, status Status, steps ...StepResult) {
 		id := startRunT(t, j, "ssm", mode, at)

@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"context"
 	"os"
 	"runtime"
 	"slices"
@@ -11,8 +10,7 @@ import (
 )
 
 func TestRecoverInterrupted(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 	now := time.Now().UTC()
 	start := func(pid int, hostname string, at time.Time) int64 {
 		t.Helper()
@@ -100,8 +98,7 @@ func TestRecoverOtherPIDNamespace(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("pid namespaces are Linux")
 	}
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 	boot, _, _ := strings.Cut(selfNS(), "/")
 	var ids []int64
 	for _, age := range []time.Duration{time.Hour, ForeignRunAge + time.Hour} {
@@ -126,8 +123,7 @@ func TestRecoverOtherPIDNamespace(t *testing.T) {
 // RecordHost, when the host ends, replaces them; progress never becomes
 // a host's latest execution.
 func TestRecordProgressSurvivesRecovery(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 	now := time.Now().UTC()
 	pid := deadPID(t)
 	id, err := j.StartRun(ctx, &Run{Association: "web", Trigger: TriggerManual, Mode: ModeApply, StartedAt: now, PID: pid, Hostname: j.hostname})
