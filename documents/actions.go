@@ -442,44 +442,49 @@ func parseInput(c cfgtree.Checker, n *cfgtree.Node, spec inputSpec) *Input {
 		return nil
 	}
 	in.Str = t
-	if t.HasRefs() {
-		return in // checked once rendered
+	if t.HasRefs() || checkLiteral(c, n, spec, s) {
+		return in // one with references is checked once rendered
 	}
+	return nil
+}
+
+// checkLiteral reports whether s, the value of input n without
+// references, is one of spec's kind, telling c what is wrong if not.
+func checkLiteral(c cfgtree.Checker, n *cfgtree.Node, spec inputSpec, s string) bool {
+	ok := true
 	switch spec.kind {
 	case inStr:
 		if spec.required && strings.TrimSpace(s) == "" {
 			c.Errf(n, "must not be empty")
-			return nil
+			return false
 		}
 	case inEnum:
-		if _, ok := c.OneOf(n, spec.enum...); !ok {
-			return nil
-		}
+		_, ok = c.OneOf(n, spec.enum...)
 	case inBool:
-		if _, ok := c.Bool(n); !ok {
-			return nil
-		}
+		_, ok = c.Bool(n)
 	case inMode:
-		if !modeRe.MatchString(s) {
-			c.Errf(n, "expected an octal mode such as \"0644\", got %q", s)
-			return nil
-		}
+		ok = matches(c, n, s, modeRe, `an octal mode such as "0644"`)
 	case inRegexp:
-		if _, ok := c.Regexp(n); !ok {
-			return nil
-		}
+		_, ok = c.Regexp(n)
 	case inSHA256:
-		if !sha256Re.MatchString(s) {
-			c.Errf(n, "expected a SHA-256 checksum (64 hexadecimal digits), got %q", s)
-			return nil
-		}
+		ok = matches(c, n, s, sha256Re, "a SHA-256 checksum (64 hexadecimal digits)")
 	case inURL:
 		u, err := url.Parse(s)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			c.Errf(n, "expected an http:// or https:// URL, got %q", s)
-			return nil
+			return false
 		}
 	default: // the other values need nothing here
 	}
-	return in
+	return ok
+}
+
+// matches reports whether s, the value of n, matches re, telling c that
+// it expected what if not.
+func matches(c cfgtree.Checker, n *cfgtree.Node, s string, re *regexp.Regexp, what string) bool {
+	if !re.MatchString(s) {
+		c.Errf(n, "expected %s, got %q", what, s)
+		return false
+	}
+	return true
 }

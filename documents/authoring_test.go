@@ -87,7 +87,7 @@ mainSteps:
 // is joined with commas as before.
 func TestFilters(t *testing.T) {
 	sc := &Scope{Params: map[string]Value{"xs": List("a", "b c"), "s": Str(`q"x`), "m": {Str: `{"k":"v"}`, JSON: true}}}
-	for in, want := range map[string]string{
+	checkRenders(t, sc, map[string]string{
 		"{{ xs }}":                 "a,b c",
 		`{{ xs | join(" ") }}`:     "a b c",
 		`{{xs|join("\n")}}`:        "a\nb c",
@@ -97,16 +97,7 @@ func TestFilters(t *testing.T) {
 		"{{ s | json }}":           `"q\"x"`,
 		"{{ m | json }}":           `{"k":"v"}`,
 		`x={{ xs | join(", ") }};`: "x=a, b c;",
-	} {
-		tp, err := ParseTemplate(in)
-		if err != nil {
-			t.Errorf("%q: %v", in, err)
-			continue
-		}
-		if got, err := tp.Render(sc); err != nil || got != want {
-			t.Errorf("%q = %q, %v; want %q", in, got, err, want)
-		}
-	}
+	})
 	for in, want := range map[string]string{
 		"{{ xs | }}":             `unknown filter ""`,
 		"{{ xs | join }}":        `unknown filter "join"`,

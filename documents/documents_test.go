@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/driftless-dev/driftless/internal/diag"
+	"github.com/driftless-dev/driftless/internal/diag/diagtest"
 )
 
 func parseDoc(t *testing.T, file, src string) (*Document, *diag.List) {
@@ -29,14 +30,7 @@ func checkErrors(t *testing.T, l *diag.List, want []string) {
 // "warning") as want, each starting with its line of want.
 func checkDiags(t *testing.T, what string, got []*diag.Error, want []string) {
 	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("got %d %ss, want %d:\n%v", len(got), what, len(want), (&diag.ListError{Errs: got}).Error())
-	}
-	for i, w := range want {
-		if !strings.HasPrefix(got[i].Error(), w) {
-			t.Errorf("%s %d:\n got  %s\n want %s", what, i, got[i].Error(), w)
-		}
-	}
+	diagtest.Check(t, what, got, want)
 }
 
 const baseline = `description = "Application baseline"
@@ -404,16 +398,7 @@ func TestTemplates(t *testing.T) {
 		"{{ host.tags.role }}/{{ host.vars.x }}/{{ env:HOME }}": "web/1//h",
 		`{{ "{{" }} literal`: "{{ literal",
 	}
-	for in, want := range ok {
-		tp, err := ParseTemplate(in)
-		if err != nil {
-			t.Errorf("%q: %v", in, err)
-			continue
-		}
-		if got, err := tp.Render(sc); err != nil || got != want {
-			t.Errorf("%q rendered %q, %v; want %q", in, got, err, want)
-		}
-	}
+	checkRenders(t, sc, ok)
 	bad := map[string]string{
 		"{{ p ":           "not closed",
 		"{{ ssm:a b }}":   "Parameter Store",
@@ -432,6 +417,22 @@ func TestTemplates(t *testing.T) {
 		tp, _ := ParseTemplate(in)
 		if _, err := tp.Render(sc); err == nil {
 			t.Errorf("%q rendered without error", in)
+		}
+	}
+}
+
+// checkRenders checks that each template of want, parsed and rendered in
+// sc, gives its value.
+func checkRenders(t *testing.T, sc *Scope, want map[string]string) {
+	t.Helper()
+	for in, w := range want {
+		tp, err := ParseTemplate(in)
+		if err != nil {
+			t.Errorf("%q: %v", in, err)
+			continue
+		}
+		if got, err := tp.Render(sc); err != nil || got != w {
+			t.Errorf("%q rendered %q, %v; want %q", in, got, err, w)
 		}
 	}
 }

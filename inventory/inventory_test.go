@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/driftless-dev/driftless/internal/diag"
+	"github.com/driftless-dev/driftless/internal/diag/diagtest"
 )
 
 func parse(t testing.TB, src string, opts Options) (*Inventory, *diag.List) {
@@ -192,15 +193,7 @@ select = ["group:nope"]
 		`inventory.toml:14:12: groups.g.members[0]: unknown host "web-3" (did you mean "web-1"?)`,
 		`inventory.toml:15:11: groups.g.select[0]: selector "group:nope": unknown group "nope"`,
 	}
-	errs := l.Errors()
-	if len(errs) != len(want) {
-		t.Fatalf("got %d errors, want %d:\n%v", len(errs), len(want), l.Err())
-	}
-	for i, w := range want {
-		if !strings.HasPrefix(errs[i].Error(), w) {
-			t.Errorf("error %d:\n got  %s\n want %s", i, errs[i].Error(), w)
-		}
-	}
+	diagtest.CheckErrors(t, l, want)
 }
 
 func TestGroupCycle(t *testing.T) {

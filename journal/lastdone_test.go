@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"context"
 	"testing"
 	"time"
 )
@@ -9,8 +8,7 @@ import (
 // LastFinished in one mode passes over the other mode's executions and
 // over those that were cut off; with no mode it takes any but exec.
 func TestLastFinishedByMode(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 	base := time.Date(2026, 12, 1, 22, 5, 0, 0, time.UTC)
 	run := func(mode Mode, status Status, at time.Duration) int64 {
 		id := startRunT(t, j, "web", mode, base.Add(at))

@@ -99,8 +99,7 @@ func TestLeasesCompete(t *testing.T) {
 }
 
 func TestLeaseTakeover(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 	me := j.Self(1)
 	acquire := func(h Holder, hosts []string, ttl time.Duration) ([]string, map[string]Holder) {
 		t.Helper()
@@ -175,8 +174,7 @@ func TestLeaseTakeover(t *testing.T) {
 // A lease is stored under the host's name byte for byte, whether the rows
 // go in one statement (names JSON keeps) or one by one (one it would not).
 func TestAcquireLeasesStoresNames(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 	for _, hosts := range [][]string{{"web-1", `we"b<2>`, "wéb-3"}, {"bad-\xff", "web-4"}} {
 		acq, held, err := j.AcquireLeases(ctx, j.Self(1), "web", hosts, time.Minute)
 		if err != nil || len(held) != 0 || !slices.Equal(acq, hosts) {

@@ -3,14 +3,14 @@ package journal
 import (
 	"context"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 )
 
 func TestStatusCompliance(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 
 	r1 := startRunT(t, j, "web", ModeApply, base)
 	recordT(t, j, host(r1, "all-good", StatusSuccess, base,
@@ -116,8 +116,7 @@ func TestStatusCompliance(t *testing.T) {
 }
 
 func TestHistory(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 	var ids []int64 // in start order
 	for i, a := range []string{"web", "db", "web", "db", "web"} {
 		at := base.Add(time.Duration(i) * time.Hour)
@@ -165,8 +164,7 @@ func TestHistory(t *testing.T) {
 }
 
 func TestDrift(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 	r1 := startRunT(t, j, "web", ModeCheck, base)
 	recordT(t, j, host(r1, "web-1", StatusSuccess, base, step(0, StatusCompliant), step(1, StatusDrifted)))
 	finishT(t, j, r1, StatusSuccess, base)
@@ -278,4 +276,41 @@ func queryT[F, R, K any](t testing.TB, query func(context.Context, F) ([]R, erro
 		out = append(out, keep(r))
 	}
 	return out
+}
+
+// A check run cannot run a step without a check (every SSM command step):
+// it records it Skipped (no-check), and the association's compliance for
+// that step stays what the last apply left: an apply that failed it keeps
+// the host NON_COMPLIANT through later checks, until an apply succeeds.
+func TestCheckKeepsTheLastApplysFailure(t *testing.T) {
+	ctx, j := newT(t)
+	at := base
+	run := func(mode Mode, hostName string, status Status, steps ...StepResult) {
+		id := startRunT(t, j, "ssm", mode, at)
+		recordT(t, j, host(id, hostName, status, at, steps...))
+		finishT(t, j, id, status, at.Add(time.Second))
+		at = at.Add(time.Minute)
+	}
+	compliance := func() (string, string) {
+		rows, err := j.Status(ctx, StatusFilter{Association: "ssm"})
+		if err != nil || len(rows) != 1 {
+			t.Fatalf("status: %v %+v", err, rows)
+		}
+		return rows[0].Compliance, rows[0].Error
+	}
+	run(ModeApply, "h", StatusFailed, step(0, StatusCompliant), step(1, StatusFailed))
+	run(ModeCheck, "h", StatusSuccess, step(0, StatusCompliant), skipped(1, SkipNoCheck))
+	if c, e := compliance(); c != NonCompliant || !strings.Contains(e, `step "step-1" did not succeed in the last apply`) {
+		t.Errorf("after a failed apply and a check: %s %q", c, e)
+	}
+	// A check that finds drift is non-compliant on its own.
+	run(ModeCheck, "h", StatusSuccess, step(0, StatusDrifted), skipped(1, SkipNoCheck))
+	if c, _ := compliance(); c != NonCompliant {
+		t.Errorf("drifted check: %s", c)
+	}
+	run(ModeApply, "h", StatusSuccess, step(0, StatusCompliant), step(1, StatusSuccess))
+	run(ModeCheck, "h", StatusSuccess, step(0, StatusCompliant), skipped(1, SkipNoCheck))
+	if c, e := compliance(); c != Compliant {
+		t.Errorf("after a good apply and a check: %s %q", c, e)
+	}
 }

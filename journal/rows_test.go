@@ -1,7 +1,6 @@
 package journal
 
 import (
-	"context"
 	"testing"
 	"time"
 )
@@ -12,12 +11,8 @@ import (
 // a batch, and a batch that failed and was written again record by record,
 // end the same way.
 func TestHostRecordsAcrossBatches(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
-	if _, err := j.w.Exec(`CREATE TEMP TRIGGER bad_step BEFORE INSERT ON step_results
-		WHEN NEW.name = 'bad' BEGIN SELECT RAISE(ABORT, 'no bad steps'); END`); err != nil {
-		t.Fatal(err)
-	}
+	ctx, j := newT(t)
+	refuseBadSteps(t, j)
 	id := startRunT(t, j, "web", ModeApply, base)
 	flush := func() {
 		t.Helper()

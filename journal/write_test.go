@@ -36,8 +36,7 @@ func fiveSteps(runID int64, name string, at time.Time) HostResult {
 
 func TestRecordHostBatched(t *testing.T) {
 	const nHosts, workers = 500, 50
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 	id := startRunT(t, j, "web", ModeApply, base)
 
 	// Like the runner: many goroutines, each StartHost then RecordHost.
@@ -194,8 +193,7 @@ func TestTruncateOutput(t *testing.T) {
 }
 
 func TestRecordHostTruncatesOutput(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 	id := startRunT(t, j, "web", ModeApply, base)
 	h := host(id, "web-1", StatusFailed, base, step(0, StatusFailed))
 	h.Steps[0].Stdout = strings.Repeat("o", MaxOutput+12345)
@@ -216,8 +214,7 @@ func TestRecordHostTruncatesOutput(t *testing.T) {
 }
 
 func TestFinishRunClosesUnrecordedHosts(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 	id := startRunT(t, j, "web", ModeApply, base)
 	for _, h := range []string{"web-1", "web-2"} {
 		if err := j.StartHost(ctx, id, h, base); err != nil {
@@ -321,8 +318,7 @@ func TestReadWhileWriterMidBatch(t *testing.T) {
 // the writer stuck, RecordHost blocks (until its context ends) instead of
 // queueing without bound, and nothing accepted is lost.
 func TestRecordHostBlocksWhenQueueFull(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
+	ctx, j := newT(t)
 	stuck, entered, release := holdNextBatch(j)
 	id := startRunT(t, j, "web", ModeApply, base)
 	stuck.Store(true)
@@ -538,12 +534,8 @@ func benchmarkRunHosts(b *testing.B, progressEvery int) {
 // more steps takes several, and a row that fails is written again one at a
 // time, so that the error names its step.
 func TestRecordHostStepRows(t *testing.T) {
-	ctx := context.Background()
-	j := openT(t, tempPath(t))
-	if _, err := j.w.Exec(`CREATE TEMP TRIGGER bad_step BEFORE INSERT ON step_results
-		WHEN NEW.name = 'bad' BEGIN SELECT RAISE(ABORT, 'no bad steps'); END`); err != nil {
-		t.Fatal(err)
-	}
+	ctx, j := newT(t)
+	refuseBadSteps(t, j)
 	id := startRunT(t, j, "web", ModeApply, base)
 	many := func(name string, n int) HostResult {
 		h := host(id, name, StatusSuccess, base)

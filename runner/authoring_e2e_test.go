@@ -135,7 +135,7 @@ func TestHandlerAfterAStop(t *testing.T) {
 // the reboot, when the document runs again and its notifier is Compliant:
 // it runs once, then.
 func TestHandlerNotifiedBeforeAReboot(t *testing.T) {
-	h, cfg, j, dial := rebootFleet(t, "rh", configtest.Doc(testDocs, "reboot-handler.toml"))
+	h, cfg, j, dial := rebootFleet(t, "rh.toml", configtest.Doc(testDocs, "reboot-handler.toml"))
 	r := runner.New(runner.Options{Config: cfg, Dial: dial, Journal: j, RebootCommand: `touch "$FAKE_REBOOT"`, RebootPoll: 300 * time.Millisecond, RebootTimeout: 30 * time.Second})
 	defer r.Close()
 	res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0]})

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/runner"
@@ -14,40 +15,14 @@ import (
 	"github.com/driftless-dev/driftless/transport"
 )
 
-// A file corrected by the check script, a script step that writes and
-// sleeps, one that sleeps long, and a file never reached.
-const cancelDoc = `
-[[steps]]
-name = "conf"
-action = "file"
-path = "~/conf"
-content = "on\n"
-
-[[steps]]
-name = "write"
-action = "shell"
-check = "test -f ~/written"
-run = "echo x > ~/written; sleep 0.5; touch ~/written.end"
-
-[[steps]]
-name = "long"
-action = "shell"
-check = "test -f ~/long"
-run = "touch ~/long; sleep 30"
-
-[[steps]]
-name = "never"
-action = "file"
-path = "~/never"
-content = "no\n"
-`
-
 // While a host runs, the steps it ended are in the journal (the host
 // still InProgress); when the run is cancelled they keep their status,
 // the step running is Cancelled and the one not started Skipped
-// (cancelled).
+// (cancelled). The document: a file corrected by the check script, a
+// script step that writes and sleeps, one that sleeps long, and a file
+// never reached.
 func TestCancelKeepsTheStepsThatEnded(t *testing.T) {
-	f := newFleet(t, 1, "[associations.c]\ndocument = \"c\"\ntargets = [\"*\"]\n", "c.toml", cancelDoc)
+	f := newFleet(t, 1, "[associations.c]\ndocument = \"c\"\ntargets = [\"*\"]\n", "c.toml", configtest.Doc(testDocs, "cancel.toml"))
 	j, err := journal.Open(filepath.Join(f.dir, "journal.db"))
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -113,9 +114,10 @@ func (h *rebootHost) session(ch gossh.Channel, reqs <-chan *gossh.Request) {
 }
 
 // rebootFleet starts a rebootHost, "box", and returns it with a config
-// dir whose document docText is named name and run by an association on
-// box, its journal, and a dialer.
-func rebootFleet(t *testing.T, name, docText string) (*rebootHost, *config.Config, *journal.Journal, runner.Dialer) {
+// dir whose document docText, the file documents/file (name.toml or
+// name.yaml), is run by an association on box, its journal, and a
+// dialer.
+func rebootFleet(t *testing.T, file, docText string) (*rebootHost, *config.Config, *journal.Journal, runner.Dialer) {
 	t.Helper()
 	keyPath, pub := sshtest.NewClientKey(t)
 	h := startRebootHost(t, pub)
@@ -124,7 +126,8 @@ func rebootFleet(t *testing.T, name, docText string) (*rebootHost, *config.Confi
 	os.WriteFile(kh, []byte(knownhosts.Line([]string{knownhosts.Normalize(h.addr)}, h.key)+"\n"), 0o600)
 	host, port, _ := net.SplitHostPort(h.addr)
 	inv := fmt.Sprintf("[hosts.box]\naddress = %q\nport = %s\nuser = \"u\"\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\n", host, port, keyPath, kh)
-	cfg, j := configtest.Dir(t, dir, map[string]string{"inventory.toml": inv, "documents/" + name + ".toml": docText,
+	name := strings.TrimSuffix(file, filepath.Ext(file))
+	cfg, j := configtest.Dir(t, dir, map[string]string{"inventory.toml": inv, "documents/" + file: docText,
 		"associations.toml": fmt.Sprintf("[associations.a]\ndocument = %q\ntargets = [\"*\"]\n", name)})
 	dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 		return asConn(ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, IdentityFiles: h.IdentityFiles,
@@ -137,7 +140,7 @@ func rebootFleet(t *testing.T, name, docText string) (*rebootHost, *config.Confi
 // down and come back, runs the document again from the start, and the
 // journal tells the story.
 func TestRebootAndRerun(t *testing.T) {
-	h, cfg, j, dial := rebootFleet(t, "kernel", configtest.Doc(testDocs, "kernel.toml"))
+	h, cfg, j, dial := rebootFleet(t, "kernel.toml", configtest.Doc(testDocs, "kernel.toml"))
 	res, start := runRebootJob(t, cfg, j, dial, `touch "$FAKE_REBOOT"`)
 	if h.bootCount() != 2 || time.Since(start) < 3*time.Second {
 		t.Errorf("boots = %d after %s", h.bootCount(), time.Since(start))

@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/driftless-dev/driftless/runner/frame"
 	"github.com/driftless-dev/driftless/runner/plan"
 	"github.com/driftless-dev/driftless/transport"
 
@@ -436,7 +435,7 @@ func (r *Runner) execHost(ctx context.Context, job ExecJob, h *inventory.Host, h
 		return
 	}
 	r.noteHost(h, hr)
-	var stdout, stderr outputBuffer
+	var stdout, stderr journal.OutputBuffer
 	start := time.Now()
 	code, err := conn.Run(hctx, &transport.Command{Script: job.Command, Stdout: &stdout, Stderr: &stderr})
 	step := journal.StepResult{Name: "command", Action: string(documents.ActionShell), Stdout: stdout.String(), Stderr: stderr.String(), Duration: time.Since(start), StartedAt: hr.StartedAt}
@@ -521,34 +520,6 @@ func (r *Runner) noteHost(h *inventory.Host, hr *journal.HostResult) {
 			hr.Detail = d
 		}
 	}
-}
-
-// outputBuffer keeps the first frame.MaxOutput bytes written and counts the
-// rest.
-type outputBuffer struct {
-	mu      sync.Mutex
-	b       []byte
-	dropped int64
-}
-
-func (o *outputBuffer) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	room := frame.MaxOutput - len(o.b)
-	if room > 0 {
-		o.b = append(o.b, p[:min(room, len(p))]...)
-	}
-	o.dropped += int64(len(p) - min(max(room, 0), len(p)))
-	return len(p), nil
-}
-
-func (o *outputBuffer) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.dropped > 0 {
-		return string(o.b) + fmt.Sprintf("\n[driftless: output truncated, %d bytes omitted]", o.dropped)
-	}
-	return string(o.b)
 }
 
 func runStatus(ctx context.Context, res *RunResult) journal.Status {

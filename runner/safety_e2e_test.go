@@ -8,63 +8,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 )
 
 // SPEC §6: a file, line or directory step never follows a symlink at its
 // path unless it says follow = true.
-const symlinkDoc = `
-[[steps]]
-name = "file"
-action = "file"
-path = "~/link-file"
-content = "declared\n"
-
-[[steps]]
-name = "line"
-action = "line"
-path = "~/link-line"
-line = "added=1"
-
-[[steps]]
-name = "dir"
-action = "directory"
-path = "~/link-dir"
-
-[[steps]]
-name = "dir-mode"
-action = "directory"
-path = "~/link-dir2"
-mode = "0700"
-
-[[steps]]
-name = "big"
-action = "file"
-path = "~/link-big"
-content = """` + "{{ big }}" + `"""
-
-[[steps]]
-name = "follow-file"
-action = "file"
-path = "~/follow-file"
-content = "managed\n"
-mode = "0600"
-follow = true
-
-[[steps]]
-name = "follow-line"
-action = "line"
-path = "~/follow-line"
-line = "x=1"
-follow = true
-
-[[steps]]
-name = "follow-dir"
-action = "directory"
-path = "~/follow-dir"
-mode = "0750"
-follow = true
-`
+var symlinkDoc = configtest.Doc(testDocs, "symlink.toml")
 
 // chownTo gives path (not a symlink's target) to the host's user, so
 // that a step that wrongly followed a link could change its target.
@@ -218,27 +168,7 @@ func TestSymlinksAreNotFollowed(t *testing.T) {
 // keeps its CRLF ends); a diff shows a line's CR as ␍ where line ends
 // differ; a file step into a
 // missing directory fails with the host's reason.
-const crlfDoc = `
-[[steps]]
-name = "drop"
-action = "line"
-path = "~/win.conf"
-line = "debug = true"
-state = "absent"
-
-[[steps]]
-name = "unix"
-action = "file"
-path = "~/unix.conf"
-content = "a\nb\n"
-
-[[steps]]
-name = "nowhere"
-action = "file"
-path = "~/no/such/dir/f"
-content = "x\n"
-on_failure = "continue"
-`
+var crlfDoc = configtest.Doc(testDocs, "crlf.toml")
 
 func TestCRLFAndMissingDirectory(t *testing.T) {
 	f := newFleet(t, 1, "[associations.c]\ndocument = \"crlf\"\ntargets = [\"*\"]\n", "crlf.toml", crlfDoc)

@@ -139,17 +139,7 @@ func writeAs(t *testing.T, h *sshtest.Host, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	u, err := user.Lookup(h.User)
-	if err != nil {
-		t.Fatal(err)
-	}
-	uid, _ := strconv.Atoi(u.Uid)
-	gid, _ := strconv.Atoi(u.Gid)
-	if uid != os.Getuid() {
-		if err := os.Chown(path, uid, gid); err != nil {
-			t.Fatal(err)
-		}
-	}
+	chownTo(t, h, path)
 }
 
 // owner is the user name owning a file, or "".

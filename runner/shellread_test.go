@@ -26,8 +26,6 @@ import (
 // and still found drifted when one byte differs; a NUL byte (which sh
 // drops) or a larger file is left to the programs. (GNU grep takes the
 // NUL for a line end, so "the line" is found in l2, as before.)
-var shellReadDoc = configtest.Doc(testDocs, "shell-read.toml")
-
 func TestSmallFilesReadByTheShell(t *testing.T) {
 	home := t.TempDir()
 	// Each program the scripts may use for a check logs its arguments.
@@ -46,7 +44,7 @@ func TestSmallFilesReadByTheShell(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cfg := localConfig(t, shellReadDoc)
+	cfg := localConfig(t, configtest.Doc(testDocs, "shell-read.toml"))
 	run := func(check bool, want string) []string {
 		t.Helper()
 		os.Remove(log)

@@ -2,8 +2,6 @@ package runner_test
 
 import (
 	"context"
-	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -11,15 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/crypto/ssh/knownhosts"
-
 	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/sshtest"
-	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/runner"
-	"github.com/driftless-dev/driftless/ssh"
-	"github.com/driftless-dev/driftless/transport"
 )
 
 // ssmFleet starts one sshd host with the SSM document doc (YAML) as the
@@ -34,35 +27,7 @@ func ssmFleet(t *testing.T, doc string) *fleet {
 // the interpreter (no #!: sh). Parameters reach it as DL_PARAM_* and as
 // {{ }} text; the file is private and removed after.
 func TestSSMScriptInterpreter(t *testing.T) {
-	f := ssmFleet(t, `schemaVersion: "2.2"
-parameters:
-  Name:
-    type: String
-    default: world
-mainSteps:
-- action: aws:runShellScript
-  name: bash
-  inputs:
-    runCommand:
-    - "#!/bin/bash"
-    - "if [[ {{ Name }} == w* ]]; then echo bash $DL_PARAM_Name; fi"
-    - "arr=(a b c); echo ${#arr[@]}"
-    - "stat -c '%a' \"$0\"; echo \"$0\" > ~/script-path"
-- action: aws:runShellScript
-  name: python
-  inputs:
-    runCommand:
-    - "#!/usr/bin/env python3"
-    - "import os, sys"
-    - "print('python', os.environ['DL_PARAM_Name'], sys.argv[0] != '')"
-- action: aws:runShellScript
-  name: plain
-  inputs:
-    workingDirectory: /tmp
-    runCommand:
-    - "echo ${BASH_VERSION:-sh} $(pwd)"
-    - "exit 0"
-`)
+	f := ssmFleet(t, configtest.Doc(testDocs, "ssm-interpreter.yaml"))
 	h := f.run(t, false, nil).Hosts[0]
 	if got := statuses(h); got != "bash=Success python=Success plain=Success" {
 		t.Fatalf("statuses: %s (%+v)", got, h.Steps)
@@ -88,17 +53,7 @@ mainSteps:
 // A step's script that fails to start with its interpreter fails the
 // step (not the run), with the shell's reason, and the document goes on.
 func TestSSMScriptMissingInterpreter(t *testing.T) {
-	f := ssmFleet(t, `schemaVersion: "2.2"
-mainSteps:
-- action: aws:runShellScript
-  name: nope
-  inputs:
-    runCommand: ["#!/no/such/interpreter", "echo never"]
-- action: aws:runShellScript
-  name: after
-  inputs:
-    runCommand: ["echo after"]
-`)
+	f := ssmFleet(t, configtest.Doc(testDocs, "ssm-missing-interpreter.yaml"))
 	h := f.run(t, false, nil).Hosts[0]
 	if got := statuses(h); got != "nope=Failed after=Success" {
 		t.Fatalf("statuses: %s (%+v)", got, h.Steps)
@@ -200,21 +155,10 @@ func TestSSMRebootResumesAtTheStep(t *testing.T) {
 		"apply script": "before: echo run >> ~/before-runs; exit 3",
 	} {
 		t.Run(name, func(t *testing.T) {
-			keyPath, pub := sshtest.NewClientKey(t)
-			h := startRebootHost(t, pub)
-			dir := t.TempDir()
-			kh := filepath.Join(dir, "known_hosts")
-			os.WriteFile(kh, []byte(knownhosts.Line([]string{knownhosts.Normalize(h.addr)}, h.key)+"\n"), 0o600)
-			host, port, _ := net.SplitHostPort(h.addr)
-			inv := fmt.Sprintf("[hosts.box]\naddress = %q\nport = %s\nuser = \"u\"\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\n", host, port, keyPath, kh)
 			doc := ssmSteps(first,
 				"update: echo run >> ~/update-runs; [ -f ~/updated ] && exit 0; touch ~/updated; exit 194 | maxAttempts: 3",
 				"after: echo run >> ~/after-runs")
-			cfg, j := configtest.Dir(t, dir, map[string]string{"inventory.toml": inv, "documents/s.yaml": doc, "associations.toml": "[associations.s]\ndocument = \"s\"\ntargets = [\"*\"]\n"})
-			dial := func(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
-				return asConn(ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User, IdentityFiles: h.IdentityFiles,
-					KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy, ConnectTimeout: time.Second, KeepaliveInterval: 500 * time.Millisecond}))
-			}
+			h, cfg, j, dial := rebootFleet(t, "s.yaml", doc)
 			r := runner.New(runner.Options{Config: cfg, Dial: dial, Journal: j, RebootCommand: `touch "$FAKE_REBOOT"`, RebootPoll: 300 * time.Millisecond, RebootTimeout: 30 * time.Second})
 			t.Cleanup(func() { r.Close() })
 			res, err := r.Run(context.Background(), runner.Job{Assoc: cfg.Associations[0]})
@@ -296,32 +240,7 @@ exit "${code:-0}"
 // does not stop the document, 168 stops it).
 func TestSSMPowerShellRunsWithPwsh(t *testing.T) {
 	f := newFleetOpts(t, 1, sshtest.Options{Programs: map[string]string{"pwsh": fakePwsh}},
-		"[associations.s]\ndocument = \"s\"\ntargets = [\"*\"]\n", "s.yaml", `schemaVersion: "2.2"
-parameters:
-  Name:
-    type: String
-    default: world
-mainSteps:
-- action: aws:runPowerShellScript
-  name: ps
-  precondition:
-    StringEquals: [platformType, Linux]
-  inputs:
-    workingDirectory: /tmp
-    runCommand: ["Write-Output {{ Name }}", "$x = 1"]
-- action: aws:runPowerShellScript
-  name: fails
-  inputs:
-    runCommand: ["exit 3"]
-- action: aws:runPowerShellScript
-  name: stops
-  inputs:
-    runCommand: ["exit 168"]
-- action: aws:runShellScript
-  name: after
-  inputs:
-    runCommand: ["echo after"]
-`)
+		"[associations.s]\ndocument = \"s\"\ntargets = [\"*\"]\n", "s.yaml", configtest.Doc(testDocs, "ssm-pwsh.yaml"))
 	h := f.run(t, false, nil).Hosts[0]
 	if got := statuses(h); got != "ps=Success fails=Failed stops=Success after=Skipped" {
 		t.Fatalf("statuses: %s (%+v)", got, h.Steps)
@@ -357,19 +276,7 @@ mainSteps:
 // it cannot start), and the document goes on; a check run leaves it to
 // apply mode (no check). A native powershell step is still skipped.
 func TestSSMPowerShellWithoutPwsh(t *testing.T) {
-	f := ssmFleet(t, `schemaVersion: "2.2"
-mainSteps:
-- action: aws:runPowerShellScript
-  name: ps
-  precondition:
-    StringEquals: [platformType, Linux]
-  inputs:
-    runCommand: ["Write-Output hi"]
-- action: aws:runShellScript
-  name: after
-  inputs:
-    runCommand: ["echo after"]
-`)
+	f := ssmFleet(t, configtest.Doc(testDocs, "ssm-without-pwsh.yaml"))
 	h := f.run(t, false, nil).Hosts[0]
 	if got := statuses(h); got != "ps=Failed after=Success" {
 		t.Fatalf("statuses: %s (%+v)", got, h.Steps)

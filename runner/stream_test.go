@@ -19,21 +19,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/journal"
 )
 
-const bigDoc = `
-[[steps]]
-name = "big"
-action = "file"
-path = "~/big.bin"
-source = "files/big.bin"
-`
+var bigDoc = configtest.Doc(testDocs, "big.toml")
 
-const bigAssoc = `[associations.big]
-document = "big"
-targets = ["tag:role=web"]
-`
+var bigAssoc = configtest.Doc(testDocs, "big-associations.toml")
 
 // heapPeak samples the controller's heap (live objects, with the
 // collector kept eager) while run runs, and returns its peak above what
@@ -134,13 +126,23 @@ func TestLargeSourceMemoryBounded(t *testing.T) {
 			t.Errorf("host %s, want Success big=Corrected", s)
 		}
 	}
+	checkBigFile(t, f, want, "writing", size, peak)
+}
+
+// checkBigFile fails the test unless every host's ~/big.bin has the
+// source's sha256 want, and the controller's heap peak stayed under 2×
+// the file size plus 1 MiB a host while it sent (how: "writing",
+// "downloading") size bytes to them.
+func checkBigFile(t *testing.T, f *fleet, want, how string, size int, peak uint64) {
+	t.Helper()
 	for _, h := range f.hosts {
 		if got := fileSHA(t, filepath.Join(h.Home, "big.bin")); got != want {
 			t.Errorf("%s: ~/big.bin has sha256 %s, want the source's %s", h.Name, got, want)
 		}
 	}
+	hosts := len(f.hosts)
 	if limit := uint64(2*size + hosts<<20); peak > limit {
-		t.Errorf("controller heap peak %d bytes writing %d bytes to %d hosts: want under 2× the file size plus 1 MiB a host (%d)", peak, size, hosts, limit)
+		t.Errorf("controller heap peak %d bytes %s %d bytes to %d hosts: want under 2× the file size plus 1 MiB a host (%d)", peak, how, size, hosts, limit)
 	}
 }
 
@@ -235,14 +237,7 @@ func TestLargeDownloadStreamed(t *testing.T) {
 			t.Errorf("steps %s, want big=Corrected", s)
 		}
 	}
-	for _, h := range f.hosts {
-		if got := fileSHA(t, filepath.Join(h.Home, "big.bin")); got != want {
-			t.Errorf("%s: ~/big.bin has sha256 %s, want %s", h.Name, got, want)
-		}
-	}
-	if limit := uint64(2*size + hosts<<20); peak > limit {
-		t.Errorf("controller heap peak %d bytes downloading %d bytes to %d hosts: want under %d", peak, size, hosts, limit)
-	}
+	checkBigFile(t, f, want, "downloading", size, peak)
 	if s := hostSteps(f.run(t, true, nil).Hosts[0]); s != "big=Compliant" {
 		t.Errorf("check: %s, want big=Compliant", s)
 	}

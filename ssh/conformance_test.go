@@ -4,12 +4,13 @@ import (
 	"path/filepath"
 	"testing"
 
+	gossh "golang.org/x/crypto/ssh"
+
 	"github.com/driftless-dev/driftless/internal/sshsim"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/ssh"
 	"github.com/driftless-dev/driftless/transport"
 	"github.com/driftless-dev/driftless/transport/transporttest"
-	gossh "golang.org/x/crypto/ssh"
 )
 
 // The transport passes the conformance suite against the in-process SSH

@@ -17,13 +17,15 @@ import (
 	"testing"
 	"time"
 
+	gossh "golang.org/x/crypto/ssh"
+	"golang.org/x/crypto/ssh/agent"
+	"golang.org/x/crypto/ssh/knownhosts"
+
 	"github.com/driftless-dev/driftless/internal/sshsim"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/ssh"
 	"github.com/driftless-dev/driftless/transport"
-	gossh "golang.org/x/crypto/ssh"
-	"golang.org/x/crypto/ssh/agent"
-	"golang.org/x/crypto/ssh/knownhosts"
+	"github.com/driftless-dev/driftless/transport/transporttest"
 )
 
 // knownHosts writes a known_hosts file with the hosts' keys and returns
@@ -50,14 +52,7 @@ func config(h *sshtest.Host, kh string) ssh.Config {
 
 func dial(t *testing.T, cfg ssh.Config) *ssh.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := ssh.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatalf("Dial: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return transporttest.Dial(t, func(ctx context.Context) (*ssh.Client, error) { return ssh.Dial(ctx, cfg) })
 }
 
 // startAndDial starts an sshd and connects to it.

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/transport/transporttest"
 	"github.com/driftless-dev/driftless/winrm"
 	"github.com/driftless-dev/driftless/winrm/winrmtest"
 )
@@ -181,12 +182,5 @@ func writeFile(t *testing.T, name string, b []byte) string {
 
 func dial(t *testing.T, cfg winrm.Config) *winrm.Client {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := winrm.Dial(ctx, cfg)
-	if err != nil {
-		t.Fatalf("Dial: %v", err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
+	return transporttest.Dial(t, func(ctx context.Context) (*winrm.Client, error) { return winrm.Dial(ctx, cfg) })
 }

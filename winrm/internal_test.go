@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -59,14 +60,12 @@ func TestTimeouts(t *testing.T) {
 
 func TestBootstrapRunsPushedScript(t *testing.T) {
 	target := "[IO.Path]::Combine([IO.Path]::GetTempPath(), 'driftless-00.ps1')"
-	want := "$ProgressPreference = 'SilentlyContinue'\n" +
-		"$__dl_file = " + target + "\n" +
-		"$__dl_text = [IO.File]::ReadAllText($__dl_file)\n" +
-		"[IO.File]::Delete($__dl_file)\n" +
-		"$__dl_block = [ScriptBlock]::Create($__dl_text)\n" +
-		"Remove-Variable -Name '__dl_file', '__dl_text'\n" +
-		"$input | . $__dl_block\n"
-	if got := bootstrap(target); got != want {
+	// The script that runs the one pushed to target, byte for byte.
+	want, err := os.ReadFile("testdata/bootstrap.ps1.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bootstrap(target); got != string(want) {
 		t.Fatalf("bootstrap:\n%s\nwant\n%s", got, want)
 	}
 	if n := len(commandLine(bootstrap(target))); n > maxCommandLine {

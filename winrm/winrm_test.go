@@ -521,32 +521,32 @@ func TestTLSFailuresAreClear(t *testing.T) {
 			t.Fatal(code)
 		}
 	})
-	t.Run("https-to-http-port", func(t *testing.T) {
-		srv, _ := newHost(t, winrmtest.Options{}, echo)
-		cfg := config(t, srv, winrm.AuthNTLM)
-		cfg.HTTPS = true
-		_, err := winrm.Dial(context.Background(), cfg)
-		if !errors.Is(err, winrm.ErrTLS) || !strings.Contains(err.Error(), "does not answer TLS") {
-			t.Fatalf("err %v", err)
-		}
-	})
-	t.Run("http-to-https-port", func(t *testing.T) {
-		srv, _ := newHost(t, winrmtest.Options{TLS: true}, echo)
-		cfg := config(t, srv, winrm.AuthBasic)
-		cfg.HTTPS, cfg.CAFile = false, ""
-		_, err := winrm.Dial(context.Background(), cfg)
-		if !errors.Is(err, transport.ErrUnreachable) || !strings.Contains(err.Error(), "if the port speaks HTTPS, set https = true") {
-			t.Fatalf("err %v", err)
-		}
-	})
-	t.Run("bad-ca-file", func(t *testing.T) {
-		srv, _ := newHost(t, winrmtest.Options{TLS: true}, echo)
-		cfg := config(t, srv, winrm.AuthBasic)
-		cfg.CAFile = writeFile(t, "ca.pem", []byte("not a certificate"))
-		if _, err := winrm.Dial(context.Background(), cfg); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
-			t.Fatalf("err %v", err)
-		}
-	})
+	for _, tc := range []struct {
+		name string
+		tls  bool
+		auth string
+		set  func(t *testing.T, cfg *winrm.Config)
+		is   error // nil: any error
+		want string
+	}{
+		{"https-to-http-port", false, winrm.AuthNTLM, func(t *testing.T, cfg *winrm.Config) { cfg.HTTPS = true },
+			winrm.ErrTLS, "does not answer TLS"},
+		{"http-to-https-port", true, winrm.AuthBasic, func(t *testing.T, cfg *winrm.Config) { cfg.HTTPS, cfg.CAFile = false, "" },
+			transport.ErrUnreachable, "if the port speaks HTTPS, set https = true"},
+		{"bad-ca-file", true, winrm.AuthBasic, func(t *testing.T, cfg *winrm.Config) {
+			cfg.CAFile = writeFile(t, "ca.pem", []byte("not a certificate"))
+		}, nil, "no PEM certificate"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, _ := newHost(t, winrmtest.Options{TLS: tc.tls}, echo)
+			cfg := config(t, srv, tc.auth)
+			tc.set(t, &cfg)
+			_, err := winrm.Dial(context.Background(), cfg)
+			if err == nil || tc.is != nil && !errors.Is(err, tc.is) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err %v", err)
+			}
+		})
+	}
 }
 
 func TestDialRefused(t *testing.T) {

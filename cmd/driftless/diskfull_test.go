@@ -15,7 +15,7 @@ func TestJournalDiskFull(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to mount a small tmpfs (CI runs as root)")
 	}
-	f := startFleet(t, 6, "[associations.big]\ndocument = \"big\"\ntargets = [\"*\"]\nmax_concurrency = \"1\"\n")
+	f := startFleet(t, 6, everyHost("big", "big", `max_concurrency = "1"`))
 	f.writeDoc("big", `[[steps]]
 name = "out"
 action = "shell"

@@ -39,6 +39,16 @@ var testDocs embed.FS
 // e2eDoc, like the other documents the tests run, is a file in testdata/docs.
 var e2eDoc = configtest.Doc(testDocs, "e2e.toml")
 
+// everyHost is the association name of the document doc on every host,
+// with more of its keys, each a line ("schedule = \"rate(1 day)\"").
+func everyHost(name, doc string, keys ...string) string {
+	s := fmt.Sprintf("[associations.%s]\ndocument = %q\ntargets = [\"*\"]\n", name, doc)
+	for _, k := range keys {
+		s += k + "\n"
+	}
+	return s
+}
+
 func startFleet(t *testing.T, n int, assocs string) *e2eFleet {
 	t.Helper()
 	f := &e2eFleet{dir: t.TempDir()}
@@ -200,11 +210,7 @@ func TestE2EApplyCheckDriftCorrect(t *testing.T) {
 }
 
 func TestE2EHostKeysAndUnreachable(t *testing.T) {
-	f := startFleet(t, 2, `[associations.app]
-document = "app"
-targets = ["*"]
-parameters = { token = "x" }
-`)
+	f := startFleet(t, 2, everyHost("app", "app", `parameters = { token = "x" }`))
 	// An unknown host under strict, a changed key under accept-new, a
 	// closed port.
 	unknown := sshtest.StartSSHD(t, sshtest.Options{Name: "unknown", Addr: "127.0.0.30", ClientKeyPath: f.key})
@@ -273,11 +279,7 @@ rm -f %[1]s/run.$(id -u).$$
 if [ -f ~/fail ]; then exit 1; fi
 '''
 `, shared)
-	f := startFleet(t, 6, `[associations.probe]
-document = "probe"
-targets = ["*"]
-max_concurrency = "2"
-`)
+	f := startFleet(t, 6, everyHost("probe", "probe", `max_concurrency = "2"`))
 	f.writeDoc("probe", doc)
 	r := f.run(t, "apply", "probe")
 	if r.code != 0 {
@@ -324,11 +326,7 @@ max_concurrency = "2"
 }
 
 func TestE2ETruncatedOutput(t *testing.T) {
-	f := startFleet(t, 1, `[associations.big]
-document = "driftless:RunShellScript"
-targets = ["*"]
-parameters = { commands = ["head -c 5000000 /dev/zero | tr '\\0' x"] }
-`)
+	f := startFleet(t, 1, everyHost("big", "driftless:RunShellScript", `parameters = { commands = ["head -c 5000000 /dev/zero | tr '\\0' x"] }`))
 	r := f.run(t, "apply", "--json")
 	if r.code != 0 {
 		t.Fatalf("%s", r.String()[:min(len(r.String()), 2000)])
@@ -365,11 +363,7 @@ func buildBinary(t *testing.T) string {
 
 func TestE2EInterrupt(t *testing.T) {
 	bin := buildBinary(t)
-	f := startFleet(t, 2, `[associations.slow]
-document = "driftless:RunShellScript"
-targets = ["*"]
-parameters = { commands = ["sleep 300"] }
-`)
+	f := startFleet(t, 2, everyHost("slow", "driftless:RunShellScript", `parameters = { commands = ["sleep 300"] }`))
 	cmd := exec.Command(bin, "apply", "-C", f.dir)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
@@ -425,11 +419,7 @@ func remoteSleeping(f *e2eFleet) bool {
 }
 
 func TestE2EAcceptNewAndJUnit(t *testing.T) {
-	f := startFleet(t, 2, `[associations.app]
-document = "app"
-targets = ["*"]
-parameters = { token = "x" }
-`)
+	f := startFleet(t, 2, everyHost("app", "app", `parameters = { token = "x" }`))
 	// Only web-1 is pinned; web-2 is learnt under accept-new.
 	sshtest.WriteKnownHostsLines(t, f.kh, f.hosts[0].KnownHostsLine())
 	inv, _ := os.ReadFile(filepath.Join(f.dir, "inventory.toml"))

@@ -38,11 +38,7 @@ run = "mkdir -p ~/dl/{{ round }} && echo changed > ~/dl/{{ round }}/%d && sleep 
 	return b.String()
 }
 
-const honestAssoc = `[associations.honest]
-document = "honest"
-targets = ["*"]
-parameters = { round = "{{ env:DL_ROUND }}" }
-`
+var honestAssoc = everyHost("honest", "honest", `parameters = { round = "{{ env:DL_ROUND }}" }`)
 
 // stepEnd is when step n of round ended on the host whose home is home
 // (zero: it has not).

@@ -64,10 +64,7 @@ func waitFor(cond func() bool) bool {
 // 3b). The step itself writes down, when it begins, how many of the
 // older run's sleeps still run.
 func TestE2EKilledRunDoesNotOverlapTheNext(t *testing.T) {
-	f := startFleet(t, 1, `[associations.long]
-document = "long"
-targets = ["*"]
-`)
+	f := startFleet(t, 1, everyHost("long", "long"))
 	f.writeDoc("long", `
 [[steps]]
 name = "long"
@@ -129,10 +126,7 @@ func ownedBy(p string, h *sshtest.Host, since time.Time) bool {
 func TestE2EKilledLargeWriteLeavesNothing(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGKILL} {
 		t.Run(sig.String(), func(t *testing.T) {
-			f := startFleet(t, 1, `[associations.big]
-document = "big"
-targets = ["*"]
-`)
+			f := startFleet(t, 1, everyHost("big", "big"))
 			big := bytes.Repeat([]byte("0123456789abcdef\x01\x02\x03\n"), 2<<20) // 40 MiB, partly escaped
 			os.WriteFile(filepath.Join(f.dir, "big.bin"), big, 0o644)
 			f.writeDoc("big", `

@@ -28,7 +28,7 @@ touch ~/inside; echo run >> ~/runs-l; sleep 2; rm -f ~/inside
 // wait, records the host Skipped, names who holds it, and exits 3.
 func TestApplyTakesTheLease(t *testing.T) {
 	bin := buildBinary(t)
-	f := startFleet(t, 1, "[associations.l]\ndocument = \"l\"\ntargets = [\"*\"]\n")
+	f := startFleet(t, 1, everyHost("l", "l"))
 	f.writeDoc("l", overlapDoc)
 	home := f.hosts[0].Home
 

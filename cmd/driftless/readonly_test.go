@@ -12,7 +12,7 @@ import (
 // history and schedule, which say it is read-only; a journal other users
 // may read is made private and the user told (docs/safety.md).
 func TestJournalReadOnlyAndLoose(t *testing.T) {
-	f := startFleet(t, 1, "[associations.app]\ndocument = \"app\"\ntargets = [\"*\"]\nschedule = \"rate(1 hour)\"\n")
+	f := startFleet(t, 1, everyHost("app", "app", `schedule = "rate(1 hour)"`))
 	t.Setenv("APP_TOKEN", "t")
 	f.writeDoc("app", "[[steps]]\nname = \"hi\"\naction = \"shell\"\nrun = \"true\"\n")
 	f.mustRun(t, "apply", 0, "", "apply")

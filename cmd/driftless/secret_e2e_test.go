@@ -6,27 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/driftless-dev/driftless/internal/configtest"
 )
-
-const rotateDoc = `
-[parameters.token]
-type = "String"
-secret = true
-
-[[steps]]
-name = "env-file"
-action = "file"
-path = "~/app.env"
-content = "API_TOKEN={{ token }}\nport = 8080\n"
-
-[[steps]]
-name = "profile"
-action = "line"
-path = "~/.profile"
-line = "export API_TOKEN={{ token }}"
-regexp = "^export API_TOKEN="
-create = true
-`
 
 // SPEC §6: after a secret is rotated, the host still holds the old value,
 // which is no longer a secret driftless knows: a file or line whose wanted
@@ -34,8 +16,8 @@ create = true
 // old value reaches any output, the JUnit report or the journal's bytes.
 func TestE2ERotatedSecretStaysSecret(t *testing.T) {
 	const oldTok, newTok = "0ld-t0ken-Alpha7", "n3w-t0ken-Bravo9"
-	f := startFleet(t, 1, "[associations.rot]\ndocument = \"rot\"\ntargets = [\"*\"]\nparameters = { token = \"{{ env:API_TOKEN }}\" }\n")
-	f.writeDoc("rot", rotateDoc)
+	f := startFleet(t, 1, everyHost("rot", "rot", `parameters = { token = "{{ env:API_TOKEN }}" }`))
+	f.writeDoc("rot", configtest.Doc(testDocs, "rotate.toml"))
 	t.Setenv("API_TOKEN", oldTok)
 	f.mustRun(t, "apply with the old token", 0, "", "apply", "rot")
 	if b, _ := os.ReadFile(filepath.Join(f.hosts[0].Home, "app.env")); string(b) != "API_TOKEN="+oldTok+"\nport = 8080\n" {

@@ -14,11 +14,7 @@ import (
 // (docs/schedules.md), not from the one that was cut off.
 func TestSignalledTickRunsAgainAtNextTick(t *testing.T) {
 	bin := buildBinary(t)
-	f := startFleet(t, 1, `[associations.s]
-document = "s"
-targets = ["*"]
-schedule = "rate(30 minutes)"
-`)
+	f := startFleet(t, 1, everyHost("s", "s", `schedule = "rate(30 minutes)"`))
 	f.writeDoc("s", counterDoc("s")+"\n[[steps]]\nname = \"slow\"\naction = \"shell\"\nrun = \"sleep 3\"\n")
 	// An hour ago, on a minute: tick refuses a --now ahead of the clock,
 	// and rate() counts from the minute of the last start.

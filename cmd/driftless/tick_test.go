@@ -71,21 +71,23 @@ apply_only_at_cron_interval = true
 	tick("2025-12-01T05:00:00Z")
 	expect("05:00", 1, 0)
 	tick("2025-12-01T05:01:00Z")
-	tick("2025-12-01T05:29:00Z")
-	expect("05:29", 1, 0)
-	tick("2025-12-01T05:30:30Z")
-	expect("05:30", 2, 0)
-	// 06:00 fires the cron association (and the rate one is due again
-	// 30 minutes after its last start).
-	tick("2025-12-01T06:00:40Z")
-	expect("06:00", 3, 1)
-	tick("2025-12-01T06:01:00Z")
-	expect("06:01", 3, 1)
-	// A long gap: one run covers every missed fire time.
-	tick("2025-12-03T12:00:00Z")
-	expect("two days later", 4, 2)
-	tick("2025-12-03T12:01:00Z")
-	expect("a minute after", 4, 2)
+	for _, at := range []struct {
+		now, what  string
+		rate, cron int
+	}{
+		{"2025-12-01T05:29:00Z", "05:29", 1, 0},
+		{"2025-12-01T05:30:30Z", "05:30", 2, 0},
+		// 06:00 fires the cron association (and the rate one is due again
+		// 30 minutes after its last start).
+		{"2025-12-01T06:00:40Z", "06:00", 3, 1},
+		{"2025-12-01T06:01:00Z", "06:01", 3, 1},
+		// A long gap: one run covers every missed fire time.
+		{"2025-12-03T12:00:00Z", "two days later", 4, 2},
+		{"2025-12-03T12:01:00Z", "a minute after", 4, 2},
+	} {
+		tick(at.now)
+		expect(at.what, at.rate, at.cron)
+	}
 	// A content change makes the rate association due at once; the
 	// cron-only one still waits for its schedule.
 	f.writeDoc("rate", counterDoc("rate")+"# changed\n")
@@ -107,11 +109,7 @@ apply_only_at_cron_interval = true
 }
 
 func TestTickNewHostRunsAlone(t *testing.T) {
-	f := startFleet(t, 2, `[associations.rate]
-document = "rate"
-targets = ["*"]
-schedule = "rate(1 day)"
-`)
+	f := startFleet(t, 2, everyHost("rate", "rate", `schedule = "rate(1 day)"`))
 	f.writeDoc("rate", counterDoc("rate"))
 	first := f.hosts[1]
 	f.hosts = f.hosts[:1]
@@ -129,13 +127,7 @@ schedule = "rate(1 day)"
 // association exactly once, counted on the host.
 func TestTwoTicksAtOnce(t *testing.T) {
 	bin := buildBinary(t)
-	f := startFleet(t, 3, `[associations.a]
-document = "slow-a"
-targets = ["*"]
-[associations.b]
-document = "slow-b"
-targets = ["*"]
-`)
+	f := startFleet(t, 3, everyHost("a", "slow-a")+everyHost("b", "slow-b"))
 	for _, n := range []string{"a", "b"} {
 		f.writeDoc("slow-"+n, counterDoc(n)+"\n[[steps]]\nname = \"wait\"\naction = \"shell\"\nrun = \"sleep 1\"\n")
 	}
@@ -168,10 +160,7 @@ targets = ["*"]
 // again.
 func TestKilledRunIsInterruptedAndRunsAgain(t *testing.T) {
 	bin := buildBinary(t)
-	f := startFleet(t, 1, `[associations.k]
-document = "k"
-targets = ["*"]
-`)
+	f := startFleet(t, 1, everyHost("k", "k"))
 	f.writeDoc("k", counterDoc("k")+"\n[[steps]]\nname = \"wait\"\naction = \"shell\"\ncheck = \"test -f ~/done\"\nrun = \"sleep 2; touch ~/done\"\n")
 	cmd := exec.Command(bin, "tick", "-C", f.dir)
 	if err := cmd.Start(); err != nil {
@@ -205,7 +194,7 @@ targets = ["*"]
 // The daemon ticks at once, then every minute; SIGTERM ends it cleanly.
 func TestDaemon(t *testing.T) {
 	bin := buildBinary(t)
-	f := startFleet(t, 1, "[associations.d]\ndocument = \"d\"\ntargets = [\"*\"]\nschedule = \"rate(1 minute)\"\n")
+	f := startFleet(t, 1, everyHost("d", "d", `schedule = "rate(1 minute)"`))
 	f.writeDoc("d", counterDoc("d"))
 	cmd := exec.Command(bin, "daemon", "-C", f.dir, "--grace", "5s")
 	var out strings.Builder

@@ -10,7 +10,7 @@ import (
 // A failure's reason is never cut off a terminal, in --json or in
 // --junit (docs/safety.md#errors-are-whole): a long one arrives whole.
 func TestErrorsAreWhole(t *testing.T) {
-	f := startFleet(t, 1, "[associations.long]\ndocument = \"long\"\ntargets = [\"*\"]\n")
+	f := startFleet(t, 1, everyHost("long", "long"))
 	long := "the-reason-" + strings.Repeat("0123456789", 15) + "-end"
 	f.writeDoc("long", "[[steps]]\nname = \"fails\"\naction = \"file\"\npath = \"/nonexistent/"+long+"/f\"\ncontent = \"x\"\n")
 	junit := filepath.Join(t.TempDir(), "j.xml")

@@ -273,10 +273,7 @@ var mixedDoc = configtest.Doc(testDocs, "mixed.toml")
 
 func TestWinRMMixedInventory(t *testing.T) {
 	t.Setenv("WIN_PASSWORD", winrmtest.DefaultPassword)
-	f := startFleet(t, 2, `[associations.mixed]
-document = "mixed"
-targets = ["*"]
-`)
+	f := startFleet(t, 2, everyHost("mixed", "mixed"))
 	f.writeDoc("mixed", mixedDoc)
 	srv := startWinRM(t, winrmtest.Options{TLS: true})
 	f.writeInventory(t, srv.inventory("win-1", "WIN_PASSWORD", "", ""))
@@ -349,14 +346,7 @@ targets = ["*"]
 	}
 }
 
-var winServiceDoc = winDoc + `
-[[steps]]
-name = "spooler"
-action = "service"
-service = "Spooler"
-state = "running"
-enabled = true
-`
+var winServiceDoc = winDoc + configtest.Doc(testDocs, "win-service-step.toml")
 
 // TestWinRMServiceStep runs a document with powershell, file and service
 // steps.

@@ -9,14 +9,16 @@ import (
 
 func TestQuote(t *testing.T) {
 	for in, want := range map[string]string{
-		"":              "''",
-		"plain":         "'plain'",
-		"it's":          "'it''s'",
-		"‘a’ ‚b‛":       "'‘‘a’’ ‚‚b‛‛'",
-		"$env:PATH":     "'$env:PATH'",
-		"`n":            "'`n'",
-		"$x `n \"y\"":   "'$x `n \"y\"'",
-		"line\r\nline2": "'line\r\nline2'",
+		"":                 "''",
+		"plain":            "'plain'",
+		"it's":             "'it''s'",
+		"‘a’ ‚b‛":          "'‘‘a’’ ‚‚b‛‛'",
+		"$env:PATH":        "'$env:PATH'",
+		"`n":               "'`n'",
+		"$x `n \"y\"":      "'$x `n \"y\"'",
+		"line\r\nline2":    "'line\r\nline2'",
+		"$(rm -r C:\\) `n": "'$(rm -r C:\\) `n'",
+		"two\nlines":       "'two\nlines'",
 	} {
 		if got := Quote(in); got != want {
 			t.Errorf("Quote(%q) = %q, want %q", in, got, want)

@@ -19,20 +19,16 @@ func TestGeneratedPowerShellParses(t *testing.T) {
 	svc := svcStep(9, "Spooler", ptr(true), ptr(false))
 	absentDir := &plan.Step{Idx: 10, Name: "gone", Action: "directory", Path: `C:\old`, Absent: true, Attempts: 1}
 	all := append(steps, pkg, svc, absentDir)
-	apply := []plan.ApplyStep{
-		{Step: steps[0], Write: []byte("new ✓\r\n")},
-		{Step: steps[1]},
-		{Step: steps[2], Write: []byte("10.0.0.5 db\n")},
-		{Step: steps[3], Recheck: true},
-		{Step: steps[3]},
-		{Step: steps[4]},
-		{Step: steps[5]},
-		{Step: steps[6], Write: []byte("same")},
-		{Step: steps[7]},
-		{Step: pkg, Commands: "dl_pkg_do 'winget' 'install' @('7zip.7zip')\ndl_pkg_do 'choco' 'upgrade' @('git')\n"},
-		{Step: svc, Commands: "dl_svc_do windows start 'Spooler' && dl_svc_do windows disable 'Spooler'"},
-		{Step: absentDir},
-	}
+	// The content test's apply steps, the powershell step run without a
+	// recheck, the sh step, and the package, service and absent
+	// directory steps.
+	apply := append(psApplyTodo(steps),
+		plan.ApplyStep{Step: steps[3]},
+		plan.ApplyStep{Step: steps[5]},
+		plan.ApplyStep{Step: pkg, Commands: "dl_pkg_do 'winget' 'install' @('7zip.7zip')\ndl_pkg_do 'choco' 'upgrade' @('git')\n"},
+		plan.ApplyStep{Step: svc, Commands: "dl_svc_do windows start 'Spooler' && dl_svc_do windows disable 'Spooler'"},
+		plan.ApplyStep{Step: absentDir},
+	)
 	psparse.Check(t, map[string]string{
 		"psPrelude":         psPreludeText,
 		"psStdinScript":     StdinScript,

@@ -3,6 +3,7 @@ package powershell
 import (
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/url"
 	"slices"
 	"strconv"
@@ -304,14 +305,9 @@ func psStepScript(script string) string {
 // is built by assignment, not as a literal, which would refuse names that
 // differ only by case.
 func psVars(env map[string]string) string {
-	keys := make([]string, 0, len(env))
-	for k := range env {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	var b strings.Builder
 	b.WriteString("$dl_v = @{}\n")
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(env)) {
 		b.WriteString("$dl_v[" + pwsh.Quote(k) + "] = " + pwsh.Quote(env[k]) + "\n")
 	}
 	return b.String()

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/driftless-dev/driftless/internal/pwsh"
 	"github.com/driftless-dev/driftless/runner/internal/pstest"
 	"github.com/driftless-dev/driftless/runner/plan"
 )
@@ -26,20 +25,36 @@ func psApplySteps() []*plan.Step {
 	return steps
 }
 
+// psApplyTodo is what an apply script of psApplySteps has to do: write a
+// file, a line's file and a finally step's file, make a directory,
+// recheck and run the powershell step, run the Linux-only one, remove a
+// file.
+func psApplyTodo(steps []*plan.Step) []plan.ApplyStep {
+	return []plan.ApplyStep{
+		{Step: steps[0], Write: []byte("new ✓\r\n")},
+		{Step: steps[1]},
+		{Step: steps[2], Write: []byte("10.0.0.5 db\n")},
+		{Step: steps[3], Recheck: true},
+		{Step: steps[4]},
+		{Step: steps[6], Write: []byte("same")},
+		{Step: steps[7]},
+	}
+}
+
 func TestCheckScriptPSContent(t *testing.T) {
 	script := CheckScript("@@DL-0011223344556677", pstest.Steps())
-	for _, want := range []string{
+	checkHas(t, "check", script,
 		"$DLM = '@@DL-0011223344556677'\n$ErrorActionPreference = 'Stop'\n",
 		"dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)\n",
 		// file: stat, and the old content only when it differs
-		"$p = 'C:\\app\\app.toml'\ndl_stat '0' 'stat' $p $false '' ''\n" +
-			"if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne '" + plan.SHA256Hex([]byte("port = 8080\r\nname = ✓\r\n")) + "')) { dl_payload '0' 'cur' $p 262144 }\n",
+		"$p = 'C:\\app\\app.toml'\ndl_stat '0' 'stat' $p $false '' ''\n"+
+			"if ([IO.File]::Exists($p) -and ((dl_sha $p) -ne '"+plan.SHA256Hex([]byte("port = 8080\r\nname = ✓\r\n"))+"')) { dl_payload '0' 'cur' $p 262144 }\n",
 		// directory under the profile
 		"$p = [IO.Path]::Combine($env:USERPROFILE, 'app/logs')\ndl_stat '1' 'stat' $p $true '' ''\n",
 		// line: the whole file, up to 8 MiB
 		"dl_stat '2' 'stat' $p $false '' ''\nif ([IO.File]::Exists($p)) { dl_payload '2' 'cur' $p 8388608 }\n",
 		// powershell: the check runs with the step's environment, directory and timeout
-		"$dl_v = @{}\n$dl_v['DL_PARAM_motd'] = 'it''s ok'\n$dl_v['DL_PARAM_port'] = '8080'\ndl_run '3' 'check' " + psStepScript(pstest.Steps()[3].Check) + " $dl_v ('C:\\app') 90\n",
+		"$dl_v = @{}\n$dl_v['DL_PARAM_motd'] = 'it''s ok'\n$dl_v['DL_PARAM_port'] = '8080'\ndl_run '3' 'check' "+psStepScript(pstest.Steps()[3].Check)+" $dl_v ('C:\\app') 90\n",
 		// platform precondition on the host
 		"if ($dl_os -eq 'Linux') {\ntry {\n} catch { dl_fail '4' $_ }\n} else { dl_frame '4' 'skip' 'platform' }\n",
 		// sh steps are skipped on Windows
@@ -47,11 +62,7 @@ func TestCheckScriptPSContent(t *testing.T) {
 		// the owner the step wants is what the host compares with
 		"dl_stat '6' 'stat' $p $false 'Administrators' ''\n",
 		"} finally {\n\ttry { [IO.Directory]::Delete($dl_t, $true) } catch { }\n}\nexit 0\n",
-	} {
-		if !strings.Contains(unindent(script), unindent(want)) {
-			t.Errorf("check script lacks\n%s", want)
-		}
-	}
+	)
 	// Steps that failed to render or are skipped here are not checked.
 	bad := []*plan.Step{{Idx: 0, Action: "file", Path: `C:\x`, Err: errors.New("no")}, {Idx: 1, Action: "file", Path: `C:\y`, Skip: "precondition false"}}
 	if s := CheckScript("@@DL-0", bad); strings.Contains(s, `C:\x`) || strings.Contains(s, `C:\y`) {
@@ -61,22 +72,13 @@ func TestCheckScriptPSContent(t *testing.T) {
 
 func TestApplyScriptPSContent(t *testing.T) {
 	steps := psApplySteps()
-	todo := []plan.ApplyStep{
-		{Step: steps[0], Write: []byte("new ✓\r\n")},
-		{Step: steps[1]},
-		{Step: steps[2], Write: []byte("10.0.0.5 db\n")},
-		{Step: steps[3], Recheck: true},
-		{Step: steps[4]},
-		{Step: steps[6], Write: []byte("same")},
-		{Step: steps[7]},
-	}
-	script := ApplyScript("@@DL-00", todo)
-	for _, want := range []string{
+	script := ApplyScript("@@DL-00", psApplyTodo(steps))
+	checkHas(t, "apply", script,
 		"$DLM = '@@DL-00'\n",
 		// file: content in base64, written beside the target then replaced; errors reported
-		"if ($dl_stop -ne '') { dl_frame '0' 'skip' $dl_stop } else {\n$dl_ok = $true\n[void]$dl_e.Clear()\ntry {\n$p = 'C:\\app\\app.toml'\ntry {\n" +
-			"dl_write $p '" + base64.StdEncoding.EncodeToString([]byte("new ✓\r\n")) + "'\ndl_own $p $false '' ''\n" +
-			"} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }\ndl_result '0' $p $false '' ''\n" +
+		"if ($dl_stop -ne '') { dl_frame '0' 'skip' $dl_stop } else {\n$dl_ok = $true\n[void]$dl_e.Clear()\ntry {\n$p = 'C:\\app\\app.toml'\ntry {\n"+
+			"dl_write $p '"+base64.StdEncoding.EncodeToString([]byte("new ✓\r\n"))+"'\ndl_own $p $false '' ''\n"+
+			"} catch { [void]$dl_e.AppendLine($_.Exception.Message); $dl_ok = $false }\ndl_result '0' $p $false '' ''\n"+
 			"} catch { dl_fail '0' $_; $dl_ok = $false }\n}\n", // continue: no stop
 		// directory: created, successAndExit stops the rest as a success
 		"if (-not [IO.Directory]::Exists($p)) { [void][IO.Directory]::CreateDirectory($p) }\ndl_own $p $true '' ''\n",
@@ -85,7 +87,7 @@ func TestApplyScriptPSContent(t *testing.T) {
 		"if ($dl_ok -eq $false) { $dl_stop = 'failed' }\nif ($dl_ok -eq $true) { $dl_stop = 'onSuccess' }\n",
 		// powershell: recheck, then attempts, then verify
 		"dl_run '3' 'recheck' ", "if ($dl_rc -ne 0) {\n$dl_a = 0\nwhile ($true) {\n$dl_a++\n",
-		"dl_run '3' 'run' " + psStepScript(steps[3].Run) + " $dl_v ('C:\\app') 90\nif (($dl_rc -eq 0) -or ($dl_a -ge 2) -or ($dl_rc -eq 124)) { break }\n}\nif ($dl_rc -ne 0) { $dl_ok = $false }\n",
+		"dl_run '3' 'run' "+psStepScript(steps[3].Run)+" $dl_v ('C:\\app') 90\nif (($dl_rc -eq 0) -or ($dl_a -ge 2) -or ($dl_rc -eq 124)) { break }\n}\nif ($dl_rc -ne 0) { $dl_ok = $false }\n",
 		"if ($dl_ok) {\n$dl_v = @{}\n", "dl_run '3' 'verify' ",
 		// platform
 		"if ($dl_os -ne 'Linux') { dl_frame '4' 'skip' 'platform' } else {\n",
@@ -94,11 +96,7 @@ func TestApplyScriptPSContent(t *testing.T) {
 		"dl_own $p $false 'Administrators' 'Users'\n",
 		// absent file
 		"if ([IO.Directory]::Exists($p)) { throw ('{0} is a directory' -f $p) }\nif ([IO.File]::Exists($p)) { [IO.File]::Delete($p) }\n",
-	} {
-		if !strings.Contains(unindent(script), unindent(want)) {
-			t.Errorf("apply script lacks\n%s", want)
-		}
-	}
+	)
 	if strings.Contains(script, "dl_run '3' 'check'") {
 		t.Error("apply runs the check under the check's tag")
 	}
@@ -109,17 +107,6 @@ func TestApplyScriptPSContent(t *testing.T) {
 }
 
 func TestPSQuoting(t *testing.T) {
-	for in, want := range map[string]string{
-		"":                 "''",
-		"it's":             "'it''s'",
-		"‘a’ ‚b‛":          "'‘‘a’’ ‚‚b‛‛'",
-		"$(rm -r C:\\) `n": "'$(rm -r C:\\) `n'",
-		"two\nlines":       "'two\nlines'",
-	} {
-		if got := pwsh.Quote(in); got != want {
-			t.Errorf("pwsh.Quote(%q) = %s, want %s", in, got, want)
-		}
-	}
 	for in, want := range map[string]string{
 		"~":               "$env:USERPROFILE",
 		"~/a b/c":         "[IO.Path]::Combine($env:USERPROFILE, 'a b/c')",
@@ -188,6 +175,17 @@ func TestWriterIndentsBraces(t *testing.T) {
 	want := "try {\n\tif ($a) { x }\n\t$v = 'a {\n b'\n\t# {\n\t\"}\"\n} catch {\n\ty\n}\n"
 	if got := w.String(); got != want {
 		t.Errorf("got %q\nwant %q", got, want)
+	}
+}
+
+// checkHas fails the test for each of wants that the script (kind:
+// "check", "apply") lacks, indentation aside.
+func checkHas(t *testing.T, kind, script string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(unindent(script), unindent(want)) {
+			t.Errorf("%s script lacks\n%s", kind, want)
+		}
 	}
 }
 

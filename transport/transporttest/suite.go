@@ -29,6 +29,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"sync"
@@ -647,4 +648,18 @@ func shQuote(s string) string {
 // psQuote quotes s for PowerShell (a single-quoted string).
 func psQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+// Dial opens a connection with dial, giving it 20 s, and closes it when
+// the test ends; a connection that cannot be opened fails the test.
+func Dial[C io.Closer](t testing.TB, dial func(context.Context) (C, error)) C {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	c, err := dial(ctx)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }
