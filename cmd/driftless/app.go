@@ -241,6 +241,24 @@ Examples:
 			Action: listAction("use --since, --association or --host to narrow it", runDrift),
 		},
 		{
+			Name:  "report",
+			Usage: "write the compliance report: one self-contained HTML page",
+			Description: `Writes one HTML page (inline CSS and script; it loads nothing from anywhere):
+compliance by association and severity, every non-compliant association × host with the
+steps that differed and their diffs, and a drift timeline per host over --since. The
+host table sorts and filters in the browser. The page is written next to FILE and
+renamed into place; --html - writes it to stdout. docs/report.md describes it.
+
+Examples:
+   driftless report --html compliance.html
+   driftless report --html /var/www/drift/index.html --since 7d`,
+			Flags: []cli.Flag{
+				&cli.StringFlag{Name: "html", Usage: "write the page to `FILE` (- for stdout)"},
+				&cli.StringFlag{Name: "since", Value: defaultReportSince, Usage: "drift timeline from `WHEN` on: a duration back from now (30d, 24h), an RFC 3339 time, or all"},
+			},
+			Action: withUI(runReportHTML),
+		},
+		{
 			Name:  "validate",
 			Usage: "check every file of the config dir; exit 1 with all errors",
 			Description: `Reads inventory.toml, associations.toml and every document, and reports every problem
