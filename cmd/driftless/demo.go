@@ -105,7 +105,15 @@ func runDemo(c *cli.Context, u *ui) error {
 	say("Compliance now, and the history the journal keeps")
 	run("status")
 	run("history")
-	fmt.Fprintf(u.out, "\n%s in %s.\n", u.bold("That was driftless"), time.Since(started).Round(100*time.Millisecond))
+	report, err := demoReportPath(dir, c.String("keep") != "")
+	if err != nil {
+		return exitWith(exitFailed, err)
+	}
+	say("The compliance report: one HTML page, open it in a browser")
+	if code := run("report", "--html", report); code != exitOK {
+		return exitWith(exitFailed, fmt.Errorf("demo: the report exited %d", code))
+	}
+	fmt.Fprintf(u.out, "\n%s in %s. The report is %s\n", u.bold("That was driftless"), time.Since(started).Round(100*time.Millisecond), report)
 	if c.String("keep") != "" {
 		fmt.Fprintf(u.out, "\nThe config dir and journal stay in %s (the hosts are gone). Try:\n", dir)
 		for _, cmd := range []string{"status", "history", "drift --since 1h", "show 1", "documents baseline", "inventory --targets 'tag:role=web'", "validate"} {
@@ -113,6 +121,19 @@ func runDemo(c *cli.Context, u *ui) error {
 		}
 	}
 	return nil
+}
+
+// demoReportPath is where the demo writes its report: in the kept
+// directory, else in the temporary directory (the demo's own goes away).
+func demoReportPath(dir string, keep bool) (string, error) {
+	if keep {
+		return filepath.Join(dir, "report.html"), nil
+	}
+	f, err := os.CreateTemp("", "driftless-demo-report-*.html")
+	if err != nil {
+		return "", fmt.Errorf("demo: %w", err)
+	}
+	return f.Name(), f.Close()
 }
 
 func writeDemoConfig(dir, key, kh string, hosts []*sshsim.Host) error {

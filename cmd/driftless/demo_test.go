@@ -21,10 +21,14 @@ func TestDemo(t *testing.T) {
 		t.Fatalf("exit %d\n%s\n%s", code, out.String(), errb.String())
 	}
 	for _, want := range []string{"web-baseline web-2 Success (3 Compliant, 1 Drifted)", "-workers = 64", "+workers = 4",
-		"web-baseline web-2 Success (3 Compliant, 1 Corrected)", "That was driftless", "driftless -C " + filepath.Join(keep, "config") + " status"} {
+		"web-baseline web-2 Success (3 Compliant, 1 Corrected)", "That was driftless", "driftless -C " + filepath.Join(keep, "config") + " status",
+		"$ driftless report --html " + filepath.Join(keep, "report.html"), "The report is " + filepath.Join(keep, "report.html")} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("demo output lacks %q", want)
 		}
+	}
+	if page, err := os.ReadFile(filepath.Join(keep, "report.html")); err != nil || !strings.Contains(string(page), `<tr data-association="web-baseline">`) {
+		t.Errorf("the demo's report: %v", err)
 	}
 	j, err := journal.Open(filepath.Join(keep, "config", ".driftless", "journal.db"))
 	if err != nil {
