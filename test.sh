@@ -2,8 +2,9 @@
 # The test command: installs what the tests need on a fresh Debian machine
 # with Go (OpenSSH's sshd for tests against real SSH servers; the five
 # shells the generated scripts run under; shellcheck; Node.js for the
-# PowerShell grammar), checks formatting, go.mod, vet and staticcheck, then
-# runs every test with the race detector.
+# PowerShell grammar; Chromium for the HTML report's browser tests),
+# checks formatting, go.mod, vet and staticcheck, then runs every test
+# with the race detector.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -19,6 +20,7 @@ done
 # driftless completion is tested in fish too; driftless man is rendered by man.
 command -v fish >/dev/null || need+=(fish)
 command -v man >/dev/null || need+=(man-db)
+command -v chromium >/dev/null || need+=(chromium)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 # npm ci builds tree-sitter's native module where its prebuilt one does not

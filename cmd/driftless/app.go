@@ -315,7 +315,8 @@ Examples:
 			Description: `Starts four SSH hosts on loopback (in this process: real SSH, real host keys pinned in a
 known_hosts file, commands run by /bin/sh in a directory per host), writes an example config
 dir, applies it, tampers with one host, finds the drift with a check, corrects it, and shows the
-journal. Nothing is left behind unless --keep DIR is given.
+journal, and ends by writing the compliance report (driftless report --html) and printing its
+path. Nothing else is left behind unless --keep DIR is given (the report goes there then).
 
 Examples:
    driftless demo
