@@ -2,4 +2,4 @@
 
 package htmlreport_test
 
-const raceSlowdown = 1
+const raceEnabled = false
