@@ -155,22 +155,32 @@ func runCLI(t *testing.T, args ...string) string {
 	return out.String()
 }
 
-// The report of a 200-host fleet in Chromium: it loads with no error and
-// no request, its numbers are status --json's, the filters and sorting
-// work, and a screenshot of it is kept.
-func TestReportHTMLInBrowser(t *testing.T) {
-	dir := t.TempDir()
-	jpath := filepath.Join(dir, "journal.db")
-	j, err := journal.Open(jpath)
+// recordedJournal is a journal in a new temporary directory, with what
+// record wrote in it, closed; and the directory.
+func recordedJournal(t *testing.T, record func(context.Context, *journal.Journal) error) (dir, path string) {
+	t.Helper()
+	dir = t.TempDir()
+	path = filepath.Join(dir, "journal.db")
+	j, err := journal.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := reporttest.Record(context.Background(), j, reporttest.Fleet{Hosts: 200, Days: 30, End: time.Now().Add(-time.Hour)}); err != nil {
+	if err := record(context.Background(), j); err != nil {
 		t.Fatal(err)
 	}
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return dir, path
+}
+
+// The report of a 200-host fleet in Chromium: it loads with no error and
+// no request, its numbers are status --json's, the filters and sorting
+// work, and a screenshot of it is kept.
+func TestReportHTMLInBrowser(t *testing.T) {
+	dir, jpath := recordedJournal(t, func(ctx context.Context, j *journal.Journal) error {
+		return reporttest.Record(ctx, j, reporttest.Fleet{Hosts: 200, Days: 30, End: time.Now().Add(-time.Hour)})
+	})
 	var status []complianceJSON
 	if err := json.Unmarshal([]byte(runCLI(t, "--journal", jpath, "status", "--json")), &status); err != nil {
 		t.Fatal(err)
@@ -275,18 +285,9 @@ func TestReportHTMLInBrowser(t *testing.T) {
 // diffs, errors, output) shows as text in the browser and never runs or
 // loads anything.
 func TestReportHTMLHostileText(t *testing.T) {
-	dir := t.TempDir()
-	jpath := filepath.Join(dir, "journal.db")
-	j, err := journal.Open(jpath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := reporttest.RecordHostile(context.Background(), j, time.Now().Add(-time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	if err := j.Close(); err != nil {
-		t.Fatal(err)
-	}
+	dir, jpath := recordedJournal(t, func(ctx context.Context, j *journal.Journal) error {
+		return reporttest.RecordHostile(ctx, j, time.Now().Add(-time.Minute))
+	})
 	file := filepath.Join(dir, "report.html")
 	runCLI(t, "--journal", jpath, "report", "--html", file)
 	p := openReport(t, file, 1200, 900)
@@ -311,4 +312,49 @@ func TestReportHTMLHostileText(t *testing.T) {
 		}
 	}
 	p.clean(t)
+}
+
+// What report says: the file it wrote and what it counted (text and
+// JSON), the page on stdout with --html -, and exit 1 with what is wrong
+// before reading anything: no --html, a bad --since, an argument, no
+// journal.
+func TestReportHTMLCommand(t *testing.T) {
+	dir, jpath := recordedJournal(t, func(ctx context.Context, j *journal.Journal) error {
+		return reporttest.Record(ctx, j, reporttest.Fleet{Hosts: 20, Days: 2, End: time.Now().Add(-time.Hour)})
+	})
+	file := filepath.Join(dir, "out", "report.html")
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var got reportJSON
+	if err := json.Unmarshal([]byte(runCLI(t, "--journal", jpath, "report", "--html", file, "--json", "--since", "all")), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.File != file || got.Pairs != 60 || got.Hosts != 20 || got.NonCompliant == 0 || got.Compliant+got.NonCompliant != 60 || got.Since == nil {
+		t.Errorf("report --json = %+v", got)
+	}
+	if entries, _ := os.ReadDir(filepath.Dir(file)); len(entries) != 1 {
+		t.Errorf("the report's directory holds %d files, want the report alone", len(entries))
+	}
+	if page := runCLI(t, "--journal", jpath, "report", "--html", "-"); !strings.HasPrefix(page, "<!DOCTYPE html>") || !strings.Contains(page, `"h":"db-0020"`) {
+		t.Errorf("report --html - printed %.200q", page)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--journal", jpath, "report"}, "report: --html FILE is required"},
+		{[]string{"--journal", jpath, "report", "--html", file, "--since", "yesterday"}, `--since: expected a duration`},
+		{[]string{"--journal", jpath, "report", "--html", file, "extra"}, `report takes no arguments, got "extra"`},
+		{[]string{"--journal", filepath.Join(dir, "none.db"), "report", "--html", file}, "report: nothing to report: no journal at " + filepath.Join(dir, "none.db")},
+	} {
+		var out, errb bytes.Buffer
+		code := Main(append([]string{"driftless"}, c.args...), strings.NewReader(""), &out, &errb)
+		if code != exitInvalid || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 1 and %q", c.args, code, errb.String(), c.want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "none.db")); err == nil {
+		t.Error("report created a journal where there was none")
+	}
 }
