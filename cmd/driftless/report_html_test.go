@@ -278,6 +278,22 @@ func TestReportHTMLInBrowser(t *testing.T) {
 	if matching != len(wantHosts) || !slices.Equal(hosts, wantHosts) {
 		t.Errorf("search db-01, sorted by host descending: %d matching, %v; want %v", matching, hosts, wantHosts)
 	}
+
+	// Sorting by drift puts the host that drifted most first.
+	var events []driftEventJSON
+	if err := json.Unmarshal([]byte(runCLI(t, "--journal", jpath, "drift", "--json", "--since", "30d")), &events); err != nil {
+		t.Fatal(err)
+	}
+	perHost := map[string]int{}
+	most := 0
+	for _, e := range events {
+		perHost[e.Host]++
+		most = max(most, perHost[e.Host])
+	}
+	p.do(t, chromedp.Click(chromedp.CSS("#f-reset")), chromedp.Click(chromedp.CSS(`#hosts th[data-sort="drift"]`)))
+	if _, hosts, _ = p.shown(t); len(hosts) == 0 || perHost[hosts[0]] != most {
+		t.Errorf("sorted by drift, the first host drifted %d times; the most any host did is %d", perHost[hosts[0]], most)
+	}
 	p.clean(t)
 }
 

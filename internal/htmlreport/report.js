@@ -35,10 +35,12 @@
     association: function (a, b) { return collator.compare(a.association, b.association); },
     severity: function (a, b) { return severityRank(a.r.v) - severityRank(b.r.v); },
     compliance: function (a, b) { return a.r.c - b.r.c; },
-    at: function (a, b) { return b.r.t - a.r.t; },
-    steps: function (a, b) { return (b.r.n[1] + b.r.n[3]) - (a.r.n[1] + a.r.n[3]); },
-    drift: function (a, b) { return (driftTotal.get(b.r.h) || 0) - (driftTotal.get(a.r.h) || 0); }
+    at: function (a, b) { return a.r.t - b.r.t; },
+    steps: function (a, b) { return (a.r.n[1] + a.r.n[3]) - (b.r.n[1] + b.r.n[3]); },
+    drift: function (a, b) { return (driftTotal.get(a.r.h) || 0) - (driftTotal.get(b.r.h) || 0); }
   };
+  // A first click on these sorts the most (or the newest) first.
+  var descendingFirst = new Set(["at", "steps", "drift"]);
   // Without a chosen order: what needs a look first.
   var order = ["compliance", "severity", "association", "host"];
 
@@ -206,7 +208,7 @@
   document.querySelectorAll("#hosts th[data-sort]").forEach(function (th) {
     th.addEventListener("click", function () {
       var key = th.getAttribute("data-sort");
-      sortDir = key === sortKey ? -sortDir : 1;
+      sortDir = key === sortKey ? -sortDir : (descendingFirst.has(key) ? -1 : 1);
       sortKey = key;
       document.querySelectorAll("#hosts th[data-sort]").forEach(function (o) {
         o.setAttribute("aria-sort", o === th ? (sortDir === 1 ? "ascending" : "descending") : "none");
