@@ -48,15 +48,14 @@ func runReportHTML(c *cli.Context, u *ui) (err error) {
 	}
 	defer closeJournal(j, &err)
 	opt := htmlreport.Options{Since: since, Until: now, Journal: journalPath(c), Version: buildVersion().Version, Generated: now}
-	var sum htmlreport.Summary
 	if file == "-" {
-		sum, err = htmlreport.Write(c.Context, j, u.out, opt)
-		if err != nil {
+		if _, err := htmlreport.Write(c.Context, j, u.out, opt); err != nil {
 			return exitWith(exitFailed, err)
 		}
 		return nil
 	}
-	if sum, err = writeReportFile(c, j, file, opt); err != nil {
+	sum, err := writeReportFile(c, j, file, opt)
+	if err != nil {
 		return exitWith(exitFailed, err)
 	}
 	if u.json {

@@ -216,7 +216,7 @@ func build(rows []journal.ComplianceRow, steps map[journal.RowKey][]journal.Step
 			s = &group{Name: r.Severity}
 			bySeverity[r.Severity] = s
 		}
-		if a.Severity != r.Severity && !slices.Contains(strings.Split(a.Severity, ", "), r.Severity) {
+		if !slices.Contains(strings.Split(a.Severity, ", "), r.Severity) {
 			a.Severity += ", " + r.Severity // changed between runs
 		}
 		hosts[r.Host] = true
