@@ -67,8 +67,10 @@ func startApply(t *testing.T, f *e2eFleet, round string) (*exec.Cmd, *bytes.Buff
 	return cmd, out
 }
 
-// waitSteps waits until step n ended on every host, then a little more
-// than the 100 ms the journal may lose.
+// waitSteps waits until step n ended on every host, then more than the
+// 100 ms the journal may lose: 400 ms, for a shared CI machine where the
+// killed process may wait for a CPU (TestKillProbe measures the bound
+// itself).
 func waitSteps(t *testing.T, f *e2eFleet, cmd *exec.Cmd, out *bytes.Buffer, round string, n int) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
@@ -81,7 +83,7 @@ func waitSteps(t *testing.T, f *e2eFleet, cmd *exec.Cmd, out *bytes.Buffer, roun
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	time.Sleep(250 * time.Millisecond)
+	time.Sleep(400 * time.Millisecond)
 }
 
 // lastRun opens the journal as the next command does (recovering runs
