@@ -48,12 +48,12 @@ Examples:
    driftless journal prune --older-than 90d
    driftless journal prune --older-than 36h --dry-run --json
    driftless journal prune --older-than 30d --vacuum`,
+				Action: listAction("use --older-than AGE to say which runs", runJournalPrune),
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "older-than", Usage: "delete runs that ended more than `AGE` ago: days (90d) or a duration (36h, 1d12h); required"},
 					&cli.BoolFlag{Name: "dry-run", Usage: "count what would be deleted, and delete nothing"},
 					&cli.BoolFlag{Name: "vacuum", Usage: "then rewrite the journal (VACUUM): gives all free space back, turns on incremental vacuum for an old journal"},
 				},
-				Action: listAction("use --older-than AGE to say which runs", runJournalPrune),
 			},
 			{
 				Name:  "stats",

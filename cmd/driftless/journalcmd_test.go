@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -163,6 +162,7 @@ func TestJournalPrune(t *testing.T) {
 
 	// journal stats in text.
 	r = runBin(t, dir, "journal", "stats").wantCode(t, 0)
+	t.Logf("journal stats:\n%s", r.stdout)
 	wantLines(t, "stats", r.stdout,
 		`^journal +\S+journal\.db$`,
 		`^file +\d+\.\d [KM]iB, WAL \d+`,
@@ -281,24 +281,6 @@ func TestJournalPruneWhileWriting(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer that a process writes while the test reads.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // daemon --retention prunes when it starts.
 func TestDaemonRetention(t *testing.T) {
 	dir := t.TempDir()
@@ -313,20 +295,26 @@ func TestDaemonRetention(t *testing.T) {
 	}
 
 	cmd := exec.Command(buildBinary(t), "-C", dir, "daemon", "--retention", "30d")
-	var errb syncBuffer
-	cmd.Stdout, cmd.Stderr = &errb, &errb
+	logPath := filepath.Join(t.TempDir(), "daemon.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logFile.Close()
+	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	log := func() string { b, _ := os.ReadFile(logPath); return string(b) }
 	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(errb.String(), "retention 30d: deleted") && time.Now().Before(deadline) {
+	for !strings.Contains(log(), "retention 30d: deleted") && time.Now().Before(deadline) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
-		t.Errorf("daemon: %v\n%s", err, errb.String())
+		t.Errorf("daemon: %v\n%s", err, log())
 	}
-	wantLines(t, "daemon stderr", errb.String(),
+	wantLines(t, "daemon stderr", log(),
 		`^driftless daemon: deleting runs that ended more than 30d ago, now and every 24 hours$`,
 		`^driftless daemon: retention 30d: deleted 70 runs, 350 host executions and 1750 steps; freed \d+\.\d [KM]iB, the journal is \d+\.\d [KM]iB$`,
 		`^driftless daemon: stopped$`)
