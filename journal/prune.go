@@ -101,13 +101,13 @@ func (s Space) FreeBytes() int64 { return s.FreePages * s.PageSize }
 // executions and steps, except the host executions still needed (the
 // latest result of each association × host × mode, the last execution
 // that was not cut off of each, which schedules count from) and the runs
-// they belong to; runs in
-// progress are never touched. It deletes in transactions of at most a few
-// thousand rows, pausing between them, so that other writers wait
-// milliseconds. Then, if the journal has auto_vacuum = INCREMENTAL, it
-// gives the freed pages back to the disk, also in steps. When ctx is done
-// it stops between two transactions and returns what it did with ctx's
-// error.
+// they belong to; runs in progress are never touched. It deletes in
+// transactions of at most a few thousand rows, pausing between them, so
+// that other writers wait milliseconds. Then, if the journal has
+// auto_vacuum = INCREMENTAL, it gives the freed pages back to the disk,
+// also in steps. When ctx is done it stops between two transactions and
+// returns what it did with ctx's error. The counts are read on the read
+// pool, which never holds up a writer.
 func (j *Journal) Prune(ctx context.Context, o PruneOptions) (PruneResult, error) {
 	var res PruneResult
 	if o.Before.IsZero() {
@@ -328,14 +328,14 @@ func deleteHosts(ctx context.Context, tx *sql.Tx, ids []int64, res *PruneResult)
 
 // pruneCount counts what Prune would delete.
 func (j *Journal) pruneCount(ctx context.Context, before int64, res *PruneResult) error {
-	err := j.w.QueryRowContext(ctx, `
+	err := j.r.QueryRowContext(ctx, `
 		SELECT count(*), coalesce(sum((SELECT count(*) FROM step_results s WHERE s.host_result_id = h.id)), 0)
 		FROM runs r JOIN host_results h ON h.run_id = r.id
 		WHERE `+oldRun+` AND NOT `+keptHost, before).Scan(&res.Hosts, &res.Steps)
 	if err != nil {
 		return err
 	}
-	err = j.w.QueryRowContext(ctx, `
+	err = j.r.QueryRowContext(ctx, `
 		SELECT count(*) FROM runs r
 		WHERE `+oldRun+` AND NOT EXISTS (SELECT 1 FROM host_results h WHERE h.run_id = r.id AND `+keptHost+`)`,
 		before).Scan(&res.Runs)
@@ -347,7 +347,7 @@ func (j *Journal) pruneCount(ctx context.Context, before int64, res *PruneResult
 
 // keptCount counts the old runs that stay, and their host executions.
 func (j *Journal) keptCount(ctx context.Context, before int64, res *PruneResult) error {
-	return j.w.QueryRowContext(ctx, `
+	return j.r.QueryRowContext(ctx, `
 		SELECT count(DISTINCT r.id), count(*) FROM runs r JOIN host_results h ON h.run_id = r.id
 		WHERE `+oldRun+` AND `+keptHost, before).Scan(&res.KeptRuns, &res.KeptHosts)
 }
