@@ -172,7 +172,7 @@ func pruneJournal(c *cli.Context, u *ui, j *journal.Journal, before time.Time, o
 	out.Transactions, out.BytesFreed = res.Transactions, res.BytesFreed
 	out.JournalBytes, out.FreeBytes, out.AutoVacuum = res.Space.Bytes(), res.Space.FreeBytes(), res.Space.AutoVacuum
 	if err != nil {
-		return pruneFailed(u, err, out)
+		return pruneFailed(c.Context, err, out)
 	}
 	if !c.Bool("vacuum") {
 		return nil
@@ -182,19 +182,20 @@ func pruneJournal(c *cli.Context, u *ui, j *journal.Journal, before time.Time, o
 	}
 	vb, va, err := j.Vacuum(c.Context)
 	if err != nil {
-		return pruneFailed(u, fmt.Errorf("vacuum: %w", err), out)
+		return pruneFailed(c.Context, fmt.Errorf("vacuum: %w", err), out)
 	}
 	out.Vacuum = &vacuumJSON{BytesBefore: vb.Bytes(), BytesAfter: va.Bytes()}
 	out.JournalBytes, out.FreeBytes, out.AutoVacuum = va.Bytes(), va.FreeBytes(), va.AutoVacuum
 	return nil
 }
 
-// pruneFailed is the error of a prune that stopped: interrupted (130) or
-// failed (3), saying what it had deleted by then.
-func pruneFailed(u *ui, err error, out *pruneJSON) error {
+// pruneFailed is the error of a prune that stopped: interrupted by a
+// signal (ctx done: 130) or failed (3), saying what it had deleted by
+// then.
+func pruneFailed(ctx context.Context, err error, out *pruneJSON) error {
 	done := fmt.Sprintf("%s, %s and %s deleted before it stopped",
 		countOf(out.Deleted.Runs, "run"), countOf(out.Deleted.Hosts, "host execution"), countOf(out.Deleted.Steps, "step"))
-	if errors.Is(err, context.Canceled) {
+	if ctx.Err() != nil {
 		return exitWith(exitInterrupted, fmt.Errorf("journal prune: interrupted; %s", done))
 	}
 	return exitWith(exitFailed, fmt.Errorf("journal prune: %w (%s)", err, done))
@@ -357,8 +358,12 @@ func retain(ctx context.Context, u *ui, j *journal.Journal, s string, age time.D
 	case err != nil:
 		u.notef("driftless daemon: retention: %v", err)
 	case res.Runs+res.Hosts > 0:
-		u.notef("driftless daemon: retention %s: deleted %s, %s and %s; freed %s, the journal is %s",
-			s, countOf(res.Runs, "run"), countOf(res.Hosts, "host execution"), countOf(res.Steps, "step"),
-			sizeText(res.BytesFreed), sizeText(res.Space.Bytes()))
+		note := fmt.Sprintf("freed %s, the journal is %s", sizeText(res.BytesFreed), sizeText(res.Space.Bytes()))
+		if res.Space.AutoVacuum == "none" {
+			note = fmt.Sprintf("the journal is %s, %s of it free inside the file (it predates incremental vacuum: driftless journal prune --vacuum gives the space back)",
+				sizeText(res.Space.Bytes()), sizeText(res.Space.FreeBytes()))
+		}
+		u.notef("driftless daemon: retention %s: deleted %s, %s and %s; %s",
+			s, countOf(res.Runs, "run"), countOf(res.Hosts, "host execution"), countOf(res.Steps, "step"), note)
 	}
 }
