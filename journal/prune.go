@@ -403,9 +403,6 @@ func (j *Journal) Vacuum(ctx context.Context) (before, after Space, err error) {
 	if err := turnOnIncrementalVacuum(ctx, j.w); err != nil {
 		return before, after, wrap("vacuum", err)
 	}
-	if _, err := j.w.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`); err != nil {
-		return before, after, wrap("vacuum", err)
-	}
 	after, err = j.space(ctx, j.w)
 	return before, after, wrap("vacuum", err)
 }

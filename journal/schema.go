@@ -214,18 +214,22 @@ func vacuumIfEmpty(ctx context.Context, db *sql.DB) error {
 
 // turnOnIncrementalVacuum sets auto_vacuum = INCREMENTAL and rewrites the
 // journal (VACUUM) so that it takes effect, on one connection: the pragma
-// holds for the connection that runs it.
+// holds for the connection that runs it. VACUUM writes the whole database
+// into the WAL: a TRUNCATE checkpoint then copies it back and empties the
+// -wal file, which would otherwise keep that size (journal_size_limit
+// only trims it beyond 64 MiB).
 func turnOnIncrementalVacuum(ctx context.Context, db *sql.DB) error {
 	conn, err := db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, `PRAGMA auto_vacuum = INCREMENTAL`); err != nil {
-		return err
+	for _, q := range []string{`PRAGMA auto_vacuum = INCREMENTAL`, `VACUUM`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return err
+		}
 	}
-	_, err = conn.ExecContext(ctx, `VACUUM`)
-	return err
+	return nil
 }
 
 // applyMigration applies m unless another process already did. It returns
