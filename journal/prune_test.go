@@ -168,8 +168,8 @@ func TestPruneKeepsWhatIsStillNeeded(t *testing.T) {
 
 	// Again: nothing more to delete.
 	res, err = j.Prune(ctx, PruneOptions{Before: cutoff})
-	if err != nil || res.Runs+res.Hosts+res.Steps != 0 || res.Transactions != 1 {
-		t.Errorf("second prune = %+v, %v; want nothing deleted in one transaction", res, err)
+	if err != nil || res.Runs+res.Hosts+res.Steps != 0 || res.KeptRuns != 4 {
+		t.Errorf("second prune = %+v, %v; want nothing deleted, 4 old runs kept", res, err)
 	}
 	if _, err := j.Prune(ctx, PruneOptions{}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("prune without a cutoff: %v, want ErrInvalid", err)
@@ -204,9 +204,9 @@ func TestPruneInBatchesGivesSpaceBack(t *testing.T) {
 	j := openT(t, path)
 	// One run larger than a transaction's share, then many small ones,
 	// then the runs that stay.
-	bulkRuns(t, j, "big", 0, 1, 1500, 200)
-	bulkRuns(t, j, "small", 1, 300, 3, 200)
-	bulkRuns(t, j, "big", 400, 1, 1500, 200)
+	bulkRuns(t, j, "big", 0, 1, 800, 200)
+	bulkRuns(t, j, "small", 1, 150, 3, 200)
+	bulkRuns(t, j, "big", 400, 1, 800, 200)
 	bulkRuns(t, j, "small", 400, 1, 3, 200)
 	start, err := j.space(ctx, j.w)
 	if err != nil {
@@ -216,22 +216,22 @@ func TestPruneInBatchesGivesSpaceBack(t *testing.T) {
 		t.Errorf("a new journal has auto_vacuum %s, want incremental", start.AutoVacuum)
 	}
 
-	res, err := j.Prune(ctx, PruneOptions{Before: base.Add(300 * 24 * time.Hour)})
+	res, err := j.Prune(ctx, PruneOptions{Before: base.Add(150 * 24 * time.Hour)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Runs != 1+299 || res.Hosts != 1500+299*3 || res.Steps != 5*res.Hosts {
-		t.Errorf("deleted %d runs, %d hosts, %d steps; want 300, %d, %d", res.Runs, res.Hosts, res.Steps, 1500+299*3, 5*(1500+299*3))
+	if res.Runs != 1+149 || res.Hosts != 800+149*3 || res.Steps != 5*res.Hosts {
+		t.Errorf("deleted %d runs, %d hosts, %d steps; want 150, %d, %d", res.Runs, res.Hosts, res.Steps, 800+149*3, 5*(800+149*3))
 	}
-	// 2397 hosts of 6 rows: at most 4000 rows a transaction.
-	if res.Transactions < 4 {
-		t.Errorf("%d transactions, want at least 4 of at most %d rows", res.Transactions, pruneRows)
+	// 1247 hosts of 6 rows: at most 4000 rows a transaction.
+	if res.Transactions < 2 {
+		t.Errorf("%d transactions, want at least 2 of at most %d rows", res.Transactions, pruneRows)
 	}
 	if res.Space.FreePages != 0 || res.BytesFreed <= 0 || res.BytesFreed != start.Bytes()-res.Space.Bytes() {
 		t.Errorf("space %+v, freed %d (from %d bytes): want no free page left", res.Space, res.BytesFreed, start.Bytes())
 	}
-	if got := countRows(t, j, "latest"); got != 1500+3 {
-		t.Errorf("%d latest rows, want %d", got, 1503)
+	if got := countRows(t, j, "latest"); got != 800+3 {
+		t.Errorf("%d latest rows, want %d", got, 803)
 	}
 	sizeBefore := start.Bytes()
 	if err := j.Close(); err != nil {
@@ -328,6 +328,7 @@ func TestPruneLetsAnotherWriterWrite(t *testing.T) {
 			}
 			slowest = max(slowest, time.Since(began))
 			writes++
+			time.Sleep(2 * time.Millisecond) // a tick writes in bursts
 		}
 	})
 	res, err := j.Prune(ctx, PruneOptions{Before: base.Add(25 * 24 * time.Hour)})
