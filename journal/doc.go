@@ -79,7 +79,9 @@
 //	              created_at, attempts, last_error, next_at, claimed_until
 //
 // Deleting a run deletes its host and step rows (foreign keys, ON DELETE
-// CASCADE). The indexes make every query of this package a range scan:
+// CASCADE). Prune (prune.go) deletes old runs in short transactions and,
+// since schema version 3 (auto_vacuum = INCREMENTAL), gives the pages back
+// to the disk. The indexes make every query of this package a range scan:
 // history by start time or association, runs of a host, drift events by
 // time (a partial index over drifted steps), runs and hosts InProgress
 // (partial indexes).

@@ -15,6 +15,10 @@ type migration struct {
 	stmts   []string
 }
 
+// autoVacuumVersion is the migration that asks for auto_vacuum =
+// INCREMENTAL (see migrate).
+const autoVacuumVersion = 3
+
 // migrations is the schema history. The journal's version is kept in the
 // database header (PRAGMA user_version).
 var migrations = []migration{
@@ -145,6 +149,15 @@ var migrations = []migration{
 		) STRICT`,
 		`CREATE INDEX notifications_webhook ON notifications (webhook, id)`,
 	}},
+	// Retention (prune.go): the pages that deleting old runs frees go back
+	// to the disk with PRAGMA incremental_vacuum. SQLite changes auto_vacuum
+	// only on a database without tables or with a VACUUM: the pragma records
+	// the wish on this connection, and migrate vacuums a journal that holds
+	// no run yet (a new one: it takes milliseconds). A journal with runs
+	// keeps auto_vacuum = NONE until `driftless journal prune --vacuum`.
+	{version: autoVacuumVersion, stmts: []string{
+		`PRAGMA auto_vacuum = INCREMENTAL`,
+	}},
 }
 
 // schemaVersion is the version this build writes.
@@ -163,6 +176,7 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration) error {
 		return fmt.Errorf("%w: the journal is at schema version %d, this driftless knows up to %d",
 			ErrNewerSchema, have, want)
 	}
+	vacuum := false
 	for _, m := range ms {
 		if m.version <= have {
 			continue
@@ -171,7 +185,49 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration) error {
 		if err != nil {
 			return err
 		}
+		vacuum = vacuum || m.version == autoVacuumVersion && applied == m.version
 		have = applied
+	}
+	if vacuum {
+		return vacuumIfEmpty(ctx, db)
+	}
+	return nil
+}
+
+// vacuumIfEmpty turns auto_vacuum = INCREMENTAL on for a journal that
+// holds no run (VACUUM rewrites the file, which takes no time when it is
+// empty). A journal with runs is left as it is: a full VACUUM locks it for
+// as long as copying it takes, which is the user's call (prune --vacuum).
+func vacuumIfEmpty(ctx context.Context, db *sql.DB) error {
+	var runs int
+	if err := db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM runs)`).Scan(&runs); err != nil {
+		return fmt.Errorf("migrate to version %d: %w", autoVacuumVersion, err)
+	}
+	if runs > 0 {
+		return nil
+	}
+	if err := turnOnIncrementalVacuum(ctx, db); err != nil {
+		return fmt.Errorf("migrate to version %d: %w", autoVacuumVersion, err)
+	}
+	return nil
+}
+
+// turnOnIncrementalVacuum sets auto_vacuum = INCREMENTAL and rewrites the
+// journal (VACUUM) so that it takes effect, on one connection: the pragma
+// holds for the connection that runs it. VACUUM writes the whole database
+// into the WAL: a TRUNCATE checkpoint then copies it back and empties the
+// -wal file, which would otherwise keep that size (journal_size_limit
+// only trims it beyond 64 MiB).
+func turnOnIncrementalVacuum(ctx context.Context, db *sql.DB) error {
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for _, q := range []string{`PRAGMA auto_vacuum = INCREMENTAL`, `VACUUM`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
+		if _, err := conn.ExecContext(ctx, q); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -138,6 +138,7 @@ Examples:
 			Flags: []cli.Flag{
 				&cli.DurationFlag{Name: "grace", Value: 30 * time.Second, Usage: "how long running work may finish after SIGTERM"},
 				&cli.StringFlag{Name: "metrics-listen", Usage: "serve Prometheus metrics on http://`ADDR`/metrics (e.g. 127.0.0.1:9469; docs/metrics.md)"},
+				retentionFlag(),
 			},
 			Action: withConfigAndJournal(daemon),
 		},
@@ -240,6 +241,7 @@ Examples:
 			},
 			Action: listAction("use --since, --association or --host to narrow it", runDrift),
 		},
+		journalCommand(),
 		{
 			Name:  "report",
 			Usage: "write the compliance report: one self-contained HTML page",
@@ -489,6 +491,7 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 	var global, local, positional []string
 	var cmd *cli.Command
 	var cmdName string
+	var path []string // the command and its subcommand: journal prune
 	rest := args[1:]
 	for i := 0; i < len(rest); i++ {
 		a := rest[i]
@@ -503,6 +506,11 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 				if cmd == nil {
 					return nil, unknownCommand(app, a)
 				}
+				path = append(path, a)
+				continue
+			}
+			if sub := cmd.Command(a); sub != nil && len(positional) == 0 && len(local) == 0 {
+				cmd, path = sub, append(path, a)
 				continue
 			}
 			positional = append(positional, a)
@@ -522,7 +530,7 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 			f = findFlag(app.Flags, name)
 		}
 		if f == nil {
-			return nil, unknownFlag(app, cmd, a, name)
+			return nil, unknownFlag(app, cmd, strings.Join(path, " "), a, name)
 		}
 		group := []string{a}
 		if takesValue(f) && !hasValue && i+1 < len(rest) {
@@ -535,10 +543,7 @@ func normalizeArgs(app *cli.App, args []string) ([]string, error) {
 			local = append(local, group...)
 		}
 	}
-	out := append([]string{args[0]}, global...)
-	if cmdName != "" {
-		out = append(out, cmdName)
-	}
+	out := append(append([]string{args[0]}, global...), path...)
 	out = append(out, local...)
 	return append(out, positional...), nil
 }
@@ -557,7 +562,7 @@ func takesValue(f cli.Flag) bool {
 	return ok && dg.TakesValue()
 }
 
-func unknownFlag(app *cli.App, cmd *cli.Command, arg, name string) error {
+func unknownFlag(app *cli.App, cmd *cli.Command, cmdPath, arg, name string) error {
 	var names []string
 	for _, f := range app.Flags {
 		names = append(names, f.Names()...)
@@ -567,7 +572,7 @@ func unknownFlag(app *cli.App, cmd *cli.Command, arg, name string) error {
 		for _, f := range cmd.Flags {
 			names = append(names, f.Names()...)
 		}
-		where = "driftless " + cmd.Name + " --help"
+		where = "driftless " + cmdPath + " --help"
 	}
 	msg := fmt.Sprintf("unknown flag %s", arg)
 	if s := diag.Suggest(name, names); s != "" {

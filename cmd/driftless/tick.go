@@ -112,6 +112,11 @@ func tickDue(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journa
 // at each tick; now, the time it started, and cfg, the config then, go
 // unused.
 func daemon(c *cli.Context, u *ui, _ time.Time, _ *config.Config, j *journal.Journal) error {
+	stopRetention, err := startRetention(c, u, j) // --retention (journalcmd.go)
+	if err != nil {
+		return err
+	}
+	defer stopRetention()
 	// The signal stops new ticks at once; work in flight gets --grace.
 	work, cancelWork := context.WithCancel(context.WithoutCancel(c.Context))
 	defer cancelWork()
