@@ -52,14 +52,15 @@ func aheadText(d time.Duration) string {
 }
 
 // tick runs what is due, but not what needs an environment variable that
-// is not set: that is said, file:line first, and makes tick exit 1 when
-// nothing worse happened; the rest runs (docs/config-dir.md#secrets).
+// is not set: that is said, file:line first, and makes tick exit 3 (its
+// hosts were not run, SPEC §4.1; 1 would say nothing ran); the rest runs
+// (docs/config-dir.md#secrets).
 func tick(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error {
 	cfg, blocked := runnable(cfg)
 	sayBlocked(u, blocked)
 	err := tickDue(c, u, now, cfg, j)
 	if err == nil && len(blocked) > 0 {
-		return exitWith(exitInvalid, fmt.Errorf("what needs the environment variables named above was not run (they are not set); the rest was"))
+		return exitWith(exitFailed, fmt.Errorf("what needs the environment variables named above was not run (they are not set); the rest was"))
 	}
 	return err
 }
