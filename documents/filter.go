@@ -62,8 +62,7 @@ func filtered(v Value, filter, sep string) string {
 	}
 	switch {
 	case v.IsList:
-		b, _ := json.Marshal(v.List)
-		return string(b)
+		return SSMEnvValue(v) // a JSON list, as SSM writes one
 	case v.JSON:
 		return v.Str // a StringMap or MapList is JSON text already
 	}

@@ -1,7 +1,6 @@
 package documents
 
 import (
-	"encoding/json"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -304,12 +303,7 @@ func (t *Template) Render(s *Scope) (string, error) {
 // ssmValue is a parameter value as the SSM agent writes it into a longer
 // string: a list as a JSON list, "$$" as "$".
 func ssmValue(v Value) string {
-	s := v.Str
-	if v.IsList {
-		b, _ := json.Marshal(v.List)
-		s = string(b)
-	}
-	return strings.ReplaceAll(s, "$$", "$")
+	return strings.ReplaceAll(SSMEnvValue(v), "$$", "$")
 }
 
 // ResolveSSM replaces the {{ssm:NAME}} and {{ssm-secure:NAME}} references

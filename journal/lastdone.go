@@ -26,11 +26,10 @@ func (j *Journal) LastFinished(ctx context.Context, assoc, host string, mode Mod
 	var at int64
 	err = j.r.QueryRowContext(ctx, `
 		SELECT run_id, mode, started_at, status, def_hash FROM host_results
-		WHERE host = ? AND association = ? AND status NOT IN (?, ?, ?)
+		WHERE host = ? AND association = ? AND status NOT IN `+cutOff+`
 		AND (? = '' AND mode != ? OR mode = ?)
 		ORDER BY run_id DESC LIMIT 1`,
-		host, assoc, StatusCancelled, StatusInterrupted, StatusInProgress,
-		mode, ModeExec, mode).Scan(&lr.RunID, &lr.Mode, &at, &lr.Status, &lr.DefHash)
+		host, assoc, mode, ModeExec, mode).Scan(&lr.RunID, &lr.Mode, &at, &lr.Status, &lr.DefHash)
 	if errors.Is(err, sql.ErrNoRows) {
 		return LastRun{}, false, nil
 	}

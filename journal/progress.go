@@ -24,12 +24,16 @@ func (j *Journal) RecordProgress(h HostResult) error {
 	}
 	h.Status, h.DefHash, h.EndedAt = StatusInProgress, "", time.Time{}
 	weight := ownSteps(&h)
-	// A context already done: enqueue takes the record only if there is
-	// room now.
-	done, cancel := context.WithCancel(context.Background())
-	cancel()
-	if err := j.enqueue(done, op{kind: opRecordHost, host: &h, weight: weight}); err != nil {
+	if err := j.enqueue(doneCtx, op{kind: opRecordHost, host: &h, weight: weight}); err != nil {
 		return fmt.Errorf("journal: record progress of %s: %w", h.Host, err)
 	}
 	return nil
 }
+
+// doneCtx is a context that is already done: enqueue takes a record with
+// it only if there is room now.
+var doneCtx = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()

@@ -134,11 +134,11 @@ func (j *Journal) uncheckedFailure(ctx context.Context, assoc, host string, host
 		JOIN step_results a ON a.host_result_id = la.host_result_id AND a.idx = c.idx AND a.name = c.name
 		WHERE c.host_result_id = ? AND c.status = ? AND c.skip_reason = ?
 			AND a.status NOT IN (?, ?, ?)
-			AND NOT (a.status = ? AND a.skip_reason IN (?, ?, ?))
+			AND NOT (a.status = ? AND a.skip_reason IN (?, ?, ?, ?, ?))
 		ORDER BY c.idx LIMIT 1`,
 		assoc, host, ModeApply, hostResult, StatusSkipped, SkipNoCheck,
-		StatusCompliant, StatusCorrected, StatusSuccess,
-		StatusSkipped, SkipPrecondition, SkipExited, SkipNoCheck).Scan(&step, &run)
+		StatusCompliant, StatusCorrected, StatusSuccess, // stepCompliant's, with compliantSkips below
+		StatusSkipped, SkipPrecondition, SkipExited, SkipNoCheck, SkipNotNotified, SkipWouldRun).Scan(&step, &run)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", 0, nil
 	}

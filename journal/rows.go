@@ -103,6 +103,9 @@ func (m *rowMemory) forgetRun(id int64) {
 // takes the other's, as it would have from the row (RecordHost keeps the
 // start a row has).
 func superseded(batch []op) []bool {
+	if len(batch) < 2 {
+		return nil
+	}
 	var skip []bool
 	open := make(map[hostKey]int, len(batch))
 	for i, o := range batch {

@@ -567,12 +567,13 @@ func rowsAffected(res sql.Result) int64 {
 // rows are written again one at a time, so that the error names the step
 // as it always has.
 func (j *Journal) insertSteps(ctx context.Context, tx *sql.Tx, hostID, startedNano int64, steps []StepResult) error {
+	args := make([]any, 0, min(len(steps), stepsPerInsert)*stepColumns)
 	for len(steps) > 0 {
 		n := min(len(steps), stepsPerInsert)
 		chunk := steps[:n]
 		steps = steps[n:]
 		if st := j.stmts.insertSteps[n]; st != nil {
-			args := make([]any, 0, n*stepColumns)
+			args = args[:0]
 			for i := range chunk {
 				args = appendStepArgs(args, hostID, startedNano, &chunk[i])
 			}
@@ -585,7 +586,6 @@ func (j *Journal) insertSteps(ctx context.Context, tx *sql.Tx, hostID, startedNa
 			}
 		}
 		ins := tx.StmtContext(ctx, j.stmts.insertStep)
-		args := make([]any, 0, stepColumns)
 		for i := range chunk {
 			s := &chunk[i]
 			if _, err := ins.ExecContext(ctx, appendStepArgs(args[:0], hostID, startedNano, s)...); err != nil {

@@ -93,7 +93,7 @@ func (f *fetcher) get(url, source, want string) ([]byte, *plan.Stream, error) {
 	if want != "" && got != want {
 		return nil, nil, fmt.Errorf("download: %w: got sha256 %s, want %s; nothing was written on the host", ErrChecksum, got, want)
 	}
-	if f.cacheDir != "" && s == nil {
+	if f.cacheDir != "" && s == nil && url == "" { // httpGetFile cached a download already
 		if os.MkdirAll(f.cacheDir, 0o700) == nil {
 			tmp := filepath.Join(f.cacheDir, ".tmp-"+got)
 			if os.WriteFile(tmp, b, 0o600) == nil {
@@ -162,14 +162,18 @@ func (f *fetcher) httpGetFile(url string) ([]byte, *plan.Stream, error) {
 		return nil, nil, fmt.Errorf("download %s: %w", url, err)
 	}
 	got := hex.EncodeToString(h.Sum(nil))
-	if err := os.Rename(tmp.Name(), filepath.Join(f.cacheDir, got)); err != nil {
+	cached := filepath.Join(f.cacheDir, got)
+	if err := os.Rename(tmp.Name(), cached); err != nil {
 		return nil, nil, fmt.Errorf("download %s: cache: %w", url, err)
 	}
-	b, s, err := hashedFile(f.cacheDir, got)
+	if n > plan.MaxDiffBytes { // hashed above as it was written: not read again
+		return nil, &plan.Stream{Dir: f.cacheDir, Name: got, Size: n, SHA: got}, nil
+	}
+	b, err := os.ReadFile(cached)
 	if err != nil {
 		return nil, nil, fmt.Errorf("download %s: cache: %w", url, err)
 	}
-	return b, s, nil
+	return b, nil, nil
 }
 
 func (f *fetcher) httpBody(url string) (io.ReadCloser, error) {

@@ -12,7 +12,6 @@ import (
 
 const defaultHistoryLimit = 20
 
-// runJournalJSON is a run in `history --json` and `show --json`.
 // runRecordJSON is a run as every command's JSON shows it (docs/json.md):
 // what ran, how it ended, its hosts counted by status, and how many of
 // them drifted and were corrected.
@@ -136,9 +135,6 @@ func runHistory(c *cli.Context, u *ui) (err error) {
 	}
 	return nil
 }
-
-// historyJSON is a run in `history --json`: the run, and on how many
-// hosts it found drift and corrected it.
 
 // shortTimeLayout is a start time in a table too narrow for textTimeLayout.
 const shortTimeLayout = "01-02 15:04Z"

@@ -95,11 +95,7 @@ func (d *daemonMetrics) observeTick(cfg *config.Config, res *runner.TickResult, 
 	if d == nil {
 		return
 	}
-	names := make([]string, 0, len(cfg.Associations))
-	for _, a := range cfg.Associations {
-		names = append(names, a.Name)
-	}
-	d.m.Associations(names)
+	d.m.Associations(cfg.AssociationNames())
 	if res != nil {
 		for _, r := range res.Runs {
 			d.m.ObserveRun(r.Run, r.Hosts)

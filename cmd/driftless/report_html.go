@@ -2,8 +2,7 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
+	"io"
 	"time"
 
 	"github.com/urfave/cli/v2"
@@ -69,25 +68,16 @@ func runReportHTML(c *cli.Context, u *ui) (err error) {
 }
 
 // writeReportFile writes the report next to file and renames it into
-// place: a reader (a web server, a browser reloading) never sees half a page.
+// place (writeFileAtomic): a reader (a web server, a browser reloading)
+// never sees half a page.
 func writeReportFile(c *cli.Context, j *journal.Journal, file string, opt htmlreport.Options) (htmlreport.Summary, error) {
-	tmp, err := os.CreateTemp(filepath.Dir(file), "."+filepath.Base(file)+".*")
+	var sum htmlreport.Summary
+	err := writeFileAtomic(file, 0o644, func(w io.Writer) (err error) {
+		sum, err = htmlreport.Write(c.Context, j, w, opt)
+		return err
+	})
 	if err != nil {
 		return htmlreport.Summary{}, fmt.Errorf("report: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	sum, err := htmlreport.Write(c.Context, j, tmp, opt)
-	if err == nil {
-		err = tmp.Chmod(0o644)
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), file)
-	}
-	if err != nil {
-		return htmlreport.Summary{}, fmt.Errorf("report: write %s: %w", file, err)
 	}
 	return sum, nil
 }

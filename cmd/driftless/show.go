@@ -20,7 +20,7 @@ const (
 	showMaxLineLen = 500
 )
 
-// showJSON is `show --json`.
+// hostRecordJSON is a host of a run in every command's JSON (docs/json.md).
 type hostRecordJSON struct {
 	hostOutcomeJSON
 	DefHash         string           `json:"def_hash,omitempty"`

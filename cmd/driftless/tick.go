@@ -65,6 +65,17 @@ func tick(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.J
 	return err
 }
 
+// sayHeld prints the hosts a tick left alone because another driftless
+// holds them.
+func sayHeld(u *ui, res *runner.TickResult) {
+	if res == nil {
+		return
+	}
+	for _, h := range res.Held {
+		u.notef("%s %s: skipped, another driftless holds it (%s)", h.Association, h.Host, h.Holder)
+	}
+}
+
 // sayBlocked prints what tick and daemon do not run, and why.
 func sayBlocked(u *ui, blocked []*diag.Error) {
 	for _, e := range blocked {
@@ -86,11 +97,7 @@ func tickDue(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journa
 	if res != nil {
 		notifyRuns(notes, res.Runs)
 	}
-	if res != nil {
-		for _, h := range res.Held {
-			u.notef("%s %s: skipped, another driftless holds it (%s)", h.Association, h.Host, h.Holder)
-		}
-	}
+	sayHeld(u, res)
 	if err != nil {
 		return exitWith(exitFailed, err)
 	}
@@ -109,10 +116,10 @@ func tickDue(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journa
 	return err
 }
 
-// daemon ticks every minute until stopped. It loads the config dir again
-// at each tick; now, the time it started, and cfg, the config then, go
-// unused.
-func daemon(c *cli.Context, u *ui, _ time.Time, _ *config.Config, j *journal.Journal) error {
+// daemon ticks every minute until stopped. Its first tick runs the config
+// it started with (first), each later one loads the config dir again; now,
+// the time it started, goes unused.
+func daemon(c *cli.Context, u *ui, _ time.Time, first *config.Config, j *journal.Journal) error {
 	stopRetention, err := startRetention(c, u, j) // --retention (journalcmd.go)
 	if err != nil {
 		return err
@@ -144,7 +151,10 @@ func daemon(c *cli.Context, u *ui, _ time.Time, _ *config.Config, j *journal.Jou
 			u.notef("driftless daemon: stopped")
 			return nil
 		}
-		cfg, list := loadConfigQuiet(c)
+		cfg, list := first, ""
+		if first = nil; cfg == nil {
+			cfg, list = loadConfigQuiet(c)
+		}
 		if cfg == nil {
 			u.notef("driftless daemon: config invalid, nothing run this minute:\n%s", list)
 		} else {
@@ -163,11 +173,7 @@ func daemon(c *cli.Context, u *ui, _ time.Time, _ *config.Config, j *journal.Jou
 			if err != nil {
 				u.notef("driftless daemon: %v", err)
 			}
-			if res != nil {
-				for _, h := range res.Held {
-					u.notef("%s %s: skipped, another driftless holds it (%s)", h.Association, h.Host, h.Holder)
-				}
-			}
+			sayHeld(u, res)
 			if work.Err() != nil {
 				return exitWith(exitInterrupted, fmt.Errorf("stopped: running work was cancelled after the grace period"))
 			}
