@@ -81,7 +81,10 @@ func newUI(c *cli.Context) (*ui, error) {
 	if u.color {
 		profile = termenv.ANSI256
 	}
+	// SetColorProfile, not termenv.WithProfile: the renderer would otherwise
+	// ask the environment again (and CI=true makes termenv see no terminal).
 	u.r = lipgloss.NewRenderer(u.out, termenv.WithProfile(profile))
+	u.r.SetColorProfile(profile)
 	if u.verbose {
 		// Debug logs (constant keys: host, association, step) on stderr.
 		slog.SetDefault(slog.New(slog.NewTextHandler(u.err, &slog.HandlerOptions{Level: slog.LevelDebug})))
