@@ -13,9 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"golang.org/x/sync/semaphore"
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Sentinel errors that callers branch on (with errors.Is).
@@ -64,8 +63,10 @@ const (
 // Journal is an open journal. It is safe for concurrent use; several
 // processes may have the same journal open (each with its own Journal).
 type Journal struct {
-	path     string
+	path     string // the file, or the URL without its password
 	hostname string
+	node     string  // this process's node name (Options.Node)
+	d        dialect // SQLite or PostgreSQL
 
 	// w is the writer pool: exactly one connection. SQLite admits one
 	// writer at a time per database anyway; funnelling this process's
@@ -100,13 +101,52 @@ type Journal struct {
 	batchHook func()
 }
 
-// Open opens the journal at path, creating it (and its directory, mode
-// 0700) if needed, and brings its schema up to date. The database file is
-// created with mode 0600; SQLite gives the -wal and -shm files the mode of
-// the database file. Open fails with ErrNewerSchema if a newer driftless
-// wrote the journal.
-func Open(path string) (*Journal, error) {
-	return open(context.Background(), path, migrations)
+// Options are what a process says about itself when it opens a journal.
+type Options struct {
+	// Node names this driftless process in the runs and leases it
+	// records (--node); the hostname when empty.
+	Node string
+}
+
+// Open opens the journal at target, creating it if needed, and brings its
+// schema up to date. target is a file (SQLite) or a postgres:// URL
+// (PostgreSQL, shared by several machines).
+//
+// A file is created with mode 0600 (its directory 0700); SQLite gives the
+// -wal and -shm files the mode of the database file. Open fails with
+// ErrNewerSchema if a newer driftless wrote the journal.
+func Open(target string) (*Journal, error) {
+	return OpenWith(target, Options{})
+}
+
+// OpenWith is Open with Options.
+func OpenWith(target string, o Options) (*Journal, error) {
+	var j *Journal
+	var err error
+	if IsURL(target) {
+		j, err = openPostgres(context.Background(), target, false)
+	} else {
+		j, err = open(context.Background(), target, migrations)
+	}
+	if err == nil && o.Node != "" {
+		j.node = o.Node
+	}
+	return j, err
+}
+
+// newJournal is a Journal of dialect d at path, not connected yet.
+func newJournal(path string, d dialect) (*Journal, error) {
+	hostname, _ := os.Hostname()
+	return &Journal{
+		path:       path,
+		hostname:   hostname,
+		node:       hostname,
+		d:          d,
+		queue:      make(chan op, queueLen),
+		budget:     semaphore.NewWeighted(queueBytes),
+		stop:       make(chan struct{}),
+		writerDone: make(chan struct{}),
+	}, nil
 }
 
 func open(ctx context.Context, path string, ms []migration) (_ *Journal, err error) {
@@ -119,17 +159,8 @@ func open(ctx context.Context, path string, ms []migration) (_ *Journal, err err
 	if err := createFile(path); err != nil {
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)
 	}
-	notes := tightenMode(path)
-	hostname, _ := os.Hostname()
-	j := &Journal{
-		path:       path,
-		hostname:   hostname,
-		queue:      make(chan op, queueLen),
-		budget:     semaphore.NewWeighted(queueBytes),
-		stop:       make(chan struct{}),
-		writerDone: make(chan struct{}),
-		notes:      notes,
-	}
+	j, _ := newJournal(path, sqliteDialect{})
+	j.notes = tightenMode(path)
 	defer func() {
 		if err != nil {
 			j.closeDBs()
@@ -218,7 +249,7 @@ func setWAL(ctx context.Context, db *sql.DB) error {
 	}
 }
 
-// Path returns the file the journal is in.
+// Path returns the file the journal is in, or its URL (without password).
 func (j *Journal) Path() string { return j.path }
 
 // Close writes what is still queued, then closes the database. It returns
@@ -264,7 +295,7 @@ func (j *Journal) live() error {
 }
 
 // wrap prefixes err with "journal: stage: " and marks SQLite busy errors
-// with ErrBusy.
+// with ErrBusy, an unreachable PostgreSQL with ErrUnavailable.
 func wrap(stage string, err error) error {
 	if err == nil {
 		return nil
@@ -272,16 +303,11 @@ func wrap(stage string, err error) error {
 	if isBusy(err) && !errors.Is(err, ErrBusy) {
 		return fmt.Errorf("journal: %s: %w: %w", stage, ErrBusy, err)
 	}
-	return fmt.Errorf("journal: %s: %w", stage, err)
-}
-
-func isBusy(err error) bool {
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
-		return false
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) && !errors.Is(err, ErrUnavailable) {
+		return fmt.Errorf("journal: %s: %w: %w", stage, ErrUnavailable, err)
 	}
-	code := se.Code() & 0xff // primary result code
-	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+	return fmt.Errorf("journal: %s: %w", stage, err)
 }
 
 // Times are stored as Unix nanoseconds.

@@ -36,13 +36,22 @@ func openT(t testing.TB, path string) *Journal {
 // ends, and returns it with the context the test's calls take.
 func newT(t testing.TB) (context.Context, *Journal) {
 	t.Helper()
-	return context.Background(), openT(t, tempPath(t))
+	return context.Background(), openT(t, tempTarget(t))
 }
 
 // refuseBadSteps makes j's database refuse, with "no bad steps", to
 // insert the row of a step named "bad": a row that fails to be written.
 func refuseBadSteps(t testing.TB, j *Journal) {
 	t.Helper()
+	if j.d.name() == "postgres" {
+		if _, err := j.w.Exec(`
+			CREATE FUNCTION no_bad_steps() RETURNS trigger LANGUAGE plpgsql AS $$
+			BEGIN IF NEW.name = 'bad' THEN RAISE EXCEPTION 'no bad steps'; END IF; RETURN NEW; END $$;
+			CREATE TRIGGER bad_step BEFORE INSERT ON step_results FOR EACH ROW EXECUTE FUNCTION no_bad_steps()`); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
 	if _, err := j.w.Exec(`CREATE TEMP TRIGGER bad_step BEFORE INSERT ON step_results
 		WHEN NEW.name = 'bad' BEGIN SELECT RAISE(ABORT, 'no bad steps'); END`); err != nil {
 		t.Fatal(err)
@@ -121,7 +130,11 @@ func deadPID(t *testing.T) int {
 func userVersion(t *testing.T, j *Journal) int {
 	t.Helper()
 	var v int
-	if err := j.r.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+	q := `PRAGMA user_version`
+	if j.d.name() == "postgres" {
+		q = `SELECT max(version) FROM driftless_schema`
+	}
+	if err := j.r.QueryRow(q).Scan(&v); err != nil {
 		t.Fatal(err)
 	}
 	return v
@@ -231,8 +244,10 @@ func TestMigrationsUpgradeAndRefuseNewer(t *testing.T) {
 	}
 }
 
-func TestConcurrentOpenOfFreshFile(t *testing.T) {
-	path := tempPath(t)
+func TestConcurrentOpenOfFreshFile(t *testing.T) { forBackends(t, testConcurrentOpenOfFreshFile) }
+
+func testConcurrentOpenOfFreshFile(t *testing.T) {
+	path := tempTarget(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 6)
 	js := make([]*Journal, 6)
@@ -245,7 +260,7 @@ func TestConcurrentOpenOfFreshFile(t *testing.T) {
 			t.Fatalf("Open %d: %v", i, err)
 		}
 		defer js[i].Close()
-		if v := userVersion(t, js[i]); v != schemaVersion(migrations) {
+		if v := userVersion(t, js[i]); v != schemaVersion(migrations) && v != schemaVersion(pgMigrations) {
 			t.Errorf("journal %d: user_version = %d", i, v)
 		}
 	}
@@ -281,7 +296,9 @@ func TestFileModes(t *testing.T) {
 	}
 }
 
-func TestErrors(t *testing.T) {
+func TestErrors(t *testing.T) { forBackends(t, testErrors) }
+
+func testErrors(t *testing.T) {
 	ctx, j := newT(t)
 	id := startRunT(t, j, "web", ModeApply, base)
 

@@ -7,7 +7,9 @@ import (
 
 // LastFinished in one mode passes over the other mode's executions and
 // over those that were cut off; with no mode it takes any but exec.
-func TestLastFinishedByMode(t *testing.T) {
+func TestLastFinishedByMode(t *testing.T) { forBackends(t, testLastFinishedByMode) }
+
+func testLastFinishedByMode(t *testing.T) {
 	ctx, j := newT(t)
 	base := time.Date(2026, 12, 1, 22, 5, 0, 0, time.UTC)
 	run := func(mode Mode, status Status, at time.Duration) int64 {

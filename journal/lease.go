@@ -47,6 +47,9 @@ func (j *Journal) AcquireLeases(ctx context.Context, holder Holder, assoc string
 	token := procToken(holder.PID)
 	held = make(map[string]Holder)
 	err = j.inTx(ctx, func(tx *sql.Tx) error {
+		if err := j.d.lockAssociation(ctx, tx, assoc); err != nil {
+			return err
+		}
 		now := time.Now()
 		rows, err := tx.QueryContext(ctx, `
 			SELECT host, holder_pid, holder_hostname, holder_run_id, holder_token, expires_at
@@ -163,6 +166,9 @@ func (j *Journal) RenewLeases(ctx context.Context, holder Holder, assoc string, 
 	}
 	hosts = dedupe(hosts)
 	err = j.inTx(ctx, func(tx *sql.Tx) error {
+		if err := j.d.lockAssociation(ctx, tx, assoc); err != nil {
+			return err
+		}
 		expires := unixNano(time.Now().Add(ttl))
 		if len(hosts) == 0 {
 			_, err := tx.ExecContext(ctx, `
@@ -211,22 +217,28 @@ func (j *Journal) ReleaseLeases(ctx context.Context, holder Holder, assoc string
 		return fmt.Errorf("journal: release leases: %w", ErrReadOnly)
 	}
 	hosts = dedupe(hosts)
-	var err error
-	if len(hosts) == 0 {
-		_, err = j.w.ExecContext(ctx, `
-			DELETE FROM leases
-			WHERE association = ? AND holder_pid = ? AND holder_hostname = ? AND holder_run_id = ?`,
-			assoc, holder.PID, holder.Hostname, holder.RunID)
-	} else {
-		var list []byte
-		if list, err = json.Marshal(hosts); err == nil {
-			_, err = j.w.ExecContext(ctx, `
-				DELETE FROM leases
-				WHERE association = ? AND host IN (SELECT value FROM json_each(?))
-					AND holder_pid = ? AND holder_hostname = ? AND holder_run_id = ?`,
-				assoc, string(list), holder.PID, holder.Hostname, holder.RunID)
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		if err := j.d.lockAssociation(ctx, tx, assoc); err != nil {
+			return err
 		}
-	}
+		if len(hosts) == 0 {
+			_, err := tx.ExecContext(ctx, `
+				DELETE FROM leases
+				WHERE association = ? AND holder_pid = ? AND holder_hostname = ? AND holder_run_id = ?`,
+				assoc, holder.PID, holder.Hostname, holder.RunID)
+			return err
+		}
+		list, err := json.Marshal(hosts)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `
+			DELETE FROM leases
+			WHERE association = ? AND host IN (SELECT value FROM json_each(?))
+				AND holder_pid = ? AND holder_hostname = ? AND holder_run_id = ?`,
+			assoc, string(list), holder.PID, holder.Hostname, holder.RunID)
+		return err
+	})
 	return wrap("release leases", err)
 }
 

@@ -14,9 +14,11 @@ import (
 // SQLite is concerned) with four runs each competing for the same hosts:
 // every host must end up with exactly one holder, and every loser must be
 // told who holds it.
-func TestLeasesCompete(t *testing.T) {
+func TestLeasesCompete(t *testing.T) { forBackends(t, testLeasesCompete) }
+
+func testLeasesCompete(t *testing.T) {
 	ctx := context.Background()
-	path := tempPath(t)
+	path := tempTarget(t)
 	js := []*Journal{openT(t, path), openT(t, path)}
 	hosts := make([]string, 100)
 	for i := range hosts {
@@ -98,7 +100,9 @@ func TestLeasesCompete(t *testing.T) {
 	}
 }
 
-func TestLeaseTakeover(t *testing.T) {
+func TestLeaseTakeover(t *testing.T) { forBackends(t, testLeaseTakeover) }
+
+func testLeaseTakeover(t *testing.T) {
 	ctx, j := newT(t)
 	me := j.Self(1)
 	acquire := func(h Holder, hosts []string, ttl time.Duration) ([]string, map[string]Holder) {
@@ -173,7 +177,9 @@ func TestLeaseTakeover(t *testing.T) {
 
 // A lease is stored under the host's name byte for byte, whether the rows
 // go in one statement (names JSON keeps) or one by one (one it would not).
-func TestAcquireLeasesStoresNames(t *testing.T) {
+func TestAcquireLeasesStoresNames(t *testing.T) { forBackends(t, testAcquireLeasesStoresNames) }
+
+func testAcquireLeasesStoresNames(t *testing.T) {
 	ctx, j := newT(t)
 	for _, hosts := range [][]string{{"web-1", `we"b<2>`, "wéb-3"}, {"bad-\xff", "web-4"}} {
 		acq, held, err := j.AcquireLeases(ctx, j.Self(1), "web", hosts, time.Minute)

@@ -148,7 +148,7 @@ func (j *Journal) DeleteNotifications(ctx context.Context, ids []int64) error {
 		return fmt.Errorf("journal: delete notifications: %w", err)
 	}
 	err = j.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE id IN (SELECT value FROM json_each(?))`, string(list))
+		_, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))`, string(list))
 		return err
 	})
 	return wrap("delete notifications", err)

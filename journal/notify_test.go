@@ -17,9 +17,11 @@ func notifIDs(ns []Notification) []int64 {
 // Undelivered notifications: recorded, claimed by one process at a time,
 // due by their NextAt, released with their attempts, capped per webhook,
 // dropped when old or their webhook is gone.
-func TestNotifications(t *testing.T) {
+func TestNotifications(t *testing.T) { forBackends(t, testNotifications) }
+
+func testNotifications(t *testing.T) {
 	ctx := context.Background()
-	path := tempPath(t)
+	path := tempTarget(t)
 	j := openT(t, path)
 	other := openT(t, path) // another process on the same journal
 

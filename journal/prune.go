@@ -123,30 +123,25 @@ func (j *Journal) Prune(ctx context.Context, o PruneOptions) (PruneResult, error
 	if o.DryRun {
 		err := j.pruneCount(ctx, before, &res)
 		if err == nil {
-			res.Space, err = j.space(ctx, j.w)
+			res.Space, err = j.d.space(ctx, j.w)
 		}
 		return res, wrap("prune", err)
 	}
-	start, err := j.space(ctx, j.w)
+	start, err := j.d.space(ctx, j.w)
 	if err != nil {
 		return res, wrap("prune", err)
 	}
 	err = j.pruneAll(ctx, before, &res)
-	if err == nil && start.AutoVacuum == "incremental" {
-		err = j.incrementalVacuum(ctx)
+	if err == nil {
+		err = j.d.afterPrune(ctx, j, start)
 	}
 	if err == nil {
 		err = j.keptCount(ctx, before, &res)
 	}
-	if err == nil {
-		// Copy the WAL into the database file now, so that the file
-		// shrinks; PASSIVE never waits for anyone.
-		_, err = j.w.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
-	}
 	if err != nil {
 		return res, wrap("prune", err)
 	}
-	res.Space, err = j.space(ctx, j.w)
+	res.Space, err = j.d.space(ctx, j.w)
 	// Others may have written meanwhile: what they added is not ours to
 	// count, and the journal may even have grown.
 	res.BytesFreed = max(start.Bytes()-res.Space.Bytes(), 0)
@@ -313,12 +308,12 @@ func deleteHosts(ctx context.Context, tx *sql.Tx, ids []int64, res *PruneResult)
 	if err != nil {
 		return err
 	}
-	r, err := tx.ExecContext(ctx, `DELETE FROM step_results WHERE host_result_id IN (SELECT value FROM json_each(?))`, string(list))
+	r, err := tx.ExecContext(ctx, `DELETE FROM step_results WHERE host_result_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))`, string(list))
 	if err != nil {
 		return err
 	}
 	res.Steps += rowsAffected(r)
-	r, err = tx.ExecContext(ctx, `DELETE FROM host_results WHERE id IN (SELECT value FROM json_each(?))`, string(list))
+	r, err = tx.ExecContext(ctx, `DELETE FROM host_results WHERE id IN (SELECT CAST(value AS BIGINT) FROM json_each(?))`, string(list))
 	if err != nil {
 		return err
 	}
@@ -394,30 +389,15 @@ func (j *Journal) Vacuum(ctx context.Context) (before, after Space, err error) {
 	if j.w == nil {
 		return before, after, wrap("vacuum", ErrReadOnly)
 	}
-	if before, err = j.space(ctx, j.w); err != nil {
+	if before, err = j.d.space(ctx, j.w); err != nil {
 		return before, after, wrap("vacuum", err)
 	}
 	if err := j.Flush(ctx); err != nil {
 		return before, after, err
 	}
-	if err := turnOnIncrementalVacuum(ctx, j.w); err != nil {
+	if err := j.d.vacuum(ctx, j.w); err != nil {
 		return before, after, wrap("vacuum", err)
 	}
-	after, err = j.space(ctx, j.w)
+	after, err = j.d.space(ctx, j.w)
 	return before, after, wrap("vacuum", err)
-}
-
-// space reads how the database uses its pages, on q.
-func (j *Journal) space(ctx context.Context, q *sql.DB) (Space, error) {
-	var s Space
-	var av int
-	err := q.QueryRowContext(ctx, `
-		SELECT p.page_size, c.page_count, f.freelist_count, a.auto_vacuum
-		FROM pragma_page_size() p, pragma_page_count() c, pragma_freelist_count() f, pragma_auto_vacuum() a`).
-		Scan(&s.PageSize, &s.Pages, &s.FreePages, &av)
-	if err != nil {
-		return s, err
-	}
-	s.AutoVacuum = map[int]string{0: "none", 1: "full", 2: "incremental"}[av]
-	return s, nil
 }

@@ -118,7 +118,9 @@ func countRows(t *testing.T, j *Journal, table string) int64 {
 	return n
 }
 
-func TestPruneKeepsWhatIsStillNeeded(t *testing.T) {
+func TestPruneKeepsWhatIsStillNeeded(t *testing.T) { forBackends(t, testPruneKeepsWhatIsStillNeeded) }
+
+func testPruneKeepsWhatIsStillNeeded(t *testing.T) {
 	ctx := context.Background()
 	j, _ := pruneJournal(t)
 	cutoff := base.Add(10 * 24 * time.Hour)
@@ -208,7 +210,7 @@ func TestPruneInBatchesGivesSpaceBack(t *testing.T) {
 	bulkRuns(t, j, "small", 1, 150, 3, 200)
 	bulkRuns(t, j, "big", 400, 1, 800, 200)
 	bulkRuns(t, j, "small", 400, 1, 3, 200)
-	start, err := j.space(ctx, j.w)
+	start, err := j.d.space(ctx, j.w)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,12 +287,14 @@ func TestPruneOldJournalThenVacuum(t *testing.T) {
 // A writer on the same journal (another Journal: its own connections and
 // locks, like another process) keeps writing while Prune deletes, and
 // never waits long.
-func TestPruneLetsAnotherWriterWrite(t *testing.T) {
+func TestPruneLetsAnotherWriterWrite(t *testing.T) { forBackends(t, testPruneLetsAnotherWriterWrite) }
+
+func testPruneLetsAnotherWriterWrite(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes a large journal")
 	}
 	ctx := context.Background()
-	path := tempPath(t)
+	path := tempTarget(t)
 	j := openT(t, path)
 	bulkRuns(t, j, "old", 0, 30, 100, 400)
 	other := openT(t, path)
@@ -355,7 +359,9 @@ func TestPruneLetsAnotherWriterWrite(t *testing.T) {
 	}
 }
 
-func TestStats(t *testing.T) {
+func TestStats(t *testing.T) { forBackends(t, testStats) }
+
+func testStats(t *testing.T) {
 	ctx := context.Background()
 	j, path := pruneJournal(t)
 	st, err := j.Stats(ctx)

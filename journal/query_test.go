@@ -9,7 +9,9 @@ import (
 	"time"
 )
 
-func TestStatusCompliance(t *testing.T) {
+func TestStatusCompliance(t *testing.T) { forBackends(t, testStatusCompliance) }
+
+func testStatusCompliance(t *testing.T) {
 	ctx, j := newT(t)
 
 	r1 := startRunT(t, j, "web", ModeApply, base)
@@ -115,7 +117,9 @@ func TestStatusCompliance(t *testing.T) {
 	}
 }
 
-func TestHistory(t *testing.T) {
+func TestHistory(t *testing.T) { forBackends(t, testHistory) }
+
+func testHistory(t *testing.T) {
 	ctx, j := newT(t)
 	var ids []int64 // in start order
 	for i, a := range []string{"web", "db", "web", "db", "web"} {
@@ -163,7 +167,9 @@ func TestHistory(t *testing.T) {
 	}
 }
 
-func TestDrift(t *testing.T) {
+func TestDrift(t *testing.T) { forBackends(t, testDrift) }
+
+func testDrift(t *testing.T) {
 	ctx, j := newT(t)
 	r1 := startRunT(t, j, "web", ModeCheck, base)
 	recordT(t, j, host(r1, "web-1", StatusSuccess, base, step(0, StatusCompliant), step(1, StatusDrifted)))
@@ -222,9 +228,11 @@ func TestDrift(t *testing.T) {
 	}
 }
 
-func TestFirstSeen(t *testing.T) {
+func TestFirstSeen(t *testing.T) { forBackends(t, testFirstSeen) }
+
+func testFirstSeen(t *testing.T) {
 	ctx := context.Background()
-	path := tempPath(t)
+	path := tempTarget(t)
 	j1, j2 := openT(t, path), openT(t, path)
 
 	got, err := j1.FirstSeen(ctx, "web", base)
@@ -283,6 +291,10 @@ func queryT[F, R, K any](t testing.TB, query func(context.Context, F) ([]R, erro
 // that step stays what the last apply left: an apply that failed it keeps
 // the host NON_COMPLIANT through later checks, until an apply succeeds.
 func TestCheckKeepsTheLastApplysFailure(t *testing.T) {
+	forBackends(t, testCheckKeepsTheLastApplysFailure)
+}
+
+func testCheckKeepsTheLastApplysFailure(t *testing.T) {
 	ctx, j := newT(t)
 	at := base
 	run := func(mode Mode, hostName string, status Status, steps ...StepResult) {

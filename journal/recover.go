@@ -93,8 +93,9 @@ func (j *Journal) RecoverInterrupted(ctx context.Context) ([]int64, error) {
 			// recovered by another process, since we looked.
 			res, err := tx.ExecContext(ctx, `
 				UPDATE runs SET status = 'Interrupted',
-					ended_at = max(started_at, coalesce(
-						(SELECT max(coalesce(ended_at, started_at)) FROM host_results WHERE run_id = ?1), 0))
+					ended_at = (SELECT CASE WHEN max(coalesce(h.ended_at, h.started_at)) > runs.started_at
+						THEN max(coalesce(h.ended_at, h.started_at)) ELSE runs.started_at END
+						FROM host_results h WHERE h.run_id = ?1)
 				WHERE id = ?1 AND status = 'InProgress'`, c.id)
 			if err != nil {
 				return err

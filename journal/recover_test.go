@@ -9,7 +9,9 @@ import (
 	"time"
 )
 
-func TestRecoverInterrupted(t *testing.T) {
+func TestRecoverInterrupted(t *testing.T) { forBackends(t, testRecoverInterrupted) }
+
+func testRecoverInterrupted(t *testing.T) {
 	ctx, j := newT(t)
 	now := time.Now().UTC()
 	start := func(pid int, hostname string, at time.Time) int64 {
@@ -94,7 +96,9 @@ func TestRecoverInterrupted(t *testing.T) {
 // TestRecoverOtherPIDNamespace: a run recorded on this hostname from
 // another pid namespace (a container sharing the hostname) cannot be
 // checked by pid, so it is judged by age like a run of another machine.
-func TestRecoverOtherPIDNamespace(t *testing.T) {
+func TestRecoverOtherPIDNamespace(t *testing.T) { forBackends(t, testRecoverOtherPIDNamespace) }
+
+func testRecoverOtherPIDNamespace(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("pid namespaces are Linux")
 	}
@@ -123,6 +127,10 @@ func TestRecoverOtherPIDNamespace(t *testing.T) {
 // RecordHost, when the host ends, replaces them; progress never becomes
 // a host's latest execution.
 func TestRecordProgressSurvivesRecovery(t *testing.T) {
+	forBackends(t, testRecordProgressSurvivesRecovery)
+}
+
+func testRecordProgressSurvivesRecovery(t *testing.T) {
 	ctx, j := newT(t)
 	now := time.Now().UTC()
 	pid := deadPID(t)

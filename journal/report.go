@@ -52,7 +52,7 @@ func outOfStateSteps(ctx context.Context, tx *sql.Tx, keys []RowKey, out map[Row
 		SELECT h.run_id, h.host, s.idx, s.name, s.action, s.status, s.skip_reason, s.drifted, s.differ,
 			s.exit_code, s.stderr, s.stderr_truncated, s.error, s.at
 		FROM host_results h JOIN step_results s ON s.host_result_id = h.id
-		WHERE (h.run_id, h.host) IN (VALUES (?, ?)`+strings.Repeat(", (?, ?)", len(keys)-1)+`)
+		WHERE (h.run_id, h.host) IN (VALUES (CAST(? AS BIGINT), ?)`+strings.Repeat(", (CAST(? AS BIGINT), ?)", len(keys)-1)+`)
 			AND (s.drifted = 1 OR s.status NOT IN (?, ?, ?))
 		ORDER BY h.id, s.idx`, args...)
 	if err != nil {
@@ -104,7 +104,8 @@ func (j *Journal) DriftTimeline(ctx context.Context, since, until time.Time, wid
 	// drifted = 1 as a literal: the planner uses step_results_drift only
 	// when it can see it.
 	rows, err := j.r.QueryContext(ctx, `
-		SELECT h.host, (s.at - ?) / ?, SUM(s.status = ?), SUM(s.status = ?), SUM(s.status NOT IN (?, ?))
+		SELECT h.host, (s.at - ?) / ?, count(CASE WHEN s.status = ? THEN 1 END), count(CASE WHEN s.status = ? THEN 1 END),
+			count(CASE WHEN s.status NOT IN (?, ?) THEN 1 END)
 		FROM step_results s JOIN host_results h ON h.id = s.host_result_id
 		WHERE s.drifted = 1 AND s.at >= ? AND s.at < ?
 		GROUP BY 1, 2 ORDER BY 1, 2`,

@@ -8,8 +8,10 @@ import (
 
 // OutOfStateSteps gives, for the host executions asked for, the steps
 // found out of state or not compliant, and nothing for the others.
-func TestOutOfStateSteps(t *testing.T) {
-	j := openT(t, tempPath(t))
+func TestOutOfStateSteps(t *testing.T) { forBackends(t, testOutOfStateSteps) }
+
+func testOutOfStateSteps(t *testing.T) {
+	j := openT(t, tempTarget(t))
 	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	run := startRunT(t, j, "web", ModeApply, at)
 	failed := step(2, StatusFailed)
@@ -39,8 +41,10 @@ func TestOutOfStateSteps(t *testing.T) {
 
 // DriftTimeline counts drift events per host and period, by outcome,
 // within the window only.
-func TestDriftTimeline(t *testing.T) {
-	j := openT(t, tempPath(t))
+func TestDriftTimeline(t *testing.T) { forBackends(t, testDriftTimeline) }
+
+func testDriftTimeline(t *testing.T) {
+	j := openT(t, tempTarget(t))
 	day := 24 * time.Hour
 	since := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	for i, d := range []time.Duration{-day, 0, day + time.Hour, day + 2*time.Hour, 3 * day} {

@@ -10,7 +10,9 @@ import (
 // start, and is the latest of its association; hosts whose records share
 // a batch, and a batch that failed and was written again record by record,
 // end the same way.
-func TestHostRecordsAcrossBatches(t *testing.T) {
+func TestHostRecordsAcrossBatches(t *testing.T) { forBackends(t, testHostRecordsAcrossBatches) }
+
+func testHostRecordsAcrossBatches(t *testing.T) {
 	ctx, j := newT(t)
 	refuseBadSteps(t, j)
 	id := startRunT(t, j, "web", ModeApply, base)

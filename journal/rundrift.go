@@ -36,7 +36,7 @@ func (j *Journal) runDrifts(ctx context.Context, ids []int64, out map[int64]RunD
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := j.r.QueryContext(ctx, `SELECT run_id, SUM(drifted > 0), SUM(corrected > 0) FROM host_results
+	rows, err := j.r.QueryContext(ctx, `SELECT run_id, count(CASE WHEN drifted > 0 THEN 1 END), count(CASE WHEN corrected > 0 THEN 1 END) FROM host_results
 		WHERE run_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) GROUP BY run_id`, args...)
 	if err != nil {
 		return err

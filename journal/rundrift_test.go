@@ -8,8 +8,10 @@ import (
 
 // RunDrifts counts, per run, the hosts where a step was found out of
 // state and those where one was corrected; a run without drift is 0, 0.
-func TestRunDrifts(t *testing.T) {
-	j := openT(t, tempPath(t))
+func TestRunDrifts(t *testing.T) { forBackends(t, testRunDrifts) }
+
+func testRunDrifts(t *testing.T) {
+	j := openT(t, tempTarget(t))
 	at := time.Date(2026, 11, 20, 10, 0, 0, 0, time.UTC)
 	check := startRunT(t, j, "web", ModeCheck, at)
 	recordT(t, j, host(check, "web-1", StatusSuccess, at, step(0, StatusCompliant), step(1, StatusDrifted)))

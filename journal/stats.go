@@ -50,18 +50,14 @@ func (j *Journal) Stats(ctx context.Context) (*Stats, error) {
 	if st.WALBytes, err = fileSize(j.path + "-wal"); err != nil {
 		return nil, wrap("stats", err)
 	}
-	if st.Space, err = j.space(ctx, j.r); err != nil {
+	if st.Space, err = j.d.space(ctx, j.r); err != nil {
 		return nil, wrap("stats", err)
 	}
-	sizes, err := tableSizes(ctx, j.r)
+	names, sizes, err := j.d.tables(ctx, j.r)
 	if err != nil {
 		return nil, wrap("stats", err)
 	}
 	st.OtherBytes = st.Space.Bytes() - st.Space.FreeBytes()
-	names, err := tableNames(ctx, j.r)
-	if err != nil {
-		return nil, wrap("stats", err)
-	}
 	for _, name := range names {
 		t := TableStats{Name: name}
 		q := `SELECT count(*) FROM "` + strings.ReplaceAll(name, `"`, `""`) + `"`
@@ -79,59 +75,6 @@ func (j *Journal) Stats(ctx context.Context) (*Stats, error) {
 	}
 	st.OldestRun, st.NewestRun = fromNull(oldest), fromNull(newest)
 	return st, nil
-}
-
-// tableNames lists the journal's tables (not SQLite's own), in name order.
-func tableNames(ctx context.Context, db *sql.DB) ([]string, error) {
-	rows, err := db.QueryContext(ctx, `
-		SELECT name FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' ORDER BY name`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var names []string
-	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			return nil, err
-		}
-		names = append(names, n)
-	}
-	return names, rows.Err()
-}
-
-// tableSizes is, per table, the bytes of its own pages and of its
-// indexes' pages, from the dbstat virtual table (modernc.org/sqlite is
-// built with SQLITE_ENABLE_DBSTAT_VTAB); dbstat('main', 1) sums each
-// b-tree's pages.
-func tableSizes(ctx context.Context, db *sql.DB) (map[string][2]int64, error) {
-	rows, err := db.QueryContext(ctx, `
-		SELECT m.tbl_name, m.type = 'index', sum(d.pgsize)
-		FROM dbstat('main', 1) d JOIN sqlite_schema m ON m.name = d.name
-		GROUP BY m.tbl_name, m.type = 'index'`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make(map[string][2]int64)
-	for rows.Next() {
-		var (
-			table string
-			index bool
-			bytes int64
-		)
-		if err := rows.Scan(&table, &index, &bytes); err != nil {
-			return nil, err
-		}
-		s := out[table]
-		if index {
-			s[1] = bytes
-		} else {
-			s[0] = bytes
-		}
-		out[table] = s
-	}
-	return out, rows.Err()
 }
 
 // fileSize is the size of the file at path, 0 when there is none.

@@ -9,9 +9,6 @@ import (
 	"os"
 	"strings"
 	"time"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // The write path. StartRun writes synchronously (the caller needs the id).
@@ -35,6 +32,10 @@ type op struct {
 	weight int64       // bytes held against Journal.budget
 	finish finishReq   // opFinish
 	done   chan error  // opFlush, opFinish; buffered
+	// rowByRow writes the steps one statement each: the pass after a
+	// batch failed, so that an error names its step on PostgreSQL too,
+	// where a failed statement aborts the transaction.
+	rowByRow bool
 }
 
 type finishReq struct {
@@ -360,14 +361,11 @@ func (j *Journal) writeBatch(batch []op, errs map[int64][]error) {
 			return nil
 		})
 	}
-	err := writeAll()
-	for try := 0; err != nil && isBusy(err) && try < busyRetries; try++ {
-		err = writeAll()
-	}
+	err := j.retrying(writeAll)
 	if err == nil {
 		return
 	}
-	if len(batch) == 1 || isBusy(err) {
+	if len(batch) == 1 || j.d.unavailable(err) {
 		for _, o := range batch {
 			errs[o.host.RunID] = append(errs[o.host.RunID], hostWriteErr(o, err))
 		}
@@ -377,6 +375,7 @@ func (j *Journal) writeBatch(batch []op, errs map[int64][]error) {
 	// One by one, every record: one that fails keeps what came before it
 	// for its host (its StartHost row, say).
 	for _, o := range batch {
+		o.rowByRow = true
 		err := j.hostTx(ctx, func(tx *sql.Tx) error { return j.writeHost(ctx, tx, o) })
 		if err != nil {
 			errs[o.host.RunID] = append(errs[o.host.RunID], hostWriteErr(o, err))
@@ -393,7 +392,25 @@ func hostWriteErr(o op, err error) error {
 	return wrap(stage, err)
 }
 
-// inTx runs f in a write transaction (BEGIN IMMEDIATE).
+// retrying calls write until it succeeds or the dialect gives its error
+// up: a batch that found the journal locked for the whole busy timeout
+// (SQLite), or the database unreachable (PostgreSQL restarting), is
+// written again; meanwhile RecordHost queues, up to its bounds.
+func (j *Journal) retrying(write func() error) error {
+	began := time.Now()
+	err := write()
+	for try := 0; err != nil; try++ {
+		wait, ok := j.d.retry(err, try, time.Since(began))
+		if !ok {
+			return err
+		}
+		time.Sleep(wait)
+		err = write()
+	}
+	return nil
+}
+
+// inTx runs f in a write transaction (BEGIN IMMEDIATE on SQLite).
 func (j *Journal) inTx(ctx context.Context, f func(*sql.Tx) error) error {
 	if j.w == nil {
 		return ErrReadOnly
@@ -454,7 +471,7 @@ func (j *Journal) writeHost(ctx context.Context, tx *sql.Tx, o op) error {
 			return err
 		}
 	}
-	if err := j.insertSteps(ctx, tx, row.id, row.startedNano, h.Steps); err != nil {
+	if err := j.insertSteps(ctx, tx, row.id, row.startedNano, h.Steps, o.rowByRow); err != nil {
 		return err
 	}
 	if h.Status == StatusInProgress { // a progress record (RecordProgress) is never the latest
@@ -566,13 +583,13 @@ func rowsAffected(res sql.Result) int64 {
 // its rows (a constraint), SQLite undoes that statement alone, and its
 // rows are written again one at a time, so that the error names the step
 // as it always has.
-func (j *Journal) insertSteps(ctx context.Context, tx *sql.Tx, hostID, startedNano int64, steps []StepResult) error {
+func (j *Journal) insertSteps(ctx context.Context, tx *sql.Tx, hostID, startedNano int64, steps []StepResult, rowByRow bool) error {
 	args := make([]any, 0, min(len(steps), stepsPerInsert)*stepColumns)
 	for len(steps) > 0 {
 		n := min(len(steps), stepsPerInsert)
 		chunk := steps[:n]
 		steps = steps[n:]
-		if st := j.stmts.insertSteps[n]; st != nil {
+		if st := j.stmts.insertSteps[n]; st != nil && !rowByRow {
 			args = args[:0]
 			for i := range chunk {
 				args = appendStepArgs(args, hostID, startedNano, &chunk[i])
@@ -581,7 +598,7 @@ func (j *Journal) insertSteps(ctx context.Context, tx *sql.Tx, hostID, startedNa
 			if err == nil {
 				continue
 			}
-			if !statementOnly(err) {
+			if !j.d.statementOnly(err) {
 				return fmt.Errorf("step %d %q: %w", chunk[0].Index, chunk[0].Name, err)
 			}
 		}
@@ -611,23 +628,6 @@ func appendStepArgs(args []any, hostID, startedNano int64, s *StepResult) []any 
 		int64(s.Duration), s.Error, at)
 }
 
-// statementOnly reports whether err is an SQLite error that undoes the
-// failed statement alone and leaves the transaction open (a constraint, a
-// value too big, a type mismatch), so that the statement's rows may be
-// tried again one by one. Other errors (I/O, disk full, busy, out of
-// memory) may have rolled the whole transaction back.
-func statementOnly(err error) bool {
-	var se *sqlite.Error
-	if !errors.As(err, &se) {
-		return false
-	}
-	switch se.Code() & 0xff { // primary result code
-	case sqlite3.SQLITE_CONSTRAINT, sqlite3.SQLITE_TOOBIG, sqlite3.SQLITE_MISMATCH, sqlite3.SQLITE_RANGE:
-		return true
-	}
-	return false
-}
-
 // finishRun is FinishRun's write, on the writer goroutine.
 func (j *Journal) finishRun(f finishReq) error {
 	ctx := context.Background()
@@ -637,7 +637,13 @@ func (j *Journal) finishRun(f finishReq) error {
 	default:
 		hostStatus, hostErr = StatusFailed, "driftless: the run ended without a result for this host"
 	}
-	err := j.inTx(ctx, func(tx *sql.Tx) error {
+	err := j.retrying(func() error { return j.finishTx(ctx, f, hostStatus, hostErr) })
+	return wrap(fmt.Sprintf("finish run %d", f.runID), err)
+}
+
+// finishTx is finishRun's transaction.
+func (j *Journal) finishTx(ctx context.Context, f finishReq, hostStatus Status, hostErr string) error {
+	return j.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `
 			UPDATE host_results SET status = ?, error = CASE WHEN error = '' THEN ? ELSE error END,
 				ended_at = coalesce(ended_at, ?)
@@ -669,7 +675,6 @@ func (j *Journal) finishRun(f finishReq) error {
 		}
 		return nil
 	})
-	return wrap(fmt.Sprintf("finish run %d", f.runID), err)
 }
 
 // refreshLatest makes the finished host executions of a run the latest
@@ -757,7 +762,7 @@ func (s *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 	}{
 		{&s.startHost, `
 			INSERT INTO host_results (run_id, association, mode, host, status, started_at)
-			SELECT id, association, mode, ?2, 'InProgress', ?3 FROM runs WHERE id = ?1
+			SELECT id, association, mode, ?2, 'InProgress', CAST(?3 AS BIGINT) FROM runs WHERE id = ?1
 			ON CONFLICT (run_id, host) DO NOTHING
 			RETURNING id, association, mode`},
 		// A row the writer made (rows.go), by its id.
@@ -770,11 +775,12 @@ func (s *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&s.recordHost, `
 			INSERT INTO host_results (run_id, association, mode, host, status, error, detail, def_hash,
 				started_at, ended_at, steps, drifted, corrected, failed, compliant)
-			SELECT id, association, mode, ?2, ?3, ?4, ?5, ?6, coalesce(?7, ?8), ?9, ?10, ?11, ?12, ?13, ?14
+			SELECT id, association, mode, ?2, ?3, ?4, ?5, ?6, coalesce(CAST(?7 AS BIGINT), ?8), CAST(?9 AS BIGINT),
+				CAST(?10 AS BIGINT), CAST(?11 AS BIGINT), CAST(?12 AS BIGINT), CAST(?13 AS BIGINT), CAST(?14 AS BIGINT)
 			FROM runs WHERE id = ?1
 			ON CONFLICT (run_id, host) DO UPDATE SET
 				status = excluded.status, error = excluded.error, detail = excluded.detail,
-				def_hash = excluded.def_hash, started_at = coalesce(?7, host_results.started_at),
+				def_hash = excluded.def_hash, started_at = coalesce(CAST(?7 AS BIGINT), host_results.started_at),
 				ended_at = excluded.ended_at, steps = excluded.steps, drifted = excluded.drifted,
 				corrected = excluded.corrected, failed = excluded.failed, compliant = excluded.compliant
 			RETURNING id, association, mode, started_at`},

@@ -34,7 +34,9 @@ func fiveSteps(runID int64, name string, at time.Time) HostResult {
 	return h
 }
 
-func TestRecordHostBatched(t *testing.T) {
+func TestRecordHostBatched(t *testing.T) { forBackends(t, testRecordHostBatched) }
+
+func testRecordHostBatched(t *testing.T) {
 	const nHosts, workers = 500, 50
 	ctx, j := newT(t)
 	id := startRunT(t, j, "web", ModeApply, base)
@@ -192,7 +194,9 @@ func TestTruncateOutput(t *testing.T) {
 	}
 }
 
-func TestRecordHostTruncatesOutput(t *testing.T) {
+func TestRecordHostTruncatesOutput(t *testing.T) { forBackends(t, testRecordHostTruncatesOutput) }
+
+func testRecordHostTruncatesOutput(t *testing.T) {
 	ctx, j := newT(t)
 	id := startRunT(t, j, "web", ModeApply, base)
 	h := host(id, "web-1", StatusFailed, base, step(0, StatusFailed))
@@ -214,6 +218,10 @@ func TestRecordHostTruncatesOutput(t *testing.T) {
 }
 
 func TestFinishRunClosesUnrecordedHosts(t *testing.T) {
+	forBackends(t, testFinishRunClosesUnrecordedHosts)
+}
+
+func testFinishRunClosesUnrecordedHosts(t *testing.T) {
 	ctx, j := newT(t)
 	id := startRunT(t, j, "web", ModeApply, base)
 	for _, h := range []string{"web-1", "web-2"} {
@@ -259,9 +267,11 @@ func holdNextBatch(j *Journal) (armed *atomic.Bool, entered, release chan struct
 // TestReadWhileWriterMidBatch opens the journal with a second handle while
 // the first is inside a batch transaction, and checks that it opens without
 // waiting and reads the last committed state, then the new one.
-func TestReadWhileWriterMidBatch(t *testing.T) {
+func TestReadWhileWriterMidBatch(t *testing.T) { forBackends(t, testReadWhileWriterMidBatch) }
+
+func testReadWhileWriterMidBatch(t *testing.T) {
 	ctx := context.Background()
-	path := tempPath(t)
+	path := tempTarget(t)
 	w := openT(t, path)
 	armed, entered, release := holdNextBatch(w)
 	id := startRunT(t, w, "web", ModeApply, base)
@@ -318,6 +328,10 @@ func TestReadWhileWriterMidBatch(t *testing.T) {
 // the writer stuck, RecordHost blocks (until its context ends) instead of
 // queueing without bound, and nothing accepted is lost.
 func TestRecordHostBlocksWhenQueueFull(t *testing.T) {
+	forBackends(t, testRecordHostBlocksWhenQueueFull)
+}
+
+func testRecordHostBlocksWhenQueueFull(t *testing.T) {
 	ctx, j := newT(t)
 	stuck, entered, release := holdNextBatch(j)
 	id := startRunT(t, j, "web", ModeApply, base)
@@ -533,7 +547,9 @@ func benchmarkRunHosts(b *testing.B, progressEvery int) {
 // A host's step rows go in one INSERT (stepsPerInsert at most): a host of
 // more steps takes several, and a row that fails is written again one at a
 // time, so that the error names its step.
-func TestRecordHostStepRows(t *testing.T) {
+func TestRecordHostStepRows(t *testing.T) { forBackends(t, testRecordHostStepRows) }
+
+func testRecordHostStepRows(t *testing.T) {
 	ctx, j := newT(t)
 	refuseBadSteps(t, j)
 	id := startRunT(t, j, "web", ModeApply, base)
