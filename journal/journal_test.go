@@ -160,7 +160,7 @@ func TestOpenMigratesAndReopens(t *testing.T) {
 		tables = append(tables, n)
 	}
 	rows.Close()
-	want := []string{"associations", "host_results", "latest", "leases", "notifications", "runs", "step_results"}
+	want := []string{"associations", "host_results", "latest", "leases", "nodes", "notifications", "runs", "step_results"}
 	if !slices.Equal(tables, want) {
 		t.Errorf("tables = %v, want %v", tables, want)
 	}

@@ -76,7 +76,8 @@ var pgMigrations = []migration{
 			pid          BIGINT NOT NULL,
 			hostname     TEXT   NOT NULL,
 			proc_token   TEXT   NOT NULL DEFAULT '',
-			node         TEXT   NOT NULL DEFAULT ''
+			node         TEXT   NOT NULL DEFAULT '',
+			alive_until  BIGINT NOT NULL DEFAULT 0
 		)`,
 		`CREATE INDEX runs_started ON runs (started_at)`,
 		`CREATE INDEX runs_association ON runs (association, started_at)`,
@@ -142,6 +143,8 @@ var pgMigrations = []migration{
 			acquired_at     BIGINT NOT NULL,
 			expires_at      BIGINT NOT NULL,
 			holder_node     TEXT   NOT NULL DEFAULT '',
+			round_at        BIGINT NOT NULL DEFAULT 0,
+			failed          BIGINT NOT NULL DEFAULT 0,
 			PRIMARY KEY (association, host)
 		)`,
 		`CREATE INDEX leases_run ON leases (holder_run_id)`,
@@ -161,6 +164,7 @@ var pgMigrations = []migration{
 			claimed_until BIGINT NOT NULL DEFAULT 0
 		)`,
 		`CREATE INDEX notifications_webhook ON notifications (webhook, id)`,
+		strings.ReplaceAll(nodesTable, "INTEGER", "BIGINT"),
 	}},
 }
 

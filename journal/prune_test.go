@@ -26,7 +26,7 @@ import (
 //	9    web          apply  20   web-1 (its latest apply)
 func pruneJournal(t *testing.T) (*Journal, string) {
 	t.Helper()
-	path := tempPath(t)
+	path := tempTarget(t)
 	j := openT(t, path)
 	day := func(n int) time.Time { return base.Add(time.Duration(n) * 24 * time.Hour) }
 	run := func(assoc string, mode Mode, d int, status Status, hosts ...string) int64 {
@@ -251,10 +251,16 @@ func TestPruneInBatchesGivesSpaceBack(t *testing.T) {
 func TestPruneOldJournalThenVacuum(t *testing.T) {
 	ctx := context.Background()
 	path := tempPath(t)
-	// A journal written by a driftless from before retention (schema 1).
-	old, err := open(ctx, path, migrations[:1])
+	// A journal written by a driftless from before retention (schema 1,
+	// auto_vacuum = NONE), with today's columns.
+	old, err := open(ctx, path, migrations)
 	if err != nil {
 		t.Fatal(err)
+	}
+	for _, q := range []string{`PRAGMA auto_vacuum = NONE`, `VACUUM`} {
+		if _, err := old.w.Exec(q); err != nil {
+			t.Fatal(err)
+		}
 	}
 	bulkRuns(t, old, "web", 0, 40, 20, 300)
 	if err := old.Close(); err != nil {
@@ -377,9 +383,21 @@ func testStats(t *testing.T) {
 			t.Errorf("table %s: %d bytes, want at least a page", tb.Name, tb.Bytes)
 		}
 	}
-	want := map[string]int64{"associations": 0, "host_results": 10, "latest": 4, "leases": 0, "notifications": 0, "runs": 9, "step_results": 41}
+	want := map[string]int64{"associations": 0, "host_results": 10, "latest": 4, "leases": 0, "nodes": 0, "notifications": 0, "runs": 9, "step_results": 41}
+	if onPostgres(t) {
+		want["driftless_schema"] = 1
+	}
 	if !reflect.DeepEqual(rows, want) {
 		t.Errorf("rows %v, want %v", rows, want)
+	}
+	if st.Runs != 9 || !st.OldestRun.Equal(base) || !st.NewestRun.Equal(base.Add(20*24*time.Hour)) {
+		t.Errorf("stats %+v", st)
+	}
+	if onPostgres(t) { // the database's size, in PostgreSQL's blocks
+		if st.Space.PageSize != 8192 || bytes <= 0 || st.FileBytes != st.Space.Bytes() || st.FileBytes < bytes {
+			t.Errorf("tables and indexes %d bytes, stats %+v", bytes, st)
+		}
+		return
 	}
 	// Every page is a table's, an index's, free, or the schema's (3 pages
 	// here) and the pointer map's (1).

@@ -227,7 +227,7 @@ func (j *Journal) FirstSeen(ctx context.Context, assoc string, now time.Time) (t
 }
 
 const runCols = `id, association, document, doc_hash, params_hash, trigger_kind, mode, severity, command,
-	started_at, ended_at, status, counts, pid, hostname`
+	started_at, ended_at, status, counts, pid, hostname, node`
 
 func scanRun(s interface{ Scan(...any) error }) (*Run, error) {
 	var (
@@ -237,7 +237,7 @@ func scanRun(s interface{ Scan(...any) error }) (*Run, error) {
 		counts  string
 	)
 	if err := s.Scan(&r.ID, &r.Association, &r.Document, &r.DocHash, &r.ParamsHash, &r.Trigger, &r.Mode,
-		&r.Severity, &r.Command, &started, &ended, &r.Status, &counts, &r.PID, &r.Hostname); err != nil {
+		&r.Severity, &r.Command, &started, &ended, &r.Status, &counts, &r.PID, &r.Hostname, &r.Node); err != nil {
 		return nil, err
 	}
 	r.StartedAt, r.EndedAt = fromNano(started), fromNull(ended)

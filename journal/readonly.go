@@ -24,7 +24,12 @@ var ErrReadOnly = errors.New("the journal is open read-only")
 // a dead process left InProgress show as such. The file is taken as it
 // is (SQLite's immutable mode): what another process writes meanwhile
 // may not show.
+//
+// A postgres:// URL opens that journal without migrating it.
 func OpenReadOnly(path string) (*Journal, error) {
+	if IsURL(path) {
+		return openPostgres(context.Background(), path, true)
+	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
 		return nil, fmt.Errorf("journal: open %s: %w", path, err)
@@ -46,7 +51,7 @@ func OpenReadOnly(path string) (*Journal, error) {
 		j.r.Close()
 		return nil, wrap("open read-only", err)
 	}
-	if v > len(migrations) {
+	if v > schemaVersion(migrations) {
 		j.r.Close()
 		return nil, fmt.Errorf("journal: open %s: %w", path, ErrNewerSchema)
 	}

@@ -158,7 +158,30 @@ var migrations = []migration{
 	{version: autoVacuumVersion, stmts: []string{
 		`PRAGMA auto_vacuum = INCREMENTAL`,
 	}},
+	// Several nodes on one journal (docs/journal.md#several-nodes): the
+	// node that recorded a run, until when it said it lived
+	// (alive_until, 0 for none), the round of the schedule a lease was
+	// claimed for and whether its host failed, and the nodes seen.
+	{version: 4, stmts: []string{
+		`ALTER TABLE runs ADD COLUMN node TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE runs ADD COLUMN alive_until INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE leases ADD COLUMN holder_node TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE leases ADD COLUMN round_at INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE leases ADD COLUMN failed INTEGER NOT NULL DEFAULT 0`,
+		nodesTable + ` STRICT, WITHOUT ROWID`,
+	}},
 }
+
+// nodesTable has a row per driftless process that takes part in a
+// schedule (tick, daemon): its node name, when it was last seen and the
+// sites it runs (a JSON array, [] for every site).
+const nodesTable = `CREATE TABLE nodes (
+			node     TEXT    PRIMARY KEY,
+			hostname TEXT    NOT NULL,
+			pid      INTEGER NOT NULL,
+			sites    TEXT    NOT NULL DEFAULT '[]',
+			seen_at  INTEGER NOT NULL
+		)`
 
 // schemaVersion is the version this build writes.
 func schemaVersion(ms []migration) int { return ms[len(ms)-1].version }

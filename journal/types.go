@@ -150,6 +150,9 @@ type Run struct {
 	// fills in the current process when they are zero.
 	PID      int
 	Hostname string
+	// Node is the driftless process's node name (--node; the hostname by
+	// default); StartRun fills in the journal's.
+	Node string
 }
 
 // HostResult is one host execution: one association (or exec command) run

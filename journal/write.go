@@ -71,6 +71,9 @@ func (j *Journal) StartRun(ctx context.Context, r *Run) (int64, error) {
 	if r.Hostname == "" {
 		r.Hostname = j.hostname
 	}
+	if r.Node == "" {
+		r.Node = j.node
+	}
 	r.Status = StatusInProgress
 	if j.w == nil {
 		return 0, fmt.Errorf("journal: start run: %w", ErrReadOnly)
@@ -78,11 +81,11 @@ func (j *Journal) StartRun(ctx context.Context, r *Run) (int64, error) {
 	var id int64
 	err := j.w.QueryRowContext(ctx, `
 		INSERT INTO runs (association, document, doc_hash, params_hash, trigger_kind, mode,
-			severity, command, started_at, status, pid, hostname, proc_token)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			severity, command, started_at, status, pid, hostname, proc_token, node)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		RETURNING id`,
 		r.Association, r.Document, r.DocHash, r.ParamsHash, r.Trigger, r.Mode,
-		r.Severity, r.Command, unixNano(r.StartedAt), StatusInProgress, r.PID, r.Hostname, procToken(r.PID),
+		r.Severity, r.Command, unixNano(r.StartedAt), StatusInProgress, r.PID, r.Hostname, procToken(r.PID), r.Node,
 	).Scan(&id)
 	if err != nil {
 		return 0, wrap("start run", err)

@@ -97,7 +97,7 @@ func runHistory(c *cli.Context, u *ui) (err error) {
 	}
 	if len(runs) == 0 {
 		if f.Association == "" && f.Host == "" {
-			u.notef("no runs recorded yet (journal %s)", journalPath(c))
+			u.notef("no runs recorded yet (journal %s)", journal.Redact(journalPath(c)))
 		} else {
 			u.notef("no run matches %s", describeFilter(f.Association, f.Host, ""))
 		}

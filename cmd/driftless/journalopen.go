@@ -34,8 +34,9 @@ func openJournal(c *cli.Context) (*journal.Journal, error) {
 	path := journalPath(c)
 	j, err := journal.Open(path)
 	if err != nil {
-		if !strings.Contains(err.Error(), path) {
-			return nil, fmt.Errorf("open journal %s: %w", path, err)
+		shown := journal.Redact(path)
+		if !strings.Contains(err.Error(), shown) {
+			return nil, fmt.Errorf("open journal %s: %w", shown, err)
 		}
 		return nil, fmt.Errorf("open journal: %w", err)
 	}
@@ -96,6 +97,9 @@ func withConfigAndJournal(fn func(c *cli.Context, u *ui, now time.Time, cfg *con
 // not create the file.
 func openJournalToRead(c *cli.Context, u *ui) (*journal.Journal, error) {
 	path := journalPath(c)
+	if journal.IsURL(path) { // a database that does not exist is an error
+		return openJournalOrReadOnly(c, u)
+	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		u.notef("no runs recorded yet (journal %s)", path)
 		return nil, nil
@@ -119,7 +123,7 @@ func openJournalOrReadOnly(c *cli.Context, u *ui) (*journal.Journal, error) {
 	if rerr != nil {
 		return nil, err
 	}
-	u.notef("journal %s cannot be written here (%v): showing what it holds, read-only", path, unwrapAll(err))
+	u.notef("journal %s cannot be written here (%v): showing what it holds, read-only", journal.Redact(path), unwrapAll(err))
 	return ro, nil
 }
 

@@ -43,10 +43,10 @@ func runReportHTML(c *cli.Context, u *ui) (err error) {
 		return exitWith(exitInvalid, err)
 	}
 	if j == nil {
-		return exitWith(exitInvalid, fmt.Errorf("report: nothing to report: no journal at %s", journalPath(c)))
+		return exitWith(exitInvalid, fmt.Errorf("report: nothing to report: no journal at %s", journal.Redact(journalPath(c))))
 	}
 	defer closeJournal(j, &err)
-	opt := htmlreport.Options{Since: since, Until: now, Journal: journalPath(c), Version: buildVersion().Version, Generated: now}
+	opt := htmlreport.Options{Since: since, Until: now, Journal: journal.Redact(journalPath(c)), Version: buildVersion().Version, Generated: now}
 	if file == "-" {
 		if _, err := htmlreport.Write(c.Context, j, u.out, opt); err != nil {
 			return exitWith(exitFailed, err)
