@@ -19,7 +19,7 @@ import (
 
 // Self returns the Holder for the current process doing run runID.
 func (j *Journal) Self(runID int64) Holder {
-	return Holder{PID: os.Getpid(), Hostname: j.hostname, RunID: runID}
+	return Holder{PID: os.Getpid(), Hostname: j.hostname, RunID: runID, Node: j.node}
 }
 
 // AcquireLeases takes, for holder, the leases of association assoc on each
@@ -52,7 +52,7 @@ func (j *Journal) AcquireLeases(ctx context.Context, holder Holder, assoc string
 		}
 		now := time.Now()
 		rows, err := tx.QueryContext(ctx, `
-			SELECT host, holder_pid, holder_hostname, holder_run_id, holder_token, expires_at
+			SELECT host, holder_pid, holder_hostname, holder_run_id, holder_node, holder_token, expires_at
 			FROM leases WHERE association = ? AND host IN (SELECT value FROM json_each(?))`,
 			assoc, string(list))
 		if err != nil {
@@ -65,10 +65,10 @@ func (j *Journal) AcquireLeases(ctx context.Context, holder Holder, assoc string
 				h         Holder
 				expires   int64
 			)
-			if err := rows.Scan(&host, &h.PID, &h.Hostname, &h.RunID, &tok, &expires); err != nil {
+			if err := rows.Scan(&host, &h.PID, &h.Hostname, &h.RunID, &h.Node, &tok, &expires); err != nil {
 				return err
 			}
-			if h != holder && !j.leaseFree(h, tok, expires, now) {
+			if !h.same(holder) && !j.leaseFree(h, tok, expires, now) {
 				held[host] = h
 			}
 		}
@@ -88,7 +88,7 @@ func (j *Journal) AcquireLeases(ctx context.Context, holder Holder, assoc string
 		}
 		if !allUTF8(acquired) {
 			// JSON would change such a name: one row at a time.
-			return insertLeases(ctx, tx, leaseUpsert+` VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)`+leaseConflict,
+			return insertLeases(ctx, tx, leaseUpsert+` VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)`+leaseConflict,
 				assoc, acquired, holder, token, now, ttl)
 		}
 		free := list
@@ -100,9 +100,9 @@ func (j *Journal) AcquireLeases(ctx context.Context, holder Holder, assoc string
 		// One statement for every host (WHERE true: an INSERT … SELECT
 		// with an upsert clause needs one, so that ON is not read as a
 		// join's).
-		_, err = tx.ExecContext(ctx, leaseUpsert+` SELECT ?1, value, ?3, ?4, ?5, ?6, ?7, ?8 FROM json_each(?2) WHERE true`+leaseConflict,
+		_, err = tx.ExecContext(ctx, leaseUpsert+` SELECT ?1, value, ?3, ?4, ?5, ?6, ?7, ?8, ?9 FROM json_each(?2) WHERE true`+leaseConflict,
 			assoc, string(free), holder.PID, holder.Hostname, holder.RunID,
-			token, unixNano(now), unixNano(now.Add(ttl)))
+			token, unixNano(now), unixNano(now.Add(ttl)), holder.Node)
 		return err
 	})
 	if err != nil {
@@ -116,11 +116,12 @@ func (j *Journal) AcquireLeases(ctx context.Context, holder Holder, assoc string
 const (
 	leaseUpsert = `
 		INSERT INTO leases (association, host, holder_pid, holder_hostname, holder_run_id,
-			holder_token, acquired_at, expires_at)`
+			holder_token, acquired_at, expires_at, holder_node)`
 	leaseConflict = `
 		ON CONFLICT (association, host) DO UPDATE SET
 			holder_pid = excluded.holder_pid, holder_hostname = excluded.holder_hostname,
 			holder_run_id = excluded.holder_run_id, holder_token = excluded.holder_token,
+			holder_node = excluded.holder_node,
 			acquired_at = CASE WHEN (leases.holder_pid, leases.holder_hostname, leases.holder_run_id)
 				= (excluded.holder_pid, excluded.holder_hostname, excluded.holder_run_id)
 				THEN leases.acquired_at ELSE excluded.acquired_at END,
@@ -136,7 +137,7 @@ func insertLeases(ctx context.Context, tx *sql.Tx, query, assoc string, hosts []
 	defer st.Close()
 	for _, host := range hosts {
 		if _, err := st.ExecContext(ctx, assoc, host, holder.PID, holder.Hostname, holder.RunID,
-			token, unixNano(now), unixNano(now.Add(ttl))); err != nil {
+			token, unixNano(now), unixNano(now.Add(ttl)), holder.Node); err != nil {
 			return err
 		}
 	}
@@ -253,6 +254,11 @@ func (j *Journal) leaseFree(h Holder, token string, expires int64, now time.Time
 func (j *Journal) fill(h Holder) Holder {
 	if h.PID == 0 {
 		h.PID = os.Getpid()
+	}
+	if h.Node == "" && (h.Hostname == "" || h.Hostname == j.hostname) {
+		h.Node = j.node
+	} else if h.Node == "" {
+		h.Node = h.Hostname // another machine's default
 	}
 	if h.Hostname == "" {
 		h.Hostname = j.hostname

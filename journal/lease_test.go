@@ -125,7 +125,7 @@ func testLeaseTakeover(t *testing.T) {
 	}
 
 	// A live holder on another machine: held until it expires.
-	remote := Holder{PID: 4242, Hostname: "bastion-2", RunID: 8}
+	remote := Holder{PID: 4242, Hostname: "bastion-2", RunID: 8, Node: "bastion-2"}
 	acquire(remote, []string{"b"}, time.Hour)
 	if acq, held := acquire(me, []string{"b"}, time.Hour); len(acq) != 0 || held["b"] != remote {
 		t.Errorf("remote holder: acquired %v, held %v", acq, held)
@@ -146,7 +146,7 @@ func testLeaseTakeover(t *testing.T) {
 	}
 
 	// Renew, and find out what was lost.
-	slow := Holder{PID: 4242, Hostname: "bastion-2", RunID: 9}
+	slow := Holder{PID: 4242, Hostname: "bastion-2", RunID: 9, Node: "bastion-2"}
 	acquire(slow, []string{"d", "e"}, time.Millisecond)
 	time.Sleep(10 * time.Millisecond)
 	acquire(me, []string{"d"}, time.Hour) // d expired: taken over

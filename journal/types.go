@@ -215,10 +215,21 @@ type Holder struct {
 	PID      int
 	Hostname string
 	RunID    int64
+	// Node is the holder's node name (Options.Node), which other nodes
+	// see; the journal's when empty.
+	Node string
 }
 
 func (h Holder) String() string {
+	if h.Node != "" && h.Node != h.Hostname {
+		return fmt.Sprintf("pid %d on %s, node %s (run %d)", h.PID, h.Hostname, h.Node, h.RunID)
+	}
 	return fmt.Sprintf("pid %d on %s (run %d)", h.PID, h.Hostname, h.RunID)
+}
+
+// same reports whether h and o are one holder (the node is only a name).
+func (h Holder) same(o Holder) bool {
+	return h.PID == o.PID && h.Hostname == o.Hostname && h.RunID == o.RunID
 }
 
 // LastRun is the latest execution of an association on one host, for the

@@ -1,0 +1,335 @@
+package journal
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+)
+
+// Claims spread a tick's due hosts over every node (driftless process) that
+// shares the journal (docs/journal.md#several-nodes). Each node offers the
+// hosts it found due, a few at a time, as it has room to run them; one
+// transaction per claim, serialised per association (SQLite's write lock;
+// an advisory lock on PostgreSQL), sees every node's leases and:
+//
+//   - takes a host only if nobody claimed it for this round (the tick's
+//     instant) or a later one, and nobody holds it: each due execution
+//     runs once;
+//   - takes no more than the association's max_concurrency minus the
+//     hosts running on every node (live leases), and none once this node
+//     has its share of the round and hosts still running: work spreads;
+//   - once more hosts failed in the round, on every node, than max_errors
+//     tolerates, hands the hosts it takes back to be recorded Skipped.
+//
+// The hosts a node finished are released in its next claim (or Release),
+// with whether they failed.
+
+// ClaimRequest is one claim of a node for association Association.
+type ClaimRequest struct {
+	Association string
+	// Round is the instant of the tick the hosts are due at: a host
+	// claimed for it, or a later one, is not claimed again.
+	Round time.Time
+	// Offer is the next due hosts this node has not offered yet, in
+	// order; the claim examines them from the first and stops when it
+	// has taken Want.
+	Offer []string
+	// Want is the most hosts to take now (this node's free room).
+	Want int
+	// FleetLimit is the association's max_concurrency over every node (0:
+	// none); Tolerated the failures max_errors tolerates (< 0: any).
+	FleetLimit, Tolerated int
+	// Share is how many hosts of the round this node takes while it
+	// still runs some: the round's hosts divided among the nodes that
+	// run them. 0 is no limit.
+	Share int
+	// TTL is the leases' time to live; the holder renews them
+	// (RenewLeases) while the hosts run.
+	TTL time.Duration
+	// Ended are hosts of the holder that ended since its last claim: their
+	// leases are released, their failures counted.
+	Ended []Ended
+}
+
+// Ended is a host a holder has finished with.
+type Ended struct {
+	Host   string
+	Failed bool
+}
+
+// ClaimResult is what a claim took.
+type ClaimResult struct {
+	// Run are the hosts taken, to run; Skip the hosts taken to be
+	// recorded Skipped because max_errors is exceeded.
+	Run, Skip []string
+	// Examined is how many hosts of the offer the claim looked at: the
+	// others are to be offered again. Of those examined and not taken,
+	// Held are held by another holder (a run of an earlier round still
+	// going), the others were claimed for this round by another node.
+	Examined int
+	Held     map[string]Holder
+	// Running and Failed are the association's hosts running on every
+	// node and those that failed in the round, before the claim.
+	Running, Failed int
+	// Full says the claim took nothing because the fleet runs
+	// FleetLimit hosts or this node has its share: ask again when a host
+	// ended.
+	Full bool
+}
+
+// Claim takes hosts for holder as req says (see above).
+func (j *Journal) Claim(ctx context.Context, holder Holder, req ClaimRequest) (ClaimResult, error) {
+	holder = j.fill(holder)
+	var res ClaimResult
+	if req.Association == "" || req.TTL <= 0 || req.Round.IsZero() {
+		return res, fmt.Errorf("journal: claim: %w: association %q, ttl %v, round %v", ErrInvalid, req.Association, req.TTL, req.Round)
+	}
+	if err := j.live(); err != nil {
+		return res, fmt.Errorf("journal: claim: %w", err)
+	}
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		res = ClaimResult{}
+		if err := j.d.lockAssociation(ctx, tx, req.Association); err != nil {
+			return err
+		}
+		if err := endLeases(ctx, tx, holder, req.Association, req.Ended); err != nil {
+			return err
+		}
+		return j.claimTx(ctx, tx, holder, req, &res)
+	})
+	if err != nil {
+		return ClaimResult{}, wrap("claim", err)
+	}
+	return res, nil
+}
+
+// Release releases the leases of hosts holder ended, counting their
+// failures in the round they were claimed for.
+func (j *Journal) Release(ctx context.Context, holder Holder, assoc string, ended []Ended) error {
+	holder = j.fill(holder)
+	if err := j.live(); err != nil {
+		return fmt.Errorf("journal: release: %w", err)
+	}
+	if len(ended) == 0 {
+		return nil
+	}
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		if err := j.d.lockAssociation(ctx, tx, assoc); err != nil {
+			return err
+		}
+		return endLeases(ctx, tx, holder, assoc, ended)
+	})
+	return wrap("release", err)
+}
+
+// endLeases makes holder's leases of the ended hosts free (expired now),
+// keeping the round they were claimed for and whether the host failed.
+func endLeases(ctx context.Context, tx *sql.Tx, holder Holder, assoc string, ended []Ended) error {
+	var ok, failed []string
+	for _, e := range ended {
+		if e.Failed {
+			failed = append(failed, e.Host)
+		} else {
+			ok = append(ok, e.Host)
+		}
+	}
+	for _, g := range []struct {
+		hosts  []string
+		failed bool
+	}{{ok, false}, {failed, true}} {
+		if len(g.hosts) == 0 {
+			continue
+		}
+		list, err := json.Marshal(g.hosts)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `
+			UPDATE leases SET expires_at = 0, failed = ?
+			WHERE association = ? AND host IN (SELECT value FROM json_each(?))
+				AND holder_pid = ? AND holder_hostname = ? AND holder_run_id = ?`,
+			g.failed, assoc, string(list), holder.PID, holder.Hostname, holder.RunID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// claimTx is Claim's work under the association's lock.
+func (j *Journal) claimTx(ctx context.Context, tx *sql.Tx, holder Holder, req ClaimRequest, res *ClaimResult) error {
+	now := time.Now()
+	round := unixNano(req.Round)
+	var mine, mineRunning int
+	err := tx.QueryRowContext(ctx, `
+		SELECT count(CASE WHEN expires_at > ?2 THEN 1 END),
+			count(CASE WHEN round_at = ?3 AND failed = 1 THEN 1 END),
+			count(CASE WHEN round_at = ?3 AND holder_node = ?4 THEN 1 END),
+			count(CASE WHEN expires_at > ?2 AND holder_pid = ?5 AND holder_hostname = ?6 AND holder_run_id = ?7 THEN 1 END)
+		FROM leases WHERE association = ?1`,
+		req.Association, unixNano(now), round, holder.Node, holder.PID, holder.Hostname, holder.RunID).
+		Scan(&res.Running, &res.Failed, &mine, &mineRunning)
+	if err != nil {
+		return err
+	}
+	want := req.Want
+	if req.FleetLimit > 0 {
+		want = min(want, req.FleetLimit-res.Running)
+	}
+	if req.Share > 0 && mineRunning > 0 {
+		want = min(want, req.Share-mine)
+	}
+	if want <= 0 {
+		res.Full = true
+		return nil
+	}
+	skip := req.Tolerated >= 0 && res.Failed > req.Tolerated
+	taken, err := j.examine(ctx, tx, holder, req, want, now, res)
+	if err != nil || len(taken) == 0 {
+		return err
+	}
+	expires := now.Add(req.TTL)
+	if skip {
+		res.Skip, expires = taken, now // recorded at once, never held
+	} else {
+		res.Run = taken
+	}
+	list, err := json.Marshal(taken)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, leaseUpsert+`, round_at, failed)
+		SELECT ?1, value, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0 FROM json_each(?2) WHERE true`+leaseConflict+`,
+			round_at = excluded.round_at, failed = 0`,
+		req.Association, string(list), holder.PID, holder.Hostname, holder.RunID,
+		procToken(holder.PID), unixNano(now), unixNano(expires), holder.Node, round)
+	return err
+}
+
+// examine reads the leases of the offered hosts, in order, until want
+// are free, and returns those.
+func (j *Journal) examine(ctx context.Context, tx *sql.Tx, holder Holder, req ClaimRequest, want int, now time.Time, res *ClaimResult) ([]string, error) {
+	type lease struct {
+		h        Holder
+		token    string
+		expires  int64
+		roundAt  int64
+		recorded bool
+	}
+	// Offers come a window at a time: read the window's leases at once.
+	window := req.Offer[:min(len(req.Offer), max(4*want, 32))]
+	list, err := json.Marshal(window)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `
+		SELECT host, holder_pid, holder_hostname, holder_run_id, holder_node, holder_token, expires_at, round_at
+		FROM leases WHERE association = ? AND host IN (SELECT value FROM json_each(?))`,
+		req.Association, string(list))
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	leases := make(map[string]lease, len(window))
+	for rows.Next() {
+		var host string
+		var l lease
+		if err := rows.Scan(&host, &l.h.PID, &l.h.Hostname, &l.h.RunID, &l.h.Node, &l.token, &l.expires, &l.roundAt); err != nil {
+			return nil, err
+		}
+		l.recorded = true
+		leases[host] = l
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	var taken []string
+	round := unixNano(req.Round)
+	for _, host := range window {
+		if len(taken) == want {
+			break
+		}
+		res.Examined++
+		l, ok := leases[host]
+		switch {
+		case !ok:
+			taken = append(taken, host)
+		case l.roundAt >= round:
+			// Claimed for this round already, by us or another node.
+		case l.h.same(holder) || j.leaseFree(l.h, l.token, l.expires, now):
+			taken = append(taken, host)
+		default:
+			if res.Held == nil {
+				res.Held = map[string]Holder{}
+			}
+			res.Held[host] = l.h
+		}
+	}
+	return taken, nil
+}
+
+// SeeNode records that node (this process's) is alive and runs sites
+// (every site when empty), for NodesSeen.
+func (j *Journal) SeeNode(ctx context.Context, sites []string) error {
+	if err := j.live(); err != nil {
+		return fmt.Errorf("journal: see node: %w", err)
+	}
+	if sites == nil {
+		sites = []string{}
+	}
+	list, err := json.Marshal(sites)
+	if err != nil {
+		return fmt.Errorf("journal: see node: %w", err)
+	}
+	err = j.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			INSERT INTO nodes (node, hostname, pid, sites, seen_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (node) DO UPDATE SET hostname = excluded.hostname, pid = excluded.pid,
+				sites = excluded.sites, seen_at = excluded.seen_at`,
+			j.node, j.hostname, os.Getpid(), string(list), unixNano(time.Now()))
+		return err
+	})
+	return wrap("see node", err)
+}
+
+// Node is a node as SeeNode last recorded it.
+type Node struct {
+	Name     string
+	Hostname string
+	PID      int
+	Sites    []string // empty: every site
+	SeenAt   time.Time
+}
+
+// Nodes lists the nodes seen since since, by name.
+func (j *Journal) Nodes(ctx context.Context, since time.Time) ([]Node, error) {
+	if err := j.beforeQuery(ctx); err != nil {
+		return nil, wrap("nodes", err)
+	}
+	rows, err := j.r.QueryContext(ctx, `
+		SELECT node, hostname, pid, sites, seen_at FROM nodes WHERE seen_at >= ? ORDER BY node`, unixNano(since))
+	if err != nil {
+		return nil, wrap("nodes", err)
+	}
+	defer rows.Close()
+	var out []Node
+	for rows.Next() {
+		var n Node
+		var sites string
+		var seen int64
+		if err := rows.Scan(&n.Name, &n.Hostname, &n.PID, &sites, &seen); err != nil {
+			return nil, wrap("nodes", err)
+		}
+		if err := json.Unmarshal([]byte(sites), &n.Sites); err != nil {
+			return nil, wrap("nodes: "+n.Name, err)
+		}
+		n.SeenAt = fromNano(seen)
+		out = append(out, n)
+	}
+	return out, wrap("nodes", rows.Err())
+}
+
+// Node returns this process's node name.
+func (j *Journal) Node() string { return j.node }
