@@ -1,6 +1,7 @@
 package pgtest
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -129,8 +130,17 @@ func lockFile(f *os.File) bool {
 	return syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil
 }
 
-// processAlive reports whether a process with that pid exists.
+// processAlive reports whether a process with that pid exists and has
+// not exited (a zombie that nobody reaped is dead).
 func processAlive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || err == syscall.EPERM
+	if err := syscall.Kill(pid, 0); err != nil && err != syscall.EPERM {
+		return false
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// pid (comm) STATE ...: comm may hold spaces and parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }
