@@ -17,7 +17,7 @@ import (
 
 func TestMain(m *testing.M) {
 	if os.Getenv("PGTEST_ORPHAN") == "1" {
-		orphan()
+		orphan() // TestServerDiesWithTestBinary's child
 	}
 	Main(m)
 }

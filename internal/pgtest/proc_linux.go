@@ -144,3 +144,27 @@ func processAlive(pid int) bool {
 	i := bytes.LastIndexByte(b, ')')
 	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
 }
+
+// minMemoryFree is the free space a tmpfs needs for memoryDir to use it:
+// a server takes about 50 MB, each database 8 MB more, the write-ahead
+// log up to max_wal_size.
+const minMemoryFree = 1 << 30
+
+// memoryDir is /dev/shm when it is a tmpfs that any user can write to
+// with minMemoryFree left (a container's default 64 MB is too small),
+// else "".
+func memoryDir() string {
+	const dir = "/dev/shm"
+	var st unix.Statfs_t
+	if err := unix.Statfs(dir, &st); err != nil || st.Type != unix.TMPFS_MAGIC {
+		return ""
+	}
+	if uint64(st.Bavail)*uint64(st.Bsize) < minMemoryFree {
+		return ""
+	}
+	fi, err := os.Stat(dir)
+	if err != nil || fi.Mode().Perm()&0o003 != 0o003 || !worldSearchable(dir) {
+		return ""
+	}
+	return dir
+}

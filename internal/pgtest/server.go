@@ -32,14 +32,17 @@ const (
 )
 
 // settings make a throwaway server fast and private: no TCP, no waiting
-// for the disk, and dynamic shared memory in files of the data
-// directory (removed with it even after a SIGKILL).
+// for the disk, dynamic shared memory in files of the data directory
+// (removed with it even after a SIGKILL), and a write-ahead log kept
+// small (it may live in memory, see tempRoot).
 var settings = []string{
 	"listen_addresses=",
 	"fsync=off",
 	"full_page_writes=off",
 	"synchronous_commit=off",
 	"dynamic_shared_memory_type=mmap",
+	"max_wal_size=256MB",
+	"min_wal_size=32MB",
 }
 
 // Server is a throwaway PostgreSQL server listening only on a unix socket
