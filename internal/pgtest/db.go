@@ -39,10 +39,7 @@ func (s *Server) NewDB(t testing.TB) string {
 // in lower case letters, digits and underscores, and a sequence number;
 // at most 63 bytes, PostgreSQL's limit.
 func (s *Server) dbName(test string) string {
-	s.mu.Lock()
-	s.dbSeq++
-	seq := s.dbSeq
-	s.mu.Unlock()
+	seq := s.dbSeq.Add(1)
 	var b strings.Builder
 	for _, r := range strings.ToLower(test) {
 		if b.Len() == 40 {
@@ -54,7 +51,7 @@ func (s *Server) dbName(test string) string {
 			b.WriteByte('_')
 		}
 	}
-	return "t_" + b.String() + "_" + strconv.Itoa(seq)
+	return "t_" + b.String() + "_" + strconv.FormatInt(seq, 10)
 }
 
 // exec runs one statement on the server's postgres database through the

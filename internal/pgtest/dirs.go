@@ -61,6 +61,11 @@ func newServerDir(a account) (dir string, release func(), err error) {
 			}
 		}
 	})
+	// Resolved: the server's processes are found by their working
+	// directory, the data directory, which /proc shows resolved.
+	if r, err := filepath.EvalSymlinks(root); err == nil {
+		root = r
+	}
 	dir, err = os.MkdirTemp(root, dirPrefix)
 	if err != nil {
 		return "", nil, fmt.Errorf("pgtest: server directory: %w", err)

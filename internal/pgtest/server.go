@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -74,7 +75,7 @@ type Server struct {
 	mu      sync.Mutex // guards the process
 	cmd     *exec.Cmd
 	exited  chan struct{}
-	dbSeq   int
+	dbSeq   atomic.Int64
 	adminMu sync.Mutex
 	admin   *pgx.Conn
 }
@@ -289,8 +290,9 @@ func (s *Server) stopLocked() error {
 }
 
 // Kill crashes the server: SIGKILL to the postmaster, then to what it
-// leaves running (backends, checkpointer...), as when the machine loses
-// power. It returns once they are all gone, their shared memory and
+// leaves running (backends, checkpointer...), all at once as in a crash
+// of the server (what it wrote to files stays: the machine does not
+// crash). It returns once they are all gone, their shared memory and
 // postmaster.pid removed; Start then recovers from the WAL. Killing a
 // stopped server does nothing. The shared server cannot be killed.
 func (s *Server) Kill() error {
