@@ -24,29 +24,23 @@ func fakeInstall(t *testing.T, root, major string) string {
 	return bin
 }
 
-func TestFindServerMissing(t *testing.T) {
-	pattern := filepath.Join(t.TempDir(), "*", "bin")
-	_, err := findServer(pattern)
-	if !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("err = %v, want ErrUnavailable", err)
-	}
-	want := "no initdb and postgres in " + pattern + ": apt-get install postgresql (./test.sh installs it)"
-	if !strings.Contains(err.Error(), want) {
-		t.Errorf("message %q does not say %q", err, want)
-	}
-}
-
-func TestFindServerTooOld(t *testing.T) {
-	root := t.TempDir()
-	fakeInstall(t, root, "9.6")
-	bin := fakeInstall(t, root, "13")
-	_, err := findServer(filepath.Join(root, "*", "bin"))
-	if !errors.Is(err, ErrUnavailable) {
-		t.Fatalf("err = %v, want ErrUnavailable", err)
-	}
-	want := "PostgreSQL 13 in " + bin + " is too old, driftless needs 14 or later: apt-get install postgresql"
-	if !strings.Contains(err.Error(), want) {
-		t.Errorf("message %q does not say %q", err, want)
+func TestFindServerUnavailable(t *testing.T) {
+	empty := t.TempDir()
+	old := t.TempDir()
+	fakeInstall(t, old, "9.6")
+	oldBin := fakeInstall(t, old, "13")
+	for _, c := range []struct{ pattern, want string }{
+		{filepath.Join(empty, "*", "bin"),
+			"no initdb and postgres in " + filepath.Join(empty, "*", "bin") + ": apt-get install postgresql (./test.sh installs it)"},
+		{filepath.Join(old, "*", "bin"),
+			"PostgreSQL 13 in " + oldBin + " is too old, driftless needs 14 or later: apt-get install postgresql"},
+	} {
+		_, err := findServer(c.pattern)
+		if !errors.Is(err, ErrUnavailable) {
+			t.Errorf("%s: err = %v, want ErrUnavailable", c.pattern, err)
+		} else if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: message %q does not say %q", c.pattern, err, c.want)
+		}
 	}
 }
 

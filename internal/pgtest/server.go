@@ -265,13 +265,17 @@ func (s *Server) waitReady(exited <-chan struct{}) error {
 // open transactions are rolled back, connections closed, a checkpoint
 // written) and returns once it has exited. Stopping a stopped server
 // does nothing. The shared server cannot be stopped.
-func (s *Server) Stop() error {
+func (s *Server) Stop() error { return s.control("Stop", s.stopLocked) }
+
+// control runs a Stop or Kill, which other tests' databases on the
+// shared server would not survive.
+func (s *Server) control(op string, f func() error) error {
 	if s.shared {
-		return errors.New("pgtest: Stop: the shared server cannot be stopped (use pgtest.Start)")
+		return fmt.Errorf("pgtest: %s: not on the shared server, which other tests use (use pgtest.Start)", op)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.stopLocked()
+	return f()
 }
 
 func (s *Server) stopLocked() error {
@@ -295,14 +299,7 @@ func (s *Server) stopLocked() error {
 // crash). It returns once they are all gone, their shared memory and
 // postmaster.pid removed; Start then recovers from the WAL. Killing a
 // stopped server does nothing. The shared server cannot be killed.
-func (s *Server) Kill() error {
-	if s.shared {
-		return errors.New("pgtest: Kill: the shared server cannot be killed (use pgtest.Start)")
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.killLocked()
-}
+func (s *Server) Kill() error { return s.control("Kill", s.killLocked) }
 
 func (s *Server) killLocked() error {
 	if s.cmd == nil {
