@@ -3,6 +3,7 @@ package pgtest
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,6 +26,9 @@ func (s *Server) NewDB(t testing.TB) string {
 		t.Fatalf("pgtest: create database %s: %v", name, err)
 	}
 	t.Cleanup(func() {
+		if t.Failed() && s.shared {
+			t.Logf("pgtest: the shared server's log about %s:\n%s", name, s.logAbout(name))
+		}
 		if !s.Running() {
 			return // stopped by the test: the database goes with the server
 		}
@@ -33,6 +37,25 @@ func (s *Server) NewDB(t testing.TB) string {
 		}
 	})
 	return s.URL(name)
+}
+
+// logAbout is the end of what the server logged in sessions on database
+// db (each such line starts with the database's name, see settings).
+func (s *Server) logAbout(db string) string {
+	b, err := os.ReadFile(s.LogPath)
+	if err != nil {
+		return "(no server log: " + err.Error() + ")"
+	}
+	var lines []string
+	for _, line := range strings.Split(string(b), "\n") {
+		if strings.Contains(line, "] "+db+": ") {
+			lines = append(lines, line)
+		}
+	}
+	if len(lines) == 0 {
+		return "(nothing)"
+	}
+	return strings.Join(lines[max(0, len(lines)-50):], "\n")
 }
 
 // dbName is a database name unique on this server: t_, the test's name

@@ -43,8 +43,8 @@
 // Each server has a directory of its own, driftless-pgtest-* under
 // /dev/shm when it is a tmpfs with 1 GiB free (several times faster: the
 // data is thrown away anyway), else under the temp directory. It holds
-// the socket, postgres.log (Server.LogPath, printed when a test using
-// Start fails) and data/, made by initdb with UTF8, the C collation
+// the socket, postgres.log (Server.LogPath: a failed test is shown its
+// end, or with NewDB the lines of its own database) and data/, made by initdb with UTF8, the C collation
 // (byte order, as SQLite's) and trust authentication. The server runs
 // with fsync, full_page_writes and synchronous_commit off; after Kill,
 // transactions committed in the last moment before it may be lost unless

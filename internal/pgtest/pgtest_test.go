@@ -225,3 +225,26 @@ func TestCannotStopShared(t *testing.T) {
 		t.Error("the shared server stopped")
 	}
 }
+
+func TestLogAboutOneDatabase(t *testing.T) {
+	t.Parallel()
+	a, b := NewDB(t), NewDB(t)
+	ctx := context.Background()
+	if _, err := connect(t, a).Exec(ctx, "SELECT * FROM no_such_table_in_a"); err == nil {
+		t.Fatal("a query on a missing table did not fail")
+	}
+	if _, err := connect(t, b).Exec(ctx, "SELECT * FROM no_such_table_in_b"); err == nil {
+		t.Fatal("a query on a missing table did not fail")
+	}
+	u, _ := url.Parse(a)
+	// What a failed test using a is shown: its own errors, not b's.
+	var got string
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if got = Shared(t).logAbout(strings.TrimPrefix(u.Path, "/")); strings.Contains(got, "no_such_table_in_a") {
+			break
+		}
+	}
+	if !strings.Contains(got, `relation "no_such_table_in_a" does not exist`) || strings.Contains(got, "no_such_table_in_b") {
+		t.Errorf("the log about database a:\n%s", got)
+	}
+}

@@ -35,8 +35,10 @@ const (
 // settings make a throwaway server fast and private: no TCP, no waiting
 // for the disk, dynamic shared memory in files of the data directory
 // (removed with it even after a SIGKILL), and a write-ahead log kept
-// small (it may live in memory, see tempRoot).
+// small (it may live in memory, see tempRoot). Log lines of a session
+// name its database, so that a failed test can be shown its own.
 var settings = []string{
+	"log_line_prefix=%m [%p] %q%d: ",
 	"listen_addresses=",
 	"fsync=off",
 	"full_page_writes=off",
