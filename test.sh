@@ -2,7 +2,9 @@
 # The test command: installs what the tests need on a fresh Debian machine
 # with Go (OpenSSH's sshd for tests against real SSH servers; the five
 # shells the generated scripts run under; shellcheck; Node.js for the
-# PowerShell grammar; Chromium for the HTML report's browser tests),
+# PowerShell grammar; Chromium for the HTML report's browser tests;
+# PostgreSQL's server programs for the journal's tests on a throwaway
+# server, internal/pgtest),
 # checks formatting, go.mod, vet and staticcheck, then runs every test
 # with the race detector.
 set -euo pipefail
@@ -21,6 +23,8 @@ done
 command -v fish >/dev/null || need+=(fish)
 command -v man >/dev/null || need+=(man-db)
 command -v chromium >/dev/null || need+=(chromium)
+# Debian keeps the server programs off PATH, one directory per version.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need+=(postgresql)
 command -v node >/dev/null || need+=(nodejs)
 command -v npm >/dev/null || need+=(npm)
 # npm ci builds tree-sitter's native module where its prebuilt one does not
@@ -60,6 +64,9 @@ go tool staticcheck ./...
 # Every switch over an enumerated type (statuses, actions, frame kinds...)
 # names each value or says what the others do (a default).
 go tool exhaustive -d ./...
+# PostgreSQL was installed above: tests needing it fail rather than skip
+# when it cannot be found (internal/pgtest).
+export DRIFTLESS_REQUIRE_PG=1
 go test -race -timeout 14m ./...
 # The 10,000-host report's size and speed (docs/report.md) are measured
 # without the race detector, which makes SQLite ~30x slower.

@@ -1,0 +1,99 @@
+package pgtest
+
+import (
+	"errors"
+	"os"
+	"sync"
+	"testing"
+)
+
+// The shared server: one per test binary, started by the first Shared.
+var shared struct {
+	mu      sync.Mutex
+	started bool
+	srv     *Server
+	err     error
+}
+
+// Shared returns the test binary's shared server, starting it on first
+// use (about a second; the later calls return at once). Tests use it
+// through NewDB, each with databases of its own; it cannot be stopped or
+// killed (Stop and Kill return an error), use Start for that.
+//
+// It runs until StopShared, which Main calls after the tests. A binary
+// without such a TestMain leaves it to the parent-death signal: the
+// server stops when the binary exits, and the next test binary removes
+// its directory.
+//
+// When PostgreSQL is not installed the test is skipped, or fails when
+// Required (CI), naming the package to install.
+func Shared(t testing.TB) *Server {
+	t.Helper()
+	s, err := startShared()
+	if errors.Is(err, ErrUnavailable) {
+		unavailable(t, err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func startShared() (*Server, error) {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.started {
+		return shared.srv, shared.err
+	}
+	shared.started = true
+	s, err := prepare(nil)
+	if err != nil {
+		shared.err = err
+		return nil, err
+	}
+	s.shared = true
+	if err = s.init(); err == nil {
+		err = s.Start()
+	}
+	if err != nil {
+		shared.err = errors.Join(err, s.destroy())
+		return nil, shared.err
+	}
+	shared.srv = s
+	return s, nil
+}
+
+// NewDB creates an empty database on the shared server for the test and
+// returns its URL; see Server.NewDB.
+func NewDB(t testing.TB) string {
+	t.Helper()
+	return Shared(t).NewDB(t)
+}
+
+// StopShared shuts the shared server down, if one was started, and
+// removes its directory; a later Shared starts a new one.
+func StopShared() error {
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	s := shared.srv
+	shared.started, shared.srv, shared.err = false, nil, nil
+	if s == nil {
+		return nil
+	}
+	return s.destroy()
+}
+
+// Main runs the tests and then stops the shared server. A package whose
+// tests use NewDB or Shared calls it from TestMain:
+//
+//	func TestMain(m *testing.M) { pgtest.Main(m) }
+func Main(m *testing.M) {
+	code := m.Run()
+	if err := StopShared(); err != nil {
+		os.Stderr.WriteString(err.Error() + "\n")
+		if code == 0 {
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
