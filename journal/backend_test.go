@@ -1,13 +1,10 @@
 package journal
 
 import (
-	"context"
-	"database/sql"
-	"fmt"
-	"os"
 	"strings"
-	"sync/atomic"
 	"testing"
+
+	"github.com/driftless-dev/driftless/internal/pgtest"
 )
 
 // The conformance suite: every test that calls forBackends runs once on
@@ -32,22 +29,9 @@ func tempTarget(t testing.TB) string {
 	return tempPath(t)
 }
 
-var pgDBs atomic.Int64
-
 func newPGDB(t testing.TB) string {
 	t.Helper()
-	server := os.Getenv("DRIFTLESS_TEST_PG")
-	if server == "" {
-		t.Skip("DRIFTLESS_TEST_PG is not set")
-	}
-	db, err := sql.Open(pgDriverName, server)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	name := fmt.Sprintf("j%d_%d", os.Getpid(), pgDBs.Add(1))
-	if _, err := db.ExecContext(context.Background(), "CREATE DATABASE "+name); err != nil {
-		t.Fatal(err)
-	}
-	return strings.Replace(server, "/postgres?", "/"+name+"?", 1)
+	return pgtest.NewDB(t)
 }
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
