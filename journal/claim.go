@@ -178,8 +178,12 @@ func (j *Journal) claimTx(ctx context.Context, tx *sql.Tx, holder Holder, req Cl
 	if req.FleetLimit > 0 {
 		want = min(want, req.FleetLimit-res.Running)
 	}
-	if req.Share > 0 && mineRunning > 0 {
-		want = min(want, req.Share-mine)
+	if req.Share > 0 {
+		if mine < req.Share {
+			want = min(want, req.Share-mine)
+		} else if mineRunning > 0 {
+			want = 0 // its share taken and not done: leave the rest to others
+		} // its share done: help with what is left
 	}
 	if want <= 0 {
 		res.Full = true
@@ -200,7 +204,9 @@ func (j *Journal) claimTx(ctx context.Context, tx *sql.Tx, holder Holder, req Cl
 	if err != nil {
 		return err
 	}
-	_, err = tx.ExecContext(ctx, leaseUpsert+`, round_at, failed)
+	_, err = tx.ExecContext(ctx, `
+		INSERT INTO leases (association, host, holder_pid, holder_hostname, holder_run_id,
+			holder_token, acquired_at, expires_at, holder_node, round_at, failed)
 		SELECT ?1, value, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0 FROM json_each(?2) WHERE true`+leaseConflict+`,
 			round_at = excluded.round_at, failed = 0`,
 		req.Association, string(list), holder.PID, holder.Hostname, holder.RunID,

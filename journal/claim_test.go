@@ -1,0 +1,122 @@
+package journal
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+)
+
+func hostNames(n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = fmt.Sprintf("web-%02d", i+1)
+	}
+	return out
+}
+
+// Two nodes offer the same due hosts: each host is taken once, the
+// fleet's max_concurrency holds over both, a node takes its share and
+// then helps, and past max_errors what is taken is to be skipped.
+func TestClaim(t *testing.T) { forBackends(t, testClaim) }
+
+func testClaim(t *testing.T) {
+	target := tempTarget(t)
+	a, b := openNode(t, target, "node-a"), openNode(t, target, "node-b")
+	ctx := context.Background()
+	hosts := hostNames(10)
+	round := base
+	ha, hb := a.Self(1), b.Self(2)
+	claim := func(j *Journal, h Holder, req ClaimRequest) ClaimResult {
+		t.Helper()
+		req.Association, req.Round, req.TTL = "web", round, time.Minute
+		if req.Tolerated == 0 {
+			req.Tolerated = -1
+		}
+		res, err := j.Claim(ctx, h, req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+
+	r := claim(a, ha, ClaimRequest{Offer: hosts, Want: 4})
+	if !slices.Equal(r.Run, hosts[:4]) || r.Examined != 4 || r.Running != 0 {
+		t.Fatalf("a's first claim: %+v", r)
+	}
+	r = claim(b, hb, ClaimRequest{Offer: hosts, Want: 10, FleetLimit: 7})
+	if !slices.Equal(r.Run, hosts[4:7]) || r.Running != 4 || r.Examined != 7 {
+		t.Fatalf("b's claim under a fleet limit of 7: %+v", r)
+	}
+	if r = claim(b, hb, ClaimRequest{Offer: hosts[7:], Want: 10, FleetLimit: 7}); !r.Full || len(r.Run) != 0 {
+		t.Fatalf("b at the fleet limit: %+v", r)
+	}
+	// a ends two hosts, one failed: b may take two more.
+	r = claim(a, ha, ClaimRequest{Offer: hosts[4:], Want: 0, Ended: []Ended{{"web-01", false}, {"web-02", true}}})
+	if !r.Full || r.Running != 5 || r.Failed != 1 {
+		t.Fatalf("after a ended two: %+v", r)
+	}
+	r = claim(b, hb, ClaimRequest{Offer: hosts[7:], Want: 10, FleetLimit: 7})
+	if !slices.Equal(r.Run, hosts[7:9]) {
+		t.Fatalf("b after two ended: %+v", r)
+	}
+	// One more failure than max_errors tolerates: the last host is
+	// taken to be skipped, and nothing is left for anyone.
+	if err := b.Release(ctx, hb, "web", []Ended{{"web-05", true}}); err != nil {
+		t.Fatal(err)
+	}
+	r = claim(a, ha, ClaimRequest{Offer: hosts, Want: 10, Tolerated: 1})
+	if len(r.Run) != 0 || !slices.Equal(r.Skip, hosts[9:]) || r.Failed != 2 || r.Examined != 10 {
+		t.Fatalf("past max_errors: %+v", r)
+	}
+	r = claim(b, hb, ClaimRequest{Offer: hosts, Want: 10})
+	if len(r.Run)+len(r.Skip) != 0 || r.Examined != 10 {
+		t.Fatalf("everything was taken this round: %+v", r)
+	}
+
+	// The next round: hosts still running (held) are not taken, the
+	// others are, once each.
+	round = base.Add(time.Minute)
+	r = claim(b, b.Self(3), ClaimRequest{Offer: hosts, Want: 10})
+	wantRun := []string{"web-01", "web-02", "web-05", "web-10"}
+	if !slices.Equal(r.Run, wantRun) || len(r.Held) != 6 || r.Held["web-03"].Node != "node-a" {
+		t.Fatalf("next round: run %v, held %v", r.Run, r.Held)
+	}
+}
+
+// A node takes its share while it runs hosts, then, its share done,
+// takes what the others left.
+func TestClaimShare(t *testing.T) { forBackends(t, testClaimShare) }
+
+func testClaimShare(t *testing.T) {
+	target := tempTarget(t)
+	a := openNode(t, target, "node-a")
+	ctx := context.Background()
+	hosts := hostNames(9)
+	h := a.Self(1)
+	req := ClaimRequest{Association: "web", Round: base, TTL: time.Minute, Offer: hosts, Want: 9, Share: 3, Tolerated: -1}
+	r, err := a.Claim(ctx, h, req)
+	if err != nil || !slices.Equal(r.Run, hosts[:3]) {
+		t.Fatalf("first claim: %+v, %v", r, err)
+	}
+	req.Offer = hosts[3:]
+	if r, err = a.Claim(ctx, h, req); err != nil || !r.Full {
+		t.Fatalf("share taken, hosts running: %+v, %v", r, err)
+	}
+	req.Ended = []Ended{{"web-01", false}, {"web-02", false}, {"web-03", false}}
+	if r, err = a.Claim(ctx, h, req); err != nil || !slices.Equal(r.Run, hosts[3:]) {
+		t.Fatalf("share done: %+v, %v", r, err)
+	}
+}
+
+// openNode opens the journal at target as node.
+func openNode(t *testing.T, target, node string) *Journal {
+	t.Helper()
+	j, err := OpenWith(target, Options{Node: node})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j
+}
