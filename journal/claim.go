@@ -194,9 +194,9 @@ func (j *Journal) claimTx(ctx context.Context, tx *sql.Tx, holder Holder, req Cl
 	if err != nil || len(taken) == 0 {
 		return err
 	}
-	expires := now.Add(req.TTL)
+	expires := unixNano(now.Add(req.TTL))
 	if skip {
-		res.Skip, expires = taken, now // recorded at once, never held
+		res.Skip, expires = taken, 0 // recorded at once, never held
 	} else {
 		res.Run = taken
 	}
@@ -210,7 +210,7 @@ func (j *Journal) claimTx(ctx context.Context, tx *sql.Tx, holder Holder, req Cl
 		SELECT ?1, value, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0 FROM json_each(?2) WHERE true`+leaseConflict+`,
 			round_at = excluded.round_at, failed = 0`,
 		req.Association, string(list), holder.PID, holder.Hostname, holder.RunID,
-		procToken(holder.PID), unixNano(now), unixNano(expires), holder.Node, round)
+		procToken(holder.PID), unixNano(now), expires, holder.Node, round)
 	return err
 }
 
@@ -339,3 +339,18 @@ func (j *Journal) Nodes(ctx context.Context, since time.Time) ([]Node, error) {
 
 // Node returns this process's node name.
 func (j *Journal) Node() string { return j.node }
+
+// DiscardRun deletes run id if no host execution was recorded in it: a
+// tick's run that claimed no host (every one was another node's) leaves
+// no trace.
+func (j *Journal) DiscardRun(ctx context.Context, id int64) error {
+	if err := j.Flush(ctx); err != nil {
+		return err
+	}
+	err := j.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `
+			DELETE FROM runs WHERE id = ?1 AND NOT EXISTS (SELECT 1 FROM host_results WHERE run_id = ?1)`, id)
+		return err
+	})
+	return wrap(fmt.Sprintf("discard run %d", id), err)
+}

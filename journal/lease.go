@@ -171,10 +171,15 @@ func (j *Journal) RenewLeases(ctx context.Context, holder Holder, assoc string, 
 			return err
 		}
 		expires := unixNano(time.Now().Add(ttl))
-		if len(hosts) == 0 {
+		if holder.RunID != 0 { // the run lives (RecoverInterrupted)
+			if _, err := tx.ExecContext(ctx, `UPDATE runs SET alive_until = ? WHERE id = ?`, expires, holder.RunID); err != nil {
+				return err
+			}
+		}
+		if len(hosts) == 0 { // every lease still held: not those released (0)
 			_, err := tx.ExecContext(ctx, `
 				UPDATE leases SET expires_at = ?
-				WHERE association = ? AND holder_pid = ? AND holder_hostname = ? AND holder_run_id = ?`,
+				WHERE association = ? AND holder_pid = ? AND holder_hostname = ? AND holder_run_id = ? AND expires_at != 0`,
 				expires, assoc, holder.PID, holder.Hostname, holder.RunID)
 			return err
 		}

@@ -19,14 +19,18 @@ const ForeignRunAge = 24 * time.Hour
 // first. A run is gone when it was recorded on this machine and its
 // process no longer runs (on Linux a reused pid and a reboot are told
 // apart), or, recorded on another machine (or in another pid namespace),
-// when it started more than ForeignRunAge ago and holds no unexpired lease. Call it when driftless starts (tick, daemon,
-// apply…); it is cheap when there is nothing to do.
+// when its heartbeats stopped (a tick's run renews its leases and says
+// it lives until their end), or, without heartbeats, when it started
+// more than ForeignRunAge ago and holds no unexpired lease. Call it when
+// driftless starts (tick, daemon, apply…) and at each daemon tick; it is
+// cheap when there is nothing to do.
 func (j *Journal) RecoverInterrupted(ctx context.Context) ([]int64, error) {
 	if err := j.beforeQuery(ctx); err != nil {
 		return nil, wrap("recover", err)
 	}
 	type cand struct {
 		id, started int64
+		aliveUntil  int64 // the end of its last heartbeat's lease, 0 without one
 		pid         int
 		hostname    string
 		token       string
@@ -35,14 +39,14 @@ func (j *Journal) RecoverInterrupted(ctx context.Context) ([]int64, error) {
 	// none, and then no write lock is taken.
 	var cands []cand
 	rows, err := j.r.QueryContext(ctx, `
-		SELECT id, pid, hostname, proc_token, started_at FROM runs
+		SELECT id, pid, hostname, proc_token, started_at, alive_until FROM runs
 		WHERE status = 'InProgress' ORDER BY id`)
 	if err != nil {
 		return nil, wrap("recover", err)
 	}
 	for rows.Next() {
 		var c cand
-		if err := rows.Scan(&c.id, &c.pid, &c.hostname, &c.token, &c.started); err != nil {
+		if err := rows.Scan(&c.id, &c.pid, &c.hostname, &c.token, &c.started, &c.aliveUntil); err != nil {
 			rows.Close()
 			return nil, wrap("recover", err)
 		}
@@ -69,6 +73,12 @@ func (j *Journal) RecoverInterrupted(ctx context.Context) ([]int64, error) {
 			default: // the other values need nothing here
 			}
 			// unknown: judge it like a run of another machine.
+		}
+		if c.aliveUntil != 0 { // a tick that renews its leases: dead when it stopped
+			if c.aliveUntil < unixNano(now) {
+				gone = append(gone, c)
+			}
+			continue
 		}
 		if c.started > unixNano(now.Add(-ForeignRunAge)) {
 			continue

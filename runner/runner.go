@@ -57,6 +57,9 @@ type Options struct {
 	// whose lease another process holds before it records the host
 	// Skipped; zero does not wait.
 	LeaseWait time.Duration
+	// LeaseTTL is how long a tick's leases live unrenewed (default
+	// DefaultLeaseTTL): a node that died leaves its hosts after it.
+	LeaseTTL time.Duration
 }
 
 // DefaultRebootCommand reboots a Linux or macOS host a second after the
@@ -191,14 +194,21 @@ type Job struct {
 	MaxConcurrency *config.Rate
 	MaxErrors      *config.Rate
 	// Leased says the caller already holds the journal leases of the
-	// hosts (tick); otherwise Run takes them (docs/safety.md).
+	// hosts; otherwise Run takes them (docs/safety.md).
 	Leased bool
+	// Round, for a tick, is the instant the hosts are due at: they are
+	// shared with the other nodes on the journal, and the run has only
+	// those this node claimed (claim.go).
+	Round time.Time
 }
 
 // RunResult is what one association did.
 type RunResult struct {
 	Run   journal.Run
 	Hosts []journal.HostResult // in target order
+	// Held are the hosts of a tick's run (Job.Round) that another process
+	// was still running from an earlier round: left alone.
+	Held []Held
 }
 
 // Drifted reports whether a check found drift on any host.
@@ -268,6 +278,9 @@ func (r *Runner) Run(ctx context.Context, job Job) (*RunResult, error) {
 	}
 	limit, tolerated := conc.Concurrency(len(hosts)), maxErr.Errors(len(hosts))
 
+	if !job.Round.IsZero() && r.opts.Journal != nil {
+		return r.runClaimed(ctx, job, res, hosts, mode, limit, tolerated, maxErr)
+	}
 	res.Hosts = make([]journal.HostResult, len(hosts))
 	names := make([]string, len(hosts))
 	for i, h := range hosts {

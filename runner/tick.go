@@ -3,7 +3,6 @@ package runner
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/driftless-dev/driftless/config"
@@ -103,35 +102,20 @@ func earliest(a, b time.Time) time.Time {
 	return a
 }
 
-// stillDue keeps the hosts that are still due now that the leases are
-// held: another process may have run them between the plan and the
-// lease.
-func stillDue(ctx context.Context, a *config.Association, j *journal.Journal, now time.Time, names []string) ([]string, error) {
-	d, err := planOne(ctx, a, j, now)
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, hosts := range d.Hosts {
-		for _, h := range hosts {
-			if slices.Contains(names, h.Name) {
-				out = append(out, h.Name)
-			}
-		}
-	}
-	return out, nil
-}
-
-// Tick runs whatever is due at now, holding a lease in the journal on each
-// association × host it runs, so that two processes never run the same
-// association on the same host at once.
+// Tick runs whatever is due at now, sharing it with the other nodes on
+// the journal: it claims each association × host before running it
+// (claim.go), so that two processes never run the same association on
+// the same host at once, and each due host runs once in the minute.
 func (r *Runner) Tick(ctx context.Context, now time.Time) (*TickResult, error) {
 	j := r.opts.Journal
 	if j == nil {
 		return nil, fmt.Errorf("tick: a journal is needed")
 	}
 	res := &TickResult{}
-	holder := j.Self(0)
+	// Say this node is alive, so that the others share the work with it.
+	if err := j.SeeNode(context.WithoutCancel(ctx), nil); err != nil {
+		return res, fmt.Errorf("tick: %w", err)
+	}
 	var plans []Due
 	for _, a := range r.opts.Config.Associations {
 		d, err := planOne(ctx, a, j, now)
@@ -149,42 +133,12 @@ func (r *Runner) Tick(ctx context.Context, now time.Time) (*TickResult, error) {
 			if len(hosts) == 0 || ctx.Err() != nil {
 				continue
 			}
-			names := make([]string, len(hosts))
-			for i, h := range hosts {
-				names[i] = h.Name
-			}
-			acquired, held, err := j.AcquireLeases(context.WithoutCancel(ctx), holder, d.Assoc.Name, names, leaseTTL(d.Assoc))
-			if err != nil {
-				return res, fmt.Errorf("tick: lease: %w", err)
-			}
-			for _, n := range names {
-				if h, ok := held[n]; ok {
-					res.Held = append(res.Held, Held{Association: d.Assoc.Name, Host: n, Holder: h})
+			rr, err := r.Run(ctx, Job{Assoc: d.Assoc, Hosts: hosts, Trigger: journal.Trigger(reason), Round: now})
+			if rr != nil {
+				res.Held = append(res.Held, rr.Held...)
+				if rr.Run.ID == 0 { // every host was another node's
+					rr = nil
 				}
-			}
-			if len(acquired) > 0 {
-				due, err := stillDue(ctx, d.Assoc, j, now, acquired)
-				if err != nil {
-					return res, fmt.Errorf("tick: %w", err)
-				}
-				var done []string
-				for _, n := range acquired {
-					if !slices.Contains(due, n) {
-						done = append(done, n)
-					}
-				}
-				if len(done) > 0 {
-					j.ReleaseLeases(context.WithoutCancel(ctx), holder, d.Assoc.Name, done)
-				}
-				acquired = due
-			}
-			if len(acquired) == 0 {
-				continue
-			}
-			run := slices.DeleteFunc(slices.Clone(hosts), func(h *inventory.Host) bool { return !slices.Contains(acquired, h.Name) })
-			rr, err := r.Run(ctx, Job{Assoc: d.Assoc, Hosts: run, Trigger: journal.Trigger(reason), Leased: true})
-			if rerr := j.ReleaseLeases(context.WithoutCancel(ctx), holder, d.Assoc.Name, acquired); rerr != nil && err == nil {
-				err = fmt.Errorf("tick: release leases: %w", rerr)
 			}
 			if rr != nil {
 				res.Runs = append(res.Runs, rr)
