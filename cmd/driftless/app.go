@@ -122,7 +122,8 @@ Examples:
    * * * * * cd /srv/ops && driftless tick --quiet
    driftless tick --now 2026-12-01T03:00:00Z`,
 			Flags: []cli.Flag{nowFlag(), &cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"}, noDiffFlag,
-				&cli.BoolFlag{Name: "force", Usage: "accept a --now more than a minute ahead of the clock (runs are recorded at that time)"}},
+				&cli.BoolFlag{Name: "force", Usage: "accept a --now more than a minute ahead of the clock (runs are recorded at that time)"},
+				leaseTTLFlag()},
 			Action: withConfigAndJournal(tick),
 		},
 		{
@@ -139,6 +140,7 @@ Examples:
 				&cli.DurationFlag{Name: "grace", Value: 30 * time.Second, Usage: "how long running work may finish after SIGTERM"},
 				&cli.StringFlag{Name: "metrics-listen", Usage: "serve Prometheus metrics on http://`ADDR`/metrics (e.g. 127.0.0.1:9469; docs/metrics.md)"},
 				retentionFlag(),
+				leaseTTLFlag(),
 			},
 			Action: withConfigAndJournal(daemon),
 		},

@@ -89,8 +89,12 @@ func tickDue(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journa
 	started := time.Now()
 	notes := startNotify(c, u, cfg, j)
 	defer notes.Close()
+	ttl, err := leaseTTL(c)
+	if err != nil {
+		return err
+	}
 	r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note,
-		Now: func() time.Time { return now.Add(time.Since(started)) }})
+		Now: func() time.Time { return now.Add(time.Since(started)) }, LeaseTTL: ttl})
 	defer r.Close()
 	res, err := r.Tick(c.Context, now)
 	prog.done()
@@ -120,6 +124,10 @@ func tickDue(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journa
 // it started with (first), each later one loads the config dir again; now,
 // the time it started, goes unused.
 func daemon(c *cli.Context, u *ui, _ time.Time, first *config.Config, j *journal.Journal) error {
+	ttl, err := leaseTTL(c)
+	if err != nil {
+		return err
+	}
 	stopRetention, err := startRetention(c, u, j) // --retention (journalcmd.go)
 	if err != nil {
 		return err
@@ -162,7 +170,8 @@ func daemon(c *cli.Context, u *ui, _ time.Time, first *config.Config, j *journal
 			sayBlocked(u, blocked)
 			d := newDialer()
 			notes := startNotify(c, u, cfg, j)
-			r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: newProgress(u), HostDetail: d.note})
+			recoverGone(work, u, j)
+			r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: newProgress(u), HostDetail: d.note, LeaseTTL: ttl})
 			res, err := r.Tick(work, time.Now().UTC())
 			r.Close()
 			m.observeTick(cfg, res, err)
@@ -214,4 +223,33 @@ func loadConfigQuiet(c *cli.Context) (*config.Config, string) {
 		return nil, b.String()
 	}
 	return cfg, ""
+}
+
+// leaseTTLFlag is tick's and daemon's --lease-ttl.
+func leaseTTLFlag() cli.Flag {
+	return &cli.DurationFlag{Name: "lease-ttl", Value: runner.DefaultLeaseTTL,
+		Usage: "how long a host's lease lives unrenewed: when a node dies, others take its hosts over after it (docs/journal.md#several-nodes)"}
+}
+
+// leaseTTL is --lease-ttl, at least 3 s (leases are renewed every third of
+// it).
+func leaseTTL(c *cli.Context) (time.Duration, error) {
+	ttl := c.Duration("lease-ttl")
+	if ttl < 3*time.Second {
+		return 0, usageError("--lease-ttl: expected 3s or more, got %s", ttl)
+	}
+	return ttl, nil
+}
+
+// recoverGone marks Interrupted the runs of processes that are gone, at
+// each daemon tick: on a shared journal, those of a node that died.
+func recoverGone(ctx context.Context, u *ui, j *journal.Journal) {
+	ids, err := j.RecoverInterrupted(ctx)
+	if err != nil {
+		u.notef("driftless daemon: %v", err)
+		return
+	}
+	for _, id := range ids {
+		u.notef("driftless daemon: marked run %d Interrupted: the process recording it is gone", id)
+	}
 }
