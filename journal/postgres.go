@@ -32,6 +32,9 @@ const (
 	pgPoolConns = 4
 )
 
+// pgOutageWait is pgOutage, shorter in tests.
+var pgOutageWait = pgOutage
+
 // IsURL reports whether a --journal value names a PostgreSQL database
 // rather than a file.
 func IsURL(target string) bool {
@@ -294,7 +297,7 @@ func (postgresDialect) name() string { return "postgres" }
 // retry: while the database cannot be reached, try again with a growing
 // pause, for up to pgOutage. A query PostgreSQL refused is not tried again.
 func (d postgresDialect) retry(err error, try int, since time.Duration) (time.Duration, bool) {
-	if !d.unavailable(err) || since >= pgOutage {
+	if !d.unavailable(err) || since >= pgOutageWait {
 		return 0, false
 	}
 	return min(100*time.Millisecond<<min(try, 5), 2*time.Second), true
