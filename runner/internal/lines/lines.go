@@ -19,53 +19,50 @@ type Indenter interface {
 // The zero value is ready to use. Each whole line, with its newline, goes
 // to the Indenter; a line written in one piece is passed on without a
 // copy.
-type Writer[I any, P interface {
-	*I
-	Indenter
-}] struct {
+type Writer[I any, P pointer[I]] struct {
 	strings.Builder
 	// Indent is the Indenter's state.
 	Indent  I
 	partial []byte // the part of a line written so far
 }
 
+// pointer is *I, when *I is an Indenter.
+type pointer[I any] interface {
+	*I
+	Indenter
+}
+
 // Write implements io.Writer, so that fmt.Fprintf writes through the
 // writer too.
 func (w *Writer[I, P]) Write(p []byte) (int, error) {
-	n := len(p)
-	for len(p) > 0 {
-		i := bytes.IndexByte(p, '\n')
-		if i < 0 {
-			w.partial = append(w.partial, p...)
-			break
-		}
-		w.partial = append(w.partial, p[:i+1]...)
-		w.line(string(w.partial))
-		w.partial = w.partial[:0]
-		p = p[i+1:]
-	}
-	return n, nil
+	write(w, p, bytes.IndexByte)
+	return len(p), nil
 }
 
 // WriteString writes s, line by line.
 func (w *Writer[I, P]) WriteString(s string) (int, error) {
-	n := len(s)
-	for len(s) > 0 {
-		i := strings.IndexByte(s, '\n')
+	write(w, s, strings.IndexByte)
+	return len(s), nil
+}
+
+// write cuts text into lines (index is bytes.IndexByte or
+// strings.IndexByte) and passes each whole one on.
+func write[I any, P pointer[I], S string | []byte](w *Writer[I, P], text S, index func(S, byte) int) {
+	for len(text) > 0 {
+		i := index(text, '\n')
 		if i < 0 {
-			w.partial = append(w.partial, s...)
-			break
+			w.partial = append(w.partial, text...)
+			return
 		}
 		if len(w.partial) == 0 {
-			w.line(s[:i+1])
+			w.line(string(text[:i+1]))
 		} else {
-			w.partial = append(w.partial, s[:i+1]...)
+			w.partial = append(w.partial, text[:i+1]...)
 			w.line(string(w.partial))
 			w.partial = w.partial[:0]
 		}
-		s = s[i+1:]
+		text = text[i+1:]
 	}
-	return n, nil
 }
 
 // Verbatim writes text, hand-written and indented already (a prelude), as
