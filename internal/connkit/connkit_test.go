@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -94,5 +95,25 @@ func TestRandom(t *testing.T) {
 	}
 	if u := connkit.NewUUID(); !regexp.MustCompile(`^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$`).MatchString(u) {
 		t.Errorf("NewUUID() = %q", u)
+	}
+}
+
+// A Set gives back, on Close, what was added and not removed, and refuses
+// what comes after.
+func TestSet(t *testing.T) {
+	var s connkit.Set[int]
+	for _, c := range []int{1, 2, 3} {
+		if !s.Add(c) {
+			t.Fatalf("Add(%d) refused before Close", c)
+		}
+	}
+	s.Remove(2)
+	got := s.Close()
+	slices.Sort(got)
+	if !slices.Equal(got, []int{1, 3}) {
+		t.Errorf("Close gave %v, want [1 3]", got)
+	}
+	if s.Add(4) {
+		t.Error("Add after Close accepted")
 	}
 }

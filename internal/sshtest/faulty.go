@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/driftless-dev/driftless/internal/connkit"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -79,8 +80,7 @@ type Faulty struct {
 	ln       net.Listener
 	done     chan struct{}
 	wg       sync.WaitGroup
-	mu       sync.Mutex
-	conns    map[net.Conn]struct{}
+	conns    connkit.Set[net.Conn]
 	accepted atomic.Int64
 	logins   atomic.Int64
 }
@@ -110,7 +110,6 @@ func StartFaulty(t testing.TB, mode FaultMode) *Faulty {
 		mode:       mode,
 		ln:         ln,
 		done:       make(chan struct{}),
-		conns:      map[net.Conn]struct{}{},
 	}
 	accept := func() (*gossh.Permissions, error) {
 		if mode == FaultHangAuth {
@@ -140,7 +139,7 @@ func StartFaulty(t testing.TB, mode FaultMode) *Faulty {
 				return
 			}
 			f.accepted.Add(1)
-			if !f.track(conn) {
+			if !f.conns.Add(conn) {
 				conn.Close()
 				return
 			}
@@ -173,32 +172,16 @@ func (f *Faulty) Accepted() int { return int(f.accepted.Load()) }
 // Logins is the number of clients that completed authentication.
 func (f *Faulty) Logins() int { return int(f.logins.Load()) }
 
-func (f *Faulty) track(c net.Conn) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	select {
-	case <-f.done:
-		return false
-	default:
-	}
-	f.conns[c] = struct{}{}
-	return true
-}
-
 func (f *Faulty) untrack(c net.Conn) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.conns, c)
+	f.conns.Remove(c)
 	c.Close()
 }
 
 func (f *Faulty) close() {
-	f.mu.Lock()
 	close(f.done)
-	for c := range f.conns {
+	for _, c := range f.conns.Close() {
 		c.Close()
 	}
-	f.mu.Unlock()
 	f.ln.Close()
 	f.wg.Wait()
 }
