@@ -52,16 +52,10 @@ func (p *delayProxy) serve() {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		if !p.conns.Add(c) {
+		if !p.conns.Go(&p.wg, c, func() { p.forward(c) }) {
 			c.Close()
 			return
 		}
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			defer p.conns.Remove(c)
-			p.forward(c)
-		}()
 	}
 }
 

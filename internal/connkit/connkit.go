@@ -91,6 +91,20 @@ func (s *Set[C]) Add(c C) bool {
 	return true
 }
 
+// Go adds c and serves it: serve runs in a goroutine that wg counts,
+// and c is removed when it returns. Once Close has been called it reports
+// false and runs nothing (the caller closes c then).
+func (s *Set[C]) Go(wg *sync.WaitGroup, c C, serve func()) bool {
+	if !s.Add(c) {
+		return false
+	}
+	wg.Go(func() {
+		defer s.Remove(c)
+		serve()
+	})
+	return true
+}
+
 // Remove takes c out, once it is closed or about to be.
 func (s *Set[C]) Remove(c C) {
 	s.mu.Lock()

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -115,5 +116,28 @@ func TestSet(t *testing.T) {
 	}
 	if s.Add(4) {
 		t.Error("Add after Close accepted")
+	}
+	if s.Go(new(sync.WaitGroup), 5, func() { t.Error("Go after Close ran") }) {
+		t.Error("Go after Close accepted")
+	}
+}
+
+// Go serves a connection in a goroutine the WaitGroup counts, and takes
+// it out of the set when that returns.
+func TestSetGo(t *testing.T) {
+	var s connkit.Set[int]
+	var wg sync.WaitGroup
+	release := make(chan struct{})
+	served := make(chan int, 1)
+	if !s.Go(&wg, 7, func() { <-release; served <- 7 }) {
+		t.Fatal("Go refused before Close")
+	}
+	close(release)
+	wg.Wait()
+	if got := <-served; got != 7 {
+		t.Errorf("served %d", got)
+	}
+	if got := s.Close(); len(got) != 0 {
+		t.Errorf("a served connection is still in the set: %v", got)
 	}
 }

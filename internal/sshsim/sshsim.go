@@ -314,18 +314,3 @@ func (f *Fleet) Close() error {
 	})
 	return f.closeErr
 }
-
-// track registers a connection for Close; it returns false once the
-// fleet is closing.
-func (f *Fleet) track(c *serverConn) bool {
-	if !f.conns.Add(c) {
-		return false
-	}
-	f.wg.Add(1) // the accept loop calling track holds a count: never from zero
-	return true
-}
-
-func (f *Fleet) untrack(c *serverConn) {
-	f.conns.Remove(c)
-	f.wg.Done()
-}

@@ -139,16 +139,10 @@ func StartFaulty(t testing.TB, mode FaultMode) *Faulty {
 				return
 			}
 			f.accepted.Add(1)
-			if !f.conns.Add(conn) {
+			if !f.conns.Go(&f.wg, conn, func() { f.serve(conn, cfg) }) {
 				conn.Close()
 				return
 			}
-			f.wg.Add(1)
-			go func() {
-				defer f.wg.Done()
-				defer f.untrack(conn)
-				f.serve(conn, cfg)
-			}()
 		}
 	}()
 	t.Cleanup(f.close)
@@ -172,11 +166,6 @@ func (f *Faulty) Accepted() int { return int(f.accepted.Load()) }
 // Logins is the number of clients that completed authentication.
 func (f *Faulty) Logins() int { return int(f.logins.Load()) }
 
-func (f *Faulty) untrack(c net.Conn) {
-	f.conns.Remove(c)
-	c.Close()
-}
-
 func (f *Faulty) close() {
 	close(f.done)
 	for _, c := range f.conns.Close() {
@@ -187,6 +176,7 @@ func (f *Faulty) close() {
 }
 
 func (f *Faulty) serve(conn net.Conn, cfg *gossh.ServerConfig) {
+	defer conn.Close()
 	if f.mode == FaultHangBanner {
 		_, _ = io.Copy(io.Discard, conn) // until the client or close() hangs up
 		return
