@@ -105,7 +105,7 @@ Examples:
 				&cli.StringSliceFlag{Name: "targets", Aliases: []string{"t"}, Usage: "hosts matching `SEL` (repeat for a union; required)"},
 				&cli.StringFlag{Name: "max-concurrency", Usage: "hosts at once, `N` or N% (default 50)"},
 				&cli.DurationFlag{Name: "timeout", Usage: "per host"},
-				&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"},
+				junitFlag(),
 			},
 			Action: withUI(runExec),
 		},
@@ -121,7 +121,7 @@ Exit 0 when nothing was due or everything that ran succeeded, 3 when a host fail
 Examples:
    * * * * * cd /srv/ops && driftless tick --quiet
    driftless tick --now 2026-12-01T03:00:00Z`,
-			Flags: []cli.Flag{nowFlag(), &cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"}, noDiffFlag,
+			Flags: []cli.Flag{nowFlag(), junitFlag(), noDiffFlag,
 				&cli.BoolFlag{Name: "force", Usage: "accept a --now more than a minute ahead of the clock (runs are recorded at that time)"}},
 			Action: withConfigAndJournal(tick),
 		},
@@ -392,6 +392,11 @@ func runFlags() []cli.Flag {
 
 // noDiffFlag is --no-diff, of the commands that run associations.
 var noDiffFlag = &cli.BoolFlag{Name: "no-diff", Usage: "under each host, name what drifted without its diff"}
+
+// junitFlag is --junit, of exec and tick.
+func junitFlag() cli.Flag {
+	return &cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"}
+}
 
 // nowFlag is --now, of tick and schedule.
 func nowFlag() cli.Flag {
