@@ -5,13 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/inventory"
 	"github.com/driftless-dev/driftless/journal"
 	"github.com/driftless-dev/driftless/runner"
@@ -19,62 +18,15 @@ import (
 	"github.com/driftless-dev/driftless/transport"
 )
 
-// spanDoc is a document whose one step writes, on the host, when it
-// started and when it ended (nanoseconds of the host's clock): the hosts
-// say how many of them ran at once.
-func spanDoc(name string, sleep string) string {
-	return fmt.Sprintf("[[steps]]\nname = \"span\"\naction = \"shell\"\nrun = \"echo start %[1]s $(date +%%s%%N) >> ~/spans; sleep %[2]s; echo end %[1]s $(date +%%s%%N) >> ~/spans\"\n", name, sleep)
+// spanDoc is a document whose one step records on the host when it
+// started and ended (sshtest.SpanScript).
+func spanDoc(label, sleep string) string {
+	return fmt.Sprintf("[[steps]]\nname = \"span\"\naction = \"shell\"\nrun = %q\n", sshtest.SpanScript(label, sleep))
 }
 
 func sshDial(ctx context.Context, h *inventory.Host) (transport.Conn, error) {
 	return ssh.Dial(ctx, ssh.Config{Name: h.Name, Address: h.Address, Port: h.Port, User: h.User,
 		IdentityFiles: h.IdentityFiles, KnownHosts: h.KnownHosts, HostKeyPolicy: h.HostKeyPolicy})
-}
-
-// mostAtOnce reads the spans the hosts wrote and returns the most
-// executions that ran at once, and how many ran in all.
-func mostAtOnce(t *testing.T, hosts []string) (most, ran int) {
-	t.Helper()
-	type event struct {
-		at    int64
-		delta int
-	}
-	var events []event
-	for _, home := range hosts {
-		b, err := os.ReadFile(filepath.Join(home, "spans"))
-		if os.IsNotExist(err) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		for line := range strings.Lines(string(b)) {
-			f := strings.Fields(line)
-			at, err := strconv.ParseInt(f[len(f)-1], 10, 64)
-			if len(f) != 3 || err != nil {
-				t.Fatalf("%s/spans: %q", home, line)
-			}
-			if f[0] == "start" {
-				events = append(events, event{at, 1})
-				ran++
-			} else {
-				events = append(events, event{at, -1})
-			}
-		}
-	}
-	// An end before a start at the same time: they did not overlap.
-	slices.SortFunc(events, func(a, b event) int {
-		if a.at != b.at {
-			return int(a.at - b.at)
-		}
-		return a.delta - b.delta
-	})
-	n := 0
-	for _, e := range events {
-		n += e.delta
-		most = max(most, n)
-	}
-	return most, ran
 }
 
 // runAtOnce runs every association of f at the same time, each from its
@@ -116,15 +68,15 @@ func TestCapacityHoldsAcrossAssociations(t *testing.T) {
 			}
 		}
 	}
-	if most, ran := mostAtOnce(t, homes); most != 3 || ran != 8 {
-		t.Errorf("capacity 3: %d executions, at most %d at once; want 8, at most 3", ran, most)
+	if most, ran, err := sshtest.MostAtOnce(homes...); err != nil || most != 3 || ran != 8 {
+		t.Errorf("capacity 3: %d executions, at most %d at once (%v); want 8, at most 3", ran, most, err)
 	}
 	for _, home := range homes {
 		os.Remove(filepath.Join(home, "spans"))
 	}
 	runAtOnce(t, f, nil)
-	if most, ran := mostAtOnce(t, homes); most <= 3 || ran != 8 {
-		t.Errorf("no capacity: %d executions, at most %d at once; want 8, more than 3 at once", ran, most)
+	if most, ran, err := sshtest.MostAtOnce(homes...); err != nil || most <= 3 || ran != 8 {
+		t.Errorf("no capacity: %d executions, at most %d at once (%v); want 8, more than 3 at once", ran, most, err)
 	}
 }
 
