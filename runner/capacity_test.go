@@ -56,7 +56,7 @@ func runAtOnce(t *testing.T, f *fleet, capacity *runner.Capacity) []*runner.RunR
 func TestCapacityHoldsAcrossAssociations(t *testing.T) {
 	assocs := "[associations.a]\ndocument = \"a\"\ntargets = [\"*\"]\nmax_concurrency = \"10\"\n" +
 		"[associations.b]\ndocument = \"b\"\ntargets = [\"*\"]\nmax_concurrency = \"10\"\n"
-	f := newFleet(t, 4, assocs, "a.toml", spanDoc("a", "0.5"), "b.toml", spanDoc("b", "0.5"))
+	f := newFleet(t, 4, assocs, "a.toml", spanDoc("a", "1"), "b.toml", spanDoc("b", "1"))
 	homes := make([]string, len(f.hosts))
 	for i, h := range f.hosts {
 		homes[i] = h.Home
@@ -68,16 +68,20 @@ func TestCapacityHoldsAcrossAssociations(t *testing.T) {
 			}
 		}
 	}
-	if most, ran, err := sshtest.MostAtOnce(homes...); err != nil || most != 3 || ran != 8 {
+	most, ran, err := sshtest.MostAtOnce(homes...)
+	if err != nil || most != 3 || ran != 8 {
 		t.Errorf("capacity 3: %d executions, at most %d at once (%v); want 8, at most 3", ran, most, err)
 	}
+	t.Logf("capacity 3: %d executions, at most %d at once", ran, most)
 	for _, home := range homes {
 		os.Remove(filepath.Join(home, "spans"))
 	}
 	runAtOnce(t, f, nil)
-	if most, ran, err := sshtest.MostAtOnce(homes...); err != nil || most <= 3 || ran != 8 {
+	most, ran, err = sshtest.MostAtOnce(homes...)
+	if err != nil || most <= 3 || ran != 8 {
 		t.Errorf("no capacity: %d executions, at most %d at once (%v); want 8, more than 3 at once", ran, most, err)
 	}
+	t.Logf("no capacity: %d executions, at most %d at once", ran, most)
 }
 
 // A run waiting for a place does not wait forever: cancelled, its hosts

@@ -137,25 +137,31 @@ func sitesFleet(t *testing.T) *e2eFleet {
 // counted on the hosts.
 func TestTickMaxHosts(t *testing.T) {
 	f := startFleet(t, 4, everyHost("a", "a", `max_concurrency = "10"`)+everyHost("b", "b", `max_concurrency = "10"`))
-	for _, name := range []string{"a", "b"} {
-		f.writeDoc(name, fmt.Sprintf("[[steps]]\nname = \"span\"\naction = \"shell\"\nrun = %q\n", sshtest.SpanScript(name, "0.5")))
+	span := func(name string) string {
+		return fmt.Sprintf("[[steps]]\nname = \"span\"\naction = \"shell\"\nrun = %q\n", sshtest.SpanScript(name, "1"))
 	}
-	f.mustRun(t, "tick --max-hosts 2", 0, "", "tick", "--max-hosts", "2")
+	f.writeDoc("a", span("a"))
+	f.writeDoc("b", span("b"))
 	homes := make([]string, len(f.hosts))
 	for i, h := range f.hosts {
 		homes[i] = h.Home
 	}
-	if most, ran, err := sshtest.MostAtOnce(homes...); err != nil || most != 2 || ran != 8 {
+	f.mustRun(t, "tick --max-hosts 2", 0, "", "tick", "--max-hosts", "2")
+	most, ran, err := sshtest.MostAtOnce(homes...)
+	if err != nil || most != 2 || ran != 8 {
 		t.Errorf("tick --max-hosts 2: %d host executions, at most %d at once (%v); want 8, at most 2", ran, most, err)
 	}
+	t.Logf("tick --max-hosts 2: %d host executions, at most %d at once", ran, most)
 	for _, home := range homes {
 		os.Remove(filepath.Join(home, "spans"))
 	}
-	f.writeDoc("a", "# changed\n"+fmt.Sprintf("[[steps]]\nname = \"span\"\naction = \"shell\"\nrun = %q\n", sshtest.SpanScript("a", "0.5")))
+	f.writeDoc("a", "# changed\n"+span("a"))
 	f.mustRun(t, "tick", 0, "", "tick")
-	if most, ran, err := sshtest.MostAtOnce(homes...); err != nil || most != 4 || ran != 4 {
+	most, ran, err = sshtest.MostAtOnce(homes...)
+	if err != nil || most != 4 || ran != 4 {
 		t.Errorf("tick (default --max-hosts 200): %d host executions, at most %d at once (%v); want 4, 4 at once", ran, most, err)
 	}
+	t.Logf("tick (default --max-hosts 200): %d host executions, at most %d at once", ran, most)
 }
 
 // --node names what prints: control characters are refused.
