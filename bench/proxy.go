@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/driftless-dev/driftless/internal/connkit"
 )
 
 // delayProxy forwards TCP connections from its listener to one target,
@@ -18,10 +20,8 @@ type delayProxy struct {
 	target string
 	oneWay time.Duration
 
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
-	closed bool
-	wg     sync.WaitGroup
+	conns connkit.Set[net.Conn]
+	wg    sync.WaitGroup
 }
 
 // startProxy listens on addr (port 0 picks one) and forwards to target
@@ -31,7 +31,7 @@ func startProxy(addr, target string, rtt time.Duration) (*delayProxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &delayProxy{l: l, target: target, oneWay: rtt / 2, conns: map[net.Conn]struct{}{}}
+	p := &delayProxy{l: l, target: target, oneWay: rtt / 2}
 	p.wg.Add(1)
 	go p.serve()
 	return p, nil
@@ -52,33 +52,11 @@ func (p *delayProxy) serve() {
 			time.Sleep(10 * time.Millisecond)
 			continue
 		}
-		if !p.track(c) {
+		if !p.conns.Go(&p.wg, c, func() { p.forward(c) }) {
 			c.Close()
 			return
 		}
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			defer p.untrack(c)
-			p.forward(c)
-		}()
 	}
-}
-
-func (p *delayProxy) track(c net.Conn) bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.closed {
-		return false
-	}
-	p.conns[c] = struct{}{}
-	return true
-}
-
-func (p *delayProxy) untrack(c net.Conn) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	delete(p.conns, c)
 }
 
 // forward connects c to the target, one one-way delay later (when the
@@ -90,11 +68,11 @@ func (p *delayProxy) forward(c net.Conn) {
 	if err != nil {
 		return
 	}
-	if !p.track(up) {
+	if !p.conns.Add(up) {
 		up.Close()
 		return
 	}
-	defer p.untrack(up)
+	defer p.conns.Remove(up)
 	defer up.Close()
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -147,12 +125,9 @@ func (p *delayProxy) pipe(dst, src net.Conn) {
 
 // Close stops the proxy and its connections.
 func (p *delayProxy) Close() {
-	p.mu.Lock()
-	p.closed = true
-	for c := range p.conns {
+	for _, c := range p.conns.Close() {
 		c.Close()
 	}
-	p.mu.Unlock()
 	p.l.Close()
 	p.wg.Wait()
 }

@@ -49,6 +49,10 @@ type Host struct {
 	Tags   map[string]string
 	Vars   map[string]string
 	Groups []string // groups the host belongs to, in file order
+	// Site is where the host lives (site = "eu-west"): its own, else its
+	// groups'; "" when none sets one. A driftless given --site runs only
+	// the hosts of its sites and those without one.
+	Site string
 
 	Pos diag.Pos // where [hosts.NAME] is written
 
@@ -86,7 +90,9 @@ type Group struct {
 	Members   []string
 	Select    []*Selector
 	Vars      map[string]string
+	Site      string // "" when the group sets none
 	Pos       diag.Pos
+	siteNode  *cfgtree.Node // where site is written
 	settings  settings
 	memberSet map[string]bool // resolved: members ∪ select
 }
@@ -196,15 +202,20 @@ func Parse(file string, src []byte, opts Options, list *diag.List) *Inventory {
 
 	var defaults settings
 	if n := root.Get("defaults"); n != nil && p.c.Map(n) {
-		p.c.Keys(n, connKeys...)
+		p.c.Keys(n, slices.Concat(connKeys, []string{"site"})...)
+		if v := n.Get("site"); v != nil {
+			e := p.c.Errf(v, "site is set on hosts and groups, not in [defaults]")
+			e.Hint = "a host without a site runs on every driftless, whatever its --site"
+		}
 		defaults = p.settings(n)
 	}
 
 	hostSettings := map[string]settings{}
 	if n := root.Get("hosts"); n != nil && p.c.Map(n) {
 		inv.Hosts = make([]*Host, 0, len(n.Entries))
-		p.eachEntry(n, "host", []string{"address", "tags"}, func(hn *cfgtree.Node) {
+		p.eachEntry(n, "host", []string{"address", "tags", "site"}, func(hn *cfgtree.Node) {
 			h := &Host{Name: hn.Key, Pos: hn.Pos, Tags: map[string]string{}}
+			h.Site, _ = p.site(hn)
 			if a := hn.Get("address"); a != nil {
 				if s, ok := p.c.NonEmpty(a); ok {
 					if strings.ContainsAny(s, " \t/") {
@@ -231,8 +242,9 @@ func Parse(file string, src []byte, opts Options, list *diag.List) *Inventory {
 	}
 
 	if n := root.Get("groups"); n != nil && p.c.Map(n) {
-		p.eachEntry(n, "group", []string{"members", "select"}, func(gn *cfgtree.Node) {
+		p.eachEntry(n, "group", []string{"members", "select", "site"}, func(gn *cfgtree.Node) {
 			g := &Group{Name: gn.Key, Pos: gn.Pos, memberSet: map[string]bool{}}
+			g.Site, g.siteNode = p.site(gn)
 			if m := gn.Get("members"); m != nil {
 				names, _ := p.c.StrList(m)
 				for i, name := range names {
@@ -258,6 +270,11 @@ func Parse(file string, src []byte, opts Options, list *diag.List) *Inventory {
 						p.c.Errf(item, "%v", err)
 						continue
 					}
+					if sel.hasSite() {
+						e := p.c.Errf(item, "selector %q: a group's select cannot use site: (groups give their members a site)", text)
+						e.Hint = "select the hosts by name, tag or group, and set site on the group"
+						continue
+					}
 					sel.Pos = item.Pos
 					sel.Path = item.Path
 					g.Select = append(g.Select, sel)
@@ -272,6 +289,7 @@ func Parse(file string, src []byte, opts Options, list *diag.List) *Inventory {
 
 	p.resolveGroups(inv)
 	p.resolveHosts(inv, defaults, hostSettings)
+	p.resolveSites(inv)
 	return inv
 }
 

@@ -286,7 +286,7 @@ func TestSelectorErrors(t *testing.T) {
 }
 
 func FuzzParseSelector(f *testing.F) {
-	for _, s := range []string{"*", "web-*", "tag:a=b,c & !group:g", "tag-key:k", "name:x?", "!a", "a&&b"} {
+	for _, s := range []string{"*", "web-*", "tag:a=b,c & !group:g", "tag-key:k", "name:x?", "!a", "a&&b", "site:eu,us & !web-1", "site:"} {
 		f.Add(s)
 	}
 	inv := mustParse(f, example, Options{})
@@ -313,6 +313,7 @@ func FuzzParseSelector(f *testing.F) {
 func FuzzParseInventory(f *testing.F) {
 	f.Add(example)
 	f.Add("[hosts.a]\njump = \"b,c@d:1\"\n[hosts.b]\n[groups.g]\nselect = \"group:g\"\n")
+	f.Add(sites)
 	f.Fuzz(func(t *testing.T, s string) {
 		var l diag.List
 		inv := Parse("inventory.toml", []byte(s), Options{Home: "/nonexistent", CurrentUser: "u"}, &l)

@@ -3,6 +3,7 @@ package inventory
 import (
 	"fmt"
 	"path"
+	"slices"
 	"strings"
 
 	"github.com/driftless-dev/driftless/internal/diag"
@@ -26,13 +27,14 @@ const (
 	kTag
 	kTagKey
 	kGroup
+	kSite
 )
 
 type term struct {
 	neg     bool
 	kind    termKind
 	pattern string   // kName: glob; kTag/kTagKey: key; kGroup: name
-	values  []string // kTag
+	values  []string // kTag; kSite: the sites
 	literal bool     // kName without glob characters
 	col     int      // 1-based column of the term in Text
 }
@@ -129,13 +131,25 @@ func parseTerm(t *term, p string) error {
 			return fmt.Errorf("expected group:NAME, got %q", p)
 		}
 		t.kind, t.pattern = kGroup, g
+	case strings.HasPrefix(p, "site:"):
+		for x := range strings.SplitSeq(p[len("site:"):], ",") {
+			x = strings.TrimSpace(x)
+			if x == "" {
+				return fmt.Errorf("expected site:NAME[,NAME...], got %q", p)
+			}
+			if err := CheckSiteName(x); err != nil {
+				return err
+			}
+			t.values = append(t.values, x)
+		}
+		t.kind = kSite
 	default:
 		name := p
 		if strings.HasPrefix(p, "name:") {
 			name = strings.TrimSpace(p[len("name:"):])
 		} else if i := strings.IndexByte(p, ':'); i >= 0 {
 			//lint:ignore ST1005 the message names the selector kinds, colons included
-			return fmt.Errorf("unknown selector kind %q: expected name:, tag:, tag-key: or group:", p[:i+1])
+			return fmt.Errorf("unknown selector kind %q: expected name:, tag:, tag-key:, group: or site:", p[:i+1])
 		}
 		if name == "" {
 			return fmt.Errorf("empty host name pattern")
@@ -169,6 +183,11 @@ func (s *Selector) Groups() []string {
 		}
 	}
 	return out
+}
+
+// hasSite reports whether the selector has a site: term.
+func (s *Selector) hasSite() bool {
+	return slices.ContainsFunc(s.terms, func(t term) bool { return t.kind == kSite })
 }
 
 // String returns the selector's text.
@@ -212,12 +231,18 @@ func (t *term) match(inv *Inventory, h *Host) bool {
 	case kGroup:
 		g := inv.groups[t.pattern]
 		return g != nil && g.memberSet[h.Name]
+	case kSite:
+		return h.Site != "" && slices.Contains(t.values, h.Site)
 	}
 	return false
 }
 
-// CheckSelector reports a reference to a group that does not exist.
+// CheckSelector reports a reference to a group that does not exist, or
+// to a site that no host or group has.
 func (inv *Inventory) CheckSelector(s *Selector) error {
+	if err := inv.checkSites(s); err != nil {
+		return err
+	}
 	for _, name := range s.Groups() {
 		if inv.groups[name] == nil {
 			msg := fmt.Sprintf("selector %q: unknown group %q", s.Text, name)
@@ -228,6 +253,40 @@ func (inv *Inventory) CheckSelector(s *Selector) error {
 		}
 	}
 	return nil
+}
+
+func (inv *Inventory) checkSites(s *Selector) error {
+	var known []string
+	for _, t := range s.terms {
+		if t.kind != kSite {
+			continue
+		}
+		if known == nil {
+			known = inv.Sites()
+		}
+		for _, site := range t.values {
+			if err := UnknownSite(site, known); err != nil {
+				return fmt.Errorf("selector %q: %w", s.Text, err)
+			}
+		}
+	}
+	return nil
+}
+
+// UnknownSite reports a site that is not among known (the inventory's
+// sites), with a suggestion when one is close.
+func UnknownSite(site string, known []string) error {
+	if slices.Contains(known, site) {
+		return nil
+	}
+	if len(known) == 0 {
+		return fmt.Errorf("unknown site %q: no host or group of the inventory has a site", site)
+	}
+	msg := fmt.Sprintf("unknown site %q", site)
+	if sug := diag.Suggest(site, known); sug != "" {
+		return fmt.Errorf("%s (did you mean %q?)", msg, sug)
+	}
+	return fmt.Errorf("%s (the inventory's sites: %s)", msg, strings.Join(known, ", "))
 }
 
 // Select returns the hosts that match any of sels, in inventory order.

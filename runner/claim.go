@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -113,10 +114,19 @@ func (r *Runner) leaseTTL() time.Duration {
 // fewer of them: every host still runs once.
 func (r *Runner) share(ctx context.Context, n int) int {
 	nodes, err := r.opts.Journal.Nodes(ctx, time.Now().Add(-2*r.leaseTTL()))
-	if err != nil || len(nodes) < 2 {
+	if err != nil {
 		return 0
 	}
-	return (n + len(nodes) - 1) / len(nodes)
+	sharing := 0
+	for _, node := range nodes {
+		if len(r.opts.Sites) == 0 || len(node.Sites) == 0 || slices.ContainsFunc(node.Sites, func(s string) bool { return slices.Contains(r.opts.Sites, s) }) {
+			sharing++
+		}
+	}
+	if sharing < 2 {
+		return 0
+	}
+	return (n + sharing - 1) / sharing
 }
 
 // next returns the next host to run, waiting while the fleet is full;
@@ -210,9 +220,14 @@ func (r *Runner) fanOutClaimed(ctx context.Context, a *config.Association, mode 
 		case <-ctx.Done():
 			continue
 		}
+		if r.opts.Capacity.acquire(ctx) != nil { // the process's --max-hosts
+			<-slots
+			continue
+		}
 		gr, ok, err := c.next(ctx, limit-len(slots)+1)
 		if !ok {
 			<-slots
+			r.opts.Capacity.release()
 			claimErr = err
 			break
 		}
@@ -224,11 +239,12 @@ func (r *Runner) fanOutClaimed(ctx context.Context, a *config.Association, mode 
 			r.finishHost(ctx, a.Name, hr, journal.StatusSkipped, fmt.Sprintf("not started: more hosts failed than max_errors = %s tolerates, over every node", maxErr))
 			c.end(ctx, gr.h.Name, false)
 			<-slots
+			r.opts.Capacity.release()
 			continue
 		}
 		ran[gr.h.Name] = true
 		g.Go(func() error {
-			defer func() { <-slots }()
+			defer func() { <-slots; r.opts.Capacity.release() }()
 			r.runHost(ctx, a, mode, gr.h, hr)
 			c.end(ctx, gr.h.Name, hr.Status.Failed())
 			return nil

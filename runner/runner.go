@@ -60,6 +60,17 @@ type Options struct {
 	// LeaseTTL is how long a tick's leases live unrenewed (default
 	// DefaultLeaseTTL): a node that died leaves its hosts after it.
 	LeaseTTL time.Duration
+	// Capacity bounds the hosts this process runs at once over every
+	// association (--max-hosts); share one between the Runners of a
+	// process. nil: no bound but each association's max_concurrency.
+	Capacity *Capacity
+	// Node names this driftless process (--node, default the host
+	// name), for what it records.
+	Node string
+	// Sites are the sites a tick runs the hosts of (--site; none: every
+	// site), told to the other nodes so that they share work only with
+	// the nodes that run the same hosts.
+	Sites []string
 }
 
 // DefaultRebootCommand reboots a Linux or macOS host a second after the
@@ -330,13 +341,19 @@ func (r *Runner) fanOut(ctx context.Context, name, defHash string, res *RunResul
 			r.finishHost(ctx, name, hr, journal.StatusCancelled, notStarted(ctx))
 			continue
 		}
+		if r.opts.Capacity.acquire(ctx) != nil { // the process's --max-hosts
+			<-slots
+			r.finishHost(ctx, name, hr, journal.StatusCancelled, notStarted(ctx))
+			continue
+		}
 		if n := failures.Load(); n > int64(tolerated) {
 			<-slots
+			r.opts.Capacity.release()
 			r.finishHost(ctx, name, hr, journal.StatusSkipped, fmt.Sprintf("not started: %d hosts failed, more than max_errors = %s", n, maxErr))
 			continue
 		}
 		g.Go(func() error {
-			defer func() { <-slots }()
+			defer func() { <-slots; r.opts.Capacity.release() }()
 			one(h, hr)
 			if hr.Status.Failed() {
 				failures.Add(1)

@@ -2,8 +2,6 @@ package runner_test
 
 import (
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -21,6 +19,7 @@ import (
 
 	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/journal"
+	"github.com/driftless-dev/driftless/runner/plan"
 )
 
 var bigDoc = configtest.Doc(testDocs, "big.toml")
@@ -78,8 +77,7 @@ func writeBig(t *testing.T, dir string, size int) string {
 	if err := os.WriteFile(filepath.Join(dir, "files", "big.bin"), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
+	return plan.SHA256Hex(b)
 }
 
 func fileSHA(t *testing.T, p string) string {
@@ -88,8 +86,7 @@ func fileSHA(t *testing.T, p string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
+	return plan.SHA256Hex(b)
 }
 
 // envInt is the integer in the environment variable k, or def.
@@ -219,8 +216,7 @@ func TestLargeDownloadStreamed(t *testing.T) {
 	size, hosts := 4<<20, 3
 	body := make([]byte, size)
 	rand.Read(body)
-	sum := sha256.Sum256(body)
-	want := hex.EncodeToString(sum[:])
+	want := plan.SHA256Hex(body)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(body) }))
 	defer srv.Close()
 	doc := fmt.Sprintf("[[steps]]\nname = \"big\"\naction = \"download\"\nurl = \"%s/big.bin\"\nsha256 = %q\ndestination = \"~/big.bin\"\n", srv.URL, want)

@@ -1,8 +1,6 @@
 package runner_test
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -13,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/driftless-dev/driftless/journal"
+	"github.com/driftless-dev/driftless/runner/plan"
 )
 
 func dpkgInstalled(name string) bool {
@@ -128,8 +127,7 @@ func TestServiceSysvForReal(t *testing.T) {
 // anything is written on the host.
 func TestDownload(t *testing.T) {
 	body := []byte("#!/bin/sh\necho agent 1.2\n")
-	sum := sha256.Sum256(body)
-	good := hex.EncodeToString(sum[:])
+	good := plan.SHA256Hex(body)
 	hits := 0
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hits++
@@ -182,12 +180,11 @@ mode = "0755"
 
 func TestBootstrapSoftware(t *testing.T) {
 	installer := "#!/bin/sh\necho installed > \"$HOME/agent.version\"\n"
-	sum := sha256.Sum256([]byte(installer))
 	f := newFleet(t, 1, fmt.Sprintf(`[associations.b]
 document = "driftless:BootstrapSoftware"
 targets = ["*"]
 parameters = { source = "files/agent-install.sh", sha256 = %q, install_command = "sh \"$DL_INSTALLER\"" }
-`, hex.EncodeToString(sum[:])))
+`, plan.SHA256Hex([]byte(installer))))
 	os.MkdirAll(filepath.Join(f.dir, "files"), 0o755)
 	os.WriteFile(filepath.Join(f.dir, "files", "agent-install.sh"), []byte(installer), 0o644)
 	res := f.run(t, false, nil)

@@ -113,7 +113,7 @@ func (r *Runner) Tick(ctx context.Context, now time.Time) (*TickResult, error) {
 	}
 	res := &TickResult{}
 	// Say this node is alive, so that the others share the work with it.
-	if err := j.SeeNode(context.WithoutCancel(ctx), nil); err != nil {
+	if err := j.SeeNode(context.WithoutCancel(ctx), r.opts.Sites); err != nil {
 		return res, fmt.Errorf("tick: %w", err)
 	}
 	var plans []Due

@@ -58,6 +58,7 @@ func globalFlags() []cli.Flag {
 		&cli.BoolFlag{Name: "no-color", Usage: "no colours (also NO_COLOR)"},
 		&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "print only the hosts that drifted, were corrected or failed, and the result"},
 		&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "print debug logs"},
+		nodeFlag,
 		versionFlag,
 	}
 }
@@ -105,7 +106,7 @@ Examples:
 				&cli.StringSliceFlag{Name: "targets", Aliases: []string{"t"}, Usage: "hosts matching `SEL` (repeat for a union; required)"},
 				&cli.StringFlag{Name: "max-concurrency", Usage: "hosts at once, `N` or N% (default 50)"},
 				&cli.DurationFlag{Name: "timeout", Usage: "per host"},
-				&cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"},
+				junitFlag(),
 			},
 			Action: withUI(runExec),
 		},
@@ -118,12 +119,16 @@ not back-filled). Two ticks on one journal never run the same association on the
 once: the second skips what the first holds, and says so.
 Exit 0 when nothing was due or everything that ran succeeded, 3 when a host failed.
 
+With --site, only the hosts of those sites (and hosts without a site) are run: the others are
+left to the driftless of their site, and are no failure.
+
 Examples:
    * * * * * cd /srv/ops && driftless tick --quiet
-   driftless tick --now 2026-12-01T03:00:00Z`,
-			Flags: []cli.Flag{nowFlag(), &cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"}, noDiffFlag,
+   driftless tick --now 2026-12-01T03:00:00Z
+   driftless tick --site eu-west --max-hosts 50`,
+			Flags: []cli.Flag{nowFlag(), junitFlag(), noDiffFlag,
 				&cli.BoolFlag{Name: "force", Usage: "accept a --now more than a minute ahead of the clock (runs are recorded at that time)"},
-				leaseTTLFlag()},
+				siteFlag, maxHostsFlag, leaseTTLFlag()},
 			Action: withConfigAndJournal(tick),
 		},
 		{
@@ -132,15 +137,19 @@ Examples:
 			Description: `Reloads the config dir every minute. On SIGTERM or SIGINT it starts nothing new and lets
 running work finish for up to --grace, then cancels it (recorded Cancelled) and exits.
 
+With --site, only the hosts of those sites (and hosts without a site) are run. --max-hosts
+bounds the hosts running at once over every association together.
+
 Examples:
    driftless daemon -C /srv/ops
    driftless daemon --grace 2m
+   driftless daemon --node bastion-eu --site eu-west
    driftless daemon --metrics-listen 127.0.0.1:9469`,
 			Flags: []cli.Flag{
 				&cli.DurationFlag{Name: "grace", Value: 30 * time.Second, Usage: "how long running work may finish after SIGTERM"},
 				&cli.StringFlag{Name: "metrics-listen", Usage: "serve Prometheus metrics on http://`ADDR`/metrics (e.g. 127.0.0.1:9469; docs/metrics.md)"},
 				retentionFlag(),
-				leaseTTLFlag(),
+				siteFlag, maxHostsFlag, leaseTTLFlag(),
 			},
 			Action: withConfigAndJournal(daemon),
 		},
@@ -394,6 +403,11 @@ func runFlags() []cli.Flag {
 
 // noDiffFlag is --no-diff, of the commands that run associations.
 var noDiffFlag = &cli.BoolFlag{Name: "no-diff", Usage: "under each host, name what drifted without its diff"}
+
+// junitFlag is --junit, of exec and tick.
+func junitFlag() cli.Flag {
+	return &cli.StringFlag{Name: "junit", Usage: "write a JUnit XML report to `FILE`"}
+}
 
 // nowFlag is --now, of tick and schedule.
 func nowFlag() cli.Flag {

@@ -293,6 +293,10 @@ func (c *completion) values(f cli.Flag, prefix, cur string) (string, []candidate
 		return kindWords, withPrefix(prefix, c.selectors(cur))
 	case "host":
 		cands = c.hosts()
+	case "site":
+		if inv := c.inventory(); inv != nil {
+			cands = inv.sites
+		}
 	case "association":
 		cands = c.associations()
 	case "severity":
@@ -419,8 +423,8 @@ func (c *completion) file(flagValue, name string) string {
 
 // inventoryNames are the names of inventory.toml completion offers.
 type inventoryNames struct {
-	hosts, groups []candidate
-	tags          map[string]map[string]bool // key -> values
+	hosts, groups, sites []candidate
+	tags                 map[string]map[string]bool // key -> values
 }
 
 // inventory reads inventory.toml (decoded into maps: faster than into
@@ -437,6 +441,15 @@ func (c *completion) inventory() *inventoryNames {
 		groups: sortedWords(groups, func(string) string { return "group" }),
 		tags:   map[string]map[string]bool{},
 	}
+	sites := map[string]bool{}
+	for _, table := range []map[string]any{hosts, groups} {
+		for _, e := range table {
+			if site, ok := e.(map[string]any)["site"].(string); ok && site != "" {
+				sites[site] = true
+			}
+		}
+	}
+	inv.sites = sortedWords(sites, func(string) string { return "site" })
 	for _, h := range hosts {
 		host, _ := h.(map[string]any)
 		tags, _ := host["tags"].(map[string]any)
@@ -459,7 +472,7 @@ func (c *completion) hosts() []candidate {
 }
 
 // selectors completes one selector: host names, group:NAME, tag:KEY=VALUE,
-// tag-key:KEY and *, and after "&" (or "& !") the next term.
+// tag-key:KEY, site:NAME and *, and after "&" (or "& !") the next term.
 func (c *completion) selectors(cur string) []candidate {
 	head, term := "", cur
 	if i := strings.LastIndexByte(cur, '&'); i >= 0 {
@@ -473,6 +486,7 @@ func (c *completion) selectors(cur string) []candidate {
 	}
 	cands := append([]candidate{{"*", "every host"}}, inv.hosts...)
 	cands = append(cands, withPrefix("group:", inv.groups)...)
+	cands = append(cands, withPrefix("site:", slices.Clone(inv.sites))...)
 	tags := inv.tags
 	cands = append(cands, withPrefix("tag-key:", sortedWords(tags, func(string) string { return "hosts with this tag" }))...)
 	for _, k := range sortedKeys(tags) {

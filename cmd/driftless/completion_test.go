@@ -25,6 +25,7 @@ func completionDir(t testing.TB) string {
 transport = "local"
 [hosts.web-1]
 tags = { role = "web", env = "prod" }
+site = "eu-west"
 [hosts.web-2]
 tags = { role = "web", env = "staging" }
 [hosts.db-1]
@@ -33,6 +34,7 @@ tags = { role = "db", env = "prod" }
 members = ["web-1", "web-2"]
 [groups.canary]
 members = ["web-2"]
+site = "us-east"
 `,
 		"associations.toml": `[associations.web-baseline]
 document = "hello"
@@ -171,6 +173,11 @@ func TestBashCompletion(t *testing.T) {
 		{d + " check -t tag:role=w", []string{d + " check -t tag:role=web"}},
 		{d + " check --targets=tag:e", []string{d + " check --targets=tag:env=prod", d + " check --targets=tag:env=staging"}},
 		{d + " inventory -t db", []string{d + " inventory -t db-1"}},
+		{d + " check --targets site:", []string{d + " check --targets site:eu-west", d + " check --targets site:us-east"}},
+		{d + " tick --site ", []string{d + " tick --site eu-west", d + " tick --site us-east"}},
+		{d + " daemon --site=u", []string{d + " daemon --site=us-east"}},
+		{"driftless tick --max", []string{"driftless tick --max-hosts"}},
+		{"driftless --nod", []string{"driftless --node"}},
 		{d + " inventory -t 'group:web & !w", []string{d + " inventory -t 'group:web & !web-1", d + " inventory -t 'group:web & !web-2"}},
 		{d + " documents h", []string{d + " documents hello"}},
 		{d + " documents driftless:Run", []string{d + " documents driftless:RunPowerShellScript", d + " documents driftless:RunShellScript"}},

@@ -28,6 +28,9 @@ type e2eFleet struct {
 	hosts []*sshtest.Host
 	key   string
 	kh    string
+	// hostKeys are more lines of a host's table in the inventory, by
+	// host name.
+	hostKeys map[string]string
 }
 
 // testDocs holds the documents (and associations) the tests run, one
@@ -71,6 +74,7 @@ func (f *e2eFleet) writeInventory(t *testing.T, extra string) {
 	fmt.Fprintf(&b, "[defaults]\nidentity_files = [%q]\nknown_hosts = [%q]\nssh_config = false\nconnect_timeout = \"3s\"\n", f.key, f.kh)
 	for _, h := range f.hosts {
 		fmt.Fprintf(&b, "\n[hosts.%s]\naddress = %q\nport = %d\nuser = %q\ntags = { role = \"web\" }\n", h.Name, h.Addr, h.Port, h.User)
+		b.WriteString(f.hostKeys[h.Name])
 	}
 	b.WriteString(extra)
 	os.WriteFile(filepath.Join(f.dir, "inventory.toml"), []byte(b.String()), 0o600)

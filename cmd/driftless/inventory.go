@@ -20,6 +20,7 @@ type hostJSON struct {
 	Port           int               `json:"port"`
 	User           string            `json:"user"`
 	Groups         []string          `json:"groups"`
+	Site           string            `json:"site,omitempty"`
 	Tags           map[string]string `json:"tags"`
 	Vars           map[string]string `json:"vars"`
 	Jump           []string          `json:"jump,omitempty"`
@@ -50,7 +51,7 @@ func runInventory(c *cli.Context, u *ui) error {
 	if u.json {
 		return printJSONList(u, hosts, func(h *inventory.Host) hostJSON {
 			j := hostJSON{Name: h.Name, Transport: h.Transport, Address: h.Address, Port: h.Port, User: h.User,
-				Groups: nonNil(h.Groups), Tags: h.Tags, Vars: h.Vars, Become: h.Become, ConnectTimeout: h.ConnectTimeout.String()}
+				Groups: nonNil(h.Groups), Site: h.Site, Tags: h.Tags, Vars: h.Vars, Become: h.Become, ConnectTimeout: h.ConnectTimeout.String()}
 			if h.Transport == inventory.SSH {
 				j.HostKeyPolicy, j.KnownHosts, j.IdentityFiles = h.HostKeyPolicy, h.KnownHosts, h.IdentityFiles
 				for _, hop := range h.Jump {
@@ -60,6 +61,8 @@ func runInventory(c *cli.Context, u *ui) error {
 			return j
 		})
 	}
+	// SITE is a column when a host has a site.
+	sites := slices.ContainsFunc(hosts, func(h *inventory.Host) bool { return h.Site != "" })
 	rows := make([][]string, 0, len(hosts))
 	for _, h := range hosts {
 		addr := h.Address
@@ -73,9 +76,17 @@ func runInventory(c *cli.Context, u *ui) error {
 			}
 			addr += " via " + strings.Join(hops, ",")
 		}
-		rows = append(rows, []string{h.Name, h.Transport, addr, strings.Join(h.Groups, ","), formatMap(h.Tags)})
+		row := []string{h.Name, h.Transport, addr, strings.Join(h.Groups, ",")}
+		if sites {
+			row = append(row, h.Site)
+		}
+		rows = append(rows, append(row, formatMap(h.Tags)))
 	}
-	u.table([]string{"HOST", "TRANSPORT", "ADDRESS", "GROUPS", "TAGS"}, rows)
+	head := []string{"HOST", "TRANSPORT", "ADDRESS", "GROUPS", "TAGS"}
+	if sites {
+		head = slices.Insert(head, 4, "SITE")
+	}
+	u.table(head, rows)
 	u.notef("%d %s", len(hosts), plural(len(hosts), "host"))
 	return nil
 }

@@ -32,7 +32,11 @@ func journalPath(c *cli.Context) string {
 // Interrupted, saying so on stderr.
 func openJournal(c *cli.Context) (*journal.Journal, error) {
 	path := journalPath(c)
-	j, err := journal.Open(path)
+	node, err := nodeName(c)
+	if err != nil {
+		return nil, err
+	}
+	j, err := journal.OpenWith(path, journal.Options{Node: node})
 	if err != nil {
 		shown := journal.Redact(path)
 		if !strings.Contains(err.Error(), shown) {

@@ -56,9 +56,13 @@ func aheadText(d time.Duration) string {
 // hosts were not run, SPEC §4.1; 1 would say nothing ran); the rest runs
 // (docs/config-dir.md#secrets).
 func tick(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error {
-	cfg, blocked := runnable(cfg)
+	p, err := processOf(c, cfg.Inventory)
+	if err != nil {
+		return err
+	}
+	cfg, blocked := runnable(p.only(cfg))
 	sayBlocked(u, blocked)
-	err := tickDue(c, u, now, cfg, j)
+	err = tickDue(c, u, now, cfg, j, p)
 	if err == nil && len(blocked) > 0 {
 		return exitWith(exitFailed, fmt.Errorf("what needs the environment variables named above was not run (they are not set); the rest was"))
 	}
@@ -83,7 +87,7 @@ func sayBlocked(u *ui, blocked []*diag.Error) {
 	}
 }
 
-func tickDue(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal) error {
+func tickDue(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journal.Journal, p *process) error {
 	d := newDialer()
 	prog := newProgress(u)
 	started := time.Now()
@@ -93,8 +97,8 @@ func tickDue(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journa
 	if err != nil {
 		return err
 	}
-	r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note,
-		Now: func() time.Time { return now.Add(time.Since(started)) }, LeaseTTL: ttl})
+	r := runner.New(p.options(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note,
+		Now: func() time.Time { return now.Add(time.Since(started)) }, LeaseTTL: ttl}))
 	defer r.Close()
 	res, err := r.Tick(c.Context, now)
 	prog.done()
@@ -128,6 +132,10 @@ func daemon(c *cli.Context, u *ui, _ time.Time, first *config.Config, j *journal
 	if err != nil {
 		return err
 	}
+	p, err := processOf(c, first.Inventory) // one capacity for every tick
+	if err != nil {
+		return err
+	}
 	stopRetention, err := startRetention(c, u, j) // --retention (journalcmd.go)
 	if err != nil {
 		return err
@@ -153,7 +161,7 @@ func daemon(c *cli.Context, u *ui, _ time.Time, first *config.Config, j *journal
 		return err
 	}
 	defer m.stop()
-	u.notef("driftless daemon: ticking at the start of every minute (config %s, journal %s)", c.String("dir"), j.Path())
+	u.notef("driftless daemon: ticking at the start of every minute (config %s, journal %s, %s)", c.String("dir"), j.Path(), p.about())
 	for {
 		if stop.Err() != nil {
 			u.notef("driftless daemon: stopped")
@@ -166,12 +174,12 @@ func daemon(c *cli.Context, u *ui, _ time.Time, first *config.Config, j *journal
 		if cfg == nil {
 			u.notef("driftless daemon: config invalid, nothing run this minute:\n%s", list)
 		} else {
-			cfg, blocked := runnable(cfg)
+			cfg, blocked := runnable(p.only(cfg))
 			sayBlocked(u, blocked)
 			d := newDialer()
 			notes := startNotify(c, u, cfg, j)
 			recoverGone(work, u, j)
-			r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: newProgress(u), HostDetail: d.note, LeaseTTL: ttl})
+			r := runner.New(p.options(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: newProgress(u), HostDetail: d.note, LeaseTTL: ttl}))
 			res, err := r.Tick(work, time.Now().UTC())
 			r.Close()
 			m.observeTick(cfg, res, err)

@@ -1,7 +1,8 @@
 // Package connkit holds what driftless's transports (ssh, winrm, local)
 // and their test servers share: the error for an ended context, the
 // semaphore that caps sessions on one connection, the defaults and
-// checks of a host's address, and random names.
+// checks of a host's address, random names, and the set of connections a
+// server closes when it stops.
 package connkit
 
 import (
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/driftless-dev/driftless/transport"
@@ -64,6 +66,64 @@ func (s Slots) Acquire(ctx context.Context, closed <-chan struct{}) error {
 
 // Release gives a slot back.
 func (s Slots) Release() { <-s }
+
+// Set is the connections a server has open, so that stopping it can
+// close them all: once Close has been called, Add refuses. The zero value
+// is an empty set.
+type Set[C comparable] struct {
+	mu     sync.Mutex
+	conns  map[C]struct{}
+	closed bool
+}
+
+// Add adds c and reports true, or reports false once Close has been
+// called (the caller closes c then).
+func (s *Set[C]) Add(c C) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	if s.conns == nil {
+		s.conns = map[C]struct{}{}
+	}
+	s.conns[c] = struct{}{}
+	return true
+}
+
+// Go adds c and serves it: serve runs in a goroutine that wg counts,
+// and c is removed when it returns. Once Close has been called it reports
+// false and runs nothing (the caller closes c then).
+func (s *Set[C]) Go(wg *sync.WaitGroup, c C, serve func()) bool {
+	if !s.Add(c) {
+		return false
+	}
+	wg.Go(func() {
+		defer s.Remove(c)
+		serve()
+	})
+	return true
+}
+
+// Remove takes c out, once it is closed or about to be.
+func (s *Set[C]) Remove(c C) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.conns, c)
+}
+
+// Close refuses every later Add and returns the connections in the set
+// now, for the caller to close.
+func (s *Set[C]) Close() []C {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
+	out := make([]C, 0, len(s.conns))
+	for c := range s.conns {
+		out = append(out, c)
+	}
+	return out
+}
 
 // Endpoint defaults a host's name and address from each other and its
 // port to defaultPort when zero, and checks that there is an address and

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net"
 	"regexp"
+	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -94,5 +96,48 @@ func TestRandom(t *testing.T) {
 	}
 	if u := connkit.NewUUID(); !regexp.MustCompile(`^[0-9A-F]{8}-[0-9A-F]{4}-4[0-9A-F]{3}-[89AB][0-9A-F]{3}-[0-9A-F]{12}$`).MatchString(u) {
 		t.Errorf("NewUUID() = %q", u)
+	}
+}
+
+// A Set gives back, on Close, what was added and not removed, and refuses
+// what comes after.
+func TestSet(t *testing.T) {
+	var s connkit.Set[int]
+	for _, c := range []int{1, 2, 3} {
+		if !s.Add(c) {
+			t.Fatalf("Add(%d) refused before Close", c)
+		}
+	}
+	s.Remove(2)
+	got := s.Close()
+	slices.Sort(got)
+	if !slices.Equal(got, []int{1, 3}) {
+		t.Errorf("Close gave %v, want [1 3]", got)
+	}
+	if s.Add(4) {
+		t.Error("Add after Close accepted")
+	}
+	if s.Go(new(sync.WaitGroup), 5, func() { t.Error("Go after Close ran") }) {
+		t.Error("Go after Close accepted")
+	}
+}
+
+// Go serves a connection in a goroutine the WaitGroup counts, and takes
+// it out of the set when that returns.
+func TestSetGo(t *testing.T) {
+	var s connkit.Set[int]
+	var wg sync.WaitGroup
+	release := make(chan struct{})
+	served := make(chan int, 1)
+	if !s.Go(&wg, 7, func() { <-release; served <- 7 }) {
+		t.Fatal("Go refused before Close")
+	}
+	close(release)
+	wg.Wait()
+	if got := <-served; got != 7 {
+		t.Errorf("served %d", got)
+	}
+	if got := s.Close(); len(got) != 0 {
+		t.Errorf("a served connection is still in the set: %v", got)
 	}
 }

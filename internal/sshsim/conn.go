@@ -29,11 +29,11 @@ func (h *Host) serve() {
 			continue
 		}
 		c := &serverConn{host: h, nc: nc}
-		if !h.fleet.track(c) {
+		// The accept loop holds a count of wg: Go never raises it from 0.
+		if !h.fleet.conns.Go(&h.fleet.wg, c, c.serve) {
 			nc.Close()
 			continue
 		}
-		go c.serve()
 	}
 }
 
@@ -49,7 +49,6 @@ func (c *serverConn) close() { c.nc.Close() }
 
 func (c *serverConn) serve() {
 	h, log := c.host, c.host.fleet.opts.Logger
-	defer h.fleet.untrack(c)
 	defer c.nc.Close()
 
 	_ = c.nc.SetDeadline(time.Now().Add(handshakeTimeout))

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/driftless-dev/driftless/internal/connkit"
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
 )
@@ -67,10 +68,8 @@ type Fleet struct {
 	opts    Options
 	removed bool // Dir was created by Start: Close removes it
 
-	mu     sync.Mutex
-	conns  map[*serverConn]struct{}
-	closed bool
-	wg     sync.WaitGroup // accept loops and connections
+	conns connkit.Set[*serverConn]
+	wg    sync.WaitGroup // accept loops and connections
 
 	closeOnce sync.Once
 	closeErr  error
@@ -127,7 +126,7 @@ func Start(opts Options) (*Fleet, error) {
 		return nil, err
 	}
 
-	f := &Fleet{opts: opts, conns: map[*serverConn]struct{}{}}
+	f := &Fleet{opts: opts}
 	if opts.Dir == "" {
 		dir, err := os.MkdirTemp("", "sshsim-")
 		if err != nil {
@@ -299,13 +298,7 @@ func (f *Fleet) sum(count func(*Host) int) int {
 // removes Dir when Start created it.
 func (f *Fleet) Close() error {
 	f.closeOnce.Do(func() {
-		f.mu.Lock()
-		f.closed = true
-		conns := make([]*serverConn, 0, len(f.conns))
-		for c := range f.conns {
-			conns = append(conns, c)
-		}
-		f.mu.Unlock()
+		conns := f.conns.Close()
 		for _, h := range f.Hosts {
 			h.listener.Close()
 		}
@@ -320,24 +313,4 @@ func (f *Fleet) Close() error {
 		}
 	})
 	return f.closeErr
-}
-
-// track registers a connection for Close; it returns false once the
-// fleet is closing.
-func (f *Fleet) track(c *serverConn) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.closed {
-		return false
-	}
-	f.conns[c] = struct{}{}
-	f.wg.Add(1)
-	return true
-}
-
-func (f *Fleet) untrack(c *serverConn) {
-	f.mu.Lock()
-	delete(f.conns, c)
-	f.mu.Unlock()
-	f.wg.Done()
 }

@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/driftless-dev/driftless/internal/connkit"
 	gossh "golang.org/x/crypto/ssh"
 )
 
@@ -79,8 +80,7 @@ type Faulty struct {
 	ln       net.Listener
 	done     chan struct{}
 	wg       sync.WaitGroup
-	mu       sync.Mutex
-	conns    map[net.Conn]struct{}
+	conns    connkit.Set[net.Conn]
 	accepted atomic.Int64
 	logins   atomic.Int64
 }
@@ -110,7 +110,6 @@ func StartFaulty(t testing.TB, mode FaultMode) *Faulty {
 		mode:       mode,
 		ln:         ln,
 		done:       make(chan struct{}),
-		conns:      map[net.Conn]struct{}{},
 	}
 	accept := func() (*gossh.Permissions, error) {
 		if mode == FaultHangAuth {
@@ -140,16 +139,10 @@ func StartFaulty(t testing.TB, mode FaultMode) *Faulty {
 				return
 			}
 			f.accepted.Add(1)
-			if !f.track(conn) {
+			if !f.conns.Go(&f.wg, conn, func() { f.serve(conn, cfg) }) {
 				conn.Close()
 				return
 			}
-			f.wg.Add(1)
-			go func() {
-				defer f.wg.Done()
-				defer f.untrack(conn)
-				f.serve(conn, cfg)
-			}()
 		}
 	}()
 	t.Cleanup(f.close)
@@ -173,37 +166,17 @@ func (f *Faulty) Accepted() int { return int(f.accepted.Load()) }
 // Logins is the number of clients that completed authentication.
 func (f *Faulty) Logins() int { return int(f.logins.Load()) }
 
-func (f *Faulty) track(c net.Conn) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	select {
-	case <-f.done:
-		return false
-	default:
-	}
-	f.conns[c] = struct{}{}
-	return true
-}
-
-func (f *Faulty) untrack(c net.Conn) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.conns, c)
-	c.Close()
-}
-
 func (f *Faulty) close() {
-	f.mu.Lock()
 	close(f.done)
-	for c := range f.conns {
+	for _, c := range f.conns.Close() {
 		c.Close()
 	}
-	f.mu.Unlock()
 	f.ln.Close()
 	f.wg.Wait()
 }
 
 func (f *Faulty) serve(conn net.Conn, cfg *gossh.ServerConfig) {
+	defer conn.Close()
 	if f.mode == FaultHangBanner {
 		_, _ = io.Copy(io.Discard, conn) // until the client or close() hangs up
 		return

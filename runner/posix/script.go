@@ -882,8 +882,8 @@ func start(b *writer, marker string, steps []*plan.Step, runs bool, st plan.Resu
 	// A script is a few KiB per step: grown once, not copied as it grows.
 	b.Grow(len(prelude) + len(tmpPrelude) + 2048*len(steps))
 	b.WriteString("DLM=" + Quote(marker) + "\n")
-	b.verbatim(prelude)
-	b.verbatim(hostPrelude)
+	b.Verbatim(prelude)
+	b.Verbatim(hostPrelude)
 	if c := st.Cleanup; c != "" {
 		if st.Salvage >= 0 {
 			fmt.Fprintf(b, "dl_payload %d out %s; dl_payload %d err %s\n", st.Salvage, Quote(c+".o"), st.Salvage, Quote(c+".e"))
@@ -900,16 +900,16 @@ func start(b *writer, marker string, steps []*plan.Step, runs bool, st plan.Resu
 		}
 	}
 	if sys || runs {
-		b.verbatim(tmpPrelude)
+		b.Verbatim(tmpPrelude)
 	}
 	if slices.ContainsFunc(steps, func(s *plan.Step) bool { return follow(s) != "" }) {
-		b.verbatim(followPrelude)
+		b.Verbatim(followPrelude)
 	}
 	if sys {
-		b.verbatim(SystemPrelude)
+		b.Verbatim(SystemPrelude)
 	}
 	if runs && hasSSMScript(steps) {
-		b.verbatim(ssmPrelude)
+		b.Verbatim(ssmPrelude)
 	}
 }
 
@@ -1014,7 +1014,7 @@ func buildCheckScript(marker string, steps []*plan.Step, run bool, st plan.Resum
 			continue
 		}
 		after.before(s)
-		b.comment(s)
+		b.Comment(s.Label())
 		b.WriteString(follow(s))
 		if s.Platform != "" {
 			fmt.Fprintf(&b, "if [ \"$dl_os\" = %s ]; then :\n", Quote(s.Platform))
@@ -1148,7 +1148,7 @@ func ApplyScript(marker string, steps []plan.ApplyStep, st plan.Resume) string {
 	for _, a := range steps {
 		s := a.Step
 		after.before(s)
-		b.comment(s)
+		b.Comment(s.Label())
 		b.WriteString(follow(s))
 		switch s.Action {
 		case documents.ActionFile, documents.ActionDirectory, documents.ActionLine:

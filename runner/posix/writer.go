@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/driftless-dev/driftless/runner/internal/lines"
-	"github.com/driftless-dev/driftless/runner/plan"
 )
 
 // writer is what the builders write a script through. It keeps the
@@ -17,64 +16,28 @@ import (
 //
 // Indentation is only leading white space before a command: it changes
 // nothing the shell does.
-type writer struct {
-	strings.Builder
+type writer = lines.Writer[indent, *indent]
+
+// indent is the writer's state between lines.
+type indent struct {
 	lex   lexer
 	depth int
 	raw   bool // the next line starts inside a quote or after a backslash-newline
-	lines lines.Splitter
 }
 
-// Write implements io.Writer, so that fmt.Fprintf writes through the
-// writer too.
-func (w *writer) Write(p []byte) (int, error) {
-	w.lines.Write(p, w.flush)
-	return len(p), nil
-}
-
-// WriteString writes s, line by line.
-func (w *writer) WriteString(s string) (int, error) {
-	w.lines.WriteString(s, w.flush)
-	return len(s), nil
-}
-
-// verbatim writes text, hand-written and indented already (the preludes),
-// as it is: complete lines whose blocks and quotes all close (a test
-// checks each prelude), so that neither the depth nor the quotes change.
-func (w *writer) verbatim(text string) {
-	w.Builder.WriteString(text)
-}
-
-// comment writes a comment line naming step s.
-func (w *writer) comment(s *plan.Step) {
-	w.WriteString("# " + s.Label() + "\n")
-}
-
-// String returns the script, with an unterminated last line.
-func (w *writer) String() string {
-	w.lines.Flush(w.flush)
-	return w.Builder.String()
-}
-
-// flush writes one line, indented.
-func (w *writer) flush(line string) {
-	if w.raw {
-		w.Builder.WriteString(line)
-		w.lex.scan(line)
-		w.raw = w.lex.open()
+// Line writes one line, indented.
+func (in *indent) Line(out *strings.Builder, line string) {
+	if in.raw {
+		out.WriteString(line)
+		in.lex.scan(line)
+		in.raw = in.lex.open()
 		return
 	}
 	trimmed := strings.TrimLeft(line, " \t")
-	closers, delta := w.lex.blocks(trimmed)
-	level := max(w.depth-closers, 0)
-	if trimmed != "\n" && trimmed != "" {
-		for range level {
-			w.Builder.WriteByte('\t')
-		}
-	}
-	w.Builder.WriteString(trimmed)
-	w.depth = max(w.depth+delta, 0)
-	w.raw = w.lex.open()
+	closers, delta := in.lex.blocks(trimmed)
+	lines.Put(out, max(in.depth-closers, 0), trimmed)
+	in.depth = max(in.depth+delta, 0)
+	in.raw = in.lex.open()
 }
 
 // lexer reads enough of sh to find the blocks a line opens and closes:

@@ -59,7 +59,7 @@ func TestWriterLeavesQuotedLines(t *testing.T) {
 // its name holds.
 func TestWriterComment(t *testing.T) {
 	var w writer
-	w.comment(&plan.Step{Idx: 2, Name: "evil\nrm -rf /", Action: "file", Path: "/etc/x"})
+	w.Comment((&plan.Step{Idx: 2, Name: "evil\nrm -rf /", Action: "file", Path: "/etc/x"}).Label())
 	if got := w.String(); got != "# step 3: evil rm -rf / (file /etc/x)\n" {
 		t.Errorf("comment %q", got)
 	}

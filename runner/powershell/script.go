@@ -341,14 +341,14 @@ func psBool(b bool) string {
 func CheckScript(marker string, steps []*plan.Step) string {
 	var b writer
 	b.WriteString("$DLM = " + pwsh.Quote(marker) + "\n")
-	b.verbatim(psPreludeText)
+	b.Verbatim(psPreludeText)
 	b.WriteString("try {\n")
 	b.WriteString("dl_frame '-' 'facts' ('{0} {1}' -f $dl_os, $dl_uid)\n")
 	for _, s := range steps {
 		if s.Err != nil || s.Skip != "" {
 			continue
 		}
-		b.comment(s)
+		b.Comment(s.Label())
 		if s.Platform != "" {
 			fmt.Fprintf(&b, "if ($dl_os -eq %s) {\n", pwsh.Quote(s.Platform))
 		}
@@ -390,12 +390,12 @@ func CheckScript(marker string, steps []*plan.Step) string {
 func ApplyScript(marker string, steps []plan.ApplyStep) string {
 	var b writer
 	b.WriteString("$DLM = " + pwsh.Quote(marker) + "\n")
-	b.verbatim(psPreludeText)
+	b.Verbatim(psPreludeText)
 	b.WriteString("try {\n")
 	for _, a := range steps {
 		s := a.Step
 		idx := psIdx(s)
-		b.comment(s)
+		b.Comment(s.Label())
 		if s.Finally {
 			b.WriteString("if ($true) {\n")
 		} else {

@@ -156,7 +156,7 @@ func TestPSStdin(t *testing.T) {
 // The prelude, written verbatim, is whole lines whose braces and quotes
 // all close: the writer need not read it.
 func TestPreludeIsClosed(t *testing.T) {
-	var w writer
+	var w indent
 	depth := 0
 	for _, line := range strings.SplitAfter(psPreludeText, "\n") {
 		depth += w.braces(line)

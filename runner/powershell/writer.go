@@ -4,7 +4,6 @@ import (
 	"strings"
 
 	"github.com/driftless-dev/driftless/runner/internal/lines"
-	"github.com/driftless-dev/driftless/runner/plan"
 )
 
 // writer is what the builders write a script through. It keeps the
@@ -13,46 +12,19 @@ import (
 // one commented block per step. The lines of a quoted string that spans
 // several (a value holding a newline) and the line after a backtick
 // continuation are data, written as they are.
-type writer struct {
-	strings.Builder
+type writer = lines.Writer[indent, *indent]
+
+// indent is the writer's state between lines.
+type indent struct {
 	depth          int
 	single, double bool // inside '…' or "…" at the end of the last line
 	escaped        bool // the last line ended with a backtick outside quotes
-	lines          lines.Splitter
 }
 
-// Write implements io.Writer, so that fmt.Fprintf writes through the
-// writer too.
-func (w *writer) Write(p []byte) (int, error) {
-	w.lines.Write(p, w.flush)
-	return len(p), nil
-}
-
-// WriteString writes s, line by line.
-func (w *writer) WriteString(s string) (int, error) {
-	w.lines.WriteString(s, w.flush)
-	return len(s), nil
-}
-
-// verbatim writes text, hand-written and indented already (the prelude):
-// whole lines whose braces and quotes all close (a test checks it).
-func (w *writer) verbatim(text string) { w.Builder.WriteString(text) }
-
-// comment writes a comment line naming step s.
-func (w *writer) comment(s *plan.Step) {
-	w.WriteString("# " + s.Label() + "\n")
-}
-
-// String returns the script, with an unterminated last line.
-func (w *writer) String() string {
-	w.lines.Flush(w.flush)
-	return w.Builder.String()
-}
-
-// flush writes one line, indented.
-func (w *writer) flush(line string) {
+// Line writes one line, indented.
+func (w *indent) Line(out *strings.Builder, line string) {
 	if w.single || w.double || w.escaped {
-		w.Builder.WriteString(line)
+		out.WriteString(line)
 		w.braces(line)
 		return
 	}
@@ -61,18 +33,13 @@ func (w *writer) flush(line string) {
 	if strings.HasPrefix(trimmed, "}") {
 		level--
 	}
-	if trimmed != "\n" && trimmed != "" {
-		for range max(level, 0) {
-			w.Builder.WriteByte('\t')
-		}
-	}
-	w.Builder.WriteString(trimmed)
+	lines.Put(out, max(level, 0), trimmed)
 	w.depth = max(w.depth+w.braces(trimmed), 0)
 }
 
 // braces follows the quotes of line and returns how many more braces it
 // opens than it closes, outside quotes and comments.
-func (w *writer) braces(line string) (delta int) {
+func (w *indent) braces(line string) (delta int) {
 	w.escaped = false
 	word := false // inside a word: a # there is not a comment
 	for i := 0; i < len(line); i++ {
