@@ -31,8 +31,10 @@ import (
 type ClaimRequest struct {
 	Association string
 	// Round is the instant of the tick the hosts are due at: a host
-	// claimed for it, or a later one, is not claimed again.
-	Round time.Time
+	// claimed for it, or a later one, with the same definition (DefHash,
+	// the association's content hash), is not claimed again.
+	Round   time.Time
+	DefHash string
 	// Offer is the next due hosts this node has not offered yet, in
 	// order; the claim examines them from the first and stops when it
 	// has taken Want.
@@ -206,11 +208,11 @@ func (j *Journal) claimTx(ctx context.Context, tx *sql.Tx, holder Holder, req Cl
 	}
 	_, err = tx.ExecContext(ctx, `
 		INSERT INTO leases (association, host, holder_pid, holder_hostname, holder_run_id,
-			holder_token, acquired_at, expires_at, holder_node, round_at, failed)
-		SELECT ?1, value, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0 FROM json_each(?2) WHERE true`+leaseConflict+`,
-			round_at = excluded.round_at, failed = 0`,
+			holder_token, acquired_at, expires_at, holder_node, round_at, failed, def_hash)
+		SELECT ?1, value, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, 0, ?11 FROM json_each(?2) WHERE true`+leaseConflict+`,
+			round_at = excluded.round_at, failed = 0, def_hash = excluded.def_hash`,
 		req.Association, string(list), holder.PID, holder.Hostname, holder.RunID,
-		procToken(holder.PID), unixNano(now), expires, holder.Node, round)
+		procToken(holder.PID), unixNano(now), expires, holder.Node, round, req.DefHash)
 	return err
 }
 
@@ -218,11 +220,11 @@ func (j *Journal) claimTx(ctx context.Context, tx *sql.Tx, holder Holder, req Cl
 // are free, and returns those.
 func (j *Journal) examine(ctx context.Context, tx *sql.Tx, holder Holder, req ClaimRequest, want int, now time.Time, res *ClaimResult) ([]string, error) {
 	type lease struct {
-		h        Holder
-		token    string
-		expires  int64
-		roundAt  int64
-		recorded bool
+		h       Holder
+		token   string
+		expires int64
+		roundAt int64
+		defHash string
 	}
 	// Offers come a window at a time: read the window's leases at once.
 	window := req.Offer[:min(len(req.Offer), max(4*want, 32))]
@@ -231,7 +233,7 @@ func (j *Journal) examine(ctx context.Context, tx *sql.Tx, holder Holder, req Cl
 		return nil, err
 	}
 	rows, err := tx.QueryContext(ctx, `
-		SELECT host, holder_pid, holder_hostname, holder_run_id, holder_node, holder_token, expires_at, round_at
+		SELECT host, holder_pid, holder_hostname, holder_run_id, holder_node, holder_token, expires_at, round_at, def_hash
 		FROM leases WHERE association = ? AND host IN (SELECT value FROM json_each(?))`,
 		req.Association, string(list))
 	if err != nil {
@@ -242,10 +244,9 @@ func (j *Journal) examine(ctx context.Context, tx *sql.Tx, holder Holder, req Cl
 	for rows.Next() {
 		var host string
 		var l lease
-		if err := rows.Scan(&host, &l.h.PID, &l.h.Hostname, &l.h.RunID, &l.h.Node, &l.token, &l.expires, &l.roundAt); err != nil {
+		if err := rows.Scan(&host, &l.h.PID, &l.h.Hostname, &l.h.RunID, &l.h.Node, &l.token, &l.expires, &l.roundAt, &l.defHash); err != nil {
 			return nil, err
 		}
-		l.recorded = true
 		leases[host] = l
 	}
 	if err := rows.Err(); err != nil {
@@ -262,7 +263,7 @@ func (j *Journal) examine(ctx context.Context, tx *sql.Tx, holder Holder, req Cl
 		switch {
 		case !ok:
 			taken = append(taken, host)
-		case l.roundAt >= round:
+		case l.roundAt >= round && l.defHash == req.DefHash:
 			// Claimed for this round already, by us or another node.
 		case l.h.same(holder) || j.leaseFree(l.h, l.token, l.expires, now):
 			taken = append(taken, host)

@@ -74,6 +74,15 @@ func testClaim(t *testing.T) {
 	if len(r.Run)+len(r.Skip) != 0 || r.Examined != 10 {
 		t.Fatalf("everything was taken this round: %+v", r)
 	}
+	// The association changed within the minute: its hosts are due again
+	// (those not running).
+	r = claim(b, hb, ClaimRequest{Offer: hosts, Want: 10, DefHash: "changed"})
+	if !slices.Equal(r.Run, []string{"web-01", "web-02", "web-05", "web-10"}) {
+		t.Fatalf("changed definition, same round: %+v", r)
+	}
+	if err := b.Release(ctx, hb, "web", []Ended{{"web-01", false}, {"web-02", false}, {"web-05", false}, {"web-10", false}}); err != nil {
+		t.Fatal(err)
+	}
 
 	// The next round: hosts still running (held) are not taken, the
 	// others are, once each.

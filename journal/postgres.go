@@ -148,6 +148,7 @@ var pgMigrations = []migration{
 			holder_node     TEXT   NOT NULL DEFAULT '',
 			round_at        BIGINT NOT NULL DEFAULT 0,
 			failed          BIGINT NOT NULL DEFAULT 0,
+			def_hash        TEXT   NOT NULL DEFAULT '',
 			PRIMARY KEY (association, host)
 		)`,
 		`CREATE INDEX leases_run ON leases (holder_run_id)`,

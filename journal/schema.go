@@ -161,13 +161,15 @@ var migrations = []migration{
 	// Several nodes on one journal (docs/journal.md#several-nodes): the
 	// node that recorded a run, until when it said it lived
 	// (alive_until, 0 for none), the round of the schedule a lease was
-	// claimed for and whether its host failed, and the nodes seen.
+	// claimed for, with which definition of the association, and whether
+	// its host failed, and the nodes seen.
 	{version: 4, stmts: []string{
 		`ALTER TABLE runs ADD COLUMN node TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE runs ADD COLUMN alive_until INTEGER NOT NULL DEFAULT 0`,
 		`ALTER TABLE leases ADD COLUMN holder_node TEXT NOT NULL DEFAULT ''`,
 		`ALTER TABLE leases ADD COLUMN round_at INTEGER NOT NULL DEFAULT 0`,
 		`ALTER TABLE leases ADD COLUMN failed INTEGER NOT NULL DEFAULT 0`,
+		`ALTER TABLE leases ADD COLUMN def_hash TEXT NOT NULL DEFAULT ''`,
 		nodesTable + ` STRICT, WITHOUT ROWID`,
 	}},
 }

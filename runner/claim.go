@@ -97,7 +97,7 @@ func (r *Runner) newClaimer(ctx context.Context, a *config.Association, hosts []
 		c.hosts = append(c.hosts, h.Name)
 	}
 	c.offer = c.hosts
-	c.req = journal.ClaimRequest{Association: a.Name, Round: round.Truncate(time.Minute), FleetLimit: limit,
+	c.req = journal.ClaimRequest{Association: a.Name, Round: round.Truncate(time.Minute), DefHash: a.Hash, FleetLimit: limit,
 		Tolerated: tolerated, TTL: r.leaseTTL(), Share: r.share(ctx, len(hosts))}
 	return c
 }
