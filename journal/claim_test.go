@@ -76,11 +76,12 @@ func testClaim(t *testing.T) {
 	}
 	// The association changed within the minute: its hosts are due again
 	// (those not running).
-	r = claim(b, hb, ClaimRequest{Offer: hosts, Want: 10, DefHash: "changed"})
-	if !slices.Equal(r.Run, []string{"web-01", "web-02", "web-05", "web-10"}) {
+	hc := b.Self(5)
+	r = claim(b, hc, ClaimRequest{Offer: hosts, Want: 10, DefHash: "changed"})
+	if !slices.Equal(r.Run, []string{"web-01", "web-02", "web-05", "web-10"}) || len(r.Held) != 6 {
 		t.Fatalf("changed definition, same round: %+v", r)
 	}
-	if err := b.Release(ctx, hb, "web", []Ended{{"web-01", false}, {"web-02", false}, {"web-05", false}, {"web-10", false}}); err != nil {
+	if err := b.Release(ctx, hc, "web", []Ended{{"web-01", false}, {"web-02", false}, {"web-05", false}, {"web-10", false}}); err != nil {
 		t.Fatal(err)
 	}
 
