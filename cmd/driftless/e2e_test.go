@@ -16,7 +16,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/driftless-dev/driftless/internal/configtest"
+	"github.com/driftless-dev/driftless/internal/pgtest"
 	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/journal"
 )
@@ -116,8 +119,21 @@ func (r result) String() string {
 
 var baseAssoc = configtest.Doc(testDocs, "base-associations.toml")
 
-func TestE2EApplyCheckDriftCorrect(t *testing.T) {
+func TestE2EApplyCheckDriftCorrect(t *testing.T) { e2eApplyCheckDriftCorrect(t, "") }
+
+// The same on a PostgreSQL journal: every command works on it as on
+// SQLite (SPEC §9).
+func TestE2EApplyCheckDriftCorrectPostgres(t *testing.T) {
+	e2eApplyCheckDriftCorrect(t, pgtest.NewDB(t))
+}
+
+// e2eApplyCheckDriftCorrect applies, checks, finds drift, corrects it, on
+// the journal at pg (a PostgreSQL URL), or in the config dir when "".
+func e2eApplyCheckDriftCorrect(t *testing.T, pg string) {
 	t.Setenv("APP_TOKEN", "tok-5ecret-v4lue")
+	if pg != "" {
+		t.Setenv("DRIFTLESS_JOURNAL", pg)
+	}
 	f := startFleet(t, 3, baseAssoc)
 
 	r := f.mustRun(t, "first apply", 0, "", "apply")
@@ -200,6 +216,24 @@ func TestE2EApplyCheckDriftCorrect(t *testing.T) {
 	r = f.run(t, "show", "1", "--json")
 	if !strings.Contains(r.stdout, "installing with ******") {
 		t.Errorf("show does not have the redacted output: %s", r)
+	}
+	if pg != "" {
+		if n := pgCount(t, pg, `SELECT count(*) FROM step_results WHERE stdout LIKE '%tok-5ecret%' OR stderr LIKE '%tok-5ecret%' OR differ LIKE '%tok-5ecret%'`); n != 0 {
+			t.Errorf("secret found in %d step rows of the PostgreSQL journal", n)
+		}
+		if _, err := os.Stat(filepath.Join(f.dir, ".driftless")); err == nil {
+			t.Error("a journal file was made in the config dir though the journal is in PostgreSQL")
+		}
+		if r := f.run(t, "history", "--json"); r.code != 0 || strings.Count(r.stdout, `"document": "app"`) != 5 {
+			t.Errorf("history on PostgreSQL: want 5 runs: %s\n%s", r, r.stdout)
+		}
+		if r := f.run(t, "schedule"); r.code != 0 || !strings.Contains(r.stdout, "app") {
+			t.Errorf("schedule on PostgreSQL: %s", r)
+		}
+		if r := f.run(t, "report", "--html", "-"); r.code != 0 || !strings.Contains(r.stdout, "<html") {
+			t.Errorf("report --html on PostgreSQL: %d %s", r.code, r.stderr)
+		}
+		return
 	}
 	for _, p := range []string{"journal.db", "journal.db-wal"} {
 		b, _ := os.ReadFile(filepath.Join(f.dir, ".driftless", p))
@@ -454,4 +488,19 @@ func TestE2EAcceptNewAndJUnit(t *testing.T) {
 	if r.code != 2 || !strings.Contains(string(x), `failures="1"`) || !strings.Contains(string(x), `<failure message="drift found"`) {
 		t.Errorf("check junit (exit %d):\n%s", r.code, x)
 	}
+}
+
+// pgCount runs a count query on the PostgreSQL database at url.
+func pgCount(t *testing.T, url, query string) int {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), query).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/driftless-dev/driftless/internal/pgtest"
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
@@ -15,7 +17,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("GORACE") == "" {
 		os.Setenv("GORACE", "atexit_sleep_ms=0")
 	}
-	testscript.Main(m, map[string]func(){
+	testscript.Main(stopPG{m}, map[string]func(){
 		"driftless": func() { os.Exit(Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
 	})
 }
@@ -36,4 +38,16 @@ func TestScripts(t *testing.T) {
 		},
 		RequireExplicitExec: false,
 	})
+}
+
+// stopPG runs the tests, then stops the PostgreSQL server they shared
+// (pgtest.NewDB).
+type stopPG struct{ m *testing.M }
+
+func (s stopPG) Run() int {
+	code := s.m.Run()
+	if err := pgtest.StopShared(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	return code
 }
