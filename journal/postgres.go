@@ -35,6 +35,13 @@ const (
 // pgOutageWait is pgOutage, shorter in tests.
 var pgOutageWait = pgOutage
 
+// Unavailable reports whether err says the journal's database could not
+// be reached (PostgreSQL down, the network cut) or stayed locked by
+// another process (SQLite): a condition that passes, not a bad request.
+func Unavailable(err error) bool {
+	return errors.Is(err, ErrBusy) || errors.Is(err, ErrUnavailable) || isBusy(err) || (postgresDialect{}).unavailable(err)
+}
+
 // IsURL reports whether a --journal value names a PostgreSQL database
 // rather than a file.
 func IsURL(target string) bool {

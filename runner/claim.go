@@ -152,6 +152,14 @@ func (c *claimer) next(ctx context.Context, room int) (g granted, ok bool, err e
 		c.mu.Lock()
 		if err != nil {
 			c.ended = append(c.ended, req.Ended...)
+			if journal.Unavailable(err) {
+				// As when the leases cannot be renewed: start nothing
+				// more; what is left is due at the next tick.
+				c.stopped = true
+				c.mu.Unlock()
+				slog.Warn("journal unreachable: no more hosts started this tick", "association", c.req.Association, "error", err)
+				return granted{}, false, nil
+			}
 			c.mu.Unlock()
 			return granted{}, false, err
 		}
