@@ -177,6 +177,19 @@ var pgMigrations = []migration{
 		`CREATE INDEX notifications_webhook ON notifications (webhook, id)`,
 		strings.ReplaceAll(nodesTable, "INTEGER", "BIGINT"),
 	}},
+	// The runs `journal migrate` copied from SQLite journals (migrate.go):
+	// origin names the run whatever file it is in, so that migrating again
+	// copies it once; run_id is its id here. No foreign key: a run pruned
+	// here stays copied.
+	{version: 2, stmts: []string{
+		`CREATE TABLE imported_runs (
+			origin        TEXT   PRIMARY KEY,
+			source        TEXT   NOT NULL,
+			source_run_id BIGINT NOT NULL,
+			run_id        BIGINT NOT NULL,
+			imported_at   BIGINT NOT NULL
+		)`,
+	}},
 }
 
 // pgSchemaLock is the advisory lock key under which a driftless migrates
