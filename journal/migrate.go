@@ -88,15 +88,15 @@ func Migrate(ctx context.Context, source, target string, progress func(MigratePr
 	res := MigrateResult{Target: Redact(target)}
 	src, err := openSource(ctx, source, target, &res)
 	if err != nil {
-		return res, fmt.Errorf("journal: migrate: %w", err)
+		return res, err
 	}
 	defer src.Close()
-	dst, err := Open(target)
+	dst, err := Open(target) // its error names the target
 	if err != nil {
-		return res, fmt.Errorf("journal: migrate into %s: %w", res.Target, err)
+		return res, err
 	}
 	if err := dst.Close(); err != nil {
-		return res, fmt.Errorf("journal: migrate into %s: %w", res.Target, err)
+		return res, err
 	}
 	conn, err := pgx.Connect(ctx, target)
 	if err != nil {
@@ -116,22 +116,22 @@ func Migrate(ctx context.Context, source, target string, progress func(MigratePr
 // Interrupted.
 func openSource(ctx context.Context, source, target string, res *MigrateResult) (*Journal, error) {
 	if !IsURL(target) {
-		return nil, fmt.Errorf("%w: the target must be a postgres:// URL, not %q", ErrInvalid, target)
+		return nil, fmt.Errorf("journal: migrate: %w: the target must be a postgres:// URL, not %q", ErrInvalid, target)
 	}
 	if IsURL(source) {
-		return nil, fmt.Errorf("%w: the source %s is a PostgreSQL journal: migrate copies a SQLite journal file", ErrInvalid, Redact(source))
+		return nil, fmt.Errorf("journal: migrate: %w: the source %s is a PostgreSQL journal: migrate copies a SQLite journal file", ErrInvalid, Redact(source))
 	}
 	abs, err := filepath.Abs(source)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("journal: migrate: %w", err)
 	}
 	res.Source = abs
 	fi, err := os.Stat(abs)
 	if err != nil {
-		return nil, fmt.Errorf("no journal at %s: %w", abs, err)
+		return nil, fmt.Errorf("journal: migrate: no journal at %s: %w", abs, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s is not a journal file", ErrInvalid, abs)
+		return nil, fmt.Errorf("journal: migrate: %w: %s is not a journal file", ErrInvalid, abs)
 	}
 	j, err := Open(abs)
 	if err != nil {

@@ -16,8 +16,9 @@ import (
 	"github.com/driftless-dev/driftless/journal"
 )
 
-// The journal command: retention (prune) and what the journal holds
-// (stats). docs/journal.md#retention.
+// The journal command: retention (prune), what the journal holds (stats)
+// and moving it to PostgreSQL (migrate, journalmigrate.go).
+// docs/journal.md#retention.
 
 // retentionEvery is how often daemon --retention prunes, after once at
 // its start.
@@ -26,11 +27,12 @@ const retentionEvery = 24 * time.Hour
 func journalCommand() *cli.Command {
 	cmd := &cli.Command{
 		Name:  "journal",
-		Usage: "look after the journal: delete old runs (prune), show what it holds (stats)",
+		Usage: "look after the journal: delete old runs (prune), show what it holds (stats), copy it into PostgreSQL (migrate)",
 		Description: `Examples:
    driftless journal stats
    driftless journal prune --older-than 90d --dry-run
-   driftless journal prune --older-than 90d`,
+   driftless journal prune --older-than 90d
+   driftless journal migrate --to postgres://driftless@db.example.com/driftless`,
 		Subcommands: []*cli.Command{
 			{
 				Name:  "prune",
@@ -63,6 +65,7 @@ Examples:
    driftless journal stats --json`,
 				Action: listAction("it shows the whole journal", runJournalStats),
 			},
+			journalMigrateCommand(),
 		},
 	}
 	var names []string

@@ -1,0 +1,97 @@
+package main
+
+import (
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/driftless-dev/driftless/internal/pgtest"
+	"github.com/driftless-dev/driftless/journal"
+)
+
+// journal migrate copies the SQLite journal into a PostgreSQL one:
+// status, history and show print the same there; a second migrate copies
+// nothing and says so; bad input exits 1 before anything is copied.
+func TestJournalMigrate(t *testing.T) {
+	srv := pgtest.Start(t)
+	url := srv.NewDB(t)
+	dir := t.TempDir()
+	path := filepath.Join(dir, ".driftless", "journal.db")
+	seedRuns(t, path, "web", 30, 3, 4)
+	seedRuns(t, path, "db", 10, 2, 2)
+	var sqlite []string
+	for _, args := range [][]string{{"status", "--json"}, {"history", "--json"}, {"show", "4", "--json"}, {"status"}} {
+		sqlite = append(sqlite, runBin(t, dir, args...).wantCode(t, 0).stdout)
+	}
+
+	r := runBin(t, dir, "journal", "migrate", "--to", url).wantCode(t, 0)
+	if want := "copied 5 runs, 16 host executions, 80 steps into " + journal.Redact(url) + "\n"; r.stdout != want || r.stderr != "" {
+		t.Errorf("migrate: stdout %q, stderr %q; want %q", r.stdout, r.stderr, want)
+	}
+	for i, args := range [][]string{{"status", "--json"}, {"history", "--json"}, {"show", "4", "--json"}, {"status"}} {
+		if got := runBin(t, dir, append([]string{"--journal", url}, args...)...).wantCode(t, 0).stdout; got != sqlite[i] {
+			t.Errorf("%v on PostgreSQL:\n%s\non SQLite:\n%s", args, got, sqlite[i])
+		}
+	}
+
+	abs, _ := filepath.Abs(path)
+	r = runBin(t, dir, "journal", "migrate", "--to", url).wantCode(t, 0)
+	if want := "nothing to copy: the 5 runs of " + abs + " that ended are in " + journal.Redact(url) + " already\n"; r.stdout != want {
+		t.Errorf("second migrate: %q, want %q", r.stdout, want)
+	}
+	js := decodeJSON[migrateJSON](t, runBin(t, dir, "journal", "migrate", "--to", url, "--json").wantCode(t, 0).stdout)
+	if js.Copied != (migrateCount{}) || js.AlreadyCopied != 5 || js.Source != abs || js.InProgress == nil || js.Interrupted == nil {
+		t.Errorf("second migrate --json: %+v", js)
+	}
+
+	// A new database, --json: the counts.
+	other := srv.NewDB(t)
+	js = decodeJSON[migrateJSON](t, runBin(t, dir, "journal", "migrate", "--to", other, "--json").wantCode(t, 0).stdout)
+	if js.Copied != (migrateCount{Runs: 5, Hosts: 16, Steps: 80, Associations: 0}) || js.Target != journal.Redact(other) || js.Transactions != 1 {
+		t.Errorf("migrate --json: %+v", js)
+	}
+
+	socketless := "postgres://driftless:s3cret@/driftless?host=" + t.TempDir() + "&port=1&sslmode=disable"
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"journal", "migrate"}, `^driftless: journal migrate: --to is required: the PostgreSQL journal to copy into`},
+		{[]string{"journal", "migrate", "--to", "other.db"}, `^driftless: journal migrate: --to: expected a postgres:// URL, got "other.db"\n$`},
+		{[]string{"journal", "migrate", "--to", "mysql://root:s3cret@db/x"}, `^driftless: journal migrate: --to: expected a postgres:// URL, got "mysql://root:xxxxx@db/x"\n$`},
+		{[]string{"journal", "migrate", "--to", url, "extra"}, `^driftless: migrate takes no arguments, got "extra"`},
+		{[]string{"--journal", url, "journal", "migrate", "--to", other}, `^driftless: journal migrate: the journal to copy is postgres://\S+, a PostgreSQL database: migrate copies a SQLite journal file\n`},
+		{[]string{"--journal", filepath.Join(dir, "none.db"), "journal", "migrate", "--to", url}, `^driftless: journal migrate: no journal at \S+none\.db: nothing to copy\n\thint: `},
+		{[]string{"--journal", dir, "journal", "migrate", "--to", url}, `^driftless: journal migrate: \S+ is not a journal file\n`},
+		{[]string{"journal", "migrate", "--to", socketless}, `^driftless: journal migrate: journal: open postgres://driftless:xxxxx@/driftless\?\S+: the journal's database cannot be reached: `},
+	} {
+		r := runBin(t, dir, c.args...)
+		if r.code != exitInvalid || !regexp.MustCompile(c.want).MatchString(r.stderr) || strings.Contains(r.stderr, "s3cret") || r.stdout != "" {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit 1 and %s", c.args, r.code, r.stdout, r.stderr, c.want)
+		}
+	}
+}
+
+// On a terminal, stderr shows how many runs are copied, redrawn in place
+// after each transaction, and cleared before the result.
+func TestJournalMigrateProgress(t *testing.T) {
+	url := pgtest.Start(t).NewDB(t)
+	dir := t.TempDir()
+	seedRuns(t, filepath.Join(dir, ".driftless", "journal.db"), "web", 500, 450, 1)
+	out, code := runPTY(t, 100, "-C", dir, "journal", "migrate", "--to", url)
+	if code != 0 || !strings.Contains(out, "\rcopied 200 of 450 runs\x1b[K\rcopied 400 of 450 runs\x1b[K\rcopied 450 of 450 runs\x1b[K\r\x1b[K") {
+		t.Errorf("exit %d, terminal got %q", code, out)
+	}
+	if lines := screenLines(out); len(lines) != 1 || lines[0] != "copied 450 runs, 450 host executions, 2,250 steps into "+journal.Redact(url) {
+		t.Errorf("screen %q", lines)
+	}
+}
+
+func TestGroupDigits(t *testing.T) {
+	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -12345: "-12,345"} {
+		if got := groupDigits(n); got != want {
+			t.Errorf("groupDigits(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
