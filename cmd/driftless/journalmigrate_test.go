@@ -1,10 +1,18 @@
 package main
 
 import (
+	"bufio"
+	"errors"
+	"io"
+	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/creack/pty"
 
 	"github.com/driftless-dev/driftless/internal/pgtest"
 	"github.com/driftless-dev/driftless/journal"
@@ -85,6 +93,48 @@ func TestJournalMigrateProgress(t *testing.T) {
 	}
 	if lines := screenLines(out); len(lines) != 1 || lines[0] != "copied 450 runs, 450 host executions, 2,250 steps into "+journal.Redact(url) {
 		t.Errorf("screen %q", lines)
+	}
+}
+
+// Ctrl-C stops the copy after the transaction under way: exit 130, and
+// what was copied stays; the next migrate copies the rest.
+func TestJournalMigrateInterrupted(t *testing.T) {
+	url := pgtest.Start(t).NewDB(t)
+	dir := t.TempDir()
+	seedRuns(t, filepath.Join(dir, ".driftless", "journal.db"), "web", 3000, 1000, 1)
+	cmd := exec.Command(buildBinary(t), "-C", dir, "journal", "migrate", "--to", url)
+	tty, err := pty.Start(cmd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	// At the first progress, as a user would.
+	if _, err := bufio.NewReader(tty).ReadString('K'); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	var out strings.Builder
+	done := make(chan struct{})
+	go func() { io.Copy(&out, tty); close(done) }()
+	var ee *exec.ExitError
+	err = cmd.Wait()
+	<-done
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted ||
+		!regexp.MustCompile(`\r\x1b\[Kdriftless: journal migrate: interrupted; \d+ runs, \d+ host executions and \d+ steps copied before it stopped: run it again to copy the rest\r\n$`).MatchString(out.String()) {
+		t.Fatalf("migrate after SIGINT: %v, terminal got %q", err, out.String())
+	}
+	r := runBin(t, dir, "journal", "migrate", "--to", url).wantCode(t, 0)
+	m := regexp.MustCompile(`^copied (\S+) runs, `).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("second migrate: %s", r.stdout)
+	}
+	rest, _ := strconv.Atoi(strings.ReplaceAll(m[1], ",", ""))
+	if rest <= 0 || rest >= 1000 || rest%200 != 0 || !strings.Contains(r.stdout, strconv.Itoa(1000-rest)+" runs copied before were left as they are\n") {
+		t.Errorf("after the interrupted migrate, the next copied %d runs: %s", rest, r.stdout)
+	}
+	st := decodeJSON[statsJSON](t, runBin(t, dir, "--journal", url, "journal", "stats", "--json").wantCode(t, 0).stdout)
+	if st.Runs != 1000 || tableRows(st)["imported_runs"] != 1000 {
+		t.Errorf("on PostgreSQL: %d runs, %d imported, want 1000", st.Runs, tableRows(st)["imported_runs"])
 	}
 }
 
