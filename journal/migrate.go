@@ -44,7 +44,8 @@ const (
 	planPage = 1000
 )
 
-// MigrateProgress is how far Migrate is, after each transaction.
+// MigrateProgress is how far Migrate is: before the first transaction,
+// then after each.
 type MigrateProgress struct {
 	// Runs copied so far, of Total to copy (counted before the first).
 	Runs, Total int64
@@ -78,7 +79,8 @@ type MigrateResult struct {
 
 // Migrate copies the SQLite journal at source into the PostgreSQL journal
 // at target (a postgres:// URL), whose schema it brings up to date first.
-// progress, when not nil, is called after each transaction. When ctx is
+// progress, when not nil, is called once the runs to copy are counted,
+// then after each transaction. When ctx is
 // done, Migrate stops after the transaction under way: what was committed
 // stays, and a later Migrate goes on from there. An error before anything
 // is copied wraps ErrInvalid (bad source or target), fs.ErrNotExist (no
@@ -184,6 +186,9 @@ func (c *copier) copy(ctx context.Context) error {
 	}
 	if err := c.associations(ctx); err != nil {
 		return fmt.Errorf("associations: %w", err)
+	}
+	if c.progress != nil && c.total > 0 {
+		c.progress(MigrateProgress{Total: c.total})
 	}
 	for cursor := int64(0); ; {
 		if ctx.Err() != nil {

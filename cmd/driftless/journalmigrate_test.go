@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bufio"
 	"errors"
+	"fmt"
 	"io"
 	"os/exec"
 	"path/filepath"
@@ -88,7 +88,7 @@ func TestJournalMigrateProgress(t *testing.T) {
 	dir := t.TempDir()
 	seedRuns(t, filepath.Join(dir, ".driftless", "journal.db"), "web", 500, 450, 1)
 	out, code := runPTY(t, 100, "-C", dir, "journal", "migrate", "--to", url)
-	if code != 0 || !strings.Contains(out, "\rcopied 200 of 450 runs\x1b[K\rcopied 400 of 450 runs\x1b[K\rcopied 450 of 450 runs\x1b[K\r\x1b[K") {
+	if code != 0 || !strings.Contains(out, "\rcopied 0 of 450 runs\x1b[K\rcopied 200 of 450 runs\x1b[K\rcopied 400 of 450 runs\x1b[K\rcopied 450 of 450 runs\x1b[K\r\x1b[K") {
 		t.Errorf("exit %d, terminal got %q", code, out)
 	}
 	if lines := screenLines(out); len(lines) != 1 || lines[0] != "copied 450 runs, 450 host executions, 2,250 steps into "+journal.Redact(url) {
@@ -108,8 +108,8 @@ func TestJournalMigrateInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tty.Close()
-	// At the first progress, as a user would.
-	if _, err := bufio.NewReader(tty).ReadString('K'); err != nil {
+	// Once the first transaction is copied, as a user would.
+	if _, err := readUntil(tty, "copied 200 of 1,000 runs"); err != nil {
 		t.Fatal(err)
 	}
 	cmd.Process.Signal(syscall.SIGINT)
@@ -136,6 +136,19 @@ func TestJournalMigrateInterrupted(t *testing.T) {
 	if st.Runs != 1000 || tableRows(st)["imported_runs"] != 1000 {
 		t.Errorf("on PostgreSQL: %d runs, %d imported, want 1000", st.Runs, tableRows(st)["imported_runs"])
 	}
+}
+
+// readUntil reads r until it has read s, and returns what it read.
+func readUntil(r io.Reader, s string) (string, error) {
+	var b strings.Builder
+	buf := make([]byte, 1)
+	for !strings.HasSuffix(b.String(), s) {
+		if _, err := r.Read(buf); err != nil {
+			return b.String(), fmt.Errorf("read %q, not %q: %w", b.String(), s, err)
+		}
+		b.Write(buf)
+	}
+	return b.String(), nil
 }
 
 func TestGroupDigits(t *testing.T) {
