@@ -1,9 +1,11 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -11,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/creack/pty"
 
@@ -58,6 +61,31 @@ func TestJournalMigrate(t *testing.T) {
 	js = decodeJSON[migrateJSON](t, runBin(t, dir, "journal", "migrate", "--to", other, "--json").wantCode(t, 0).stdout)
 	if js.Copied != (migrateCount{Runs: 5, Hosts: 16, Steps: 80, Associations: 0}) || js.Target != journal.Redact(other) || js.Transactions != 1 {
 		t.Errorf("migrate --json: %+v", js)
+	}
+
+	// A run whose process is gone, and one still going (this test's).
+	gone := exec.Command("true")
+	if err := gone.Run(); err != nil {
+		t.Fatal(err)
+	}
+	j, err := journal.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range []int{gone.Process.Pid, os.Getpid()} {
+		if _, err := j.StartRun(context.Background(), &journal.Run{Association: "web", Trigger: journal.TriggerSchedule,
+			Mode: journal.ModeApply, StartedAt: time.Now(), PID: pid}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r = runBin(t, dir, "journal", "migrate", "--to", url).wantCode(t, 0)
+	if r.stdout != "copied 1 run, 0 host executions, 0 steps into "+journal.Redact(url)+"\n5 runs copied before were left as they are\n"+
+		"left out 1 run still in progress (run 7): run journal migrate again once it has ended\n" ||
+		r.stderr != "marked run 6 Interrupted before copying: the process recording it is gone\n" {
+		t.Errorf("migrate with runs in progress: stdout %q, stderr %q", r.stdout, r.stderr)
 	}
 
 	socketless := "postgres://driftless:s3cret@/driftless?host=" + t.TempDir() + "&port=1&sslmode=disable"
