@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"os"
 	"os/exec"
@@ -25,8 +26,7 @@ import (
 // status, history and show print the same there; a second migrate copies
 // nothing and says so; bad input exits 1 before anything is copied.
 func TestJournalMigrate(t *testing.T) {
-	srv := pgtest.Start(t)
-	url := srv.NewDB(t)
+	url := pgtest.NewDB(t)
 	dir := t.TempDir()
 	path := filepath.Join(dir, ".driftless", "journal.db")
 	seedRuns(t, path, "web", 30, 3, 4)
@@ -36,6 +36,9 @@ func TestJournalMigrate(t *testing.T) {
 		sqlite = append(sqlite, runBin(t, dir, args...).wantCode(t, 0).stdout)
 	}
 
+	if strings.Count(sqlite[4], `"step": "motd"`) != 2 || !strings.Contains(sqlite[5], `"association": "c"`) {
+		t.Fatalf("the journal lacks the drift or the schedule:\n%s\n%s", sqlite[4], sqlite[5])
+	}
 	r := runBin(t, dir, "journal", "migrate", "--to", url).wantCode(t, 0)
 	if want := "copied 5 runs, 16 host executions, 80 steps into " + journal.Redact(url) + "\n"; r.stdout != want || r.stderr != "" {
 		t.Errorf("migrate: stdout %q, stderr %q; want %q", r.stdout, r.stderr, want)
@@ -57,7 +60,7 @@ func TestJournalMigrate(t *testing.T) {
 	}
 
 	// A new database, --json: the counts.
-	other := srv.NewDB(t)
+	other := pgtest.NewDB(t)
 	js = decodeJSON[migrateJSON](t, runBin(t, dir, "journal", "migrate", "--to", other, "--json").wantCode(t, 0).stdout)
 	if js.Copied != (migrateCount{Runs: 5, Hosts: 16, Steps: 80, Associations: 0}) || js.Target != journal.Redact(other) || js.Transactions != 1 {
 		t.Errorf("migrate --json: %+v", js)
@@ -112,7 +115,7 @@ func TestJournalMigrate(t *testing.T) {
 // On a terminal, stderr shows how many runs are copied, redrawn in place
 // after each transaction, and cleared before the result.
 func TestJournalMigrateProgress(t *testing.T) {
-	url := pgtest.Start(t).NewDB(t)
+	url := pgtest.NewDB(t)
 	dir := t.TempDir()
 	seedRuns(t, filepath.Join(dir, ".driftless", "journal.db"), "web", 500, 450, 1)
 	out, code := runPTY(t, 100, "-C", dir, "journal", "migrate", "--to", url)
@@ -127,7 +130,7 @@ func TestJournalMigrateProgress(t *testing.T) {
 // Ctrl-C stops the copy after the transaction under way: exit 130, and
 // what was copied stays; the next migrate copies the rest.
 func TestJournalMigrateInterrupted(t *testing.T) {
-	url := pgtest.Start(t).NewDB(t)
+	url := pgtest.NewDB(t)
 	dir := t.TempDir()
 	seedRuns(t, filepath.Join(dir, ".driftless", "journal.db"), "web", 3000, 1000, 1)
 	cmd := exec.Command(buildBinary(t), "-C", dir, "journal", "migrate", "--to", url)
@@ -185,4 +188,75 @@ func TestGroupDigits(t *testing.T) {
 			t.Errorf("groupDigits(%d) = %q, want %q", n, got, want)
 		}
 	}
+}
+
+// A journal made by real commands on a local host (a schedule's tick, an
+// apply that corrected a file, a check that found it drifted, an exec):
+// after journal migrate, status, history, show, drift, schedule and
+// report print on the PostgreSQL journal what they print on the file.
+func TestJournalMigrateCommandsAgree(t *testing.T) {
+	dir := localDir(t, "[associations.c]\ndocument = \"c\"\ntargets = [\"*\"]\nschedule = \"rate(30 minutes)\"\n"+
+		"[associations.f]\ndocument = \"f\"\ntargets = [\"*\"]\n", "c")
+	motd := filepath.Join(dir, "motd.txt")
+	os.WriteFile(filepath.Join(dir, "documents", "f.toml"), []byte(`
+[[steps]]
+name = "motd"
+action = "file"
+path = "`+motd+`"
+content = "hello\n"
+
+[[steps]]
+name = "show"
+action = "shell"
+check = "true"
+run = "echo shown; echo warned >&2"
+`), 0o600)
+	now := time.Now().UTC().Truncate(time.Minute)
+	runBin(t, dir, "tick", "--now", now.Add(-time.Minute).Format(time.RFC3339)).wantCode(t, 0)
+	runBin(t, dir, "apply", "f").wantCode(t, 0)
+	os.WriteFile(motd, []byte("changed\n"), 0o600)
+	runBin(t, dir, "check", "f").wantCode(t, exitDrift)
+	runBin(t, dir, "exec", "--targets", "here", "--", "echo", "ran").wantCode(t, 0)
+
+	url := pgtest.NewDB(t)
+	views := [][]string{{"status", "--json"}, {"status"}, {"history", "--json"}, {"history"}, {"drift", "--since", "1d", "--json"},
+		{"schedule", "--now", now.Add(45 * time.Minute).Format(time.RFC3339), "--json"}, {"report", "--html", "-", "--since", now.Add(-24 * time.Hour).Format(time.RFC3339)}}
+	for i := 1; i <= 5; i++ {
+		views = append(views, []string{"show", strconv.Itoa(i), "--json"}, []string{"show", strconv.Itoa(i)})
+	}
+	sqlite := make([]string, len(views))
+	for i, args := range views {
+		sqlite[i] = runBin(t, dir, args...).wantCode(t, 0).stdout
+	}
+	if strings.Count(sqlite[4], `"step": "motd"`) != 2 || !strings.Contains(sqlite[5], `"association": "c"`) {
+		t.Fatalf("the journal lacks the drift or the schedule:\n%s\n%s", sqlite[4], sqlite[5])
+	}
+	r := runBin(t, dir, "journal", "migrate", "--to", url).wantCode(t, 0)
+	if want := "copied 5 runs, 5 host executions, 8 steps into " + journal.Redact(url) + "\n"; r.stdout != want {
+		t.Errorf("migrate: %q, want %q", r.stdout, want)
+	}
+	generated := regexp.MustCompile(`\d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ`)
+	file, _ := filepath.Abs(filepath.Join(dir, ".driftless", "journal.db"))
+	for i, args := range views {
+		got := runBin(t, dir, append([]string{"--journal", url}, args...)...).wantCode(t, 0).stdout
+		want := sqlite[i]
+		if args[0] == "report" { // it names the journal and when it was written
+			got = generated.ReplaceAllString(strings.ReplaceAll(got, html.EscapeString(journal.Redact(url)), "JOURNAL"), "TIME")
+			want = generated.ReplaceAllString(strings.ReplaceAll(want, html.EscapeString(file), "JOURNAL"), "TIME")
+		}
+		if got != want {
+			t.Errorf("%v on PostgreSQL:\n%s\non SQLite:\n%s", args, lineDiff(got, want), lineDiff(want, got))
+		}
+	}
+}
+
+// lineDiff is the lines of a that b does not have.
+func lineDiff(a, b string) string {
+	var out []string
+	for _, l := range strings.Split(a, "\n") {
+		if !strings.Contains(b, l) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
