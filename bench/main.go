@@ -72,6 +72,7 @@ type options struct {
 	simHosts    int
 	concurrency int
 	scaleRuns   int
+	stepSleep   time.Duration
 	out         string
 	driftless   string
 	timeout     time.Duration
@@ -93,6 +94,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.simHosts, "sim-hosts", 2000, "simulated hosts (scale and nodes modes)")
 	fs.IntVar(&o.concurrency, "concurrency", 500, "max_concurrency in scale mode (also the smaller fleet of the memory comparison) and of the nodes mode's check")
 	fs.IntVar(&o.scaleRuns, "scale-runs", 3, "rounds of each measurement in scale and nodes modes")
+	fs.DurationVar(&o.stepSleep, "step-sleep", time.Second, "how long the step of the nodes mode's tick sleeps")
 	fs.StringVar(&o.out, "out", "", "markdown file for the results (default bench/RESULTS.md in the module; - for none)")
 	fs.StringVar(&o.driftless, "driftless", "", "a driftless binary to measure (default: go build ./cmd/driftless)")
 	fs.DurationVar(&o.timeout, "timeout", time.Hour, "stop everything after this long")
@@ -120,6 +122,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, errors.New("-n, -runs, -scale-runs, -sim-hosts and -concurrency must be at least 1")
 	case o.rtt < 0:
 		return o, errors.New("-rtt must not be negative")
+	case o.stepSleep < time.Millisecond:
+		return o, errors.New("-step-sleep must be at least 1ms")
 	}
 	return o, nil
 }

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,7 +36,6 @@ const (
 	spreadNodes       = 3
 	spreadMaxHosts    = 100
 	spreadConcurrency = 300
-	spreadSleep       = "1"
 
 	// Issue 17's targets.
 	pgTimeTarget     = 1.15 // a check on PostgreSQL, times the one on SQLite
@@ -180,10 +180,19 @@ func (nb *nodesBench) costSection(sq, pg *measurement, server []time.Duration) *
 // matches the figure printed.
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
-// spreadDoc is the document of the spread: one shell step that sleeps
-// 1 s, appending to ~/spans on the host when it starts and ends.
-var spreadDoc = fmt.Sprintf("description = \"nodes bench: one step of %s s\"\n\n[[steps]]\nname = \"span\"\naction = \"shell\"\nrun = %q\n",
-	spreadSleep, sshtest.SpanScript("spread", spreadSleep))
+// spreadStep is the step of the spread: a shell command that sleeps
+// (sleep's argument, in seconds), appending to ~/spans on the host when
+// it starts and ends.
+func spreadStep(sleep string) string { return sshtest.SpanScript("spread", sleep) }
+
+// spreadDoc is the document of the spread: the step alone.
+func spreadDoc(sleep string) string {
+	return fmt.Sprintf("description = \"nodes bench: one step that sleeps %s s\"\n\n[[steps]]\nname = \"span\"\naction = \"shell\"\nrun = %q\n",
+		sleep, spreadStep(sleep))
+}
+
+// sleepArg is d as sleep's argument: seconds, with a fraction if needed.
+func sleepArg(d time.Duration) string { return strconv.FormatFloat(d.Seconds(), 'f', -1, 64) }
 
 // spreadRun is one run of the spread: one or more nodes ticking at once.
 type spreadRun struct {
@@ -208,7 +217,7 @@ type spreadRows struct {
 // spread: a due tick over every host, one node against three at once.
 func (nb *nodesBench) spread(ctx context.Context) (*section, error) {
 	o := nb.o
-	cd, err := writeConfig(filepath.Join(nb.dir, "spread"), nb.fl.hosts, nb.fl.key, spreadDoc, spreadConcurrency)
+	cd, err := writeConfig(filepath.Join(nb.dir, "spread"), nb.fl.hosts, nb.fl.key, spreadDoc(sleepArg(o.stepSleep)), spreadConcurrency)
 	if err != nil {
 		return nil, err
 	}
@@ -231,9 +240,9 @@ func (nb *nodesBench) spread(ctx context.Context) (*section, error) {
 			}
 			rows.m.samples = append(rows.m.samples, r.sample)
 			rows.runs = append(rows.runs, r)
-			nb.env.logf("round %d/%d: %-40s %8s (first step %s, steps %s)  cpu %s (server %s)  at once %d  per node %s  %s  load %s",
-				round, o.scaleRuns, rows.m.name, fmtDur(r.wall), fmtDur(r.toFirst), fmtDur(r.steps), fmtDur(r.cpu), fmtDur(r.server),
-				r.most, fmtPerNode(r.perNode), onceText(r.problems), loadAverage())
+			nb.env.logf("round %d/%d: %-40s %8s (first step %s, steps %s)  cpu %s (hosts %s, server %s, machine %s)  at once %d  per node %s  %s  load %s",
+				round, o.scaleRuns, rows.m.name, fmtDur(r.wall), fmtDur(r.toFirst), fmtDur(r.steps), fmtDur(r.cpu), fmtDur(r.others),
+				fmtDur(r.server), fmtDur(r.machine), r.most, fmtPerNode(r.perNode), onceText(r.problems), loadAverage())
 		}
 	}
 	return nb.spreadSection(one, three), nil
@@ -296,7 +305,7 @@ func (nb *nodesBench) tickNodes(ctx context.Context, cd *configDir, url string, 
 	samples := make([]sample, nodes)
 	errs := make([]error, nodes)
 	var wg sync.WaitGroup
-	began := time.Now()
+	began, cpuBefore, machineBefore := time.Now(), usedCPU(), machineCPU()
 	for i := range nodes {
 		wg.Go(func() {
 			samples[i], errs[i] = measureChild(ctx, childEnv(), nb.env.bin, "-C", cd.dir, "--journal", url,
@@ -308,6 +317,14 @@ func (nb *nodesBench) tickNodes(ctx context.Context, cd *configDir, url string, 
 	for _, c := range samples {
 		s.cpu += c.cpu
 		s.rss = max(s.rss, c.rss)
+	}
+	// The bench's own CPU and its ended children's, but for the nodes':
+	// the simulated hosts and the commands they ran.
+	if used := usedCPU(); used > 0 {
+		s.others = max(used-cpuBefore-s.cpu, 0)
+	}
+	if m := machineCPU(); m > 0 {
+		s.machine = m - machineBefore
 	}
 	return s, errors.Join(errs...)
 }
@@ -410,32 +427,46 @@ func (nb *nodesBench) spreadSection(one, three *spreadRows) *section {
 	row := func(rows *spreadRows, times string, mostTarget int, target string, timeOK bool) []string {
 		most, once := 0, true
 		var perNode []string
-		var server, toFirst, steps []time.Duration
+		var server, hosts, toFirst, steps []time.Duration
+		var busy, machine []float64
 		for _, r := range rows.runs {
 			most = max(most, r.most)
 			once = once && len(r.problems) == 0
 			perNode = append(perNode, fmtPerNode(r.perNode))
-			server, toFirst, steps = append(server, r.server), append(toFirst, r.toFirst), append(steps, r.steps)
+			server, hosts = append(server, r.server), append(hosts, r.others)
+			toFirst, steps = append(toFirst, r.toFirst), append(steps, r.steps)
+			capacity := float64(time.Duration(runtime.NumCPU()) * max(r.wall, 1))
+			busy = append(busy, float64(r.cpu+r.others+r.server)/capacity)
+			machine = append(machine, float64(r.machine)/capacity)
 		}
+		slices.Sort(busy)
+		slices.Sort(machine)
 		met := verdict(timeOK && most <= mostTarget && once)
 		return []string{rows.m.name, fmt.Sprint(rows.m.hosts), fmtDur(minimum(rows.m)), fmtDur(median(rows.m)), times,
 			fmtDur(medianOf(toFirst)), fmtDur(medianOf(steps)), fmt.Sprint(most), strings.Join(perNode, " / "), verdict(once),
-			fmtDur(medianCPU(rows.m)), fmtDur(medianOf(server)), fmtRSS(peak(rows.m)), target, met}
+			fmtDur(medianCPU(rows.m)), fmtDur(medianOf(hosts)), fmtDur(medianOf(server)), fmt.Sprintf("%.0f%% (machine %.0f%%)", 100*busy[len(busy)/2], 100*machine[len(machine)/2]),
+			fmtRSS(peak(rows.m)), target, met}
 	}
 	sec := &section{
 		title: fmt.Sprintf("Spreading a tick: %d simulated hosts, a due step of %s s, max_concurrency %d, --max-hosts %d per node, PostgreSQL journal",
-			len(nb.fl.hosts), spreadSleep, spreadConcurrency, spreadMaxHosts),
+			len(nb.fl.hosts), sleepArg(nb.o.stepSleep), spreadConcurrency, spreadMaxHosts),
 		notes: []string{
 			fmt.Sprintf("%d rounds, one node and %d nodes alternated (the first of a round changes every round), each run on a fresh PostgreSQL database, so that every host is due: `driftless tick --node nK --max-hosts %d --now T`, the %d nodes started at once with the same T (a tick's round is its minute). Time: from starting the ticks until the last one exited.", nb.o.scaleRuns, spreadNodes, spreadMaxHosts, spreadNodes),
-			"The step is a shell command on the simulated host (/bin/sh, as every command there): `" + sshtest.SpanScript("spread", spreadSleep) + "`. Most at once: the most steps going on at once, counted from those lines on every host (the largest over the rounds). Until the first step: from starting the ticks to the first line \"start\" on any host (the processes start, read the config dir, open the journal, claim); steps: from then to the last line \"end\".",
+			"The step is a shell command on the simulated host (/bin/sh, as every command there): `" + spreadStep(sleepArg(nb.o.stepSleep)) + "`. Most at once: the most steps going on at once, counted from those lines on every host (the largest over the rounds). Until the first step: from starting the ticks to the first line \"start\" on any host (the processes start, read the config dir, open the journal, claim); steps: from then to the last line \"end\".",
 			"Host executions per node: from the journal (each run's node and its hosts), one entry per round. Every host once: each host's ~/spans shows one run, and the journal one execution, Success.",
-			"driftless CPU: user + system CPU of the tick processes, summed over the nodes; PostgreSQL server CPU: every process of the server, from /proc.",
+			"driftless CPU: user + system CPU of the tick processes, summed over the nodes; hosts' CPU: the bench process's own and that of the commands the simulated hosts ran (SSH servers, /bin/sh, date, sleep); PostgreSQL server CPU: every process of the server, from /proc. CPUs busy: the three together over the machine's CPUs × the wall time, and in parentheses the whole machine's busy time (/proc/stat: other processes too) over the same: near 100% the spread is bound by this machine's CPUs, which run the hosts, the server and every node, as separate bastions would not be.",
 			fmt.Sprintf("Targets (issue 17): %d nodes take at most %.1f× the time of one, and never run more than %d hosts at once (max_concurrency, fleet-wide); one node never more than %d (--max-hosts); every host runs once.", spreadNodes, spreadTimeTarget, spreadConcurrency, spreadMaxHosts),
 		},
 		header: []string{"measurement", "hosts", "min", "median", "× 1 node (median)", "until the first step (median)",
 			"steps: first start → last end (median)", "most at once", "host executions per node",
-			"every host once", "driftless CPU (median)", "PostgreSQL server CPU (median)", "peak RSS", "target", "met"},
+			"every host once", "driftless CPU (median)", "hosts' CPU (median)", "PostgreSQL server CPU (median)", "CPUs busy (median)",
+			"peak RSS", "target", "met"},
 	}
+	n := len(nb.fl.hosts)
+	waves := func(atOnce int) time.Duration { return time.Duration((n+atOnce-1)/atOnce) * nb.o.stepSleep }
+	sec.notes = append(sec.notes, fmt.Sprintf("Were the CPUs free, the steps alone would take %s with one node (%d hosts, %d at once, %s each) and %s with %d nodes (at most %d at once): %.2f×; what the wall time adds beyond is starting the processes, claims, connections, and waiting for CPU (see CPUs busy). A longer step (-step-sleep) makes the CPU matter less.",
+		fmtDur(waves(spreadMaxHosts)), n, spreadMaxHosts, nb.o.stepSleep, fmtDur(waves(min(spreadNodes*spreadMaxHosts, spreadConcurrency))), spreadNodes,
+		min(spreadNodes*spreadMaxHosts, spreadConcurrency), float64(waves(min(spreadNodes*spreadMaxHosts, spreadConcurrency)))/float64(waves(spreadMaxHosts))))
 	sec.rows = append(sec.rows,
 		row(one, "—", spreadMaxHosts, fmt.Sprintf("≤ %d at once, each host once", spreadMaxHosts), true),
 		row(three, fmt.Sprintf("%.2f", ratio), spreadConcurrency,

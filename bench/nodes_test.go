@@ -162,3 +162,20 @@ func TestNodesModeSmall(t *testing.T) {
 	}
 	t.Logf("\n%s\n%s", cost.markdown(), spread.markdown())
 }
+
+// -mode nodes and -step-sleep, and the step's sleep as sleep's argument.
+func TestNodesFlags(t *testing.T) {
+	o, err := parseFlags([]string{"-mode", "nodes", "-step-sleep", "1500ms"}, io.Discard)
+	if err != nil || !o.wants("nodes") || o.wants("scale") || o.stepSleep != 1500*time.Millisecond || sleepArg(o.stepSleep) != "1.5" {
+		t.Errorf("-mode nodes -step-sleep 1500ms: %+v %v", o, err)
+	}
+	if o, _ := parseFlags(nil, io.Discard); !o.wants("nodes") || sleepArg(o.stepSleep) != "1" {
+		t.Errorf("defaults: %+v", o)
+	}
+	if _, err := parseFlags([]string{"-step-sleep", "0s"}, io.Discard); err == nil {
+		t.Error("-step-sleep 0s accepted")
+	}
+	if doc := spreadDoc("1"); !strings.Contains(doc, `run = "echo start spread $(date +%s%N) >> ~/spans; sleep 1; echo end spread $(date +%s%N) >> ~/spans"`) {
+		t.Errorf("the spread's document:\n%s", doc)
+	}
+}
