@@ -78,14 +78,19 @@ func nodesMode(ctx context.Context, o options, env *benchEnv) ([]*section, error
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(sqliteDir)
+	if o.keep {
+		env.logf("the SQLite journal's directory %s is kept", sqliteDir)
+	} else {
+		defer os.RemoveAll(sqliteDir)
+	}
+	dir := filepath.Join(env.work, "nodes")
 	env.logf("nodes: starting %d simulated hosts", o.simHosts)
-	fl, err := startSimFleet(o.simHosts, env.work)
+	fl, err := startSimFleet(o.simHosts, dir)
 	if err != nil {
 		return nil, err
 	}
 	defer fl.close()
-	nb := &nodesBench{o: o, env: env, fl: fl, pg: pg, dir: filepath.Join(env.work, "nodes"), sqliteDir: sqliteDir}
+	nb := &nodesBench{o: o, env: env, fl: fl, pg: pg, dir: dir, sqliteDir: sqliteDir}
 	costs, err := nb.journalCost(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("journal cost: %w", err)
