@@ -282,7 +282,10 @@ func (nb *nodesBench) spreadOnce(ctx context.Context, cd *configDir, nodes, roun
 	if err != nil {
 		return r, err
 	}
-	r.most, r.toFirst, r.steps = spans.Most, spans.First.Sub(launched), spans.Last.Sub(spans.First)
+	r.most = spans.Most
+	if spans.Started > 0 {
+		r.toFirst, r.steps = spans.First.Sub(launched), spans.Last.Sub(spans.First)
+	}
 	if r.problems, err = spansOnce(nb.fl.hosts); err != nil {
 		return r, err
 	}
