@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -111,7 +110,7 @@ func TestNodesModeSmall(t *testing.T) {
 	if err := buildDriftless(ctx, root, bin); err != nil {
 		t.Fatal(err)
 	}
-	o, err := parseFlags([]string{"-mode", "nodes", "-sim-hosts", "4", "-scale-runs", "1", "-concurrency", "4"}, io.Discard)
+	o, err := parseFlags([]string{"-mode", "nodes", "-sim-hosts", "4", "-scale-runs", "1", "-concurrency", "4"}, new(strings.Builder))
 	if err != nil || !o.wants("nodes") || o.wants("scale") {
 		t.Fatalf("-mode nodes: %+v %v", o, err)
 	}
@@ -165,14 +164,14 @@ func TestNodesModeSmall(t *testing.T) {
 
 // -mode nodes and -step-sleep, and the step's sleep as sleep's argument.
 func TestNodesFlags(t *testing.T) {
-	o, err := parseFlags([]string{"-mode", "nodes", "-step-sleep", "1500ms"}, io.Discard)
+	o, err := parseFlags([]string{"-mode", "nodes", "-step-sleep", "1500ms"}, new(strings.Builder))
 	if err != nil || !o.wants("nodes") || o.wants("scale") || o.stepSleep != 1500*time.Millisecond || sleepArg(o.stepSleep) != "1.5" {
 		t.Errorf("-mode nodes -step-sleep 1500ms: %+v %v", o, err)
 	}
-	if o, _ := parseFlags(nil, io.Discard); !o.wants("nodes") || sleepArg(o.stepSleep) != "1" {
+	if o, _ := parseFlags(nil, new(strings.Builder)); !o.wants("nodes") || sleepArg(o.stepSleep) != "1" {
 		t.Errorf("defaults: %+v", o)
 	}
-	if _, err := parseFlags([]string{"-step-sleep", "0s"}, io.Discard); err == nil {
+	if _, err := parseFlags([]string{"-step-sleep", "0s"}, new(strings.Builder)); err == nil {
 		t.Error("-step-sleep 0s accepted")
 	}
 	if doc := spreadDoc("1"); !strings.Contains(doc, `run = "echo start spread $(date +%s%N) >> ~/spans; sleep 1; echo end spread $(date +%s%N) >> ~/spans"`) {
