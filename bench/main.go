@@ -2,7 +2,7 @@
 // on one machine, driftless against the SSH floor (one connection and one
 // exec per host, all hosts at once) and against Ansible.
 //
-//	go run ./bench                     # every mode: fleet, latency, scale
+//	go run ./bench                     # every mode: fleet, latency, scale, nodes
 //	go run ./bench -mode fleet -n 50 -runs 5 -ansible
 //
 // Modes:
@@ -23,6 +23,10 @@
 //     floor with the same concurrency, first and converged apply and
 //     check, and converged apply on -concurrency hosts to show that
 //     memory follows concurrency, not fleet size.
+//   - nodes: -sim-hosts simulated hosts and a throwaway PostgreSQL server
+//     (issue 17): a converged check with the SQLite journal against the
+//     PostgreSQL journal, and a due tick of a 1 s step run by one node
+//     and by three at once on one journal (nodes.go).
 //
 // driftless is built once with go build and run as a child process with
 // a config dir the bench writes; so is the floor (this program again), so
@@ -68,6 +72,7 @@ type options struct {
 	simHosts    int
 	concurrency int
 	scaleRuns   int
+	stepSleep   time.Duration
 	out         string
 	driftless   string
 	timeout     time.Duration
@@ -80,15 +85,16 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	o := options{args: args}
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.StringVar(&o.mode, "mode", "all", "what to measure: fleet, latency, scale, or all")
+	fs.StringVar(&o.mode, "mode", "all", "what to measure: fleet, latency, scale, nodes, or all")
 	fs.IntVar(&o.hosts, "n", 50, "real sshd hosts (fleet and latency modes)")
 	fs.IntVar(&o.runs, "runs", 5, "rounds of each measurement (fleet and latency modes)")
 	fs.DurationVar(&o.rtt, "rtt", 50*time.Millisecond, "round-trip time the delay proxy adds (latency mode; in fleet mode only when set)")
 	fs.BoolVar(&o.ansible, "ansible", false, "install ansible-core with apt-get when ansible-playbook is missing")
 	fs.BoolVar(&o.noAnsible, "no-ansible", false, "do not measure Ansible even when it is installed")
-	fs.IntVar(&o.simHosts, "sim-hosts", 2000, "simulated hosts (scale mode)")
-	fs.IntVar(&o.concurrency, "concurrency", 500, "max_concurrency in scale mode (also the smaller fleet of the memory comparison)")
-	fs.IntVar(&o.scaleRuns, "scale-runs", 3, "rounds of each measurement in scale mode")
+	fs.IntVar(&o.simHosts, "sim-hosts", 2000, "simulated hosts (scale and nodes modes)")
+	fs.IntVar(&o.concurrency, "concurrency", 500, "max_concurrency in scale mode (also the smaller fleet of the memory comparison) and of the nodes mode's check")
+	fs.IntVar(&o.scaleRuns, "scale-runs", 3, "rounds of each measurement in scale and nodes modes")
+	fs.DurationVar(&o.stepSleep, "step-sleep", time.Second, "how long the step of the nodes mode's tick sleeps")
 	fs.StringVar(&o.out, "out", "", "markdown file for the results (default bench/RESULTS.md in the module; - for none)")
 	fs.StringVar(&o.driftless, "driftless", "", "a driftless binary to measure (default: go build ./cmd/driftless)")
 	fs.DurationVar(&o.timeout, "timeout", time.Hour, "stop everything after this long")
@@ -107,15 +113,17 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	}
 	fs.Visit(func(f *flag.Flag) { o.rttSet = o.rttSet || f.Name == "rtt" })
 	switch o.mode {
-	case "fleet", "latency", "scale", "all":
+	case "fleet", "latency", "scale", "nodes", "all":
 	default:
-		return o, fmt.Errorf("-mode %q: want fleet, latency, scale or all", o.mode)
+		return o, fmt.Errorf("-mode %q: want fleet, latency, scale, nodes or all", o.mode)
 	}
 	switch {
 	case o.hosts < 1, o.runs < 1, o.scaleRuns < 1, o.simHosts < 1, o.concurrency < 1:
 		return o, errors.New("-n, -runs, -scale-runs, -sim-hosts and -concurrency must be at least 1")
 	case o.rtt < 0:
 		return o, errors.New("-rtt must not be negative")
+	case o.stepSleep < time.Millisecond:
+		return o, errors.New("-step-sleep must be at least 1ms")
 	}
 	return o, nil
 }
@@ -225,6 +233,15 @@ func bench(ctx context.Context, o options, stdout, stderr io.Writer) error {
 			return fmt.Errorf("scale mode: %w", err)
 		}
 		rep.add(sec, stdout)
+	}
+	if o.wants("nodes") {
+		secs, err := nodesMode(ctx, o, env)
+		if err != nil {
+			return fmt.Errorf("nodes mode: %w", err)
+		}
+		for _, sec := range secs {
+			rep.add(sec, stdout)
+		}
 	}
 	rep.machine.loadAfter = loadAverage()
 	if o.out != "-" {

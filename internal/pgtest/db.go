@@ -22,8 +22,9 @@ const dbTimeout = time.Minute
 func (s *Server) NewDB(t testing.TB) string {
 	t.Helper()
 	name := s.dbName(t.Name())
-	if err := s.exec("CREATE DATABASE " + pgx.Identifier{name}.Sanitize()); err != nil {
-		t.Fatalf("pgtest: create database %s: %v", name, err)
+	url, err := s.CreateDB(name)
+	if err != nil {
+		t.Fatal(err)
 	}
 	t.Cleanup(func() {
 		if t.Failed() && s.shared {
@@ -32,11 +33,11 @@ func (s *Server) NewDB(t testing.TB) string {
 		if !s.Running() {
 			return // stopped by the test: the database goes with the server
 		}
-		if err := s.exec("DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize() + " WITH (FORCE)"); err != nil {
-			t.Errorf("pgtest: drop database %s: %v", name, err)
+		if err := s.DropDB(name); err != nil {
+			t.Error(err)
 		}
 	})
-	return s.URL(name)
+	return url
 }
 
 // logAbout is the end of what the server logged in sessions on database

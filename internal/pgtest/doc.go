@@ -2,7 +2,7 @@
 // PostgreSQL journal's conformance suite and the fault tests run against
 // them. No mocks.
 //
-// Two ways in:
+// Three ways in:
 //
 //   - NewDB(t) gives the test an empty database of its own on the test
 //     binary's shared server (started by the first call, about a second;
@@ -17,6 +17,10 @@
 //     URL), crash it (Kill: SIGKILL, then Start recovers from the WAL) or
 //     need other settings ("name=value", as postgres -c). It is shut down
 //     when the test ends.
+//
+//   - StartServer(settings...) does what Start does for a program rather
+//     than a test (the fleet benchmark's nodes mode): the caller creates
+//     databases by name (CreateDB, DropDB) and calls Close.
 //
 // Every URL has the form
 //

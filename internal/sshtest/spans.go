@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // SpanScript is a shell step that appends to ~/spans on the host when it
@@ -24,32 +25,49 @@ func SpanScript(label, sleep string) string {
 // and returns the most runs that were going on at once, and how many
 // started in all.
 func MostAtOnce(homes ...string) (most, started int, err error) {
+	s, err := ReadSpans(homes...)
+	return s.Most, s.Started, err
+}
+
+// Spans is what the ~/spans of some hosts tell.
+type Spans struct {
+	// Most is the most runs that were going on at once; Started how many
+	// started in all.
+	Most, Started int
+	// First is when the first run started, Last when the last one ended
+	// (the hosts' clock; zero when there was none).
+	First, Last time.Time
+}
+
+// ReadSpans reads the ~/spans that SpanScript wrote in the homes given.
+func ReadSpans(homes ...string) (Spans, error) {
 	type event struct {
 		at    int64
 		delta int
 	}
 	var events []event
+	var s Spans
 	for _, home := range homes {
 		b, err := os.ReadFile(filepath.Join(home, "spans"))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
-			return 0, 0, err
+			return Spans{}, err
 		}
 		for line := range strings.Lines(string(b)) {
 			f := strings.Fields(line)
 			if len(f) != 3 || f[0] != "start" && f[0] != "end" {
-				return 0, 0, fmt.Errorf("%s/spans: %q is not a span line", home, line)
+				return Spans{}, fmt.Errorf("%s/spans: %q is not a span line", home, line)
 			}
 			at, err := strconv.ParseInt(f[2], 10, 64)
 			if err != nil {
-				return 0, 0, fmt.Errorf("%s/spans: %q: %w", home, line, err)
+				return Spans{}, fmt.Errorf("%s/spans: %q: %w", home, line, err)
 			}
 			e := event{at, -1}
 			if f[0] == "start" {
 				e.delta = 1
-				started++
+				s.Started++
 			}
 			events = append(events, e)
 		}
@@ -64,7 +82,10 @@ func MostAtOnce(homes ...string) (most, started int, err error) {
 	n := 0
 	for _, e := range events {
 		n += e.delta
-		most = max(most, n)
+		s.Most = max(s.Most, n)
 	}
-	return most, started, nil
+	if len(events) > 0 {
+		s.First, s.Last = time.Unix(0, events[0].at), time.Unix(0, events[len(events)-1].at)
+	}
+	return s, nil
 }
