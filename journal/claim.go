@@ -164,6 +164,15 @@ func endLeases(ctx context.Context, tx *sql.Tx, holder Holder, assoc string, end
 func (j *Journal) claimTx(ctx context.Context, tx *sql.Tx, holder Holder, req ClaimRequest, res *ClaimResult) error {
 	now := time.Now()
 	round := unixNano(req.Round)
+	// The run lives at least as long as the leases it claims: a node that
+	// dies before its first heartbeat is recovered Interrupted once they
+	// expire, not after ForeignRunAge (RecoverInterrupted).
+	if holder.RunID != 0 {
+		if _, err := tx.ExecContext(ctx, `UPDATE runs SET alive_until = ?1 WHERE id = ?2 AND alive_until < ?1`,
+			unixNano(now.Add(req.TTL)), holder.RunID); err != nil {
+			return err
+		}
+	}
 	var mine, mineRunning int
 	err := tx.QueryRowContext(ctx, `
 		SELECT count(CASE WHEN expires_at > ?2 THEN 1 END),

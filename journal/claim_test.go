@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/driftless-dev/driftless/internal/pgtest"
 )
 
 func hostNames(n int) []string {
@@ -129,4 +131,58 @@ func openNode(t *testing.T, target, node string) *Journal {
 	}
 	t.Cleanup(func() { j.Close() })
 	return j
+}
+
+// A tick's run on another machine that claimed hosts and died before its
+// first heartbeat is alive until its leases expire, and then recovered
+// Interrupted: the claim said until when it lives.
+func TestClaimKeepsTheRunAlive(t *testing.T) { forBackends(t, testClaimKeepsTheRunAlive) }
+
+func testClaimKeepsTheRunAlive(t *testing.T) {
+	target := tempTarget(t)
+	far, here := openNode(t, target, "far"), openNode(t, target, "here")
+	ctx := context.Background()
+	id, err := far.StartRun(ctx, &Run{Association: "web", Trigger: TriggerSchedule, Mode: ModeApply,
+		StartedAt: time.Now(), PID: 4242, Hostname: "far-box"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	holder := Holder{PID: 4242, Hostname: "far-box", RunID: id}
+	req := ClaimRequest{Association: "web", Round: base, TTL: time.Second, Offer: hostNames(2), Want: 2, Tolerated: -1}
+	if r, err := far.Claim(ctx, holder, req); err != nil || len(r.Run) != 2 {
+		t.Fatalf("claim: %+v, %v", r, err)
+	}
+	if ids, err := here.RecoverInterrupted(ctx); err != nil || len(ids) != 0 {
+		t.Fatalf("while its leases live: recovered %v, %v", ids, err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if ids, err := here.RecoverInterrupted(ctx); err != nil || !slices.Equal(ids, []int64{id}) {
+		t.Fatalf("once its leases expired: recovered %v, %v; want [%d]", ids, err, id)
+	}
+}
+
+// A claim while PostgreSQL is down says the journal cannot be reached
+// (Unavailable), for the runner to stop claiming and finish what it
+// holds; once it is back, claims go on.
+func TestClaimPostgresUnavailable(t *testing.T) {
+	srv := pgtest.Start(t)
+	j := openNode(t, srv.NewDB(t), "node-a")
+	ctx := context.Background()
+	req := ClaimRequest{Association: "web", Round: base, TTL: time.Minute, Offer: hostNames(4), Want: 2, Tolerated: -1}
+	if r, err := j.Claim(ctx, j.Self(1), req); err != nil || len(r.Run) != 2 {
+		t.Fatalf("claim: %+v, %v", r, err)
+	}
+	if err := srv.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	req.Offer = hostNames(4)[2:]
+	if _, err := j.Claim(ctx, j.Self(1), req); !Unavailable(err) {
+		t.Fatalf("claim while PostgreSQL is down: %v, want an error saying it cannot be reached", err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if r, err := j.Claim(ctx, j.Self(1), req); err != nil || len(r.Run) != 2 {
+		t.Fatalf("claim once PostgreSQL is back: %+v, %v", r, err)
+	}
 }

@@ -2,6 +2,8 @@ package runner
 
 import (
 	"context"
+	"math"
+	"sync/atomic"
 
 	"golang.org/x/sync/semaphore"
 )
@@ -17,12 +19,23 @@ const DefaultMaxHosts = 200
 // holds whatever runs at the same time; each association also keeps its
 // own max_concurrency. Hosts wait for a place in the order they asked.
 type Capacity struct {
-	sem *semaphore.Weighted
+	sem  *semaphore.Weighted
+	size int64
+	used atomic.Int64 // places taken
 }
 
 // NewCapacity returns a Capacity of n hosts at once (n >= 1).
 func NewCapacity(n int) *Capacity {
-	return &Capacity{sem: semaphore.NewWeighted(int64(n))}
+	return &Capacity{sem: semaphore.NewWeighted(int64(n)), size: int64(n)}
+}
+
+// free is how many places are free now, a moment's view (other runners
+// take them too); a nil Capacity has room for every host.
+func (c *Capacity) free() int {
+	if c == nil {
+		return math.MaxInt
+	}
+	return int(max(0, c.size-c.used.Load()))
 }
 
 // acquire waits for a place for one host, or until ctx ends (then it
@@ -32,12 +45,17 @@ func (c *Capacity) acquire(ctx context.Context) error {
 	if c == nil {
 		return nil
 	}
-	return c.sem.Acquire(ctx, 1)
+	if err := c.sem.Acquire(ctx, 1); err != nil {
+		return err
+	}
+	c.used.Add(1)
+	return nil
 }
 
 // release gives back the place of a host that ended.
 func (c *Capacity) release() {
 	if c != nil {
+		c.used.Add(-1)
 		c.sem.Release(1)
 	}
 }

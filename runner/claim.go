@@ -63,6 +63,7 @@ func (r *Runner) runClaimed(ctx context.Context, job Job, res *RunResult, hosts 
 		return res, cerr
 	}
 	err := r.finishRun(hctx, res)
+	c.flush(hctx) // what could not be released while the journal was unreachable
 	return res, errors.Join(err, cerr)
 }
 
@@ -206,7 +207,13 @@ func (c *claimer) flush(ctx context.Context) {
 	c.ended = nil
 	c.mu.Unlock()
 	if err := c.j.Release(context.WithoutCancel(ctx), c.holder, c.req.Association, ended); err != nil {
+		// Kept for a later claim or flush (runClaimed's last, once the
+		// run is recorded): a lease left held would keep the host from
+		// the next rounds until it expired.
 		slog.Debug("release leases", "association", c.req.Association, "error", err)
+		c.mu.Lock()
+		c.ended = append(ended, c.ended...)
+		c.mu.Unlock()
 	}
 }
 
@@ -232,7 +239,10 @@ func (r *Runner) fanOutClaimed(ctx context.Context, a *config.Association, mode 
 			<-slots
 			continue
 		}
-		gr, ok, err := c.next(ctx, limit-len(slots)+1)
+		// Claim no more than this host and the places free for others,
+		// in the association and in the process: a host claimed and
+		// waiting here counts in max_concurrency, on every node.
+		gr, ok, err := c.next(ctx, 1+min(limit-len(slots), r.opts.Capacity.free()))
 		if !ok {
 			<-slots
 			r.opts.Capacity.release()

@@ -410,10 +410,10 @@ func TestE2EInterrupt(t *testing.T) {
 	}
 	// Wait until the remote sleeps run.
 	deadline := time.Now().Add(15 * time.Second)
-	for time.Now().Before(deadline) && !remoteSleeping(f) {
+	for time.Now().Before(deadline) && !remoteSleeping(f, "300") {
 		time.Sleep(100 * time.Millisecond)
 	}
-	if !remoteSleeping(f) {
+	if !remoteSleeping(f, "300") {
 		cmd.Process.Kill()
 		t.Fatalf("the remote commands never started:\n%s", out.String())
 	}
@@ -424,7 +424,7 @@ func TestE2EInterrupt(t *testing.T) {
 		t.Fatalf("exit %d (%v), want 130:\n%s", code, err, out.String())
 	}
 	time.Sleep(500 * time.Millisecond)
-	if remoteSleeping(f) {
+	if remoteSleeping(f, "300") {
 		t.Error("the remote process survived the interrupt")
 	}
 	j, err := journal.Open(filepath.Join(f.dir, ".driftless", "journal.db"))
@@ -438,8 +438,9 @@ func TestE2EInterrupt(t *testing.T) {
 	}
 }
 
-// remoteSleeping reports whether a sleep started by a fleet host runs.
-func remoteSleeping(f *e2eFleet) bool {
+// remoteSleeping reports whether a "sleep SECONDS" runs as a fleet
+// host's user.
+func remoteSleeping(f *e2eFleet, seconds string) bool {
 	out, _ := exec.Command("ps", "-eo", "uid=,args=").Output()
 	uids := map[string]bool{}
 	for _, h := range f.hosts {
@@ -449,7 +450,7 @@ func remoteSleeping(f *e2eFleet) bool {
 	}
 	for _, l := range strings.Split(string(out), "\n") {
 		fields := strings.Fields(l)
-		if len(fields) >= 3 && uids[fields[0]] && fields[1] == "sleep" && fields[2] == "300" {
+		if len(fields) >= 3 && uids[fields[0]] && fields[1] == "sleep" && fields[2] == seconds {
 			return true
 		}
 	}

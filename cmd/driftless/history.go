@@ -34,6 +34,7 @@ type runRecordJSON struct {
 	CorrectedHosts  int                    `json:"corrected_hosts"`
 	PID             int                    `json:"pid"`
 	Hostname        string                 `json:"hostname"`
+	Node            string                 `json:"node"`
 }
 
 // historyJSON is what history prints with --json: the runs, without
@@ -51,7 +52,7 @@ func toRunRecordJSON(r *journal.Run, d journal.RunDrift) runRecordJSON {
 		ID: r.ID, Association: r.Association, Document: r.Document, DocHash: r.DocHash, ParamsHash: r.ParamsHash,
 		Mode: r.Mode, Trigger: r.Trigger, Severity: r.Severity, Command: r.Command, Status: r.Status,
 		StartedAt: rfc3339(r.StartedAt), EndedAt: rfc3339(r.EndedAt), DurationSeconds: spanSeconds(r.StartedAt, r.EndedAt),
-		Counts: counts, DriftedHosts: d.Drifted, CorrectedHosts: d.Corrected, PID: r.PID, Hostname: r.Hostname,
+		Counts: counts, DriftedHosts: d.Drifted, CorrectedHosts: d.Corrected, PID: r.PID, Hostname: r.Hostname, Node: r.Node,
 	}
 }
 

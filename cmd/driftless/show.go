@@ -165,6 +165,7 @@ func printRun(u *ui, r *journal.Run) {
 	default:
 		field("ended", fmt.Sprintf("%s (%s)", textTime(r.EndedAt), spanText(r.StartedAt, r.EndedAt)))
 	}
+	field("node", r.Node)
 	if r.Hostname != "" {
 		field("recorded", fmt.Sprintf("by pid %d on %s", r.PID, r.Hostname))
 	}

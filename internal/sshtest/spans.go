@@ -16,9 +16,42 @@ import (
 // SpanScript is a shell step that appends to ~/spans on the host when it
 // starts and when it ends (nanoseconds of the host's clock, GNU date),
 // with what between, the label of the run: the hosts themselves then
-// tell how many runs were going on at once (MostAtOnce).
+// tell how many runs were going on at once (MostAtOnce), and which ran
+// when (Spans).
 func SpanScript(label, sleep string) string {
 	return fmt.Sprintf("echo start %[1]s $(date +%%s%%N) >> ~/spans; sleep %[2]s; echo end %[1]s $(date +%%s%%N) >> ~/spans", label, sleep)
+}
+
+// spanLine is one line of ~/spans: a run's start or end.
+type spanLine struct {
+	start bool
+	label string
+	at    int64
+}
+
+// readSpans reads the lines SpanScript wrote in home/spans, in order; a
+// home without the file has none.
+func readSpans(home string) ([]spanLine, error) {
+	b, err := os.ReadFile(filepath.Join(home, "spans"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var lines []spanLine
+	for line := range strings.Lines(string(b)) {
+		f := strings.Fields(line)
+		if len(f) != 3 || f[0] != "start" && f[0] != "end" {
+			return nil, fmt.Errorf("%s/spans: %q is not a span line", home, line)
+		}
+		at, err := strconv.ParseInt(f[2], 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s/spans: %q: %w", home, line, err)
+		}
+		lines = append(lines, spanLine{start: f[0] == "start", label: f[1], at: at})
+	}
+	return lines, nil
 }
 
 // MostAtOnce reads the ~/spans that SpanScript wrote in the homes given,
@@ -48,24 +81,13 @@ func ReadSpans(homes ...string) (Spans, error) {
 	var events []event
 	var s Spans
 	for _, home := range homes {
-		b, err := os.ReadFile(filepath.Join(home, "spans"))
-		if errors.Is(err, fs.ErrNotExist) {
-			continue
-		}
+		lines, err := readSpans(home)
 		if err != nil {
 			return Spans{}, err
 		}
-		for line := range strings.Lines(string(b)) {
-			f := strings.Fields(line)
-			if len(f) != 3 || f[0] != "start" && f[0] != "end" {
-				return Spans{}, fmt.Errorf("%s/spans: %q is not a span line", home, line)
-			}
-			at, err := strconv.ParseInt(f[2], 10, 64)
-			if err != nil {
-				return Spans{}, fmt.Errorf("%s/spans: %q: %w", home, line, err)
-			}
-			e := event{at, -1}
-			if f[0] == "start" {
+		for _, l := range lines {
+			e := event{l.at, -1}
+			if l.start {
 				e.delta = 1
 				s.Started++
 			}
@@ -88,4 +110,55 @@ func ReadSpans(homes ...string) (Spans, error) {
 		s.First, s.Last = time.Unix(0, events[0].at), time.Unix(0, events[len(events)-1].at)
 	}
 	return s, nil
+}
+
+// Span is one run that SpanScript recorded on a host.
+type Span struct {
+	Label string
+	// Start and End are nanoseconds of the host's clock; End is 0 when
+	// the run never wrote its end (it was killed).
+	Start, End int64
+}
+
+// RunSpans reads the runs SpanScript recorded in home/spans, in the order
+// they started. An end is paired with the start of its label, so each
+// run needs a label of its own: "NODE-$$" (the host shell's pid) does.
+func RunSpans(home string) ([]Span, error) {
+	lines, err := readSpans(home)
+	if err != nil {
+		return nil, err
+	}
+	var spans []Span
+	open := map[string]int{} // label: its span waiting for an end
+	for _, l := range lines {
+		i, ok := open[l.label]
+		switch {
+		case l.start && ok:
+			return nil, fmt.Errorf("%s/spans: two runs labelled %s started", home, l.label)
+		case l.start:
+			open[l.label] = len(spans)
+			spans = append(spans, Span{Label: l.label, Start: l.at})
+		case !ok:
+			return nil, fmt.Errorf("%s/spans: %s ended, never started", home, l.label)
+		default:
+			spans[i].End = l.at
+			delete(open, l.label)
+		}
+	}
+	slices.SortStableFunc(spans, func(a, b Span) int { return cmp.Compare(a.Start, b.Start) })
+	return spans, nil
+}
+
+// Overlap returns two spans of one host's (RunSpans) that were going on at
+// once, if any. A span without an end counts as ending when the next one
+// started: a run of an association first ends, on the host, what a killed
+// run of it left running there (docs/safety.md), and a run that was not
+// ended wrote its end.
+func Overlap(spans []Span) (a, b Span, found bool) {
+	for i := 1; i < len(spans); i++ {
+		if prev := spans[i-1]; prev.End > spans[i].Start {
+			return prev, spans[i], true
+		}
+	}
+	return Span{}, Span{}, false
 }
