@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -48,6 +49,12 @@ type ClaimRequest struct {
 	// still runs some: the round's hosts divided among the nodes that
 	// run them. 0 is no limit.
 	Share int
+	// Due, when not 0, has the claim work Share out itself, at each
+	// claim: Due (the round's due hosts) divided by the nodes seen in the
+	// last two TTLs that run Sites (every site when empty) — so that
+	// nodes that started together share even their first round.
+	Due   int
+	Sites []string
 	// TTL is the leases' time to live; the holder renews them
 	// (RenewLeases) while the hosts run.
 	TTL time.Duration
@@ -184,6 +191,11 @@ func (j *Journal) claimTx(ctx context.Context, tx *sql.Tx, holder Holder, req Cl
 		Scan(&res.Running, &res.Failed, &mine, &mineRunning)
 	if err != nil {
 		return err
+	}
+	if req.Due > 0 {
+		if req.Share, err = j.share(ctx, tx, req, now); err != nil {
+			return err
+		}
 	}
 	want := req.Want
 	if req.FleetLimit > 0 {
@@ -363,4 +375,34 @@ func (j *Journal) DiscardRun(ctx context.Context, id int64) error {
 		return err
 	})
 	return wrap(fmt.Sprintf("discard run %d", id), err)
+}
+
+// share is req.Due divided among the nodes seen in the last two TTLs that
+// run the same hosts (their sites meet req.Sites, or either runs every
+// site); 0 (no limit) when this node is alone. A node wrong about the
+// others only runs more or fewer hosts: each still runs once.
+func (j *Journal) share(ctx context.Context, tx *sql.Tx, req ClaimRequest, now time.Time) (int, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT sites FROM nodes WHERE seen_at >= ?`, unixNano(now.Add(-2*req.TTL)))
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	sharing := 0
+	for rows.Next() {
+		var list string
+		var sites []string
+		if err := rows.Scan(&list); err != nil {
+			return 0, err
+		}
+		if err := json.Unmarshal([]byte(list), &sites); err != nil {
+			return 0, err
+		}
+		if len(req.Sites) == 0 || len(sites) == 0 || slices.ContainsFunc(sites, func(s string) bool { return slices.Contains(req.Sites, s) }) {
+			sharing++
+		}
+	}
+	if err := rows.Err(); err != nil || sharing < 2 {
+		return 0, err
+	}
+	return (req.Due + sharing - 1) / sharing, nil
 }

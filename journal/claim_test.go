@@ -186,3 +186,34 @@ func TestClaimPostgresUnavailable(t *testing.T) {
 		t.Fatalf("claim once PostgreSQL is back: %+v, %v", r, err)
 	}
 }
+
+// With Due, the claim works the share out from the nodes seen: for a node
+// of site eu, nine hosts are shared with the node of every site (five
+// each), not with the node of site us; the node of every site shares
+// them with all three (three each).
+func TestClaimShareOfTheNodesSeen(t *testing.T) { forBackends(t, testClaimShareOfTheNodesSeen) }
+
+func testClaimShareOfTheNodesSeen(t *testing.T) {
+	target := tempTarget(t)
+	ctx := context.Background()
+	a, b, us := openNode(t, target, "node-a"), openNode(t, target, "node-b"), openNode(t, target, "node-us")
+	for _, n := range []struct {
+		j     *Journal
+		sites []string
+	}{{a, []string{"eu"}}, {b, nil}, {us, []string{"us"}}} {
+		if err := n.j.SeeNode(ctx, n.sites); err != nil {
+			t.Fatal(err)
+		}
+	}
+	hosts := hostNames(9)
+	req := ClaimRequest{Association: "web", Round: base, TTL: time.Minute, Offer: hosts, Want: 9, Due: 9, Sites: []string{"eu"}, Tolerated: -1}
+	r, err := a.Claim(ctx, a.Self(1), req)
+	if err != nil || !slices.Equal(r.Run, hosts[:5]) {
+		t.Fatalf("a's share of 9 hosts between 2 nodes: %+v, %v", r, err)
+	}
+	req.Offer, req.Sites = hosts[5:], nil
+	r, err = b.Claim(ctx, b.Self(2), req)
+	if err != nil || !slices.Equal(r.Run, hosts[5:8]) {
+		t.Fatalf("b's share (it runs every site: 3 nodes, 3 hosts each): %+v, %v", r, err)
+	}
+}

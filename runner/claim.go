@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 	"sync"
 	"time"
 
@@ -99,7 +98,7 @@ func (r *Runner) newClaimer(ctx context.Context, a *config.Association, hosts []
 	}
 	c.offer = c.hosts
 	c.req = journal.ClaimRequest{Association: a.Name, Round: round.Truncate(time.Minute), DefHash: a.Hash, FleetLimit: limit,
-		Tolerated: tolerated, TTL: r.leaseTTL(), Share: r.share(ctx, len(hosts))}
+		Tolerated: tolerated, TTL: r.leaseTTL(), Due: len(hosts), Sites: r.opts.Sites}
 	return c
 }
 
@@ -108,26 +107,6 @@ func (r *Runner) leaseTTL() time.Duration {
 		return r.opts.LeaseTTL
 	}
 	return DefaultLeaseTTL
-}
-
-// share is this node's part of n due hosts: n divided among the nodes
-// seen lately. A node that is wrong about the others only runs more or
-// fewer of them: every host still runs once.
-func (r *Runner) share(ctx context.Context, n int) int {
-	nodes, err := r.opts.Journal.Nodes(ctx, time.Now().Add(-2*r.leaseTTL()))
-	if err != nil {
-		return 0
-	}
-	sharing := 0
-	for _, node := range nodes {
-		if len(r.opts.Sites) == 0 || len(node.Sites) == 0 || slices.ContainsFunc(node.Sites, func(s string) bool { return slices.Contains(r.opts.Sites, s) }) {
-			sharing++
-		}
-	}
-	if sharing < 2 {
-		return 0
-	}
-	return (n + sharing - 1) / sharing
 }
 
 // next returns the next host to run, waiting while the fleet is full;
