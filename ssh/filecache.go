@@ -12,9 +12,14 @@ import (
 // modification time), appeared or went: a fleet dials with one
 // known_hosts and one key, and parsing them (or decrypting the key) on
 // every dial costs time and memory in proportion to the fleet.
+//
+// One value is made at a time per key: the dials a run starts at once
+// all miss the empty cache, and each would otherwise parse the fleet's
+// known_hosts (or decrypt the key) itself.
 type fileCache[T any] struct {
-	mu sync.Mutex
-	m  map[string]cachedValue[T]
+	mu      sync.Mutex
+	m       map[string]cachedValue[T]
+	loading map[string]*sync.Mutex // per key, held while its value is made
 }
 
 type cachedValue[T any] struct {
@@ -31,11 +36,24 @@ func (c *fileCache[T]) get(key string, files []string, load func() (v T, keep bo
 			stamps[i] = stampOf(fi)
 		}
 	}
+	if v, ok := c.lookup(key, stamps); ok {
+		return v, nil
+	}
 	c.mu.Lock()
-	e, ok := c.m[key]
+	if c.loading == nil {
+		c.loading = map[string]*sync.Mutex{}
+	}
+	lm := c.loading[key]
+	if lm == nil {
+		lm = &sync.Mutex{}
+		c.loading[key] = lm
+	}
 	c.mu.Unlock()
-	if ok && slices.Equal(e.stamps, stamps) {
-		return e.v, nil
+	lm.Lock()
+	defer lm.Unlock()
+	// Made meanwhile by the dial that held the lock?
+	if v, ok := c.lookup(key, stamps); ok {
+		return v, nil
 	}
 	v, keep, err := load()
 	if err == nil && keep {
@@ -47,6 +65,19 @@ func (c *fileCache[T]) get(key string, files []string, load func() (v T, keep bo
 		c.mu.Unlock()
 	}
 	return v, err
+}
+
+// lookup returns the value kept for key if it was made from files with
+// these stamps.
+func (c *fileCache[T]) lookup(key string, stamps []fileStamp) (T, bool) {
+	c.mu.Lock()
+	e, ok := c.m[key]
+	c.mu.Unlock()
+	if ok && slices.Equal(e.stamps, stamps) {
+		return e.v, true
+	}
+	var zero T
+	return zero, false
 }
 
 // fileStamp identifies one version of a file; the zero value is a file

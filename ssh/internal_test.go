@@ -12,7 +12,10 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/driftless-dev/driftless/transport"
 
@@ -301,5 +304,50 @@ func TestGateReadFrom(t *testing.T) {
 	g.detach()
 	if n, err := g.ReadFrom(strings.NewReader("late")); err != nil || n != 4 || got.Len() != 0 {
 		t.Errorf("after detach: %d %v %q", n, err, got.String())
+	}
+}
+
+// The dials a run starts at once all find the cache empty: the value is
+// made once, by one of them, and the others wait for it, rather than each
+// parsing the fleet's known_hosts (or decrypting the key) itself. A
+// change to the file is still seen by the next get.
+func TestFileCacheMakesOnce(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "known_hosts")
+	if err := os.WriteFile(file, []byte("v1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var c fileCache[string]
+	var loads atomic.Int64
+	load := func() (string, bool, error) {
+		loads.Add(1)
+		time.Sleep(20 * time.Millisecond) // long enough for every get to miss
+		data, err := os.ReadFile(file)
+		return string(data), true, err
+	}
+	var wg sync.WaitGroup
+	got := make([]string, 50)
+	for i := range got {
+		wg.Go(func() {
+			v, err := c.get(file, []string{file}, load)
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = v
+		})
+	}
+	wg.Wait()
+	if n := loads.Load(); n != 1 {
+		t.Errorf("50 gets at once made the value %d times, want once", n)
+	}
+	for i, v := range got {
+		if v != "v1\n" {
+			t.Fatalf("get %d: %q", i, v)
+		}
+	}
+	if err := os.WriteFile(file, []byte("version 2\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if v, err := c.get(file, []string{file}, load); err != nil || v != "version 2\n" || loads.Load() != 2 {
+		t.Errorf("after a change: %q (%v), %d loads", v, err, loads.Load())
 	}
 }
