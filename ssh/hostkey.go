@@ -45,7 +45,7 @@ func newVerifier(cfg Config, addr string) (*verifier, error) {
 		return nil, err
 	}
 	v := &verifier{cfg: cfg, addr: addr, cb: db.callback}
-	for _, k := range knownKeys(db.callback, addr) {
+	for _, k := range db.known(addr) {
 		if !slices.Contains(v.knownTypes, k.Key.Type()) {
 			v.knownTypes = append(v.knownTypes, k.Key.Type())
 		}
@@ -111,7 +111,7 @@ type knownHostsDB struct {
 	// files have only plain lines (plainLine); else it is nil. x/crypto
 	// reads every line of the files to check one key: with a fleet's
 	// known_hosts, every dial would read all the fleet's lines, twice.
-	byAddr map[string][]knownhosts.KnownKey
+	byAddr map[string]addrKeys
 	// callback is check, made once.
 	callback gossh.HostKeyCallback
 }
@@ -136,12 +136,32 @@ func (db *knownHostsDB) check(address string, remote net.Addr, key gossh.PublicK
 	}
 	want := db.byAddr[addrKey(host, port)]
 	blob := key.Marshal()
-	for _, k := range want {
-		if bytes.Equal(k.Key.Marshal(), blob) {
+	for _, b := range want.blobs {
+		if bytes.Equal(b, blob) {
 			return nil
 		}
 	}
-	return &knownhosts.KeyError{Want: slices.Clone(want)}
+	return &knownhosts.KeyError{Want: slices.Clone(want.keys)}
+}
+
+// addrKeys are the keys known_hosts has for one address, in order, and
+// their wire encodings (Marshal, made once when the files are indexed:
+// it costs a reflection walk per call).
+type addrKeys struct {
+	keys  []knownhosts.KnownKey
+	blobs [][]byte
+}
+
+// known lists the keys the files have for addr (host:port), as a check
+// of a key that none has would (the KeyError's Want): from the index
+// when there is one, else by that check. The list is not to be changed.
+func (db *knownHostsDB) known(addr string) []knownhosts.KnownKey {
+	if db.byAddr != nil && addr != "" {
+		if host, port, err := net.SplitHostPort(addr); err == nil {
+			return db.byAddr[addrKey(host, port)].keys
+		}
+	}
+	return knownKeys(db.callback, addr)
 }
 
 // slow is x/crypto's knownhosts callback.
@@ -168,8 +188,8 @@ func addrKey(host, port string) string { return host + "\x00" + port }
 // (and the index nil) when a line is not plain: a marker
 // (@cert-authority, @revoked), a hashed host name, a wildcard or a
 // negation, or a line knownhosts would skip as invalid.
-func indexKnownHosts(files []string, contents [][]byte) (_ map[string][]knownhosts.KnownKey, ok bool) {
-	idx := map[string][]knownhosts.KnownKey{}
+func indexKnownHosts(files []string, contents [][]byte) (_ map[string]addrKeys, ok bool) {
+	idx := map[string]addrKeys{}
 	for i, data := range contents {
 		sc := bufio.NewScanner(bytes.NewReader(data)) // lines as knownhosts reads them
 		n := 0
@@ -183,8 +203,12 @@ func indexKnownHosts(files []string, contents [][]byte) (_ map[string][]knownhos
 			if !ok {
 				return nil, false
 			}
+			blob := key.Marshal()
 			for _, a := range addrs {
-				idx[a] = append(idx[a], knownhosts.KnownKey{Key: key, Filename: files[i], Line: n})
+				e := idx[a]
+				e.keys = append(e.keys, knownhosts.KnownKey{Key: key, Filename: files[i], Line: n})
+				e.blobs = append(e.blobs, blob)
+				idx[a] = e
 			}
 		}
 		if sc.Err() != nil {

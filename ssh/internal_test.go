@@ -248,6 +248,18 @@ func TestKnownHostsIndexAgrees(t *testing.T) {
 	checks := 0
 	for _, addr := range []string{"web-1:22", "web-1:2222", "web-2:22", "10.0.0.2:22", "web-3:22", "web-4:22",
 		"db:2200", "db:22", "[::1]:22", "[fe80::1]:2022", "[fe80::1]:22", "web-9:22", "WEB-1:22"} {
+		// The keys known for the address (the verifier's set-up), as
+		// knownhosts lists them.
+		list := func(keys []knownhosts.KnownKey) string {
+			var b strings.Builder
+			for _, k := range keys {
+				b.WriteString(k.String() + "; ")
+			}
+			return b.String()
+		}
+		if want, got := list(knownKeys(db.slow, addr)), list(db.known(addr)); want != got {
+			t.Errorf("%s: the index knows %q, knownhosts %q", addr, got, want)
+		}
 		for _, key := range append(k, probeKey) {
 			want, got := db.slow(addr, remote, key), db.check(addr, remote, key)
 			if (want == nil) != (got == nil) || (want != nil && describe(want) != describe(got)) {
