@@ -354,6 +354,7 @@ func (r *Runner) fanOut(ctx context.Context, name, defHash string, res *RunResul
 		}
 		g.Go(func() error {
 			defer func() { <-slots; r.opts.Capacity.release() }()
+			growStack()
 			one(h, hr)
 			if hr.Status.Failed() {
 				failures.Add(1)
