@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"math"
 	"reflect"
 	"slices"
@@ -41,13 +42,18 @@ func cached[T any](c *scriptCache, name string, build func(string, []T, plan.Res
 		return build
 	}
 	return func(marker string, items []T, st plan.Resume) string {
-		e := keyEncoder{b: append(make([]byte, 0, 1024), name...)}
-		if !e.value(reflect.ValueOf(items), 0) || !e.value(reflect.ValueOf(st), 0) {
+		bp := keyBufs.Get().(*[]byte)
+		defer keyBufs.Put(bp)
+		e := keyEncoder{b: append((*bp)[:0], name...)}
+		ok := e.value(reflect.ValueOf(items), 0) && e.value(reflect.ValueOf(st), 0)
+		if cap(e.b) <= keyBufMax {
+			*bp = e.b[:0] // the grown buffer goes back to the pool
+		}
+		if !ok {
 			return build(marker, items, st)
 		}
-		key := string(e.b)
 		c.mu.Lock()
-		hit, ok := c.m[key]
+		hit, ok := c.m[string(e.b)]
 		c.mu.Unlock()
 		if ok {
 			return strings.ReplaceAll(hit.script, hit.marker, marker)
@@ -57,11 +63,18 @@ func cached[T any](c *scriptCache, name string, build func(string, []T, plan.Res
 		if c.m == nil || len(c.m) >= scriptCacheMax {
 			c.m = map[string]cachedScript{}
 		}
-		c.m[key] = cachedScript{marker: marker, script: script}
+		c.m[string(e.b)] = cachedScript{marker: marker, script: script}
 		c.mu.Unlock()
 		return script
 	}
 }
+
+// keyBufs are the buffers keys are encoded in: a key is about as long as
+// the steps' contents, and a hit needs it only for the lookup.
+// (One grown past keyBufMax, by a large content, is left to the GC.)
+var keyBufs = sync.Pool{New: func() any { b := make([]byte, 0, 4<<10); return &b }}
+
+const keyBufMax = 1 << 20
 
 // keyEncoder writes a value, every field of it, exported or not, so that
 // two values have the same encoding only when they are equal: pointers by
@@ -147,29 +160,44 @@ func (e *keyEncoder) value(v reflect.Value, depth int) bool {
 	return true
 }
 
-// mapValue encodes a map by its entries, sorted, so that equal maps
-// have equal keys whatever their order.
+// mapValue encodes a map by its entries, sorted by their keys' encodings
+// (unique, as the keys are), so that equal maps have equal encodings
+// whatever their order: the count, then each key's encoding followed by
+// its value's.
 func (e *keyEncoder) mapValue(v reflect.Value, depth int) bool {
 	if v.IsNil() {
 		e.b = append(e.b, 'N')
 		return true
 	}
-	entries := make([]string, 0, v.Len())
-	it := v.MapRange()
-	for it.Next() {
-		var k, val keyEncoder
-		if !k.value(it.Key(), depth+1) || !val.value(it.Value(), depth+1) {
+	e.number('m', int64(v.Len()))
+	// The entries are encoded after what is there, then put in order.
+	start := len(e.b)
+	var spanBuf [16]keySpan
+	spans := spanBuf[:0]
+	for it := v.MapRange(); it.Next(); {
+		k := len(e.b)
+		if !e.value(it.Key(), depth+1) {
 			return false
 		}
-		entries = append(entries, strconv.Itoa(len(k.b))+";"+string(k.b)+string(val.b))
+		kv := len(e.b)
+		if !e.value(it.Value(), depth+1) {
+			return false
+		}
+		spans = append(spans, keySpan{k - start, kv - start, len(e.b) - start})
 	}
-	slices.Sort(entries)
-	e.number('m', int64(len(entries)))
-	for _, s := range entries {
-		e.bytes(':', s)
+	var tmpBuf [512]byte
+	tmp := append(tmpBuf[:0], e.b[start:]...)
+	slices.SortFunc(spans, func(a, b keySpan) int { return bytes.Compare(tmp[a.key:a.val], tmp[b.key:b.val]) })
+	e.b = e.b[:start]
+	for _, sp := range spans {
+		e.b = append(e.b, tmp[sp.key:sp.end]...)
 	}
 	return true
 }
+
+// keySpan is where one map entry's key and value encodings are, in the
+// bytes after the map's count.
+type keySpan struct{ key, val, end int }
 
 // number writes a tag and a number, ended by ';'.
 func (e *keyEncoder) number(tag byte, n int64) {

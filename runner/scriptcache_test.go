@@ -112,6 +112,28 @@ func TestScriptKeyCoversEveryField(t *testing.T) {
 	if scriptKeyOf(t, []plan.ApplyStep{{Step: fullStep(), Write: []byte("a")}}) == scriptKeyOf(t, []plan.ApplyStep{{Step: fullStep(), Write: []byte("b")}}) {
 		t.Error("what an apply step writes is not in the key")
 	}
+	// Maps: by their entries, in any order, and entries do not run into
+	// each other.
+	many := func(order []int) map[string]string {
+		m := map[string]string{}
+		for _, i := range order {
+			m[fmt.Sprint("k", i)] = fmt.Sprint("v", i)
+		}
+		return m
+	}
+	if scriptKeyOf(t, many([]int{1, 2, 3, 4, 5, 6, 7, 8, 9, 10})) != scriptKeyOf(t, many([]int{10, 9, 8, 7, 6, 5, 4, 3, 2, 1})) {
+		t.Error("equal maps have different keys")
+	}
+	for _, pair := range [][2]any{
+		{map[string]string{"a": "bc"}, map[string]string{"ab": "c"}},
+		{map[string]string{"a": "b", "c": "d"}, map[string]string{"a": "bc", "": "d"}},
+		{map[string]string{}, map[string]string(nil)},
+		{map[int][]string{1: {"a"}, 2: nil}, map[int][]string{1: nil, 2: {"a"}}},
+	} {
+		if scriptKeyOf(t, pair[0]) == scriptKeyOf(t, pair[1]) {
+			t.Errorf("%v and %v have the same key", pair[0], pair[1])
+		}
+	}
 	var e keyEncoder
 	if e.value(reflect.ValueOf(struct{ f func() }{}), 0) {
 		t.Error("a function was encoded")
