@@ -580,7 +580,8 @@ func (w *scriptWatch) scriptEnded(f *frame.Frame) {
 	// The script is done. Something it started (a daemon a check
 	// launched) may still hold the session's output open: the session
 	// then ends here, shortly after.
-	w.ended.Store(f)
+	end := *f // f is the frame writer's, for this call only
+	w.ended.Store(&end)
 	w.endTimer = time.AfterFunc(endGrace, func() { w.cancel(transport.ErrScriptEnded) })
 }
 

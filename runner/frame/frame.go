@@ -62,11 +62,15 @@ type Writer struct {
 	marker []byte
 	buf    bytes.Buffer
 	Frames []Frame
-	cur    *Frame
+	// cur is the frame whose payload is being read, when inCur.
+	cur    Frame
+	inCur  bool
 	need   int64 // fixed payload bytes still expected for cur
 	stream bool  // cur is streamed: it ends at the next marker
+	head   Frame // the header OnFrame is given
 	// OnFrame, when set, is called with each frame header as soon as it
-	// is read (a streamed frame's payload is still to come).
+	// is read (a streamed frame's payload is still to come). f is valid
+	// only during the call: a callee that keeps it keeps a copy.
 	OnFrame func(f *Frame)
 	Loose   io.Writer
 }
@@ -87,7 +91,7 @@ func payloadCap(kind Kind) int64 {
 
 func (w *Writer) keep(b []byte) {
 	switch {
-	case w.cur != nil:
+	case w.inCur:
 		w.cur.Size += int64(len(b))
 		if room := payloadCap(w.cur.Kind) - int64(len(w.cur.Payload)); room > 0 {
 			w.cur.Payload = append(w.cur.Payload, b[:min(int64(len(b)), room)]...)
@@ -100,7 +104,7 @@ func (w *Writer) keep(b []byte) {
 func (w *Writer) Write(p []byte) (int, error) {
 	w.buf.Write(p)
 	for {
-		if w.cur != nil && !w.stream {
+		if w.inCur && !w.stream {
 			n := min(int64(w.buf.Len()), w.need)
 			w.cur.Payload = append(w.cur.Payload, w.buf.Next(int(n))...)
 			w.need -= n
@@ -126,7 +130,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 		w.keep(data[:i])
 		header := string(data[i+len(w.marker) : i+1+end])
 		w.buf.Next(i + 1 + end + 1)
-		if w.cur != nil { // a streamed payload ends here
+		if w.inCur { // a streamed payload ends here
 			w.finish()
 		}
 		f, n, ok := ParseHeader(header)
@@ -134,17 +138,20 @@ func (w *Writer) Write(p []byte) (int, error) {
 			continue
 		}
 		if w.OnFrame != nil {
-			w.OnFrame(&f)
+			// The header is w's: a frame passed by its own address would
+			// be allocated for every frame.
+			w.head = f
+			w.OnFrame(&w.head)
 		}
 		switch {
 		case n < 0:
 			f.Size = 0
-			w.cur, w.stream = &f, true
+			w.cur, w.inCur, w.stream = f, true, true
 		case n == 0:
 			f.At = time.Now()
 			w.Frames = append(w.Frames, f)
 		default:
-			w.cur, w.need, w.stream = &f, n, false
+			w.cur, w.inCur, w.need, w.stream = f, true, n, false
 		}
 	}
 }
@@ -152,39 +159,45 @@ func (w *Writer) Write(p []byte) (int, error) {
 // finish ends the current payload frame.
 func (w *Writer) finish() {
 	w.cur.At = time.Now()
-	w.Frames = append(w.Frames, *w.cur)
-	w.cur, w.stream = nil, false
+	w.Frames = append(w.Frames, w.cur)
+	w.cur, w.inCur, w.stream = Frame{}, false, false
 }
 
 // Close ends a streamed payload cut short (the script was killed): what
 // is held back is part of it.
 func (w *Writer) Close() error {
-	if w.cur != nil && w.stream {
+	if w.inCur && w.stream {
 		w.keep(w.buf.Next(w.buf.Len()))
 		w.finish()
 	}
 	return nil
 }
 
+// ParseHeader parses a frame's header line after the marker: "<step>
+// <kind> <length> [fields...]", words separated by one space (the fields
+// by any white space). It returns the frame, its payload's length and
+// whether the header is one.
 func ParseHeader(h string) (Frame, int64, bool) {
-	parts := strings.SplitN(h, " ", 4)
-	if len(parts) < 3 {
+	step, rest, ok := strings.Cut(h, " ")
+	kind, rest, ok2 := strings.Cut(rest, " ")
+	if !ok || !ok2 {
 		return Frame{}, 0, false
 	}
-	f := Frame{Kind: Kind(parts[1]), Step: -1}
-	if parts[0] != "-" {
-		n, err := strconv.Atoi(parts[0])
+	length, fields, hasFields := strings.Cut(rest, " ")
+	f := Frame{Kind: Kind(kind), Step: -1}
+	if step != "-" {
+		n, err := strconv.Atoi(step)
 		if err != nil {
 			return Frame{}, 0, false
 		}
 		f.Step = n
 	}
-	n, err := strconv.ParseInt(parts[2], 10, 64)
+	n, err := strconv.ParseInt(length, 10, 64)
 	if err != nil || n < -1 || n > MaxFile {
 		return Frame{}, 0, false
 	}
-	if len(parts) == 4 {
-		f.Fields = strings.Fields(parts[3])
+	if hasFields {
+		f.Fields = strings.Fields(fields)
 	}
 	f.Size = n
 	if n > 0 && len(f.Fields) > 0 {

@@ -3,6 +3,8 @@ package frame
 import (
 	"bytes"
 	"fmt"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -169,5 +171,85 @@ func TestLastAndCode(t *testing.T) {
 	}
 	if Last(fs, Cur) != nil || Code(nil) != -1 || Code(Last(fs, Check)) != -1 || Code(&Frame{}) != -1 {
 		t.Error("a missing frame or field, or a field that is not a number, must give nil and -1")
+	}
+}
+
+// parseHeaderSplit is ParseHeader as it was written first, with
+// strings.SplitN: the reference the one that parses in place must agree
+// with.
+func parseHeaderSplit(h string) (Frame, int64, bool) {
+	parts := strings.SplitN(h, " ", 4)
+	if len(parts) < 3 {
+		return Frame{}, 0, false
+	}
+	f := Frame{Kind: Kind(parts[1]), Step: -1}
+	if parts[0] != "-" {
+		n, err := strconv.Atoi(parts[0])
+		if err != nil {
+			return Frame{}, 0, false
+		}
+		f.Step = n
+	}
+	n, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil || n < -1 || n > MaxFile {
+		return Frame{}, 0, false
+	}
+	if len(parts) == 4 {
+		f.Fields = strings.Fields(parts[3])
+	}
+	f.Size = n
+	if n > 0 && len(f.Fields) > 0 {
+		if full, err := strconv.ParseInt(f.Fields[0], 10, 64); err == nil {
+			f.Size = full
+		}
+	}
+	return f, n, true
+}
+
+func FuzzParseHeader(f *testing.F) {
+	for _, h := range []string{"1 check 0 0", "- facts 0 Linux -", "2 sout -1 check", "3 cur 12 4096", "0 out 5",
+		"x y", "1 check", "1 check 0", "1 check 0 ", "1  check 0", "- end 0 0  7\t8", "9 stat 0 \t", "-1 run 9999999999", ""} {
+		f.Add(h)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		want, wn, wok := parseHeaderSplit(h)
+		got, n, ok := ParseHeader(h)
+		if ok != wok || n != wn || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%q: %+v %d %v, want %+v %d %v", h, got, n, ok, want, wn, wok)
+		}
+	})
+}
+
+// OnFrame is told each header as it is read, in order, before the
+// frame's payload; what it is given is the header, for the call.
+func TestOnFrame(t *testing.T) {
+	m := NewMarker()
+	in := "\n" + m + " - facts 0 Linux -\n" +
+		"\n" + m + " 0 sout -1 check\nstreamed" +
+		"\n" + m + " 0 check 0 1\n" +
+		"\n" + m + " 1 cur 3 3\nabc" +
+		"\n" + m + " - end 0 0\n"
+	for _, chunk := range []int{1, 3, len(in)} {
+		w := NewWriter(m)
+		var seen []string
+		var payloads []int
+		w.OnFrame = func(f *Frame) {
+			seen = append(seen, fmt.Sprintln(f.Step, f.Kind, f.Fields))
+			payloads = append(payloads, len(f.Payload))
+		}
+		for i := 0; i < len(in); i += chunk {
+			w.Write([]byte(in[i:min(i+chunk, len(in))]))
+		}
+		w.Close()
+		want := fmt.Sprint([]string{"-1 facts [Linux -]\n", "0 sout [check]\n", "0 check [1]\n", "1 cur [3]\n", "-1 end [0]\n"})
+		if got := fmt.Sprint(seen); got != want {
+			t.Errorf("chunk %d: headers %s, want %s", chunk, got, want)
+		}
+		if fmt.Sprint(payloads) != "[0 0 0 0 0]" {
+			t.Errorf("chunk %d: OnFrame saw payloads %v", chunk, payloads)
+		}
+		if len(w.Frames) != 5 || string(w.Frames[1].Payload) != "streamed" || string(w.Frames[3].Payload) != "abc" {
+			t.Errorf("chunk %d: frames %+v", chunk, w.Frames)
+		}
 	}
 }
