@@ -2,10 +2,10 @@ package runner
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -108,9 +108,9 @@ func (e *keyEncoder) value(v reflect.Value, depth int) bool {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		e.number('i', v.Int())
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		e.b = append(strconv.AppendUint(append(e.b, 'u'), v.Uint(), 10), ';')
+		e.b = binary.LittleEndian.AppendUint64(append(e.b, 'u'), v.Uint())
 	case reflect.Float32, reflect.Float64:
-		e.b = append(strconv.AppendUint(append(e.b, 'x'), math.Float64bits(v.Float()), 10), ';')
+		e.b = binary.LittleEndian.AppendUint64(append(e.b, 'x'), math.Float64bits(v.Float()))
 	case reflect.String:
 		e.bytes('s', v.String())
 	case reflect.Slice:
@@ -119,7 +119,9 @@ func (e *keyEncoder) value(v reflect.Value, depth int) bool {
 			return true
 		}
 		if v.Type().Elem().Kind() == reflect.Uint8 {
-			e.bytes('b', string(v.Bytes()))
+			b := v.Bytes()
+			e.number('b', int64(len(b)))
+			e.b = append(e.b, b...)
 			return true
 		}
 		return e.list(v, depth)
@@ -199,9 +201,9 @@ func (e *keyEncoder) mapValue(v reflect.Value, depth int) bool {
 // bytes after the map's count.
 type keySpan struct{ key, val, end int }
 
-// number writes a tag and a number, ended by ';'.
+// number writes a tag and a number, in 8 bytes.
 func (e *keyEncoder) number(tag byte, n int64) {
-	e.b = append(strconv.AppendInt(append(e.b, tag), n, 10), ';')
+	e.b = binary.LittleEndian.AppendUint64(append(e.b, tag), uint64(n))
 }
 
 // bytes writes a tag and a length-prefixed string.
