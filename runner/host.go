@@ -501,7 +501,9 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 // values and file contents. The shell reads all of it before running
 // any of it, so no step can eat the script.
 func (h *hostRun) command(script string, fw, ew *frame.Writer) *transport.Command {
-	slog.Debug("script", "bytes", len(script))
+	if debugOn() {
+		slog.Debug("script", "bytes", len(script))
+	}
 	h.mu.Lock()
 	h.live.fw, h.live.ew = fw, ew
 	h.mu.Unlock()

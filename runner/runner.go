@@ -169,7 +169,9 @@ func (r *Runner) conn(ctx context.Context, h *inventory.Host) (transport.Conn, e
 	lc.once.Do(func() {
 		start := time.Now()
 		lc.conn, lc.err = r.opts.Dial(ctx, h)
-		slog.Debug("dial", "host", h.Name, "transport", h.Transport, "took", time.Since(start), "error", lc.err)
+		if debugOn() {
+			slog.Debug("dial", "host", h.Name, "transport", h.Transport, "took", time.Since(start), "error", lc.err)
+		}
 	})
 	return lc.conn, lc.err
 }
@@ -573,7 +575,9 @@ func (r *Runner) finishHost(ctx context.Context, assoc string, hr *journal.HostR
 	}
 	hr.EndedAt = now
 	hr.Status = status
-	slog.Debug("host done", "association", assoc, "host", hr.Host, "status", status, "took", hr.EndedAt.Sub(hr.StartedAt), "error", hr.Error)
+	if debugOn() {
+		slog.Debug("host done", "association", assoc, "host", hr.Host, "status", status, "took", hr.EndedAt.Sub(hr.StartedAt), "error", hr.Error)
+	}
 	if detail != "" {
 		hr.Detail = detail
 	}

@@ -1,5 +1,15 @@
 package runner
 
+import (
+	"context"
+	"log/slog"
+)
+
+// debugOn reports whether debug records are logged. The per-host ones are
+// made only then: their values would otherwise be boxed (allocated) for
+// nothing, several per host.
+func debugOn() bool { return slog.Default().Enabled(context.Background(), slog.LevelDebug) }
+
 // hostStack is about the stack a host's goroutine needs: the dial (ssh
 // and x/crypto's handshake set-up under the runner's own frames) reaches
 // ~16 KiB. A goroutine starts with a few KiB and the runtime doubles its
