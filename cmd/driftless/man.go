@@ -50,7 +50,7 @@ var manFiles = [][2]string{
 	{"DIR/associations.toml", "Which document runs on which targets, when, with which parameters (--associations moves it)."},
 	{"DIR/documents/NAME.toml", "A document in the native format; NAME is the document's name."},
 	{"DIR/documents/NAME.{json,yaml,yml}", "An SSM Command document, schema 2.2, run unchanged."},
-	{"DIR/.driftless/journal.db", "The journal (SQLite, mode 0600): every run, host result, step result and drift (--journal or DRIFTLESS_JOURNAL moves it)."},
+	{"DIR/.driftless/journal.db", "The journal (SQLite, mode 0600): every run, host result, step result and drift (--journal or DRIFTLESS_JOURNAL moves it, to another file or to PostgreSQL with a postgres:// URL)."},
 }
 
 // manEnv are the environment variables driftless reads that are not a
