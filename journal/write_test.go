@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/driftless-dev/driftless/internal/pgtest"
 )
 
 // fiveSteps is the host record of the batch tests and the benchmark.
@@ -501,15 +503,18 @@ func BenchmarkRecordHost(b *testing.B) {
 // "progress", every third host also records progress (RecordProgress,
 // its first four steps) before its result, as a host whose last step
 // runs a command does in an apply.
+// In "postgres", the same as "plain" on a PostgreSQL journal (a server
+// of the test binary, on a unix socket).
 func BenchmarkRunHosts(b *testing.B) {
-	b.Run("plain", func(b *testing.B) { benchmarkRunHosts(b, 0) })
-	b.Run("progress", func(b *testing.B) { benchmarkRunHosts(b, 3) })
+	b.Run("plain", func(b *testing.B) { benchmarkRunHosts(b, tempPath(b), 0) })
+	b.Run("progress", func(b *testing.B) { benchmarkRunHosts(b, tempPath(b), 3) })
+	b.Run("postgres", func(b *testing.B) { benchmarkRunHosts(b, pgtest.NewDB(b), 0) })
 }
 
-func benchmarkRunHosts(b *testing.B, progressEvery int) {
+func benchmarkRunHosts(b *testing.B, target string, progressEvery int) {
 	const inFlight = 100
 	ctx := context.Background()
-	j := openT(b, tempPath(b))
+	j := openT(b, target)
 	id := startRunT(b, j, "web", ModeApply, base)
 	names := make([]string, b.N)
 	for i := range names {
