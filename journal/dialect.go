@@ -43,6 +43,9 @@ type dialect interface {
 	afterPrune(ctx context.Context, j *Journal, start Space) error
 	// vacuum rewrites the whole database (Journal.Vacuum).
 	vacuum(ctx context.Context, db *sql.DB) error
+	// files is what the journal takes on the disk: its file and its
+	// write-ahead log (Stats).
+	files(path string, s Space) (file, wal int64, err error)
 }
 
 // sqliteDialect is the default journal: a file, one writer at a time.
@@ -124,6 +127,13 @@ func (sqliteDialect) afterPrune(ctx context.Context, j *Journal, start Space) er
 	}
 	_, err := j.w.ExecContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`)
 	return err
+}
+
+func (sqliteDialect) files(path string, _ Space) (file, wal int64, err error) {
+	if file, err = fileSize(path); err == nil {
+		wal, err = fileSize(path + "-wal")
+	}
+	return file, wal, err
 }
 
 func (sqliteDialect) vacuum(ctx context.Context, db *sql.DB) error {

@@ -305,6 +305,11 @@ func (postgresDialect) tables(ctx context.Context, db *sql.DB) ([]string, map[st
 	return names, sizes, err
 }
 
+// files: the database's size; its WAL is the server's.
+func (postgresDialect) files(_ string, s Space) (file, wal int64, err error) {
+	return s.Bytes(), 0, nil
+}
+
 // afterPrune: autovacuum makes the space of deleted rows reusable.
 func (postgresDialect) afterPrune(context.Context, *Journal, Space) error { return nil }
 

@@ -47,15 +47,8 @@ func (j *Journal) Stats(ctx context.Context) (*Stats, error) {
 	if st.Space, err = j.d.space(ctx, j.r); err != nil {
 		return nil, wrap("stats", err)
 	}
-	if j.d.name() == "postgres" { // the database's size
-		st.FileBytes = st.Space.Bytes()
-	} else if st.FileBytes, err = fileSize(j.path); err != nil {
+	if st.FileBytes, st.WALBytes, err = j.d.files(j.path, st.Space); err != nil {
 		return nil, wrap("stats", err)
-	}
-	if j.d.name() == "sqlite" {
-		if st.WALBytes, err = fileSize(j.path + "-wal"); err != nil {
-			return nil, wrap("stats", err)
-		}
 	}
 	names, sizes, err := j.d.tables(ctx, j.r)
 	if err != nil {

@@ -42,7 +42,7 @@ var ErrLeasesLost = errors.New("leases lost")
 // journal: res.Run.ID is then 0.
 func (r *Runner) runClaimed(ctx context.Context, job Job, res *RunResult, hosts []*inventory.Host, mode journal.Mode, limit, tolerated int, maxErr config.Rate) (*RunResult, error) {
 	a := job.Assoc
-	c := r.newClaimer(ctx, a, hosts, job.Round, limit, tolerated, res.Run.ID)
+	c := r.newClaimer(a, hosts, job.Round, limit, tolerated, res.Run.ID)
 	hctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	go r.heartbeat(hctx, c, cancel)
@@ -88,7 +88,7 @@ type granted struct {
 }
 
 // newClaimer offers hosts of association a, due at round, for run runID.
-func (r *Runner) newClaimer(ctx context.Context, a *config.Association, hosts []*inventory.Host, round time.Time, limit, tolerated int, runID int64) *claimer {
+func (r *Runner) newClaimer(a *config.Association, hosts []*inventory.Host, round time.Time, limit, tolerated int, runID int64) *claimer {
 	j := r.opts.Journal
 	c := &claimer{j: j, holder: j.Self(runID), byName: make(map[string]*inventory.Host, len(hosts)),
 		held: map[string]journal.Holder{}}
