@@ -200,9 +200,10 @@ func (c *claimer) flush(ctx context.Context) {
 // this node has claimed it. The hosts another node claimed are left out
 // of res.
 func (r *Runner) fanOutClaimed(ctx context.Context, a *config.Association, mode journal.Mode, res *RunResult, c *claimer, limit int, maxErr config.Rate) error {
+	// out and ran are this loop's alone: the hosts' goroutines only fill
+	// in the results out points to.
 	var (
 		g   errgroup.Group
-		mu  sync.Mutex
 		out = map[string]*journal.HostResult{}
 		ran = map[string]bool{}
 	)
@@ -229,9 +230,7 @@ func (r *Runner) fanOutClaimed(ctx context.Context, a *config.Association, mode 
 			break
 		}
 		hr := &journal.HostResult{RunID: res.Run.ID, Host: gr.h.Name, DefHash: a.Hash}
-		mu.Lock()
 		out[gr.h.Name] = hr
-		mu.Unlock()
 		if gr.skip {
 			r.finishHost(ctx, a.Name, hr, journal.StatusSkipped, fmt.Sprintf("not started: more hosts failed than max_errors = %s tolerates, over every node", maxErr))
 			c.end(ctx, gr.h.Name, false)
