@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -112,8 +113,16 @@ func pgText(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "\uFFFD")
 }
 
-// pgQueries caches translations: the journal's queries are a fixed set.
-var pgQueries sync.Map // string -> string
+// pgQueries caches translations. The journal's queries are a fixed set,
+// but for those that take a list as many parameters (RunDrifts,
+// OutOfStateSteps), one per length: past pgCacheMax entries, a query is
+// translated again each time rather than kept.
+var (
+	pgQueries   sync.Map // string -> string
+	pgCacheSize atomic.Int64
+)
+
+const pgCacheMax = 1024
 
 var jsonEach = regexp.MustCompile(`json_each\((\$\d+)\)`)
 
@@ -123,7 +132,11 @@ func pgQuery(q string) string {
 		return t.(string)
 	}
 	t := jsonEach.ReplaceAllString(renumber(q), "jsonb_array_elements_text(CAST($1 AS jsonb))")
-	pgQueries.Store(q, t)
+	if pgCacheSize.Load() < pgCacheMax {
+		if _, loaded := pgQueries.LoadOrStore(q, t); !loaded {
+			pgCacheSize.Add(1)
+		}
+	}
 	return t
 }
 
