@@ -38,7 +38,7 @@ Examples:
    driftless -C /etc/driftless journal migrate --to postgres://driftless@/driftless?host=/run/postgresql --json`,
 		Action: listAction("the journal to copy is --journal FILE (or -C DIR), the one to copy into --to URL", runJournalMigrate),
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "to", Usage: "the PostgreSQL journal to copy into: `URL`, postgres://USER@HOST/DB?sslmode=...; required"},
+			&cli.StringFlag{Name: "to", Usage: "the PostgreSQL journal to copy into, a `URL` (postgres://USER@HOST/DB?sslmode=...); required"},
 		},
 	}
 }

@@ -117,6 +117,9 @@ func openJournalToRead(c *cli.Context, u *ui) (*journal.Journal, error) {
 // be written, to read only, saying so.
 func openJournalOrReadOnly(c *cli.Context, u *ui) (*journal.Journal, error) {
 	path := journalPath(c)
+	if _, err := nodeName(c); err != nil { // a bad name, not a journal to read only
+		return nil, err
+	}
 	j, err := openJournal(c)
 	if err == nil || errors.Is(err, journal.ErrNewerSchema) {
 		return j, err

@@ -236,7 +236,7 @@ func loadConfigQuiet(c *cli.Context) (*config.Config, string) {
 // leaseTTLFlag is tick's and daemon's --lease-ttl.
 func leaseTTLFlag() cli.Flag {
 	return &cli.DurationFlag{Name: "lease-ttl", Value: runner.DefaultLeaseTTL,
-		Usage: "how long a host's lease lives unrenewed: when a node dies, others take its hosts over after it (docs/journal.md#several-nodes)"}
+		Usage: "how long a host's lease lives unrenewed, a duration `D` of 3s or more: when a node dies, others take its hosts over after it (docs/journal.md#several-nodes)"}
 }
 
 // leaseTTL is --lease-ttl, at least 3 s (leases are renewed every third of
