@@ -47,8 +47,10 @@ func (r *Runner) runClaimed(ctx context.Context, job Job, res *RunResult, hosts 
 	defer cancel(nil)
 	go r.heartbeat(hctx, c, cancel)
 	cerr := r.fanOutClaimed(hctx, a, mode, res, c, limit, maxErr)
-	for n, h := range c.held {
-		res.Held = append(res.Held, Held{Association: a.Name, Host: n, Holder: h})
+	for _, n := range c.hosts { // in target order
+		if h, ok := c.held[n]; ok {
+			res.Held = append(res.Held, Held{Association: a.Name, Host: n, Holder: h})
+		}
 	}
 	if cerr != nil {
 		cerr = fmt.Errorf("claim: %w", cerr)
@@ -200,12 +202,11 @@ func (c *claimer) flush(ctx context.Context) {
 // this node has claimed it. The hosts another node claimed are left out
 // of res.
 func (r *Runner) fanOutClaimed(ctx context.Context, a *config.Association, mode journal.Mode, res *RunResult, c *claimer, limit int, maxErr config.Rate) error {
-	// out and ran are this loop's alone: the hosts' goroutines only fill
-	// in the results out points to.
+	// out is this loop's alone: the hosts' goroutines only fill in the
+	// results it points to.
 	var (
 		g   errgroup.Group
 		out = map[string]*journal.HostResult{}
-		ran = map[string]bool{}
 	)
 	slots := make(chan struct{}, limit)
 	var claimErr error
@@ -234,13 +235,14 @@ func (r *Runner) fanOutClaimed(ctx context.Context, a *config.Association, mode 
 		if gr.skip {
 			r.finishHost(ctx, a.Name, hr, journal.StatusSkipped, fmt.Sprintf("not started: more hosts failed than max_errors = %s tolerates, over every node", maxErr))
 			c.end(ctx, gr.h.Name, false)
+			r.done(gr.h)
 			<-slots
 			r.opts.Capacity.release()
 			continue
 		}
-		ran[gr.h.Name] = true
 		g.Go(func() error {
 			defer func() { <-slots; r.opts.Capacity.release() }()
+			growStack()
 			r.runHost(ctx, a, mode, gr.h, hr)
 			c.end(ctx, gr.h.Name, hr.Status.Failed())
 			return nil
@@ -248,15 +250,16 @@ func (r *Runner) fanOutClaimed(ctx context.Context, a *config.Association, mode 
 	}
 	g.Wait()
 	c.flush(ctx)
-	r.collect(ctx, a.Name, res, c, out, ran)
+	r.collect(ctx, a.Name, res, c, out)
 	return claimErr
 }
 
 // collect puts the hosts this node claimed into res, in target order;
 // those it claimed and could not start (cancelled) are recorded
-// Cancelled. It ends the hosts it did not run (ran) for the runner.
-func (r *Runner) collect(ctx context.Context, assoc string, res *RunResult, c *claimer, out map[string]*journal.HostResult, ran map[string]bool) {
+// Cancelled. Every host it did not run ends here for the runner (done).
+func (r *Runner) collect(ctx context.Context, assoc string, res *RunResult, c *claimer, out map[string]*journal.HostResult) {
 	for _, gr := range c.granted {
+		r.done(gr.h)
 		hr := &journal.HostResult{RunID: res.Run.ID, Host: gr.h.Name}
 		r.finishHost(ctx, assoc, hr, journal.StatusCancelled, notStarted(ctx))
 		out[gr.h.Name] = hr
@@ -270,9 +273,8 @@ func (r *Runner) collect(ctx context.Context, assoc string, res *RunResult, c *c
 	for _, n := range c.hosts {
 		if hr, ok := out[n]; ok {
 			res.Hosts = append(res.Hosts, *hr)
-		}
-		if !ran[n] {
-			r.done(c.byName[n])
+		} else {
+			r.done(c.byName[n]) // another node's, or held: not ours to run
 		}
 	}
 }

@@ -64,9 +64,6 @@ type Options struct {
 	// association (--max-hosts); share one between the Runners of a
 	// process. nil: no bound but each association's max_concurrency.
 	Capacity *Capacity
-	// Node names this driftless process (--node, default the host
-	// name), for what it records.
-	Node string
 	// Sites are the sites a tick runs the hosts of (--site; none: every
 	// site), told to the other nodes so that they share work only with
 	// the nodes that run the same hosts.
@@ -206,9 +203,6 @@ type Job struct {
 	// MaxConcurrency and MaxErrors override the association's.
 	MaxConcurrency *config.Rate
 	MaxErrors      *config.Rate
-	// Leased says the caller already holds the journal leases of the
-	// hosts; otherwise Run takes them (docs/safety.md).
-	Leased bool
 	// Round, for a tick, is the instant the hosts are due at: they are
 	// shared with the other nodes on the journal, and the run has only
 	// those this node claimed (claim.go).
@@ -299,12 +293,9 @@ func (r *Runner) Run(ctx context.Context, job Job) (*RunResult, error) {
 	for i, h := range hosts {
 		names[i] = h.Name
 	}
-	var leases *runLeases
-	if !job.Leased {
-		var err error
-		if leases, err = r.takeLeases(ctx, a, res, names); err != nil {
-			return nil, err
-		}
+	leases, err := r.takeLeases(ctx, a, res, names)
+	if err != nil {
+		return nil, err
 	}
 	r.fanOut(ctx, a.Name, a.Hash, res, hosts, limit, tolerated, maxErr, func(h *inventory.Host, hr *journal.HostResult) {
 		if why := leases.await(ctx, h.Name); why != "" {

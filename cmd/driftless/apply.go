@@ -105,8 +105,7 @@ func runAssociations(c *cli.Context, u *ui, check bool) error {
 	if err != nil {
 		return err
 	}
-	node, err := nodeName(c)
-	if err != nil {
+	if _, err := nodeName(c); err != nil { // checked before any host is contacted
 		return err
 	}
 	maxErr, err := parseRateFlag(c, "max-errors", 0)
@@ -173,7 +172,7 @@ func runAssociations(c *cli.Context, u *ui, check bool) error {
 	notes := startNotify(c, u, cfg, j)
 	defer notes.Close()
 	prog := newProgress(u)
-	r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note, LeaseWait: c.Duration("lease-wait"), Node: node})
+	r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note, LeaseWait: c.Duration("lease-wait")})
 	defer r.Close()
 	for _, job := range jobs {
 		r.Expect(job.Hosts)

@@ -23,8 +23,7 @@ func runExec(c *cli.Context, u *ui) error {
 	if len(sels) == 0 {
 		return usageError("exec needs --targets (use --targets '*' for every host)")
 	}
-	node, err := nodeName(c)
-	if err != nil {
+	if _, err := nodeName(c); err != nil { // checked before any host is contacted
 		return err
 	}
 	conc := config.Rate{N: 50}
@@ -60,7 +59,7 @@ func runExec(c *cli.Context, u *ui) error {
 	defer j.Close()
 	d := newDialer()
 	prog := newProgress(u)
-	r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note, Node: node})
+	r := runner.New(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note})
 	defer r.Close()
 	r.Expect(hosts)
 	res, err := r.Exec(c.Context, runner.ExecJob{Command: command, Hosts: hosts, MaxConcurrency: conc, Timeout: c.Duration("timeout")})

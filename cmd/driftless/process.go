@@ -116,7 +116,7 @@ func processOf(c *cli.Context, inv *inventory.Inventory) (*process, error) {
 
 // options are the runner options of the process: its node and capacity.
 func (p *process) options(o runner.Options) runner.Options {
-	o.Node, o.Capacity, o.Sites = p.node, p.capacity, p.sites
+	o.Capacity, o.Sites = p.capacity, p.sites
 	return o
 }
 
