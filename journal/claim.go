@@ -135,36 +135,34 @@ func (j *Journal) Release(ctx context.Context, holder Holder, assoc string, ende
 }
 
 // endLeases makes holder's leases of the ended hosts free (expired now),
-// keeping the round they were claimed for and whether the host failed.
+// keeping the round they were claimed for and whether the host failed, in
+// one statement.
 func endLeases(ctx context.Context, tx *sql.Tx, holder Holder, assoc string, ended []Ended) error {
-	var ok, failed []string
-	for _, e := range ended {
+	if len(ended) == 0 {
+		return nil
+	}
+	all, failed := make([]string, len(ended)), []string{}
+	for i, e := range ended {
+		all[i] = e.Host
 		if e.Failed {
 			failed = append(failed, e.Host)
-		} else {
-			ok = append(ok, e.Host)
 		}
 	}
-	for _, g := range []struct {
-		hosts  []string
-		failed bool
-	}{{ok, false}, {failed, true}} {
-		if len(g.hosts) == 0 {
-			continue
-		}
-		list, err := json.Marshal(g.hosts)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, `
-			UPDATE leases SET expires_at = 0, failed = ?
-			WHERE association = ? AND host IN (SELECT value FROM json_each(?))
-				AND holder_pid = ? AND holder_hostname = ? AND holder_run_id = ?`,
-			g.failed, assoc, string(list), holder.PID, holder.Hostname, holder.RunID); err != nil {
-			return err
-		}
+	allList, err := json.Marshal(all)
+	if err != nil {
+		return err
 	}
-	return nil
+	failedList, err := json.Marshal(failed)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `
+		UPDATE leases SET expires_at = 0,
+			failed = CASE WHEN host IN (SELECT value FROM json_each(?3)) THEN 1 ELSE 0 END
+		WHERE association = ?1 AND host IN (SELECT value FROM json_each(?2))
+			AND holder_pid = ?4 AND holder_hostname = ?5 AND holder_run_id = ?6`,
+		assoc, string(allList), string(failedList), holder.PID, holder.Hostname, holder.RunID)
+	return err
 }
 
 // claimTx is Claim's work under the association's lock.
@@ -298,8 +296,8 @@ func (j *Journal) examine(ctx context.Context, tx *sql.Tx, holder Holder, req Cl
 	return taken, nil
 }
 
-// SeeNode records that node (this process's) is alive and runs sites
-// (every site when empty), for NodesSeen.
+// SeeNode records that this process's node is alive and runs sites
+// (every site when empty): the nodes a claim shares a round with.
 func (j *Journal) SeeNode(ctx context.Context, sites []string) error {
 	if err := j.live(); err != nil {
 		return fmt.Errorf("journal: see node: %w", err)
@@ -321,46 +319,6 @@ func (j *Journal) SeeNode(ctx context.Context, sites []string) error {
 	})
 	return wrap("see node", err)
 }
-
-// Node is a node as SeeNode last recorded it.
-type Node struct {
-	Name     string
-	Hostname string
-	PID      int
-	Sites    []string // empty: every site
-	SeenAt   time.Time
-}
-
-// Nodes lists the nodes seen since since, by name.
-func (j *Journal) Nodes(ctx context.Context, since time.Time) ([]Node, error) {
-	if err := j.beforeQuery(ctx); err != nil {
-		return nil, wrap("nodes", err)
-	}
-	rows, err := j.r.QueryContext(ctx, `
-		SELECT node, hostname, pid, sites, seen_at FROM nodes WHERE seen_at >= ? ORDER BY node`, unixNano(since))
-	if err != nil {
-		return nil, wrap("nodes", err)
-	}
-	defer rows.Close()
-	var out []Node
-	for rows.Next() {
-		var n Node
-		var sites string
-		var seen int64
-		if err := rows.Scan(&n.Name, &n.Hostname, &n.PID, &sites, &seen); err != nil {
-			return nil, wrap("nodes", err)
-		}
-		if err := json.Unmarshal([]byte(sites), &n.Sites); err != nil {
-			return nil, wrap("nodes: "+n.Name, err)
-		}
-		n.SeenAt = fromNano(seen)
-		out = append(out, n)
-	}
-	return out, wrap("nodes", rows.Err())
-}
-
-// Node returns this process's node name.
-func (j *Journal) Node() string { return j.node }
 
 // DiscardRun deletes run id if no host execution was recorded in it: a
 // tick's run that claimed no host (every one was another node's) leaves

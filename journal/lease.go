@@ -219,9 +219,6 @@ func (j *Journal) ReleaseLeases(ctx context.Context, holder Holder, assoc string
 	if err := j.live(); err != nil {
 		return fmt.Errorf("journal: release leases: %w", err)
 	}
-	if j.w == nil {
-		return fmt.Errorf("journal: release leases: %w", ErrReadOnly)
-	}
 	hosts = dedupe(hosts)
 	err := j.inTx(ctx, func(tx *sql.Tx) error {
 		if err := j.d.lockAssociation(ctx, tx, assoc); err != nil {

@@ -114,8 +114,8 @@ func pgText(s string) string {
 }
 
 // pgQueries caches translations. The journal's queries are a fixed set,
-// but for those that take a list as many parameters (RunDrifts,
-// OutOfStateSteps), one per length: past pgCacheMax entries, a query is
+// but OutOfStateSteps takes its list of (run, host) pairs as parameters,
+// one query text per length: past pgCacheMax entries, a query is
 // translated again each time rather than kept.
 var (
 	pgQueries   sync.Map // string -> string

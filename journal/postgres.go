@@ -121,7 +121,7 @@ const pgSchemaLock = 0x6472_6966_746c_6573 // "driftles"
 // openPostgres opens the journal in the PostgreSQL database at target: a
 // writer pool of one connection (this process's writes are serialised as
 // on SQLite, and batched), and a read pool.
-func openPostgres(ctx context.Context, target string, readOnly bool) (*Journal, error) {
+func openPostgres(ctx context.Context, target string, readOnly bool) (_ *Journal, err error) {
 	j, err := newJournal(Redact(target), postgresDialect{})
 	if err != nil {
 		return nil, err

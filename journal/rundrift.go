@@ -2,8 +2,8 @@ package journal
 
 import (
 	"context"
+	"encoding/json"
 	"slices"
-	"strings"
 )
 
 // RunDrift is what the host executions of one run found out of state.
@@ -32,12 +32,12 @@ func (j *Journal) RunDrifts(ctx context.Context, ids []int64) (map[int64]RunDrif
 }
 
 func (j *Journal) runDrifts(ctx context.Context, ids []int64, out map[int64]RunDrift) error {
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return err
 	}
 	rows, err := j.r.QueryContext(ctx, `SELECT run_id, count(CASE WHEN drifted > 0 THEN 1 END), count(CASE WHEN corrected > 0 THEN 1 END) FROM host_results
-		WHERE run_id IN (?`+strings.Repeat(",?", len(ids)-1)+`) GROUP BY run_id`, args...)
+		WHERE run_id IN (SELECT CAST(value AS BIGINT) FROM json_each(?)) GROUP BY run_id`, string(list))
 	if err != nil {
 		return err
 	}

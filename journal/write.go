@@ -341,9 +341,10 @@ func (j *Journal) writeLoop() {
 // that does not exist) does not lose the others, and files the errors by
 // run.
 //
-// A batch that found the journal locked for the whole busy timeout is tried
-// again, busyRetries times, and then given up (ErrBusy) without the
-// one-by-one pass, which would wait once per record.
+// A batch the database could not take is tried again as the dialect says
+// (retrying): on SQLite, locked for the whole busy timeout, busyRetries
+// times; on PostgreSQL, unreachable, for up to pgOutage. Then it is given
+// up without the one-by-one pass, which would wait once per record.
 func (j *Journal) writeBatch(batch []op, errs map[int64][]error) {
 	ctx := context.Background()
 	j.stmts.prepareSteps(ctx, j.w, batch)
