@@ -238,37 +238,14 @@ func (j *Journal) claimTx(ctx context.Context, tx *sql.Tx, holder Holder, req Cl
 // examine reads the leases of the offered hosts, in order, until want
 // are free, and returns those.
 func (j *Journal) examine(ctx context.Context, tx *sql.Tx, holder Holder, req ClaimRequest, want int, now time.Time, res *ClaimResult) ([]string, error) {
-	type lease struct {
-		h       Holder
-		token   string
-		expires int64
-		roundAt int64
-		defHash string
-	}
 	// Offers come a window at a time: read the window's leases at once.
 	window := req.Offer[:min(len(req.Offer), max(4*want, 32))]
 	list, err := json.Marshal(window)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := tx.QueryContext(ctx, `
-		SELECT host, holder_pid, holder_hostname, holder_run_id, holder_node, holder_token, expires_at, round_at, def_hash
-		FROM leases WHERE association = ? AND host IN (SELECT value FROM json_each(?))`,
-		req.Association, string(list))
+	leases, err := readLeases(ctx, tx, req.Association, string(list))
 	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	leases := make(map[string]lease, len(window))
-	for rows.Next() {
-		var host string
-		var l lease
-		if err := rows.Scan(&host, &l.h.PID, &l.h.Hostname, &l.h.RunID, &l.h.Node, &l.token, &l.expires, &l.roundAt, &l.defHash); err != nil {
-			return nil, err
-		}
-		leases[host] = l
-	}
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	var taken []string
@@ -284,7 +261,7 @@ func (j *Journal) examine(ctx context.Context, tx *sql.Tx, holder Holder, req Cl
 			taken = append(taken, host)
 		case l.roundAt >= round && l.defHash == req.DefHash:
 			// Claimed for this round already, by us or another node.
-		case l.h.same(holder) || j.leaseFree(l.h, l.token, l.expires, now):
+		case j.takeable(l, holder, now):
 			taken = append(taken, host)
 		default:
 			if res.Held == nil {

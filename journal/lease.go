@@ -51,31 +51,15 @@ func (j *Journal) AcquireLeases(ctx context.Context, holder Holder, assoc string
 			return err
 		}
 		now := time.Now()
-		rows, err := tx.QueryContext(ctx, `
-			SELECT host, holder_pid, holder_hostname, holder_run_id, holder_node, holder_token, expires_at
-			FROM leases WHERE association = ? AND host IN (SELECT value FROM json_each(?))`,
-			assoc, string(list))
+		leases, err := readLeases(ctx, tx, assoc, string(list))
 		if err != nil {
 			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var (
-				host, tok string
-				h         Holder
-				expires   int64
-			)
-			if err := rows.Scan(&host, &h.PID, &h.Hostname, &h.RunID, &h.Node, &tok, &expires); err != nil {
-				return err
-			}
-			if !h.same(holder) && !j.leaseFree(h, tok, expires, now) {
-				held[host] = h
+		for host, l := range leases {
+			if !j.takeable(l, holder, now) {
+				held[host] = l.h
 			}
 		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		rows.Close()
 
 		acquired = acquired[:0]
 		for _, host := range hosts {
@@ -243,6 +227,43 @@ func (j *Journal) ReleaseLeases(ctx context.Context, holder Holder, assoc string
 		return err
 	})
 	return wrap("release leases", err)
+}
+
+// leaseRow is a lease as the journal holds it.
+type leaseRow struct {
+	h       Holder
+	token   string
+	expires int64
+	roundAt int64  // the round it was claimed for (claims), 0 otherwise
+	defHash string // the association's definition it was claimed with
+}
+
+// readLeases reads assoc's leases of the hosts in list (a JSON array), by
+// host.
+func readLeases(ctx context.Context, tx *sql.Tx, assoc, list string) (map[string]leaseRow, error) {
+	rows, err := tx.QueryContext(ctx, `
+		SELECT host, holder_pid, holder_hostname, holder_run_id, holder_node, holder_token, expires_at, round_at, def_hash
+		FROM leases WHERE association = ? AND host IN (SELECT value FROM json_each(?))`, assoc, list)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[string]leaseRow)
+	for rows.Next() {
+		var host string
+		var l leaseRow
+		if err := rows.Scan(&host, &l.h.PID, &l.h.Hostname, &l.h.RunID, &l.h.Node, &l.token, &l.expires, &l.roundAt, &l.defHash); err != nil {
+			return nil, err
+		}
+		out[host] = l
+	}
+	return out, rows.Err()
+}
+
+// takeable reports whether holder may take lease l: it holds it already,
+// or l is free.
+func (j *Journal) takeable(l leaseRow, holder Holder, now time.Time) bool {
+	return l.h.same(holder) || j.leaseFree(l.h, l.token, l.expires, now)
 }
 
 // leaseFree reports whether a lease held by h may be taken over.
