@@ -110,7 +110,7 @@ func (j *Journal) Claim(ctx context.Context, holder Holder, req ClaimRequest) (C
 		return j.claimTx(ctx, tx, holder, req, &res)
 	})
 	if err != nil {
-		return ClaimResult{}, wrap("claim", err)
+		return ClaimResult{}, wrap("claim", j.unreachable(err))
 	}
 	return res, nil
 }
@@ -131,7 +131,7 @@ func (j *Journal) Release(ctx context.Context, holder Holder, assoc string, ende
 		}
 		return endLeases(ctx, tx, holder, assoc, ended)
 	})
-	return wrap("release", err)
+	return wrap("release", j.unreachable(err))
 }
 
 // endLeases makes holder's leases of the ended hosts free (expired now),

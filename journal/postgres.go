@@ -40,7 +40,17 @@ var pgOutageWait = pgOutage
 // be reached (PostgreSQL down, the network cut) or stayed locked by
 // another process (SQLite): a condition that passes, not a bad request.
 func Unavailable(err error) bool {
-	return errors.Is(err, ErrBusy) || errors.Is(err, ErrUnavailable) || isBusy(err) || (postgresDialect{}).unavailable(err)
+	return errors.Is(err, ErrBusy) || errors.Is(err, ErrUnavailable)
+}
+
+// unreachable marks err with ErrUnavailable when the dialect says the
+// database could not be reached (SQLite's busy errors are marked ErrBusy
+// by wrap).
+func (j *Journal) unreachable(err error) error {
+	if err == nil || isBusy(err) || errors.Is(err, ErrUnavailable) || !j.d.unavailable(err) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrUnavailable, err)
 }
 
 // IsURL reports whether a --journal value names a PostgreSQL database
