@@ -16,8 +16,6 @@ import (
 // machines). Everything else, every query included, is written once
 // (pgdriver.go translates the parameters).
 type dialect interface {
-	// name is "sqlite" or "postgres".
-	name() string
 	// retry says whether a write that failed with err, after trying for
 	// since, is tried again, and after how long: SQLite's busy timeout
 	// ran out (another process held the lock), PostgreSQL is restarting
@@ -50,8 +48,6 @@ type dialect interface {
 
 // sqliteDialect is the default journal: a file, one writer at a time.
 type sqliteDialect struct{}
-
-func (sqliteDialect) name() string { return "sqlite" }
 
 func (sqliteDialect) retry(err error, try int, _ time.Duration) (time.Duration, bool) {
 	// The busy timeout has already waited: try again at once, a few times.

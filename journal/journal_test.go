@@ -43,7 +43,7 @@ func newT(t testing.TB) (context.Context, *Journal) {
 // insert the row of a step named "bad": a row that fails to be written.
 func refuseBadSteps(t testing.TB, j *Journal) {
 	t.Helper()
-	if j.d.name() == "postgres" {
+	if _, pg := j.d.(postgresDialect); pg {
 		if _, err := j.w.Exec(`
 			CREATE FUNCTION no_bad_steps() RETURNS trigger LANGUAGE plpgsql AS $$
 			BEGIN IF NEW.name = 'bad' THEN RAISE EXCEPTION 'no bad steps'; END IF; RETURN NEW; END $$;
@@ -131,7 +131,7 @@ func userVersion(t *testing.T, j *Journal) int {
 	t.Helper()
 	var v int
 	q := `PRAGMA user_version`
-	if j.d.name() == "postgres" {
+	if _, pg := j.d.(postgresDialect); pg {
 		q = `SELECT max(version) FROM driftless_schema`
 	}
 	if err := j.r.QueryRow(q).Scan(&v); err != nil {

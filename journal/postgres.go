@@ -183,8 +183,7 @@ func checkPGVersion(ctx context.Context, db *sql.DB) error {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if want := schemaVersion(pgMigrations); have > want {
-		return fmt.Errorf("%w: the journal is at schema version %d, this driftless knows up to %d",
-			ErrNewerSchema, have, want)
+		return errNewerSchema(have, want)
 	}
 	return nil
 }
@@ -200,8 +199,7 @@ func pgMigrate(ctx context.Context, db *sql.DB, ms []migration) error {
 			return fmt.Errorf("migrate to version %d: %w", m.version, err)
 		}
 		if have > want {
-			return fmt.Errorf("%w: the journal is at schema version %d, this driftless knows up to %d",
-				ErrNewerSchema, have, want)
+			return errNewerSchema(have, want)
 		}
 	}
 	return nil
@@ -244,8 +242,6 @@ func pgApply(ctx context.Context, db *sql.DB, m migration) (int, error) {
 
 // postgresDialect is a journal in PostgreSQL.
 type postgresDialect struct{}
-
-func (postgresDialect) name() string { return "postgres" }
 
 // retry: while the database cannot be reached, try again with a growing
 // pause, for up to pgOutage. A query PostgreSQL refused is not tried again.

@@ -185,6 +185,12 @@ const nodesTable = `CREATE TABLE nodes (
 			seen_at  INTEGER NOT NULL
 		)`
 
+// errNewerSchema says a journal at version have is newer than the want
+// this build knows.
+func errNewerSchema(have, want int) error {
+	return fmt.Errorf("%w: the journal is at schema version %d, this driftless knows up to %d", ErrNewerSchema, have, want)
+}
+
 // schemaVersion is the version this build writes.
 func schemaVersion(ms []migration) int { return ms[len(ms)-1].version }
 
@@ -198,8 +204,7 @@ func migrate(ctx context.Context, db *sql.DB, ms []migration) error {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	if have > want {
-		return fmt.Errorf("%w: the journal is at schema version %d, this driftless knows up to %d",
-			ErrNewerSchema, have, want)
+		return errNewerSchema(have, want)
 	}
 	vacuum := false
 	for _, m := range ms {
