@@ -83,6 +83,10 @@ type Journal struct {
 
 	stmts writeStmts
 	rows  rowMemory // the writer goroutine's (rows.go)
+	// bulk and bulkArgs are the writer goroutine's bulk statements and
+	// the scratch of their arguments (bulk.go).
+	bulk     bulkStmts
+	bulkArgs []any
 
 	queue   chan op
 	budget  *semaphore.Weighted
@@ -275,6 +279,7 @@ func (j *Journal) closeDBs() error {
 		errs = append(errs, j.r.Close())
 	}
 	j.stmts.close()
+	j.bulk.close()
 	if j.w != nil {
 		errs = append(errs, j.w.Close())
 	}

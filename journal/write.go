@@ -349,20 +349,19 @@ func (j *Journal) writeBatch(batch []op, errs map[int64][]error) {
 	ctx := context.Background()
 	j.stmts.prepareSteps(ctx, j.w, batch)
 	skip := superseded(batch)
+	plan := j.planBulk(ctx, batch, skip)
 	writeAll := func() error {
 		return j.hostTx(ctx, func(tx *sql.Tx) error {
-			for i, o := range batch {
-				if skip != nil && skip[i] {
-					continue
-				}
-				if err := j.writeHost(ctx, tx, o); err != nil {
-					return err
-				}
+			var err error
+			if plan != nil {
+				err = j.writeBulk(ctx, tx, batch, plan)
+			} else {
+				err = j.writeEach(ctx, tx, batch, skip)
 			}
-			if j.batchHook != nil {
+			if err == nil && j.batchHook != nil {
 				j.batchHook()
 			}
-			return nil
+			return err
 		})
 	}
 	err := j.retrying(writeAll)
@@ -386,6 +385,19 @@ func (j *Journal) writeBatch(batch []op, errs map[int64][]error) {
 			j.fail(hostWriteErr(o, err))
 		}
 	}
+}
+
+// writeEach writes the records of batch that skip leaves, one by one.
+func (j *Journal) writeEach(ctx context.Context, tx *sql.Tx, batch []op, skip []bool) error {
+	for i, o := range batch {
+		if skip != nil && skip[i] {
+			continue
+		}
+		if err := j.writeHost(ctx, tx, o); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func hostWriteErr(o op, err error) error {
