@@ -17,10 +17,10 @@ import (
 // another process made, step rows to replace, a run that does not exist)
 // is written one record at a time, in the same transaction, as before.
 
-// bulkMax is the most rows one bulk statement writes. Statements are
-// prepared for the powers of two up to it and a count of rows is written
-// as a sum of those, largest first: at most bulkSizes statements a
-// count, prepared once per journal.
+// bulkMax is the most rows one bulk statement writes (the dialect may
+// say fewer: bulkRows). Statements are prepared for the powers of two up
+// to it and a count of rows is written as a sum of those, largest first:
+// at most bulkSizes statements a count, prepared once per journal.
 const (
 	bulkMax   = 128
 	bulkSizes = 8 // 1, 2, 4, … bulkMax
@@ -106,6 +106,9 @@ func (s *bulkStmts) close() {
 func (s *bulkStmts) each(kind bulkKind, n int, f func(st *sql.Stmt, off, size int) error) error {
 	off := 0
 	for b := bulkSizes - 1; b >= 0; b-- {
+		if s.stmt[kind][b] == nil {
+			continue // larger than the dialect's bulkRows
+		}
 		for size := 1 << b; n-off >= size; off += size {
 			if err := f(s.stmt[kind][b], off, size); err != nil {
 				return err
@@ -127,7 +130,7 @@ type bulkPlan struct {
 // written one record at a time: a host with two records left in it, or
 // bulk statements that would not prepare.
 func (j *Journal) planBulk(ctx context.Context, batch []op, skip []bool) *bulkPlan {
-	if j.bulk.failed {
+	if j.bulk.failed || j.d.bulkRows() < 2 {
 		return nil
 	}
 	p := &bulkPlan{}
@@ -155,10 +158,11 @@ func (j *Journal) planBulk(ctx context.Context, batch []op, skip []bool) *bulkPl
 	if len(p.starts)+len(p.updates) < 2 {
 		return nil
 	}
-	ok := j.bulk.prepare(ctx, j.w, bulkStart, min(len(p.starts), bulkMax)) &&
-		j.bulk.prepare(ctx, j.w, bulkUpdate, min(len(p.updates), bulkMax)) &&
-		j.bulk.prepare(ctx, j.w, bulkSteps, min(steps, bulkMax)) &&
-		j.bulk.prepare(ctx, j.w, bulkLatest, min(len(p.updates), bulkMax))
+	most := j.d.bulkRows()
+	ok := j.bulk.prepare(ctx, j.w, bulkStart, min(len(p.starts), most)) &&
+		j.bulk.prepare(ctx, j.w, bulkUpdate, min(len(p.updates), most)) &&
+		j.bulk.prepare(ctx, j.w, bulkSteps, min(steps, most)) &&
+		j.bulk.prepare(ctx, j.w, bulkLatest, min(len(p.updates), most))
 	if !ok {
 		return nil
 	}
