@@ -24,9 +24,8 @@ func hostNames(n int) []string {
 func TestClaim(t *testing.T) { forBackends(t, testClaim) }
 
 func testClaim(t *testing.T) {
-	target := tempTarget(t)
-	a, b := openNode(t, target, "node-a"), openNode(t, target, "node-b")
-	ctx := context.Background()
+	ctx, nodes := newNodes(t, "node-a", "node-b")
+	a, b := nodes[0], nodes[1]
 	hosts := hostNames(10)
 	round := base
 	ha, hb := a.Self(1), b.Self(2)
@@ -102,9 +101,8 @@ func testClaim(t *testing.T) {
 func TestClaimShare(t *testing.T) { forBackends(t, testClaimShare) }
 
 func testClaimShare(t *testing.T) {
-	target := tempTarget(t)
-	a := openNode(t, target, "node-a")
-	ctx := context.Background()
+	ctx, nodes := newNodes(t, "node-a")
+	a := nodes[0]
 	hosts := hostNames(9)
 	h := a.Self(1)
 	req := ClaimRequest{Association: "web", Round: base, TTL: time.Minute, Offer: hosts, Want: 9, Share: 3, Tolerated: -1}
@@ -120,6 +118,19 @@ func testClaimShare(t *testing.T) {
 	if r, err = a.Claim(ctx, h, req); err != nil || !slices.Equal(r.Run, hosts[3:]) {
 		t.Fatalf("share done: %+v, %v", r, err)
 	}
+}
+
+// newNodes opens one new journal for t (tempTarget) as each of the
+// nodes named, closed when the test ends, and returns them with the
+// context the test's calls take (as newT does for one).
+func newNodes(t *testing.T, nodes ...string) (context.Context, []*Journal) {
+	t.Helper()
+	target := tempTarget(t)
+	js := make([]*Journal, len(nodes))
+	for i, node := range nodes {
+		js[i] = openNode(t, target, node)
+	}
+	return context.Background(), js
 }
 
 // openNode opens the journal at target as node.
@@ -139,9 +150,8 @@ func openNode(t *testing.T, target, node string) *Journal {
 func TestClaimKeepsTheRunAlive(t *testing.T) { forBackends(t, testClaimKeepsTheRunAlive) }
 
 func testClaimKeepsTheRunAlive(t *testing.T) {
-	target := tempTarget(t)
-	far, here := openNode(t, target, "far"), openNode(t, target, "here")
-	ctx := context.Background()
+	ctx, nodes := newNodes(t, "far", "here")
+	far, here := nodes[0], nodes[1]
 	id, err := far.StartRun(ctx, &Run{Association: "web", Trigger: TriggerSchedule, Mode: ModeApply,
 		StartedAt: time.Now(), PID: 4242, Hostname: "far-box"})
 	if err != nil {
@@ -194,9 +204,8 @@ func TestClaimPostgresUnavailable(t *testing.T) {
 func TestClaimShareOfTheNodesSeen(t *testing.T) { forBackends(t, testClaimShareOfTheNodesSeen) }
 
 func testClaimShareOfTheNodesSeen(t *testing.T) {
-	target := tempTarget(t)
-	ctx := context.Background()
-	a, b, us := openNode(t, target, "node-a"), openNode(t, target, "node-b"), openNode(t, target, "node-us")
+	ctx, nodes := newNodes(t, "node-a", "node-b", "node-us")
+	a, b, us := nodes[0], nodes[1], nodes[2]
 	for _, n := range []struct {
 		j     *Journal
 		sites []string

@@ -68,20 +68,13 @@ func TestCapacityHoldsAcrossAssociations(t *testing.T) {
 			}
 		}
 	}
-	most, ran, err := sshtest.MostAtOnce(homes...)
-	if err != nil || most != 3 || ran != 8 {
-		t.Errorf("capacity 3: %d executions, at most %d at once (%v); want 8, at most 3", ran, most, err)
-	}
-	t.Logf("capacity 3: %d executions, at most %d at once", ran, most)
-	for _, home := range homes {
-		os.Remove(filepath.Join(home, "spans"))
+	if most, ran := sshtest.CountAtOnce(t, "capacity 3", homes...); most != 3 || ran != 8 {
+		t.Errorf("capacity 3: %d executions, at most %d at once; want 8, at most 3", ran, most)
 	}
 	runAtOnce(t, f, nil)
-	most, ran, err = sshtest.MostAtOnce(homes...)
-	if err != nil || most <= 3 || ran != 8 {
-		t.Errorf("no capacity: %d executions, at most %d at once (%v); want 8, more than 3 at once", ran, most, err)
+	if most, ran := sshtest.CountAtOnce(t, "no capacity", homes...); most <= 3 || ran != 8 {
+		t.Errorf("no capacity: %d executions, at most %d at once; want 8, more than 3 at once", ran, most)
 	}
-	t.Logf("no capacity: %d executions, at most %d at once", ran, most)
 }
 
 // A run waiting for a place does not wait forever: cancelled, its hosts

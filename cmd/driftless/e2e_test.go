@@ -36,6 +36,15 @@ type e2eFleet struct {
 	hostKeys map[string]string
 }
 
+// homes are the fleet's hosts' home directories.
+func (f *e2eFleet) homes() []string {
+	var homes []string
+	for _, h := range f.hosts {
+		homes = append(homes, h.Home)
+	}
+	return homes
+}
+
 // testDocs holds the documents (and associations) the tests run, one
 // file each in testdata/docs.
 //

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -152,15 +151,6 @@ func (f *nodesFleet) nodesOnHosts(t *testing.T) map[string]int {
 func spanNode(s sshtest.Span) string {
 	node, _, _ := strings.Cut(s.Label, "-")
 	return node
-}
-
-// homes are the fleet's hosts' home directories.
-func (f *nodesFleet) homes() []string {
-	var homes []string
-	for _, h := range f.hosts {
-		homes = append(homes, h.Home)
-	}
-	return homes
 }
 
 // runs is every run in the journal with its hosts, oldest first, as
@@ -412,9 +402,7 @@ func TestNodesPostgresStoppedMidRun(t *testing.T) {
 	// A first round: each node has seen the other, as running daemons
 	// have, and takes its share, then waits for room.
 	f.ticks(t, t0, map[string][]string{"n1": nil, "n2": nil})
-	for _, h := range f.hosts {
-		os.Remove(filepath.Join(h.Home, "spans"))
-	}
+	sshtest.ClearSpans(f.homes()...)
 	at := t0.Add(time.Minute).Format(time.RFC3339)
 	nodes := []string{"n1", "n2"}
 	var ticks []*exec.Cmd

@@ -142,26 +142,15 @@ func TestTickMaxHosts(t *testing.T) {
 	}
 	f.writeDoc("a", span("a"))
 	f.writeDoc("b", span("b"))
-	homes := make([]string, len(f.hosts))
-	for i, h := range f.hosts {
-		homes[i] = h.Home
-	}
 	f.mustRun(t, "tick --max-hosts 2", 0, "", "tick", "--max-hosts", "2")
-	most, ran, err := sshtest.MostAtOnce(homes...)
-	if err != nil || most != 2 || ran != 8 {
-		t.Errorf("tick --max-hosts 2: %d host executions, at most %d at once (%v); want 8, at most 2", ran, most, err)
-	}
-	t.Logf("tick --max-hosts 2: %d host executions, at most %d at once", ran, most)
-	for _, home := range homes {
-		os.Remove(filepath.Join(home, "spans"))
+	if most, ran := sshtest.CountAtOnce(t, "tick --max-hosts 2", f.homes()...); most != 2 || ran != 8 {
+		t.Errorf("tick --max-hosts 2: %d host executions, at most %d at once; want 8, at most 2", ran, most)
 	}
 	f.writeDoc("a", "# changed\n"+span("a"))
 	f.mustRun(t, "tick", 0, "", "tick")
-	most, ran, err = sshtest.MostAtOnce(homes...)
-	if err != nil || most != 4 || ran != 4 {
-		t.Errorf("tick (default --max-hosts 200): %d host executions, at most %d at once (%v); want 4, 4 at once", ran, most, err)
+	if most, ran := sshtest.CountAtOnce(t, "tick (default --max-hosts 200)", f.homes()...); most != 4 || ran != 4 {
+		t.Errorf("tick (default --max-hosts 200): %d host executions, at most %d at once; want 4, 4 at once", ran, most)
 	}
-	t.Logf("tick (default --max-hosts 200): %d host executions, at most %d at once", ran, most)
 }
 
 // --node names what prints: control characters are refused.

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -60,6 +61,29 @@ func readSpans(home string) ([]spanLine, error) {
 func MostAtOnce(homes ...string) (most, started int, err error) {
 	s, err := ReadSpans(homes...)
 	return s.Most, s.Started, err
+}
+
+// CountAtOnce is MostAtOnce for a test that counts again later: it fails
+// t when the spans cannot be read, logs what they tell under label, and
+// removes them (ClearSpans), so that the next count sees only the runs
+// that come after.
+func CountAtOnce(t testing.TB, label string, homes ...string) (most, started int) {
+	t.Helper()
+	most, started, err := MostAtOnce(homes...)
+	if err != nil {
+		t.Fatalf("%s: %v", label, err)
+	}
+	t.Logf("%s: %d runs started, at most %d at once", label, started, most)
+	ClearSpans(homes...)
+	return most, started
+}
+
+// ClearSpans removes the ~/spans that SpanScript wrote in the homes
+// given: the hosts then tell only of the runs that start after.
+func ClearSpans(homes ...string) {
+	for _, home := range homes {
+		os.Remove(filepath.Join(home, "spans"))
+	}
 }
 
 // Spans is what the ~/spans of some hosts tell.
