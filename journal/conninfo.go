@@ -291,22 +291,25 @@ func valueLen(s string) int {
 
 // checkConnString parses target as pgx does, and says what is wrong
 // without showing a password: pgx's own message may quote any part of a
-// string it could not parse. Its reason is given when the target parsed
-// as far as Redact reads it and the reason holds no value Redact masked.
+// string it could not parse. When Redact could not read the target
+// either, it says what the form is; else pgx's reason (a bad port, a
+// service file missing), unless that holds a value Redact masked.
 func checkConnString(target string) error {
 	_, err := pgconn.ParseConfig(target)
 	if err == nil {
 		return nil
 	}
 	r := redact(target)
-	form := "a keyword/value string (KEY=VALUE separated by spaces; a value with a space in 'quotes')"
-	if isPostgresURL(target) {
-		form = "a postgres:// URL (a password with / @ : ? & or = in it %-escaped)"
+	why := parseReason(err)
+	switch {
+	case r.cut && isPostgresURL(target):
+		why = "not a postgres:// URL (a password with / @ : ? & or = in it %-escaped)"
+	case r.cut:
+		why = "not a keyword/value string (KEY=VALUE separated by spaces; a value with a space in 'quotes')"
+	case why == "" || r.leaks(why):
+		why = "not a connection string pgx can read"
 	}
-	if why := parseReason(err); why != "" && !r.cut && !r.leaks(why) {
-		return fmt.Errorf("journal: open %s: %w: not %s: %s", r.shown, ErrInvalid, form, why)
-	}
-	return fmt.Errorf("journal: open %s: %w: not %s", r.shown, ErrInvalid, form)
+	return fmt.Errorf("journal: open %s: %w: %s", r.shown, ErrInvalid, why)
 }
 
 // parseReason is why pgx could not parse a connection string: its

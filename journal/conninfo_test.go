@@ -97,7 +97,8 @@ func TestPostgresBadConnString(t *testing.T) {
 	for target, want := range map[string]string{
 		"host=/tmp/x password = 's3cret":            "journal: open host=/tmp/x password = …: invalid argument: not a keyword/value string (KEY=VALUE separated by spaces; a value with a space in 'quotes')",
 		"host=/tmp/x password=s3cret oops":          "journal: open host=/tmp/x password=xxxxx …: invalid argument: not a keyword/value string (KEY=VALUE separated by spaces; a value with a space in 'quotes')",
-		"host=/tmp/x port=notaport password=s3cret": "journal: open host=/tmp/x port=notaport password=xxxxx: invalid argument: not a keyword/value string (KEY=VALUE separated by spaces; a value with a space in 'quotes'): invalid port",
+		"host=/tmp/x port=notaport password=s3cret": "journal: open host=/tmp/x port=notaport password=xxxxx: invalid argument: invalid port",
+		"service=nosuch password=s3cret":            "journal: open service=nosuch password=xxxxx: invalid argument: failed to read service",
 		"postgres://u:s3cret@db:notaport/d":         "journal: open postgres://u:xxxxx@…: invalid argument: not a postgres:// URL (a password with / @ : ? & or = in it %-escaped)",
 		"postgres://u:s3/cret@db/d":                 "journal: open postgres://…: invalid argument: not a postgres:// URL (a password with / @ : ? & or = in it %-escaped)",
 	} {
