@@ -175,7 +175,7 @@ func TestJournalTargetRefused(t *testing.T) {
 		{"postgres://u:s3cr/et@db/d", `^driftless: open journal: journal: open postgres://…: invalid argument: not a postgres:// URL`},
 		{"host=" + sock + " port=1 dbname=d password=s3cret sslmode=disable", `^driftless: open journal: journal: open host=\S+ port=1 dbname=d password=xxxxx sslmode=disable: the journal's database cannot be reached: `},
 	} {
-		for _, args := range [][]string{{"apply"}, {"history"}, {"tick"}, {"schedule"}} {
+		for _, args := range [][]string{{"apply"}, {"history"}, {"tick"}, {"schedule"}, {"show", "1"}, {"drift"}, {"report", "--html", "-"}, {"journal", "stats"}, {"journal", "prune", "--older-than", "1d"}} {
 			r := runBin(t, dir, append([]string{"--journal", c.journal}, args...)...)
 			if r.code != exitInvalid || !regexp.MustCompile(c.want).MatchString(r.stderr) || strings.Contains(r.stdout+r.stderr, "s3cr") {
 				t.Errorf("--journal %q %v: exit %d\nstdout %q\nstderr %q\nwant exit 1 and %s", c.journal, args, r.code, r.stdout, r.stderr, c.want)
