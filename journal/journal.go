@@ -63,7 +63,7 @@ const (
 // Journal is an open journal. It is safe for concurrent use; several
 // processes may have the same journal open (each with its own Journal).
 type Journal struct {
-	path     string // the file, or the URL without its password
+	path     string // the file, or the database (Redact: without its password)
 	hostname string
 	node     string  // this process's node name (Options.Node)
 	d        dialect // SQLite or PostgreSQL
@@ -113,8 +113,9 @@ type Options struct {
 }
 
 // Open opens the journal at target, creating it if needed, and brings its
-// schema up to date. target is a file (SQLite) or a postgres:// URL
-// (PostgreSQL, shared by several machines).
+// schema up to date. target is a file (SQLite) or a PostgreSQL database
+// (shared by several machines): a postgres:// URL or a keyword/value
+// string (IsPostgres).
 //
 // A file is created with mode 0600 (its directory 0700); SQLite gives the
 // -wal and -shm files the mode of the database file. Open fails with
@@ -127,7 +128,7 @@ func Open(target string) (*Journal, error) {
 func OpenWith(target string, o Options) (*Journal, error) {
 	var j *Journal
 	var err error
-	if IsURL(target) {
+	if IsPostgres(target) {
 		j, err = openPostgres(context.Background(), target, false)
 	} else {
 		j, err = open(context.Background(), target, migrations)
@@ -253,7 +254,8 @@ func setWAL(ctx context.Context, db *sql.DB) error {
 	}
 }
 
-// Path returns the file the journal is in, or its URL (without password).
+// Path returns the file the journal is in, or its database (without
+// password).
 func (j *Journal) Path() string { return j.path }
 
 // Close writes what is still queued, then closes the database. It returns

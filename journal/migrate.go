@@ -56,7 +56,7 @@ type MigrateProgress struct {
 // MigrateResult is what Migrate copied and left out.
 type MigrateResult struct {
 	Source string // the SQLite journal, an absolute path
-	Target string // the URL, without its password
+	Target string // the database, without its password (Redact)
 	// Runs, Hosts, Steps and Notifications are the rows copied.
 	Runs, Hosts, Steps, Notifications int64
 	// Associations is how many associations' first_seen was recorded in
@@ -78,7 +78,7 @@ type MigrateResult struct {
 }
 
 // Migrate copies the SQLite journal at source into the PostgreSQL journal
-// at target (a postgres:// URL), whose schema it brings up to date first.
+// at target (a URL or keyword/value string, IsPostgres), whose schema it brings up to date first.
 // progress, when not nil, is called once the runs to copy are counted,
 // then after each transaction. When ctx is
 // done, Migrate stops after the transaction under way: what was committed
@@ -114,13 +114,13 @@ func Migrate(ctx context.Context, source, target string, progress func(MigratePr
 }
 
 // openSource opens the SQLite journal at source, after checking that it is
-// a file and target a URL, and marks its runs of gone processes
+// a file and target a PostgreSQL database, and marks its runs of gone processes
 // Interrupted.
 func openSource(ctx context.Context, source, target string, res *MigrateResult) (*Journal, error) {
-	if !IsURL(target) {
-		return nil, fmt.Errorf("journal: migrate: %w: the target must be a postgres:// URL, not %q", ErrInvalid, target)
+	if !IsPostgres(target) {
+		return nil, fmt.Errorf("journal: migrate: %w: the target must be a PostgreSQL database (a postgres:// URL or a keyword/value string), not %q", ErrInvalid, Redact(target))
 	}
-	if IsURL(source) {
+	if IsPostgres(source) {
 		return nil, fmt.Errorf("journal: migrate: %w: the source %s is a PostgreSQL journal: migrate copies a SQLite journal file", ErrInvalid, Redact(source))
 	}
 	abs, err := filepath.Abs(source)

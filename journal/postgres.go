@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/url"
 	"regexp"
 	"strings"
 	"syscall"
@@ -17,8 +16,8 @@ import (
 )
 
 // A journal in PostgreSQL (14 or later) is shared by every driftless that
-// names the same URL: several daemons on several machines
-// (docs/journal.md#postgresql). Its schema is the SQLite one with
+// names the same database (a URL or a keyword/value string, conninfo.go):
+// several daemons on several machines (docs/journal.md#postgresql). Its schema is the SQLite one with
 // PostgreSQL's types; its version is kept in driftless_schema.
 
 // ErrUnavailable: the journal's database could not be reached (PostgreSQL
@@ -51,30 +50,6 @@ func (j *Journal) unreachable(err error) error {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrUnavailable, err)
-}
-
-// IsURL reports whether a --journal value names a PostgreSQL database
-// rather than a file.
-func IsURL(target string) bool {
-	return strings.HasPrefix(target, "postgres://") || strings.HasPrefix(target, "postgresql://")
-}
-
-// Redact returns target with the password of a URL replaced by xxxxx, to be
-// shown or recorded.
-func Redact(target string) string {
-	if !IsURL(target) {
-		return target
-	}
-	u, err := url.Parse(target)
-	if err != nil {
-		return "postgres://(unparsable URL)"
-	}
-	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
-		u.RawQuery = q.Encode()
-	}
-	return u.Redacted()
 }
 
 // pgMigrations is the PostgreSQL schema history. Version 1 is SQLite's
@@ -141,8 +116,8 @@ func openPostgres(ctx context.Context, target string, readOnly bool) (_ *Journal
 			j.closeDBs()
 		}
 	}()
-	if _, err := pgconn.ParseConfig(target); err != nil {
-		return nil, fmt.Errorf("journal: open %s: %w", j.path, err)
+	if err := checkConnString(target); err != nil {
+		return nil, err
 	}
 	if j.r, err = sql.Open(pgDriverName, target); err != nil {
 		return nil, wrap("open", err)

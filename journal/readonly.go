@@ -25,9 +25,9 @@ var ErrReadOnly = errors.New("the journal is open read-only")
 // is (SQLite's immutable mode): what another process writes meanwhile
 // may not show.
 //
-// A postgres:// URL opens that journal without migrating it.
+// A PostgreSQL database (IsPostgres) is opened without migrating it.
 func OpenReadOnly(path string) (*Journal, error) {
-	if IsURL(path) {
+	if IsPostgres(path) {
 		return openPostgres(context.Background(), path, true)
 	}
 	abs, err := filepath.Abs(path)

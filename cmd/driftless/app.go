@@ -50,7 +50,7 @@ func usageError(format string, args ...any) error {
 func globalFlags() []cli.Flag {
 	return []cli.Flag{
 		&cli.StringFlag{Name: "dir", Aliases: []string{"C"}, Usage: "config dir holding inventory.toml, associations.toml and documents/", EnvVars: []string{"DRIFTLESS_DIR"}, Value: "."},
-		&cli.StringFlag{Name: "journal", Usage: "journal: a `FILE` (default DIR/.driftless/journal.db), or a postgres:// URL (docs/journal.md#postgresql)", EnvVars: []string{"DRIFTLESS_JOURNAL"}},
+		&cli.StringFlag{Name: "journal", Usage: "journal: a `FILE` (default DIR/.driftless/journal.db), or a PostgreSQL database: a postgres:// URL or a keyword/value string such as 'host=/run/postgresql dbname=driftless' (docs/journal.md#postgresql)", EnvVars: []string{"DRIFTLESS_JOURNAL"}},
 		&cli.StringFlag{Name: "inventory", Usage: "inventory file (default DIR/inventory.toml)"},
 		&cli.StringFlag{Name: "associations", Usage: "associations file (default DIR/associations.toml)"},
 		&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "output format: text or json (status also: prometheus)", Value: "text"},

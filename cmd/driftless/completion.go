@@ -198,6 +198,11 @@ func completeWords(app *cli.App, before []string, cur string) (string, []candida
 			if c.cmd == nil {
 				return kindWords, nil
 			}
+		case len(c.cmd.Subcommands) > 0 && len(c.args) == 0: // journal prune
+			c.cmd = subcommand(c.cmd, w)
+			if c.cmd == nil {
+				return kindWords, nil
+			}
 		default:
 			c.args = append(c.args, w)
 		}
@@ -218,13 +223,33 @@ func completeWords(app *cli.App, before []string, cur string) (string, []candida
 		return kindWords, filter(c.flagNames(), cur)
 	}
 	if c.cmd == nil {
-		var cands []candidate
-		for _, cmd := range app.VisibleCommands() {
-			cands = append(cands, candidate{cmd.Name, cmd.Usage})
-		}
-		return kindWords, filter(cands, cur)
+		return kindWords, filter(commandWords(app.VisibleCommands()), cur)
+	}
+	if len(c.cmd.Subcommands) > 0 {
+		return kindWords, filter(commandWords(c.cmd.VisibleCommands()), cur)
 	}
 	return c.arguments(cur)
+}
+
+// commandWords are the names of cmds, with what each is for.
+func commandWords(cmds []*cli.Command) []candidate {
+	var cands []candidate
+	for _, cmd := range cmds {
+		if cmd.Name != "help" {
+			cands = append(cands, candidate{cmd.Name, cmd.Usage})
+		}
+	}
+	return cands
+}
+
+// subcommand is the subcommand of cmd named name, or nil.
+func subcommand(cmd *cli.Command, name string) *cli.Command {
+	for _, sub := range cmd.Subcommands {
+		if sub.HasName(name) {
+			return sub
+		}
+	}
+	return nil
 }
 
 // flag is the flag named name (without dashes): the command's, else a

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/urfave/cli/v2"
+
 	"github.com/driftless-dev/driftless/internal/configtest"
 )
 
@@ -178,6 +180,13 @@ func TestBashCompletion(t *testing.T) {
 		{d + " daemon --site=u", []string{d + " daemon --site=us-east"}},
 		{"driftless tick --max", []string{"driftless tick --max-hosts"}},
 		{"driftless --nod", []string{"driftless --node"}},
+		{"driftless tick --lease", []string{"driftless tick --lease-ttl"}},
+		{"driftless daemon --max-h", []string{"driftless daemon --max-hosts"}},
+		{"driftless journal ", []string{"driftless journal prune", "driftless journal stats", "driftless journal migrate"}},
+		{"driftless journal pr", []string{"driftless journal prune"}},
+		{"driftless journal migrate --t", []string{"driftless journal migrate --to"}},
+		{"driftless journal --json prune --old", []string{"driftless journal --json prune --older-than"}},
+		{"driftless journal nosuch --", nil},
 		{d + " inventory -t 'group:web & !w", []string{d + " inventory -t 'group:web & !web-1", d + " inventory -t 'group:web & !web-2"}},
 		{d + " documents h", []string{d + " documents hello"}},
 		{d + " documents driftless:Run", []string{d + " documents driftless:RunPowerShellScript", d + " documents driftless:RunShellScript"}},
@@ -479,4 +488,69 @@ func FuzzComplete(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Completion is derived from the app's definition: after each visible
+// command (and subcommand: journal migrate) it offers its subcommands,
+// and after "-" every flag of the command and every global one, by each
+// of its names, with its usage. A command or flag added to app.go that
+// completion does not offer fails here.
+func TestCompletionEveryCommandAndFlag(t *testing.T) {
+	app := NewApp(nil, nil, nil)
+	answer := func(words ...string) map[string]string {
+		var b bytes.Buffer
+		complete(app, append([]string{"words"}, words...), &b)
+		got := map[string]string{}
+		for _, line := range strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")[1:] {
+			word, desc, _ := strings.Cut(line, "\t")
+			if _, ok := got[word]; !ok { // a command's -o before the global one
+				got[word] = desc
+			}
+		}
+		return got
+	}
+	wantFlags := func(path []string, flags, own []cli.Flag) {
+		got := answer(append(slices.Clone(path), "-")...)
+		for _, f := range flags {
+			usage, _ := flagPlaceholder(f)
+			for _, n := range f.Names() {
+				if findFlag(own, n) != nil {
+					continue // the command's own flag of that name
+				}
+				name := "--" + n
+				if len(n) == 1 {
+					name = "-" + n
+				}
+				if desc, ok := got[name]; !ok || desc != usage {
+					t.Errorf("driftless %s <tab>: %s missing or described %q, want %q", strings.Join(path, " "), name, desc, usage)
+				}
+			}
+		}
+	}
+	var walk func(path []string, cmds []*cli.Command)
+	walk = func(path []string, cmds []*cli.Command) {
+		got := answer(append(slices.Clone(path), "")...)
+		for _, cmd := range cmds {
+			if cmd.Hidden || cmd.Name == "help" {
+				continue
+			}
+			if desc, ok := got[cmd.Name]; !ok || desc != cmd.Usage {
+				t.Errorf("driftless %s <tab>: %s missing or described %q", strings.Join(path, " "), cmd.Name, desc)
+			}
+			sub := append(slices.Clone(path), cmd.Name)
+			wantFlags(sub, cmd.Flags, nil)
+			wantFlags(sub, app.Flags, cmd.Flags)
+			walk(sub, cmd.Subcommands)
+		}
+	}
+	walk(nil, app.Commands)
+	for _, want := range [][]string{{"tick", "--node"}, {"tick", "--site"}, {"tick", "--max-hosts"}, {"tick", "--lease-ttl"},
+		{"daemon", "--node"}, {"daemon", "--site"}, {"daemon", "--max-hosts"}, {"daemon", "--lease-ttl"}, {"journal", "migrate", "--to"}} {
+		if _, ok := answer(append(slices.Clone(want[:len(want)-1]), "--")...)[want[len(want)-1]]; !ok {
+			t.Errorf("driftless %s is not completed", strings.Join(want, " "))
+		}
+	}
+	if got := answer("journal", ""); len(got) != 3 {
+		t.Errorf("driftless journal <tab>: %v, want prune, stats and migrate", got)
+	}
 }

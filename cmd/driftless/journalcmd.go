@@ -140,9 +140,12 @@ func runJournalPrune(c *cli.Context, u *ui) error {
 		return usageError("journal prune: --dry-run and --vacuum do not go together: a dry run changes nothing")
 	}
 	path := journalPath(c)
+	if err := checkJournalPath(path); err != nil {
+		return err
+	}
 	before := time.Now().Add(-age).UTC()
 	out := pruneJSON{Journal: journal.Redact(path), OlderThan: c.String("older-than"), Before: *rfc3339(before), DryRun: c.Bool("dry-run")}
-	if _, err := os.Stat(path); !journal.IsURL(path) && errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(path); !journal.IsPostgres(path) && errors.Is(err, fs.ErrNotExist) {
 		u.notef("no runs recorded yet (journal %s): nothing to prune", path)
 		if u.json {
 			return u.printJSON(out)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -38,7 +37,7 @@ Examples:
    driftless -C /etc/driftless journal migrate --to postgres://driftless@/driftless?host=/run/postgresql --json`,
 		Action: listAction("the journal to copy is --journal FILE (or -C DIR), the one to copy into --to URL", runJournalMigrate),
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "to", Usage: "the PostgreSQL journal to copy into, a `URL` (postgres://USER@HOST/DB?sslmode=...); required"},
+			&cli.StringFlag{Name: "to", Usage: "the PostgreSQL journal to copy into, a `URL` (postgres://USER@HOST/DB?sslmode=...) or a keyword/value string ('host=HOST dbname=DB'); required"},
 		},
 	}
 }
@@ -94,15 +93,17 @@ func runJournalMigrate(c *cli.Context, u *ui) error {
 	return nil
 }
 
-// checkMigrate refuses a --to that is not a PostgreSQL URL and a journal
+// checkMigrate refuses a --to that is not a PostgreSQL database and a journal
 // to copy that is not a file.
 func checkMigrate(to, from string) error {
 	switch {
 	case to == "":
 		return usageError("journal migrate: --to is required: the PostgreSQL journal to copy into, e.g. --to 'postgres://driftless@db.example.com/driftless?sslmode=verify-full'")
-	case !journal.IsURL(to):
-		return usageError("journal migrate: --to: expected a postgres:// URL, got %q", redactAny(to))
-	case journal.IsURL(from):
+	case !journal.IsPostgres(to):
+		return usageError("journal migrate: --to: expected a PostgreSQL database, a postgres:// URL or a keyword/value string such as 'host=/run/postgresql dbname=driftless', got %q", journal.Redact(to))
+	case checkJournalPath(from) != nil:
+		return checkJournalPath(from)
+	case journal.IsPostgres(from):
 		return usageError("journal migrate: the journal to copy is %s, a PostgreSQL database: migrate copies a SQLite journal file\n\thint: name the file with --journal FILE or -C DIR (DRIFTLESS_JOURNAL may be set)", journal.Redact(from))
 	}
 	fi, err := os.Stat(from)
@@ -115,14 +116,6 @@ func checkMigrate(to, from string) error {
 		return usageError("journal migrate: %s is not a journal file\n\thint: name the SQLite journal with --journal FILE or -C DIR", from)
 	}
 	return nil
-}
-
-// redactAny is s without the password, when s is a URL of any scheme.
-func redactAny(s string) string {
-	if u, err := url.Parse(s); err == nil && u.User != nil {
-		return u.Redacted()
-	}
-	return s
 }
 
 // migrateFailed is the error of a migration that stopped: bad input or

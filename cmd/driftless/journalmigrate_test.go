@@ -94,8 +94,12 @@ func TestJournalMigrate(t *testing.T) {
 		want string
 	}{
 		{[]string{"journal", "migrate"}, `^driftless: journal migrate: --to is required: the PostgreSQL journal to copy into`},
-		{[]string{"journal", "migrate", "--to", "other.db"}, `^driftless: journal migrate: --to: expected a postgres:// URL, got "other.db"\n$`},
-		{[]string{"journal", "migrate", "--to", "mysql://root:s3cret@db/x"}, `^driftless: journal migrate: --to: expected a postgres:// URL, got "mysql://root:xxxxx@db/x"\n$`},
+		{[]string{"journal", "migrate", "--to", "other.db"}, `^driftless: journal migrate: --to: expected a PostgreSQL database, a postgres:// URL or a keyword/value string such as 'host=/run/postgresql dbname=driftless', got "other.db"\n$`},
+		{[]string{"journal", "migrate", "--to", "mysql://root:s3cret@db/x"}, `^driftless: journal migrate: --to: expected a PostgreSQL database, .*, got "mysql://root:xxxxx@db/x"\n$`},
+		{[]string{"journal", "migrate", "--to", "hots=/tmp password=s3cret"}, `^driftless: journal migrate: --to: expected a PostgreSQL database, .*, got "hots=/tmp password=xxxxx"\n$`},
+		{[]string{"--journal", "mysql://root:s3cret@db/x", "journal", "migrate", "--to", url}, `^driftless: --journal \(or DRIFTLESS_JOURNAL\) "mysql://root:xxxxx@db/x" is neither a file nor a PostgreSQL database\n\thint: `},
+		{[]string{"--journal", "dbname=x password=s3cret", "journal", "migrate", "--to", url}, `^driftless: journal migrate: the journal to copy is dbname=x password=xxxxx, a PostgreSQL database: `},
+		{[]string{"journal", "migrate", "--to", "host=/tmp password=s3cret oops"}, `^driftless: journal migrate: journal: open host=/tmp password=xxxxx …: invalid argument: not a keyword/value string`},
 		{[]string{"journal", "migrate", "--to", url, "extra"}, `^driftless: migrate takes no arguments, got "extra"`},
 		{[]string{"--journal", url, "journal", "migrate", "--to", other}, `^driftless: journal migrate: the journal to copy is postgres://\S+, a PostgreSQL database: migrate copies a SQLite journal file\n`},
 		{[]string{"--journal", filepath.Join(dir, "none.db"), "journal", "migrate", "--to", url}, `^driftless: journal migrate: no journal at \S+none\.db: nothing to copy\n\thint: `},

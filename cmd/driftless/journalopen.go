@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,11 +28,32 @@ func journalPath(c *cli.Context) string {
 	return filepath.Join(c.String("dir"), ".driftless", "journal.db")
 }
 
+// urlScheme finds a URL's scheme (RFC 3986) at the start of a string.
+var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
+
+// checkJournalPath refuses a journal that is neither a file nor a
+// PostgreSQL database (docs/journal.md#postgresql): a URL of another
+// scheme, or a keyword/value string with a password whose first keyword
+// is not libpq's (a typo). Either would otherwise become a file of that
+// name, and be shown as such.
+func checkJournalPath(path string) error {
+	if journal.IsPostgres(path) {
+		return nil
+	}
+	if shown := journal.Redact(path); shown != path || urlScheme.MatchString(path) {
+		return usageError("--journal (or DRIFTLESS_JOURNAL) %q is neither a file nor a PostgreSQL database\n\thint: a PostgreSQL journal is a postgres:// URL or a keyword/value string starting with a libpq keyword (host=, dbname=, user=, service=...); docs/journal.md#postgresql", shown)
+	}
+	return nil
+}
+
 // openJournal opens the journal, creating it when it does not exist, and
 // marks the runs of processes that are gone (kill -9, power loss) as
 // Interrupted, saying so on stderr.
 func openJournal(c *cli.Context) (*journal.Journal, error) {
 	path := journalPath(c)
+	if err := checkJournalPath(path); err != nil {
+		return nil, err
+	}
 	node, err := nodeName(c)
 	if err != nil {
 		return nil, err
@@ -101,11 +123,14 @@ func withConfigAndJournal(fn func(c *cli.Context, u *ui, now time.Time, cfg *con
 // not create the file.
 func openJournalToRead(c *cli.Context, u *ui) (*journal.Journal, error) {
 	path := journalPath(c)
-	if journal.IsURL(path) { // a database that does not exist is an error
+	if err := checkJournalPath(path); err != nil {
+		return nil, err
+	}
+	if journal.IsPostgres(path) { // a database that does not exist is an error
 		return openJournalOrReadOnly(c, u)
 	}
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
-		u.notef("no runs recorded yet (journal %s)", path)
+		u.notef("no runs recorded yet (journal %s)", journal.Redact(path))
 		return nil, nil
 	} else if err != nil {
 		return nil, fmt.Errorf("open journal: %w", err)
@@ -117,6 +142,9 @@ func openJournalToRead(c *cli.Context, u *ui) (*journal.Journal, error) {
 // be written, to read only, saying so.
 func openJournalOrReadOnly(c *cli.Context, u *ui) (*journal.Journal, error) {
 	path := journalPath(c)
+	if err := checkJournalPath(path); err != nil { // not a journal to read only
+		return nil, err
+	}
 	if _, err := nodeName(c); err != nil { // a bad name, not a journal to read only
 		return nil, err
 	}

@@ -50,7 +50,7 @@ var manFiles = [][2]string{
 	{"DIR/associations.toml", "Which document runs on which targets, when, with which parameters (--associations moves it)."},
 	{"DIR/documents/NAME.toml", "A document in the native format; NAME is the document's name."},
 	{"DIR/documents/NAME.{json,yaml,yml}", "An SSM Command document, schema 2.2, run unchanged."},
-	{"DIR/.driftless/journal.db", "The journal (SQLite, mode 0600): every run, host result, step result and drift (--journal or DRIFTLESS_JOURNAL moves it, to another file or to PostgreSQL with a postgres:// URL)."},
+	{"DIR/.driftless/journal.db", "The journal (SQLite, mode 0600): every run, host result, step result and drift (--journal or DRIFTLESS_JOURNAL moves it, to another file or to PostgreSQL with a postgres:// URL or a keyword/value string)."},
 }
 
 // manEnv are the environment variables driftless reads that are not a
@@ -60,6 +60,7 @@ var manEnv = [][2]string{
 	{"DRIFTLESS_KEY_PASSPHRASE", "The passphrase of encrypted SSH identity files. Without it driftless asks on the terminal, or fails when there is none."},
 	{"SSH_AUTH_SOCK", "The ssh-agent whose keys are offered."},
 	{"USER", "The default login user."},
+	{"PGPASSWORD, PGPASSFILE, PGHOST, PGSERVICE ...", "libpq's variables: for a PostgreSQL journal, what its URL or keyword/value string does not say (a password is best given so, or in ~/.pgpass, rather than on the command line)."},
 }
 
 // manPage is the man page of app, from its definition: every visible
@@ -81,7 +82,7 @@ func manPage(app *cli.App) string {
 	manFlag(&b, &cli.BoolFlag{Name: "help", Aliases: []string{"h"}, Usage: "show help (of a command, after its name)"})
 	b.WriteString(".SH COMMANDS\n")
 	for _, cmd := range app.VisibleCommands() {
-		manCommand(&b, cmd)
+		manCommand(&b, "driftless", cmd)
 	}
 	b.WriteString(".SH EXIT STATUS\n")
 	for _, e := range manExitCodes {
@@ -106,10 +107,19 @@ func manPage(app *cli.App) string {
 	return b.String()
 }
 
-// manCommand writes one command: its synopsis, purpose, description
-// (examples kept as they are laid out) and flags.
-func manCommand(b *strings.Builder, cmd *cli.Command) {
-	synopsis := "driftless " + cmd.Name
+// manCommand writes one command, named after parent: its synopsis,
+// purpose, description (examples kept as they are laid out) and flags,
+// then each of its subcommands (journal prune) the same way.
+func manCommand(b *strings.Builder, parent string, cmd *cli.Command) {
+	synopsis := parent + " " + cmd.Name
+	subs := manSubcommands(cmd)
+	if len(subs) > 0 {
+		names := make([]string, len(subs))
+		for i, sub := range subs {
+			names[i] = sub.Name
+		}
+		synopsis += " " + strings.Join(names, "|")
+	}
 	if len(cmd.VisibleFlags()) > 0 {
 		synopsis += " [flags]"
 	}
@@ -144,6 +154,21 @@ func manCommand(b *strings.Builder, cmd *cli.Command) {
 			manFlag(b, f)
 		}
 	}
+	for _, sub := range subs {
+		manCommand(b, parent+" "+cmd.Name, sub)
+	}
+}
+
+// manSubcommands are the subcommands of cmd the man page describes: the
+// visible ones but help (which --help is).
+func manSubcommands(cmd *cli.Command) []*cli.Command {
+	var subs []*cli.Command
+	for _, sub := range cmd.VisibleCommands() {
+		if sub.Name != "help" {
+			subs = append(subs, sub)
+		}
+	}
+	return subs
 }
 
 // manFlag writes one flag as a tagged paragraph: its names with the

@@ -91,19 +91,29 @@ func TestManPage(t *testing.T) {
 		}
 	}
 	checkFlags("global", app.Flags)
-	for _, cmd := range app.Commands {
-		if cmd.Hidden {
-			continue
+	// Every command and subcommand (journal migrate) has a section of its
+	// own, with its flags.
+	var walk func(parent string, cmds []*cli.Command)
+	walk = func(parent string, cmds []*cli.Command) {
+		for _, cmd := range cmds {
+			if cmd.Hidden || cmd.Name == "help" {
+				continue
+			}
+			name := parent + " " + cmd.Name
+			if strings.TrimSpace(cmd.Usage) == "" {
+				t.Errorf("command %s has no usage", name)
+			}
+			if !regexp.MustCompile(`(?m)^\s*` + name + `( |$)`).MatchString(text) {
+				t.Errorf("man page lacks a section for command %s", name)
+			}
+			checkFlags(name, cmd.Flags)
+			walk(name, cmd.Subcommands)
 		}
-		if strings.TrimSpace(cmd.Usage) == "" {
-			t.Errorf("command %s has no usage", cmd.Name)
-		}
-		if !regexp.MustCompile(`(?m)^\s*driftless ` + cmd.Name + `( |$)`).MatchString(text) {
-			t.Errorf("man page lacks a section for command %s", cmd.Name)
-		}
-		checkFlags(cmd.Name, cmd.Flags)
 	}
-	for _, want := range []string{"--lease-wait DURATION", "(default: 1m0s)", "--dir DIR, -C DIR", "(default: .; environment: DRIFTLESS_DIR)", "--targets SEL, -t SEL"} {
+	walk("driftless", app.Commands)
+	for _, want := range []string{"--lease-wait DURATION", "(default: 1m0s)", "--dir DIR, -C DIR", "(default: .; environment: DRIFTLESS_DIR)", "--targets SEL, -t SEL",
+		"driftless journal prune|stats|migrate", "driftless journal migrate [flags]", "--to URL", "--older-than AGE", "--node NAME", "environment: DRIFTLESS_NODE",
+		"--site NAME", "--max-hosts N", "(default: 200)", "--lease-ttl D", "PGPASSWORD"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("man page lacks %q", want)
 		}

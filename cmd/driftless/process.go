@@ -34,8 +34,34 @@ const maxNodeLen = 63
 
 // nodeName is --node (or DRIFTLESS_NODE), else this machine's host name,
 // checked: not empty, at most 63 characters, every one printable, no
-// space at either end.
+// space at either end. It is worked out once per run of driftless (the
+// app's): the commands ask for it as they go (to check it before any
+// host is contacted, to open the journal, to claim hosts).
 func nodeName(c *cli.Context) (string, error) {
+	if n, ok := c.App.Metadata[nodeKey].(node); ok {
+		return n.name, n.err
+	}
+	var n node
+	n.name, n.err = readNodeName(c)
+	if c.App.Metadata == nil {
+		c.App.Metadata = map[string]any{}
+	}
+	c.App.Metadata[nodeKey] = n
+	return n.name, n.err
+}
+
+// node is nodeName's answer, kept in the app's metadata under nodeKey.
+type node struct {
+	name string
+	err  error
+}
+
+const nodeKey = "node"
+
+// osHostname is os.Hostname; tests count its calls.
+var osHostname = os.Hostname
+
+func readNodeName(c *cli.Context) (string, error) {
 	if c.IsSet("node") {
 		name := c.String("node")
 		if err := checkNode(name); err != nil {
@@ -43,7 +69,7 @@ func nodeName(c *cli.Context) (string, error) {
 		}
 		return name, nil
 	}
-	host, err := os.Hostname()
+	host, err := osHostname()
 	if err != nil {
 		return "", usageError("--node: this machine's host name cannot be read (%v): name this driftless with --node NAME", err)
 	}
