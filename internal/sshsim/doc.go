@@ -13,7 +13,12 @@
 //     every host listens there on its own port;
 //   - its own generated ed25519 host key (Host.HostKey,
 //     Host.KnownHostsLine, Fleet.KnownHosts);
-//   - its own home directory (Host.Home), under Options.Dir.
+//   - its own home directory (Host.Home), under Options.Dir;
+//   - its own temporary directory (Host.TempDir, its commands' TMPDIR),
+//     under /dev/shm where it can: the hosts are separate machines, each
+//     with its own /tmp and /dev/shm, so that what a command keeps there
+//     (a driftless script's private files, which each script sweeps) is
+//     not every host's at once.
 //
 // Clients log in by public key with one of Options.AuthorizedKeys (as
 // Options.User, or any user name when it is empty). NewClientKey makes a
@@ -26,7 +31,7 @@
 // as the user running the simulator, in the host's home directory, with
 // HOME, USER, LOGNAME, SHELL and PATH set as sshd sets them for a login
 // (PATH=/usr/local/bin:/usr/bin:/bin:/usr/games, not the simulator's),
-// then Options.Env, then what the client sent with "env" requests (all
+// TMPDIR as pam_tmpdir sets it (the host's TempDir), then Options.Env, then what the client sent with "env" requests (all
 // are accepted; a later value of a variable wins). "shell" runs /bin/sh reading commands from stdin (there is
 // no pty). The command gets its own process group, as under sshd, so that
 // the client's "signal" requests reach the command and everything it
@@ -42,8 +47,8 @@
 // Host.Connections counts successful logins, Host.Execs exec and shell
 // requests and Host.Keepalives keepalive requests, so that a test can
 // tell how many connections and round trips a client made. Close stops
-// everything: listeners, connections, running commands, and the
-// directory Start created.
+// everything: listeners, connections, running commands, the hosts'
+// temporary directories, and Dir when Start created it.
 //
 // Unlike internal/sshtest, nothing here needs the testing package or root.
 package sshsim

@@ -141,7 +141,7 @@ func (s *session) start(args []string) bool {
 	cmd := exec.Command(opts.Shell, args...)
 	cmd.Dir = h.Home
 	cmd.Env = append([]string{"HOME=" + h.Home, "USER=" + s.conn.user, "LOGNAME=" + s.conn.user,
-		"SHELL=" + opts.Shell, "PATH=" + defaultPath}, opts.Env...)
+		"SHELL=" + opts.Shell, "PATH=" + defaultPath, "TMPDIR=" + h.TempDir}, opts.Env...)
 	cmd.Env = append(cmd.Env, s.env...)
 	setProcessGroup(cmd)
 

@@ -67,6 +67,9 @@ type Fleet struct {
 
 	opts    Options
 	removed bool // Dir was created by Start: Close removes it
+	// tmp holds the hosts' temporary directories; Start creates it and
+	// Close removes it.
+	tmp string
 
 	conns connkit.Set[*serverConn]
 	wg    sync.WaitGroup // accept loops and connections
@@ -81,6 +84,9 @@ type Host struct {
 	Addr string // loopback address it listens on
 	Port int
 	Home string // its home directory, $HOME and the working directory of its commands
+	// TempDir is its own temporary directory, its commands' $TMPDIR: each
+	// host has its own, as each machine has its own /tmp and /dev/shm.
+	TempDir string
 
 	HostKey gossh.PublicKey // its ed25519 host key
 
@@ -141,6 +147,11 @@ func Start(opts Options) (*Fleet, error) {
 		f.Dir = abs
 	}
 
+	if f.tmp, err = makeTempRoot(); err != nil {
+		f.Close()
+		return nil, err
+	}
+
 	authorized := map[string]bool{}
 	for _, k := range opts.AuthorizedKeys {
 		authorized[string(k.Marshal())] = true
@@ -149,9 +160,12 @@ func Start(opts Options) (*Fleet, error) {
 	for i := range opts.Hosts {
 		h := &Host{Name: opts.NamePrefix + strconv.Itoa(i+1), fleet: f}
 		h.Home = filepath.Join(f.Dir, h.Name)
-		if err := os.MkdirAll(h.Home, 0o755); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("sshsim: %w", err)
+		h.TempDir = filepath.Join(f.tmp, h.Name)
+		for _, d := range []string{h.Home, h.TempDir} {
+			if err := os.MkdirAll(d, 0o755); err != nil {
+				f.Close()
+				return nil, fmt.Errorf("sshsim: %w", err)
+			}
 		}
 		signer, err := newHostKey()
 		if err != nil {
@@ -197,6 +211,20 @@ func Start(opts Options) (*Fleet, error) {
 		go h.serve()
 	}
 	return f, nil
+}
+
+// makeTempRoot makes the directory of the hosts' temporary directories:
+// in /dev/shm (memory, where a host's driftless scripts put their files
+// when TMPDIR is unset) where it can, else in the system's.
+func makeTempRoot() (string, error) {
+	if dir, err := os.MkdirTemp("/dev/shm", "sshsim-tmp-"); err == nil {
+		return dir, nil
+	}
+	dir, err := os.MkdirTemp("", "sshsim-tmp-")
+	if err != nil {
+		return "", fmt.Errorf("sshsim: %w", err)
+	}
+	return dir, nil
 }
 
 // addresses returns n consecutive loopback IPv4 addresses from first,
@@ -306,10 +334,15 @@ func (f *Fleet) Close() error {
 			c.close()
 		}
 		f.wg.Wait()
+		var errs []error
+		if f.tmp != "" {
+			errs = append(errs, os.RemoveAll(f.tmp))
+		}
 		if f.removed {
-			if err := os.RemoveAll(f.Dir); err != nil {
-				f.closeErr = fmt.Errorf("sshsim: %w", err)
-			}
+			errs = append(errs, os.RemoveAll(f.Dir))
+		}
+		if err := errors.Join(errs...); err != nil {
+			f.closeErr = fmt.Errorf("sshsim: %w", err)
 		}
 	})
 	return f.closeErr

@@ -119,9 +119,15 @@ func TestHostsAddressesKeysAndHomes(t *testing.T) {
 		if strings.HasSuffix(h.Addr, ".0") || strings.HasSuffix(h.Addr, ".255") {
 			t.Errorf("%s listens on %s", h.Name, h.Addr)
 		}
-		if st, err := os.Stat(h.Home); err != nil || !st.IsDir() {
-			t.Errorf("%s: home %s: %v", h.Name, h.Home, err)
+		for _, d := range []string{h.Home, h.TempDir} {
+			if st, err := os.Stat(d); err != nil || !st.IsDir() {
+				t.Errorf("%s: %s: %v", h.Name, d, err)
+			}
 		}
+		if seenAddr[h.TempDir] || filepath.Dir(h.Home) != tf.Dir {
+			t.Errorf("%s: temporary directory %s shared, or home %s not in %s", h.Name, h.TempDir, h.Home, tf.Dir)
+		}
+		seenAddr[h.TempDir] = true
 	}
 	if runtime.GOOS == "linux" && tf.Hosts[299].Addr != "127.1.1.46" {
 		// 127.1.0.1..254 are hosts 1..254, then 127.1.1.1.. from host 255.
@@ -129,8 +135,8 @@ func TestHostsAddressesKeysAndHomes(t *testing.T) {
 	}
 	// Each host answers with its own home and key (verified by dial).
 	for _, h := range []*sshsim.Host{tf.Hosts[0], tf.Hosts[254], tf.Hosts[299]} {
-		out, _, code := run(t, tf.dial(t, h, "deploy"), `printf '%s %s %s' "$HOME" "$(pwd)" "$USER"`, nil)
-		if want := h.Home + " " + h.Home + " deploy"; code != 0 || out != want {
+		out, _, code := run(t, tf.dial(t, h, "deploy"), `printf '%s %s %s %s' "$HOME" "$(pwd)" "$USER" "$TMPDIR"`, nil)
+		if want := h.Home + " " + h.Home + " deploy " + h.TempDir; code != 0 || out != want {
 			t.Errorf("%s: %q exit %d, want %q", h.Name, out, code, want)
 		}
 	}
@@ -444,8 +450,10 @@ func TestKillOnChannelCloseAndConnectionLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitDead(t, "fleet closed", pids...)
-	if _, err := os.Stat(tf.Dir); !os.IsNotExist(err) {
-		t.Errorf("fleet dir left: %v", err)
+	for _, d := range []string{tf.Dir, filepath.Dir(tf.Hosts[0].TempDir)} {
+		if _, err := os.Stat(d); !os.IsNotExist(err) {
+			t.Errorf("fleet directory %s left: %v", d, err)
+		}
 	}
 }
 
@@ -505,5 +513,8 @@ func TestStartErrors(t *testing.T) {
 	f.Close()
 	if _, err := os.Stat(dir); err != nil {
 		t.Errorf("a given Dir was removed: %v", err)
+	}
+	if _, err := os.Stat(filepath.Dir(f.Hosts[0].TempDir)); !os.IsNotExist(err) {
+		t.Errorf("the hosts' temporary directories were left: %v", err)
 	}
 }
