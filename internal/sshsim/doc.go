@@ -46,7 +46,12 @@
 //
 // Host.Connections counts successful logins, Host.Execs exec and shell
 // requests and Host.Keepalives keepalive requests, so that a test can
-// tell how many connections and round trips a client made. Close stops
+// tell how many connections and round trips a client made. Each host
+// also records its sessions (Host.Sessions: kind, start and end, from
+// the request until the command has ended, before the client hears of
+// it), and Fleet.Busy counts from them the most hosts running at once:
+// the hosts' own count, taken in the simulator, which costs them no
+// process. Close stops
 // everything: listeners, connections, running commands, the hosts'
 // temporary directories, and Dir when Start created it.
 //

@@ -159,6 +159,11 @@ func (s *session) start(args []string) bool {
 		return s.fail()
 	}
 	cmd.Stdout, cmd.Stderr = outW, errW
+	kind := "exec"
+	if args == nil {
+		kind = "shell"
+	}
+	rec := h.began(kind)
 	stdin, err := cmd.StdinPipe()
 	if err == nil {
 		err = cmd.Start()
@@ -169,6 +174,7 @@ func (s *session) start(args []string) bool {
 		outR.Close()
 		errR.Close()
 		h.fleet.opts.Logger.Debug("sshsim start", "host", h.Name, "err", err)
+		h.ended(rec)
 		return s.fail()
 	}
 	h.execs.Add(1)
@@ -199,6 +205,7 @@ func (s *session) start(args []string) bool {
 		copies.Wait()
 		outR.Close()
 		errR.Close()
+		h.ended(rec)
 		<-s.replied
 		if werr != nil && cmd.ProcessState == nil {
 			s.exit(255, "")
@@ -237,14 +244,18 @@ func (s *session) sftp() bool {
 	if !s.claim() {
 		return false
 	}
-	srv, err := sftp.NewServer(s.ch, sftp.WithServerWorkingDirectory(s.conn.host.Home))
+	h := s.conn.host
+	rec := h.began("sftp")
+	srv, err := sftp.NewServer(s.ch, sftp.WithServerWorkingDirectory(h.Home))
 	if err != nil {
+		h.ended(rec)
 		return s.fail()
 	}
 	go func() {
 		defer close(s.done)
 		_ = srv.Serve()
 		srv.Close()
+		h.ended(rec)
 		<-s.replied
 		s.exit(0, "")
 	}()

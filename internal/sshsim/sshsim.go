@@ -94,6 +94,9 @@ type Host struct {
 	listener net.Listener
 	config   *gossh.ServerConfig
 
+	mu       sync.Mutex
+	sessions []Session // what it ran (busy.go)
+
 	connections atomic.Int64
 	active      atomic.Int64
 	execs       atomic.Int64

@@ -518,3 +518,58 @@ func TestStartErrors(t *testing.T) {
 		t.Errorf("the hosts' temporary directories were left: %v", err)
 	}
 }
+
+// Each host records its sessions: commands from the request until they
+// have ended, SFTP too; Busy counts the hosts running at once.
+func TestSessionsRecorded(t *testing.T) {
+	tf := start(t, sshsim.Options{Hosts: 3})
+	before := time.Now()
+	var wg sync.WaitGroup
+	for _, h := range tf.Hosts[:2] {
+		c := tf.dial(t, h, "u")
+		for range 2 { // two at once on each of two hosts
+			wg.Go(func() {
+				s, err := c.NewSession()
+				if err == nil {
+					err = s.Run("sleep 0.3")
+					s.Close()
+				}
+				if err != nil {
+					t.Errorf("%s: %v", h.Name, err)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	afterSleeps := time.Now()
+	c := tf.dial(t, tf.Hosts[2], "u")
+	sc, err := sftp.NewClient(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc.Close()
+	run(t, c, "exit 3", nil)
+
+	for _, h := range tf.Hosts[:2] {
+		ss := h.Sessions()
+		if len(ss) != 2 {
+			t.Fatalf("%s: %d sessions", h.Name, len(ss))
+		}
+		for _, s := range ss {
+			if took := s.End.Sub(s.Start); s.Kind != "exec" || s.Start.Before(before) || took < 300*time.Millisecond || s.End.After(afterSleeps) {
+				t.Errorf("%s: %+v (%s)", h.Name, s, took)
+			}
+		}
+	}
+	ss := tf.Hosts[2].Sessions()
+	if len(ss) != 2 || ss[0].Kind != "sftp" || ss[1].Kind != "exec" || ss[0].End.After(ss[1].Start) || ss[0].Start.Before(afterSleeps) {
+		t.Errorf("%s: %+v", tf.Hosts[2].Name, ss)
+	}
+	b := tf.Busy(before)
+	if b.Most != 2 || b.Sessions != 6 || b.Hosts != 3 || b.First.Before(before) || !b.Last.Equal(ss[1].End) {
+		t.Errorf("Busy = %+v", b)
+	}
+	if b := tf.Busy(afterSleeps); b.Most != 1 || b.Sessions != 2 || b.Hosts != 1 {
+		t.Errorf("Busy since the sleeps = %+v", b)
+	}
+}
