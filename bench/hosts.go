@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	gossh "golang.org/x/crypto/ssh"
 	"golang.org/x/crypto/ssh/knownhosts"
@@ -45,7 +46,11 @@ type fleet struct {
 	// sessions returns how many sessions (commands, subsystems) each host
 	// has started so far, in host order.
 	sessions func() []int
-	close    func()
+	// busy tells, from the hosts' records of their sessions, how many
+	// hosts were running one at once since a time (simulated hosts only:
+	// nil for sshd).
+	busy  func(since time.Time) sshsim.Busy
+	close func()
 }
 
 // realFleetFirstAddr is where the sshd hosts listen: 127.2.0.1 and up,
@@ -126,7 +131,7 @@ func startSimFleet(n int, work string) (*fleet, error) {
 	if err != nil {
 		return nil, err
 	}
-	fl := &fleet{kind: "sshsim", key: key, close: func() { sf.Close() }}
+	fl := &fleet{kind: "sshsim", key: key, busy: sf.Busy, close: func() { sf.Close() }}
 	for _, h := range sf.Hosts {
 		fl.hosts = append(fl.hosts, host{Name: h.Name, Addr: h.Addr, Port: h.Port, User: "bench", Home: h.Home, HostKey: h.HostKey})
 	}

@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/driftless-dev/driftless/internal/pgtest"
-	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/journal"
 )
 
@@ -29,9 +28,9 @@ import (
 //   - spreading a tick: a due round of a one-step document that sleeps
 //     1 s, run by one `tick --max-hosts 100` alone and by three at once on
 //     one journal, the association's max_concurrency 300: how long until
-//     all have finished, the most hosts running at once (the hosts' own
-//     records, sshtest.SpanScript), and which node ran each host (the
-//     journal).
+//     all have finished, the most hosts running at once (the simulated
+//     hosts' own records of their sessions, sshsim.Fleet.Busy), and which
+//     node ran each host (the journal).
 const (
 	spreadNodes       = 3
 	spreadMaxHosts    = 100
@@ -185,10 +184,12 @@ func (nb *nodesBench) costSection(sq, pg *measurement, server []time.Duration) *
 // matches the figure printed.
 func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
-// spreadStep is the step of the spread: a shell command that sleeps
-// (sleep's argument, in seconds), appending to ~/spans on the host when
-// it starts and ends.
-func spreadStep(sleep string) string { return sshtest.SpanScript("spread", sleep) }
+// spreadStep is the step of the spread: a shell command that appends a
+// line to ~/steps on the host (the shell's builtin echo: no process) and
+// sleeps (sleep's argument, in seconds). When it ran, and how many hosts
+// ran at once, the hosts' records of their sessions tell (fleet.busy):
+// the step starts no program to read a clock.
+func spreadStep(sleep string) string { return "echo spread >> ~/steps; sleep " + sleep }
 
 // spreadDoc is the document of the spread: the step alone.
 func spreadDoc(sleep string) string {
@@ -204,9 +205,10 @@ type spreadRun struct {
 	sample
 	server time.Duration // PostgreSQL server CPU
 	most   int           // most hosts running at once, from the hosts
-	// toFirst is from starting the ticks to the first step's start, steps
-	// from then to the last step's end (the hosts' records).
-	toFirst, steps time.Duration
+	// toFirst is from starting the ticks to the first session's start on
+	// a host, busy from then to the last session's end (the hosts'
+	// records).
+	toFirst, busy time.Duration
 	perNode        map[string]int // host executions per node, from the journal
 	// problems are hosts that did not run exactly once, successfully.
 	problems []string
@@ -245,8 +247,8 @@ func (nb *nodesBench) spread(ctx context.Context) (*section, error) {
 			}
 			rows.m.samples = append(rows.m.samples, r.sample)
 			rows.runs = append(rows.runs, r)
-			nb.env.logf("round %d/%d: %-40s %8s (first step %s, steps %s)  cpu %s (hosts %s, server %s, machine %s)  at once %d  per node %s  %s  load %s",
-				round, o.scaleRuns, rows.m.name, fmtDur(r.wall), fmtDur(r.toFirst), fmtDur(r.steps), fmtDur(r.cpu), fmtDur(r.others),
+			nb.env.logf("round %d/%d: %-40s %8s (first session %s, sessions %s)  cpu %s (hosts %s, server %s, machine %s)  at once %d  per node %s  %s  load %s",
+				round, o.scaleRuns, rows.m.name, fmtDur(r.wall), fmtDur(r.toFirst), fmtDur(r.busy), fmtDur(r.cpu), fmtDur(r.others),
 				fmtDur(r.server), fmtDur(r.machine), r.most, fmtPerNode(r.perNode), onceText(r.problems), loadAverage())
 		}
 	}
@@ -254,7 +256,7 @@ func (nb *nodesBench) spread(ctx context.Context) (*section, error) {
 }
 
 // spreadOnce runs one round of the spread with nodes ticks at once, on a
-// database of its own, the hosts' spans removed first.
+// database of its own, the hosts' ~/steps removed first.
 func (nb *nodesBench) spreadOnce(ctx context.Context, cd *configDir, nodes, round int) (spreadRun, error) {
 	var r spreadRun
 	db := fmt.Sprintf("bench_spread_%d_%d", round, nodes)
@@ -263,10 +265,8 @@ func (nb *nodesBench) spreadOnce(ctx context.Context, cd *configDir, nodes, roun
 		return r, err
 	}
 	defer nb.pg.DropDB(db)
-	homes := make([]string, len(nb.fl.hosts))
-	for i, h := range nb.fl.hosts {
-		homes[i] = h.Home
-		if err := os.Remove(filepath.Join(h.Home, "spans")); err != nil && !errors.Is(err, os.ErrNotExist) {
+	for _, h := range nb.fl.hosts {
+		if err := os.Remove(filepath.Join(h.Home, "steps")); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return r, err
 		}
 	}
@@ -278,15 +278,12 @@ func (nb *nodesBench) spreadOnce(ctx context.Context, cd *configDir, nodes, roun
 		return r, err
 	}
 	r.server = nb.serverCPU() - before
-	spans, err := sshtest.ReadSpans(homes...)
-	if err != nil {
-		return r, err
+	busy := nb.fl.busy(launched)
+	r.most = busy.Most
+	if busy.Sessions > 0 {
+		r.toFirst, r.busy = busy.First.Sub(launched), busy.Last.Sub(busy.First)
 	}
-	r.most = spans.Most
-	if spans.Started > 0 {
-		r.toFirst, r.steps = spans.First.Sub(launched), spans.Last.Sub(spans.First)
-	}
-	if r.problems, err = spansOnce(nb.fl.hosts); err != nil {
+	if r.problems, err = stepsOnce(nb.fl.hosts); err != nil {
 		return r, err
 	}
 	perNode, problems, err := journalTally(ctx, url, nb.fl.hosts)
@@ -337,16 +334,17 @@ func (nb *nodesBench) tickNodes(ctx context.Context, cd *configDir, url string, 
 // nodeName names the i'th node (from 0): n1, n2, ...
 func nodeName(i int) string { return fmt.Sprintf("n%d", i+1) }
 
-// spansOnce lists the hosts whose ~/spans do not show exactly one run.
-func spansOnce(hosts []host) ([]string, error) {
+// stepsOnce lists the hosts whose ~/steps do not show exactly one run of
+// the step.
+func stepsOnce(hosts []host) ([]string, error) {
 	var problems []string
 	for _, h := range hosts {
-		_, started, err := sshtest.MostAtOnce(h.Home)
-		if err != nil {
+		b, err := os.ReadFile(filepath.Join(h.Home, "steps"))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return nil, err
 		}
-		if started != 1 {
-			problems = append(problems, fmt.Sprintf("%s started %d times (its spans)", h.Name, started))
+		if string(b) != "spread\n" {
+			problems = append(problems, fmt.Sprintf("%s ran the step %d times (its ~/steps)", h.Name, strings.Count(string(b), "\n")))
 		}
 	}
 	return problems, nil
@@ -432,14 +430,14 @@ func (nb *nodesBench) spreadSection(one, three *spreadRows) *section {
 	row := func(rows *spreadRows, times string, mostTarget int, target string, timeOK bool) []string {
 		most, once := 0, true
 		var perNode []string
-		var server, hosts, toFirst, steps []time.Duration
+		var server, hosts, toFirst, spans []time.Duration
 		var busy, machine []float64
 		for _, r := range rows.runs {
 			most = max(most, r.most)
 			once = once && len(r.problems) == 0
 			perNode = append(perNode, fmtPerNode(r.perNode))
 			server, hosts = append(server, r.server), append(hosts, r.others)
-			toFirst, steps = append(toFirst, r.toFirst), append(steps, r.steps)
+			toFirst, spans = append(toFirst, r.toFirst), append(spans, r.busy)
 			capacity := float64(time.Duration(runtime.NumCPU()) * max(r.wall, 1))
 			busy = append(busy, float64(r.cpu+r.others+r.server)/capacity)
 			machine = append(machine, float64(r.machine)/capacity)
@@ -448,8 +446,8 @@ func (nb *nodesBench) spreadSection(one, three *spreadRows) *section {
 		slices.Sort(machine)
 		met := verdict(timeOK && most <= mostTarget && once)
 		return []string{rows.m.name, fmt.Sprint(rows.m.hosts), fmtDur(minimum(rows.m)), fmtDur(median(rows.m)), times,
-			fmtDur(medianOf(toFirst)), fmtDur(medianOf(steps)), fmt.Sprint(most), strings.Join(perNode, " / "), verdict(once),
-			fmtDur(medianCPU(rows.m)), fmtDur(medianOf(hosts)), fmtDur(medianOf(server)), fmt.Sprintf("%.0f%% (machine %.0f%%)", 100*busy[len(busy)/2], 100*machine[len(machine)/2]),
+			fmtDur(medianOf(toFirst)), fmtDur(medianOf(spans)), fmt.Sprint(most), strings.Join(perNode, " / "), verdict(once),
+			perHost(medianCPU(rows.m), rows.m.hosts), perHost(medianOf(hosts), rows.m.hosts), fmtDur(medianOf(server)), fmt.Sprintf("%.0f%% (machine %.0f%%)", 100*busy[len(busy)/2], 100*machine[len(machine)/2]),
 			fmtRSS(peak(rows.m)), target, met}
 	}
 	sec := &section{
@@ -457,13 +455,13 @@ func (nb *nodesBench) spreadSection(one, three *spreadRows) *section {
 			len(nb.fl.hosts), sleepArg(nb.o.stepSleep), spreadConcurrency, spreadMaxHosts),
 		notes: []string{
 			fmt.Sprintf("%d rounds, one node and %d nodes alternated (the first of a round changes every round), each run on a fresh PostgreSQL database, so that every host is due: `driftless tick --node nK --max-hosts %d --now T`, the %d nodes started at once with the same T (a tick's round is its minute). Time: from starting the ticks until the last one exited.", nb.o.scaleRuns, spreadNodes, spreadMaxHosts, spreadNodes),
-			"The step is a shell command on the simulated host (/bin/sh, as every command there): `" + spreadStep(sleepArg(nb.o.stepSleep)) + "`. Most at once: the most steps going on at once, counted from those lines on every host (the largest over the rounds). Until the first step: from starting the ticks to the first line \"start\" on any host (the processes start, read the config dir, open the journal, claim); steps: from then to the last line \"end\".",
-			"Host executions per node: from the journal (each run's node and its hosts), one entry per round. Every host once: each host's ~/spans shows one run, and the journal one execution, Success.",
-			"driftless CPU: user + system CPU of the tick processes, summed over the nodes; hosts' CPU: the bench process's own and that of the commands the simulated hosts ran (SSH servers, /bin/sh, date, sleep); PostgreSQL server CPU: every process of the server, from /proc. CPUs busy: the three together over the machine's CPUs × the wall time, and in parentheses the whole machine's busy time (/proc/stat: other processes too) over the same: near 100% the spread is bound by this machine's CPUs, which run the hosts, the server and every node, as separate bastions would not be.",
+			"The step is a shell command on the simulated host (/bin/sh, as every command there, in the script driftless sends): `" + spreadStep(sleepArg(nb.o.stepSleep)) + "`. Most at once: the most hosts running a session at once (a command: here the script driftless sent, which holds the step), from the simulated hosts' own records, the largest over the rounds. Each host records in the simulator, with no process and no clock read in the host's shell, when a command was asked for and when it had ended (its process reaped, its output sent), before telling driftless how it ended: a host is counted from before its step starts until after it ends, so at least every step going on is. Until the first session: from starting the ticks to the first session on any host (the processes start, read the config dir, open the journal, claim); sessions: from then to the end of the last one.",
+			"Host executions per node: from the journal (each run's node and its hosts), one entry per round. Every host once: each host's ~/steps holds one line (the step's builtin echo), and the journal one execution, Success.",
+			"driftless CPU: user + system CPU of the tick processes, summed over the nodes, and per host of the fleet; hosts' CPU: the bench process's own (the hosts' SSH servers: key exchange, authentication, channels, starting commands) and that of the commands the simulated hosts ran (/bin/sh running driftless's script, sleep), and per host: on real hosts, other machines pay it. Each simulated host has its own TMPDIR, as each machine has its own /tmp and /dev/shm (with one for all, each driftless script swept every running host's private files). PostgreSQL server CPU: every process of the server, from /proc. CPUs busy: the three together over the machine's CPUs × the wall time, and in parentheses the whole machine's busy time (/proc/stat: other processes too) over the same: near 100% the spread is bound by this machine's CPUs, which run the hosts, the server and every node, as separate bastions would not be.",
 			fmt.Sprintf("Targets (issue 17): %d nodes take at most %.1f× the time of one, and never run more than %d hosts at once (max_concurrency, fleet-wide); one node never more than %d (--max-hosts); every host runs once.", spreadNodes, spreadTimeTarget, spreadConcurrency, spreadMaxHosts),
 		},
-		header: []string{"measurement", "hosts", "min", "median", "× 1 node (median)", "until the first step (median)",
-			"steps: first start → last end (median)", "most at once", "host executions per node",
+		header: []string{"measurement", "hosts", "min", "median", "× 1 node (median)", "until the first session (median)",
+			"sessions: first start → last end (median)", "most at once", "host executions per node",
 			"every host once", "driftless CPU (median)", "hosts' CPU (median)", "PostgreSQL server CPU (median)", "CPUs busy (median)",
 			"peak RSS", "target", "met"},
 	}
@@ -485,6 +483,12 @@ func (nb *nodesBench) spreadSection(one, three *spreadRows) *section {
 		}
 	}
 	return sec
+}
+
+// perHost is d, and d shared among hosts hosts in milliseconds: "4.960 s
+// (2.5 ms a host)".
+func perHost(d time.Duration, hosts int) string {
+	return fmt.Sprintf("%s (%.1f ms a host)", fmtDur(d), float64(d)/float64(time.Millisecond)/float64(max(hosts, 1)))
 }
 
 // treeCPU is the user + system CPU time that process pid and its children

@@ -174,7 +174,27 @@ func TestNodesFlags(t *testing.T) {
 	if _, err := parseFlags([]string{"-step-sleep", "0s"}, new(strings.Builder)); err == nil {
 		t.Error("-step-sleep 0s accepted")
 	}
-	if doc := spreadDoc("1"); !strings.Contains(doc, `run = "echo start spread $(date +%s%N) >> ~/spans; sleep 1; echo end spread $(date +%s%N) >> ~/spans"`) {
+	if doc := spreadDoc("1"); !strings.Contains(doc, `run = "echo spread >> ~/steps; sleep 1"`) {
 		t.Errorf("the spread's document:\n%s", doc)
+	}
+}
+
+// stepsOnce: a host whose ~/steps holds one line ran the step once; none,
+// two, or anything else is named.
+func TestStepsOnce(t *testing.T) {
+	var hosts []host
+	for i, content := range []string{"spread\n", "", "spread\nspread\n", "spread"} {
+		h := host{Name: fmt.Sprintf("h%d", i+1), Home: t.TempDir()}
+		if content != "" {
+			if err := os.WriteFile(filepath.Join(h.Home, "steps"), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		hosts = append(hosts, h)
+	}
+	problems, err := stepsOnce(hosts)
+	want := []string{"h2 ran the step 0 times (its ~/steps)", "h3 ran the step 2 times (its ~/steps)", "h4 ran the step 0 times (its ~/steps)"}
+	if err != nil || !slices.Equal(problems, want) {
+		t.Errorf("stepsOnce = %q, %v; want %q", problems, err, want)
 	}
 }
