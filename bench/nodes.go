@@ -209,7 +209,7 @@ type spreadRun struct {
 	// a host, busy from then to the last session's end (the hosts'
 	// records).
 	toFirst, busy time.Duration
-	perNode        map[string]int // host executions per node, from the journal
+	perNode       map[string]int // host executions per node, from the journal
 	// problems are hosts that did not run exactly once, successfully.
 	problems []string
 }
