@@ -178,19 +178,28 @@ func (j *Journal) claimTx(ctx context.Context, tx *sql.Tx, holder Holder, req Cl
 			return err
 		}
 	}
-	var mine, mineRunning int
+	// The nodes seen in the last two TTLs come with the counts: a node
+	// that runs every site shares with all of them (share reads their
+	// sites otherwise).
+	var mine, mineRunning, seen int
 	err := tx.QueryRowContext(ctx, `
 		SELECT count(CASE WHEN expires_at > ?2 THEN 1 END),
 			count(CASE WHEN round_at = ?3 AND failed = 1 THEN 1 END),
 			count(CASE WHEN round_at = ?3 AND holder_node = ?4 THEN 1 END),
-			count(CASE WHEN expires_at > ?2 AND holder_pid = ?5 AND holder_hostname = ?6 AND holder_run_id = ?7 THEN 1 END)
+			count(CASE WHEN expires_at > ?2 AND holder_pid = ?5 AND holder_hostname = ?6 AND holder_run_id = ?7 THEN 1 END),
+			(SELECT count(*) FROM nodes WHERE seen_at >= ?8)
 		FROM leases WHERE association = ?1`,
-		req.Association, unixNano(now), round, holder.Node, holder.PID, holder.Hostname, holder.RunID).
-		Scan(&res.Running, &res.Failed, &mine, &mineRunning)
+		req.Association, unixNano(now), round, holder.Node, holder.PID, holder.Hostname, holder.RunID,
+		unixNano(now.Add(-2*req.TTL))).
+		Scan(&res.Running, &res.Failed, &mine, &mineRunning, &seen)
 	if err != nil {
 		return err
 	}
-	if req.Due > 0 {
+	switch {
+	case req.Due == 0:
+	case len(req.Sites) == 0:
+		req.Share = shareOf(req.Due, seen)
+	default:
 		if req.Share, err = j.share(ctx, tx, req, now); err != nil {
 			return err
 		}
@@ -314,7 +323,8 @@ func (j *Journal) DiscardRun(ctx context.Context, id int64) error {
 
 // share is req.Due divided among the nodes seen in the last two TTLs that
 // run the same hosts (their sites meet req.Sites, or either runs every
-// site); 0 (no limit) when this node is alone. A node wrong about the
+// site), for a node that runs some sites; 0 (no limit) when this node is
+// alone. A node wrong about the
 // others only runs more or fewer hosts: each still runs once.
 func (j *Journal) share(ctx context.Context, tx *sql.Tx, req ClaimRequest, now time.Time) (int, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT sites FROM nodes WHERE seen_at >= ?`, unixNano(now.Add(-2*req.TTL)))
@@ -336,8 +346,17 @@ func (j *Journal) share(ctx context.Context, tx *sql.Tx, req ClaimRequest, now t
 			sharing++
 		}
 	}
-	if err := rows.Err(); err != nil || sharing < 2 {
+	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	return (req.Due + sharing - 1) / sharing, nil
+	return shareOf(req.Due, sharing), nil
+}
+
+// shareOf is due hosts divided among sharing nodes, rounded up; 0 (no
+// limit) for a node alone.
+func shareOf(due, sharing int) int {
+	if sharing < 2 {
+		return 0
+	}
+	return (due + sharing - 1) / sharing
 }
