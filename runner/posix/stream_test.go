@@ -88,3 +88,47 @@ func TestStdinForIsMainFor(t *testing.T) {
 		}
 	}
 }
+
+// StdinJoined sends MainFor's text of the joined script, whatever size
+// the reads are, filling each read as far as it goes, however many
+// pieces there are.
+func TestStdinJoinedIsMainFor(t *testing.T) {
+	script := strings.Repeat("echo step\n", 300)
+	for _, pieces := range [][]string{{script}, {script, script}, {"", script, "", script, ""}, {"DLM='", "'\n" + script}} {
+		want := MainFor("k3y", strings.Join(pieces, "@@DL-0123"))
+		for _, size := range []int{1, 7, 4096, len(want) + 10} {
+			r := StdinJoined("k3y", pieces, "@@DL-0123", nil)
+			var got strings.Builder
+			buf := make([]byte, size)
+			for {
+				n, err := r.Read(buf)
+				got.Write(buf[:n])
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n < size && got.Len() < len(want) {
+					t.Fatalf("%d pieces, read of %d bytes gave %d with %d left", len(pieces), size, n, len(want)-got.Len())
+				}
+			}
+			if got.String() != want {
+				t.Fatalf("%d pieces, reads of %d bytes: the text differs from MainFor's", len(pieces), size)
+			}
+		}
+	}
+}
+
+// A joined script with streamed content is the script with the content
+// built in, as StdinFor sends it.
+func TestStdinJoinedStreamed(t *testing.T) {
+	content := bytes.Repeat([]byte("abc'%\n"), 5000)
+	open := func(int) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(content)), nil }
+	pieces := []string{"DLM='", "'\n" + streamed(1, "f") + "\necho done\n"}
+	got, _ := io.ReadAll(StdinJoined("k", pieces, "@@DL-1", open))
+	want, _ := io.ReadAll(StdinFor("k", strings.Join(pieces, "@@DL-1"), open))
+	if string(got) != string(want) || !bytes.Contains(got, []byte("DLM='@@DL-1'")) {
+		t.Fatalf("joined streamed script differs (%d bytes, want %d)", len(got), len(want))
+	}
+}
