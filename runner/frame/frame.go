@@ -273,19 +273,16 @@ func (w *Writer) splitFields(b []byte) []string {
 	}
 	start := len(w.fields)
 	if count > 0 {
-		text := string(b)
-		for i := 0; i < len(text); {
-			for i < len(text) && asciiSpace(text[i]) {
-				i++
+		text, from := string(b), -1 // from: where the field being read starts
+		for i := 0; i <= len(text); i++ {
+			switch {
+			case i < len(text) && !asciiSpace(text[i]):
+				if from < 0 {
+					from = i
+				}
+			case from >= 0:
+				w.fields, from = append(w.fields, text[from:i]), -1
 			}
-			j := i
-			for j < len(text) && !asciiSpace(text[j]) {
-				j++
-			}
-			if j > i {
-				w.fields = append(w.fields, text[i:j])
-			}
-			i = j
 		}
 	}
 	return w.fields[start:len(w.fields):len(w.fields)]
