@@ -138,8 +138,6 @@ func (c *Client) runCommand(ctx context.Context, op, command string, stdin io.Re
 	sess.Stdout = out
 
 	var filter *sudoFilter
-	feedDone := make(chan struct{})
-	defer close(feedDone)
 	if sudo == nil {
 		if stdin != nil {
 			// Written by our own goroutine: x/crypto would copy it
@@ -161,6 +159,8 @@ func (c *Client) runCommand(ctx context.Context, op, command string, stdin io.Re
 		if err != nil {
 			return -1, fmt.Errorf("%s: stdin: %w", op, err)
 		}
+		feedDone := make(chan struct{})
+		defer close(feedDone)
 		go feedSudo(pipe, filter.events, feedDone, c.cfg.BecomePassword, stdin)
 	}
 
