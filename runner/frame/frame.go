@@ -18,9 +18,11 @@ package frame
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -390,11 +392,19 @@ func Durations(frames []Frame, start time.Time) map[int]time.Duration {
 	return out
 }
 
-// ByStep groups frames per step index.
+// ByStep groups frames per step index, in their order: one copy of
+// frames, in order of step, cut per step (not a slice grown per step).
 func ByStep(frames []Frame) map[int][]Frame {
+	sorted := slices.Clone(frames)
+	slices.SortStableFunc(sorted, func(a, b Frame) int { return cmp.Compare(a.Step, b.Step) })
 	out := map[int][]Frame{}
-	for _, f := range frames {
-		out[f.Step] = append(out[f.Step], f)
+	for i := 0; i < len(sorted); {
+		j := i + 1
+		for j < len(sorted) && sorted[j].Step == sorted[i].Step {
+			j++
+		}
+		out[sorted[i].Step] = sorted[i:j:j]
+		i = j
 	}
 	return out
 }

@@ -296,3 +296,22 @@ func BenchmarkWriterCheck(b *testing.B) {
 		w.Close()
 	}
 }
+
+// ByStep gives each step its frames in the order they came.
+func TestByStep(t *testing.T) {
+	frames := []Frame{{Step: -1, Kind: Facts}, {Step: 1, Kind: Stat}, {Step: 0, Kind: Stat}, {Step: 1, Kind: Has},
+		{Step: 0, Kind: Check}, {Step: 2, Kind: Run}, {Step: 1, Kind: Cur}, {Step: -1, Kind: End}}
+	per := ByStep(frames)
+	got := fmt.Sprint(len(per), per[-1], per[0], per[1], per[2])
+	want := fmt.Sprint(4, []Frame{frames[0], frames[7]}, []Frame{frames[2], frames[4]}, []Frame{frames[1], frames[3], frames[6]}, []Frame{frames[5]})
+	if got != want {
+		t.Errorf("got %s\nwant %s", got, want)
+	}
+	if len(ByStep(nil)) != 0 {
+		t.Error("frames from nothing")
+	}
+	per[0] = append(per[0], Frame{Step: 0, Kind: Out})
+	if per[1][0].Kind != Stat {
+		t.Error("appending to one step's frames changed another's")
+	}
+}
