@@ -117,9 +117,7 @@ func (h *hostRun) run(ctx context.Context) error {
 	if !h.check {
 		first = "checkRun"
 	}
-	check = cached(h.scripts, first+" "+string(shell), check)
-	apply = cached(h.scripts, "apply "+string(shell), apply)
-	frames, err := h.checkPhase(ctx, check)
+	frames, err := h.checkPhase(ctx, cached(h.scripts, first+" "+string(shell), check))
 	h.mu.Lock()
 	if err != nil {
 		if ctx.Err() != nil {
@@ -149,7 +147,7 @@ func (h *hostRun) run(ctx context.Context) error {
 	// The check script may have changed the host (corrections, steps
 	// without a check): recorded while the apply phase runs.
 	h.prog.stepEnded(true)
-	return h.applyAll(ctx, apply, todo)
+	return h.applyAll(ctx, cached(h.scripts, "apply "+string(shell), apply), todo)
 }
 
 // decide sets the result of each step before step limit from the
@@ -307,7 +305,7 @@ func (h *hostRun) queue(a plan.ApplyStep, drifted bool, todo []plan.ApplyStep) [
 
 // applyAll runs the apply phase for todo and sets the results of its steps;
 // when the script fails, they all failed (or were cancelled).
-func (h *hostRun) applyAll(ctx context.Context, build func(string, []plan.ApplyStep, plan.Resume) string, todo []plan.ApplyStep) error {
+func (h *hostRun) applyAll(ctx context.Context, build func(string, []plan.ApplyStep, plan.Resume) hostScript, todo []plan.ApplyStep) error {
 	applyStarted := time.Now()
 	h.mu.Lock()
 	h.live = liveState{phase: phaseApply, started: applyStarted, todo: todo}
@@ -368,7 +366,7 @@ type timedOut struct {
 // checkPhase runs the check script; when a step's command runs past its
 // timeout, the step's result is a timeout (exit 124, as GNU timeout) and
 // the steps after it are checked by a new script.
-func (h *hostRun) checkPhase(ctx context.Context, build func(string, []*plan.Step, plan.Resume) string) ([]frame.Frame, error) {
+func (h *hostRun) checkPhase(ctx context.Context, build func(string, []*plan.Step, plan.Resume) hostScript) ([]frame.Frame, error) {
 	return resumable(ctx, h, h.todo(), func(s *plan.Step) int { return s.Idx }, build,
 		func(timedOut, *plan.Step, plan.Resume) ([]frame.Frame, plan.Resume) {
 			return nil, plan.Resume{Unclean: true}
@@ -378,7 +376,7 @@ func (h *hostRun) checkPhase(ctx context.Context, build func(string, []*plan.Ste
 // applyPhase runs the apply script, and resumes it after a step that ran
 // past its timeout as the script would have gone on after that step
 // failed (its on_failure).
-func (h *hostRun) applyPhase(ctx context.Context, build func(string, []plan.ApplyStep, plan.Resume) string, todo []plan.ApplyStep) ([]frame.Frame, error) {
+func (h *hostRun) applyPhase(ctx context.Context, build func(string, []plan.ApplyStep, plan.Resume) hostScript, todo []plan.ApplyStep) ([]frame.Frame, error) {
 	return resumable(ctx, h, todo, func(a plan.ApplyStep) int { return a.Step.Idx }, build,
 		func(to timedOut, a plan.ApplyStep, st plan.Resume) ([]frame.Frame, plan.Resume) {
 			var extra []frame.Frame
@@ -407,7 +405,7 @@ func (h *hostRun) applyPhase(ctx context.Context, build func(string, []plan.Appl
 // adds). The new script first sends what the timed-out run had printed
 // (its output files) and removes the killed script's files: it runs even
 // when no item is left, if there is something to send or remove.
-func resumable[T any](ctx context.Context, h *hostRun, items []T, idx func(T) int, build func(string, []T, plan.Resume) string,
+func resumable[T any](ctx context.Context, h *hostRun, items []T, idx func(T) int, build func(string, []T, plan.Resume) hostScript,
 	next func(timedOut, T, plan.Resume) ([]frame.Frame, plan.Resume)) ([]frame.Frame, error) {
 	var all []frame.Frame
 	rest, st := items, plan.Resume{Salvage: -1}
@@ -417,7 +415,11 @@ func resumable[T any](ctx context.Context, h *hostRun, items []T, idx func(T) in
 	for {
 		marker := frame.NewMarker()
 		frames, to, err := h.script(ctx, marker, build(marker, rest, st))
-		all = append(all, frames...)
+		if all == nil {
+			all = frames // the first script's: no copy
+		} else {
+			all = append(all, frames...)
+		}
 		h.mu.Lock()
 		h.live.done, h.live.fw, h.live.ew = all, nil, nil
 		h.mu.Unlock()
@@ -460,7 +462,7 @@ func tmpDir(frames []frame.Frame) string {
 // runs past the step's timeout ends the script (the transport kills it on
 // the host, and all it started): to then names it, and the frames end
 // with that command's result, exit status 124.
-func (h *hostRun) script(ctx context.Context, marker, script string) (frames []frame.Frame, to *timedOut, err error) {
+func (h *hostRun) script(ctx context.Context, marker string, script hostScript) (frames []frame.Frame, to *timedOut, err error) {
 	sctx, cancelCause := context.WithCancelCause(ctx)
 	defer cancelCause(nil)
 	fw, ew := frame.NewWriter(marker), frame.NewWriter(marker)
@@ -500,9 +502,9 @@ func (h *hostRun) script(ctx context.Context, marker, script string) (frames []f
 // the host can read command lines (ps), and the script holds parameter
 // values and file contents. The shell reads all of it before running
 // any of it, so no step can eat the script.
-func (h *hostRun) command(script string, fw, ew *frame.Writer) *transport.Command {
+func (h *hostRun) command(script hostScript, fw, ew *frame.Writer) *transport.Command {
 	if debugOn() {
-		slog.Debug("script", "bytes", len(script))
+		slog.Debug("script", "bytes", script.Len())
 	}
 	h.mu.Lock()
 	h.live.fw, h.live.ew = fw, ew
@@ -510,10 +512,11 @@ func (h *hostRun) command(script string, fw, ew *frame.Writer) *transport.Comman
 	// Large file content is streamed into it as it is sent (from its
 	// source, read for this host), not built into the script.
 	open := func(step int) (io.ReadCloser, error) { return h.steps[step].OpenContent() }
-	cmd := &transport.Command{Script: posix.StdinScript, Stdin: posix.StdinFor(h.guard, script, open),
-		Stdout: lockedWriter{&h.mu, fw}, Stderr: lockedWriter{&h.mu, ew}}
+	cmd := &transport.Command{Stdout: lockedWriter{&h.mu, fw}, Stderr: lockedWriter{&h.mu, ew}}
 	if transport.ShellOf(h.conn) == transport.ShellPowerShell {
-		cmd.Script, cmd.Stdin = powershell.StdinScript, powershell.StdinStreamed(script, open)
+		cmd.Script, cmd.Stdin = powershell.StdinScript, powershell.StdinStreamed(script.String(), open)
+	} else {
+		cmd.Script, cmd.Stdin = posix.StdinScript, posix.StdinJoined(h.guard, script.pieces, script.marker, open)
 	}
 	return cmd
 }

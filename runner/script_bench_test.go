@@ -42,7 +42,7 @@ func BenchmarkCheckRunScriptCached(b *testing.B) {
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {
-		n = len(build("@@DL-fedcba9876543210", baselineSteps(), plan.Resume{Salvage: -1}))
+		n = build("@@DL-fedcba9876543210", baselineSteps(), plan.Resume{Salvage: -1}).Len()
 	}
 	b.ReportMetric(float64(n), "script-bytes")
 }

@@ -17,14 +17,31 @@ import (
 // steps (a document without per-host values) share one build: building
 // the script of a five-step document costs about as much CPU as the
 // SSH session that runs it. Scripts of equal steps differ only by their
-// marker, which a hit replaces with the host's own.
+// marker: a hit is sent with the host's own (hostScript).
 type scriptCache struct {
 	mu sync.Mutex
-	m  map[string]cachedScript
+	m  map[string][]string // scripts, cut where their marker is
 }
 
-type cachedScript struct {
-	marker, script string
+// hostScript is the script one host runs: pieces joined by the host's
+// marker. A script built for the host is one piece; one from the cache
+// is the pieces of the script built for another host, shared: no host
+// copies it (it is sent from them, posix.StdinJoined).
+type hostScript struct {
+	pieces []string
+	marker string
+}
+
+// String is the script's text.
+func (s hostScript) String() string { return strings.Join(s.pieces, s.marker) }
+
+// Len is the script's length in bytes.
+func (s hostScript) Len() int {
+	n := len(s.marker) * (len(s.pieces) - 1)
+	for _, p := range s.pieces {
+		n += len(p)
+	}
+	return n
 }
 
 // scriptCacheMax is how many scripts the cache keeps; when it is full it
@@ -34,14 +51,16 @@ const scriptCacheMax = 64
 
 // cached returns build made to use c: a script that the builder named
 // name (one name per builder) made of equal items and state before is
-// reused, its marker replaced. Items and state are compared by value,
-// every field of them (keyEncoder); what cannot be compared is built
-// anew. A nil c returns build.
-func cached[T any](c *scriptCache, name string, build func(string, []T, plan.Resume) string) func(string, []T, plan.Resume) string {
+// reused, with the host's marker in place of its own. Items and state
+// are compared by value, every field of them (keyEncoder); what cannot
+// be compared is built anew. A nil c builds every script.
+func cached[T any](c *scriptCache, name string, build func(string, []T, plan.Resume) string) func(string, []T, plan.Resume) hostScript {
 	if c == nil {
-		return build
+		return func(marker string, items []T, st plan.Resume) hostScript {
+			return hostScript{pieces: []string{build(marker, items, st)}, marker: marker}
+		}
 	}
-	return func(marker string, items []T, st plan.Resume) string {
+	return func(marker string, items []T, st plan.Resume) hostScript {
 		bp := keyBufs.Get().(*[]byte)
 		defer keyBufs.Put(bp)
 		e := keyEncoder{b: append((*bp)[:0], name...)}
@@ -50,22 +69,23 @@ func cached[T any](c *scriptCache, name string, build func(string, []T, plan.Res
 			*bp = e.b[:0] // the grown buffer goes back to the pool
 		}
 		if !ok {
-			return build(marker, items, st)
+			return hostScript{pieces: []string{build(marker, items, st)}, marker: marker}
 		}
 		c.mu.Lock()
 		hit, ok := c.m[string(e.b)]
 		c.mu.Unlock()
 		if ok {
-			return strings.ReplaceAll(hit.script, hit.marker, marker)
+			return hostScript{pieces: hit, marker: marker}
 		}
 		script := build(marker, items, st)
+		pieces := strings.Split(script, marker)
 		c.mu.Lock()
 		if c.m == nil || len(c.m) >= scriptCacheMax {
-			c.m = map[string]cachedScript{}
+			c.m = map[string][]string{}
 		}
-		c.m[string(e.b)] = cachedScript{marker: marker, script: script}
+		c.m[string(e.b)] = pieces
 		c.mu.Unlock()
-		return script
+		return hostScript{pieces: pieces, marker: marker}
 	}
 }
 

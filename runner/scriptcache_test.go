@@ -148,7 +148,7 @@ func TestScriptCache(t *testing.T) {
 	counting := func(build func(string, []*plan.Step, plan.Resume) string) func(string, []*plan.Step, plan.Resume) string {
 		return func(m string, steps []*plan.Step, st plan.Resume) string { builds++; return build(m, steps, st) }
 	}
-	check := cached(&c, "checkRun", counting(posix.CheckRunScript))
+	check := text(cached(&c, "checkRun", counting(posix.CheckRunScript)))
 	st := plan.Resume{Salvage: -1}
 	const m1, m2, m3 = "@@DL-0000000000000001", "@@DL-0000000000000002", "@@DL-0000000000000003"
 	first := check(m1, baselineSteps(), st)
@@ -168,7 +168,7 @@ func TestScriptCache(t *testing.T) {
 		t.Errorf("another script state: %d builds", builds)
 	}
 	// The builders' names keep their scripts apart.
-	if got := cached(&c, "check", posix.CheckScript)(m1, baselineSteps(), st); got != posix.CheckScript(m1, baselineSteps(), st) {
+	if got := text(cached(&c, "check", posix.CheckScript))(m1, baselineSteps(), st); got != posix.CheckScript(m1, baselineSteps(), st) {
 		t.Error("the check script of a host was taken for the check-and-run script")
 	}
 	for i := range scriptCacheMax + 1 {
@@ -179,10 +179,15 @@ func TestScriptCache(t *testing.T) {
 	if n := len(c.m); n > scriptCacheMax {
 		t.Errorf("%d scripts kept", n)
 	}
-	if cached(nil, "check", posix.CheckScript)(m1, baselineSteps(), st) != posix.CheckScript(m1, baselineSteps(), st) {
+	if text(cached(nil, "check", posix.CheckScript))(m1, baselineSteps(), st) != posix.CheckScript(m1, baselineSteps(), st) {
 		t.Error("no cache")
 	}
 	if !strings.Contains(second, m2) || strings.Contains(second, m1) {
 		t.Error("the first host's marker is in the second's script")
 	}
+}
+
+// text makes a cached builder give the script's text.
+func text[T any](build func(string, []T, plan.Resume) hostScript) func(string, []T, plan.Resume) string {
+	return func(m string, items []T, st plan.Resume) string { return build(m, items, st).String() }
 }

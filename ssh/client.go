@@ -27,6 +27,7 @@ type Client struct {
 	conn     *gossh.Client
 	chain    []*gossh.Client // jump hosts, first dialed first
 	sessions connkit.Slots   // open sessions
+	windows  bool            // the server says it is for Windows (Windows)
 
 	sftpMu sync.Mutex
 	sftp   *sftp.Client
@@ -49,6 +50,7 @@ func newClient(cfg Config, conn *gossh.Client, chain []*gossh.Client) *Client {
 		conn:     conn,
 		chain:    chain,
 		sessions: connkit.NewSlots(cfg.MaxSessions),
+		windows:  windowsServer(conn.ServerVersion()),
 		closed:   make(chan struct{}),
 	}
 	go func() {

@@ -309,13 +309,17 @@ func hostKeyAlgorithms(knownTypes []string, hasCA bool) []string {
 			algos = append(algos, t)
 		}
 	}
-	supported := gossh.SupportedAlgorithms().HostKeys
+	supported := supportedHostKeys()
 	algos = slices.DeleteFunc(algos, func(a string) bool { return !slices.Contains(supported, a) })
 	if len(algos) == 0 {
 		return nil
 	}
 	return algos
 }
+
+// supportedHostKeys is x/crypto's host key algorithms, which
+// SupportedAlgorithms copies (with all the others) at every call.
+var supportedHostKeys = sync.OnceValue(func() []string { return gossh.SupportedAlgorithms().HostKeys })
 
 var certAlgorithms = map[string][]string{
 	gossh.KeyAlgoED25519:  {gossh.CertAlgoED25519v01},

@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/driftless-dev/driftless/internal/connkit"
@@ -89,13 +90,24 @@ func (c *Client) Run(ctx context.Context, cmd *transport.Command) (int, error) {
 // remoteCommand is the exec request's command for a script body.
 func remoteCommand(body string, sudo *sudoMarkers) string {
 	if sudo == nil {
+		if last := lastPlain.Load(); last != nil && last.body == body {
+			return last.command
+		}
 		// A login shell that is sh runs the script itself: one exec
 		// less on the host. Any other (bash, zsh, ...) execs sh.
-		return "case $0 in sh|*/sh|dash|*/dash) " + groupKill + body + "\n;; *) exec sh -c " + shquote.Quote(groupKill+body) + ";; esac"
+		command := "case $0 in sh|*/sh|dash|*/dash) " + groupKill + body + "\n;; *) exec sh -c " + shquote.Quote(groupKill+body) + ";; esac"
+		lastPlain.Store(&plainCommand{body: body, command: command})
+		return command
 	}
 	w := "printf '%s' " + shquote.Quote(sudo.ready) + " >&2\n" + wrapper
 	return "exec sudo -S -p " + shquote.Quote(sudo.prompt) + " sh -c " + shquote.Quote(w) + " sh " + shquote.Quote(body)
 }
+
+// lastPlain is the last command remoteCommand made without sudo: the
+// runner sends every host the same body (the reader of its stdin).
+var lastPlain atomic.Pointer[plainCommand]
+
+type plainCommand struct{ body, command string }
 
 // uploadScript writes a script too long for the command line to a
 // private file in the login user's home and returns its path and a
@@ -126,8 +138,6 @@ func (c *Client) runCommand(ctx context.Context, op, command string, stdin io.Re
 	sess.Stdout = out
 
 	var filter *sudoFilter
-	feedDone := make(chan struct{})
-	defer close(feedDone)
 	if sudo == nil {
 		if stdin != nil {
 			// Written by our own goroutine: x/crypto would copy it
@@ -149,6 +159,8 @@ func (c *Client) runCommand(ctx context.Context, op, command string, stdin io.Re
 		if err != nil {
 			return -1, fmt.Errorf("%s: stdin: %w", op, err)
 		}
+		feedDone := make(chan struct{})
+		defer close(feedDone)
 		go feedSudo(pipe, filter.events, feedDone, c.cfg.BecomePassword, stdin)
 	}
 

@@ -51,8 +51,9 @@ func windowsServer(version []byte) bool {
 }
 
 // Windows reports whether the host runs an SSH server for Windows, as
-// its identification string says.
-func (c *Client) Windows() bool { return windowsServer(c.conn.ServerVersion()) }
+// its identification string says (read once, when the client is made:
+// the runner asks for every script).
+func (c *Client) Windows() bool { return c.windows }
 
 // Shell implements transport.Sheller: transport.ShellPowerShell on Windows
 // hosts, transport.ShellPOSIX elsewhere.

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -271,20 +272,28 @@ func wrapSummary(line string, width int) []string {
 
 // stepCounts summarises step statuses: "2 Compliant, 1 Corrected".
 func stepCounts(steps []journal.StepResult) string {
-	order := []journal.Status{journal.StatusCompliant, journal.StatusCorrected, journal.StatusDrifted, journal.StatusSuccess,
-		journal.StatusFailed, journal.StatusTimedOut, journal.StatusSkipped, journal.StatusCancelled}
-	n := map[journal.Status]int{}
+	var n [len(countOrder)]int
 	for _, s := range steps {
-		n[s.Status]++
-	}
-	var parts []string
-	for _, st := range order {
-		if n[st] > 0 {
-			parts = append(parts, fmt.Sprintf("%d %s", n[st], st))
+		if i := slices.Index(countOrder[:], s.Status); i >= 0 {
+			n[i]++
 		}
 	}
-	return strings.Join(parts, ", ")
+	var b []byte
+	for i, st := range countOrder {
+		if n[i] > 0 {
+			if len(b) > 0 {
+				b = append(b, ", "...)
+			}
+			b = append(strconv.AppendInt(b, int64(n[i]), 10), ' ')
+			b = append(b, st...)
+		}
+	}
+	return string(b)
 }
+
+// countOrder is the order of stepCounts.
+var countOrder = [...]journal.Status{journal.StatusCompliant, journal.StatusCorrected, journal.StatusDrifted, journal.StatusSuccess,
+	journal.StatusFailed, journal.StatusTimedOut, journal.StatusSkipped, journal.StatusCancelled}
 
 // hostNote is why a host ended as it did: its error, its first failed
 // step's, or its detail. On a terminal it is shortened to width

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 )
 
@@ -19,6 +20,7 @@ func startProfile(stderr io.Writer) func() {
 	}
 	return func() {
 		stopCPU()
+		runtime.GC() // the profile counts allocations up to the last collection: make it now
 		f, err := os.Create(path)
 		if err == nil {
 			err = pprof.Lookup("allocs").WriteTo(f, 0)

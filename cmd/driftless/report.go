@@ -85,7 +85,7 @@ func (o outcome) title() string {
 // "web-baseline web-2 Success (3 Compliant, 1 Drifted): note". width
 // cuts the note on a terminal (0: whole).
 func hostLine(assoc string, h *journal.HostResult, width int) string {
-	line := fmt.Sprintf("%s %s %s", assoc, h.Host, h.Status)
+	line := assoc + " " + h.Host + " " + string(h.Status)
 	if c := stepCounts(h.Steps); c != "" {
 		line += " (" + c + ")"
 	}

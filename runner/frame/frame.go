@@ -18,9 +18,11 @@ package frame
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/rand"
 	"encoding/hex"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -73,10 +75,14 @@ type Writer struct {
 	// only during the call: a callee that keeps it keeps a copy.
 	OnFrame func(f *Frame)
 	Loose   io.Writer
+	// fields holds the fields of the frames read so far, a few frames'
+	// worth at a time (header).
+	fields []string
 }
 
 func NewWriter(marker string) *Writer {
-	return &Writer{marker: []byte("\n" + marker + " ")}
+	m := make([]byte, 0, len(marker)+2)
+	return &Writer{marker: append(append(append(m, '\n'), marker...), ' ')}
 }
 
 // payloadCap is the most of a streamed payload kept: a file's content
@@ -128,12 +134,11 @@ func (w *Writer) Write(p []byte) (int, error) {
 			return len(p), nil
 		}
 		w.keep(data[:i])
-		header := string(data[i+len(w.marker) : i+1+end])
+		f, n, ok := w.header(data[i+len(w.marker) : i+1+end])
 		w.buf.Next(i + 1 + end + 1)
 		if w.inCur { // a streamed payload ends here
 			w.finish()
 		}
-		f, n, ok := ParseHeader(header)
 		if !ok {
 			continue
 		}
@@ -149,7 +154,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 			w.cur, w.inCur, w.stream = f, true, true
 		case n == 0:
 			f.At = time.Now()
-			w.Frames = append(w.Frames, f)
+			w.add(f)
 		default:
 			w.cur, w.inCur, w.need, w.stream = f, true, n, false
 		}
@@ -159,8 +164,17 @@ func (w *Writer) Write(p []byte) (int, error) {
 // finish ends the current payload frame.
 func (w *Writer) finish() {
 	w.cur.At = time.Now()
-	w.Frames = append(w.Frames, w.cur)
+	w.add(w.cur)
 	w.cur, w.inCur, w.stream = Frame{}, false, false
+}
+
+// add appends f to the frames read, room for a script's first few
+// made at once.
+func (w *Writer) add(f Frame) {
+	if w.Frames == nil {
+		w.Frames = make([]Frame, 0, 8)
+	}
+	w.Frames = append(w.Frames, f)
 }
 
 // Close ends a streamed payload cut short (the script was killed): what
@@ -206,6 +220,103 @@ func ParseHeader(h string) (Frame, int64, bool) {
 		}
 	}
 	return f, n, true
+}
+
+// header is ParseHeader of the header line h, as read: h is not made a
+// string, a kind is one of the constants, and the fields are one string
+// (with a slice shared with the frames before: w.fields), so that a
+// header's only allocation is its fields' text. A header it does not
+// read as every script writes it (a sign, a kind of its own, a byte
+// beyond ASCII in its fields) is ParseHeader's.
+func (w *Writer) header(h []byte) (Frame, int64, bool) {
+	step, rest, ok := bytes.Cut(h, []byte{' '})
+	kind, rest, ok2 := bytes.Cut(rest, []byte{' '})
+	if !ok || !ok2 {
+		return Frame{}, 0, false
+	}
+	length, fields, hasFields := bytes.Cut(rest, []byte{' '})
+	k, known := kinds[string(kind)]
+	idx, sok := int64(-1), len(step) == 1 && step[0] == '-'
+	if !sok {
+		idx, sok = digits(step)
+	}
+	n, nok := int64(-1), string(length) == "-1"
+	if !nok {
+		n, nok = digits(length)
+	}
+	if !known || !sok || !nok || !asciiOnly(fields) {
+		return ParseHeader(string(h))
+	}
+	if n > MaxFile {
+		return Frame{}, 0, false
+	}
+	f := Frame{Step: int(idx), Kind: k, Size: n}
+	if hasFields {
+		f.Fields = w.splitFields(fields)
+	}
+	if n > 0 && len(f.Fields) > 0 {
+		if full, err := strconv.ParseInt(f.Fields[0], 10, 64); err == nil {
+			f.Size = full
+		}
+	}
+	return f, n, true
+}
+
+// splitFields is strings.Fields of ASCII text, in w.fields.
+func (w *Writer) splitFields(b []byte) []string {
+	count := 0
+	for i := range b {
+		if !asciiSpace(b[i]) && (i == 0 || asciiSpace(b[i-1])) {
+			count++
+		}
+	}
+	if cap(w.fields)-len(w.fields) < count || w.fields == nil {
+		w.fields = make([]string, 0, max(count, 16))
+	}
+	start := len(w.fields)
+	if count > 0 {
+		text, from := string(b), -1 // from: where the field being read starts
+		for i := 0; i <= len(text); i++ {
+			switch {
+			case i < len(text) && !asciiSpace(text[i]):
+				if from < 0 {
+					from = i
+				}
+			case from >= 0:
+				w.fields, from = append(w.fields, text[from:i]), -1
+			}
+		}
+	}
+	return w.fields[start:len(w.fields):len(w.fields)]
+}
+
+// asciiSpace is unicode.IsSpace for an ASCII byte.
+func asciiSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
+}
+
+func asciiOnly(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// digits is the number b writes in at most 18 decimal digits, no sign.
+func digits(b []byte) (int64, bool) {
+	if len(b) == 0 || len(b) > 18 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	return n, true
 }
 
 // Merge puts a script's frames in the order the runner reads them: a
@@ -281,11 +392,19 @@ func Durations(frames []Frame, start time.Time) map[int]time.Duration {
 	return out
 }
 
-// ByStep groups frames per step index.
+// ByStep groups frames per step index, in their order: one copy of
+// frames, in order of step, cut per step (not a slice grown per step).
 func ByStep(frames []Frame) map[int][]Frame {
+	sorted := slices.Clone(frames)
+	slices.SortStableFunc(sorted, func(a, b Frame) int { return cmp.Compare(a.Step, b.Step) })
 	out := map[int][]Frame{}
-	for _, f := range frames {
-		out[f.Step] = append(out[f.Step], f)
+	for i := 0; i < len(sorted); {
+		j := i + 1
+		for j < len(sorted) && sorted[j].Step == sorted[i].Step {
+			j++
+		}
+		out[sorted[i].Step] = sorted[i:j:j]
+		i = j
 	}
 	return out
 }
@@ -320,6 +439,15 @@ const (
 	Reboot  Kind = "reboot"  // the step asked for a reboot
 	Pkg     Kind = "pkg"     // one package's state (PowerShell package managers)
 )
+
+// kinds are the kinds scripts send, by name.
+var kinds = func() map[string]Kind {
+	m := map[string]Kind{}
+	for _, k := range []Kind{Facts, Tmp, End, Skip, Start, Check, Recheck, Run, Out, Err, SOut, EOS, Stat, Has, Cur, After, Applied, Verify, State, List, Reboot, Pkg} {
+		m[string(k)] = k
+	}
+	return m
+}()
 
 // PwshMissing is the second field of the run frame of an SSM
 // aws:runPowerShellScript step on a host without pwsh: the step is

@@ -253,3 +253,65 @@ func TestOnFrame(t *testing.T) {
 		}
 	}
 }
+
+// A Writer reads a header as ParseHeader does, whatever it holds.
+func FuzzWriterHeader(f *testing.F) {
+	for _, h := range []string{"1 check 0 0", "- facts 0 Linux -", "2 sout -1 check", "3 cur 12 4096", "0 out 5",
+		"x y", "1 check", "1 check 0", "1 check 0 ", "1  check 0", "- end 0 0  7\t8", "9 stat 0 \t", "-1 run 9999999999", "",
+		"007 stat +5 1", "1 mine 0 a", "1 stat 0 a\u00a0b", "1 stat 0 a\u0085b", "1 stat 9999999999999999999 x", "- has 8388609 1",
+		"1 cur 3 x", "2 stat 0 1 - 755 - - 4096", "1 err -1", "4 eos 0"} {
+		f.Add(h)
+	}
+	f.Fuzz(func(t *testing.T, h string) {
+		w := NewWriter("@@DL-0")
+		for range 3 { // the fields of the frames before share a slice
+			want, wn, wok := ParseHeader(h)
+			got, n, ok := w.header([]byte(h))
+			if ok != wok || n != wn || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%q: %+v %d %v, want %+v %d %v", h, got, n, ok, want, wn, wok)
+			}
+		}
+	})
+}
+
+// A Writer reads the headers every script writes with no allocation but
+// their fields' text and, now and then, a slice for the fields.
+func TestWriterHeaderAllocs(t *testing.T) {
+	w := NewWriter("@@DL-0")
+	h := []byte("2 stat 0 1 - 755 - - 4096")
+	w.header(h)
+	if n := testing.AllocsPerRun(100, func() { w.header(h) }); n > 1.5 {
+		t.Errorf("%.1f allocations per header, want at most 1.5", n)
+	}
+}
+
+func BenchmarkWriterCheck(b *testing.B) {
+	m := "@@DL-0123456789abcdef"
+	out := strings.ReplaceAll("\n@@DL-MARKER - facts 0 Linux -\n\n@@DL-MARKER 0 stat 0 1 - 755 - - 4096\n\n@@DL-MARKER 1 stat 0 1 7f57f85e2ded13f53ccef1cfa3f337d635f1b1e93d82e6ff40692b41804fcd99 640 - - 69\n"+
+		"\n@@DL-MARKER 2 stat 0 1 - - - - 0\n\n@@DL-MARKER 2 has 0 1\n\n@@DL-MARKER 3 sout -1 check\n\n@@DL-MARKER 3 check 0 0\n\n@@DL-MARKER - end 0 0\n", "@@DL-MARKER", m)
+	b.ReportAllocs()
+	for b.Loop() {
+		w := NewWriter(m)
+		w.Write([]byte(out))
+		w.Close()
+	}
+}
+
+// ByStep gives each step its frames in the order they came.
+func TestByStep(t *testing.T) {
+	frames := []Frame{{Step: -1, Kind: Facts}, {Step: 1, Kind: Stat}, {Step: 0, Kind: Stat}, {Step: 1, Kind: Has},
+		{Step: 0, Kind: Check}, {Step: 2, Kind: Run}, {Step: 1, Kind: Cur}, {Step: -1, Kind: End}}
+	per := ByStep(frames)
+	got := fmt.Sprint(len(per), per[-1], per[0], per[1], per[2])
+	want := fmt.Sprint(4, []Frame{frames[0], frames[7]}, []Frame{frames[2], frames[4]}, []Frame{frames[1], frames[3], frames[6]}, []Frame{frames[5]})
+	if got != want {
+		t.Errorf("got %s\nwant %s", got, want)
+	}
+	if len(ByStep(nil)) != 0 {
+		t.Error("frames from nothing")
+	}
+	per[0] = append(per[0], Frame{Step: 0, Kind: Out})
+	if per[1][0].Kind != Stat {
+		t.Error("appending to one step's frames changed another's")
+	}
+}

@@ -13,16 +13,19 @@ import (
 type Redactor struct {
 	mu      sync.RWMutex
 	secrets []string
-	r       *strings.Replacer
+	// r replaces the secrets; made by the first Redact after an Add
+	// (stale: r is out of date), so that the several Adds of a host's
+	// run make one, and a run that redacts nothing, none.
+	r     *strings.Replacer
+	stale bool
 }
 
 func (r *Redactor) Add(values ...string) {
-	if r == nil {
+	if r == nil || len(values) == 0 {
 		return
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	changed := false
 	for _, v := range values {
 		// A one- or two-character secret would redact half the output
 		// and protect nothing.
@@ -30,9 +33,31 @@ func (r *Redactor) Add(values ...string) {
 			continue
 		}
 		r.secrets = append(r.secrets, v)
-		changed = true
+		r.stale = true
 	}
-	if changed {
+}
+
+func (r *Redactor) Redact(s string) string {
+	if r == nil || s == "" {
+		return s
+	}
+	r.mu.RLock()
+	rep, stale := r.r, r.stale
+	r.mu.RUnlock()
+	if stale {
+		rep = r.replacer()
+	}
+	if rep == nil {
+		return s
+	}
+	return rep.Replace(s)
+}
+
+// replacer makes r.r from the secrets, if it is stale, and returns it.
+func (r *Redactor) replacer() *strings.Replacer {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stale {
 		// Longest first, so that a secret containing another is
 		// replaced whole.
 		slices.SortFunc(r.secrets, func(a, b string) int { return len(b) - len(a) })
@@ -40,21 +65,9 @@ func (r *Redactor) Add(values ...string) {
 		for _, s := range r.secrets {
 			pairs = append(pairs, s, documents.Redacted)
 		}
-		r.r = strings.NewReplacer(pairs...)
+		r.r, r.stale = strings.NewReplacer(pairs...), false
 	}
-}
-
-func (r *Redactor) Redact(s string) string {
-	if r == nil {
-		return s
-	}
-	r.mu.RLock()
-	rep := r.r
-	r.mu.RUnlock()
-	if rep == nil || s == "" {
-		return s
-	}
-	return rep.Replace(s)
+	return r.r
 }
 
 // Contains reports whether s holds one of the secret values.

@@ -2,6 +2,7 @@ package posix
 
 import (
 	"io"
+	"strings"
 
 	"github.com/driftless-dev/driftless/runner/internal/splice"
 )
@@ -31,18 +32,38 @@ func Stdin(script string, open func(step int) (io.ReadCloser, error)) io.Reader 
 // parts as they are: MainFor's copy of it is never made (a fleet sends
 // one script per host).
 func StdinFor(key, script string, open func(step int) (io.ReadCloser, error)) io.Reader {
-	if !splice.Has(script) {
-		return &parts{p: [3]string{mainHead(key), script, mainTail}}
+	return StdinJoined(key, []string{script}, "", open)
+}
+
+// StdinJoined is StdinFor for the script strings.Join(pieces, sep): a
+// script shared by many hosts, cut where its marker was, sent with one
+// host's marker as sep without a copy of it made for that host.
+func StdinJoined(key string, pieces []string, sep string, open func(step int) (io.ReadCloser, error)) io.Reader {
+	for _, p := range pieces {
+		if splice.Has(p) {
+			script := MainFor(key, strings.Join(pieces, sep))
+			return splice.Reader(script, func(step int) io.Reader { return printfEncoding.Content(step, open) })
+		}
 	}
-	return splice.Reader(MainFor(key, script), func(step int) io.Reader { return printfEncoding.Content(step, open) })
+	r := &parts{}
+	r.p = append(r.own[:0], mainHead(key))
+	for i, p := range pieces {
+		if i > 0 {
+			r.p = append(r.p, sep)
+		}
+		r.p = append(r.p, p)
+	}
+	r.p = append(r.p, mainTail)
+	return r
 }
 
 // parts reads strings one after the other, filling each Read as far as
 // they go: the transport sends what one Read gives as one packet.
 type parts struct {
-	p [3]string
-	i int // the part being read
-	n int // bytes of it read
+	p   []string
+	own [5]string // p's storage: head, a script cut once, tail
+	i   int       // the part being read
+	n   int       // bytes of it read
 }
 
 func (r *parts) Read(b []byte) (int, error) {

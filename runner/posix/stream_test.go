@@ -88,3 +88,38 @@ func TestStdinForIsMainFor(t *testing.T) {
 		}
 	}
 }
+
+// StdinJoined reads as StdinFor of the joined script does, read for
+// read, whatever size the reads are and however many pieces there are.
+func TestStdinJoinedIsStdinFor(t *testing.T) {
+	script := strings.Repeat("echo step\n", 300)
+	for _, pieces := range [][]string{{script}, {script, script}, {"", script, "", script, ""}, {"DLM='", "'\n" + script}} {
+		for _, size := range []int{1, 7, 4096, 32 << 10} {
+			joined, whole := StdinJoined("k3y", pieces, "@@DL-0123", nil), StdinFor("k3y", strings.Join(pieces, "@@DL-0123"), nil)
+			a, b := make([]byte, size), make([]byte, size)
+			for read := 0; ; read++ {
+				n, err := joined.Read(a)
+				m, werr := whole.Read(b)
+				if n != m || err != werr || string(a[:n]) != string(b[:m]) {
+					t.Fatalf("%d pieces, read %d of %d bytes: %d %v, StdinFor %d %v", len(pieces), read, size, n, err, m, werr)
+				}
+				if err != nil {
+					break
+				}
+			}
+		}
+	}
+}
+
+// A joined script with streamed content is the script with the content
+// built in, as StdinFor sends it.
+func TestStdinJoinedStreamed(t *testing.T) {
+	content := bytes.Repeat([]byte("abc'%\n"), 5000)
+	open := func(int) (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(content)), nil }
+	pieces := []string{"DLM='", "'\n" + streamed(1, "f") + "\necho done\n"}
+	got, _ := io.ReadAll(StdinJoined("k", pieces, "@@DL-1", open))
+	want, _ := io.ReadAll(StdinFor("k", strings.Join(pieces, "@@DL-1"), open))
+	if string(got) != string(want) || !bytes.Contains(got, []byte("DLM='@@DL-1'")) {
+		t.Fatalf("joined streamed script differs (%d bytes, want %d)", len(got), len(want))
+	}
+}
