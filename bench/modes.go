@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"runtime"
+	"time"
 )
 
 // measurement is one row of a table: the runs of one command.
@@ -47,6 +49,7 @@ func (e *benchEnv) measure(ctx context.Context, fl *fleet, st benchStep, round, 
 			return fmt.Errorf("reset hosts: %w", err)
 		}
 	}
+	settle(ctx)
 	if err := st.m.record(fl, st.run); err != nil {
 		return err
 	}
@@ -58,6 +61,33 @@ func (e *benchEnv) measure(ctx context.Context, fl *fleet, st benchStep, round, 
 	}
 	return nil
 }
+
+// settle lets the machine calm down before a measurement, so that each
+// starts from the same quiet state whatever ran before it: this process
+// (the simulated hosts) collects its garbage, and the machine is given up
+// to settleMax to be less than settleBusy busy over settleWindow (what the
+// last measurement left running on the hosts ends). Without it, a
+// measurement that follows a heavy one (a check after an apply of fresh
+// hosts) shares the CPUs with that one's leftovers, and the one that
+// follows a light one (the floor) does not.
+func settle(ctx context.Context) {
+	runtime.GC()
+	deadline := time.Now().Add(settleMax)
+	for ctx.Err() == nil && time.Now().Before(deadline) {
+		before := machineCPU()
+		time.Sleep(settleWindow)
+		busy := machineCPU() - before
+		if busy <= 0 || float64(busy) < settleBusy*float64(settleWindow)*float64(runtime.NumCPU()) {
+			return
+		}
+	}
+}
+
+const (
+	settleMax    = 5 * time.Second
+	settleWindow = 250 * time.Millisecond
+	settleBusy   = 0.15
+)
 
 func (e *benchEnv) progress(m *measurement, round, rounds int) {
 	s := m.samples[len(m.samples)-1]
