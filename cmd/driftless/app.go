@@ -190,7 +190,7 @@ Examples:
 				&cli.BoolFlag{Name: "fail-on-noncompliant", Usage: "exit 2 when any row is NON_COMPLIANT"},
 				&cli.StringFlag{Name: "output-file", Usage: "with --output prometheus: replace `FILE` atomically instead of printing (node_exporter's textfile collector)"},
 			},
-			Action: listAction("use --association or --host to narrow it", runStatus),
+			Action: withUI(runStatus),
 		},
 		{
 			Name:  "history",
@@ -209,7 +209,7 @@ Examples:
 				&cli.StringFlag{Name: "host", Usage: "only runs that touched host `NAME`"},
 				&cli.IntFlag{Name: "limit", Aliases: []string{"n"}, Value: defaultHistoryLimit, Usage: "show the newest `N` runs (0: all)"},
 			},
-			Action: listAction("use --association or --host to narrow it", runHistory),
+			Action: withUI(runHistory),
 		},
 		{
 			Name:      "show",
@@ -250,7 +250,7 @@ Examples:
 				&cli.StringFlag{Name: "association", Usage: "only association `NAME`"},
 				&cli.StringFlag{Name: "host", Usage: "only host `NAME`"},
 			},
-			Action: listAction("use --since, --association or --host to narrow it", runDrift),
+			Action: withUI(runDrift),
 		},
 		journalCommand(),
 		{
@@ -384,7 +384,7 @@ Examples:
    driftless version
    driftless --version
    driftless version --json`,
-			Action: runVersion,
+			Action: printVersion,
 		},
 	}
 }
@@ -444,7 +444,47 @@ func NewApp(stdin io.Reader, stdout, stderr io.Writer) *cli.App {
 	for _, cmd := range app.Commands {
 		cmd.OnUsageError = app.OnUsageError
 	}
+	refuseArgs(app.Commands)
 	return app
+}
+
+// refuseArgs makes every command that takes no arguments (no ArgsUsage)
+// refuse them, subcommands too: a selector or a site typed where a flag
+// was meant (driftless tick eu-west) would otherwise be ignored and the
+// command run on everything. argsHints says what to type instead.
+func refuseArgs(cmds []*cli.Command) {
+	for _, cmd := range cmds {
+		refuseArgs(cmd.Subcommands)
+		if cmd.ArgsUsage != "" || cmd.Action == nil || len(cmd.Subcommands) > 0 {
+			continue
+		}
+		run, hint := cmd.Action, argsHints[cmd.Name]
+		cmd.Action = func(c *cli.Context) error {
+			switch {
+			case c.NArg() == 0:
+				return run(c)
+			case hint != "":
+				return usageError("%s takes no arguments, got %q\n\thint: %s", c.Command.Name, c.Args().First(), hint)
+			default:
+				return usageError("%s takes no arguments, got %q", c.Command.Name, c.Args().First())
+			}
+		}
+	}
+}
+
+// argsHints say, for a command given an argument it does not take, what
+// to type instead.
+var argsHints = map[string]string{
+	"status":    "use --association or --host to narrow it",
+	"history":   "use --association or --host to narrow it",
+	"drift":     "use --since, --association or --host to narrow it",
+	"prune":     "use --older-than AGE to say which runs",
+	"stats":     "it shows the whole journal",
+	"migrate":   "the journal to copy is --journal FILE (or -C DIR), the one to copy into --to URL",
+	"report":    "driftless report --html FILE",
+	"tick":      "use --site NAME to run only some sites' hosts; apply ASSOC runs one association now",
+	"daemon":    "use --site NAME to run only some sites' hosts",
+	"inventory": "use --targets SEL to resolve a selector",
 }
 
 func unknownCommand(app *cli.App, name string) error {

@@ -50,7 +50,7 @@ Examples:
    driftless journal prune --older-than 90d
    driftless journal prune --older-than 36h --dry-run --json
    driftless journal prune --older-than 30d --vacuum`,
-				Action: listAction("use --older-than AGE to say which runs", runJournalPrune),
+				Action: withUI(runJournalPrune),
 				Flags: []cli.Flag{
 					&cli.StringFlag{Name: "older-than", Usage: "delete runs that ended more than `AGE` ago: days (90d) or a duration (36h, 1d12h); required"},
 					&cli.BoolFlag{Name: "dry-run", Usage: "count what would be deleted, and delete nothing"},
@@ -63,7 +63,7 @@ Examples:
 				Description: `Examples:
    driftless journal stats
    driftless journal stats --json`,
-				Action: listAction("it shows the whole journal", runJournalStats),
+				Action: withUI(runJournalStats),
 			},
 			journalMigrateCommand(),
 		},

@@ -35,7 +35,7 @@ Exit 0 when done, 1 on bad input or a database that cannot be reached, 3 when co
 Examples:
    driftless journal migrate --to 'postgres://driftless@db.example.com/driftless?sslmode=verify-full'
    driftless -C /etc/driftless journal migrate --to postgres://driftless@/driftless?host=/run/postgresql --json`,
-		Action: listAction("the journal to copy is --journal FILE (or -C DIR), the one to copy into --to URL", runJournalMigrate),
+		Action: withUI(runJournalMigrate),
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "to", Usage: "the PostgreSQL journal to copy into, a `URL` (postgres://USER@HOST/DB?sslmode=...) or a keyword/value string ('host=HOST dbname=DB'); required"},
 		},

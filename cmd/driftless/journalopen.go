@@ -173,18 +173,6 @@ func unwrapAll(err error) error {
 	}
 }
 
-// listAction is the action of a command that lists what the journal holds
-// (drift, history, status): such a command takes no arguments, and hint
-// says how to narrow what it lists instead.
-func listAction(hint string, run func(c *cli.Context, u *ui) error) cli.ActionFunc {
-	return withUI(func(c *cli.Context, u *ui) error {
-		if c.NArg() > 0 {
-			return usageError("%s takes no arguments, got %q\n\thint: %s", c.Command.Name, c.Args().First(), hint)
-		}
-		return run(c, u)
-	})
-}
-
 // readJournal is how a command that lists what the journal holds (drift,
 // history, status) reads it: it opens the journal with openJournalToRead
 // and returns what query finds there, a query error prefixed with the

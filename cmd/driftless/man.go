@@ -12,9 +12,6 @@ import (
 // runMan prints the man page (roff, section 1), or writes it to
 // DIR/driftless.1 with -o DIR.
 func runMan(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return usageError("man: takes no arguments, got %q", c.Args().First())
-	}
 	page := manPage(c.App)
 	dir := c.String("output-dir")
 	if dir == "" {

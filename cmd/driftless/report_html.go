@@ -26,9 +26,6 @@ type reportJSON struct {
 }
 
 func runReportHTML(c *cli.Context, u *ui) (err error) {
-	if c.NArg() > 0 {
-		return usageError("report takes no arguments, got %q\n\thint: driftless report --html FILE", c.Args().First())
-	}
 	file := c.String("html")
 	if file == "" {
 		return usageError("report: --html FILE is required (the page to write)")

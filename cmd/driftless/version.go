@@ -54,13 +54,6 @@ func versionOf(info *debug.BuildInfo, ok bool) versionJSON {
 	return v
 }
 
-func runVersion(c *cli.Context) error {
-	if c.NArg() > 0 {
-		return usageError("version takes no arguments, got %q", c.Args().First())
-	}
-	return printVersion(c)
-}
-
 // printVersion prints the version as text or, with --json, JSON.
 func printVersion(c *cli.Context) error {
 	u, err := newUI(c)
