@@ -17,8 +17,7 @@ import (
 // another process made, step rows to replace, a run that does not exist)
 // is written one record at a time, in the same transaction, as before.
 
-// bulkMax is the most rows one bulk statement writes (the dialect may
-// say fewer: bulkRows). Statements are prepared for the powers of two up
+// bulkMax is the most rows one bulk statement writes. Statements are prepared for the powers of two up
 // to it and a count of rows is written as a sum of those, largest first:
 // at most bulkSizes statements a count, prepared once per journal.
 const (
@@ -57,10 +56,7 @@ func bulkQuery(kind bulkKind, n int) string {
 	case bulkSteps:
 		return insertStepsQuery(n)
 	default: // bulkLatest
-		return `INSERT INTO latest (association, host, mode, host_result_id, started_at) VALUES ` + rows("(?, ?, ?, ?, ?)", n) + `
-			ON CONFLICT (association, host, mode) DO UPDATE
-				SET host_result_id = excluded.host_result_id, started_at = excluded.started_at
-				WHERE (excluded.started_at, excluded.host_result_id) >= (latest.started_at, latest.host_result_id)`
+		return `INSERT INTO latest (association, host, mode, host_result_id, started_at) VALUES ` + rows("(?, ?, ?, ?, ?)", n) + latestNewer
 	}
 }
 
@@ -106,9 +102,6 @@ func (s *bulkStmts) close() {
 func (s *bulkStmts) each(kind bulkKind, n int, f func(st *sql.Stmt, off, size int) error) error {
 	off := 0
 	for b := bulkSizes - 1; b >= 0; b-- {
-		if s.stmt[kind][b] == nil {
-			continue // larger than the dialect's bulkRows
-		}
 		for size := 1 << b; n-off >= size; off += size {
 			if err := f(s.stmt[kind][b], off, size); err != nil {
 				return err
@@ -122,15 +115,38 @@ func (s *bulkStmts) each(kind bulkKind, n int, f func(st *sql.Stmt, off, size in
 // results over known rows in bulk, the rest one by one (batch indexes,
 // in batch order).
 type bulkPlan struct {
-	starts, updates, rest []int
+	starts, rest []int
+	updates      []known
+}
+
+// oneByOne is what of batch p writes record by record, for the
+// statements those need: all of it without a plan.
+func (p *bulkPlan) oneByOne(batch []op) []op {
+	if p == nil {
+		return batch
+	}
+	ops := make([]op, len(p.rest))
+	for n, i := range p.rest {
+		ops[n] = batch[i]
+	}
+	return ops
+}
+
+// known is a result over a row the writer made: its record, and the row
+// and run it remembers (the row's start as the result sets it).
+type known struct {
+	i   int
+	k   hostKey
+	row hostRow
+	run runInfo
 }
 
 // planBulk plans batch (skip: the records superseded in it), preparing
 // the statements it needs. It returns nil when the batch is better
-// written one record at a time: a host with two records left in it, or
-// bulk statements that would not prepare.
+// written one record at a time: a dialect without bulk statements, a host
+// with two records left in it, or bulk statements that would not prepare.
 func (j *Journal) planBulk(ctx context.Context, batch []op, skip []bool) *bulkPlan {
-	if j.bulk.failed || j.d.bulkRows() < 2 {
+	if j.bulk.failed || !j.d.bulk() {
 		return nil
 	}
 	p := &bulkPlan{}
@@ -145,11 +161,14 @@ func (j *Journal) planBulk(ctx context.Context, batch []op, skip []bool) *bulkPl
 			return nil
 		}
 		seen[k] = struct{}{}
-		switch row, _, known := j.rows.lookup(k); {
+		switch row, run, ok := j.rows.lookup(k); {
 		case o.kind == opStartHost:
 			p.starts = append(p.starts, i)
-		case known && !row.steps:
-			p.updates = append(p.updates, i)
+		case ok && !row.steps:
+			if !o.host.StartedAt.IsZero() {
+				row.startedNano = unixNano(o.host.StartedAt)
+			}
+			p.updates = append(p.updates, known{i, k, row, run})
 			steps += len(o.host.Steps)
 		default:
 			p.rest = append(p.rest, i)
@@ -158,11 +177,10 @@ func (j *Journal) planBulk(ctx context.Context, batch []op, skip []bool) *bulkPl
 	if len(p.starts)+len(p.updates) < 2 {
 		return nil
 	}
-	most := j.d.bulkRows()
-	ok := j.bulk.prepare(ctx, j.w, bulkStart, min(len(p.starts), most)) &&
-		j.bulk.prepare(ctx, j.w, bulkUpdate, min(len(p.updates), most)) &&
-		j.bulk.prepare(ctx, j.w, bulkSteps, min(steps, most)) &&
-		j.bulk.prepare(ctx, j.w, bulkLatest, min(len(p.updates), most))
+	ok := j.bulk.prepare(ctx, j.w, bulkStart, len(p.starts)) &&
+		j.bulk.prepare(ctx, j.w, bulkUpdate, len(p.updates)) &&
+		j.bulk.prepare(ctx, j.w, bulkSteps, steps) &&
+		j.bulk.prepare(ctx, j.w, bulkLatest, len(p.updates))
 	if !ok {
 		return nil
 	}
@@ -240,23 +258,17 @@ func (j *Journal) bulkStarts(ctx context.Context, tx *sql.Tx, batch []op, idx []
 	return rest, nil
 }
 
-// bulkResults writes the results of batch[idx] over the rows the writer
-// made for them, with their steps and latest rows, and returns the
+// bulkResults writes the results of batch over the rows the writer made
+// for them (us), with their steps and latest rows, and returns the
 // indexes of those whose row was not there any more.
-func (j *Journal) bulkResults(ctx context.Context, tx *sql.Tx, batch []op, idx []int) ([]int, error) {
-	rowOf := make(map[int64]hostRow, len(idx)) // by id, as written
-	updated := make(map[int64]bool, len(idx))
-	err := j.bulk.each(bulkUpdate, len(idx), func(st *sql.Stmt, off, size int) error {
+func (j *Journal) bulkResults(ctx context.Context, tx *sql.Tx, batch []op, us []known) ([]int, error) {
+	updated := make(map[int64]bool, len(us))
+	err := j.bulk.each(bulkUpdate, len(us), func(st *sql.Stmt, off, size int) error {
 		args := j.bulkArgs[:0]
-		for _, i := range idx[off : off+size] {
-			h := batch[i].host
-			row, _, _ := j.rows.lookup(hostKey{h.RunID, h.Host})
-			if !h.StartedAt.IsZero() {
-				row.startedNano = unixNano(h.StartedAt)
-			}
-			rowOf[row.id] = row
+		for _, u := range us[off : off+size] {
+			h := batch[u.i].host
 			sum := summarize(h)
-			args = append(args, row.id, h.Status, h.Error, h.Detail, h.DefHash, row.startedNano, nullTime(h.EndedAt),
+			args = append(args, u.row.id, h.Status, h.Error, h.Detail, h.DefHash, u.row.startedNano, nullTime(h.EndedAt),
 				sum.steps, sum.drifted, sum.corrected, sum.failed, sum.compliant)
 		}
 		j.bulkArgs = args
@@ -265,20 +277,19 @@ func (j *Journal) bulkResults(ctx context.Context, tx *sql.Tx, batch []op, idx [
 	if err != nil {
 		return nil, err
 	}
-	var rest, done []int
-	for _, i := range idx {
-		h := batch[i].host
-		row, _, _ := j.rows.lookup(hostKey{h.RunID, h.Host})
-		if !updated[row.id] {
-			rest = append(rest, i)
-			continue
+	var rest []int
+	done := us[:0:0]
+	for _, u := range us {
+		if updated[u.row.id] {
+			done = append(done, u)
+		} else {
+			rest = append(rest, u.i)
 		}
-		done = append(done, i)
 	}
-	if err := j.bulkStepRows(ctx, tx, batch, done, rowOf); err != nil {
+	if err := j.bulkStepRows(ctx, tx, batch, done); err != nil {
 		return nil, err
 	}
-	return rest, j.bulkLatestRows(ctx, tx, batch, done, rowOf)
+	return rest, j.bulkLatestRows(ctx, tx, batch, done)
 }
 
 // scanIDs runs st with args and calls f with each id it returns.
@@ -298,25 +309,21 @@ func scanIDs(ctx context.Context, st *sql.Stmt, args []any, f func(int64)) error
 	return rs.Err()
 }
 
-// bulkStepRows inserts the step rows of batch[idx], whose rows rowOf
-// holds by id, and stages what the writer remembers of each host.
-func (j *Journal) bulkStepRows(ctx context.Context, tx *sql.Tx, batch []op, idx []int, rowOf map[int64]hostRow) error {
-	type stepAt struct {
-		op   int
-		step int
-	}
+// bulkStepRows inserts the step rows of the results us and stages what
+// the writer remembers of each host.
+func (j *Journal) bulkStepRows(ctx context.Context, tx *sql.Tx, batch []op, us []known) error {
+	type stepAt struct{ u, step int }
 	var all []stepAt
-	for _, i := range idx {
-		for s := range batch[i].host.Steps {
-			all = append(all, stepAt{i, s})
+	for u := range us {
+		for s := range batch[us[u].i].host.Steps {
+			all = append(all, stepAt{u, s})
 		}
 	}
 	err := j.bulk.each(bulkSteps, len(all), func(st *sql.Stmt, off, size int) error {
 		args := j.bulkArgs[:0]
 		for _, a := range all[off : off+size] {
-			h := batch[a.op].host
-			row := j.bulkRow(h, rowOf)
-			args = appendStepArgs(args, row.id, row.startedNano, &h.Steps[a.step])
+			u := &us[a.u]
+			args = appendStepArgs(args, u.row.id, u.row.startedNano, &batch[u.i].host.Steps[a.step])
 		}
 		j.bulkArgs = args
 		_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
@@ -325,31 +332,23 @@ func (j *Journal) bulkStepRows(ctx context.Context, tx *sql.Tx, batch []op, idx 
 	if err != nil {
 		return err
 	}
-	for _, i := range idx {
-		h := batch[i].host
-		k := hostKey{h.RunID, h.Host}
-		_, run, _ := j.rows.lookup(k)
+	for _, u := range us {
+		h := batch[u.i].host
 		if h.Status == StatusInProgress { // a progress record is never the latest
-			row := j.bulkRow(h, rowOf)
+			row := u.row
 			row.steps = len(h.Steps) > 0
-			j.rows.keep(k, &row, run)
+			j.rows.keep(u.k, &row, u.run)
 			continue
 		}
-		j.rows.keep(k, nil, run)
+		j.rows.keep(u.k, nil, u.run)
 	}
 	return nil
 }
 
-// bulkRow is the row of h's host as bulkResults wrote it.
-func (j *Journal) bulkRow(h *HostResult, rowOf map[int64]hostRow) hostRow {
-	row, _, _ := j.rows.lookup(hostKey{h.RunID, h.Host})
-	return rowOf[row.id]
-}
-
-// bulkLatestRows makes the finished results of batch[idx] the latest of
+// bulkLatestRows makes the finished results us the latest of
 // their association × host × mode where they are newer. Two results of
 // one association × host × mode in a batch (two runs) leave the newer.
-func (j *Journal) bulkLatestRows(ctx context.Context, tx *sql.Tx, batch []op, idx []int, rowOf map[int64]hostRow) error {
+func (j *Journal) bulkLatestRows(ctx context.Context, tx *sql.Tx, batch []op, us []known) error {
 	type latestKey struct {
 		assoc, host string
 		mode        Mode
@@ -357,16 +356,13 @@ func (j *Journal) bulkLatestRows(ctx context.Context, tx *sql.Tx, batch []op, id
 	type latestRow struct {
 		id, started int64
 	}
-	newest := make(map[latestKey]latestRow, len(idx))
+	newest := make(map[latestKey]latestRow, len(us))
 	var order []latestKey
-	for _, i := range idx {
-		h := batch[i].host
-		_, run, _ := j.rows.lookup(hostKey{h.RunID, h.Host})
-		if h.Status == StatusInProgress || run.mode == ModeExec {
+	for _, u := range us {
+		if batch[u.i].host.Status == StatusInProgress || u.run.mode == ModeExec {
 			continue
 		}
-		row := j.bulkRow(h, rowOf)
-		k, r := latestKey{run.assoc, h.Host, run.mode}, latestRow{row.id, row.startedNano}
+		k, r := latestKey{u.run.assoc, u.k.host, u.run.mode}, latestRow{u.row.id, u.row.startedNano}
 		old, ok := newest[k]
 		if !ok {
 			order = append(order, k)

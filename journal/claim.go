@@ -342,7 +342,7 @@ func (j *Journal) share(ctx context.Context, tx *sql.Tx, req ClaimRequest, now t
 		if err := json.Unmarshal([]byte(list), &sites); err != nil {
 			return 0, err
 		}
-		if len(req.Sites) == 0 || len(sites) == 0 || slices.ContainsFunc(sites, func(s string) bool { return slices.Contains(req.Sites, s) }) {
+		if len(sites) == 0 || slices.ContainsFunc(sites, func(s string) bool { return slices.Contains(req.Sites, s) }) {
 			sharing++
 		}
 	}

@@ -248,8 +248,8 @@ func (postgresDialect) unavailable(err error) bool {
 		strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "bad connection")
 }
 
-// bulkRows: every statement is a round trip to the server.
-func (postgresDialect) bulkRows() int { return bulkMax }
+// bulk: every statement is a round trip to the server.
+func (postgresDialect) bulk() bool { return true }
 
 // statementOnly: an error aborts a PostgreSQL transaction.
 func (postgresDialect) statementOnly(error) bool { return false }

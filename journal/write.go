@@ -347,9 +347,9 @@ func (j *Journal) writeLoop() {
 // up without the one-by-one pass, which would wait once per record.
 func (j *Journal) writeBatch(batch []op, errs map[int64][]error) {
 	ctx := context.Background()
-	j.stmts.prepareSteps(ctx, j.w, batch)
 	skip := superseded(batch)
 	plan := j.planBulk(ctx, batch, skip)
+	j.stmts.prepareSteps(ctx, j.w, plan.oneByOne(batch))
 	writeAll := func() error {
 		return j.hostTx(ctx, func(tx *sql.Tx) error {
 			var err error
@@ -767,9 +767,16 @@ const insertStepsSQL = `
 
 // insertStepsQuery is the INSERT of n step rows.
 func insertStepsQuery(n int) string {
-	row := "(" + strings.Repeat("?, ", stepColumns-1) + "?)"
-	return insertStepsSQL + strings.Repeat(row+", ", n-1) + row
+	return insertStepsSQL + rows("("+strings.Repeat("?, ", stepColumns-1)+"?)", n)
 }
+
+// latestNewer is the tail of the upserts of latest rows: a result
+// replaces the latest of its association × host × mode if it is not
+// older (RecordHost; refreshLatest says > instead).
+const latestNewer = `
+			ON CONFLICT (association, host, mode) DO UPDATE
+				SET host_result_id = excluded.host_result_id, started_at = excluded.started_at
+				WHERE (excluded.started_at, excluded.host_result_id) >= (latest.started_at, latest.host_result_id)`
 
 func (s *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 	for _, p := range []struct {
@@ -804,10 +811,7 @@ func (s *writeStmts) prepare(ctx context.Context, db *sql.DB) error {
 		{&s.insertStep, insertStepsQuery(1)},
 		{&s.upsertLatest, `
 			INSERT INTO latest (association, host, mode, host_result_id, started_at)
-			VALUES (?1, ?2, ?3, ?4, ?5)
-			ON CONFLICT (association, host, mode) DO UPDATE
-				SET host_result_id = excluded.host_result_id, started_at = excluded.started_at
-				WHERE (excluded.started_at, excluded.host_result_id) >= (latest.started_at, latest.host_result_id)`},
+			VALUES (?1, ?2, ?3, ?4, ?5)` + latestNewer},
 	} {
 		st, err := db.PrepareContext(ctx, p.query)
 		if err != nil {
