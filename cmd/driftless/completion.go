@@ -467,16 +467,18 @@ func (c *completion) inventory() *inventoryNames {
 		tags:   map[string]map[string]bool{},
 	}
 	sites := map[string]bool{}
-	for _, table := range []map[string]any{hosts, groups} {
-		for _, e := range table {
-			if site, ok := e.(map[string]any)["site"].(string); ok && site != "" {
-				sites[site] = true
-			}
+	site := func(entry map[string]any) {
+		if s, ok := entry["site"].(string); ok && s != "" {
+			sites[s] = true
 		}
 	}
-	inv.sites = sortedWords(sites, func(string) string { return "site" })
+	for _, g := range groups {
+		group, _ := g.(map[string]any) // an entry that is no table has nothing to offer
+		site(group)
+	}
 	for _, h := range hosts {
 		host, _ := h.(map[string]any)
+		site(host)
 		tags, _ := host["tags"].(map[string]any)
 		for k, v := range tags {
 			if inv.tags[k] == nil {
@@ -485,6 +487,7 @@ func (c *completion) inventory() *inventoryNames {
 			inv.tags[k][fmt.Sprint(v)] = true
 		}
 	}
+	inv.sites = sortedWords(sites, func(string) string { return "site" })
 	return inv
 }
 

@@ -219,7 +219,10 @@ func TestCompletionBrokenConfig(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "inventory.toml"), []byte("[hosts.web-1\naddress = "), 0o600)
 	os.WriteFile(filepath.Join(dir, "associations.toml"), []byte("associations = 3\n"), 0o600)
+	notTables := t.TempDir() // valid TOML whose entries are no tables
+	os.WriteFile(filepath.Join(notTables, "inventory.toml"), []byte("[hosts]\nweb = \"x\"\n[groups]\ndb = 3\n"), 0o600)
 	for _, words := range [][]string{
+		{"-C", notTables, "tick", "--site", ""},
 		{"-C", dir, "check", "--targets", ""},
 		{"-C", dir, "check", ""},
 		{"-C", filepath.Join(dir, "nosuch"), "status", "--host", ""},
