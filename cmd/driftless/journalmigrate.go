@@ -96,13 +96,14 @@ func runJournalMigrate(c *cli.Context, u *ui) error {
 // checkMigrate refuses a --to that is not a PostgreSQL database and a journal
 // to copy that is not a file.
 func checkMigrate(to, from string) error {
+	pathErr := checkJournalPath(from)
 	switch {
 	case to == "":
 		return usageError("journal migrate: --to is required: the PostgreSQL journal to copy into, e.g. --to 'postgres://driftless@db.example.com/driftless?sslmode=verify-full'")
 	case !journal.IsPostgres(to):
 		return usageError("journal migrate: --to: expected a PostgreSQL database, a postgres:// URL or a keyword/value string such as 'host=/run/postgresql dbname=driftless', got %q", journal.Redact(to))
-	case checkJournalPath(from) != nil:
-		return checkJournalPath(from)
+	case pathErr != nil:
+		return pathErr
 	case journal.IsPostgres(from):
 		return usageError("journal migrate: the journal to copy is %s, a PostgreSQL database: migrate copies a SQLite journal file\n\thint: name the file with --journal FILE or -C DIR (DRIFTLESS_JOURNAL may be set)", journal.Redact(from))
 	}

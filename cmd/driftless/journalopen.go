@@ -142,14 +142,9 @@ func openJournalToRead(c *cli.Context, u *ui) (*journal.Journal, error) {
 // be written, to read only, saying so.
 func openJournalOrReadOnly(c *cli.Context, u *ui) (*journal.Journal, error) {
 	path := journalPath(c)
-	if err := checkJournalPath(path); err != nil { // not a journal to read only
-		return nil, err
-	}
-	if _, err := nodeName(c); err != nil { // a bad name, not a journal to read only
-		return nil, err
-	}
 	j, err := openJournal(c)
-	if err == nil || errors.Is(err, journal.ErrNewerSchema) {
+	var usage *exitError // a bad --journal or --node: no journal to read only
+	if err == nil || errors.Is(err, journal.ErrNewerSchema) || errors.As(err, &usage) {
 		return j, err
 	}
 	// A journal this process cannot write (a read-only file system,

@@ -6,6 +6,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -99,18 +100,23 @@ func checkNode(name string) error {
 }
 
 // process is what tick and daemon run as: this driftless's node name,
-// the sites it runs (nil: every host) and its capacity (--max-hosts),
-// one for the whole process.
+// the sites it runs (nil: every host), its capacity (--max-hosts), one
+// for the whole process, and its leases' TTL.
 type process struct {
 	node     string
 	sites    []string
 	maxHosts int
 	capacity *runner.Capacity
+	leaseTTL time.Duration
 }
 
-// processOf reads --node, --site and --max-hosts; a site must be one
-// that a host or group of inv has.
+// processOf reads --lease-ttl, --node, --site and --max-hosts, before
+// anything runs; a site must be one that a host or group of inv has.
 func processOf(c *cli.Context, inv *inventory.Inventory) (*process, error) {
+	ttl, err := leaseTTL(c)
+	if err != nil {
+		return nil, err
+	}
 	node, err := nodeName(c)
 	if err != nil {
 		return nil, err
@@ -119,7 +125,7 @@ func processOf(c *cli.Context, inv *inventory.Inventory) (*process, error) {
 	if n < 1 {
 		return nil, usageError("--max-hosts: expected a number of hosts of at least 1, got %d", n)
 	}
-	p := &process{node: node, maxHosts: n, capacity: runner.NewCapacity(n)}
+	p := &process{node: node, maxHosts: n, capacity: runner.NewCapacity(n), leaseTTL: ttl}
 	known := inv.Sites()
 	for _, site := range c.StringSlice("site") {
 		if parts := strings.Split(site, ","); len(parts) > 1 {
@@ -140,9 +146,10 @@ func processOf(c *cli.Context, inv *inventory.Inventory) (*process, error) {
 	return p, nil
 }
 
-// options are the runner options of the process: its node and capacity.
+// options are the runner options of the process: its capacity, sites
+// and leases' TTL.
 func (p *process) options(o runner.Options) runner.Options {
-	o.Capacity, o.Sites = p.capacity, p.sites
+	o.Capacity, o.Sites, o.LeaseTTL = p.capacity, p.sites, p.leaseTTL
 	return o
 }
 

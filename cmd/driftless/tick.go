@@ -93,12 +93,8 @@ func tickDue(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journa
 	started := time.Now()
 	notes := startNotify(c, u, cfg, j)
 	defer notes.Close()
-	ttl, err := leaseTTL(c)
-	if err != nil {
-		return err
-	}
 	r := runner.New(p.options(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: prog, HostDetail: d.note,
-		Now: func() time.Time { return now.Add(time.Since(started)) }, LeaseTTL: ttl}))
+		Now: func() time.Time { return now.Add(time.Since(started)) }}))
 	defer r.Close()
 	res, err := r.Tick(c.Context, now)
 	prog.done()
@@ -128,10 +124,6 @@ func tickDue(c *cli.Context, u *ui, now time.Time, cfg *config.Config, j *journa
 // it started with (first), each later one loads the config dir again; now,
 // the time it started, goes unused.
 func daemon(c *cli.Context, u *ui, _ time.Time, first *config.Config, j *journal.Journal) error {
-	ttl, err := leaseTTL(c)
-	if err != nil {
-		return err
-	}
 	p, err := processOf(c, first.Inventory) // one capacity for every tick
 	if err != nil {
 		return err
@@ -179,7 +171,7 @@ func daemon(c *cli.Context, u *ui, _ time.Time, first *config.Config, j *journal
 			d := newDialer()
 			notes := startNotify(c, u, cfg, j)
 			recoverGone(work, u, j)
-			r := runner.New(p.options(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: newProgress(u), HostDetail: d.note, LeaseTTL: ttl}))
+			r := runner.New(p.options(runner.Options{Config: cfg, Dial: d.dial, Journal: j, Events: newProgress(u), HostDetail: d.note}))
 			res, err := r.Tick(work, time.Now().UTC())
 			r.Close()
 			m.observeTick(cfg, res, err)
