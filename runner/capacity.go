@@ -5,6 +5,7 @@ import (
 	"math"
 	"sync/atomic"
 
+	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 )
 
@@ -58,4 +59,53 @@ func (c *Capacity) release() {
 		c.used.Add(-1)
 		c.sem.Release(1)
 	}
+}
+
+// places are the places a run's hosts take to start: one of the
+// association's max_concurrency (a sliding window, not waves) and one of
+// the process's Capacity, taken together and given back together.
+type places struct {
+	slots    chan struct{}
+	capacity *Capacity
+}
+
+func (r *Runner) places(limit int) *places {
+	return &places{slots: make(chan struct{}, limit), capacity: r.opts.Capacity}
+}
+
+// take waits for a place, or until ctx ends: then it reports false and
+// holds nothing.
+func (p *places) take(ctx context.Context) bool {
+	select {
+	case p.slots <- struct{}{}:
+	case <-ctx.Done():
+		return false
+	}
+	if p.capacity.acquire(ctx) != nil {
+		<-p.slots
+		return false
+	}
+	return true
+}
+
+// give gives back a place taken.
+func (p *places) give() {
+	<-p.slots
+	p.capacity.release()
+}
+
+// room is how many hosts could start now: the place held and those free
+// in the association and in the process.
+func (p *places) room() int {
+	return 1 + min(cap(p.slots)-len(p.slots), p.capacity.free())
+}
+
+// run runs f in g on the place taken, giving it back when f returns.
+func (p *places) run(g *errgroup.Group, f func()) {
+	g.Go(func() error {
+		defer p.give()
+		growStack()
+		f()
+		return nil
+	})
 }

@@ -45,7 +45,7 @@ func (r *Runner) runClaimed(ctx context.Context, job Job, res *RunResult, hosts 
 	c := r.newClaimer(a, hosts, job.Round, limit, tolerated, res.Run.ID)
 	hctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	go r.heartbeat(hctx, c, cancel)
+	go c.heartbeat(hctx, cancel)
 	cerr := r.fanOutClaimed(hctx, a, mode, res, c, limit, maxErr)
 	for _, n := range c.hosts { // in target order
 		if h, ok := c.held[n]; ok {
@@ -208,48 +208,34 @@ func (r *Runner) fanOutClaimed(ctx context.Context, a *config.Association, mode 
 		g   errgroup.Group
 		out = map[string]*journal.HostResult{}
 	)
-	slots := make(chan struct{}, limit)
+	ps := r.places(limit)
+	skipped := fmt.Sprintf("not started: more hosts failed than max_errors = %s tolerates, over every node", maxErr)
 	var claimErr error
-	for ctx.Err() == nil {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			continue
-		}
-		if r.opts.Capacity.acquire(ctx) != nil { // the process's --max-hosts
-			<-slots
-			continue
-		}
+	for ctx.Err() == nil && ps.take(ctx) {
 		// Claim no more than this host and the places free for others,
 		// in the association and in the process: a host claimed and
 		// waiting here counts in max_concurrency, on every node.
-		gr, ok, err := c.next(ctx, 1+min(limit-len(slots), r.opts.Capacity.free()))
+		gr, ok, err := c.next(ctx, ps.room())
 		if !ok {
-			<-slots
-			r.opts.Capacity.release()
+			ps.give()
 			claimErr = err
 			break
 		}
 		hr := &journal.HostResult{RunID: res.Run.ID, Host: gr.h.Name, DefHash: a.Hash}
 		out[gr.h.Name] = hr
 		if gr.skip {
-			r.finishHost(ctx, a.Name, hr, journal.StatusSkipped, fmt.Sprintf("not started: more hosts failed than max_errors = %s tolerates, over every node", maxErr))
+			r.finishHost(ctx, a.Name, hr, journal.StatusSkipped, skipped)
 			c.end(ctx, gr.h.Name, false)
 			r.done(gr.h)
-			<-slots
-			r.opts.Capacity.release()
+			ps.give()
 			continue
 		}
-		g.Go(func() error {
-			defer func() { <-slots; r.opts.Capacity.release() }()
-			growStack()
+		ps.run(&g, func() {
 			r.runHost(ctx, a, mode, gr.h, hr)
 			c.end(ctx, gr.h.Name, hr.Status.Failed())
-			return nil
 		})
 	}
 	g.Wait()
-	c.flush(ctx)
 	r.collect(ctx, a.Name, res, c, out)
 	return claimErr
 }
@@ -283,7 +269,7 @@ func (r *Runner) collect(ctx context.Context, assoc string, res *RunResult, c *c
 // their TTL, and says the run is alive. When a renewal fails, no more
 // host is claimed; when none succeeded for a whole TTL, another node may
 // take the hosts over, and cancel is called. It returns when ctx is done.
-func (r *Runner) heartbeat(ctx context.Context, c *claimer, cancel context.CancelCauseFunc) {
+func (c *claimer) heartbeat(ctx context.Context, cancel context.CancelCauseFunc) {
 	ttl := c.req.TTL
 	last := time.Now()
 	t := time.NewTicker(ttl / 3)

@@ -317,42 +317,27 @@ func (r *Runner) Run(ctx context.Context, job Job) (*RunResult, error) {
 func (r *Runner) fanOut(ctx context.Context, name, defHash string, res *RunResult, hosts []*inventory.Host, limit, tolerated int, maxErr config.Rate, one func(*inventory.Host, *journal.HostResult)) {
 	var failures atomic.Int64
 	var g errgroup.Group
-	// A slot is taken before the failure count is read, so that a host
+	// A place is taken before the failure count is read, so that a host
 	// starts only once the hosts before it that could fail have ended
-	// or are still running: a sliding window, not waves.
-	slots := make(chan struct{}, limit)
+	// or are still running.
+	ps := r.places(limit)
 	for i, h := range hosts {
 		hr := &res.Hosts[i]
 		*hr = journal.HostResult{RunID: res.Run.ID, Host: h.Name, DefHash: defHash}
-		if ctx.Err() != nil {
-			r.finishHost(ctx, name, hr, journal.StatusCancelled, notStarted(ctx))
-			continue
-		}
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-			r.finishHost(ctx, name, hr, journal.StatusCancelled, notStarted(ctx))
-			continue
-		}
-		if r.opts.Capacity.acquire(ctx) != nil { // the process's --max-hosts
-			<-slots
+		if ctx.Err() != nil || !ps.take(ctx) {
 			r.finishHost(ctx, name, hr, journal.StatusCancelled, notStarted(ctx))
 			continue
 		}
 		if n := failures.Load(); n > int64(tolerated) {
-			<-slots
-			r.opts.Capacity.release()
+			ps.give()
 			r.finishHost(ctx, name, hr, journal.StatusSkipped, fmt.Sprintf("not started: %d hosts failed, more than max_errors = %s", n, maxErr))
 			continue
 		}
-		g.Go(func() error {
-			defer func() { <-slots; r.opts.Capacity.release() }()
-			growStack()
+		ps.run(&g, func() {
 			one(h, hr)
 			if hr.Status.Failed() {
 				failures.Add(1)
 			}
-			return nil
 		})
 	}
 	g.Wait()
