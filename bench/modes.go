@@ -19,7 +19,8 @@ type measurement struct {
 
 // record runs f, recording its sample and the sessions it started per
 // host.
-func (m *measurement) record(fl *fleet, f func() (sample, error)) error {
+func (m *measurement) record(ctx context.Context, fl *fleet, f func() (sample, error)) error {
+	settle(ctx)
 	before := fl.sessions()
 	s, err := f()
 	if err != nil {
@@ -49,8 +50,7 @@ func (e *benchEnv) measure(ctx context.Context, fl *fleet, st benchStep, round, 
 			return fmt.Errorf("reset hosts: %w", err)
 		}
 	}
-	settle(ctx)
-	if err := st.m.record(fl, st.run); err != nil {
+	if err := st.m.record(ctx, fl, st.run); err != nil {
 		return err
 	}
 	e.progress(st.m, round, rounds)
@@ -239,7 +239,7 @@ func latencyMode(ctx context.Context, o options, env *benchEnv, fl *fleet) (*sec
 			if err := ctx.Err(); err != nil {
 				return nil, err
 			}
-			if err := st.m.record(fl, st.run); err != nil {
+			if err := st.m.record(ctx, fl, st.run); err != nil {
 				return nil, err
 			}
 			env.progress(st.m, round, o.runs)

@@ -142,7 +142,7 @@ func (nb *nodesBench) journalCost(ctx context.Context) (*section, error) {
 			if m == pg {
 				jn = journals[1]
 			}
-			if err := m.record(nb.fl, func() (sample, error) { return env.driftless(ctx, cd, "--journal", jn, "check") }); err != nil {
+			if err := m.record(ctx, nb.fl, func() (sample, error) { return env.driftless(ctx, cd, "--journal", jn, "check") }); err != nil {
 				return nil, err
 			}
 			if m == pg {
@@ -272,6 +272,7 @@ func (nb *nodesBench) spreadOnce(ctx context.Context, cd *configDir, nodes, roun
 	}
 	// One round for every node: a tick's round is its --now's minute, and
 	// ticks started on either side of a minute would be two rounds.
+	settle(ctx)
 	now := time.Now().UTC().Format(time.RFC3339)
 	before, launched := nb.serverCPU(), time.Now()
 	if r.sample, err = nb.tickNodes(ctx, cd, url, nodes, now); err != nil {
@@ -310,7 +311,7 @@ func (nb *nodesBench) tickNodes(ctx context.Context, cd *configDir, url string, 
 	began, cpuBefore, machineBefore := time.Now(), usedCPU(), machineCPU()
 	for i := range nodes {
 		wg.Go(func() {
-			samples[i], errs[i] = measureChild(ctx, childEnv(), nb.env.bin, "-C", cd.dir, "--journal", url,
+			samples[i], errs[i] = nb.env.driftless(ctx, cd, "--journal", url,
 				"--node", nodeName(i), "tick", "--max-hosts", fmt.Sprint(spreadMaxHosts), "--now", now)
 		})
 	}

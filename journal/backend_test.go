@@ -24,14 +24,9 @@ func onPostgres(t testing.TB) bool { return strings.Contains(t.Name(), "/postgre
 // own on the test server.
 func tempTarget(t testing.TB) string {
 	if onPostgres(t) {
-		return newPGDB(t)
+		return pgtest.NewDB(t)
 	}
 	return tempPath(t)
-}
-
-func newPGDB(t testing.TB) string {
-	t.Helper()
-	return pgtest.NewDB(t)
 }
 
 func TestMain(m *testing.M) { pgtest.Main(m) }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/driftless-dev/driftless/internal/pgtest"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -133,7 +134,7 @@ func keywordTarget(t *testing.T, url, password string) string {
 // it); the journal names it without its password, and records what runs
 // in that database.
 func TestPostgresKeywordValue(t *testing.T) {
-	url := newPGDB(t)
+	url := pgtest.NewDB(t)
 	target := keywordTarget(t, url, `'S3cr3t pw\'d'`)
 	dir := t.TempDir()
 	t.Chdir(dir)

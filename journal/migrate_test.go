@@ -12,6 +12,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/driftless-dev/driftless/internal/pgtest"
 )
 
 // migrateView is what the commands show of a journal (status, history,
@@ -384,7 +386,7 @@ func migrateT(t *testing.T, source, target string) MigrateResult {
 // migration, or one from a copy of the file, copies nothing.
 func TestMigrateIntoAJournalInUse(t *testing.T) {
 	ctx := context.Background()
-	source, target := tempPath(t), newPGDB(t)
+	source, target := tempPath(t), pgtest.NewDB(t)
 	going := bastionOne(t, source)
 	nodeZero(t, target)
 	before := viewOfTarget(t, target)
@@ -463,7 +465,7 @@ func TestMigrateIntoAJournalInUse(t *testing.T) {
 
 // Two bastions' journals merged into one database: it shows both.
 func TestMigrateMergesTwoBastions(t *testing.T) {
-	target := newPGDB(t)
+	target := pgtest.NewDB(t)
 	one, two := tempPath(t), tempPath(t)
 	bastionOne(t, one)
 	j := openAs(t, two, "bastion-2")
@@ -498,7 +500,7 @@ func TestMigrateMergesTwoBastions(t *testing.T) {
 func TestMigrateInBatches(t *testing.T) {
 	defer func(r, h int64) { migrateRuns, migrateHosts = r, h }(migrateRuns, migrateHosts)
 	migrateRuns, migrateHosts = 40, 100
-	source, target := tempPath(t), newPGDB(t)
+	source, target := tempPath(t), pgtest.NewDB(t)
 	j := openT(t, source)
 	bulkRuns(t, j, "web", 0, 1, 150, 10) // alone in its transaction: more hosts than migrateHosts
 	bulkRuns(t, j, "db", 1, 130, 3, 10)
@@ -541,7 +543,7 @@ func TestMigrateInBatches(t *testing.T) {
 // command does, and copied so.
 func TestMigrateRecoversDeadRuns(t *testing.T) {
 	ctx := context.Background()
-	source, target := tempPath(t), newPGDB(t)
+	source, target := tempPath(t), pgtest.NewDB(t)
 	j := openT(t, source)
 	id, err := j.StartRun(ctx, &Run{Association: "web", Trigger: TriggerSchedule, Mode: ModeApply, StartedAt: base, PID: deadPID(t)})
 	if err != nil {

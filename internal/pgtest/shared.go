@@ -46,19 +46,12 @@ func startShared() (*Server, error) {
 		return shared.srv, shared.err
 	}
 	shared.started = true
-	s, err := prepare(nil)
+	s, err := StartServer()
 	if err != nil {
 		shared.err = err
 		return nil, err
 	}
 	s.shared = true
-	if err = s.init(); err == nil {
-		err = s.Start()
-	}
-	if err != nil {
-		shared.err = errors.Join(err, s.destroy())
-		return nil, shared.err
-	}
 	shared.srv = s
 	return s, nil
 }
