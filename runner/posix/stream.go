@@ -15,29 +15,19 @@ func streamed(idx int, dst string) string {
 	return "{ " + splice.Mark(idx) + "} >" + dst
 }
 
-// Stdin is what the transport sends for script (StdinScript reads it):
-// Main(script), with the content of each streamed write (streamed) read
-// from open(its step) as it is sent, a chunk at a time, as the printf
-// commands printfBytes would write. Content that cannot be read to its
-// end (a source that changed since it was planned: open's reader
-// fails) becomes a command that fails with the reason on stderr: that
-// write fails, and the temporary file it made is removed, nothing of it
-// kept.
-func Stdin(script string, open func(step int) (io.ReadCloser, error)) io.Reader {
-	return StdinFor("", script, open)
-}
-
-// StdinFor is Stdin for the run of an association on a host, guarded by
-// key (MainFor). A script without streamed content is read from its
-// parts as they are: MainFor's copy of it is never made (a fleet sends
-// one script per host).
-func StdinFor(key, script string, open func(step int) (io.ReadCloser, error)) io.Reader {
-	return StdinJoined(key, []string{script}, "", open)
-}
-
-// StdinJoined is StdinFor for the script strings.Join(pieces, sep): a
-// script shared by many hosts, cut where its marker was, sent with one
-// host's marker as sep without a copy of it made for that host.
+// StdinJoined is what the transport sends (StdinScript reads it) for
+// the run of an association on a host, guarded by key (MainFor), of the
+// script strings.Join(pieces, sep): MainFor(key, script), with the
+// content of each streamed write (streamed) read from open(its step) as
+// it is sent, a chunk at a time, as the printf commands printfBytes
+// would write. Content that cannot be read to its end (a source that
+// changed since it was planned: open's reader fails) becomes a command
+// that fails with the reason on stderr: that write fails, and the
+// temporary file it made is removed, nothing of it kept. A script
+// without streamed content is read from its parts as they are: a script
+// shared by many hosts, cut where its marker was, is sent with one
+// host's marker as sep, and neither MainFor's copy of it nor the join is
+// made for that host.
 func StdinJoined(key string, pieces []string, sep string, open func(step int) (io.ReadCloser, error)) io.Reader {
 	for _, p := range pieces {
 		if splice.Has(p) {

@@ -9,9 +9,22 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/driftless-dev/driftless/runner/internal/splice"
 )
 
 type errReader struct{ err error }
+
+// Stdin and StdinFor are what StdinJoined sends for one script, made the
+// straightforward way (MainFor's copy of it, its streamed content read
+// in): the oracle the joined parts are held to.
+func Stdin(script string, open func(step int) (io.ReadCloser, error)) io.Reader {
+	return StdinFor("", script, open)
+}
+
+func StdinFor(key, script string, open func(step int) (io.ReadCloser, error)) io.Reader {
+	return splice.Reader(MainFor(key, script), func(step int) io.Reader { return printfEncoding.Content(step, open) })
+}
 
 func (e errReader) Read([]byte) (int, error) { return 0, e.err }
 
