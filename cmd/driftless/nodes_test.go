@@ -94,7 +94,7 @@ func wait(cmd *exec.Cmd) result {
 // ticks runs a tick of each node of nodes at once, for the minute at,
 // each with its flags, and waits for them; their steps sleep 1 s. It
 // fails the test unless each exits 0.
-func (f *nodesFleet) ticks(t *testing.T, at time.Time, nodes map[string][]string) map[string]result {
+func (f *nodesFleet) ticks(t *testing.T, at time.Time, nodes map[string][]string) {
 	t.Helper()
 	out := map[string]result{}
 	var mu sync.Mutex
@@ -114,7 +114,6 @@ func (f *nodesFleet) ticks(t *testing.T, at time.Time, nodes map[string][]string
 			t.Fatalf("tick --now %s of %s: %s", at.Format(time.RFC3339), n, r)
 		}
 	}
-	return out
 }
 
 // spans reads each host's spans, by host name, and fails the test if

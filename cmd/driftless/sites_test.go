@@ -82,6 +82,7 @@ func TestDaemonPerSite(t *testing.T) {
 		if err := d.cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { d.cmd.Process.Kill(); d.cmd.Wait() }) // a test that fails early leaves none running
 		daemons = append(daemons, d)
 	}
 	ran := func() int {

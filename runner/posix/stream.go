@@ -7,7 +7,7 @@ import (
 	"github.com/driftless-dev/driftless/runner/internal/splice"
 )
 
-// streamed writes the content of step idx, streamed (Stdin), to the
+// streamed writes the content of step idx, streamed (StdinJoined), to the
 // file named by the shell word dst: the script's text holds a stand-in
 // for the printf commands, so that large content is neither built into
 // the script nor kept by the script cache.
