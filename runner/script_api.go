@@ -45,28 +45,29 @@ type ScriptOptions struct {
 }
 
 // HostScript is the first script a host gets for a document: the one that
-// checks every step (and, in an apply, corrects what it can).
+// checks every step (and, in an apply, corrects what it can). It marshals
+// to JSON as documents NAME --script --json prints it.
 type HostScript struct {
-	Document    string
-	Association string // "" for a document alone
-	Host        string
-	Shell       transport.Shell
-	Check       bool
+	Document    string          `json:"document"`
+	Association string          `json:"association,omitempty"` // "" for a document alone
+	Host        string          `json:"host"`
+	Shell       transport.Shell `json:"shell"`
+	Check       bool            `json:"check"`
 	// Script is the script as the host's shell reads it: for POSIX sh,
 	// the text the transport sends on stdin (the script wrapped in
 	// shellMain); for PowerShell, the text the transport sends in base64
 	// lines (psStdin), decoded. Secret parameters and {{ env:NAME }}
 	// values read ******, and the marker is Marker: otherwise it is
 	// byte for byte what a run sends.
-	Script string
+	Script string `json:"script"`
 	// Steps are the steps of the plan by index, as the script's reports
 	// number them: "name (action)".
-	Steps []string
+	Steps []string `json:"steps"`
 	// Notes say what the script does not show: steps left out (their
 	// inputs could not be rendered, a precondition is false), steps that
 	// do not run in this mode or shell, and in an apply what a second
 	// script corrects, which is built from this script's reports.
-	Notes []string
+	Notes []string `json:"notes,omitempty"`
 }
 
 // Text is the script to read: a comment naming the steps by number (from

@@ -14,18 +14,6 @@ import (
 	"github.com/driftless-dev/driftless/transport"
 )
 
-// scriptJSON is documents NAME --script --json.
-type scriptJSON struct {
-	Document    string   `json:"document"`
-	Association string   `json:"association,omitempty"`
-	Host        string   `json:"host"`
-	Shell       string   `json:"shell"`
-	Check       bool     `json:"check"`
-	Script      string   `json:"script"`
-	Steps       []string `json:"steps"`
-	Notes       []string `json:"notes,omitempty"`
-}
-
 // printScript is documents NAME --script: the first script a host gets
 // for NAME (runner.Script).
 func printScript(c *cli.Context, u *ui) error {
@@ -51,8 +39,7 @@ func printScript(c *cli.Context, u *ui) error {
 		return usageError("%v", err)
 	}
 	if u.json {
-		return u.printJSON(scriptJSON{Document: hs.Document, Association: hs.Association, Host: hs.Host, Shell: string(hs.Shell),
-			Check: hs.Check, Script: hs.Script, Steps: hs.Steps, Notes: hs.Notes})
+		return u.printJSON(hs)
 	}
 	_, err = fmt.Fprint(u.out, hs.Text())
 	return err
