@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,7 +16,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv("GORACE") == "" {
 		os.Setenv("GORACE", "atexit_sleep_ms=0")
 	}
-	testscript.Main(stopPG{m}, map[string]func(){
+	testscript.Main(pgtest.Tests{M: m}, map[string]func(){
 		"driftless": func() { os.Exit(Main(os.Args, os.Stdin, os.Stdout, os.Stderr)) },
 	})
 }
@@ -38,16 +37,4 @@ func TestScripts(t *testing.T) {
 		},
 		RequireExplicitExec: false,
 	})
-}
-
-// stopPG runs the tests, then stops the PostgreSQL server they shared
-// (pgtest.NewDB).
-type stopPG struct{ m *testing.M }
-
-func (s stopPG) Run() int {
-	code := s.m.Run()
-	if err := pgtest.StopShared(); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	}
-	return code
 }

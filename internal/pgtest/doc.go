@@ -12,6 +12,8 @@
 //
 //     func TestMain(m *testing.M) { pgtest.Main(m) }
 //
+//     (under testscript.Main, which exits by itself: pgtest.Tests{M: m}).
+//
 //   - Start(t, settings...) starts a server of the test's own, for tests
 //     that stop it (Stop, then Start again on the same data directory and
 //     URL), crash it (Kill: SIGKILL, then Start recovers from the WAL) or

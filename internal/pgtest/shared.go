@@ -80,13 +80,23 @@ func StopShared() error {
 // tests use NewDB or Shared calls it from TestMain:
 //
 //	func TestMain(m *testing.M) { pgtest.Main(m) }
-func Main(m *testing.M) {
-	code := m.Run()
+func Main(m *testing.M) { os.Exit(Tests{m}.Run()) }
+
+// Tests are a test binary's tests whose Run stops the shared server after
+// them, for a TestMain that exits by other means than Main
+// (testscript.Main takes Tests{m}).
+type Tests struct{ M *testing.M }
+
+// Run runs the tests, then stops the shared server, and returns the exit
+// code: the tests', or 1 when they passed and the server could not be
+// stopped (the error is written to stderr).
+func (t Tests) Run() int {
+	code := t.M.Run()
 	if err := StopShared(); err != nil {
 		os.Stderr.WriteString(err.Error() + "\n")
 		if code == 0 {
 			code = 1
 		}
 	}
-	os.Exit(code)
+	return code
 }
