@@ -297,6 +297,20 @@ type parser struct {
 	c       cfgtree.Checker
 	opts    Options
 	baseDir string
+	statted map[string]error // statErr's answers: a fleet shares its few key files
+}
+
+// statErr is os.Stat's error for the file f, asked once per file and load.
+func (p *parser) statErr(f string) error {
+	err, ok := p.statted[f]
+	if !ok {
+		_, err = os.Stat(f)
+		if p.statted == nil {
+			p.statted = map[string]error{}
+		}
+		p.statted[f] = err
+	}
+	return err
 }
 
 // eachEntry runs fn on each table under n, the [hosts] or [groups] table,
@@ -582,7 +596,7 @@ func (p *parser) resolveHosts(inv *Inventory, defaults settings, hostSettings ma
 		}
 		if h.IdentityExplicit {
 			for _, f := range h.IdentityFiles {
-				if _, err := os.Stat(f); err != nil {
+				if err := p.statErr(f); err != nil {
 					p.c.L.Warnf(inv.File, h.Pos, "hosts."+h.Name, "identity file %s: %s", f, pathErr(err))
 				}
 			}

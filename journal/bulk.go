@@ -143,10 +143,11 @@ type known struct {
 
 // planBulk plans batch (skip: the records superseded in it), preparing
 // the statements it needs. It returns nil when the batch is better
-// written one record at a time: a dialect without bulk statements, a host
-// with two records left in it, or bulk statements that would not prepare.
+// written one record at a time: a host with two records left in it, fewer
+// than two records to write in bulk, or bulk statements that would not
+// prepare.
 func (j *Journal) planBulk(ctx context.Context, batch []op, skip []bool) *bulkPlan {
-	if j.bulk.failed || !j.d.bulk() {
+	if j.bulk.failed {
 		return nil
 	}
 	p := &bulkPlan{}

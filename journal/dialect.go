@@ -44,9 +44,6 @@ type dialect interface {
 	// files is what the journal takes on the disk: its file and its
 	// write-ahead log (Stats).
 	files(path string, s Space) (file, wal int64, err error)
-	// bulk reports whether the writer writes a batch's common records in
-	// multi-row statements (bulk.go) rather than record by record.
-	bulk() bool
 }
 
 // sqliteDialect is the default journal: a file, one writer at a time.
@@ -58,13 +55,6 @@ func (sqliteDialect) retry(err error, try int, _ time.Duration) (time.Duration, 
 }
 
 func (sqliteDialect) unavailable(err error) bool { return isBusy(err) }
-
-// bulk: SQLite has no round trip to save, and what a multi-row
-// statement saves of each statement's overhead, compiling it costs again
-// (measured on a converged check of 300 hosts: the same CPU time, and
-// 0.3% more instructions with statements of up to 16 rows): the writer
-// writes its records one by one.
-func (sqliteDialect) bulk() bool { return false }
 
 func (sqliteDialect) lockAssociation(context.Context, *sql.Tx, string) error { return nil }
 

@@ -248,9 +248,6 @@ func (postgresDialect) unavailable(err error) bool {
 		strings.Contains(err.Error(), "conn closed") || strings.Contains(err.Error(), "bad connection")
 }
 
-// bulk: every statement is a round trip to the server.
-func (postgresDialect) bulk() bool { return true }
-
 // statementOnly: an error aborts a PostgreSQL transaction.
 func (postgresDialect) statementOnly(error) bool { return false }
 

@@ -85,12 +85,14 @@ func (l *runLeases) await(ctx context.Context, host string) string {
 	}
 }
 
-// release gives back every lease the run holds.
-func (l *runLeases) release(ctx context.Context, hosts []string) error {
+// release gives back every lease the run holds: the holder names the
+// run, so no list of hosts is needed (a delete by holder, where a list
+// of thousands of hosts would be parsed and matched first).
+func (l *runLeases) release(ctx context.Context) error {
 	if l == nil {
 		return nil
 	}
-	if err := l.j.ReleaseLeases(context.WithoutCancel(ctx), l.holder, l.assoc, hosts); err != nil {
+	if err := l.j.ReleaseLeases(context.WithoutCancel(ctx), l.holder, l.assoc, nil); err != nil {
 		return fmt.Errorf("release leases: %w", err)
 	}
 	return nil

@@ -305,7 +305,7 @@ func (r *Runner) Run(ctx context.Context, job Job) (*RunResult, error) {
 		}
 		r.runHost(ctx, a, mode, h, hr)
 	})
-	lerr := leases.release(ctx, names)
+	lerr := leases.release(ctx)
 	if err := r.finishRun(ctx, res); err != nil {
 		return res, err
 	}

@@ -5,6 +5,8 @@ package main
 import (
 	"os"
 	"runtime/debug"
+
+	"github.com/driftless-dev/driftless/internal/procs"
 )
 
 // gcPercent is the garbage collector's GOGC unless the environment sets
@@ -19,5 +21,6 @@ func main() {
 	if _, set := os.LookupEnv("GOGC"); !set {
 		debug.SetGCPercent(gcPercent)
 	}
+	procs.Adapt() // as many scheduler processors as the run keeps busy
 	os.Exit(Main(os.Args, os.Stdin, os.Stdout, os.Stderr))
 }
