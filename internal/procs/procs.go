@@ -51,7 +51,8 @@ func Next(p, most int, used float64) int {
 }
 
 // Adapt adjusts GOMAXPROCS to the CPU the process uses until stop is
-// called, which gives back what Go chose. It does nothing when the
+// called, which gives back what Go chose. The most it sets is what Go
+// chose at the start (the CPUs, or the container's CPU limit). It does nothing when the
 // environment sets GOMAXPROCS, when there is one CPU, or where the
 // process's CPU time cannot be read.
 func Adapt() (stop func()) {
@@ -72,7 +73,7 @@ func Adapt() (stop func()) {
 		t.Stop()
 		close(done)
 		<-ended
-		runtime.GOMAXPROCS(most)
+		runtime.SetDefaultGOMAXPROCS() // Go's choice again, following the CPU limit as it does
 	}
 }
 
