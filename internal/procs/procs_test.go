@@ -97,11 +97,14 @@ func TestAdaptIdleProcess(t *testing.T) {
 		t.Skip("one CPU: there is nothing to adapt")
 	}
 	stop := Adapt()
-	deadline := time.Now().Add(20 * Interval * time.Duration(most))
+	// lowerAfter samples per processor taken away; generous, for a
+	// machine busy with other tests.
+	const patience = 10 * time.Second
+	deadline := time.Now().Add(patience)
 	for runtime.GOMAXPROCS(0) != 1 {
 		if time.Now().After(deadline) {
 			stop()
-			t.Fatalf("GOMAXPROCS = %d after %v idle, want 1", runtime.GOMAXPROCS(0), 20*Interval*time.Duration(most))
+			t.Fatalf("GOMAXPROCS = %d after %v idle, want 1", runtime.GOMAXPROCS(0), patience)
 		}
 		time.Sleep(Interval / 2)
 	}
