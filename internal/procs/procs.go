@@ -20,6 +20,8 @@ package procs
 import (
 	"os"
 	"runtime"
+	"strconv"
+	"sync"
 	"time"
 )
 
@@ -51,53 +53,71 @@ func Next(p, most int, used float64) int {
 }
 
 // Adapt adjusts GOMAXPROCS to the CPU the process uses until stop is
-// called, which gives back what Go chose. The most it sets is what Go
-// chose at the start (the CPUs, or the container's CPU limit). It does nothing when the
-// environment sets GOMAXPROCS, when there is one CPU, or where the
-// process's CPU time cannot be read.
+// called, which gives back Go's own choice. The most it sets is what Go
+// chose at the start (the usable CPUs, or the container's CPU limit):
+// while it adapts, a limit changed later is not followed. It does
+// nothing when the environment sets GOMAXPROCS (to a number, as Go
+// reads it), when there is one CPU, or where the process's CPU time
+// cannot be read (Windows, for one).
 func Adapt() (stop func()) {
 	most := runtime.GOMAXPROCS(0)
-	if _, set := os.LookupEnv("GOMAXPROCS"); set || most < 2 {
-		return func() {}
+	if v, ok := os.LookupEnv("GOMAXPROCS"); ok {
+		if n, err := strconv.Atoi(v); err == nil && n > 0 {
+			return func() {}
+		}
 	}
-	if _, ok := cpuTime(); !ok {
+	if _, ok := cpuTime(); most < 2 || !ok {
 		return func() {}
 	}
 	t := time.NewTicker(Interval)
 	done, ended := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(ended)
-		adapt(most, time.Now(), t.C, done, cpuTime, func(p int) { runtime.GOMAXPROCS(p) })
+		adapt(most, t.C, done, readNow, func(p int) { runtime.GOMAXPROCS(p) })
 	}()
+	var once sync.Once
 	return func() {
-		t.Stop()
-		close(done)
-		<-ended
-		runtime.SetDefaultGOMAXPROCS() // Go's choice again, following the CPU limit as it does
+		once.Do(func() {
+			t.Stop()
+			close(done)
+			<-ended
+			runtime.SetDefaultGOMAXPROCS() // Go's choice again, following the CPU limit as it does
+		})
 	}
 }
 
-// adapt sets the processors with set after each tick, from the CPU time
-// read gives since start, until done is closed or read fails.
-func adapt(most int, start time.Time, tick <-chan time.Time, done <-chan struct{}, read func() (time.Duration, bool), set func(int)) {
+// reading is the CPU time the process had used at a time.
+type reading struct {
+	cpu time.Duration
+	at  time.Time
+}
+
+// readNow reads the process's CPU time, and the time it read it at.
+func readNow() (reading, bool) {
+	c, ok := cpuTime()
+	return reading{c, time.Now()}, ok
+}
+
+// adapt sets the processors with set after each tick, from what read
+// gives then, until done is closed or read fails.
+func adapt(most int, tick <-chan time.Time, done <-chan struct{}, read func() (reading, bool), set func(int)) {
 	p, low := most, 0
-	cpu, _ := read()
-	at := start
+	last, _ := read()
 	for {
 		select {
 		case <-done:
 			return
-		case now := <-tick:
-			c, ok := read()
+		case <-tick:
+			r, ok := read()
 			if !ok {
 				return
 			}
-			wall := now.Sub(at)
+			wall := r.at.Sub(last.at)
 			if wall <= 0 {
 				continue
 			}
-			used := float64(c-cpu) / float64(wall)
-			cpu, at = c, now
+			used := float64(r.cpu-last.cpu) / float64(wall)
+			last = r
 			switch n := Next(p, most, used); {
 			case n > p:
 				p, low = n, 0

@@ -45,33 +45,30 @@ func TestAdaptFollowsTheCPU(t *testing.T) {
 		3.9, 2.5, // all 4 busy; 2.5 would not fit in 3 at 70%
 		1.5, 1.5, 2.5, 1.5, 1.5, 1.5, // 4 -> 3 only after three in a row
 	}
-	// What read gives at its n-th call: the start, then after each sample
-	// (the CPU used so far); after the last, it fails.
-	var cpu []time.Duration
-	var sum time.Duration
-	cpu = append(cpu, 0)
-	for _, u := range used {
-		sum += time.Duration(u * float64(Interval))
-		cpu = append(cpu, sum)
+	// What read gives at its n-th call: the start, then the CPU used so
+	// far after each sample; after the last, it fails.
+	rs := []reading{{0, start}}
+	for k, u := range used {
+		rs = append(rs, reading{rs[k].cpu + time.Duration(u*float64(Interval)), start.Add(time.Duration(k+1) * Interval)})
 	}
 	calls := 0
-	read := func() (time.Duration, bool) {
+	read := func() (reading, bool) {
 		calls++
-		if calls > len(cpu) {
-			return 0, false
+		if calls > len(rs) {
+			return reading{}, false
 		}
-		return cpu[calls-1], true
+		return rs[calls-1], true
 	}
 	var sets []int
 	tick := make(chan time.Time)
 	ended := make(chan struct{})
 	go func() {
 		defer close(ended)
-		adapt(4, start, tick, make(chan struct{}), read, func(p int) { sets = append(sets, p) })
+		adapt(4, tick, make(chan struct{}), read, func(p int) { sets = append(sets, p) })
 	}()
 	for k := 0; k <= len(used); k++ {
 		select {
-		case tick <- start.Add(time.Duration(k+1) * Interval):
+		case tick <- time.Time{}:
 		case <-ended:
 			t.Fatalf("adapt returned at sample %d", k)
 		}
@@ -89,14 +86,19 @@ func TestAdaptFollowsTheCPU(t *testing.T) {
 // An idle process comes down to one processor within a few samples, and
 // stop gives back what Go chose.
 func TestAdaptIdleProcess(t *testing.T) {
-	if _, set := os.LookupEnv("GOMAXPROCS"); set {
+	if v, set := os.LookupEnv("GOMAXPROCS"); set && v != "" {
 		t.Skip("GOMAXPROCS is set in the environment: Adapt leaves it alone")
 	}
+	// Go's own choice, whatever go test -cpu set; the test's is put back.
+	orig := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(orig) })
+	runtime.SetDefaultGOMAXPROCS()
 	most := runtime.GOMAXPROCS(0)
 	if most < 2 {
 		t.Skip("one CPU: there is nothing to adapt")
 	}
 	stop := Adapt()
+	defer stop() // a second stop does nothing
 	// lowerAfter samples per processor taken away; generous, for a
 	// machine busy with other tests.
 	const patience = 10 * time.Second
@@ -115,7 +117,7 @@ func TestAdaptIdleProcess(t *testing.T) {
 }
 
 func TestAdaptLeavesTheEnvironmentsChoice(t *testing.T) {
-	t.Setenv("GOMAXPROCS", "2")
+	t.Setenv("GOMAXPROCS", "2") // Go reads a number; an empty value it ignores, and so does Adapt
 	before := runtime.GOMAXPROCS(0)
 	stop := Adapt()
 	time.Sleep(5 * Interval)
