@@ -1,8 +1,11 @@
 package journal
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 )
@@ -118,6 +121,25 @@ func testBulkBatchMixed(t *testing.T) {
 	}
 	if _, hosts, err := j.Show(ctx, x, ""); err != nil || len(hosts) != 1 || hosts[0].Status != StatusSuccess || len(hosts[0].Steps) != 5 {
 		t.Errorf("exec run: %+v, %v", hosts, err)
+	}
+	assertBulkUsed(t, ctx, j)
+}
+
+// assertBulkUsed fails the test if the writer did not write in bulk:
+// without it, a bulk statement that stopped preparing would fall back to
+// the one-by-one path and every other check of the batch would pass.
+func assertBulkUsed(t *testing.T, ctx context.Context, j *Journal) {
+	t.Helper()
+	if err := j.Flush(ctx); err != nil { // the writer's state, read after it
+		t.Fatal(err)
+	}
+	if j.bulk.failed {
+		t.Fatal("a bulk statement would not prepare: the batch was written record by record")
+	}
+	for kind, sizes := range j.bulk.stmt {
+		if !slices.ContainsFunc(sizes[:], func(st *sql.Stmt) bool { return st != nil }) {
+			t.Errorf("no bulk statement of kind %d was prepared: the batch did not use it", kind)
+		}
 	}
 }
 
