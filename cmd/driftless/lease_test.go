@@ -1,6 +1,7 @@
 package main
 
 import (
+	"database/sql"
 	"fmt"
 	"os"
 	"os/exec"
@@ -82,6 +83,11 @@ func TestApplyTakesTheLease(t *testing.T) {
 	if got := runsOn(t, home, "l"); got != 3 {
 		t.Errorf("%d runs, want 3", got)
 	}
+	// Both gave their leases back, the waiting one's (taken while it
+	// waited) too: nothing is left in the journal.
+	if n := countLeases(t, filepath.Join(f.dir, ".driftless", "journal.db")); n != 0 {
+		t.Errorf("%d leases left in the journal after both applies ended", n)
+	}
 
 	// A tick while an apply runs leaves the host alone (the document
 	// changed: the association is due).
@@ -97,4 +103,19 @@ func TestApplyTakesTheLease(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(home, "overlaps")); err == nil {
 		t.Errorf("runs overlapped on the host: %q", b)
 	}
+}
+
+// countLeases is the number of leases the SQLite journal at path holds.
+func countLeases(t *testing.T, path string) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM leases`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
