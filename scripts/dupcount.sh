@@ -19,8 +19,10 @@ trap 'rm -rf "$tmp"' EXIT
 git -C "$repo" archive HEAD | tar -x -C "$tmp"
 find "$tmp" -name '*.go' | while IFS= read -r f; do
 	awk '
-		/^import \($/ { group = 1; next }
-		group && /^\)$/ { group = 0; next }
+		/^import \([[:space:]]*(\/\/.*)?$/ { group = 1; next }
+		group && inblock { print; if ($0 ~ /\*\//) inblock = 0; next }
+		group && /^[[:space:]]*\)[[:space:]]*(\/\/.*)?$/ { group = 0; next }
+		group && /^[[:space:]]*\/\*/ { print; if ($0 !~ /\*\//) inblock = 1; next }
 		group && /^[[:space:]]*(\/\/.*)?$/ { print; next }
 		group { sub(/^[[:space:]]+/, ""); print "import " $0; next }
 		{ print }
@@ -29,6 +31,6 @@ done
 cd "$tmp"
 git init -q
 git add -A
-git -c user.name=dupcount -c user.email=dupcount@localhost commit -qm tree
+git -c user.name=dupcount -c user.email=dupcount@localhost -c commit.gpgsign=false commit -q --no-verify -m tree
 if [ $# -eq 0 ]; then set -- --most 200 --seconds 120; fi
 duplicates "$@"
