@@ -4,7 +4,7 @@
 // runs costs CPU all the same (threads woken to look for work that one
 // processor would have done, and the context switches of that). On the
 // scale bench (bench/README.md), one processor instead of two cut
-// driftless's own CPU by 8-12% at equal wall time. When a run does need
+// driftless's own CPU by 6-10% at equal wall time. When a run does need
 // more (the handshakes of hundreds of hosts at once on a fast network),
 // the processors come back within one sample.
 //
