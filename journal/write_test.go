@@ -11,7 +11,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -510,16 +509,6 @@ func BenchmarkRunHosts(b *testing.B) {
 	b.Run("plain", func(b *testing.B) { benchmarkRunHosts(b, tempPath(b), 0) })
 	b.Run("progress", func(b *testing.B) { benchmarkRunHosts(b, tempPath(b), 3) })
 	b.Run("postgres", func(b *testing.B) { benchmarkRunHosts(b, pgtest.NewDB(b), 0) })
-}
-
-// processCPU is the user and system CPU time this process has used: the
-// journal's own cost, without the PostgreSQL server's.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func benchmarkRunHosts(b *testing.B, target string, progressEvery int) {
