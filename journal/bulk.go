@@ -17,13 +17,11 @@ import (
 // another process made, step rows to replace, a run that does not exist)
 // is written one record at a time, in the same transaction, as before.
 
-// bulkMax is the most rows one bulk statement writes. Statements are prepared for the powers of two up
-// to it and a count of rows is written as a sum of those, largest first:
-// at most bulkSizes statements a count, prepared once per journal.
-const (
-	bulkMax   = 128
-	bulkSizes = 8 // 1, 2, 4, … bulkMax
-)
+// bulkSizes is how many sizes of each bulk statement there are: the
+// powers of two up to 128 rows (batchMax records, and step rows 128 at a
+// time). A count of rows is written as a sum of those, largest first: at
+// most bulkSizes statements a count, prepared once per journal.
+const bulkSizes = 8 // 1, 2, 4, … 128
 
 type bulkKind int
 
