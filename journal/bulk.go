@@ -141,35 +141,31 @@ type known struct {
 
 // planBulk plans batch (skip: the records superseded in it), preparing
 // the statements it needs. It returns nil when the batch is better
-// written one record at a time: a host with two records left in it, fewer
-// than two records to write in bulk, or bulk statements that would not
-// prepare.
-func (j *Journal) planBulk(ctx context.Context, batch []op, skip []bool) *bulkPlan {
-	if j.bulk.failed {
+// written one record at a time: a host with two records left in it
+// (twice, from superseded), fewer than two records to write in bulk, or
+// bulk statements that would not prepare.
+func (j *Journal) planBulk(ctx context.Context, batch []op, skip []bool, twice bool) *bulkPlan {
+	if twice || j.bulk.failed {
 		return nil
 	}
 	p := &bulkPlan{}
-	seen := make(map[hostKey]struct{}, len(batch))
 	steps := 0
 	for i, o := range batch {
 		if skip != nil && skip[i] {
 			continue
 		}
-		k := hostKey{o.host.RunID, o.host.Host}
-		if _, dup := seen[k]; dup {
-			return nil
-		}
-		seen[k] = struct{}{}
-		switch row, run, ok := j.rows.lookup(k); {
-		case o.kind == opStartHost:
+		if o.kind == opStartHost {
 			p.starts = append(p.starts, i)
-		case ok && !row.steps:
+			continue
+		}
+		k := hostKey{o.host.RunID, o.host.Host}
+		if row, run, ok := j.rows.lookup(k); ok && !row.steps {
 			if !o.host.StartedAt.IsZero() {
 				row.startedNano = unixNano(o.host.StartedAt)
 			}
 			p.updates = append(p.updates, known{i, k, row, run})
 			steps += len(o.host.Steps)
-		default:
+		} else {
 			p.rest = append(p.rest, i)
 		}
 	}

@@ -101,12 +101,12 @@ func (m *rowMemory) forgetRun(id int64) {
 // The batch commits as one transaction, so nothing could see the earlier
 // record anyway. A record that replaces another and gives no start time
 // takes the other's, as it would have from the row (RecordHost keeps the
-// start a row has).
-func superseded(batch []op) []bool {
+// start a row has). twice reports a host execution with two records left
+// (a record followed by a StartHost), which the bulk path does not write.
+func superseded(batch []op) (skip []bool, twice bool) {
 	if len(batch) < 2 {
-		return nil
+		return nil, false
 	}
-	var skip []bool
 	open := make(map[hostKey]int, len(batch))
 	for i, o := range batch {
 		if o.kind != opStartHost && o.kind != opRecordHost {
@@ -121,8 +121,10 @@ func superseded(batch []op) []bool {
 			if o.host.StartedAt.IsZero() {
 				o.host.StartedAt = batch[p].host.StartedAt
 			}
+		} else if ok {
+			twice = true
 		}
 		open[k] = i
 	}
-	return skip
+	return skip, twice
 }

@@ -118,7 +118,7 @@ func TestSuperseded(t *testing.T) {
 		{kind: opRecordHost, host: &HostResult{RunID: 1, Host: "a", Status: StatusSuccess, StartedAt: base}},
 		{kind: opFlush},
 	}
-	skip := superseded(ops)
+	skip, _ := superseded(ops)
 	want := []bool{true, false, true, false, false, false}
 	for i := range want {
 		if skip[i] != want[i] {

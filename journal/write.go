@@ -347,8 +347,8 @@ func (j *Journal) writeLoop() {
 // up without the one-by-one pass, which would wait once per record.
 func (j *Journal) writeBatch(batch []op, errs map[int64][]error) {
 	ctx := context.Background()
-	skip := superseded(batch)
-	plan := j.planBulk(ctx, batch, skip)
+	skip, twice := superseded(batch)
+	plan := j.planBulk(ctx, batch, skip, twice)
 	j.stmts.prepareSteps(ctx, j.w, plan.oneByOne(batch))
 	writeAll := func() error {
 		return j.hostTx(ctx, func(tx *sql.Tx) error {
