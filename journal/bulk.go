@@ -218,12 +218,7 @@ func (j *Journal) bulkStarts(ctx context.Context, tx *sql.Tx, batch []op, idx []
 			args = append(args, h.RunID, h.Host, unixNano(h.StartedAt))
 		}
 		j.bulkArgs = args
-		rs, err := tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-		if err != nil {
-			return err
-		}
-		defer rs.Close()
-		for rs.Next() {
+		return queryRows(ctx, tx.StmtContext(ctx, st), args, func(rs *sql.Rows) error {
 			var (
 				k hostKey
 				s started
@@ -232,8 +227,8 @@ func (j *Journal) bulkStarts(ctx context.Context, tx *sql.Tx, batch []op, idx []
 				return err
 			}
 			made[k] = s
-		}
-		return rs.Err()
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -267,7 +262,14 @@ func (j *Journal) bulkResults(ctx context.Context, tx *sql.Tx, batch []op, us []
 				sum.steps, sum.drifted, sum.corrected, sum.failed, sum.compliant)
 		}
 		j.bulkArgs = args
-		return scanIDs(ctx, tx.StmtContext(ctx, st), args, func(id int64) { updated[id] = true })
+		return queryRows(ctx, tx.StmtContext(ctx, st), args, func(rs *sql.Rows) error {
+			var id int64
+			if err := rs.Scan(&id); err != nil {
+				return err
+			}
+			updated[id] = true
+			return nil
+		})
 	})
 	if err != nil {
 		return nil, err
@@ -287,19 +289,17 @@ func (j *Journal) bulkResults(ctx context.Context, tx *sql.Tx, batch []op, us []
 	return rest, j.bulkLatestRows(ctx, tx, batch, done)
 }
 
-// scanIDs runs st with args and calls f with each id it returns.
-func scanIDs(ctx context.Context, st *sql.Stmt, args []any, f func(int64)) error {
+// queryRows runs st with args and calls scan for each row it returns.
+func queryRows(ctx context.Context, st *sql.Stmt, args []any, scan func(*sql.Rows) error) error {
 	rs, err := st.QueryContext(ctx, args...)
 	if err != nil {
 		return err
 	}
 	defer rs.Close()
 	for rs.Next() {
-		var id int64
-		if err := rs.Scan(&id); err != nil {
+		if err := scan(rs); err != nil {
 			return err
 		}
-		f(id)
 	}
 	return rs.Err()
 }
