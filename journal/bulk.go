@@ -328,14 +328,7 @@ func (j *Journal) bulkStepRows(ctx context.Context, tx *sql.Tx, batch []op, us [
 		return err
 	}
 	for _, u := range us {
-		h := batch[u.i].host
-		if h.Status == StatusInProgress { // a progress record is never the latest
-			row := u.row
-			row.steps = len(h.Steps) > 0
-			j.rows.keep(u.k, &row, u.run)
-			continue
-		}
-		j.rows.keep(u.k, nil, u.run)
+		j.rows.recorded(u.k, u.row, u.run, batch[u.i].host)
 	}
 	return nil
 }

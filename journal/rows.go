@@ -63,6 +63,19 @@ func (m *rowMemory) keep(k hostKey, row *hostRow, run runInfo) {
 	m.stage = append(m.stage, rowChange{key: k, row: row, run: run})
 }
 
+// recorded stages what the writer remembers of k once h is written over
+// row: a progress record (never the latest) keeps the row, with whether
+// it now has step rows; a result forgets it.
+func (m *rowMemory) recorded(k hostKey, row hostRow, run runInfo, h *HostResult) {
+	if h.Status != StatusInProgress {
+		m.keep(k, nil, run)
+		return
+	}
+	kept := row // on the heap for a progress record alone
+	kept.steps = len(h.Steps) > 0
+	m.keep(k, &kept, run)
+}
+
 // commit applies what the transaction that just committed staged.
 func (m *rowMemory) commit() {
 	if m.hosts == nil {

@@ -490,18 +490,12 @@ func (j *Journal) writeHost(ctx context.Context, tx *sql.Tx, o op) error {
 	if err := j.insertSteps(ctx, tx, row.id, row.startedNano, h.Steps, o.rowByRow); err != nil {
 		return err
 	}
-	if h.Status == StatusInProgress { // a progress record (RecordProgress) is never the latest
-		row.steps = len(h.Steps) > 0
-		j.rows.keep(k, &row, run)
+	j.rows.recorded(k, row, run, h)
+	if h.Status == StatusInProgress || run.mode == ModeExec { // a progress record (RecordProgress) is never the latest
 		return nil
 	}
-	j.rows.keep(k, nil, run)
-	if run.mode != ModeExec {
-		if _, err := tx.StmtContext(ctx, j.stmts.upsertLatest).ExecContext(ctx, run.assoc, h.Host, run.mode, row.id, row.startedNano); err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := tx.StmtContext(ctx, j.stmts.upsertLatest).ExecContext(ctx, run.assoc, h.Host, run.mode, row.id, row.startedNano)
+	return err
 }
 
 // startHostRow writes a StartHost record: the host's row, InProgress.
