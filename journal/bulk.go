@@ -37,14 +37,14 @@ const (
 func bulkQuery(kind bulkKind, n int) string {
 	switch kind {
 	case bulkStart:
-		return `WITH v (run_id, host, started_at) AS (VALUES ` + rows("(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT))", n) + `)
+		return `WITH v (run_id, host, started_at) AS (VALUES ` + rowList("(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS BIGINT))", n) + `)
 			INSERT INTO host_results (run_id, association, mode, host, status, started_at)
 			SELECT r.id, r.association, r.mode, v.host, 'InProgress', v.started_at FROM v JOIN runs r ON r.id = v.run_id WHERE true
 			ON CONFLICT (run_id, host) DO NOTHING
 			RETURNING id, run_id, host, association, mode`
 	case bulkUpdate:
 		return `WITH v (id, status, error, detail, def_hash, started_at, ended_at, steps, drifted, corrected, failed, compliant) AS (VALUES ` +
-			rows("(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), "+
+			rowList("(CAST(? AS BIGINT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS BIGINT), CAST(? AS BIGINT), "+
 				"CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT), CAST(? AS BIGINT))", n) + `)
 			UPDATE host_results SET status = v.status, error = v.error, detail = v.detail, def_hash = v.def_hash,
 				started_at = v.started_at, ended_at = v.ended_at, steps = v.steps, drifted = v.drifted,
@@ -54,12 +54,12 @@ func bulkQuery(kind bulkKind, n int) string {
 	case bulkSteps:
 		return insertStepsQuery(n)
 	default: // bulkLatest
-		return `INSERT INTO latest (association, host, mode, host_result_id, started_at) VALUES ` + rows("(?, ?, ?, ?, ?)", n) + latestNewer
+		return `INSERT INTO latest (association, host, mode, host_result_id, started_at) VALUES ` + rowList("(?, ?, ?, ?, ?)", n) + latestNewer
 	}
 }
 
-// rows is n copies of row, comma-separated.
-func rows(row string, n int) string { return strings.Repeat(row+", ", n-1) + row }
+// rowList is n copies of row, comma-separated: the rows of a VALUES list.
+func rowList(row string, n int) string { return strings.Repeat(row+", ", n-1) + row }
 
 // bulkStmts are the bulk statements prepared so far: stmt[kind][b] writes
 // 1<<b rows. They belong to the writer goroutine.

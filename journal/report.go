@@ -51,7 +51,7 @@ func outOfStateSteps(ctx context.Context, tx *sql.Tx, keys []RowKey, out map[Row
 		SELECT h.run_id, h.host, s.idx, s.name, s.action, s.status, s.skip_reason, s.drifted, s.differ,
 			s.exit_code, s.stderr, s.stderr_truncated, s.error, s.at
 		FROM host_results h JOIN step_results s ON s.host_result_id = h.id
-		WHERE (h.run_id, h.host) IN (VALUES `+rows("(CAST(? AS BIGINT), ?)", len(keys))+`)
+		WHERE (h.run_id, h.host) IN (VALUES `+rowList("(CAST(? AS BIGINT), ?)", len(keys))+`)
 			AND (s.drifted = 1 OR s.status NOT IN (?, ?, ?))
 		ORDER BY h.id, s.idx`, args...)
 	if err != nil {

@@ -761,7 +761,7 @@ const insertStepsSQL = `
 
 // insertStepsQuery is the INSERT of n step rows.
 func insertStepsQuery(n int) string {
-	return insertStepsSQL + rows("("+strings.Repeat("?, ", stepColumns-1)+"?)", n)
+	return insertStepsSQL + rowList("("+strings.Repeat("?, ", stepColumns-1)+"?)", n)
 }
 
 // latestNewer is the tail of the upserts of latest rows: a result
