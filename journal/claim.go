@@ -322,10 +322,10 @@ func (j *Journal) DiscardRun(ctx context.Context, id int64) error {
 }
 
 // share is req.Due divided among the nodes seen in the last two TTLs that
-// run the same hosts (their sites meet req.Sites, or either runs every
+// run the same hosts (their sites meet req.Sites, or they run every
 // site), for a node that runs some sites; 0 (no limit) when this node is
-// alone. A node wrong about the
-// others only runs more or fewer hosts: each still runs once.
+// alone. A node wrong about the others only runs more or fewer hosts:
+// each still runs once.
 func (j *Journal) share(ctx context.Context, tx *sql.Tx, req ClaimRequest, now time.Time) (int, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT sites FROM nodes WHERE seen_at >= ?`, unixNano(now.Add(-2*req.TTL)))
 	if err != nil {
