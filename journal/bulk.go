@@ -218,7 +218,7 @@ func (j *Journal) bulkStarts(ctx context.Context, tx *sql.Tx, batch []op, idx []
 			args = append(args, h.RunID, h.Host, unixNano(h.StartedAt))
 		}
 		j.bulkArgs = args
-		return queryRows(ctx, tx.StmtContext(ctx, st), args, func(rs *sql.Rows) error {
+		return eachRow(tx.StmtContext(ctx, st).QueryContext(ctx, args...))(func(rs *sql.Rows) error {
 			var (
 				k hostKey
 				s started
@@ -262,7 +262,7 @@ func (j *Journal) bulkResults(ctx context.Context, tx *sql.Tx, batch []op, us []
 				sum.steps, sum.drifted, sum.corrected, sum.failed, sum.compliant)
 		}
 		j.bulkArgs = args
-		return queryRows(ctx, tx.StmtContext(ctx, st), args, func(rs *sql.Rows) error {
+		return eachRow(tx.StmtContext(ctx, st).QueryContext(ctx, args...))(func(rs *sql.Rows) error {
 			var id int64
 			if err := rs.Scan(&id); err != nil {
 				return err
@@ -287,21 +287,6 @@ func (j *Journal) bulkResults(ctx context.Context, tx *sql.Tx, batch []op, us []
 		return nil, err
 	}
 	return rest, j.bulkLatestRows(ctx, tx, batch, done)
-}
-
-// queryRows runs st with args and calls scan for each row it returns.
-func queryRows(ctx context.Context, st *sql.Stmt, args []any, scan func(*sql.Rows) error) error {
-	rs, err := st.QueryContext(ctx, args...)
-	if err != nil {
-		return err
-	}
-	defer rs.Close()
-	for rs.Next() {
-		if err := scan(rs); err != nil {
-			return err
-		}
-	}
-	return rs.Err()
 }
 
 // bulkStepRows inserts the step rows of the results us and stages what
