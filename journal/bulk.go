@@ -332,7 +332,7 @@ func (j *Journal) bulkLatestRows(ctx context.Context, tx *sql.Tx, batch []op, us
 	newest := make(map[latestKey]latestRow, len(us))
 	var order []latestKey
 	for _, u := range us {
-		if batch[u.i].host.Status == StatusInProgress || u.run.mode == ModeExec {
+		if !u.run.takesLatest(batch[u.i].host) {
 			continue
 		}
 		k, r := latestKey{u.run.assoc, u.k.host, u.run.mode}, latestRow{u.row.id, u.row.startedNano}

@@ -33,6 +33,13 @@ type runInfo struct {
 	mode  Mode
 }
 
+// takesLatest reports whether h, written in a run of r, may become the
+// latest of its association × host × mode: a result (a progress record
+// never is) of a run that is not exec.
+func (r runInfo) takesLatest(h *HostResult) bool {
+	return h.Status != StatusInProgress && r.mode != ModeExec
+}
+
 // rowChange is one staged change: row nil forgets the host.
 type rowChange struct {
 	key hostKey

@@ -491,7 +491,7 @@ func (j *Journal) writeHost(ctx context.Context, tx *sql.Tx, o op) error {
 		return err
 	}
 	j.rows.recorded(k, row, run, h)
-	if h.Status == StatusInProgress || run.mode == ModeExec { // a progress record (RecordProgress) is never the latest
+	if !run.takesLatest(h) {
 		return nil
 	}
 	_, err := tx.StmtContext(ctx, j.stmts.upsertLatest).ExecContext(ctx, run.assoc, h.Host, run.mode, row.id, row.startedNano)
