@@ -65,7 +65,8 @@ func rowList(row string, n int) string { return strings.Repeat(row+", ", n-1) + 
 // 1<<b rows. They belong to the writer goroutine.
 type bulkStmts struct {
 	stmt   [bulkKinds][bulkSizes]*sql.Stmt
-	failed bool // one would not prepare: the bulk path is off
+	failed bool  // one would not prepare: the bulk path is off
+	args   []any // the scratch of a statement's arguments
 }
 
 // prepare prepares, outside any transaction, the statements of kind that
@@ -212,12 +213,12 @@ func (j *Journal) bulkStarts(ctx context.Context, tx *sql.Tx, batch []op, idx []
 	}
 	made := make(map[hostKey]started, len(idx))
 	err := j.bulk.each(bulkStart, len(idx), func(st *sql.Stmt, off, size int) error {
-		args := j.bulkArgs[:0]
+		args := j.bulk.args[:0]
 		for _, i := range idx[off : off+size] {
 			h := batch[i].host
 			args = append(args, h.RunID, h.Host, unixNano(h.StartedAt))
 		}
-		j.bulkArgs = args
+		j.bulk.args = args
 		return eachRow(tx.StmtContext(ctx, st).QueryContext(ctx, args...))(func(rs *sql.Rows) error {
 			var (
 				k hostKey
@@ -254,14 +255,14 @@ func (j *Journal) bulkStarts(ctx context.Context, tx *sql.Tx, batch []op, idx []
 func (j *Journal) bulkResults(ctx context.Context, tx *sql.Tx, batch []op, us []known) ([]int, error) {
 	updated := make(map[int64]bool, len(us))
 	err := j.bulk.each(bulkUpdate, len(us), func(st *sql.Stmt, off, size int) error {
-		args := j.bulkArgs[:0]
+		args := j.bulk.args[:0]
 		for _, u := range us[off : off+size] {
 			h := batch[u.i].host
 			sum := summarize(h)
 			args = append(args, u.row.id, h.Status, h.Error, h.Detail, h.DefHash, u.row.startedNano, nullTime(h.EndedAt),
 				sum.steps, sum.drifted, sum.corrected, sum.failed, sum.compliant)
 		}
-		j.bulkArgs = args
+		j.bulk.args = args
 		return eachRow(tx.StmtContext(ctx, st).QueryContext(ctx, args...))(func(rs *sql.Rows) error {
 			var id int64
 			if err := rs.Scan(&id); err != nil {
@@ -300,12 +301,12 @@ func (j *Journal) bulkStepRows(ctx context.Context, tx *sql.Tx, batch []op, us [
 		}
 	}
 	err := j.bulk.each(bulkSteps, len(all), func(st *sql.Stmt, off, size int) error {
-		args := j.bulkArgs[:0]
+		args := j.bulk.args[:0]
 		for _, a := range all[off : off+size] {
 			u := &us[a.u]
 			args = appendStepArgs(args, u.row.id, u.row.startedNano, &batch[u.i].host.Steps[a.step])
 		}
-		j.bulkArgs = args
+		j.bulk.args = args
 		_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 		return err
 	})
@@ -345,12 +346,12 @@ func (j *Journal) bulkLatestRows(ctx context.Context, tx *sql.Tx, batch []op, us
 		}
 	}
 	return j.bulk.each(bulkLatest, len(order), func(st *sql.Stmt, off, size int) error {
-		args := j.bulkArgs[:0]
+		args := j.bulk.args[:0]
 		for _, k := range order[off : off+size] {
 			r := newest[k]
 			args = append(args, k.assoc, k.host, k.mode, r.id, r.started)
 		}
-		j.bulkArgs = args
+		j.bulk.args = args
 		_, err := tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 		return err
 	})

@@ -83,10 +83,7 @@ type Journal struct {
 
 	stmts writeStmts
 	rows  rowMemory // the writer goroutine's (rows.go)
-	// bulk and bulkArgs are the writer goroutine's bulk statements and
-	// the scratch of their arguments (bulk.go).
-	bulk     bulkStmts
-	bulkArgs []any
+	bulk  bulkStmts // the writer goroutine's (bulk.go)
 
 	queue   chan op
 	budget  *semaphore.Weighted
