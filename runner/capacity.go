@@ -76,9 +76,9 @@ func (r *Runner) places(limit int) *places {
 }
 
 // take waits for a place, or until ctx ends: then it reports false and
-// holds nothing.
+// holds nothing (a ctx already ended takes none, even with places free).
 func (p *places) take(ctx context.Context) bool {
-	if p.slots.Acquire(ctx, nil) != nil {
+	if ctx.Err() != nil || p.slots.Acquire(ctx, nil) != nil {
 		return false
 	}
 	if p.capacity.acquire(ctx) != nil {
