@@ -7,6 +7,8 @@ import (
 
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
+
+	"github.com/driftless-dev/driftless/internal/connkit"
 )
 
 // DefaultMaxHosts is the capacity of a tick or a daemon when --max-hosts
@@ -65,24 +67,22 @@ func (c *Capacity) release() {
 // association's max_concurrency (a sliding window, not waves) and one of
 // the process's Capacity, taken together and given back together.
 type places struct {
-	slots    chan struct{}
+	slots    connkit.Slots
 	capacity *Capacity
 }
 
 func (r *Runner) places(limit int) *places {
-	return &places{slots: make(chan struct{}, limit), capacity: r.opts.Capacity}
+	return &places{slots: connkit.NewSlots(limit), capacity: r.opts.Capacity}
 }
 
 // take waits for a place, or until ctx ends: then it reports false and
-// holds nothing.
+// holds nothing (a ctx already ended takes none, even with places free).
 func (p *places) take(ctx context.Context) bool {
-	select {
-	case p.slots <- struct{}{}:
-	case <-ctx.Done():
+	if ctx.Err() != nil || p.slots.Acquire(ctx, nil) != nil {
 		return false
 	}
 	if p.capacity.acquire(ctx) != nil {
-		<-p.slots
+		p.slots.Release()
 		return false
 	}
 	return true
@@ -90,7 +90,7 @@ func (p *places) take(ctx context.Context) bool {
 
 // give gives back a place taken.
 func (p *places) give() {
-	<-p.slots
+	p.slots.Release()
 	p.capacity.release()
 }
 

@@ -211,7 +211,7 @@ func (r *Runner) fanOutClaimed(ctx context.Context, a *config.Association, mode 
 	ps := r.places(limit)
 	skipped := fmt.Sprintf("not started: more hosts failed than max_errors = %s tolerates, over every node", maxErr)
 	var claimErr error
-	for ctx.Err() == nil && ps.take(ctx) {
+	for ps.take(ctx) {
 		// Claim no more than this host and the places free for others,
 		// in the association and in the process: a host claimed and
 		// waiting here counts in max_concurrency, on every node.

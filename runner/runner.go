@@ -324,7 +324,7 @@ func (r *Runner) fanOut(ctx context.Context, name, defHash string, res *RunResul
 	for i, h := range hosts {
 		hr := &res.Hosts[i]
 		*hr = journal.HostResult{RunID: res.Run.ID, Host: h.Name, DefHash: defHash}
-		if ctx.Err() != nil || !ps.take(ctx) {
+		if !ps.take(ctx) {
 			r.finishHost(ctx, name, hr, journal.StatusCancelled, notStarted(ctx))
 			continue
 		}

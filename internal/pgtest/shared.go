@@ -8,11 +8,11 @@ import (
 )
 
 // The shared server: one per test binary, started by the first Shared.
+// It was started (or failed to) when srv or err is set.
 var shared struct {
-	mu      sync.Mutex
-	started bool
-	srv     *Server
-	err     error
+	mu  sync.Mutex
+	srv *Server
+	err error
 }
 
 // Shared returns the test binary's shared server, starting it on first
@@ -42,18 +42,12 @@ func Shared(t testing.TB) *Server {
 func startShared() (*Server, error) {
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
-	if shared.started {
-		return shared.srv, shared.err
+	if shared.srv == nil && shared.err == nil {
+		if shared.srv, shared.err = StartServer(); shared.srv != nil {
+			shared.srv.shared = true
+		}
 	}
-	shared.started = true
-	s, err := StartServer()
-	if err != nil {
-		shared.err = err
-		return nil, err
-	}
-	s.shared = true
-	shared.srv = s
-	return s, nil
+	return shared.srv, shared.err
 }
 
 // NewDB creates an empty database on the shared server for the test and
@@ -69,7 +63,7 @@ func StopShared() error {
 	shared.mu.Lock()
 	defer shared.mu.Unlock()
 	s := shared.srv
-	shared.started, shared.srv, shared.err = false, nil, nil
+	shared.srv, shared.err = nil, nil
 	if s == nil {
 		return nil
 	}

@@ -213,13 +213,20 @@ func ParseHeader(h string) (Frame, int64, bool) {
 	if hasFields {
 		f.Fields = strings.Fields(fields)
 	}
+	f.setSize(n)
+	return f, n, true
+}
+
+// setSize sets f.Size from the length n of its payload: a payload that
+// is part of a file (n > 0) gives the file's full size as its first
+// field.
+func (f *Frame) setSize(n int64) {
 	f.Size = n
 	if n > 0 && len(f.Fields) > 0 {
 		if full, err := strconv.ParseInt(f.Fields[0], 10, 64); err == nil {
 			f.Size = full
 		}
 	}
-	return f, n, true
 }
 
 // header is ParseHeader of the header line h, as read: h is not made a
@@ -250,15 +257,11 @@ func (w *Writer) header(h []byte) (Frame, int64, bool) {
 	if n > MaxFile {
 		return Frame{}, 0, false
 	}
-	f := Frame{Step: int(idx), Kind: k, Size: n}
+	f := Frame{Step: int(idx), Kind: k}
 	if hasFields {
 		f.Fields = w.splitFields(fields)
 	}
-	if n > 0 && len(f.Fields) > 0 {
-		if full, err := strconv.ParseInt(f.Fields[0], 10, 64); err == nil {
-			f.Size = full
-		}
-	}
+	f.setSize(n)
 	return f, n, true
 }
 
