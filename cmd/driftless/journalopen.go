@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/urfave/cli/v2"
 
 	"github.com/driftless-dev/driftless/config"
@@ -44,6 +45,19 @@ func checkJournalPath(path string) error {
 		return usageError("--journal (or DRIFTLESS_JOURNAL) %q is neither a file nor a PostgreSQL database\n\thint: a PostgreSQL journal is a postgres:// URL or a keyword/value string starting with a libpq keyword (host=, dbname=, user=, service=...); docs/journal.md#postgresql", shown)
 	}
 	return nil
+}
+
+// journalWellNamed: openJournal will not refuse path as bad input, a
+// PostgreSQL database's connection string included (pgx parses it).
+func journalWellNamed(path string) bool {
+	if checkJournalPath(path) != nil {
+		return false
+	}
+	if !journal.IsPostgres(path) {
+		return true
+	}
+	_, err := pgconn.ParseConfig(path)
+	return err == nil
 }
 
 // openJournal opens the journal, creating it when it does not exist, and
