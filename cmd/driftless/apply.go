@@ -113,6 +113,9 @@ func runAssociations(c *cli.Context, u *ui, check bool) error {
 	if err != nil {
 		return err
 	}
+	if w := c.Duration("lease-wait"); w < 0 {
+		return usageError("--lease-wait: expected a duration of 0 or more, got %s", w)
+	}
 	assocs := cfg.Associations
 	if c.NArg() > 0 {
 		assocs = nil
