@@ -58,6 +58,10 @@ var manEnv = [][2]string{
 	{"SSH_AUTH_SOCK", "The ssh-agent whose keys are offered."},
 	{"USER", "The default login user."},
 	{"PGPASSWORD, PGPASSFILE, PGHOST, PGSERVICE ...", "libpq's variables: for a PostgreSQL journal, what its URL or keyword/value string does not say (a password is best given so, or in ~/.pgpass, rather than on the command line)."},
+	{"DRIFTLESS_CPUPROFILE", "Write a CPU profile of the invocation to this file (for go tool pprof)."},
+	{"DRIFTLESS_MEMPROFILE", "Write a heap profile at the end of the invocation to this file (after a collection: what was still live, and every allocation made)."},
+	{"GOGC", "Go's garbage collector target; driftless uses 200 when it is not set."},
+	{"GOMAXPROCS", "Fixes the number of Go scheduler processors. Without it driftless starts with Go's default (the usable CPUs, or the container's CPU limit) and keeps as many as it keeps busy (not on Windows)."},
 }
 
 // manPage is the man page of app, from its definition: every visible
