@@ -458,16 +458,15 @@ func refuseArgs(cmds []*cli.Command) {
 		if cmd.ArgsUsage != "" || cmd.Action == nil || len(cmd.Subcommands) > 0 {
 			continue
 		}
-		run, hint := cmd.Action, argsHints[cmd.Name]
+		run, hint := cmd.Action, ""
+		if h := argsHints[cmd.Name]; h != "" {
+			hint = "\n\thint: " + h
+		}
 		cmd.Action = func(c *cli.Context) error {
-			switch {
-			case c.NArg() == 0:
-				return run(c)
-			case hint != "":
-				return usageError("%s takes no arguments, got %q\n\thint: %s", c.Command.Name, c.Args().First(), hint)
-			default:
-				return usageError("%s takes no arguments, got %q", c.Command.Name, c.Args().First())
+			if c.NArg() > 0 {
+				return usageError("%s takes no arguments, got %q%s", c.Command.Name, c.Args().First(), hint)
 			}
+			return run(c)
 		}
 	}
 }
