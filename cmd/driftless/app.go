@@ -471,6 +471,12 @@ func refuseArgs(cmds []*cli.Command) {
 	}
 }
 
+// withoutHelp is cmds but urfave/cli's help command (which --help is):
+// the commands that the man page describes and completion offers.
+func withoutHelp(cmds []*cli.Command) []*cli.Command {
+	return slices.DeleteFunc(slices.Clone(cmds), func(cmd *cli.Command) bool { return cmd.Name == "help" })
+}
+
 // argsHints say, for a command given an argument it does not take, what
 // to type instead.
 var argsHints = map[string]string{

@@ -113,7 +113,7 @@ func manPage(app *cli.App) string {
 // then each of its subcommands (journal prune) the same way.
 func manCommand(b *strings.Builder, parent string, cmd *cli.Command) {
 	synopsis := parent + " " + cmd.Name
-	subs := manSubcommands(cmd)
+	subs := withoutHelp(cmd.VisibleCommands())
 	if len(subs) > 0 {
 		names := make([]string, len(subs))
 		for i, sub := range subs {
@@ -158,18 +158,6 @@ func manCommand(b *strings.Builder, parent string, cmd *cli.Command) {
 	for _, sub := range subs {
 		manCommand(b, parent+" "+cmd.Name, sub)
 	}
-}
-
-// manSubcommands are the subcommands of cmd the man page describes: the
-// visible ones but help (which --help is).
-func manSubcommands(cmd *cli.Command) []*cli.Command {
-	var subs []*cli.Command
-	for _, sub := range cmd.VisibleCommands() {
-		if sub.Name != "help" {
-			subs = append(subs, sub)
-		}
-	}
-	return subs
 }
 
 // manFlag writes one flag as a tagged paragraph: its names with the
