@@ -33,7 +33,7 @@ func journalPath(c *cli.Context) string {
 var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
 
 // checkJournalPath refuses a journal that is neither a file nor a
-// PostgreSQL database (docs/journal.md#postgresql): a URL of another
+// PostgreSQL database (docs/journal.md#naming-the-database): a URL of another
 // scheme, or a keyword/value string with a password whose first keyword
 // is not libpq's (a typo). Either would otherwise become a file of that
 // name, and be shown as such.
@@ -42,7 +42,7 @@ func checkJournalPath(path string) error {
 		return nil
 	}
 	if shown := journal.Redact(path); shown != path || urlScheme.MatchString(path) {
-		return usageError("--journal (or DRIFTLESS_JOURNAL) %q is neither a file nor a PostgreSQL database\n\thint: a PostgreSQL journal is a postgres:// URL or a keyword/value string starting with a libpq keyword (host=, dbname=, user=, service=...); docs/journal.md#postgresql", shown)
+		return usageError("--journal (or DRIFTLESS_JOURNAL) %q is neither a file nor a PostgreSQL database\n\thint: a PostgreSQL journal is a postgres:// URL or a keyword/value string starting with a libpq keyword (host=, dbname=, user=, service=...); docs/journal.md#naming-the-database", shown)
 	}
 	return nil
 }
