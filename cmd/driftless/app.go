@@ -458,18 +458,23 @@ func refuseArgs(cmds []*cli.Command) {
 		if cmd.ArgsUsage != "" || cmd.Action == nil || len(cmd.Subcommands) > 0 {
 			continue
 		}
-		run, hint := cmd.Action, argsHints[cmd.Name]
+		run, hint := cmd.Action, ""
+		if h := argsHints[cmd.Name]; h != "" {
+			hint = "\n\thint: " + h
+		}
 		cmd.Action = func(c *cli.Context) error {
-			switch {
-			case c.NArg() == 0:
-				return run(c)
-			case hint != "":
-				return usageError("%s takes no arguments, got %q\n\thint: %s", c.Command.Name, c.Args().First(), hint)
-			default:
-				return usageError("%s takes no arguments, got %q", c.Command.Name, c.Args().First())
+			if c.NArg() > 0 {
+				return usageError("%s takes no arguments, got %q%s", c.Command.Name, c.Args().First(), hint)
 			}
+			return run(c)
 		}
 	}
+}
+
+// withoutHelp is cmds but urfave/cli's help command (which --help is):
+// the commands that the man page describes and completion offers.
+func withoutHelp(cmds []*cli.Command) []*cli.Command {
+	return slices.DeleteFunc(slices.Clone(cmds), func(cmd *cli.Command) bool { return cmd.Name == "help" })
 }
 
 // argsHints say, for a command given an argument it does not take, what

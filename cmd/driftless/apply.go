@@ -113,6 +113,9 @@ func runAssociations(c *cli.Context, u *ui, check bool) error {
 	if err != nil {
 		return err
 	}
+	if w := c.Duration("lease-wait"); w < 0 {
+		return usageError("--lease-wait: expected a duration of 0 or more, got %s", w)
+	}
 	assocs := cfg.Associations
 	if c.NArg() > 0 {
 		assocs = nil
@@ -160,9 +163,12 @@ func runAssociations(c *cli.Context, u *ui, check bool) error {
 	if err := needEnv(u, cfg, jobs); err != nil {
 		return err
 	}
-	// The first host is dialed while the journal opens.
+	// The first host is dialed while the journal opens, unless --journal
+	// is bad input: openJournal refuses that before any host is contacted.
 	d := newDialer()
-	d.prefetch(c.Context, jobs[0].Hosts[0])
+	if journalWellNamed(journalPath(c)) {
+		d.prefetch(c.Context, jobs[0].Hosts[0])
+	}
 	defer d.closeEarly()
 	j, err := openJournal(c)
 	if err != nil {

@@ -234,10 +234,8 @@ func completeWords(app *cli.App, before []string, cur string) (string, []candida
 // commandWords are the names of cmds, with what each is for.
 func commandWords(cmds []*cli.Command) []candidate {
 	var cands []candidate
-	for _, cmd := range cmds {
-		if cmd.Name != "help" {
-			cands = append(cands, candidate{cmd.Name, cmd.Usage})
-		}
+	for _, cmd := range withoutHelp(cmds) {
+		cands = append(cands, candidate{cmd.Name, cmd.Usage})
 	}
 	return cands
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/urfave/cli/v2"
 
 	"github.com/driftless-dev/driftless/config"
@@ -32,7 +33,7 @@ func journalPath(c *cli.Context) string {
 var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
 
 // checkJournalPath refuses a journal that is neither a file nor a
-// PostgreSQL database (docs/journal.md#postgresql): a URL of another
+// PostgreSQL database (docs/journal.md#naming-the-database): a URL of another
 // scheme, or a keyword/value string with a password whose first keyword
 // is not libpq's (a typo). Either would otherwise become a file of that
 // name, and be shown as such.
@@ -41,9 +42,22 @@ func checkJournalPath(path string) error {
 		return nil
 	}
 	if shown := journal.Redact(path); shown != path || urlScheme.MatchString(path) {
-		return usageError("--journal (or DRIFTLESS_JOURNAL) %q is neither a file nor a PostgreSQL database\n\thint: a PostgreSQL journal is a postgres:// URL or a keyword/value string starting with a libpq keyword (host=, dbname=, user=, service=...); docs/journal.md#postgresql", shown)
+		return usageError("--journal (or DRIFTLESS_JOURNAL) %q is neither a file nor a PostgreSQL database\n\thint: a PostgreSQL journal is a postgres:// URL or a keyword/value string starting with a libpq keyword (host=, dbname=, user=, service=...); docs/journal.md#naming-the-database", shown)
 	}
 	return nil
+}
+
+// journalWellNamed: openJournal will not refuse path as bad input, a
+// PostgreSQL database's connection string included (pgx parses it).
+func journalWellNamed(path string) bool {
+	if checkJournalPath(path) != nil {
+		return false
+	}
+	if !journal.IsPostgres(path) {
+		return true
+	}
+	_, err := pgconn.ParseConfig(path)
+	return err == nil
 }
 
 // openJournal opens the journal, creating it when it does not exist, and

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/driftless-dev/driftless/internal/configtest"
 	"github.com/driftless-dev/driftless/internal/pgtest"
+	"github.com/driftless-dev/driftless/internal/sshtest"
 	"github.com/driftless-dev/driftless/journal"
 )
 
@@ -230,5 +233,49 @@ func TestNodeNameReadOnce(t *testing.T) {
 		if r.Node != "box-1" {
 			t.Errorf("run %d recorded by node %q, want box-1", r.ID, r.Node)
 		}
+	}
+}
+
+// apply dials its first host while the journal opens, but only once the
+// journal is known to be good input: a --journal refused as bad input
+// exits 1 with no host contacted (the host here is a listener that
+// counts who connects).
+func TestJournalRefusedBeforeHostContacted(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var contacts atomic.Int32
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			contacts.Add(1)
+			c.Close()
+		}
+	}()
+	dir := t.TempDir()
+	key, _ := sshtest.NewClientKey(t)
+	port := l.Addr().(*net.TCPAddr).Port
+	configtest.Dir(t, dir, map[string]string{
+		"inventory.toml": fmt.Sprintf("[defaults]\nidentity_files = [%q]\nhost_key_policy = \"accept-new\"\nknown_hosts = [%q]\nssh_config = false\n[hosts.web-1]\naddress = \"127.0.0.1\"\nport = %d\nuser = \"nobody\"\n",
+			key, filepath.Join(dir, "known_hosts"), port),
+		"associations.toml":    "[associations.hello]\ndocument = \"hello\"\ntargets = [\"*\"]\n",
+		"documents/hello.toml": "[[steps]]\nname = \"hello\"\naction = \"shell\"\nrun = \"echo hello\"\n",
+	})
+	for _, target := range []string{"mysql://root:s3cret@db/x", "host=/tmp password='s3cret", "host=/tmp password=s3cret port=x", "postgres://u:s3cr/et@db/d"} {
+		for range 5 {
+			var out, errb strings.Builder
+			if code := Main([]string{"driftless", "-C", dir, "--journal", target, "apply"}, strings.NewReader(""), &out, &errb); code != exitInvalid {
+				t.Fatalf("--journal %q apply: exit %d, %q; want 1", target, code, errb.String())
+			}
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // a dial started would have connected by now
+	if n := contacts.Load(); n != 0 {
+		t.Errorf("the host was contacted %d times by commands refused for their --journal", n)
 	}
 }

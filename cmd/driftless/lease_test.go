@@ -119,3 +119,19 @@ func countLeases(t *testing.T, path string) int {
 	}
 	return n
 }
+
+// A negative --lease-wait is a bad flag: exit 1 before anything runs (no
+// journal is made), for apply and check alike.
+func TestLeaseWaitNegativeRefused(t *testing.T) {
+	dir := echoDir(t)
+	for _, cmd := range []string{"apply", "check"} {
+		var out, errb strings.Builder
+		code := Main([]string{"driftless", "-C", dir, cmd, "--lease-wait", "-1s"}, strings.NewReader(""), &out, &errb)
+		if want := "driftless: --lease-wait: expected a duration of 0 or more, got -1s\n"; code != exitInvalid || errb.String() != want || out.Len() != 0 {
+			t.Errorf("%s --lease-wait -1s: exit %d, stdout %q, stderr %q; want exit 1 and %q", cmd, code, out.String(), errb.String(), want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".driftless")); err == nil {
+		t.Errorf("a journal was made")
+	}
+}

@@ -58,6 +58,10 @@ var manEnv = [][2]string{
 	{"SSH_AUTH_SOCK", "The ssh-agent whose keys are offered."},
 	{"USER", "The default login user."},
 	{"PGPASSWORD, PGPASSFILE, PGHOST, PGSERVICE ...", "libpq's variables: for a PostgreSQL journal, what its URL or keyword/value string does not say (a password is best given so, or in ~/.pgpass, rather than on the command line)."},
+	{"DRIFTLESS_CPUPROFILE", "Write a CPU profile of the invocation to this file (for go tool pprof)."},
+	{"DRIFTLESS_MEMPROFILE", "Write a heap profile at the end of the invocation to this file (after a collection: what was still live, and every allocation made)."},
+	{"GOGC", "Go's garbage collector target; driftless uses 200 when it is not set."},
+	{"GOMAXPROCS", "Fixes the number of Go scheduler processors. Without it driftless starts with Go's default (the usable CPUs, or the container's CPU limit) and keeps as many as it keeps busy (not on Windows)."},
 }
 
 // manPage is the man page of app, from its definition: every visible
@@ -109,7 +113,7 @@ func manPage(app *cli.App) string {
 // then each of its subcommands (journal prune) the same way.
 func manCommand(b *strings.Builder, parent string, cmd *cli.Command) {
 	synopsis := parent + " " + cmd.Name
-	subs := manSubcommands(cmd)
+	subs := withoutHelp(cmd.VisibleCommands())
 	if len(subs) > 0 {
 		names := make([]string, len(subs))
 		for i, sub := range subs {
@@ -154,18 +158,6 @@ func manCommand(b *strings.Builder, parent string, cmd *cli.Command) {
 	for _, sub := range subs {
 		manCommand(b, parent+" "+cmd.Name, sub)
 	}
-}
-
-// manSubcommands are the subcommands of cmd the man page describes: the
-// visible ones but help (which --help is).
-func manSubcommands(cmd *cli.Command) []*cli.Command {
-	var subs []*cli.Command
-	for _, sub := range cmd.VisibleCommands() {
-		if sub.Name != "help" {
-			subs = append(subs, sub)
-		}
-	}
-	return subs
 }
 
 // manFlag writes one flag as a tagged paragraph: its names with the

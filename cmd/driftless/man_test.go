@@ -162,3 +162,27 @@ func TestRoffText(t *testing.T) {
 		}
 	}
 }
+
+// The man page's ENVIRONMENT names every variable of the table in
+// docs/commands.md#environment-variables.
+func TestManEnvironmentAsDocs(t *testing.T) {
+	docs, err := os.ReadFile("../../docs/commands.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(docs), "\n## Environment variables\n")
+	if !ok {
+		t.Fatal("docs/commands.md has no Environment variables section")
+	}
+	_, env, _ := strings.Cut(manPage(NewApp(nil, nil, nil)), ".SH ENVIRONMENT\n")
+	env, _, _ = strings.Cut(env, ".SH FILES\n")
+	names := regexp.MustCompile("(?m)^\\| `([A-Z_]+)`").FindAllStringSubmatch(table, -1)
+	if len(names) < 10 {
+		t.Fatalf("%d variables read from docs/commands.md, want 10 or more", len(names))
+	}
+	for _, m := range names {
+		if !strings.Contains(env, m[1]) {
+			t.Errorf("the man page's ENVIRONMENT lacks %s (docs/commands.md has it)", m[1])
+		}
+	}
+}
